@@ -1,0 +1,145 @@
+"""Every error the library raises, in one hierarchy.
+
+Callers catch :class:`MMSError` for "anything from this library", or one branch of the tree to
+react to one kind of failure.  The branches follow the question a caller asks after a failure:
+was my input wrong (nothing was sent), did the MMS refuse it, or did the request not get
+through?
+
+    MMSError
+    ├── CertificateError          the PKCS#12 could not be used
+    ├── AudienceError             this client type may not call the operation (nothing sent)
+    ├── PayloadError              the payload breaks a schema rule (nothing sent), or a
+    │                             document that was received does
+    ├── MalformedResponseError    the reply is not a well-formed MMS answer
+    ├── MMSClientError            the MMS answered and refused
+    │   ├── MMSValidationError    ... with Error messages / failed validation
+    │   └── MMSServerError        ... with a plain-text (TXT) error or a SOAP fault
+    └── TransportError            the request did not get an answer
+        ├── ConnectError          never reached the server (safe to resend)
+        ├── RequestTimeout        may have reached the server
+        └── HTTPStatusError       the server answered with an HTTP error status
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mms_client.judgement import Message
+
+
+class MMSError(Exception):
+    """Base class of every error raised by mms_client."""
+
+
+class CertificateError(MMSError):
+    """The PKCS#12 certificate could not be loaded or used.
+
+    The message names the file (never the passphrase or key material) and what was wrong.
+    """
+
+
+class AudienceError(MMSError):
+    """The client type may not call this operation; nothing was sent."""
+
+    def __init__(self, operation: str, client_type: str, allowed: Sequence[str]) -> None:
+        self.operation = operation
+        self.client_type = client_type
+        self.allowed = tuple(allowed)
+        super().__init__(
+            f"{operation} may be called by {', '.join(self.allowed)}; "
+            f"this client is {client_type}. Use a certificate of an allowed client type."
+        )
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule: where (a path such as ``MarketSubmit.OfferData[0].StartTime``), the
+    offending value, and the rule it breaks."""
+
+    path: str
+    value: Any
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.rule} (got {self.value!r})"
+
+
+class PayloadError(MMSError, ValueError):
+    """A payload breaks the schema.
+
+    Raised before anything is sent when a request would be invalid, and when a received
+    document does not fit its schema.  ``errors`` lists every broken rule.
+    """
+
+    def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
+        self.errors = tuple(errors)
+        details = "".join(f"\n  - {error}" for error in self.errors)
+        super().__init__(f"{message}{details}")
+
+
+class MalformedResponseError(MMSError):
+    """The reply could not be read as an MMS answer: broken MIME, malformed or hostile XML,
+    an unexpected SOAP body, or a document over the size limit."""
+
+
+class MMSClientError(MMSError):
+    """The MMS processed the request and refused it."""
+
+    def __init__(self, operation: str, message: str) -> None:
+        self.operation = operation
+        super().__init__(f"{operation}: {message}")
+
+
+class MMSValidationError(MMSClientError):
+    """The MMS reported the request as failed.
+
+    ``messages`` holds every Error, Warning and Information message with the path of the
+    element that carried it; ``response`` is the parsed response document, so the items
+    that did succeed are still available.
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        message: str,
+        messages: Sequence[Message] = (),
+        response: Any = None,
+    ) -> None:
+        self.messages = tuple(messages)
+        self.response = response
+        listed = "".join(f"\n  - {m}" for m in self.messages if m.severity == "Error")
+        super().__init__(operation, f"{message}{listed}")
+
+
+class MMSServerError(MMSClientError):
+    """The MMS answered with a plain-text error (responseDataType TXT) or a SOAP fault."""
+
+
+class TransportError(MMSError):
+    """The request did not get an MMS answer.
+
+    ``url`` is the endpoint of the last attempt, ``attempt`` its number (1-based) and
+    ``status`` the HTTP status when there was one.
+    """
+
+    def __init__(self, message: str, *, url: str, attempt: int, status: int | None = None) -> None:
+        self.url = url
+        self.attempt = attempt
+        self.status = status
+        where = f"{url} (attempt {attempt}" + (f", HTTP {status})" if status else ")")
+        super().__init__(f"{message}: {where}")
+
+
+class ConnectError(TransportError):
+    """The connection could not be made; the request provably never reached the server."""
+
+
+class RequestTimeout(TransportError):
+    """No answer in time; the server may have received and processed the request."""
+
+
+class HTTPStatusError(TransportError):
+    """The server answered with an HTTP error status instead of an MMS answer."""
