@@ -6,17 +6,20 @@ was my input wrong (nothing was sent), did the MMS refuse it, or did the request
 through?
 
     MMSError
+    ├── ConfigurationError        the client was given an unusable setting (nothing sent)
     ├── CertificateError          the PKCS#12 could not be used
     ├── AudienceError             this client type may not call the operation (nothing sent)
     ├── PayloadError              the payload breaks a schema rule (nothing sent), or a
     │                             document that was received does
     ├── MalformedResponseError    the reply is not a well-formed MMS answer
+    ├── MalformedRequestError     (simulator side) the request is not a well-formed MMS request
     ├── MMSClientError            the MMS answered and refused
     │   ├── MMSValidationError    ... with Error messages / failed validation
     │   └── MMSServerError        ... with a plain-text (TXT) error or a SOAP fault
     └── TransportError            the request did not get an answer
         ├── ConnectError          never reached the server (safe to resend)
         ├── RequestTimeout        may have reached the server
+        ├── ConnectionLostError   the connection broke after sending; may have reached it
         └── HTTPStatusError       the server answered with an HTTP error status
 """
 
@@ -32,6 +35,13 @@ if TYPE_CHECKING:
 
 class MMSError(Exception):
     """Base class of every error raised by mms_client."""
+
+
+class ConfigurationError(MMSError, ValueError):
+    """A client setting cannot work (a malformed URL, an unknown client type, a bad timeout...).
+
+    Raised when the client is built or a call is prepared, before anything is sent.
+    """
 
 
 class CertificateError(MMSError):
@@ -83,6 +93,15 @@ class PayloadError(MMSError, ValueError):
 class MalformedResponseError(MMSError):
     """The reply could not be read as an MMS answer: broken MIME, malformed or hostile XML,
     an unexpected SOAP body, or a document over the size limit."""
+
+
+class MalformedRequestError(MMSError):
+    """A received request could not be read as an MMS request: broken MIME, a SOAP body that is
+    not ``RequestAttInfo``, a missing payload part, or malformed or hostile XML.
+
+    This is the server-side twin of :class:`MalformedResponseError`; the simulator turns it
+    into the error reply the MMS would give.
+    """
 
 
 class MMSClientError(MMSError):
@@ -137,8 +156,13 @@ class ConnectError(TransportError):
     """The connection could not be made; the request provably never reached the server."""
 
 
-class RequestTimeout(TransportError):
+class RequestTimeout(TransportError):  # noqa: N818 - the documented public name
     """No answer in time; the server may have received and processed the request."""
+
+
+class ConnectionLostError(TransportError):
+    """The connection broke after (part of) the request was sent and before a full answer
+    arrived; the server may have processed the request."""
 
 
 class HTTPStatusError(TransportError):

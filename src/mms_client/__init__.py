@@ -1,0 +1,114 @@
+"""Client, command-line tool and local simulator for the EPRX Market Management System (MMS).
+
+The public names are resolved lazily so that ``import mms_client`` stays cheap: the payload
+models, lxml, httpx and cryptography are imported only when a name that needs them is used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+# Not imported from typing: ``import mms_client`` should not even pay for that module.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from mms_client.client import AsyncMmsClient, MmsClient
+    from mms_client.endpoints import ClientType, Interface
+    from mms_client.errors import (
+        AudienceError,
+        CertificateError,
+        ConfigurationError,
+        ConnectError,
+        ConnectionLostError,
+        HTTPStatusError,
+        MalformedRequestError,
+        MalformedResponseError,
+        MMSClientError,
+        MMSError,
+        MMSServerError,
+        MMSValidationError,
+        PayloadError,
+        RequestTimeout,
+        TransportError,
+    )
+    from mms_client.exchange import Response
+    from mms_client.judgement import Message
+    from mms_client.operations import OPERATIONS
+    from mms_client.plugins import Plugin
+    from mms_client.schema import parse_payload
+    from mms_client.security.certs import Certificate
+
+_ERRORS = (
+    "AudienceError",
+    "CertificateError",
+    "ConfigurationError",
+    "ConnectError",
+    "ConnectionLostError",
+    "HTTPStatusError",
+    "MMSClientError",
+    "MMSError",
+    "MMSServerError",
+    "MMSValidationError",
+    "MalformedRequestError",
+    "MalformedResponseError",
+    "PayloadError",
+    "RequestTimeout",
+    "TransportError",
+)
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "MmsClient": "mms_client.client",
+    "AsyncMmsClient": "mms_client.client",
+    "Certificate": "mms_client.security.certs",
+    "ClientType": "mms_client.endpoints",
+    "Interface": "mms_client.endpoints",
+    "Plugin": "mms_client.plugins",
+    "Response": "mms_client.exchange",
+    "Message": "mms_client.judgement",
+    "OPERATIONS": "mms_client.operations",
+    "parse_payload": "mms_client.schema",
+    **dict.fromkeys(_ERRORS, "mms_client.errors"),
+}
+
+__all__ = [
+    "OPERATIONS",
+    "AsyncMmsClient",
+    "AudienceError",
+    "Certificate",
+    "CertificateError",
+    "ClientType",
+    "ConfigurationError",
+    "ConnectError",
+    "ConnectionLostError",
+    "HTTPStatusError",
+    "Interface",
+    "MMSClientError",
+    "MMSError",
+    "MMSServerError",
+    "MMSValidationError",
+    "MalformedRequestError",
+    "MalformedResponseError",
+    "Message",
+    "MmsClient",
+    "PayloadError",
+    "Plugin",
+    "RequestTimeout",
+    "Response",
+    "TransportError",
+    "parse_payload",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mms_client' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

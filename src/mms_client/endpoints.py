@@ -1,0 +1,120 @@
+"""Who is calling (client type), which SOAP service (interface), and where the MMS lives.
+
+The MMS runs one SOAP service per interface (MI for market, registration and reports; OMI for
+the "other market information" operations), on separate hosts for BSP/MO and for TSO, each
+with a main, a backup and a test host. The tables below are the published addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from mms_client.errors import ConfigurationError
+
+
+class ClientType(StrEnum):
+    """The role of the certificate holder; it decides which operations may be called."""
+
+    BSP = "BSP"
+    """Balancing service provider (a market participant that offers reserve)."""
+    MO = "MO"
+    """Market operator."""
+    TSO = "TSO"
+    """Transmission system operator."""
+
+
+class Interface(StrEnum):
+    """The SOAP service an operation belongs to."""
+
+    MI = "MI"
+    """Market interface: market, registration and report operations."""
+    OMI = "OMI"
+    """Other market information interface (remaining reserve, baseline loads, refunds...)."""
+
+
+SERVICE_PATHS: dict[Interface, str] = {
+    Interface.MI: "/axis2/services/MiWebService",
+    Interface.OMI: "/axis2/services/OmiWebService",
+}
+
+
+@dataclass(frozen=True)
+class Hosts:
+    main: str
+    backup: str
+    test: str
+
+
+# BSP and MO share the public hosts; TSOs have their own.
+_HOSTS: dict[tuple[bool, Interface], Hosts] = {
+    (False, Interface.MI): Hosts("www2.eprx.or.jp", "www3.eprx.or.jp", "www4.eprx.or.jp"),
+    (False, Interface.OMI): Hosts("www5.eprx.or.jp", "www6.eprx.or.jp", "www7.eprx.or.jp"),
+    (True, Interface.MI): Hosts(
+        "maiwlba103v03.eprx.or.jp", "mbiwlba103v03.eprx.or.jp", "mbiwlba103v06.eprx.or.jp"
+    ),
+    (True, Interface.OMI): Hosts(
+        "maiwlba103v07.eprx.or.jp", "mbiwlba103v07.eprx.or.jp", "mbiwlba103v08.eprx.or.jp"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The service URLs one request may be sent to: ``main`` first, then ``backup`` (if any)."""
+
+    main: str
+    backup: str | None = None
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.main,) if self.backup is None else (self.main, self.backup)
+
+
+def hosts(client_type: ClientType, interface: Interface) -> Hosts:
+    """The published MMS hosts for this client type and interface."""
+    return _HOSTS[(client_type is ClientType.TSO, interface)]
+
+
+def resolve_endpoints(
+    client_type: ClientType,
+    interface: Interface,
+    *,
+    test: bool = False,
+    base_url: str | None = None,
+    backup_url: str | None = None,
+) -> Endpoints:
+    """The URLs of the ``interface`` service.
+
+    Without ``base_url`` these are the published production hosts (main and backup), or the
+    test host when ``test`` is set (the test environment has no backup). ``base_url`` and
+    ``backup_url`` (``scheme://host[:port][/prefix]``, e.g. a local simulator) replace them; the
+    service path is appended to each.
+    """
+    path = SERVICE_PATHS[interface]
+    if base_url is not None:
+        backup = None if backup_url is None else _check_base_url(backup_url, "backup_url") + path
+        return Endpoints(_check_base_url(base_url, "base_url") + path, backup)
+    if backup_url is not None:
+        raise ConfigurationError("backup_url needs base_url; the published hosts have a backup")
+    published = hosts(client_type, interface)
+    if test:
+        return Endpoints(f"https://{published.test}{path}")
+    return Endpoints(f"https://{published.main}{path}", f"https://{published.backup}{path}")
+
+
+def _check_base_url(url: str, setting: str) -> str:
+    """``url`` without a trailing slash, after checking that a service path can follow it."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise ConfigurationError(f"{setting} {url!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(
+            f"{setting} must look like https://host[:port][/prefix]; got {url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{setting} must not carry a query or fragment; got {url!r}")
+    return url.rstrip("/")

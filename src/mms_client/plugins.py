@@ -1,0 +1,24 @@
+"""Audit hooks: see the exact bytes of every request and response.
+
+Participants must often keep a record of what they sent to the market and what came back.
+A :class:`Plugin` is called with the complete HTTP body of every attempt, including resends
+after a failover and replies that turn out to be errors, so the record is complete and
+byte-exact (the signature in a request stays verifiable against the recorded payload).
+"""
+
+from __future__ import annotations
+
+
+class Plugin:
+    """Base class of audit plugins; override one or both hooks.
+
+    Hooks run in the calling thread (or on the event loop for the async client) right
+    before a request is sent and right after a response body has been received. An exception
+    raised by a hook stops the call and reaches the caller unchanged.
+    """
+
+    def audit_request(self, mms_request: bytes) -> None:
+        """Called with the HTTP body of each request attempt, before it is sent."""
+
+    def audit_response(self, mms_response: bytes) -> None:
+        """Called with the HTTP body of each response, whatever its status."""

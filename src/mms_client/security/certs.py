@@ -1,0 +1,218 @@
+"""The participant's PKCS#12 certificate, held in memory.
+
+The MMS authenticates twice with the same key pair: the TLS connection is mutual (the client
+certificate chains to the MMS's CA and names the participant and user), and every payload is
+signed with the private key. :class:`Certificate` loads the PKCS#12 once and serves both.
+
+Secrets stay in memory. The passphrase is used once to decrypt the PKCS#12 and is not kept;
+the private key never appears in a repr, an exception or a log line; objects refuse to be
+pickled. Python's :mod:`ssl` can only load a client key from a file, so
+:meth:`Certificate.ssl_context` writes the key *encrypted with a random one-time password* to a
+private temporary file and deletes it before returning.
+
+Validity policy: an expired certificate is refused with :class:`CertificateError` (the MMS would
+reject the TLS handshake anyway, with a far less helpful message); a certificate that is not
+valid *yet* only raises a :class:`CertificateWarning`, because a slightly wrong local clock
+should not stop a client whose certificate the server will accept.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import ssl
+import tempfile
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn, Self
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from mms_client.errors import CertificateError, ConfigurationError
+
+#: What ``verify=`` accepts: True (the certifi CA bundle), False (no verification, explicitly),
+#: or the path of a CA bundle file or directory.
+VerifySetting = bool | str | os.PathLike[str]
+
+
+class CertificateWarning(UserWarning):
+    """The certificate is usable but something about it deserves attention."""
+
+
+class Certificate:
+    """A PKCS#12 client certificate: RSA private key, certificate and CA chain.
+
+    ``source`` is the path of a ``.p12``/``.pfx`` file (``str`` or :class:`~pathlib.Path`) or
+    the PKCS#12 bytes themselves; ``passphrase`` decrypts it (``str`` is encoded as UTF-8).
+    """
+
+    def __init__(
+        self, source: str | os.PathLike[str] | bytes, passphrase: str | bytes | None = None
+    ) -> None:
+        data, self._source = _read_source(source)
+        password = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
+        try:
+            key, certificate, chain = pkcs12.load_key_and_certificates(data, password or None)
+        except (ValueError, TypeError):
+            # cryptography's message does not contain the secret, but the chained context
+            # would show the call; keep the error self-contained.
+            raise CertificateError(
+                f"{self._source} could not be opened: the passphrase is wrong or the data is "
+                "not PKCS#12"
+            ) from None
+        if key is None:
+            raise CertificateError(f"{self._source} holds no private key")
+        if certificate is None:
+            raise CertificateError(f"{self._source} holds no certificate")
+        if not isinstance(key, RSAPrivateKey):
+            raise CertificateError(
+                f"{self._source} holds a {type(key).__name__.removeprefix('_')} key; the MMS "
+                "signs with RSA, so an RSA certificate is needed"
+            )
+        certified_key = certificate.public_key()
+        if (
+            not isinstance(certified_key, RSAPublicKey)
+            or certified_key.public_numbers() != key.public_key().public_numbers()
+        ):
+            raise CertificateError(
+                f"{self._source}: the private key does not match the certificate"
+            )
+        _check_validity(certificate, self._source)
+        self._key = key
+        self._certificate = certificate
+        self._chain = tuple(chain)
+
+    @property
+    def private_key(self) -> RSAPrivateKey:
+        """The RSA key that signs payloads and attachments."""
+        return self._key
+
+    @property
+    def public_key(self) -> RSAPublicKey:
+        return self._key.public_key()
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self._certificate
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """The additional (CA) certificates bundled in the PKCS#12, in file order."""
+        return self._chain
+
+    @property
+    def subject(self) -> str:
+        """The certificate subject in RFC 4514 form, e.g. ``CN=FAKEUSER,O=F100``."""
+        return self._certificate.subject.rfc4514_string()
+
+    @property
+    def not_valid_after(self) -> datetime:
+        return self._certificate.not_valid_after_utc
+
+    def ssl_context(self, verify: VerifySetting = True) -> ssl.SSLContext:
+        """A client-side TLS context (TLS 1.2 or newer) presenting this certificate.
+
+        ``verify`` checks the server: ``True`` against the certifi CA bundle, a path against
+        that CA bundle (file or directory), ``False`` not at all (only for explicit opt-out).
+        """
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if verify is False:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif verify is True:
+            import certifi
+
+            context.load_verify_locations(cafile=certifi.where())
+        else:
+            _load_ca_bundle(context, Path(verify))
+        self.load_into(context)
+        return context
+
+    def load_into(self, context: ssl.SSLContext) -> None:
+        """Present this certificate in an existing TLS ``context`` (e.g. one with custom
+        ciphers); :meth:`ssl_context` uses it for the usual case."""
+        # ssl can read a key only from a file. The file holds the key encrypted with a password
+        # that exists only in this frame, sits in a private directory (0700) as a 0600 file, and
+        # is removed before this method returns, whatever happens.
+        password = secrets.token_bytes(32)
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(password),
+        )
+        pem += b"".join(
+            c.public_bytes(serialization.Encoding.PEM) for c in (self._certificate, *self._chain)
+        )
+        with tempfile.TemporaryDirectory(prefix="mms-client-") as directory:
+            path = os.path.join(directory, "client.pem")
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(pem)
+            try:
+                context.load_cert_chain(path, password=password)
+            except ssl.SSLError as exc:
+                raise CertificateError(
+                    f"{self._source} could not be used for TLS: {exc.reason or exc}"
+                ) from None
+
+    def __repr__(self) -> str:
+        return (
+            f"Certificate(subject={self.subject!r}, "
+            f"not_valid_after={self.not_valid_after.isoformat()!r}, source={self._source!r})"
+        )
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Certificate objects hold a private key and cannot be pickled")
+
+    def __copy__(self) -> Self:
+        return self  # immutable: a copy would be the same thing
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Self:
+        return self
+
+
+def _read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
+    """The PKCS#12 bytes and how to name them in messages (the path, never the content)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), "the PKCS#12 data"
+    path = Path(source)
+    try:
+        return path.read_bytes(), str(path)
+    except FileNotFoundError:
+        raise CertificateError(f"certificate file not found: {path}") from None
+    except OSError as exc:
+        raise CertificateError(f"certificate file {path} cannot be read: {exc.strerror}") from None
+
+
+def _check_validity(certificate: x509.Certificate, source: str) -> None:
+    now = datetime.now(UTC)
+    expiry = certificate.not_valid_after_utc
+    if expiry < now:
+        raise CertificateError(
+            f"{source}: the certificate expired on {expiry:%Y-%m-%d %H:%M} UTC; the MMS will "
+            "refuse it. Renew it with EPRX."
+        )
+    if certificate.not_valid_before_utc > now:
+        warnings.warn(
+            f"{source}: the certificate is valid only from "
+            f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC; check the local clock",
+            CertificateWarning,
+            stacklevel=3,
+        )
+
+
+def _load_ca_bundle(context: ssl.SSLContext, bundle: Path) -> None:
+    try:
+        if bundle.is_dir():
+            context.load_verify_locations(capath=str(bundle))
+        else:
+            context.load_verify_locations(cafile=str(bundle))
+    except FileNotFoundError:
+        raise ConfigurationError(f"CA bundle not found: {bundle}") from None
+    except ssl.SSLError as exc:
+        raise ConfigurationError(f"CA bundle {bundle} holds no usable certificate: {exc}") from None

@@ -1,0 +1,355 @@
+"""Getting one request to the MMS and its answer back: HTTPS with mutual TLS, failover from
+the main to the backup host, and retries only where a resend cannot do harm.
+
+The decisions live in :class:`RetryPolicy`, which is pure: given what went wrong, may the
+request be sent again, and to which URL? The rule that matters most: a submit, cancel or
+approval is sent again only when it provably never reached the server (the connection or the
+TLS handshake failed before any byte of the request went out). After a timeout, a dropped
+connection or an HTTP 5xx it may have been processed, so the error goes to the caller instead
+of a silent second submit. Queries are always safe to resend.
+
+The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, differ only in awaiting
+httpx; the attempt bookkeeping, error translation, body limits and plugin calls are shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from mms_client.endpoints import Endpoints, Interface
+from mms_client.errors import (
+    ConfigurationError,
+    ConnectError,
+    ConnectionLostError,
+    HTTPStatusError,
+    MalformedResponseError,
+    RequestTimeout,
+    TransportError,
+)
+from mms_client.plugins import Plugin
+from mms_client.wire.soap import HttpMessage, is_fault
+
+logger = logging.getLogger("mms_client.transport")
+
+#: Default limit on a response body; bigger replies are refused while being read.
+DEFAULT_MAX_RESPONSE_BYTES = 96 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """An answer of the MMS: a 2xx response, or an error status whose body is a SOAP fault."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to send a request again, where to, and how long to wait first.
+
+    ``attempts`` counts every try including the first. The wait before a retry grows
+    exponentially from ``backoff_initial`` seconds up to ``backoff_max``, with up to
+    ``backoff_jitter`` seconds of random jitter so that many clients do not retry in step.
+    """
+
+    attempts: int = 3
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+    backoff_jitter: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ConfigurationError(
+                f"RetryPolicy.attempts must be at least 1, not {self.attempts}"
+            )
+        if min(self.backoff_initial, self.backoff_max, self.backoff_jitter) < 0:
+            raise ConfigurationError("RetryPolicy back-off times must not be negative")
+
+    @staticmethod
+    def may_resend(error: BaseException, *, resendable: bool) -> bool:
+        """Whether a request that failed with ``error`` may be sent again.
+
+        ``resendable`` says whether processing the request twice is harmless (queries).
+        Anything else is resent only after a :class:`ConnectError`, which guarantees that the
+        server never saw it.
+        """
+        if isinstance(error, ConnectError):
+            return True
+        if not resendable:
+            return False
+        if isinstance(error, HTTPStatusError):
+            return error.status is not None and error.status >= 500
+        return isinstance(error, RequestTimeout | ConnectionLostError)
+
+    @staticmethod
+    def fails_over(error: BaseException) -> bool:
+        """Whether the next attempt should go to the other host: the current one is down
+        (connection failed) or broken (HTTP 5xx)."""
+        if isinstance(error, HTTPStatusError):
+            return error.status is not None and error.status >= 500
+        return isinstance(error, ConnectError)
+
+    def next_url(self, endpoints: Endpoints, current: str, error: BaseException) -> str:
+        """The URL of the attempt after one at ``current`` that failed with ``error``:
+        alternate between main and backup on failover, otherwise stay."""
+        if endpoints.backup is None or not self.fails_over(error):
+            return current
+        return endpoints.backup if current == endpoints.main else endpoints.main
+
+    def tenacity_arguments(
+        self, resendable: bool, before_retry: Callable[[RetryCallState], None]
+    ) -> dict[str, Any]:
+        """The shared configuration of :class:`tenacity.Retrying` and
+        :class:`tenacity.AsyncRetrying`; ``before_retry`` sees each failure that is retried."""
+        return {
+            "retry": retry_if_exception(lambda e: self.may_resend(e, resendable=resendable)),
+            "stop": stop_after_attempt(self.attempts),
+            "wait": wait_exponential_jitter(
+                multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_jitter
+            ),
+            "before_sleep": before_retry,
+            "reraise": True,
+        }
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """How requests are sent; shared by both drivers."""
+
+    timeout: float = 60.0
+    """Seconds one attempt may take from sending to the end of the answer (connecting is
+    limited to at most 10 of them)."""
+    keep_alive: bool = False
+    """Reuse connections. Off by default: the MMS has failed authentication on reused ones."""
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    policy: RetryPolicy = RetryPolicy()
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise ConfigurationError(
+                f"timeout must be a positive number of seconds, not {self.timeout}"
+            )
+        if self.max_response_bytes < 1:
+            raise ConfigurationError("max_response_bytes must be positive")
+
+    def client_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for :class:`httpx.Client` and :class:`httpx.AsyncClient`."""
+        return {
+            "timeout": httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            "limits": httpx.Limits(max_keepalive_connections=5 if self.keep_alive else 0),
+            "headers": {} if self.keep_alive else {"Connection": "close"},
+            "follow_redirects": False,
+        }
+
+
+class _Attempts:
+    """The attempts of one request: which URL each goes to, and the plugins' view of them."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        message: HttpMessage,
+        interface: Interface,
+        settings: TransportSettings,
+        plugins: Sequence[Plugin],
+    ) -> None:
+        self._endpoints = endpoints
+        self._message = message
+        self._interface = interface
+        self._settings = settings
+        self._plugins = plugins
+        self._url = endpoints.main
+        self._number = 0
+
+    def tenacity_arguments(self, resendable: bool) -> dict[str, Any]:
+        return self._settings.policy.tenacity_arguments(resendable, self._failed)
+
+    def _failed(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if error is not None:
+            self._url = self._settings.policy.next_url(self._endpoints, self._url, error)
+        logger.warning("attempt %d failed (%s); trying again at %s", self._number, error, self._url)
+
+    def next(self) -> _Exchange:
+        self._number += 1
+        return _Exchange(
+            self._message, self._interface, self._url, self._number, self._settings, self._plugins
+        )
+
+
+class _Exchange:
+    """The bookkeeping of one attempt that does not depend on sync or async I/O."""
+
+    def __init__(
+        self,
+        message: HttpMessage,
+        interface: Interface,
+        url: str,
+        attempt: int,
+        settings: TransportSettings,
+        plugins: Sequence[Plugin],
+    ) -> None:
+        self.message = message
+        self.interface = interface
+        self.url = url
+        self.attempt = attempt
+        self._limit = settings.max_response_bytes
+        self._timeout = settings.timeout
+        self._plugins = plugins
+        self._chunks: list[bytes] = []
+        self._size = 0
+        for plugin in plugins:
+            plugin.audit_request(message.body)
+        logger.debug("POST %s (attempt %d, %d bytes)", url, attempt, len(message.body))
+        # httpx limits each wait for data, not the whole answer; a server trickling bytes
+        # must not hold the caller forever, so the whole attempt has a deadline too.
+        self._deadline = time.monotonic() + settings.timeout
+
+    def begin(self, response: httpx.Response) -> None:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._limit:
+            raise self._too_big(int(declared))
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise self._too_big(self._size)
+        if time.monotonic() > self._deadline:
+            raise RequestTimeout(
+                f"the answer took longer than {self._timeout} seconds",
+                url=self.url,
+                attempt=self.attempt,
+            )
+        self._chunks.append(chunk)
+
+    def _too_big(self, size: int) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"the reply from {self.url} exceeds {self._limit} bytes ({size} so far); "
+            "raise max_response_bytes if such replies are expected"
+        )
+
+    def finish(self, response: httpx.Response) -> HttpReply:
+        """The reply, after plugins have seen it; an HTTP error that is not a SOAP fault
+        becomes :class:`HTTPStatusError`."""
+        body = b"".join(self._chunks)
+        for plugin in self._plugins:
+            plugin.audit_response(body)
+        reply = HttpReply(self.url, response.status_code, response.headers, body)
+        if 200 <= reply.status < 300 or is_fault(reply.headers, body, self.interface):
+            return reply
+        raise HTTPStatusError(
+            f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer",
+            url=self.url,
+            attempt=self.attempt,
+            status=reply.status,
+        )
+
+    def failed(self, error: httpx.HTTPError) -> Exception:
+        """The library error for an httpx failure of this attempt."""
+        detail = str(error) or type(error).__name__
+        kind: type[TransportError]
+        if isinstance(error, httpx.UnsupportedProtocol):
+            return ConfigurationError(f"{self.url} cannot be requested: {detail}")
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            kind, what = ConnectError, "could not connect"
+        elif isinstance(error, httpx.ProxyError):
+            kind, what = ConnectError, "the proxy refused the connection"
+        elif isinstance(error, httpx.TimeoutException):
+            kind, what = RequestTimeout, "no answer in time"
+        else:
+            kind, what = ConnectionLostError, "the connection broke"
+        return kind(f"{what} ({detail})", url=self.url, attempt=self.attempt)
+
+
+class SyncTransport:
+    """Sends requests with :class:`httpx.Client`."""
+
+    def __init__(
+        self,
+        ssl_context: Any,
+        settings: TransportSettings,
+        plugins: Sequence[Plugin] = (),
+    ) -> None:
+        self._settings = settings
+        self._plugins = tuple(plugins)
+        self._client = httpx.Client(verify=ssl_context, **settings.client_arguments())
+
+    def send(
+        self, endpoints: Endpoints, message: HttpMessage, interface: Interface, *, resendable: bool
+    ) -> HttpReply:
+        """POST ``message`` to ``endpoints``; retried and failed over as the policy says."""
+        attempts = _Attempts(endpoints, message, interface, self._settings, self._plugins)
+        return Retrying(**attempts.tenacity_arguments(resendable))(self._attempt, attempts)
+
+    def _attempt(self, attempts: _Attempts) -> HttpReply:
+        exchange = attempts.next()
+        message = exchange.message
+        try:
+            with self._client.stream(
+                "POST", exchange.url, headers=message.headers, content=message.body
+            ) as response:
+                exchange.begin(response)
+                for chunk in response.iter_bytes():
+                    exchange.add(chunk)
+        except httpx.HTTPError as error:
+            raise exchange.failed(error) from error
+        return exchange.finish(response)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class AsyncTransport:
+    """Sends requests with :class:`httpx.AsyncClient`."""
+
+    def __init__(
+        self,
+        ssl_context: Any,
+        settings: TransportSettings,
+        plugins: Sequence[Plugin] = (),
+    ) -> None:
+        self._settings = settings
+        self._plugins = tuple(plugins)
+        self._client = httpx.AsyncClient(verify=ssl_context, **settings.client_arguments())
+
+    async def send(
+        self, endpoints: Endpoints, message: HttpMessage, interface: Interface, *, resendable: bool
+    ) -> HttpReply:
+        """POST ``message`` to ``endpoints``; retried and failed over as the policy says."""
+        attempts = _Attempts(endpoints, message, interface, self._settings, self._plugins)
+        return await AsyncRetrying(**attempts.tenacity_arguments(resendable))(
+            self._attempt, attempts
+        )
+
+    async def _attempt(self, attempts: _Attempts) -> HttpReply:
+        exchange = attempts.next()
+        message = exchange.message
+        try:
+            async with self._client.stream(
+                "POST", exchange.url, headers=message.headers, content=message.body
+            ) as response:
+                exchange.begin(response)
+                async for chunk in response.aiter_bytes():
+                    exchange.add(chunk)
+        except httpx.HTTPError as error:
+            raise exchange.failed(error) from error
+        return exchange.finish(response)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

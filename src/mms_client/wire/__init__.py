@@ -1,0 +1,1 @@
+"""The bytes on the wire: MTOM framing (:mod:`.mime`) and SOAP envelopes (:mod:`.soap`)."""

@@ -1,0 +1,136 @@
+"""Loading PKCS#12 certificates: what works, what fails clearly, and what never leaks."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import pickle
+import ssl
+import tempfile
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from mms_client.errors import CertificateError, ConfigurationError
+from mms_client.security.certs import Certificate, CertificateWarning
+from mms_client.security.signing import sign, verify
+
+from .conftest import PASSPHRASE, MakeP12
+
+
+def test_loads_from_str_path_path_and_bytes(make_p12: MakeP12, tmp_path: Path) -> None:
+    data = make_p12()
+    file = tmp_path / "user.p12"
+    file.write_bytes(data)
+    for source in (str(file), file, data):
+        certificate = Certificate(source, PASSPHRASE)
+        assert certificate.subject == "O=F100,CN=FAKEUSER"
+
+
+def test_passphrase_may_be_bytes(make_p12: MakeP12) -> None:
+    assert Certificate(make_p12(), PASSPHRASE.encode()).subject == "O=F100,CN=FAKEUSER"
+
+
+def test_signing_key_signs_for_the_certificate(make_p12: MakeP12) -> None:
+    certificate = Certificate(make_p12(), PASSPHRASE)
+    signature = sign(b"<MarketData/>", certificate.private_key)
+    assert verify(b"<MarketData/>", signature, certificate.certificate.public_key())  # type: ignore[arg-type]
+
+
+def test_wrong_passphrase_is_a_certificate_error_without_the_secret(make_p12: MakeP12) -> None:
+    with pytest.raises(CertificateError, match="passphrase is wrong") as caught:
+        Certificate(make_p12(), "not the passphrase")
+    assert "not the passphrase" not in str(caught.value)
+    assert caught.value.__suppress_context__
+
+
+def test_garbage_is_a_certificate_error() -> None:
+    with pytest.raises(CertificateError, match="not PKCS#12"):
+        Certificate(b"this is no certificate", PASSPHRASE)
+
+
+def test_missing_file_names_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.p12"
+    with pytest.raises(CertificateError, match="not found") as caught:
+        Certificate(missing, PASSPHRASE)
+    assert str(missing) in str(caught.value)
+
+
+def test_non_rsa_key_is_refused(make_p12: MakeP12) -> None:
+    data = make_p12(key=ec.generate_private_key(ec.SECP256R1()))
+    with pytest.raises(CertificateError, match="RSA"):
+        Certificate(data, PASSPHRASE)
+
+
+def test_expired_certificate_is_refused(make_p12: MakeP12) -> None:
+    data = make_p12(valid_from=dt.timedelta(days=-30), valid_for=dt.timedelta(days=10))
+    with pytest.raises(CertificateError, match="expired"):
+        Certificate(data, PASSPHRASE)
+
+
+def test_not_yet_valid_certificate_only_warns(make_p12: MakeP12) -> None:
+    data = make_p12(valid_from=dt.timedelta(days=2))
+    with pytest.warns(CertificateWarning, match="valid only from"):
+        Certificate(data, PASSPHRASE)
+
+
+def test_secrets_stay_out_of_repr_vars_and_pickles(make_p12: MakeP12) -> None:
+    certificate = Certificate(make_p12(), PASSPHRASE)
+    shown = repr(certificate) + repr(vars(certificate))
+    assert PASSPHRASE not in shown
+    assert "PRIVATE KEY" not in shown
+    assert "FAKEUSER" in repr(certificate)
+    with pytest.raises(TypeError, match="cannot be pickled") as caught:
+        pickle.dumps(certificate)
+    assert PASSPHRASE not in str(caught.value)
+    assert copy.deepcopy(certificate) is certificate
+
+
+def test_ssl_context_is_tls12_plus_and_verifies_by_default(make_p12: MakeP12) -> None:
+    context = Certificate(make_p12(), PASSPHRASE).ssl_context()
+    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 50  # the certifi bundle is loaded
+
+
+def test_ssl_context_with_ca_bundle_and_explicit_opt_out(make_p12: MakeP12, tmp_path: Path) -> None:
+    certificate = Certificate(make_p12(), PASSPHRASE)
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(certificate.certificate.public_bytes(Encoding.PEM))
+    pinned = certificate.ssl_context(verify=bundle)
+    assert pinned.cert_store_stats()["x509"] == 1  # only the bundle, not the defaults
+    unverified = certificate.ssl_context(verify=False)
+    assert unverified.verify_mode is ssl.CERT_NONE
+    assert not unverified.check_hostname
+    with pytest.raises(ConfigurationError, match="CA bundle not found"):
+        certificate.ssl_context(verify=tmp_path / "missing.pem")
+
+
+def test_ssl_context_leaves_nothing_on_disk_and_never_writes_a_plain_key(
+    make_p12: MakeP12, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key file ssl needs exists only while it loads, holds only an encrypted key, and
+    the temporary folder is empty afterwards."""
+    seen: list[tuple[str, bytes, int]] = []
+
+    class RecordingContext(ssl.SSLContext):
+        def load_cert_chain(self, certfile, keyfile=None, password=None):  # type: ignore[no-untyped-def]
+            with open(certfile, "rb") as handle:
+                seen.append((str(certfile), handle.read(), os.stat(certfile).st_mode & 0o777))
+            return super().load_cert_chain(certfile, keyfile, password)
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    context = RecordingContext(ssl.PROTOCOL_TLS_CLIENT)
+    Certificate(make_p12(), PASSPHRASE).load_into(context)
+
+    [(path, content, mode)] = seen
+    assert Path(path).is_relative_to(tmp_path)
+    assert mode == 0o600
+    assert b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in content
+    assert b"-----BEGIN PRIVATE KEY-----" not in content
+    assert b"-----BEGIN RSA PRIVATE KEY-----" not in content
+    assert list(tmp_path.iterdir()) == []

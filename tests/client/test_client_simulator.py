@@ -1,0 +1,359 @@
+"""The clients against the simulator over real HTTPS with mutual TLS.
+
+Faults are injected on the simulator's side (HTTP 5xx, delays, dropped connections, broken
+replies) to check what the client does with them, and the simulator's journal tells how often
+a request really reached it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import socket
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from mms_client.client import AsyncMmsClient, MmsClient
+from mms_client.endpoints import ClientType
+from mms_client.errors import (
+    AudienceError,
+    ConfigurationError,
+    ConnectError,
+    ConnectionLostError,
+    HTTPStatusError,
+    MalformedResponseError,
+    MMSServerError,
+    MMSValidationError,
+    PayloadError,
+    RequestTimeout,
+)
+from mms_client.jst import JST
+from mms_client.plugins import Plugin
+from mms_client.transport import RetryPolicy
+from mms_client.types.market import MarketType
+from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
+
+if TYPE_CHECKING:
+    from mms_client.sim.simulator import Simulator
+
+PUT = "MarketSubmit_OfferData"
+QUERY = "MarketQuery_OfferQuery"
+NO_WAIT = RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0)
+
+
+def offer(day: dt.date, resource: str = "FAKE_RESO", hour: int = 12) -> OfferData:
+    start = dt.datetime.combine(day, dt.time(hour))
+    return OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource=resource,
+        start=start,
+        end=start + dt.timedelta(hours=3),
+        direction=Direction.SELL,
+    )
+
+
+_UNUSED_DAYS = itertools.count(1)
+
+
+@pytest.fixture
+def day() -> dt.date:
+    """A trading day no other test of the session uses (the session simulator keeps state)."""
+    return dt.date(2030, 1, 1) + dt.timedelta(days=next(_UNUSED_DAYS))
+
+
+class Recorder(Plugin):
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
+        self.responses: list[bytes] = []
+
+    def audit_request(self, mms_request: bytes) -> None:
+        self.requests.append(mms_request)
+
+    def audit_response(self, mms_response: bytes) -> None:
+        self.responses.append(mms_response)
+
+
+def client(sim: Simulator, **options: Any) -> MmsClient:
+    return sim.client(**{"retry": NO_WAIT, **options})
+
+
+def test_the_compatible_example_runs_unchanged(fresh_mms_simulator: Simulator) -> None:
+    """DESIGN.md's example with the established import paths; the client is built from the
+    simulator's manifest, adding only base_url and verify."""
+    from datetime import datetime as DateTime  # noqa: N812 - the name DESIGN.md uses
+
+    from mms_client.client import MmsClient
+    from mms_client.security.certs import Certificate
+    from mms_client.types.market import MarketType
+    from mms_client.types.offer import Direction, OfferData, OfferStack
+    from mms_client.utils.web import ClientType
+
+    user = fresh_mms_simulator.manifest.user("BSP")
+    client = MmsClient(
+        domain="mms-client.example",
+        participant=user.participant,
+        user=user.user,
+        client_type=ClientType.BSP,
+        cert=Certificate(user.p12, user.passphrase),
+        base_url=fresh_mms_simulator.base_url,
+        verify=str(fresh_mms_simulator.ca),
+    )
+    with client:
+        request_offer = OfferData(
+            stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+            resource="FAKE_RESO",
+            start=DateTime(2024, 3, 15, 12),
+            end=DateTime(2024, 3, 15, 21),
+            direction=Direction.SELL,
+        )
+        response_offer = client.put_offer(
+            request=request_offer, market_type=MarketType.DAY_AHEAD, days=1
+        )
+
+        assert response_offer.resource == "FAKE_RESO"
+        assert response_offer.start == DateTime(2024, 3, 15, 12, tzinfo=JST)
+        assert response_offer.validation == "PASSED" and response_offer.success is True
+        assert response_offer.stack[0].id  # the MMS assigned an offer id
+
+        query = OfferQuery(market_type=MarketType.DAY_AHEAD, resource="FAKE_RESO")
+        [stored] = client.query_offers(query, 1, dt.date(2024, 3, 15))  # by position, too
+    assert stored.stack[0].id == response_offer.stack[0].id
+    assert stored.end == DateTime(2024, 3, 15, 21, tzinfo=JST)
+
+
+def test_offer_life_cycle_put_query_cancel(fresh_mms_simulator: Simulator, day: dt.date) -> None:
+    with client(fresh_mms_simulator) as bsp:
+        first, second = bsp.put_offers(
+            [offer(day), offer(day, "FAKE_RESO2", 15)], MarketType.DAY_AHEAD, date=day
+        )
+        assert first.stack[0].id != second.stack[0].id
+        query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+        assert len(bsp.query_offers(query, date=day)) == 2
+
+        cancelled = bsp.cancel_offer(
+            OfferCancel(resource="FAKE_RESO", start=first.start, end=first.end, market_type="DAM"),
+            MarketType.DAY_AHEAD,
+            date=day,
+        )
+        assert cancelled.success is True
+        assert [o.resource for o in bsp.query_offers(query, date=day)] == ["FAKE_RESO2"]
+
+        response = bsp.call(QUERY, query, date=day, days=1)
+        assert [o.resource for o in response.items] == ["FAKE_RESO2"]
+        assert response.statistics is not None and response.statistics.transaction_id
+
+
+def test_business_refusal_is_a_validation_error_with_messages(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    with client(mms_simulator) as bsp, pytest.raises(MMSValidationError) as caught:
+        bsp.put_offer(offer(day, "OTHER_RESO"), MarketType.DAY_AHEAD, date=day)
+    errors = [m for m in caught.value.messages if m.severity == "Error"]
+    assert errors and all(m.code for m in errors)
+    assert any(m.path.startswith("MarketData/MarketSubmit/OfferData") for m in errors)
+    assert caught.value.response is not None  # the parsed reply travels with the error
+
+
+def test_cancel_of_an_unknown_offer_fails(mms_simulator: Simulator, day: dt.date) -> None:
+    start = dt.datetime.combine(day, dt.time(3))
+    unknown = OfferCancel(
+        resource="FAKE_RESO", start=start, end=start + dt.timedelta(hours=3), market_type="DAM"
+    )
+    with client(mms_simulator) as bsp, pytest.raises(MMSValidationError):
+        bsp.cancel_offer(unknown, MarketType.DAY_AHEAD, date=day)
+
+
+def test_tso_put_offer_is_refused_with_nothing_sent(mms_simulator: Simulator, day: dt.date) -> None:
+    before = mms_simulator.count(processed=False)
+    recorder = Recorder()
+    refused = pytest.raises(AudienceError, match="may be called by BSP; this client is TSO")
+    with client(mms_simulator, client_type="TSO", plugins=[recorder]) as tso, refused:
+        tso.put_offer(offer(day), MarketType.DAY_AHEAD)
+    assert mms_simulator.count(processed=False) == before
+    assert recorder.requests == []
+
+
+def test_invalid_offer_is_refused_with_nothing_sent(mms_simulator: Simulator, day: dt.date) -> None:
+    before = mms_simulator.count(processed=False)
+    bad = {**offer(day).model_dump(), "resource": "not valid!"}
+    with client(mms_simulator) as bsp, pytest.raises(PayloadError, match="ResourceName"):
+        bsp.call(PUT, bad, market_type=MarketType.DAY_AHEAD, date=day)
+    assert mms_simulator.count(processed=False) == before
+
+
+def test_certificate_of_another_identity_gets_the_servers_txt_error(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """F100's certificate used to speak for F200: the MMS refuses it before reading further."""
+    impostor = MmsClient(
+        domain="example.com",
+        participant="F200",
+        user="FAKEUSER",
+        client_type="BSP",
+        cert=mms_simulator.user("BSP", "F100").certificate(),
+        base_url=mms_simulator.base_url,
+        verify=str(mms_simulator.ca),
+    )
+    with impostor, pytest.raises(MMSServerError, match=QUERY):
+        impostor.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+
+
+def test_query_fails_over_to_backup_after_5xx_and_plugins_see_every_attempt(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    recorder = Recorder()
+    mms_simulator.inject("http_error", operation=QUERY, endpoint="main", status=503)
+    with client(mms_simulator, plugins=[recorder]) as bsp:
+        assert bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day) == []
+    assert mms_simulator.count(QUERY, "main", processed=False) >= 1
+    assert len(recorder.requests) == 2
+    assert recorder.requests[0] == recorder.requests[1]  # the same signed bytes, resent
+    assert len(recorder.responses) == 2
+    assert b"ResponseAttInfo" in recorder.responses[1]
+
+
+def test_submit_is_not_resent_after_a_5xx(mms_simulator: Simulator, day: dt.date) -> None:
+    before = mms_simulator.count(PUT, processed=False)
+    mms_simulator.inject("http_error", operation=PUT, endpoint="main", status=502)
+    with client(mms_simulator) as bsp, pytest.raises(HTTPStatusError) as caught:
+        bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+    assert (caught.value.status, caught.value.attempt) == (502, 1)
+    assert caught.value.url.startswith(mms_simulator.base_url)
+    assert mms_simulator.count(PUT, processed=False) == before + 1
+
+
+def test_submit_timeout_is_reported_and_never_resent(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    before = mms_simulator.count(PUT)
+    mms_simulator.inject("delay", operation=PUT, seconds=5)
+    with client(mms_simulator, timeout=0.5) as bsp, pytest.raises(RequestTimeout) as caught:
+        bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+    assert caught.value.attempt == 1
+    assert mms_simulator.count(PUT) == before + 1  # processed exactly once
+
+
+def test_submit_with_a_dropped_connection_is_not_resent(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    before = mms_simulator.count(PUT)
+    mms_simulator.inject("drop_after", operation=PUT)
+    with client(mms_simulator) as bsp, pytest.raises(ConnectionLostError):
+        bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+    assert mms_simulator.count(PUT) == before + 1
+
+
+@pytest.mark.parametrize("fault", ["drop_before", "drop_after", "delay"])
+def test_queries_are_retried(mms_simulator: Simulator, day: dt.date, fault: str) -> None:
+    before = mms_simulator.count(QUERY, processed=False)
+    mms_simulator.inject(fault, operation=QUERY, seconds=5 if fault == "delay" else 0)
+    with client(mms_simulator, timeout=1) as bsp:
+        assert bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day) == []
+    assert mms_simulator.count(QUERY, processed=False) == before + 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_submit_fails_over_when_main_refuses_connections(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """Connection refused proves the request never left, so even a submit may go to backup."""
+    before = mms_simulator.count(PUT)
+    dead = f"https://127.0.0.1:{free_port()}"
+    with client(mms_simulator, base_url=dead, backup_url=mms_simulator.base_url) as bsp:
+        accepted = bsp.put_offer(offer(day, hour=6), MarketType.DAY_AHEAD, date=day)
+    assert accepted.stack[0].id
+    assert mms_simulator.count(PUT) == before + 1
+
+
+def test_unreachable_mms_is_a_connect_error_after_all_attempts(mms_simulator: Simulator) -> None:
+    dead = f"https://127.0.0.1:{free_port()}"
+    unreachable = client(mms_simulator, base_url=dead, backup_url=None)
+    with unreachable as bsp, pytest.raises(ConnectError) as caught:
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+    assert caught.value.attempt == NO_WAIT.attempts
+    assert caught.value.url.startswith(dead)
+
+
+def test_server_certificate_is_verified_by_default(mms_simulator: Simulator) -> None:
+    refused = pytest.raises(ConnectError, match="CERTIFICATE_VERIFY_FAILED")
+    with client(mms_simulator, verify=True, backup_url=None) as bsp, refused:
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+
+
+def test_malformed_reply_is_a_malformed_response_error(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    mms_simulator.inject("malformed", operation=QUERY)
+    with client(mms_simulator) as bsp, pytest.raises(MalformedResponseError):
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+
+
+def test_oversized_reply_is_refused(mms_simulator: Simulator, day: dt.date) -> None:
+    refused = pytest.raises(MalformedResponseError, match="exceeds 200 bytes")
+    with client(mms_simulator, max_response_bytes=200) as bsp, refused:
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+
+
+def test_call_by_name_reaches_any_operation_of_the_registry(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    with client(mms_simulator) as bsp:
+        response = bsp.call(
+            "MarketQuery_OfferQuery", {"MarketType": "DAM", "ResourceName": "FAKE_RESO"}, date=day
+        )
+    assert response.operation.name == QUERY
+    assert response.items == []
+
+
+async def test_async_client_shares_the_core(fresh_mms_simulator: Simulator, day: dt.date) -> None:
+    recorder = Recorder()
+    fresh_mms_simulator.inject("http_error", operation=QUERY, endpoint="main")
+    client: AsyncMmsClient = fresh_mms_simulator.async_client(retry=NO_WAIT, plugins=[recorder])
+    async with client as bsp:
+        accepted = await bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+        found = await bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+        with pytest.raises(AudienceError):
+            await bsp.call("MarketSubmit_ReserveRequirement", {})
+    assert [o.stack[0].id for o in found] == [accepted.stack[0].id]
+    assert len(recorder.requests) == 3  # put, query on main (503), query on backup
+
+
+async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day: dt.date) -> None:
+    before = mms_simulator.count(PUT)
+    mms_simulator.inject("delay", operation=PUT, seconds=5)
+    async with mms_simulator.async_client(retry=NO_WAIT, timeout=0.5) as bsp:
+        with pytest.raises(RequestTimeout):
+            await bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+    assert mms_simulator.count(PUT) == before + 1
+
+
+def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator) -> None:
+    user = mms_simulator.user("BSP")
+    arguments: dict[str, Any] = {
+        "domain": "example.com",
+        "participant": user.participant,
+        "user": user.user,
+        "client_type": "BSP",
+        "cert": user.certificate(),
+        "base_url": mms_simulator.base_url,
+    }
+    changes: list[tuple[dict[str, Any], str]] = [
+        ({"client_type": "XYZ"}, "client_type must be one of BSP, MO, TSO"),
+        ({"domain": "bad domain>"}, "domain must be a host-like name"),
+        ({"cert": str(user.p12)}, "cert must be a mms_client.security.certs.Certificate"),
+        ({"base_url": "localhost:8443"}, "base_url must look like"),
+        ({"timeout": 0}, "timeout must be a positive number"),
+        ({"verify": "/nonexistent/ca.pem"}, "CA bundle not found"),
+    ]
+    for change, problem in changes:
+        with pytest.raises(ConfigurationError, match=problem):
+            MmsClient(**{**arguments, **change})
+    with MmsClient(**arguments) as bsp:
+        assert bsp.client_type is ClientType.BSP
+        assert "passphrase" not in repr(bsp).lower() and "F100" in repr(bsp)

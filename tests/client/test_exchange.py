@@ -1,0 +1,267 @@
+"""One exchange as pure steps: the signed request that goes out, the verdict on what comes back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pytest
+
+from mms_client.endpoints import ClientType, Interface
+from mms_client.errors import (
+    AudienceError,
+    MalformedResponseError,
+    MMSServerError,
+    MMSValidationError,
+    PayloadError,
+)
+from mms_client.exchange import Caller, PreparedRequest, interpret, is_read_only, prepare
+from mms_client.jst import JST
+from mms_client.operations import OPERATIONS, get_operation
+from mms_client.schema.files import schema_dir
+from mms_client.security.certs import Certificate
+from mms_client.security.signing import verify
+from mms_client.types.market import MarketType
+from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
+from mms_client.wire.soap import (
+    Attachment,
+    ResponseAttInfo,
+    SoapFault,
+    build_fault,
+    build_response,
+    parse_request,
+)
+
+from .conftest import PASSPHRASE, MakeP12
+
+PUT_OFFER = get_operation("MarketSubmit_OfferData")
+QUERY_OFFERS = get_operation("MarketQuery_OfferQuery")
+# The payload WIRE.md shows for this offer, byte for byte.
+EXPECTED_PAYLOAD = (
+    b'<MarketData><MarketSubmit Date="2026-11-21" MarketType="DAM" NumOfDays="1" '
+    b'ParticipantName="F100" UserName="FAKEUSER"><OfferData Direction="1" '
+    b'EndTime="2024-03-15T21:00:00" ResourceName="FAKE_RESO" StartTime="2024-03-15T12:00:00">'
+    b'<OfferStack MinimumQuantityInKw="100" OfferUnitPrice="100" StackNumber="1"></OfferStack>'
+    b"</OfferData></MarketSubmit></MarketData>"
+)
+
+
+def offer() -> OfferData:
+    return OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=dt.datetime(2024, 3, 15, 12),
+        end=dt.datetime(2024, 3, 15, 21),
+        direction=Direction.SELL,
+    )
+
+
+@pytest.fixture
+def certificate(make_p12: MakeP12) -> Certificate:
+    return Certificate(make_p12(), PASSPHRASE)
+
+
+@pytest.fixture
+def bsp(certificate: Certificate) -> Caller:
+    return Caller("F100", "FAKEUSER", ClientType.BSP, certificate, domain="example.com")
+
+
+def put_offer(caller: Caller) -> PreparedRequest:
+    envelope = {"market_type": MarketType.DAY_AHEAD, "days": 1, "date": dt.date(2026, 11, 21)}
+    return prepare(PUT_OFFER, caller, offer(), envelope)
+
+
+def test_prepared_request_carries_the_canonical_payload_and_its_signature(bsp: Caller) -> None:
+    prepared = put_offer(bsp)
+    assert prepared.payload == EXPECTED_PAYLOAD
+    assert not prepared.resendable
+
+    received = parse_request(prepared.message.headers, prepared.message.body)
+    assert received.interface is Interface.MI
+    assert received.payload == EXPECTED_PAYLOAD
+    assert received.info.request_type == "mp.market"
+    assert received.info.admin_role is False
+    assert received.info.request_signature is not None
+    assert verify(EXPECTED_PAYLOAD, received.info.request_signature, bsp.certificate.public_key)
+
+
+def test_admin_role_and_attachments_are_signed_and_sent(certificate: Certificate) -> None:
+    admin = Caller("F100", "FAKEUSER", ClientType.BSP, certificate, is_admin=True)
+    envelope = {"market_type": MarketType.DAY_AHEAD}
+    files = [Attachment("notes.txt", b"hello")]
+    prepared = prepare(PUT_OFFER, admin, offer(), envelope, files)
+    received = parse_request(prepared.message.headers, prepared.message.body)
+    assert received.info.admin_role is True
+    [attachment] = received.attachments
+    assert attachment.data == b"hello"
+    assert attachment.signature is not None
+    assert verify(b"hello", attachment.signature, certificate.public_key)
+
+
+def test_date_defaults_to_today_in_japan(bsp: Caller) -> None:
+    prepared = prepare(PUT_OFFER, bsp, offer(), {"market_type": MarketType.DAY_AHEAD})
+    today = dt.datetime.now(JST).date().isoformat()
+    assert f'Date="{today}"'.encode() in prepared.payload
+
+
+def test_wrong_audience_is_refused_before_anything_is_built(certificate: Certificate) -> None:
+    tso = Caller("T100", "TSOUSER", ClientType.TSO, certificate)
+    with pytest.raises(AudienceError, match="MarketSubmit_OfferData may be called by BSP"):
+        prepare(PUT_OFFER, tso, "not even a payload", {})
+
+
+def test_invalid_payload_names_the_field(bsp: Caller) -> None:
+    bad = offer().model_dump()
+    bad["resource"] = "lower_case"
+    with pytest.raises(PayloadError, match="ResourceName"):
+        prepare(PUT_OFFER, bsp, bad, {"market_type": MarketType.DAY_AHEAD})
+
+
+def test_only_reads_are_resendable() -> None:
+    readable = {o.name for o in OPERATIONS if is_read_only(o)}
+    assert "MarketQuery_OfferQuery" in readable
+    assert "ReportListRequest" in readable and "ReportDownloadRequestTrnID" in readable
+    assert not readable & {"MarketSubmit_OfferData", "MarketCancel_OfferCancel"}
+    assert not readable & {"ReportCreateRequest", "RegistrationApproval_Resource"}
+
+
+def example(name: str) -> bytes:
+    folder = schema_dir()
+    if folder is None:
+        pytest.skip("the MMS schema files (with examples/) are not available; set MMS_SCHEMA_DIR")
+    return Path(folder, "examples", name).read_bytes()
+
+
+@pytest.mark.parametrize("mtom", [False, True])
+def test_successful_reply_gives_items_messages_and_statistics(
+    bsp: Caller, mtom: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = example("put_offer_response.xml")
+    reply = build_response(
+        Interface.MI, ResponseAttInfo(True, "XML", response_data=data), mtom=mtom
+    )
+    with caplog.at_level(logging.INFO, logger="mms_client"):
+        response = interpret(put_offer(bsp), reply.headers, reply.body)
+
+    [accepted] = response.items
+    assert isinstance(accepted, OfferData)
+    assert accepted.stack[0].id == "FAKE_ID"
+    assert accepted.submission_time == dt.datetime(2024, 3, 15, 11, 44, 15, tzinfo=JST)
+    assert response.statistics is not None and response.statistics.transaction_id == "derpderp"
+    assert len(response.messages) == 16
+    assert {m.severity for m in response.messages} == {"Warning", "Information"}
+    assert response.data == data
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "mms_client"]
+    assert (
+        "WARNING",
+        "MarketSubmit_OfferData: Warning at MarketData/MarketSubmit/OfferData: [Warning1] Warning1",
+    ) in logged
+    assert sum(level == "INFO" for level, _ in logged) == 8
+
+
+def test_failed_reply_raises_with_every_message_and_the_document(bsp: Caller) -> None:
+    data = example("base_failed_response.xml")
+    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    with pytest.raises(MMSValidationError, match="Validation FAILED") as caught:
+        interpret(put_offer(bsp), reply.headers, reply.body)
+    error = caught.value
+    assert error.operation == "MarketSubmit_OfferData"
+    assert len(error.messages) == 18
+    assert [m.path for m in error.messages if m.severity == "Error"] == [
+        "MarketData",
+        "MarketData/MarketSubmit",
+    ]
+    assert "[Error1] Error1" in str(error)
+    assert PUT_OFFER.response_items(error.response)[0].stack[0].id == "FAKE_ID"
+
+
+def test_success_false_fails_even_with_a_clean_payload(bsp: Caller) -> None:
+    data = example("base_response.xml")
+    reply = build_response(Interface.MI, ResponseAttInfo(False, "XML", response_data=data))
+    with pytest.raises(MMSValidationError, match="success is false"):
+        interpret(put_offer(bsp), reply.headers, reply.body)
+
+
+def test_txt_reply_is_a_server_error_with_its_text(bsp: Caller) -> None:
+    text = "署名の検証に失敗しました".encode()
+    reply = build_response(Interface.MI, ResponseAttInfo(False, "TXT", response_data=text))
+    with pytest.raises(MMSServerError, match="署名の検証に失敗しました"):
+        interpret(put_offer(bsp), reply.headers, reply.body)
+
+
+def test_soap_fault_is_a_server_error(bsp: Caller) -> None:
+    reply = build_fault(SoapFault("soapenv:Server", "Axis2 broke", "NullPointerException"))
+    with pytest.raises(MMSServerError, match="SOAP fault soapenv:Server: Axis2 broke"):
+        interpret(put_offer(bsp), reply.headers, reply.body)
+
+
+def test_query_without_matches_gives_an_empty_list(bsp: Caller) -> None:
+    prepared = prepare(QUERY_OFFERS, bsp, OfferQuery(market_type=MarketType.DAY_AHEAD), {})
+    assert prepared.resendable
+    data = (
+        b'<MarketData><MarketSubmit Date="2024-03-15" ParticipantName="F100" '
+        b'UserName="FAKEUSER" Validation="PASSED" Success="true"/></MarketData>'
+    )
+    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    assert interpret(prepared, reply.headers, reply.body).items == []
+
+
+def test_non_xml_reply_is_returned_raw(bsp: Caller) -> None:
+    info = ResponseAttInfo(True, "CSV", response_filename="r.csv", response_data=b"a,b\n1,2\n")
+    reply = build_response(Interface.MI, info)
+    response = interpret(put_offer(bsp), reply.headers, reply.body)
+    assert (response.items, response.document) == ([], None)
+    assert (response.data, response.data_type, response.filename) == (b"a,b\n1,2\n", "CSV", "r.csv")
+
+
+@pytest.mark.parametrize(
+    ("info", "problem"),
+    [
+        (ResponseAttInfo(True, "XML"), "carries no payload"),
+        (ResponseAttInfo(True, "XML", response_data=b"<MarketData><oops>"), "unreadable"),
+        (
+            ResponseAttInfo(True, "XML", response_data=b'<MarketData Bogus="1"/>'),
+            "does not fit the mi_market schema",
+        ),
+        (
+            ResponseAttInfo(True, "XML", response_compressed=True, response_data=b"\x1f\x8b"),
+            "compressed",
+        ),
+        (
+            ResponseAttInfo(
+                True,
+                "XML",
+                response_data=b'<!DOCTYPE m [<!ENTITY e SYSTEM "file:///etc/passwd">]><m>&e;</m>',
+            ),
+            "no DTD or entities",
+        ),
+    ],
+)
+def test_unusable_replies_are_malformed(bsp: Caller, info: ResponseAttInfo, problem: str) -> None:
+    reply = build_response(Interface.MI, info)
+    with pytest.raises(MalformedResponseError, match=problem):
+        interpret(put_offer(bsp), reply.headers, reply.body)
+
+
+def test_reply_of_the_other_service_is_malformed(bsp: Caller) -> None:
+    reply = build_response(Interface.OMI, ResponseAttInfo(True, "XML", response_data=b"<a/>"))
+    with pytest.raises(MalformedResponseError, match="not from the MI service"):
+        interpret(put_offer(bsp), reply.headers, reply.body)
+
+
+def test_operations_are_resolved_by_name_interface_or_payload_class() -> None:
+    from mms_client.errors import ConfigurationError
+    from mms_client.exchange import resolve_operation
+    from mms_client.schema.generated import omi
+
+    assert resolve_operation("MarketSubmit_OfferData", offer()) is PUT_OFFER
+    assert resolve_operation(PUT_OFFER, None) is PUT_OFFER
+    shared = "MarketSubmit_BaselineLoad"
+    assert resolve_operation(shared, None, "OMI").interface is Interface.OMI
+    by_model = resolve_operation(shared, [omi.BaselineLoadSubmit()])
+    assert by_model.interface is Interface.OMI
+    with pytest.raises(ConfigurationError, match="pass interface= to choose"):
+        resolve_operation(shared, {"File": []})
+    with pytest.raises(ConfigurationError, match="no MMS operation is called 'put_offer'"):
+        resolve_operation("put_offer", offer())

@@ -1,0 +1,71 @@
+"""The import surface: cheap ``import mms_client``, lazy public names, established paths."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import mms_client
+
+
+def test_import_mms_client_loads_nothing_heavy() -> None:
+    probe = (
+        "import json, sys, mms_client\n"
+        "heavy = {'lxml', 'httpx', 'cryptography', 'pydantic', 'typing'} & set(sys.modules)\n"
+        "print(json.dumps(sorted(heavy)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    # typing may be preloaded by the interpreter's site hooks; the rest must not be
+    assert set(json.loads(result.stdout)) <= {"typing"}
+
+
+def test_every_public_name_resolves() -> None:
+    for name in mms_client.__all__:
+        assert getattr(mms_client, name) is not None
+    assert set(dir(mms_client)) >= set(mms_client.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        mms_client.nope  # noqa: B018
+
+
+def test_established_import_paths() -> None:
+    from mms_client.client import AsyncMmsClient, MmsClient
+    from mms_client.security.certs import Certificate
+    from mms_client.types.market import MarketType
+    from mms_client.types.offer import Direction, OfferData, OfferStack
+    from mms_client.utils.errors import AudienceError, MMSClientError, MMSValidationError
+    from mms_client.utils.plugin import Plugin
+    from mms_client.utils.web import ClientType
+
+    assert MmsClient is mms_client.MmsClient and AsyncMmsClient is mms_client.AsyncMmsClient
+    assert Certificate is mms_client.Certificate and Plugin is mms_client.Plugin
+    assert [c.value for c in ClientType] == ["BSP", "MO", "TSO"]
+    assert MarketType.DAY_AHEAD.value == "DAM" and Direction.SELL.value == "1"
+    assert OfferData.model_fields["stack"].annotation == list[OfferStack]
+    assert issubclass(MMSValidationError, MMSClientError)
+    assert AudienceError is mms_client.AudienceError
+
+
+def test_client_methods_are_declared_for_registry_operations() -> None:
+    from mms_client.client import AsyncMmsClient, MmsClient, OperationMethod, OperationMethods
+    from mms_client.operations import get_operation
+
+    declared = {
+        name: value.operation
+        for name, value in vars(OperationMethods).items()
+        if isinstance(value, OperationMethod)
+    }
+    assert issubclass(MmsClient, OperationMethods) and issubclass(AsyncMmsClient, OperationMethods)
+    assert declared == {
+        "put_offer": "MarketSubmit_OfferData",
+        "put_offers": "MarketSubmit_OfferData",
+        "query_offers": "MarketQuery_OfferQuery",
+        "cancel_offer": "MarketCancel_OfferCancel",
+    }
+    for method, operation in declared.items():
+        record = get_operation(operation)
+        assert method in (record.method, record.list_method)

@@ -1,0 +1,128 @@
+"""The failover and resend decisions: never a silent second submit."""
+
+from __future__ import annotations
+
+import pytest
+
+from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
+from mms_client.errors import (
+    ConfigurationError,
+    ConnectError,
+    ConnectionLostError,
+    HTTPStatusError,
+    MalformedResponseError,
+    RequestTimeout,
+)
+from mms_client.transport import RetryPolicy, TransportSettings
+
+MAIN = "https://main/axis2/services/MiWebService"
+BACKUP = "https://backup/axis2/services/MiWebService"
+
+
+NEVER_SENT = ConnectError("refused", url=MAIN, attempt=1)
+TIMEOUT = RequestTimeout("slow", url=MAIN, attempt=1)
+LOST = ConnectionLostError("dropped", url=MAIN, attempt=1)
+HTTP_503 = HTTPStatusError("unavailable", status=503, url=MAIN, attempt=1)
+HTTP_404 = HTTPStatusError("not found", status=404, url=MAIN, attempt=1)
+MALFORMED = MalformedResponseError("garbage")
+
+
+@pytest.mark.parametrize(
+    ("error", "query", "submit"),
+    [
+        (NEVER_SENT, True, True),
+        (TIMEOUT, True, False),
+        (LOST, True, False),
+        (HTTP_503, True, False),
+        (HTTP_404, False, False),
+        (MALFORMED, False, False),
+        (ValueError("a bug"), False, False),
+    ],
+)
+def test_only_queries_or_requests_that_never_left_are_resent(
+    error: Exception, query: bool, submit: bool
+) -> None:
+    assert RetryPolicy.may_resend(error, resendable=True) is query
+    assert RetryPolicy.may_resend(error, resendable=False) is submit
+
+
+def test_failover_alternates_on_connect_errors_and_5xx_only() -> None:
+    policy = RetryPolicy()
+    both = Endpoints(MAIN, BACKUP)
+    assert policy.next_url(both, MAIN, NEVER_SENT) == BACKUP
+    assert policy.next_url(both, BACKUP, HTTP_503) == MAIN
+    assert policy.next_url(both, MAIN, TIMEOUT) == MAIN
+    assert policy.next_url(both, MAIN, LOST) == MAIN
+    assert policy.next_url(Endpoints(MAIN), MAIN, HTTP_503) == MAIN
+
+
+def test_policy_and_settings_refuse_nonsense() -> None:
+    with pytest.raises(ConfigurationError, match="at least 1"):
+        RetryPolicy(attempts=0)
+    with pytest.raises(ConfigurationError, match="negative"):
+        RetryPolicy(backoff_initial=-1)
+    with pytest.raises(ConfigurationError, match="positive number of seconds"):
+        TransportSettings(timeout=0)
+
+
+def test_connections_are_not_reused_unless_asked() -> None:
+    fresh = TransportSettings().client_arguments()
+    assert fresh["limits"].max_keepalive_connections == 0
+    assert fresh["headers"] == {"Connection": "close"}
+    reused = TransportSettings(keep_alive=True).client_arguments()
+    assert reused["limits"].max_keepalive_connections > 0
+    assert reused["headers"] == {}
+
+
+@pytest.mark.parametrize(
+    ("client_type", "interface", "main", "backup", "test"),
+    [
+        (ClientType.BSP, Interface.MI, "www2", "www3", "www4"),
+        (ClientType.MO, Interface.MI, "www2", "www3", "www4"),
+        (ClientType.BSP, Interface.OMI, "www5", "www6", "www7"),
+        (ClientType.TSO, Interface.MI, "maiwlba103v03", "mbiwlba103v03", "mbiwlba103v06"),
+        (ClientType.TSO, Interface.OMI, "maiwlba103v07", "mbiwlba103v07", "mbiwlba103v08"),
+    ],
+)
+def test_published_endpoints(
+    client_type: ClientType, interface: Interface, main: str, backup: str, test: str
+) -> None:
+    service = "MiWebService" if interface is Interface.MI else "OmiWebService"
+    assert resolve_endpoints(client_type, interface) == Endpoints(
+        f"https://{main}.eprx.or.jp/axis2/services/{service}",
+        f"https://{backup}.eprx.or.jp/axis2/services/{service}",
+    )
+    assert resolve_endpoints(client_type, interface, test=True) == Endpoints(
+        f"https://{test}.eprx.or.jp/axis2/services/{service}"
+    )
+
+
+def test_base_url_and_backup_url_replace_the_hosts() -> None:
+    endpoints = resolve_endpoints(
+        ClientType.BSP,
+        Interface.OMI,
+        base_url="https://127.0.0.1:8443/prefix/",
+        backup_url="https://127.0.0.1:8444",
+    )
+    assert endpoints.urls == (
+        "https://127.0.0.1:8443/prefix/axis2/services/OmiWebService",
+        "https://127.0.0.1:8444/axis2/services/OmiWebService",
+    )
+
+
+@pytest.mark.parametrize(
+    ("base_url", "backup_url", "problem"),
+    [
+        ("127.0.0.1:8443", None, "must look like"),
+        ("ftp://host", None, "must look like"),
+        ("https://host:99999", None, "is not a URL"),
+        ("https://host?x=1", None, "query or fragment"),
+        ("https://host", "nope", "backup_url must look like"),
+        (None, "https://host", "backup_url needs base_url"),
+    ],
+)
+def test_bad_urls_are_configuration_errors(
+    base_url: str | None, backup_url: str | None, problem: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=problem):
+        resolve_endpoints(ClientType.BSP, Interface.MI, base_url=base_url, backup_url=backup_url)

@@ -1,0 +1,332 @@
+"""SOAP envelopes: the request bytes the MMS receives, and reading requests and replies back."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from lxml import etree
+
+from mms_client.endpoints import Interface
+from mms_client.errors import MalformedRequestError, MalformedResponseError, PayloadError
+from mms_client.wire.mime import MultipartLimits, parse_header_value, read_multipart
+from mms_client.wire.soap import (
+    FAULT_STATUS,
+    Attachment,
+    RequestAttInfo,
+    ResponseAttInfo,
+    SoapFault,
+    build_fault,
+    build_request,
+    build_response,
+    is_fault,
+    parse_request,
+    read_response,
+)
+
+PAYLOAD = (
+    b'<MarketData><MarketSubmit Date="2026-11-21" MarketType="DAM" NumOfDays="1" '
+    b'ParticipantName="F100" UserName="FAKEUSER"><OfferData Direction="1" '
+    b'EndTime="2024-03-15T21:00:00" ResourceName="FAKE_RESO" StartTime="2024-03-15T12:00:00">'
+    b'<OfferStack MinimumQuantityInKw="100" OfferUnitPrice="100" StackNumber="1"></OfferStack>'
+    b"</OfferData></MarketSubmit></MarketData>"
+)
+INFO = RequestAttInfo(request_type="mp.market", request_signature="U0lHTkFUVVJF")
+SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"
+XOP = "{http://www.w3.org/2004/08/xop/include}"
+
+
+@pytest.mark.parametrize(
+    ("interface", "action", "namespace"),
+    [
+        (Interface.MI, "urn:abb.com:project/mms/submitAttachment", "urn:abb.com:project/mms/types"),
+        (Interface.OMI, "urn:ws.web.omi.co.jp:submitAttachment", "urn:types.ws.web.omi.co.jp"),
+    ],
+)
+def test_request_is_mtom_as_the_mms_expects(
+    interface: Interface, action: str, namespace: str
+) -> None:
+    message = build_request(interface, INFO, PAYLOAD, domain="example.com")
+
+    assert message.headers["SOAPAction"] == f'"{action}"'
+    assert message.headers["MIME-Version"] == "1.0"
+    media_type, parameters = parse_header_value(message.headers["Content-Type"])
+    assert media_type == "multipart/related"
+    assert parameters["type"] == "application/xop+xml"
+    assert parameters["start-info"] == "application/soap+xml"
+    assert parameters["charset"] == "UTF-8"
+    assert b"\n" not in message.body.replace(b"\r\n", b"")  # clean CRLF framing
+
+    root, payload = read_multipart(message.body, parameters["boundary"])
+    assert f"<{root.content_id}>" == parameters["start"]
+    assert root.content_id is not None and root.content_id.endswith("@example.com")
+    assert root.header("Content-Type") == 'application/xop+xml; charset="utf-8"; type="text/xml"'
+    assert root.header("Content-Transfer-Encoding") == "binary"
+    assert payload.header("Content-Type") == "application/octet-stream"
+    assert payload.header("Content-Transfer-Encoding") == "binary"
+    assert payload.content_id is not None and payload.content_id.endswith("-payload@example.com")
+    assert payload.body == PAYLOAD  # the signed bytes, untouched
+
+    envelope = etree.fromstring(root.body)
+    assert envelope.tag == f"{SOAP}Envelope"
+    [info] = envelope.find(f"{SOAP}Body")  # type: ignore[misc]
+    assert info.tag == f"{{{namespace}}}RequestAttInfo"
+    assert [(child.tag, child.text) for child in info][:7] == [
+        ("requestType", "mp.market"),
+        ("adminRole", "false"),
+        ("requestDataCompressed", "false"),
+        ("requestDataType", "XML"),
+        ("sendRequestDataOnSuccess", "false"),
+        ("sendResponseDataCompressed", "false"),
+        ("requestSignature", "U0lHTkFUVVJF"),
+    ]
+    include = info.find(f"requestData/{XOP}Include")
+    assert include is not None and include.get("href") == f"cid:{payload.content_id}"
+
+
+def test_attachments_follow_as_further_parts_and_read_back() -> None:
+    attachments = [
+        Attachment("baseline.csv", b"a,b\r\n1,2\r\n", "c2lnMQ=="),
+        Attachment("picture.bin", bytes(range(256)), "c2lnMg=="),
+    ]
+    message = build_request(Interface.OMI, INFO, PAYLOAD, attachments, domain="d")
+    _, parameters = parse_header_value(message.headers["Content-Type"])
+    assert len(read_multipart(message.body, parameters["boundary"])) == 4
+
+    parsed = parse_request(message.headers, message.body)
+    assert parsed.interface is Interface.OMI
+    assert parsed.info == INFO
+    assert parsed.payload == PAYLOAD
+    assert parsed.attachments == tuple(attachments)
+
+
+def test_too_many_attachments_are_refused_before_sending() -> None:
+    attachments = [Attachment(f"{n}.csv", b"x") for n in range(21)]
+    with pytest.raises(PayloadError, match="at most 20 attachments"):
+        build_request(Interface.OMI, INFO, PAYLOAD, attachments, domain="d")
+
+
+def test_parse_request_reads_what_the_established_client_sends() -> None:
+    """Hand-built bytes in the established client's form: bare LF after the first lines, two
+    Content-Transfer-Encoding headers on the root part, indented envelope, ns0 prefix."""
+    envelope = (
+        b'<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/">\n'
+        b"  <soap-env:Body>\n"
+        b'    <ns0:RequestAttInfo xmlns:ns0="urn:abb.com:project/mms/types">\n'
+        b"      <requestType>mp.market</requestType>\n"
+        b"      <adminRole>false</adminRole>\n"
+        b"      <requestDataCompressed>false</requestDataCompressed>\n"
+        b"      <requestDataType>XML</requestDataType>\n"
+        b"      <sendRequestDataOnSuccess>false</sendRequestDataOnSuccess>\n"
+        b"      <sendResponseDataCompressed>false</sendResponseDataCompressed>\n"
+        b"      <requestSignature>U0lHTkFUVVJF</requestSignature>\n"
+        b'      <requestData><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" '
+        b'href="cid:0123456789abcdef-payload@F100"/></requestData>\n'
+        b"    </ns0:RequestAttInfo>\n"
+        b"  </soap-env:Body>\n"
+        b"</soap-env:Envelope>"
+    )
+    body = (
+        b"\r\n--MIMEBoundary_4f2a\r\n"
+        b'Content-Type: application/xop+xml; charset=utf-8; type="text/xml"\r\n'
+        b"Content-Transfer-Encoding: binary\n"
+        b"Content-ID: <ID@F100>\n"
+        b"Content-Transfer-Encoding: binary\n\n" + envelope + b"\n--MIMEBoundary_4f2a\n"
+        b"Content-Type: application/octet-stream\n"
+        b"Content-Transfer-Encoding: binary\n"
+        b"Content-ID: <0123456789abcdef-payload@F100>\n\n" + PAYLOAD + b"\n--MIMEBoundary_4f2a--\n"
+    )
+    headers = {
+        "soapaction": '"urn:abb.com:project/mms/submitAttachment"',
+        "content-type": 'multipart/related; boundary="MIMEBoundary_4f2a"; '
+        'type="application/xop+xml"; start="<ID@F100>"; start-info="application/soap+xml"',
+    }
+    parsed = parse_request(headers, body)
+    assert parsed.interface is Interface.MI
+    assert parsed.info == INFO
+    assert parsed.payload == PAYLOAD
+
+
+def test_parse_request_reads_inline_base64_soap() -> None:
+    body = (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        '<t:RequestAttInfo xmlns:t="urn:types.ws.web.omi.co.jp"><requestType>mp.omi</requestType>'
+        "<adminRole>0</adminRole><requestDataCompressed>false</requestDataCompressed>"
+        "<requestDataType>XML</requestDataType><sendRequestDataOnSuccess>true"
+        "</sendRequestDataOnSuccess><sendResponseDataCompressed>false</sendResponseDataCompressed>"
+        f"<requestData>{base64.encodebytes(PAYLOAD).decode()}</requestData>"
+        "</t:RequestAttInfo></s:Body></s:Envelope>"
+    ).encode()
+    parsed = parse_request({"Content-Type": "text/xml; charset=utf-8"}, body)
+    assert parsed.interface is Interface.OMI
+    assert parsed.info.request_signature is None
+    assert parsed.info.send_request_data_on_success
+    assert parsed.payload == PAYLOAD
+
+
+def _request_parts(
+    envelope_children: str, namespace: str = "urn:abb.com:project/mms/types"
+) -> bytes:
+    return (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        f'<t:RequestAttInfo xmlns:t="{namespace}">{envelope_children}</t:RequestAttInfo>'
+        "</s:Body></s:Envelope>"
+    ).encode()
+
+
+LEADING = (
+    "<requestType>mp.market</requestType><adminRole>false</adminRole>"
+    "<requestDataCompressed>false</requestDataCompressed><requestDataType>XML</requestDataType>"
+    "<sendRequestDataOnSuccess>false</sendRequestDataOnSuccess>"
+    "<sendResponseDataCompressed>false</sendResponseDataCompressed>"
+)
+XML = {"Content-Type": "text/xml"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "problem"),
+    [
+        ({}, b"<x/>", "no Content-Type"),
+        ({"Content-Type": "application/json"}, b"{}", "unexpected Content-Type"),
+        ({"Content-Type": "multipart/related"}, b"", "without a boundary"),
+        (XML, b"<Envelope/>", "not a SOAP 1.1 envelope"),
+        (XML, b"<not xml", "well-formed XML"),
+        (XML, _request_parts(LEADING), "lacks <requestData>"),
+        (XML, _request_parts("<requestType>mp.market</requestType>"), "lacks <adminRole>"),
+        (XML, _request_parts(LEADING + "<requestData>%%%</requestData>"), "not valid base64"),
+        (
+            XML,
+            _request_parts(LEADING.replace(">false</adminRole", ">maybe</adminRole")),
+            "not a boolean",
+        ),
+        (XML, _request_parts(LEADING, namespace="urn:other"), "not an MMS RequestAttInfo"),
+        (
+            XML,
+            _request_parts(
+                LEADING + '<requestData><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/'
+                'include" href="cid:missing@x"/></requestData>'
+            ),
+            "no MIME part has the Content-ID",
+        ),
+        (
+            {**XML, "SOAPAction": '"urn:ws.web.omi.co.jp:submitAttachment"'},
+            _request_parts(LEADING + "<requestData>PGEvPg==</requestData>"),
+            "does not belong to the MI service",
+        ),
+        (
+            XML,
+            b'<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol"><!ENTITY lol2 '
+            b'"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>',
+            "no DTD or entities",
+        ),
+        (
+            XML,
+            b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><x>&xxe;</x>',
+            "no DTD or entities",
+        ),
+    ],
+)
+def test_unreadable_requests_are_malformed_request_errors(
+    headers: dict[str, str], body: bytes, problem: str
+) -> None:
+    with pytest.raises(MalformedRequestError, match=problem):
+        parse_request(headers, body)
+
+
+@pytest.mark.parametrize("mtom", [False, True])
+def test_responses_read_back_inline_or_mtom(mtom: bool) -> None:
+    info = ResponseAttInfo(
+        success=True,
+        response_data_type="XML",
+        warnings=True,
+        response_filename="report.xml",
+        response_data=PAYLOAD,
+        attachments=(Attachment("a.csv", b"1,2\n", "c2ln"),),
+    )
+    message = build_response(Interface.MI, info, mtom=mtom)
+    media_type, _ = parse_header_value(message.headers["Content-Type"])
+    assert media_type == ("multipart/related" if mtom else "text/xml")
+    assert (PAYLOAD in message.body) is mtom  # inline means base64
+    assert read_response(message.headers, message.body, Interface.MI) == info
+
+
+def test_txt_response_keeps_the_error_text() -> None:
+    info = ResponseAttInfo(False, "TXT", response_data="署名が不正です".encode())
+    message = build_response(Interface.OMI, info)
+    assert read_response(message.headers, message.body, Interface.OMI) == info
+
+
+def test_faults_read_back_and_are_recognised() -> None:
+    fault = SoapFault("soapenv:Server", "Internal <error>", "stack & trace")
+    message = build_fault(fault)
+    assert FAULT_STATUS == 500
+    assert read_response(message.headers, message.body, Interface.MI) == fault
+    assert is_fault(message.headers, message.body, Interface.MI)
+    ok = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=b"<a/>"))
+    assert not is_fault(ok.headers, ok.body, Interface.MI)
+    assert not is_fault({"Content-Type": "text/html"}, b"<html>Bad gateway</html>", Interface.MI)
+
+
+def _response(children: str, namespace: str = "urn:abb.com:project/mms/types") -> bytes:
+    return (
+        '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'
+        f'<t:ResponseAttInfo xmlns:t="{namespace}">{children}</t:ResponseAttInfo>'
+        "</e:Body></e:Envelope>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "problem"),
+    [
+        (XML, b"", "well-formed XML"),
+        (XML, b"<e:Envelope xmlns:e='http://schemas.xmlsoap.org/soap/envelope/'/>", "no Body"),
+        (XML, _response("<success>true</success>"), "lacks <responseDataType>"),
+        (
+            XML,
+            _response("<success>true</success><responseDataType>PDF</responseDataType>"),
+            "unknown responseDataType",
+        ),
+        (
+            XML,
+            _response(
+                "<success>yes</success><responseDataType>XML</responseDataType>",
+            ),
+            "not a boolean",
+        ),
+        (
+            XML,
+            _response(
+                "<success>true</success><responseDataType>XML</responseDataType>",
+                namespace="urn:types.ws.web.omi.co.jp",
+            ),
+            "not from the MI service",
+        ),
+        (
+            {"Content-Type": "multipart/related; boundary=b"},
+            b"--b\r\nContent-Type: text/xml\r\n\r\n<unterminated",
+            "closing boundary",
+        ),
+        (
+            XML,
+            b"<!DOCTYPE d [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;'>]>"
+            b"<d>&b;</d>",
+            "no DTD or entities",
+        ),
+    ],
+)
+def test_unreadable_replies_are_malformed_response_errors(
+    headers: dict[str, str], body: bytes, problem: str
+) -> None:
+    with pytest.raises(MalformedResponseError, match=problem):
+        read_response(headers, body, Interface.MI)
+
+
+def test_reply_size_is_bounded() -> None:
+    message = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=PAYLOAD))
+    with pytest.raises(MalformedResponseError, match="at most 100"):
+        read_response(message.headers, message.body, Interface.MI, MultipartLimits(100))
+    mtom = build_response(
+        Interface.MI, ResponseAttInfo(True, "XML", response_data=PAYLOAD), mtom=True
+    )
+    with pytest.raises(MalformedResponseError, match="at most 100"):
+        read_response(mtom.headers, mtom.body, Interface.MI, MultipartLimits(100))
