@@ -1,0 +1,163 @@
+"""``mms sim``: run the local MMS simulator.
+
+The state folder defaults to the user's data folder (``~/.local/share/mms-client/simulator``
+on Linux, the platform's equivalent elsewhere; ``MMS_SIM_STATE`` overrides it), so the test PKI
+and everything submitted survive restarts wherever the command is started from.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mms_client.sim.simulator import Simulator
+
+
+def default_state_dir() -> Path:
+    """Where ``mms sim serve`` keeps its state unless told otherwise."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mms-client", appauthor=False)) / "simulator"
+
+
+@click.group()
+def sim() -> None:
+    """The local MMS simulator."""
+
+
+@sim.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8443,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the main address (0: any free port).",
+)
+@click.option(
+    "--backup-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Also listen here, as the MMS's backup host (same state).",
+)
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MMS_SIM_STATE",
+    default=None,
+    help="State folder (PKI, SQLite, manifest)  [default: the user data folder]",
+)
+@click.option(
+    "--mtom", is_flag=True, help="Send response payloads as MTOM parts instead of inline base64."
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve(
+    host: str,
+    port: int,
+    backup_port: int | None,
+    state_dir: Path | None,
+    mtom: bool,
+    log_level: str,
+) -> None:
+    """Serve the MMS over HTTPS with mutual TLS until interrupted (Ctrl+C).
+
+    On first start a test CA, a server certificate and a PKCS#12 per seeded user are created
+    in the state folder, with a manifest (simulator.json) that tells clients where to connect
+    and which certificate to use.
+    """
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    from mms_client.sim.service import ResponseEncoding
+    from mms_client.sim.simulator import Simulator
+
+    console = Console()
+    handler = RichHandler(console=console, show_path=False)
+    for name in ("mms_client.sim", "uvicorn.error"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(log_level.upper())
+    folder = state_dir if state_dir is not None else default_state_dir()
+    simulator = Simulator(
+        folder,
+        host=host,
+        port=port,
+        backup_port=backup_port,
+        response_encoding=ResponseEncoding.MTOM if mtom else ResponseEncoding.INLINE,
+        log_level=log_level,
+    )
+    try:
+        simulator.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
+
+    stop = threading.Event()
+
+    def request_stop(_signal: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        _print_instructions(console, simulator)
+        while not stop.wait(0.5) and simulator.running:
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        simulator.stop()
+        console.print("MMS simulator stopped; state kept in", str(simulator.state_dir))
+
+
+def _print_instructions(console: Console, simulator: Simulator) -> None:
+    from rich.table import Table
+
+    manifest = simulator.manifest
+    console.print(
+        f"[bold]MMS simulator[/bold] listening on [cyan]{manifest.base_url}[/cyan]"
+        + (f" (backup: [cyan]{manifest.backup_url}[/cyan])" if manifest.backup_url else "")
+    )
+    console.print(f"State folder: {simulator.state_dir}")
+    console.print(f"Manifest:     {simulator.state_dir / 'simulator.json'}")
+    console.print(f"CA bundle:    {manifest.ca}")
+    users = Table(title="Users (test certificates)")
+    for column in ("participant", "user", "type", "PKCS#12", "passphrase"):
+        users.add_column(column)
+    for user in manifest.users:
+        users.add_row(
+            user.participant, user.user, user.client_type.value, str(user.p12), user.passphrase
+        )
+    console.print(users)
+    resources = Table(title="Resources")
+    for column in ("resource", "participant", "area", "short name"):
+        resources.add_column(column)
+    for resource in manifest.resources:
+        resources.add_row(resource.name, resource.participant, resource.area, resource.short_name)
+    console.print(resources)
+    user = manifest.user()
+    console.print("Point a client at it:")
+    console.print(
+        "    from mms_client.client import MmsClient\n"
+        "    from mms_client.security.certs import Certificate\n"
+        f'    client = MmsClient(domain="localhost", participant="{user.participant}", '
+        f'user="{user.user}", client_type="{user.client_type.value}",\n'
+        f'        cert=Certificate("{user.p12}", "{user.passphrase}"),\n'
+        f'        base_url="{manifest.base_url}", verify="{manifest.ca}")',
+        highlight=False,
+        markup=False,
+    )
+    console.print("Press Ctrl+C to stop.")

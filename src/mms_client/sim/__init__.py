@@ -1,0 +1,54 @@
+"""A local MMS: the real wire protocol over HTTPS with mutual TLS, state in SQLite.
+
+``Simulator`` runs it in-process (tests, ``mms demo``); ``mms sim serve`` runs it from the
+command line.  The names are resolved lazily so that loading the pytest plugin, which imports
+this package, costs nothing until a fixture is used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mms_client.sim.faults import Endpoint, Fault, FaultKind
+    from mms_client.sim.journal import RecordedRequest
+    from mms_client.sim.manifest import Manifest
+    from mms_client.sim.pki import SimUser
+    from mms_client.sim.service import ResponseEncoding
+    from mms_client.sim.simulator import Simulator
+
+__all__ = [
+    "Endpoint",
+    "Fault",
+    "FaultKind",
+    "Manifest",
+    "RecordedRequest",
+    "ResponseEncoding",
+    "SimUser",
+    "Simulator",
+]
+
+_LAZY: dict[str, str] = {
+    "Endpoint": "mms_client.sim.faults",
+    "Fault": "mms_client.sim.faults",
+    "FaultKind": "mms_client.sim.faults",
+    "Manifest": "mms_client.sim.manifest",
+    "RecordedRequest": "mms_client.sim.journal",
+    "ResponseEncoding": "mms_client.sim.service",
+    "SimUser": "mms_client.sim.pki",
+    "Simulator": "mms_client.sim.simulator",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mms_client.sim' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,120 @@
+"""``simulator.json``: everything a client needs to talk to a running simulator.
+
+Written into the state folder on every start (the addresses may change between starts, the
+PKI does not):
+
+    {
+      "base_url": "https://127.0.0.1:8443",
+      "backup_url": null,
+      "ca": "/abs/path/pki/ca.pem",
+      "users": [{"participant": "F100", "user": "FAKEUSER", "client_type": "BSP",
+                 "p12": "/abs/path/pki/users/F100-FAKEUSER.p12", "passphrase": "..."}],
+      "resources": [{"name": "FAKE_RESO", "participant": "F100", "area": "04",
+                     "short_name": "偽電力", "system_code": "FSYS0"}]
+    }
+
+``base_url`` is what a client takes as ``base_url=`` (it appends the service path) and ``ca``
+what it takes as ``verify=``.  The passphrases are those of a throw-away test PKI.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mms_client.endpoints import ClientType
+from mms_client.sim.pki import SimUser
+
+MANIFEST_NAME = "simulator.json"
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    """A resource registered in the simulator and who owns it."""
+
+    name: str
+    participant: str
+    area: str
+    short_name: str
+    system_code: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    base_url: str
+    backup_url: str | None
+    ca: Path
+    users: tuple[SimUser, ...]
+    resources: tuple[ResourceInfo, ...]
+
+    def user(
+        self, client_type: ClientType | str = ClientType.BSP, participant: str | None = None
+    ) -> SimUser:
+        """The first seeded user of this client type (and participant, if given)."""
+        wanted = ClientType(client_type)
+        for user in self.users:
+            if user.client_type is wanted and participant in (None, user.participant):
+                return user
+        where = f" of participant {participant}" if participant else ""
+        raise LookupError(f"the simulator has no {wanted.value} user{where}")
+
+    def resources_of(self, participant: str) -> tuple[ResourceInfo, ...]:
+        return tuple(r for r in self.resources if r.participant == participant)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "backup_url": self.backup_url,
+            "ca": str(self.ca),
+            "users": [
+                {
+                    "participant": u.participant,
+                    "user": u.user,
+                    "client_type": u.client_type.value,
+                    "p12": str(u.p12),
+                    "passphrase": u.passphrase,
+                }
+                for u in self.users
+            ],
+            "resources": [
+                {
+                    "name": r.name,
+                    "participant": r.participant,
+                    "area": r.area,
+                    "short_name": r.short_name,
+                    "system_code": r.system_code,
+                }
+                for r in self.resources
+            ],
+        }
+
+    def save(self, folder: Path) -> Path:
+        path = folder / MANIFEST_NAME
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        path.chmod(0o600)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """Reads a manifest file (or the one in a state folder)."""
+        if path.is_dir():
+            path = path / MANIFEST_NAME
+        data = json.loads(path.read_text("utf-8"))
+        return cls(
+            base_url=data["base_url"],
+            backup_url=data.get("backup_url"),
+            ca=Path(data["ca"]),
+            users=tuple(
+                SimUser(
+                    participant=u["participant"],
+                    user=u["user"],
+                    client_type=ClientType(u["client_type"]),
+                    p12=Path(u["p12"]),
+                    passphrase=u["passphrase"],
+                )
+                for u in data["users"]
+            ),
+            resources=tuple(ResourceInfo(**r) for r in data["resources"]),
+        )

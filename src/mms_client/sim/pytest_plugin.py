@@ -1,0 +1,72 @@
+"""Pytest fixtures that run the MMS simulator over real HTTPS.
+
+Registered as a ``pytest11`` entry point, so any project that installs mms_client gets them:
+
+- ``mms_simulator``: one simulator for the whole test session (state is shared between
+  tests, so do not assume it is empty); faults injected by a test are cleared after it.
+- ``fresh_mms_simulator``: a simulator with empty, freshly seeded state for one test.  It
+  reuses the session's test PKI, so it starts in a fraction of a second.
+
+Creating a test PKI means generating several RSA keys; the PKI is made once and kept in
+pytest's cache folder (``.pytest_cache``) between sessions.  Everything heavy is imported
+inside the fixtures, so merely having the plugin installed costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from mms_client.sim.simulator import Simulator
+
+# Bump when the layout of the PKI folder changes, so an old cached PKI is not reused.
+_PKI_CACHE_KEY = "mms-simulator-pki-v1"
+
+
+@pytest.fixture(scope="session")
+def mms_simulator_pki(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A folder holding a ready test PKI, reused across sessions through pytest's cache."""
+    from mms_client.sim.pki import Pki
+
+    cache = request.config.cache
+    folder = (
+        cache.mkdir(_PKI_CACHE_KEY)
+        if cache is not None
+        else tmp_path_factory.mktemp("mms-simulator-pki")
+    )
+    Pki.load_or_create(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mms_simulator_session(
+    mms_simulator_pki: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Simulator]:
+    """The session's simulator itself; prefer ``mms_simulator``, which also clears faults."""
+    from mms_client.sim.simulator import Simulator
+
+    state_dir = tmp_path_factory.mktemp("mms-simulator")
+    with Simulator(state_dir, pki_source=mms_simulator_pki) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def mms_simulator(mms_simulator_session: Simulator) -> Iterator[Simulator]:
+    """The session-wide simulator; faults a test injects do not leak into the next test."""
+    yield mms_simulator_session
+    mms_simulator_session.clear_faults()
+
+
+@pytest.fixture
+def fresh_mms_simulator(mms_simulator_pki: Path, tmp_path: Path) -> Iterator[Simulator]:
+    """A simulator with freshly seeded state, for tests that need to know everything stored."""
+    from mms_client.sim.simulator import Simulator
+
+    with Simulator(tmp_path / "mms-simulator", pki_source=mms_simulator_pki) as simulator:
+        yield simulator

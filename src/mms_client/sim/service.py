@@ -1,0 +1,414 @@
+"""The MMS itself: from the bytes of a request to the bytes of its answer.
+
+Checks run in the order the MMS runs them, and each kind of failure is answered the way the
+MMS answers it:
+
+==================================================  ===========================================
+problem                                             answer
+==================================================  ===========================================
+the body is not a readable SOAP/MTOM request,       SOAP 1.1 fault (HTTP 500), faultcode
+sent to the wrong service path                      ``soapenv:Client``
+unknown requestType for the service, JSON or        ``responseDataType`` TXT with the error
+compressed request data, a payload that is not      text (HTTP 200, ``success`` false)
+well-formed XML or has the wrong root, a client
+certificate that does not name ParticipantName/
+UserName of the payload, an unknown user, an
+adminRole request, a signature that does not
+verify over the exact payload bytes
+the payload breaks the schema (payload models,      payload document with ``Invalid="1"`` and
+then the official XSD when available), carries no   document-level Error messages with codes
+operation, the client type may not call the         (:class:`~mms_client.sim.calls.Code`)
+operation, the simulator has no handler for it
+business rules (per item)                           the items echoed with ``Validation``/
+                                                    ``Success`` and their Error messages
+==================================================  ===========================================
+
+(The TLS layer has already refused client certificates the simulator's CA did not issue.)
+
+Processing is split in two so that injected faults can be placed around it:
+:meth:`MmsService.receive` reads and authenticates a request without changing anything,
+:meth:`MmsService.process` runs it and builds the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, cast
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from lxml import etree
+
+from mms_client.endpoints import SERVICE_PATHS, Interface
+from mms_client.errors import MalformedRequestError, PayloadError
+from mms_client.jst import JST
+from mms_client.operations import OPERATIONS, Operation, identify
+from mms_client.schema import codec, root_model
+from mms_client.schema.binding import XmlModel, xml_plan
+from mms_client.schema.files import Schema, xml_schema
+from mms_client.security.signing import verify
+from mms_client.sim.calls import Call, Code, Issue
+from mms_client.sim.handlers import handler_for
+from mms_client.sim.pki import Identity, identity_of
+from mms_client.sim.responses import Clock, answer_document, refusal_document
+from mms_client.sim.store import Store
+from mms_client.wire.soap import (
+    FAULT_STATUS,
+    ParsedRequest,
+    ResponseAttInfo,
+    SoapFault,
+    build_fault,
+    build_response,
+    parse_request,
+)
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element
+
+logger = logging.getLogger("mms_client.sim")
+
+# Which payload schema a request type means on each service.
+_SCHEMAS: dict[tuple[Interface, str], Schema] = {
+    (op.interface, op.request_type): op.schema for op in OPERATIONS
+}
+# XSD messages listed per refused document; the rest are summarised.
+_MAX_LISTED_ERRORS = 20
+
+
+class ResponseEncoding(StrEnum):
+    """How a response carries its payload.
+
+    ``INLINE`` (the default) puts it base64-encoded in ``responseData`` of a plain
+    ``text/xml`` SOAP envelope, the form the WSDL describes and every client reads; ``MTOM``
+    sends it as a binary XOP part, as an Axis2 server with MTOM enabled does.
+    """
+
+    INLINE = "inline"
+    MTOM = "mtom"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: status, headers, body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A request after :meth:`MmsService.receive`.
+
+    ``operation``, ``participant``, ``user`` and ``payload`` are what could be read (None
+    otherwise); they serve fault matching and the journal.  ``answer`` is set when the request
+    is refused at request level; otherwise ``request``, ``caller`` and either ``document`` or
+    ``problems`` carry what processing needs.
+    """
+
+    started: float
+    received_at: datetime
+    operation: str | None = None
+    participant: str | None = None
+    user: str | None = None
+    payload: bytes | None = None
+    answer: Reply | None = None
+    request: ParsedRequest | None = None
+    caller: Identity | None = None
+    tree: _Element | None = None
+    schema: Schema | None = None
+    resolved: Operation | None = None
+    document: XmlModel | None = None
+    problems: tuple[Issue, ...] = ()
+
+
+def _header_map(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """HTTP headers by name; of repeated headers the first counts."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        found.setdefault(name.lower(), value)
+    return found
+
+
+def _names(tree: _Element) -> tuple[str | None, str | None]:
+    """ParticipantName and UserName as the request states them: on the envelope (a child of
+    the root) or on the root itself (report requests, which have no UserName)."""
+    for element in (tree, *tree):
+        participant = element.get("ParticipantName")
+        if participant is not None:
+            return participant, element.get("UserName")
+    return None, None
+
+
+def _schema_issues(error: PayloadError) -> tuple[Issue, ...]:
+    return tuple(
+        Issue(Code.SCHEMA_INVALID, f"{problem.path}: {problem.rule}") for problem in error.errors
+    ) or (Issue(Code.SCHEMA_INVALID, str(error)),)
+
+
+def _xsd_issues(schema: Schema, tree: _Element) -> tuple[Issue, ...]:
+    """What the official XSD finds wrong (nothing when the schema files are absent)."""
+    compiled = xml_schema(schema)
+    if compiled is None:
+        return ()
+    try:
+        compiled.assertValid(tree)
+    except etree.DocumentInvalid as invalid:
+        # the exception's log belongs to this validation; the validator's own log is shared
+        # by every thread using the (cached) schema
+        errors: list[Any] = list(cast(Iterable[Any], invalid.error_log))  # no stubs for it
+    else:
+        return ()
+    issues = [
+        Issue(Code.SCHEMA_INVALID, f"line {error.line}: {error.message}")
+        for error in errors[:_MAX_LISTED_ERRORS]
+    ]
+    if len(errors) > _MAX_LISTED_ERRORS:
+        issues.append(
+            Issue(Code.SCHEMA_INVALID, f"... and {len(errors) - _MAX_LISTED_ERRORS} more")
+        )
+    return tuple(issues)
+
+
+def _fault(message: str, code: str = "soapenv:Client") -> Reply:
+    http = build_fault(SoapFault(code, message))
+    return Reply(FAULT_STATUS, tuple(http.headers.items()), http.body)
+
+
+def _request_parts(operation: Operation, document: XmlModel) -> tuple[XmlModel, list[XmlModel]]:
+    """The envelope and the items of ``operation`` in a request document."""
+    envelope: Any = document
+    if operation.envelope != operation.root:
+        envelope = getattr(
+            document, xml_plan(type(document)).elements_by_tag[operation.envelope].field_name
+        )
+    binding = xml_plan(type(envelope)).elements_by_tag[operation.element]
+    value = getattr(envelope, binding.field_name)
+    items = list(value) if isinstance(value, list) else [] if value is None else [value]
+    return envelope, items
+
+
+class MmsService:
+    """The simulated MMS over one state store."""
+
+    def __init__(
+        self, store: Store, *, response_encoding: ResponseEncoding = ResponseEncoding.INLINE
+    ) -> None:
+        self._store = store
+        self._mtom = response_encoding is ResponseEncoding.MTOM
+
+    # --- answers -----------------------------------------------------------------------
+
+    def _response(self, interface: Interface, info: ResponseAttInfo) -> Reply:
+        http = build_response(interface, info, mtom=self._mtom)
+        return Reply(200, tuple(http.headers.items()), http.body)
+
+    def _text(self, interface: Interface, text: str) -> Reply:
+        return self._response(
+            interface,
+            ResponseAttInfo(
+                success=False, response_data_type="TXT", response_data=text.encode("utf-8")
+            ),
+        )
+
+    def _payload(
+        self, interface: Interface, payload: bytes, *, success: bool, warnings: bool = False
+    ) -> Reply:
+        return self._response(
+            interface,
+            ResponseAttInfo(
+                success=success, warnings=warnings, response_data_type="XML", response_data=payload
+            ),
+        )
+
+    def _clock(self, incoming: Incoming) -> Clock:
+        elapsed = round((time.perf_counter() - incoming.started) * 1000)
+        return Clock(incoming.received_at, elapsed)
+
+    def _refusal(self, incoming: Incoming, issues: Iterable[Issue]) -> Reply:
+        """A payload answer refusing the whole request; TXT if even that cannot be built
+        (report roots echo required attributes that may be what is broken)."""
+        assert incoming.request is not None and incoming.tree is not None
+        assert incoming.schema is not None
+        issues = tuple(issues)
+        root = root_model(incoming.schema)
+        known = xml_plan(root).attribute_names
+        attributes = {k: v for k, v in incoming.tree.attrib.items() if k in known}
+        try:
+            payload = refusal_document(root, attributes, issues, self._clock(incoming))
+        except PayloadError:
+            text = "\n".join(f"{issue.code.value}: {issue.text}" for issue in issues)
+            return self._text(incoming.request.interface, text)
+        return self._payload(incoming.request.interface, payload, success=False)
+
+    # --- the two steps -------------------------------------------------------------------
+
+    def receive(
+        self,
+        path: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        client_certificate: str | None,
+    ) -> Incoming:
+        """Reads and authenticates a request; changes nothing.
+
+        ``client_certificate`` is the PEM of the certificate the client presented in the TLS
+        handshake (already verified against the CA by the TLS layer).
+        """
+        start = Incoming(started=time.perf_counter(), received_at=datetime.now(JST))
+        try:
+            request = parse_request(_header_map(headers), body)
+        except MalformedRequestError as exc:
+            return replace(start, answer=_fault(str(exc)))
+        interface = request.interface
+        if SERVICE_PATHS[interface] != path:
+            return replace(
+                start,
+                answer=_fault(
+                    f"a {interface} request was sent to {path}; the {interface} service is at "
+                    f"{SERVICE_PATHS[interface]}"
+                ),
+            )
+        incoming = self._read_payload(replace(start, request=request, payload=request.payload))
+        if incoming.answer is not None:
+            return incoming
+        certificate = (
+            None
+            if client_certificate is None
+            else x509.load_pem_x509_certificate(client_certificate.encode("ascii"))
+        )
+        refused = self._authentication_failure(incoming, certificate)
+        if refused is not None:
+            return replace(incoming, answer=self._text(interface, refused))
+        assert certificate is not None and incoming.tree is not None and incoming.schema
+        return replace(
+            incoming,
+            caller=identity_of(certificate),
+            problems=incoming.problems or _xsd_issues(incoming.schema, incoming.tree),
+        )
+
+    def _read_payload(self, incoming: Incoming) -> Incoming:
+        """Parses the payload: the document, its operation and the names it states, or the
+        TXT answer refusing it."""
+        assert incoming.request is not None
+        interface, info = incoming.request.interface, incoming.request.info
+        schema = _SCHEMAS.get((interface, info.request_type))
+        refusal: str | None = None
+        if schema is None:
+            refusal = f"requestType {info.request_type} is not served by the {interface} service"
+        elif info.request_data_type != "XML":
+            refusal = f"requestDataType {info.request_data_type} is not supported; send XML"
+        elif info.request_data_compressed:
+            refusal = "compressed request data is not supported"
+        if refusal is not None or schema is None:
+            return replace(incoming, answer=self._text(interface, str(refusal)))
+        try:
+            tree = codec.parse_xml(incoming.request.payload)
+        except PayloadError as exc:
+            return replace(
+                incoming, answer=self._text(interface, f"the payload is not acceptable XML: {exc}")
+            )
+        if tree.tag != schema.root_tag:
+            text = (
+                f"a {info.request_type} payload must be a {schema.root_tag} document, "
+                f"not {tree.tag}"
+            )
+            return replace(incoming, answer=self._text(interface, text))
+        participant, user = _names(tree)
+        incoming = replace(incoming, tree=tree, schema=schema, participant=participant, user=user)
+        try:
+            document = codec.read(tree, root_model(schema))
+        except PayloadError as exc:
+            return replace(incoming, problems=_schema_issues(exc))
+        try:
+            operation = identify(interface, document)
+        except PayloadError as exc:
+            issue = Issue(Code.NO_OPERATION, " ".join(str(exc).split()))
+            return replace(incoming, document=document, problems=(issue,))
+        return replace(incoming, document=document, resolved=operation, operation=operation.name)
+
+    def _authentication_failure(
+        self, incoming: Incoming, certificate: x509.Certificate | None
+    ) -> str | None:
+        """Why the request does not come from whom it says (None: it does): the certificate
+        must name the payload's participant and user, who must exist, and its key must have
+        signed the payload and attachments."""
+        assert incoming.request is not None
+        request = incoming.request
+        caller = None if certificate is None else identity_of(certificate)
+        if certificate is None or caller is None:
+            return "the client certificate does not identify an MMS user"
+        if incoming.participant != caller.participant or incoming.user not in (None, caller.user):
+            return (
+                f"the client certificate belongs to user {caller.user} of participant "
+                f"{caller.participant}, but the payload names "
+                f"ParticipantName={incoming.participant} UserName={incoming.user}"
+            )
+        if self._store.user(caller.participant, caller.user) is None:
+            return f"user {caller.user} of participant {caller.participant} is not registered"
+        if request.info.admin_role:
+            return f"user {caller.user} is not an MMS administrator (adminRole)"
+        public_key = certificate.public_key()
+        assert isinstance(public_key, RSAPublicKey)  # the simulator's CA issues RSA keys only
+        signature = request.info.request_signature
+        if signature is None or not verify(request.payload, signature, public_key):
+            return (
+                "the requestSignature does not verify over the payload with the key of the "
+                "client certificate"
+            )
+        for attachment in request.attachments:
+            if attachment.signature is None or not verify(
+                attachment.data, attachment.signature, public_key
+            ):
+                return f"the signature of attachment {attachment.name!r} does not verify"
+        return None
+
+    def process(self, incoming: Incoming) -> Reply:
+        """Runs a received request and builds its answer."""
+        if incoming.answer is not None:
+            return incoming.answer
+        try:
+            return self._process(incoming)
+        except Exception as exc:  # a simulator bug must still get an answer the client reads
+            logger.exception("the simulator failed on %s", incoming.operation)
+            return _fault(f"internal simulator error: {exc}", "soapenv:Server")
+
+    def _process(self, incoming: Incoming) -> Reply:
+        assert incoming.request is not None and incoming.caller is not None
+        interface = incoming.request.interface
+        if incoming.problems:
+            return self._refusal(incoming, incoming.problems)
+        operation, document = incoming.resolved, incoming.document
+        assert operation is not None and document is not None
+        caller = incoming.caller
+        if caller.client_type not in operation.audiences:
+            allowed = ", ".join(sorted(a.value for a in operation.audiences))
+            return self._refusal(
+                incoming,
+                [
+                    Issue(
+                        Code.NOT_AUTHORISED,
+                        f"{operation.name} may be called by {allowed}; user {caller.user} is "
+                        f"{caller.client_type.value}",
+                    )
+                ],
+            )
+        handler = handler_for(operation)
+        if handler is None:
+            return self._refusal(
+                incoming,
+                [Issue(Code.NOT_SUPPORTED, f"the simulator does not implement {operation.name}")],
+            )
+        envelope, items = _request_parts(operation, document)
+        call = Call(operation, caller, envelope, items, incoming.received_at)
+        with self._store.transaction():
+            outcome = handler(call, self._store)
+        payload = answer_document(operation, envelope, outcome, self._clock(incoming))
+        success = all(result.ok for result in outcome.items)
+        warnings = any(result.warnings for result in outcome.items)
+        return self._payload(interface, payload, success=success, warnings=warnings)

@@ -1,0 +1,299 @@
+"""The simulator as one object: state folder, test PKI, HTTPS server, faults and journal.
+
+    with Simulator(tmp_path) as sim:
+        with sim.client() as client:          # a configured MmsClient for the seeded BSP user
+            client.put_offer(...)
+        sim.count("MarketSubmit_OfferData")   # how many such requests the simulator processed
+
+It listens on two addresses sharing one state, ``base_url`` ("main") and ``backup_url``
+("backup"), like the MMS's main and backup hosts, so clients can be tested failing over.
+Ports default to 0 (free ports chosen by the system).  The state folder holds:
+
+    pki/             the test CA, server certificate and users' PKCS#12 files
+    state.sqlite3    participants, users, resources, offers...
+    simulator.json   the manifest: URLs, CA bundle, users with their PKCS#12 and passphrase
+
+Starting again on the same folder reuses the PKI and the state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from mms_client.endpoints import ClientType
+from mms_client.sim.asgi import SimulatorApp
+from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
+from mms_client.sim.journal import Journal, RecordedRequest
+from mms_client.sim.manifest import Manifest, ResourceInfo
+from mms_client.sim.pki import Pki, SimUser
+from mms_client.sim.server import Listener, ServerThread, bind, server_ssl_context
+from mms_client.sim.service import MmsService, ResponseEncoding
+from mms_client.sim.store import Store
+
+if TYPE_CHECKING:
+    from mms_client.client import AsyncMmsClient, MmsClient
+
+PKI_FOLDER = "pki"
+STATE_FILE = "state.sqlite3"
+CLIENT_DOMAIN = "mms-simulator.local"
+"""The ``domain`` given to clients built by :meth:`Simulator.client` (it only names MIME parts)."""
+
+
+def _url_host(host: str) -> str:
+    """The host to put in URLs: a wildcard address is reached through the loopback one."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            return f"[{host}]"
+    except ValueError:
+        pass
+    return host
+
+
+class Simulator:
+    """A running (once started) local MMS with its state in ``state_dir``.
+
+    ``backup_port`` None serves the main address only.  ``pki_source`` is a folder holding a
+    test PKI made earlier, copied into a new state folder instead of generating keys.
+    ``response_encoding`` chooses how responses carry their payload (see
+    :class:`~mms_client.sim.service.ResponseEncoding`).
+    """
+
+    def __init__(
+        self,
+        state_dir: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        backup_port: int | None = 0,
+        pki_source: str | Path | None = None,
+        response_encoding: ResponseEncoding = ResponseEncoding.INLINE,
+        log_level: str = "warning",
+    ) -> None:
+        self.state_dir = Path(state_dir).resolve()
+        self.host = host
+        self._ports = (port, backup_port)
+        self._pki_source = None if pki_source is None else Path(pki_source)
+        self._response_encoding = response_encoding
+        self._log_level = log_level
+        self.faults = FaultPlan()
+        self.journal = Journal()
+        self._server: ServerThread | None = None
+        self._store: Store | None = None
+        self._manifest: Manifest | None = None
+
+    # --- life cycle --------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Prepares the state folder and starts serving; returns once connections are
+        accepted."""
+        if self._server is not None:
+            raise RuntimeError("the simulator is already running")
+        with ExitStack() as on_failure:
+            # Listen first: a busy port fails at once, before any state is created.
+            endpoints = [(Endpoint.MAIN, self._ports[0]), (Endpoint.BACKUP, self._ports[1])]
+            sockets = []
+            for endpoint, port in endpoints:
+                if port is not None:
+                    sock = bind(self.host, port)
+                    on_failure.callback(sock.close)
+                    sockets.append((endpoint, sock))
+
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            pki_dir = self.state_dir / PKI_FOLDER
+            if self._pki_source is not None and not (pki_dir / "pki.json").exists():
+                shutil.copytree(self._pki_source, pki_dir, dirs_exist_ok=True)
+            pki = Pki.load_or_create(pki_dir)
+            server = pki.ensure_server([self.host])
+            store = Store(self.state_dir / STATE_FILE)
+            on_failure.callback(store.close)
+
+            service = MmsService(store, response_encoding=self._response_encoding)
+            listeners = [
+                Listener(sock, SimulatorApp(service, endpoint, self.faults, self.journal))
+                for endpoint, sock in sockets
+            ]
+            context = server_ssl_context(
+                str(server.cert), str(server.key), server.passphrase, str(pki.ca_path)
+            )
+            thread = ServerThread(listeners, context, log_level=self._log_level)
+            thread.start()
+            urls = [f"https://{_url_host(self.host)}:{listener.port}" for listener in listeners]
+            self._manifest = Manifest(
+                base_url=urls[0],
+                backup_url=urls[1] if len(urls) > 1 else None,
+                ca=pki.ca_path,
+                users=pki.users,
+                resources=tuple(
+                    ResourceInfo(r.name, r.participant, r.area, r.short_name, r.system_code)
+                    for r in store.resources()
+                ),
+            )
+            self._manifest.save(self.state_dir)
+            self._server, self._store = thread, store
+            on_failure.pop_all()
+        return self
+
+    def stop(self) -> None:
+        """Stops serving; the state stays in the folder for the next start."""
+        server, store = self._server, self._store
+        self._server = self._store = None
+        self._manifest = None
+        if server is not None:
+            server.stop()
+        if store is not None:
+            store.close()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.alive
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- what clients need ---------------------------------------------------------------
+
+    @property
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            raise RuntimeError("the simulator is not running; use it as a context manager")
+        return self._manifest
+
+    @property
+    def base_url(self) -> str:
+        return self.manifest.base_url
+
+    @property
+    def backup_url(self) -> str:
+        if self.manifest.backup_url is None:
+            raise RuntimeError("this simulator was started without a backup address")
+        return self.manifest.backup_url
+
+    @property
+    def ca(self) -> Path:
+        """The CA bundle that verifies the simulator's server certificate."""
+        return self.manifest.ca
+
+    @property
+    def users(self) -> tuple[SimUser, ...]:
+        return self.manifest.users
+
+    def user(
+        self, client_type: ClientType | str = ClientType.BSP, participant: str | None = None
+    ) -> SimUser:
+        """A seeded user of this client type (and participant, if given)."""
+        return self.manifest.user(client_type, participant)
+
+    @property
+    def store(self) -> Store:
+        """The simulator's state, for tests that look behind the wire."""
+        if self._store is None:
+            raise RuntimeError("the simulator is not running; use it as a context manager")
+        return self._store
+
+    def _client_arguments(
+        self, client_type: ClientType | str, participant: str | None, **options: Any
+    ) -> dict[str, Any]:
+        user = self.user(client_type, participant)
+        arguments: dict[str, Any] = {
+            "domain": CLIENT_DOMAIN,
+            "participant": user.participant,
+            "user": user.user,
+            "client_type": user.client_type,
+            "cert": user.certificate(),
+            "base_url": self.base_url,
+            "backup_url": self.manifest.backup_url,
+            "verify": str(self.ca),
+        }
+        arguments.update(options)
+        return arguments
+
+    def client(
+        self,
+        client_type: ClientType | str = ClientType.BSP,
+        participant: str | None = None,
+        **options: Any,
+    ) -> MmsClient:
+        """An :class:`~mms_client.client.MmsClient` for a seeded user, pointed at this
+        simulator (main, then backup); ``options`` are further client arguments."""
+        from mms_client.client import MmsClient
+
+        return MmsClient(**self._client_arguments(client_type, participant, **options))
+
+    def async_client(
+        self,
+        client_type: ClientType | str = ClientType.BSP,
+        participant: str | None = None,
+        **options: Any,
+    ) -> AsyncMmsClient:
+        """Like :meth:`client`, for :class:`~mms_client.client.AsyncMmsClient`."""
+        from mms_client.client import AsyncMmsClient
+
+        return AsyncMmsClient(**self._client_arguments(client_type, participant, **options))
+
+    # --- fault injection and the journal ------------------------------------------------
+
+    def inject(
+        self,
+        kind: FaultKind | str,
+        *,
+        operation: str | None = None,
+        endpoint: Endpoint | str | None = None,
+        times: int = 1,
+        status: int = 503,
+        seconds: float = 0.0,
+    ) -> Fault:
+        """Plans a fault (see :mod:`mms_client.sim.faults`) for the next ``times`` requests
+        of ``operation`` (None: any) on ``endpoint`` ("main", "backup", None: either)."""
+        if operation is not None:
+            from mms_client.operations import OPERATIONS
+
+            if all(op.name != operation for op in OPERATIONS):
+                raise ValueError(f"{operation!r} is not an MMS operation name")
+        fault = Fault(
+            kind=FaultKind(kind),
+            operation=operation,
+            endpoint=None if endpoint is None else Endpoint(endpoint),
+            times=times,
+            status=status,
+            seconds=seconds,
+        )
+        self.faults.add(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def count(
+        self,
+        operation: str | None = None,
+        endpoint: Endpoint | str | None = None,
+        *,
+        processed: bool = True,
+    ) -> int:
+        """How many requests of ``operation`` (None: any) the simulator processed (with
+        ``processed=False``: received at all, including those a fault stopped)."""
+        return self.journal.count(
+            operation, None if endpoint is None else Endpoint(endpoint), processed=processed
+        )
+
+    @property
+    def requests(self) -> tuple[RecordedRequest, ...]:
+        """The most recent requests received, oldest first, with their payload bytes."""
+        return self.journal.recent

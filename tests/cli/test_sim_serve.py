@@ -1,0 +1,128 @@
+"""``mms sim serve`` as a user runs it: a process that serves until told to stop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mms_client.client import MmsClient
+from mms_client.sim.manifest import Manifest
+from mms_client.types.market import MarketType
+from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
+
+DAY = dt.date(2024, 3, 15)
+
+
+@contextmanager
+def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
+    """Runs the command until the block ends, then stops it as Ctrl+C would."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mms_client.cli",
+            "sim",
+            "serve",
+            "--port",
+            "0",
+            "--backup-port",
+            "0",
+            "--state",
+            str(state),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert process.stdout is not None
+    output = []
+    try:
+        for line in process.stdout:
+            output.append(line)
+            if "Press Ctrl+C to stop" in line:
+                break
+        else:
+            raise AssertionError("the simulator did not start:\n" + "".join(output))
+        yield Manifest.load(state), "".join(output)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, "".join(output) + rest
+    assert "state kept in" in rest
+
+
+def _client(manifest: Manifest) -> MmsClient:
+    user = manifest.user("BSP")
+    return MmsClient(
+        domain="tests.local",
+        participant=user.participant,
+        user=user.user,
+        client_type=user.client_type,
+        cert=user.certificate(),
+        base_url=manifest.base_url,
+        verify=manifest.ca,
+    )
+
+
+def test_serve_prints_how_to_connect_and_keeps_state_across_restarts(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")  # spares generating keys
+    offer = OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=dt.datetime(2024, 3, 15, 12),
+        end=dt.datetime(2024, 3, 15, 21),
+        direction=Direction.SELL,
+    )
+    with serving(state) as (manifest, printed):
+        assert manifest.base_url in printed and str(manifest.ca) in printed
+        assert "FAKEUSER" in printed and "base_url=" in printed
+        assert manifest.backup_url is not None
+        with _client(manifest) as client:
+            stored = client.put_offer(offer, market_type=MarketType.DAY_AHEAD, date=DAY)
+        ca = manifest.ca.read_bytes()
+
+    with serving(state) as (manifest, _), _client(manifest) as client:
+        assert manifest.ca.read_bytes() == ca
+        found = client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
+        assert [o.stack[0].id for o in found] == [stored.stack[0].id]
+
+
+def test_serve_explains_a_port_it_cannot_use(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mms_client.cli",
+                "sim",
+                "serve",
+                "--port",
+                str(port),
+                "--state",
+                str(tmp_path / "s"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert not (tmp_path / "s").exists()

@@ -1,0 +1,217 @@
+"""What the simulator checks before it acts, in the MMS's order, and how it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mms_client.endpoints import ClientType, Interface
+from mms_client.schema.generated.mi_market import MarketType, OfferQuery
+from mms_client.security.certs import Certificate
+from mms_client.sim import seed
+from mms_client.sim.pki import Pki
+from mms_client.wire.soap import RequestAttInfo, build_request
+
+from .conftest import OfferFactory, Wire
+
+SUBMIT = "MarketSubmit_OfferData"
+DAM = MarketType.DAY_AHEAD
+
+
+def test_a_tampered_payload_fails_the_signature_check_and_nothing_is_stored(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    payload = fresh_wire.payload(SUBMIT, offer(), market_type=DAM)
+    tampered = payload.replace(b'OfferUnitPrice="100"', b'OfferUnitPrice="900"')
+    assert tampered != payload
+    message = fresh_wire.message(tampered, signed_payload=payload)
+
+    answer = fresh_wire.post(message.headers, message.body)
+
+    assert answer.status == 200 and answer.info.success is False
+    assert "requestSignature does not verify" in answer.text
+    assert (
+        fresh_wire.simulator.store.offers(
+            market_type="DAM", period_start="2024-03-15T00:00:00", period_end="2024-03-16T00:00:00"
+        )
+        == []
+    )
+
+
+def test_a_request_without_signature_is_refused(wire: Wire, offer: OfferFactory) -> None:
+    payload = wire.payload(SUBMIT, offer(), market_type=DAM)
+    info = RequestAttInfo(request_type="mp.market", request_signature=None)
+    message = build_request(Interface.MI, info, payload, domain="tests.local")
+    assert "requestSignature" in wire.post(message.headers, message.body).text
+
+
+def test_a_certificate_from_another_ca_fails_the_tls_handshake(
+    wire: Wire, offer: OfferFactory, tmp_path: Path
+) -> None:
+    stranger = Pki.load_or_create(tmp_path / "other-pki", users=seed.USERS[:1]).users[0]
+    certificate = Certificate(stranger.p12, stranger.passphrase)
+    message = wire.message(wire.payload(SUBMIT, offer(), market_type=DAM))
+    before = wire.simulator.count(processed=False)
+
+    with pytest.raises(httpx.ConnectError):
+        wire.post(message.headers, message.body, certificate=certificate)
+
+    assert wire.simulator.count(processed=False) == before
+
+
+def test_a_certificate_of_another_user_than_the_payload_names_is_refused(
+    wire: Wire, offer: OfferFactory
+) -> None:
+    other = wire.simulator.user("BSP", participant="F200")
+    # signed with F200's key (so the signature is fine), but the payload names F100/FAKEUSER
+    message = wire.message(wire.payload(SUBMIT, offer(), market_type=DAM), user=other)
+
+    answer = wire.post(message.headers, message.body, user=other)
+
+    assert "belongs to user OTHERUSER of participant F200" in answer.text
+    assert "ParticipantName=F100 UserName=FAKEUSER" in answer.text
+
+
+def test_a_certificate_with_the_right_participant_but_another_user_is_refused(
+    wire: Wire, offer: OfferFactory, tmp_path: Path
+) -> None:
+    pki = Pki.load_or_create(wire.simulator.ca.parent, users=())
+    p12 = pki.issue_p12("F100", "INTRUDER", ClientType.BSP, "pass")
+    (tmp_path / "intruder.p12").write_bytes(p12)
+    intruder = Certificate(tmp_path / "intruder.p12", "pass")
+    payload = wire.payload(SUBMIT, offer(), market_type=DAM)
+    from mms_client.security.signing import sign
+
+    message = wire.message(payload, signature=sign(payload, intruder.private_key))
+    answer = wire.post(message.headers, message.body, certificate=intruder)
+    assert "belongs to user INTRUDER" in answer.text
+
+
+def test_a_tso_cannot_submit_offers_even_when_it_bypasses_its_client(
+    wire: Wire, offer: OfferFactory
+) -> None:
+    tso = wire.simulator.user(ClientType.TSO)
+    before = wire.simulator.count(SUBMIT)
+
+    answer = wire.call(SUBMIT, offer(), market_type=DAM, user=tso)
+
+    assert answer.codes() == ["E_NOT_AUTHORISED"]
+    assert answer.info.success is False
+    assert answer.statistics()["Invalid"] == "1"
+    assert answer.document.find("MarketSubmit") is None
+    assert wire.simulator.count(SUBMIT) == before + 1  # processed, and refused
+
+
+def test_every_client_type_may_query_offers(wire: Wire) -> None:
+    for client_type in ClientType:
+        answer = wire.call(
+            "MarketQuery_OfferQuery",
+            OfferQuery(market_type=DAM),
+            user=wire.simulator.user(client_type),
+        )
+        assert answer.codes() == [], client_type
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b"<MarketData><MarketSubmit", "not acceptable XML"),
+        (b'<!DOCTYPE x [<!ENTITY a "b">]><MarketData/>', "no DTD or entities"),
+        (b"<RegistrationData/>", "must be a MarketData document"),
+    ],
+)
+def test_payloads_that_are_not_usable_xml_are_refused_as_text(
+    wire: Wire, payload: bytes, expected: str
+) -> None:
+    message = wire.message(payload)
+    assert expected in wire.post(message.headers, message.body).text
+
+
+def test_a_payload_that_breaks_the_schema_is_refused_with_the_path_and_rule(
+    wire: Wire,
+) -> None:
+    payload = (
+        b'<MarketData><MarketSubmit Date="2024-03-15" MarketType="DAM" ParticipantName="F100" '
+        b'UserName="FAKEUSER"><OfferData Direction="1" EndTime="2024-03-15T21:00:00" '
+        b'ResourceName="fake reso" StartTime="2024-03-15T12:00:00"><OfferStack '
+        b'MinimumQuantityInKw="100" OfferUnitPrice="100" StackNumber="21"></OfferStack>'
+        b"</OfferData></MarketSubmit></MarketData>"
+    )
+    message = wire.message(payload)
+
+    answer = wire.post(message.headers, message.body)
+
+    assert set(answer.codes()) == {"E_SCHEMA_INVALID"}
+    texts = [str(e.text) for e in answer.document.iter("Error")]
+    assert any("@ResourceName" in text for text in texts)
+    assert any("@StackNumber" in text for text in texts)
+    assert answer.statistics()["Invalid"] == "1"
+
+
+def test_an_envelope_without_items_names_no_operation(wire: Wire) -> None:
+    payload = (
+        b'<MarketData><MarketSubmit Date="2024-03-15" ParticipantName="F100" '
+        b'UserName="FAKEUSER"></MarketSubmit></MarketData>'
+    )
+    message = wire.message(payload)
+    assert wire.post(message.headers, message.body).codes() == ["E_NO_OPERATION"]
+
+
+def test_an_operation_without_simulator_support_is_refused_clearly(wire: Wire) -> None:
+    from mms_client.schema.generated.mi_market import ReserveRequirementQuery
+
+    answer = wire.call(
+        "MarketQuery_ReserveRequirementQuery", ReserveRequirementQuery(market_type=DAM)
+    )
+    assert answer.codes() == ["E_NOT_SUPPORTED"]
+
+
+def test_an_unknown_request_type_is_refused(wire: Wire, offer: OfferFactory) -> None:
+    payload = wire.payload(SUBMIT, offer(), market_type=DAM)
+    message = wire.message(payload, request_type="mp.registration")
+    assert "must be a RegistrationData document" in wire.post(message.headers, message.body).text
+    message = wire.message(payload, request_type="mp.info")
+    assert "requestType mp.info is not served" in wire.post(message.headers, message.body).text
+
+
+def test_an_unreadable_soap_request_gets_a_soap_fault(wire: Wire) -> None:
+    answer = wire.post({"Content-Type": "text/xml"}, b"<not-soap/>")
+    assert answer.status == 500
+    assert answer.fault.code.endswith("Client")
+    assert "not a SOAP 1.1 envelope" in answer.fault.message
+
+
+def test_a_request_sent_to_the_other_service_gets_a_soap_fault(
+    wire: Wire, offer: OfferFactory
+) -> None:
+    message = wire.message(wire.payload(SUBMIT, offer(), market_type=DAM))
+    omi = wire.simulator.base_url + "/axis2/services/OmiWebService"
+    answer = wire.post(message.headers, message.body, url=omi)
+    assert answer.status == 500
+    assert "the MI service is at /axis2/services/MiWebService" in answer.fault.message
+
+
+def test_only_post_to_the_service_paths_is_served(wire: Wire) -> None:
+    user = wire.simulator.user()
+    with httpx.Client(verify=wire.tls(user)) as client:
+        assert (
+            client.get(wire.simulator.base_url + "/axis2/services/MiWebService").status_code == 405
+        )
+        assert client.post(wire.simulator.base_url + "/elsewhere", content=b"").status_code == 404
+
+
+def test_the_official_schema_check_reports_lines_and_rules() -> None:
+    from mms_client.schema import codec
+    from mms_client.schema.files import Schema, xml_schema
+    from mms_client.sim.service import _xsd_issues
+
+    if xml_schema(Schema.MI_MARKET) is None:
+        pytest.skip("the official MMS schema files are not available (set MMS_SCHEMA_DIR)")
+    tree = codec.parse_xml(b'<MarketData>\n<MarketSubmit Date="tomorrow"/></MarketData>')
+
+    issues = _xsd_issues(Schema.MI_MARKET, tree)
+
+    assert issues and {issue.code.value for issue in issues} == {"E_SCHEMA_INVALID"}
+    assert any(i.text.startswith("line 2:") and "Date" in i.text for i in issues)

@@ -1,0 +1,192 @@
+"""The offer operations of the simulator, over HTTPS: what is stored, what is refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from mms_client.schema.generated.mi_market import MarketType, OfferCancel, OfferQuery
+
+from .conftest import TRADING_DAY, OfferFactory, Wire
+
+SUBMIT = "MarketSubmit_OfferData"
+QUERY = "MarketQuery_OfferQuery"
+CANCEL = "MarketCancel_OfferCancel"
+DAM = MarketType.DAY_AHEAD
+
+
+def _query(wire: Wire, **query: object) -> list[dict[str, str]]:
+    answer = wire.call(QUERY, OfferQuery(market_type=DAM, **query))
+    assert answer.codes() == []
+    return [dict(e.attrib) for e in answer.document.iter("OfferData")]
+
+
+def test_a_submitted_offer_is_echoed_with_generated_fields_and_can_be_queried(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    answer = fresh_wire.call(SUBMIT, offer(), market_type=DAM, days=1)
+
+    assert answer.info.success is True
+    submitted = answer.document.find("MarketSubmit/OfferData")
+    assert submitted is not None
+    assert submitted.get("Validation") == "PASSED" and submitted.get("Success") == "true"
+    assert submitted.get("BspParticipantName") == "F100"
+    assert submitted.get("Area") == "04"
+    assert submitted.get("ResourceShortName") == "偽電力"
+    assert submitted.get("SystemCode") == "FSYS0"
+    assert submitted.get("SubmissionTime")
+    offer_id = submitted.find("OfferStack").get("OfferId")  # type: ignore[union-attr]
+    assert offer_id
+    statistics = answer.statistics()
+    assert statistics["Received"] == statistics["Valid"] == statistics["Successful"] == "1"
+    assert statistics["Invalid"] == statistics["Unsuccessful"] == "0"
+    assert 8 <= len(statistics["TransactionId"]) <= 10
+    assert statistics["TimeStamp"].endswith(" JST " + statistics["XmlTimeStamp"][:4])
+
+    stored = _query(fresh_wire)
+    assert [(o["ResourceName"], o["StartTime"], o["EndTime"]) for o in stored] == [
+        ("FAKE_RESO", "2024-03-15T12:00:00", "2024-03-15T21:00:00")
+    ]
+    assert stored[0]["SubmissionTime"] == submitted.get("SubmissionTime")
+    query_answer = fresh_wire.call(QUERY, OfferQuery(market_type=DAM))
+    envelope = query_answer.document.find("MarketSubmit")
+    assert envelope is not None, "queries answer inside a submit envelope"
+    stack = envelope.find("OfferData/OfferStack")
+    assert stack is not None and stack.get("OfferId") == offer_id
+
+
+def test_offers_on_unknown_or_foreign_resources_are_refused_per_item(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    answer = fresh_wire.call(
+        SUBMIT,
+        [offer(), offer("OTHER_RESO"), offer("NO_SUCH")],
+        market_type=DAM,
+    )
+
+    items = answer.document.findall("MarketSubmit/OfferData")
+    assert [(i.get("ResourceName"), i.get("Validation"), i.get("Success")) for i in items] == [
+        ("FAKE_RESO", "PASSED", "true"),
+        ("OTHER_RESO", "FAILED", "false"),
+        ("NO_SUCH", "FAILED", "false"),
+    ]
+    assert [e.get("Code") for e in items[1].iter("Error")] == ["E_RESOURCE_NOT_OWNED"]
+    assert [e.get("Code") for e in items[2].iter("Error")] == ["E_RESOURCE_UNKNOWN"]
+    envelope = answer.document.find("MarketSubmit")
+    assert envelope is not None and envelope.get("Validation") == "PASSED_PARTIAL"
+    assert envelope.get("Success") == "false"
+    assert answer.statistics()["Invalid"] == "2"
+    assert answer.info.success is False
+    assert [o["ResourceName"] for o in _query(fresh_wire)] == ["FAKE_RESO"]
+
+
+def test_period_and_stack_rules(fresh_wire: Wire, offer: OfferFactory) -> None:
+    from mms_client.schema.generated.mi_market import OfferStack
+
+    twice = [OfferStack(number=1, unit_price=5, minimum_quantity_kw=1)] * 2
+    answer = fresh_wire.call(
+        SUBMIT,
+        [
+            offer(start_hour=21, end_hour=12),
+            offer(start=datetime(2024, 3, 15, 12, 15), end=datetime(2024, 3, 15, 13)),
+            offer(stack=twice),
+        ],
+        market_type=DAM,
+    )
+    assert answer.codes() == ["E_PERIOD_INVALID", "E_PERIOD_INVALID", "E_STACK_DUPLICATE"]
+    assert _query(fresh_wire) == []
+
+
+def test_an_offer_submit_without_market_type_is_refused(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    assert fresh_wire.call(SUBMIT, offer()).codes() == ["E_MARKET_TYPE_MISSING"]
+
+
+def test_resubmission_replaces_the_offer_and_keeps_offer_ids(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    from mms_client.schema.generated.mi_market import OfferStack
+
+    first = fresh_wire.call(SUBMIT, offer(), market_type=DAM)
+    first_id = first.document.find("MarketSubmit/OfferData/OfferStack").get("OfferId")  # type: ignore[union-attr]
+    stacks = [
+        OfferStack(number=1, unit_price=120, minimum_quantity_kw=100),
+        OfferStack(number=2, unit_price=150, minimum_quantity_kw=50),
+    ]
+    second = fresh_wire.call(SUBMIT, offer(stack=stacks), market_type=DAM)
+
+    assert second.codes("Warning") == ["W_OFFER_REPLACED"]
+    assert second.info.success is True and second.info.warnings is True
+    stored = fresh_wire.call(QUERY, OfferQuery(market_type=DAM)).document
+    ids = [
+        (s.get("StackNumber"), s.get("OfferUnitPrice"), s.get("OfferId"))
+        for s in stored.iter("OfferStack")
+    ]
+    assert len(stored.findall("MarketSubmit/OfferData")) == 1
+    assert ids[0] == ("1", "120", first_id)
+    assert ids[1][2] not in (None, first_id)
+
+
+def test_queries_filter_by_day_resource_and_area(fresh_wire: Wire, offer: OfferFactory) -> None:
+    from datetime import date
+
+    next_day = date(2024, 3, 16)
+    fresh_wire.call(SUBMIT, [offer(), offer("FAKE_RESO2")], market_type=DAM)
+    fresh_wire.call(SUBMIT, offer("FAKE_BATT", day=next_day), market_type=DAM, day=next_day)
+
+    assert {o["ResourceName"] for o in _query(fresh_wire)} == {"FAKE_RESO", "FAKE_RESO2"}
+    assert [o["ResourceName"] for o in _query(fresh_wire, resource="FAKE_RESO2")] == ["FAKE_RESO2"]
+    assert {o["ResourceName"] for o in _query(fresh_wire, area="04")} == {"FAKE_RESO"}
+    two_days = fresh_wire.call(QUERY, OfferQuery(market_type=DAM), days=2).document
+    assert len(two_days.findall("MarketSubmit/OfferData")) == 3
+    other_market = fresh_wire.call(
+        QUERY, OfferQuery(market_type=MarketType.DAY_AHEAD_COMPOUND)
+    ).document
+    assert other_market.findall("MarketSubmit/OfferData") == []
+
+
+def test_a_bsp_sees_only_its_own_offers_while_mo_and_tso_see_all(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    simulator = fresh_wire.simulator
+    other = simulator.user("BSP", participant="F200")
+    fresh_wire.call(SUBMIT, offer(), market_type=DAM)
+    fresh_wire.call(SUBMIT, offer("OTHER_RESO"), market_type=DAM, user=other)
+
+    def resources(client_type: str, participant: str | None = None) -> set[str]:
+        user = simulator.user(client_type, participant)
+        document = fresh_wire.call(QUERY, OfferQuery(market_type=DAM), user=user).document
+        return {str(o.get("ResourceName")) for o in document.iter("OfferData")}
+
+    assert resources("BSP") == {"FAKE_RESO"}
+    assert resources("BSP", "F200") == {"OTHER_RESO"}
+    assert resources("MO") == resources("TSO") == {"FAKE_RESO", "OTHER_RESO"}
+
+
+def test_cancel_removes_the_offer_and_an_unknown_offer_cannot_be_cancelled(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    fresh_wire.call(SUBMIT, [offer(), offer("FAKE_RESO2")], market_type=DAM)
+    day = TRADING_DAY
+
+    def cancel(resource: str, start: int = 12, end: int = 21) -> OfferCancel:
+        return OfferCancel(
+            resource=resource,
+            start=datetime(day.year, day.month, day.day, start),
+            end=datetime(day.year, day.month, day.day, end),
+            market_type=DAM,
+        )
+
+    done = fresh_wire.call(CANCEL, cancel("FAKE_RESO"), market_type=DAM)
+    assert done.info.success is True
+    echoed = done.document.find("MarketCancel/OfferCancel")
+    assert echoed is not None and echoed.get("Validation") == "PASSED"
+    assert [o["ResourceName"] for o in _query(fresh_wire)] == ["FAKE_RESO2"]
+
+    again = fresh_wire.call(CANCEL, cancel("FAKE_RESO"), market_type=DAM)
+    assert again.codes() == ["E_OFFER_NOT_FOUND"]
+    wrong_period = fresh_wire.call(CANCEL, cancel("FAKE_RESO2", 12, 20), market_type=DAM)
+    assert wrong_period.codes() == ["E_OFFER_NOT_FOUND"]
+    foreign = fresh_wire.call(CANCEL, cancel("OTHER_RESO"), market_type=DAM)
+    assert foreign.codes() == ["E_RESOURCE_NOT_OWNED"]
+    assert [o["ResourceName"] for o in _query(fresh_wire)] == ["FAKE_RESO2"]

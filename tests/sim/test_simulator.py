@@ -1,0 +1,80 @@
+"""The simulator as a whole: state folder, manifest, restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mms_client.schema.generated.mi_market import MarketType, OfferQuery
+from mms_client.sim.manifest import Manifest
+from mms_client.sim.simulator import Simulator
+
+from .conftest import TRADING_DAY, OfferFactory, Wire
+
+DAM = MarketType.DAY_AHEAD
+
+
+def test_the_manifest_tells_a_client_everything_it_needs(fresh_mms_simulator: Simulator) -> None:
+    path = fresh_mms_simulator.state_dir / "simulator.json"
+    data = json.loads(path.read_text("utf-8"))
+
+    assert data["base_url"] == fresh_mms_simulator.base_url
+    assert data["backup_url"] == fresh_mms_simulator.backup_url
+    assert Path(data["ca"]).is_absolute() and Path(data["ca"]).is_file()
+    users = {(u["participant"], u["user"], u["client_type"]) for u in data["users"]}
+    assert {("F100", "FAKEUSER", "BSP"), ("F200", "OTHERUSER", "BSP")} <= users
+    assert {u["client_type"] for u in data["users"]} == {"BSP", "MO", "TSO"}
+    assert all(Path(u["p12"]).is_absolute() and u["passphrase"] for u in data["users"])
+    owners = {r["name"]: r["participant"] for r in data["resources"]}
+    assert owners["FAKE_RESO"] == "F100" and owners["OTHER_RESO"] == "F200"
+    assert Manifest.load(fresh_mms_simulator.state_dir) == fresh_mms_simulator.manifest
+
+
+def test_a_restart_keeps_the_pki_and_the_offers(
+    mms_simulator_pki: Path, tmp_path: Path, offer: OfferFactory
+) -> None:
+    folder = tmp_path / "state"
+    with Simulator(folder, pki_source=mms_simulator_pki) as first:
+        Wire(first).call("MarketSubmit_OfferData", offer(), market_type=DAM)
+        ca = first.ca.read_bytes()
+        passphrases = [u.passphrase for u in first.users]
+
+    with Simulator(folder) as second:
+        assert second.ca.read_bytes() == ca
+        assert [u.passphrase for u in second.users] == passphrases
+        answer = Wire(second).call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
+        assert [o.get("ResourceName") for o in answer.document.iter("OfferData")] == ["FAKE_RESO"]
+
+
+def test_a_fresh_simulator_starts_empty(fresh_wire: Wire) -> None:
+    answer = fresh_wire.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
+    assert answer.document.findall("MarketSubmit/OfferData") == []
+    assert fresh_wire.simulator.count() == 1
+
+
+def test_a_simulator_can_serve_a_single_address(mms_simulator_pki: Path, tmp_path: Path) -> None:
+    with Simulator(tmp_path / "s", pki_source=mms_simulator_pki, backup_port=None) as simulator:
+        assert simulator.manifest.backup_url is None
+        with pytest.raises(RuntimeError, match="without a backup"):
+            _ = simulator.backup_url
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = simulator.base_url
+
+
+def test_fresh_simulators_reuse_the_session_pki(
+    mms_simulator: Simulator, fresh_mms_simulator: Simulator
+) -> None:
+    assert fresh_mms_simulator.ca.read_bytes() == mms_simulator.ca.read_bytes()
+    assert fresh_mms_simulator.state_dir != mms_simulator.state_dir
+
+
+async def test_the_async_client_helper_reaches_the_simulator(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    async with fresh_mms_simulator.async_client() as client:
+        stored = await client.put_offer(offer(), market_type=DAM, date=TRADING_DAY)
+        found = await client.query_offers(OfferQuery(market_type=DAM), date=TRADING_DAY)
+    assert [o.stack[0].id for o in found] == [stored.stack[0].id]
+    assert fresh_mms_simulator.count("MarketSubmit_OfferData") == 1
