@@ -66,7 +66,7 @@ class AudienceError(MMSError):
 
 @dataclass(frozen=True)
 class FieldError:
-    """One broken rule: where (a path such as ``MarketSubmit.OfferData[0].StartTime``), the
+    """One broken rule: where (an XML path such as ``MarketData/MarketSubmit/OfferData[1]/@StartTime``), the
     offending value, and the rule it breaks."""
 
     path: str

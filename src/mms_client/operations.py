@@ -1,0 +1,311 @@
+"""The registry of MMS operations: one :class:`Operation` per thing the MMS can be asked.
+
+An operation is one kind of item inside one envelope of one payload schema, e.g.
+``MarketSubmit_OfferData``: ``OfferData`` items in a ``MarketSubmit`` of a ``MarketData``
+document, sent as request type ``mp.market`` on the MI interface. The record knows who may
+call it, how to wrap items into a request document and where the answer sits in the reply, so
+client methods, the CLI, the simulator and the docs are all driven from the same table
+(``mms_client.operations_data``, generated from the official catalog).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
+from typing import Any
+
+from mms_client.endpoints import ClientType, Interface
+from mms_client.errors import ConfigurationError, FieldError, PayloadError
+from mms_client.operations_data import ROWS, OperationRow
+from mms_client.schema import root_model
+from mms_client.schema.binding import ElementPlan, XmlModel, root_tag, xml_plan
+from mms_client.schema.codec import validate
+from mms_client.schema.files import Schema
+
+
+def _child(parent: type[XmlModel], tag: str) -> ElementPlan:
+    binding = xml_plan(parent).elements_by_tag.get(tag)
+    if binding is None or binding.model is None:
+        raise LookupError(f"{parent.__name__} has no child element {tag}")
+    return binding
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+@dataclass(frozen=True)
+class ResponseShape:
+    """Where the answer to an operation sits in the reply document.
+
+    The reply is a ``schema`` document; the items are ``envelope``/``element`` below its root
+    (``envelope`` None: the elements sit directly below the root), and for queries that carry
+    their results inside the query element, the ``child`` of each element. A report download
+    (``element`` None) answers with the rows of an ``OutboundData`` document. ``source`` says
+    how sure the catalog is: anchor, schema, or inferred with a confidence.
+    """
+
+    schema: Schema
+    envelope: str | None
+    element: str | None
+    child: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One MMS operation (see the module docstring)."""
+
+    name: str
+    interface: Interface
+    request_type: str
+    kind: str
+    """submit, query, cancel, approval or report."""
+    schema: Schema
+    root: str
+    envelope: str
+    element: str
+    multi: bool
+    """Whether one request may carry several items."""
+    method: str
+    """The client method name (``put_offer``)."""
+    list_method: str | None
+    """The established client's name for the variant taking a list (``put_offers``), if any."""
+    audiences: frozenset[ClientType]
+    audience_source: str
+    response: ResponseShape
+    companions: tuple[str, ...] = ()
+    """Elements that may travel with the items in the same envelope (StandingData with BUPs)."""
+
+    @classmethod
+    def from_row(cls, row: OperationRow) -> Operation:
+        return cls(
+            name=row.name,
+            interface=Interface(row.interface),
+            request_type=row.request_type,
+            kind=row.kind,
+            schema=Schema(row.schema),
+            root=row.root,
+            envelope=row.envelope,
+            element=row.element,
+            multi=row.multi,
+            method=row.method,
+            list_method=row.list_method,
+            audiences=frozenset(ClientType(a) for a in row.audiences),
+            audience_source=row.audience_source,
+            response=ResponseShape(
+                schema=Schema(row.response_schema),
+                envelope=row.response_envelope,
+                element=row.response_element,
+                child=row.response_child,
+                source=row.response_source,
+            ),
+            companions=row.companions,
+        )
+
+    # -- models (resolved on first use, so the registry itself imports no schema) ------------
+
+    @cached_property
+    def root_model(self) -> type[XmlModel]:
+        """The document class of the request (``MarketData``...)."""
+        return root_model(self.schema)
+
+    @cached_property
+    def _envelope_binding(self) -> ElementPlan | None:
+        if self.envelope == self.root:
+            return None
+        return _child(self.root_model, self.envelope)
+
+    @cached_property
+    def envelope_model(self) -> type[XmlModel]:
+        """The envelope class (``MarketSubmit``...); the root itself for report requests."""
+        binding = self._envelope_binding
+        if binding is None:
+            return self.root_model
+        assert binding.model is not None
+        return binding.model
+
+    @cached_property
+    def _payload_binding(self) -> ElementPlan:
+        return _child(self.envelope_model, self.element)
+
+    @cached_property
+    def payload_model(self) -> type[XmlModel]:
+        """The class of one request item (``OfferData``...)."""
+        model = self._payload_binding.model
+        assert model is not None
+        return model
+
+    @cached_property
+    def response_model(self) -> type[XmlModel]:
+        """The class of the items :meth:`response_items` returns.
+
+        For a report download this is the ``OutboundData`` document class; its items are the
+        dataset rows, whose class depends on the report.
+        """
+        shape = self.response
+        current = root_model(shape.schema)
+        if shape.element is None:
+            return current
+        if shape.envelope is not None and shape.envelope != current.__xml_tag__:
+            current = _required_model(_child(current, shape.envelope))
+        current = _required_model(_child(current, shape.element))
+        if shape.child is not None:
+            current = _required_model(_child(current, shape.child))
+        return current
+
+    # -- documents --------------------------------------------------------------------------
+
+    def request_document(
+        self, payload_or_list: XmlModel | Mapping[str, Any] | Iterable[Any], **envelope: Any
+    ) -> XmlModel:
+        """The validated request document carrying ``payload_or_list``.
+
+        Items may be models or dicts (XML or Python names); ``envelope`` holds the envelope
+        attributes by Python name (``date``, ``participant_name``, ``user_name``,
+        ``market_type``, ``days``...). An attribute the schema allows exactly one value for
+        (``ApplicationType``) is filled in. Any problem raises :class:`PayloadError` naming
+        the field in XML terms; nothing is half-built.
+        """
+        items = (
+            list(payload_or_list)
+            if isinstance(payload_or_list, list | tuple)
+            else [payload_or_list]
+        )
+        where = f"{self.root}/{self.envelope}" if self._envelope_binding else self.root
+        if not items:
+            raise PayloadError(
+                f"{self.name} needs at least one item",
+                [FieldError(f"{where}/{self.element}", [], "at least one item is required")],
+            )
+        payload = self._payload_binding
+        if not payload.is_list and len(items) > 1:
+            raise PayloadError(
+                f"{self.name} takes one item",
+                [FieldError(f"{where}/{self.element}", len(items), "at most one item per request")],
+            )
+        content = {**_fixed_values(self.envelope_model, envelope), **envelope}
+        content[payload.field_name] = items if payload.is_list else items[0]
+        envelope_binding = self._envelope_binding
+        document = content if envelope_binding is None else {envelope_binding.field_name: content}
+        return validate(self.root_model, document)
+
+    def response_items(self, document: XmlModel) -> list[Any]:
+        """The answer items of a reply document; an empty list when nothing matched."""
+        shape = self.response
+        if shape.element is None:
+            return [
+                row
+                for binding in xml_plan(type(document)).elements
+                if binding.model is not None and binding.is_list
+                for row in getattr(document, binding.field_name)
+            ]
+        container: Any = document
+        if shape.envelope is not None and shape.envelope != root_tag(type(document)):
+            container = getattr(document, _child(type(document), shape.envelope).field_name)
+            if container is None:
+                return []
+        items = _as_list(getattr(container, _child(type(container), shape.element).field_name))
+        if shape.child is None:
+            return items
+        found: list[Any] = []
+        for item in items:
+            found.extend(_as_list(getattr(item, _child(type(item), shape.child).field_name)))
+        return found
+
+
+def _required_model(binding: ElementPlan) -> type[XmlModel]:
+    assert binding.model is not None
+    return binding.model
+
+
+def _fixed_values(model: type[XmlModel], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Required attributes whose type allows a single value, which callers need not repeat."""
+    fixed: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in given or (info.alias and info.alias in given) or not info.is_required():
+            continue
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            members = list(annotation)
+            if len(members) == 1:
+                fixed[name] = members[0]
+    return fixed
+
+
+OPERATIONS: tuple[Operation, ...] = tuple(Operation.from_row(row) for row in ROWS)
+"""Every operation the MMS schemas define, in catalog order."""
+
+_BY_NAME: dict[str, list[Operation]] = {}
+for _operation in OPERATIONS:
+    _BY_NAME.setdefault(_operation.name, []).append(_operation)
+
+
+def get_operation(name: str, interface: Interface | str | None = None) -> Operation:
+    """The operation called ``name`` (e.g. ``MarketSubmit_OfferData``).
+
+    Two names exist on both MI and OMI (``MarketSubmit_BaselineLoad``,
+    ``MarketQuery_BaselineLoadFileListQuery``); for those ``interface`` is required.
+    """
+    found = _BY_NAME.get(name)
+    if not found:
+        raise ConfigurationError(f"no MMS operation is called {name!r}")
+    if interface is not None:
+        wanted = Interface(interface)
+        found = [o for o in found if o.interface is wanted]
+        if not found:
+            raise ConfigurationError(f"{name} does not exist on the {wanted} interface")
+    if len(found) > 1:
+        interfaces = " and ".join(o.interface for o in found)
+        raise ConfigurationError(f"{name} exists on {interfaces}; pass interface= to choose")
+    return found[0]
+
+
+def identify(interface: Interface | str, document: XmlModel) -> Operation:
+    """Which operation a received request document is (what the simulator must do with it).
+
+    Raises :class:`PayloadError` when the document carries no item, or items of several
+    operations at once.
+    """
+    wanted = Interface(interface)
+    candidates = [o for o in OPERATIONS if o.interface is wanted and o.root_model is type(document)]
+    matched = [o for o in candidates if _carries(o, document, o.element)]
+    if not matched:
+        matched = [o for o in candidates if any(_carries(o, document, c) for c in o.companions)]
+    if len(matched) == 1:
+        return matched[0]
+    tag = root_tag(type(document))
+    if not matched:
+        raise PayloadError(
+            f"{tag} carries no operation",
+            [FieldError(tag, None, "the request must carry at least one item")],
+        )
+    names = ", ".join(o.element for o in matched)
+    raise PayloadError(
+        f"{tag} mixes several operations",
+        [FieldError(tag, names, "one request may carry items of one kind only")],
+    )
+
+
+def _carries(operation: Operation, document: XmlModel, tag: str) -> bool:
+    envelope_binding = operation._envelope_binding
+    container: Any = document
+    if envelope_binding is not None:
+        container = getattr(document, envelope_binding.field_name)
+        if container is None:
+            return False
+    binding = xml_plan(type(container)).elements_by_tag.get(tag)
+    return binding is not None and bool(_as_list(getattr(container, binding.field_name)))
+
+
+__all__ = [
+    "OPERATIONS",
+    "Operation",
+    "ResponseShape",
+    "get_operation",
+    "identify",
+]

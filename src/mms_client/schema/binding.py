@@ -1,0 +1,358 @@
+"""How a pydantic model maps onto an XML element.
+
+Every payload model derives from :class:`XmlModel` and declares each field with :func:`attr`,
+:func:`element` or :func:`text`. The declarations are ordinary pydantic fields whose alias is
+the XML name, so a dict keyed by XML names (what lxml hands out as ``element.attrib``)
+validates directly, while Python code uses the snake_case names. The XML role of each field is
+kept as a marker in the field's metadata; :func:`xml_plan` turns the markers of a class into
+the lookup tables that the codec walks, once per class.
+
+Validation failures are reported in XML terms (``MarketData/MarketSubmit/OfferData[3]/@StartTime``)
+because that is what a reader of the schema, the MMS manual or an MMS error message can find.
+"""
+
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic._internal._model_construction import ModelMetaclass
+from pydantic_core import PydanticUndefined
+
+from mms_client.errors import FieldError, PayloadError
+
+TEXT_KEY = "#text"
+"""The key under which the text content of a simple-content element is validated."""
+
+
+class XmlKind(Enum):
+    """The three places a field's value can live in XML."""
+
+    ATTRIBUTE = "attribute"
+    ELEMENT = "element"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class XmlBinding:
+    """The marker :func:`attr`, :func:`element` and :func:`text` leave in a field's metadata."""
+
+    kind: XmlKind
+    name: str
+
+
+def attr(
+    name: str,
+    default: Any = PydanticUndefined,
+    *,
+    description: str | None = None,
+) -> Any:
+    """A field stored in the XML attribute ``name``; no default means the attribute is required."""
+    info = Field(default, alias=name, description=description)
+    info.metadata.append(XmlBinding(XmlKind.ATTRIBUTE, name))
+    return info
+
+
+def element(
+    tag: str,
+    default: Any = PydanticUndefined,
+    *,
+    default_factory: Any = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    description: str | None = None,
+) -> Any:
+    """A field stored in child element(s) ``tag``.
+
+    A ``list[...]`` field maps to a repeated element (``min_length``/``max_length`` are the
+    schema's minOccurs/maxOccurs); an :class:`XmlModel` field to an element with structure, any
+    other type to an element whose text is the value.
+    """
+    given: dict[str, Any] = (
+        {"default": default} if default_factory is None else {"default_factory": default_factory}
+    )
+    info = Field(
+        alias=tag, min_length=min_length, max_length=max_length, description=description, **given
+    )
+    info.metadata.append(XmlBinding(XmlKind.ELEMENT, tag))
+    return info
+
+
+def text(default: Any = PydanticUndefined, *, description: str | None = None) -> Any:
+    """A field holding the text content of the element (``xs:simpleContent``)."""
+    info = Field(default, alias=TEXT_KEY, description=description)
+    info.metadata.append(XmlBinding(XmlKind.TEXT, TEXT_KEY))
+    return info
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An ``xs:choice`` of the schema: each branch names the fields that belong to it.
+
+    ``required`` is true when the schema demands that one branch be present; otherwise at most
+    one may be.
+    """
+
+    branches: tuple[tuple[str, ...], ...]
+    required: bool = False
+
+
+class _XmlModelMeta(ModelMetaclass):
+    """Reports failed construction (``OfferData(...)``) as a PayloadError with XML paths.
+
+    This hooks the class call rather than ``__init__``: pydantic validates nested models
+    without calling the class, and a custom ``__init__`` would make it call ``__init__`` for
+    every nested element, which is slow and would wrap errors twice.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass method
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            raise payload_error(exc, cls) from None  # type: ignore[arg-type]
+
+
+class XmlModel(BaseModel, metaclass=_XmlModelMeta):
+    """Base class of every payload model.
+
+    Unknown fields are refused (the schema is closed), fields are accepted by XML name and by
+    Python name, assignments are validated, and construction or assignment errors surface as
+    :class:`~mms_client.errors.PayloadError` with XML paths instead of pydantic's
+    ``ValidationError``.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
+        validate_assignment=True,
+        defer_build=True,
+        protected_namespaces=(),
+    )
+
+    __xml_tag__: ClassVar[str | None] = None
+    """The element name of a document root (``MarketData``...); None for inner types."""
+
+    __xml_choices__: ClassVar[tuple[Choice, ...]] = ()
+    """The ``xs:choice`` groups among this type's child elements."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # assignments are validated too, so a model cannot be edited into an invalid state
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            raise payload_error(exc, type(self)) from None
+
+
+def _present(value: Any) -> bool:
+    return bool(value) if isinstance(value, list) else value is not None
+
+
+class XmlChoiceModel(XmlModel):
+    """An :class:`XmlModel` with ``xs:choice`` groups among its children, checked after
+    validation."""
+
+    @model_validator(mode="after")
+    def _one_branch_per_choice(self) -> "XmlChoiceModel":
+        for choice in self.__xml_choices__:
+            chosen = [
+                branch
+                for branch in choice.branches
+                if any(_present(getattr(self, name)) for name in branch)
+            ]
+            if len(chosen) > 1:
+                found = _branch_names(type(self), chosen)
+                raise ValueError(f"at most one of its alternatives may be present; found {found}")
+            if choice.required and not chosen:
+                expected = _branch_names(type(self), choice.branches)
+                raise ValueError(f"one of these is required: {expected}")
+        return self
+
+
+def _branch_names(cls: type[XmlModel], branches: Iterable[tuple[str, ...]]) -> str:
+    """``OfferQuery, StandingData+BupSubmit``: choice branches by their XML names."""
+    fields = cls.model_fields
+    return ", ".join("+".join(fields[name].alias or name for name in branch) for branch in branches)
+
+
+@dataclass(frozen=True, slots=True)
+class AttributePlan:
+    xml_name: str
+    field_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ElementPlan:
+    tag: str
+    field_name: str
+    is_list: bool
+    model: type[XmlModel] | None
+    """The model of an element with structure; None for an element that holds only text."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPlan:
+    """The XML layout of one model class, in the lookup shapes the codec needs."""
+
+    attributes: tuple[AttributePlan, ...]
+    """Attributes in canonical (C14N: lexicographic) order."""
+    elements: tuple[ElementPlan, ...]
+    """Child elements in schema sequence order."""
+    text_field: str | None
+    attribute_names: frozenset[str]
+    elements_by_tag: dict[str, ElementPlan]
+    by_key: dict[str, AttributePlan | ElementPlan | str]
+    """XML name or Python name -> binding; the text field maps to its field name."""
+
+
+_PLANS: dict[type[XmlModel], ModelPlan] = {}
+
+
+def xml_plan(cls: type[XmlModel]) -> ModelPlan:
+    """The XML layout of ``cls`` (computed once per class)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _build_plan(cls)
+    return plan
+
+
+def _build_plan(cls: type[XmlModel]) -> ModelPlan:
+    if not cls.__pydantic_complete__:
+        cls.model_rebuild()
+    attributes: list[AttributePlan] = []
+    elements: list[ElementPlan] = []
+    text_field: str | None = None
+    by_key: dict[str, AttributePlan | ElementPlan | str] = {}
+    for field_name, info in cls.model_fields.items():
+        binding = next((m for m in info.metadata if isinstance(m, XmlBinding)), None)
+        if binding is None:
+            raise TypeError(f"{cls.__name__}.{field_name} is not declared with attr/element/text")
+        if binding.kind is XmlKind.ATTRIBUTE:
+            attribute = AttributePlan(binding.name, field_name)
+            attributes.append(attribute)
+            by_key[binding.name] = by_key[field_name] = attribute
+        elif binding.kind is XmlKind.ELEMENT:
+            is_list, item = _unwrap(info.annotation)
+            model = item if isinstance(item, type) and issubclass(item, XmlModel) else None
+            child = ElementPlan(binding.name, field_name, is_list, model)
+            elements.append(child)
+            by_key[binding.name] = by_key[field_name] = child
+        else:
+            text_field = field_name
+            by_key[TEXT_KEY] = by_key[field_name] = field_name
+    attributes.sort(key=lambda a: a.xml_name)
+    return ModelPlan(
+        attributes=tuple(attributes),
+        elements=tuple(elements),
+        text_field=text_field,
+        attribute_names=frozenset(a.xml_name for a in attributes),
+        elements_by_tag={e.tag: e for e in elements},
+        by_key=by_key,
+    )
+
+
+def _unwrap(annotation: Any) -> tuple[bool, Any]:
+    """(is it a list, the item type) of a field annotation, looking through Optional/Annotated."""
+    is_list = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = members[0]
+        elif origin is list:
+            is_list = True
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return is_list, annotation
+
+
+def root_tag(cls: type[XmlModel]) -> str:
+    """The element name under which ``cls`` is reported: its root tag, else its class name."""
+    return cls.__xml_tag__ or cls.__name__
+
+
+def xml_path(cls: type[XmlModel], loc: tuple[int | str, ...], tag: str | None = None) -> str:
+    """Translate a pydantic error location into an XML path below an element of type ``cls``.
+
+    ``("MarketSubmit", "OfferData", 2, "StartTime")`` under ``MarketData`` becomes
+    ``MarketData/MarketSubmit/OfferData[3]/@StartTime``. Python field names are translated the
+    same way, so errors in models built in Python read like errors in received documents.
+    """
+    parts = [tag or root_tag(cls)]
+    current: type[XmlModel] | None = cls
+    index = 0
+    while index < len(loc):
+        key = loc[index]
+        index += 1
+        binding = xml_plan(current).by_key.get(key) if current and isinstance(key, str) else None
+        if isinstance(binding, AttributePlan):
+            parts.append("@" + binding.xml_name)
+            current = None
+        elif isinstance(binding, ElementPlan):
+            segment = binding.tag
+            if binding.is_list and index < len(loc) and isinstance(loc[index], int):
+                segment += f"[{int(loc[index]) + 1}]"
+                index += 1
+            parts.append(segment)
+            current = binding.model
+        elif isinstance(binding, str):
+            parts.append("text()")
+            current = None
+        elif isinstance(key, int) and parts:
+            parts[-1] += f"[{key + 1}]"
+        else:
+            parts.append(str(key))
+            current = None
+    return "/".join(parts)
+
+
+_RULES = {
+    "missing": "required by the schema but missing",
+    "extra_forbidden": "not allowed by the schema",
+}
+
+
+def _rule(error: Any) -> str:
+    if error["type"] in _RULES:
+        return _RULES[error["type"]]
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])  # our own validators' words, without pydantic's prefix
+    return str(error["msg"])
+
+
+def _shown_value(error: Any) -> Any:
+    """The offending value as worth showing: a count for a list, nothing for a whole element."""
+    if error["type"] == "missing":
+        return None
+    value = error.get("input")
+    if isinstance(value, list | tuple):
+        return f"{len(value)} items"
+    if isinstance(value, dict | BaseModel):
+        return None
+    return value
+
+
+def field_errors(
+    exc: ValidationError, cls: type[XmlModel], tag: str | None = None
+) -> list[FieldError]:
+    """One :class:`FieldError` per problem of ``exc``, with XML paths below ``cls``."""
+    return [
+        FieldError(xml_path(cls, tuple(error["loc"]), tag), _shown_value(error), _rule(error))
+        for error in exc.errors(include_url=False)
+    ]
+
+
+def payload_error(
+    exc: ValidationError,
+    cls: type[XmlModel],
+    tag: str | None = None,
+    extra: list[FieldError] | None = None,
+) -> PayloadError:
+    """The :class:`PayloadError` for a failed validation of ``cls`` (plus ``extra`` problems)."""
+    errors = [*(extra or ()), *field_errors(exc, cls, tag)]
+    return PayloadError(f"{tag or root_tag(cls)} does not match the schema", errors)

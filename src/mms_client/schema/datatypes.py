@@ -1,0 +1,114 @@
+"""The XML Schema built-in types: the pydantic types the generated models use, and the
+lexical form each value is written in.
+
+Python's types are wider than XML Schema's: an ``int`` has no 32-bit limit, ``bool`` parsing
+in pydantic accepts "yes", and a ``Decimal`` may be NaN. These aliases narrow them to the value
+space the schema allows, so that whatever validates here also validates against the XSD.
+(``xs:dateTime`` lives in :mod:`mms_client.jst`, because its time-zone rule is a topic of its
+own.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from mms_client.jst import format_jst
+
+_BOOLEAN_LEXICAL = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _xsd_boolean(value: Any) -> Any:
+    """Accept exactly the four lexical forms of ``xs:boolean`` for text input."""
+    if isinstance(value, str):
+        try:
+            return _BOOLEAN_LEXICAL[value]
+        except KeyError:
+            raise ValueError("should be true, false, 1 or 0 (xs:boolean)") from None
+    return value
+
+
+XsBoolean = Annotated[bool, BeforeValidator(_xsd_boolean)]
+XsInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+XsLong = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+XsShort = Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
+XsByte = Annotated[int, Field(ge=-(2**7), le=2**7 - 1)]
+XsDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
+XsDate = date
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "INF" if value > 0 else "-INF"
+    return repr(value)
+
+
+def _date(value: date) -> str:
+    return value.isoformat()
+
+
+_LEXICAL: dict[type, Callable[[Any], str]] = {
+    str: str,
+    bool: _boolean,
+    int: str,
+    Decimal: _decimal,
+    float: _float,
+    datetime: format_jst,
+    date: _date,
+}
+
+
+def lexical(value: Any) -> str:
+    """The XML Schema lexical form of a field value (before XML escaping).
+
+    Decimals keep their digits and never use an exponent (``100.50``), booleans are
+    ``true``/``false``, times are JST without an offset, enumerations are their value.
+    """
+    convert = _LEXICAL.get(type(value))
+    if convert is not None:
+        return convert(value)
+    if isinstance(value, Enum):
+        return lexical(value.value)
+    for base, convert in _LEXICAL.items():
+        if isinstance(value, base):
+            return convert(value)
+    raise TypeError(f"no XML form for {type(value).__name__} values")
+
+
+@dataclass(frozen=True)
+class XsdPattern:
+    """An ``xs:pattern`` checked against the lexical form of a value.
+
+    pydantic takes one ``pattern`` per type and only for strings. A simple type that restricts
+    another patterned type must match both patterns (patterns of different derivation steps
+    are ANDed), and numbers can have patterns too (``PsqType``); those are checked by this
+    validator. ``regex`` is anchored already.
+    """
+
+    regex: str
+    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_compiled", re.compile(self.regex))
+
+    def __call__(self, value: Any) -> Any:
+        if self._compiled.fullmatch(lexical(value)) is None:
+            raise ValueError(f"should match pattern '{self.regex}'")
+        return value

@@ -1,0 +1,294 @@
+"""The codec writes the exact bytes the MMS signs and reads documents into typed models."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from mms_client.errors import PayloadError
+from mms_client.jst import JST
+from mms_client.schema import codec, parse_payload, write_payload
+from mms_client.schema.generated.mi_market import (
+    AreaCode,
+    Direction,
+    MarketData,
+    MarketSubmit,
+    MarketType,
+    Messages,
+    OfferData,
+    OfferStack,
+    ProcessingStatistics,
+    ValidationStatus,
+)
+from mms_client.schema.generated.mi_market import (
+    Error as MessageError,
+)
+
+# WIRE.md: the payload of "submit one offer" as the production MMS accepts it, byte for byte.
+WIRE_OFFER_PAYLOAD = (
+    b'<MarketData><MarketSubmit Date="2026-11-21" MarketType="DAM" NumOfDays="1" '
+    b'ParticipantName="F100" UserName="FAKEUSER"><OfferData Direction="1" '
+    b'EndTime="2024-03-15T21:00:00" ResourceName="FAKE_RESO" StartTime="2024-03-15T12:00:00">'
+    b'<OfferStack MinimumQuantityInKw="100" OfferUnitPrice="100" StackNumber="1"></OfferStack>'
+    b"</OfferData></MarketSubmit></MarketData>"
+)
+
+
+def compat_offer() -> OfferData:
+    """The offer of the compatibility example in the design document."""
+    return OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=datetime(2024, 3, 15, 12),
+        end=datetime(2024, 3, 15, 21),
+        direction=Direction.SELL,
+    )
+
+
+def offer_document(*offers: OfferData) -> MarketData:
+    return MarketData(
+        market_submit=MarketSubmit(
+            date=date(2026, 11, 21),
+            participant_name="F100",
+            user_name="FAKEUSER",
+            market_type=MarketType.DAY_AHEAD,
+            days=1,
+            offer_data=list(offers),
+        )
+    )
+
+
+def c14n(data: bytes) -> bytes:
+    return etree.tostring(etree.fromstring(data), method="c14n")
+
+
+def test_the_offer_of_the_wire_document_is_written_byte_for_byte() -> None:
+    assert codec.write(offer_document(compat_offer())) == WIRE_OFFER_PAYLOAD
+
+
+def test_written_payload_is_its_own_canonical_form() -> None:
+    payload = codec.write(offer_document(compat_offer(), compat_offer()))
+    assert c14n(payload) == payload
+
+
+def test_reading_the_written_payload_gives_the_model_back() -> None:
+    document = offer_document(compat_offer())
+    assert codec.read(codec.write(document), MarketData) == document
+
+
+def test_times_are_written_as_jst_wall_clock_without_offset() -> None:
+    utc_noon = datetime(2024, 3, 15, 3, 0, tzinfo=UTC)
+    offer = compat_offer().model_copy(update={"start": utc_noon})
+    payload = codec.write(offer, "OfferData")
+    assert b'StartTime="2024-03-15T12:00:00"' in payload
+
+
+def test_times_read_back_are_aware_tokyo_times() -> None:
+    offer = codec.read(codec.write(compat_offer(), "OfferData"), OfferData, tag="OfferData")
+    assert offer.start == datetime(2024, 3, 15, 12, tzinfo=JST)
+    assert offer.start.utcoffset() == timedelta(hours=9)
+
+
+def test_naive_and_aware_inputs_are_the_same_instant() -> None:
+    naive = compat_offer()
+    aware = OfferData.model_validate(
+        {**naive.model_dump(), "start": datetime(2024, 3, 15, 3, tzinfo=UTC)}
+    )
+    assert naive.start == aware.start
+    assert aware.start.tzinfo is JST
+
+
+def test_decimals_keep_their_digits_and_never_use_an_exponent() -> None:
+    stack = OfferStack(number=1, unit_price=Decimal("100.50"), minimum_quantity_kw=1)
+    assert b'OfferUnitPrice="100.50"' in codec.write(stack, "OfferStack")
+    stack = OfferStack(number=1, unit_price=Decimal("1E+3"), minimum_quantity_kw=1)
+    assert b'OfferUnitPrice="1000"' in codec.write(stack, "OfferStack")
+
+
+def test_booleans_and_enums_are_written_by_their_xml_value() -> None:
+    offer = compat_offer().model_copy(
+        update={"success": False, "validation": ValidationStatus.PASSED, "area": AreaCode.TOKYO}
+    )
+    payload = codec.write(offer, "OfferData")
+    assert b'Success="false"' in payload
+    assert b'Validation="PASSED"' in payload
+    assert b'Area="03"' in payload
+
+
+def test_special_characters_are_escaped_as_c14n_does() -> None:
+    messages = Messages(
+        error=[MessageError(code="E-1", text='a < b & c > d "quoted"\r\nnext\ttab')]
+    )
+    payload = codec.write(messages, "Messages")
+    assert payload == c14n(payload)
+    assert codec.read(payload, Messages, tag="Messages") == messages
+
+
+def test_attribute_values_with_whitespace_and_quotes_survive() -> None:
+    text = 'x"y\t\n\rz&<>'
+    statistics = ProcessingStatistics(time_stamp=text)
+    payload = codec.write(statistics, "ProcessingStatistics")
+    assert payload == c14n(payload)
+    assert etree.fromstring(payload).get("TimeStamp") == text
+    assert codec.read(payload, ProcessingStatistics, tag="ProcessingStatistics") == statistics
+
+
+def test_control_characters_are_refused_with_the_path() -> None:
+    messages = Messages(error=[MessageError(code="ab", text="ok"), MessageError(text="bad\x01")])
+    with pytest.raises(PayloadError) as caught:
+        codec.write(messages, "Messages")
+    (problem,) = caught.value.errors
+    assert problem.path == "Messages/Error[2]"
+    assert problem.value == "bad\x01"
+
+
+def test_unset_optional_attributes_are_omitted() -> None:
+    payload = codec.write(compat_offer(), "OfferData")
+    for absent in (b"Area=", b"DrPatternNumber=", b"Validation=", b"Success=", b"Messages"):
+        assert absent not in payload
+
+
+def test_json_round_trip_keeps_the_model() -> None:
+    document = offer_document(compat_offer())
+    assert MarketData.model_validate_json(document.model_dump_json()) == document
+
+
+def test_models_accept_xml_names_as_well_as_python_names() -> None:
+    by_xml = OfferStack.model_validate(
+        {"StackNumber": "1", "OfferUnitPrice": "100", "MinimumQuantityInKw": "100"}
+    )
+    assert by_xml == OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)
+
+
+def test_bad_values_name_the_field_in_xml_terms() -> None:
+    with pytest.raises(PayloadError) as caught:
+        OfferStack(number=21, unit_price=Decimal("1.234"), minimum_quantity_kw=100)
+    paths = {error.path for error in caught.value.errors}
+    assert paths == {"OfferStack/@StackNumber", "OfferStack/@OfferUnitPrice"}
+
+
+def test_received_document_errors_carry_xml_paths_and_values() -> None:
+    bad = WIRE_OFFER_PAYLOAD.replace(b'StartTime="2024-03-15T12:00:00"', b'StartTime="noon"')
+    bad = bad.replace(b'StackNumber="1"', b'StackNumber="99"')
+    with pytest.raises(PayloadError) as caught:
+        codec.read(bad, MarketData)
+    found = {(error.path, error.value) for error in caught.value.errors}
+    assert ("MarketData/MarketSubmit/OfferData[1]/@StartTime", "noon") in found
+    assert ("MarketData/MarketSubmit/OfferData[1]/OfferStack[1]/@StackNumber", "99") in found
+
+
+def test_missing_required_attribute_is_reported() -> None:
+    bad = WIRE_OFFER_PAYLOAD.replace(b' ResourceName="FAKE_RESO"', b"")
+    with pytest.raises(PayloadError) as caught:
+        codec.read(bad, MarketData)
+    (error,) = caught.value.errors
+    assert error.path == "MarketData/MarketSubmit/OfferData[1]/@ResourceName"
+    assert "required" in error.rule
+
+
+def test_unknown_attributes_and_elements_are_refused_with_their_path() -> None:
+    bad = WIRE_OFFER_PAYLOAD.replace(
+        b'<OfferData Direction="1"', b'<OfferData Colour="red" Direction="1"'
+    )
+    bad = bad.replace(b"</OfferStack>", b"<Surprise/></OfferStack>")
+    with pytest.raises(PayloadError) as caught:
+        codec.read(bad, MarketData)
+    paths = {error.path for error in caught.value.errors}
+    assert paths == {
+        "MarketData/MarketSubmit/OfferData[1]/@Colour",
+        "MarketData/MarketSubmit/OfferData[1]/OfferStack[1]/Surprise",
+    }
+
+
+def test_a_single_element_given_twice_is_refused() -> None:
+    twice = b"<MarketData><Messages></Messages><Messages></Messages></MarketData>"
+    with pytest.raises(PayloadError) as caught:
+        codec.read(twice, MarketData)
+    assert [e.path for e in caught.value.errors] == ["MarketData/Messages"]
+
+
+def test_stray_text_is_refused() -> None:
+    with pytest.raises(PayloadError) as caught:
+        codec.read(b"<MarketData>hello</MarketData>", MarketData)
+    assert caught.value.errors[0].path == "MarketData/text()"
+
+
+def test_two_branches_of_a_choice_are_refused() -> None:
+    both = (
+        b'<MarketData><MarketSubmit Date="2024-03-15" ParticipantName="F100" UserName="U">'
+        b'<StandingData StandingFlag="true"></StandingData>'
+        b'<BaselineLoad><File FileTypeFlag="1" Name="W9_1234_20240315_01_ABCDE_RES1.xml" '
+        b'ResourceName="RES1" StartDate="2024-03-15"></File></BaselineLoad>'
+        b"</MarketSubmit></MarketData>"
+    )
+    with pytest.raises(PayloadError) as caught:
+        codec.read(both, MarketData)
+    (error,) = caught.value.errors
+    assert error.path == "MarketData/MarketSubmit"
+    assert "at most one" in error.rule
+
+
+def test_namespace_declarations_on_responses_are_accepted() -> None:
+    response = (
+        b'<MarketData xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        b'<ProcessingStatistics Received="1"></ProcessingStatistics></MarketData>'
+    )
+    document = codec.read(response, MarketData)
+    assert document.processing_statistics is not None
+    assert document.processing_statistics.received == 1
+
+
+def test_wrong_root_element_is_refused() -> None:
+    with pytest.raises(PayloadError) as caught:
+        codec.read(b"<RegistrationData></RegistrationData>", MarketData)
+    assert "MarketData" in caught.value.errors[0].rule
+
+
+def test_parse_payload_picks_the_schema_from_the_root() -> None:
+    assert isinstance(parse_payload(WIRE_OFFER_PAYLOAD), MarketData)
+    registration = parse_payload(b"<RegistrationData></RegistrationData>")
+    assert type(registration).__module__.endswith("generated.mpr")
+    omi = parse_payload(b"<MarketData></MarketData>", schema="omi")
+    assert type(omi).__module__.endswith("generated.omi")
+
+
+def test_parse_payload_refuses_unknown_roots() -> None:
+    with pytest.raises(PayloadError):
+        parse_payload(b"<Something></Something>")
+
+
+def test_write_payload_matches_codec_write() -> None:
+    document = offer_document(compat_offer())
+    assert write_payload(document) == codec.write(document)
+
+
+def test_examples_parse_and_write_back_to_the_same_canonical_xml(
+    examples: dict[str, bytes],
+) -> None:
+    """The examples are indented and carry an unused xmlns:xsi; neither is data, so the
+    comparison is with their canonical form after dropping both."""
+    assert examples
+    for name, data in examples.items():
+        written = write_payload(parse_payload(data))
+        tree = etree.fromstring(data, etree.XMLParser(remove_blank_text=True))
+        etree.cleanup_namespaces(tree)
+        assert written == etree.tostring(tree, method="c14n"), name
+
+
+def test_reading_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    codec.read(WIRE_OFFER_PAYLOAD, MarketData)
+    assert gc.isenabled()
+    with pytest.raises(PayloadError):
+        codec.read(WIRE_OFFER_PAYLOAD.replace(b'"DAM"', b'"XXX"'), MarketData)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        codec.read(WIRE_OFFER_PAYLOAD, MarketData)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

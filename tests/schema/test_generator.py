@@ -1,0 +1,117 @@
+"""The committed models are exactly what the generator makes of the official schema files."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated
+
+import pytest
+from pydantic import Field, TypeAdapter, ValidationError
+
+from mms_client.schema.files import repository_root
+
+TOOLS = repository_root() / "tools"
+
+
+def _tool(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_output_matches_the_generator(schema_folder: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(TOOLS / "generate_models.py"),
+            "--check",
+            "--schema-dir",
+            str(schema_folder),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        "generated files are out of date; run `python tools/generate_models.py`:\n"
+        + result.stdout
+        + result.stderr
+    )
+
+
+xsd_regex = _tool("xsd_regex")
+
+
+@pytest.mark.parametrize(
+    ("xsd", "python"),
+    [
+        ("[A-Z0-9]*", "^(?:[A-Z0-9]*)$"),
+        ("a|b", "^(?:a|b)$"),
+        ("x.y", "^(?:x[^\\n\\r]y)$"),
+        ("^$", "^(?:\\^\\$)$"),
+        ("\\d{2}\\s", "^(?:[0-9]{2}[ \\t\\n\\r])$"),
+        ("[a-z\\-&~]", "^(?:[a-z\\-\\&\\~])$"),
+        ("[<>]", "^(?:[<>])$"),
+    ],
+)
+def test_xsd_patterns_are_translated(xsd: str, python: str) -> None:
+    assert xsd_regex.translate(xsd) == python
+
+
+@pytest.mark.parametrize("construct", ["\\i", "\\p{Lu}", "[a-z-[aeiou]]", "[abc"])
+def test_untranslatable_patterns_stop_the_generator(construct: str) -> None:
+    with pytest.raises(xsd_regex.UnsupportedPatternError):
+        xsd_regex.translate(construct)
+
+
+def test_translated_patterns_mean_the_same_in_python_and_in_pydantic() -> None:
+    """pydantic checks patterns with Rust's regex engine; the extra ones use Python's re."""
+    pattern = xsd_regex.translate("[a-zA-Z0-9 ~!@#$*()_+}{:?`='/.,%;\\^\\|\\-\\]\\[\\\\<>&\"]*")
+    adapter = TypeAdapter(Annotated[str, Field(pattern=pattern)])
+    for text, ok in [
+        ("abc ~!@#", True),
+        ("[]\\|^-", True),
+        ("<&>\"'", True),
+        ("日本", False),
+        ("a\n", False),
+    ]:
+        assert (re.fullmatch(pattern, text) is not None) is ok
+        try:
+            adapter.validate_python(text)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted is ok, text
+
+
+generator = _tool("generate_models")
+
+
+@pytest.mark.parametrize(
+    ("xml", "python"),
+    [
+        ("Secondary1OfferQuantityInKw", "secondary1_offer_quantity_in_kw"),
+        ("BSPName", "bsp_name"),
+        ("CoefficientTR2", "coefficient_tr2"),
+        ("BSP_ResourceList", "bsp_resource_list"),
+        ("FringeQuantityInMW", "fringe_quantity_in_mw"),
+        ("ROW", "row"),
+        ("a", "a"),
+    ],
+)
+def test_snake_case_of_xml_names(xml: str, python: str) -> None:
+    assert generator.snake_case(xml) == python
+
+
+def test_enumeration_members_without_a_known_meaning_get_neutral_names() -> None:
+    assert generator.member_name("PRI-SEC1") == "PRI_SEC1"
+    assert generator.member_name("OUTPUT BAND") == "OUTPUT_BAND"
+    assert generator.member_name("0132") == "CODE_0132"

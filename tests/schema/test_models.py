@@ -1,0 +1,174 @@
+"""The generated models: the names users rely on, the rules they enforce, their import cost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from mms_client.errors import PayloadError
+from mms_client.jst import JST, format_jst, to_jst
+from mms_client.schema.generated.mi_market import (
+    AreaCode,
+    CommodityCategory,
+    Direction,
+    MarketQuery,
+    MarketSubmit,
+    MarketType,
+    OfferCancel,
+    OfferData,
+    OfferQuery,
+    OfferStack,
+    ValidationStatus,
+)
+from mms_client.schema.generated.omi import Direction as OmiDirection
+
+
+def test_the_compatibility_example_runs() -> None:
+    offer = OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=datetime(2024, 3, 15, 12),
+        end=datetime(2024, 3, 15, 21),
+        direction=Direction.SELL,
+    )
+    assert offer.stack[0].unit_price == Decimal(100)
+    assert offer.start == datetime(2024, 3, 15, 12, tzinfo=JST)
+
+
+def test_established_field_names() -> None:
+    assert {
+        "resource",
+        "start",
+        "end",
+        "direction",
+        "stack",
+        "pattern_number",
+        "bsp_participant",
+        "company_short_name",
+        "operator",
+        "area",
+        "resource_short_name",
+        "system_code",
+        "submission_time",
+    } <= set(OfferData.model_fields)
+    assert {
+        "number",
+        "unit_price",
+        "minimum_quantity_kw",
+        "primary_qty_kw",
+        "secondary_1_qty_kw",
+        "secondary_2_qty_kw",
+        "tertiary_1_qty_kw",
+        "tertiary_2_qty_kw",
+        "ramp_down_unit_price",
+        "start_up_unit_price",
+        "id",
+    } <= set(OfferStack.model_fields)
+    assert {"market_type", "area", "resource"} <= set(OfferQuery.model_fields)
+    assert {"resource", "start", "end", "market_type"} <= set(OfferCancel.model_fields)
+    assert {"date", "participant_name", "user_name", "market_type", "days"} <= set(
+        MarketSubmit.model_fields
+    )
+    assert MarketSubmit.model_fields["offer_data"].alias == "OfferData"
+
+
+def test_enumeration_members_have_meaningful_names() -> None:
+    assert MarketType.DAY_AHEAD.value == "DAM"
+    assert Direction.SELL.value == "1"
+    assert OmiDirection.BUY.value == "2"
+    assert [area.name for area in AreaCode] == [
+        "HOKKAIDO",
+        "TOHOKU",
+        "TOKYO",
+        "CHUBU",
+        "HOKURIKU",
+        "KANSAI",
+        "CHUGOKU",
+        "SHIKOKU",
+        "KYUSHU",
+        "OKINAWA",
+    ]
+    assert AreaCode("03") is AreaCode.TOKYO
+    assert CommodityCategory("2100") is CommodityCategory.SECONDARY_1
+    assert ValidationStatus("PASSED_PARTIAL") is ValidationStatus.PASSED_PARTIAL
+
+
+def test_required_and_optional_follow_the_schema() -> None:
+    assert OfferData.model_fields["resource"].is_required()
+    assert not OfferData.model_fields["area"].is_required()
+    assert MarketSubmit.model_fields["days"].default is None
+    assert "Absent means 1" in (MarketSubmit.model_fields["days"].description or "")
+
+
+def test_cardinality_is_enforced() -> None:
+    stack = OfferStack(number=1, unit_price=1, minimum_quantity_kw=1)
+    base = {
+        "resource": "R1",
+        "start": datetime(2024, 3, 15, 12),
+        "end": datetime(2024, 3, 15, 13),
+        "direction": Direction.SELL,
+    }
+    with pytest.raises(PayloadError) as caught:
+        OfferData(stack=[], **base)
+    assert caught.value.errors[0].path == "OfferData/OfferStack"
+    with pytest.raises(PayloadError):
+        OfferData(stack=[stack] * 21, **base)
+    assert len(OfferData(stack=[stack] * 20, **base).stack) == 20
+
+
+def test_a_query_envelope_carries_at_most_one_query() -> None:
+    with pytest.raises(PayloadError, match="at most one"):
+        MarketQuery(
+            date=datetime(2024, 3, 15).date(),
+            participant_name="F100",
+            user_name="U",
+            offer_query=OfferQuery(market_type=MarketType.DAY_AHEAD),
+            bup_query={"ResourceName": "R1"},
+        )
+
+
+def test_assignments_are_validated() -> None:
+    stack = OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)
+    stack.unit_price = "12.5"  # type: ignore[assignment]
+    assert stack.unit_price == Decimal("12.5")
+    with pytest.raises(PayloadError) as caught:
+        stack.number = 99
+    assert caught.value.errors[0].path == "OfferStack/@StackNumber"
+
+
+def test_naive_times_are_jst_and_aware_times_are_converted() -> None:
+    assert to_jst(datetime(2024, 3, 15, 12)) == datetime(2024, 3, 15, 12, tzinfo=JST)
+    converted = to_jst(datetime(2024, 3, 15, 3, tzinfo=UTC))
+    assert converted.tzinfo is JST
+    assert (converted.hour, converted.day) == (12, 15)
+
+
+def test_wire_times_have_no_offset_and_no_needless_fraction() -> None:
+    assert format_jst(datetime(2024, 3, 15, 3, tzinfo=UTC)) == "2024-03-15T12:00:00"
+    assert format_jst(datetime(2024, 3, 15, 12, 0, 0, 500000)) == "2024-03-15T12:00:00.5"
+
+
+def test_importing_one_schema_imports_no_other() -> None:
+    probe = (
+        "import sys, mms_client.schema.generated.mi_market, mms_client.operations\n"
+        "print(sorted(m for m in sys.modules if m.startswith('mms_client.schema.generated.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "['mms_client.schema.generated.mi_market']"
+
+
+def test_the_registry_imports_no_schema_until_asked() -> None:
+    probe = (
+        "import sys, mms_client.operations\n"
+        "print(any(m.startswith('mms_client.schema.generated.') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,119 @@
+"""What the operation catalog does not say: method names, and corrections to its inferences.
+
+The generator joins this table with ``operations.json`` into ``mms_client/operations_data.py``.
+
+METHODS gives each operation its Python method name (verb put/query/cancel/approve + noun, or
+the established client's name where it has one) and, where the established client also offers
+a variant that takes a list, that variant's name.
+
+CORRECTIONS is where the catalog's inferred audiences and response shapes get fixed once the
+real MMS has shown otherwise. An entry replaces the catalog's ``audience`` and/or ``response``
+object of one operation; give the evidence as its ``source``, e.g.::
+
+    ("MI", "MarketSubmit_Switch"): {
+        "audience": {"roles": ["BSP", "TSO"], "source": "observed", "note": "MMS accepted a TSO"},
+    },
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+METHODS: dict[tuple[str, str], tuple[str, str | None]] = {
+    # MI MarketSubmit
+    ("MI", "MarketSubmit_ReserveRequirement"): ("put_reserve_requirement", None),
+    ("MI", "MarketSubmit_AllowableInterareaAward"): ("put_allowable_interarea_award", None),
+    ("MI", "MarketSubmit_UpperLimitTieline"): ("put_upper_limit_tieline", None),
+    ("MI", "MarketSubmit_SettlementResults"): ("put_settlement_results", None),
+    ("MI", "MarketSubmit_OfflineFrameSubmit"): ("put_offline_frame", None),
+    ("MI", "MarketSubmit_FringeSubmit"): ("put_fringe", None),
+    ("MI", "MarketSubmit_OfferData"): ("put_offer", "put_offers"),
+    ("MI", "MarketSubmit_BupSubmit"): ("put_bup", "put_bups"),
+    ("MI", "MarketSubmit_BaselineLoad"): ("put_baseline_load", None),
+    ("MI", "MarketSubmit_Switch"): ("put_switch", None),
+    # MI MarketQuery
+    ("MI", "MarketQuery_ReserveRequirementQuery"): ("query_reserve_requirements", None),
+    ("MI", "MarketQuery_AllowableInterareaAwardQuery"): ("query_allowable_interarea_awards", None),
+    ("MI", "MarketQuery_UpperLimitTielineQuery"): ("query_upper_limit_tielines", None),
+    ("MI", "MarketQuery_SettlementResultsFileListQuery"): ("query_settlement_results", None),
+    ("MI", "MarketQuery_SettlementResultsFileDownloadQuery"): (
+        "query_settlement_result_files",
+        None,
+    ),
+    ("MI", "MarketQuery_OfflineFrameQuery"): ("query_offline_frames", None),
+    ("MI", "MarketQuery_OfflineFrameUsageQuery"): ("query_offline_frame_usage", None),
+    ("MI", "MarketQuery_FringeQuery"): ("query_fringes", None),
+    ("MI", "MarketQuery_OfferQuery"): ("query_offers", None),
+    ("MI", "MarketQuery_BupQuery"): ("query_bups", None),
+    ("MI", "MarketQuery_BaselineLoadFileListQuery"): ("query_baseline_load_files", None),
+    ("MI", "MarketQuery_MeritOrderListQuery"): ("query_merit_order_list", None),
+    ("MI", "MarketQuery_AwardResultsQuery"): ("query_awards", None),
+    ("MI", "MarketQuery_AllocatedTielineCapacityQuery"): (
+        "query_allocated_tieline_capacity",
+        None,
+    ),
+    ("MI", "MarketQuery_AwardResultsSummaryQuery"): ("query_award_summary", None),
+    ("MI", "MarketQuery_TielineQuery"): ("query_tielines", None),
+    ("MI", "MarketQuery_SwitchQuery"): ("query_switches", None),
+    ("MI", "MarketQuery_TsoRequestQuery"): ("query_tso_requests", None),
+    # MI MarketCancel
+    ("MI", "MarketCancel_OfferCancel"): ("cancel_offer", None),
+    # OMI: the two names that also exist on MI get an "omi" in their method name
+    ("OMI", "MarketSubmit_BaselineLoad"): ("put_omi_baseline_load", None),
+    ("OMI", "MarketSubmit_RemainingReserveData"): (
+        "put_surplus_capacity",
+        "put_surplus_capacities",
+    ),
+    ("OMI", "MarketSubmit_OffMarketContract"): ("put_off_market_contract", None),
+    ("OMI", "MarketSubmit_RefundData"): ("put_refund_data", None),
+    ("OMI", "MarketQuery_BaselineLoadFileListQuery"): ("query_omi_baseline_load_files", None),
+    ("OMI", "MarketQuery_BaselineLoadFileDownloadQuery"): (
+        "query_baseline_load_file_download",
+        None,
+    ),
+    ("OMI", "MarketQuery_RemainingReserveDataQuery"): ("query_surplus_capacity", None),
+    ("OMI", "MarketQuery_OffMarketContractQuery"): ("query_off_market_contracts", None),
+    ("OMI", "MarketQuery_RefundDataQuery"): ("query_refund_data", None),
+    ("OMI", "MarketQuery_RefundTargetContractResultQuery"): (
+        "query_refund_target_contract_results",
+        None,
+    ),
+    # MI RegistrationSubmit
+    ("MI", "RegistrationSubmit_Participant"): ("put_participant", None),
+    ("MI", "RegistrationSubmit_ParticipantValidity"): ("put_participant_validity", None),
+    ("MI", "RegistrationSubmit_User"): ("put_user", None),
+    ("MI", "RegistrationSubmit_UserSystemAccess"): ("put_user_system_access", None),
+    ("MI", "RegistrationSubmit_BankAccount"): ("put_bank_account", None),
+    ("MI", "RegistrationSubmit_Resource"): ("put_resource", None),
+    ("MI", "RegistrationSubmit_ResourceEvaluation"): ("put_resource_evaluation", None),
+    ("MI", "RegistrationSubmit_ResourceValidity"): ("put_resource_validity", None),
+    ("MI", "RegistrationSubmit_DrPattern"): ("put_dr_pattern", None),
+    ("MI", "RegistrationSubmit_ResourceCoefficient"): ("put_resource_coefficient", None),
+    ("MI", "RegistrationSubmit_ResourceTransfer"): ("put_resource_transfer", None),
+    ("MI", "RegistrationSubmit_ResourceSuspension"): ("put_resource_suspension", None),
+    ("MI", "RegistrationSubmit_DrPatternSuspension"): ("put_dr_pattern_suspension", None),
+    # MI RegistrationQuery
+    ("MI", "RegistrationQuery_Participant"): ("query_participants", None),
+    ("MI", "RegistrationQuery_ParticipantValidity"): ("query_participant_validities", None),
+    ("MI", "RegistrationQuery_User"): ("query_users", None),
+    ("MI", "RegistrationQuery_UserSystemAccess"): ("query_user_system_accesses", None),
+    ("MI", "RegistrationQuery_BankAccount"): ("query_bank_accounts", None),
+    ("MI", "RegistrationQuery_Resource"): ("query_resources", None),
+    ("MI", "RegistrationQuery_ResourceEvaluation"): ("query_resource_evaluations", None),
+    ("MI", "RegistrationQuery_ResourceValidity"): ("query_resource_validities", None),
+    ("MI", "RegistrationQuery_DrPattern"): ("query_dr_patterns", None),
+    ("MI", "RegistrationQuery_ResourceCoefficient"): ("query_resource_coefficients", None),
+    ("MI", "RegistrationQuery_ResourceSuspension"): ("query_resource_suspensions", None),
+    ("MI", "RegistrationQuery_DrPatternSuspension"): ("query_dr_pattern_suspensions", None),
+    # MI RegistrationApproval
+    ("MI", "RegistrationApproval_Resource"): ("approve_resource", None),
+    ("MI", "RegistrationApproval_DrPattern"): ("approve_dr_pattern", None),
+    # MI MarketReport: create a report, list the files, download by transaction id (the
+    # established flow) or by file name
+    ("MI", "ReportCreateRequest"): ("create_report", None),
+    ("MI", "ReportListRequest"): ("list_reports", None),
+    ("MI", "ReportDownloadRequestTrnID"): ("download_report", None),
+    ("MI", "ReportDownloadRequest"): ("download_report_file", None),
+}
+
+CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {}
