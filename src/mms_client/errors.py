@@ -66,8 +66,9 @@ class AudienceError(MMSError):
 
 @dataclass(frozen=True)
 class FieldError:
-    """One broken rule: where (an XML path such as ``MarketData/MarketSubmit/OfferData[1]/@StartTime``), the
-    offending value, and the rule it breaks."""
+    """One broken rule: where (an XML path such as
+    ``MarketData/MarketSubmit/OfferData[1]/@StartTime``), the offending value, and the rule it
+    breaks."""
 
     path: str
     value: Any
