@@ -1,0 +1,184 @@
+"""Payload documents: serialize + sign a submit, parse + judge its answer.
+
+These are the per-request CPU costs of the library, the part that grows with the size of a
+request, so they are measured for N = 1, 10, 100 and 1000 offers of five stacks each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from benchmarks import documents, floors
+from benchmarks.credentials import credentials
+from benchmarks.harness import CPU, Result, Settings, Target, compare
+
+if TYPE_CHECKING:
+    from mms_client.exchange import Caller, PreparedRequest
+
+SERIALIZE_TARGET = Target("ratio", "<=", 1.5)
+PARSE_TARGET = Target("ratio", "<=", 2.0)
+OPERATION = "MarketSubmit_OfferData"
+
+
+def _caller() -> Caller:
+    from mms_client.endpoints import ClientType
+    from mms_client.exchange import Caller
+    from mms_client.security.certs import Certificate
+
+    made = credentials()
+    return Caller(
+        participant=documents.PARTICIPANT,
+        user=documents.USER,
+        client_type=ClientType.BSP,
+        certificate=Certificate(made.p12, made.passphrase),
+    )
+
+
+def _offer_models(offers: list[documents.OfferDict]) -> list[Any]:
+    from mms_client.schema.generated.mi_market import OfferData
+
+    return [
+        OfferData.model_validate({**offer.attributes, "OfferStack": list(offer.stacks)})
+        for offer in offers
+    ]
+
+
+def _envelope() -> dict[str, Any]:
+    """The envelope arguments of the submit, as a client method passes them."""
+    from mms_client.schema.generated.mi_market import MarketType
+
+    envelope = documents.submit_envelope()
+    return {
+        "date": date.fromisoformat(envelope["Date"]),
+        "market_type": MarketType(envelope["MarketType"]),
+        "days": int(envelope["NumOfDays"]),
+    }
+
+
+def _prepare(caller: Caller, models: list[Any]) -> PreparedRequest:
+    from mms_client.exchange import prepare
+    from mms_client.operations import get_operation
+
+    return prepare(get_operation(OPERATION), caller, models, _envelope())
+
+
+def serialize_sign(settings: Settings) -> Iterator[Result]:
+    """The exchange's prepare step (validated document, canonical bytes, signature, MTOM
+    framing) from already-built offer models."""
+    key = credentials().key
+    caller = _caller()
+    envelope = documents.submit_envelope()
+    for size in settings.sizes:
+        offers = documents.offer_dicts(size)
+        models = _offer_models(offers)
+
+        def ours(models: list[Any] = models) -> PreparedRequest:
+            return _prepare(caller, models)
+
+        def floor(offers: list[documents.OfferDict] = offers) -> tuple[bytes, str]:
+            return floors.serialize_and_sign(envelope, offers, key)
+
+        notes = []
+        if ours().payload != floor()[0]:
+            notes.append("payload bytes differ from the floor's C14N output")
+        ours_stats, floor_stats = compare(ours, floor, settings, CPU)
+        yield Result(
+            case="serialize_sign",
+            params={"n": size},
+            unit="s",
+            ours=ours_stats,
+            floor=floor_stats,
+            ours_label="exchange.prepare from built OfferData models (document, C14N bytes, "
+            "RSA signature, MTOM framing)",
+            floor_label="lxml build from dicts + tostring(method='c14n') + RSA-2048 sign",
+            target=SERIALIZE_TARGET,
+            measure="CPU time per call",
+            notes=notes,
+        )
+
+
+def write_sign(settings: Settings) -> Iterator[Result]:
+    """Only ``codec.write`` + ``signing.sign`` of an already-built document: the part of
+    prepare that the floor also does."""
+    from mms_client.operations import get_operation
+    from mms_client.schema import codec
+    from mms_client.security import signing
+
+    key = credentials().key
+    envelope = documents.submit_envelope()
+    for size in settings.sizes:
+        offers = documents.offer_dicts(size)
+        document = get_operation(OPERATION).request_document(
+            _offer_models(offers),
+            participant_name=documents.PARTICIPANT,
+            user_name=documents.USER,
+            **_envelope(),
+        )
+
+        def ours(document: Any = document) -> tuple[bytes, str]:
+            payload = codec.write(document)
+            return payload, signing.sign(payload, key)
+
+        def floor(offers: list[documents.OfferDict] = offers) -> tuple[bytes, str]:
+            return floors.serialize_and_sign(envelope, offers, key)
+
+        notes = []
+        if ours()[0] != floor()[0]:
+            notes.append("payload bytes differ from the floor's C14N output")
+        ours_stats, floor_stats = compare(ours, floor, settings, CPU)
+        yield Result(
+            case="write_sign",
+            params={"n": size},
+            unit="s",
+            ours=ours_stats,
+            floor=floor_stats,
+            ours_label="codec.write(document) + signing.sign(payload, key)",
+            floor_label="lxml build from dicts + tostring(method='c14n') + RSA-2048 sign",
+            target=SERIALIZE_TARGET,
+            measure="CPU time per call",
+            notes=notes,
+        )
+
+
+def parse_judge(settings: Settings) -> Iterator[Result]:
+    """The exchange's interpret step on the answer to a submit of N offers with Messages on
+    every level, delivered as the simulator (and, by the WSDL, the MMS) sends it: inline
+    base64 ``responseData`` in a ``ResponseAttInfo`` envelope."""
+    from mms_client.endpoints import Interface
+    from mms_client.exchange import interpret
+    from mms_client.wire.soap import ResponseAttInfo, build_response
+
+    caller = _caller()
+    prepared = _prepare(caller, _offer_models(documents.offer_dicts(1)))
+    for size in settings.sizes:
+        payload = documents.submit_response(size)
+        reply = build_response(
+            Interface.MI,
+            ResponseAttInfo(success=True, response_data_type="XML", response_data=payload),
+        )
+
+        def ours(headers: dict[str, str] = reply.headers, body: bytes = reply.body) -> Any:
+            return interpret(prepared, headers, body).items
+
+        def floor(body: bytes = reply.body) -> list[floors.Row]:
+            return floors.read_reply(body)
+
+        items = ours()
+        notes = [] if len(items) == size else [f"{len(items)} items read instead of {size}"]
+        ours_stats, floor_stats = compare(ours, floor, settings, CPU)
+        yield Result(
+            case="parse_judge",
+            params={"n": size},
+            unit="s",
+            ours=ours_stats,
+            floor=floor_stats,
+            ours_label="exchange.interpret of the reply (SOAP, base64, parse, judge, typed "
+            "document and items)",
+            floor_label="lxml parse of the SOAP envelope + base64 decode + lxml parse of the "
+            "payload + every element's attributes and text into dicts",
+            target=PARSE_TARGET,
+            measure="CPU time per call",
+            notes=notes,
+        )

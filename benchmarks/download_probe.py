@@ -1,0 +1,165 @@
+"""Download one big report in a fresh process and report the memory it took.
+
+    python -m benchmarks.download_probe ours|floor MANIFEST BASE_URL SIZE OUT_FILE
+
+Prints one JSON line: ``{"peak_extra_bytes", "baseline_bytes", "seconds", "written",
+"intact"}``; for ``ours``, ``intact`` says whether the file holds exactly the report the
+server sent (checked after the measurement; the floor saves the raw reply, MIME framing
+included, so it is not checked).
+
+The figure is the peak resident memory *above* what the process holds just before the
+download (imports done, client built): Linux's high-water mark (``VmHWM``) is reset through
+``/proc/self/clear_refs`` right before the download and read right after, so start-up peaks do
+not count and no sampling can miss a short spike.
+
+``ours`` downloads with ``MmsClient.download_report(request, to=OUT_FILE)``, the client's
+streaming download; ``floor`` posts the same prepared request with httpx and streams the raw
+answer to the file chunk by chunk, which is what streaming to disk costs at the least.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from benchmarks.sim_host import report_rows
+
+if TYPE_CHECKING:
+    from mms_client.client import MmsClient
+    from mms_client.security.certs import Certificate
+    from mms_client.sim.manifest import Manifest
+
+DOWNLOAD = "ReportDownloadRequestTrnID"
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Everything built before the download starts (so its memory is in the baseline)."""
+
+    manifest: Manifest
+    certificate: Certificate
+    base_url: str
+    size: int
+
+    def client(self) -> MmsClient:
+        from mms_client.client import MmsClient
+
+        user = self.manifest.user("BSP")
+        return MmsClient(
+            domain="benchmark.local",
+            participant=user.participant,
+            user=user.user,
+            client_type=user.client_type,
+            cert=self.certificate,
+            base_url=self.base_url,
+            verify=str(self.manifest.ca),
+        )
+
+
+def _request() -> Any:
+    from mms_client.schema.generated.mi_report import ReportDownloadRequestTrnID
+
+    return ReportDownloadRequestTrnID(transaction_id="TX00000001")
+
+
+def _ours(setup: _Setup) -> Callable[[Path], int]:
+    client = setup.client()
+
+    def download(out: Path) -> int:
+        with client:
+            client.download_report(_request(), to=out)
+        return out.stat().st_size
+
+    return download
+
+
+def _floor(setup: _Setup) -> Callable[[Path], int]:
+    import httpx
+
+    from mms_client.endpoints import ClientType, Interface, resolve_endpoints
+    from mms_client.exchange import Caller, prepare
+    from mms_client.operations import get_operation
+
+    user = setup.manifest.user("BSP")
+    caller = Caller(user.participant, user.user, ClientType.BSP, setup.certificate)
+    prepared = prepare(get_operation(DOWNLOAD), caller, _request(), {})
+    url = resolve_endpoints(ClientType.BSP, Interface.MI, base_url=setup.base_url).main
+    bare = httpx.Client(verify=setup.certificate.ssl_context(str(setup.manifest.ca)), timeout=120)
+
+    def download(out: Path) -> int:
+        written = 0
+        with (
+            bare,
+            bare.stream(
+                "POST", url, headers=prepared.message.headers, content=prepared.message.body
+            ) as reply,
+            out.open("wb") as file,
+        ):
+            reply.raise_for_status()
+            for chunk in reply.iter_bytes():
+                file.write(chunk)
+                written += len(chunk)
+        return written
+
+    return download
+
+
+def _holds_report(path: Path, size: int) -> bool:
+    """Whether ``path`` holds exactly the report :func:`benchmarks.sim_host.report_rows`
+    generates."""
+    expected, found = hashlib.sha256(), hashlib.sha256()
+    for piece in report_rows(size):
+        expected.update(piece)
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            found.update(chunk)
+    return expected.digest() == found.digest()
+
+
+def main(argv: list[str]) -> None:
+    mode, manifest_path, base_url, size, out = argv
+    from mms_client.sim.manifest import Manifest
+
+    manifest = Manifest.load(Path(manifest_path))
+    setup = _Setup(manifest, manifest.user("BSP").certificate(), base_url, int(size))
+    download = {"ours": _ours, "floor": _floor}[mode](setup)
+    baseline = _status_kib("VmRSS") * 1024
+    _reset_peak()
+    started = time.perf_counter()
+    written = download(Path(out))
+    seconds = time.perf_counter() - started
+    peak = _status_kib("VmHWM") * 1024
+    intact = _holds_report(Path(out), int(size)) if mode == "ours" else None
+    Path(out).unlink()
+    print(
+        json.dumps(
+            {
+                "peak_extra_bytes": peak - baseline,
+                "baseline_bytes": baseline,
+                "seconds": seconds,
+                "written": written,
+                "intact": intact,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

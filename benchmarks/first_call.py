@@ -1,0 +1,181 @@
+"""A first call in a fresh process, as ours and as the least the same libraries can do.
+
+    python -m benchmarks.first_call ours|libraries MANIFEST
+
+``ours`` is the compatible example of the design: import the client, load the PKCS#12,
+build an :class:`~mms_client.client.MmsClient` and submit one offer to the simulator named by
+the manifest. ``libraries`` does the same request with httpx, lxml and cryptography alone
+(PKCS#12, a TLS context with the client certificate, C14N payload, signature, MTOM framing by
+hand, parse the reply) and nothing of ours: the part of a first call that no library built on
+these dependencies can avoid. Each imports only what it uses, inside its function, so the
+timing of the process covers the imports.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _user(manifest: dict[str, Any]) -> dict[str, str]:
+    user: dict[str, str] = next(u for u in manifest["users"] if u["client_type"] == "BSP")
+    return user
+
+
+def ours(manifest: dict[str, Any]) -> None:
+    from datetime import date, datetime
+
+    from mms_client.client import MmsClient
+    from mms_client.security.certs import Certificate
+    from mms_client.types.market import MarketType
+    from mms_client.types.offer import Direction, OfferData, OfferStack
+
+    user = _user(manifest)
+    client = MmsClient(
+        domain="benchmark.local",
+        participant=user["participant"],
+        user=user["user"],
+        client_type="BSP",
+        cert=Certificate(user["p12"], user["passphrase"]),
+        base_url=manifest["base_url"],
+        verify=manifest["ca"],
+    )
+    with client:
+        offer = client.put_offer(
+            request=OfferData(
+                stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+                resource="FAKE_RESO",
+                start=datetime(2024, 3, 15, 12),
+                end=datetime(2024, 3, 15, 21),
+                direction=Direction.SELL,
+            ),
+            market_type=MarketType.DAY_AHEAD,
+            days=1,
+            date=date(2024, 3, 15),
+        )
+    if not offer.stack[0].id:
+        raise RuntimeError("the simulator did not assign an OfferId")
+
+
+def _mtom(envelope: bytes, payload: bytes) -> tuple[str, bytes]:
+    import secrets
+
+    boundary = "MIMEBoundary_" + secrets.token_hex(16)
+    root = (
+        f'--{boundary}\r\nContent-Type: application/xop+xml; charset="utf-8"; type="text/xml"'
+        "\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <root@floor>\r\n\r\n"
+    )
+    part = (
+        f"\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Transfer-Encoding: binary\r\nContent-ID: <payload@floor>\r\n\r\n"
+    )
+    body = root.encode() + envelope + part.encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    return boundary, body
+
+
+def libraries(manifest: dict[str, Any]) -> None:
+    import base64
+    import os
+    import secrets
+    import ssl
+    import tempfile
+
+    import httpx
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from lxml import etree
+
+    user = _user(manifest)
+    with open(user["p12"], "rb") as file:
+        key, certificate, _ = pkcs12.load_key_and_certificates(
+            file.read(), user["passphrase"].encode()
+        )
+    assert isinstance(key, rsa.RSAPrivateKey) and certificate is not None
+    context = ssl.create_default_context(cafile=manifest["ca"])
+    password = secrets.token_bytes(32)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "client.pem")
+        with open(path, "wb") as file:
+            file.write(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.BestAvailableEncryption(password),
+                )
+            )
+            file.write(certificate.public_bytes(serialization.Encoding.PEM))
+        context.load_cert_chain(path, password=password)
+
+    root = etree.Element("MarketData")
+    submit = etree.SubElement(
+        root,
+        "MarketSubmit",
+        Date="2024-03-15",
+        MarketType="DAM",
+        NumOfDays="1",
+        ParticipantName=user["participant"],
+        UserName=user["user"],
+    )
+    offer = etree.SubElement(
+        submit,
+        "OfferData",
+        Direction="1",
+        EndTime="2024-03-15T21:00:00",
+        ResourceName="FAKE_RESO",
+        StartTime="2024-03-15T12:00:00",
+    )
+    etree.SubElement(
+        offer, "OfferStack", MinimumQuantityInKw="100", OfferUnitPrice="100", StackNumber="1"
+    )
+    payload = etree.tostring(root, method="c14n")
+    signature = base64.b64encode(key.sign(payload, padding.PKCS1v15(), hashes.SHA256()))
+    fields = "".join(
+        f"<{name}>{value}</{name}>"
+        for name, value in (
+            ("requestType", "mp.market"),
+            ("adminRole", "false"),
+            ("requestDataCompressed", "false"),
+            ("requestDataType", "XML"),
+            ("sendRequestDataOnSuccess", "false"),
+            ("sendResponseDataCompressed", "false"),
+            ("requestSignature", signature.decode()),
+        )
+    )
+    envelope = (
+        '<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/">'
+        '<soap-env:Body><ns0:RequestAttInfo xmlns:ns0="urn:abb.com:project/mms/types">'
+        f'{fields}<requestData><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" '
+        'href="cid:payload@floor"/></requestData></ns0:RequestAttInfo></soap-env:Body>'
+        "</soap-env:Envelope>"
+    )
+    boundary, body = _mtom(envelope.encode(), payload)
+    headers = {
+        "SOAPAction": '"urn:abb.com:project/mms/submitAttachment"',
+        "MIME-Version": "1.0",
+        "Content-Type": 'multipart/related; type="application/xop+xml"; '
+        f'start="<root@floor>"; start-info="text/xml"; boundary="{boundary}"',
+    }
+    reply = httpx.post(
+        manifest["base_url"] + "/axis2/services/MiWebService",
+        content=body,
+        headers=headers,
+        verify=context,
+    )
+    data = etree.fromstring(reply.content).findtext(".//responseData")
+    answer = etree.fromstring(base64.b64decode(data or ""))
+    offer_answer = answer.find("MarketSubmit/OfferData")
+    if offer_answer is None or offer_answer.get("Success") != "true":
+        raise RuntimeError(f"the simulator refused the offer: {reply.content[:300]!r}")
+
+
+def main(argv: list[str]) -> None:
+    mode, manifest_path = argv
+    with open(manifest_path, encoding="utf-8") as file:
+        manifest = json.load(file)
+    {"ours": ours, "libraries": libraries}[mode](manifest)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

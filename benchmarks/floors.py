@@ -1,0 +1,58 @@
+"""The floors: the same jobs done with lxml and cryptography alone, the least they can cost.
+
+A floor does exactly the work our side does, with nothing else: no models, no validation, no
+registry. Our figure divided by the floor's is the price of everything the library adds
+(types, validation, error reporting, the registry), which is what the speed targets bound.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from lxml import etree
+
+from benchmarks.documents import OfferDict, XmlAttributes
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+"""The same safety settings our parser uses, so the floor does not win by being unsafe."""
+
+
+def serialize_and_sign(
+    envelope: XmlAttributes, offers: Sequence[OfferDict], key: RSAPrivateKey
+) -> tuple[bytes, str]:
+    """The submit document built from dicts with lxml, canonicalised by libxml2 (C14N 1.0),
+    and its RSA-2048 PKCS#1 v1.5 SHA-256 signature as base64 text."""
+    root = etree.Element("MarketData")
+    submit = etree.SubElement(root, "MarketSubmit", envelope)
+    for offer in offers:
+        element = etree.SubElement(submit, "OfferData", offer.attributes)
+        for stack in offer.stacks:
+            etree.SubElement(element, "OfferStack", stack)
+    payload = etree.tostring(root, method="c14n")
+    signature = key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
+    return payload, base64.b64encode(signature).decode("ascii")
+
+
+Row = tuple[str, dict[str, str], str | None]
+
+
+def parse_to_dicts(data: bytes) -> list[Row]:
+    """Parse a document and read every element's attributes (and text) into plain dicts."""
+    root = etree.fromstring(data, _PARSER)
+    return [
+        (element.tag, dict(element.attrib), element.text)  # type: ignore[arg-type]  # str keys
+        for element in root.iter(etree.Element)
+    ]
+
+
+def read_reply(body: bytes) -> list[Row]:
+    """The payload of an inline-base64 ``ResponseAttInfo`` reply, read into dicts."""
+    envelope = etree.fromstring(body, _PARSER)
+    data = envelope.findtext(".//responseData")
+    if data is None:
+        raise ValueError("the reply carries no responseData")
+    return parse_to_dicts(base64.b64decode(data))

@@ -1,0 +1,64 @@
+"""The benchmark harness still runs: its quickest in-process mode yields a well-formed record.
+
+Only the shape of the record is checked, never a timing: speed is measured by running the
+benchmarks (see docs/benchmarks.md), not by the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+IN_PROCESS_CASES = {"serialize_sign[n=1]", "write_sign[n=1]", "parse_judge[n=1]"}
+
+
+def _figures_are_valid(figures: dict[str, float]) -> bool:
+    values = [figures[key] for key in ("median", "min", "max")]
+    return all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in values) and (
+        figures["min"] <= figures["median"] <= figures["max"]
+    )
+
+
+def test_quick_in_process_run_writes_a_complete_record(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--in-process",
+            "--n",
+            "1",
+            "--output",
+            str(output),
+        ],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+    record = json.loads(output.read_text("utf-8"))
+    assert record["quick"] is True
+    assert record["errors"] == []
+    assert record["machine"]["cores"] >= 1
+    results = {result["name"]: result for result in record["results"]}
+    assert set(results) == IN_PROCESS_CASES
+    for name, result in results.items():
+        assert result["unit"] == "s", name
+        assert _figures_are_valid(result["ours"]), name
+        assert _figures_are_valid(result["floor"]), name
+        assert result["ratio"] == result["ours"]["median"] / result["floor"]["median"], name
+        assert result["target"], name
+        assert isinstance(result["met"], bool), name
+        # the floor does the same job: our payload is byte for byte the floor's C14N
+        assert not any("differ" in note for note in result["notes"]), name
+    # every case is also in the printed table
+    for name in IN_PROCESS_CASES:
+        assert name in completed.stdout
