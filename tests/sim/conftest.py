@@ -9,7 +9,7 @@ use, or signed with someone else's key.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -21,6 +21,7 @@ import pytest
 from lxml import etree
 
 from mms_client.endpoints import SERVICE_PATHS, Interface
+from mms_client.examples import example_request
 from mms_client.operations import get_operation
 from mms_client.schema import codec
 from mms_client.security.certs import Certificate
@@ -28,6 +29,7 @@ from mms_client.security.signing import sign
 from mms_client.sim.pki import SimUser
 from mms_client.sim.simulator import Simulator
 from mms_client.wire.soap import (
+    Attachment,
     HttpMessage,
     RequestAttInfo,
     ResponseAttInfo,
@@ -82,7 +84,7 @@ class Answer:
     def statistics(self) -> dict[str, str]:
         element = self.document.find("ProcessingStatistics")
         assert element is not None
-        return dict(element.attrib)
+        return {str(name): str(value) for name, value in element.attrib.items()}
 
 
 @cache
@@ -109,14 +111,17 @@ class Wire:
         *,
         user: SimUser | None = None,
         day: date = TRADING_DAY,
+        interface: Interface = Interface.MI,
         **envelope: Any,
     ) -> bytes:
         """The canonical payload of ``operation`` for ``user`` (default: the seeded BSP)."""
         user = user or self.simulator.user("BSP")
-        document = get_operation(operation, Interface.MI).request_document(
-            items, date=day, participant_name=user.participant, user_name=user.user, **envelope
-        )
-        return codec.write(document)
+        chosen = get_operation(operation, interface)
+        fields = chosen.envelope_model.model_fields
+        sender = {"participant_name": user.participant, "user_name": user.user, "date": day}
+        present = {k: v for k, v in sender.items() if k in fields and fields[k].is_required()}
+        envelope = {**present, **envelope}
+        return codec.write(chosen.request_document(items, **envelope))
 
     def message(
         self,
@@ -126,15 +131,19 @@ class Wire:
         request_type: str = "mp.market",
         signature: str | None = None,
         signed_payload: bytes | None = None,
+        interface: Interface = Interface.MI,
+        attachments: Sequence[Attachment] = (),
     ) -> HttpMessage:
-        """A signed MTOM request carrying ``payload``; ``signature`` replaces the signature,
-        ``signed_payload`` makes it sign other bytes than those sent."""
+        """A signed MTOM request carrying ``payload`` (and ``attachments``, signed too);
+        ``signature`` replaces the signature, ``signed_payload`` makes it sign other bytes
+        than those sent."""
         user = user or self.simulator.user("BSP")
+        key = self.certificate(user).private_key
         if signature is None:
-            key = self.certificate(user).private_key
             signature = sign(payload if signed_payload is None else signed_payload, key)
         info = RequestAttInfo(request_type=request_type, request_signature=signature)
-        return build_request(Interface.MI, info, payload, domain="tests.local")
+        signed = [Attachment(a.name, a.data, sign(a.data, key)) for a in attachments]
+        return build_request(interface, info, payload, signed, domain="tests.local")
 
     def post(
         self,
@@ -155,12 +164,52 @@ class Wire:
         return Answer(response.status_code, dict(response.headers), response.content, reply)
 
     def call(
-        self, operation: str, items: Any, *, user: SimUser | None = None, **envelope: Any
+        self,
+        operation: str,
+        items: Any,
+        *,
+        user: SimUser | None = None,
+        interface: Interface = Interface.MI,
+        attachments: Sequence[Attachment] = (),
+        **envelope: Any,
     ) -> Answer:
         """Posts a correct request of ``operation``, as a client would."""
-        payload = self.payload(operation, items, user=user, **envelope)
-        message = self.message(payload, user=user)
-        return self.post(message.headers, message.body, user=user)
+        chosen = get_operation(operation, interface)
+        payload = self.payload(operation, items, user=user, interface=interface, **envelope)
+        message = self.message(
+            payload,
+            user=user,
+            request_type=chosen.request_type,
+            interface=interface,
+            attachments=attachments,
+        )
+        return self.post(message.headers, message.body, user=user, interface=interface)
+
+    def user(self, client_type: str, participant: str | None = None) -> SimUser:
+        return self.simulator.user(client_type, participant)
+
+    def example(
+        self,
+        operation: str,
+        interface: Interface = Interface.MI,
+        *,
+        items: Any = None,
+        user: SimUser | None = None,
+        **envelope: Any,
+    ) -> Answer:
+        """Posts the example request of ``operation`` (:mod:`mms_client.examples`), as its
+        seeded user unless ``user`` says otherwise; ``items`` and ``envelope`` replace the
+        example's."""
+        example = example_request(operation, interface)
+        sender = user or self.simulator.user(example.client_type, example.participant)
+        return self.call(
+            operation,
+            example.payload if items is None else items,
+            user=sender,
+            interface=interface,
+            attachments=example.attachments,
+            **{**example.envelope, **envelope},
+        )
 
 
 @pytest.fixture
@@ -173,6 +222,22 @@ def wire(mms_simulator: Simulator) -> Wire:
 def fresh_wire(fresh_mms_simulator: Simulator) -> Wire:
     """Requests to a simulator with freshly seeded state."""
     return Wire(fresh_mms_simulator)
+
+
+@pytest.fixture(scope="module")
+def module_simulator(
+    mms_simulator_pki: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Simulator]:
+    """One simulator for a test module (see ``seeded_wire``)."""
+    with Simulator(tmp_path_factory.mktemp("sim"), pki_source=mms_simulator_pki) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def seeded_wire(module_simulator: Simulator) -> Wire:
+    """Requests to the module's simulator, reset to its freshly seeded state for the test."""
+    module_simulator.reset()
+    return Wire(module_simulator)
 
 
 OfferFactory = Callable[..., Any]

@@ -159,15 +159,6 @@ def test_an_envelope_without_items_names_no_operation(wire: Wire) -> None:
     assert wire.post(message.headers, message.body).codes() == ["E_NO_OPERATION"]
 
 
-def test_an_operation_without_simulator_support_is_refused_clearly(wire: Wire) -> None:
-    from mms_client.schema.generated.mi_market import ReserveRequirementQuery
-
-    answer = wire.call(
-        "MarketQuery_ReserveRequirementQuery", ReserveRequirementQuery(market_type=DAM)
-    )
-    assert answer.codes() == ["E_NOT_SUPPORTED"]
-
-
 def test_an_unknown_request_type_is_refused(wire: Wire, offer: OfferFactory) -> None:
     payload = wire.payload(SUBMIT, offer(), market_type=DAM)
     message = wire.message(payload, request_type="mp.registration")

@@ -17,7 +17,10 @@ DAM = MarketType.DAY_AHEAD
 def _query(wire: Wire, **query: object) -> list[dict[str, str]]:
     answer = wire.call(QUERY, OfferQuery(market_type=DAM, **query))
     assert answer.codes() == []
-    return [dict(e.attrib) for e in answer.document.iter("OfferData")]
+    return [
+        {str(name): str(value) for name, value in e.attrib.items()}
+        for e in answer.document.iter("OfferData")
+    ]
 
 
 def test_a_submitted_offer_is_echoed_with_generated_fields_and_can_be_queried(

@@ -78,3 +78,18 @@ async def test_the_async_client_helper_reaches_the_simulator(
         found = await client.query_offers(OfferQuery(market_type=DAM), date=TRADING_DAY)
     assert [o.stack[0].id for o in found] == [stored.stack[0].id]
     assert fresh_mms_simulator.count("MarketSubmit_OfferData") == 1
+
+
+def test_a_reset_brings_back_the_seed_and_forgets_requests_and_faults(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    with fresh_mms_simulator.client() as client:
+        client.put_offer(offer(), market_type=DAM, date=TRADING_DAY)
+    fresh_mms_simulator.inject("http_error", operation="MarketQuery_OfferQuery")
+
+    fresh_mms_simulator.reset()
+
+    assert fresh_mms_simulator.count() == 0
+    with fresh_mms_simulator.client() as client:
+        assert client.query_offers(OfferQuery(market_type=DAM), date=TRADING_DAY) == []
+    assert fresh_mms_simulator.count("MarketQuery_OfferQuery", processed=False) == 1

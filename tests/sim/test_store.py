@@ -1,4 +1,5 @@
-"""The simulator's SQLite state: seeded once, kept across restarts, atomic per request."""
+"""The simulator's SQLite state: seeded once, kept across restarts, atomic per request,
+upgraded in place, and reset on demand."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from mms_client.endpoints import ClientType
 from mms_client.sim import seed
-from mms_client.sim.store import NewOffer, Store
+from mms_client.sim.store import NewItem, NewOffer, OfferRecord, Store
 
 
 def _offer(resource: str = "FAKE_RESO", start: str = "2024-03-15T12:00:00") -> NewOffer:
@@ -26,30 +27,50 @@ def _offer(resource: str = "FAKE_RESO", start: str = "2024-03-15T12:00:00") -> N
     )
 
 
+def _item(key: str, participant: str | None, start: str, end: str) -> NewItem:
+    return NewItem(
+        kind="Test",
+        interface="MI",
+        key=(key,),
+        document={"Name": key},
+        submission_time="2024-03-14T10:00:00",
+        participant=participant,
+        start_time=start,
+        end_time=end,
+    )
+
+
 def test_a_new_store_holds_the_seed(tmp_path: Path) -> None:
     store = Store(tmp_path / "state.sqlite3")
-    assert [r.name for r in store.resources()] == sorted(r.name for r in seed.RESOURCES)
+    approved = [r.name for r in store.resources(status="APPROVED")]
+    assert approved == sorted(r.name for r in seed.RESOURCES)
+    pending = store.resource(seed.PENDING_RESOURCE)
+    assert pending is not None and pending.status == "SUBMITTED"
+    assert pending.transaction_id == seed.PENDING_RESOURCE_TRANSACTION
     user = store.user("T100", "TSOUSER")
     assert user is not None and user.client_type is ClientType.TSO
     resource = store.resource("FAKE_RESO")
     assert resource is not None and resource.participant == "F100"
-    assert store.participant("F100") is not None
+    assert resource.document["ResourceLongName"] == "偽電力火力発電所"
+    participant = store.participant("M100")
+    assert participant is not None and participant.participant_type is ClientType.MO
     assert store.user("F100", "NOBODY") is None and store.resource("NOPE") is None
+    assert [r.transaction_id for r in store.items("Report", "MI")] == [seed.REPORT_TRANSACTION]
 
 
 def test_offers_and_sequences_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     store = Store(path)
     key = store.put_offer(_offer(), {1: "OFR1"})
-    assert store.next_value("offer_id") == 1
+    before = store.next_value("offer_id")
     store.close()
 
     reopened = Store(path)
     live = reopened.active_offer("FAKE_RESO", "DAM", "2024-03-15T12:00:00", "2024-03-15T21:00:00")
     assert live is not None and live.id == key
     assert reopened.stack_offer_ids(key) == {1: "OFR1"}
-    assert reopened.next_value("offer_id") == 2
-    assert len(reopened.resources()) == len(seed.RESOURCES)  # not seeded twice
+    assert reopened.next_value("offer_id") == before + 1
+    assert len(reopened.resources(status="APPROVED")) == len(seed.RESOURCES)  # seeded once
 
 
 def test_a_resubmission_replaces_the_live_offer_and_a_cancelled_one_disappears(
@@ -58,26 +79,33 @@ def test_a_resubmission_replaces_the_live_offer_and_a_cancelled_one_disappears(
     store = Store(tmp_path / "state.sqlite3")
     store.put_offer(_offer(), {1: "OFR1"})
     newer = store.put_offer(_offer(), {1: "OFR1", 2: "OFR2"})
-    window = dict(
-        market_type="DAM", period_start="2024-03-15T00:00:00", period_end="2024-03-16T00:00:00"
-    )
-    assert [o.id for o in store.offers(**window)] == [newer]
+
+    def day(*, include_cancelled: bool = False) -> list[OfferRecord]:
+        return store.offers(
+            market_type="DAM",
+            period_start="2024-03-15T00:00:00",
+            period_end="2024-03-16T00:00:00",
+            include_cancelled=include_cancelled,
+        )
+
+    assert [o.id for o in day()] == [newer]
 
     store.cancel_offer(newer, "2024-03-14T11:00:00")
-    assert store.offers(**window) == []
-    assert [o.cancelled for o in store.offers(**window, include_cancelled=True)] == [True]
+    assert day() == []
+    assert [o.cancelled for o in day(include_cancelled=True)] == [True]
 
 
 def test_a_failed_request_leaves_nothing_behind(tmp_path: Path) -> None:
     store = Store(tmp_path / "state.sqlite3")
+    before = store.next_value("a_sequence")
     with pytest.raises(RuntimeError), store.transaction():
         store.put_offer(_offer(), {1: "OFR1"})
-        store.next_value("offer_id")
+        store.next_value("a_sequence")
         raise RuntimeError("the handler failed halfway")
     assert (
         store.active_offer("FAKE_RESO", "DAM", "2024-03-15T12:00:00", "2024-03-15T21:00:00") is None
     )
-    assert store.next_value("offer_id") == 1
+    assert store.next_value("a_sequence") == before + 1
 
 
 def test_offer_ids_are_unique(tmp_path: Path) -> None:
@@ -87,7 +115,62 @@ def test_offer_ids_are_unique(tmp_path: Path) -> None:
         store.put_offer(_offer("FAKE_RESO2"), {1: "OFR1"})
 
 
+def test_items_are_replaced_by_key_and_selected_by_owner_and_period(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.sqlite3")
+    store.put_item(_item("a", "F100", "2024-04-01T09:00:00", "2024-04-01T12:00:00"))
+    store.put_item(_item("b", "F200", "2024-04-01T09:00:00", "2024-04-01T12:00:00"))
+    store.put_item(_item("c", None, "2024-04-02T09:00:00", "2024-04-02T12:00:00"))
+    store.put_item(_item("a", "F100", "2024-04-01T12:00:00", "2024-04-01T15:00:00"))
+
+    assert [r.key for r in store.items("Test", "MI")] == [("b",), ("a",), ("c",)]
+    assert [r.key for r in store.items("Test", "MI", visible_to="F100")] == [("a",), ("c",)]
+    morning = ("2024-04-01T00:00:00", "2024-04-01T12:00:00")
+    assert [r.key for r in store.items("Test", "MI", period=morning)] == [("b",)]
+    assert store.items("Test", "OMI") == []
+
+
+def test_reset_brings_back_the_seed(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.sqlite3")
+    seeded = store.items("Report", "MI")
+    store.put_offer(_offer(start="2024-03-15T15:00:00"), {1: "OFR_EXTRA"})
+    store.put_item(_item("x", "F100", "2024-04-01T09:00:00", "2024-04-01T12:00:00"))
+
+    store.reset()
+
+    assert store.items("Test", "MI") == []
+    assert store.offer_with_stack("OFR_EXTRA") is None
+    assert [r.document for r in store.items("Report", "MI")] == [r.document for r in seeded]
+    pending = store.resource(seed.PENDING_RESOURCE)
+    assert pending is not None and pending.transaction_id == seed.PENDING_RESOURCE_TRANSACTION
+
+
+def test_a_state_made_by_the_first_simulator_version_is_upgraded(tmp_path: Path) -> None:
+    from mms_client.sim.store import _MIGRATIONS
+
+    path = tmp_path / "state.sqlite3"
+    with sqlite3.connect(path) as db:
+        first = _MIGRATIONS[0]
+        assert isinstance(first, str)
+        db.executescript(first)
+        db.execute("INSERT INTO participants VALUES ('F300', '古い会社', 'OLDC')")
+        db.execute("INSERT INTO users VALUES ('F300', 'OLDUSER', 'BSP')")
+        db.execute("INSERT INTO resources VALUES ('OLD_RESO', 'F300', '古い電源', '05', 'OLD00')")
+        db.execute("PRAGMA user_version = 1")
+
+    store = Store(path)
+
+    participant = store.participant("F300")
+    assert participant is not None and participant.participant_type is ClientType.BSP
+    assert participant.document["CompanyShortName"] == "古い会社"
+    resource = store.resource("OLD_RESO")
+    assert resource is not None and resource.status == "APPROVED"
+    assert resource.document["ResourceShortName"] == "古い電源"
+    user = store.user("F300", "OLDUSER")
+    assert user is not None and user.document["UserName"] == "OLDUSER"
+    assert store.resource("FAKE_RESO") is None  # an existing state is not seeded again
+
+
 def test_the_schema_version_is_recorded(tmp_path: Path) -> None:
     Store(tmp_path / "state.sqlite3").close()
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] >= 3

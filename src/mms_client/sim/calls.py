@@ -1,9 +1,10 @@
 """What an operation handler receives and returns.
 
-A handler sees one checked request (who sent it, the typed envelope and items) and answers
-with an :class:`Outcome`: the items to return, each with the problems found in it.  Turning
-an outcome into the MMS's response document (statistics, Validation/Success, Messages) is the
-same for every operation and lives in :mod:`mms_client.sim.responses`.
+A handler sees one checked request (who sent it, the typed envelope and items, the files that
+came with it) and answers with an :class:`Outcome`: the items to return, each with the
+problems found in it, plus files where the operation hands files back.  Turning an outcome
+into the MMS's response document (statistics, Validation/Success, Messages) is the same for
+every operation and lives in :mod:`mms_client.sim.responses`.
 
 Items travel as dicts keyed by XML names (``{"ResourceName": ..., "OfferStack": [...]}``):
 that is the form the payload models validate directly, the form stored in the database, and
@@ -17,7 +18,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from mms_client.schema.binding import xml_plan
 from mms_client.sim.pki import Identity
+from mms_client.wire.soap import Attachment
 
 if TYPE_CHECKING:
     from mms_client.operations import Operation
@@ -38,19 +41,55 @@ class Code(StrEnum):
     NO_OPERATION = "E_NO_OPERATION"
     """The envelope holds no element that names an operation."""
     MARKET_TYPE_MISSING = "E_MARKET_TYPE_MISSING"
-    """An offer submit or cancel without MarketType on its envelope."""
+    """A submit of market-specific data without MarketType on its envelope."""
+    PARTICIPANT_UNKNOWN = "E_PARTICIPANT_UNKNOWN"
+    """No participant of that name is registered."""
+    PARTICIPANT_MISMATCH = "E_PARTICIPANT_MISMATCH"
+    """A BSP named another participant than its own."""
+    USER_UNKNOWN = "E_USER_UNKNOWN"
+    """No user of that name is registered to the participant."""
     RESOURCE_UNKNOWN = "E_RESOURCE_UNKNOWN"
     """No resource of that name is registered."""
     RESOURCE_NOT_OWNED = "E_RESOURCE_NOT_OWNED"
     """The resource is registered to another participant."""
+    RESOURCE_NOT_APPROVED = "E_RESOURCE_NOT_APPROVED"
+    """The resource is registered but not (yet) approved, so it cannot be traded."""
+    DR_PATTERN_UNKNOWN = "E_DR_PATTERN_UNKNOWN"
+    """No DR pattern of that number is registered for the resource."""
+    NOT_PENDING = "E_NOT_PENDING"
+    """An approval names a registration that is not waiting for approval."""
+    TRANSACTION_UNKNOWN = "E_TRANSACTION_UNKNOWN"
+    """The TransactionId does not name the registration it is given with."""
     PERIOD_INVALID = "E_PERIOD_INVALID"
     """The end is not after the start, or a time is not on a 30-minute boundary."""
     STACK_DUPLICATE = "E_STACK_DUPLICATE"
     """Two stacks of one offer have the same number."""
+    PATTERN_DUPLICATE = "E_PATTERN_DUPLICATE"
+    """Two patterns of one BUP have the same number."""
     OFFER_NOT_FOUND = "E_OFFER_NOT_FOUND"
     """There is no live offer on the resource for exactly that period."""
     OFFER_REPLACED = "W_OFFER_REPLACED"
     """Warning: the offer replaces one submitted earlier for the same resource and period."""
+    ATTACHMENT_MISSING = "E_ATTACHMENT_MISSING"
+    """A file is announced in the payload but no attachment of that name came with it."""
+    FILE_NAME_MISMATCH = "E_FILE_NAME_MISMATCH"
+    """A file name does not say what its attributes say (resource, system code, date)."""
+    FILE_NOT_FOUND = "E_FILE_NOT_FOUND"
+    """No file of that name is available to the caller."""
+    CONTRACT_UNKNOWN = "E_CONTRACT_UNKNOWN"
+    """No contract (award or off-market contract) has that JbmsId."""
+    CONTRACT_NOT_OWNED = "E_CONTRACT_NOT_OWNED"
+    """The contract belongs to another participant."""
+    QUANTITY_EXCEEDED = "E_QUANTITY_EXCEEDED"
+    """A switch moves more than the contract holds."""
+    REPORT_UNKNOWN = "E_REPORT_UNKNOWN"
+    """The ReportName is not a dataset the MMS produces, or not with that type and sub-type."""
+    REPORT_NOT_AUTHORISED = "E_REPORT_NOT_AUTHORISED"
+    """The caller's client type may not have this dataset."""
+    PARAMETER_INVALID = "E_PARAMETER_INVALID"
+    """A report parameter is missing, unknown or unreadable."""
+    REPORT_NOT_FOUND = "E_REPORT_NOT_FOUND"
+    """No report file of the caller matches the download request."""
 
 
 @dataclass(frozen=True)
@@ -75,17 +114,34 @@ class ItemResult:
         return not self.errors
 
 
+@dataclass(frozen=True)
+class FileAnswer:
+    """A file handed back as the whole answer (a report download): its bytes become
+    ``responseData`` with ``responseDataType`` ``data_type`` and ``responseFilename`` ``name``.
+    ``ok`` false means ``data`` is a document explaining why there is no file."""
+
+    data: bytes
+    data_type: str
+    name: str | None = None
+    ok: bool = True
+
+
 @dataclass
 class Outcome:
     """What a handler answers.
 
     ``echo`` is true for submits, cancels and approvals, whose items are the request's items
     echoed with Validation/Success and Messages; false for queries, whose items are stored
-    data returned as it was stored.
+    data returned as it was stored.  ``companions`` are further envelope children echoed as
+    they are (StandingData beside BUPs); ``attachments`` are files returned beside the
+    payload; ``file`` replaces the payload document by a file.
     """
 
     items: list[ItemResult]
     echo: bool
+    companions: XmlDict = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    file: FileAnswer | None = None
 
 
 @dataclass(frozen=True)
@@ -100,14 +156,36 @@ class Call:
     """The typed request items of the operation's element (one for single operations)."""
     now: datetime
     """Aware JST time at which the request is processed."""
+    transaction_id: str
+    """The TransactionId the answer will carry (a created report is known by it)."""
+    attachments: tuple[Attachment, ...] = ()
+    """The files that came with the request (signatures already verified)."""
+
+    def attachment(self, name: str) -> Attachment | None:
+        """The attachment called ``name``, if the request carried one."""
+        return next((a for a in self.attachments if a.name == name), None)
 
 
-_STATUS_KEYS = frozenset({"Validation", "Success", "Messages"})
+def request_parts(operation: Operation, document: XmlModel) -> tuple[XmlModel, list[XmlModel]]:
+    """The envelope and the items of ``operation`` in a request document."""
+    envelope: Any = document
+    if operation.envelope != operation.root:
+        envelope = getattr(
+            document, xml_plan(type(document)).elements_by_tag[operation.envelope].field_name
+        )
+    binding = xml_plan(type(envelope)).elements_by_tag[operation.element]
+    value = getattr(envelope, binding.field_name)
+    items = list(value) if isinstance(value, list) else [] if value is None else [value]
+    return envelope, items
+
+
+_STATUS_KEYS = frozenset({"Validation", "Success", "ValidationStatus", "Messages"})
 
 
 def as_xml_dict(model: XmlModel) -> XmlDict:
     """``model`` as a dict keyed by XML names, without the status a sender may have left on
-    it (Validation, Success, Messages at any depth): the MMS sets those itself."""
+    it (Validation, Success, ValidationStatus, Messages at any depth): the MMS sets those
+    itself."""
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):

@@ -1,27 +1,27 @@
 """Which handler answers which operation.
 
-The table is keyed by the registry's operations (interface and name), so extending the
-simulator to another operation is one handler function and one line here; the request checks
-and the response documents around it are shared by all operations.
+The table is keyed by the registry's operations (interface and name) and put together from
+the operation families, one module each; the request checks and the response documents
+around the handlers are shared by all operations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from mms_client.endpoints import Interface
 from mms_client.operations import Operation
-from mms_client.sim import offers
-from mms_client.sim.calls import Call, Outcome
-from mms_client.sim.store import Store
-
-Handler = Callable[[Call, Store], Outcome]
-"""Runs one checked request against the state (inside one transaction)."""
+from mms_client.sim import clearing, market_data, offers, omi, registration, reports, tso_data
+from mms_client.sim.records import Handler
 
 HANDLERS: Mapping[tuple[Interface, str], Handler] = {
-    (Interface.MI, "MarketSubmit_OfferData"): offers.put_offers,
-    (Interface.MI, "MarketQuery_OfferQuery"): offers.query_offers,
-    (Interface.MI, "MarketCancel_OfferCancel"): offers.cancel_offers,
+    **offers.HANDLERS,
+    **market_data.HANDLERS,
+    **tso_data.HANDLERS,
+    **clearing.HANDLERS,
+    **registration.HANDLERS,
+    **omi.HANDLERS,
+    **reports.HANDLERS,
 }
 
 

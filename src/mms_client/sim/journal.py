@@ -51,6 +51,13 @@ class Journal:
             if request.processed:
                 self._processed[key] += 1
 
+    def clear(self) -> None:
+        """Forgets every request (counts included)."""
+        with self._lock:
+            self._recent.clear()
+            self._processed.clear()
+            self._received.clear()
+
     @property
     def recent(self) -> tuple[RecordedRequest, ...]:
         """The most recent requests, oldest first."""

@@ -1,28 +1,32 @@
 """The offer operations: submit (``MarketSubmit_OfferData``), query (``MarketQuery_OfferQuery``)
 and cancel (``MarketCancel_OfferCancel``).
 
-The rules are the ones a BSP meets at the MMS: an offer names a resource registered to the
-submitting participant; its period ends after it starts and runs on 30-minute boundaries;
-stack numbers are unique within the offer.  A new offer for a resource, market and period
-that already has a live offer replaces it (the stacks keep their OfferIds by stack number)
-and says so in a warning.  Each item is judged on its own, so one request may be partly
-accepted.  The MMS adds the participant's and resource's master data (company short name,
-operator code, area, resource short name, system code), the submission time and an OfferId
-per stack.
+The rules are the ones a BSP meets at the MMS: an offer names an approved resource the
+submitting participant holds when the offer starts; its period ends after it starts and runs
+on 30-minute boundaries; stack numbers are unique within the offer.  A new offer for a
+resource, market and period that already has a live offer replaces it (the stacks keep their
+OfferIds by stack number) and says so in a warning.  Each item is judged on its own, so one
+request may be partly accepted.  The MMS adds the participant's and resource's master data
+(company short name, operator code, area, resource short name, system code), the submission
+time and an OfferId per stack.
 
 A query returns the stored offers whose period overlaps the envelope's Date and NumOfDays,
 filtered by market type and, optionally, resource and area: a BSP sees its own offers, the
 market operator and TSOs see everyone's.  A cancel names the resource, market type and exact
 period of a live offer.
+
+Offers keep tables of their own (rather than being generic items) because the rules look
+them up by resource, market and exact period, and clearing reads them by market, area and
+time.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import cast
 
-from mms_client.endpoints import ClientType
+from mms_client.endpoints import Interface
 from mms_client.jst import format_jst
 from mms_client.schema.generated.mi_market import (
     MarketQuery,
@@ -32,46 +36,24 @@ from mms_client.schema.generated.mi_market import (
     OfferQuery,
 )
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, as_xml_dict
-from mms_client.sim.store import NewOffer, ResourceRecord, Store
+from mms_client.sim.records import Context, Handler, period_issues, resource_held, resource_master
+from mms_client.sim.store import NewOffer, Store
 
 OFFER_ID_SEQUENCE = "offer_id"
 
+_MASTER_DATA = resource_master(
+    participant="BspParticipantName",
+    company="CompanyShortName",
+    operator="OperatorCode",
+    area="Area",
+    short_name="ResourceShortName",
+    system_code="SystemCode",
+)
 
-def _offer_id(number: int) -> str:
+
+def offer_id(number: int) -> str:
+    """The OfferId of the ``number``-th offer stack the simulator stores."""
     return f"OFR{number:010d}"
-
-
-def _resource_issues(record: ResourceRecord | None, name: str, participant: str) -> list[Issue]:
-    if record is None:
-        return [Issue(Code.RESOURCE_UNKNOWN, f"resource {name} is not registered")]
-    if record.participant != participant:
-        return [
-            Issue(
-                Code.RESOURCE_NOT_OWNED,
-                f"resource {name} is not registered to participant {participant}",
-            )
-        ]
-    return []
-
-
-def _period_issues(start: datetime, end: datetime) -> list[Issue]:
-    issues = []
-    if end <= start:
-        issues.append(
-            Issue(
-                Code.PERIOD_INVALID,
-                f"EndTime {format_jst(end)} is not after StartTime {format_jst(start)}",
-            )
-        )
-    for name, moment in (("StartTime", start), ("EndTime", end)):
-        if moment.minute % 30 or moment.second or moment.microsecond:
-            issues.append(
-                Issue(
-                    Code.PERIOD_INVALID,
-                    f"{name} {format_jst(moment)} is not on a 30-minute boundary",
-                )
-            )
-    return issues
 
 
 def _day_start(day: date) -> str:
@@ -79,17 +61,14 @@ def _day_start(day: date) -> str:
 
 
 def put_offers(call: Call, store: Store) -> Outcome:
+    context = Context(call, store)
     envelope = cast(MarketSubmit, call.envelope)
     market_type = None if envelope.market_type is None else envelope.market_type.value
-    participant = store.participant(call.caller.participant)
-    assert participant is not None  # the service only lets known participants through
-    submitted_at = format_jst(call.now.replace(microsecond=0))
     results = []
     for offer in cast(list[OfferData], call.items):
         item = as_xml_dict(offer)
-        resource = store.resource(offer.resource)
-        errors = _resource_issues(resource, offer.resource, participant.name)
-        errors += _period_issues(offer.start, offer.end)
+        errors = resource_held()(context, item)
+        errors += period_issues(offer.start, offer.end)
         numbers = [stack.number for stack in offer.stack]
         duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
         if duplicates:
@@ -98,37 +77,30 @@ def put_offers(call: Call, store: Store) -> Outcome:
             errors.append(
                 Issue(Code.MARKET_TYPE_MISSING, "an offer submit needs MarketType on MarketSubmit")
             )
-        if errors or resource is None or market_type is None:
+        if errors or market_type is None:
             results.append(ItemResult(item, errors=errors))
             continue
 
         start, end = format_jst(offer.start), format_jst(offer.end)
-        replaced = store.active_offer(resource.name, market_type, start, end)
+        replaced = store.active_offer(offer.resource, market_type, start, end)
         known_ids = {} if replaced is None else store.stack_offer_ids(replaced.id)
         offer_ids = {
-            number: known_ids.get(number) or _offer_id(store.next_value(OFFER_ID_SEQUENCE))
+            number: known_ids.get(number) or offer_id(store.next_value(OFFER_ID_SEQUENCE))
             for number in numbers
         }
-        item.update(
-            BspParticipantName=participant.name,
-            CompanyShortName=participant.company_short_name,
-            OperatorCode=participant.operator_code,
-            Area=resource.area,
-            ResourceShortName=resource.short_name,
-            SystemCode=resource.system_code,
-            SubmissionTime=submitted_at,
-        )
+        _MASTER_DATA(context, item)
+        item["SubmissionTime"] = context.now
         for stack in item["OfferStack"]:
             stack["OfferId"] = offer_ids[stack["StackNumber"]]
         store.put_offer(
             NewOffer(
-                participant=participant.name,
-                resource=resource.name,
+                participant=item["BspParticipantName"],
+                resource=offer.resource,
                 market_type=market_type,
                 start_time=start,
                 end_time=end,
                 submitted_by=call.caller.user,
-                submission_time=submitted_at,
+                submission_time=context.now,
                 document=json.dumps(item, ensure_ascii=False),
             ),
             offer_ids,
@@ -138,7 +110,7 @@ def put_offers(call: Call, store: Store) -> Outcome:
             warnings.append(
                 Issue(
                     Code.OFFER_REPLACED,
-                    f"replaces the offer on {resource.name} for {start}-{end} submitted at "
+                    f"replaces the offer on {offer.resource} for {start}-{end} submitted at "
                     f"{replaced.submission_time}",
                 )
             )
@@ -147,16 +119,16 @@ def put_offers(call: Call, store: Store) -> Outcome:
 
 
 def query_offers(call: Call, store: Store) -> Outcome:
+    context = Context(call, store)
     envelope = cast(MarketQuery, call.envelope)
     query = cast(OfferQuery, call.items[0])
     first_day: date = envelope.date
     days: int = envelope.days or 1
-    everyone = call.caller.client_type in (ClientType.MO, ClientType.TSO)
     records = store.offers(
         market_type=query.market_type.value,
         period_start=_day_start(first_day),
         period_end=_day_start(first_day + timedelta(days=days)),
-        participant=None if everyone else call.caller.participant,
+        participant=None if context.sees_everything else context.participant,
         resource=query.resource,
         area=None if query.area is None else query.area.value,
     )
@@ -164,12 +136,11 @@ def query_offers(call: Call, store: Store) -> Outcome:
 
 
 def cancel_offers(call: Call, store: Store) -> Outcome:
-    cancelled_at = format_jst(call.now.replace(microsecond=0))
+    context = Context(call, store)
     results = []
     for cancel in cast(list[OfferCancel], call.items):
         item = as_xml_dict(cancel)
-        resource = store.resource(cancel.resource)
-        errors = _resource_issues(resource, cancel.resource, call.caller.participant)
+        errors = resource_held(approved=False)(context, item)
         if not errors:
             start, end = format_jst(cancel.start), format_jst(cancel.end)
             live = store.active_offer(cancel.resource, cancel.market_type.value, start, end)
@@ -182,6 +153,14 @@ def cancel_offers(call: Call, store: Store) -> Outcome:
                     )
                 )
             else:
-                store.cancel_offer(live.id, cancelled_at)
+                store.cancel_offer(live.id, context.now)
         results.append(ItemResult(item, errors=errors))
     return Outcome(results, echo=True)
+
+
+HANDLERS: dict[tuple[Interface, str], Handler] = {
+    (Interface.MI, "MarketSubmit_OfferData"): put_offers,
+    (Interface.MI, "MarketQuery_OfferQuery"): query_offers,
+    (Interface.MI, "MarketCancel_OfferCancel"): cancel_offers,
+}
+"""The offer operations, by interface and name."""

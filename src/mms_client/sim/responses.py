@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from mms_client.jst import JST, format_jst
@@ -45,8 +46,9 @@ def java_timestamp(moment: datetime) -> str:
 
 
 def new_transaction_id() -> str:
-    """A fresh TransactionId (the schemas allow 8 to 10 characters)."""
-    return secrets.token_hex(5).upper()
+    """A fresh TransactionId: 8 characters, the one length every schema allows (market 8 to
+    10, registration exactly 8 letters and digits, reports 1 to 10)."""
+    return secrets.token_hex(4).upper()
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,12 @@ class Counts:
 
 @dataclass(frozen=True)
 class Clock:
-    """When a request was received and how long processing took."""
+    """When a request was received, how long processing took and the TransactionId of the
+    answer."""
 
     now: datetime
     elapsed_ms: int
+    transaction_id: str
 
 
 def _child_model(model: type[XmlModel], tag: str) -> type[XmlModel]:
@@ -81,7 +85,7 @@ def _statistics(root: type[XmlModel], counts: Counts, clock: Clock) -> XmlDict:
         "Unsuccessful": counts.unsuccessful,
         "ProcessingTimeMs": clock.elapsed_ms,
         "TimeInMs": clock.elapsed_ms,
-        "TransactionId": new_transaction_id(),
+        "TransactionId": clock.transaction_id,
         "TimeStamp": java_timestamp(clock.now),
         "XmlTimeStamp": format_jst(clock.now.replace(microsecond=0)),
     }
@@ -108,6 +112,30 @@ def _messages(
             for issue in issues
         ]
     return found or None
+
+
+def _status(model: type[XmlModel], validation: str) -> XmlDict:
+    """The status attributes ``model`` has, set to ``validation``: ``Validation`` and
+    ``Success`` (market, registration), ``ValidationStatus`` (reports).  A value the schema
+    does not know (registration has no PASSED_PARTIAL) becomes FAILED."""
+    plan = xml_plan(model)
+    status: XmlDict = {}
+    for attribute in plan.attributes:
+        if attribute.xml_name in ("Validation", "ValidationStatus"):
+            allowed = model.model_fields[attribute.field_name].annotation
+            values = {member.value for member in _enum_members(allowed)}
+            status[attribute.xml_name] = validation if validation in values else "FAILED"
+    if "Success" in plan.attribute_names:
+        status["Success"] = validation == "PASSED"
+    return status
+
+
+def _enum_members(annotation: Any) -> list[Any]:
+    """The members of the enumeration inside an ``Enum | None`` annotation."""
+    for candidate in getattr(annotation, "__args__", (annotation,)):
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
+            return list(candidate)
+    raise TypeError(f"{annotation!r} is not an enumeration")
 
 
 def _with_messages(target: XmlDict, model: type[XmlModel], result: ItemResult) -> XmlDict:
@@ -137,7 +165,8 @@ def answer_document(
     answer: XmlDict = {
         name: value
         for name, value in echoed.items()
-        if name in envelope_plan.attribute_names and name not in ("Validation", "Success")
+        if name in envelope_plan.attribute_names
+        and name not in ("Validation", "Success", "ValidationStatus")
     }
     results = outcome.items
     accepted = sum(result.ok for result in results)
@@ -151,18 +180,13 @@ def answer_document(
     else:
         counts = Counts(1, 1, 0, 1, 0)
         status = "PASSED"
-    if "Validation" in envelope_plan.attribute_names:
-        answer["Validation"] = status
-        answer["Success"] = status == "PASSED"
+    answer.update(_status(envelope_model, status))
+    answer.update(outcome.companions)
 
     item_model = _child_model(envelope_model, response.element)
     items = [
         _with_messages(
-            {
-                **result.item,
-                "Validation": "PASSED" if result.ok else "FAILED",
-                "Success": result.ok,
-            },
+            {**result.item, **_status(item_model, "PASSED" if result.ok else "FAILED")},
             item_model,
             result,
         )

@@ -46,19 +46,25 @@ from lxml import etree
 
 from mms_client.endpoints import SERVICE_PATHS, Interface
 from mms_client.errors import MalformedRequestError, PayloadError
-from mms_client.jst import JST
+from mms_client.jst import JST, format_jst
 from mms_client.operations import OPERATIONS, Operation, identify
 from mms_client.schema import codec, root_model
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.files import Schema, xml_schema
 from mms_client.security.signing import verify
-from mms_client.sim.calls import Call, Code, Issue
+from mms_client.sim.calls import Call, Code, Issue, Outcome, request_parts
 from mms_client.sim.handlers import handler_for
 from mms_client.sim.pki import Identity, identity_of
-from mms_client.sim.responses import Clock, answer_document, refusal_document
-from mms_client.sim.store import Store
+from mms_client.sim.responses import (
+    Clock,
+    answer_document,
+    new_transaction_id,
+    refusal_document,
+)
+from mms_client.sim.store import AccessEntry, Store
 from mms_client.wire.soap import (
     FAULT_STATUS,
+    Attachment,
     ParsedRequest,
     ResponseAttInfo,
     SoapFault,
@@ -78,6 +84,10 @@ _SCHEMAS: dict[tuple[Interface, str], Schema] = {
 }
 # XSD messages listed per refused document; the rest are summarised.
 _MAX_LISTED_ERRORS = 20
+MTOM_THRESHOLD = 1024 * 1024
+"""Answers carrying more bytes than this (a large report, downloaded files) send them as
+binary MTOM parts even when inline answers are configured, as a server must to serve large
+files without inflating them by base64."""
 
 
 class ResponseEncoding(StrEnum):
@@ -113,6 +123,7 @@ class Incoming:
 
     started: float
     received_at: datetime
+    transaction_id: str
     operation: str | None = None
     participant: str | None = None
     user: str | None = None
@@ -180,19 +191,6 @@ def _fault(message: str, code: str = "soapenv:Client") -> Reply:
     return Reply(FAULT_STATUS, tuple(http.headers.items()), http.body)
 
 
-def _request_parts(operation: Operation, document: XmlModel) -> tuple[XmlModel, list[XmlModel]]:
-    """The envelope and the items of ``operation`` in a request document."""
-    envelope: Any = document
-    if operation.envelope != operation.root:
-        envelope = getattr(
-            document, xml_plan(type(document)).elements_by_tag[operation.envelope].field_name
-        )
-    binding = xml_plan(type(envelope)).elements_by_tag[operation.element]
-    value = getattr(envelope, binding.field_name)
-    items = list(value) if isinstance(value, list) else [] if value is None else [value]
-    return envelope, items
-
-
 class MmsService:
     """The simulated MMS over one state store."""
 
@@ -205,7 +203,9 @@ class MmsService:
     # --- answers -----------------------------------------------------------------------
 
     def _response(self, interface: Interface, info: ResponseAttInfo) -> Reply:
-        http = build_response(interface, info, mtom=self._mtom)
+        size = len(info.response_data or b"") + sum(len(a.data) for a in info.attachments)
+        mtom = self._mtom or size > MTOM_THRESHOLD
+        http = build_response(interface, info, mtom=mtom)
         return Reply(200, tuple(http.headers.items()), http.body)
 
     def _text(self, interface: Interface, text: str) -> Reply:
@@ -217,18 +217,28 @@ class MmsService:
         )
 
     def _payload(
-        self, interface: Interface, payload: bytes, *, success: bool, warnings: bool = False
+        self,
+        interface: Interface,
+        payload: bytes,
+        *,
+        success: bool,
+        warnings: bool = False,
+        attachments: tuple[Attachment, ...] = (),
     ) -> Reply:
         return self._response(
             interface,
             ResponseAttInfo(
-                success=success, warnings=warnings, response_data_type="XML", response_data=payload
+                success=success,
+                warnings=warnings,
+                response_data_type="XML",
+                response_data=payload,
+                attachments=attachments,
             ),
         )
 
     def _clock(self, incoming: Incoming) -> Clock:
         elapsed = round((time.perf_counter() - incoming.started) * 1000)
-        return Clock(incoming.received_at, elapsed)
+        return Clock(incoming.received_at, elapsed, incoming.transaction_id)
 
     def _refusal(self, incoming: Incoming, issues: Iterable[Issue]) -> Reply:
         """A payload answer refusing the whole request; TXT if even that cannot be built
@@ -260,7 +270,11 @@ class MmsService:
         ``client_certificate`` is the PEM of the certificate the client presented in the TLS
         handshake (already verified against the CA by the TLS layer).
         """
-        start = Incoming(started=time.perf_counter(), received_at=datetime.now(JST))
+        start = Incoming(
+            started=time.perf_counter(),
+            received_at=datetime.now(JST),
+            transaction_id=new_transaction_id(),
+        )
         try:
             request = parse_request(_header_map(headers), body)
         except MalformedRequestError as exc:
@@ -336,14 +350,18 @@ class MmsService:
         self, incoming: Incoming, certificate: x509.Certificate | None
     ) -> str | None:
         """Why the request does not come from whom it says (None: it does): the certificate
-        must name the payload's participant and user, who must exist, and its key must have
+        must name the payload's participant and user (registration payloads name no sender;
+        the certificate alone says who sends them), who must exist, and its key must have
         signed the payload and attachments."""
         assert incoming.request is not None
         request = incoming.request
         caller = None if certificate is None else identity_of(certificate)
         if certificate is None or caller is None:
             return "the client certificate does not identify an MMS user"
-        if incoming.participant != caller.participant or incoming.user not in (None, caller.user):
+        names_sender = incoming.schema is not Schema.MPR  # registration names no sender
+        if names_sender and (
+            incoming.participant != caller.participant or incoming.user not in (None, caller.user)
+        ):
             return (
                 f"the client certificate belongs to user {caller.user} of participant "
                 f"{caller.participant}, but the payload names "
@@ -404,11 +422,56 @@ class MmsService:
                 incoming,
                 [Issue(Code.NOT_SUPPORTED, f"the simulator does not implement {operation.name}")],
             )
-        envelope, items = _request_parts(operation, document)
-        call = Call(operation, caller, envelope, items, incoming.received_at)
+        envelope, items = request_parts(operation, document)
+        call = Call(
+            operation,
+            caller,
+            envelope,
+            items,
+            incoming.received_at,
+            incoming.transaction_id,
+            incoming.request.attachments,
+        )
         with self._store.transaction():
             outcome = handler(call, self._store)
+            self._log(incoming, outcome)
+        if outcome.file is not None:
+            file = outcome.file
+            return self._response(
+                interface,
+                ResponseAttInfo(
+                    success=file.ok,
+                    response_data_type=file.data_type,
+                    response_filename=file.name,
+                    response_data=file.data,
+                ),
+            )
         payload = answer_document(operation, envelope, outcome, self._clock(incoming))
         success = all(result.ok for result in outcome.items)
         warnings = any(result.warnings for result in outcome.items)
-        return self._payload(interface, payload, success=success, warnings=warnings)
+        return self._payload(
+            interface, payload, success=success, warnings=warnings, attachments=outcome.attachments
+        )
+
+    def _log(self, incoming: Incoming, outcome: Outcome) -> None:
+        """Writes the request to the access log (the ``AccessLog`` report)."""
+        assert incoming.caller is not None and incoming.resolved is not None
+        operation = incoming.resolved
+        downloaded = outcome.file.name if outcome.file is not None else None
+        if downloaded is None and outcome.attachments:
+            downloaded = outcome.attachments[0].name
+        action = (
+            "DOWNLOAD" if downloaded is not None else "QUERY" if operation.read_only else "SUBMIT"
+        )
+        self._store.log_access(
+            AccessEntry(
+                participant=incoming.caller.participant,
+                user=incoming.caller.user,
+                action=action,
+                application=operation.name,
+                start_time=format_jst(incoming.received_at.replace(microsecond=0)),
+                end_time=format_jst(datetime.now(JST).replace(microsecond=0)),
+                transaction_id=incoming.transaction_id,
+                file_name=downloaded,
+            )
+        )

@@ -1,14 +1,19 @@
 """The simulator's state: one SQLite file that survives restarts.
 
-The schema grows by appending migrations to ``_MIGRATIONS``; ``PRAGMA user_version`` records
-how many have run, so a state folder made by an older simulator is upgraded in place.
-Master data (participants, users, resources) has its own tables; market data that the MMS
-keeps per item (offers and their stacks) gets a table per kind, with the columns the business
-rules look things up by and the full item as JSON, so that a query returns exactly what was
-stored, including every generated field.
+The schema grows by appending migrations to ``_MIGRATIONS`` (SQL scripts, or functions for
+steps SQL cannot express); ``PRAGMA user_version`` records how many have run, so a state
+folder made by an older simulator is upgraded in place.
+
+Master data (participants, users, resources) has its own tables, because every request is
+checked against it; each row also keeps the registration document it came from, which is
+what a registration query returns.  Offers, which the offer rules look up in several ways,
+have tables of their own.  Every other kind of data the MMS keeps (registration records,
+TSO data, BUPs, files, reports...) is an *item*: one row per stored unit with the columns
+queries select by (kind, owner, resource, period, status, TransactionId), the stored element
+as JSON exactly as it is returned, and the bytes of a file where the item is one.
 
 Times are stored as JST wall-clock ISO strings (``2024-03-15T12:00:00``), which the MMS
-speaks and which sort and compare correctly as text.
+speaks and which sort and compare correctly as text; dates as the start of their day.
 
 One connection serves the whole simulator; a lock serialises access because the server
 thread and test code (counting offers, say) may use it at the same time.
@@ -16,17 +21,57 @@ thread and test code (counting offers, say) may use it at the same time.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mms_client.endpoints import ClientType
 from mms_client.sim import seed
 
-_MIGRATIONS: tuple[str, ...] = (
+XmlDict = dict[str, Any]
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def _backfill_documents(db: sqlite3.Connection) -> None:
+    """Gives master data made before registration documents existed its documents."""
+    db.execute(
+        "UPDATE participants SET participant_type = COALESCE((SELECT client_type FROM users "
+        "WHERE users.participant = participants.name ORDER BY name LIMIT 1), 'BSP')"
+    )
+    for row in db.execute("SELECT * FROM participants WHERE document IS NULL").fetchall():
+        document = seed.participant_document(
+            seed.SeedParticipant(
+                row["name"],
+                row["company_short_name"],
+                row["operator_code"],
+                ClientType(row["participant_type"]),
+            )
+        )
+        db.execute(
+            "UPDATE participants SET document = ? WHERE name = ?", (_dump(document), row["name"])
+        )
+    for row in db.execute("SELECT * FROM users WHERE document IS NULL").fetchall():
+        user = seed.SeedUser(row["participant"], row["name"], ClientType(row["client_type"]))
+        db.execute(
+            "UPDATE users SET document = ? WHERE participant = ? AND name = ?",
+            (_dump(seed.user_document(user)), row["participant"], row["name"]),
+        )
+    for row in db.execute("SELECT * FROM resources WHERE document IS NULL").fetchall():
+        resource = seed.SeedResource(
+            row["name"], row["participant"], row["short_name"], row["area"], row["system_code"]
+        )
+        db.execute(
+            "UPDATE resources SET document = ? WHERE name = ?",
+            (_dump(seed.resource_document(resource)), row["name"]),
+        )
+
+
+_MIGRATIONS: tuple[Migration, ...] = (
     """
     CREATE TABLE participants (
         name TEXT PRIMARY KEY,
@@ -73,7 +118,65 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (offer, stack_number)
     );
     """,
+    """
+    ALTER TABLE participants ADD COLUMN participant_type TEXT NOT NULL DEFAULT 'BSP';
+    ALTER TABLE participants ADD COLUMN document TEXT;
+    ALTER TABLE users ADD COLUMN document TEXT;
+    ALTER TABLE resources ADD COLUMN status TEXT NOT NULL DEFAULT 'APPROVED';
+    ALTER TABLE resources ADD COLUMN transaction_id TEXT;
+    ALTER TABLE resources ADD COLUMN document TEXT;
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        interface TEXT NOT NULL,
+        key TEXT NOT NULL,
+        participant TEXT,
+        resource TEXT,
+        start_time TEXT,
+        end_time TEXT,
+        status TEXT,
+        transaction_id TEXT,
+        submitted_by TEXT,
+        submission_time TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '{}',
+        document TEXT NOT NULL,
+        content BLOB,
+        UNIQUE (kind, interface, key)
+    );
+    CREATE INDEX items_by_kind ON items (kind, interface, participant, start_time);
+    CREATE INDEX items_by_resource ON items (resource, kind);
+    CREATE INDEX items_by_transaction ON items (transaction_id);
+    CREATE TABLE access_log (
+        id INTEGER PRIMARY KEY,
+        participant TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        transaction_id TEXT,
+        action TEXT NOT NULL,
+        application TEXT NOT NULL,
+        start_time TEXT NOT NULL,
+        end_time TEXT,
+        file_name TEXT
+    );
+    CREATE INDEX access_log_by_participant ON access_log (participant, start_time);
+    """,
+    _backfill_documents,
 )
+
+# Every table, children before parents (the order rows are removed in on a reset).
+_TABLES = (
+    "access_log",
+    "items",
+    "offer_stacks",
+    "offers",
+    "resources",
+    "users",
+    "participants",
+    "sequences",
+)
+
+
+def _dump(document: XmlDict) -> str:
+    return json.dumps(document, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -81,6 +184,8 @@ class ParticipantRecord:
     name: str
     company_short_name: str
     operator_code: str
+    participant_type: ClientType
+    document: XmlDict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -88,15 +193,22 @@ class UserRecord:
     participant: str
     name: str
     client_type: ClientType
+    document: XmlDict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
 class ResourceRecord:
+    """A registered resource: who registered it, its master data, where its registration
+    stands (``status``: SUBMITTED, APPROVED, DECLINED) and its registration document."""
+
     name: str
     participant: str
     short_name: str
     area: str
     system_code: str
+    status: str = "APPROVED"
+    transaction_id: str | None = None
+    document: XmlDict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -129,9 +241,75 @@ class NewOffer:
     document: str
 
 
+@dataclass(frozen=True)
+class NewItem:
+    """A unit of stored data (see the module docstring).
+
+    ``key`` identifies it within its ``kind`` and ``interface``: storing an item with the
+    key of an existing one replaces it.  ``participant`` is whose it is (None: everyone's);
+    ``tags`` are attributes a query may filter by that the document itself does not carry
+    (the market type of the envelope, a standing flag).
+    """
+
+    kind: str
+    interface: str
+    key: tuple[Any, ...]
+    document: XmlDict
+    submission_time: str
+    participant: str | None = None
+    resource: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    status: str | None = None
+    transaction_id: str | None = None
+    submitted_by: str | None = None
+    tags: XmlDict = field(default_factory=dict)
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """A stored item (its file content, if any, is read with :meth:`Store.item_content`)."""
+
+    id: int
+    kind: str
+    interface: str
+    key: tuple[Any, ...]
+    participant: str | None
+    resource: str | None
+    start_time: str | None
+    end_time: str | None
+    status: str | None
+    transaction_id: str | None
+    submitted_by: str | None
+    submission_time: str
+    tags: XmlDict
+    document: XmlDict
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One line of the user access log (what the ``AccessLog`` report lists)."""
+
+    participant: str
+    user: str
+    action: str
+    """SUBMIT, QUERY or DOWNLOAD."""
+    application: str
+    """The operation that was called."""
+    start_time: str
+    end_time: str | None = None
+    transaction_id: str | None = None
+    file_name: str | None = None
+
+
 _OFFER_COLUMNS = (
     "id, participant, resource, market_type, start_time, end_time, submitted_by, "
     "submission_time, cancelled, document"
+)
+_ITEM_COLUMNS = (
+    "id, kind, interface, key, participant, resource, start_time, end_time, status, "
+    "transaction_id, submitted_by, submission_time, tags, document"
 )
 
 
@@ -150,8 +328,59 @@ def _offer(row: sqlite3.Row) -> OfferRecord:
     )
 
 
+def _item(row: sqlite3.Row) -> ItemRecord:
+    return ItemRecord(
+        id=row["id"],
+        kind=row["kind"],
+        interface=row["interface"],
+        key=tuple(json.loads(row["key"])),
+        participant=row["participant"],
+        resource=row["resource"],
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        status=row["status"],
+        transaction_id=row["transaction_id"],
+        submitted_by=row["submitted_by"],
+        submission_time=row["submission_time"],
+        tags=json.loads(row["tags"]),
+        document=json.loads(row["document"]),
+    )
+
+
+def _participant(row: sqlite3.Row) -> ParticipantRecord:
+    return ParticipantRecord(
+        name=row["name"],
+        company_short_name=row["company_short_name"],
+        operator_code=row["operator_code"],
+        participant_type=ClientType(row["participant_type"]),
+        document=json.loads(row["document"] or "{}"),
+    )
+
+
+def _user(row: sqlite3.Row) -> UserRecord:
+    return UserRecord(
+        participant=row["participant"],
+        name=row["name"],
+        client_type=ClientType(row["client_type"]),
+        document=json.loads(row["document"] or "{}"),
+    )
+
+
+def _resource(row: sqlite3.Row) -> ResourceRecord:
+    return ResourceRecord(
+        name=row["name"],
+        participant=row["participant"],
+        short_name=row["short_name"],
+        area=row["area"],
+        system_code=row["system_code"],
+        status=row["status"],
+        transaction_id=row["transaction_id"],
+        document=json.loads(row["document"] or "{}"),
+    )
+
+
 class Store:
-    """The SQLite state of one simulator."""
+    """The SQLite state of one simulator; a new one holds the seed (:mod:`~.seed`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -197,52 +426,130 @@ class Store:
     def _migrate(self) -> bool:
         """Runs the migrations not yet applied; True when the database was empty."""
         version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for script in _MIGRATIONS[version:]:
-            for statement in script.split(";"):
+        for migration in _MIGRATIONS[version:]:
+            if callable(migration):
+                migration(self._db)
+                continue
+            for statement in migration.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
         self._db.execute(f"PRAGMA user_version = {len(_MIGRATIONS)}")
         return version == 0
 
     def _seed(self) -> None:
-        self._db.executemany(
-            "INSERT INTO participants VALUES (?, ?, ?)",
-            [(p.name, p.company_short_name, p.operator_code) for p in seed.PARTICIPANTS],
-        )
-        self._db.executemany(
-            "INSERT INTO users VALUES (?, ?, ?)",
-            [(u.participant, u.user, u.client_type.value) for u in seed.USERS],
-        )
-        self._db.executemany(
-            "INSERT INTO resources VALUES (?, ?, ?, ?, ?)",
-            [(r.name, r.participant, r.short_name, r.area, r.system_code) for r in seed.RESOURCES],
-        )
+        from mms_client.sim.seeding import plant
+
+        plant(self)
+
+    def reset(self) -> None:
+        """Back to the freshly seeded state, without closing the database (a running
+        simulator can be reset between tests)."""
+        with self.transaction():
+            for table in _TABLES:
+                self._db.execute(f"DELETE FROM {table}")
+            self._seed()
 
     # --- master data -------------------------------------------------------------------
 
     def participant(self, name: str) -> ParticipantRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM participants WHERE name = ?", (name,)).fetchone()
-        return None if row is None else ParticipantRecord(**dict(row))
+        return None if row is None else _participant(row)
+
+    def participants(self) -> list[ParticipantRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM participants ORDER BY name").fetchall()
+        return [_participant(row) for row in rows]
+
+    def put_participant(self, record: ParticipantRecord) -> None:
+        """Registers a participant, or replaces the registration of an existing one."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO participants (name, company_short_name, operator_code, "
+                "participant_type, document) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE "
+                "SET company_short_name = excluded.company_short_name, "
+                "participant_type = excluded.participant_type, document = excluded.document",
+                (
+                    record.name,
+                    record.company_short_name,
+                    record.operator_code,
+                    record.participant_type.value,
+                    _dump(record.document),
+                ),
+            )
 
     def user(self, participant: str, name: str) -> UserRecord | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT * FROM users WHERE participant = ? AND name = ?", (participant, name)
             ).fetchone()
-        if row is None:
-            return None
-        return UserRecord(row["participant"], row["name"], ClientType(row["client_type"]))
+        return None if row is None else _user(row)
+
+    def users(self) -> list[UserRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM users ORDER BY participant, name").fetchall()
+        return [_user(row) for row in rows]
+
+    def put_user(self, record: UserRecord) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO users (participant, name, client_type, document) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (participant, name) DO UPDATE SET document = excluded.document",
+                (record.participant, record.name, record.client_type.value, _dump(record.document)),
+            )
 
     def resource(self, name: str) -> ResourceRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM resources WHERE name = ?", (name,)).fetchone()
-        return None if row is None else ResourceRecord(**dict(row))
+        return None if row is None else _resource(row)
 
-    def resources(self) -> list[ResourceRecord]:
+    def resources(self, status: str | None = None) -> list[ResourceRecord]:
+        """Every registered resource (of one registration status, if given), by name."""
+        sql = "SELECT * FROM resources"
+        parameters: tuple[str, ...] = ()
+        if status is not None:
+            sql += " WHERE status = ?"
+            parameters = (status,)
         with self._lock:
-            rows = self._db.execute("SELECT * FROM resources ORDER BY name").fetchall()
-        return [ResourceRecord(**dict(row)) for row in rows]
+            rows = self._db.execute(sql + " ORDER BY name", parameters).fetchall()
+        return [_resource(row) for row in rows]
+
+    def put_resource(self, record: ResourceRecord) -> None:
+        """Registers a resource, or replaces the registration of an existing one."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO resources (name, participant, short_name, area, system_code, status, "
+                "transaction_id, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET participant = excluded.participant, "
+                "short_name = excluded.short_name, area = excluded.area, "
+                "system_code = excluded.system_code, status = excluded.status, "
+                "transaction_id = excluded.transaction_id, document = excluded.document",
+                (
+                    record.name,
+                    record.participant,
+                    record.short_name,
+                    record.area,
+                    record.system_code,
+                    record.status,
+                    record.transaction_id,
+                    _dump(record.document),
+                ),
+            )
+
+    def owner(self, resource: str, on: str) -> str | None:
+        """Who holds ``resource`` on the JST time ``on``: the registering participant, or
+        the receiver of the latest transfer that took effect by then."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT participant FROM items WHERE kind = 'ResourceTransfer' AND resource = ? "
+                "AND start_time <= ? ORDER BY start_time DESC, id DESC LIMIT 1",
+                (resource, on),
+            ).fetchone()
+            if row is None:
+                row = self._db.execute(
+                    "SELECT participant FROM resources WHERE name = ?", (resource,)
+                ).fetchone()
+        return None if row is None else str(row[0])
 
     # --- sequences ---------------------------------------------------------------------
 
@@ -256,6 +563,152 @@ class Store:
             ).fetchone()
         value: int = row[0]
         return value
+
+    # --- items ---------------------------------------------------------------------------
+
+    def put_item(self, item: NewItem) -> int:
+        """Stores an item, replacing the one with the same kind, interface and key."""
+        with self.transaction() as db:
+            row = db.execute(
+                "INSERT INTO items (kind, interface, key, participant, resource, start_time, "
+                "end_time, status, transaction_id, submitted_by, submission_time, tags, document, "
+                "content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (kind, interface, key) DO UPDATE SET "
+                "participant = excluded.participant, resource = excluded.resource, "
+                "start_time = excluded.start_time, end_time = excluded.end_time, "
+                "status = excluded.status, transaction_id = excluded.transaction_id, "
+                "submitted_by = excluded.submitted_by, "
+                "submission_time = excluded.submission_time, tags = excluded.tags, "
+                "document = excluded.document, content = excluded.content RETURNING id",
+                (
+                    item.kind,
+                    item.interface,
+                    json.dumps(list(item.key), ensure_ascii=False),
+                    item.participant,
+                    item.resource,
+                    item.start_time,
+                    item.end_time,
+                    item.status,
+                    item.transaction_id,
+                    item.submitted_by,
+                    item.submission_time,
+                    _dump(item.tags),
+                    _dump(item.document),
+                    item.content,
+                ),
+            ).fetchone()
+        key: int = row[0]
+        return key
+
+    def items(
+        self,
+        kind: str,
+        interface: str,
+        *,
+        visible_to: str | None = None,
+        resource: str | None = None,
+        status: str | None = None,
+        transaction_id: str | None = None,
+        period: tuple[str | None, str | None] = (None, None),
+    ) -> list[ItemRecord]:
+        """Stored items of a kind, ordered by period start, key and age.
+
+        ``visible_to`` keeps the items of that participant and everyone's (None: all);
+        ``period`` keeps the items whose period overlaps [start, end) (either bound may be
+        open; items without a period always overlap).
+        """
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE kind = ? AND interface = ?"
+        parameters: list[Any] = [kind, interface]
+        if visible_to is not None:
+            sql += " AND (participant = ? OR participant IS NULL)"
+            parameters.append(visible_to)
+        for column, value in (
+            ("resource", resource),
+            ("status", status),
+            ("transaction_id", transaction_id),
+        ):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                parameters.append(value)
+        start, end = period
+        if end is not None:
+            sql += " AND (start_time IS NULL OR start_time < ?)"
+            parameters.append(end)
+        if start is not None:
+            sql += " AND (end_time IS NULL OR end_time > ?)"
+            parameters.append(start)
+        sql += " ORDER BY start_time, key, id"
+        with self._lock:
+            rows = self._db.execute(sql, parameters).fetchall()
+        return [_item(row) for row in rows]
+
+    def item(self, kind: str, interface: str, key: tuple[Any, ...]) -> ItemRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE kind = ? AND interface = ? AND key = ?",
+                (kind, interface, json.dumps(list(key), ensure_ascii=False)),
+            ).fetchone()
+        return None if row is None else _item(row)
+
+    def item_content(self, item: int) -> bytes:
+        """The file an item holds (empty if it holds none)."""
+        with self._lock:
+            row = self._db.execute("SELECT content FROM items WHERE id = ?", (item,)).fetchone()
+        return b"" if row is None or row[0] is None else bytes(row[0])
+
+    def update_item(self, item: int, *, status: str, document: XmlDict) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE items SET status = ?, document = ? WHERE id = ?",
+                (status, _dump(document), item),
+            )
+
+    # --- access log ----------------------------------------------------------------------
+
+    def log_access(self, entry: AccessEntry) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO access_log (participant, user_name, transaction_id, action, "
+                "application, start_time, end_time, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.participant,
+                    entry.user,
+                    entry.transaction_id,
+                    entry.action,
+                    entry.application,
+                    entry.start_time,
+                    entry.end_time,
+                    entry.file_name,
+                ),
+            )
+
+    def access_log(
+        self, *, participant: str | None = None, period: tuple[str, str] | None = None
+    ) -> list[AccessEntry]:
+        """Logged requests, oldest first (of one participant, within [start, end))."""
+        sql = "SELECT * FROM access_log WHERE 1 = 1"
+        parameters: list[str] = []
+        if participant is not None:
+            sql += " AND participant = ?"
+            parameters.append(participant)
+        if period is not None:
+            sql += " AND start_time >= ? AND start_time < ?"
+            parameters.extend(period)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", parameters).fetchall()
+        return [
+            AccessEntry(
+                participant=row["participant"],
+                user=row["user_name"],
+                action=row["action"],
+                application=row["application"],
+                start_time=row["start_time"],
+                end_time=row["end_time"],
+                transaction_id=row["transaction_id"],
+                file_name=row["file_name"],
+            )
+            for row in rows
+        ]
 
     # --- offers ------------------------------------------------------------------------
 
@@ -278,6 +731,17 @@ class Store:
                 "SELECT stack_number, offer_id FROM offer_stacks WHERE offer = ?", (offer,)
             ).fetchall()
         return {row["stack_number"]: row["offer_id"] for row in rows}
+
+    def offer_with_stack(self, offer_id: str) -> OfferRecord | None:
+        """The live offer one of whose stacks has this OfferId."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {', '.join('o.' + c for c in _OFFER_COLUMNS.split(', '))} "
+                "FROM offers o JOIN offer_stacks s ON s.offer = o.id "
+                "WHERE s.offer_id = ? AND o.cancelled = 0",
+                (offer_id,),
+            ).fetchone()
+        return None if row is None else _offer(row)
 
     def put_offer(self, offer: NewOffer, offer_ids: dict[int, str]) -> int:
         """Stores an offer, replacing the live one for the same resource and period (that is
@@ -320,7 +784,7 @@ class Store:
     def offers(
         self,
         *,
-        market_type: str,
+        market_type: str | None,
         period_start: str,
         period_end: str,
         participant: str | None = None,
@@ -330,15 +794,17 @@ class Store:
     ) -> list[OfferRecord]:
         """Offers whose delivery period overlaps [period_start, period_end), oldest first.
 
-        ``participant`` None means every participant's (what an MO or TSO sees).
+        ``participant`` None means every participant's (what an MO or TSO sees);
+        ``market_type`` None means both markets.
         """
         sql = (
             f"SELECT {', '.join('o.' + c for c in _OFFER_COLUMNS.split(', '))} "
             "FROM offers o JOIN resources r ON r.name = o.resource "
-            "WHERE o.market_type = ? AND o.start_time < ? AND o.end_time > ?"
+            "WHERE o.start_time < ? AND o.end_time > ?"
         )
-        parameters: list[str] = [market_type, period_end, period_start]
+        parameters: list[str] = [period_end, period_start]
         for column, value in (
+            ("o.market_type", market_type),
             ("o.participant", participant),
             ("o.resource", resource),
             ("r.area", area),

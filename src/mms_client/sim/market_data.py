@@ -1,0 +1,121 @@
+"""BSP market data besides offers (MI): BUPs with their standing flag, and baseline load
+files (MI; the OMI baseline files share the file rules).
+
+A BUP names a resource the BSP holds (``E_RESOURCE_...`` as for offers), a valid period and
+patterns with distinct numbers (``E_PATTERN_DUPLICATE``); the MMS adds the resource's master
+data.  A ``StandingData`` sent with BUPs marks them as standing (``BupQuery/@StandingFlag``
+selects by it) and is echoed beside them.
+
+A baseline load file is announced by a ``File`` element and travels as an attachment of the
+same name (``E_ATTACHMENT_MISSING``).  Its name says what it is,
+``W9_<kind>_<YYYYMMDD>_<area>_<system code>_<resource>.xml``, and must agree with the
+attributes and with the resource's registration (``E_FILE_NAME_MISMATCH``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from mms_client.endpoints import Interface
+from mms_client.sim.calls import Code, Issue, XmlDict
+from mms_client.sim.records import (
+    Collection,
+    Context,
+    Handler,
+    Owner,
+    resource_held,
+    resource_master,
+    stored_query,
+    submit,
+)
+
+MI = Interface.MI
+_BASELINE_NAME = re.compile(
+    r"W9_(?P<kind>\d{4})_(?P<day>\d{8})_(?P<area>\d{2})_(?P<system>[A-Z0-9]{5})_"
+    r"(?P<resource>[A-Z0-9_\-]{1,10})\.xml"
+)
+
+
+def _standing(context: Context) -> XmlDict:
+    standing = getattr(context.call.envelope, "standing_data", None)
+    return {"StandingFlag": bool(standing is not None and standing.standing_flag)}
+
+
+BUPS = Collection(
+    "BupSubmit",
+    MI,
+    ("ResourceName", "StartTime", "EndTime", "StandingFlag"),
+    Owner.RESOURCE,
+    tags=_standing,
+)
+BASELINE_FILES = Collection(
+    "BaselineLoad",
+    MI,
+    ("Name",),
+    Owner.RESOURCE,
+    period=("StartDate", "StartDate"),
+    children="File",
+    content="Name",
+)
+
+
+def _distinct_patterns(context: Context, item: XmlDict) -> list[Issue]:
+    numbers = [pattern["PatternNo"] for pattern in item["PatternData"]]
+    duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
+    if duplicates:
+        return [Issue(Code.PATTERN_DUPLICATE, f"PatternNo {duplicates[0]} is used twice")]
+    return []
+
+
+def baseline_resource(file: XmlDict) -> str | None:
+    """The resource a baseline file is for: its ResourceName, else the one its name says."""
+    if "ResourceName" in file:
+        return str(file["ResourceName"])
+    named = _BASELINE_NAME.fullmatch(file["Name"])
+    return None if named is None else named["resource"]
+
+
+def baseline_file_issues(context: Context, file: XmlDict) -> list[Issue]:
+    """A baseline file is for a resource the caller holds, and its name agrees with its
+    attributes and the resource's registration."""
+    name = str(file["Name"])
+    resource = baseline_resource(file)
+    issues = resource_held()(context, {**file, "ResourceName": resource})
+    named = _BASELINE_NAME.fullmatch(name)
+    record = None if resource is None else context.store.resource(resource)
+    if named is None or record is None or issues:
+        return issues
+    expected = {
+        "resource": record.name,
+        "system": record.system_code,
+        "area": record.area,
+    }
+    if "StartDate" in file:
+        expected["day"] = date.fromisoformat(str(file["StartDate"])).strftime("%Y%m%d")
+    return [
+        Issue(Code.FILE_NAME_MISMATCH, f"file {name} says {part} {named[part]}, not {value}")
+        for part, value in expected.items()
+        if named[part] != value
+    ]
+
+
+HANDLERS: dict[tuple[Interface, str], Handler] = {
+    (MI, "MarketSubmit_BupSubmit"): submit(
+        BUPS,
+        (resource_held(), _distinct_patterns),
+        (
+            resource_master(
+                participant="BspParticipantName",
+                company="CompanyShortName",
+                area="Area",
+                short_name="ResourceShortName",
+                system_code="SystemCode",
+            ),
+        ),
+    ),
+    (MI, "MarketQuery_BupQuery"): stored_query(BUPS),
+    (MI, "MarketSubmit_BaselineLoad"): submit(BASELINE_FILES, (baseline_file_issues,)),
+    (MI, "MarketQuery_BaselineLoadFileListQuery"): stored_query(BASELINE_FILES),
+}
+"""The BUP and MI baseline load operations, by interface and name."""

@@ -1,0 +1,237 @@
+"""The OMI interface: baseline load files, remaining reserve (surplus capacity), off-market
+contracts, refunds and the contracts refunds may target.
+
+- Baseline load files follow the MI rules (:mod:`~mms_client.sim.market_data`); a file
+  that does not name its resource is for the one its name says, and the MMS adds the
+  resource's master data and the submission time.  They can be listed (by BaselineType) and
+  downloaded (``E_FILE_NOT_FOUND`` for a file the caller may not see).
+- Remaining reserve is declared by the BSP holding the resource, per resource, period and DR
+  pattern; the MMS adds the resource's master data.
+- Off-market contracts are made by TSOs on any approved resource; a new one gets its JbmsId
+  (``OMC`` and 15 digits), a resubmission with a JbmsId replaces that contract
+  (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of the resource sees it.
+- Refunds are submitted by TSOs for a contract, an award (JbmsId digits) or an off-market
+  contract (``E_CONTRACT_UNKNOWN``); the MMS adds who and what the contract is for.
+- Refund target contract results list the contracts in a period that refunds may target:
+  ProcurementType 1 for market awards, 2 for off-market contracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mms_client.endpoints import Interface
+from mms_client.sim.calls import Code, Issue, XmlDict
+from mms_client.sim.clearing import COMMODITIES, Award, awards, find_award
+from mms_client.sim.market_data import baseline_file_issues, baseline_resource
+from mms_client.sim.records import (
+    Collection,
+    Context,
+    Handler,
+    Owner,
+    Row,
+    query,
+    resource_held,
+    resource_master,
+    resource_registered,
+    stored_query,
+    submission_time,
+    submit,
+)
+from mms_client.sim.store import Store
+from mms_client.sim.tso_data import download
+
+OMI = Interface.OMI
+CONTRACT_SEQUENCE = "off_market_contract"
+PROCUREMENT_MARKET = "1"
+PROCUREMENT_OFF_MARKET = "2"
+
+BASELINE_FILES = Collection(
+    "BaselineLoad",
+    OMI,
+    ("Name",),
+    Owner.RESOURCE,
+    period=("StartDate", "StartDate"),
+    children="File",
+    content="Name",
+)
+REMAINING_RESERVES = Collection(
+    "RemainingReserveData",
+    OMI,
+    ("ResourceName", "StartTime", "EndTime", "DrPatternNumber"),
+    Owner.RESOURCE,
+)
+OFF_MARKET_CONTRACTS = Collection("OffMarketContract", OMI, ("JbmsId",), Owner.RESOURCE)
+REFUNDS = Collection(
+    "RefundData", OMI, ("JbmsId", "StartTime", "ProcurementType"), Owner.PARTICIPANT
+)
+
+_RESOURCE_MASTER = {
+    "participant": "ParticipantName",
+    "company": "CompanyShortName",
+    "area": "Area",
+    "short_name": "ResourceShortName",
+    "system_code": "SystemCode",
+}
+
+
+def _name_resource(context: Context, file: XmlDict) -> None:
+    """Fill: a baseline file names the resource its file name says."""
+    resource = baseline_resource(file)
+    if resource is not None:
+        file["ResourceName"] = resource
+
+
+def _contract_exists(context: Context, item: XmlDict) -> list[Issue]:
+    jbms = item.get("JbmsId")
+    if jbms is None or context.store.item(OFF_MARKET_CONTRACTS.kind, OMI.value, (jbms,)):
+        return []
+    return [Issue(Code.CONTRACT_UNKNOWN, f"there is no off-market contract {jbms}")]
+
+
+def _number_contract(context: Context, item: XmlDict) -> None:
+    """Fill: a new off-market contract gets its JbmsId."""
+    if "JbmsId" not in item:
+        item["JbmsId"] = f"OMC{context.store.next_value(CONTRACT_SEQUENCE):015d}"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a refund may refer to, as a ``RefundData`` element of the refund target
+    results (with the participant it belongs to)."""
+
+    participant: str
+    document: XmlDict
+    start: str
+    end: str
+
+
+def _award_contract(award: Award) -> Contract:
+    commodity = next(c for c in COMMODITIES if c.name in award.awarded)
+    stack = award.candidate.stack
+    return Contract(
+        award.participant,
+        {
+            "ProcurementType": PROCUREMENT_MARKET,
+            "JbmsId": str(award.jbms_id),
+            "ContractId": award.contract_id,
+            "StartTime": award.block.start,
+            "EndTime": award.block.end,
+            "ParticipantName": award.participant,
+            "ResourceName": award.candidate.resource.name,
+            "SystemCode": award.candidate.resource.system_code,
+            "CommodityCategory": commodity.category,
+            "ContractPrice": stack["OfferUnitPrice"],
+            "RampDownUnitPrice": stack.get("RampDownUnitPrice", "0.00"),
+            "StartUpUnitPrice": stack.get("StartUpUnitPrice", "0.00"),
+            "RampDownRefundType": "0",
+            "StartUpRefundType": "0",
+        },
+        award.block.start,
+        award.block.end,
+    )
+
+
+def _off_market_contract(
+    document: XmlDict, participant: str | None, start: str, end: str
+) -> Contract:
+    return Contract(
+        str(participant),
+        {
+            "ProcurementType": PROCUREMENT_OFF_MARKET,
+            "JbmsId": document["JbmsId"],
+            "StartTime": document["StartTime"],
+            "EndTime": document["EndTime"],
+            "ParticipantName": document.get("ParticipantName"),
+            "ResourceName": document["ResourceName"],
+            "SystemCode": document.get("SystemCode"),
+            "CommodityCategory": document.get("CommodityCategory"),
+            "ContractPrice": document["ContractPrice"],
+            "RampDownUnitPrice": document.get("RampDownUnitPrice"),
+            "StartUpUnitPrice": document.get("StartUpUnitPrice"),
+            "RampDownRefundType": "0",
+            "StartUpRefundType": "0",
+        },
+        start,
+        end,
+    )
+
+
+def contract(store: Store, jbms_id: str) -> Contract | None:
+    """The contract a refund names: an award (a JbmsId of digits) or an off-market contract."""
+    if jbms_id.isdigit():
+        award = find_award(store, int(jbms_id))
+        return None if award is None else _award_contract(award)
+    record = store.item(OFF_MARKET_CONTRACTS.kind, OMI.value, (jbms_id,))
+    if record is None:
+        return None
+    return _off_market_contract(
+        record.document, record.participant, str(record.start_time), str(record.end_time)
+    )
+
+
+def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
+    if contract(context.store, str(item["JbmsId"])) is None:
+        return [Issue(Code.CONTRACT_UNKNOWN, f"there is no contract {item['JbmsId']}")]
+    return []
+
+
+def _refund_details(context: Context, item: XmlDict) -> None:
+    """Fill: who and what the refunded contract is for."""
+    found = contract(context.store, str(item["JbmsId"]))
+    assert found is not None  # checked by _refund_contract
+    for name in ("ParticipantName", "ResourceName", "SystemCode", "ContractId"):
+        value = found.document.get(name)
+        if value is not None:
+            item.setdefault(name, value)
+
+
+def _refund_targets(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+    store = context.store
+    found = [_award_contract(award) for award in awards(store, None, period)]
+    found += [
+        _off_market_contract(
+            record.document, record.participant, str(record.start_time), str(record.end_time)
+        )
+        for record in store.items(OFF_MARKET_CONTRACTS.kind, OMI.value, period=period)
+    ]
+    return [
+        Row({k: v for k, v in c.document.items() if v is not None}, c.participant, c.start, c.end)
+        for c in found
+    ]
+
+
+HANDLERS: dict[tuple[Interface, str], Handler] = {
+    (OMI, "MarketSubmit_BaselineLoad"): submit(
+        BASELINE_FILES,
+        (baseline_file_issues,),
+        (
+            _name_resource,
+            resource_master(area="Area", short_name="ResourceShortName", system_code="SystemCode"),
+            submission_time(),
+        ),
+    ),
+    (OMI, "MarketQuery_BaselineLoadFileListQuery"): stored_query(BASELINE_FILES),
+    (OMI, "MarketQuery_BaselineLoadFileDownloadQuery"): download(BASELINE_FILES),
+    (OMI, "MarketSubmit_RemainingReserveData"): submit(
+        REMAINING_RESERVES, (resource_held(),), (resource_master(**_RESOURCE_MASTER),)
+    ),
+    (OMI, "MarketQuery_RemainingReserveDataQuery"): stored_query(REMAINING_RESERVES),
+    (OMI, "MarketSubmit_OffMarketContract"): submit(
+        OFF_MARKET_CONTRACTS,
+        (resource_registered(), _contract_exists),
+        (
+            _number_contract,
+            resource_master(
+                **_RESOURCE_MASTER, operator="OperatorCode", resource_type="ResourceType"
+            ),
+        ),
+    ),
+    (OMI, "MarketQuery_OffMarketContractQuery"): stored_query(OFF_MARKET_CONTRACTS),
+    (OMI, "MarketSubmit_RefundData"): submit(
+        REFUNDS, (_refund_contract,), (_refund_details, submission_time())
+    ),
+    (OMI, "MarketQuery_RefundDataQuery"): stored_query(REFUNDS),
+    (OMI, "MarketQuery_RefundTargetContractResultQuery"): query(_refund_targets),
+}
+"""The OMI operations, by interface and name."""

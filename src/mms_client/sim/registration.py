@@ -1,0 +1,469 @@
+"""Registration (``RegistrationData``): participants, users and their system access, bank
+accounts, resources and everything the market operator and TSOs record about them, DR
+patterns, and the approvals of resources and DR patterns.
+
+The rules a client meets:
+
+- every record names a registered participant, and a BSP may only speak for its own
+  (``E_PARTICIPANT_UNKNOWN``, ``E_PARTICIPANT_MISMATCH``);
+- what the market operator or a TSO records about a resource (evaluation, validity,
+  coefficient, suspension) names the resource together with the participant it is
+  registered to (``E_RESOURCE_UNKNOWN``, ``E_RESOURCE_NOT_OWNED``);
+- a registered resource or DR pattern gets a TransactionId and the status SUBMITTED: it
+  cannot be traded until the market operator or a TSO approves it with that TransactionId
+  (``RegistrationApproval``); approving what is not waiting for approval fails
+  (``E_NOT_PENDING``, ``E_TRANSACTION_UNKNOWN``);
+- a transfer moves a resource to another participant from its StartDate on: from then on
+  data submitted on the resource must come from the new holder;
+- suspensions take the resource (or DR pattern) out of clearing for the commodity and days
+  they name.
+
+Queries answer with the registration documents as stored, a BSP seeing its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from mms_client.endpoints import ClientType, Interface
+from mms_client.sim import seed
+from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
+from mms_client.sim.records import (
+    Check,
+    Collection,
+    Context,
+    Fill,
+    Handler,
+    Owner,
+    Row,
+    Source,
+    attachment_issues,
+    new_registration_id,
+    own_participant,
+    participant_known,
+    query,
+    resource_held,
+    resource_of_named_participant,
+    stored_query,
+    submit,
+    wall_time,
+)
+from mms_client.sim.store import ParticipantRecord, ResourceRecord, Store, UserRecord
+
+MI = Interface.MI
+DOCUMENT_SEQUENCE = "document"
+"""The sequence DocumentIds of registered attachments are numbered from."""
+_VALIDITY = ("StartDate", "EndDate")
+_CLIENT_TYPES = {name: client_type for client_type, name in seed.PARTICIPANT_TYPES.items()}
+_NAME_LETTERS = {ClientType.BSP: "F", ClientType.MO: "M", ClientType.TSO: "T"}
+
+
+PARTICIPANT_VALIDITIES = Collection(
+    "ParticipantValidity", MI, ("ParticipantName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
+)
+USER_SYSTEM_ACCESSES = Collection(
+    "UserSystemAccess",
+    MI,
+    ("ParticipantName", "UserName", "SubsystemName", "StartDate"),
+    Owner.PARTICIPANT,
+    _VALIDITY,
+)
+BANK_ACCOUNTS = Collection(
+    "BankAccount", MI, ("ParticipantName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
+)
+RESOURCE_EVALUATIONS = Collection(
+    "ResourceEvaluation", MI, ("ResourceName", "TransactionId"), Owner.PARTICIPANT, None
+)
+RESOURCE_VALIDITIES = Collection(
+    "ResourceValidity", MI, ("ResourceName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
+)
+DR_PATTERNS = Collection(
+    "DrPattern",
+    MI,
+    ("ResourceName", "PatternNumber"),
+    Owner.RESOURCE,
+    _VALIDITY,
+    status="SUBMITTED",
+)
+RESOURCE_COEFFICIENTS = Collection(
+    "ResourceCoefficient",
+    MI,
+    ("ResourceName", "CommodityCategory", "StartDate"),
+    Owner.PARTICIPANT,
+    _VALIDITY,
+)
+RESOURCE_TRANSFERS = Collection(
+    "ResourceTransfer", MI, ("ResourceName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
+)
+RESOURCE_SUSPENSIONS = Collection(
+    "ResourceSuspension",
+    MI,
+    ("ResourceName", "CommodityCategory", "StartDate"),
+    Owner.PARTICIPANT,
+    _VALIDITY,
+)
+DR_PATTERN_SUSPENSIONS = Collection(
+    "DrPatternSuspension",
+    MI,
+    ("ResourceName", "PatternNumber", "CommodityCategory", "StartDate"),
+    Owner.PARTICIPANT,
+    _VALIDITY,
+)
+
+
+def _validity(document: XmlDict) -> tuple[str | None, str | None]:
+    return wall_time(document.get("StartDate")), wall_time(document.get("EndDate"), end=True)
+
+
+# --- master data: kept in tables of their own ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Master:
+    """A :class:`~mms_client.sim.records.Keeper` for master data (no further demands; the
+    checks say what an item needs)."""
+
+    store_item: Callable[[Context, XmlDict], None]
+
+    def targets(self, item: XmlDict) -> list[XmlDict]:
+        return [item]
+
+    def issues(self, context: Context, item: XmlDict) -> list[Issue]:
+        return []
+
+    def keep(self, context: Context, item: XmlDict) -> None:
+        self.store_item(context, item)
+
+
+def _participant_type(item: XmlDict) -> ClientType:
+    return _CLIENT_TYPES[item["ParticipantType"]]
+
+
+def _name_participant(context: Context, item: XmlDict) -> None:
+    """Fill: a new participant without a name gets the first free one of its type (BSPs
+    F101, F102..., the market operator M..., TSOs T...)."""
+    if "ParticipantName" in item:
+        return
+    letter = _NAME_LETTERS[_participant_type(item)]
+    number = 101
+    while context.store.participant(f"{letter}{number}") is not None:
+        number += 1
+    item["ParticipantName"] = f"{letter}{number}"
+
+
+def _keep_participant(context: Context, item: XmlDict) -> None:
+    name = item["ParticipantName"]
+    existing = context.store.participant(name)
+    context.store.put_participant(
+        ParticipantRecord(
+            name=name,
+            company_short_name=item["CompanyShortName"],
+            operator_code=name if existing is None else existing.operator_code,
+            participant_type=_participant_type(item),
+            document=item,
+        )
+    )
+
+
+def _keep_user(context: Context, item: XmlDict) -> None:
+    participant = context.store.participant(item["ParticipantName"])
+    assert participant is not None  # checked by participant_known
+    context.store.put_user(
+        UserRecord(item["ParticipantName"], item["UserName"], participant.participant_type, item)
+    )
+
+
+def _resource_name_free(context: Context, item: XmlDict) -> list[Issue]:
+    """A resource name registered by one participant cannot be registered by another."""
+    existing = context.store.resource(item["ResourceName"])
+    if existing is not None and existing.participant != item["ParticipantName"]:
+        return [
+            Issue(
+                Code.RESOURCE_NOT_OWNED,
+                f"resource {existing.name} is registered to participant {existing.participant}",
+            )
+        ]
+    return []
+
+
+def _submitted(context: Context, item: XmlDict) -> None:
+    """Fill: a new TransactionId and the status SUBMITTED (awaiting approval)."""
+    new_registration_id(context, item)
+    item["RecordStatus"] = "SUBMITTED"
+
+
+def _keep_resource(context: Context, item: XmlDict) -> None:
+    context.store.put_resource(
+        ResourceRecord(
+            name=item["ResourceName"],
+            participant=item["ParticipantName"],
+            short_name=item["ResourceShortName"],
+            area=item["Area"],
+            system_code=item["SystemCode"],
+            status="SUBMITTED",
+            transaction_id=item["TransactionId"],
+            document=item,
+        )
+    )
+
+
+def _master_source(rows: Callable[[Store], list[Row]]) -> Source:
+    def source(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+        return rows(context.store)
+
+    return source
+
+
+def _participant_rows(store: Store) -> list[Row]:
+    return [Row(p.document, p.name, *_validity(p.document)) for p in store.participants()]
+
+
+def _user_rows(store: Store) -> list[Row]:
+    return [Row(u.document, u.participant, *_validity(u.document)) for u in store.users()]
+
+
+def _resource_rows(store: Store) -> list[Row]:
+    return [Row(r.document, r.participant, *_validity(r.document)) for r in store.resources()]
+
+
+# --- records about participants and resources -------------------------------------------------
+
+
+def _user_known(context: Context, item: XmlDict) -> list[Issue]:
+    participant, user = item["ParticipantName"], item["UserName"]
+    if context.store.user(participant, user) is None:
+        return [Issue(Code.USER_UNKNOWN, f"user {user} is not registered to {participant}")]
+    return []
+
+
+def _registration_transaction(context: Context, item: XmlDict) -> list[Issue]:
+    """An evaluation names the registration it evaluates by its TransactionId."""
+    record = context.store.resource(item["ResourceName"])
+    if record is not None and record.transaction_id != item["TransactionId"]:
+        return [
+            Issue(
+                Code.TRANSACTION_UNKNOWN,
+                f"TransactionId {item['TransactionId']} is not the registration of resource "
+                f"{record.name}",
+            )
+        ]
+    return []
+
+
+def _files(item: XmlDict) -> list[XmlDict]:
+    """The attachment elements of a record that bring a file (Action NEW or UPDATE)."""
+    return [
+        value
+        for value in item.values()
+        if isinstance(value, dict) and "FileName" in value and value.get("Action") != "NONE"
+    ]
+
+
+def _documents_attached(context: Context, item: XmlDict) -> list[Issue]:
+    return attachment_issues(context, (f["FileName"] for f in _files(item)))
+
+
+def _number_documents(context: Context, item: XmlDict) -> None:
+    """Fill: every newly attached document gets its DocumentId."""
+    for element in _files(item):
+        element.setdefault("DocumentId", context.store.next_value(DOCUMENT_SEQUENCE))
+
+
+def _dr_pattern_known(context: Context, item: XmlDict) -> list[Issue]:
+    key = (item["ResourceName"], item["PatternNumber"])
+    if context.store.item(DR_PATTERNS.kind, MI.value, key) is None:
+        return [
+            Issue(
+                Code.DR_PATTERN_UNKNOWN,
+                f"resource {key[0]} has no DR pattern {key[1]}",
+            )
+        ]
+    return []
+
+
+def _transfer_parties(context: Context, item: XmlDict) -> list[Issue]:
+    """The resource is the previous participant's when the transfer starts, the receiver is
+    registered, and a BSP may only transfer its own resources or receive one."""
+    name, previous, receiver = (
+        item["ResourceName"],
+        item["PreviousParticipantName"],
+        item["ParticipantName"],
+    )
+    if context.store.resource(name) is None:
+        return [Issue(Code.RESOURCE_UNKNOWN, f"resource {name} is not registered")]
+    issues = participant_known()(context, item)
+    holder = context.store.owner(name, wall_time(item["StartDate"]) or context.now)
+    if holder != previous:
+        issues.append(
+            Issue(
+                Code.RESOURCE_NOT_OWNED,
+                f"resource {name} is held by {holder}, not {previous}, on {item['StartDate']}",
+            )
+        )
+    if context.is_bsp and context.participant not in (previous, receiver):
+        issues.append(
+            Issue(
+                Code.PARTICIPANT_MISMATCH,
+                f"participant {context.participant} is not a party to this transfer",
+            )
+        )
+    return issues
+
+
+def _registration(
+    keeper: Collection | _Master, *rules: Check, fills: tuple[Fill, ...] = (new_registration_id,)
+) -> Handler:
+    """A registration submit: the records get a TransactionId unless ``fills`` say
+    otherwise."""
+    return submit(keeper, rules, fills)
+
+
+_NAMED_RESOURCE = (participant_known(), resource_of_named_participant)
+
+
+# --- approvals -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A registration an approval names: its state, and how to record the decision."""
+
+    participant: str
+    status: str
+    transaction_id: str | None
+    decide: Callable[[str], None]
+
+
+def _pending_resource(context: Context, item: XmlDict) -> _Pending | None:
+    record = context.store.resource(item["ResourceName"])
+    if record is None:
+        return None
+
+    def decide(status: str) -> None:
+        document = {**record.document, "RecordStatus": status}
+        context.store.put_resource(replace(record, status=status, document=document))
+
+    return _Pending(record.participant, record.status, record.transaction_id, decide)
+
+
+def _pending_dr_pattern(context: Context, item: XmlDict) -> _Pending | None:
+    record = context.store.item(
+        DR_PATTERNS.kind, MI.value, (item["ResourceName"], item["PatternNumber"])
+    )
+    if record is None:
+        return None
+
+    def decide(status: str) -> None:
+        context.store.update_item(
+            record.id, status=status, document={**record.document, "RecordStatus": status}
+        )
+
+    return _Pending(str(record.participant), str(record.status), record.transaction_id, decide)
+
+
+def _approve(find_pending: Callable[[Context, XmlDict], _Pending | None], what: str) -> Handler:
+    """An approval: the named registration must exist for the named participant, wait for
+    approval and carry the given TransactionId; the decision (APPROVED or DECLINED) becomes
+    its status."""
+
+    def handle(call: Call, store: Store) -> Outcome:
+        context = Context(call, store)
+        results = []
+        for model in call.items:
+            item = as_xml_dict(model)
+            name = f"{what} {item['ResourceName']}" + (
+                f"/{item['PatternNumber']}" if "PatternNumber" in item else ""
+            )
+            pending = find_pending(context, item)
+            errors = []
+            if pending is None:
+                code = Code.RESOURCE_UNKNOWN if what == "resource" else Code.DR_PATTERN_UNKNOWN
+                errors.append(Issue(code, f"{name} is not registered"))
+            elif pending.participant != item["ParticipantName"]:
+                errors.append(
+                    Issue(
+                        Code.RESOURCE_NOT_OWNED,
+                        f"{name} is not registered to participant {item['ParticipantName']}",
+                    )
+                )
+            elif pending.status != "SUBMITTED":
+                errors.append(Issue(Code.NOT_PENDING, f"{name} is {pending.status}"))
+            elif pending.transaction_id != item["TransactionId"]:
+                errors.append(
+                    Issue(
+                        Code.TRANSACTION_UNKNOWN,
+                        f"{name} awaits approval of registration {pending.transaction_id}, not "
+                        f"{item['TransactionId']}",
+                    )
+                )
+            else:
+                pending.decide(item["Action"])
+            results.append(ItemResult(item, errors=errors))
+        return Outcome(results, echo=True)
+
+    return handle
+
+
+HANDLERS: dict[tuple[Interface, str], Handler] = {
+    (MI, "RegistrationSubmit_Participant"): submit(
+        _Master(_keep_participant), (), (_name_participant, new_registration_id)
+    ),
+    (MI, "RegistrationSubmit_ParticipantValidity"): _registration(
+        PARTICIPANT_VALIDITIES, participant_known()
+    ),
+    (MI, "RegistrationSubmit_User"): _registration(_Master(_keep_user), participant_known()),
+    (MI, "RegistrationSubmit_UserSystemAccess"): _registration(USER_SYSTEM_ACCESSES, _user_known),
+    (MI, "RegistrationSubmit_BankAccount"): _registration(
+        BANK_ACCOUNTS, own_participant, participant_known()
+    ),
+    (MI, "RegistrationSubmit_Resource"): _registration(
+        _Master(_keep_resource),
+        own_participant,
+        participant_known(),
+        _resource_name_free,
+        fills=(_submitted,),
+    ),
+    (MI, "RegistrationSubmit_ResourceEvaluation"): submit(
+        RESOURCE_EVALUATIONS,
+        (*_NAMED_RESOURCE, _registration_transaction, _documents_attached),
+        (_number_documents,),
+    ),
+    (MI, "RegistrationSubmit_ResourceValidity"): _registration(
+        RESOURCE_VALIDITIES, *_NAMED_RESOURCE
+    ),
+    (MI, "RegistrationSubmit_DrPattern"): _registration(
+        DR_PATTERNS,
+        own_participant,
+        resource_held(),
+        _documents_attached,
+        fills=(_submitted, _number_documents),
+    ),
+    (MI, "RegistrationSubmit_ResourceCoefficient"): _registration(
+        RESOURCE_COEFFICIENTS, *_NAMED_RESOURCE
+    ),
+    (MI, "RegistrationSubmit_ResourceTransfer"): _registration(
+        RESOURCE_TRANSFERS, _transfer_parties
+    ),
+    (MI, "RegistrationSubmit_ResourceSuspension"): _registration(
+        RESOURCE_SUSPENSIONS, *_NAMED_RESOURCE
+    ),
+    (MI, "RegistrationSubmit_DrPatternSuspension"): _registration(
+        DR_PATTERN_SUSPENSIONS, *_NAMED_RESOURCE, _dr_pattern_known
+    ),
+    (MI, "RegistrationQuery_Participant"): query(_master_source(_participant_rows)),
+    (MI, "RegistrationQuery_ParticipantValidity"): stored_query(PARTICIPANT_VALIDITIES),
+    (MI, "RegistrationQuery_User"): query(_master_source(_user_rows)),
+    (MI, "RegistrationQuery_UserSystemAccess"): stored_query(USER_SYSTEM_ACCESSES),
+    (MI, "RegistrationQuery_BankAccount"): stored_query(BANK_ACCOUNTS),
+    (MI, "RegistrationQuery_Resource"): query(_master_source(_resource_rows)),
+    (MI, "RegistrationQuery_ResourceEvaluation"): stored_query(RESOURCE_EVALUATIONS),
+    (MI, "RegistrationQuery_ResourceValidity"): stored_query(RESOURCE_VALIDITIES),
+    (MI, "RegistrationQuery_DrPattern"): stored_query(DR_PATTERNS),
+    (MI, "RegistrationQuery_ResourceCoefficient"): stored_query(RESOURCE_COEFFICIENTS),
+    (MI, "RegistrationQuery_ResourceSuspension"): stored_query(RESOURCE_SUSPENSIONS),
+    (MI, "RegistrationQuery_DrPatternSuspension"): stored_query(DR_PATTERN_SUSPENSIONS),
+    (MI, "RegistrationApproval_Resource"): _approve(_pending_resource, "resource"),
+    (MI, "RegistrationApproval_DrPattern"): _approve(_pending_dr_pattern, "DR pattern"),
+}
+"""The registration operations, by interface and name."""

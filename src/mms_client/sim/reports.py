@@ -1,0 +1,699 @@
+"""Reports (``MarketReport``): create a report, list the reports made, download one by its
+TransactionId or by its name.
+
+Creating a report generates its file at once, from the state as it is then: the dataset the
+``ReportName`` names (one of ``mi-outbnd-reports.xsd``), as an ``OutboundData`` XML document
+or as CSV (the shape of :mod:`mms_client.reports`).  The answer's TransactionId is the
+report's; the report is listed as a ``ReportItem`` and kept for its participant.
+
+The request must name a dataset with its report type and sub-type (``E_REPORT_UNKNOWN``),
+one the caller's client type may have (``E_REPORT_NOT_AUTHORISED``: a BSP gets the ``BSP_``
+datasets and the public ones, the market operator and TSOs the others), and a BSP may only
+name itself as ``BSPName`` (``E_PARTICIPANT_MISMATCH``).  Parameters (``Param``, at most
+five; ``E_PARAMETER_INVALID``):
+
+=============  ====================================================================
+``START_TIME``  start of the period (``2024-04-01T00:00:00``; a date means its start);
+``END_TIME``    its end; both are required for every dataset but the resource lists
+``RESOURCE_NAME``  required for BUPs, a filter for the others
+``MARKET_TYPE``, ``AREA``  filters
+``FILE_TYPE``   ``XML`` (the default) or ``CSV``; the simulator's way to choose the form
+=============  ====================================================================
+
+A download answers with the file itself (``responseDataType`` XML or CSV, ``responseFilename``
+the report's file name; a large file travels as a binary MTOM part).  When there is no such
+report of the caller the answer is an ``OutboundData`` document whose ``MESSAGES/ERROR``
+says so (``E_REPORT_NOT_FOUND``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from mms_client import reports
+from mms_client.endpoints import ClientType, Interface
+from mms_client.schema import codec
+from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
+from mms_client.sim.calls import (
+    Call,
+    Code,
+    FileAnswer,
+    Issue,
+    ItemResult,
+    Outcome,
+    XmlDict,
+    as_xml_dict,
+)
+from mms_client.sim.clearing import (
+    COMMODITIES,
+    SWITCHES,
+    Award,
+    award_data,
+    awards,
+    coefficient,
+    merit_order_rows,
+)
+from mms_client.sim.market_data import BUPS
+from mms_client.sim.records import (
+    Collection,
+    Context,
+    Handler,
+    Owner,
+    known,
+    select,
+    stored,
+    stored_query,
+    wall_time,
+)
+from mms_client.sim.store import NewItem, Store
+from mms_client.sim.tso_data import RESERVE_REQUIREMENTS
+
+MI = Interface.MI
+REPORTS = Collection("Report", MI, ("TransactionId",), Owner.CALLER, period=None)
+KEPT_DAYS = 30
+"""How long a report stays available (its ExpiryDate)."""
+_EVERYONE = frozenset(ClientType)
+_OPERATORS = frozenset({ClientType.MO, ClientType.TSO})
+_BSP = frozenset({ClientType.BSP})
+_TSO = frozenset({ClientType.TSO})
+_PARAMETERS = frozenset(
+    {"START_TIME", "END_TIME", "RESOURCE_NAME", "MARKET_TYPE", "AREA", "FILE_TYPE"}
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: the request's parameters and whose data it may show."""
+
+    context: Context
+    participant: str | None
+    """Whose data (None: every participant's)."""
+    period: tuple[str | None, str | None]
+    resource: str | None
+    market_type: str | None
+    area: str | None
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    def covers(self, resource: Any, area: Any) -> bool:
+        """Whether data on ``resource`` in ``area`` is within the requested filters."""
+        return self.resource in (None, resource) and self.area in (None, area)
+
+    def wants(self, participant: Any, resource: Any, area: Any) -> bool:
+        """Whether data of ``participant`` on ``resource`` in ``area`` belongs in the
+        report."""
+        return self.participant in (None, participant) and self.covers(resource, area)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset the MMS produces: its report type and sub-type, who may have it, whether
+    it covers a period, and how its rows are made from the state."""
+
+    report_type: str
+    sub_type: str
+    audience: frozenset[ClientType]
+    rows: Callable[[Scope], list[XmlDict]]
+    description: str
+    timed: bool = True
+    needs_resource: bool = False
+
+
+def _flat(document: XmlDict, **renames: str) -> XmlDict:
+    """A stored element's attributes under dataset names: ``...InKw`` loses its suffix,
+    ``renames`` maps dataset names to element names."""
+    row = {
+        name.removesuffix("InKw"): value
+        for name, value in document.items()
+        if not isinstance(value, dict | list)
+    }
+    row.update({target: document.get(source) for target, source in renames.items()})
+    return row
+
+
+def _trade_date(wall: Any) -> str:
+    return str(wall_time(wall))[:10]
+
+
+# --- rows of each dataset ----------------------------------------------------------------------
+
+_RESOURCE_RENAMES = {
+    "BaselineSettingsMethod": "BaselineSettingMethod",
+    "VoltageForContOpPct": "ContinuousOperationVoltage",
+    "RatedPowerFactorPct": "RatedPowerFactor",
+    "FCBOperation": "FcbOperation",
+    "DSS": "Dss",
+    "PumpUpCharging": "PumpCharging",
+    "VarSpeedOpChrgAdjOp": "VariableSpeedOperation",
+    "PhaseModifyingOp": "PhaseModifyingOperation",
+    "MaxOutputOPMode": "OverPowerOperationMaximumOutput",
+    "MaxOutputPeakMode": "PeakModeOperationMaximumOutput",
+    "VENID": "VenId",
+    "BGCode": "BgCode",
+    "ContractExstOfPowerSupplyiP": "ContractExistence",
+    "PowerSourceiPDecMaxUnitPrice": "DeclaredMaximumUnitPrice",
+}
+
+
+def _resource_rows(scope: Scope) -> list[XmlDict]:
+    rows = []
+    on = scope.period[0] or scope.context.now
+    for resource in scope.store.resources(status="APPROVED"):
+        holder = scope.store.owner(resource.name, on) or resource.participant
+        if not scope.wants(holder, resource.name, resource.area):
+            continue
+        participant = scope.store.participant(holder)
+        document = resource.document
+        row = _flat(document, **_RESOURCE_RENAMES)
+        band = document.get("OutputBand", {}).get("OutputBandInfo", [{}])[0]
+        row.update(
+            ParticipantName=holder,
+            CompanyShortName=None if participant is None else participant.company_short_name,
+            CoefficientTR2=str(coefficient(scope.store, resource.name, on[:10] + "T00:00:00")),
+            Address=document.get("Address", "未登録"),
+            Status="APPROVED",
+            OutputBand=band.get("Output"),
+            VariationSpeedOTM=band.get("OtmVariationSpeed"),
+        )
+        rows.append(row)
+    return rows
+
+
+def _otm_rows(scope: Scope) -> list[XmlDict]:
+    return [row for row in _resource_rows(scope) if row["OutputBand"] is not None]
+
+
+def _offer_rows(scope: Scope) -> list[XmlDict]:
+    start, end = scope.period
+    rows = []
+    for offer in scope.store.offers(
+        market_type=scope.market_type,
+        period_start=str(start),
+        period_end=str(end),
+        participant=scope.participant,
+        resource=scope.resource,
+        area=scope.area,
+    ):
+        document: XmlDict = json.loads(offer.document)
+        for stack in document["OfferStack"]:
+            rows.append(
+                {
+                    **_flat(document),
+                    **_flat(stack),
+                    "TradeDate": _trade_date(document["StartTime"]),
+                    "OfferID": stack["OfferId"],
+                    "MarketType": offer.market_type,
+                    "ParticipantName": document["BspParticipantName"],
+                    "MinimumSupplyQuantity": stack["MinimumQuantityInKw"],
+                    "RampDownUnitPrice": stack.get("RampDownUnitPrice", "0.00"),
+                    "StartUpUnitPrice": stack.get("StartUpUnitPrice", "0.00"),
+                    "DRPatternNumber": document.get("DrPatternNumber"),
+                    "CompletionDate": document["SubmissionTime"],
+                }
+            )
+    return rows
+
+
+def _requirement_rows(scope: Scope) -> list[XmlDict]:
+    rows = []
+    for record in scope.store.items(RESERVE_REQUIREMENTS.kind, MI.value, period=scope.period):
+        market = record.tags["MarketType"]
+        area = record.document["Area"]
+        if (scope.market_type or market) != market or (scope.area or area) != area:
+            continue
+        (requirement,) = record.document["Requirement"]
+        rows.append(
+            {
+                **_flat(requirement),
+                "TradeDate": _trade_date(requirement["StartTime"]),
+                "MarketType": market,
+                "RequiringArea": area,
+                "PToS1CompoundReserveQuantity": requirement.get(
+                    "CompoundPriSec1ReserveQuantityInKw"
+                ),
+                "PToS2CompoundReserveQuantity": requirement.get(
+                    "CompoundPriSec2ReserveQuantityInKw"
+                ),
+                "PToT1CompoundReserveQuantity": requirement.get(
+                    "CompoundPriTer1ReserveQuantityInKw"
+                ),
+            }
+        )
+    return rows
+
+
+def _bup_rows(scope: Scope) -> list[XmlDict]:
+    rows = []
+    for record in scope.store.items(
+        BUPS.kind, MI.value, resource=scope.resource, period=scope.period
+    ):
+        document = record.document
+        if not scope.wants(record.participant, record.resource, document.get("Area")):
+            continue
+        base = {
+            **_flat(document),
+            "TradeDate": _trade_date(document["StartTime"]),
+            "ParticipantName": document.get("BspParticipantName"),
+        }
+        for pattern in document["PatternData"]:
+            common = {
+                **base,
+                "PatternNumber": pattern["PatternNo"],
+                "PatternRemark": pattern.get("PatternRemark"),
+            }
+            bup = pattern.get("Bup", {})
+            for band in bup.get("BandBup", []):
+                rows.append(
+                    {
+                        **common,
+                        "PriceDetails": "OUTPUT BAND",
+                        "BandNumber": band["Band"],
+                        "FromCapacity": band["FromCap"],
+                        "V1": band["V1"],
+                        "V2": band.get("V2"),
+                        "V4Upward": bup.get("V4"),
+                    }
+                )
+            for band in pattern.get("Abc", {}).get("BandAbc", []):
+                rows.append(
+                    {
+                        **common,
+                        "PriceDetails": "ABC CONSTANT",
+                        "BandNumber": band["Band"],
+                        "FromCapacity": band["FromCap"],
+                        "A": band["a"],
+                        "B": band["b"],
+                        "C": band["c"],
+                    }
+                )
+            for case in pattern.get("StartupCost", {}).get("BandStartup", []):
+                rows.append(
+                    {
+                        **common,
+                        "PriceDetails": "STARTUP COST",
+                        "CaseNumber": case["CaseNo"],
+                        "StopTime": case["StopTime"],
+                        "V3": case["V3"],
+                        "StartupCostRemark": case.get("Remark"),
+                    }
+                )
+    return rows
+
+
+def _merit_order_rows(scope: Scope) -> list[XmlDict]:
+    rows = []
+    for row in merit_order_rows(scope.context, scope.period):
+        (data,) = row.document["MeritOrderListData"]
+        market = row.tags["MarketType"]
+        if (scope.market_type or market) != market or not scope.covers(
+            data["ResourceName"], data["Area"]
+        ):
+            continue
+        rows.append(
+            {
+                **_flat(data),
+                **_flat(row.document),
+                "TradeDate": _trade_date(row.document["StartTime"]),
+                "OfferID": data["OfferId"],
+                "ParticipantName": data["BspParticipantName"],
+                "MarketType": market,
+            }
+        )
+    return rows
+
+
+def _contract_rows(scope: Scope, *, measured: bool | None = None) -> list[XmlDict]:
+    """One row per award and commodity (of measurement-base resources only, when
+    ``measured``)."""
+    rows = []
+    for award in awards(scope.store, scope.market_type, scope.period):
+        resource = award.candidate.resource
+        if not scope.wants(award.participant, resource.name, award.block.area):
+            continue
+        if measured and resource.document.get("BaselineSettingMethod") != "2":
+            continue
+        rows.extend(_contract_result(scope.store, award))
+    return rows
+
+
+def _contract_result(store: Store, award: Award) -> list[XmlDict]:
+    data = award_data(store, award)
+    base = {
+        **_flat(data),
+        "TradeDate": _trade_date(award.block.start),
+        "StartTime": award.block.start,
+        "EndTime": award.block.end,
+        "Direction": award.block.direction,
+        "MarketType": award.block.market_type,
+        "OfferID": data["OfferId"],
+        "ContractNumber": data["ContractId"],
+        "ParticipantName": data["BspParticipantName"],
+        "PriSec1CommandOperationMethod": data.get("CommandOperationMethodPriSec1"),
+        "Sec2Ter1Ter2CommandOperationMethod": data.get("CommandOperationMethodSec2Ter1Ter2"),
+        "CoefficientTR2": data["PerfEvalCoeff"],
+        "UpdateTime": data["SubmissionTime"],
+        "DRPatternNumber": data.get("DrPatternNumber"),
+        "JBMSId": data["JbmsId"],
+        "Status": "ACTIVE",
+        "ContractResult": data["OfferAwardedLevel"],
+        "ContractSource": data["ContractSource"],
+    }
+    for name in list(base):
+        if name.endswith(("AwardQuantity", "ContractQuantity", "ValidQuantity", "OfferQuantity")):
+            del base[name]
+    rows = []
+    for commodity in COMMODITIES:
+        if commodity.name not in award.awarded:
+            continue
+        quantity = award.awarded[commodity.name]
+        row = {
+            **base,
+            "CommodityCategory": commodity.category,
+            f"{commodity.name}OfferQuantity": award.candidate.offered(commodity),
+        }
+        if commodity.name == "Tertiary2":
+            row["Tertiary2ContractQuantity"] = quantity
+        else:
+            row[f"{commodity.name}ValidContractQty"] = quantity
+        rows.append(row)
+    return rows
+
+
+def _switch_request_rows(scope: Scope) -> list[XmlDict]:
+    rows = []
+    for record in scope.store.items(SWITCHES.kind, MI.value, period=scope.period):
+        document = record.document
+        market = record.tags["MarketType"]
+        if document["Status"] != "TSO" or (scope.market_type or market) != market:
+            continue
+        if not scope.wants(
+            record.participant, document["SourceResourceName"], document["SourceArea"]
+        ):
+            continue
+        source = scope.store.participant(str(document["SourceParticipantName"]))
+        row = {
+            **_flat(document),
+            "ContractNO": document["ContractId"],
+            "SourceJBMSId": document["SourceJbmsId"],
+            "RequestTime": document["ModifiedTime"],
+            "TradeDate": _trade_date(document["StartTime"]),
+            "MarketType": market,
+            "LinkingArea": document["LinkedArea"],
+            "SourceOperatorCode": None if source is None else source.operator_code,
+            "RequestStatus": document.get("RequestStatus", "Requested"),
+        }
+        for commodity in COMMODITIES:
+            requested = document.get(f"{commodity.name}Quantity")
+            if requested is not None:
+                row.setdefault("CommodityCategory", commodity.category)
+                row[f"{commodity.name}RequestedQuantity"] = requested
+                row[f"{commodity.name}RemainingRequestQty"] = requested
+            held = document.get(f"Source{commodity.name}Quantity")
+            if held is not None:
+                row[f"Source{commodity.name}ValidContractQty"] = held
+        row["SourceTertiary2Quantity"] = document.get("SourceTertiary2Quantity")
+        rows.append(row)
+    return rows
+
+
+def _access_rows(scope: Scope) -> list[XmlDict]:
+    start, end = scope.period
+    return [
+        {
+            "Name": entry.participant,
+            "UserName": entry.user,
+            "TransactionID": entry.transaction_id,
+            "ActionPerformed": entry.action,
+            "ApplicationName": entry.application,
+            "StartTime": entry.start_time,
+            "EndTime": entry.end_time,
+            "DownloadFileName": entry.file_name,
+        }
+        for entry in scope.store.access_log(
+            participant=scope.participant, period=(str(start), str(end))
+        )
+    ]
+
+
+DATASETS: dict[DatasetName, Dataset] = {
+    DatasetName.RESOURCELIST: Dataset(
+        "REGISTRATION", "RESOURCE", _OPERATORS, _resource_rows, "Resource list", timed=False
+    ),
+    DatasetName.BSP_RESOURCELIST: Dataset(
+        "REGISTRATION", "RESOURCE", _BSP, _resource_rows, "Resource list for BSP", timed=False
+    ),
+    DatasetName.RESOURCESTTL: Dataset(
+        "REGISTRATION",
+        "RESOURCE",
+        _OPERATORS,
+        _resource_rows,
+        "Resources master for settlement",
+        timed=False,
+    ),
+    DatasetName.RESOURCESTTLOTM: Dataset(
+        "REGISTRATION",
+        "RESOURCE",
+        _OPERATORS,
+        _otm_rows,
+        "Resources master OTM for settlement",
+        timed=False,
+    ),
+    DatasetName.OFFERS: Dataset("INTERFACE", "OFFERS", _OPERATORS, _offer_rows, "Offers"),
+    DatasetName.BSP_OFFERS: Dataset("INTERFACE", "OFFERS", _BSP, _offer_rows, "Offers for BSP"),
+    DatasetName.RESERVEREQS: Dataset(
+        "INTERFACE", "RESREQ", _EVERYONE, _requirement_rows, "Reserve requirements"
+    ),
+    DatasetName.BUP: Dataset("INTERFACE", "BUP", _OPERATORS, _bup_rows, "BUP", needs_resource=True),
+    DatasetName.BSP_BUP: Dataset(
+        "INTERFACE", "BUP", _BSP, _bup_rows, "BUP for BSP", needs_resource=True
+    ),
+    DatasetName.MOL: Dataset("MA", "MOL", _EVERYONE, _merit_order_rows, "Merit order list"),
+    DatasetName.CONTRACTRESULT: Dataset(
+        "MA", "AWARDS", _TSO, _contract_rows, "Power source contract results"
+    ),
+    DatasetName.BSP_CONTRACTRESULT: Dataset(
+        "MA", "AWARDS", _BSP, _contract_rows, "Power source contract results for BSP"
+    ),
+    DatasetName.MEASUREBASECONTRACTRESULT: Dataset(
+        "MA",
+        "AWARDS",
+        _TSO,
+        lambda scope: _contract_rows(scope, measured=True),
+        "Measurement base power source contract results",
+    ),
+    DatasetName.BSP_MEASUREBASECONTRACTRESULT: Dataset(
+        "MA",
+        "AWARDS",
+        _BSP,
+        lambda scope: _contract_rows(scope, measured=True),
+        "Measurement base power source contract results for BSP",
+    ),
+    DatasetName.SWITCHREQUEST: Dataset(
+        "SWITCH", "REQUEST", _EVERYONE, _switch_request_rows, "TSO switching requests"
+    ),
+    DatasetName.ACCESSLOG: Dataset("SYSTEM", "ACCESS", _EVERYONE, _access_rows, "User access log"),
+}
+"""Every dataset of ``mi-outbnd-reports.xsd``."""
+
+
+# --- the operations ------------------------------------------------------------------------------
+
+
+def _moment(value: str) -> str | None:
+    try:
+        return wall_time(datetime.fromisoformat(value.strip()).isoformat())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A report request that passed every check."""
+
+    name: DatasetName
+    dataset: Dataset
+    scope: Scope
+    file_type: str
+
+
+def _parameters(item: XmlDict) -> tuple[dict[str, str], list[Issue]]:
+    values = {str(p["Name"]): str(p["Value"]) for p in item.get("Param", [])}
+    issues = [
+        Issue(
+            Code.PARAMETER_INVALID,
+            f"unknown parameter {name}; known: {', '.join(sorted(_PARAMETERS))}",
+        )
+        for name in values
+        if name not in _PARAMETERS
+    ]
+    for name in ("START_TIME", "END_TIME"):
+        if name in values and _moment(values[name]) is None:
+            issues.append(
+                Issue(Code.PARAMETER_INVALID, f"{name} {values[name]!r} is not a date and time")
+            )
+    if values.get("FILE_TYPE", "XML") not in ("XML", "CSV"):
+        issues.append(Issue(Code.PARAMETER_INVALID, "FILE_TYPE is XML or CSV"))
+    return values, issues
+
+
+def _request(context: Context, item: XmlDict) -> _Request | list[Issue]:
+    name = str(item["ReportName"])
+    try:
+        dataset_name = DatasetName(name)
+    except ValueError:
+        return [Issue(Code.REPORT_UNKNOWN, f"the MMS produces no report {name}")]
+    dataset = DATASETS[dataset_name]
+    kind = (item["ReportType"], item["ReportSubType"])
+    if kind != (dataset.report_type, dataset.sub_type):
+        return [
+            Issue(
+                Code.REPORT_UNKNOWN,
+                f"{name} is a {dataset.report_type}/{dataset.sub_type} report, not "
+                f"{kind[0]}/{kind[1]}",
+            )
+        ]
+    caller = context.call.caller.client_type
+    if caller not in dataset.audience:
+        allowed = ", ".join(sorted(c.value for c in dataset.audience))
+        return [Issue(Code.REPORT_NOT_AUTHORISED, f"{name} is for {allowed}, not {caller.value}")]
+    issues = []
+    bsp = item.get("BSPName")
+    if context.is_bsp and bsp not in (None, context.participant):
+        issues.append(
+            Issue(Code.PARTICIPANT_MISMATCH, f"a BSP gets its own reports, not those of {bsp}")
+        )
+    values, problems = _parameters(item)
+    issues.extend(problems)
+    required = [
+        *(("START_TIME", "END_TIME") if dataset.timed else ()),
+        *(("RESOURCE_NAME",) if dataset.needs_resource else ()),
+    ]
+    issues.extend(
+        Issue(Code.PARAMETER_INVALID, f"{name} needs the parameter {parameter}")
+        for parameter in required
+        if parameter not in values
+    )
+    if issues:
+        return issues
+    period = (
+        (_moment(values["START_TIME"]), _moment(values["END_TIME"]))
+        if dataset.timed
+        else (None, None)
+    )
+    scope = Scope(
+        context=context,
+        participant=context.participant if context.is_bsp else bsp,
+        period=period,
+        resource=values.get("RESOURCE_NAME"),
+        market_type=values.get("MARKET_TYPE"),
+        area=values.get("AREA"),
+    )
+    return _Request(dataset_name, dataset, scope, values.get("FILE_TYPE", "XML"))
+
+
+def _file(request: _Request, context: Context, day: date) -> bytes:
+    model = reports.row_model(request.name)
+    rows = [
+        known(model, {**row, "ROW": number})
+        for number, row in enumerate(request.dataset.rows(request.scope), start=1)
+    ]
+    if request.file_type == "CSV":
+        return reports.write_csv(request.name, rows)
+    return reports.write_xml(
+        request.name,
+        rows,
+        dataset_type="ON_DEMAND",
+        date=day,
+        date_type="TRADE",
+        date_time_indicator="JST",
+        publish_time=context.call.now.replace(microsecond=0),
+    )
+
+
+def create_report(call: Call, store: Store) -> Outcome:
+    """``ReportCreateRequest``: the report is generated now and kept under the answer's
+    TransactionId."""
+    context = Context(call, store)
+    (model,) = call.items
+    item = as_xml_dict(model)
+    request = _request(context, item)
+    if isinstance(request, list):
+        return Outcome([ItemResult(item, errors=request)], echo=True)
+    day = date.fromisoformat(str(item["Date"]))
+    content = _file(request, context, day)
+    extension = request.file_type.lower()
+    report = {
+        "ReportType": item["ReportType"],
+        "ReportSubType": item["ReportSubType"],
+        "Periodicity": item["Periodicity"],
+        "ReportName": request.name.value,
+        "TransactionId": call.transaction_id,
+        "AccessClass": call.caller.client_type.value,
+        "Date": day.isoformat(),
+        "FileType": request.file_type,
+        "FileName": (
+            f"{request.name.value}_{context.participant}_{day:%Y%m%d}_"
+            f"{call.transaction_id}.{extension}"
+        ),
+        "FileSize": len(content),
+        "BinaryFile": False,
+        "ExpiryDate": (call.now.date() + timedelta(days=KEPT_DAYS)).isoformat(),
+        "Description": request.dataset.description,
+    }
+    store.put_item(
+        NewItem(
+            kind=REPORTS.kind,
+            interface=MI.value,
+            key=(call.transaction_id,),
+            document=report,
+            submission_time=context.now,
+            participant=context.participant,
+            transaction_id=call.transaction_id,
+            submitted_by=call.caller.user,
+            content=content,
+        )
+    )
+    return Outcome([ItemResult(item)], echo=True)
+
+
+def _missing(text: str) -> FileAnswer:
+    document = OutboundData.model_validate(
+        {"MESSAGES": {"ERROR": [f"{Code.REPORT_NOT_FOUND.value}: {text}"]}}
+    )
+    return FileAnswer(codec.write(document), "XML", ok=False)
+
+
+def download_report(call: Call, store: Store) -> Outcome:
+    """``ReportDownloadRequestTrnID`` and ``ReportDownloadRequest``: the caller's report
+    whose list entry has every attribute the request names (its TransactionId, or its type,
+    name, date and file name)."""
+    context = Context(call, store)
+    (model,) = call.items
+    wanted = as_xml_dict(model)
+    found = select(context, stored(REPORTS), wanted)
+    if not found:
+        described = ", ".join(f"{k}={v}" for k, v in wanted.items())
+        return Outcome([], echo=False, file=_missing(f"you have no report with {described}"))
+    report = found[0].document
+    record = store.item(REPORTS.kind, MI.value, (report["TransactionId"],))
+    assert record is not None
+    return Outcome(
+        [],
+        echo=False,
+        file=FileAnswer(store.item_content(record.id), str(report["FileType"]), report["FileName"]),
+    )
+
+
+HANDLERS: dict[tuple[Interface, str], Handler] = {
+    (MI, "ReportCreateRequest"): create_report,
+    (MI, "ReportListRequest"): stored_query(REPORTS),
+    (MI, "ReportDownloadRequestTrnID"): download_report,
+    (MI, "ReportDownloadRequest"): download_report,
+}
+"""The report operations, by interface and name."""

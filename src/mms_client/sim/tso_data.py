@@ -1,0 +1,147 @@
+"""TSO data (MI): reserve requirements, allowable inter-area awards, tie-line upper limits,
+offline frames and fringe, submitted by TSOs and readable by everyone; settlement result
+files, which a TSO sends to a participant and the participant lists and downloads.
+
+Each TSO series is stored one row per time block (``Requirement``, ``InterareaAward``...),
+so that a submission for some blocks replaces exactly those; a query answers with the blocks
+of the requested days put back together per area or interconnection.  Series whose queries
+name a market type (requirements, inter-area awards, tie-line upper limits) need
+``MarketType`` on the submit envelope (``E_MARKET_TYPE_MISSING``).
+
+Settlement files come as attachments named like their ``File/@Name``
+(``E_ATTACHMENT_MISSING`` otherwise) and are kept for the participant the file names (for
+everyone when it names none).  A download answers with the files' metadata and the files
+themselves as attachments; a file the caller may not see does not exist for it
+(``E_FILE_NOT_FOUND``).
+"""
+
+from __future__ import annotations
+
+from mms_client.endpoints import Interface
+from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
+from mms_client.sim.records import (
+    Collection,
+    Context,
+    Handler,
+    Owner,
+    participant_known,
+    stored_query,
+    submission_time,
+    submit,
+)
+from mms_client.sim.store import Store
+from mms_client.wire.soap import Attachment
+
+MI = Interface.MI
+
+RESERVE_REQUIREMENTS = Collection(
+    "ReserveRequirement",
+    MI,
+    ("Area", "StartTime", "EndTime", "Direction"),
+    Owner.EVERYONE,
+    children="Requirement",
+    market_typed=True,
+)
+INTERAREA_AWARDS = Collection(
+    "AllowableInterareaAward",
+    MI,
+    ("Area", "StartTime", "EndTime", "Direction"),
+    Owner.EVERYONE,
+    children="InterareaAward",
+    market_typed=True,
+)
+UPPER_LIMITS = Collection(
+    "UpperLimitTieline",
+    MI,
+    ("InterconEquipment", "StartTime", "EndTime"),
+    Owner.EVERYONE,
+    children="UpperLimit",
+    market_typed=True,
+)
+OFFLINE_FRAMES = Collection(
+    "OfflineFrameSubmit",
+    MI,
+    ("Area", "StartTime", "EndTime", "Direction"),
+    Owner.EVERYONE,
+    children="OfflineFrame",
+)
+FRINGES = Collection(
+    "FringeSubmit",
+    MI,
+    ("InterconEquipment", "StartTime", "EndTime", "Direction"),
+    Owner.EVERYONE,
+    children="Fringe",
+)
+SETTLEMENT_FILES = Collection(
+    "SettlementResults",
+    MI,
+    ("Name",),
+    Owner.PARTICIPANT,
+    period=None,
+    children="File",
+    content="Name",
+)
+
+
+def _addressee(context: Context, file: XmlDict) -> None:
+    """Fill: the company short name of the participant a file is for, and its size."""
+    named = file.get("ParticipantName")
+    participant = None if named is None else context.store.participant(named)
+    if participant is not None:
+        file["CompanyShortName"] = participant.company_short_name
+    attachment = context.call.attachment(file["Name"])
+    if attachment is not None:
+        file["FileSize"] = len(attachment.data)
+
+
+def download(collection: Collection) -> Handler:
+    """A file download query: each ``File`` it names (by ``Name``) comes back with its
+    stored metadata, and its bytes as an attachment of the same name."""
+
+    def handle(call: Call, store: Store) -> Outcome:
+        context = Context(call, store)
+        results = []
+        attachments = []
+        for model in call.items:
+            item = as_xml_dict(model)
+            errors = []
+            files = []
+            for wanted in item["File"]:
+                record = store.item(collection.kind, collection.interface.value, (wanted["Name"],))
+                if record is None or not (
+                    context.sees_everything or record.participant in (None, context.participant)
+                ):
+                    errors.append(
+                        Issue(Code.FILE_NOT_FOUND, f"there is no file {wanted['Name']} for you")
+                    )
+                    files.append(wanted)
+                    continue
+                (stored,) = record.document[str(collection.children)]
+                files.append(stored)
+                attachments.append(Attachment(stored["Name"], store.item_content(record.id)))
+            item["File"] = files
+            results.append(ItemResult(item, errors=errors))
+        found = () if any(not r.ok for r in results) else tuple(attachments)
+        return Outcome(results, echo=True, attachments=found)
+
+    return handle
+
+
+HANDLERS: dict[tuple[Interface, str], Handler] = {
+    (MI, "MarketSubmit_ReserveRequirement"): submit(RESERVE_REQUIREMENTS),
+    (MI, "MarketSubmit_AllowableInterareaAward"): submit(INTERAREA_AWARDS),
+    (MI, "MarketSubmit_UpperLimitTieline"): submit(UPPER_LIMITS),
+    (MI, "MarketSubmit_OfflineFrameSubmit"): submit(OFFLINE_FRAMES),
+    (MI, "MarketSubmit_FringeSubmit"): submit(FRINGES),
+    (MI, "MarketSubmit_SettlementResults"): submit(
+        SETTLEMENT_FILES, (participant_known(),), (_addressee, submission_time())
+    ),
+    (MI, "MarketQuery_ReserveRequirementQuery"): stored_query(RESERVE_REQUIREMENTS),
+    (MI, "MarketQuery_AllowableInterareaAwardQuery"): stored_query(INTERAREA_AWARDS),
+    (MI, "MarketQuery_UpperLimitTielineQuery"): stored_query(UPPER_LIMITS),
+    (MI, "MarketQuery_OfflineFrameQuery"): stored_query(OFFLINE_FRAMES),
+    (MI, "MarketQuery_FringeQuery"): stored_query(FRINGES),
+    (MI, "MarketQuery_SettlementResultsFileListQuery"): stored_query(SETTLEMENT_FILES),
+    (MI, "MarketQuery_SettlementResultsFileDownloadQuery"): download(SETTLEMENT_FILES),
+}
+"""The TSO data operations, by interface and name."""

@@ -1,0 +1,138 @@
+"""BUPs and baseline load files in the simulator (MI, and the OMI files and reserves)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mms_client.endpoints import Interface
+from mms_client.examples import MI_BASELINE_FILE, OMI_BASELINE_FILE, example_request
+from mms_client.wire.soap import Attachment
+
+from .conftest import Wire
+
+OMI = Interface.OMI
+
+
+def _example_item(name: str, interface: Interface = Interface.MI) -> dict[str, Any]:
+    item: dict[str, Any] = (
+        example_request(name, interface).items[0].model_dump(by_alias=True, exclude_none=True)
+    )
+    return item
+
+
+def test_a_bup_gets_master_data_and_is_found_by_its_standing_flag(seeded_wire: Wire) -> None:
+    bup = _example_item("MarketSubmit_BupSubmit")
+    bup["ResourceName"] = "FAKE_BATT"
+    answer = seeded_wire.example("MarketSubmit_BupSubmit", items=[bup], standing_data=None)
+    (echo,) = answer.document.iter("BupSubmit")
+    assert echo.get("Area") == "04" and echo.get("SystemCode") == "FSYS2"
+    assert answer.document.find("MarketSubmit/StandingData") is None
+
+    def found(**query: Any) -> list[str]:
+        result = seeded_wire.example("MarketQuery_BupQuery", items=[query])
+        return [str(e.get("ResourceName")) for e in result.document.iter("BupSubmit")]
+
+    assert found(ResourceName="FAKE_BATT") == ["FAKE_BATT"]
+    assert found(ResourceName="FAKE_BATT", StandingFlag=True) == []
+    assert found(ResourceName="FAKE_RESO", StandingFlag=True) == ["FAKE_RESO"]
+    standing = seeded_wire.example("MarketSubmit_BupSubmit")
+    assert standing.document.find("MarketSubmit/StandingData").get("StandingFlag") == "true"  # type: ignore[union-attr]
+
+
+def test_bup_patterns_must_have_distinct_numbers(seeded_wire: Wire) -> None:
+    bup = _example_item("MarketSubmit_BupSubmit")
+    bup["PatternData"] = [bup["PatternData"][0], bup["PatternData"][0]]
+    assert seeded_wire.example("MarketSubmit_BupSubmit", items=[bup]).codes() == [
+        "E_PATTERN_DUPLICATE"
+    ]
+    other = _example_item("MarketSubmit_BupSubmit")
+    other["ResourceName"] = "OTHER_RESO"
+    assert seeded_wire.example("MarketSubmit_BupSubmit", items=[other]).codes() == [
+        "E_RESOURCE_NOT_OWNED"
+    ]
+
+
+def test_a_baseline_file_name_must_say_what_the_file_is(seeded_wire: Wire) -> None:
+    upload = _example_item("MarketSubmit_BaselineLoad")
+    upload["File"][0]["ResourceName"] = "FAKE_RESO"  # the name says FAKE_BATT
+    answer = seeded_wire.example("MarketSubmit_BaselineLoad", items=[upload])
+    assert set(answer.codes()) == {"E_FILE_NAME_MISMATCH"}
+    texts = [e.text or "" for e in answer.document.iter("Error")]
+    assert any("resource FAKE_BATT, not FAKE_RESO" in t for t in texts)
+
+
+def test_a_baseline_file_travels_as_an_attachment(seeded_wire: Wire) -> None:
+    example = example_request("MarketSubmit_BaselineLoad", Interface.MI)
+    bsp = seeded_wire.user("BSP")
+    without = seeded_wire.call(
+        example.operation.name, example.payload, user=bsp, **example.envelope
+    )
+    assert without.codes() == ["E_ATTACHMENT_MISSING"]
+    with_file = seeded_wire.call(
+        example.operation.name,
+        example.payload,
+        user=bsp,
+        attachments=[Attachment(MI_BASELINE_FILE, b"<Baseline/>")],
+        **example.envelope,
+    )
+    assert with_file.codes() == []
+    (record,) = seeded_wire.simulator.store.items("BaselineLoad", "MI")
+    assert seeded_wire.simulator.store.item_content(record.id) == b"<Baseline/>"
+
+
+def test_omi_baseline_files_name_their_resource_and_are_downloaded_by_their_holder(
+    seeded_wire: Wire,
+) -> None:
+    listed = seeded_wire.example("MarketQuery_BaselineLoadFileListQuery", OMI)
+    (file,) = listed.document.iter("File")
+    assert file.get("ResourceName") == "FAKE_RESO", "taken from the file name"
+    assert file.get("SystemCode") == "FSYS0" and file.get("SubmissionTime")
+
+    download = seeded_wire.example("MarketQuery_BaselineLoadFileDownloadQuery", OMI)
+    assert [a.name for a in download.info.attachments] == [OMI_BASELINE_FILE]
+    other = seeded_wire.user("BSP", "F200")
+    refused = seeded_wire.example("MarketQuery_BaselineLoadFileDownloadQuery", OMI, user=other)
+    assert refused.codes() == ["E_FILE_NOT_FOUND"]
+
+
+def test_remaining_reserve_is_declared_by_the_resource_holder(seeded_wire: Wire) -> None:
+    reserve = _example_item("MarketSubmit_RemainingReserveData", OMI)
+    foreign = seeded_wire.example(
+        "MarketSubmit_RemainingReserveData", OMI, items=[{**reserve, "ResourceName": "OTHER_RESO"}]
+    )
+    assert foreign.codes() == ["E_RESOURCE_NOT_OWNED"]
+    (stored,) = seeded_wire.example("MarketQuery_RemainingReserveDataQuery", OMI).document.iter(
+        "RemainingReserveData"
+    )
+    assert stored.get("ParticipantName") == "F100" and stored.get("Area") == "04"
+    tso = seeded_wire.example(
+        "MarketQuery_RemainingReserveDataQuery", OMI, user=seeded_wire.user("TSO")
+    )
+    assert len(list(tso.document.iter("RemainingReserveData"))) == 1
+
+
+def test_refunds_name_a_contract_and_tell_whose_it_is(seeded_wire: Wire) -> None:
+    refund = _example_item("MarketSubmit_RefundData", OMI)
+    unknown = seeded_wire.example(
+        "MarketSubmit_RefundData", OMI, items=[{**refund, "JbmsId": "OMC000000000000099"}]
+    )
+    assert unknown.codes() == ["E_CONTRACT_UNKNOWN"]
+    (stored,) = seeded_wire.example("MarketQuery_RefundDataQuery", OMI).document.iter("RefundData")
+    assert stored.get("ParticipantName") == "F100" and stored.get("ResourceName") == "FAKE_RESO"
+    other = seeded_wire.example(
+        "MarketQuery_RefundDataQuery", OMI, user=seeded_wire.user("BSP", "F200")
+    )
+    assert list(other.document.iter("RefundData")) == []
+
+
+def test_refund_targets_are_the_contracts_of_the_period(seeded_wire: Wire) -> None:
+    def targets(procurement: str) -> list[str]:
+        query = {**_example_item("MarketQuery_RefundTargetContractResultQuery", OMI)}
+        query["ProcurementType"] = procurement
+        answer = seeded_wire.example(
+            "MarketQuery_RefundTargetContractResultQuery", OMI, items=[query]
+        )
+        return sorted(str(e.get("ResourceName")) for e in answer.document.iter("RefundData"))
+
+    assert targets("1") == ["FAKE_BATT", "FAKE_RESO", "FAKE_RESO2"]  # the seeded awards
+    assert targets("2") == ["FAKE_RESO"]  # the seeded off-market contract

@@ -1,0 +1,148 @@
+"""Registration in the simulator: who may register what, approvals, and what they change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mms_client.examples import example_request
+from mms_client.sim import seed
+
+from .conftest import Wire
+
+
+def _items(answer: Any, tag: str) -> list[dict[str, str]]:
+    return [dict(element.attrib) for element in answer.document.iter(tag)]
+
+
+def _offer(wire: Wire, resource: str) -> Any:
+    offer = example_request("MarketSubmit_OfferData").items[0].model_dump(by_alias=True)
+    offer["ResourceName"] = resource
+    return wire.example("MarketSubmit_OfferData", items=[offer])
+
+
+def test_a_registered_resource_awaits_approval_before_it_can_be_offered(
+    seeded_wire: Wire,
+) -> None:
+    registered = seeded_wire.example("RegistrationSubmit_Resource")
+    (echo,) = _items(registered, "Resource")
+    assert echo["RecordStatus"] == "SUBMITTED" and echo["Validation"] == "PASSED"
+    transaction = echo["TransactionId"]
+    assert len(transaction) == 8 and transaction != seed.PENDING_RESOURCE_TRANSACTION
+
+    assert _offer(seeded_wire, seed.PENDING_RESOURCE).codes() == ["E_RESOURCE_NOT_APPROVED"]
+
+    stale = seeded_wire.example("RegistrationApproval_Resource")
+    assert stale.codes() == ["E_TRANSACTION_UNKNOWN"], "the resubmission replaced the registration"
+    approval = example_request("RegistrationApproval_Resource").items[0].model_dump(by_alias=True)
+    approved = seeded_wire.example(
+        "RegistrationApproval_Resource", items=[{**approval, "TransactionId": transaction}]
+    )
+    assert approved.codes() == [] and approved.info.success
+
+    assert _offer(seeded_wire, seed.PENDING_RESOURCE).codes() == []
+    again = seeded_wire.example(
+        "RegistrationApproval_Resource", items=[{**approval, "TransactionId": transaction}]
+    )
+    assert again.codes() == ["E_NOT_PENDING"]
+    (queried,) = _items(
+        seeded_wire.example(
+            "RegistrationQuery_Resource",
+            items=[{"ParticipantName": "F100", "ResourceName": seed.PENDING_RESOURCE}],
+        ),
+        "Resource",
+    )
+    assert queried["RecordStatus"] == "APPROVED" and queried["TransactionId"] == transaction
+
+
+def test_approvals_of_what_does_not_exist_or_belongs_elsewhere_fail(seeded_wire: Wire) -> None:
+    approval = example_request("RegistrationApproval_Resource").items[0].model_dump(by_alias=True)
+    unknown = seeded_wire.example(
+        "RegistrationApproval_Resource", items=[{**approval, "ResourceName": "NO_SUCH"}]
+    )
+    assert unknown.codes() == ["E_RESOURCE_UNKNOWN"]
+    wrong_owner = seeded_wire.example(
+        "RegistrationApproval_Resource", items=[{**approval, "ParticipantName": "F200"}]
+    )
+    assert wrong_owner.codes() == ["E_RESOURCE_NOT_OWNED"]
+    settled = seeded_wire.example(
+        "RegistrationApproval_Resource", items=[{**approval, "ResourceName": "FAKE_RESO"}]
+    )
+    assert settled.codes() == ["E_NOT_PENDING"]
+
+
+def test_a_declined_dr_pattern_is_recorded_as_declined(seeded_wire: Wire) -> None:
+    approval = example_request("RegistrationApproval_DrPattern").items[0].model_dump(by_alias=True)
+    declined = seeded_wire.example(
+        "RegistrationApproval_DrPattern", items=[{**approval, "Action": "DECLINED"}]
+    )
+    assert declined.codes() == []
+    (pattern,) = _items(seeded_wire.example("RegistrationQuery_DrPattern"), "DrPattern")
+    assert pattern["RecordStatus"] == "DECLINED"
+    assert pattern["TransactionId"] == seed.PENDING_DR_PATTERN_TRANSACTION
+    missing = seeded_wire.example(
+        "RegistrationApproval_DrPattern", items=[{**approval, "PatternNumber": 7}]
+    )
+    assert missing.codes() == ["E_DR_PATTERN_UNKNOWN"]
+
+
+def test_a_bsp_registers_only_for_itself(seeded_wire: Wire) -> None:
+    account = example_request("RegistrationSubmit_BankAccount").items[0].model_dump(by_alias=True)
+    foreign = seeded_wire.example(
+        "RegistrationSubmit_BankAccount", items=[{**account, "ParticipantName": "F200"}]
+    )
+    assert foreign.codes() == ["E_PARTICIPANT_MISMATCH"]
+    resource = example_request("RegistrationSubmit_Resource").items[0].model_dump(by_alias=True)
+    taken = seeded_wire.example(
+        "RegistrationSubmit_Resource", items=[{**resource, "ResourceName": "OTHER_RESO"}]
+    )
+    assert taken.codes() == ["E_RESOURCE_NOT_OWNED"]
+
+
+def test_what_a_bsp_queries_is_its_own(seeded_wire: Wire) -> None:
+    everyone = seeded_wire.example(
+        "RegistrationQuery_Resource", items=[{}], user=seeded_wire.user("TSO")
+    )
+    assert {r["ParticipantName"] for r in _items(everyone, "Resource")} == {"F100", "F200"}
+    own = seeded_wire.example("RegistrationQuery_Resource", items=[{}])
+    assert {r["ParticipantName"] for r in _items(own, "Resource")} == {"F100"}
+    other = seeded_wire.example("RegistrationQuery_Resource", items=[{"ParticipantName": "F200"}])
+    assert _items(other, "Resource") == []
+
+
+def test_the_market_operator_registers_participants_and_users(seeded_wire: Wire) -> None:
+    created = seeded_wire.example("RegistrationSubmit_Participant")
+    (participant,) = _items(created, "Participant")
+    assert participant["ParticipantName"] == "F101"
+    user = example_request("RegistrationSubmit_User").items[0].model_dump(by_alias=True)
+    added = seeded_wire.example(
+        "RegistrationSubmit_User", items=[{**user, "ParticipantName": "F101"}]
+    )
+    assert added.codes() == []
+    assert seeded_wire.simulator.store.user("F101", "FAKEUSER2") is not None
+    nowhere = seeded_wire.example(
+        "RegistrationSubmit_User", items=[{**user, "ParticipantName": "F999"}]
+    )
+    assert nowhere.codes() == ["E_PARTICIPANT_UNKNOWN"]
+
+
+def test_files_announced_in_registrations_must_come_along(seeded_wire: Wire) -> None:
+    example = example_request("RegistrationSubmit_ResourceEvaluation")
+    user = seeded_wire.user(example.client_type)
+    without_file = seeded_wire.call(
+        example.operation.name, example.payload, user=user, **example.envelope
+    )
+    assert without_file.codes() == ["E_ATTACHMENT_MISSING"]
+    with_file = seeded_wire.example("RegistrationSubmit_ResourceEvaluation")
+    (evaluation,) = _items(with_file, "Attachment")
+    assert evaluation["DocumentId"], "an attached document gets its DocumentId"
+
+
+def test_a_transfer_moves_a_resource_from_its_start_date(seeded_wire: Wire) -> None:
+    assert seeded_wire.example("RegistrationSubmit_ResourceTransfer").codes() == []
+    transfer = example_request("RegistrationSubmit_ResourceTransfer").items[0]
+    starts = transfer.model_dump()["start_date"]
+    store = seeded_wire.simulator.store
+    assert store.owner("OTHER_RESO", f"{starts.isoformat()}T00:00:00") == "F100"
+    assert store.owner("OTHER_RESO", "2024-04-01T09:00:00") == "F200"
+    twice = seeded_wire.example("RegistrationSubmit_ResourceTransfer")
+    assert twice.codes() == ["E_RESOURCE_NOT_OWNED"], "F200 no longer holds it then"

@@ -1,0 +1,205 @@
+"""Reports in the simulator: every dataset can be generated from the state, in XML and CSV;
+reports are listed and downloaded by their owner only."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from mms_client import reports
+from mms_client.examples import REPORT_FILE, example_request
+from mms_client.jst import JST
+from mms_client.schema.files import Schema, xml_schema
+from mms_client.schema.generated.mi_outbnd_reports import DatasetName
+from mms_client.sim import seed
+from mms_client.sim.reports import DATASETS
+from mms_client.sim.store import NewOffer
+
+from .conftest import Wire
+
+PERIOD = [
+    {"Name": "START_TIME", "Value": "2024-04-01T00:00:00"},
+    {"Name": "END_TIME", "Value": "2024-04-02T00:00:00"},
+]
+
+
+def _request(name: str, *params: dict[str, str], **attributes: Any) -> dict[str, Any]:
+    dataset = DATASETS[DatasetName(name)]
+    return {
+        "ReportName": name,
+        "ReportType": dataset.report_type,
+        "ReportSubType": dataset.sub_type,
+        "Periodicity": "ON_DEMAND",
+        "Date": "2024-04-01",
+        "Param": list(params),
+        **attributes,
+    }
+
+
+def _creator(wire: Wire, name: str) -> Any:
+    dataset = DATASETS[DatasetName(name)]
+    client_type = "BSP" if "BSP" in {c.value for c in dataset.audience} else "TSO"
+    return wire.user(client_type)
+
+
+def _create(wire: Wire, request: dict[str, Any], user: Any = None) -> str:
+    answer = wire.example("ReportCreateRequest", items=[request], user=user)
+    assert answer.codes() == [], answer.payload
+    transaction = answer.statistics()["TransactionId"]
+    assert transaction
+    return transaction
+
+
+def _download(wire: Wire, transaction: str, user: Any = None) -> Any:
+    return wire.example(
+        "ReportDownloadRequestTrnID", items=[{"TransactionId": transaction}], user=user
+    )
+
+
+@pytest.mark.parametrize("dataset", list(DatasetName), ids=lambda d: d.value)
+def test_every_dataset_is_generated_from_the_state(seeded_wire: Wire, dataset: DatasetName) -> None:
+    definition = DATASETS[dataset]
+    params = [*PERIOD] if definition.timed else []
+    if definition.needs_resource:
+        params.append({"Name": "RESOURCE_NAME", "Value": "FAKE_RESO"})
+    if dataset is DatasetName.ACCESSLOG:  # the log is of requests really made: today's
+        assert seeded_wire.example("MarketQuery_OfferQuery").codes() == []
+        today = datetime.now(JST).date()
+        params = [
+            {"Name": "START_TIME", "Value": today.isoformat()},
+            {"Name": "END_TIME", "Value": (today + timedelta(days=1)).isoformat()},
+        ]
+    user = _creator(seeded_wire, dataset.value)
+
+    transaction = _create(seeded_wire, _request(dataset.value, *params), user)
+    downloaded = _download(seeded_wire, transaction, user)
+
+    assert downloaded.info.response_data_type == "XML"
+    data = downloaded.info.response_data
+    assert data is not None and downloaded.info.response_filename
+    name, rows = reports.read_xml(data)
+    assert name is dataset
+    assert rows, f"the seeded state should give {dataset.value} rows"
+    assert [row.row for row in rows] == list(range(1, len(rows) + 1))  # type: ignore[attr-defined]
+    schema = xml_schema(Schema.MI_OUTBND_REPORTS)
+    if schema is not None:
+        assert schema.validate(etree.fromstring(data)), schema.error_log
+
+
+def test_a_csv_report_holds_the_same_rows_as_the_xml_one(seeded_wire: Wire) -> None:
+    csv_file = {"Name": "FILE_TYPE", "Value": "CSV"}
+    request = _request("BSP_Offers", *PERIOD)
+    as_xml = _download(seeded_wire, _create(seeded_wire, request))
+    as_csv = _download(seeded_wire, _create(seeded_wire, _request("BSP_Offers", *PERIOD, csv_file)))
+
+    assert as_csv.info.response_data_type == "CSV"
+    assert str(as_csv.info.response_filename).endswith(".csv")
+    assert as_csv.info.response_data is not None and as_xml.info.response_data is not None
+    header = as_csv.info.response_data.split(b"\r\n")[0].decode()
+    assert header.split(",") == list(reports.columns("BSP_Offers"))
+    csv_rows = reports.read_csv("BSP_Offers", as_csv.info.response_data)
+    _, xml_rows = reports.read_xml(as_xml.info.response_data)
+    assert csv_rows == xml_rows
+    assert {row.participant_name for row in csv_rows} == {"F100"}  # type: ignore[attr-defined]
+
+
+def test_reports_are_listed_and_downloaded_by_name_by_their_owner(seeded_wire: Wire) -> None:
+    listed = seeded_wire.example("ReportListRequest")
+    (item,) = listed.document.iter("ReportItem")
+    assert item.get("FileName") == REPORT_FILE
+    assert item.get("TransactionId") == seed.REPORT_TRANSACTION
+
+    by_name = seeded_wire.example("ReportDownloadRequest")
+    assert by_name.info.response_filename == REPORT_FILE
+    assert by_name.info.response_data is not None
+    assert int(str(item.get("FileSize"))) == len(by_name.info.response_data)
+
+    other = seeded_wire.user("BSP", "F200")
+    assert (
+        list(seeded_wire.example("ReportListRequest", user=other).document.iter("ReportItem")) == []
+    )
+    refused = seeded_wire.example("ReportDownloadRequestTrnID", user=other)
+    assert refused.info.success is False
+    assert refused.info.response_data is not None
+    assert b"E_REPORT_NOT_FOUND" in refused.info.response_data
+    assert reports.read_xml(refused.info.response_data) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("request_item", "client_type", "code"),
+    [
+        (_request("ResourceList"), "BSP", "E_REPORT_NOT_AUTHORISED"),
+        (_request("BSP_Offers", *PERIOD), "TSO", "E_REPORT_NOT_AUTHORISED"),
+        ({**_request("MOL", *PERIOD), "ReportSubType": "OFFERS"}, "BSP", "E_REPORT_UNKNOWN"),
+        ({**_request("MOL", *PERIOD), "ReportName": "Weather"}, "BSP", "E_REPORT_UNKNOWN"),
+        (_request("BSP_Offers"), "BSP", "E_PARAMETER_INVALID"),
+        (_request("BSP_BUP", *PERIOD), "BSP", "E_PARAMETER_INVALID"),
+        (
+            _request("MOL", {"Name": "START_TIME", "Value": "soon"}, PERIOD[1]),
+            "BSP",
+            "E_PARAMETER_INVALID",
+        ),
+        (_request("BSP_ResourceList", BSPName="F200"), "BSP", "E_PARTICIPANT_MISMATCH"),
+    ],
+)
+def test_report_requests_the_mms_cannot_serve_are_refused(
+    seeded_wire: Wire, request_item: dict[str, Any], client_type: str, code: str
+) -> None:
+    answer = seeded_wire.example(
+        "ReportCreateRequest", items=[request_item], user=seeded_wire.user(client_type)
+    )
+    (refused,) = answer.document.iter("ReportCreateRequest")
+    assert refused.get("ValidationStatus") == "FAILED"
+    assert {str(m.text).split(":")[0] for m in answer.document.iter("Error")} == {code}
+
+
+def test_a_large_report_travels_as_a_binary_mtom_part(seeded_wire: Wire) -> None:
+    store = seeded_wire.simulator.store
+    example = example_request("MarketSubmit_OfferData")
+    offer = example.items[0].model_dump(mode="json", by_alias=True, exclude_none=True)
+    offer.update(
+        BspParticipantName="F100", CompanyShortName="偽会社", SubmissionTime="2024-03-29T10:00:00"
+    )
+    offer.update(Area="04", ResourceShortName="偽電力", SystemCode="FSYS0")
+    with store.transaction():
+        for hour in range(24 * 30):  # a month of hourly offers with 20 stacks each
+            start = datetime(2024, 5, 1, tzinfo=JST) + timedelta(hours=hour)
+            stacks = {n: f"BIG{hour:05d}{n:02d}" for n in range(1, 21)}
+            document = {
+                **offer,
+                "StartTime": start.isoformat(),
+                "EndTime": (start + timedelta(hours=1)).isoformat(),
+                "OfferStack": [
+                    {**offer["OfferStack"][0], "StackNumber": n, "OfferId": offer_id}
+                    for n, offer_id in stacks.items()
+                ],
+            }
+            store.put_offer(
+                NewOffer(
+                    "F100",
+                    "FAKE_RESO",
+                    "DAM",
+                    start.strftime("%Y-%m-%dT%H:%M:%S"),
+                    (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "FAKEUSER",
+                    "2024-03-29T10:00:00",
+                    json.dumps(document, ensure_ascii=False),
+                ),
+                stacks,
+            )
+    month = [
+        {"Name": "START_TIME", "Value": "2024-05-01"},
+        {"Name": "END_TIME", "Value": "2024-06-01"},
+        {"Name": "FILE_TYPE", "Value": "CSV"},
+    ]
+
+    downloaded = _download(seeded_wire, _create(seeded_wire, _request("BSP_Offers", *month)))
+
+    assert downloaded.headers["content-type"].startswith("multipart/related")
+    assert downloaded.info.response_data is not None
+    assert len(downloaded.info.response_data) > 1024 * 1024
+    assert len(reports.read_csv("BSP_Offers", downloaded.info.response_data)) == 24 * 30 * 20
