@@ -897,12 +897,14 @@ def render_operations(catalog_path: Path) -> str:
                 "companions": tuple(c["name"] for c in record.get("companion_elements", [])),
                 "method": rule[0],
                 "list_method": rule[1],
+                "read_only": operation_rules.read_only(record["kind"], record["name"]),
                 "audiences": tuple(audience["roles"]),
                 "audience_source": _source(audience),
                 "response_schema": response_schema.value,
                 "response_envelope": None if outbound else response.get("envelope"),
                 "response_element": response.get("element") or _candidate(response),
                 "response_child": (response.get("results_child") or {}).get("name"),
+                "response_files": bool(response.get("attachments")),
                 "response_source": _source(response),
             }
         )
@@ -923,12 +925,14 @@ def render_operations(catalog_path: Path) -> str:
     columns = list(rows[0])
     types = {
         "multi": "bool",
+        "read_only": "bool",
         "companions": "tuple[str, ...]",
         "list_method": "str | None",
         "audiences": "tuple[str, ...]",
         "response_envelope": "str | None",
         "response_element": "str | None",
         "response_child": "str | None",
+        "response_files": "bool",
     }
     lines += [f"    {c}: {types.get(c, 'str')}\n" for c in columns]
     lines.append("\n\nROWS: tuple[OperationRow, ...] = (\n")

@@ -3,8 +3,12 @@
 The generator joins this table with ``operations.json`` into ``mms_client/operations_data.py``.
 
 METHODS gives each operation its Python method name (verb put/query/cancel/approve + noun, or
-the established client's name where it has one) and, where the established client also offers
-a variant that takes a list, that variant's name.
+the established client's name where it has one) and, for operations whose request may carry
+several items (submits, cancels, approvals), the name of the variant that takes a list (the
+established client's where it has one).
+
+READING_REPORTS names the report operations that only read; with every query they are the
+operations that are safe to send twice (see ``read_only``).
 
 CORRECTIONS is where the catalog's inferred audiences and response shapes get fixed once the
 real MMS has shown otherwise. An entry replaces the catalog's ``audience`` and/or ``response``
@@ -21,12 +25,21 @@ from typing import Any
 
 METHODS: dict[tuple[str, str], tuple[str, str | None]] = {
     # MI MarketSubmit
-    ("MI", "MarketSubmit_ReserveRequirement"): ("put_reserve_requirement", None),
-    ("MI", "MarketSubmit_AllowableInterareaAward"): ("put_allowable_interarea_award", None),
-    ("MI", "MarketSubmit_UpperLimitTieline"): ("put_upper_limit_tieline", None),
+    ("MI", "MarketSubmit_ReserveRequirement"): (
+        "put_reserve_requirement",
+        "put_reserve_requirements",
+    ),
+    ("MI", "MarketSubmit_AllowableInterareaAward"): (
+        "put_allowable_interarea_award",
+        "put_allowable_interarea_awards",
+    ),
+    ("MI", "MarketSubmit_UpperLimitTieline"): (
+        "put_upper_limit_tieline",
+        "put_upper_limit_tielines",
+    ),
     ("MI", "MarketSubmit_SettlementResults"): ("put_settlement_results", None),
-    ("MI", "MarketSubmit_OfflineFrameSubmit"): ("put_offline_frame", None),
-    ("MI", "MarketSubmit_FringeSubmit"): ("put_fringe", None),
+    ("MI", "MarketSubmit_OfflineFrameSubmit"): ("put_offline_frame", "put_offline_frames"),
+    ("MI", "MarketSubmit_FringeSubmit"): ("put_fringe", "put_fringes"),
     ("MI", "MarketSubmit_OfferData"): ("put_offer", "put_offers"),
     ("MI", "MarketSubmit_BupSubmit"): ("put_bup", "put_bups"),
     ("MI", "MarketSubmit_BaselineLoad"): ("put_baseline_load", None),
@@ -57,15 +70,18 @@ METHODS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("MI", "MarketQuery_SwitchQuery"): ("query_switches", None),
     ("MI", "MarketQuery_TsoRequestQuery"): ("query_tso_requests", None),
     # MI MarketCancel
-    ("MI", "MarketCancel_OfferCancel"): ("cancel_offer", None),
+    ("MI", "MarketCancel_OfferCancel"): ("cancel_offer", "cancel_offers"),
     # OMI: the two names that also exist on MI get an "omi" in their method name
     ("OMI", "MarketSubmit_BaselineLoad"): ("put_omi_baseline_load", None),
     ("OMI", "MarketSubmit_RemainingReserveData"): (
         "put_surplus_capacity",
         "put_surplus_capacities",
     ),
-    ("OMI", "MarketSubmit_OffMarketContract"): ("put_off_market_contract", None),
-    ("OMI", "MarketSubmit_RefundData"): ("put_refund_data", None),
+    ("OMI", "MarketSubmit_OffMarketContract"): (
+        "put_off_market_contract",
+        "put_off_market_contracts",
+    ),
+    ("OMI", "MarketSubmit_RefundData"): ("put_refund", "put_refunds"),
     ("OMI", "MarketQuery_BaselineLoadFileListQuery"): ("query_omi_baseline_load_files", None),
     ("OMI", "MarketQuery_BaselineLoadFileDownloadQuery"): (
         "query_baseline_load_file_download",
@@ -79,19 +95,43 @@ METHODS: dict[tuple[str, str], tuple[str, str | None]] = {
         None,
     ),
     # MI RegistrationSubmit
-    ("MI", "RegistrationSubmit_Participant"): ("put_participant", None),
-    ("MI", "RegistrationSubmit_ParticipantValidity"): ("put_participant_validity", None),
-    ("MI", "RegistrationSubmit_User"): ("put_user", None),
-    ("MI", "RegistrationSubmit_UserSystemAccess"): ("put_user_system_access", None),
-    ("MI", "RegistrationSubmit_BankAccount"): ("put_bank_account", None),
-    ("MI", "RegistrationSubmit_Resource"): ("put_resource", None),
-    ("MI", "RegistrationSubmit_ResourceEvaluation"): ("put_resource_evaluation", None),
-    ("MI", "RegistrationSubmit_ResourceValidity"): ("put_resource_validity", None),
-    ("MI", "RegistrationSubmit_DrPattern"): ("put_dr_pattern", None),
-    ("MI", "RegistrationSubmit_ResourceCoefficient"): ("put_resource_coefficient", None),
-    ("MI", "RegistrationSubmit_ResourceTransfer"): ("put_resource_transfer", None),
-    ("MI", "RegistrationSubmit_ResourceSuspension"): ("put_resource_suspension", None),
-    ("MI", "RegistrationSubmit_DrPatternSuspension"): ("put_dr_pattern_suspension", None),
+    ("MI", "RegistrationSubmit_Participant"): ("put_participant", "put_participants"),
+    ("MI", "RegistrationSubmit_ParticipantValidity"): (
+        "put_participant_validity",
+        "put_participant_validities",
+    ),
+    ("MI", "RegistrationSubmit_User"): ("put_user", "put_users"),
+    ("MI", "RegistrationSubmit_UserSystemAccess"): (
+        "put_user_system_access",
+        "put_user_system_accesses",
+    ),
+    ("MI", "RegistrationSubmit_BankAccount"): ("put_bank_account", "put_bank_accounts"),
+    ("MI", "RegistrationSubmit_Resource"): ("put_resource", "put_resources"),
+    ("MI", "RegistrationSubmit_ResourceEvaluation"): (
+        "put_resource_evaluation",
+        "put_resource_evaluations",
+    ),
+    ("MI", "RegistrationSubmit_ResourceValidity"): (
+        "put_resource_validity",
+        "put_resource_validities",
+    ),
+    ("MI", "RegistrationSubmit_DrPattern"): ("put_dr_pattern", "put_dr_patterns"),
+    ("MI", "RegistrationSubmit_ResourceCoefficient"): (
+        "put_resource_coefficient",
+        "put_resource_coefficients",
+    ),
+    ("MI", "RegistrationSubmit_ResourceTransfer"): (
+        "put_resource_transfer",
+        "put_resource_transfers",
+    ),
+    ("MI", "RegistrationSubmit_ResourceSuspension"): (
+        "put_resource_suspension",
+        "put_resource_suspensions",
+    ),
+    ("MI", "RegistrationSubmit_DrPatternSuspension"): (
+        "put_dr_pattern_suspension",
+        "put_dr_pattern_suspensions",
+    ),
     # MI RegistrationQuery
     ("MI", "RegistrationQuery_Participant"): ("query_participants", None),
     ("MI", "RegistrationQuery_ParticipantValidity"): ("query_participant_validities", None),
@@ -106,8 +146,8 @@ METHODS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("MI", "RegistrationQuery_ResourceSuspension"): ("query_resource_suspensions", None),
     ("MI", "RegistrationQuery_DrPatternSuspension"): ("query_dr_pattern_suspensions", None),
     # MI RegistrationApproval
-    ("MI", "RegistrationApproval_Resource"): ("approve_resource", None),
-    ("MI", "RegistrationApproval_DrPattern"): ("approve_dr_pattern", None),
+    ("MI", "RegistrationApproval_Resource"): ("approve_resource", "approve_resources"),
+    ("MI", "RegistrationApproval_DrPattern"): ("approve_dr_pattern", "approve_dr_patterns"),
     # MI MarketReport: create a report, list the files, download by transaction id (the
     # established flow) or by file name
     ("MI", "ReportCreateRequest"): ("create_report", None),
@@ -115,5 +155,19 @@ METHODS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("MI", "ReportDownloadRequestTrnID"): ("download_report", None),
     ("MI", "ReportDownloadRequest"): ("download_report_file", None),
 }
+
+READING_REPORTS: frozenset[str] = frozenset(
+    {"ReportListRequest", "ReportDownloadRequest", "ReportDownloadRequestTrnID"}
+)
+
+
+def read_only(kind: str, name: str) -> bool:
+    """Whether the MMS may process the operation twice without harm: it only reads.
+
+    Every query does; of the report operations, listing and downloading do, while creating a
+    report does not (a second request would create a second report).
+    """
+    return kind == "query" or (kind == "report" and name in READING_REPORTS)
+
 
 CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {}

@@ -2,39 +2,32 @@
 
 Both clients are the same object model over the same pure core (:mod:`mms_client.exchange`)
 and the same transport policy; they differ only in whether the transport is awaited. The
-per-operation methods (``put_offer``, ``query_offers``...) are declared once, in
-:class:`OperationMethods`, as thin typed templates that say which registry operation they
-call and how their arguments map onto payload and envelope; the declaration serves both
-clients (a sync method on :class:`MmsClient`, a coroutine method on :class:`AsyncMmsClient`).
-Every other operation is reachable through :meth:`MmsClient.call` by its registry name.
+per-operation methods (``put_offer``, ``query_awards``, ``download_report``... one per registry
+operation) are generated declarations in :mod:`mms_client.methods`, each serving both clients
+(see :mod:`mms_client.calls`). Any operation is also reachable through :meth:`MmsClient.call`
+by its registry name.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import inspect
+import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+from typing import Any, Self, TypeVar
 
+from mms_client.calls import Call
+from mms_client.downloads import Destination
 from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
-from mms_client.errors import ConfigurationError, MalformedResponseError
-from mms_client.exchange import (
-    Caller,
-    PreparedRequest,
-    Response,
-    interpret,
-    prepare,
-    resolve_operation,
-)
-from mms_client.operations import Operation, get_operation
+from mms_client.errors import ConfigurationError
+from mms_client.exchange import Caller, PreparedRequest, Response, prepare, resolve_operation
+from mms_client.methods import OperationMethods
+from mms_client.operations import Operation
 from mms_client.plugins import Plugin
 from mms_client.security.certs import Certificate, VerifySetting
 from mms_client.transport import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     AsyncTransport,
     RetryPolicy,
@@ -43,140 +36,11 @@ from mms_client.transport import (
 )
 from mms_client.wire.soap import Attachment
 
-if TYPE_CHECKING:
-    from mms_client.schema.generated.mi_market import (
-        MarketType,
-        OfferCancel,
-        OfferData,
-        OfferQuery,
-    )
-
-P = ParamSpec("P")
 R = TypeVar("R")
 
 # Characters a domain may use: it ends up in MIME Content-IDs, so nothing that could break
 # a header or an angle-bracketed id.
 _DOMAIN = re.compile(r"[A-Za-z0-9.\-_]{1,253}")
-
-
-@dataclass(frozen=True)
-class Call(Generic[R]):
-    """What one client method asks for: the payload, the envelope attributes, and how the
-    method's result is taken from the :class:`~mms_client.exchange.Response`."""
-
-    payload: Any
-    envelope: Mapping[str, Any]
-    result: Callable[[Response], R]
-
-
-def single_item(response: Response) -> Any:
-    """The one item a single-item request gets back."""
-    if len(response.items) != 1:
-        raise MalformedResponseError(
-            f"{response.operation.name}: expected one {response.operation.element} in the "
-            f"reply, found {len(response.items)}"
-        )
-    return response.items[0]
-
-
-def all_items(response: Response) -> list[Any]:
-    return list(response.items)
-
-
-class OperationMethod(Generic[P, R]):
-    """A client method bound to one registry operation (see :func:`calls`)."""
-
-    def __init__(self, operation: str, template: Callable[Concatenate[Any, P], Call[R]]) -> None:
-        self.operation = operation
-        self.template = template
-        self.__doc__ = template.__doc__
-        # What help() and IDEs should show for the bound method: the template's parameters
-        # without ``self``, and not its ``Call`` return type.
-        signature = inspect.signature(template)
-        self.signature = signature.replace(
-            parameters=tuple(signature.parameters.values())[1:],
-            return_annotation=inspect.Signature.empty,
-        )
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, instance: MmsClient, owner: type[Any]) -> Callable[P, R]: ...
-    @overload
-    def __get__(self, instance: AsyncMmsClient, owner: type[Any]) -> Callable[P, Awaitable[R]]: ...
-    def __get__(self, instance: Any, owner: type[Any]) -> Any:
-        if instance is None:
-            return self
-        operation, template = self.operation, self.template
-
-        @functools.wraps(template)
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return instance._invoke(operation, template(instance, *args, **kwargs))
-
-        method.__signature__ = self.signature  # type: ignore[attr-defined]
-        return method
-
-
-def calls(
-    name: str,
-) -> Callable[[Callable[Concatenate[Any, P], Call[R]]], OperationMethod[P, R]]:
-    """Declare a client method for the registry operation ``name``; the decorated template
-    maps the method's arguments onto a :class:`Call`."""
-
-    def declare(template: Callable[Concatenate[Any, P], Call[R]]) -> OperationMethod[P, R]:
-        get_operation(name)  # a typo in a declaration fails at import, not at call time
-        return OperationMethod(name, template)
-
-    return declare
-
-
-class OperationMethods:
-    """The typed per-operation methods, shared by :class:`MmsClient` and
-    :class:`AsyncMmsClient`. ``date`` defaults to today in Japan; participant and user come
-    from the client."""
-
-    @calls("MarketSubmit_OfferData")
-    def put_offer(
-        self,
-        request: OfferData,
-        market_type: MarketType,
-        days: int = 1,
-        date: dt.date | None = None,
-    ) -> Call[OfferData]:
-        """Submit one offer; returns it as the MMS accepted it (with offer ids)."""
-        envelope = {"market_type": market_type, "days": days, "date": date}
-        return Call(request, envelope, single_item)
-
-    @calls("MarketSubmit_OfferData")
-    def put_offers(
-        self,
-        requests: Sequence[OfferData],
-        market_type: MarketType,
-        days: int = 1,
-        date: dt.date | None = None,
-    ) -> Call[list[OfferData]]:
-        """Submit several offers in one request; returns them as the MMS accepted them."""
-        envelope = {"market_type": market_type, "days": days, "date": date}
-        return Call(list(requests), envelope, all_items)
-
-    @calls("MarketQuery_OfferQuery")
-    def query_offers(
-        self, request: OfferQuery, days: int = 1, date: dt.date | None = None
-    ) -> Call[list[OfferData]]:
-        """The offers matching ``request`` (an empty list when none match)."""
-        return Call(request, {"days": days, "date": date}, all_items)
-
-    @calls("MarketCancel_OfferCancel")
-    def cancel_offer(
-        self,
-        request: OfferCancel,
-        market_type: MarketType,
-        days: int = 1,
-        date: dt.date | None = None,
-    ) -> Call[OfferCancel]:
-        """Cancel the offer ``request`` names; returns the cancellation as the MMS took it."""
-        envelope = {"market_type": market_type, "days": days, "date": date}
-        return Call(request, envelope, single_item)
 
 
 class _ClientCore(OperationMethods, ABC):
@@ -200,6 +64,8 @@ class _ClientCore(OperationMethods, ABC):
         keep_alive: bool = False,
         retry: RetryPolicy | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        download_timeout: float = 3600.0,
     ) -> None:
         if not isinstance(domain, str) or not _DOMAIN.fullmatch(domain):
             raise ConfigurationError(
@@ -228,6 +94,8 @@ class _ClientCore(OperationMethods, ABC):
             timeout=timeout,
             keep_alive=keep_alive,
             max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+            download_timeout=download_timeout,
             policy=retry or RetryPolicy(),
         )
         self._ssl_context = cert.ssl_context(verify)
@@ -259,11 +127,15 @@ class _ClientCore(OperationMethods, ABC):
         payload: Any,
         interface: Interface | str | None,
         attachments: Sequence[Attachment],
+        to: str | os.PathLike[str] | None,
         envelope: Mapping[str, Any],
-    ) -> tuple[PreparedRequest, Endpoints]:
+    ) -> tuple[PreparedRequest, Endpoints, Destination]:
+        """Everything up to sending: the signed request, where it goes, where its reply's
+        content will go (nothing is sent if any of it fails)."""
         chosen = resolve_operation(operation, payload, interface)
         prepared = prepare(chosen, self._caller, payload, envelope, attachments)
-        return prepared, self._endpoints[chosen.interface]
+        destination = Destination(chosen, to, self._settings)
+        return prepared, self._endpoints[chosen.interface], destination
 
     def __repr__(self) -> str:
         return (
@@ -279,7 +151,9 @@ class MmsClient(_ClientCore):
     test=False)`` talks to the production MMS (``test=True``: the test environment);
     ``base_url=``/``backup_url=`` point it elsewhere, e.g. at the local simulator, and
     ``verify=`` names the CA bundle that verifies the server (``False`` turns verification
-    off). Use it as a context manager or call :meth:`close`.
+    off). ``timeout`` bounds one attempt, ``max_response_bytes`` a reply read into memory;
+    ``max_download_bytes`` and ``download_timeout`` do the same for downloads streamed to disk
+    (``to=``). Use it as a context manager or call :meth:`close`.
     """
 
     _transport: SyncTransport
@@ -294,18 +168,32 @@ class MmsClient(_ClientCore):
         *,
         interface: Interface | str | None = None,
         attachments: Sequence[Attachment] = (),
+        to: str | os.PathLike[str] | None = None,
         **envelope: Any,
     ) -> Response:
         """Send any registry operation by name, e.g. ``call("MarketQuery_OfferQuery", query,
-        days=1)``; ``envelope`` holds envelope attributes by Python name."""
-        prepared, endpoints = self._prepare(operation, payload, interface, attachments, envelope)
-        reply = self._transport.send(
-            endpoints, prepared.message, prepared.interface, resendable=prepared.resendable
+        days=1)``; ``envelope`` holds envelope attributes by Python name. ``attachments`` go
+        with the request; ``to`` saves the files of the reply to disk as they arrive (see
+        :mod:`mms_client.downloads`)."""
+        prepared, endpoints, destination = self._prepare(
+            operation, payload, interface, attachments, to, envelope
         )
-        return interpret(prepared, reply.headers, reply.body)
+        with destination:
+            reply = self._transport.send(
+                endpoints,
+                prepared.message,
+                prepared.interface,
+                resendable=prepared.resendable,
+                spool_dir=destination.folder,
+            )
+            return destination.finish(prepared, reply)
 
-    def _invoke(self, operation: str, call: Call[R]) -> R:
-        return call.result(self.call(operation, call.payload, **call.envelope))
+    def _invoke(self, operation: Operation, call: Call[R]) -> R:
+        return call.result(
+            self.call(
+                operation, call.payload, attachments=call.attachments, to=call.to, **call.envelope
+            )
+        )
 
     def close(self) -> None:
         self._transport.close()
@@ -338,17 +226,29 @@ class AsyncMmsClient(_ClientCore):
         *,
         interface: Interface | str | None = None,
         attachments: Sequence[Attachment] = (),
+        to: str | os.PathLike[str] | None = None,
         **envelope: Any,
     ) -> Response:
         """Send any registry operation by name (see :meth:`MmsClient.call`)."""
-        prepared, endpoints = self._prepare(operation, payload, interface, attachments, envelope)
-        reply = await self._transport.send(
-            endpoints, prepared.message, prepared.interface, resendable=prepared.resendable
+        prepared, endpoints, destination = self._prepare(
+            operation, payload, interface, attachments, to, envelope
         )
-        return interpret(prepared, reply.headers, reply.body)
+        with destination:
+            reply = await self._transport.send(
+                endpoints,
+                prepared.message,
+                prepared.interface,
+                resendable=prepared.resendable,
+                spool_dir=destination.folder,
+            )
+            return destination.finish(prepared, reply)
 
-    async def _invoke(self, operation: str, call: Call[R]) -> R:
-        return call.result(await self.call(operation, call.payload, **call.envelope))
+    async def _invoke(self, operation: Operation, call: Call[R]) -> R:
+        return call.result(
+            await self.call(
+                operation, call.payload, attachments=call.attachments, to=call.to, **call.envelope
+            )
+        )
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -5,15 +5,21 @@
 sent if any of it fails. :func:`interpret` turns the HTTP reply into a :class:`Response` or
 the error the MMS meant (TXT and SOAP faults, failed validation). The sync and async clients
 call the same two functions and differ only in how they wait for the transport.
+
+Files in a reply (attachments, and the report of a report download) come back as
+:class:`~mms_client.files.DownloadedFile`. Their bytes are wherever the
+:class:`~mms_client.wire.blobs.BlobStore` given to :func:`interpret` put them: in memory, or,
+for a download streamed to disk, in files that :mod:`mms_client.files` then moves into place.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, BinaryIO
 
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import (
@@ -23,6 +29,7 @@ from mms_client.errors import (
     MMSValidationError,
     PayloadError,
 )
+from mms_client.files import DownloadedFile
 from mms_client.jst import JST
 from mms_client.judgement import Message, Statistics, Verdict, judge
 from mms_client.operations import OPERATIONS, Operation, get_operation
@@ -31,13 +38,16 @@ from mms_client.schema.binding import XmlModel
 from mms_client.schema.codec import parse_xml, read, write
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import sign
+from mms_client.wire.blobs import Blob, BlobStore, MemoryStore
+from mms_client.wire.mime import DEFAULT_LIMITS, MultipartLimits
 from mms_client.wire.soap import (
     Attachment,
     HttpMessage,
     RequestAttInfo,
     SoapFault,
+    StoredResponse,
     build_request,
-    read_response,
+    read_stored_response,
 )
 
 logger = logging.getLogger("mms_client")
@@ -69,8 +79,9 @@ class PreparedRequest:
 
     @property
     def resendable(self) -> bool:
-        """Whether the MMS may safely process this request twice (it only reads)."""
-        return is_read_only(self.operation)
+        """Whether the MMS may safely process this request twice (the registry's
+        ``read_only``)."""
+        return self.operation.read_only
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,9 @@ class Response:
 
     ``items`` are the answer items of the operation (the echoed offers of a submit, the
     offers found by a query...); ``document`` is the whole typed reply; ``messages`` holds the
-    Warning and Information messages (also logged); ``data`` the raw reply payload.
+    Warning and Information messages (also logged); ``files`` the files the reply carries (its
+    attachments, and for a report download the report); ``data`` the reply payload as
+    received, when it is held in memory.
     """
 
     operation: Operation
@@ -87,17 +100,10 @@ class Response:
     document: XmlModel | None
     messages: tuple[Message, ...] = ()
     statistics: Statistics | None = None
-    attachments: tuple[Attachment, ...] = ()
+    files: tuple[DownloadedFile, ...] = ()
     data: bytes = field(default=b"", repr=False)
     data_type: str = "XML"
     filename: str | None = None
-
-
-def is_read_only(operation: Operation) -> bool:
-    """Queries and report look-ups and downloads only read; creating a report does not."""
-    return operation.kind == "query" or (
-        operation.kind == "report" and not operation.method.startswith("create_")
-    )
 
 
 def resolve_operation(
@@ -169,22 +175,39 @@ def prepare(
     return PreparedRequest(operation, data, message)
 
 
-def interpret(prepared: PreparedRequest, headers: Mapping[str, str], body: bytes) -> Response:
-    """The :class:`Response` of a reply (its HTTP headers and body), or the error the MMS
-    answered with."""
+def interpret(
+    prepared: PreparedRequest,
+    headers: Mapping[str, str],
+    body: bytes | BinaryIO,
+    store: BlobStore | None = None,
+    limits: MultipartLimits = DEFAULT_LIMITS,
+) -> Response:
+    """The :class:`Response` of a reply (its HTTP headers and body, as bytes or a seekable
+    file), or the error the MMS answered with. Binary content goes to ``store`` (default: in
+    memory); ``limits`` bound what is read."""
     operation = prepared.operation
-    answer = read_response(headers, body, operation.interface)
+    source = io.BytesIO(body) if isinstance(body, bytes | bytearray) else body
+    answer = read_stored_response(
+        headers, source, operation.interface, store or MemoryStore(), limits
+    )
     if isinstance(answer, SoapFault):
         detail = f" ({answer.detail})" if answer.detail else ""
         raise MMSServerError(operation.name, f"SOAP fault {answer.code}: {answer.message}{detail}")
-    data = answer.response_data or b""
+    blob = answer.response_data
     if answer.response_data_type == "TXT":
-        text = data.decode("utf-8", errors="replace").strip()
-        raise MMSServerError(operation.name, text or "the MMS refused the request (no text)")
+        text = b"" if blob is None else blob.read_bytes()
+        message = text.decode("utf-8", errors="replace").strip()
+        raise MMSServerError(operation.name, message or "the MMS refused the request (no text)")
     if answer.response_compressed:
         raise MalformedResponseError(
             f"{operation.name}: the reply is compressed, which was not requested"
         )
+    attached = tuple(
+        DownloadedFile.received(file.name, file.blob, signature=file.signature)
+        for file in answer.attachments
+    )
+    if operation.response.element is None and not _is_status_document(operation, answer):
+        return _file_answer(operation, answer, attached)
     if answer.response_data_type != "XML":
         if not answer.success:
             raise MMSServerError(operation.name, "the MMS reported failure")
@@ -192,16 +215,17 @@ def interpret(prepared: PreparedRequest, headers: Mapping[str, str], body: bytes
             operation,
             items=[],
             document=None,
-            attachments=answer.attachments,
-            data=data,
+            files=attached,
+            data=b"" if blob is None else blob.read_bytes(),
             data_type=answer.response_data_type,
             filename=answer.response_filename,
         )
-    if not data:
+    if blob is None or not blob.size:
         if not answer.success:
             raise MMSServerError(operation.name, "the MMS reported failure without any data")
         raise MalformedResponseError(f"{operation.name}: the reply carries no payload")
 
+    data = blob.read_bytes()
     try:
         root = parse_xml(data)
     except PayloadError as exc:
@@ -210,8 +234,9 @@ def interpret(prepared: PreparedRequest, headers: Mapping[str, str], body: bytes
         ) from None
     verdict = judge(root)
     _log(operation, verdict)
+    schema = operation.schema if operation.response.element is None else operation.response.schema
     try:
-        document: XmlModel | None = read(root, root_model(operation.response.schema))
+        document: XmlModel | None = read(root, root_model(schema))
         unreadable: PayloadError | None = None
     except PayloadError as exc:
         document, unreadable = None, exc
@@ -222,20 +247,79 @@ def interpret(prepared: PreparedRequest, headers: Mapping[str, str], body: bytes
         raise MMSValidationError(operation.name, "; ".join(reasons), verdict.messages, document)
     if document is None:
         raise MalformedResponseError(
-            f"{operation.name}: the reply does not fit the {operation.response.schema} schema: "
-            f"{unreadable}"
+            f"{operation.name}: the reply does not fit the {schema} schema: {unreadable}"
         )
     return Response(
         operation,
-        items=operation.response_items(document),
+        items=[] if operation.response.element is None else operation.response_items(document),
         document=document,
         messages=verdict.messages,
         statistics=verdict.statistics,
-        attachments=answer.attachments,
+        files=attached,
         data=data,
         data_type=answer.response_data_type,
         filename=answer.response_filename,
     )
+
+
+def _is_status_document(operation: Operation, answer: StoredResponse) -> bool:
+    """Whether the payload of a report download is the MMS's answer about the request (a
+    ``MarketReport`` with statistics and messages) rather than the report itself."""
+    from mms_client.reports import root_element  # the report models load only when needed
+
+    blob = answer.response_data
+    if answer.response_data_type != "XML" or blob is None or not blob.size:
+        return False
+    with blob.open() as content:
+        try:
+            return root_element(content) == operation.root
+        except PayloadError as exc:
+            raise MalformedResponseError(
+                f"{operation.name}: the reply payload is unreadable: {exc}"
+            ) from None
+
+
+def _file_answer(
+    operation: Operation, answer: StoredResponse, attached: tuple[DownloadedFile, ...]
+) -> Response:
+    """The answer of a report download whose payload is the report file itself."""
+    blob = answer.response_data
+    if blob is not None and blob.size and answer.response_data_type == "XML":
+        _check_report(operation, blob)  # its ERROR messages say more than ``success``
+    if not answer.success:
+        raise MMSServerError(operation.name, "the MMS reported failure")
+    files = attached
+    if blob is not None and blob.size:
+        name = answer.response_filename or f"report.{answer.response_data_type.lower()}"
+        report = DownloadedFile.received(name, blob, data_type=answer.response_data_type)
+        files = (report, *attached)
+    if not files:
+        raise MalformedResponseError(f"{operation.name}: the reply carries no report file")
+    return Response(
+        operation,
+        items=[],
+        document=None,
+        files=files,
+        data=b"" if blob is None or blob.content is None else blob.content,
+        data_type=answer.response_data_type,
+        filename=answer.response_filename,
+    )
+
+
+def _check_report(operation: Operation, blob: Blob) -> None:
+    """An ``OutboundData`` report whose ``MESSAGES`` carry errors is a refusal."""
+    from mms_client.reports import outbound_errors
+
+    with blob.open() as content:
+        try:
+            errors = outbound_errors(content)
+        except PayloadError as exc:
+            raise MalformedResponseError(
+                f"{operation.name}: the report is unreadable: {exc}"
+            ) from None
+    if errors:
+        messages = [Message("Error", None, text, "OutboundData") for text in errors]
+        raise MMSValidationError(operation.name, f"{len(errors)} ERROR message(s)", messages)
 
 
 def _log(operation: Operation, verdict: Verdict) -> None:

@@ -45,8 +45,9 @@ class ResponseShape:
     The reply is a ``schema`` document; the items are ``envelope``/``element`` below its root
     (``envelope`` None: the elements sit directly below the root), and for queries that carry
     their results inside the query element, the ``child`` of each element. A report download
-    (``element`` None) answers with the rows of an ``OutboundData`` document. ``source`` says
-    how sure the catalog is: anchor, schema, or inferred with a confidence.
+    (``element`` None) answers with the rows of an ``OutboundData`` document. ``files`` says
+    that the reply carries files as attachments (``attachmentData``). ``source`` says how sure
+    the catalog is: anchor, schema, or inferred with a confidence.
     """
 
     schema: Schema
@@ -54,6 +55,7 @@ class ResponseShape:
     element: str | None
     child: str | None
     source: str
+    files: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,12 @@ class Operation:
     method: str
     """The client method name (``put_offer``)."""
     list_method: str | None
-    """The established client's name for the variant taking a list (``put_offers``), if any."""
+    """The name of the variant taking a list (``put_offers``), for operations whose request
+    may carry several items."""
+    read_only: bool
+    """Whether the operation only reads, so that sending it twice does no harm (queries,
+    report lists and downloads); the transport resends only these after a failure that may
+    have reached the server."""
     audiences: frozenset[ClientType]
     audience_source: str
     response: ResponseShape
@@ -95,6 +102,7 @@ class Operation:
             multi=row.multi,
             method=row.method,
             list_method=row.list_method,
+            read_only=row.read_only,
             audiences=frozenset(ClientType(a) for a in row.audiences),
             audience_source=row.audience_source,
             response=ResponseShape(
@@ -103,6 +111,7 @@ class Operation:
                 element=row.response_element,
                 child=row.response_child,
                 source=row.response_source,
+                files=row.response_files,
             ),
             companions=row.companions,
         )
@@ -170,12 +179,18 @@ class Operation:
         ``market_type``, ``days``...). An attribute the schema allows exactly one value for
         (``ApplicationType``) is filled in. Any problem raises :class:`PayloadError` naming
         the field in XML terms; nothing is half-built.
+
+        Models are validated again, as their content: one changed where pydantic does not
+        validate (``model_copy(update=...)``, ``model_construct``, a list mutated in place) is
+        checked like any other before it can be sent.
         """
-        items = (
-            list(payload_or_list)
-            if isinstance(payload_or_list, list | tuple)
-            else [payload_or_list]
-        )
+        items = [
+            _revalidated(item)
+            for item in (
+                payload_or_list if isinstance(payload_or_list, list | tuple) else [payload_or_list]
+            )
+        ]
+        envelope = {name: _revalidated(value) for name, value in envelope.items()}
         where = f"{self.root}/{self.envelope}" if self._envelope_binding else self.root
         if not items:
             raise PayloadError(
@@ -216,6 +231,18 @@ class Operation:
         for item in items:
             found.extend(_as_list(getattr(item, _child(type(item), shape.child).field_name)))
         return found
+
+
+def _revalidated(value: Any) -> Any:
+    """``value`` with every model in it replaced by its content, which pydantic validates
+    again (model instances it would take as they are)."""
+    if isinstance(value, XmlModel):
+        return value.model_dump(exclude_defaults=True, warnings=False)
+    if isinstance(value, Mapping):
+        return {key: _revalidated(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_revalidated(inner) for inner in value]
+    return value
 
 
 def _required_model(binding: ElementPlan) -> type[XmlModel]:

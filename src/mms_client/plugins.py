@@ -8,6 +8,8 @@ byte-exact (the signature in a request stays verifiable against the recorded pay
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 
 class Plugin:
     """Base class of audit plugins; override one or both hooks.
@@ -22,3 +24,12 @@ class Plugin:
 
     def audit_response(self, mms_response: bytes) -> None:
         """Called with the HTTP body of each response, whatever its status."""
+
+    def audit_response_file(self, mms_response: BinaryIO) -> None:
+        """Called instead of :meth:`audit_response` for a response that was streamed to a
+        temporary file (a download with ``to=``); ``mms_response`` reads its exact bytes.
+
+        By default the bytes are read into memory and handed to :meth:`audit_response`;
+        override this to keep large downloads out of memory (copy the file in chunks).
+        """
+        self.audit_response(mms_response.read())

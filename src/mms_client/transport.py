@@ -10,15 +10,22 @@ of a silent second submit. Queries are always safe to resend.
 
 The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, differ only in awaiting
 httpx; the attempt bookkeeping, error translation, body limits and plugin calls are shared.
+
+A reply is normally collected in memory. For a download (``spool_dir``) it is written chunk by
+chunk to an anonymous temporary file in that folder instead, so a report of hundreds of
+megabytes costs a chunk of memory, not its size; its own size limit and deadline apply.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import httpx
 from tenacity import (
@@ -47,16 +54,34 @@ logger = logging.getLogger("mms_client.transport")
 
 #: Default limit on a response body; bigger replies are refused while being read.
 DEFAULT_MAX_RESPONSE_BYTES = 96 * 1024 * 1024
+#: Default limit on a download streamed to a file (:attr:`TransportSettings.max_download_bytes`).
+DEFAULT_MAX_DOWNLOAD_BYTES = 8 * 1024**3
 
 
 @dataclass(frozen=True)
 class HttpReply:
-    """An answer of the MMS: a 2xx response, or an error status whose body is a SOAP fault."""
+    """An answer of the MMS: a 2xx response, or an error status whose body is a SOAP fault.
+
+    The body is ``body``, or for a download the temporary file ``spool`` (``body`` is then
+    empty); :meth:`source` reads either, :meth:`close` releases the file.
+    """
 
     url: str
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes = field(repr=False)
+    spool: BinaryIO | None = field(default=None, repr=False)
+
+    def source(self) -> BinaryIO:
+        """The body as a seekable binary file, positioned at its start."""
+        if self.spool is None:
+            return io.BytesIO(self.body)
+        self.spool.seek(0)
+        return self.spool
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
 
 
 @dataclass(frozen=True)
@@ -138,15 +163,26 @@ class TransportSettings:
     keep_alive: bool = False
     """Reuse connections. Off by default: the MMS has failed authentication on reused ones."""
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Largest reply read into memory."""
     policy: RetryPolicy = RetryPolicy()
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    """Largest reply streamed to a file (a download with ``to=``)."""
+    download_timeout: float = 3600.0
+    """Seconds one attempt of a download may take in all; each wait for data is still
+    limited by ``timeout``."""
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
             raise ConfigurationError(
                 f"timeout must be a positive number of seconds, not {self.timeout}"
             )
-        if self.max_response_bytes < 1:
-            raise ConfigurationError("max_response_bytes must be positive")
+        if not self.download_timeout > 0:
+            raise ConfigurationError(
+                f"download_timeout must be a positive number of seconds, not "
+                f"{self.download_timeout}"
+            )
+        if self.max_response_bytes < 1 or self.max_download_bytes < 1:
+            raise ConfigurationError("max_response_bytes and max_download_bytes must be positive")
 
     def client_arguments(self) -> dict[str, Any]:
         """Keyword arguments for :class:`httpx.Client` and :class:`httpx.AsyncClient`."""
@@ -168,12 +204,14 @@ class _Attempts:
         interface: Interface,
         settings: TransportSettings,
         plugins: Sequence[Plugin],
+        spool_dir: Path | None,
     ) -> None:
         self._endpoints = endpoints
         self._message = message
         self._interface = interface
         self._settings = settings
         self._plugins = plugins
+        self._spool_dir = spool_dir
         self._url = endpoints.main
         self._number = 0
 
@@ -189,7 +227,13 @@ class _Attempts:
     def next(self) -> _Exchange:
         self._number += 1
         return _Exchange(
-            self._message, self._interface, self._url, self._number, self._settings, self._plugins
+            self._message,
+            self._interface,
+            self._url,
+            self._number,
+            self._settings,
+            self._plugins,
+            self._spool_dir,
         )
 
 
@@ -204,22 +248,28 @@ class _Exchange:
         attempt: int,
         settings: TransportSettings,
         plugins: Sequence[Plugin],
+        spool_dir: Path | None,
     ) -> None:
         self.message = message
         self.interface = interface
         self.url = url
         self.attempt = attempt
-        self._limit = settings.max_response_bytes
-        self._timeout = settings.timeout
+        self._settings = settings
         self._plugins = plugins
         self._chunks: list[bytes] = []
+        self._spool: BinaryIO | None = None
         self._size = 0
+        if spool_dir is None:
+            self._limit, self._timeout = settings.max_response_bytes, settings.timeout
+        else:
+            self._limit, self._timeout = settings.max_download_bytes, settings.download_timeout
+            self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - see finish()
         for plugin in plugins:
             plugin.audit_request(message.body)
         logger.debug("POST %s (attempt %d, %d bytes)", url, attempt, len(message.body))
         # httpx limits each wait for data, not the whole answer; a server trickling bytes
         # must not hold the caller forever, so the whole attempt has a deadline too.
-        self._deadline = time.monotonic() + settings.timeout
+        self._deadline = time.monotonic() + self._timeout
 
     def begin(self, response: httpx.Response) -> None:
         declared = response.headers.get("Content-Length", "")
@@ -236,23 +286,35 @@ class _Exchange:
                 url=self.url,
                 attempt=self.attempt,
             )
-        self._chunks.append(chunk)
+        if self._spool is None:
+            self._chunks.append(chunk)
+        else:
+            self._spool.write(chunk)
 
     def _too_big(self, size: int) -> MalformedResponseError:
+        setting = "max_response_bytes" if self._spool is None else "max_download_bytes"
         return MalformedResponseError(
             f"the reply from {self.url} exceeds {self._limit} bytes ({size} so far); "
-            "raise max_response_bytes if such replies are expected"
+            f"raise {setting} if such replies are expected"
         )
 
     def finish(self, response: httpx.Response) -> HttpReply:
         """The reply, after plugins have seen it; an HTTP error that is not a SOAP fault
         becomes :class:`HTTPStatusError`."""
-        body = b"".join(self._chunks)
-        for plugin in self._plugins:
-            plugin.audit_response(body)
-        reply = HttpReply(self.url, response.status_code, response.headers, body)
-        if 200 <= reply.status < 300 or is_fault(reply.headers, body, self.interface):
+        spool = self._spool
+        if spool is None:
+            body = b"".join(self._chunks)
+            for plugin in self._plugins:
+                plugin.audit_response(body)
+        else:
+            body = b""
+            for plugin in self._plugins:
+                spool.seek(0)
+                plugin.audit_response_file(spool)
+        reply = HttpReply(self.url, response.status_code, response.headers, body, spool)
+        if 200 <= reply.status < 300 or self._is_fault(reply):
             return reply
+        self.discard()
         raise HTTPStatusError(
             f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer",
             url=self.url,
@@ -260,8 +322,19 @@ class _Exchange:
             status=reply.status,
         )
 
+    def _is_fault(self, reply: HttpReply) -> bool:
+        if reply.spool is not None and self._size > self._settings.max_response_bytes:
+            return False  # faults are small; this is some other server's error page
+        return is_fault(reply.headers, reply.source().read(), self.interface)
+
+    def discard(self) -> None:
+        """Release the spool file of an attempt that failed."""
+        if self._spool is not None:
+            self._spool.close()
+
     def failed(self, error: httpx.HTTPError) -> Exception:
         """The library error for an httpx failure of this attempt."""
+        self.discard()
         detail = str(error) or type(error).__name__
         kind: type[TransportError]
         if isinstance(error, httpx.UnsupportedProtocol):
@@ -291,10 +364,19 @@ class SyncTransport:
         self._client = httpx.Client(verify=ssl_context, **settings.client_arguments())
 
     def send(
-        self, endpoints: Endpoints, message: HttpMessage, interface: Interface, *, resendable: bool
+        self,
+        endpoints: Endpoints,
+        message: HttpMessage,
+        interface: Interface,
+        *,
+        resendable: bool,
+        spool_dir: Path | None = None,
     ) -> HttpReply:
-        """POST ``message`` to ``endpoints``; retried and failed over as the policy says."""
-        attempts = _Attempts(endpoints, message, interface, self._settings, self._plugins)
+        """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
+        ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
+        attempts = _Attempts(
+            endpoints, message, interface, self._settings, self._plugins, spool_dir
+        )
         return Retrying(**attempts.tenacity_arguments(resendable))(self._attempt, attempts)
 
     def _attempt(self, attempts: _Attempts) -> HttpReply:
@@ -309,6 +391,9 @@ class SyncTransport:
                     exchange.add(chunk)
         except httpx.HTTPError as error:
             raise exchange.failed(error) from error
+        except BaseException:
+            exchange.discard()
+            raise
         return exchange.finish(response)
 
     def close(self) -> None:
@@ -329,10 +414,19 @@ class AsyncTransport:
         self._client = httpx.AsyncClient(verify=ssl_context, **settings.client_arguments())
 
     async def send(
-        self, endpoints: Endpoints, message: HttpMessage, interface: Interface, *, resendable: bool
+        self,
+        endpoints: Endpoints,
+        message: HttpMessage,
+        interface: Interface,
+        *,
+        resendable: bool,
+        spool_dir: Path | None = None,
     ) -> HttpReply:
-        """POST ``message`` to ``endpoints``; retried and failed over as the policy says."""
-        attempts = _Attempts(endpoints, message, interface, self._settings, self._plugins)
+        """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
+        ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
+        attempts = _Attempts(
+            endpoints, message, interface, self._settings, self._plugins, spool_dir
+        )
         return await AsyncRetrying(**attempts.tenacity_arguments(resendable))(
             self._attempt, attempts
         )
@@ -349,6 +443,9 @@ class AsyncTransport:
                     exchange.add(chunk)
         except httpx.HTTPError as error:
             raise exchange.failed(error) from error
+        except BaseException:
+            exchange.discard()
+            raise
         return exchange.finish(response)
 
     async def aclose(self) -> None:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from mms_client.client import MmsClient
@@ -17,48 +13,9 @@ from mms_client.sim.manifest import Manifest
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
 
+from .serving import serving
+
 DAY = dt.date(2024, 3, 15)
-
-
-@contextmanager
-def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
-    """Runs the command until the block ends, then stops it as Ctrl+C would."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mms_client.cli",
-            "sim",
-            "serve",
-            "--port",
-            "0",
-            "--backup-port",
-            "0",
-            "--state",
-            str(state),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    assert process.stdout is not None
-    output = []
-    try:
-        for line in process.stdout:
-            output.append(line)
-            if "Press Ctrl+C to stop" in line:
-                break
-        else:
-            raise AssertionError("the simulator did not start:\n" + "".join(output))
-        yield Manifest.load(state), "".join(output)
-    finally:
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, "".join(output) + rest
-    assert "state kept in" in rest
 
 
 def _client(manifest: Manifest) -> MmsClient:

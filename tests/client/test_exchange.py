@@ -16,7 +16,7 @@ from mms_client.errors import (
     MMSValidationError,
     PayloadError,
 )
-from mms_client.exchange import Caller, PreparedRequest, interpret, is_read_only, prepare
+from mms_client.exchange import Caller, PreparedRequest, interpret, prepare
 from mms_client.jst import JST
 from mms_client.operations import OPERATIONS, get_operation
 from mms_client.schema.files import schema_dir
@@ -118,12 +118,31 @@ def test_invalid_payload_names_the_field(bsp: Caller) -> None:
         prepare(PUT_OFFER, bsp, bad, {"market_type": MarketType.DAY_AHEAD})
 
 
-def test_only_reads_are_resendable() -> None:
-    readable = {o.name for o in OPERATIONS if is_read_only(o)}
-    assert "MarketQuery_OfferQuery" in readable
+def test_only_reads_are_resendable(bsp: Caller) -> None:
+    """The registry says which operations only read; the transport resends only those."""
+    readable = {o.name for o in OPERATIONS if o.read_only}
+    assert {o.name for o in OPERATIONS if o.kind == "query"} <= readable
     assert "ReportListRequest" in readable and "ReportDownloadRequestTrnID" in readable
     assert not readable & {"MarketSubmit_OfferData", "MarketCancel_OfferCancel"}
     assert not readable & {"ReportCreateRequest", "RegistrationApproval_Resource"}
+    assert not put_offer(bsp).resendable
+    assert prepare(QUERY_OFFERS, bsp, OfferQuery(market_type=MarketType.DAY_AHEAD), {}).resendable
+
+
+def test_models_changed_without_validation_are_checked_again(bsp: Caller) -> None:
+    """pydantic trusts model instances; a request must not: what is sent is validated."""
+    envelope = {"market_type": MarketType.DAY_AHEAD}
+    copied = offer().model_copy(update={"resource": "not valid!"})
+    with pytest.raises(PayloadError, match=r"OfferData\[1\]/@ResourceName"):
+        prepare(PUT_OFFER, bsp, copied, envelope)
+    mutated = offer()
+    mutated.stack.append(OfferStack.model_construct(number=2))
+    with pytest.raises(PayloadError, match=r"OfferStack\[2\]/@OfferUnitPrice"):
+        prepare(PUT_OFFER, bsp, mutated, envelope)
+    assigned = offer()
+    with pytest.raises(PayloadError, match="ResourceName"):
+        assigned.resource = "not valid!"  # assignment is validated at once
+    assert prepare(PUT_OFFER, bsp, offer().model_copy(), envelope).payload
 
 
 def example(name: str) -> bytes:

@@ -48,24 +48,3 @@ def test_established_import_paths() -> None:
     assert OfferData.model_fields["stack"].annotation == list[OfferStack]
     assert issubclass(MMSValidationError, MMSClientError)
     assert AudienceError is mms_client.AudienceError
-
-
-def test_client_methods_are_declared_for_registry_operations() -> None:
-    from mms_client.client import AsyncMmsClient, MmsClient, OperationMethod, OperationMethods
-    from mms_client.operations import get_operation
-
-    declared = {
-        name: value.operation
-        for name, value in vars(OperationMethods).items()
-        if isinstance(value, OperationMethod)
-    }
-    assert issubclass(MmsClient, OperationMethods) and issubclass(AsyncMmsClient, OperationMethods)
-    assert declared == {
-        "put_offer": "MarketSubmit_OfferData",
-        "put_offers": "MarketSubmit_OfferData",
-        "query_offers": "MarketQuery_OfferQuery",
-        "cancel_offer": "MarketCancel_OfferCancel",
-    }
-    for method, operation in declared.items():
-        record = get_operation(operation)
-        assert method in (record.method, record.list_method)

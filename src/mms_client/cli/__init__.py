@@ -1,4 +1,5 @@
-"""The ``mms`` command: the simulator (``mms sim serve``) and a guided demo (``mms demo``).
+"""The ``mms`` command: every MMS operation (``mms ops``, ``mms call``), the simulator
+(``mms sim serve``) and a guided demo (``mms demo``).
 
 Subcommands import what they need when they run, so ``mms --help`` stays instant.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from mms_client.cli.call import call, ops
 from mms_client.cli.demo import demo
 from mms_client.cli.sim import sim
 
@@ -17,5 +19,7 @@ def main() -> None:
     """Client tools for the EPRX Market Management System (MMS)."""
 
 
+main.add_command(ops)
+main.add_command(call)
 main.add_command(sim)
 main.add_command(demo)

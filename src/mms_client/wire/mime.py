@@ -2,20 +2,28 @@
 
 The writer produces clean RFC 2046 framing, CRLF throughout. The reader accepts what real MMS
 peers send: bare LF line breaks, duplicate headers (the first one wins), folded header lines,
-preamble and epilogue, and base64 or quoted-printable parts. It works on bytes that are already
-in memory and refuses, with :class:`MimeFormatError`, anything over its limits or broken, so a
-hostile body costs at most one linear scan.
+preamble and epilogue, and base64 or quoted-printable parts. It refuses, with
+:class:`MimeFormatError`, anything over its limits or broken, so a hostile body costs at most
+one linear scan.
+
+Reading works on a seekable binary file: :func:`scan_multipart` finds where each part is
+(reading a chunk at a time), :func:`copy_part` decodes one part into any sink. A body in memory
+is read through ``io.BytesIO`` (:func:`read_multipart`); a large reply spooled to disk is read
+the same way without ever being held in memory as a whole.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
+import io
 import quopri
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from mms_client.wire.blobs import CHUNK_SIZE
 
 CRLF = b"\r\n"
 
@@ -39,12 +47,11 @@ class MultipartLimits:
 DEFAULT_LIMITS = MultipartLimits()
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
-    """One body part: its header lines as received (or to be written) and its decoded body."""
+class _Headed:
+    """Header look-up shared by parts in memory and parts located in a body."""
 
+    __slots__ = ()
     headers: tuple[tuple[str, str], ...]
-    body: bytes
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), if any."""
@@ -59,6 +66,24 @@ class Part:
         """The Content-ID without its angle brackets."""
         value = self.header("Content-ID")
         return None if value is None else value.strip().removeprefix("<").removesuffix(">")
+
+
+@dataclass(frozen=True, slots=True)
+class Part(_Headed):
+    """One body part: its header lines as received (or to be written) and its decoded body."""
+
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PartSpan(_Headed):
+    """Where one body part sits in a multipart body: its header lines and the byte range
+    (``start`` to ``end``) of its content, still in its transfer encoding."""
+
+    headers: tuple[tuple[str, str], ...]
+    start: int
+    end: int
 
 
 def new_content_id(domain: str, label: str = "") -> str:
@@ -122,10 +147,26 @@ def read_multipart(
     body: bytes, boundary: str, limits: MultipartLimits = DEFAULT_LIMITS
 ) -> list[Part]:
     """The parts of a multipart ``body`` delimited by ``boundary``, bodies decoded."""
-    if len(body) > limits.max_body_bytes:
+    source = io.BytesIO(body)
+    return [
+        Part(span.headers, read_part(source, span, number))
+        for number, span in enumerate(scan_multipart(source, boundary, limits), start=1)
+    ]
+
+
+def scan_multipart(
+    source: BinaryIO, boundary: str, limits: MultipartLimits = DEFAULT_LIMITS
+) -> list[PartSpan]:
+    """Where the parts of the multipart body in ``source`` are, with their headers.
+
+    ``source`` is read in chunks of :data:`~mms_client.wire.blobs.CHUNK_SIZE`, so a body of
+    any size is scanned with bounded memory; the part contents stay where they are until
+    :func:`copy_part` or :func:`read_part` decodes them.
+    """
+    size = source.seek(0, io.SEEK_END)
+    if size > limits.max_body_bytes:
         raise MimeFormatError(
-            f"the multipart body has {len(body)} bytes; "
-            f"at most {limits.max_body_bytes} are accepted"
+            f"the multipart body has {size} bytes; at most {limits.max_body_bytes} are accepted"
         )
     if not 0 < len(boundary) <= 200:
         raise MimeFormatError("the multipart boundary must have 1 to 200 characters")
@@ -135,46 +176,174 @@ def read_multipart(
         raise MimeFormatError("the multipart boundary is not ASCII") from None
     next_delimiter = b"\n" + delimiter
 
-    if body.startswith(delimiter):
+    if _read_at(source, 0, len(delimiter)) == delimiter:
         position = 0
     else:
-        position = body.find(next_delimiter)
+        position = _find(source, next_delimiter, 0)
         if position < 0:
             raise MimeFormatError("no body part starts with the boundary of the Content-Type")
         position += 1
-    parts: list[Part] = []
+    spans: list[PartSpan] = []
     while True:
         position += len(delimiter)
-        if body.startswith(b"--", position):
-            return parts  # the close delimiter; anything after it is epilogue
-        line_end = body.find(b"\n", position)
+        if _read_at(source, position, 2) == b"--":
+            return spans  # the close delimiter; anything after it is epilogue
+        line_end = _find(source, b"\n", position, limit=position + 1024)
         if line_end < 0:
             raise MimeFormatError("the multipart body ends right after a boundary")
-        if body[position:line_end].strip(b" \t\r"):
+        if _read_at(source, position, line_end - position).strip(b" \t\r"):
             raise MimeFormatError("unexpected text after a multipart boundary")
         start = line_end + 1
-        found = body.find(next_delimiter, start)
+        found = _find(source, next_delimiter, start)
         if found < 0:
             raise MimeFormatError("the multipart body ends without a closing boundary")
-        end = found - 1 if found > start and body[found - 1] == 0x0D else found
-        if len(parts) == limits.max_parts:
+        end = found - 1 if found > start and _read_at(source, found - 1, 1) == b"\r" else found
+        if len(spans) == limits.max_parts:
             raise MimeFormatError(f"more than {limits.max_parts} body parts")
-        parts.append(_read_part(body[start:end], len(parts) + 1, limits))
+        spans.append(_read_headers(source, start, end, len(spans) + 1, limits))
         position = found + 1
 
 
-def _read_part(content: bytes, number: int, limits: MultipartLimits) -> Part:
+def read_part(source: BinaryIO, span: PartSpan, number: int = 1) -> bytes:
+    """The decoded content of one part of ``source``, in memory."""
+    sink = io.BytesIO()
+    copy_part(source, span, sink.write, number)
+    return sink.getvalue()
+
+
+def copy_part(
+    source: BinaryIO, span: PartSpan, write: Callable[[bytes], object], number: int = 1
+) -> None:
+    """Decode the content of one part of ``source`` chunk by chunk into ``write``.
+
+    ``number`` (the part's position, from 1) only serves error messages.
+    """
+    encoding = (span.header("Content-Transfer-Encoding") or "binary").strip().lower()
+    if encoding in ("binary", "8bit", "7bit"):
+        decoder: _Decoder = _Identity(write)
+    elif encoding == "base64":
+        decoder = Base64Decoder(write, f"part {number}")
+    elif encoding == "quoted-printable":
+        decoder = _QuotedPrintable(write)
+    else:
+        raise MimeFormatError(f"part {number}: unknown Content-Transfer-Encoding {encoding!r}")
+    source.seek(span.start)
+    remaining = span.end - span.start
+    while remaining > 0:
+        chunk = source.read(min(CHUNK_SIZE, remaining))
+        if not chunk:
+            raise MimeFormatError(f"part {number}: the body ended early")
+        remaining -= len(chunk)
+        decoder.write(chunk)
+    decoder.close()
+
+
+class _Decoder(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+class _Identity:
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+
+    def write(self, data: bytes) -> None:
+        self._write(data)
+
+    def close(self) -> None:
+        pass
+
+
+class Base64Decoder:
+    """Decodes base64 that arrives in pieces of any size (whitespace anywhere is ignored)
+    and hands the bytes to ``write`` as they are complete.
+
+    ``what`` names the content in the :class:`MimeFormatError` raised for invalid base64.
+    """
+
+    def __init__(self, write: Callable[[bytes], object], what: str) -> None:
+        self._write = write
+        self._what = what
+        self._pending = b""
+
+    def write(self, data: bytes | str) -> None:
+        raw = data.encode("ascii", "replace") if isinstance(data, str) else data
+        pending = self._pending + b"".join(raw.split())
+        usable = len(pending) - len(pending) % 4
+        self._pending = pending[usable:]
+        if usable:
+            self._decode(pending[:usable])
+
+    def close(self) -> None:
+        if self._pending:
+            raise MimeFormatError(f"{self._what}: invalid base64 content (truncated)")
+
+    def _decode(self, data: bytes) -> None:
+        try:
+            self._write(binascii.a2b_base64(data, strict_mode=True))
+        except binascii.Error:
+            raise MimeFormatError(f"{self._what}: invalid base64 content") from None
+
+
+class _QuotedPrintable:
+    """Quoted-printable decoded line by line (a soft line break never spans two lines)."""
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+        self._pending = b""
+
+    def write(self, data: bytes) -> None:
+        pending = self._pending + data
+        cut = pending.rfind(b"\n") + 1
+        self._pending = pending[cut:]
+        if cut:
+            self._write(quopri.decodestring(pending[:cut]))
+
+    def close(self) -> None:
+        if self._pending:
+            self._write(quopri.decodestring(self._pending))
+
+
+def _read_at(source: BinaryIO, offset: int, size: int) -> bytes:
+    source.seek(offset)
+    return source.read(size)
+
+
+def _find(source: BinaryIO, pattern: bytes, start: int, limit: int | None = None) -> int:
+    """The offset of the first ``pattern`` at or after ``start`` (before ``limit``), or -1."""
+    overlap = len(pattern) - 1
+    source.seek(start)
+    carry = b""
+    position = start  # offset of the first byte after ``carry``
+    while limit is None or position < limit:
+        chunk = source.read(CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit - position))
+        if not chunk:
+            return -1
+        window = carry + chunk
+        found = window.find(pattern)
+        if found >= 0:
+            return position - len(carry) + found
+        carry = window[-overlap:] if overlap else b""
+        position += len(chunk)
+    return -1
+
+
+def _read_headers(
+    source: BinaryIO, start: int, end: int, number: int, limits: MultipartLimits
+) -> PartSpan:
+    """The headers of the part whose content lies between ``start`` and ``end``."""
+    head = _read_at(source, start, min(end - start, limits.max_header_bytes + 1))
     headers: list[tuple[str, str]] = []
     position = 0
     while True:
-        line_end = content.find(b"\n", position, position + limits.max_header_bytes + 1)
+        line_end = head.find(b"\n", position)
         if line_end < 0:
-            if len(content) - position > limits.max_header_bytes:
+            if len(head) > limits.max_header_bytes:
                 raise MimeFormatError(
                     f"part {number}: headers longer than {limits.max_header_bytes} bytes"
                 )
             raise MimeFormatError(f"part {number}: no blank line ends the headers")
-        line = content[position:line_end]
+        line = head[position:line_end]
         if line.endswith(b"\r"):
             line = line[:-1]
         position = line_end + 1
@@ -193,19 +362,4 @@ def _read_part(content: bytes, number: int, limits: MultipartLimits) -> Part:
         if not colon or not raw_name or not raw_name.isascii():
             raise MimeFormatError(f"part {number}: malformed header line {line[:80]!r}")
         headers.append((raw_name.decode("ascii"), raw_value.strip().decode("latin-1")))
-    part = Part(tuple(headers), content[position:])
-    return Part(part.headers, _decode_body(part, number))
-
-
-def _decode_body(part: Part, number: int) -> bytes:
-    encoding = (part.header("Content-Transfer-Encoding") or "binary").strip().lower()
-    if encoding in ("binary", "8bit", "7bit"):
-        return part.body
-    if encoding == "base64":
-        try:
-            return base64.b64decode(b"".join(part.body.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise MimeFormatError(f"part {number}: invalid base64 content") from None
-    if encoding == "quoted-printable":
-        return quopri.decodestring(part.body)
-    raise MimeFormatError(f"part {number}: unknown Content-Transfer-Encoding {encoding!r}")
+    return PartSpan(tuple(headers), start + position, end)

@@ -10,19 +10,23 @@ Requests are always MTOM (``multipart/related``, the payload as a binary XOP par
 what the MMS receives from every known client. Responses are read in every form a SOAP stack
 may choose: inline base64 ``responseData`` in a plain ``text/xml`` envelope, or MTOM parts.
 
-XML is parsed with the project's hardened parser (no DTDs, no entities, no network, bounded
-size); broken or hostile input becomes :class:`MalformedRequestError` on the request side and
-:class:`MalformedResponseError` on the response side, never a hang.
+Envelopes are read by :mod:`mms_client.wire.envelope` (no DTDs, no entities, no network,
+bounded size, binary fields streamed into blobs); broken or hostile input becomes
+:class:`MalformedRequestError` on the request side and :class:`MalformedResponseError` on the
+response side, never a hang. :func:`read_stored_response` reads a reply whose body was spooled to
+a file and leaves its binary content in blobs (files, for a large download);
+:func:`read_response` reads one held in memory.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-from collections.abc import Iterator, Mapping, Sequence
+import io
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
-from urllib.parse import unquote
+from pathlib import Path
+from typing import BinaryIO, Final
 
 from mms_client.endpoints import Interface
 from mms_client.errors import (
@@ -31,22 +35,41 @@ from mms_client.errors import (
     MalformedResponseError,
     PayloadError,
 )
+from mms_client.wire.blobs import Blob, BlobStore, MemoryStore
+from mms_client.wire.envelope import SOAP_ENVELOPE_NS, XOP_NS, Envelope, Node, read_envelope
 from mms_client.wire.mime import (
     DEFAULT_LIMITS,
     MimeFormatError,
     MultipartLimits,
     Part,
     new_content_id,
-    parse_header_value,
-    read_multipart,
     write_multipart,
 )
 
-if TYPE_CHECKING:
-    from lxml.etree import _Element
-
-SOAP_ENVELOPE_NS: Final = "http://schemas.xmlsoap.org/soap/envelope/"
-XOP_NS: Final = "http://www.w3.org/2004/08/xop/include"
+__all__ = [
+    "FAULT_STATUS",
+    "MAX_ATTACHMENTS",
+    "RESPONSE_DATA_TYPES",
+    "SOAP_ACTIONS",
+    "SOAP_ENVELOPE_NS",
+    "TYPES_NAMESPACES",
+    "XOP_NS",
+    "Attachment",
+    "HttpMessage",
+    "ParsedRequest",
+    "ReceivedFile",
+    "RequestAttInfo",
+    "ResponseAttInfo",
+    "SoapFault",
+    "StoredResponse",
+    "build_fault",
+    "build_request",
+    "build_response",
+    "is_fault",
+    "parse_request",
+    "read_response",
+    "read_stored_response",
+]
 
 #: The namespace of ``RequestAttInfo``/``ResponseAttInfo`` per service (children are unqualified).
 TYPES_NAMESPACES: Final[Mapping[Interface, str]] = {
@@ -66,16 +89,22 @@ RESPONSE_DATA_TYPES: Final = frozenset({"XML", "HTML", "CSV", "JSON", "TXT"})
 
 _INTERFACE_BY_NAMESPACE = {namespace: key for key, namespace in TYPES_NAMESPACES.items()}
 _INTERFACE_BY_ACTION = {action: key for key, action in SOAP_ACTIONS.items()}
-_XML_CONTENT_TYPES = frozenset({"text/xml", "application/soap+xml", "application/xop+xml"})
 
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent beside the payload; ``signature`` signs ``data`` like the payload's."""
+    """A file sent beside the payload (``attachmentData``); ``signature`` signs ``data`` like
+    the payload's (the client signs attachments that have none)."""
 
     name: str
-    data: bytes
+    data: bytes = field(repr=False)
     signature: str | None = None
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], name: str | None = None) -> Attachment:
+        """The file at ``path``, sent under its own name unless ``name`` is given."""
+        file = Path(path)
+        return cls(name or file.name, file.read_bytes())
 
 
 @dataclass(frozen=True)
@@ -107,6 +136,30 @@ class ResponseAttInfo:
     response_filename: str | None = None
     response_data: bytes | None = None
     attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file a reply carries (``attachmentData``), its content in a blob."""
+
+    name: str
+    blob: Blob
+    signature: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A ``ResponseAttInfo`` whose binary content (``responseData`` and the attachments) was
+    decoded into blobs of a :class:`~mms_client.wire.blobs.BlobStore`."""
+
+    success: bool
+    response_data_type: str
+    warnings: bool = False
+    response_binary: bool = False
+    response_compressed: bool = False
+    response_filename: str | None = None
+    response_data: Blob | None = None
+    attachments: tuple[ReceivedFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,14 +259,15 @@ def parse_request(
     of ``RequestAttInfo``; a SOAPAction header, when present, must agree with it.
     """
     try:
-        body_element, parts = _read_envelope(headers, body, limits)
-        interface = _interface_of(body_element, "RequestAttInfo")
+        envelope = read_envelope(headers, io.BytesIO(body), limits, MemoryStore())
+        content = envelope.content
+        interface = _interface_of(content, "RequestAttInfo")
         action = _lower_keys(headers).get("soapaction", "").strip().strip('"')
         if action and _INTERFACE_BY_ACTION.get(action, interface) is not interface:
             raise MimeFormatError(
                 f"SOAPAction {action!r} does not belong to the {interface} service of the body"
             )
-        children = _children(body_element)
+        children = _children(content)
         info = RequestAttInfo(
             request_type=_required_text(children, "requestType"),
             admin_role=_required_boolean(children, "adminRole"),
@@ -223,9 +277,12 @@ def parse_request(
             send_response_data_compressed=_required_boolean(children, "sendResponseDataCompressed"),
             request_signature=_optional_text(children, "requestSignature"),
         )
-        payload = _binary(_required(children, "requestData"), parts)
-        attachments = _attachments(body_element, parts, MAX_ATTACHMENTS[interface])
-    except (MimeFormatError, PayloadError) as exc:
+        payload = envelope.binary(_required(children, "requestData")).read_bytes()
+        attachments = tuple(
+            Attachment(received.name, received.blob.read_bytes(), received.signature)
+            for received in _attachments(envelope, MAX_ATTACHMENTS[interface])
+        )
+    except MimeFormatError as exc:
         raise MalformedRequestError(f"unreadable MMS request: {exc}") from None
     return ParsedRequest(interface, info, payload, attachments)
 
@@ -285,36 +342,67 @@ def build_fault(fault: SoapFault) -> HttpMessage:
     return HttpMessage({"Content-Type": 'text/xml; charset="utf-8"'}, body.encode("utf-8"))
 
 
-def read_response(
+def read_stored_response(
     headers: Mapping[str, str],
-    body: bytes,
+    source: BinaryIO,
     interface: Interface,
+    store: BlobStore,
     limits: MultipartLimits = DEFAULT_LIMITS,
-) -> ResponseAttInfo | SoapFault:
-    """Read a reply of the ``interface`` service: its ``ResponseAttInfo`` or its SOAP fault."""
+) -> StoredResponse | SoapFault:
+    """Read a reply of the ``interface`` service from ``source`` (its HTTP body, seekable):
+    its ``ResponseAttInfo``, with the binary content decoded into blobs of ``store``, or its
+    SOAP fault."""
     try:
-        body_element, parts = _read_envelope(headers, body, limits)
-        if body_element.tag == f"{{{SOAP_ENVELOPE_NS}}}Fault":
-            return _fault(body_element)
-        if _interface_of(body_element, "ResponseAttInfo") is not interface:
+        envelope = read_envelope(headers, source, limits, store)
+        content = envelope.content
+        if content.tag == f"{{{SOAP_ENVELOPE_NS}}}Fault":
+            return _fault(content)
+        if _interface_of(content, "ResponseAttInfo") is not interface:
             raise MimeFormatError(f"the reply is not from the {interface} service")
-        children = _children(body_element)
+        children = _children(content)
         data_type = _required_text(children, "responseDataType")
         if data_type not in RESPONSE_DATA_TYPES:
             raise MimeFormatError(f"unknown responseDataType {data_type!r}")
         data = children.get("responseData")
-        return ResponseAttInfo(
+        return StoredResponse(
             success=_required_boolean(children, "success"),
             warnings=_optional_boolean(children, "warnings"),
             response_binary=_optional_boolean(children, "responseBinary"),
             response_compressed=_optional_boolean(children, "responseCompressed"),
             response_data_type=data_type,
             response_filename=_optional_text(children, "responseFilename"),
-            response_data=None if data is None else _binary(data, parts),
-            attachments=_attachments(body_element, parts, MAX_ATTACHMENTS[interface]),
+            response_data=None if data is None else envelope.binary(data),
+            attachments=_attachments(envelope, MAX_ATTACHMENTS[interface]),
         )
-    except (MimeFormatError, PayloadError) as exc:
+    except MimeFormatError as exc:
         raise MalformedResponseError(f"unreadable MMS reply: {exc}") from None
+
+
+def read_response(
+    headers: Mapping[str, str],
+    body: bytes,
+    interface: Interface,
+    limits: MultipartLimits = DEFAULT_LIMITS,
+) -> ResponseAttInfo | SoapFault:
+    """Read a reply of the ``interface`` service held in memory: its ``ResponseAttInfo`` or
+    its SOAP fault."""
+    stored = read_stored_response(headers, io.BytesIO(body), interface, MemoryStore(), limits)
+    if isinstance(stored, SoapFault):
+        return stored
+    data = stored.response_data
+    return ResponseAttInfo(
+        success=stored.success,
+        response_data_type=stored.response_data_type,
+        warnings=stored.warnings,
+        response_binary=stored.response_binary,
+        response_compressed=stored.response_compressed,
+        response_filename=stored.response_filename,
+        response_data=None if data is None else data.read_bytes(),
+        attachments=tuple(
+            Attachment(received.name, received.blob.read_bytes(), received.signature)
+            for received in stored.attachments
+        ),
+    )
 
 
 def is_fault(headers: Mapping[str, str], body: bytes, interface: Interface) -> bool:
@@ -395,162 +483,79 @@ def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
     return {key.lower(): value for key, value in headers.items()}
 
 
-def _read_envelope(
-    headers: Mapping[str, str], body: bytes, limits: MultipartLimits
-) -> tuple[_Element, dict[str, bytes]]:
-    """The element inside ``soap:Body`` and the MTOM parts by Content-ID."""
-    from mms_client.schema.codec import parse_xml
-
-    content_type = _lower_keys(headers).get("content-type")
-    if content_type is None:
-        raise MimeFormatError("no Content-Type header")
-    media_type, parameters = parse_header_value(content_type)
-    parts: dict[str, bytes] = {}
-    if media_type == "multipart/related":
-        boundary = parameters.get("boundary")
-        if not boundary:
-            raise MimeFormatError("multipart Content-Type without a boundary")
-        received = read_multipart(body, boundary, limits)
-        if not received:
-            raise MimeFormatError("the multipart body has no parts")
-        start = parameters.get("start", "").strip().removeprefix("<").removesuffix(">")
-        root = next((p for p in received if start and p.content_id == start), received[0])
-        for part in received:
-            if part is not root and part.content_id is not None:
-                parts[part.content_id] = part.body
-        envelope_bytes = root.body
-    elif media_type in _XML_CONTENT_TYPES:
-        if len(body) > limits.max_body_bytes:
-            raise MimeFormatError(
-                f"the body has {len(body)} bytes; at most {limits.max_body_bytes} are accepted"
-            )
-        envelope_bytes = body
-    else:
-        raise MimeFormatError(f"unexpected Content-Type {media_type!r}")
-
-    envelope = parse_xml(envelope_bytes)
-    if envelope.tag != f"{{{SOAP_ENVELOPE_NS}}}Envelope":
-        raise MimeFormatError(f"the document is not a SOAP 1.1 envelope but {envelope.tag!r}")
-    soap_body = envelope.find(f"{{{SOAP_ENVELOPE_NS}}}Body")
-    if soap_body is None:
-        raise MimeFormatError("the SOAP envelope has no Body")
-    content = next(_element_children(soap_body), None)
-    if content is None:
-        raise MimeFormatError("the SOAP Body is empty")
-    return content, parts
-
-
-def _element_children(element: _Element) -> Iterator[_Element]:
-    return (child for child in element if isinstance(child.tag, str))
-
-
-def _local_name(element: _Element) -> str:
-    tag = element.tag
-    assert isinstance(tag, str)
-    return tag.rpartition("}")[2]
-
-
-def _interface_of(element: _Element, expected: str) -> Interface:
-    namespace, _, local = str(element.tag)[1:].rpartition("}")
+def _interface_of(node: Node, expected: str) -> Interface:
+    namespace, _, local = node.tag[1:].rpartition("}")
     interface = _INTERFACE_BY_NAMESPACE.get(namespace)
     if local != expected or interface is None:
-        raise MimeFormatError(f"the SOAP Body holds {element.tag!r}, not an MMS {expected}")
+        raise MimeFormatError(f"the SOAP Body holds {node.tag!r}, not an MMS {expected}")
     return interface
 
 
-def _children(element: _Element) -> dict[str, _Element]:
-    """The child elements by local name (the first of each name; MMS children are unqualified,
-    but a qualified child is read the same way)."""
-    children: dict[str, _Element] = {}
-    for child in _element_children(element):
-        children.setdefault(_local_name(child), child)
+def _children(node: Node) -> dict[str, Node]:
+    """The child elements by local name (the first of each name)."""
+    children: dict[str, Node] = {}
+    for child in node.children:
+        children.setdefault(child.name, child)
     return children
 
 
-def _required(children: Mapping[str, _Element], name: str) -> _Element:
+def _required(children: Mapping[str, Node], name: str) -> Node:
     child = children.get(name)
     if child is None:
         raise MimeFormatError(f"the SOAP body lacks <{name}>")
     return child
 
 
-def _text(element: _Element) -> str:
-    return (element.text or "").strip()
+def _required_text(children: Mapping[str, Node], name: str) -> str:
+    return _required(children, name).text.strip()
 
 
-def _required_text(children: Mapping[str, _Element], name: str) -> str:
-    return _text(_required(children, name))
-
-
-def _optional_text(children: Mapping[str, _Element], name: str) -> str | None:
+def _optional_text(children: Mapping[str, Node], name: str) -> str | None:
     child = children.get(name)
-    return None if child is None else _text(child)
+    return None if child is None else child.text.strip()
 
 
-def _parse_boolean(element: _Element) -> bool:
-    text = _text(element)
+def _parse_boolean(node: Node) -> bool:
+    text = node.text.strip()
     if text in ("true", "1"):
         return True
     if text in ("false", "0"):
         return False
-    raise MimeFormatError(f"<{_local_name(element)}> is not a boolean: {text[:40]!r}")
+    raise MimeFormatError(f"<{node.name}> is not a boolean: {text[:40]!r}")
 
 
-def _required_boolean(children: Mapping[str, _Element], name: str) -> bool:
+def _required_boolean(children: Mapping[str, Node], name: str) -> bool:
     return _parse_boolean(_required(children, name))
 
 
-def _optional_boolean(children: Mapping[str, _Element], name: str) -> bool:
+def _optional_boolean(children: Mapping[str, Node], name: str) -> bool:
     child = children.get(name)
     return False if child is None else _parse_boolean(child)
 
 
-def _binary(element: _Element, parts: Mapping[str, bytes]) -> bytes:
-    """The bytes of an ``xs:base64Binary`` element: an XOP reference or inline base64."""
-    include = element.find(f"{{{XOP_NS}}}Include")
-    if include is not None:
-        href = include.get("href", "")
-        if not href.startswith("cid:"):
-            raise MimeFormatError(f"xop:Include href {href[:80]!r} is not a cid: URL")
-        content_id = unquote(href[4:])
-        try:
-            return parts[content_id]
-        except KeyError:
-            raise MimeFormatError(f"no MIME part has the Content-ID {content_id[:80]!r}") from None
-    try:
-        return base64.b64decode("".join(_text(element).split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise MimeFormatError(f"<{_local_name(element)}> is not valid base64") from None
-
-
-def _attachments(
-    element: _Element, parts: Mapping[str, bytes], limit: int
-) -> tuple[Attachment, ...]:
-    found = [
-        child for child in _element_children(element) if _local_name(child) == "attachmentData"
-    ]
+def _attachments(envelope: Envelope, limit: int) -> tuple[ReceivedFile, ...]:
+    found = [child for child in envelope.content.children if child.name == "attachmentData"]
     if len(found) > limit:
         raise MimeFormatError(f"{len(found)} attachments; at most {limit} are allowed")
-    return tuple(_attachment(child, parts) for child in found)
+    received = []
+    for element in found:
+        children = _children(element)
+        data = children.get("binaryData")
+        received.append(
+            ReceivedFile(
+                name=_optional_text(children, "name") or "",
+                blob=Blob(0, content=b"") if data is None else envelope.binary(data),
+                signature=_optional_text(children, "signature"),
+            )
+        )
+    return tuple(received)
 
 
-def _attachment(element: _Element, parts: Mapping[str, bytes]) -> Attachment:
-    children = _children(element)
-    data = children.get("binaryData")
-    return Attachment(
-        name=_optional_text(children, "name") or "",
-        data=b"" if data is None else _binary(data, parts),
-        signature=_optional_text(children, "signature"),
-    )
-
-
-def _fault(element: _Element) -> SoapFault:
-    children = _children(element)
+def _fault(node: Node) -> SoapFault:
+    children = _children(node)
     detail = children.get("detail")
     return SoapFault(
         code=_optional_text(children, "faultcode") or "",
         message=_optional_text(children, "faultstring") or "",
-        detail=None
-        if detail is None
-        else " ".join("".join(map(str, detail.itertext())).split()) or None,
+        detail=None if detail is None else " ".join(detail.all_text().split()) or None,
     )

@@ -1,0 +1,174 @@
+"""How a typed client method becomes a registry call, and how its result comes back.
+
+Every per-operation method (``put_offer``, ``query_awards``, ``download_report``...) is a thin
+declaration (see :mod:`mms_client.methods`): a template decorated with :func:`calls` that maps
+the method's arguments onto a :class:`Call` (payload, envelope attributes, files to attach,
+where to save what comes back) and names the function that takes the method's result from the
+:class:`~mms_client.exchange.Response`. The same declaration serves both clients: it is a sync
+method on :class:`~mms_client.client.MmsClient` and a coroutine method on
+:class:`~mms_client.client.AsyncMmsClient`, and type checkers see it that way.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+
+from mms_client.errors import MalformedResponseError
+from mms_client.exchange import Response
+from mms_client.files import DownloadedFile
+from mms_client.operations import Operation, get_operation
+from mms_client.wire.soap import Attachment
+
+if TYPE_CHECKING:
+    from mms_client.client import AsyncMmsClient, MmsClient
+    from mms_client.schema.generated.mi_report import ReportCreateRequest
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+FileSource = Attachment | str | os.PathLike[str]
+"""A file to send with a request: an :class:`~mms_client.wire.soap.Attachment`, or the path
+of a file, sent under its own name."""
+
+
+@dataclass(frozen=True)
+class Call(Generic[R]):
+    """What one client method asks for: the payload, the envelope attributes, the files to
+    attach, where to save the files of the reply (``to``), and how the method's result is
+    taken from the :class:`~mms_client.exchange.Response`."""
+
+    payload: Any
+    envelope: Mapping[str, Any]
+    result: Callable[[Response], R]
+    attachments: Sequence[Attachment] = ()
+    to: str | os.PathLike[str] | None = None
+
+
+class OperationMethod(Generic[P, R]):
+    """A client method bound to one registry operation (see :func:`calls`)."""
+
+    def __init__(
+        self, operation: Operation, template: Callable[Concatenate[Any, P], Call[R]]
+    ) -> None:
+        self.operation = operation
+        self.template = template
+        self.__doc__ = template.__doc__
+        # What help() and IDEs should show for the bound method: the template's parameters
+        # without ``self``, and not its ``Call`` return type.
+        signature = inspect.signature(template)
+        self.signature = signature.replace(
+            parameters=tuple(signature.parameters.values())[1:],
+            return_annotation=inspect.Signature.empty,
+        )
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, instance: MmsClient, owner: type[Any]) -> Callable[P, R]: ...
+    @overload
+    def __get__(self, instance: AsyncMmsClient, owner: type[Any]) -> Callable[P, Awaitable[R]]: ...
+    def __get__(self, instance: Any, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        operation, template = self.operation, self.template
+
+        @functools.wraps(template)
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return instance._invoke(operation, template(instance, *args, **kwargs))
+
+        method.__signature__ = self.signature  # type: ignore[attr-defined]
+        return method
+
+
+def calls(
+    name: str, interface: str | None = None
+) -> Callable[[Callable[Concatenate[Any, P], Call[R]]], OperationMethod[P, R]]:
+    """Declare a client method for the registry operation ``name`` (on ``interface``, for the
+    names MI and OMI share); the decorated template maps the method's arguments onto a
+    :class:`Call`."""
+    operation = get_operation(name, interface)  # a typo fails at import, not at call time
+
+    def declare(template: Callable[Concatenate[Any, P], Call[R]]) -> OperationMethod[P, R]:
+        return OperationMethod(operation, template)
+
+    return declare
+
+
+def attachments_of(files: Sequence[FileSource]) -> tuple[Attachment, ...]:
+    """The attachments for ``files`` (paths are read now, so a missing file fails before
+    anything is sent)."""
+    return tuple(f if isinstance(f, Attachment) else Attachment.from_file(f) for f in files)
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+def one_item(response: Response) -> Any:
+    """The one item a single-item request gets back."""
+    if len(response.items) != 1:
+        raise MalformedResponseError(
+            f"{response.operation.name}: expected one {response.operation.element} in the "
+            f"reply, found {len(response.items)}"
+        )
+    return response.items[0]
+
+
+def all_items(response: Response) -> list[Any]:
+    """Every item of the answer, in order; an empty list when there is none."""
+    return list(response.items)
+
+
+def results(response: Response) -> Any:
+    """The results element a query answers with (``AwardResultsQueryResponse``...), or an
+    empty one when the MMS sent none because nothing matched."""
+    if len(response.items) > 1:
+        raise MalformedResponseError(
+            f"{response.operation.name}: expected at most one {response.operation.response.child}"
+            f" in the reply, found {len(response.items)}"
+        )
+    if response.items:
+        return response.items[0]
+    return response.operation.response_model.model_validate({})
+
+
+def attached_files(response: Response) -> list[DownloadedFile]:
+    """The files the reply carries."""
+    return list(response.files)
+
+
+def report_file(response: Response) -> DownloadedFile:
+    """The report file a report download answers with."""
+    if len(response.files) != 1:
+        raise MalformedResponseError(
+            f"{response.operation.name}: expected one report file in the reply, "
+            f"found {len(response.files)}"
+        )
+    return response.files[0]
+
+
+@dataclass(frozen=True)
+class CreatedReport:
+    """The MMS's acknowledgement of a report request.
+
+    ``transaction_id`` identifies the report: it shows up in the report list once the report
+    is ready and downloads it (``download_report``). ``request`` is the request as the MMS
+    echoed it, with its ``ValidationStatus`` and messages.
+    """
+
+    transaction_id: str
+    request: ReportCreateRequest
+
+
+def created_report(response: Response) -> CreatedReport:
+    """The transaction id of a created report, from the reply's statistics."""
+    statistics = response.statistics
+    if statistics is None or not statistics.transaction_id:
+        raise MalformedResponseError(
+            f"{response.operation.name}: the reply names no TransactionId for the new report"
+        )
+    return CreatedReport(statistics.transaction_id, one_item(response))

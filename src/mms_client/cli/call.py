@@ -1,0 +1,238 @@
+"""``mms ops`` and ``mms call``: every MMS operation from the command line.
+
+Both are driven by the operation registry: ``mms ops`` lists it, ``mms call NAME`` sends any of
+its operations (by registry name such as ``MarketQuery_OfferQuery``, or by client method name
+such as ``query_offers``) with a payload from a file, or the documented example of
+:mod:`mms_client.examples`, and prints the answer as tables or JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mms_client.cli.connect import Connection, connection_options
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mms_client.operations import Operation
+    from mms_client.wire.soap import Attachment
+
+
+@click.command()
+@click.option("--interface", type=click.Choice(["MI", "OMI"]), help="Only this interface.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def ops(interface: str | None, as_json: bool) -> None:
+    """List the MMS operations: name, interface, kind, client method and who may call it."""
+    from mms_client.operations import OPERATIONS
+
+    chosen = [o for o in OPERATIONS if interface in (None, o.interface.value)]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": o.name,
+                        "interface": o.interface.value,
+                        "kind": o.kind,
+                        "method": o.method,
+                        "list_method": o.list_method,
+                        "audiences": sorted(a.value for a in o.audiences),
+                        "audience_source": o.audience_source,
+                        "read_only": o.read_only,
+                    }
+                    for o in chosen
+                ],
+                indent=2,
+            )
+        )
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"MMS operations ({len(chosen)})", box=box.SIMPLE_HEAD)
+    table.add_column("operation", no_wrap=True)
+    table.add_column("if")
+    table.add_column("kind")
+    table.add_column("methods", no_wrap=True)
+    table.add_column("who may call it (source)", overflow="fold")
+    for o in chosen:
+        methods = o.method if o.list_method is None else f"{o.method}\n{o.list_method}"
+        audiences = ", ".join(sorted(a.value for a in o.audiences))
+        table.add_row(
+            o.name, o.interface.value, o.kind, methods, f"{audiences} ({o.audience_source})"
+        )
+    Console(width=max(Console().width, 150)).print(table)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--interface", type=click.Choice(["MI", "OMI"]), help="For names on both.")
+@click.option(
+    "--payload",
+    "payload_file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="The request item(s): JSON (object or list; XML or Python names) or XML (one item "
+    "element); '-' reads standard input.",
+)
+@click.option("--example", is_flag=True, help="Send the documented example request.")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Envelope Date (JST).")
+@click.option("--days", type=click.IntRange(1, 31), help="Envelope NumOfDays.")
+@click.option("--market-type", type=click.Choice(["DAM", "DCM"]), help="Envelope MarketType.")
+@click.option(
+    "-e",
+    "--envelope",
+    "extra",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any other envelope attribute, by Python or XML name (repeatable).",
+)
+@click.option(
+    "--attach",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file to send with the request (repeatable).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Save the files of the answer: the report file, or a folder for attachments.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@connection_options
+def call(
+    connection: Connection,
+    name: str,
+    interface: str | None,
+    payload_file: Path | None,
+    example: bool,
+    date: dt.datetime | None,
+    days: int | None,
+    market_type: str | None,
+    extra: tuple[str, ...],
+    attach: tuple[Path, ...],
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Send the MMS operation NAME (a name `mms ops` lists, or a client method name such as
+    query_offers) and print the answer."""
+    from rich.console import Console
+
+    from mms_client.cli import render
+    from mms_client.errors import MMSError, MMSValidationError
+    from mms_client.wire.soap import Attachment
+
+    operation = _operation(name, interface)
+    envelope = _envelope(date, days, market_type, extra)
+    if example == (payload_file is not None):
+        raise click.UsageError("give exactly one of --payload FILE and --example")
+    attachments = [Attachment.from_file(path) for path in attach]
+    if example:
+        payload, envelope, sample_files, connection = _example(operation, envelope, connection)
+        attachments = [*sample_files, *attachments]
+    else:
+        assert payload_file is not None
+        payload = _payload(operation, payload_file)
+    errors = Console(stderr=True)
+    _log_to(errors)
+    try:
+        with connection.client() as client:
+            response = client.call(operation, payload, attachments=attachments, to=out, **envelope)
+    except MMSValidationError as refusal:
+        errors.print(render.message_table("The MMS refused the request", refusal.messages))
+        raise click.ClickException(str(refusal).splitlines()[0]) from None
+    except MMSError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(render.as_json(response))
+    else:
+        render.show(Console(), response)
+
+
+def _log_to(console: Console) -> None:
+    """Retries and failovers are worth seeing; the MMS's messages are shown with the answer,
+    so they are not logged again."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    logging.getLogger("mms_client").addHandler(logging.NullHandler())
+    transport = logging.getLogger("mms_client.transport")
+    transport.addHandler(RichHandler(console=console, show_path=False))
+    transport.setLevel(logging.WARNING)
+
+
+def _operation(name: str, interface: str | None) -> Operation:
+    """The operation NAME stands for: a registry name or a client method name."""
+    from mms_client.errors import ConfigurationError
+    from mms_client.operations import OPERATIONS, get_operation
+
+    by_method = [o for o in OPERATIONS if name in (o.method, o.list_method)]
+    if by_method:
+        return by_method[0]
+    try:
+        return get_operation(name, interface)
+    except ConfigurationError as exc:
+        raise click.BadParameter(f"{exc} (see `mms ops`)", param_hint="NAME") from None
+
+
+def _envelope(
+    date: dt.datetime | None, days: int | None, market_type: str | None, extra: tuple[str, ...]
+) -> dict[str, Any]:
+    envelope: dict[str, Any] = {}
+    for item in extra:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--envelope")
+        envelope[key] = value
+    if date is not None:
+        envelope["date"] = date.date()
+    if days is not None:
+        envelope["days"] = days
+    if market_type is not None:
+        envelope["market_type"] = market_type
+    return envelope
+
+
+def _payload(operation: Operation, path: Path) -> Any:
+    """The request item(s) in ``path``: JSON as dicts, XML as the operation's item model."""
+    from mms_client.errors import PayloadError
+    from mms_client.schema import codec
+
+    data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    if data.lstrip().startswith(b"<"):
+        try:
+            return codec.read(data, operation.payload_model, tag=operation.element)
+        except PayloadError as exc:
+            raise click.BadParameter(str(exc), param_hint="--payload") from None
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise click.BadParameter(f"neither XML nor JSON: {exc}", param_hint="--payload") from None
+
+
+def _example(
+    operation: Operation, envelope: dict[str, Any], connection: Connection
+) -> tuple[Any, dict[str, Any], tuple[Attachment, ...], Connection]:
+    """The documented example of ``operation``: its payload, its envelope (options given on
+    the command line win), its files, and, unless the connection options say otherwise, the
+    seeded user it is for."""
+    from dataclasses import replace
+
+    from mms_client.examples import example_request
+
+    chosen = example_request(operation.name, operation.interface)
+    if connection.cert is None and connection.acting_as is None:
+        connection = replace(
+            connection,
+            acting_as=chosen.client_type.value,
+            participant=connection.participant or chosen.participant,
+        )
+    return chosen.payload, {**chosen.envelope, **envelope}, chosen.attachments, connection

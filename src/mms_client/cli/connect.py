@@ -1,0 +1,185 @@
+"""How the ``mms`` commands that talk to an MMS get their client.
+
+Two ways to say whom to talk to, as whom:
+
+- a simulator: ``--sim-state DIR`` (default: the folder ``mms sim serve`` uses, when it holds a
+  manifest) and ``--as BSP|MO|TSO``; the manifest gives the address, the CA and a seeded user's
+  certificate;
+- any MMS: ``--cert FILE.p12`` with ``--participant``, ``--user`` and ``--client-type``, and
+  ``--base-url`` (default: the published production hosts, or the test host with ``--test``).
+  The passphrase comes from the environment variable named by ``--passphrase-env`` (default
+  ``MMS_CERT_PASSPHRASE``) or is asked for without echo; it is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from mms_client.client import MmsClient
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CLIENT_TYPES = click.Choice(["BSP", "MO", "TSO"])
+PASSPHRASE_VARIABLE = "MMS_CERT_PASSPHRASE"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The connection options as given on the command line."""
+
+    sim_state: Path | None
+    acting_as: str | None
+    cert: Path | None
+    passphrase_env: str
+    participant: str | None
+    user: str | None
+    client_type: str | None
+    base_url: str | None
+    backup_url: str | None
+    ca: Path | None
+    test: bool
+    timeout: float
+
+    def client(self) -> MmsClient:
+        """A client for these options; :class:`click.UsageError` when they do not add up."""
+        if self.cert is not None:
+            return self._certificate_client(self.cert)
+        return self._simulator_client()
+
+    def _certificate_client(self, cert: Path) -> MmsClient:
+        from mms_client.client import MmsClient
+        from mms_client.security.certs import Certificate
+
+        missing = [
+            option
+            for option, value in (
+                ("--participant", self.participant),
+                ("--user", self.user),
+                ("--client-type", self.client_type),
+            )
+            if not value
+        ]
+        if missing:
+            raise click.UsageError(f"--cert needs {', '.join(missing)} as well")
+        passphrase = os.environ.get(self.passphrase_env)
+        if passphrase is None:
+            passphrase = click.prompt(
+                f"Passphrase of {cert.name}", hide_input=True, default="", show_default=False
+            )
+        assert self.participant and self.user and self.client_type
+        return MmsClient(
+            domain="mms-cli.local",
+            participant=self.participant,
+            user=self.user,
+            client_type=self.client_type.upper(),
+            cert=Certificate(cert, passphrase),
+            test=self.test,
+            base_url=self.base_url,
+            backup_url=self.backup_url,
+            verify=str(self.ca) if self.ca is not None else True,
+            timeout=self.timeout,
+        )
+
+    def _simulator_client(self) -> MmsClient:
+        from mms_client.cli.sim import default_state_dir
+        from mms_client.client import MmsClient
+        from mms_client.sim.manifest import MANIFEST_NAME, Manifest
+
+        folder = self.sim_state if self.sim_state is not None else default_state_dir()
+        if not (folder / MANIFEST_NAME).is_file():
+            raise click.UsageError(
+                f"no simulator manifest in {folder}; start one with `mms sim serve`, pass "
+                "--sim-state, or give --cert (with --participant, --user, --client-type) to "
+                "talk to an MMS"
+            )
+        manifest = Manifest.load(folder)
+        try:
+            user = manifest.user((self.acting_as or "BSP").upper(), self.participant)
+        except LookupError as exc:
+            raise click.UsageError(str(exc)) from None
+        return MmsClient(
+            domain="mms-cli.local",
+            participant=user.participant,
+            user=user.user,
+            client_type=user.client_type,
+            cert=user.certificate(),
+            base_url=self.base_url or manifest.base_url,
+            backup_url=self.backup_url or manifest.backup_url,
+            verify=str(self.ca or manifest.ca),
+            timeout=self.timeout,
+        )
+
+
+def connection_options(command: F) -> F:
+    """Add the connection options to ``command``; it receives them as ``connection``."""
+    options = [
+        click.option(
+            "--sim-state",
+            type=click.Path(file_okay=False, path_type=Path),
+            envvar="MMS_SIM_STATE",
+            help="State folder of a simulator (default: that of `mms sim serve`).",
+        ),
+        click.option(
+            "--as",
+            "acting_as",
+            type=CLIENT_TYPES,
+            help="With a simulator: act as its seeded user of this client type (default BSP).",
+        ),
+        click.option(
+            "--cert",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="PKCS#12 certificate (instead of a simulator).",
+        ),
+        click.option(
+            "--passphrase-env",
+            default=PASSPHRASE_VARIABLE,
+            show_default=True,
+            help="Environment variable holding the certificate's passphrase (else prompted).",
+        ),
+        click.option("--participant", help="Participant name (with a simulator: pick a user)."),
+        click.option("--user", help="User name (with --cert)."),
+        click.option("--client-type", type=CLIENT_TYPES, help="Client type (with --cert)."),
+        click.option("--base-url", help="scheme://host[:port] of the MMS (default: published)."),
+        click.option("--backup-url", help="Backup address (with --base-url)."),
+        click.option(
+            "--ca",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="CA bundle that verifies the server.",
+        ),
+        click.option("--test", is_flag=True, help="Use the MMS test environment."),
+        click.option(
+            "--timeout", type=float, default=60.0, show_default=True, help="Seconds per attempt."
+        ),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        names = (
+            "sim_state",
+            "acting_as",
+            "cert",
+            "passphrase_env",
+            "participant",
+            "user",
+            "client_type",
+            "base_url",
+            "backup_url",
+            "ca",
+            "test",
+            "timeout",
+        )
+        connection = Connection(**{name: kwargs.pop(name) for name in names})
+        return command(connection=connection, **kwargs)
+
+    decorated: Any = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]

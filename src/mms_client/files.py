@@ -1,0 +1,103 @@
+"""Files that come back from the MMS: reports, settlement result files, baseline-load files.
+
+A :class:`DownloadedFile` is what a download returns: the file's name and type, and its bytes,
+either in memory or, when the caller asked for it on disk (``to=``), in the file it was saved
+as. Report files (an ``OutboundData`` document or a CSV of one dataset) also give their rows
+as typed models (:meth:`DownloadedFile.rows`), read one at a time so that a report larger than
+memory can be walked through with :meth:`DownloadedFile.iter_rows`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, BinaryIO
+
+from mms_client.errors import FieldError, PayloadError
+
+if TYPE_CHECKING:
+    from mms_client.reports import DatasetName
+    from mms_client.schema.binding import XmlModel
+    from mms_client.wire.blobs import Blob
+
+
+@dataclass(frozen=True)
+class DownloadedFile:
+    """One file of an MMS reply.
+
+    ``data_type`` is the MMS's name for the content (``XML``, ``CSV``...): the reply's
+    ``responseDataType`` for a report, the upper-cased extension of the name for an attachment.
+    ``path`` is where the file was saved (``None`` while it is held in memory, as ``content``).
+    ``signature`` is the signature an attachment came with, if any.
+    """
+
+    name: str
+    data_type: str
+    size: int
+    path: Path | None = None
+    content: bytes | None = field(default=None, repr=False)
+    signature: str | None = None
+
+    @classmethod
+    def received(
+        cls,
+        name: str,
+        blob: Blob,
+        *,
+        data_type: str | None = None,
+        signature: str | None = None,
+    ) -> DownloadedFile:
+        """The file called ``name`` whose bytes are ``blob``."""
+        kind = data_type if data_type is not None else PurePath(name).suffix[1:].upper()
+        return cls(name, kind, blob.size, blob.path, blob.content, signature)
+
+    def saved_as(self, path: Path) -> DownloadedFile:
+        """The same file, now at ``path`` (its bytes no longer held in memory)."""
+        return replace(self, path=path, content=None)
+
+    def read_bytes(self) -> bytes:
+        """The whole file."""
+        if self.content is not None:
+            return self.content
+        assert self.path is not None
+        return self.path.read_bytes()
+
+    def open(self) -> BinaryIO:
+        """The file, opened for reading in binary mode."""
+        if self.content is not None:
+            return io.BytesIO(self.content)
+        assert self.path is not None
+        return self.path.open("rb")
+
+    def iter_rows(self, dataset: DatasetName | str | None = None) -> Iterator[XmlModel]:
+        """The dataset rows of a report file, one at a time.
+
+        An XML report names its dataset itself; for a CSV report ``dataset`` defaults to the
+        dataset the file name starts with (see :mod:`mms_client.reports`).
+        """
+        from mms_client import reports
+
+        if self.data_type == "XML":
+            with self.open() as source:
+                yield from reports.iter_xml(source)
+        elif self.data_type == "CSV":
+            chosen = dataset if dataset is not None else reports.dataset_of(self.name)
+            if chosen is None:
+                raise PayloadError(
+                    f"{self.name}: the file name does not say which dataset the CSV holds",
+                    [FieldError("dataset", None, "pass dataset= (the report's ReportName)")],
+                )
+            with self.open() as source:
+                lines = io.TextIOWrapper(source, encoding="utf-8", newline="")
+                yield from reports.iter_csv(chosen, lines)
+        else:
+            raise PayloadError(
+                f"{self.name} is not a report dataset",
+                [FieldError("data_type", self.data_type, "rows come from XML or CSV reports")],
+            )
+
+    def rows(self, dataset: DatasetName | str | None = None) -> list[XmlModel]:
+        """All dataset rows of a report file (see :meth:`iter_rows`)."""
+        return list(self.iter_rows(dataset))

@@ -1,0 +1,329 @@
+"""Outbound report datasets: typed rows, read from and written to XML or CSV.
+
+A report file of the MMS holds one dataset of ``mi-outbnd-reports.xsd`` (``BSP_ResourceList``,
+``Offers``, ``MOL``...), either as an ``OutboundData`` XML document whose children are the
+rows, or as CSV. Both forms go through this module, so the simulator writes exactly what the
+client reads.
+
+The CSV form, column for column the XML one:
+
+- UTF-8 (a leading byte order mark is accepted when reading), RFC 4180 quoting, CRLF line ends;
+- a header line naming the columns by the row's XML attribute names, in schema order
+  (``ROW``, ``ParticipantName``, ...); every attribute of the row type has a column;
+- one line per row, each value in its XML lexical form (``2024-03-15T12:00:00``, ``100.50``,
+  ``true``), an empty cell where the attribute is absent. (An empty cell of a required
+  attribute is its empty value; an optional attribute whose value is the empty string reads
+  back as absent.)
+
+Reading a CSV accepts the columns in any order and leaves out absent ones; an unknown column
+or a value the row type refuses raises :class:`~mms_client.errors.PayloadError` naming the
+line and the column.
+
+The dataset of a CSV file is not written in it: it is the report's name (``ReportName`` of the
+request and of the report list), and report file names start with it
+(``BSP_ResourceList_20240315_TX12345678.csv``), which :func:`dataset_of` reads.
+
+Report files can be larger than memory should hold: :func:`iter_csv` and :func:`iter_xml`
+yield rows one at a time from an open file, :func:`outbound_errors` and :func:`root_element`
+look only at the start of a document. XML is read as a stream of events
+(:mod:`mms_client.xmlstream`, no tree is built) and a DOCTYPE is refused, so neither entity
+expansion nor external entities can happen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from mms_client.errors import FieldError, PayloadError
+from mms_client.schema import codec
+from mms_client.schema.binding import XmlModel, xml_plan
+from mms_client.schema.datatypes import lexical
+from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
+from mms_client.xmlstream import event_parser
+
+__all__ = [
+    "DatasetName",
+    "columns",
+    "dataset_of",
+    "iter_csv",
+    "iter_xml",
+    "outbound_errors",
+    "read_csv",
+    "read_xml",
+    "root_element",
+    "row_model",
+    "write_csv",
+    "write_xml",
+]
+
+_BOM = "\ufeff"
+
+
+@cache
+def _row_models() -> dict[DatasetName, type[XmlModel]]:
+    """Each dataset's row type: the ``OutboundData`` child element of the same name."""
+    by_tag = xml_plan(OutboundData).elements_by_tag
+    found: dict[DatasetName, type[XmlModel]] = {}
+    for dataset in DatasetName:
+        model = by_tag[dataset.value].model
+        assert model is not None, f"OutboundData/{dataset.value} has no row type"
+        found[dataset] = model
+    return found
+
+
+def _dataset(dataset: DatasetName | str) -> DatasetName:
+    try:
+        return DatasetName(dataset)
+    except ValueError:
+        known = ", ".join(d.value for d in DatasetName)
+        raise PayloadError(
+            "unknown report dataset",
+            [FieldError("DatasetName", dataset, f"one of {known}")],
+        ) from None
+
+
+def row_model(dataset: DatasetName | str) -> type[XmlModel]:
+    """The row type of ``dataset`` (``BSP_ResourceList`` rows are ``BSP_ResourceList``...)."""
+    return _row_models()[_dataset(dataset)]
+
+
+def columns(dataset: DatasetName | str) -> tuple[str, ...]:
+    """The CSV columns of ``dataset``: its XML attribute names in schema order."""
+    model = row_model(dataset)
+    return tuple(str(info.alias) for info in model.model_fields.values())
+
+
+def _row(model: type[XmlModel], row: XmlModel | Mapping[str, Any]) -> XmlModel:
+    if isinstance(row, XmlModel):
+        if not isinstance(row, model):
+            raise PayloadError(
+                "a row of another dataset",
+                [FieldError(model.__name__, type(row).__name__, f"rows must be {model.__name__}")],
+            )
+        return row
+    return codec.validate(model, dict(row))
+
+
+def write_csv(dataset: DatasetName | str, rows: Iterable[XmlModel | Mapping[str, Any]]) -> bytes:
+    """The CSV file of ``rows`` (models, or dicts keyed by XML or Python names)."""
+    model = row_model(dataset)
+    names = columns(dataset)
+    fields = list(model.model_fields)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        values = _row(model, row).__dict__
+        writer.writerow(
+            ["" if values[field] is None else lexical(values[field]) for field in fields]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlModel]:
+    """The rows of a CSV file given line by line (text, line ends kept or not), one at a
+    time, so that a large report is never held in memory as a whole."""
+    model = row_model(dataset)
+    known = set(columns(dataset))
+    required = {str(info.alias) for info in model.model_fields.values() if info.is_required()}
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        return
+    if header and header[0].startswith(_BOM):
+        header[0] = header[0][len(_BOM) :]
+    unknown = [name for name in header if name not in known]
+    if unknown:
+        raise PayloadError(
+            f"the CSV is not a {model.__name__} dataset",
+            [FieldError(f"line 1/{name}", name, "not a column of the dataset") for name in unknown],
+        )
+    for number, values in enumerate(reader, start=2):
+        if not values:
+            continue
+        if len(values) != len(header):
+            raise PayloadError(
+                f"{model.__name__} CSV line {number} is malformed",
+                [FieldError(f"line {number}", len(values), f"{len(header)} cells")],
+            )
+        data = {
+            name: value
+            for name, value in zip(header, values, strict=True)
+            if value != "" or name in required
+        }
+        yield codec.validate(model, data, tag=f"line {number}")
+
+
+def read_csv(dataset: DatasetName | str, data: bytes | str) -> list[XmlModel]:
+    """The rows of a CSV report file (see the module docstring for its shape)."""
+    text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+    return list(iter_csv(dataset, io.StringIO(text, newline="")))
+
+
+def write_xml(
+    dataset: DatasetName | str,
+    rows: Iterable[XmlModel | Mapping[str, Any]],
+    **attributes: Any,
+) -> bytes:
+    """The ``OutboundData`` document of ``rows``; ``attributes`` are the document's own
+    (``date``, ``publish_time``, ``dataset_type``...), ``DatasetName`` is set from
+    ``dataset``."""
+    chosen = _dataset(dataset)
+    model = row_model(chosen)
+    binding = xml_plan(OutboundData).elements_by_tag[chosen.value]
+    document = OutboundData.model_validate(
+        {
+            **attributes,
+            "dataset_name": chosen,
+            binding.field_name: [_row(model, row) for row in rows],
+        }
+    )
+    return codec.write(document)
+
+
+def read_xml(data: bytes) -> tuple[DatasetName | None, list[XmlModel]]:
+    """The dataset name and the rows of an ``OutboundData`` document."""
+    target = _OutboundTarget()
+    rows = list(_parse(io.BytesIO(data), target))
+    _check_root(target)
+    return target.dataset, rows
+
+
+def dataset_of(file_name: str) -> DatasetName | None:
+    """The dataset a report file name starts with (the longest match:
+    ``BSP_ResourceList_...`` is ``BSP_ResourceList``, not ``ResourceList``), if any."""
+    matching = [d for d in DatasetName if file_name.startswith(d.value)]
+    return max(matching, key=lambda d: len(d.value), default=None)
+
+
+_CHUNK = 1 << 20
+
+
+class _Stop(Exception):  # noqa: N818 - control flow, never escapes this module
+    """Ends a parse early: what was looked for has been seen."""
+
+
+class _OutboundTarget:
+    """An lxml parser target over an ``OutboundData`` document: validates the document's
+    attributes and each row (a row is its attributes, complete at its start tag), collects
+    ``MESSAGES/ERROR`` texts, and stops early when told to."""
+
+    def __init__(self, *, stop_at_root: bool = False, stop_at_rows: bool = False) -> None:
+        self.root: str | None = None
+        self.dataset: DatasetName | None = None
+        self.errors: list[str] = []
+        self.rows: list[XmlModel] = []
+        self._stop_at_root = stop_at_root
+        self._stop_at_rows = stop_at_rows
+        self._depth = 0
+        self._counts: dict[str, int] = {}
+        self._error: list[str] | None = None
+
+    def doctype(self, *_declaration: object) -> None:
+        raise PayloadError(
+            "the document is not acceptable XML",
+            [FieldError("DOCTYPE", None, "no DTD or entities allowed")],
+        )
+
+    def start(self, tag: str, attributes: Mapping[str, str]) -> None:
+        self._depth += 1
+        if self._depth == 1:
+            self.root = tag
+            if self._stop_at_root or tag != "OutboundData":
+                raise _Stop
+            header = codec.validate(OutboundData, dict(attributes), tag="OutboundData")
+            self.dataset = header.dataset_name
+        elif self._depth == 2 and tag != "MESSAGES":
+            if self._stop_at_rows:
+                raise _Stop
+            number = self._counts[tag] = self._counts.get(tag, 0) + 1
+            try:
+                model = row_model(tag)
+            except PayloadError:
+                raise PayloadError(
+                    "not a report row",
+                    [
+                        FieldError(
+                            f"OutboundData/{tag}[{number}]", None, "not a dataset of the schema"
+                        )
+                    ],
+                ) from None
+            self.rows.append(
+                codec.validate(model, dict(attributes), tag=f"OutboundData/{tag}[{number}]")
+            )
+        elif self._depth == 3 and tag == "ERROR":
+            self._error = []
+        elif self._depth >= 3 and self._error is None:
+            raise PayloadError(
+                "not a report row",
+                [FieldError(f"OutboundData/.../{tag}", None, "rows have no child elements")],
+            )
+
+    def data(self, text: str) -> None:
+        if self._error is not None:
+            self._error.append(text)
+
+    def end(self, _tag: str) -> None:
+        if self._depth == 3 and self._error is not None:
+            self.errors.append(" ".join("".join(self._error).split()))
+            self._error = None
+        self._depth -= 1
+
+    def close(self) -> None:
+        return None
+
+
+def _parse(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
+    """Feeds ``source`` to ``target`` a chunk at a time, yielding the rows read so far."""
+    parser = event_parser(target)
+    try:
+        while chunk := source.read(_CHUNK):
+            parser.feed(chunk)
+            yield from target.rows
+            target.rows.clear()
+        parser.close()
+    except _Stop:
+        return
+    except etree.XMLSyntaxError as exc:
+        raise PayloadError(
+            "the document is not acceptable XML",
+            [FieldError(f"line {exc.lineno}", None, f"well-formed XML: {exc.msg}")],
+        ) from None
+
+
+def iter_xml(source: BinaryIO) -> Iterator[XmlModel]:
+    """The rows of an ``OutboundData`` document read from ``source``, one at a time."""
+    target = _OutboundTarget()
+    yield from _parse(source, target)
+    _check_root(target)
+
+
+def _check_root(target: _OutboundTarget) -> None:
+    if target.root != "OutboundData":
+        raise PayloadError(
+            "not a report",
+            [FieldError(str(target.root), None, "the root element should be OutboundData")],
+        )
+
+
+def root_element(source: BinaryIO) -> str | None:
+    """The name of the root element of the XML document in ``source`` (reads only its start)."""
+    target = _OutboundTarget(stop_at_root=True)
+    for _ in _parse(source, target):
+        pass
+    return target.root
+
+
+def outbound_errors(source: BinaryIO) -> list[str]:
+    """The ``MESSAGES/ERROR`` texts of an ``OutboundData`` document (they precede the rows,
+    so only the start of the document is read); empty for any other document."""
+    target = _OutboundTarget(stop_at_rows=True)
+    for _ in _parse(source, target):
+        pass
+    return target.errors

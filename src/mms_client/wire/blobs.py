@@ -1,0 +1,142 @@
+"""Where the binary content of a reply goes while it is read: memory, or files in a folder.
+
+A reply carries its payload and any files as ``base64Binary`` elements, inline or as MTOM
+parts. Most replies are small and are read into memory. A report of a few hundred megabytes is
+not: it is decoded chunk by chunk straight into a file beside its destination, so that it is
+never held in memory, and then moved into place. Readers write every binary field through a
+:class:`BlobStore`; which store is used decides where the bytes end up, the reading code is the
+same.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Self
+
+CHUNK_SIZE = 1 << 20
+"""How much of a large body is read, decoded or copied at a time (1 MiB)."""
+
+
+@dataclass(frozen=True)
+class Blob:
+    """The decoded bytes of one binary field: held in memory (``content``) or in a file
+    (``path``)."""
+
+    size: int
+    content: bytes | None = field(default=None, repr=False)
+    path: Path | None = None
+
+    def read_bytes(self) -> bytes:
+        """The bytes, read from the file if they are in one."""
+        if self.content is not None:
+            return self.content
+        assert self.path is not None
+        return self.path.read_bytes()
+
+    def open(self) -> BinaryIO:
+        """A binary file object reading the bytes from the start."""
+        if self.content is not None:
+            return io.BytesIO(self.content)
+        assert self.path is not None
+        return self.path.open("rb")
+
+
+class BlobWriter(ABC):
+    """Receives the decoded bytes of one binary field, in order."""
+
+    size = 0
+
+    @abstractmethod
+    def write(self, data: bytes) -> None: ...
+
+    @abstractmethod
+    def finish(self) -> Blob:
+        """The field is complete."""
+
+
+class BlobStore(ABC):
+    """Hands out a :class:`BlobWriter` per binary field."""
+
+    @abstractmethod
+    def open(self) -> BlobWriter: ...
+
+
+class _MemoryWriter(BlobWriter):
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+
+    def write(self, data: bytes) -> None:
+        self._buffer.write(data)
+        self.size += len(data)
+
+    def finish(self) -> Blob:
+        return Blob(self.size, content=self._buffer.getvalue())
+
+
+class MemoryStore(BlobStore):
+    """Keeps every binary field in memory."""
+
+    def open(self) -> BlobWriter:
+        return _MemoryWriter()
+
+
+class _FileWriter(BlobWriter):
+    def __init__(self, file: BinaryIO, path: Path) -> None:
+        self._file = file
+        self._path = path
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self.size += len(data)
+
+    def finish(self) -> Blob:
+        self._file.close()
+        return Blob(self.size, path=self._path)
+
+
+class FolderStore(BlobStore):
+    """Writes every binary field to a hidden temporary file in ``folder``.
+
+    Use it as a context manager: the files that were not moved elsewhere (``os.replace``) by
+    the end of the block are deleted, so an interrupted or refused download leaves nothing
+    behind. Files are created readable by the owner only.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._created: list[Path] = []
+        self._open: list[BinaryIO] = []
+
+    def open(self) -> BlobWriter:
+        descriptor, name = tempfile.mkstemp(
+            dir=self.folder, prefix=".mms-download-", suffix=".part"
+        )
+        path = Path(name)
+        self._created.append(path)
+        file = os.fdopen(descriptor, "wb")
+        self._open.append(file)
+        return _FileWriter(file, path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Close and delete every file of this store still in its folder."""
+        for file in self._open:
+            file.close()
+        for path in self._created:
+            path.unlink(missing_ok=True)  # gone if it was moved into place

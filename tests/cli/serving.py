@@ -1,0 +1,54 @@
+"""Running ``mms sim serve`` as a user runs it, for the tests that talk to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mms_client.sim.manifest import Manifest
+
+
+@contextmanager
+def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
+    """Runs the command until the block ends, then stops it as Ctrl+C would."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mms_client.cli",
+            "sim",
+            "serve",
+            "--port",
+            "0",
+            "--backup-port",
+            "0",
+            "--state",
+            str(state),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert process.stdout is not None
+    output = []
+    try:
+        for line in process.stdout:
+            output.append(line)
+            if "Press Ctrl+C to stop" in line:
+                break
+        else:
+            raise AssertionError("the simulator did not start:\n" + "".join(output))
+        yield Manifest.load(state), "".join(output)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, "".join(output) + rest
+    assert "state kept in" in rest

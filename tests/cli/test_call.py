@@ -1,0 +1,185 @@
+"""``mms ops`` and ``mms call``: the registry's operations from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mms_client.cli import main
+from mms_client.examples import EXAMPLE_DAY
+from mms_client.operations import OPERATIONS
+from mms_client.sim.simulator import Simulator
+
+from .serving import serving
+
+
+def mms(*arguments: str) -> Result:
+    return CliRunner().invoke(main, list(arguments), catch_exceptions=False)
+
+
+def test_ops_lists_every_operation_with_who_may_call_it() -> None:
+    listed = json.loads(mms("ops", "--json").stdout)
+    assert [(o["name"], o["interface"]) for o in listed] == [
+        (o.name, o.interface.value) for o in OPERATIONS
+    ]
+    offers = next(o for o in listed if o["name"] == "MarketSubmit_OfferData")
+    assert (offers["method"], offers["list_method"], offers["audiences"]) == (
+        "put_offer",
+        "put_offers",
+        ["BSP"],
+    )
+    table = mms("ops", "--interface", "OMI").stdout
+    assert "MarketSubmit_RemainingReserveData" in table and "put_surplus_capacity" in table
+    assert "MarketSubmit_OfferData" not in table
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["call", "NoSuchOperation", "--example"], "no MMS operation is called 'NoSuchOperation'"),
+        (["call", "MarketSubmit_BaselineLoad", "--example"], "exists on MI and OMI"),
+        (["call", "query_offers"], "give exactly one of --payload FILE and --example"),
+        (["call", "query_offers", "--example", "-e", "date"], "'date' is not NAME=VALUE"),
+        (["call", "query_offers", "--example", "--as", "XYZ"], "'XYZ' is not one of"),
+    ],
+)
+def test_call_explains_what_is_wrong_with_its_arguments(arguments: list[str], problem: str) -> None:
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2
+    assert problem in result.output
+
+
+def test_call_sends_a_payload_file_and_prints_json(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    state = str(fresh_mms_simulator.state_dir)
+    query = tmp_path / "query.json"
+    query.write_text(json.dumps({"MarketType": "DAM", "ResourceName": "FAKE_RESO"}))
+    result = mms(
+        "call", "query_offers", "--sim-state", state, "--payload", str(query),
+        "--date", EXAMPLE_DAY.isoformat(), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["operation"] == "MarketQuery_OfferQuery"
+    assert answer["items"] and {i["ResourceName"] for i in answer["items"]} == {"FAKE_RESO"}
+    assert answer["transaction_id"]
+
+    from_stdin = CliRunner().invoke(
+        main,
+        ["call", "MarketQuery_OfferQuery", "--sim-state", state, "--payload", "-", "--json",
+         "--date", EXAMPLE_DAY.isoformat()],
+        input='<OfferQuery MarketType="DAM" ResourceName="FAKE_RESO"></OfferQuery>',
+    )  # fmt: skip
+    assert from_stdin.exit_code == 0, from_stdin.output
+    assert json.loads(from_stdin.stdout)["items"] == answer["items"]
+    broken = CliRunner().invoke(
+        main,
+        ["call", "query_offers", "--sim-state", state, "--payload", "-"],
+        input='<OfferQuery MarketType="DAX"/>',
+    )
+    assert broken.exit_code == 2 and "OfferQuery/@MarketType" in broken.output
+
+
+def test_call_sends_the_example_as_its_user_and_saves_files(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    state = str(fresh_mms_simulator.state_dir)
+    created = mms("call", "ReportCreateRequest", "--example", "--sim-state", state)
+    assert created.exit_code == 0, created.output
+    assert "TransactionId:" in created.stdout and "ReportCreateRequest" in created.stdout
+
+    saved = tmp_path / "report.xml"
+    downloaded = mms(
+        "call", "download_report", "--example", "--sim-state", state, "--out", str(saved)
+    )
+    assert downloaded.exit_code == 0, downloaded.output
+    assert saved.read_bytes().startswith(b"<OutboundData")
+    assert "saved as" in downloaded.stdout and "report.xml" in downloaded.stdout
+
+    files = mms(
+        "call", "MarketQuery_SettlementResultsFileDownloadQuery", "--example",
+        "--sim-state", state, "--out", str(tmp_path / "settlement"), "--json",
+    )  # fmt: skip
+    assert files.exit_code == 0, files.output
+    [file] = json.loads(files.stdout)["files"]
+    assert Path(file["path"]).read_bytes() and Path(file["path"]).parent == tmp_path / "settlement"
+
+
+def test_call_reports_refusals_with_the_mms_messages(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    state = str(fresh_mms_simulator.state_dir)
+    audience = mms("call", "put_offer", "--example", "--sim-state", state, "--as", "TSO")
+    assert audience.exit_code == 1
+    assert "may be called by BSP; this client is TSO" in audience.output
+
+    invalid = mms("call", "put_offer", "--example", "--sim-state", state, "-e", "market_type=")
+    assert invalid.exit_code == 1
+    assert "MarketData/MarketSubmit/@MarketType" in invalid.output  # nothing was sent
+
+    foreign = tmp_path / "offer.json"
+    offer = {
+        "ResourceName": "OTHER_RESO",
+        "StartTime": f"{EXAMPLE_DAY}T09:00:00",
+        "EndTime": f"{EXAMPLE_DAY}T12:00:00",
+        "Direction": "1",
+        "OfferStack": [{"StackNumber": 1, "OfferUnitPrice": "10", "MinimumQuantityInKw": 100}],
+    }
+    foreign.write_text(json.dumps(offer))
+    refused = mms(
+        "call", "put_offer", "--sim-state", state, "--payload", str(foreign), "--market-type",
+        "DAM", "--date", EXAMPLE_DAY.isoformat(),
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "E_RESOURCE_NOT_OWNED" in refused.stderr
+    assert "MarketSubmit_OfferData" in refused.stderr
+
+
+def test_call_as_a_real_command_against_a_served_simulator(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    """``mms sim serve`` in one process, ``mms call`` in others, as a user runs them; the
+    certificate variant reads its passphrase from the environment and never prints it."""
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    query = tmp_path / "query.json"
+    query.write_text(json.dumps({"MarketType": "DAM"}))
+    with serving(state) as (manifest, _):
+        command = [sys.executable, "-m", "mms_client.cli", "call", "query_offers"]
+        options = ["--payload", str(query), "--date", EXAMPLE_DAY.isoformat(), "--json"]
+        by_manifest = subprocess.run(
+            [*command, *options, "--sim-state", str(state)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert by_manifest.returncode == 0, by_manifest.stderr
+        assert json.loads(by_manifest.stdout)["operation"] == "MarketQuery_OfferQuery"
+
+        user = manifest.user("BSP")
+        by_certificate = subprocess.run(
+            [
+                *command, *options, "--cert", str(user.p12), "--participant", user.participant,
+                "--user", user.user, "--client-type", "BSP", "--base-url", manifest.base_url,
+                "--ca", str(manifest.ca),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "MMS_CERT_PASSPHRASE": user.passphrase},
+        )  # fmt: skip
+    assert by_certificate.returncode == 0, by_certificate.stderr
+    assert json.loads(by_certificate.stdout) == json.loads(by_manifest.stdout) | {
+        "transaction_id": json.loads(by_certificate.stdout)["transaction_id"]
+    }
+    assert user.passphrase not in by_certificate.stdout + by_certificate.stderr

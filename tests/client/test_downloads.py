@@ -1,0 +1,205 @@
+"""Files in replies: report downloads, attachments, saving to disk, typed rows of reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+
+from mms_client.downloads import Destination, safe_file_name
+from mms_client.endpoints import ClientType, Interface
+from mms_client.errors import ConfigurationError, MMSValidationError, PayloadError
+from mms_client.exchange import Caller, PreparedRequest, interpret, prepare
+from mms_client.files import DownloadedFile
+from mms_client.operations import get_operation
+from mms_client.reports import dataset_of, iter_xml, outbound_errors, root_element, write_csv
+from mms_client.schema.generated.mi_market import SettlementFile, SettlementResultsFileDownloadQuery
+from mms_client.schema.generated.mi_outbnd_reports import AccessLog
+from mms_client.schema.generated.mi_report import ReportDownloadRequestTrnID
+from mms_client.security.certs import Certificate
+from mms_client.transport import TransportSettings
+from mms_client.wire.blobs import Blob
+from mms_client.wire.soap import Attachment, ResponseAttInfo, build_response
+
+from .conftest import PASSPHRASE, MakeP12
+
+DOWNLOAD = get_operation("ReportDownloadRequestTrnID")
+FILES = get_operation("MarketQuery_SettlementResultsFileDownloadQuery")
+ROW = {
+    "ROW": "1",
+    "Name": "F100",
+    "UserName": "FAKEUSER",
+    "ActionPerformed": "QUERY",
+    "ApplicationName": "MMS",
+    "StartTime": "2024-03-15T09:00:00",
+}
+REPORT_XML = (
+    b'<OutboundData DatasetName="AccessLog" Date="2024-03-15">'
+    + b"".join(
+        b'<AccessLog ActionPerformed="QUERY" ApplicationName="MMS" Name="F100" '
+        b'ROW="%d" StartTime="2024-03-15T09:00:00" UserName="FAKEUSER"></AccessLog>' % n
+        for n in range(1, 4)
+    )
+    + b"</OutboundData>"
+)
+
+
+@pytest.fixture
+def bsp(make_p12: MakeP12) -> Caller:
+    return Caller("F100", "FAKEUSER", ClientType.BSP, Certificate(make_p12(), PASSPHRASE))
+
+
+def download(caller: Caller) -> PreparedRequest:
+    return prepare(DOWNLOAD, caller, ReportDownloadRequestTrnID(transaction_id="TX000001"), {})
+
+
+def reply(info: ResponseAttInfo, mtom: bool = False) -> tuple[dict[str, str], bytes]:
+    message = build_response(Interface.MI, info, mtom=mtom)
+    return message.headers, message.body
+
+
+@pytest.mark.parametrize("mtom", [False, True])
+def test_a_report_download_answers_with_the_file(bsp: Caller, mtom: bool) -> None:
+    info = ResponseAttInfo(
+        True,
+        "XML",
+        response_binary=True,
+        response_filename="AccessLog_1.xml",
+        response_data=REPORT_XML,
+    )
+    response = interpret(download(bsp), *reply(info, mtom))
+    [report] = response.files
+    assert (report.name, report.data_type, report.size) == (
+        "AccessLog_1.xml",
+        "XML",
+        len(REPORT_XML),
+    )
+    assert report.read_bytes() == REPORT_XML and report.path is None
+    assert [row.row for row in report.rows()] == [1, 2, 3]
+    assert all(isinstance(row, AccessLog) for row in report.rows())
+
+
+def test_a_csv_report_gives_typed_rows_named_by_its_file(bsp: Caller) -> None:
+    csv = write_csv("AccessLog", [ROW, {**ROW, "ROW": "2"}])
+    info = ResponseAttInfo(
+        True, "CSV", response_filename="AccessLog_20240315.csv", response_data=csv
+    )
+    [report] = interpret(download(bsp), *reply(info)).files
+    assert report.data_type == "CSV"
+    rows = report.rows()
+    assert [(r.row, r.start_time) for r in rows] == [
+        (1, dt.datetime.fromisoformat("2024-03-15T09:00:00+09:00")),
+        (2, dt.datetime.fromisoformat("2024-03-15T09:00:00+09:00")),
+    ]
+    unnamed = DownloadedFile("report.csv", "CSV", len(csv), content=csv)
+    with pytest.raises(PayloadError, match="pass dataset="):
+        unnamed.rows()
+    assert len(unnamed.rows(dataset="AccessLog")) == 2
+
+
+def test_an_error_in_the_report_or_a_refusing_status_document_raises(bsp: Caller) -> None:
+    failed = (
+        b"<OutboundData><MESSAGES><ERROR>E_REPORT_NOT_FOUND: no such report</ERROR></MESSAGES>"
+        b"</OutboundData>"
+    )
+    with pytest.raises(MMSValidationError, match="ERROR") as caught:
+        interpret(download(bsp), *reply(ResponseAttInfo(True, "XML", response_data=failed)))
+    assert [m.text for m in caught.value.messages] == ["E_REPORT_NOT_FOUND: no such report"]
+
+    status = (
+        b'<MarketReport ApplicationType="MARKET_REPORT" ParticipantName="F100">'
+        b"<Messages><Error>no report TX000001</Error></Messages>"
+        b'<ReportDownloadRequestTrnID TransactionId="TX000001" ValidationStatus="FAILED">'
+        b"</ReportDownloadRequestTrnID></MarketReport>"
+    )
+    with pytest.raises(MMSValidationError, match="Validation FAILED") as refused:
+        interpret(download(bsp), *reply(ResponseAttInfo(False, "XML", response_data=status)))
+    assert [m.text for m in refused.value.messages] == ["no report TX000001"]
+
+
+def test_attachments_are_the_files_of_a_file_download(bsp: Caller) -> None:
+    query = SettlementResultsFileDownloadQuery(
+        file=[SettlementFile(name="T100_F100_202403_SETTLE.csv")]
+    )
+    prepared = prepare(FILES, bsp, query, {"date": dt.date(2024, 3, 15)})
+    payload = (
+        b'<MarketData><MarketQuery Date="2024-03-15" ParticipantName="F100" UserName="FAKEUSER" '
+        b'Success="true" Validation="PASSED"><SettlementResultsFileDownloadQuery Success="true" '
+        b'Validation="PASSED"><File Name="T100_F100_202403_SETTLE.csv"></File>'
+        b"</SettlementResultsFileDownloadQuery></MarketQuery></MarketData>"
+    )
+    info = ResponseAttInfo(
+        True,
+        "XML",
+        response_data=payload,
+        attachments=(Attachment("T100_F100_202403_SETTLE.csv", b"a,b\r\n", "c2ln"),),
+    )
+    response = interpret(prepared, *reply(info, mtom=True))
+    [file] = response.files
+    assert (file.name, file.data_type, file.read_bytes(), file.signature) == (
+        "T100_F100_202403_SETTLE.csv",
+        "CSV",
+        b"a,b\r\n",
+        "c2ln",
+    )
+    assert response.items[0].file[0].name == "T100_F100_202403_SETTLE.csv"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("report.csv", "report.csv"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\evil.exe", "evil.exe"),
+        ("..", "download"),
+        ("", "download"),
+        ("a\x00b\nc.xml", "abc.xml"),
+    ],
+)
+def test_file_names_from_the_server_cannot_leave_the_folder(name: str, safe: str) -> None:
+    assert safe_file_name(name) == safe
+
+
+def test_destinations_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
+    settings = TransportSettings()
+    with pytest.raises(ConfigurationError, match="is a folder"):
+        Destination(DOWNLOAD, tmp_path, settings)
+    with pytest.raises(ConfigurationError, match="there is no folder"):
+        Destination(DOWNLOAD, tmp_path / "missing" / "r.csv", settings)
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    with pytest.raises(ConfigurationError, match="cannot save into"):
+        Destination(FILES, tmp_path / "blocker" / "files", settings)
+    assert Destination(FILES, tmp_path / "new" / "folder", settings).folder == (
+        tmp_path / "new" / "folder"
+    )
+
+
+def test_report_rows_stream_and_hostile_reports_are_refused() -> None:
+    rows = iter_xml(io.BytesIO(REPORT_XML))
+    assert next(rows).row == 1  # rows come one at a time
+    assert outbound_errors(io.BytesIO(REPORT_XML)) == []
+    assert root_element(io.BytesIO(REPORT_XML)) == "OutboundData"
+    hostile = b'<!DOCTYPE d [<!ENTITY a "aaaa">]><OutboundData>&a;</OutboundData>'
+    with pytest.raises(PayloadError, match="no DTD or entities"):
+        list(iter_xml(io.BytesIO(hostile)))
+    with pytest.raises(PayloadError, match="root element should be OutboundData"):
+        list(iter_xml(io.BytesIO(b"<MarketData/>")))
+    bad_row = REPORT_XML.replace(b'ROW="2"', b'ROW="two"')
+    with pytest.raises(PayloadError, match=r"OutboundData/AccessLog\[2\]/@ROW"):
+        list(iter_xml(io.BytesIO(bad_row)))
+
+
+def test_the_dataset_of_a_file_name_is_its_longest_prefix() -> None:
+    assert dataset_of("BSP_ResourceList_F100_20240315_TX1.csv") == "BSP_ResourceList"
+    assert dataset_of("ResourceList_20240315.csv") == "ResourceList"
+    assert dataset_of("report.csv") is None
+
+
+def test_a_file_saved_to_disk_reads_from_there(tmp_path: Path) -> None:
+    path = tmp_path / "AccessLog.xml"
+    path.write_bytes(REPORT_XML)
+    file = DownloadedFile.received("AccessLog.xml", Blob(len(REPORT_XML), path=path))
+    assert file.data_type == "XML" and file.content is None
+    assert len(file.rows()) == 3 and file.read_bytes() == REPORT_XML

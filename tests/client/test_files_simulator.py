@@ -1,0 +1,259 @@
+"""Files both ways over real HTTPS: attachments sent with requests, reports and settlement
+files downloaded into memory or streamed to disk, typed rows of XML and CSV reports."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mms_client.client import AsyncMmsClient, MmsClient
+from mms_client.errors import (
+    AudienceError,
+    MalformedResponseError,
+    MMSValidationError,
+    PayloadError,
+)
+from mms_client.plugins import Plugin
+from mms_client.schema.generated import mi_market, mi_report, omi
+from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList
+from mms_client.sim.simulator import Simulator
+from mms_client.transport import RetryPolicy
+from mms_client.types.market import MarketType
+from mms_client.types.offer import Direction, OfferData, OfferStack
+from mms_client.wire.soap import Attachment
+
+NO_WAIT = RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0)
+DAY = dt.date(2024, 3, 15)
+SETTLEMENT_FILE = "T100_F100_202403_MONTHLY.csv"
+
+
+@pytest.fixture(scope="module")
+def simulator(
+    mms_simulator_pki: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Simulator]:
+    """One simulator for this module: the tests below add to its state, never depend on it
+    being empty."""
+    with Simulator(tmp_path_factory.mktemp("files"), pki_source=mms_simulator_pki) as started:
+        yield started
+
+
+def client(simulator: Simulator, client_type: str = "BSP") -> MmsClient:
+    return simulator.client(client_type, retry=NO_WAIT)
+
+
+def resource_list(**changes: object) -> mi_report.ReportCreateRequest:
+    request = mi_report.ReportCreateRequest(
+        report_name="BSP_ResourceList",
+        report_type=mi_report.ReportType.REGISTRATION,
+        report_sub_type=mi_report.ReportSubType.RESOURCE,
+        periodicity=mi_report.Periodicity.ON_DEMAND,
+        date=DAY,
+    )
+    return request.model_copy(update=changes)
+
+
+def by_transaction(created: object) -> mi_report.ReportDownloadRequestTrnID:
+    transaction_id = getattr(created, "transaction_id")  # noqa: B009 - typed by the caller
+    return mi_report.ReportDownloadRequestTrnID(transaction_id=transaction_id)
+
+
+def test_a_report_is_created_listed_and_downloaded(simulator: Simulator, tmp_path: Path) -> None:
+    with client(simulator) as bsp:
+        created = bsp.create_report(resource_list())
+        assert created.request.validation_status == mi_report.ValidationStatus.PASSED
+        listing = bsp.list_reports(
+            mi_report.ReportListRequest(
+                report_type="REGISTRATION",
+                report_sub_type="RESOURCE",
+                periodicity="ON_DEMAND",
+                date=DAY,
+            )
+        )
+        [item] = [i for i in listing.report_item if i.transaction_id == created.transaction_id]
+        assert item.report_name == "BSP_ResourceList" and item.file_type == mi_report.FileType.XML
+
+        in_memory = bsp.download_report(by_transaction(created))
+        assert (in_memory.name, in_memory.data_type, in_memory.path) == (
+            item.file_name,
+            "XML",
+            None,
+        )
+        rows = in_memory.rows()
+        assert rows and all(isinstance(row, BSP_ResourceList) for row in rows)
+        assert {row.participant_name for row in rows} == {"F100"}  # a BSP sees its own
+
+        saved = bsp.download_report(by_transaction(created), to=tmp_path / "resources.xml")
+    assert saved.path == tmp_path / "resources.xml" and saved.content is None
+    assert saved.path.read_bytes() == in_memory.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["resources.xml"]  # no temporary left over
+    assert [r.resource_name for r in saved.rows()] == [r.resource_name for r in rows]
+
+
+def test_a_csv_report_has_the_same_typed_rows(simulator: Simulator) -> None:
+    with client(simulator) as bsp:
+        xml = bsp.download_report(by_transaction(bsp.create_report(resource_list())))
+        csv = bsp.download_report(
+            by_transaction(
+                bsp.create_report(
+                    resource_list(param=[mi_report.Param(name="FILE_TYPE", value="CSV")])
+                )
+            )
+        )
+    assert csv.data_type == "CSV" and csv.name.endswith(".csv")
+    assert csv.read_bytes().startswith(b"ROW,")
+    assert csv.rows() == xml.rows()
+
+
+def test_an_unknown_report_is_refused_with_the_mms_message(simulator: Simulator) -> None:
+    with client(simulator) as bsp, pytest.raises(MMSValidationError) as caught:
+        bsp.download_report(mi_report.ReportDownloadRequestTrnID(transaction_id="NOSUCH01"))
+    assert any("E_REPORT_NOT_FOUND" in m.text for m in caught.value.messages)
+
+
+async def test_the_async_client_downloads_to_disk_too(simulator: Simulator, tmp_path: Path) -> None:
+    bsp: AsyncMmsClient = simulator.async_client("BSP", retry=NO_WAIT)
+    async with bsp:
+        created = await bsp.create_report(resource_list())
+        saved = await bsp.download_report(by_transaction(created), to=tmp_path / "r.xml")
+    assert saved.path is not None and saved.path.stat().st_size == saved.size > 0
+    assert saved.rows()
+
+
+def test_settlement_files_travel_as_attachments_both_ways(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    content = "精算,kWh\r\nFAKE_RESO,1200\r\n".encode()
+    upload = tmp_path / SETTLEMENT_FILE
+    upload.write_bytes(content)
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    with client(simulator, "TSO") as tso:
+        accepted = tso.put_settlement_results(announced, files=[upload])
+    assert accepted.success and accepted.file[0].file_size == len(content)
+
+    wanted = mi_market.SettlementResultsFileDownloadQuery(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE)]
+    )
+    with client(simulator) as bsp:
+        listed = bsp.query_settlement_results(mi_market.SettlementResultsFileListQuery())
+        assert SETTLEMENT_FILE in {f.name for result in listed for f in result.file}
+        [in_memory] = bsp.query_settlement_result_files(wanted)
+        [saved] = bsp.query_settlement_result_files(wanted, to=tmp_path / "downloads")
+    assert (in_memory.name, in_memory.data_type, in_memory.read_bytes()) == (
+        SETTLEMENT_FILE,
+        "CSV",
+        content,
+    )
+    assert saved.path == tmp_path / "downloads" / SETTLEMENT_FILE
+    assert saved.path.read_bytes() == content
+
+
+def test_a_file_the_payload_names_must_come_along(simulator: Simulator) -> None:
+    announced = mi_market.SettlementResultsSubmit(
+        file=[
+            mi_market.SettlementFile(name="T100_F100_202404_MONTHLY.csv", participant_name="F100")
+        ]
+    )
+    with client(simulator, "TSO") as tso, pytest.raises(MMSValidationError) as caught:
+        tso.put_settlement_results(announced)
+    assert [m.code for m in caught.value.messages if m.severity == "Error"] == [
+        "E_ATTACHMENT_MISSING"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "payload", "limit"),
+    [
+        (
+            "put_settlement_results",
+            mi_market.SettlementResultsSubmit(
+                file=[mi_market.SettlementFile(name=SETTLEMENT_FILE)]
+            ),
+            40,
+        ),
+        ("put_omi_baseline_load", omi.BaselineLoadSubmit(), 20),
+    ],
+)
+def test_too_many_attachments_are_refused_before_sending(
+    simulator: Simulator, method: str, payload: object, limit: int
+) -> None:
+    before = simulator.count(processed=False)
+    files = [Attachment(f"f{n}.csv", b"x") for n in range(limit + 1)]
+    caller = "TSO" if method == "put_settlement_results" else "BSP"
+    with client(simulator, caller) as sender, pytest.raises(PayloadError, match=f"at most {limit}"):
+        getattr(sender, method)(payload, files=files)
+    assert simulator.count(processed=False) == before
+
+
+def test_a_model_changed_without_validation_is_never_sent(simulator: Simulator) -> None:
+    before = simulator.count(processed=False)
+    offer = OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=dt.datetime(2024, 3, 15, 12),
+        end=dt.datetime(2024, 3, 15, 15),
+        direction=Direction.SELL,
+    )
+    broken = offer.model_copy(update={"resource": "not a name!"})
+    with client(simulator) as bsp, pytest.raises(PayloadError, match="ResourceName"):
+        bsp.put_offer(broken, MarketType.DAY_AHEAD, date=DAY)
+    assert simulator.count(processed=False) == before
+
+
+def test_a_typed_method_refuses_a_client_type_it_is_not_for(simulator: Simulator) -> None:
+    before = simulator.count(processed=False)
+    with client(simulator) as bsp, pytest.raises(AudienceError, match="may be called by TSO"):
+        bsp.put_reserve_requirements([], days=1)
+    assert simulator.count(processed=False) == before
+
+
+def test_a_query_answering_with_a_results_element_gives_an_empty_one(simulator: Simulator) -> None:
+    start = dt.datetime(2031, 1, 1)
+    query = mi_market.AwardResultsQuery(
+        market_type=MarketType.DAY_AHEAD, start_time=start, end_time=start + dt.timedelta(days=1)
+    )
+    with client(simulator) as bsp:
+        awards = bsp.query_awards(query, date=start.date())
+    assert isinstance(awards, mi_market.AwardResultsQueryResponse)
+    assert awards.award_results == []
+
+
+class Recorder(Plugin):
+    def __init__(self) -> None:
+        self.responses: list[bytes] = []
+
+    def audit_response(self, mms_response: bytes) -> None:
+        self.responses.append(mms_response)
+
+
+def test_plugins_see_the_exact_bytes_of_a_streamed_download(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    recorder = Recorder()
+    with simulator.client("BSP", retry=NO_WAIT, plugins=[recorder]) as bsp:
+        created = bsp.create_report(resource_list())
+        saved = bsp.download_report(by_transaction(created), to=tmp_path / "r.xml")
+    assert saved.path is not None
+    report, reply = saved.path.read_bytes(), recorder.responses[-1]
+    assert report in reply or base64.b64encode(report) in reply  # an MTOM part, or inline
+
+
+def test_a_refused_or_oversized_download_leaves_nothing_behind(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    with client(simulator) as bsp, pytest.raises(MMSValidationError):
+        bsp.download_report(
+            mi_report.ReportDownloadRequestTrnID(transaction_id="NOSUCH02"), to=tmp_path / "r.xml"
+        )
+    assert list(tmp_path.iterdir()) == []
+    small = simulator.client("BSP", retry=NO_WAIT, max_download_bytes=200)
+    with small as bsp:
+        created = bsp.create_report(resource_list())
+        with pytest.raises(MalformedResponseError, match="raise max_download_bytes"):
+            bsp.download_report(by_transaction(created), to=tmp_path / "r.xml")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,148 @@
+"""Replies read as a stream: binary content of any size decoded into blobs, in memory or files."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import quopri
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mms_client.endpoints import Interface
+from mms_client.errors import MalformedResponseError
+from mms_client.wire import mime
+from mms_client.wire.blobs import FolderStore, MemoryStore
+from mms_client.wire.mime import (
+    Base64Decoder,
+    MimeFormatError,
+    Part,
+    read_multipart,
+    write_multipart,
+)
+from mms_client.wire.soap import (
+    Attachment,
+    ResponseAttInfo,
+    build_response,
+    read_response,
+    read_stored_response,
+)
+
+ENCODINGS = {
+    "binary": lambda data: data,
+    "base64": base64.encodebytes,
+    "quoted-printable": quopri.encodestring,
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    contents=st.lists(
+        st.tuples(st.binary(max_size=300), st.sampled_from(sorted(ENCODINGS))),
+        min_size=1,
+        max_size=4,
+    ),
+    chunk=st.integers(min_value=1, max_value=64),
+)
+def test_parts_decode_the_same_whatever_the_chunk_size(
+    contents: list[tuple[bytes, str]], chunk: int
+) -> None:
+    """The reader finds boundaries and decodes transfer encodings across chunk edges."""
+    parts = [
+        Part((("Content-Transfer-Encoding", encoding),), ENCODINGS[encoding](data))
+        for data, encoding in contents
+    ]
+    boundary, body = write_multipart(parts)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mime, "CHUNK_SIZE", chunk)
+        decoded = [p.body for p in read_multipart(body, boundary)]
+    assert decoded == [data for data, _ in contents]
+
+
+def test_base64_arrives_in_pieces_of_any_size() -> None:
+    data = os.urandom(1000)
+    text = base64.encodebytes(data)  # line breaks included
+    decoded = io.BytesIO()
+    decoder = Base64Decoder(decoded.write, "the field is not valid base64")
+    for start in range(0, len(text), 7):
+        decoder.write(text[start : start + 7])
+    decoder.close()
+    assert decoded.getvalue() == data
+    truncated = Base64Decoder(io.BytesIO().write, "the field is not valid base64")
+    truncated.write(text[:10])
+    with pytest.raises(MimeFormatError, match="not valid base64"):
+        truncated.close()
+
+
+def test_inline_reply_with_a_long_base64_text_node_is_read() -> None:
+    """libxml2 refuses text nodes over 10 MB in a tree; the envelope is read without one."""
+    data = os.urandom(12 * 1024 * 1024)
+    message = build_response(Interface.MI, ResponseAttInfo(True, "CSV", response_data=data))
+    assert len(message.body) > 16 * 1024 * 1024  # base64 inline, one text node
+    reply = read_response(message.headers, message.body, Interface.MI)
+    assert isinstance(reply, ResponseAttInfo) and reply.response_data == data
+
+
+@pytest.mark.parametrize("mtom", [False, True])
+def test_a_folder_store_decodes_every_binary_field_into_its_own_file(
+    tmp_path: Path, mtom: bool
+) -> None:
+    data = os.urandom(300_000)
+    files = (Attachment("a.csv", b"1,2\r\n", "c2ln"), Attachment("b.pdf", os.urandom(5000)))
+    info = ResponseAttInfo(
+        True, "CSV", response_filename="r.csv", response_data=data, attachments=files
+    )
+    message = build_response(Interface.MI, info, mtom=mtom)
+    with FolderStore(tmp_path) as store:
+        stored = read_stored_response(
+            message.headers, io.BytesIO(message.body), Interface.MI, store
+        )
+        assert not isinstance(stored, type(None)) and stored.response_data is not None
+        assert stored.response_data.content is None  # on disk, not in memory
+        assert stored.response_data.path is not None
+        assert stored.response_data.path.parent == tmp_path
+        assert stored.response_data.read_bytes() == data
+        assert [(f.name, f.blob.read_bytes(), f.signature) for f in stored.attachments] == [
+            (f.name, f.data, f.signature) for f in files
+        ]
+        assert len(list(tmp_path.iterdir())) == 3
+    assert list(tmp_path.iterdir()) == []  # nothing was moved into place: all removed
+
+
+def test_memory_and_stored_reads_agree() -> None:
+    info = ResponseAttInfo(True, "XML", warnings=True, response_data=b"<a/>")
+    message = build_response(Interface.OMI, info, mtom=True)
+    stored = read_stored_response(
+        message.headers, io.BytesIO(message.body), Interface.OMI, MemoryStore()
+    )
+    assert not isinstance(stored, type(None))
+    assert read_response(message.headers, message.body, Interface.OMI) == info
+    assert stored.response_data is not None and stored.response_data.content == b"<a/>"
+
+
+@pytest.mark.parametrize(
+    ("children", "problem"),
+    [
+        (
+            "<success>true</success><responseDataType>XML</responseDataType><responseData>QUJD"
+            '<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:x"/>'
+            "</responseData>",
+            "both base64 text and xop:Include",
+        ),
+        (
+            "<success>true</success><responseDataType>XML</responseDataType>" + "<x/>" * 20_001,
+            "more than 20000 elements",
+        ),
+    ],
+)
+def test_hostile_envelopes_are_refused(children: str, problem: str) -> None:
+    body = (
+        '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'
+        f'<t:ResponseAttInfo xmlns:t="urn:abb.com:project/mms/types">{children}'
+        "</t:ResponseAttInfo></e:Body></e:Envelope>"
+    ).encode()
+    with pytest.raises(MalformedResponseError, match=problem):
+        read_response({"Content-Type": "text/xml"}, body, Interface.MI)
