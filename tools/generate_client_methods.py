@@ -16,7 +16,6 @@ What the registry cannot say lives in the two tables below.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import textwrap
 import types
@@ -29,7 +28,9 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 TARGET = REPOSITORY / "src" / "mms_client" / "methods.py"
 
 sys.path.insert(0, str(REPOSITORY / "src"))
+sys.path.insert(0, str(REPOSITORY / "tools"))
 
+from formatting import ruff_format  # noqa: E402
 from mms_client.operations import OPERATIONS, Operation  # noqa: E402
 from mms_client.schema.binding import XmlKind, XmlModel, xml_plan  # noqa: E402
 
@@ -344,23 +345,7 @@ class OperationMethods:
 
 def render() -> str:
     body = "\n\n".join(method.render() for method in methods())
-    return _ruff(HEADER + body + "\n")
-
-
-def _ruff(text: str) -> str:
-    for arguments in (["check", "--fix", "--quiet", "--exit-zero"], ["format"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *arguments, "--stdin-filename", str(TARGET), "-"],
-            input=text,
-            capture_output=True,
-            text=True,
-            cwd=REPOSITORY,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise SystemExit(f"ruff {arguments[0]} failed:\n{result.stderr}")
-        text = result.stdout
-    return text
+    return ruff_format(HEADER + body + "\n", TARGET)
 
 
 def main(argv: list[str] | None = None) -> int:

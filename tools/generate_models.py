@@ -20,7 +20,6 @@ import argparse
 import json
 import keyword
 import re
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ sys.path.insert(0, str(REPOSITORY / "src"))
 
 import naming  # noqa: E402
 import operation_rules  # noqa: E402
+from formatting import ruff_format  # noqa: E402
 from mms_client.schema.files import Schema, schema_dir  # noqa: E402
 from xsd_regex import translate  # noqa: E402
 
@@ -968,26 +968,6 @@ def _literal(value: Any) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # driver
-
-
-def _ruff(arguments: list[str], text: str, target: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", *arguments, "--stdin-filename", str(target), "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise GeneratorError(f"ruff {arguments[0]} failed for {target.name}:\n{result.stderr}")
-    return result.stdout
-
-
-def ruff_format(text: str, target: Path) -> str:
-    """``text`` with its imports sorted and formatted the way the repository's ruff wants."""
-    text = _ruff(["check", "--select", "I", "--fix", "--quiet", "--exit-zero"], text, target)
-    return _ruff(["format"], text, target)
 
 
 def render_all(folder: Path) -> dict[Path, str]:
