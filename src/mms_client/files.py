@@ -16,11 +16,11 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, BinaryIO
 
 from mms_client.errors import FieldError, PayloadError
+from mms_client.wire.blobs import Blob
 
 if TYPE_CHECKING:
     from mms_client.reports import DatasetName
     from mms_client.schema.binding import XmlModel
-    from mms_client.wire.blobs import Blob
 
 
 @dataclass(frozen=True)
@@ -59,17 +59,14 @@ class DownloadedFile:
 
     def read_bytes(self) -> bytes:
         """The whole file."""
-        if self.content is not None:
-            return self.content
-        assert self.path is not None
-        return self.path.read_bytes()
+        return self._blob().read_bytes()
 
     def open(self) -> BinaryIO:
         """The file, opened for reading in binary mode."""
-        if self.content is not None:
-            return io.BytesIO(self.content)
-        assert self.path is not None
-        return self.path.open("rb")
+        return self._blob().open()
+
+    def _blob(self) -> Blob:
+        return Blob(self.size, self.content, self.path)
 
     def iter_rows(self, dataset: DatasetName | str | None = None) -> Iterator[XmlModel]:
         """The dataset rows of a report file, one at a time.
