@@ -34,7 +34,9 @@ def mms_simulator_pki(
     """A folder holding a ready test PKI, reused across sessions through pytest's cache."""
     from mms_client.sim.pki import Pki
 
-    cache = request.config.cache
+    # pytest's cache plugin may be switched off (-p no:cacheprovider); then the PKI lives for
+    # this session only.
+    cache = getattr(request.config, "cache", None)
     folder = (
         cache.mkdir(_PKI_CACHE_KEY)
         if cache is not None
