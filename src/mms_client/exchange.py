@@ -31,11 +31,12 @@ from mms_client.errors import (
 )
 from mms_client.files import DownloadedFile
 from mms_client.jst import JST
-from mms_client.judgement import Message, Statistics, Verdict, judge
+from mms_client.judgement import MESSAGE_BLOCKS, Message, Statistics, Verdict, judge
 from mms_client.operations import OPERATIONS, Operation, get_operation
+from mms_client.reply_messages import attach as attach_messages
 from mms_client.schema import root_model
 from mms_client.schema.binding import XmlModel
-from mms_client.schema.codec import parse_xml, read, write
+from mms_client.schema.codec import collector_paused, parse_xml, read_leaving_out, write
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import sign
 from mms_client.wire.blobs import Blob, BlobStore, MemoryStore
@@ -51,6 +52,9 @@ from mms_client.wire.soap import (
 )
 
 logger = logging.getLogger("mms_client")
+# A library must not print on its own: without this, an application that never configured
+# logging would get every MMS warning on stderr through logging's last-resort handler.
+logger.addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -232,14 +236,18 @@ def interpret(
         raise MalformedResponseError(
             f"{operation.name}: the reply payload is unreadable: {exc}"
         ) from None
-    verdict = judge(root)
-    _log(operation, verdict)
     schema = operation.schema if operation.response.element is None else operation.response.schema
-    try:
-        document: XmlModel | None = read(root, root_model(schema))
-        unreadable: PayloadError | None = None
-    except PayloadError as exc:
-        document, unreadable = None, exc
+    document: XmlModel | None
+    with collector_paused():  # tens of thousands of messages and models, no cycles
+        verdict = judge(root)
+        try:
+            # the messages were read by the judgement: not again (see mms_client.reply_messages)
+            document, places = read_leaving_out(root, root_model(schema), MESSAGE_BLOCKS)
+            attach_messages(places, verdict.messages)
+            unreadable: PayloadError | None = None
+        except PayloadError as exc:
+            document, unreadable = None, exc
+    _log(operation, verdict)
     reasons = list(verdict.reasons)
     if not answer.success:
         reasons.append("ResponseAttInfo/success is false")
@@ -323,8 +331,31 @@ def _check_report(operation: Operation, blob: Blob) -> None:
 
 
 def _log(operation: Operation, verdict: Verdict) -> None:
-    for message in verdict.messages:
-        if message.severity == "Warning":
-            logger.warning("%s: %s", operation.name, message)
-        elif message.severity == "Information":
-            logger.info("%s: %s", operation.name, message)
+    """One record per severity per answer, the messages one per line: a large answer carries
+    thousands of messages, and a record each would cost more than reading the document. The
+    lines are joined only if a handler formats the record."""
+    for severity, level, messages in (
+        ("Warning", logging.WARNING, verdict.warnings),
+        ("Information", logging.INFO, verdict.information),
+    ):
+        if messages:
+            logger.log(
+                level,
+                "%s: %d %s message(s):\n%s",
+                operation.name,
+                len(messages),
+                severity,
+                _Lines(messages),
+            )
+
+
+class _Lines:
+    """Messages as log text, one per line, formatted when (if ever) the record is."""
+
+    __slots__ = ("messages",)
+
+    def __init__(self, messages: tuple[Message, ...]) -> None:
+        self.messages = messages
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self.messages))

@@ -21,10 +21,11 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def to_jst(value: datetime) -> datetime:
     """``value`` as an aware Asia/Tokyo datetime: naive means JST, aware is converted."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=JST)
-    if value.tzinfo is JST:
+    zone = value.tzinfo
+    if zone is JST:  # the usual case, tested first: it needs no offset lookup
         return value
+    if zone is None or value.utcoffset() is None:
+        return value.replace(tzinfo=JST)
     return value.astimezone(JST)
 
 

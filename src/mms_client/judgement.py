@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from mms_client.errors import MalformedResponseError
 from mms_client.jst import to_jst
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 
 Severity = Literal["Error", "Warning", "Information"]
 
-# Market, registration and report schemas use Messages/Error|Warning|Information; the outbound
-# report schema uses MESSAGES/ERROR.
-_MESSAGE_BLOCKS = frozenset({"Messages", "MESSAGES"})
+MESSAGE_BLOCKS = frozenset({"Messages", "MESSAGES"})
+"""The elements holding messages: market, registration and report schemas use
+Messages/Error|Warning|Information; the outbound report schema uses MESSAGES/ERROR."""
 _SEVERITIES: dict[str, Severity] = {
     "Error": "Error",
     "Warning": "Warning",
@@ -38,14 +38,16 @@ _SEVERITIES: dict[str, Severity] = {
 _FAILED_VALIDATIONS = frozenset({"FAILED", "PASSED_PARTIAL"})
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """One message of the MMS.
 
     ``path`` is the element that carried the ``Messages`` block, as an XML path such as
     ``MarketData/MarketSubmit/OfferData[2]`` (indexes count same-named siblings from 1 and are
     shown only where siblings share the name). ``code`` is None where the schema has no codes
     (report messages are plain strings).
+
+    A named tuple because a large answer carries tens of thousands of messages and a tuple is
+    built in half the time of a dataclass instance.
     """
 
     severity: Severity
@@ -104,43 +106,65 @@ class Verdict:
 
 def judge(root: _Element) -> Verdict:
     """Read the verdict of the response document ``root`` (parsed by the hardened parser)."""
-    tree = root.getroottree()
-
-    def path(element: _Element) -> str:
-        return tree.getpath(element).lstrip("/")
-
-    messages: list[Message] = []
-    reasons: list[str] = []
-    statistics: Statistics | None = None
-    for element in root.iter():
-        tag = element.tag
-        if not isinstance(tag, str):
-            continue  # comments and processing instructions
-        if tag in _MESSAGE_BLOCKS:
-            parent = element.getparent()
-            where = path(element if parent is None else parent)
-            for item in element:
-                severity = _SEVERITIES.get(item.tag) if isinstance(item.tag, str) else None
-                if severity is not None:
-                    text = " ".join((item.text or "").split())
-                    messages.append(Message(severity, item.get("Code"), text, where))
-            continue
-        if tag == "ProcessingStatistics":
-            if statistics is None:
-                statistics = _statistics(element)
-            continue
-        validation = element.get("Validation") or element.get("ValidationStatus")
-        if validation in _FAILED_VALIDATIONS:
-            reasons.append(f"{path(element)} has Validation {validation}")
-        success = element.get("Success")
-        if success is not None and success.strip() in ("false", "0"):
-            reasons.append(f"{path(element)} has Success false")
+    walk = _Walk()
+    walk.visit(root, str(root.tag))
+    statistics = walk.statistics
+    reasons = walk.reasons
     if statistics is not None and statistics.invalid:
         reasons.insert(0, f"ProcessingStatistics counts {statistics.invalid} invalid item(s)")
-    errors = sum(1 for m in messages if m.severity == "Error")
+    errors = sum(1 for m in walk.messages if m.severity == "Error")
     if errors:
         reasons.append(f"{errors} Error message(s)")
-    return Verdict(tuple(reasons), tuple(messages), statistics)
+    return Verdict(tuple(reasons), tuple(walk.messages), statistics)
+
+
+class _Walk:
+    """One depth-first pass that builds each element's path on the way down (no lookups of
+    the path per element) and reads Messages blocks without descending into them again."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.reasons: list[str] = []
+        self.statistics: Statistics | None = None
+
+    def visit(self, element: _Element, path: str) -> None:
+        validation = element.get("Validation") or element.get("ValidationStatus")
+        if validation in _FAILED_VALIDATIONS:
+            self.reasons.append(f"{path} has Validation {validation}")
+        success = element.get("Success")
+        if success is not None and success.strip() in ("false", "0"):
+            self.reasons.append(f"{path} has Success false")
+        if not len(element):
+            return
+        # indexes are shown only where siblings share a name, so count the names first
+        counts: dict[str, int] = {}
+        for child in element:
+            tag = child.tag
+            if tag.__class__ is str:
+                counts[tag] = counts.get(tag, 0) + 1
+        seen: dict[str, int] = {}
+        for child in element:
+            tag = child.tag
+            if tag.__class__ is not str:
+                continue  # comments and processing instructions
+            if tag in MESSAGE_BLOCKS:
+                self._read_messages(child, path)
+            elif tag == "ProcessingStatistics":
+                if self.statistics is None:
+                    self.statistics = _statistics(child)
+            elif counts[tag] > 1:
+                position = seen[tag] = seen.get(tag, 0) + 1
+                self.visit(child, f"{path}/{tag}[{position}]")
+            else:
+                self.visit(child, f"{path}/{tag}")
+
+    def _read_messages(self, block: _Element, where: str) -> None:
+        append = self.messages.append
+        for item in block:
+            severity = _SEVERITIES.get(item.tag) if item.tag.__class__ is str else None
+            if severity is not None:
+                text = " ".join((item.text or "").split())
+                append(Message(severity, item.get("Code"), text, where))
 
 
 def _statistics(element: _Element) -> Statistics:

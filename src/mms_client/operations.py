@@ -180,17 +180,16 @@ class Operation:
         (``ApplicationType``) is filled in. Any problem raises :class:`PayloadError` naming
         the field in XML terms; nothing is half-built.
 
-        Models are validated again, as their content: one changed where pydantic does not
-        validate (``model_copy(update=...)``, ``model_construct``, a list mutated in place) is
-        checked like any other before it can be sent.
+        Models are validated again, as their content (``XmlModel`` revalidates instances): one
+        changed where pydantic does not validate (``model_copy(update=...)``,
+        ``model_construct``, a list mutated in place) is checked like any other before it can
+        be sent.
         """
-        items = [
-            _revalidated(item)
-            for item in (
-                payload_or_list if isinstance(payload_or_list, list | tuple) else [payload_or_list]
-            )
-        ]
-        envelope = {name: _revalidated(value) for name, value in envelope.items()}
+        items = (
+            list(payload_or_list)
+            if isinstance(payload_or_list, list | tuple)
+            else [payload_or_list]
+        )
         where = f"{self.root}/{self.envelope}" if self._envelope_binding else self.root
         if not items:
             raise PayloadError(
@@ -231,18 +230,6 @@ class Operation:
         for item in items:
             found.extend(_as_list(getattr(item, _child(type(item), shape.child).field_name)))
         return found
-
-
-def _revalidated(value: Any) -> Any:
-    """``value`` with every model in it replaced by its content, which pydantic validates
-    again (model instances it would take as they are)."""
-    if isinstance(value, XmlModel):
-        return value.model_dump(exclude_defaults=True, warnings=False)
-    if isinstance(value, Mapping):
-        return {key: _revalidated(inner) for key, inner in value.items()}
-    if isinstance(value, list | tuple):
-        return [_revalidated(inner) for inner in value]
-    return value
 
 
 def _required_model(binding: ElementPlan) -> type[XmlModel]:

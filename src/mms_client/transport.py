@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import httpx
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -47,6 +46,7 @@ from mms_client.errors import (
     RequestTimeout,
     TransportError,
 )
+from mms_client.lean_httpx import httpx
 from mms_client.plugins import Plugin
 from mms_client.wire.soap import HttpMessage, is_fault
 

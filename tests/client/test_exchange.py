@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import (
@@ -19,6 +21,7 @@ from mms_client.errors import (
 from mms_client.exchange import Caller, PreparedRequest, interpret, prepare
 from mms_client.jst import JST
 from mms_client.operations import OPERATIONS, get_operation
+from mms_client.schema import parse_payload
 from mms_client.schema.files import schema_dir
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import verify
@@ -171,12 +174,49 @@ def test_successful_reply_gives_items_messages_and_statistics(
     assert len(response.messages) == 16
     assert {m.severity for m in response.messages} == {"Warning", "Information"}
     assert response.data == data
-    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "mms_client"]
-    assert (
-        "WARNING",
-        "MarketSubmit_OfferData: Warning at MarketData/MarketSubmit/OfferData: [Warning1] Warning1",
-    ) in logged
-    assert sum(level == "INFO" for level, _ in logged) == 8
+    # one record per severity, one line per message
+    logged = {r.levelname: r.getMessage() for r in caplog.records if r.name == "mms_client"}
+    assert sorted(logged) == ["INFO", "WARNING"]
+    warnings = logged["WARNING"].splitlines()
+    assert warnings[0] == "MarketSubmit_OfferData: 8 Warning message(s):"
+    assert "Warning at MarketData/MarketSubmit/OfferData: [Warning1] Warning1" in warnings[1:]
+    assert len(logged["INFO"].splitlines()) == 1 + 8
+
+
+def test_every_item_of_a_reply_carries_its_own_messages(bsp: Caller) -> None:
+    """The typed reply holds each holder's messages, exactly as a full read of the payload
+    gives them, also where several offers and stacks are told apart by their index."""
+    root = etree.fromstring(example("put_offer_response.xml"))
+    [offer] = root.iter("OfferData")
+    offer.addnext(copy.deepcopy(offer))
+    offer.append(copy.deepcopy(offer.find("OfferStack")))
+    offer[-1].set("StackNumber", "2")
+    for block in root.iter("Messages"):
+        where = root.getroottree().getpath(block.getparent())
+        for number, message in enumerate(block, start=1):
+            message.text = f"{message.tag} {number} at {where}"
+    data = etree.tostring(root)
+    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+
+    response = interpret(put_offer(bsp), reply.headers, reply.body)
+
+    assert response.document == parse_payload(data)
+    first, second = response.items
+    assert isinstance(first, OfferData) and first.messages is not None
+    stack_warnings = [w.text for w in first.stack[1].messages.warning]
+    path = "/MarketData/MarketSubmit/OfferData[1]/OfferStack[2]"
+    assert stack_warnings == [f"Warning 1 at {path}", f"Warning 2 at {path}"]
+    assert second.messages.information[1].code == "Info2"
+    assert second.messages.information[1].text.endswith("at /MarketData/MarketSubmit/OfferData[2]")
+    assert len(response.messages) == 4 * 7
+
+
+def test_a_message_the_schema_does_not_allow_makes_the_reply_malformed(bsp: Caller) -> None:
+    """Messages are read once, by the judgement, yet still checked against the schema."""
+    data = example("put_offer_response.xml").replace(b'Code="Info2"', b'Code="not a code!"')
+    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    with pytest.raises(MalformedResponseError, match=r"MarketData/Messages/Information\[2\]/@Code"):
+        interpret(put_offer(bsp), reply.headers, reply.body)
 
 
 def test_failed_reply_raises_with_every_message_and_the_document(bsp: Caller) -> None:

@@ -86,6 +86,15 @@ def test_inline_reply_with_a_long_base64_text_node_is_read() -> None:
     assert isinstance(reply, ResponseAttInfo) and reply.response_data == data
 
 
+def test_a_large_envelope_with_a_doctype_is_refused_before_any_entity() -> None:
+    """Large plain envelopes are streamed rather than parsed as a tree; the stream refuses
+    DTDs too."""
+    filler = b"<!--" + b"x" * (9 * 1024 * 1024) + b"-->"
+    body = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + filler + b"<x>&xxe;</x>"
+    with pytest.raises(MalformedResponseError, match="no DTD or entities"):
+        read_response({"Content-Type": "text/xml"}, body, Interface.MI)
+
+
 @pytest.mark.parametrize("mtom", [False, True])
 def test_a_folder_store_decodes_every_binary_field_into_its_own_file(
     tmp_path: Path, mtom: bool

@@ -119,9 +119,9 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
     """Base class of every payload model.
 
     Unknown fields are refused (the schema is closed), fields are accepted by XML name and by
-    Python name, assignments are validated, and construction or assignment errors surface as
-    :class:`~mms_client.errors.PayloadError` with XML paths instead of pydantic's
-    ``ValidationError``.
+    Python name, assignments and nested models are validated, and construction or assignment
+    errors surface as :class:`~mms_client.errors.PayloadError` with XML paths instead of
+    pydantic's ``ValidationError``.
     """
 
     model_config = ConfigDict(
@@ -129,6 +129,10 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
         validate_by_alias=True,
         extra="forbid",
         validate_assignment=True,
+        # A model placed in another is validated again, as its content: one changed where
+        # pydantic does not validate (model_copy(update=...), model_construct, a list mutated
+        # in place) cannot slip into a document unchecked.
+        revalidate_instances="always",
         defer_build=True,
         protected_namespaces=(),
     )
@@ -235,7 +239,7 @@ def _build_plan(cls: type[XmlModel]) -> ModelPlan:
             attributes.append(attribute)
             by_key[binding.name] = by_key[field_name] = attribute
         elif binding.kind is XmlKind.ELEMENT:
-            is_list, item = _unwrap(info.annotation)
+            is_list, item = unwrap_annotation(info.annotation)
             model = item if isinstance(item, type) and issubclass(item, XmlModel) else None
             child = ElementPlan(binding.name, field_name, is_list, model)
             elements.append(child)
@@ -254,7 +258,7 @@ def _build_plan(cls: type[XmlModel]) -> ModelPlan:
     )
 
 
-def _unwrap(annotation: Any) -> tuple[bool, Any]:
+def unwrap_annotation(annotation: Any) -> tuple[bool, Any]:
     """(is it a list, the item type) of a field annotation, looking through Optional/Annotated."""
     is_list = False
     while True:

@@ -20,6 +20,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lxml import etree
@@ -36,11 +37,12 @@ from mms_client.schema.binding import (
     xml_plan,
 )
 from mms_client.schema.datatypes import lexical
+from mms_client.xmlparse import DEFAULT_MAX_BYTES, parse_xml
+
+__all__ = ["DEFAULT_MAX_BYTES", "parse_xml", "read", "read_leaving_out", "validate", "write"]
 
 M = TypeVar("M", bound=XmlModel)
 
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-"""The largest document :func:`parse_xml` accepts unless told otherwise (64 MiB)."""
 
 # ---------------------------------------------------------------------------------------------
 # writing
@@ -146,93 +148,6 @@ def write(model: XmlModel, tag: str | None = None) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# parsing
-
-_thread_parsers = threading.local()
-_WHITESPACE = re.compile(rb"[ \t\r\n]*")
-_PROLOG_ITEMS_SCANNED = 64
-
-
-def _parser() -> etree.XMLParser:
-    """A parser that never resolves entities, loads DTDs, touches the network or lifts
-    libxml2's size limits (parsers are not shared between threads)."""
-    parser: etree.XMLParser | None = getattr(_thread_parsers, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_pis=False,
-        )
-        _thread_parsers.parser = parser
-    return parser
-
-
-def _doctype_offset(data: bytes) -> int | None:
-    """Where a DOCTYPE starts in the prolog (before the root element), if there is one.
-
-    A linear scan over whitespace, the XML declaration, processing instructions and comments
-    (a regular expression here could backtrack through a hostile document). It gives up after
-    a few dozen of them; a DOCTYPE hidden behind more is caught after parsing, with libxml2's
-    expansion limits in force meanwhile.
-    """
-    index = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    for _ in range(_PROLOG_ITEMS_SCANNED):
-        index = _WHITESPACE.match(data, index).end()  # type: ignore[union-attr]  # always matches
-        if data.startswith(b"<?", index):
-            end = data.find(b"?>", index + 2)
-            index = end + 2
-        elif data.startswith(b"<!--", index):
-            end = data.find(b"-->", index + 4)
-            index = end + 3
-        else:
-            return index if data.startswith(b"<!DOCTYPE", index) else None
-        if end < 0:
-            return None
-    return None
-
-
-def _position(data: bytes, offset: int) -> str:
-    line = data.count(b"\n", 0, offset) + 1
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return f"line {line}, column {column}"
-
-
-def _refuse(path: str, value: Any, rule: str) -> PayloadError:
-    return PayloadError("the document is not acceptable XML", [FieldError(path, value, rule)])
-
-
-def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
-    """Parse untrusted XML into an lxml element, refusing anything hostile or broken.
-
-    Refused with :class:`PayloadError` (one :class:`FieldError` whose path is the position):
-    documents over ``max_bytes``, documents that are not well-formed, and any document with a
-    DOCTYPE, since DTDs are how entity-expansion and external-entity attacks get in and no MMS
-    document has one.
-    """
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"parse_xml needs bytes, not {type(data).__name__}")
-    raw = bytes(data)
-    if len(raw) > max_bytes:
-        raise _refuse("document", f"{len(raw)} bytes", f"at most {max_bytes} bytes")
-    in_prolog = _doctype_offset(raw)
-    if in_prolog is not None:
-        raise _refuse(_position(raw, in_prolog), "<!DOCTYPE", "no DTD or entities allowed")
-    try:
-        root = etree.fromstring(raw, _parser())
-    except etree.XMLSyntaxError as exc:
-        where = f"line {exc.lineno}, column {(exc.offset or 0) + 1}"
-        raise _refuse(where, None, f"well-formed XML: {exc.msg}") from None
-    docinfo = root.getroottree().docinfo
-    doctype: str = getattr(docinfo, "doctype", "")  # not in lxml-stubs
-    if doctype or docinfo.internalDTD is not None:
-        raise _refuse("line 1, column 1", doctype, "no DTD or entities allowed")
-    return root
-
-
-# ---------------------------------------------------------------------------------------------
 # reading
 
 
@@ -259,13 +174,31 @@ def _element_path(element: etree._Element, root_cls: type[XmlModel]) -> str:
     return "/".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """Where :func:`read_leaving_out` left an element out: the model that would hold it, the
+    field, and the XML path of the holder in the form of :mod:`mms_client.judgement` (indexes
+    only where same-named siblings exist)."""
+
+    holder: XmlModel
+    field_name: str
+    path: str
+
+
 class _Reader:
     """Turns an lxml tree into the dicts ``model_validate`` takes, noting structural problems
-    (unknown names, repeated single elements, stray text) that pydantic cannot see."""
+    (unknown names, repeated single elements, stray text) that pydantic cannot see.
 
-    def __init__(self, root_cls: type[XmlModel]) -> None:
+    Single elements whose tag is in ``leave_out`` are not read; the steps down to their holder
+    (each element binding and list index) are noted instead.
+    """
+
+    def __init__(self, root_cls: type[XmlModel], leave_out: frozenset[str] = frozenset()) -> None:
         self.root_cls = root_cls
         self.problems: list[FieldError] = []
+        self.leave_out = leave_out
+        self.steps: list[tuple[ElementPlan, int]] = []
+        self.left_out: list[tuple[tuple[tuple[ElementPlan, int], ...], str]] = []
 
     def problem(self, element: etree._Element, suffix: str, value: Any, rule: str) -> None:
         path = _element_path(element, self.root_cls) + suffix
@@ -284,6 +217,8 @@ class _Reader:
         if not len(element):
             return data
         by_tag = plan.elements_by_tag
+        leave_out = self.leave_out
+        left_out_here: set[str] = set()
         for child in element:
             tag = child.tag
             if tag.__class__ is not str:
@@ -295,8 +230,17 @@ class _Reader:
             if binding is None:
                 self.problem(child, "", None, "element not allowed here by the schema")
                 continue
+            if tag in leave_out and not binding.is_list:
+                if binding.field_name in left_out_here:
+                    self.problem(child, "", None, "may occur only once")
+                left_out_here.add(binding.field_name)
+                self.left_out.append((tuple(self.steps), binding.field_name))
+                continue
             if binding.model is not None:
+                items = data.get(binding.tag) if binding.is_list else None
+                self.steps.append((binding, 0 if items is None else len(items)))
                 value: Any = self.to_dict(child, xml_plan(binding.model))
+                self.steps.pop()
             else:
                 if len(child) or child.attrib:
                     rule = "a text-only element cannot have attributes or children"
@@ -345,7 +289,9 @@ class _CollectorPause:
                     gc.enable()
 
 
-_collector_paused = _CollectorPause()
+collector_paused = _CollectorPause()
+"""``with collector_paused():`` keeps the cycle collector off while a document is turned
+into objects (see :class:`_CollectorPause`)."""
 
 
 def validate(model_cls: type[M], data: Any, *, tag: str | None = None) -> M:
@@ -362,6 +308,23 @@ def read(source: bytes | etree._Element, model_cls: type[M], *, tag: str | None 
     ``tag`` is the expected element name (default: the root tag of ``model_cls``). Every
     problem, structural or of value, is reported in one :class:`PayloadError`.
     """
+    return read_leaving_out(source, model_cls, frozenset(), tag=tag)[0]
+
+
+def read_leaving_out(
+    source: bytes | etree._Element,
+    model_cls: type[M],
+    leave_out: frozenset[str],
+    *,
+    tag: str | None = None,
+) -> tuple[M, list[LeftOut]]:
+    """:func:`read`, leaving out the single (not repeated, optional) elements named in
+    ``leave_out``, and where each was, for the caller to fill in.
+
+    This is for content read another way already: the ``Messages`` of a reply, which the
+    judgement reads, are most of the elements of a large reply; reading them twice cost more
+    than the rest of the document.
+    """
     element = parse_xml(source) if isinstance(source, bytes | bytearray | memoryview) else source
     expected = tag or root_tag(model_cls)
     if element.tag != expected:
@@ -369,12 +332,27 @@ def read(source: bytes | etree._Element, model_cls: type[M], *, tag: str | None 
             "unexpected document",
             [FieldError(str(element.tag), None, f"the element should be {expected}")],
         )
-    reader = _Reader(model_cls)
+    reader = _Reader(model_cls, leave_out)
     try:
-        with _collector_paused():
+        with collector_paused():
             model = model_cls.model_validate(reader.to_dict(element, xml_plan(model_cls)))
     except ValidationError as exc:
         raise payload_error(exc, model_cls, expected, reader.problems) from None
     if reader.problems:
         raise PayloadError(f"{expected} does not match the schema", reader.problems)
-    return model
+    return model, [_place(model, expected, *noted) for noted in reader.left_out]
+
+
+def _place(
+    document: XmlModel, tag: str, steps: tuple[tuple[ElementPlan, int], ...], field_name: str
+) -> LeftOut:
+    holder: Any = document
+    path = tag
+    for binding, index in steps:
+        holder = holder.__dict__[binding.field_name]
+        path += "/" + binding.tag
+        if binding.is_list:
+            if len(holder) > 1:
+                path += f"[{index + 1}]"
+            holder = holder[index]
+    return LeftOut(holder, field_name, path)

@@ -66,7 +66,13 @@ def repository_root() -> Path:
 
 def schema_dir() -> Path | None:
     """The folder of the official schema files (with ``xsd/``), or None when not available."""
-    configured = os.environ.get(SCHEMA_DIR_VARIABLE)
+    return _schema_dir(os.environ.get(SCHEMA_DIR_VARIABLE))
+
+
+@cache
+def _schema_dir(configured: str | None) -> Path | None:
+    # Cached per value of the variable: the simulator checks documents on every request, and
+    # resolving the path and looking at the disk each time cost as much as the check itself.
     candidate = (
         Path(configured) if configured else repository_root().parent / "shared" / "mms-schemas"
     )

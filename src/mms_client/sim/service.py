@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from cryptography import x509
@@ -154,6 +155,22 @@ def _names(tree: _Element) -> tuple[str | None, str | None]:
         if participant is not None:
             return participant, element.get("UserName")
     return None, None
+
+
+@dataclass(frozen=True)
+class _Presented:
+    """A client certificate and the MMS user it names (None: it names none)."""
+
+    certificate: x509.Certificate
+    identity: Identity | None
+
+
+@lru_cache(maxsize=256)
+def _presented(pem: str) -> _Presented:
+    """The certificate the client presented in the TLS handshake (PEM), read once: every
+    request of a connection, and every connection of a client, presents the same one."""
+    certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    return _Presented(certificate, identity_of(certificate))
 
 
 def _schema_issues(error: PayloadError) -> tuple[Issue, ...]:
@@ -291,18 +308,14 @@ class MmsService:
         incoming = self._read_payload(replace(start, request=request, payload=request.payload))
         if incoming.answer is not None:
             return incoming
-        certificate = (
-            None
-            if client_certificate is None
-            else x509.load_pem_x509_certificate(client_certificate.encode("ascii"))
-        )
-        refused = self._authentication_failure(incoming, certificate)
+        presented = None if client_certificate is None else _presented(client_certificate)
+        refused = self._authentication_failure(incoming, presented)
         if refused is not None:
             return replace(incoming, answer=self._text(interface, refused))
-        assert certificate is not None and incoming.tree is not None and incoming.schema
+        assert presented is not None and incoming.tree is not None and incoming.schema
         return replace(
             incoming,
-            caller=identity_of(certificate),
+            caller=presented.identity,
             problems=incoming.problems or _xsd_issues(incoming.schema, incoming.tree),
         )
 
@@ -347,7 +360,7 @@ class MmsService:
         return replace(incoming, document=document, resolved=operation, operation=operation.name)
 
     def _authentication_failure(
-        self, incoming: Incoming, certificate: x509.Certificate | None
+        self, incoming: Incoming, presented: _Presented | None
     ) -> str | None:
         """Why the request does not come from whom it says (None: it does): the certificate
         must name the payload's participant and user (registration payloads name no sender;
@@ -355,8 +368,8 @@ class MmsService:
         signed the payload and attachments."""
         assert incoming.request is not None
         request = incoming.request
-        caller = None if certificate is None else identity_of(certificate)
-        if certificate is None or caller is None:
+        caller = None if presented is None else presented.identity
+        if presented is None or caller is None:
             return "the client certificate does not identify an MMS user"
         names_sender = incoming.schema is not Schema.MPR  # registration names no sender
         if names_sender and (
@@ -371,7 +384,7 @@ class MmsService:
             return f"user {caller.user} of participant {caller.participant} is not registered"
         if request.info.admin_role:
             return f"user {caller.user} is not an MMS administrator (adminRole)"
-        public_key = certificate.public_key()
+        public_key = presented.certificate.public_key()
         assert isinstance(public_key, RSAPublicKey)  # the simulator's CA issues RSA keys only
         signature = request.info.request_signature
         if signature is None or not verify(request.payload, signature, public_key):

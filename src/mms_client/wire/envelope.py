@@ -1,14 +1,15 @@
-"""Reading a SOAP envelope without building an XML tree.
+"""Reading a SOAP envelope; a large one without building an XML tree.
 
 An MMS envelope is small except for its ``base64Binary`` elements (``requestData``,
 ``responseData``, ``binaryData``), which carry the payload and files either inline, as base64
 text, or as a reference (``xop:Include``) to an MTOM part. A 200 MB report inline is a 267 MB
 text node: more than libxml2 accepts in a tree unless its limits are lifted, and twice the
-memory of the report. So the envelope is read with an lxml *parser target*: libxml2 reports
+memory of the report. So a large envelope is read with an lxml *parser target*: libxml2 reports
 elements and text as it parses, small fields are kept as text in a tiny tree of :class:`Node`,
 and the text of a binary element is base64-decoded as it arrives into a blob of a
 :class:`~mms_client.wire.blobs.BlobStore` (memory, or a file). MTOM parts are located in the
-body and decoded into blobs only when a field refers to them.
+body and decoded into blobs only when a field refers to them. A small plain XML envelope, the
+usual reply, is parsed as a tree and its events replayed to the same target, which is cheaper.
 
 The parser is as hardened as the payload parser (:mod:`mms_client.xmlstream`: a DOCTYPE is
 refused outright, so neither entity expansion nor external entities can happen); what is kept in
@@ -24,6 +25,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from mms_client.errors import PayloadError
 from mms_client.wire.blobs import CHUNK_SIZE, Blob, BlobStore, BlobWriter
 from mms_client.wire.mime import (
     Base64Decoder,
@@ -34,6 +36,7 @@ from mms_client.wire.mime import (
     parse_header_value,
     scan_multipart,
 )
+from mms_client.xmlparse import parse_xml
 from mms_client.xmlstream import event_parser
 
 SOAP_ENVELOPE_NS: Final = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -46,6 +49,10 @@ _ENVELOPE = f"{{{SOAP_ENVELOPE_NS}}}Envelope"
 _BODY = f"{{{SOAP_ENVELOPE_NS}}}Body"
 _INCLUDE = f"{{{XOP_NS}}}Include"
 _XML_CONTENT_TYPES = frozenset({"text/xml", "application/soap+xml", "application/xop+xml"})
+_TREE_MAX_BYTES = 8 * 1024 * 1024
+"""Plain XML bodies up to this size are parsed into a tree in one call and then walked: several
+times cheaper than libxml2 calling back into Python for every event, and libxml2 keeps a text
+node (an inline payload) below 10 MB. Larger bodies, inline reports, are streamed."""
 _MAX_NODES = 20_000
 _MAX_TEXT = 4 * 1024 * 1024
 """Characters of non-binary text kept from one envelope (fault details included)."""
@@ -123,7 +130,6 @@ def read_envelope(
         raise MimeFormatError("no Content-Type header")
     media_type, parameters = parse_header_value(content_type)
     target = _EnvelopeTarget(store)
-    parser = event_parser(target)
     parts: dict[str, tuple[int, PartSpan]] = {}
     try:
         if media_type == "multipart/related":
@@ -138,7 +144,9 @@ def read_envelope(
             for number, span in enumerate(spans, start=1):
                 if span is not root and span.content_id is not None:
                     parts.setdefault(span.content_id, (number, span))
+            parser = event_parser(target)
             copy_part(source, root, parser.feed, spans.index(root) + 1)
+            parser.close()
         elif media_type in _XML_CONTENT_TYPES:
             size = source.seek(0, 2)
             if size > limits.max_body_bytes:
@@ -146,14 +154,34 @@ def read_envelope(
                     f"the body has {size} bytes; at most {limits.max_body_bytes} are accepted"
                 )
             source.seek(0)
-            while chunk := source.read(CHUNK_SIZE):
-                parser.feed(chunk)
+            if size <= _TREE_MAX_BYTES:
+                _replay(parse_xml(source.read(), max_bytes=_TREE_MAX_BYTES), target)
+            else:
+                parser = event_parser(target)
+                while chunk := source.read(CHUNK_SIZE):
+                    parser.feed(chunk)
+                parser.close()
         else:
             raise MimeFormatError(f"unexpected Content-Type {media_type!r}")
-        parser.close()
     except etree.XMLSyntaxError as exc:
         raise MimeFormatError(f"the SOAP envelope is not well-formed XML: {exc}") from None
+    except PayloadError as exc:
+        raise MimeFormatError(f"the SOAP envelope is not acceptable XML: {exc}") from None
     return Envelope(target.finished(), source, parts, store)
+
+
+def _replay(element: etree._Element, target: _EnvelopeTarget) -> None:
+    """Hand ``target`` the events of a parsed tree, as the event parser would have."""
+    tag = element.tag
+    target.start(tag, element.attrib)  # type: ignore[arg-type]  # an element, not a comment
+    if element.text:
+        target.data(element.text)
+    for child in element:
+        if isinstance(child.tag, str):  # comments and processing instructions carry no events
+            _replay(child, target)
+        if child.tail:
+            target.data(child.tail)
+    target.end(tag)
 
 
 class _EnvelopeTarget:
