@@ -292,3 +292,12 @@ def test_reading_leaves_the_garbage_collector_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_models_write_and_read_themselves_like_the_codec() -> None:
+    document = MarketData.from_xml(WIRE_OFFER_PAYLOAD)
+    assert document.to_xml() == WIRE_OFFER_PAYLOAD
+    assert document == codec.read(WIRE_OFFER_PAYLOAD, MarketData)
+    with pytest.raises(PayloadError) as caught:
+        MarketData.from_xml(WIRE_OFFER_PAYLOAD.replace(b'"DAM"', b'"XXX"'))
+    assert "MarketData/MarketSubmit/@MarketType" in str(caught.value)

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, Self, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
@@ -149,6 +149,25 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
             super().__setattr__(name, value)
         except ValidationError as exc:
             raise payload_error(exc, type(self)) from None
+
+    def to_xml(self, tag: str | None = None) -> bytes:
+        """This model as canonical XML: the bytes the MMS receives and that get signed.
+
+        ``tag`` names the element; a document root knows its own. The same as
+        :func:`mms_client.schema.codec.write`, offered here because pydantic-xml users look for
+        it on the model.
+        """
+        from mms_client.schema import codec
+
+        return codec.write(self, tag)
+
+    @classmethod
+    def from_xml(cls, data: bytes, tag: str | None = None) -> Self:
+        """The model read from the XML ``data`` with the hardened parser; a
+        :class:`~mms_client.errors.PayloadError` names every problem with its XML path."""
+        from mms_client.schema import codec
+
+        return codec.read(data, cls, tag=tag)
 
 
 def _present(value: Any) -> bool:
