@@ -301,3 +301,29 @@ def test_models_write_and_read_themselves_like_the_codec() -> None:
     with pytest.raises(PayloadError) as caught:
         MarketData.from_xml(WIRE_OFFER_PAYLOAD.replace(b'"DAM"', b'"XXX"'))
     assert "MarketData/MarketSubmit/@MarketType" in str(caught.value)
+
+
+def test_two_envelopes_in_one_document_are_refused() -> None:
+    # each envelope is valid on its own; only the root's choice forbids having both
+    both = (
+        b'<MarketData><MarketSubmit Date="2024-03-15" ParticipantName="F100" UserName="U">'
+        b'</MarketSubmit><MarketQuery Date="2024-03-15" ParticipantName="F100" UserName="U">'
+        b"</MarketQuery></MarketData>"
+    )
+    with pytest.raises(PayloadError) as caught:
+        codec.read(both, MarketData)
+    (error,) = caught.value.errors
+    assert error.path == "MarketData"
+    assert "at most one" in error.rule
+    content = {"Date": "2024-03-15", "ParticipantName": "F100", "UserName": "U"}
+    with pytest.raises(PayloadError) as caught:
+        codec.validate(MarketData, {"MarketSubmit": content, "market_query": content})
+    assert [e.path for e in caught.value.errors] == ["MarketData"]
+
+
+def test_a_document_read_in_parts_equals_one_validated_whole() -> None:
+    document = codec.read(WIRE_OFFER_PAYLOAD, MarketData)
+    whole = MarketData.model_validate(document.model_dump(by_alias=True, exclude_unset=True))
+    assert document == whole
+    assert document.model_fields_set == whole.model_fields_set == {"market_submit"}
+    assert write_payload(document) == WIRE_OFFER_PAYLOAD

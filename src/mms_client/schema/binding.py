@@ -243,7 +243,9 @@ def xml_plan(cls: type[XmlModel]) -> ModelPlan:
 
 
 def _build_plan(cls: type[XmlModel]) -> ModelPlan:
-    if not cls.__pydantic_complete__:
+    # Only the fields must be known, not the validator: building that for a document root
+    # builds it for every type below, which a first call needing one operation pays for.
+    if not cls.__pydantic_fields_complete__:
         cls.model_rebuild()
     attributes: list[AttributePlan] = []
     elements: list[ElementPlan] = []

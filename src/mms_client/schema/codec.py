@@ -297,9 +297,66 @@ into objects (see :class:`_CollectorPause`)."""
 def validate(model_cls: type[M], data: Any, *, tag: str | None = None) -> M:
     """``model_cls.model_validate(data)`` with failures as :class:`PayloadError` in XML terms."""
     try:
-        return model_cls.model_validate(data)
+        return _validate_document(model_cls, data)
     except ValidationError as exc:
         raise payload_error(exc, model_cls, tag) from None
+
+
+def _validate_document(model_cls: type[M], data: Any) -> M:
+    """``model_cls.model_validate(data)``; a document root made of single child elements is
+    validated part by part.
+
+    The validator of a document root covers every type of its schema, and building it is the
+    largest cost of a first request in a fresh process, though a request or its reply holds one
+    envelope of the several the root may hold. Validating each part with its own model builds
+    only what the document needs, and the root, which adds no checks of its own beyond its
+    ``xs:choice`` groups (checked here), is assembled from the validated parts. Whenever a
+    part fails, the whole document is validated the usual way, so that every problem is
+    reported with its path from the root, exactly as before.
+    """
+    if model_cls.__xml_tag__ is not None and isinstance(data, dict):
+        parts = _single_parts(model_cls, data)
+        if parts is not None:
+            try:
+                held: dict[str, Any] = {
+                    field: part.model_validate(value) for field, (part, value) in parts.items()
+                }
+            except ValidationError:
+                pass  # validated again below, for the errors' paths
+            else:
+                document = model_cls.model_construct(**held)
+                assert isinstance(document, model_cls)
+                return document
+    return model_cls.model_validate(data)
+
+
+def _single_parts(
+    model_cls: type[XmlModel], data: dict[str, Any]
+) -> dict[str, tuple[type[XmlModel], Any]] | None:
+    """Field name -> (model, content) of each part of ``data``, when the document is only
+    single child elements given as content (not None), nothing required is missing, and the
+    ``xs:choice`` groups are satisfied; None otherwise."""
+    plan = xml_plan(model_cls)
+    parts: dict[str, tuple[type[XmlModel], Any]] = {}
+    for key, value in data.items():
+        binding = plan.by_key.get(key)
+        if (
+            not isinstance(binding, ElementPlan)
+            or binding.model is None
+            or binding.is_list
+            or value is None
+            or binding.field_name in parts
+        ):
+            return None
+        parts[binding.field_name] = (binding.model, value)
+    for name, info in model_cls.model_fields.items():
+        if name not in parts and info.is_required():
+            return None
+    for choice in model_cls.__xml_choices__:
+        chosen = sum(1 for branch in choice.branches if any(name in parts for name in branch))
+        if chosen > 1 or (choice.required and not chosen):
+            return None
+    return parts
 
 
 def read(source: bytes | etree._Element, model_cls: type[M], *, tag: str | None = None) -> M:
@@ -335,7 +392,7 @@ def read_leaving_out(
     reader = _Reader(model_cls, leave_out)
     try:
         with collector_paused():
-            model = model_cls.model_validate(reader.to_dict(element, xml_plan(model_cls)))
+            model = _validate_document(model_cls, reader.to_dict(element, xml_plan(model_cls)))
     except ValidationError as exc:
         raise payload_error(exc, model_cls, expected, reader.problems) from None
     if reader.problems:
