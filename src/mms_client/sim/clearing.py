@@ -98,16 +98,14 @@ class Commodity:
     """The prefix of quantity attributes (``Tertiary2OfferQuantityInKw``)."""
     category: str
     """The CommodityCategory code (``3200``)."""
-    short: str
-    """The prefix in registration documents (``Ter2``)."""
 
 
 COMMODITIES = (
-    Commodity("Primary", "1000", "Pri"),
-    Commodity("Secondary1", "2100", "Sec1"),
-    Commodity("Secondary2", "2200", "Sec2"),
-    Commodity("Tertiary1", "3100", "Ter1"),
-    Commodity("Tertiary2", "3200", "Ter2"),
+    Commodity("Primary", "1000"),
+    Commodity("Secondary1", "2100"),
+    Commodity("Secondary2", "2200"),
+    Commodity("Tertiary1", "3100"),
+    Commodity("Tertiary2", "3200"),
 )
 
 SWITCHES = Collection("Switch", MI, ("JbmsId",), Owner.CALLER)

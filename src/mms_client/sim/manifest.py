@@ -60,9 +60,6 @@ class Manifest:
         where = f" of participant {participant}" if participant else ""
         raise LookupError(f"the simulator has no {wanted.value} user{where}")
 
-    def resources_of(self, participant: str) -> tuple[ResourceInfo, ...]:
-        return tuple(r for r in self.resources if r.participant == participant)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "base_url": self.base_url,

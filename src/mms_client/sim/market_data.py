@@ -49,15 +49,23 @@ BUPS = Collection(
     Owner.RESOURCE,
     tags=_standing,
 )
-BASELINE_FILES = Collection(
-    "BaselineLoad",
-    MI,
-    ("Name",),
-    Owner.RESOURCE,
-    period=("StartDate", "StartDate"),
-    children="File",
-    content="Name",
-)
+
+
+def baseline_files(interface: Interface) -> Collection:
+    """The baseline-load files of ``interface``: MI and OMI keep them alike, in separate
+    collections, as their schemas define separate BaselineLoad types."""
+    return Collection(
+        "BaselineLoad",
+        interface,
+        ("Name",),
+        Owner.RESOURCE,
+        period=("StartDate", "StartDate"),
+        children="File",
+        content="Name",
+    )
+
+
+BASELINE_FILES = baseline_files(MI)
 
 
 def _distinct_patterns(context: Context, item: XmlDict) -> list[Issue]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
 from mms_client.sim.clearing import COMMODITIES, Award, awards, find_award
-from mms_client.sim.market_data import baseline_file_issues, baseline_resource
+from mms_client.sim.market_data import baseline_file_issues, baseline_files, baseline_resource
 from mms_client.sim.records import (
     Collection,
     Context,
@@ -46,15 +46,7 @@ CONTRACT_SEQUENCE = "off_market_contract"
 PROCUREMENT_MARKET = "1"
 PROCUREMENT_OFF_MARKET = "2"
 
-BASELINE_FILES = Collection(
-    "BaselineLoad",
-    OMI,
-    ("Name",),
-    Owner.RESOURCE,
-    period=("StartDate", "StartDate"),
-    children="File",
-    content="Name",
-)
+BASELINE_FILES = baseline_files(OMI)
 REMAINING_RESERVES = Collection(
     "RemainingReserveData",
     OMI,
