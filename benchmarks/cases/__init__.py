@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from benchmarks.cases import documents, download, network, startup
+from benchmarks.cases import documents, download, established, network, startup
 from benchmarks.environment import Environment
 from benchmarks.harness import Result, Settings
 
@@ -86,5 +86,11 @@ CASES: tuple[Case, ...] = (
         "peak memory above baseline while downloading a 200 MB report (fresh process)",
         False,
         download.report_download,
+    ),
+    Case(
+        "established",
+        "the same jobs side by side with the established client (mms-client 1.10.0, PyPI)",
+        False,
+        established.side_by_side,
     ),
 )

@@ -1,11 +1,8 @@
 """Interoperability with the established client, ``mms-client`` from PyPI, unmodified.
 
-Its releases after 1.10.0 need Python 3.12, and 1.10.0 pins older cryptography and lxml than
-this project uses, so it gets a virtualenv of its own under ``<repo>/.cache/`` (created once,
-reused afterwards).  Two of its dependencies are pinned to releases of its time: later
-pydantic and pydantic-xml releases change how its models serialise (it would send
-``<stack>`` instead of ``<OfferStack>``) and parse.  Without network access to PyPI the tests
-are skipped.
+It runs in a virtualenv of its own, made by ``benchmarks.established`` (shared with the
+side-by-side benchmark, where the release and pins are explained).  Without network access to
+PyPI the tests are skipped.
 
 The established client runs every method it has, once, in one session against a simulator
 shared by this module (see ``established_client_session.py``); each test checks one method's
@@ -25,12 +22,11 @@ import json
 import os
 import re
 import subprocess
-import sys
-import venv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import benchmarks.established
 import pytest
 
 from mms_client.client import MmsClient
@@ -40,9 +36,6 @@ from mms_client.sim.simulator import Simulator
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferStack
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-ENVIRONMENT = REPOSITORY / ".cache" / "established-client"
-REQUIREMENTS = ("mms-client==1.10.0", "pydantic==2.8.2", "pydantic-xml==2.11.0")
 SCRIPT = Path(__file__).with_name("established_client_session.py")
 OFFER_DAY = dt.date(2024, 3, 15)
 """The day of the offers the session puts; put_offers uses the day after."""
@@ -92,44 +85,13 @@ METHODS_IN_1_10_0 = frozenset(
 surplus-capacity methods came in later releases, which need Python 3.12."""
 
 
-def _python(environment: Path) -> Path:
-    folder = "Scripts" if sys.platform == "win32" else "bin"
-    return environment / folder / ("python.exe" if sys.platform == "win32" else "python")
-
-
 @pytest.fixture(scope="session")
 def established_python() -> Path:
     """The Python of a virtualenv with the established client, made on first use."""
-    python = _python(ENVIRONMENT)
-    marker = ENVIRONMENT / "installed.txt"
-    wanted = "\n".join(REQUIREMENTS)
-    if python.exists() and marker.exists() and marker.read_text() == wanted:
-        return python
     try:
-        venv.EnvBuilder(with_pip=True, clear=True).create(ENVIRONMENT)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                *REQUIREMENTS,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        output = str(getattr(exc, "stderr", None) or "").strip().splitlines()[-3:]
-        pytest.skip(
-            "the established client (mms-client 1.10.0) could not be installed from PyPI "
-            f"(offline?): {' | '.join(output) or exc}"
-        )
-    marker.write_text(wanted)
-    return python
+        return benchmarks.established.established_python()
+    except benchmarks.established.EstablishedClientUnavailableError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,319 @@
+"""Side by side with the established client, ``mms-client`` 1.10.0 from PyPI, in the same run.
+
+The speed targets were set against the established client, so this case measures its version
+of our jobs on the same machine, in the same run, and puts our figure next to it: ``ours``
+is our figure, ``floor`` the established client's, and the ratio is ours / theirs (below one
+means we are faster). Each row's details hold both sides' ratios to the floor of their own
+process, since the two run on different lxml and cryptography releases.
+
+- import: ``python -c "import mms_client"`` and ``import mms_client.client`` (where both
+  keep ``MmsClient``; the established package's ``__init__`` is empty) in each virtualenv,
+  whole processes taking turns with each other and with ``python -c pass``.
+- first call: a fresh process that imports the client, builds it from the simulator's
+  PKCS#12 and puts one offer to the simulator; ours is :mod:`benchmarks.first_call`, theirs
+  :mod:`benchmarks.established_driver`, taking turns.
+- serialize + sign, parse: CPU time per call in each client's own process, for every N:
+  ours as in :mod:`benchmarks.cases.documents`, theirs in the driver, each against the floors
+  of :mod:`benchmarks.floors` measured in the same process.
+
+The established client runs in a virtualenv of its own (:mod:`benchmarks.established`);
+without it (offline) the case prints why and measures nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any
+
+from benchmarks import documents
+from benchmarks.cases import documents as document_cases
+from benchmarks.cases import startup
+from benchmarks.environment import REPOSITORY, Environment, child_environment
+from benchmarks.established import (
+    LABEL,
+    VERSION,
+    EstablishedClientUnavailableError,
+    established_python,
+    is_ready,
+)
+from benchmarks.established_driver import library_versions
+from benchmarks.harness import ProcessTimes, Result, Settings, Stats, time_processes
+
+CASE = "established"
+RELEASE = {"release": VERSION}
+"""The first parameter of every row, so that its name says which release it was measured
+against: ``established[release=1.10.0,job=...]``."""
+WHOLE_PROCESS = "wall-clock time of the whole process"
+CPU_PER_CALL = "CPU time per call, each client in its own process"
+IMPORTED = ("mms_client", "mms_client.client")
+_OUR_LIBRARIES = ("pydantic", "lxml", "cryptography")
+
+
+def side_by_side(settings: Settings, environment: Environment) -> Iterator[Result]:
+    """Every job of both clients: the imports, the first call, then per N the document jobs
+    (the established client's measurement, then ours)."""
+    if not is_ready():
+        print(f"  (installing the {LABEL} from PyPI into its own virtualenv, once)", flush=True)
+    try:
+        python = established_python()
+    except EstablishedClientUnavailableError as exc:
+        print(f"  skipped: {exc}", flush=True)
+        return
+    variables = _process_environment()
+    _check_established_package(python, variables)
+    yield from _imports(python, settings, variables)
+    yield from _first_call(python, settings, environment, variables)
+    yield from _documents(python, settings, environment, variables)
+
+
+def _process_environment() -> dict[str, str]:
+    """The environment of both clients' processes, without ``PYTHONPATH``: each side must
+    import its own ``mms_client`` and nothing else of that name."""
+    variables = child_environment()
+    variables.pop("PYTHONPATH", None)
+    return variables
+
+
+def _check_established_package(python: Path, variables: Mapping[str, str]) -> None:
+    """Fail before measuring when the established Python would import another package named
+    ``mms_client`` (ours) than the established client of its virtualenv."""
+    completed = subprocess.run(
+        [str(python), "-c", "import mms_client; print(mms_client.__file__)"],
+        cwd=REPOSITORY,
+        env=dict(variables),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    location = Path(completed.stdout.strip()).resolve()
+    environment = python.parent.parent.resolve()
+    if not location.is_relative_to(environment):
+        raise RuntimeError(
+            f"the established Python imports mms_client from {location}, outside its "
+            f"virtualenv {environment}"
+        )
+
+
+def _process_details(times: Mapping[str, ProcessTimes], ours: str, theirs: str) -> dict[str, float]:
+    python = times["python"].wall.median
+    return {
+        "python_pass_median_s": python,
+        "ours_to_python_ratio": times[ours].wall.median / python,
+        "established_to_python_ratio": times[theirs].wall.median / python,
+        "ours_cpu_median_s": times[ours].cpu.median,
+        "established_cpu_median_s": times[theirs].cpu.median,
+    }
+
+
+def _imports(python: Path, settings: Settings, variables: Mapping[str, str]) -> Iterator[Result]:
+    commands: dict[str, list[str]] = {"python": startup.PYTHON}
+    for module in IMPORTED:
+        commands[f"ours {module}"] = [sys.executable, "-c", f"import {module}"]
+        commands[f"established {module}"] = [str(python), "-c", f"import {module}"]
+    times = time_processes(commands, settings, env=variables, cwd=str(REPOSITORY))
+    for module in IMPORTED:
+        ours, theirs = f"ours {module}", f"established {module}"
+        yield Result(
+            case=CASE,
+            params={**RELEASE, "job": "import", "module": module},
+            unit="s",
+            ours=times[ours].wall,
+            floor=times[theirs].wall,
+            ours_label=f'python -c "import {module}" (whole process)',
+            floor_label=f'{LABEL}: python -c "import {module}" in its virtualenv (whole process)',
+            measure=WHOLE_PROCESS,
+            details=_process_details(times, ours, theirs),
+        )
+
+
+def _first_call(
+    python: Path, settings: Settings, environment: Environment, variables: Mapping[str, str]
+) -> Iterator[Result]:
+    manifest = environment.simulator().manifest
+    assert manifest is not None
+    ca = json.loads(manifest.read_text(encoding="utf-8"))["ca"]
+    commands = {
+        "ours": [sys.executable, "-m", "benchmarks.first_call", "ours", str(manifest)],
+        "established": [
+            str(python),
+            "-m",
+            "benchmarks.established_driver",
+            "first_call",
+            str(manifest),
+        ],
+        "python": startup.PYTHON,
+    }
+    # The established client trusts a CA through requests' variable; ours is given it.
+    with_ca = {**variables, "REQUESTS_CA_BUNDLE": ca, "NO_PROXY": "127.0.0.1,localhost"}
+    times = time_processes(commands, settings, env=with_ca, cwd=str(REPOSITORY))
+    yield Result(
+        case=CASE,
+        params={**RELEASE, "job": "first_call"},
+        unit="s",
+        ours=times["ours"].wall,
+        floor=times["established"].wall,
+        ours_label="fresh process: import, Certificate, MmsClient, one put_offer to the "
+        "simulator (benchmarks.first_call ours)",
+        floor_label=f"{LABEL}: fresh process: import, Certificate, MmsClient, the same "
+        "put_offer to the same simulator",
+        measure=WHOLE_PROCESS,
+        details=_process_details(times, "ours", "established"),
+    )
+
+
+class _Driver:
+    """The established client's measuring process (:mod:`benchmarks.established_driver`)."""
+
+    def __init__(self, python: Path, variables: Mapping[str, str]) -> None:
+        self._process = subprocess.Popen(
+            [str(python), "-m", "benchmarks.established_driver", "documents"],
+            cwd=REPOSITORY,
+            env=dict(variables),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.versions: dict[str, str] = self._answer()["versions"]
+
+    def _answer(self) -> dict[str, Any]:
+        stdout: IO[str] | None = self._process.stdout
+        assert stdout is not None
+        line = stdout.readline()
+        if not line:
+            code = self._process.wait()
+            raise RuntimeError(
+                f"the established client's driver exited with code {code} (its error output "
+                "is above)"
+            )
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def measure(self, **request: Any) -> tuple[Stats, Stats, list[str]]:
+        """The established client's figure, the floor's in its process, and its notes."""
+        stdin = self._process.stdin
+        assert stdin is not None
+        stdin.write(json.dumps(request) + "\n")
+        stdin.flush()
+        answer = self._answer()
+        return Stats(**answer["established"]), Stats(**answer["floor"]), answer["notes"]
+
+    def stop(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def _reply(size: int, folder: Path) -> tuple[Path, str]:
+    """The simulator's answer to a submit of ``size`` offers, as :func:`parse_judge` reads it,
+    saved for the driver: its file and its Content-Type."""
+    from mms_client.endpoints import Interface
+    from mms_client.wire.soap import ResponseAttInfo, build_response
+
+    reply = build_response(
+        Interface.MI,
+        ResponseAttInfo(
+            success=True,
+            response_data_type="XML",
+            response_data=documents.submit_response(size),
+        ),
+    )
+    path = folder / f"established-reply-{size}.xml"
+    path.write_bytes(reply.body)
+    content_type = next(v for k, v in reply.headers.items() if k.lower() == "content-type")
+    return path, content_type
+
+
+def _side_by_side(
+    job: str,
+    size: int,
+    ours: Result,
+    established: tuple[Stats, Stats, list[str]],
+    floor_label: str,
+    notes: list[str],
+) -> Result:
+    theirs, their_floor, their_notes = established
+    assert ours.floor is not None and ours.ratio is not None
+    return Result(
+        case=CASE,
+        params={**RELEASE, "job": job, "n": size},
+        unit="s",
+        ours=ours.ours,
+        floor=theirs,
+        ours_label=ours.ours_label,
+        floor_label=floor_label,
+        measure=CPU_PER_CALL,
+        notes=[
+            *notes,
+            *(f"ours: {note}" for note in ours.notes),
+            *(f"established: {note}" for note in their_notes),
+        ],
+        details={
+            "established_floor_median_s": their_floor.median,
+            "established_to_floor_ratio": theirs.median / their_floor.median,
+            "ours_floor_median_s": ours.floor.median,
+            "ours_to_floor_ratio": ours.ratio,
+        },
+    )
+
+
+def _documents(
+    python: Path, settings: Settings, environment: Environment, variables: Mapping[str, str]
+) -> Iterator[Result]:
+    driver = _Driver(python, variables)
+    try:
+        versions = (
+            f"the established side ran on {_listed(driver.versions)}, ours on "
+            f"{_listed(library_versions(_OUR_LIBRARIES))}; each floor on its own side's"
+        )
+        notes = [versions]
+        for size in settings.sizes:
+            one_size = replace(settings, sizes=(size,))
+            theirs = driver.measure(job="serialize_sign", n=size, quick=settings.quick)
+            (ours,) = document_cases.serialize_sign(one_size)
+            yield _side_by_side(
+                "serialize_sign",
+                size,
+                ours,
+                theirs,
+                f"{LABEL}: Serializer.serialize_multi + CryptoWrapper.sign of the same offers "
+                "from its OfferData models, as its put_offers makes the payload and "
+                "signature (zeep frames the MTOM message later, while sending)",
+                notes,
+            )
+            reply, content_type = _reply(size, environment.folder)
+            theirs = driver.measure(
+                job="parse",
+                n=size,
+                quick=settings.quick,
+                reply=str(reply),
+                content_type=content_type,
+            )
+            (ours,) = document_cases.parse_judge(one_size)
+            yield _side_by_side(
+                "parse",
+                size,
+                ours,
+                theirs,
+                f"{LABEL}: what its put_offers does with the same reply: zeep reads the SOAP "
+                "envelope, MmsResponse, checks, Serializer.deserialize_multi (parse, XSD "
+                "validation, response objects), checks",
+                notes,
+            )
+            notes = []
+    finally:
+        driver.stop()
+
+
+def _listed(versions: Mapping[str, str]) -> str:
+    return ", ".join(f"{name} {version}" for name, version in versions.items())
