@@ -31,12 +31,11 @@ from mms_client.errors import (
 )
 from mms_client.files import DownloadedFile
 from mms_client.jst import JST
-from mms_client.judgement import MESSAGE_BLOCKS, Message, Statistics, Verdict, judge
+from mms_client.judgement import Judgement, Message, Statistics, Verdict, judge
 from mms_client.operations import OPERATIONS, Operation, get_operation
-from mms_client.reply_messages import attach as attach_messages
 from mms_client.schema import root_model
 from mms_client.schema.binding import XmlModel
-from mms_client.schema.codec import collector_paused, parse_xml, read_leaving_out, write
+from mms_client.schema.codec import collector_paused, parse_xml, read, write
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import sign
 from mms_client.wire.blobs import Blob, BlobStore, MemoryStore
@@ -230,23 +229,18 @@ def interpret(
         raise MalformedResponseError(f"{operation.name}: the reply carries no payload")
 
     data = blob.read_bytes()
-    try:
-        root = parse_xml(data)
-    except PayloadError as exc:
-        raise MalformedResponseError(
-            f"{operation.name}: the reply payload is unreadable: {exc}"
-        ) from None
     schema = operation.schema if operation.response.element is None else operation.response.schema
-    document: XmlModel | None
+    document: XmlModel | None = None
+    unfit: PayloadError | None = None
+    judgement = Judgement()
     with collector_paused():  # tens of thousands of messages and models, no cycles
-        verdict = judge(root)
         try:
-            # the messages were read by the judgement: not again (see mms_client.reply_messages)
-            document, places = read_leaving_out(root, root_model(schema), MESSAGE_BLOCKS)
-            attach_messages(places, verdict.messages)
-            unreadable: PayloadError | None = None
+            # one reading of the payload gives the typed document and the verdict
+            document = read(data, root_model(schema), watcher=judgement)
+            verdict = judgement.verdict()
         except PayloadError as exc:
-            document, unreadable = None, exc
+            # the MMS's errors say more than a mismatch: judge what does not fit from its tree
+            unfit, verdict = exc, _judge_tree(operation, data)
     _log(operation, verdict)
     reasons = list(verdict.reasons)
     if not answer.success:
@@ -255,7 +249,7 @@ def interpret(
         raise MMSValidationError(operation.name, "; ".join(reasons), verdict.messages, document)
     if document is None:
         raise MalformedResponseError(
-            f"{operation.name}: the reply does not fit the {schema} schema: {unreadable}"
+            f"{operation.name}: the reply does not fit the {schema} schema: {unfit}"
         )
     return Response(
         operation,
@@ -268,6 +262,16 @@ def interpret(
         data_type=answer.response_data_type,
         filename=answer.response_filename,
     )
+
+
+def _judge_tree(operation: Operation, data: bytes) -> Verdict:
+    """The verdict of a reply payload read element by element from its tree."""
+    try:
+        return judge(parse_xml(data))
+    except PayloadError as exc:
+        raise MalformedResponseError(
+            f"{operation.name}: the reply payload is unreadable: {exc}"
+        ) from None
 
 
 def _is_status_document(operation: Operation, answer: StoredResponse) -> bool:

@@ -8,18 +8,22 @@ WIRE.md): ``Invalid`` > 0, any ``Success="false"``, any ``Validation`` of FAILED
 PASSED_PARTIAL, or any Error message. Warnings and information never fail a request; they are
 handed back to the caller.
 
-The verdict is read in one pass over the lxml tree, without building models, so it costs about
-as much as looking at every element once.
+The verdict is read in the same pass that reads a reply into its typed document (see
+:class:`Judgement`), or, for a document that does not fit its schema, by a walk over the lxml
+tree of its own (:func:`judge`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from mms_client.errors import MalformedResponseError
 from mms_client.jst import to_jst
+from mms_client.schema.binding import TEXT_KEY, XmlModel, xml_plan
+from mms_client.schema.codec import ElementPath
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -36,6 +40,7 @@ _SEVERITIES: dict[str, Severity] = {
     "ERROR": "Error",
 }
 _FAILED_VALIDATIONS = frozenset({"FAILED", "PASSED_PARTIAL"})
+_VERDICT_ATTRIBUTES = frozenset({"Validation", "ValidationStatus", "Success"})
 
 
 class Message(NamedTuple):
@@ -58,6 +63,11 @@ class Message(NamedTuple):
     def __str__(self) -> str:
         code = f"[{self.code}] " if self.code else ""
         return f"{self.severity} at {self.path}: {code}{self.text}"
+
+
+_message = tuple.__new__
+"""Makes a :class:`Message` without the named tuple's Python-level ``__new__``:
+``_message(Message, (severity, code, text, path))``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,35 +115,95 @@ class Verdict:
 
 
 def judge(root: _Element) -> Verdict:
-    """Read the verdict of the response document ``root`` (parsed by the hardened parser)."""
-    walk = _Walk()
-    walk.visit(root, str(root.tag))
-    statistics = walk.statistics
-    reasons = walk.reasons
-    if statistics is not None and statistics.invalid:
-        reasons.insert(0, f"ProcessingStatistics counts {statistics.invalid} invalid item(s)")
-    errors = sum(1 for m in walk.messages if m.severity == "Error")
-    if errors:
-        reasons.append(f"{errors} Error message(s)")
-    return Verdict(tuple(reasons), tuple(walk.messages), statistics)
+    """Read the verdict of the response document ``root`` (parsed by the hardened parser).
+
+    This walks the tree on its own; a reply read into its typed document is judged during that
+    reading instead (:class:`Judgement`), which is the same verdict at half the cost.
+    """
+    judgement = Judgement()
+    judgement.visit(root, str(root.tag))
+    return judgement.verdict()
 
 
-class _Walk:
-    """One depth-first pass that builds each element's path on the way down (no lookups of
-    the path per element) and reads Messages blocks without descending into them again."""
+class Judgement:
+    """The verdict of a reply, collected element by element.
+
+    Either of two walks feeds it, both in document order: the codec's reader, which calls
+    :meth:`watches` and :meth:`saw` while it turns a reply into the dicts its typed document
+    is validated from (``codec.read(..., watcher=judgement)``), and :meth:`visit`, a walk
+    over an lxml tree for a document that does not fit its schema (:func:`judge`). In a large
+    reply most elements are messages; reading the reply once for both the document and the
+    verdict, rather than once each, is what keeps reading it close to the cost of parsing it.
+    What fails a request is decided by :meth:`_check` and the severities, the same for both.
+    """
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.reasons: list[str] = []
         self.statistics: Statistics | None = None
+        self._seen: list[tuple[str, ElementPath, dict[str, Any]]] = []
 
-    def visit(self, element: _Element, path: str) -> None:
-        validation = element.get("Validation") or element.get("ValidationStatus")
+    def verdict(self) -> Verdict:
+        """The verdict, once the walk is over (a reader shows elements before their content
+        and their paths are final only at the end, so what it showed is judged here)."""
+        for tag, path, data in self._seen:
+            if tag in MESSAGE_BLOCKS:
+                self._read_block(data, str(path.parent))
+            elif tag == "ProcessingStatistics":
+                if self.statistics is None:
+                    self.statistics = _statistics(data)
+            else:
+                self._check(path, data)
+        self._seen.clear()
+        reasons = list(self.reasons)
+        statistics = self.statistics
+        if statistics is not None and statistics.invalid:
+            reasons.insert(0, f"ProcessingStatistics counts {statistics.invalid} invalid item(s)")
+        errors = sum(1 for m in self.messages if m.severity == "Error")
+        if errors:
+            reasons.append(f"{errors} Error message(s)")
+        return Verdict(tuple(reasons), tuple(self.messages), statistics)
+
+    def _check(self, path: object, attributes: Mapping[str, str]) -> None:
+        """Validation and Success of the element at ``path`` (written out only if it failed)."""
+        validation = attributes.get("Validation") or attributes.get("ValidationStatus")
         if validation in _FAILED_VALIDATIONS:
             self.reasons.append(f"{path} has Validation {validation}")
-        success = element.get("Success")
+        success = attributes.get("Success")
         if success is not None and success.strip() in ("false", "0"):
             self.reasons.append(f"{path} has Success false")
+
+    # -- fed by the codec's reader -------------------------------------------------------------
+
+    def watches(self, tag: str, cls: type[XmlModel]) -> bool:
+        """Whether the reader should show this element: a Messages block, the statistics, or
+        an element that can say Validation or Success."""
+        if tag in MESSAGE_BLOCKS or tag == "ProcessingStatistics":
+            return True
+        return not _VERDICT_ATTRIBUTES.isdisjoint(xml_plan(cls).attribute_names)
+
+    def saw(self, tag: str, path: ElementPath, data: dict[str, Any]) -> None:
+        self._seen.append((tag, path, data))
+
+    def _read_block(self, block: dict[str, Any], holder: str) -> None:
+        append = self.messages.append
+        for tag, items in block.items():
+            severity = _SEVERITIES.get(tag)
+            if severity is None:
+                continue
+            for item in items:
+                if item.__class__ is dict:
+                    code, text = item.get("Code"), item.get(TEXT_KEY) or ""
+                else:  # a message without a code: plain text
+                    code, text = None, item
+                append(_message(Message, (severity, code, " ".join(text.split()), holder)))
+
+    # -- walking a tree ------------------------------------------------------------------------
+
+    def visit(self, element: _Element, path: str) -> None:
+        """Judge ``element`` (at ``path``) and everything below it, building each path on the
+        way down and reading Messages blocks without descending into them again."""
+        self._check(path, element.attrib)  # type: ignore[arg-type]  # str keys and values
         if not len(element):
             return
         # indexes are shown only where siblings share a name, so count the names first
@@ -148,27 +218,22 @@ class _Walk:
             if tag.__class__ is not str:
                 continue  # comments and processing instructions
             if tag in MESSAGE_BLOCKS:
-                self._read_messages(child, path)
+                for item in child:
+                    severity = _SEVERITIES.get(item.tag) if item.tag.__class__ is str else None
+                    if severity is not None:
+                        text = " ".join((item.text or "").split())
+                        self.messages.append(Message(severity, item.get("Code"), text, path))
             elif tag == "ProcessingStatistics":
                 if self.statistics is None:
-                    self.statistics = _statistics(child)
+                    self.statistics = _statistics(child.attrib)  # type: ignore[arg-type]
             elif counts[tag] > 1:
                 position = seen[tag] = seen.get(tag, 0) + 1
                 self.visit(child, f"{path}/{tag}[{position}]")
             else:
                 self.visit(child, f"{path}/{tag}")
 
-    def _read_messages(self, block: _Element, where: str) -> None:
-        append = self.messages.append
-        for item in block:
-            severity = _SEVERITIES.get(item.tag) if item.tag.__class__ is str else None
-            if severity is not None:
-                text = " ".join((item.text or "").split())
-                append(Message(severity, item.get("Code"), text, where))
 
-
-def _statistics(element: _Element) -> Statistics:
-    attributes = element.attrib
+def _statistics(attributes: Mapping[str, str]) -> Statistics:
 
     def number(name: str) -> int | None:
         value = attributes.get(name)

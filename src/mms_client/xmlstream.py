@@ -37,3 +37,21 @@ def event_parser(target: object) -> etree.XMLParser:
         load_dtd=False,
         huge_tree=False,
     )
+
+
+def replay(element: etree._Element, target: Any) -> None:
+    """Hand ``target`` the events of a parsed tree, as :func:`event_parser` would have (each
+    start with a dict of its own, which the target may keep); comments and processing
+    instructions carry none."""
+    tag = element.tag
+    attributes = element.attrib
+    fresh: dict[str, str] = dict(attributes) if attributes else {}  # type: ignore[arg-type]
+    target.start(tag, fresh)
+    if element.text:
+        target.data(element.text)
+    for child in element:
+        if child.tag.__class__ is str:
+            replay(child, target)
+        if child.tail:
+            target.data(child.tail)
+    target.end(tag)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from mms_client.errors import MalformedResponseError
 from mms_client.jst import JST
-from mms_client.judgement import Message, judge
+from mms_client.judgement import Judgement, Message, judge
+from mms_client.schema import codec
 from mms_client.schema.codec import parse_xml
 from mms_client.schema.files import schema_dir
+from mms_client.schema.generated.mi_market import MarketData
 
 
 def example(name: str) -> bytes:
@@ -133,3 +137,52 @@ def test_passed_and_warning_validations_do_not_fail() -> None:
 def test_broken_statistics_are_malformed(statistics: bytes) -> None:
     with pytest.raises(MalformedResponseError, match="ProcessingStatistics"):
         judge(parse_xml(b"<MarketData><ProcessingStatistics " + statistics + b"/></MarketData>"))
+
+
+def _two_offers_second_failed() -> bytes:
+    """The put_offer answer with its offer twice, the second refused."""
+    root = parse_xml(example("put_offer_response.xml"))
+    submit = root.find("MarketSubmit")
+    assert submit is not None
+    offer = submit.find("OfferData")
+    assert offer is not None
+    second = copy.deepcopy(offer)
+    second.set("Validation", "FAILED")
+    second.set("Success", "false")
+    error = etree.SubElement(second.find("Messages"), "Error", Code="OFFER_REFUSED")
+    error.text = "  the offer\n   is refused "
+    offer.addnext(second)
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize(
+    "name", ["put_offer_response.xml", "base_failed_response.xml", "base_response.xml"]
+)
+def test_verdict_read_with_the_document_equals_the_tree_walk(name: str) -> None:
+    document = example(name)
+    judgement = Judgement()
+    codec.read(document, MarketData, watcher=judgement)
+    assert judgement.verdict() == judge(parse_xml(document))
+
+
+def test_verdict_read_with_the_document_indexes_repeated_elements() -> None:
+    document = _two_offers_second_failed()
+    judgement = Judgement()
+    typed = codec.read(document, MarketData, watcher=judgement)
+    verdict = judgement.verdict()
+    assert verdict == judge(parse_xml(document))
+    assert verdict.reasons == (
+        "MarketData/MarketSubmit/OfferData[2] has Validation FAILED",
+        "MarketData/MarketSubmit/OfferData[2] has Success false",
+        "1 Error message(s)",
+    )
+    assert verdict.errors == (
+        Message(
+            "Error", "OFFER_REFUSED", "the offer is refused", "MarketData/MarketSubmit/OfferData[2]"
+        ),
+    )
+    warnings_of_first = [m for m in verdict.warnings if m.path.endswith("OfferData[1]")]
+    assert len(warnings_of_first) == 2
+    # the typed document keeps the text as sent
+    assert typed.market_submit is not None
+    assert typed.market_submit.offer_data[1].messages.error[0].text == "  the offer\n   is refused "

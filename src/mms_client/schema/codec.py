@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lxml import etree
 from pydantic import ValidationError
@@ -37,9 +37,18 @@ from mms_client.schema.binding import (
     xml_plan,
 )
 from mms_client.schema.datatypes import lexical
-from mms_client.xmlparse import DEFAULT_MAX_BYTES, parse_xml
+from mms_client.xmlparse import DEFAULT_MAX_BYTES, parse_events, parse_xml
+from mms_client.xmlstream import event_parser, replay
 
-__all__ = ["DEFAULT_MAX_BYTES", "parse_xml", "read", "read_leaving_out", "validate", "write"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "ElementPath",
+    "Watcher",
+    "parse_xml",
+    "read",
+    "validate",
+    "write",
+]
 
 M = TypeVar("M", bound=XmlModel)
 
@@ -151,112 +160,260 @@ def write(model: XmlModel, tag: str | None = None) -> bytes:
 # reading
 
 
-def _element_path(element: etree._Element, root_cls: type[XmlModel]) -> str:
-    """The XML path of ``element``, with list indexes, computed only when reporting a problem."""
-    chain = []
-    node: etree._Element | None = element
-    while node is not None:
-        chain.append(node)
-        node = node.getparent()
-    chain.reverse()
-    parts = [str(chain[0].tag)]
-    cls: type[XmlModel] | None = root_cls
-    for node in chain[1:]:
-        child = xml_plan(cls).elements_by_tag.get(str(node.tag)) if cls else None
-        segment = str(node.tag)
-        if child is not None and child.is_list:
-            parent = node.getparent()
-            assert parent is not None
-            same = [sibling for sibling in parent if sibling.tag == node.tag]
-            segment += f"[{same.index(node) + 1}]"
-        parts.append(segment)
-        cls = child.model if child is not None else None
-    return "/".join(parts)
+class ElementPath:
+    """Where an element of a document being read is, as the judgement names it:
+    ``MarketData/MarketSubmit/OfferData[2]``, indexes only where same-named siblings exist.
+
+    Whether an element has a same-named sibling after it is unknown while it is being read,
+    so the text is made when first asked for (and kept), which must be after the reading.
+    """
+
+    __slots__ = ("_index", "_siblings", "_tag", "_text", "parent")
+
+    def __init__(
+        self,
+        parent: ElementPath | None,
+        tag: str,
+        index: int = 0,
+        siblings: dict[str, Any] | None = None,
+    ) -> None:
+        self.parent = parent
+        self._tag = tag
+        self._index = index
+        self._siblings = siblings
+        """The parent's content: how many elements share the tag is known from it once read."""
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._tag
+            same = None if self._siblings is None else self._siblings.get(text)
+            if same.__class__ is list and len(same) > 1:
+                text += f"[{self._index + 1}]"
+            if self.parent is not None:
+                text = f"{self.parent}/{text}"
+            self._text = text
+        return text
 
 
-@dataclass(frozen=True, slots=True)
-class LeftOut:
-    """Where :func:`read_leaving_out` left an element out: the model that would hold it, the
-    field, and the XML path of the holder in the form of :mod:`mms_client.judgement` (indexes
-    only where same-named siblings exist)."""
+class Watcher(Protocol):
+    """Something that looks at chosen elements of a document while it is read, so that a
+    document is walked once however many things need it (the verdict of a reply is one)."""
 
-    holder: XmlModel
-    field_name: str
-    path: str
+    def watches(self, tag: str, cls: type[XmlModel]) -> bool:
+        """Whether elements ``tag`` of type ``cls`` are to be shown to :meth:`saw`. The answer
+        must depend on nothing else: it is asked once and kept for every watcher of the
+        class."""
+
+    def saw(self, tag: str, path: ElementPath, data: dict[str, Any]) -> None:
+        """An element, in document order, as the dict of its attributes when its start tag
+        is read; its content is added to ``data`` as the reading goes on."""
+
+
+@dataclass(slots=True)
+class _Child:
+    """How to read one kind of child element, found once: the reader looks this up for
+    every element, so it holds everything the start of an element needs."""
+
+    binding: ElementPlan
+    plan: ModelPlan | None
+    """None for an element that holds only text."""
+    watched: bool
+    holds_elements: bool
+    """Whether it can hold watched elements, so that its path is needed."""
+    children: dict[str, _Child] | None = None
+    """Its own children's table, made when first needed (the schema's types are many and
+    a document uses few)."""
+
+
+_TABLES: dict[tuple[type | None, type[XmlModel]], dict[str, _Child]] = {}
+"""(kind of watcher, model) -> child tag -> :class:`_Child`."""
+
+_Frame = tuple[
+    "dict[str, _Child] | None",
+    dict[str, Any],
+    "ElementPath | None",
+    "list[str] | None",
+    str,
+    "_Child | None",
+    int,
+]
+"""An element being read: the table of its children (None for a text-only element), its
+content (for a text-only element, its parent's), its path (where a watcher needs it), its text
+pieces (where it may hold text), tag, how it was read (None for the root), index among
+same-named siblings."""
 
 
 class _Reader:
-    """Turns an lxml tree into the dicts ``model_validate`` takes, noting structural problems
-    (unknown names, repeated single elements, stray text) that pydantic cannot see.
+    """A parser target that turns a document into the dicts ``model_validate`` takes, as the
+    parser reads it (no tree is built), noting the structural problems pydantic cannot see
+    (unknown names, repeated single elements, stray text) and showing a :class:`Watcher`
+    the elements it asks for.
 
-    Single elements whose tag is in ``leave_out`` are not read; the steps down to their holder
-    (each element binding and list index) are noted instead.
+    Each element's dict goes into its parent's when its start tag is read and is filled
+    afterwards, so sibling counts are complete when paths are finally written out.
     """
 
-    def __init__(self, root_cls: type[XmlModel], leave_out: frozenset[str] = frozenset()) -> None:
+    def __init__(self, root_cls: type[XmlModel], tag: str, watcher: Watcher | None = None) -> None:
+        self.begin(root_cls, tag, watcher)
+
+    def begin(self, root_cls: type[XmlModel], tag: str, watcher: Watcher | None = None) -> None:
+        """Be ready to read a document ``tag`` of type ``root_cls`` (a reader is reused,
+        because a parser bound to it is costly to make)."""
         self.root_cls = root_cls
+        self.tag = tag
+        self.watcher = watcher
         self.problems: list[FieldError] = []
-        self.leave_out = leave_out
-        self.steps: list[tuple[ElementPlan, int]] = []
-        self.left_out: list[tuple[tuple[tuple[ElementPlan, int], ...], str]] = []
+        self._frames: list[_Frame] = []
+        self._skipping = 0
+        """Depth inside an element that is not read (unknown, or repeated where it may not)."""
+        self._content: dict[str, Any] | None = None
 
-    def problem(self, element: etree._Element, suffix: str, value: Any, rule: str) -> None:
-        path = _element_path(element, self.root_cls) + suffix
-        self.problems.append(FieldError(path, value, rule))
+    # --- parser callbacks ------------------------------------------------------------------
 
-    def to_dict(self, element: etree._Element, plan: ModelPlan) -> dict[str, Any]:
-        data: dict[str, Any] = dict(element.items())  # type: ignore[arg-type]  # str keys
+    def doctype(self, *_declaration: object) -> None:
+        raise PayloadError(
+            "the document is not acceptable XML",
+            [FieldError(self.tag, "<!DOCTYPE", "no DTD or entities allowed")],
+        )
+
+    def start(self, tag: str, attributes: dict[str, str]) -> None:
+        if self._skipping:
+            self._skipping += 1
+            return
+        frames = self._frames
+        if not frames:
+            self._start_root(tag, attributes)
+            return
+        table, siblings, parent_path, _, _, _, _ = frames[-1]
+        child = None if table is None else table.get(tag)
+        if child is None:
+            rule = (
+                "a text-only element cannot have attributes or children"
+                if table is None
+                else "element not allowed here by the schema"
+            )
+            self._problem(f"/{tag}", None, rule)
+            self._skipping = 1
+            return
+        items = siblings.get(tag)
+        is_list = child.binding.is_list
+        if items is not None and not is_list:
+            self._problem(f"/{tag}", None, "may occur only once")
+            self._skipping = 1
+            return
+        index = 0 if items is None else len(items)
+        plan = child.plan
+        if plan is None:
+            if attributes:
+                self._problem(f"/{tag}", None, "a text-only element cannot have attributes")
+            frames.append((None, siblings, None, [], tag, child, index))
+            return
+        data = attributes if attributes else {}  # the parser hands each element a fresh dict
         if data and not plan.attribute_names.issuperset(data):
-            for name in [name for name in data if name not in plan.attribute_names]:
-                self.problem(element, f"/@{name}", data.pop(name), "not allowed by the schema")
-        content = element.text
-        if plan.text_field is not None:
-            data[TEXT_KEY] = content or ""
-        elif content is not None and not content.isspace():
-            self.problem(element, "/text()", content, "text not allowed here by the schema")
-        if not len(element):
-            return data
-        by_tag = plan.elements_by_tag
-        leave_out = self.leave_out
-        left_out_here: set[str] = set()
-        for child in element:
-            tag = child.tag
-            if tag.__class__ is not str:
-                continue  # a comment or processing instruction
-            tail = child.tail
-            if tail is not None and not tail.isspace():
-                self.problem(element, "/text()", tail, "text not allowed here by the schema")
-            binding = by_tag.get(tag)
-            if binding is None:
-                self.problem(child, "", None, "element not allowed here by the schema")
-                continue
-            if tag in leave_out and not binding.is_list:
-                if binding.field_name in left_out_here:
-                    self.problem(child, "", None, "may occur only once")
-                left_out_here.add(binding.field_name)
-                self.left_out.append((tuple(self.steps), binding.field_name))
-                continue
-            if binding.model is not None:
-                items = data.get(binding.tag) if binding.is_list else None
-                self.steps.append((binding, 0 if items is None else len(items)))
-                value: Any = self.to_dict(child, xml_plan(binding.model))
-                self.steps.pop()
+            self._unknown_attributes(f"/{tag}[{index + 1}]" if is_list else f"/{tag}", plan, data)
+        if not is_list:
+            siblings[tag] = data
+        elif items is None:
+            siblings[tag] = [data]
+        else:
+            items.append(data)
+        path = None
+        if parent_path is not None and (child.watched or child.holds_elements):
+            path = ElementPath(parent_path, tag, index, siblings)
+            if child.watched:
+                self.watcher.saw(tag, path, data)  # type: ignore[union-attr]  # watched: has one
+        children = child.children
+        if children is None:
+            children = child.children = self._table(child.binding.model)  # type: ignore[arg-type]
+        pieces: list[str] | None = None if plan.text_field is None else []
+        frames.append((children, data, path, pieces, tag, child, index))
+
+    def data(self, text: str) -> None:
+        if self._skipping:
+            return
+        pieces = self._frames[-1][3]
+        if pieces is not None:
+            pieces.append(text)
+        elif not text.isspace():
+            self._problem("/text()", text, "text not allowed here by the schema")
+
+    def end(self, _tag: str) -> None:
+        if self._skipping:
+            self._skipping -= 1
+            return
+        table, data, _, pieces, tag, child, _ = self._frames.pop()
+        if pieces is None:
+            return
+        text = "".join(pieces)
+        if table is not None:
+            data[TEXT_KEY] = text
+        elif child is not None and child.binding.is_list:  # a text-only element: the value
+            items = data.get(tag)
+            if items is None:
+                data[tag] = [text]
             else:
-                if len(child) or child.attrib:
-                    rule = "a text-only element cannot have attributes or children"
-                    self.problem(child, "", None, rule)
-                value = child.text or ""
-            if binding.is_list:
-                items = data.get(binding.tag)
-                if items is None:
-                    data[binding.tag] = [value]
-                else:
-                    items.append(value)
-            elif binding.tag in data:
-                self.problem(child, "", None, "may occur only once")
-            else:
-                data[binding.tag] = value
-        return data
+                items.append(text)
+        else:
+            data[tag] = text
+
+    def close(self) -> dict[str, Any]:
+        # empty only when the parser stops on an error, which it raises after this call
+        return {} if self._content is None else self._content
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _start_root(self, tag: str, attributes: dict[str, str]) -> None:
+        if tag != self.tag:
+            raise PayloadError(
+                "unexpected document", [FieldError(tag, None, f"the element should be {self.tag}")]
+            )
+        plan = xml_plan(self.root_cls)
+        data = attributes if attributes else {}
+        path = None if self.watcher is None else ElementPath(None, tag)
+        pieces: list[str] | None = None if plan.text_field is None else []
+        self._frames.append((self._table(self.root_cls), data, path, pieces, tag, None, 0))
+        self._content = data
+        if data and not plan.attribute_names.issuperset(data):
+            self._unknown_attributes("", plan, data)
+        if path is not None and self.watcher.watches(tag, self.root_cls):  # type: ignore[union-attr]
+            self.watcher.saw(tag, path, data)  # type: ignore[union-attr]
+
+    def _table(self, cls: type[XmlModel]) -> dict[str, _Child]:
+        """How to read the children of a ``cls`` element, for this kind of watcher."""
+        watcher = self.watcher
+        key = (type(watcher) if watcher is not None else None, cls)
+        table = _TABLES.get(key)
+        if table is None:
+            table = {}
+            for binding in xml_plan(cls).elements:
+                model = binding.model
+                plan = None if model is None else xml_plan(model)
+                watched = (
+                    model is not None
+                    and watcher is not None
+                    and watcher.watches(binding.tag, model)
+                )
+                holds = plan is not None and bool(plan.elements)
+                table[binding.tag] = _Child(binding, plan, watched, holds)
+            _TABLES[key] = table
+        return table
+
+    def _unknown_attributes(self, segment: str, plan: ModelPlan, data: dict[str, Any]) -> None:
+        """Take the attributes the schema does not know out of ``data``, each a problem
+        (``segment``: the element's own step below those being read)."""
+        for name in [name for name in data if name not in plan.attribute_names]:
+            self._problem(f"{segment}/@{name}", data.pop(name), "not allowed by the schema")
+
+    def _problem(self, suffix: str, value: Any, rule: str) -> None:
+        """A problem at ``suffix`` below the element being read: its path has an index for
+        every element of a repeated kind."""
+        segments = []
+        for _, _, _, _, tag, child, index in self._frames:
+            listed = child is not None and child.binding.is_list
+            segments.append(f"{tag}[{index + 1}]" if listed else tag)
+        self.problems.append(FieldError("/".join(segments) + suffix, value, rule))
 
 
 class _CollectorPause:
@@ -359,57 +516,58 @@ def _single_parts(
     return parts
 
 
-def read(source: bytes | etree._Element, model_cls: type[M], *, tag: str | None = None) -> M:
-    """Validate the XML document or element ``source`` as a ``model_cls``.
-
-    ``tag`` is the expected element name (default: the root tag of ``model_cls``). Every
-    problem, structural or of value, is reported in one :class:`PayloadError`.
-    """
-    return read_leaving_out(source, model_cls, frozenset(), tag=tag)[0]
-
-
-def read_leaving_out(
+def read(
     source: bytes | etree._Element,
     model_cls: type[M],
-    leave_out: frozenset[str],
     *,
     tag: str | None = None,
-) -> tuple[M, list[LeftOut]]:
-    """:func:`read`, leaving out the single (not repeated, optional) elements named in
-    ``leave_out``, and where each was, for the caller to fill in.
+    watcher: Watcher | None = None,
+) -> M:
+    """Validate the XML document (bytes, parsed by the hardened parser) or element
+    ``source`` as a ``model_cls``.
 
-    This is for content read another way already: the ``Messages`` of a reply, which the
-    judgement reads, are most of the elements of a large reply; reading them twice cost more
-    than the rest of the document.
+    ``tag`` is the expected element name (default: the root tag of ``model_cls``). Every
+    problem, structural or of value, is reported in one :class:`PayloadError`. A ``watcher``
+    is shown the elements it asks for, in document order, while the document is read.
     """
-    element = parse_xml(source) if isinstance(source, bytes | bytearray | memoryview) else source
     expected = tag or root_tag(model_cls)
-    if element.tag != expected:
-        raise PayloadError(
-            "unexpected document",
-            [FieldError(str(element.tag), None, f"the element should be {expected}")],
-        )
-    reader = _Reader(model_cls, leave_out)
+    with collector_paused(), _reading(model_cls, expected, watcher) as (reader, parser):
+        if isinstance(source, bytes | bytearray | memoryview):
+            content = parse_events(source, parser)
+        else:
+            replay(source, reader)
+            content = reader.close()
+        try:
+            model = _validate_document(model_cls, content)
+        except ValidationError as exc:
+            raise payload_error(exc, model_cls, expected, reader.problems) from None
+        if reader.problems:
+            raise PayloadError(f"{expected} does not match the schema", reader.problems)
+    return model
+
+
+_idle_readers = threading.local()
+
+
+@contextmanager
+def _reading(
+    root_cls: type[XmlModel], tag: str, watcher: Watcher | None
+) -> Iterator[tuple[_Reader, etree.XMLParser]]:
+    """A reader for one document and a parser that reports to it.
+
+    lxml inspects a parser's target each time it makes a parser, which costs more than
+    reading a small document, so each thread keeps an idle pair and reuses it (a read within
+    a read, which nothing does now, would get a pair of its own).
+    """
+    pair: tuple[_Reader, etree.XMLParser] | None = getattr(_idle_readers, "pair", None)
+    if pair is None:
+        reader = _Reader(root_cls, tag, watcher)
+        pair = (reader, event_parser(reader))
+    else:
+        _idle_readers.pair = None
+        pair[0].begin(root_cls, tag, watcher)
     try:
-        with collector_paused():
-            model = _validate_document(model_cls, reader.to_dict(element, xml_plan(model_cls)))
-    except ValidationError as exc:
-        raise payload_error(exc, model_cls, expected, reader.problems) from None
-    if reader.problems:
-        raise PayloadError(f"{expected} does not match the schema", reader.problems)
-    return model, [_place(model, expected, *noted) for noted in reader.left_out]
-
-
-def _place(
-    document: XmlModel, tag: str, steps: tuple[tuple[ElementPlan, int], ...], field_name: str
-) -> LeftOut:
-    holder: Any = document
-    path = tag
-    for binding, index in steps:
-        holder = holder.__dict__[binding.field_name]
-        path += "/" + binding.tag
-        if binding.is_list:
-            if len(holder) > 1:
-                path += f"[{index + 1}]"
-            holder = holder[index]
-    return LeftOut(holder, field_name, path)
+        yield pair
+    finally:
+        pair[0].begin(root_cls, tag)  # keeps nothing of the document
+        _idle_readers.pair = pair

@@ -37,7 +37,7 @@ from mms_client.wire.mime import (
     scan_multipart,
 )
 from mms_client.xmlparse import parse_xml
-from mms_client.xmlstream import event_parser
+from mms_client.xmlstream import event_parser, replay
 
 SOAP_ENVELOPE_NS: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 XOP_NS: Final = "http://www.w3.org/2004/08/xop/include"
@@ -155,7 +155,7 @@ def read_envelope(
                 )
             source.seek(0)
             if size <= _TREE_MAX_BYTES:
-                _replay(parse_xml(source.read(), max_bytes=_TREE_MAX_BYTES), target)
+                replay(parse_xml(source.read(), max_bytes=_TREE_MAX_BYTES), target)
             else:
                 parser = event_parser(target)
                 while chunk := source.read(CHUNK_SIZE):
@@ -168,20 +168,6 @@ def read_envelope(
     except PayloadError as exc:
         raise MimeFormatError(f"the SOAP envelope is not acceptable XML: {exc}") from None
     return Envelope(target.finished(), source, parts, store)
-
-
-def _replay(element: etree._Element, target: _EnvelopeTarget) -> None:
-    """Hand ``target`` the events of a parsed tree, as the event parser would have."""
-    tag = element.tag
-    target.start(tag, element.attrib)  # type: ignore[arg-type]  # an element, not a comment
-    if element.text:
-        target.data(element.text)
-    for child in element:
-        if isinstance(child.tag, str):  # comments and processing instructions carry no events
-            _replay(child, target)
-        if child.tail:
-            target.data(child.tail)
-    target.end(tag)
 
 
 class _EnvelopeTarget:
