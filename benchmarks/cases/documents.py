@@ -148,10 +148,12 @@ def parse_judge(settings: Settings) -> Iterator[Result]:
     base64 ``responseData`` in a ``ResponseAttInfo`` envelope."""
     from mms_client.endpoints import Interface
     from mms_client.exchange import interpret
+    from mms_client.schema import codec, root_model
     from mms_client.wire.soap import ResponseAttInfo, build_response
 
     caller = _caller()
     prepared = _prepare(caller, _offer_models(documents.offer_dicts(1)))
+    model = root_model("mi_market")
     for size in settings.sizes:
         payload = documents.submit_response(size)
         reply = build_response(
@@ -165,9 +167,18 @@ def parse_judge(settings: Settings) -> Iterator[Result]:
         def floor(body: bytes = reply.body) -> list[floors.Row]:
             return floors.read_reply(body)
 
+        content = codec.content(payload, model)
+
+        def validation(content: dict[str, Any] = content) -> Any:
+            with codec.collector_paused():  # as when a reply is read
+                return codec.validate(model, content)
+
         items = ours()
         notes = [] if len(items) == size else [f"{len(items)} items read instead of {size}"]
         ours_stats, floor_stats = compare(ours, floor, settings, CPU)
+        # pydantic's share: validating the payload's content, already read into dicts, which
+        # no typed reading of the reply can skip
+        validation_stats, validation_floor = compare(validation, floor, settings, CPU)
         yield Result(
             case="parse_judge",
             params={"n": size},
@@ -181,4 +192,8 @@ def parse_judge(settings: Settings) -> Iterator[Result]:
             target=PARSE_TARGET,
             measure="CPU time per call",
             notes=notes,
+            details={
+                "validation_median_s": validation_stats.median,
+                "validation_to_floor_ratio": validation_stats.median / validation_floor.median,
+            },
         )

@@ -337,20 +337,26 @@ def _check_report(operation: Operation, blob: Blob) -> None:
 def _log(operation: Operation, verdict: Verdict) -> None:
     """One record per severity per answer, the messages one per line: a large answer carries
     thousands of messages, and a record each would cost more than reading the document. The
-    lines are joined only if a handler formats the record."""
-    for severity, level, messages in (
-        ("Warning", logging.WARNING, verdict.warnings),
-        ("Information", logging.INFO, verdict.information),
-    ):
-        if messages:
-            logger.log(
-                level,
-                "%s: %d %s message(s):\n%s",
-                operation.name,
-                len(messages),
-                severity,
-                _Lines(messages),
-            )
+    lines are joined only if a handler formats the record, and the messages of a severity
+    are picked out only if its level is logged."""
+    if logger.isEnabledFor(logging.WARNING):
+        _log_severity(operation, logging.WARNING, "Warning", verdict.warnings)
+    if logger.isEnabledFor(logging.INFO):
+        _log_severity(operation, logging.INFO, "Information", verdict.information)
+
+
+def _log_severity(
+    operation: Operation, level: int, severity: str, messages: tuple[Message, ...]
+) -> None:
+    if messages:
+        logger.log(
+            level,
+            "%s: %d %s message(s):\n%s",
+            operation.name,
+            len(messages),
+            severity,
+            _Lines(messages),
+        )
 
 
 class _Lines:

@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "ElementPath",
     "Watcher",
+    "content",
     "parse_xml",
     "read",
     "validate",
@@ -268,6 +269,8 @@ class _Reader:
         self._frames: list[_Frame] = []
         self._skipping = 0
         """Depth inside an element that is not read (unknown, or repeated where it may not)."""
+        self._pieces: list[str] | None = None
+        """Where the text of the element being read goes; None where it may hold none."""
         self._content: dict[str, Any] | None = None
 
     # --- parser callbacks ------------------------------------------------------------------
@@ -295,20 +298,22 @@ class _Reader:
                 else "element not allowed here by the schema"
             )
             self._problem(f"/{tag}", None, rule)
-            self._skipping = 1
+            self._skip()
             return
         items = siblings.get(tag)
         is_list = child.binding.is_list
         if items is not None and not is_list:
             self._problem(f"/{tag}", None, "may occur only once")
-            self._skipping = 1
+            self._skip()
             return
         index = 0 if items is None else len(items)
         plan = child.plan
         if plan is None:
             if attributes:
                 self._problem(f"/{tag}", None, "a text-only element cannot have attributes")
-            frames.append((None, siblings, None, [], tag, child, index))
+            pieces: list[str] | None = []
+            frames.append((None, siblings, None, pieces, tag, child, index))
+            self._pieces = pieces
             return
         data = attributes if attributes else {}  # the parser hands each element a fresh dict
         if data and not plan.attribute_names.issuperset(data):
@@ -327,23 +332,26 @@ class _Reader:
         children = child.children
         if children is None:
             children = child.children = self._table(child.binding.model)  # type: ignore[arg-type]
-        pieces: list[str] | None = None if plan.text_field is None else []
+        pieces = None if plan.text_field is None else []
         frames.append((children, data, path, pieces, tag, child, index))
+        self._pieces = pieces
 
     def data(self, text: str) -> None:
-        if self._skipping:
-            return
-        pieces = self._frames[-1][3]
+        pieces = self._pieces
         if pieces is not None:
             pieces.append(text)
-        elif not text.isspace():
+        elif not (self._skipping or text.isspace()):
             self._problem("/text()", text, "text not allowed here by the schema")
 
     def end(self, _tag: str) -> None:
+        frames = self._frames
         if self._skipping:
             self._skipping -= 1
+            if not self._skipping:
+                self._pieces = frames[-1][3]
             return
-        table, data, _, pieces, tag, child, _ = self._frames.pop()
+        table, data, _, pieces, tag, child, _ = frames.pop()
+        self._pieces = frames[-1][3] if frames else None
         if pieces is None:
             return
         text = "".join(pieces)
@@ -374,11 +382,17 @@ class _Reader:
         path = None if self.watcher is None else ElementPath(None, tag)
         pieces: list[str] | None = None if plan.text_field is None else []
         self._frames.append((self._table(self.root_cls), data, path, pieces, tag, None, 0))
+        self._pieces = pieces
         self._content = data
         if data and not plan.attribute_names.issuperset(data):
             self._unknown_attributes("", plan, data)
         if path is not None and self.watcher.watches(tag, self.root_cls):  # type: ignore[union-attr]
             self.watcher.saw(tag, path, data)  # type: ignore[union-attr]
+
+    def _skip(self) -> None:
+        """Read nothing of the element just started, down to its end tag."""
+        self._skipping = 1
+        self._pieces = None
 
     def _table(self, cls: type[XmlModel]) -> dict[str, _Child]:
         """How to read the children of a ``cls`` element, for this kind of watcher."""
@@ -531,19 +545,45 @@ def read(
     is shown the elements it asks for, in document order, while the document is read.
     """
     expected = tag or root_tag(model_cls)
-    with collector_paused(), _reading(model_cls, expected, watcher) as (reader, parser):
+    with collector_paused():
+        data, problems = _content(source, model_cls, expected, watcher)
+        try:
+            model = _validate_document(model_cls, data)
+        except ValidationError as exc:
+            raise payload_error(exc, model_cls, expected, problems) from None
+    if problems:
+        raise PayloadError(f"{expected} does not match the schema", problems)
+    return model
+
+
+def content(
+    source: bytes | etree._Element, model_cls: type[XmlModel], *, tag: str | None = None
+) -> dict[str, Any]:
+    """The document ``source`` as the dict ``model_cls`` validates from: what :func:`read`
+    hands to pydantic (XML names as keys, repeated elements as lists, text under
+    :data:`~mms_client.schema.binding.TEXT_KEY`). For looking at, or timing, the two steps of
+    reading apart; a structural problem raises :class:`PayloadError`."""
+    expected = tag or root_tag(model_cls)
+    with collector_paused():
+        data, problems = _content(source, model_cls, expected, None)
+    if problems:
+        raise PayloadError(f"{expected} does not match the schema", problems)
+    return data
+
+
+def _content(
+    source: bytes | etree._Element,
+    model_cls: type[XmlModel],
+    tag: str,
+    watcher: Watcher | None,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    with _reading(model_cls, tag, watcher) as (reader, parser):
         if isinstance(source, bytes | bytearray | memoryview):
-            content = parse_events(source, parser)
+            data: dict[str, Any] = parse_events(source, parser)
         else:
             replay(source, reader)
-            content = reader.close()
-        try:
-            model = _validate_document(model_cls, content)
-        except ValidationError as exc:
-            raise payload_error(exc, model_cls, expected, reader.problems) from None
-        if reader.problems:
-            raise PayloadError(f"{expected} does not match the schema", reader.problems)
-    return model
+            data = reader.close()
+        return data, reader.problems
 
 
 _idle_readers = threading.local()

@@ -73,11 +73,12 @@ class Node:
     children: list[Node] = field(default_factory=list)
     blob: Blob | None = None
     include: str | None = None
+    name: str = field(init=False)
+    """The local name (MMS children are unqualified; a qualified one reads the same), looked
+    at for every event the parser reports inside the element, so found once."""
 
-    @property
-    def name(self) -> str:
-        """The local name (MMS children are unqualified; a qualified one reads the same)."""
-        return local_name(self.tag)
+    def __post_init__(self) -> None:
+        self.name = local_name(self.tag)
 
     def all_text(self) -> str:
         """The text of this element and every descendant, in document order."""
