@@ -90,3 +90,13 @@ def test_subjects_outside_the_scheme_identify_nobody(pki: Pki, tmp_path: Path) -
     (tmp_path / "mo.p12").write_bytes(p12)
     certificate = Certificate(tmp_path / "mo.p12", "pw").certificate
     assert identity_of(certificate) == Identity("F100", "SOMEONE", ClientType.MO)
+
+
+def test_the_server_key_is_ecdsa_p256_and_user_keys_stay_rsa(pki: Pki) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    server = x509.load_pem_x509_certificate(pki.ensure_server([]).cert.read_bytes())
+    key = server.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    user = pki.users[0].certificate()
+    assert isinstance(user.private_key, rsa.RSAPrivateKey)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -119,6 +119,17 @@ def _new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=_KEY_SIZE)
 
 
+_SERVER_KEY_TYPE = "ecdsa-p256"
+
+
+def _new_server_key() -> ec.EllipticCurvePrivateKey:
+    """The server's key pair: ECDSA P-256. The server signs every TLS handshake, and with an
+    RSA-2048 key that signature is a good part of the simulator's CPU per fresh connection
+    (each MMS request is one); every client (httpx, requests) accepts either. Users keep RSA
+    keys, which the MMS payload signature requires."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
 def _write_private(path: Path, data: bytes) -> None:
     """Writes a file only its owner can read, replacing it atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +140,7 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def _encrypted_pem(key: rsa.RSAPrivateKey, passphrase: str) -> bytes:
+def _encrypted_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -265,7 +276,7 @@ class Pki:
     def _issue(
         self,
         subject: x509.Name,
-        key: rsa.RSAPrivateKey,
+        key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
         usage: x509.ObjectIdentifier,
         san: x509.SubjectAlternativeName | None = None,
     ) -> x509.Certificate:
@@ -294,8 +305,9 @@ class Pki:
         (always including localhost and 127.0.0.1)."""
         wanted = list(dict.fromkeys([*DEFAULT_SERVER_HOSTS, *hosts]))
         covered = self._record.get("server_hosts")
-        if not (isinstance(covered, list) and set(wanted) <= set(covered)):
-            key = _new_key()
+        current = self._record.get("server_key_type") == _SERVER_KEY_TYPE
+        if not (current and isinstance(covered, list) and set(wanted) <= set(covered)):
+            key = _new_server_key()
             cert = self._issue(
                 x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, wanted[0])]),
                 key,
@@ -306,6 +318,7 @@ class Pki:
             _write_private(self.folder / "server-key.pem", _encrypted_pem(key, passphrase))
             (self.folder / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
             self._record["server_hosts"] = wanted
+            self._record["server_key_type"] = _SERVER_KEY_TYPE
             self._record["server_key_passphrase"] = passphrase
             self._save()
         return ServerCredential(
