@@ -186,17 +186,33 @@ class Judgement:
         self._seen.append((tag, path, data))
 
     def _read_block(self, block: dict[str, Any], holder: str) -> None:
-        append = self.messages.append
+        # every severity is a list in every schema, of structured messages or plain strings
         for tag, items in block.items():
             severity = _SEVERITIES.get(tag)
-            if severity is None:
+            if severity is None or not items:
                 continue
-            for item in items:
-                if item.__class__ is dict:
-                    code, text = item.get("Code"), item.get(TEXT_KEY) or ""
-                else:  # a message without a code: plain text
-                    code, text = None, item
-                append(_message(Message, (severity, code, " ".join(text.split()), holder)))
+            if items[0].__class__ is dict:
+                self.messages.extend(
+                    [
+                        _message(
+                            Message,
+                            (
+                                severity,
+                                item.get("Code"),
+                                " ".join((item.get(TEXT_KEY) or "").split()),
+                                holder,
+                            ),
+                        )
+                        for item in items
+                    ]
+                )
+            else:  # messages without a code: plain text
+                self.messages.extend(
+                    [
+                        _message(Message, (severity, None, " ".join(item.split()), holder))
+                        for item in items
+                    ]
+                )
 
     # -- walking a tree ------------------------------------------------------------------------
 
