@@ -31,6 +31,20 @@ def child_environment() -> dict[str, str]:
     return environment
 
 
+def stop_process(process: subprocess.Popen[str], timeout: float) -> None:
+    """End a helper process that serves commands on its stdin: closing stdin asks it to
+    finish; after ``timeout`` seconds it is killed."""
+    if process.stdin is not None and not process.stdin.closed:
+        process.stdin.close()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 class ServerProcess:
     """A :mod:`benchmarks.sim_host` process and the line protocol to it."""
 
@@ -89,15 +103,7 @@ class ServerProcess:
         return self._read(_COMMAND_TIMEOUT)
 
     def stop(self) -> None:
-        if self._process.stdin is not None and not self._process.stdin.closed:
-            self._process.stdin.close()
-        try:
-            self._process.wait(15)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        stop_process(self._process, 15)
 
 
 class Environment:

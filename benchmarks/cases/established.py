@@ -33,7 +33,7 @@ from typing import IO, Any
 from benchmarks import documents
 from benchmarks.cases import documents as document_cases
 from benchmarks.cases import startup
-from benchmarks.environment import REPOSITORY, Environment, child_environment
+from benchmarks.environment import REPOSITORY, Environment, child_environment, stop_process
 from benchmarks.established import (
     LABEL,
     VERSION,
@@ -203,15 +203,7 @@ class _Driver:
         return Stats(**answer["established"]), Stats(**answer["floor"]), answer["notes"]
 
     def stop(self) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()
-        try:
-            self._process.wait(30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        stop_process(self._process, 30)
 
 
 def _reply(size: int, folder: Path) -> tuple[Path, str]:
