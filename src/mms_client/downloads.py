@@ -27,7 +27,7 @@ from mms_client.exchange import PreparedRequest, Response, interpret
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation
 from mms_client.transport import HttpReply, TransportSettings
-from mms_client.wire.blobs import BlobStore, FolderStore, MemoryStore
+from mms_client.wire.blobs import FolderStore
 from mms_client.wire.mime import MultipartLimits
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -53,9 +53,8 @@ class Destination:
     def __init__(
         self, operation: Operation, to: str | os.PathLike[str] | None, settings: TransportSettings
     ) -> None:
-        self.folder: Path | None = None
         self._file: Path | None = None
-        self._store: BlobStore = MemoryStore()
+        self._store: FolderStore | None = None  # None: in memory
         # the transport has bounded the body already; reading must accept what it let through
         self._limits = MultipartLimits(
             max_body_bytes=settings.max_response_bytes
@@ -75,14 +74,18 @@ class Destination:
                 raise ConfigurationError(
                     f"cannot save to {str(target)!r}: there is no folder {target.parent}"
                 )
-            self.folder, self._file = target.parent, target
+            folder, self._file = target.parent, target
         else:
             try:
                 target.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ConfigurationError(f"cannot save into {str(target)!r}: {exc}") from None
-            self.folder = target
-        self._store = FolderStore(self.folder)
+            folder = target
+        self._store = FolderStore(folder)
+
+    @property
+    def folder(self) -> Path | None:
+        return None if self._store is None else self._store.folder
 
     def __enter__(self) -> Self:
         return self
@@ -93,7 +96,7 @@ class Destination:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if isinstance(self._store, FolderStore):
+        if self._store is not None:
             self._store.cleanup()
 
     def finish(self, prepared: PreparedRequest, reply: HttpReply) -> Response:
@@ -102,9 +105,9 @@ class Destination:
             response = interpret(prepared, reply.headers, reply.source(), self._store, self._limits)
         finally:
             reply.close()
-        if self.folder is None:
+        if self._store is None:
             return response
-        return replace(response, files=self._place(self.folder, response.files))
+        return replace(response, files=self._place(self._store.folder, response.files))
 
     def _place(self, folder: Path, files: tuple[DownloadedFile, ...]) -> tuple[DownloadedFile, ...]:
         placed: list[DownloadedFile] = []

@@ -67,10 +67,6 @@ class Endpoints:
     main: str
     backup: str | None = None
 
-    @property
-    def urls(self) -> tuple[str, ...]:
-        return (self.main,) if self.backup is None else (self.main, self.backup)
-
 
 def hosts(client_type: ClientType, interface: Interface) -> Hosts:
     """The published MMS hosts for this client type and interface."""

@@ -9,7 +9,8 @@ call the same two functions and differ only in how they wait for the transport.
 Files in a reply (attachments, and the report of a report download) come back as
 :class:`~mms_client.files.DownloadedFile`. Their bytes are wherever the
 :class:`~mms_client.wire.blobs.BlobStore` given to :func:`interpret` put them: in memory, or,
-for a download streamed to disk, in files that :mod:`mms_client.files` then moves into place.
+for a download streamed to disk, in files that :mod:`mms_client.downloads` then moves into
+place.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
@@ -240,7 +242,9 @@ def interpret(
             verdict = judgement.verdict()
         except PayloadError as exc:
             # the MMS's errors say more than a mismatch: judge what does not fit from its tree
-            unfit, verdict = exc, _judge_tree(operation, data)
+            unfit = exc
+            with _readable(operation, "the reply payload"):
+                verdict = judge(parse_xml(data))
     _log(operation, verdict)
     reasons = list(verdict.reasons)
     if not answer.success:
@@ -264,14 +268,14 @@ def interpret(
     )
 
 
-def _judge_tree(operation: Operation, data: bytes) -> Verdict:
-    """The verdict of a reply payload read element by element from its tree."""
+@contextmanager
+def _readable(operation: Operation, what: str) -> Iterator[None]:
+    """A received document that cannot be read at all (``what``: which one) makes the reply
+    malformed; the schema mismatch behind it is named in the message."""
     try:
-        return judge(parse_xml(data))
+        yield
     except PayloadError as exc:
-        raise MalformedResponseError(
-            f"{operation.name}: the reply payload is unreadable: {exc}"
-        ) from None
+        raise MalformedResponseError(f"{operation.name}: {what} is unreadable: {exc}") from None
 
 
 def _is_status_document(operation: Operation, answer: StoredResponse) -> bool:
@@ -282,13 +286,8 @@ def _is_status_document(operation: Operation, answer: StoredResponse) -> bool:
     blob = answer.response_data
     if answer.response_data_type != "XML" or blob is None or not blob.size:
         return False
-    with blob.open() as content:
-        try:
-            return root_element(content) == operation.root
-        except PayloadError as exc:
-            raise MalformedResponseError(
-                f"{operation.name}: the reply payload is unreadable: {exc}"
-            ) from None
+    with blob.open() as content, _readable(operation, "the reply payload"):
+        return root_element(content) == operation.root
 
 
 def _file_answer(
@@ -322,13 +321,8 @@ def _check_report(operation: Operation, blob: Blob) -> None:
     """An ``OutboundData`` report whose ``MESSAGES`` carry errors is a refusal."""
     from mms_client.reports import outbound_errors
 
-    with blob.open() as content:
-        try:
-            errors = outbound_errors(content)
-        except PayloadError as exc:
-            raise MalformedResponseError(
-                f"{operation.name}: the report is unreadable: {exc}"
-            ) from None
+    with blob.open() as content, _readable(operation, "the report"):
+        errors = outbound_errors(content)
     if errors:
         messages = [Message("Error", None, text, "OutboundData") for text in errors]
         raise MMSValidationError(operation.name, f"{len(errors)} ERROR message(s)", messages)

@@ -161,10 +161,10 @@ class Operation:
         if shape.element is None:
             return current
         if shape.envelope is not None and shape.envelope != current.__xml_tag__:
-            current = _required_model(_child(current, shape.envelope))
-        current = _required_model(_child(current, shape.element))
+            current = _child_model(current, shape.envelope)
+        current = _child_model(current, shape.element)
         if shape.child is not None:
-            current = _required_model(_child(current, shape.child))
+            current = _child_model(current, shape.child)
         return current
 
     # -- documents --------------------------------------------------------------------------
@@ -208,6 +208,23 @@ class Operation:
         document = content if envelope_binding is None else {envelope_binding.field_name: content}
         return validate(self.root_model, document)
 
+    def request_envelope(self, document: XmlModel) -> Any:
+        """The envelope of a received request document of this operation (the root itself
+        for report requests), whose attributes the simulator reads; None when the document
+        has none."""
+        binding = self._envelope_binding
+        return document if binding is None else getattr(document, binding.field_name)
+
+    def request_items(self, document: XmlModel, tag: str | None = None) -> list[Any]:
+        """The items of this operation a received request document carries, or those of the
+        companion element ``tag``: what the simulator acts on, and how :func:`identify` tells
+        operations apart. An empty list when there are none."""
+        envelope = self.request_envelope(document)
+        if envelope is None:
+            return []
+        field_name = _child(type(envelope), tag or self.element).field_name
+        return _as_list(getattr(envelope, field_name))
+
     def response_items(self, document: XmlModel) -> list[Any]:
         """The answer items of a reply document; an empty list when nothing matched."""
         shape = self.response
@@ -232,9 +249,10 @@ class Operation:
         return found
 
 
-def _required_model(binding: ElementPlan) -> type[XmlModel]:
-    assert binding.model is not None
-    return binding.model
+def _child_model(parent: type[XmlModel], tag: str) -> type[XmlModel]:
+    model = _child(parent, tag).model
+    assert model is not None  # _child found a child with structure
+    return model
 
 
 def _fixed_values(model: type[XmlModel], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,9 +305,9 @@ def identify(interface: Interface | str, document: XmlModel) -> Operation:
     """
     wanted = Interface(interface)
     candidates = [o for o in OPERATIONS if o.interface is wanted and o.root_model is type(document)]
-    matched = [o for o in candidates if _carries(o, document, o.element)]
+    matched = [o for o in candidates if o.request_items(document)]
     if not matched:
-        matched = [o for o in candidates if any(_carries(o, document, c) for c in o.companions)]
+        matched = [o for o in candidates if any(o.request_items(document, c) for c in o.companions)]
     if len(matched) == 1:
         return matched[0]
     tag = root_tag(type(document))
@@ -303,17 +321,6 @@ def identify(interface: Interface | str, document: XmlModel) -> Operation:
         f"{tag} mixes several operations",
         [FieldError(tag, names, "one request may carry items of one kind only")],
     )
-
-
-def _carries(operation: Operation, document: XmlModel, tag: str) -> bool:
-    envelope_binding = operation._envelope_binding
-    container: Any = document
-    if envelope_binding is not None:
-        container = getattr(document, envelope_binding.field_name)
-        if container is None:
-            return False
-    binding = xml_plan(type(container)).elements_by_tag.get(tag)
-    return binding is not None and bool(_as_list(getattr(container, binding.field_name)))
 
 
 __all__ = [

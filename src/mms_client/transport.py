@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from types import TracebackType
+from typing import Any, BinaryIO, Self
 
 from tenacity import (
     AsyncRetrying,
@@ -195,7 +196,8 @@ class TransportSettings:
 
 
 class _Attempts:
-    """The attempts of one request: which URL each goes to, and the plugins' view of them."""
+    """The attempts of one request: what every attempt sends, which URL each goes to, and
+    the plugins' view of them."""
 
     def __init__(
         self,
@@ -206,56 +208,44 @@ class _Attempts:
         plugins: Sequence[Plugin],
         spool_dir: Path | None,
     ) -> None:
-        self._endpoints = endpoints
-        self._message = message
-        self._interface = interface
-        self._settings = settings
-        self._plugins = plugins
-        self._spool_dir = spool_dir
-        self._url = endpoints.main
-        self._number = 0
+        self.endpoints = endpoints
+        self.message = message
+        self.interface = interface
+        self.settings = settings
+        self.plugins = plugins
+        self.spool_dir = spool_dir
+        self.url = endpoints.main
+        self.number = 0
 
     def tenacity_arguments(self, resendable: bool) -> dict[str, Any]:
-        return self._settings.policy.tenacity_arguments(resendable, self._failed)
+        return self.settings.policy.tenacity_arguments(resendable, self._failed)
 
     def _failed(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         if error is not None:
-            self._url = self._settings.policy.next_url(self._endpoints, self._url, error)
-        logger.warning("attempt %d failed (%s); trying again at %s", self._number, error, self._url)
+            self.url = self.settings.policy.next_url(self.endpoints, self.url, error)
+        logger.warning("attempt %d failed (%s); trying again at %s", self.number, error, self.url)
 
     def next(self) -> _Exchange:
-        self._number += 1
-        return _Exchange(
-            self._message,
-            self._interface,
-            self._url,
-            self._number,
-            self._settings,
-            self._plugins,
-            self._spool_dir,
-        )
+        self.number += 1
+        return _Exchange(self)
 
 
 class _Exchange:
-    """The bookkeeping of one attempt that does not depend on sync or async I/O."""
+    """The bookkeeping of one attempt that does not depend on sync or async I/O.
 
-    def __init__(
-        self,
-        message: HttpMessage,
-        interface: Interface,
-        url: str,
-        attempt: int,
-        settings: TransportSettings,
-        plugins: Sequence[Plugin],
-        spool_dir: Path | None,
-    ) -> None:
+    Used as a context manager around the I/O of the attempt: on the way out of a failed
+    attempt its spool file is released and an httpx failure becomes the library's error.
+    """
+
+    def __init__(self, attempts: _Attempts) -> None:
+        settings, message, spool_dir = attempts.settings, attempts.message, attempts.spool_dir
         self.message = message
-        self.interface = interface
-        self.url = url
-        self.attempt = attempt
+        self.interface = attempts.interface
+        self.url = attempts.url
+        self.attempt = attempts.number
         self._settings = settings
-        self._plugins = plugins
+        self._plugins = attempts.plugins
         self._chunks: list[bytes] = []
         self._spool: BinaryIO | None = None
         self._size = 0
@@ -264,12 +254,27 @@ class _Exchange:
         else:
             self._limit, self._timeout = settings.max_download_bytes, settings.download_timeout
             self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - see finish()
-        for plugin in plugins:
+        for plugin in self._plugins:
             plugin.audit_request(message.body)
-        logger.debug("POST %s (attempt %d, %d bytes)", url, attempt, len(message.body))
+        logger.debug("POST %s (attempt %d, %d bytes)", self.url, self.attempt, len(message.body))
         # httpx limits each wait for data, not the whole answer; a server trickling bytes
         # must not hold the caller forever, so the whole attempt has a deadline too.
         self._deadline = time.monotonic() + self._timeout
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if error is None:
+            return
+        self.discard()
+        if isinstance(error, httpx.HTTPError):
+            raise self._translate(error) from error
 
     def begin(self, response: httpx.Response) -> None:
         declared = response.headers.get("Content-Length", "")
@@ -332,9 +337,8 @@ class _Exchange:
         if self._spool is not None:
             self._spool.close()
 
-    def failed(self, error: httpx.HTTPError) -> Exception:
+    def _translate(self, error: httpx.HTTPError) -> Exception:
         """The library error for an httpx failure of this attempt."""
-        self.discard()
         detail = str(error) or type(error).__name__
         kind: type[TransportError]
         if isinstance(error, httpx.UnsupportedProtocol):
@@ -382,18 +386,15 @@ class SyncTransport:
     def _attempt(self, attempts: _Attempts) -> HttpReply:
         exchange = attempts.next()
         message = exchange.message
-        try:
-            with self._client.stream(
+        with (
+            exchange,
+            self._client.stream(
                 "POST", exchange.url, headers=message.headers, content=message.body
-            ) as response:
-                exchange.begin(response)
-                for chunk in response.iter_bytes():
-                    exchange.add(chunk)
-        except httpx.HTTPError as error:
-            raise exchange.failed(error) from error
-        except BaseException:
-            exchange.discard()
-            raise
+            ) as response,
+        ):
+            exchange.begin(response)
+            for chunk in response.iter_bytes():
+                exchange.add(chunk)
         return exchange.finish(response)
 
     def close(self) -> None:
@@ -434,18 +435,13 @@ class AsyncTransport:
     async def _attempt(self, attempts: _Attempts) -> HttpReply:
         exchange = attempts.next()
         message = exchange.message
-        try:
+        with exchange:
             async with self._client.stream(
                 "POST", exchange.url, headers=message.headers, content=message.body
             ) as response:
                 exchange.begin(response)
                 async for chunk in response.aiter_bytes():
                     exchange.add(chunk)
-        except httpx.HTTPError as error:
-            raise exchange.failed(error) from error
-        except BaseException:
-            exchange.discard()
-            raise
         return exchange.finish(response)
 
     async def aclose(self) -> None:

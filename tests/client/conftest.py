@@ -1,10 +1,12 @@
-"""Throw-away PKCS#12 files for certificate tests."""
+"""Shared by the client tests: throw-away PKCS#12 files, a retry policy that does not wait,
+a plugin that records what the client sent and received, and the MMS example payloads."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -13,9 +15,39 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from cryptography.x509.oid import NameOID
 
+from mms_client.plugins import Plugin
+from mms_client.schema.files import schema_dir
+from mms_client.transport import RetryPolicy
+
 PASSPHRASE = "correct horse battery staple"
 
 MakeP12 = Callable[..., bytes]
+
+
+def example(name: str) -> bytes:
+    """An example payload shipped with the schema files (the test is skipped without them)."""
+    folder = schema_dir()
+    if folder is None:
+        pytest.skip("the MMS schema files (with examples/) are not available; set MMS_SCHEMA_DIR")
+    return Path(folder, "examples", name).read_bytes()
+
+
+NO_WAIT = RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0)
+"""Retries without back-off, so that tests of failover and resends take no time."""
+
+
+class Recorder(Plugin):
+    """Keeps the body of every request and response the client sees."""
+
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
+        self.responses: list[bytes] = []
+
+    def audit_request(self, mms_request: bytes) -> None:
+        self.requests.append(mms_request)
+
+    def audit_response(self, mms_response: bytes) -> None:
+        self.responses.append(mms_response)
 
 
 @cache

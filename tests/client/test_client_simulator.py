@@ -29,17 +29,16 @@ from mms_client.errors import (
     RequestTimeout,
 )
 from mms_client.jst import JST
-from mms_client.plugins import Plugin
-from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
+
+from .conftest import NO_WAIT, Recorder
 
 if TYPE_CHECKING:
     from mms_client.sim.simulator import Simulator
 
 PUT = "MarketSubmit_OfferData"
 QUERY = "MarketQuery_OfferQuery"
-NO_WAIT = RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0)
 
 
 def offer(day: dt.date, resource: str = "FAKE_RESO", hour: int = 12) -> OfferData:
@@ -60,18 +59,6 @@ _UNUSED_DAYS = itertools.count(1)
 def day() -> dt.date:
     """A trading day no other test of the session uses (the session simulator keeps state)."""
     return dt.date(2030, 1, 1) + dt.timedelta(days=next(_UNUSED_DAYS))
-
-
-class Recorder(Plugin):
-    def __init__(self) -> None:
-        self.requests: list[bytes] = []
-        self.responses: list[bytes] = []
-
-    def audit_request(self, mms_request: bytes) -> None:
-        self.requests.append(mms_request)
-
-    def audit_response(self, mms_response: bytes) -> None:
-        self.responses.append(mms_response)
 
 
 def client(sim: Simulator, **options: Any) -> MmsClient:

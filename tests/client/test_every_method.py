@@ -21,9 +21,9 @@ from mms_client.examples import Example, examples
 from mms_client.files import DownloadedFile
 from mms_client.methods import OperationMethods
 from mms_client.sim.simulator import Simulator
-from mms_client.transport import RetryPolicy
 
-NO_WAIT = RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0)
+from .conftest import NO_WAIT
+
 EXAMPLES = examples()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -22,7 +21,6 @@ from mms_client.exchange import Caller, PreparedRequest, interpret, prepare
 from mms_client.jst import JST
 from mms_client.operations import OPERATIONS, get_operation
 from mms_client.schema import parse_payload
-from mms_client.schema.files import schema_dir
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import verify
 from mms_client.types.market import MarketType
@@ -36,7 +34,7 @@ from mms_client.wire.soap import (
     parse_request,
 )
 
-from .conftest import PASSPHRASE, MakeP12
+from .conftest import PASSPHRASE, MakeP12, example
 
 PUT_OFFER = get_operation("MarketSubmit_OfferData")
 QUERY_OFFERS = get_operation("MarketQuery_OfferQuery")
@@ -146,13 +144,6 @@ def test_models_changed_without_validation_are_checked_again(bsp: Caller) -> Non
     with pytest.raises(PayloadError, match="ResourceName"):
         assigned.resource = "not valid!"  # assignment is validated at once
     assert prepare(PUT_OFFER, bsp, offer().model_copy(), envelope).payload
-
-
-def example(name: str) -> bytes:
-    folder = schema_dir()
-    if folder is None:
-        pytest.skip("the MMS schema files (with examples/) are not available; set MMS_SCHEMA_DIR")
-    return Path(folder, "examples", name).read_bytes()
 
 
 @pytest.mark.parametrize("mtom", [False, True])

@@ -17,16 +17,15 @@ from mms_client.errors import (
     MMSValidationError,
     PayloadError,
 )
-from mms_client.plugins import Plugin
 from mms_client.schema.generated import mi_market, mi_report, omi
 from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList
 from mms_client.sim.simulator import Simulator
-from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferStack
 from mms_client.wire.soap import Attachment
 
-NO_WAIT = RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0)
+from .conftest import NO_WAIT, Recorder
+
 DAY = dt.date(2024, 3, 15)
 SETTLEMENT_FILE = "T100_F100_202403_MONTHLY.csv"
 
@@ -221,14 +220,6 @@ def test_a_query_answering_with_a_results_element_gives_an_empty_one(simulator: 
         awards = bsp.query_awards(query, date=start.date())
     assert isinstance(awards, mi_market.AwardResultsQueryResponse)
     assert awards.award_results == []
-
-
-class Recorder(Plugin):
-    def __init__(self) -> None:
-        self.responses: list[bytes] = []
-
-    def audit_response(self, mms_response: bytes) -> None:
-        self.responses.append(mms_response)
 
 
 def test_plugins_see_the_exact_bytes_of_a_streamed_download(

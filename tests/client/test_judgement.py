@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -14,15 +13,9 @@ from mms_client.jst import JST
 from mms_client.judgement import Judgement, Message, judge
 from mms_client.schema import codec
 from mms_client.schema.codec import parse_xml
-from mms_client.schema.files import schema_dir
 from mms_client.schema.generated.mi_market import MarketData
 
-
-def example(name: str) -> bytes:
-    folder = schema_dir()
-    if folder is None:
-        pytest.skip("the MMS schema files (with examples/) are not available; set MMS_SCHEMA_DIR")
-    return Path(folder, "examples", name).read_bytes()
+from .conftest import example
 
 
 def test_successful_response_returns_warnings_and_information_with_paths() -> None:

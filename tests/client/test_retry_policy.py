@@ -104,7 +104,7 @@ def test_base_url_and_backup_url_replace_the_hosts() -> None:
         base_url="https://127.0.0.1:8443/prefix/",
         backup_url="https://127.0.0.1:8444",
     )
-    assert endpoints.urls == (
+    assert endpoints == Endpoints(
         "https://127.0.0.1:8443/prefix/axis2/services/OmiWebService",
         "https://127.0.0.1:8444/axis2/services/OmiWebService",
     )
