@@ -45,6 +45,8 @@ from mms_client.schema import codec
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.datatypes import lexical
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
+from mms_client.wire.blobs import CHUNK_SIZE
+from mms_client.xmlparse import doctype_refused, not_well_formed
 from mms_client.xmlstream import event_parser
 
 __all__ = [
@@ -202,9 +204,6 @@ def dataset_of(file_name: str) -> DatasetName | None:
     return max(matching, key=lambda d: len(d.value), default=None)
 
 
-_CHUNK = 1 << 20
-
-
 class _Stop(Exception):  # noqa: N818 - control flow, never escapes this module
     """Ends a parse early: what was looked for has been seen."""
 
@@ -226,10 +225,7 @@ class _OutboundTarget:
         self._error: list[str] | None = None
 
     def doctype(self, *_declaration: object) -> None:
-        raise PayloadError(
-            "the document is not acceptable XML",
-            [FieldError("DOCTYPE", None, "no DTD or entities allowed")],
-        )
+        raise doctype_refused("DOCTYPE", None)
 
     def start(self, tag: str, attributes: Mapping[str, str]) -> None:
         self._depth += 1
@@ -283,7 +279,7 @@ def _parse(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
     """Feeds ``source`` to ``target`` a chunk at a time, yielding the rows read so far."""
     parser = event_parser(target)
     try:
-        while chunk := source.read(_CHUNK):
+        while chunk := source.read(CHUNK_SIZE):
             parser.feed(chunk)
             yield from target.rows
             target.rows.clear()
@@ -291,10 +287,7 @@ def _parse(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
     except _Stop:
         return
     except etree.XMLSyntaxError as exc:
-        raise PayloadError(
-            "the document is not acceptable XML",
-            [FieldError(f"line {exc.lineno}", None, f"well-formed XML: {exc.msg}")],
-        ) from None
+        raise not_well_formed(exc) from None
 
 
 def iter_xml(source: BinaryIO) -> Iterator[XmlModel]:

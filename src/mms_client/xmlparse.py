@@ -74,6 +74,13 @@ def _refuse(path: str, value: Any, rule: str) -> PayloadError:
     return PayloadError("the document is not acceptable XML", [FieldError(path, value, rule)])
 
 
+def doctype_refused(path: str, value: Any = "<!DOCTYPE") -> PayloadError:
+    """The refusal of a document with a DOCTYPE at ``path``: what this module raises, and
+    what the ``doctype`` callback of every parser target raises (see
+    :mod:`mms_client.xmlstream`)."""
+    return _refuse(path, value, "no DTD or entities allowed")
+
+
 def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     """Parse untrusted XML into an lxml element, refusing anything hostile or broken.
 
@@ -86,11 +93,11 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _not_well_formed(exc) from None
+        raise not_well_formed(exc) from None
     docinfo = root.getroottree().docinfo
     doctype: str = getattr(docinfo, "doctype", "")  # not in lxml-stubs
     if doctype or docinfo.internalDTD is not None:
-        raise _refuse("line 1, column 1", doctype, "no DTD or entities allowed")
+        raise doctype_refused("line 1, column 1", doctype)
     return root
 
 
@@ -108,7 +115,7 @@ def parse_events(
     try:
         return etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as exc:
-        raise _not_well_formed(exc) from None
+        raise not_well_formed(exc) from None
 
 
 def _acceptable(data: bytes, max_bytes: int) -> bytes:
@@ -120,10 +127,11 @@ def _acceptable(data: bytes, max_bytes: int) -> bytes:
         raise _refuse("document", f"{len(raw)} bytes", f"at most {max_bytes} bytes")
     in_prolog = _doctype_offset(raw)
     if in_prolog is not None:
-        raise _refuse(_position(raw, in_prolog), "<!DOCTYPE", "no DTD or entities allowed")
+        raise doctype_refused(_position(raw, in_prolog))
     return raw
 
 
-def _not_well_formed(exc: etree.XMLSyntaxError) -> PayloadError:
+def not_well_formed(exc: etree.XMLSyntaxError) -> PayloadError:
+    """The refusal of a document libxml2 could not parse, at the position it stopped."""
     where = f"line {exc.lineno}, column {(exc.offset or 0) + 1}"
     return _refuse(where, None, f"well-formed XML: {exc.msg}")

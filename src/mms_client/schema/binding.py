@@ -180,6 +180,12 @@ class XmlChoiceModel(XmlModel):
 
     @model_validator(mode="after")
     def _one_branch_per_choice(self) -> "XmlChoiceModel":
+        self.check_choices()
+        return self
+
+    def check_choices(self) -> None:
+        """Raise ``ValueError`` unless every ``xs:choice`` has as many branches present as it
+        allows; also for a model made without validation (``model_construct``)."""
         for choice in self.__xml_choices__:
             chosen = [
                 branch
@@ -192,7 +198,6 @@ class XmlChoiceModel(XmlModel):
             if choice.required and not chosen:
                 expected = _branch_names(type(self), choice.branches)
                 raise ValueError(f"one of these is required: {expected}")
-        return self
 
 
 def _branch_names(cls: type[XmlModel], branches: Iterable[tuple[str, ...]]) -> str:

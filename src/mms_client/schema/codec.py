@@ -7,10 +7,11 @@ first place. The properties C14N demands and this writer guarantees: no XML decl
 attributes in lexicographic order, empty elements as a start and an end tag, C14N escaping,
 UTF-8.
 
-Reading parses once with a hardened lxml parser, turns the tree into plain dicts keyed by XML
-names (one pass, no model objects per node) and validates the whole document with a single
-``model_validate``; every problem comes back as one :class:`~mms_client.errors.PayloadError`
-with XML paths.
+Reading hands the hardened parser a target that builds plain dicts keyed by XML names as the
+document is parsed (one pass, no tree, no model objects per node; a :class:`Watcher` such as
+the verdict of a reply sees chosen elements on the way) and validates the whole document with a
+single ``model_validate``; every problem comes back as one
+:class:`~mms_client.errors.PayloadError` with XML paths.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ from mms_client.schema.binding import (
     TEXT_KEY,
     ElementPlan,
     ModelPlan,
+    XmlChoiceModel,
     XmlModel,
     payload_error,
     root_tag,
     xml_plan,
 )
 from mms_client.schema.datatypes import lexical
-from mms_client.xmlparse import DEFAULT_MAX_BYTES, parse_events, parse_xml
+from mms_client.xmlparse import DEFAULT_MAX_BYTES, doctype_refused, parse_events, parse_xml
 from mms_client.xmlstream import event_parser, replay
 
 __all__ = [
@@ -276,10 +278,7 @@ class _Reader:
     # --- parser callbacks ------------------------------------------------------------------
 
     def doctype(self, *_declaration: object) -> None:
-        raise PayloadError(
-            "the document is not acceptable XML",
-            [FieldError(self.tag, "<!DOCTYPE", "no DTD or entities allowed")],
-        )
+        raise doctype_refused(self.tag)
 
     def start(self, tag: str, attributes: dict[str, str]) -> None:
         if self._skipping:
@@ -481,9 +480,9 @@ def _validate_document(model_cls: type[M], data: Any) -> M:
     largest cost of a first request in a fresh process, though a request or its reply holds one
     envelope of the several the root may hold. Validating each part with its own model builds
     only what the document needs, and the root, which adds no checks of its own beyond its
-    ``xs:choice`` groups (checked here), is assembled from the validated parts. Whenever a
-    part fails, the whole document is validated the usual way, so that every problem is
-    reported with its path from the root, exactly as before.
+    ``xs:choice`` groups (checked on the assembled root), is assembled from the validated
+    parts. Whenever a part or a choice fails, the whole document is validated the usual way,
+    so that every problem is reported with its path from the root, exactly as before.
     """
     if model_cls.__xml_tag__ is not None and isinstance(data, dict):
         parts = _single_parts(model_cls, data)
@@ -492,10 +491,12 @@ def _validate_document(model_cls: type[M], data: Any) -> M:
                 held: dict[str, Any] = {
                     field: part.model_validate(value) for field, (part, value) in parts.items()
                 }
-            except ValidationError:
-                pass  # validated again below, for the errors' paths
-            else:
                 document = model_cls.model_construct(**held)
+                if isinstance(document, XmlChoiceModel):
+                    document.check_choices()
+            except ValueError:  # a ValidationError too: validated again below, for the paths
+                pass
+            else:
                 assert isinstance(document, model_cls)
                 return document
     return model_cls.model_validate(data)
@@ -505,8 +506,8 @@ def _single_parts(
     model_cls: type[XmlModel], data: dict[str, Any]
 ) -> dict[str, tuple[type[XmlModel], Any]] | None:
     """Field name -> (model, content) of each part of ``data``, when the document is only
-    single child elements given as content (not None), nothing required is missing, and the
-    ``xs:choice`` groups are satisfied; None otherwise."""
+    single child elements given as content (not None) and nothing required is missing; None
+    otherwise."""
     plan = xml_plan(model_cls)
     parts: dict[str, tuple[type[XmlModel], Any]] = {}
     for key, value in data.items():
@@ -522,10 +523,6 @@ def _single_parts(
         parts[binding.field_name] = (binding.model, value)
     for name, info in model_cls.model_fields.items():
         if name not in parts and info.is_required():
-            return None
-    for choice in model_cls.__xml_choices__:
-        chosen = sum(1 for branch in choice.branches if any(name in parts for name in branch))
-        if chosen > 1 or (choice.required and not chosen):
             return None
     return parts
 

@@ -33,6 +33,7 @@ from mms_client.wire.mime import (
     MultipartLimits,
     PartSpan,
     copy_part,
+    find_header,
     parse_header_value,
     scan_multipart,
 )
@@ -126,7 +127,7 @@ def read_envelope(
 
     Raises :class:`~mms_client.wire.mime.MimeFormatError` for anything unreadable.
     """
-    content_type = {key.lower(): value for key, value in headers.items()}.get("content-type")
+    content_type = find_header(headers.items(), "Content-Type")
     if content_type is None:
         raise MimeFormatError("no Content-Type header")
     media_type, parameters = parse_header_value(content_type)

@@ -47,6 +47,16 @@ class MultipartLimits:
 DEFAULT_LIMITS = MultipartLimits()
 
 
+def find_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    """The first of ``headers`` (name, value pairs: a part's, or an HTTP message's
+    ``.items()``) called ``name``, whatever its case, if any."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
 class _Headed:
     """Header look-up shared by parts in memory and parts located in a body."""
 
@@ -55,11 +65,7 @@ class _Headed:
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), if any."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     @property
     def content_id(self) -> str | None:

@@ -24,7 +24,7 @@ import base64
 import io
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -42,6 +42,7 @@ from mms_client.wire.mime import (
     MimeFormatError,
     MultipartLimits,
     Part,
+    find_header,
     new_content_id,
     write_multipart,
 )
@@ -125,8 +126,9 @@ class RequestAttInfo:
 
 
 @dataclass(frozen=True)
-class ResponseAttInfo:
-    """The ``ResponseAttInfo`` of a reply, with ``response_data`` already decoded."""
+class _ResponseFields:
+    """The ``ResponseAttInfo`` fields that read the same wherever its binary content is kept
+    (in memory: :class:`ResponseAttInfo`; in blobs: :class:`StoredResponse`)."""
 
     success: bool
     response_data_type: str
@@ -134,6 +136,12 @@ class ResponseAttInfo:
     response_binary: bool = False
     response_compressed: bool = False
     response_filename: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseAttInfo(_ResponseFields):
+    """The ``ResponseAttInfo`` of a reply, with ``response_data`` already decoded."""
+
     response_data: bytes | None = None
     attachments: tuple[Attachment, ...] = ()
 
@@ -146,18 +154,16 @@ class ReceivedFile:
     blob: Blob
     signature: str | None = None
 
+    def attachment(self) -> Attachment:
+        """The file with its bytes in memory."""
+        return Attachment(self.name, self.blob.read_bytes(), self.signature)
+
 
 @dataclass(frozen=True)
-class StoredResponse:
+class StoredResponse(_ResponseFields):
     """A ``ResponseAttInfo`` whose binary content (``responseData`` and the attachments) was
     decoded into blobs of a :class:`~mms_client.wire.blobs.BlobStore`."""
 
-    success: bool
-    response_data_type: str
-    warnings: bool = False
-    response_binary: bool = False
-    response_compressed: bool = False
-    response_filename: str | None = None
     response_data: Blob | None = None
     attachments: tuple[ReceivedFile, ...] = ()
 
@@ -262,7 +268,7 @@ def parse_request(
         envelope = read_envelope(headers, io.BytesIO(body), limits, MemoryStore())
         content = envelope.content
         interface = _interface_of(content, "RequestAttInfo")
-        action = _lower_keys(headers).get("soapaction", "").strip().strip('"')
+        action = (find_header(headers.items(), "SOAPAction") or "").strip().strip('"')
         if action and _INTERFACE_BY_ACTION.get(action, interface) is not interface:
             raise MimeFormatError(
                 f"SOAPAction {action!r} does not belong to the {interface} service of the body"
@@ -279,8 +285,7 @@ def parse_request(
         )
         payload = envelope.binary(_required(children, "requestData")).read_bytes()
         attachments = tuple(
-            Attachment(received.name, received.blob.read_bytes(), received.signature)
-            for received in _attachments(envelope, MAX_ATTACHMENTS[interface])
+            received.attachment() for received in _attachments(envelope, MAX_ATTACHMENTS[interface])
         )
     except MimeFormatError as exc:
         raise MalformedRequestError(f"unreadable MMS request: {exc}") from None
@@ -391,17 +396,9 @@ def read_response(
         return stored
     data = stored.response_data
     return ResponseAttInfo(
-        success=stored.success,
-        response_data_type=stored.response_data_type,
-        warnings=stored.warnings,
-        response_binary=stored.response_binary,
-        response_compressed=stored.response_compressed,
-        response_filename=stored.response_filename,
+        **{shared.name: getattr(stored, shared.name) for shared in fields(_ResponseFields)},
         response_data=None if data is None else data.read_bytes(),
-        attachments=tuple(
-            Attachment(received.name, received.blob.read_bytes(), received.signature)
-            for received in stored.attachments
-        ),
+        attachments=tuple(received.attachment() for received in stored.attachments),
     )
 
 
@@ -477,10 +474,6 @@ def _multipart_content_type(boundary: str, root_id: str) -> str:
         'multipart/related; charset="UTF-8"; type="application/xop+xml"; '
         f'start="<{root_id}>"; boundary="{boundary}"; start-info="application/soap+xml"'
     )
-
-
-def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
-    return {key.lower(): value for key, value in headers.items()}
 
 
 def _interface_of(node: Node, expected: str) -> Interface:
