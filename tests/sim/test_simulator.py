@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ def test_the_manifest_tells_a_client_everything_it_needs(fresh_mms_simulator: Si
     owners = {r["name"]: r["participant"] for r in data["resources"]}
     assert owners["FAKE_RESO"] == "F100" and owners["OTHER_RESO"] == "F200"
     assert Manifest.load(fresh_mms_simulator.state_dir) == fresh_mms_simulator.manifest
+    # it holds the users' passphrases: readable by the owner only
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_a_restart_keeps_the_pki_and_the_offers(

@@ -18,7 +18,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from mms_client.schema.binding import xml_plan
 from mms_client.sim.pki import Identity
 from mms_client.wire.soap import Attachment
 
@@ -161,22 +160,26 @@ class Call:
     attachments: tuple[Attachment, ...] = ()
     """The files that came with the request (signatures already verified)."""
 
+    @classmethod
+    def of(
+        cls,
+        operation: Operation,
+        caller: Identity,
+        document: XmlModel,
+        now: datetime,
+        transaction_id: str,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> Call:
+        """The call a request document of ``operation`` makes: its envelope and the items of
+        the operation's element taken out of it (the service and the seed planting both start
+        from a whole document)."""
+        envelope = operation.request_envelope(document)
+        items = operation.request_items(document)
+        return cls(operation, caller, envelope, items, now, transaction_id, attachments)
+
     def attachment(self, name: str) -> Attachment | None:
         """The attachment called ``name``, if the request carried one."""
         return next((a for a in self.attachments if a.name == name), None)
-
-
-def request_parts(operation: Operation, document: XmlModel) -> tuple[XmlModel, list[XmlModel]]:
-    """The envelope and the items of ``operation`` in a request document."""
-    envelope: Any = document
-    if operation.envelope != operation.root:
-        envelope = getattr(
-            document, xml_plan(type(document)).elements_by_tag[operation.envelope].field_name
-        )
-    binding = xml_plan(type(envelope)).elements_by_tag[operation.element]
-    value = getattr(envelope, binding.field_name)
-    items = list(value) if isinstance(value, list) else [] if value is None else [value]
-    return envelope, items
 
 
 _STATUS_KEYS = frozenset({"Validation", "Success", "ValidationStatus", "Messages"})

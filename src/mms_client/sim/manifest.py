@@ -20,12 +20,12 @@ what it takes as ``verify=``.  The passphrases are those of a throw-away test PK
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from mms_client.endpoints import ClientType
-from mms_client.sim.pki import SimUser
+from mms_client.sim.pki import SimUser, write_private
 
 MANIFEST_NAME = "simulator.json"
 
@@ -65,32 +65,14 @@ class Manifest:
             "base_url": self.base_url,
             "backup_url": self.backup_url,
             "ca": str(self.ca),
-            "users": [
-                {
-                    "participant": u.participant,
-                    "user": u.user,
-                    "client_type": u.client_type.value,
-                    "p12": str(u.p12),
-                    "passphrase": u.passphrase,
-                }
-                for u in self.users
-            ],
-            "resources": [
-                {
-                    "name": r.name,
-                    "participant": r.participant,
-                    "area": r.area,
-                    "short_name": r.short_name,
-                    "system_code": r.system_code,
-                }
-                for r in self.resources
-            ],
+            "users": [user.to_json() for user in self.users],
+            "resources": [asdict(resource) for resource in self.resources],
         }
 
     def save(self, folder: Path) -> Path:
         path = folder / MANIFEST_NAME
-        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
-        path.chmod(0o600)
+        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        write_private(path, text.encode("utf-8"))
         return path
 
     @classmethod
@@ -103,15 +85,6 @@ class Manifest:
             base_url=data["base_url"],
             backup_url=data.get("backup_url"),
             ca=Path(data["ca"]),
-            users=tuple(
-                SimUser(
-                    participant=u["participant"],
-                    user=u["user"],
-                    client_type=ClientType(u["client_type"]),
-                    p12=Path(u["p12"]),
-                    passphrase=u["passphrase"],
-                )
-                for u in data["users"]
-            ),
+            users=tuple(SimUser.from_json(user) for user in data["users"]),
             resources=tuple(ResourceInfo(**r) for r in data["resources"]),
         )

@@ -20,7 +20,7 @@ import ipaddress
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +79,28 @@ class SimUser:
 
         return Certificate(self.p12, self.passphrase)
 
+    def to_json(self) -> dict[str, str]:
+        """The record of this user in ``pki.json`` and in the manifest."""
+        return {
+            "participant": self.participant,
+            "user": self.user,
+            "client_type": self.client_type.value,
+            "p12": self.p12.as_posix(),
+            "passphrase": self.passphrase,
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, str], folder: Path = Path()) -> SimUser:
+        """A user from its record; a relative ``p12`` (``pki.json`` keeps them relative, so
+        a PKI can be copied) is taken inside ``folder``."""
+        return cls(
+            participant=record["participant"],
+            user=record["user"],
+            client_type=ClientType(record["client_type"]),
+            p12=folder / record["p12"],
+            passphrase=record["passphrase"],
+        )
+
 
 @dataclass(frozen=True)
 class ServerCredential:
@@ -130,8 +152,9 @@ def _new_server_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Writes a file only its owner can read, replacing it atomically."""
+def write_private(path: Path, data: bytes) -> None:
+    """Writes a file only its owner can read, replacing it atomically: a reader never sees
+    it half-written, and it is never readable by others, not even for a moment."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -259,7 +282,7 @@ class Pki:
         )
         passphrase = secrets.token_urlsafe(24)
         folder.mkdir(parents=True, exist_ok=True)
-        _write_private(folder / "ca-key.pem", _encrypted_pem(key, passphrase))
+        write_private(folder / "ca-key.pem", _encrypted_pem(key, passphrase))
         (folder / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         record: dict[str, object] = {
             "version": _LAYOUT_VERSION,
@@ -271,7 +294,7 @@ class Pki:
         return pki
 
     def _save(self) -> None:
-        _write_private(self.folder / "pki.json", json.dumps(self._record, indent=2).encode("utf-8"))
+        write_private(self.folder / "pki.json", json.dumps(self._record, indent=2).encode("utf-8"))
 
     def _issue(
         self,
@@ -315,7 +338,7 @@ class Pki:
                 _san(wanted),
             )
             passphrase = secrets.token_urlsafe(24)
-            _write_private(self.folder / "server-key.pem", _encrypted_pem(key, passphrase))
+            write_private(self.folder / "server-key.pem", _encrypted_pem(key, passphrase))
             (self.folder / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
             self._record["server_hosts"] = wanted
             self._record["server_key_type"] = _SERVER_KEY_TYPE
@@ -336,21 +359,15 @@ class Pki:
         """The PKCS#12 of this user, issued on first request."""
         for entry in self._user_records():
             if entry["participant"] == participant and entry["user"] == user:
-                return self._credential(entry)
+                return SimUser.from_json(entry, self.folder)
         passphrase = secrets.token_urlsafe(18)
         p12 = self.issue_p12(participant, user, client_type, passphrase)
         relative = Path("users") / f"{participant}-{user}.p12"
-        _write_private(self.folder / relative, p12)
-        entry = {
-            "participant": participant,
-            "user": user,
-            "client_type": client_type.value,
-            "p12": relative.as_posix(),
-            "passphrase": passphrase,
-        }
+        write_private(self.folder / relative, p12)
+        entry = SimUser(participant, user, client_type, relative, passphrase).to_json()
         self._user_records().append(entry)
         self._save()
-        return self._credential(entry)
+        return SimUser.from_json(entry, self.folder)
 
     def issue_p12(
         self, participant: str, user: str, client_type: ClientType, passphrase: str
@@ -377,15 +394,6 @@ class Pki:
             encryption_algorithm=serialization.BestAvailableEncryption(passphrase.encode()),
         )
 
-    def _credential(self, entry: dict[str, str]) -> SimUser:
-        return SimUser(
-            participant=entry["participant"],
-            user=entry["user"],
-            client_type=ClientType(entry["client_type"]),
-            p12=self.folder / entry["p12"],
-            passphrase=entry["passphrase"],
-        )
-
     @property
     def users(self) -> tuple[SimUser, ...]:
-        return tuple(self._credential(entry) for entry in self._user_records())
+        return tuple(SimUser.from_json(entry, self.folder) for entry in self._user_records())

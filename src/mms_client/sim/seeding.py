@@ -18,7 +18,7 @@ from mms_client.endpoints import Interface
 from mms_client.examples import Example, example_request
 from mms_client.schema.generated.mi_market import OfferData
 from mms_client.sim import seed
-from mms_client.sim.calls import Call, request_parts
+from mms_client.sim.calls import Call
 from mms_client.sim.handlers import handler_for
 from mms_client.sim.pki import Identity
 from mms_client.sim.store import ParticipantRecord, ResourceRecord, Store, UserRecord
@@ -81,12 +81,10 @@ def _other_offer() -> Example:
 def _run(store: Store, example: Example, transaction_id: str) -> None:
     user = next(u for u in seed.USERS if u.participant == example.participant)
     operation = example.operation
-    envelope, items = request_parts(operation, example.document(user.user))
-    call = Call(
+    call = Call.of(
         operation,
         Identity(user.participant, user.user, user.client_type),
-        envelope,
-        items,
+        example.document(user.user),
         seed.SEEDED_AT,
         transaction_id,
         example.attachments,

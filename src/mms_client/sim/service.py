@@ -53,7 +53,7 @@ from mms_client.schema import codec, root_model
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.files import Schema, xml_schema
 from mms_client.security.signing import verify
-from mms_client.sim.calls import Call, Code, Issue, Outcome, request_parts
+from mms_client.sim.calls import Call, Code, Issue, Outcome
 from mms_client.sim.handlers import handler_for
 from mms_client.sim.pki import Identity, identity_of
 from mms_client.sim.responses import (
@@ -435,12 +435,10 @@ class MmsService:
                 incoming,
                 [Issue(Code.NOT_SUPPORTED, f"the simulator does not implement {operation.name}")],
             )
-        envelope, items = request_parts(operation, document)
-        call = Call(
+        call = Call.of(
             operation,
             caller,
-            envelope,
-            items,
+            document,
             incoming.received_at,
             incoming.transaction_id,
             incoming.request.attachments,
@@ -459,7 +457,7 @@ class MmsService:
                     response_data=file.data,
                 ),
             )
-        payload = answer_document(operation, envelope, outcome, self._clock(incoming))
+        payload = answer_document(operation, call.envelope, outcome, self._clock(incoming))
         success = all(result.ok for result in outcome.items)
         warnings = any(result.warnings for result in outcome.items)
         return self._payload(

@@ -307,6 +307,8 @@ _OFFER_COLUMNS = (
     "id, participant, resource, market_type, start_time, end_time, submitted_by, "
     "submission_time, cancelled, document"
 )
+# The same columns of an offers table aliased ``o`` (in queries that join another table).
+_JOINED_OFFER_COLUMNS = ", ".join("o." + column for column in _OFFER_COLUMNS.split(", "))
 _ITEM_COLUMNS = (
     "id, kind, interface, key, participant, resource, start_time, end_time, status, "
     "transaction_id, submitted_by, submission_time, tags, document"
@@ -736,7 +738,7 @@ class Store:
         """The live offer one of whose stacks has this OfferId."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {', '.join('o.' + c for c in _OFFER_COLUMNS.split(', '))} "
+                f"SELECT {_JOINED_OFFER_COLUMNS} "
                 "FROM offers o JOIN offer_stacks s ON s.offer = o.id "
                 "WHERE s.offer_id = ? AND o.cancelled = 0",
                 (offer_id,),
@@ -798,7 +800,7 @@ class Store:
         ``market_type`` None means both markets.
         """
         sql = (
-            f"SELECT {', '.join('o.' + c for c in _OFFER_COLUMNS.split(', '))} "
+            f"SELECT {_JOINED_OFFER_COLUMNS} "
             "FROM offers o JOIN resources r ON r.name = o.resource "
             "WHERE o.start_time < ? AND o.end_time > ?"
         )
