@@ -24,6 +24,7 @@ from mms_client.sim.records import (
     Context,
     Handler,
     Owner,
+    distinct,
     resource_held,
     resource_master,
     stored_query,
@@ -68,14 +69,6 @@ def baseline_files(interface: Interface) -> Collection:
 BASELINE_FILES = baseline_files(MI)
 
 
-def _distinct_patterns(context: Context, item: XmlDict) -> list[Issue]:
-    numbers = [pattern["PatternNo"] for pattern in item["PatternData"]]
-    duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
-    if duplicates:
-        return [Issue(Code.PATTERN_DUPLICATE, f"PatternNo {duplicates[0]} is used twice")]
-    return []
-
-
 def baseline_resource(file: XmlDict) -> str | None:
     """The resource a baseline file is for: its ResourceName, else the one its name says."""
     if "ResourceName" in file:
@@ -111,7 +104,7 @@ def baseline_file_issues(context: Context, file: XmlDict) -> list[Issue]:
 HANDLERS: dict[tuple[Interface, str], Handler] = {
     (MI, "MarketSubmit_BupSubmit"): submit(
         BUPS,
-        (resource_held(), _distinct_patterns),
+        (resource_held(), distinct("PatternData", "PatternNo", Code.PATTERN_DUPLICATE)),
         (
             resource_master(
                 participant="BspParticipantName",

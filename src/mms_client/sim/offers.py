@@ -10,10 +10,11 @@ request may be partly accepted.  The MMS adds the participant's and resource's m
 (company short name, operator code, area, resource short name, system code), the submission
 time and an OfferId per stack.
 
-A query returns the stored offers whose period overlaps the envelope's Date and NumOfDays,
-filtered by market type and, optionally, resource and area: a BSP sees its own offers, the
-market operator and TSOs see everyone's.  A cancel names the resource, market type and exact
-period of a live offer.
+A query (the generic query of :mod:`~mms_client.sim.records`, over the live offers) returns
+the stored offers whose period overlaps the envelope's Date and NumOfDays, filtered by market
+type and, optionally, resource and area: a BSP sees its own offers, the market operator and
+TSOs see everyone's.  A cancel names the resource, market type and exact period of a live
+offer.
 
 Offers keep tables of their own (rather than being generic items) because the rules look
 them up by resource, market and exact period, and clearing reads them by market, area and
@@ -23,20 +24,23 @@ time.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from typing import cast
 
 from mms_client.endpoints import Interface
 from mms_client.jst import format_jst
-from mms_client.schema.generated.mi_market import (
-    MarketQuery,
-    MarketSubmit,
-    OfferCancel,
-    OfferData,
-    OfferQuery,
-)
+from mms_client.schema.generated.mi_market import OfferCancel, OfferData
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, as_xml_dict
-from mms_client.sim.records import Context, Handler, period_issues, resource_held, resource_master
+from mms_client.sim.records import (
+    Context,
+    Handler,
+    Row,
+    distinct,
+    market_type,
+    period_issues,
+    query,
+    resource_held,
+    resource_master,
+)
 from mms_client.sim.store import NewOffer, Store
 
 OFFER_ID_SEQUENCE = "offer_id"
@@ -56,37 +60,33 @@ def offer_id(number: int) -> str:
     return f"OFR{number:010d}"
 
 
-def _day_start(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00"
+_DISTINCT_STACKS = distinct("OfferStack", "StackNumber", Code.STACK_DUPLICATE)
 
 
 def put_offers(call: Call, store: Store) -> Outcome:
     context = Context(call, store)
-    envelope = cast(MarketSubmit, call.envelope)
-    market_type = None if envelope.market_type is None else envelope.market_type.value
+    market = market_type(context)
     results = []
     for offer in cast(list[OfferData], call.items):
         item = as_xml_dict(offer)
         errors = resource_held()(context, item)
         errors += period_issues(offer.start, offer.end)
-        numbers = [stack.number for stack in offer.stack]
-        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
-        if duplicates:
-            errors.append(Issue(Code.STACK_DUPLICATE, f"StackNumber {duplicates[0]} is used twice"))
-        if market_type is None:
+        errors += _DISTINCT_STACKS(context, item)
+        if market is None:
             errors.append(
                 Issue(Code.MARKET_TYPE_MISSING, "an offer submit needs MarketType on MarketSubmit")
             )
-        if errors or market_type is None:
+        if errors or market is None:
             results.append(ItemResult(item, errors=errors))
             continue
 
         start, end = format_jst(offer.start), format_jst(offer.end)
-        replaced = store.active_offer(offer.resource, market_type, start, end)
+        replaced = store.active_offer(offer.resource, market, start, end)
         known_ids = {} if replaced is None else store.stack_offer_ids(replaced.id)
         offer_ids = {
-            number: known_ids.get(number) or offer_id(store.next_value(OFFER_ID_SEQUENCE))
-            for number in numbers
+            stack.number: known_ids.get(stack.number)
+            or offer_id(store.next_value(OFFER_ID_SEQUENCE))
+            for stack in offer.stack
         }
         _MASTER_DATA(context, item)
         item["SubmissionTime"] = context.now
@@ -96,7 +96,7 @@ def put_offers(call: Call, store: Store) -> Outcome:
             NewOffer(
                 participant=item["BspParticipantName"],
                 resource=offer.resource,
-                market_type=market_type,
+                market_type=market,
                 start_time=start,
                 end_time=end,
                 submitted_by=call.caller.user,
@@ -118,21 +118,25 @@ def put_offers(call: Call, store: Store) -> Outcome:
     return Outcome(results, echo=True)
 
 
-def query_offers(call: Call, store: Store) -> Outcome:
-    context = Context(call, store)
-    envelope = cast(MarketQuery, call.envelope)
-    query = cast(OfferQuery, call.items[0])
-    first_day: date = envelope.date
-    days: int = envelope.days or 1
-    records = store.offers(
-        market_type=query.market_type.value,
-        period_start=_day_start(first_day),
-        period_end=_day_start(first_day + timedelta(days=days)),
-        participant=None if context.sees_everything else context.participant,
-        resource=query.resource,
-        area=None if query.area is None else query.area.value,
-    )
-    return Outcome([ItemResult(json.loads(record.document)) for record in records], echo=False)
+def _live_offers(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+    """The live offers the caller may see overlapping the period of the query (the
+    envelope's Date and NumOfDays, which MarketQuery requires), with their market type."""
+    start, end = period
+    return [
+        Row(
+            json.loads(record.document),
+            record.participant,
+            record.start_time,
+            record.end_time,
+            {"MarketType": record.market_type},
+        )
+        for record in context.store.offers(
+            market_type=None,
+            period_start=str(start),
+            period_end=str(end),
+            participant=context.visible_to,
+        )
+    ]
 
 
 def cancel_offers(call: Call, store: Store) -> Outcome:
@@ -160,7 +164,7 @@ def cancel_offers(call: Call, store: Store) -> Outcome:
 
 HANDLERS: dict[tuple[Interface, str], Handler] = {
     (Interface.MI, "MarketSubmit_OfferData"): put_offers,
-    (Interface.MI, "MarketQuery_OfferQuery"): query_offers,
+    (Interface.MI, "MarketQuery_OfferQuery"): query(_live_offers),
     (Interface.MI, "MarketCancel_OfferCancel"): cancel_offers,
 }
 """The offer operations, by interface and name."""

@@ -30,6 +30,7 @@ from mms_client.sim.records import (
     Handler,
     Owner,
     Row,
+    download,
     query,
     resource_held,
     resource_master,
@@ -38,8 +39,7 @@ from mms_client.sim.records import (
     submission_time,
     submit,
 )
-from mms_client.sim.store import Store
-from mms_client.sim.tso_data import download
+from mms_client.sim.store import ItemRecord, Store
 
 OMI = Interface.OMI
 CONTRACT_SEQUENCE = "off_market_contract"
@@ -124,11 +124,10 @@ def _award_contract(award: Award) -> Contract:
     )
 
 
-def _off_market_contract(
-    document: XmlDict, participant: str | None, start: str, end: str
-) -> Contract:
+def _off_market_contract(record: ItemRecord) -> Contract:
+    document = record.document
     return Contract(
-        str(participant),
+        str(record.participant),
         {
             "ProcurementType": PROCUREMENT_OFF_MARKET,
             "JbmsId": document["JbmsId"],
@@ -144,8 +143,8 @@ def _off_market_contract(
             "RampDownRefundType": "0",
             "StartUpRefundType": "0",
         },
-        start,
-        end,
+        str(record.start_time),
+        str(record.end_time),
     )
 
 
@@ -155,11 +154,7 @@ def contract(store: Store, jbms_id: str) -> Contract | None:
         award = find_award(store, int(jbms_id))
         return None if award is None else _award_contract(award)
     record = store.item(OFF_MARKET_CONTRACTS.kind, OMI.value, (jbms_id,))
-    if record is None:
-        return None
-    return _off_market_contract(
-        record.document, record.participant, str(record.start_time), str(record.end_time)
-    )
+    return None if record is None else _off_market_contract(record)
 
 
 def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
@@ -182,9 +177,7 @@ def _refund_targets(context: Context, period: tuple[str | None, str | None]) -> 
     store = context.store
     found = [_award_contract(award) for award in awards(store, None, period)]
     found += [
-        _off_market_contract(
-            record.document, record.participant, str(record.start_time), str(record.end_time)
-        )
+        _off_market_contract(record)
         for record in store.items(OFF_MARKET_CONTRACTS.kind, OMI.value, period=period)
     ]
     return [

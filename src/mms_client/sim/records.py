@@ -8,7 +8,8 @@ give its period, and whether it is stored as a whole or one row per child elemen
 data series: a ``ReserveRequirement`` per area holds one ``Requirement`` per time block, and a
 later submission for some blocks must not erase the others).  :func:`submit` and
 :func:`query` turn a collection plus the per-operation business rules (:data:`Check` and
-:data:`Fill` functions) into handlers.
+:data:`Fill` functions) into handlers; :func:`download` hands out the files a collection
+keeps.
 
 How a query matches (the same for every query, so nothing is written per operation):
 
@@ -43,6 +44,7 @@ from mms_client.sim.calls import (
     as_xml_dict,
 )
 from mms_client.sim.store import NewItem, ResourceRecord, Store
+from mms_client.wire.soap import Attachment
 
 REGISTRATION_SEQUENCE = "registration"
 """The sequence TransactionIds of registration records are numbered from."""
@@ -63,6 +65,15 @@ class Context:
     def sees_everything(self) -> bool:
         """The market operator and TSOs see every participant's data."""
         return self.call.caller.client_type in (ClientType.MO, ClientType.TSO)
+
+    @property
+    def visible_to(self) -> str | None:
+        """Whose data the caller sees besides everyone's (None: every participant's)."""
+        return None if self.sees_everything else self.participant
+
+    def may_see(self, owner: str | None) -> bool:
+        """Whether the caller may see data kept for ``owner`` (None: everyone's)."""
+        return self.sees_everything or owner in (None, self.participant)
 
     @property
     def is_bsp(self) -> bool:
@@ -187,6 +198,12 @@ def first(document: XmlDict, name: str) -> Any:
     return next(iter(find(document, name)), None)
 
 
+def item_start(context: Context, item: XmlDict) -> str:
+    """When an item takes effect (its StartTime or StartDate, else now): who holds a
+    resource is decided as of then."""
+    return wall_time(first(item, "StartTime") or first(item, "StartDate")) or context.now
+
+
 def period_issues(start: datetime, end: datetime) -> list[Issue]:
     """Problems of a delivery period: it must end after it starts, on 30-minute boundaries."""
     issues = []
@@ -225,17 +242,14 @@ def _unit_period_issues(period: tuple[str, str], unit: XmlDict) -> list[Issue]:
 def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> Check:
     """The item's resource is registered (approved, unless ``approved`` is false) and held
     by the caller when the item starts.  An item without the attribute passes."""
+    registered = resource_registered(attribute, approved=approved)
 
     def check(context: Context, item: XmlDict) -> list[Issue]:
+        issues = registered(context, item)
         name = first(item, attribute)
-        if name is None:
-            return []
-        record = context.store.resource(name)
-        issues = _registration_issues(record, name, approved=approved)
-        if issues:
+        if issues or name is None:
             return issues
-        on = wall_time(first(item, "StartTime") or first(item, "StartDate")) or context.now
-        if context.store.owner(name, on) != context.participant:
+        if context.store.owner(name, item_start(context, item)) != context.participant:
             return [
                 Issue(
                     Code.RESOURCE_NOT_OWNED,
@@ -273,6 +287,20 @@ def _registration_issues(
             )
         ]
     return []
+
+
+def distinct(children: str, attribute: str, code: Code) -> Check:
+    """The item's ``children`` elements each carry a different ``attribute`` (stack numbers
+    of an offer, pattern numbers of a BUP)."""
+
+    def check(context: Context, item: XmlDict) -> list[Issue]:
+        numbers = [child[attribute] for child in item[children]]
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        if repeated:
+            return [Issue(code, f"{attribute} {repeated[0]} is used twice")]
+        return []
+
+    return check
 
 
 def resource_of_named_participant(context: Context, item: XmlDict) -> list[Issue]:
@@ -327,8 +355,7 @@ def resource_master(**names: str) -> Fill:
         record = None if name is None else context.store.resource(name)
         if record is None:
             return
-        on = wall_time(first(item, "StartTime") or first(item, "StartDate")) or context.now
-        holder = context.store.owner(record.name, on) or record.participant
+        holder = context.store.owner(record.name, item_start(context, item)) or record.participant
         participant = context.store.participant(holder)
         values = {
             "participant": holder,
@@ -425,9 +452,15 @@ def market_type(context: Context) -> str | None:
 
 
 def store_units(
-    context: Context, collection: Collection, item: XmlDict, tags: XmlDict | None = None
+    context: Context,
+    collection: Collection,
+    item: XmlDict,
+    tags: XmlDict | None = None,
+    content: bytes | None = None,
 ) -> None:
-    """Stores an accepted item (one row, or one per child)."""
+    """Stores an accepted item (one row, or one per child).  Its file is the attachment
+    the collection's ``content`` attribute names, or ``content`` when the simulator made
+    the file itself (a report)."""
     extra = dict(tags or {})
     if collection.tags is not None:
         extra.update(collection.tags(context))
@@ -438,7 +471,6 @@ def store_units(
         if collection.period is not None:
             start = wall_time(first(unit, collection.period[0]))
             end = wall_time(first(unit, collection.period[1]), end=True)
-        content = None
         if collection.content is not None:
             attachment = context.call.attachment(str(first(unit, collection.content)))
             content = None if attachment is None else attachment.data
@@ -574,9 +606,7 @@ def select(context: Context, source: Source, query: XmlDict) -> list[Row]:
     return [
         row
         for row in source(context, period)
-        if (context.sees_everything or row.participant in (None, context.participant))
-        and overlaps(row, period)
-        and matches(row, wanted)
+        if context.may_see(row.participant) and overlaps(row, period) and matches(row, wanted)
     ]
 
 
@@ -587,7 +617,7 @@ def stored(collection: Collection) -> Source:
         records = context.store.items(
             collection.kind,
             collection.interface.value,
-            visible_to=None if context.sees_everything else context.participant,
+            visible_to=context.visible_to,
             period=period,
         )
         return [
@@ -655,6 +685,38 @@ def query(source: Source, children: str | None = None) -> Handler:
 def stored_query(collection: Collection) -> Handler:
     """The query of what ``collection`` holds."""
     return query(stored(collection), collection.children)
+
+
+def download(collection: Collection) -> Handler:
+    """A file download query: each ``File`` it names (by ``Name``) comes back with its
+    stored metadata, and its bytes as an attachment of the same name; a file the caller may
+    not see does not exist for it."""
+
+    def handle(call: Call, store: Store) -> Outcome:
+        context = Context(call, store)
+        results = []
+        attachments = []
+        for model in call.items:
+            item = as_xml_dict(model)
+            errors = []
+            files = []
+            for wanted in item["File"]:
+                record = store.item(collection.kind, collection.interface.value, (wanted["Name"],))
+                if record is None or not context.may_see(record.participant):
+                    errors.append(
+                        Issue(Code.FILE_NOT_FOUND, f"there is no file {wanted['Name']} for you")
+                    )
+                    files.append(wanted)
+                    continue
+                (stored,) = record.document[str(collection.children)]
+                files.append(stored)
+                attachments.append(Attachment(stored["Name"], store.item_content(record.id)))
+            item["File"] = files
+            results.append(ItemResult(item, errors=errors))
+        found = () if any(not r.ok for r in results) else tuple(attachments)
+        return Outcome(results, echo=True, attachments=found)
+
+    return handle
 
 
 def known(model: type[XmlModel], data: XmlDict) -> XmlDict:

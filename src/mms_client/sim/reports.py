@@ -65,11 +65,12 @@ from mms_client.sim.records import (
     Owner,
     known,
     select,
+    store_units,
     stored,
     stored_query,
     wall_time,
 )
-from mms_client.sim.store import NewItem, Store
+from mms_client.sim.store import Store
 from mms_client.sim.tso_data import RESERVE_REQUIREMENTS
 
 MI = Interface.MI
@@ -100,6 +101,10 @@ class Scope:
     @property
     def store(self) -> Store:
         return self.context.store
+
+    def in_market(self, market: Any) -> bool:
+        """Whether data of ``market`` is within the requested market type."""
+        return self.market_type in (None, market)
 
     def covers(self, resource: Any, area: Any) -> bool:
         """Whether data on ``resource`` in ``area`` is within the requested filters."""
@@ -225,7 +230,7 @@ def _requirement_rows(scope: Scope) -> list[XmlDict]:
     for record in scope.store.items(RESERVE_REQUIREMENTS.kind, MI.value, period=scope.period):
         market = record.tags["MarketType"]
         area = record.document["Area"]
-        if (scope.market_type or market) != market or (scope.area or area) != area:
+        if not scope.in_market(market) or scope.area not in (None, area):
             continue
         (requirement,) = record.document["Requirement"]
         rows.append(
@@ -311,9 +316,7 @@ def _merit_order_rows(scope: Scope) -> list[XmlDict]:
     for row in merit_order_rows(scope.context, scope.period):
         (data,) = row.document["MeritOrderListData"]
         market = row.tags["MarketType"]
-        if (scope.market_type or market) != market or not scope.covers(
-            data["ResourceName"], data["Area"]
-        ):
+        if not scope.in_market(market) or not scope.covers(data["ResourceName"], data["Area"]):
             continue
         rows.append(
             {
@@ -390,7 +393,7 @@ def _switch_request_rows(scope: Scope) -> list[XmlDict]:
     for record in scope.store.items(SWITCHES.kind, MI.value, period=scope.period):
         document = record.document
         market = record.tags["MarketType"]
-        if document["Status"] != "TSO" or (scope.market_type or market) != market:
+        if document["Status"] != "TSO" or not scope.in_market(market):
             continue
         if not scope.wants(
             record.participant, document["SourceResourceName"], document["SourceArea"]
@@ -646,19 +649,7 @@ def create_report(call: Call, store: Store) -> Outcome:
         "ExpiryDate": (call.now.date() + timedelta(days=KEPT_DAYS)).isoformat(),
         "Description": request.dataset.description,
     }
-    store.put_item(
-        NewItem(
-            kind=REPORTS.kind,
-            interface=MI.value,
-            key=(call.transaction_id,),
-            document=report,
-            submission_time=context.now,
-            participant=context.participant,
-            transaction_id=call.transaction_id,
-            submitted_by=call.caller.user,
-            content=content,
-        )
-    )
+    store_units(context, REPORTS, report, content=content)
     return Outcome([ItemResult(item)], echo=True)
 
 

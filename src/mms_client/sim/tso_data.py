@@ -18,19 +18,18 @@ themselves as attachments; a file the caller may not see does not exist for it
 from __future__ import annotations
 
 from mms_client.endpoints import Interface
-from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
+from mms_client.sim.calls import XmlDict
 from mms_client.sim.records import (
     Collection,
     Context,
     Handler,
     Owner,
+    download,
     participant_known,
     stored_query,
     submission_time,
     submit,
 )
-from mms_client.sim.store import Store
-from mms_client.wire.soap import Attachment
 
 MI = Interface.MI
 
@@ -92,39 +91,6 @@ def _addressee(context: Context, file: XmlDict) -> None:
     attachment = context.call.attachment(file["Name"])
     if attachment is not None:
         file["FileSize"] = len(attachment.data)
-
-
-def download(collection: Collection) -> Handler:
-    """A file download query: each ``File`` it names (by ``Name``) comes back with its
-    stored metadata, and its bytes as an attachment of the same name."""
-
-    def handle(call: Call, store: Store) -> Outcome:
-        context = Context(call, store)
-        results = []
-        attachments = []
-        for model in call.items:
-            item = as_xml_dict(model)
-            errors = []
-            files = []
-            for wanted in item["File"]:
-                record = store.item(collection.kind, collection.interface.value, (wanted["Name"],))
-                if record is None or not (
-                    context.sees_everything or record.participant in (None, context.participant)
-                ):
-                    errors.append(
-                        Issue(Code.FILE_NOT_FOUND, f"there is no file {wanted['Name']} for you")
-                    )
-                    files.append(wanted)
-                    continue
-                (stored,) = record.document[str(collection.children)]
-                files.append(stored)
-                attachments.append(Attachment(stored["Name"], store.item_content(record.id)))
-            item["File"] = files
-            results.append(ItemResult(item, errors=errors))
-        found = () if any(not r.ok for r in results) else tuple(attachments)
-        return Outcome(results, echo=True, attachments=found)
-
-    return handle
 
 
 HANDLERS: dict[tuple[Interface, str], Handler] = {
