@@ -24,16 +24,11 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from benchmarks.connection import Connection
 from benchmarks.sim_host import report_rows
-
-if TYPE_CHECKING:
-    from mms_client.client import MmsClient
-    from mms_client.security.certs import Certificate
-    from mms_client.sim.manifest import Manifest
 
 DOWNLOAD = "ReportDownloadRequestTrnID"
 
@@ -49,38 +44,14 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-@dataclass(frozen=True)
-class _Setup:
-    """Everything built before the download starts (so its memory is in the baseline)."""
-
-    manifest: Manifest
-    certificate: Certificate
-    base_url: str
-    size: int
-
-    def client(self) -> MmsClient:
-        from mms_client.client import MmsClient
-
-        user = self.manifest.user("BSP")
-        return MmsClient(
-            domain="benchmark.local",
-            participant=user.participant,
-            user=user.user,
-            client_type=user.client_type,
-            cert=self.certificate,
-            base_url=self.base_url,
-            verify=str(self.manifest.ca),
-        )
-
-
 def _request() -> Any:
     from mms_client.schema.generated.mi_report import ReportDownloadRequestTrnID
 
     return ReportDownloadRequestTrnID(transaction_id="TX00000001")
 
 
-def _ours(setup: _Setup) -> Callable[[Path], int]:
-    client = setup.client()
+def _ours(connection: Connection, base_url: str) -> Callable[[Path], int]:
+    client = connection.client(base_url=base_url)
 
     def download(out: Path) -> int:
         with client:
@@ -90,18 +61,15 @@ def _ours(setup: _Setup) -> Callable[[Path], int]:
     return download
 
 
-def _floor(setup: _Setup) -> Callable[[Path], int]:
+def _floor(connection: Connection, base_url: str) -> Callable[[Path], int]:
     import httpx
 
-    from mms_client.endpoints import ClientType, Interface, resolve_endpoints
-    from mms_client.exchange import Caller, prepare
+    from mms_client.exchange import prepare
     from mms_client.operations import get_operation
 
-    user = setup.manifest.user("BSP")
-    caller = Caller(user.participant, user.user, ClientType.BSP, setup.certificate)
-    prepared = prepare(get_operation(DOWNLOAD), caller, _request(), {})
-    url = resolve_endpoints(ClientType.BSP, Interface.MI, base_url=setup.base_url).main
-    bare = httpx.Client(verify=setup.certificate.ssl_context(str(setup.manifest.ca)), timeout=120)
+    prepared = prepare(get_operation(DOWNLOAD), connection.caller(), _request(), {})
+    url = connection.url(base_url)
+    bare = httpx.Client(verify=connection.ssl_context(), timeout=120)
 
     def download(out: Path) -> int:
         written = 0
@@ -135,11 +103,9 @@ def _holds_report(path: Path, size: int) -> bool:
 
 def main(argv: list[str]) -> None:
     mode, manifest_path, base_url, size, out = argv
-    from mms_client.sim.manifest import Manifest
-
-    manifest = Manifest.load(Path(manifest_path))
-    setup = _Setup(manifest, manifest.user("BSP").certificate(), base_url, int(size))
-    download = {"ours": _ours, "floor": _floor}[mode](setup)
+    # built before the baseline is taken, so that its memory is not counted as the download's
+    connection = Connection.load(Path(manifest_path))
+    download = {"ours": _ours, "floor": _floor}[mode](connection, base_url)
     baseline = _status_kib("VmRSS") * 1024
     _reset_peak()
     started = time.perf_counter()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -31,55 +32,50 @@ def child_environment() -> dict[str, str]:
     return environment
 
 
-def stop_process(process: subprocess.Popen[str], timeout: float) -> None:
-    """End a helper process that serves commands on its stdin: closing stdin asks it to
-    finish; after ``timeout`` seconds it is killed."""
-    if process.stdin is not None and not process.stdin.closed:
-        process.stdin.close()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+class LineProcess:
+    """A helper Python process steered by JSON lines: one request line on its stdin, one
+    answer line on its stdout; its error output goes to ours. Its first line says it is
+    ready; closing its stdin asks it to finish."""
 
-
-class ServerProcess:
-    """A :mod:`benchmarks.sim_host` process and the line protocol to it."""
-
-    def __init__(self, *arguments: str) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        environment: Mapping[str, str],
+        *,
+        what: str,
+        ready_timeout: float | None,
+        stop_timeout: float,
+    ) -> None:
+        self._what = what
+        self._stop_timeout = stop_timeout
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.sim_host", *arguments],
+            list(argv),
             cwd=REPOSITORY,
-            env=child_environment(),
+            env=dict(environment),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         try:
-            hello = self._read(_START_TIMEOUT)
+            self.ready: dict[str, Any] = self.read(ready_timeout)
         except BaseException:
             self.stop()
             raise
-        self.base_url: str = hello["base_url"]
-        self.manifest: Path | None = None if hello["manifest"] is None else Path(hello["manifest"])
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU seconds the server has used so far (Linux ``/proc``)."""
-        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        # after the command name: state is field 3 of stat(5), utime 14 and stime 15
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def _read(self, timeout: float) -> dict[str, Any]:
+    def read(self, timeout: float | None) -> dict[str, Any]:
+        """The next answer, waiting at most ``timeout`` seconds (None: as long as it takes);
+        an answer ``{"error": ...}`` is raised."""
         stdout = self._process.stdout
         assert stdout is not None
-        ready, _, _ = select.select([stdout], [], [], timeout)
-        line = stdout.readline() if ready else ""
+        if timeout is None:
+            line = stdout.readline()
+        else:
+            ready, _, _ = select.select([stdout], [], [], timeout)
+            line = stdout.readline() if ready else ""
         if not line:
             try:
                 code: int | None = self._process.wait(5)
@@ -87,23 +83,60 @@ class ServerProcess:
                 code = None
             state = "is still running" if code is None else f"exited with code {code}"
             raise RuntimeError(
-                f"the benchmark server (pid {self._process.pid}) did not answer and {state} "
+                f"{self._what} (pid {self.pid}) did not answer and {state} "
                 "(its error output is above)"
             )
         answer: dict[str, Any] = json.loads(line)
         if "error" in answer:
-            raise RuntimeError(f"the benchmark server refused a command: {answer['error']}")
+            raise RuntimeError(f"{self._what} refused a request: {answer['error']}")
         return answer
 
-    def command(self, name: str, **arguments: Any) -> dict[str, Any]:
+    def request(self, timeout: float | None, **request: Any) -> dict[str, Any]:
+        """Send one request line and read its answer (see :meth:`read`)."""
         stdin = self._process.stdin
         assert stdin is not None
-        stdin.write(json.dumps({"command": name, **arguments}) + "\n")
+        stdin.write(json.dumps(request) + "\n")
         stdin.flush()
-        return self._read(_COMMAND_TIMEOUT)
+        return self.read(timeout)
 
     def stop(self) -> None:
-        stop_process(self._process, 15)
+        """Close its stdin and wait for it to finish; kill it if it has not within the stop
+        timeout."""
+        process = self._process
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()
+        try:
+            process.wait(self._stop_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+class ServerProcess(LineProcess):
+    """A :mod:`benchmarks.sim_host` process and the line protocol to it."""
+
+    def __init__(self, *arguments: str) -> None:
+        super().__init__(
+            [sys.executable, "-m", "benchmarks.sim_host", *arguments],
+            child_environment(),
+            what="the benchmark server",
+            ready_timeout=_START_TIMEOUT,
+            stop_timeout=15,
+        )
+        self.base_url: str = self.ready["base_url"]
+        manifest = self.ready["manifest"]
+        self.manifest: Path | None = None if manifest is None else Path(manifest)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds the server has used so far (Linux ``/proc``)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # after the command name: state is field 3 of stat(5), utime 14 and stime 15
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def command(self, name: str, **arguments: Any) -> dict[str, Any]:
+        return self.request(_COMMAND_TIMEOUT, command=name, **arguments)
 
 
 class Environment:

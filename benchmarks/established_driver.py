@@ -67,11 +67,6 @@ def _inside_this_environment(module: Any) -> bool:
     )
 
 
-def _bsp(manifest: dict[str, Any]) -> dict[str, str]:
-    user: dict[str, str] = next(u for u in manifest["users"] if u["client_type"] == "BSP")
-    return user
-
-
 # ------------------------------------------------------------------------------ first call
 
 
@@ -79,6 +74,8 @@ def first_call(manifest: dict[str, Any]) -> None:
     """Import the established client, build it from the simulator's PKCS#12 and put one
     offer, the same offer :func:`benchmarks.first_call.ours` puts."""
     from datetime import date, datetime
+
+    from benchmarks.first_call import bsp_user
 
     client_module = _load("mms_client.client")
     certs = _load("mms_client.security.certs")
@@ -90,7 +87,7 @@ def first_call(manifest: dict[str, Any]) -> None:
     web.BSP_MO_URLS[web.Interface.MI] = web.ServiceEndpoint(
         main=service, backup=service, test=service
     )
-    user = _bsp(manifest)
+    user = bsp_user(manifest)
     client = client_module.MmsClient(
         domain="benchmark.local",
         participant=user["participant"],

@@ -18,7 +18,9 @@ import sys
 from typing import Any
 
 
-def _user(manifest: dict[str, Any]) -> dict[str, str]:
+def bsp_user(manifest: dict[str, Any]) -> dict[str, str]:
+    """The manifest's first seeded BSP user, read from its JSON without importing our
+    package (the established client's driver uses it too, where ours is not installed)."""
     user: dict[str, str] = next(u for u in manifest["users"] if u["client_type"] == "BSP")
     return user
 
@@ -31,7 +33,7 @@ def ours(manifest: dict[str, Any]) -> None:
     from mms_client.types.market import MarketType
     from mms_client.types.offer import Direction, OfferData, OfferStack
 
-    user = _user(manifest)
+    user = bsp_user(manifest)
     client = MmsClient(
         domain="benchmark.local",
         participant=user["participant"],
@@ -87,7 +89,7 @@ def libraries(manifest: dict[str, Any]) -> None:
     from cryptography.hazmat.primitives.serialization import pkcs12
     from lxml import etree
 
-    user = _user(manifest)
+    user = bsp_user(manifest)
     with open(user["p12"], "rb") as file:
         key, certificate, _ = pkcs12.load_key_and_certificates(
             file.read(), user["passphrase"].encode()

@@ -16,7 +16,6 @@ then answers one JSON line per command line it reads:
 
     {"command": "inject", "kind": "delay", "operation": ..., "times": N, "seconds": S}
     {"command": "clear"}
-    {"command": "count", "operation": ...}         -> {"count": N}
 
 It stops at the end of its input, so it cannot outlive the benchmark that started it.
 """
@@ -41,12 +40,13 @@ def _answer(reply: dict[str, Any]) -> None:
 
 def _serve_simulator(state_dir: Path) -> None:
     from mms_client.sim import Simulator
+    from mms_client.sim.manifest import MANIFEST_NAME
 
     with Simulator(state_dir, backup_port=None) as simulator:
         _answer(
             {
                 "base_url": simulator.base_url,
-                "manifest": str(simulator.state_dir / "simulator.json"),
+                "manifest": str(simulator.state_dir / MANIFEST_NAME),
             }
         )
         for line in sys.stdin:
@@ -60,8 +60,6 @@ def _serve_simulator(state_dir: Path) -> None:
             elif name == "clear":
                 simulator.clear_faults()
                 _answer({"ok": True})
-            elif name == "count":
-                _answer({"count": simulator.count(command.get("operation"))})
             else:
                 _answer({"error": f"unknown command {name!r}"})
 

@@ -1,5 +1,7 @@
 """Formatting generated source the way the repository's ruff configuration wants it, so that
-committed generated files are stable and pass the same checks as hand-written ones."""
+committed generated files are stable and pass the same checks as hand-written ones, and
+bringing the committed files up to date (or, for the staleness checks, only saying which are
+not)."""
 
 import subprocess
 import sys
@@ -23,3 +25,20 @@ def ruff_format(text: str, target: Path) -> str:
             raise SystemExit(f"ruff {arguments[0]} failed for {target.name}:\n{result.stderr}")
         text = result.stdout
     return text
+
+
+def update(outputs: dict[Path, str], *, check: bool) -> int:
+    """Write the files of ``outputs`` (path -> content) whose content differs; with ``check``,
+    only name them. The exit status: 1 when ``check`` found a stale file, else 0."""
+    stale = [
+        path
+        for path, text in outputs.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+    for path in stale:
+        if check:
+            print(f"out of date: {path.relative_to(REPOSITORY)}")
+        else:
+            path.write_text(outputs[path], encoding="utf-8")
+            print(f"wrote {path.relative_to(REPOSITORY)}")
+    return 1 if check and stale else 0

@@ -30,7 +30,7 @@ TARGET = REPOSITORY / "src" / "mms_client" / "methods.py"
 sys.path.insert(0, str(REPOSITORY / "src"))
 sys.path.insert(0, str(REPOSITORY / "tools"))
 
-from formatting import ruff_format  # noqa: E402
+from formatting import ruff_format, update  # noqa: E402
 from mms_client.operations import OPERATIONS, Operation  # noqa: E402
 from mms_client.schema.binding import XmlKind, XmlModel, xml_plan  # noqa: E402
 
@@ -352,16 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report whether it is stale")
     args = parser.parse_args(argv)
-    text = render()
-    stale = not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text
-    if args.check:
-        if stale:
-            print(f"out of date: {TARGET.relative_to(REPOSITORY)}")
-        return 1 if stale else 0
-    if stale:
-        TARGET.write_text(text, encoding="utf-8")
-        print(f"wrote {TARGET.relative_to(REPOSITORY)}")
-    return 0
+    return update({TARGET: render()}, check=args.check)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPOSITORY / "src"))
 
 import naming  # noqa: E402
 import operation_rules  # noqa: E402
-from formatting import ruff_format  # noqa: E402
+from formatting import ruff_format, update  # noqa: E402
 from mms_client.schema.files import Schema, schema_dir  # noqa: E402
 from xsd_regex import translate  # noqa: E402
 
@@ -1009,17 +1009,7 @@ def main(argv: list[str] | None = None) -> int:
     except GeneratorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    stale = [
-        p for p, text in outputs.items() if not p.exists() or p.read_text(encoding="utf-8") != text
-    ]
-    if args.check:
-        for path in stale:
-            print(f"out of date: {path.relative_to(REPOSITORY)}")
-        return 1 if stale else 0
-    for path in stale:
-        path.write_text(outputs[path], encoding="utf-8")
-        print(f"wrote {path.relative_to(REPOSITORY)}")
-    return 0
+    return update(outputs, check=args.check)
 
 
 if __name__ == "__main__":

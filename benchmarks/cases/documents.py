@@ -6,7 +6,7 @@ request, so they are measured for N = 1, 10, 100 and 1000 offers of five stacks 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from benchmarks.harness import CPU, Result, Settings, Target, compare
 
 if TYPE_CHECKING:
     from mms_client.exchange import Caller, PreparedRequest
+    from mms_client.wire.soap import HttpMessage
 
 SERIALIZE_TARGET = Target("ratio", "<=", 1.5)
 PARSE_TARGET = Target("ratio", "<=", 2.0)
@@ -64,12 +65,44 @@ def _prepare(caller: Caller, models: list[Any]) -> PreparedRequest:
     return prepare(get_operation(OPERATION), caller, models, _envelope())
 
 
+def _against_signing_floor(
+    case: str,
+    offers: list[documents.OfferDict],
+    ours: Callable[[], object],
+    ours_payload: bytes,
+    ours_label: str,
+    settings: Settings,
+) -> Result:
+    """``ours``, which made ``ours_payload`` from ``offers``, timed against the floor building,
+    canonicalising and signing the same submit with lxml and cryptography alone."""
+    key = credentials().key
+    envelope = documents.submit_envelope()
+
+    def floor() -> tuple[bytes, str]:
+        return floors.serialize_and_sign(envelope, offers, key)
+
+    notes = []
+    if ours_payload != floor()[0]:
+        notes.append("payload bytes differ from the floor's C14N output")
+    ours_stats, floor_stats = compare(ours, floor, settings, CPU)
+    return Result(
+        case=case,
+        params={"n": len(offers)},
+        unit="s",
+        ours=ours_stats,
+        floor=floor_stats,
+        ours_label=ours_label,
+        floor_label="lxml build from dicts + tostring(method='c14n') + RSA-2048 sign",
+        target=SERIALIZE_TARGET,
+        measure="CPU time per call",
+        notes=notes,
+    )
+
+
 def serialize_sign(settings: Settings) -> Iterator[Result]:
     """The exchange's prepare step (validated document, canonical bytes, signature, MTOM
     framing) from already-built offer models."""
-    key = credentials().key
     caller = _caller()
-    envelope = documents.submit_envelope()
     for size in settings.sizes:
         offers = documents.offer_dicts(size)
         models = _offer_models(offers)
@@ -77,25 +110,14 @@ def serialize_sign(settings: Settings) -> Iterator[Result]:
         def ours(models: list[Any] = models) -> PreparedRequest:
             return _prepare(caller, models)
 
-        def floor(offers: list[documents.OfferDict] = offers) -> tuple[bytes, str]:
-            return floors.serialize_and_sign(envelope, offers, key)
-
-        notes = []
-        if ours().payload != floor()[0]:
-            notes.append("payload bytes differ from the floor's C14N output")
-        ours_stats, floor_stats = compare(ours, floor, settings, CPU)
-        yield Result(
-            case="serialize_sign",
-            params={"n": size},
-            unit="s",
-            ours=ours_stats,
-            floor=floor_stats,
-            ours_label="exchange.prepare from built OfferData models (document, C14N bytes, "
-            "RSA signature, MTOM framing)",
-            floor_label="lxml build from dicts + tostring(method='c14n') + RSA-2048 sign",
-            target=SERIALIZE_TARGET,
-            measure="CPU time per call",
-            notes=notes,
+        yield _against_signing_floor(
+            "serialize_sign",
+            offers,
+            ours,
+            ours().payload,
+            "exchange.prepare from built OfferData models (document, C14N bytes, RSA signature, "
+            "MTOM framing)",
+            settings,
         )
 
 
@@ -107,7 +129,6 @@ def write_sign(settings: Settings) -> Iterator[Result]:
     from mms_client.security import signing
 
     key = credentials().key
-    envelope = documents.submit_envelope()
     for size in settings.sizes:
         offers = documents.offer_dicts(size)
         document = get_operation(OPERATION).request_document(
@@ -121,45 +142,41 @@ def write_sign(settings: Settings) -> Iterator[Result]:
             payload = codec.write(document)
             return payload, signing.sign(payload, key)
 
-        def floor(offers: list[documents.OfferDict] = offers) -> tuple[bytes, str]:
-            return floors.serialize_and_sign(envelope, offers, key)
-
-        notes = []
-        if ours()[0] != floor()[0]:
-            notes.append("payload bytes differ from the floor's C14N output")
-        ours_stats, floor_stats = compare(ours, floor, settings, CPU)
-        yield Result(
-            case="write_sign",
-            params={"n": size},
-            unit="s",
-            ours=ours_stats,
-            floor=floor_stats,
-            ours_label="codec.write(document) + signing.sign(payload, key)",
-            floor_label="lxml build from dicts + tostring(method='c14n') + RSA-2048 sign",
-            target=SERIALIZE_TARGET,
-            measure="CPU time per call",
-            notes=notes,
+        yield _against_signing_floor(
+            "write_sign",
+            offers,
+            ours,
+            ours()[0],
+            "codec.write(document) + signing.sign(payload, key)",
+            settings,
         )
+
+
+def submit_reply(payload: bytes) -> HttpMessage:
+    """The HTTP reply carrying ``payload`` (see :func:`benchmarks.documents.submit_response`)
+    as the simulator (and, by the WSDL, the MMS) sends it: inline base64 ``responseData`` in a
+    ``ResponseAttInfo`` envelope."""
+    from mms_client.endpoints import Interface
+    from mms_client.wire.soap import ResponseAttInfo, build_response
+
+    return build_response(
+        Interface.MI,
+        ResponseAttInfo(success=True, response_data_type="XML", response_data=payload),
+    )
 
 
 def parse_judge(settings: Settings) -> Iterator[Result]:
     """The exchange's interpret step on the answer to a submit of N offers with Messages on
-    every level, delivered as the simulator (and, by the WSDL, the MMS) sends it: inline
-    base64 ``responseData`` in a ``ResponseAttInfo`` envelope."""
-    from mms_client.endpoints import Interface
+    every level, framed as :func:`submit_reply` frames it."""
     from mms_client.exchange import interpret
     from mms_client.schema import codec, root_model
-    from mms_client.wire.soap import ResponseAttInfo, build_response
 
     caller = _caller()
     prepared = _prepare(caller, _offer_models(documents.offer_dicts(1)))
     model = root_model("mi_market")
     for size in settings.sizes:
         payload = documents.submit_response(size)
-        reply = build_response(
-            Interface.MI,
-            ResponseAttInfo(success=True, response_data_type="XML", response_data=payload),
-        )
+        reply = submit_reply(payload)
 
         def ours(headers: dict[str, str] = reply.headers, body: bytes = reply.body) -> Any:
             return interpret(prepared, headers, body).items

@@ -28,12 +28,12 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from benchmarks import documents
 from benchmarks.cases import documents as document_cases
 from benchmarks.cases import startup
-from benchmarks.environment import REPOSITORY, Environment, child_environment, stop_process
+from benchmarks.environment import REPOSITORY, Environment, LineProcess, child_environment
 from benchmarks.established import (
     LABEL,
     VERSION,
@@ -166,60 +166,30 @@ def _first_call(
     )
 
 
-class _Driver:
-    """The established client's measuring process (:mod:`benchmarks.established_driver`)."""
+class _Driver(LineProcess):
+    """The established client's measuring process (:mod:`benchmarks.established_driver`),
+    which takes as long as its measurements take."""
 
     def __init__(self, python: Path, variables: Mapping[str, str]) -> None:
-        self._process = subprocess.Popen(
+        super().__init__(
             [str(python), "-m", "benchmarks.established_driver", "documents"],
-            cwd=REPOSITORY,
-            env=dict(variables),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            variables,
+            what="the established client's driver",
+            ready_timeout=None,
+            stop_timeout=30,
         )
-        self.versions: dict[str, str] = self._answer()["versions"]
-
-    def _answer(self) -> dict[str, Any]:
-        stdout: IO[str] | None = self._process.stdout
-        assert stdout is not None
-        line = stdout.readline()
-        if not line:
-            code = self._process.wait()
-            raise RuntimeError(
-                f"the established client's driver exited with code {code} (its error output "
-                "is above)"
-            )
-        answer: dict[str, Any] = json.loads(line)
-        return answer
+        self.versions: dict[str, str] = self.ready["versions"]
 
     def measure(self, **request: Any) -> tuple[Stats, Stats, list[str]]:
         """The established client's figure, the floor's in its process, and its notes."""
-        stdin = self._process.stdin
-        assert stdin is not None
-        stdin.write(json.dumps(request) + "\n")
-        stdin.flush()
-        answer = self._answer()
+        answer = self.request(None, **request)
         return Stats(**answer["established"]), Stats(**answer["floor"]), answer["notes"]
-
-    def stop(self) -> None:
-        stop_process(self._process, 30)
 
 
 def _reply(size: int, folder: Path) -> tuple[Path, str]:
     """The simulator's answer to a submit of ``size`` offers, as :func:`parse_judge` reads it,
     saved for the driver: its file and its Content-Type."""
-    from mms_client.endpoints import Interface
-    from mms_client.wire.soap import ResponseAttInfo, build_response
-
-    reply = build_response(
-        Interface.MI,
-        ResponseAttInfo(
-            success=True,
-            response_data_type="XML",
-            response_data=documents.submit_response(size),
-        ),
-    )
+    reply = document_cases.submit_reply(documents.submit_response(size))
     path = folder / f"established-reply-{size}.xml"
     path.write_bytes(reply.body)
     content_type = next(v for k, v in reply.headers.items() if k.lower() == "content-type")

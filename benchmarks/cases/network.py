@@ -20,7 +20,6 @@ import base64
 import json
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,15 +27,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from benchmarks import documents
+from benchmarks.connection import Connection
 from benchmarks.environment import Environment, ServerProcess
 from benchmarks.harness import Result, Settings, Stats, Target, compare
 from benchmarks.load import encode_request, run_load
 
 if TYPE_CHECKING:
-    from mms_client.client import AsyncMmsClient, MmsClient
-    from mms_client.exchange import Caller, PreparedRequest
-    from mms_client.security.certs import Certificate
-    from mms_client.sim.manifest import Manifest
+    from mms_client.client import MmsClient
+    from mms_client.exchange import PreparedRequest
 
 CONCURRENCY_TARGET = Target("ratio", ">=", 5.0)
 THROUGHPUT_TARGET = Target("ours", ">=", 100.0, "req/s")
@@ -52,61 +50,11 @@ LOAD_CONNECTIONS = 8
 SUCCESS_MARKER = b"<success>true</success>"
 """How a load client recognises an accepted put_offer without spending CPU on reading it
 (the first answer is checked in full by the client's interpret step)."""
-DOMAIN = "benchmark.local"
 
 
-@dataclass(frozen=True)
-class Connection:
-    """Where and as whom the client cases connect."""
-
-    manifest: Manifest
-    certificate: Certificate
-
-    @classmethod
-    def of(cls, server: ServerProcess) -> Connection:
-        from mms_client.sim.manifest import Manifest
-
-        assert server.manifest is not None
-        manifest = Manifest.load(server.manifest)
-        return cls(manifest, manifest.user("BSP").certificate())
-
-    def client_arguments(self, **options: Any) -> dict[str, Any]:
-        user = self.manifest.user("BSP")
-        return {
-            "domain": DOMAIN,
-            "participant": user.participant,
-            "user": user.user,
-            "client_type": user.client_type,
-            "cert": self.certificate,
-            "base_url": self.manifest.base_url,
-            "verify": str(self.manifest.ca),
-            **options,
-        }
-
-    def client(self, **options: Any) -> MmsClient:
-        from mms_client.client import MmsClient
-
-        return MmsClient(**self.client_arguments(**options))
-
-    def async_client(self, **options: Any) -> AsyncMmsClient:
-        from mms_client.client import AsyncMmsClient
-
-        return AsyncMmsClient(**self.client_arguments(**options))
-
-    def caller(self) -> Caller:
-        from mms_client.exchange import Caller
-
-        user = self.manifest.user("BSP")
-        return Caller(
-            user.participant, user.user, user.client_type, self.certificate, domain=DOMAIN
-        )
-
-    def url(self, base_url: str | None = None) -> str:
-        from mms_client.endpoints import ClientType, Interface, resolve_endpoints
-
-        return resolve_endpoints(
-            ClientType.BSP, Interface.MI, base_url=base_url or self.manifest.base_url
-        ).main
+def _connection(server: ServerProcess) -> Connection:
+    assert server.manifest is not None
+    return Connection.load(server.manifest)
 
 
 def _offers(count: int, first_day: date) -> list[Any]:
@@ -144,7 +92,7 @@ def _bare_client(connection: Connection, *, keep_alive: bool) -> httpx.Client:
     from mms_client.transport import TransportSettings
 
     return httpx.Client(
-        verify=connection.certificate.ssl_context(str(connection.manifest.ca)),
+        verify=connection.ssl_context(),
         **TransportSettings(keep_alive=keep_alive).client_arguments(),
     )
 
@@ -155,7 +103,7 @@ def _bare_client(connection: Connection, *, keep_alive: bool) -> httpx.Client:
 def round_trip(settings: Settings, environment: Environment) -> Iterator[Result]:
     from mms_client.schema.generated.mi_market import MarketType
 
-    connection = Connection.of(environment.simulator())
+    connection = _connection(environment.simulator())
     offer = _offers(1, ROUND_TRIP_DAY)[0]
     prepared = _submits(connection, [offer])[0]
     url = connection.url()
@@ -233,7 +181,7 @@ def concurrency(settings: Settings, environment: Environment) -> Iterator[Result
     from mms_client.schema.generated.mi_market import MarketType
 
     server = environment.simulator()
-    connection = Connection.of(server)
+    connection = _connection(server)
     with connection.client() as client:
         client.put_offer(
             _offers(1, CONCURRENCY_DAY)[0],
@@ -300,7 +248,7 @@ def _record_reply(connection: Connection, prepared: PreparedRequest, path: Path)
 
 def sim_throughput(settings: Settings, environment: Environment) -> Iterator[Result]:
     server = environment.simulator()
-    connection = Connection.of(server)
+    connection = _connection(server)
     messages = _submits(connection, _offers(64, LOAD_FIRST_DAY))
     reply_file = environment.folder / "put_offer_reply.json"
     _record_reply(connection, messages[0], reply_file)
@@ -308,7 +256,7 @@ def sim_throughput(settings: Settings, environment: Environment) -> Iterator[Res
     floor_server = environment.start_server("floor", str(server.manifest.parent), str(reply_file))
     seconds = 1.5 if settings.quick else 5.0
     repeats = 1 if settings.quick else 3
-    context = connection.certificate.ssl_context(str(connection.manifest.ca))
+    context = connection.ssl_context()
     processes = (("ours", server), ("floor", floor_server))
     try:
         for keep_alive in (False, True):

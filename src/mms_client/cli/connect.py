@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -162,21 +162,9 @@ def connection_options(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
-        names = (
-            "sim_state",
-            "acting_as",
-            "cert",
-            "passphrase_env",
-            "participant",
-            "user",
-            "client_type",
-            "base_url",
-            "backup_url",
-            "ca",
-            "test",
-            "timeout",
+        connection = Connection(
+            **{field.name: kwargs.pop(field.name) for field in fields(Connection)}
         )
-        connection = Connection(**{name: kwargs.pop(name) for name in names})
         return command(connection=connection, **kwargs)
 
     decorated: Any = wrapper

@@ -43,19 +43,10 @@ def as_json(response: Response) -> str:
             }
             for file in response.files
         ],
-        "messages": [_message(m) for m in response.messages],
+        "messages": [message._asdict() for message in response.messages],
         "transaction_id": None if statistics is None else statistics.transaction_id,
     }
     return json.dumps(document, ensure_ascii=False, indent=2)
-
-
-def _message(message: Message) -> dict[str, Any]:
-    return {
-        "severity": message.severity,
-        "code": message.code,
-        "text": message.text,
-        "path": message.path,
-    }
 
 
 def show(console: Console, response: Response) -> None:

@@ -126,13 +126,15 @@ def serve(
 def _print_instructions(console: Console, simulator: Simulator) -> None:
     from rich.table import Table
 
+    from mms_client.sim.manifest import MANIFEST_NAME
+
     manifest = simulator.manifest
     console.print(
         f"[bold]MMS simulator[/bold] listening on [cyan]{manifest.base_url}[/cyan]"
         + (f" (backup: [cyan]{manifest.backup_url}[/cyan])" if manifest.backup_url else "")
     )
     console.print(f"State folder: {simulator.state_dir}")
-    console.print(f"Manifest:     {simulator.state_dir / 'simulator.json'}")
+    console.print(f"Manifest:     {simulator.state_dir / MANIFEST_NAME}")
     console.print(f"CA bundle:    {manifest.ca}")
     users = Table(title="Users (test certificates)")
     for column in ("participant", "user", "type", "PKCS#12", "passphrase"):
