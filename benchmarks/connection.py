@@ -38,17 +38,9 @@ class Connection:
         return cls(loaded, loaded.user("BSP").certificate())
 
     def client_arguments(self, **options: Any) -> dict[str, Any]:
-        user = self.manifest.user("BSP")
-        return {
-            "domain": DOMAIN,
-            "participant": user.participant,
-            "user": user.user,
-            "client_type": user.client_type,
-            "cert": self.certificate,
-            "base_url": self.manifest.base_url,
-            "verify": str(self.manifest.ca),
-            **options,
-        }
+        return self.manifest.client_arguments(
+            "BSP", domain=DOMAIN, cert=self.certificate, backup_url=None, **options
+        )
 
     def client(self, **options: Any) -> MmsClient:
         from mms_client.client import MmsClient

@@ -19,16 +19,7 @@ DAY = dt.date(2024, 3, 15)
 
 
 def _client(manifest: Manifest) -> MmsClient:
-    user = manifest.user("BSP")
-    return MmsClient(
-        domain="tests.local",
-        participant=user.participant,
-        user=user.user,
-        client_type=user.client_type,
-        cert=user.certificate(),
-        base_url=manifest.base_url,
-        verify=manifest.ca,
-    )
+    return MmsClient(**manifest.client_arguments("BSP", domain="tests.local", backup_url=None))
 
 
 def test_serve_prints_how_to_connect_and_keeps_state_across_restarts(

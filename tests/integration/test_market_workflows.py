@@ -12,7 +12,8 @@ from mms_client.client import MmsClient
 from mms_client.errors import MMSValidationError
 from mms_client.examples import example_request
 from mms_client.sim import seed
-from mms_client.sim.simulator import CLIENT_DOMAIN, Simulator
+from mms_client.sim.manifest import CLIENT_DOMAIN
+from mms_client.sim.simulator import Simulator
 
 DAY = "2024-06-03"
 BLOCK = {"StartTime": f"{DAY}T13:00:00", "EndTime": f"{DAY}T16:00:00"}

@@ -105,16 +105,16 @@ class Connection:
             user = manifest.user((self.acting_as or "BSP").upper(), self.participant)
         except LookupError as exc:
             raise click.UsageError(str(exc)) from None
+        given = {"base_url": self.base_url, "backup_url": self.backup_url, "verify": self.ca}
+        overrides = {name: str(value) for name, value in given.items() if value}
         return MmsClient(
-            domain="mms-cli.local",
-            participant=user.participant,
-            user=user.user,
-            client_type=user.client_type,
-            cert=user.certificate(),
-            base_url=self.base_url or manifest.base_url,
-            backup_url=self.backup_url or manifest.backup_url,
-            verify=str(self.ca or manifest.ca),
-            timeout=self.timeout,
+            **manifest.client_arguments(
+                user.client_type,
+                user.participant,
+                domain="mms-cli.local",
+                timeout=self.timeout,
+                **overrides,
+            )
         )
 
 

@@ -28,6 +28,9 @@ from mms_client.endpoints import ClientType
 from mms_client.sim.pki import SimUser, write_private
 
 MANIFEST_NAME = "simulator.json"
+CLIENT_DOMAIN = "mms-simulator.local"
+"""The ``domain`` of clients built from a manifest unless told otherwise (it only names MIME
+parts)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,30 @@ class Manifest:
                 return user
         where = f" of participant {participant}" if participant else ""
         raise LookupError(f"the simulator has no {wanted.value} user{where}")
+
+    def client_arguments(
+        self,
+        client_type: ClientType | str = ClientType.BSP,
+        participant: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The arguments of an :class:`~mms_client.client.MmsClient` that talks to this
+        simulator (main, then backup) as the user :meth:`user` picks; ``options`` add to or
+        replace them (another domain, a certificate loaded already...)."""
+        user = self.user(client_type, participant)
+        arguments: dict[str, Any] = {
+            "domain": CLIENT_DOMAIN,
+            "participant": user.participant,
+            "user": user.user,
+            "client_type": user.client_type,
+            "base_url": self.base_url,
+            "backup_url": self.backup_url,
+            "verify": str(self.ca),
+            **options,
+        }
+        if "cert" not in arguments:  # loading a PKCS#12 checks its key, which takes a while
+            arguments["cert"] = user.certificate()
+        return arguments
 
     def to_json(self) -> dict[str, Any]:
         return {

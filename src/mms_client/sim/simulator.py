@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 PKI_FOLDER = "pki"
 STATE_FILE = "state.sqlite3"
-CLIENT_DOMAIN = "mms-simulator.local"
-"""The ``domain`` given to clients built by :meth:`Simulator.client` (it only names MIME parts)."""
 
 
 def _url_host(host: str) -> str:
@@ -207,23 +205,6 @@ class Simulator:
             raise RuntimeError("the simulator is not running; use it as a context manager")
         return self._store
 
-    def _client_arguments(
-        self, client_type: ClientType | str, participant: str | None, **options: Any
-    ) -> dict[str, Any]:
-        user = self.user(client_type, participant)
-        arguments: dict[str, Any] = {
-            "domain": CLIENT_DOMAIN,
-            "participant": user.participant,
-            "user": user.user,
-            "client_type": user.client_type,
-            "cert": user.certificate(),
-            "base_url": self.base_url,
-            "backup_url": self.manifest.backup_url,
-            "verify": str(self.ca),
-        }
-        arguments.update(options)
-        return arguments
-
     def client(
         self,
         client_type: ClientType | str = ClientType.BSP,
@@ -234,7 +215,7 @@ class Simulator:
         simulator (main, then backup); ``options`` are further client arguments."""
         from mms_client.client import MmsClient
 
-        return MmsClient(**self._client_arguments(client_type, participant, **options))
+        return MmsClient(**self.manifest.client_arguments(client_type, participant, **options))
 
     def async_client(
         self,
@@ -245,7 +226,7 @@ class Simulator:
         """Like :meth:`client`, for :class:`~mms_client.client.AsyncMmsClient`."""
         from mms_client.client import AsyncMmsClient
 
-        return AsyncMmsClient(**self._client_arguments(client_type, participant, **options))
+        return AsyncMmsClient(**self.manifest.client_arguments(client_type, participant, **options))
 
     # --- fault injection and the journal ------------------------------------------------
 
