@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mms_client.endpoints import Interface
 from mms_client.errors import MalformedResponseError
-from mms_client.wire import mime
+from mms_client.wire import envelope, mime
 from mms_client.wire.blobs import FolderStore, MemoryStore
 from mms_client.wire.mime import (
     Base64Decoder,
@@ -155,3 +155,57 @@ def test_hostile_envelopes_are_refused(children: str, problem: str) -> None:
     ).encode()
     with pytest.raises(MalformedResponseError, match=problem):
         read_response({"Content-Type": "text/xml"}, body, Interface.MI)
+
+
+_ENVELOPE_OPEN = '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/">'
+_ATT_INFO = '<t:ResponseAttInfo xmlns:t="urn:abb.com:project/mms/types">'
+_READABLE = (
+    "<success>true</success><!-- a note --><responseDataType>XML</responseDataType>"
+    "<?mark it?><responseFilename>re<!-- split -->port.xml</responseFilename>"
+    f"<responseData>\n{base64.encodebytes(b'<a>' + b'x' * 200 + b'</a>').decode()}</responseData>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"{_ENVELOPE_OPEN}<e:Body>{_ATT_INFO}{_READABLE}</t:ResponseAttInfo></e:Body></e:Envelope>",
+        f"{_ENVELOPE_OPEN}<e:Header><t:x xmlns:t='urn:x'>1</t:x></e:Header>"
+        f"<e:Body>{_ATT_INFO}{_READABLE}</t:ResponseAttInfo><other/></e:Body>"
+        "<e:Body><ignored/></e:Body></e:Envelope>",
+        f"{_ENVELOPE_OPEN}<e:Header/></e:Envelope>",
+        f"{_ENVELOPE_OPEN}<e:Body><!-- nothing --></e:Body></e:Envelope>",
+        "<Envelope/>",
+        f"{_ENVELOPE_OPEN}<e:Body>{_ATT_INFO}<success>true</success>"
+        "<responseDataType>XML</responseDataType><responseData>QUJD=</responseData>"
+        "</t:ResponseAttInfo></e:Body></e:Envelope>",
+    ],
+    ids=[
+        "comments-and-wrapped-base64",
+        "header-and-extra-bodies",
+        "no-body",
+        "empty-body",
+        "not-soap",
+        "bad-base64",
+    ],
+)
+def test_small_envelopes_read_from_a_tree_as_a_stream_would_read_them(body: str) -> None:
+    """A small plain envelope is parsed as a tree and replayed, a large one streamed: the
+    same envelope gives the same answer (or the same refusal) either way, a soap:Header
+    before the Body included."""
+
+    def read() -> object:
+        try:
+            return read_response({"Content-Type": "text/xml"}, body.encode(), Interface.MI)
+        except MalformedResponseError as exc:
+            return str(exc)
+
+    from_tree = read()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope, "_TREE_MAX_BYTES", 0)  # every body streamed
+        streamed = read()
+    assert from_tree == streamed
+    if "ResponseAttInfo" in body and "QUJD=" not in body:
+        assert isinstance(from_tree, ResponseAttInfo)
+        assert from_tree.response_data == b"<a>" + b"x" * 200 + b"</a>"
+        assert from_tree.response_filename == "report.xml"

@@ -204,7 +204,8 @@ class _EnvelopeTarget:
         elif depth == 2:
             if tag != _BODY or self._body_seen:
                 self._skip_below = depth  # soap:Header, or anything else beside the Body
-            self._body_seen = True
+            else:
+                self._body_seen = True
         elif depth == 3:
             if self._content is not None:
                 self._skip_below = depth  # only the first element of the Body counts
