@@ -274,6 +274,16 @@ class Base64Decoder:
 
     def write(self, data: bytes | str) -> None:
         raw = data.encode("ascii", "replace") if isinstance(data, str) else data
+        if not self._pending and not len(raw) % 4:
+            # most base64 has no line breaks: decoding it whole skips a scan for whitespace,
+            # and strict decoding stops at the first whitespace there is
+            try:
+                decoded = binascii.a2b_base64(raw, strict_mode=True)
+            except binascii.Error:
+                pass
+            else:
+                self._write(decoded)
+                return
         pending = self._pending + b"".join(raw.split())
         usable = len(pending) - len(pending) % 4
         self._pending = pending[usable:]
