@@ -33,7 +33,7 @@ from mms_client.errors import (
 )
 from mms_client.files import DownloadedFile
 from mms_client.jst import JST
-from mms_client.judgement import Judgement, Message, Statistics, Verdict, judge
+from mms_client.judgement import Judgement, Message, Severity, Statistics, Verdict, judge
 from mms_client.operations import OPERATIONS, Operation, get_operation
 from mms_client.schema import root_model
 from mms_client.schema.binding import XmlModel
@@ -94,21 +94,29 @@ class Response:
     """A successful answer of the MMS.
 
     ``items`` are the answer items of the operation (the echoed offers of a submit, the
-    offers found by a query...); ``document`` is the whole typed reply; ``messages`` holds the
-    Warning and Information messages (also logged); ``files`` the files the reply carries (its
-    attachments, and for a report download the report); ``data`` the reply payload as
-    received, when it is held in memory.
+    offers found by a query...); ``document`` is the whole typed reply; ``verdict`` what the
+    MMS said about the request, whose Warning and Information messages (also logged) and
+    statistics are at hand as ``messages`` and ``statistics``; ``files`` the files the reply
+    carries (its attachments, and for a report download the report); ``data`` the reply
+    payload as received, when it is held in memory.
     """
 
     operation: Operation
     items: list[Any]
     document: XmlModel | None
-    messages: tuple[Message, ...] = ()
-    statistics: Statistics | None = None
+    verdict: Verdict | None = None
     files: tuple[DownloadedFile, ...] = ()
     data: bytes = field(default=b"", repr=False)
     data_type: str = "XML"
     filename: str | None = None
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        return () if self.verdict is None else self.verdict.messages
+
+    @property
+    def statistics(self) -> Statistics | None:
+        return None if self.verdict is None else self.verdict.statistics
 
 
 def resolve_operation(
@@ -259,8 +267,7 @@ def interpret(
         operation,
         items=[] if operation.response.element is None else operation.response_items(document),
         document=document,
-        messages=verdict.messages,
-        statistics=verdict.statistics,
+        verdict=verdict,
         files=attached,
         data=data,
         data_type=answer.response_data_type,
@@ -331,35 +338,28 @@ def _check_report(operation: Operation, blob: Blob) -> None:
 def _log(operation: Operation, verdict: Verdict) -> None:
     """One record per severity per answer, the messages one per line: a large answer carries
     thousands of messages, and a record each would cost more than reading the document. The
-    lines are joined only if a handler formats the record, and the messages of a severity
-    are picked out only if its level is logged."""
-    if logger.isEnabledFor(logging.WARNING):
-        _log_severity(operation, logging.WARNING, "Warning", verdict.warnings)
-    if logger.isEnabledFor(logging.INFO):
-        _log_severity(operation, logging.INFO, "Information", verdict.information)
-
-
-def _log_severity(
-    operation: Operation, level: int, severity: str, messages: tuple[Message, ...]
-) -> None:
-    if messages:
-        logger.log(
-            level,
-            "%s: %d %s message(s):\n%s",
-            operation.name,
-            len(messages),
-            severity,
-            _Lines(messages),
-        )
+    messages are made and joined only if a handler formats the record."""
+    logged: tuple[tuple[int, Severity], ...] = (
+        (logging.WARNING, "Warning"),
+        (logging.INFO, "Information"),
+    )
+    for level, severity in logged:
+        count = verdict.counts.get(severity)
+        if count and logger.isEnabledFor(level):
+            text = _Lines(verdict, severity)
+            logger.log(level, "%s: %d %s message(s):\n%s", operation.name, count, severity, text)
 
 
 class _Lines:
-    """Messages as log text, one per line, formatted when (if ever) the record is."""
+    """The messages of a severity as log text, one per line, made when (if ever) the record
+    is formatted."""
 
-    __slots__ = ("messages",)
+    __slots__ = ("severity", "verdict")
 
-    def __init__(self, messages: tuple[Message, ...]) -> None:
-        self.messages = messages
+    def __init__(self, verdict: Verdict, severity: Severity) -> None:
+        self.verdict = verdict
+        self.severity = severity
 
     def __str__(self) -> str:
-        return "\n".join(map(str, self.messages))
+        messages = self.verdict.messages
+        return "\n".join([str(m) for m in messages if m.severity == self.severity])

@@ -16,7 +16,7 @@ tree of its own (:func:`judge`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -88,30 +88,99 @@ class Statistics:
     """The same instant, aware Asia/Tokyo."""
 
 
-@dataclass(frozen=True, slots=True)
+Found = tuple[Severity, list[Any], str]
+"""The messages of one severity in one ``Messages`` block, as read: their items (dicts of
+``Code`` and text, or plain strings where the schema has no codes) and the path of the
+element that carried the block."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Verdict:
     """What a response says about the request: why it failed (if it did), every message,
-    and the statistics."""
+    and the statistics.
+
+    The messages are kept as read and become :class:`Message` tuples when first asked for:
+    a large answer carries tens of thousands, and whether it failed, how many errors it has
+    and its statistics need none of them.
+    """
 
     reasons: tuple[str, ...]
-    messages: tuple[Message, ...]
     statistics: Statistics | None
+    counts: Mapping[Severity, int]
+    """How many messages there are of each severity present."""
+    found: tuple[Found, ...] = field(repr=False)
+    _messages: tuple[Message, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __eq__(self, other: object) -> bool:
+        # the same verdict whichever way its messages were read
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return (self.reasons, self.statistics, self.messages) == (
+            other.reasons,
+            other.statistics,
+            other.messages,
+        )
 
     @property
     def failed(self) -> bool:
         return bool(self.reasons)
 
     @property
+    def messages(self) -> tuple[Message, ...]:
+        """Every message, block by block in document order, and within a block by severity."""
+        messages = self._messages
+        if messages is None:
+            messages = _messages(self.found)
+            object.__setattr__(self, "_messages", messages)  # a cache: frozen to the caller
+        return messages
+
+    @property
     def errors(self) -> tuple[Message, ...]:
-        return tuple(m for m in self.messages if m.severity == "Error")
+        return self._of("Error")
 
     @property
     def warnings(self) -> tuple[Message, ...]:
-        return tuple(m for m in self.messages if m.severity == "Warning")
+        return self._of("Warning")
 
     @property
     def information(self) -> tuple[Message, ...]:
-        return tuple(m for m in self.messages if m.severity == "Information")
+        return self._of("Information")
+
+    def _of(self, severity: Severity) -> tuple[Message, ...]:
+        if not self.counts.get(severity):
+            return ()
+        return tuple(m for m in self.messages if m.severity == severity)
+
+
+def _messages(found: tuple[Found, ...]) -> tuple[Message, ...]:
+    """The messages read into ``found``, their texts with whitespace collapsed."""
+    messages: list[Message] = []
+    for severity, items, holder in found:
+        if items[0].__class__ is dict:
+            messages.extend(
+                [
+                    _message(
+                        Message,
+                        (
+                            severity,
+                            item.get("Code"),
+                            " ".join((item.get(TEXT_KEY) or "").split()),
+                            holder,
+                        ),
+                    )
+                    for item in items
+                ]
+            )
+        else:  # messages without a code: plain text
+            messages.extend(
+                [
+                    _message(Message, (severity, None, " ".join(item.split()), holder))
+                    for item in items
+                ]
+            )
+    return tuple(messages)
 
 
 def judge(root: _Element) -> Verdict:
@@ -138,7 +207,8 @@ class Judgement:
     """
 
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.found: list[Found] = []
+        self.counts: dict[Severity, int] = {}
         self.reasons: list[str] = []
         self.statistics: Statistics | None = None
         self._seen: list[tuple[str, ElementPath, dict[str, Any]]] = []
@@ -159,10 +229,10 @@ class Judgement:
         statistics = self.statistics
         if statistics is not None and statistics.invalid:
             reasons.insert(0, f"ProcessingStatistics counts {statistics.invalid} invalid item(s)")
-        errors = sum(1 for m in self.messages if m.severity == "Error")
+        errors = self.counts.get("Error")
         if errors:
             reasons.append(f"{errors} Error message(s)")
-        return Verdict(tuple(reasons), tuple(self.messages), statistics)
+        return Verdict(tuple(reasons), statistics, dict(self.counts), tuple(self.found))
 
     def _check(self, path: object, attributes: Mapping[str, str]) -> None:
         """Validation and Success of the element at ``path`` (written out only if it failed)."""
@@ -189,30 +259,9 @@ class Judgement:
         # every severity is a list in every schema, of structured messages or plain strings
         for tag, items in block.items():
             severity = _SEVERITIES.get(tag)
-            if severity is None or not items:
-                continue
-            if items[0].__class__ is dict:
-                self.messages.extend(
-                    [
-                        _message(
-                            Message,
-                            (
-                                severity,
-                                item.get("Code"),
-                                " ".join((item.get(TEXT_KEY) or "").split()),
-                                holder,
-                            ),
-                        )
-                        for item in items
-                    ]
-                )
-            else:  # messages without a code: plain text
-                self.messages.extend(
-                    [
-                        _message(Message, (severity, None, " ".join(item.split()), holder))
-                        for item in items
-                    ]
-                )
+            if severity is not None and items:
+                self.found.append((severity, items, holder))
+                self.counts[severity] = self.counts.get(severity, 0) + len(items)
 
     # -- walking a tree ------------------------------------------------------------------------
 
@@ -234,11 +283,7 @@ class Judgement:
             if tag.__class__ is not str:
                 continue  # comments and processing instructions
             if tag in MESSAGE_BLOCKS:
-                for item in child:
-                    severity = _SEVERITIES.get(item.tag) if item.tag.__class__ is str else None
-                    if severity is not None:
-                        text = " ".join((item.text or "").split())
-                        self.messages.append(Message(severity, item.get("Code"), text, path))
+                self._read_block(_block(child), path)
             elif tag == "ProcessingStatistics":
                 if self.statistics is None:
                     self.statistics = _statistics(child.attrib)  # type: ignore[arg-type]
@@ -247,6 +292,17 @@ class Judgement:
                 self.visit(child, f"{path}/{tag}[{position}]")
             else:
                 self.visit(child, f"{path}/{tag}")
+
+
+def _block(element: _Element) -> dict[str, list[Any]]:
+    """A ``Messages`` element in the shape the codec's reader gives it: severity tag -> its
+    messages, as dicts of ``Code`` (None where there is none) and text."""
+    block: dict[str, list[Any]] = {}
+    for item in element:
+        tag = item.tag
+        if tag.__class__ is str and tag in _SEVERITIES:
+            block.setdefault(tag, []).append({"Code": item.get("Code"), TEXT_KEY: item.text or ""})
+    return block
 
 
 def _statistics(attributes: Mapping[str, str]) -> Statistics:

@@ -24,6 +24,7 @@ def test_successful_response_returns_warnings_and_information_with_paths() -> No
     assert verdict.reasons == ()
     assert verdict.errors == ()
     assert len(verdict.warnings) == 8 and len(verdict.information) == 8
+    assert verdict.counts == {"Warning": 8, "Information": 8}
     assert verdict.messages[:2] == (
         Message("Warning", "Warning1", "Warning1", "MarketData"),
         Message("Warning", "Warning2", "Warning2", "MarketData"),
