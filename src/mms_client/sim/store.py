@@ -392,6 +392,10 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA journal_mode = WAL")
+        # A commit reaches the write-ahead log without waiting for the disk: the state survives
+        # the simulator stopping or crashing, not the machine losing power, and requests are not
+        # held up behind one another's disk flush (with 8 clients, a third of the time).
+        self._db.execute("PRAGMA synchronous = NORMAL")
         with self.transaction():
             fresh = self._migrate()
             if fresh:
