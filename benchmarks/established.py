@@ -26,6 +26,9 @@ LABEL = f"established client {VERSION}"
 """How reports name it: the PyPI package and the release measured."""
 _INSTALL_TIMEOUT = 600.0
 _WANTED = "\n".join(REQUIREMENTS)
+_PYTHON = ENVIRONMENT / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+_MARKER = ENVIRONMENT / "installed.txt"
+"""Records the requirements the virtualenv was made with."""
 
 
 class EstablishedClientUnavailableError(RuntimeError):
@@ -33,28 +36,12 @@ class EstablishedClientUnavailableError(RuntimeError):
     ``venv``/``pip``, a failing install); the message says which and why."""
 
 
-def python_of(environment: Path) -> Path:
-    """The interpreter of the virtualenv at ``environment``."""
-    if sys.platform == "win32":
-        return environment / "Scripts" / "python.exe"
-    return environment / "bin" / "python"
-
-
-def _marker(environment: Path) -> Path:
-    return environment / "installed.txt"
-
-
-def is_ready(environment: Path = ENVIRONMENT) -> bool:
+def is_ready() -> bool:
     """Whether the virtualenv exists with the current requirements (nothing to install)."""
-    marker = _marker(environment)
-    return (
-        python_of(environment).exists()
-        and marker.exists()
-        and marker.read_text(encoding="utf-8") == _WANTED
-    )
+    return _PYTHON.exists() and _MARKER.exists() and _MARKER.read_text(encoding="utf-8") == _WANTED
 
 
-def established_python(environment: Path = ENVIRONMENT) -> Path:
+def established_python() -> Path:
     """The Python of a virtualenv with the established client installed, made on first use.
 
     A marker file records the requirements the virtualenv was made with, so that changing a
@@ -64,14 +51,13 @@ def established_python(environment: Path = ENVIRONMENT) -> Path:
         EstablishedClientUnavailableError: when the virtualenv cannot be created or the pinned
             packages cannot be installed.
     """
-    python = python_of(environment)
-    if is_ready(environment):
-        return python
+    if is_ready():
+        return _PYTHON
     try:
-        venv.EnvBuilder(with_pip=True, clear=True).create(environment)
+        venv.EnvBuilder(with_pip=True, clear=True).create(ENVIRONMENT)
         subprocess.run(
             [
-                str(python),
+                str(_PYTHON),
                 "-m",
                 "pip",
                 "install",
@@ -96,7 +82,7 @@ def established_python(environment: Path = ENVIRONMENT) -> Path:
         ) from exc
     except OSError as exc:
         raise EstablishedClientUnavailableError(
-            f"no virtualenv for the {LABEL} could be made in {environment}: {exc}"
+            f"no virtualenv for the {LABEL} could be made in {ENVIRONMENT}: {exc}"
         ) from exc
-    _marker(environment).write_text(_WANTED, encoding="utf-8")
-    return python
+    _MARKER.write_text(_WANTED, encoding="utf-8")
+    return _PYTHON

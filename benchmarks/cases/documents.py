@@ -165,15 +165,51 @@ def submit_reply(payload: bytes) -> HttpMessage:
     )
 
 
-def parse_judge(settings: Settings) -> Iterator[Result]:
-    """The exchange's interpret step on the answer to a submit of N offers with Messages on
-    every level, framed as :func:`submit_reply` frames it."""
+def _breakdown(
+    prepared: PreparedRequest,
+    payload: bytes,
+    reply: HttpMessage,
+    floor: Callable[[], object],
+    settings: Settings,
+) -> dict[str, float]:
+    """Where the time of reading ``reply`` (carrying ``payload``) goes, against ``floor``:
+    pydantic's share, and the cost for a caller who also reads the messages."""
     from mms_client.exchange import interpret
     from mms_client.schema import codec, root_model
 
+    model = root_model("mi_market")
+    content = codec.content(payload, model)
+
+    def validation() -> Any:
+        with codec.collector_paused():  # as when a reply is read
+            return codec.validate(model, content, names_checked=True)
+
+    def with_messages() -> Any:
+        response = interpret(prepared, reply.headers, reply.body)
+        return response.items, response.messages
+
+    # pydantic's share: validating the payload's content, already read into dicts, which no
+    # typed reading of the reply can skip
+    validation_stats, validation_floor = compare(validation, floor, settings, CPU)
+    # the messages are made when first asked for: the cost for a caller who reads them all
+    messages_stats, messages_floor = compare(with_messages, floor, settings, CPU)
+    return {
+        "validation_median_s": validation_stats.median,
+        "validation_to_floor_ratio": validation_stats.median / validation_floor.median,
+        "with_messages_read_to_floor_ratio": messages_stats.median / messages_floor.median,
+    }
+
+
+def parse_judge(settings: Settings, *, breakdown: bool = True) -> Iterator[Result]:
+    """The exchange's interpret step on the answer to a submit of N offers with Messages on
+    every level, framed as :func:`submit_reply` frames it.
+
+    With ``breakdown``, each row's details say where the time goes (:func:`_breakdown`): two
+    more timings per N, which the side-by-side case, wanting only the figure, skips."""
+    from mms_client.exchange import interpret
+
     caller = _caller()
     prepared = _prepare(caller, _offer_models(documents.offer_dicts(1)))
-    model = root_model("mi_market")
     for size in settings.sizes:
         payload = documents.submit_response(size)
         reply = submit_reply(payload)
@@ -181,29 +217,12 @@ def parse_judge(settings: Settings) -> Iterator[Result]:
         def ours(headers: dict[str, str] = reply.headers, body: bytes = reply.body) -> Any:
             return interpret(prepared, headers, body).items
 
-        def ours_with_messages(
-            headers: dict[str, str] = reply.headers, body: bytes = reply.body
-        ) -> Any:
-            response = interpret(prepared, headers, body)
-            return response.items, response.messages
-
         def floor(body: bytes = reply.body) -> list[floors.Row]:
             return floors.read_reply(body)
-
-        content = codec.content(payload, model)
-
-        def validation(content: dict[str, Any] = content) -> Any:
-            with codec.collector_paused():  # as when a reply is read
-                return codec.validate(model, content, names_checked=True)
 
         items = ours()
         notes = [] if len(items) == size else [f"{len(items)} items read instead of {size}"]
         ours_stats, floor_stats = compare(ours, floor, settings, CPU)
-        # pydantic's share: validating the payload's content, already read into dicts, which
-        # no typed reading of the reply can skip
-        validation_stats, validation_floor = compare(validation, floor, settings, CPU)
-        # the messages are made when first asked for: the cost for a caller who reads them all
-        messages_stats, messages_floor = compare(ours_with_messages, floor, settings, CPU)
         yield Result(
             case="parse_judge",
             params={"n": size},
@@ -211,15 +230,12 @@ def parse_judge(settings: Settings) -> Iterator[Result]:
             ours=ours_stats,
             floor=floor_stats,
             ours_label="exchange.interpret of the reply (SOAP, base64, parse, judge, typed "
-            "document and items; the messages are made when first read, see the details)",
+            "document and items; the messages are made when first read"
+            + (", see the details)" if breakdown else ")"),
             floor_label="lxml parse of the SOAP envelope + base64 decode + lxml parse of the "
             "payload + every element's attributes and text into dicts",
             target=PARSE_TARGET,
             measure="CPU time per call",
             notes=notes,
-            details={
-                "validation_median_s": validation_stats.median,
-                "validation_to_floor_ratio": validation_stats.median / validation_floor.median,
-                "with_messages_read_to_floor_ratio": messages_stats.median / messages_floor.median,
-            },
+            details=_breakdown(prepared, payload, reply, floor, settings) if breakdown else {},
         )
