@@ -56,6 +56,16 @@ def test_call_explains_what_is_wrong_with_its_arguments(arguments: list[str], pr
     assert problem in result.output
 
 
+def test_call_refuses_a_participant_the_simulator_has_no_user_of(
+    fresh_mms_simulator: Simulator,
+) -> None:
+    state = str(fresh_mms_simulator.state_dir)
+    arguments = ["call", "query_offers", "--example", "--sim-state", state, "--participant", "F999"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2
+    assert "the simulator has no BSP user of participant F999" in result.output
+
+
 def test_call_sends_a_payload_file_and_prints_json(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -100,22 +100,19 @@ class Connection:
                 "--sim-state, or give --cert (with --participant, --user, --client-type) to "
                 "talk to an MMS"
             )
-        manifest = Manifest.load(folder)
-        try:
-            user = manifest.user((self.acting_as or "BSP").upper(), self.participant)
-        except LookupError as exc:
-            raise click.UsageError(str(exc)) from None
         given = {"base_url": self.base_url, "backup_url": self.backup_url, "verify": self.ca}
         overrides = {name: str(value) for name, value in given.items() if value}
-        return MmsClient(
-            **manifest.client_arguments(
-                user.client_type,
-                user.participant,
+        try:
+            arguments = Manifest.load(folder).client_arguments(
+                (self.acting_as or "BSP").upper(),
+                self.participant,
                 domain="mms-cli.local",
                 timeout=self.timeout,
                 **overrides,
             )
-        )
+        except LookupError as exc:  # the simulator has no such user
+            raise click.UsageError(str(exc)) from None
+        return MmsClient(**arguments)
 
 
 def connection_options(command: F) -> F:

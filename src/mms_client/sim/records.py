@@ -708,9 +708,9 @@ def download(collection: Collection) -> Handler:
                     )
                     files.append(wanted)
                     continue
-                (stored,) = record.document[str(collection.children)]
-                files.append(stored)
-                attachments.append(Attachment(stored["Name"], store.item_content(record.id)))
+                (kept,) = record.document[str(collection.children)]
+                files.append(kept)
+                attachments.append(Attachment(kept["Name"], store.item_content(record.id)))
             item["File"] = files
             results.append(ItemResult(item, errors=errors))
         found = () if any(not r.ok for r in results) else tuple(attachments)
