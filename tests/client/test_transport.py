@@ -26,7 +26,7 @@ from mms_client.types.market import MarketType
 from mms_client.types.offer import OfferQuery
 from mms_client.wire.soap import SoapFault, build_fault
 
-from .conftest import PASSPHRASE, MakeP12
+from .conftest import NO_WAIT, PASSPHRASE, MakeP12
 
 Reply = Callable[[BaseHTTPRequestHandler], None]
 QUERY = OfferQuery(market_type=MarketType.DAY_AHEAD)
@@ -113,7 +113,7 @@ def connect(certificate: Certificate) -> Iterator[Callable[..., MmsClient]]:
 
     def connect(base_url: str, **options: Any) -> MmsClient:
         arguments: dict[str, Any] = {
-            "retry": RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0),
+            "retry": NO_WAIT,
             **options,
         }
         client = MmsClient(
@@ -172,7 +172,7 @@ async def test_async_driver_follows_the_same_rules(certificate: Certificate) -> 
             certificate,
             base_url=main.url,
             backup_url=backup.url,
-            retry=RetryPolicy(backoff_initial=0, backoff_max=0, backoff_jitter=0),
+            retry=NO_WAIT,
         )
         async with client:
             with pytest.raises(MMSServerError, match="Axis2 is unhappy"):

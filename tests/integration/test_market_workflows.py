@@ -12,7 +12,6 @@ from mms_client.client import MmsClient
 from mms_client.errors import MMSValidationError
 from mms_client.examples import example_request
 from mms_client.sim import seed
-from mms_client.sim.manifest import CLIENT_DOMAIN
 from mms_client.sim.simulator import Simulator
 
 DAY = "2024-06-03"
@@ -145,18 +144,11 @@ def test_the_mms_refuses_an_operation_the_certificate_s_client_type_may_not_call
 ) -> None:
     """A client configured as a TSO but holding a BSP's certificate passes its own audience
     check; the MMS judges by the certificate and refuses, storing nothing."""
-    bsp = sim.user("BSP")
     example = example_request("MarketSubmit_ReserveRequirement")
     before = sim.store.items("ReserveRequirement", "MI")
     with (
         MmsClient(
-            domain=CLIENT_DOMAIN,
-            participant=bsp.participant,
-            user=bsp.user,
-            client_type="TSO",
-            cert=bsp.certificate(),
-            base_url=sim.base_url,
-            verify=str(sim.ca),
+            **{**sim.manifest.client_arguments("BSP"), "client_type": "TSO"}
         ) as misconfigured,
         pytest.raises(MMSValidationError) as refused,
     ):
