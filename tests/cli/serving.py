@@ -13,6 +13,16 @@ from pathlib import Path
 from mms_client.sim.manifest import Manifest
 
 
+def _interruptible() -> None:
+    """Give the command the default SIGINT disposition, as it has in a terminal.
+
+    A test run started as a background job of a non-interactive shell ignores SIGINT, and a
+    child inherits that; Python then never turns SIGINT into ``KeyboardInterrupt``, rightly,
+    since Ctrl+C is not meant for background jobs. Ctrl+C is what is tested here.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
     """Runs the command until the block ends, then stops it as Ctrl+C would."""
@@ -36,6 +46,7 @@ def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=_interruptible,
     )
     assert process.stdout is not None
     output = []
@@ -49,6 +60,11 @@ def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
         yield Manifest.load(state), "".join(output)
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=30)
+        try:
+            rest, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            process.communicate()
+            raise AssertionError("the simulator did not stop within 30 s of SIGINT") from exc
     assert process.returncode == 0, "".join(output) + rest
     assert "state kept in" in rest
