@@ -361,5 +361,4 @@ class _Lines:
         self.severity = severity
 
     def __str__(self) -> str:
-        messages = self.verdict.messages
-        return "\n".join([str(m) for m in messages if m.severity == self.severity])
+        return "\n".join(map(str, self.verdict.of(self.severity)))

@@ -138,17 +138,19 @@ class Verdict:
 
     @property
     def errors(self) -> tuple[Message, ...]:
-        return self._of("Error")
+        return self.of("Error")
 
     @property
     def warnings(self) -> tuple[Message, ...]:
-        return self._of("Warning")
+        return self.of("Warning")
 
     @property
     def information(self) -> tuple[Message, ...]:
-        return self._of("Information")
+        return self.of("Information")
 
-    def _of(self, severity: Severity) -> tuple[Message, ...]:
+    def of(self, severity: Severity) -> tuple[Message, ...]:
+        """The messages of one severity, in the order of :attr:`messages` (none are made
+        when there are none of it)."""
         if not self.counts.get(severity):
             return ()
         return tuple(m for m in self.messages if m.severity == severity)
@@ -158,28 +160,22 @@ def _messages(found: tuple[Found, ...]) -> tuple[Message, ...]:
     """The messages read into ``found``, their texts with whitespace collapsed."""
     messages: list[Message] = []
     for severity, items, holder in found:
-        if items[0].__class__ is dict:
-            messages.extend(
-                [
-                    _message(
-                        Message,
-                        (
-                            severity,
-                            item.get("Code"),
-                            " ".join((item.get(TEXT_KEY) or "").split()),
-                            holder,
-                        ),
-                    )
-                    for item in items
-                ]
-            )
-        else:  # messages without a code: plain text
-            messages.extend(
-                [
-                    _message(Message, (severity, None, " ".join(item.split()), holder))
-                    for item in items
-                ]
-            )
+        if items[0].__class__ is not dict:  # messages without a code: plain text
+            items = [{TEXT_KEY: text} for text in items]
+        messages.extend(
+            [
+                _message(
+                    Message,
+                    (
+                        severity,
+                        item.get("Code"),
+                        " ".join((item.get(TEXT_KEY) or "").split()),
+                        holder,
+                    ),
+                )
+                for item in items
+            ]
+        )
     return tuple(messages)
 
 

@@ -105,11 +105,11 @@ def parse_events(
     data: bytes, parser: etree.XMLParser, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Any:
     """Parse untrusted XML with ``parser``, a :func:`~mms_client.xmlstream.event_parser`,
-    straight into its target, with no tree built and refusing what :func:`parse_xml` refuses;
-    what the target's ``close()`` returns.
+    straight into its target, refusing what :func:`parse_xml` refuses; what the target's
+    ``close()`` returns.
 
-    Reading a document into something else (dicts, models) this way costs about half of
-    building the tree and walking it, because no element objects are made.
+    For reading a document into something else (dicts, models): no tree and no element
+    objects are made, only what the target makes of the events.
     """
     raw = _acceptable(data, max_bytes)
     try:
