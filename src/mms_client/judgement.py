@@ -213,13 +213,15 @@ class Judgement:
         """The verdict, once the walk is over (a reader shows elements before their content
         and their paths are final only at the end, so what it showed is judged here)."""
         for tag, path, data in self._seen:
-            if tag in MESSAGE_BLOCKS:
-                self._read_block(data, str(path.parent))
-            elif tag == "ProcessingStatistics":
+            if tag == "ProcessingStatistics":
                 if self.statistics is None:
                     self.statistics = _statistics(data)
-            else:
-                self._check(path, data)
+                continue
+            self._check(path, data)
+            for name in MESSAGE_BLOCKS:
+                block = data.get(name)
+                if block:
+                    self._read_block(block, str(path))
         self._seen.clear()
         reasons = list(self.reasons)
         statistics = self.statistics
@@ -242,11 +244,20 @@ class Judgement:
     # -- fed by the codec's reader -------------------------------------------------------------
 
     def watches(self, tag: str, cls: type[XmlModel]) -> bool:
-        """Whether the reader should show this element: a Messages block, the statistics, or
-        an element that can say Validation or Success."""
-        if tag in MESSAGE_BLOCKS or tag == "ProcessingStatistics":
+        """Whether the reader should show this element: the statistics, or an element that
+        can say Validation or Success or hold a Messages block.
+
+        A block is read from its holder's content rather than shown itself: holders are far
+        fewer than the elements of a reply, and their paths are the ones messages carry.
+        Every schema puts the block before its holder's other children, so holder order is
+        block order."""
+        if tag == "ProcessingStatistics":
             return True
-        return not _VERDICT_ATTRIBUTES.isdisjoint(xml_plan(cls).attribute_names)
+        plan = xml_plan(cls)
+        return not (
+            _VERDICT_ATTRIBUTES.isdisjoint(plan.attribute_names)
+            and MESSAGE_BLOCKS.isdisjoint(plan.elements_by_tag)
+        )
 
     def saw(self, tag: str, path: ElementPath, data: dict[str, Any]) -> None:
         self._seen.append((tag, path, data))

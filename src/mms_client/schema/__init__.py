@@ -10,6 +10,7 @@ The generated model modules are imported on first use only.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 
 from lxml import etree
@@ -29,8 +30,12 @@ _SCHEMA_BY_ROOT = {
 }
 
 
+@cache
 def root_model(schema: Schema | str) -> type[XmlModel]:
-    """The model class of the documents of ``schema`` (``MarketData`` of ``mi_market``...)."""
+    """The model class of the documents of ``schema`` (``MarketData`` of ``mi_market``...).
+
+    Kept once found: every reply asks for it, and the module lookup behind it costs more than
+    reading a small reply's statistics."""
     chosen = Schema(schema)
     model: type[XmlModel] = getattr(import_module(chosen.module), chosen.root_tag)
     return model

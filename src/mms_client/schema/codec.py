@@ -223,8 +223,13 @@ class _Child:
     plan: ModelPlan | None
     """None for an element that holds only text."""
     watched: bool
-    holds_elements: bool
-    """Whether it can hold watched elements, so that its path is needed."""
+    needs_path: bool
+    """Whether it is watched or may hold watched elements, so that its path is needed."""
+    is_list: bool
+    attribute_names: frozenset[str]
+    holds_text: bool
+    """These three copy the binding's and the plan's: the reader's hottest path then looks
+    each up once instead of through two objects."""
     children: dict[str, _Child] | None = None
     """Its own children's table, made when first needed (the schema's types are many and
     a document uses few)."""
@@ -241,11 +246,12 @@ _Frame = tuple[
     str,
     "_Child | None",
     int,
+    "list[str] | None",
 ]
 """An element being read: the table of its children (None for a text-only element), its
 content (for a text-only element, its parent's), its path (where a watcher needs it), its text
 pieces (where it may hold text), tag, how it was read (None for the root), index among
-same-named siblings."""
+same-named siblings, and its parent's text pieces (where text goes again after its end)."""
 
 
 class _Reader:
@@ -272,7 +278,8 @@ class _Reader:
         self._skipping = 0
         """Depth inside an element that is not read (unknown, or repeated where it may not)."""
         self._pieces: list[str] | None = None
-        """Where the text of the element being read goes; None where it may hold none."""
+        """Where the text of the element being read goes; None where it may hold none, a list
+        thrown away while skipping."""
         self._content: dict[str, Any] | None = None
 
     # --- parser callbacks ------------------------------------------------------------------
@@ -288,7 +295,7 @@ class _Reader:
         if not frames:
             self._start_root(tag, attributes)
             return
-        table, siblings, parent_path, _, _, _, _ = frames[-1]
+        table, siblings, parent_path, parent_pieces, _, _, _, _ = frames[-1]
         child = None if table is None else table.get(tag)
         if child is None:
             rule = (
@@ -300,7 +307,7 @@ class _Reader:
             self._skip()
             return
         items = siblings.get(tag)
-        is_list = child.binding.is_list
+        is_list = child.is_list
         if items is not None and not is_list:
             self._problem(f"/{tag}", None, "may occur only once")
             self._skip()
@@ -311,11 +318,11 @@ class _Reader:
             if attributes:
                 self._problem(f"/{tag}", None, "a text-only element cannot have attributes")
             pieces: list[str] | None = []
-            frames.append((None, siblings, None, pieces, tag, child, index))
+            frames.append((None, siblings, None, pieces, tag, child, index, parent_pieces))
             self._pieces = pieces
             return
         data = attributes if attributes else {}  # the parser hands each element a fresh dict
-        if data and not plan.attribute_names.issuperset(data):
+        if data and not child.attribute_names.issuperset(data):
             self._unknown_attributes(f"/{tag}[{index + 1}]" if is_list else f"/{tag}", plan, data)
         if not is_list:
             siblings[tag] = data
@@ -324,22 +331,22 @@ class _Reader:
         else:
             items.append(data)
         path = None
-        if parent_path is not None and (child.watched or child.holds_elements):
+        if parent_path is not None and child.needs_path:
             path = ElementPath(parent_path, tag, index, siblings)
             if child.watched:
                 self.watcher.saw(tag, path, data)  # type: ignore[union-attr]  # watched: has one
         children = child.children
         if children is None:
             children = child.children = self._table(child.binding.model)  # type: ignore[arg-type]
-        pieces = None if plan.text_field is None else []
-        frames.append((children, data, path, pieces, tag, child, index))
+        pieces = [] if child.holds_text else None
+        frames.append((children, data, path, pieces, tag, child, index, parent_pieces))
         self._pieces = pieces
 
     def data(self, text: str) -> None:
         pieces = self._pieces
-        if pieces is not None:
+        if pieces is not None:  # also while skipping: a list that is thrown away
             pieces.append(text)
-        elif not (self._skipping or text.isspace()):
+        elif not text.isspace():
             self._problem("/text()", text, "text not allowed here by the schema")
 
     def end(self, _tag: str) -> None:
@@ -349,14 +356,13 @@ class _Reader:
             if not self._skipping:
                 self._pieces = frames[-1][3]
             return
-        table, data, _, pieces, tag, child, _ = frames.pop()
-        self._pieces = frames[-1][3] if frames else None
+        table, data, _, pieces, tag, child, _, self._pieces = frames.pop()
         if pieces is None:
             return
         text = "".join(pieces)
         if table is not None:
             data[TEXT_KEY] = text
-        elif child is not None and child.binding.is_list:  # a text-only element: the value
+        elif child is not None and child.is_list:  # a text-only element: the value
             items = data.get(tag)
             if items is None:
                 data[tag] = [text]
@@ -380,7 +386,7 @@ class _Reader:
         data = attributes if attributes else {}
         path = None if self.watcher is None else ElementPath(None, tag)
         pieces: list[str] | None = None if plan.text_field is None else []
-        self._frames.append((self._table(self.root_cls), data, path, pieces, tag, None, 0))
+        self._frames.append((self._table(self.root_cls), data, path, pieces, tag, None, 0, None))
         self._pieces = pieces
         self._content = data
         if data and not plan.attribute_names.issuperset(data):
@@ -391,7 +397,7 @@ class _Reader:
     def _skip(self) -> None:
         """Read nothing of the element just started, down to its end tag."""
         self._skipping = 1
-        self._pieces = None
+        self._pieces = []  # its text, thrown away
 
     def _table(self, cls: type[XmlModel]) -> dict[str, _Child]:
         """How to read the children of a ``cls`` element, for this kind of watcher."""
@@ -408,10 +414,32 @@ class _Reader:
                     and watcher is not None
                     and watcher.watches(binding.tag, model)
                 )
-                holds = plan is not None and bool(plan.elements)
-                table[binding.tag] = _Child(binding, plan, watched, holds)
+                table[binding.tag] = _Child(
+                    binding,
+                    plan,
+                    watched,
+                    watched or (plan is not None and self._may_hold_watched(plan)),
+                    is_list=binding.is_list,
+                    attribute_names=frozenset() if plan is None else plan.attribute_names,
+                    holds_text=plan is not None and plan.text_field is not None,
+                )
             _TABLES[key] = table
         return table
+
+    def _may_hold_watched(self, plan: ModelPlan) -> bool:
+        """Whether an element laid out by ``plan`` may hold watched elements: it has a child
+        that is watched or has children of its own (looking one level down is enough, since
+        each element on the way to a watched one passes this test in turn)."""
+        watcher = self.watcher
+        if watcher is None:
+            return False
+        for binding in plan.elements:
+            model = binding.model
+            if model is not None and (
+                watcher.watches(binding.tag, model) or xml_plan(model).elements
+            ):
+                return True
+        return False
 
     def _unknown_attributes(self, segment: str, plan: ModelPlan, data: dict[str, Any]) -> None:
         """Take the attributes the schema does not know out of ``data``, each a problem
@@ -423,8 +451,8 @@ class _Reader:
         """A problem at ``suffix`` below the element being read: its path has an index for
         every element of a repeated kind."""
         segments = []
-        for _, _, _, _, tag, child, index in self._frames:
-            listed = child is not None and child.binding.is_list
+        for _, _, _, _, tag, child, index, _ in self._frames:
+            listed = child is not None and child.is_list
             segments.append(f"{tag}[{index + 1}]" if listed else tag)
         self.problems.append(FieldError("/".join(segments) + suffix, value, rule))
 
