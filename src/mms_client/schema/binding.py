@@ -174,6 +174,17 @@ def _present(value: Any) -> bool:
     return bool(value) if isinstance(value, list) else value is not None
 
 
+def _chosen(values: dict[str, Any], choice: Choice) -> list[tuple[str, ...]]:
+    """The branches of ``choice`` present among a model's field ``values``."""
+    chosen = []
+    for branch in choice.branches:
+        for name in branch:
+            if _present(values.get(name)):
+                chosen.append(branch)
+                break
+    return chosen
+
+
 class XmlChoiceModel(XmlModel):
     """An :class:`XmlModel` with ``xs:choice`` groups among its children, checked after
     validation."""
@@ -187,11 +198,7 @@ class XmlChoiceModel(XmlModel):
         """Raise ``ValueError`` unless every ``xs:choice`` has as many branches present as it
         allows; also for a model made without validation (``model_construct``)."""
         for choice in self.__xml_choices__:
-            chosen = [
-                branch
-                for branch in choice.branches
-                if any(_present(getattr(self, name)) for name in branch)
-            ]
+            chosen = _chosen(self.__dict__, choice)
             if len(chosen) > 1:
                 found = _branch_names(type(self), chosen)
                 raise ValueError(f"at most one of its alternatives may be present; found {found}")
