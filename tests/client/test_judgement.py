@@ -11,7 +11,7 @@ from lxml import etree
 from mms_client.errors import MalformedResponseError
 from mms_client.jst import JST
 from mms_client.judgement import Judgement, Message, judge
-from mms_client.schema import codec
+from mms_client.schema import codec, root_model
 from mms_client.schema.codec import parse_xml
 from mms_client.schema.generated.mi_market import MarketData
 
@@ -157,6 +157,33 @@ def test_verdict_read_with_the_document_equals_the_tree_walk(name: str) -> None:
     judgement = Judgement()
     codec.read(document, MarketData, watcher=judgement)
     assert judgement.verdict() == judge(parse_xml(document))
+
+
+@pytest.mark.parametrize(
+    ("schema", "document"),
+    [
+        (
+            "mi_report",
+            b'<MarketReport ApplicationType="MARKET_REPORT" ParticipantName="F100">'
+            b'<ProcessingStatistics TimeInMs="12" TransactionId="T1"/>'
+            b"<Messages><Information>  report   queued </Information><Warning>late</Warning>"
+            b"</Messages></MarketReport>",
+        ),
+        (
+            "mi_outbnd_reports",
+            b"<OutboundData><MESSAGES><ERROR>no data</ERROR></MESSAGES></OutboundData>",
+        ),
+    ],
+)
+def test_plain_and_upper_case_blocks_read_with_the_document_equal_the_tree_walk(
+    schema: str, document: bytes
+) -> None:
+    # report schemas hold messages as plain strings, the outbound one in MESSAGES/ERROR
+    judgement = Judgement()
+    codec.read(document, root_model(schema), watcher=judgement)
+    verdict = judgement.verdict()
+    assert verdict == judge(parse_xml(document))
+    assert verdict.messages  # the blocks were found, not skipped on both sides
 
 
 def test_verdict_read_with_the_document_indexes_repeated_elements() -> None:
