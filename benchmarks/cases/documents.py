@@ -212,7 +212,7 @@ def parse_judge(settings: Settings, *, breakdown: bool = True) -> Iterator[Resul
     """The exchange's interpret step on the answer to a submit of N offers with Messages on
     every level, framed as :func:`submit_reply` frames it.
 
-    With ``breakdown``, each row's details say where the time goes (:func:`_breakdown`): two
+    With ``breakdown``, each row's details say where the time goes (:func:`_breakdown`): three
     more timings per N, which the side-by-side case, wanting only the figure, skips."""
     from mms_client.exchange import interpret
 

@@ -225,11 +225,6 @@ class _Child:
     watched: bool
     needs_path: bool
     """Whether it is watched or may hold watched elements, so that its path is needed."""
-    is_list: bool
-    attribute_names: frozenset[str]
-    holds_text: bool
-    """These three copy the binding's and the plan's: the reader's hottest path then looks
-    each up once instead of through two objects."""
     children: dict[str, _Child] | None = None
     """Its own children's table, made when first needed (the schema's types are many and
     a document uses few)."""
@@ -307,7 +302,7 @@ class _Reader:
             self._skip()
             return
         items = siblings.get(tag)
-        is_list = child.is_list
+        is_list = child.binding.is_list
         if items is not None and not is_list:
             self._problem(f"/{tag}", None, "may occur only once")
             self._skip()
@@ -322,7 +317,7 @@ class _Reader:
             self._pieces = pieces
             return
         data = attributes if attributes else {}  # the parser hands each element a fresh dict
-        if data and not child.attribute_names.issuperset(data):
+        if data and not plan.attribute_names.issuperset(data):
             self._unknown_attributes(f"/{tag}[{index + 1}]" if is_list else f"/{tag}", plan, data)
         if not is_list:
             siblings[tag] = data
@@ -338,7 +333,7 @@ class _Reader:
         children = child.children
         if children is None:
             children = child.children = self._table(child.binding.model)  # type: ignore[arg-type]
-        pieces = [] if child.holds_text else None
+        pieces = None if plan.text_field is None else []
         frames.append((children, data, path, pieces, tag, child, index, parent_pieces))
         self._pieces = pieces
 
@@ -362,7 +357,7 @@ class _Reader:
         text = "".join(pieces)
         if table is not None:
             data[TEXT_KEY] = text
-        elif child is not None and child.is_list:  # a text-only element: the value
+        elif child is not None and child.binding.is_list:  # a text-only element: the value
             items = data.get(tag)
             if items is None:
                 data[tag] = [text]
@@ -414,15 +409,8 @@ class _Reader:
                     and watcher is not None
                     and watcher.watches(binding.tag, model)
                 )
-                table[binding.tag] = _Child(
-                    binding,
-                    plan,
-                    watched,
-                    watched or (plan is not None and self._may_hold_watched(plan)),
-                    is_list=binding.is_list,
-                    attribute_names=frozenset() if plan is None else plan.attribute_names,
-                    holds_text=plan is not None and plan.text_field is not None,
-                )
+                needs_path = watched or (plan is not None and self._may_hold_watched(plan))
+                table[binding.tag] = _Child(binding, plan, watched, needs_path)
             _TABLES[key] = table
         return table
 
@@ -452,7 +440,7 @@ class _Reader:
         every element of a repeated kind."""
         segments = []
         for _, _, _, _, tag, child, index, _ in self._frames:
-            listed = child is not None and child.is_list
+            listed = child is not None and child.binding.is_list
             segments.append(f"{tag}[{index + 1}]" if listed else tag)
         self.problems.append(FieldError("/".join(segments) + suffix, value, rule))
 
