@@ -59,6 +59,9 @@ def test_quick_in_process_run_writes_a_complete_record(tmp_path: Path) -> None:
         assert isinstance(result["met"], bool), name
         # the floor does the same job: our payload is byte for byte the floor's C14N
         assert not any("differ" in note for note in result["notes"]), name
+    # reading a reply is set against the least a typed reading costs, which read the same
+    # document (the case fails otherwise)
+    assert results["parse_judge[n=1]"]["details"]["typed_floor_to_floor_ratio"] > 0
     # every case is also in the printed table
     for name in IN_PROCESS_CASES:
         assert name in completed.stdout

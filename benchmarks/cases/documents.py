@@ -173,13 +173,18 @@ def _breakdown(
     settings: Settings,
 ) -> dict[str, float]:
     """Where the time of reading ``reply`` (carrying ``payload``) goes, against ``floor``:
-    pydantic's share, what lxml's calls into Python alone cost, and the cost for a caller who
-    also reads the messages."""
+    pydantic's share, what lxml's calls into Python alone cost, the least a typed reading
+    can cost (:mod:`benchmarks.typed_floor`), and the cost for a caller who also reads the
+    messages."""
+    from benchmarks.typed_floor import TypedReader
     from mms_client.exchange import interpret
     from mms_client.schema import codec, root_model
 
     model = root_model("mi_market")
     content = codec.content(payload, model)
+    typed_reader = TypedReader(model)
+    if typed_reader.read(reply.body) != interpret(prepared, reply.headers, reply.body).document:
+        raise AssertionError("the typed floor reads another document than ours")
 
     def validation() -> Any:
         with codec.collector_paused():  # as when a reply is read
@@ -192,18 +197,25 @@ def _breakdown(
     def events() -> None:
         floors.hand_reply_to_python(reply.body)
 
+    def typed() -> Any:
+        return typed_reader.read(reply.body)
+
     # pydantic's share: validating the payload's content, already read into dicts, which no
     # typed reading of the reply can skip
     validation_stats, validation_floor = compare(validation, floor, settings, CPU)
     # the payload handed to Python as parser events that do nothing: what the codec's reader
     # pays before doing anything, where the floor walks a tree
     events_stats, events_floor = compare(events, floor, settings, CPU)
+    # lxml's events nested into dicts and pydantic's validation, nothing else: where this is
+    # above the target, no reading made of the two can meet it
+    typed_stats, typed_floor = compare(typed, floor, settings, CPU)
     # the messages are made when first asked for: the cost for a caller who reads them all
     messages_stats, messages_floor = compare(with_messages, floor, settings, CPU)
     return {
         "validation_median_s": validation_stats.median,
         "validation_to_floor_ratio": validation_stats.median / validation_floor.median,
         "python_events_to_floor_ratio": events_stats.median / events_floor.median,
+        "typed_floor_to_floor_ratio": typed_stats.median / typed_floor.median,
         "with_messages_read_to_floor_ratio": messages_stats.median / messages_floor.median,
     }
 
@@ -212,7 +224,7 @@ def parse_judge(settings: Settings, *, breakdown: bool = True) -> Iterator[Resul
     """The exchange's interpret step on the answer to a submit of N offers with Messages on
     every level, framed as :func:`submit_reply` frames it.
 
-    With ``breakdown``, each row's details say where the time goes (:func:`_breakdown`): three
+    With ``breakdown``, each row's details say where the time goes (:func:`_breakdown`): four
     more timings per N, which the side-by-side case, wanting only the figure, skips."""
     from mms_client.exchange import interpret
 
