@@ -7,7 +7,8 @@ reading of the SOAP envelope and base64, the payload handed by lxml to a parser 
 nests each element's attributes into its parent's dict, and pydantic's validation of the
 result. No checks of names or order, no paths, no verdict, no log, no ``Response``.
 
-What ours costs above this bound is what judging a reply and refusing a malformed one cost.
+What ours costs above this bound is the price of judging a reply, refusing a malformed one
+with the path of each problem, and the rest of our handling of a reply (the SOAP layer, the log).
 Where the bound alone is above a target, a reading that hands the payload to Python through
 lxml and validates it with pydantic cannot meet that target: the nesting here is the least such
 a reading does. (Reading the payload into an lxml tree and walking it costs more than handing
