@@ -335,15 +335,18 @@ def _check_report(operation: Operation, blob: Blob) -> None:
         raise MMSValidationError(operation.name, f"{len(errors)} ERROR message(s)", messages)
 
 
+_LOGGED: tuple[tuple[int, Severity], ...] = (
+    (logging.WARNING, "Warning"),
+    (logging.INFO, "Information"),
+)
+"""The severities handed back to the caller and logged, each at its level (errors raise)."""
+
+
 def _log(operation: Operation, verdict: Verdict) -> None:
     """One record per severity per answer, the messages one per line: a large answer carries
     thousands of messages, and a record each would cost more than reading the document. The
     messages are made and joined only if a handler formats the record."""
-    logged: tuple[tuple[int, Severity], ...] = (
-        (logging.WARNING, "Warning"),
-        (logging.INFO, "Information"),
-    )
-    for level, severity in logged:
+    for level, severity in _LOGGED:
         count = verdict.counts.get(severity)
         if count and logger.isEnabledFor(level):
             text = _Lines(verdict, severity)
