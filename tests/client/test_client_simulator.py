@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -318,6 +321,53 @@ async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day:
         with pytest.raises(RequestTimeout):
             await bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
     assert mms_simulator.count(PUT) == before + 1
+
+
+_searched: list[str] | None = None
+_hooked = False
+
+
+def _note_import(event: str, arguments: tuple[Any, ...]) -> None:
+    if event == "import" and _searched is not None:
+        _searched.append(str(arguments[0]))
+
+
+@contextmanager
+def imports_searched() -> Iterator[list[str]]:
+    """The modules Python looks for while the block runs, in any thread: those not yet
+    imported, and every attempt at one that is not installed. An audit hook stays for the
+    life of the process, so this one records only inside the block."""
+    global _searched, _hooked
+    if not _hooked:
+        sys.addaudithook(_note_import)
+        _hooked = True
+    searched: list[str] = []
+    _searched = searched
+    try:
+        yield searched
+    finally:
+        _searched = None
+
+
+async def test_warm_clients_search_for_no_module(mms_simulator: Simulator, day: dt.date) -> None:
+    """Once a client has made a request, the next ones import nothing, on either side.
+
+    A module looked for on every request and not installed costs a search of the whole
+    import path each time: httpcore asks for sniffio on every async request, which took
+    about a sixth of the async client's CPU until sniffio became a dependency.
+    """
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    with client(mms_simulator) as bsp:
+        bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+        bsp.query_offers(query, date=day)
+        async with mms_simulator.async_client(retry=NO_WAIT) as async_bsp:
+            await async_bsp.query_offers(query, date=day)
+            with imports_searched() as searched:
+                bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
+                bsp.query_offers(query, date=day)
+                await async_bsp.put_offer(offer(day, hour=18), MarketType.DAY_AHEAD, date=day)
+                await async_bsp.query_offers(query, date=day)
+    assert searched == []
 
 
 def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator) -> None:
