@@ -8,6 +8,7 @@ a request really reached it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import socket
 import sys
@@ -324,7 +325,6 @@ async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day:
 
 
 _searched: list[str] | None = None
-_hooked = False
 
 
 def _note_import(event: str, arguments: tuple[Any, ...]) -> None:
@@ -332,15 +332,19 @@ def _note_import(event: str, arguments: tuple[Any, ...]) -> None:
         _searched.append(str(arguments[0]))
 
 
+@functools.cache
+def _listen_to_imports() -> None:
+    """Add the audit hook, once: it cannot be removed again."""
+    sys.addaudithook(_note_import)
+
+
 @contextmanager
 def imports_searched() -> Iterator[list[str]]:
     """The modules Python looks for while the block runs, in any thread: those not yet
     imported, and every attempt at one that is not installed. An audit hook stays for the
     life of the process, so this one records only inside the block."""
-    global _searched, _hooked
-    if not _hooked:
-        sys.addaudithook(_note_import)
-        _hooked = True
+    global _searched
+    _listen_to_imports()
     searched: list[str] = []
     _searched = searched
     try:
