@@ -8,7 +8,7 @@ a request really reached it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import importlib.abc
 import itertools
 import socket
 import sys
@@ -324,33 +324,27 @@ async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day:
     assert mms_simulator.count(PUT) == before + 1
 
 
-_searched: list[str] | None = None
+class _SearchRecorder(importlib.abc.MetaPathFinder):
+    """Notes every module Python looks for, and finds none itself."""
 
+    def __init__(self) -> None:
+        self.searched: list[str] = []
 
-def _note_import(event: str, arguments: tuple[Any, ...]) -> None:
-    if event == "import" and _searched is not None:
-        _searched.append(str(arguments[0]))
-
-
-@functools.cache
-def _listen_to_imports() -> None:
-    """Add the audit hook, once: it cannot be removed again."""
-    sys.addaudithook(_note_import)
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        self.searched.append(fullname)
 
 
 @contextmanager
 def imports_searched() -> Iterator[list[str]]:
     """The modules Python looks for while the block runs, in any thread: those not yet
-    imported, and every attempt at one that is not installed. An audit hook stays for the
-    life of the process, so this one records only inside the block."""
-    global _searched
-    _listen_to_imports()
-    searched: list[str] = []
-    _searched = searched
+    imported, and every attempt at one that is not installed (the first finder asked is
+    the recorder, which then passes the search on)."""
+    recorder = _SearchRecorder()
+    sys.meta_path.insert(0, recorder)
     try:
-        yield searched
+        yield recorder.searched
     finally:
-        _searched = None
+        sys.meta_path.remove(recorder)
 
 
 async def test_warm_clients_search_for_no_module(mms_simulator: Simulator, day: dt.date) -> None:
