@@ -99,7 +99,7 @@ class TypedReader:
     def read(self, body: bytes) -> XmlModel:
         """The typed document in the payload of the inline-base64 reply ``body``."""
         payload = floors.reply_payload(body)
-        with codec.collector_paused():  # as ours: models and dicts, no cycles
+        with codec.collector_paused:  # as ours: models and dicts, no cycles
             # a parser with a target returns what the target's close() returns
             data = cast(dict[str, Any], etree.fromstring(payload, self._parser))
             # pydantic alone, not looking for names the schema does not know

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 SERIALIZE_TARGET = Target("ratio", "<=", 1.5)
 PARSE_TARGET = Target("ratio", "<=", 2.0)
+KEPT_ANSWERS = 5
+"""How many answers in a row the detail ``answers_kept_to_floor_ratio`` reads and keeps."""
 OPERATION = "MarketSubmit_OfferData"
 
 
@@ -174,8 +176,8 @@ def _breakdown(
 ) -> dict[str, float]:
     """Where the time of reading ``reply`` (carrying ``payload``) goes, against ``floor``:
     pydantic's share, what lxml's calls into Python alone cost, the least a typed reading
-    can cost (:mod:`benchmarks.typed_floor`), and the cost for a caller who also reads the
-    messages."""
+    can cost (:mod:`benchmarks.typed_floor`), the cost for a caller who also reads the
+    messages, and for one who keeps its answers."""
     from benchmarks.typed_floor import TypedReader
     from mms_client.exchange import interpret
     from mms_client.schema import codec, root_model
@@ -187,7 +189,7 @@ def _breakdown(
         raise AssertionError("the typed floor reads another document than ours")
 
     def validation() -> Any:
-        with codec.collector_paused():  # as when a reply is read
+        with codec.collector_paused:  # as when a reply is read
             return codec.validate(model, content, names_checked=True)
 
     def with_messages() -> Any:
@@ -200,6 +202,14 @@ def _breakdown(
     def typed() -> Any:
         return typed_reader.read(reply.body)
 
+    # a program that collects its answers: the cycle collector walks what each answer holds
+    # once more are made, which a caller that lets each answer go before the next never pays
+    def ours_kept() -> Any:
+        return [interpret(prepared, reply.headers, reply.body) for _ in range(KEPT_ANSWERS)]
+
+    def floor_kept() -> Any:
+        return [floor() for _ in range(KEPT_ANSWERS)]
+
     # pydantic's share: validating the payload's content, already read into dicts, which no
     # typed reading of the reply can skip
     validation_stats, validation_floor = compare(validation, floor, settings, CPU)
@@ -211,12 +221,14 @@ def _breakdown(
     typed_stats, typed_floor = compare(typed, floor, settings, CPU)
     # the messages are made when first asked for: the cost for a caller who reads them all
     messages_stats, messages_floor = compare(with_messages, floor, settings, CPU)
+    kept_stats, kept_floor = compare(ours_kept, floor_kept, settings, CPU)
     return {
         "validation_median_s": validation_stats.median,
         "validation_to_floor_ratio": validation_stats.median / validation_floor.median,
         "python_events_to_floor_ratio": events_stats.median / events_floor.median,
         "typed_floor_to_floor_ratio": typed_stats.median / typed_floor.median,
         "with_messages_read_to_floor_ratio": messages_stats.median / messages_floor.median,
+        "answers_kept_to_floor_ratio": kept_stats.median / kept_floor.median,
     }
 
 

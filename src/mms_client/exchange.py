@@ -238,21 +238,38 @@ def interpret(
             raise MMSServerError(operation.name, "the MMS reported failure without any data")
         raise MalformedResponseError(f"{operation.name}: the reply carries no payload")
 
-    data = blob.read_bytes()
+    # the collector stays off until the answer is made (see _typed_answer)
+    with collector_paused:
+        return _typed_answer(operation, answer, attached, blob.read_bytes())
+
+
+def _typed_answer(
+    operation: Operation,
+    answer: StoredResponse,
+    attached: tuple[DownloadedFile, ...],
+    data: bytes,
+) -> Response:
+    """The answer of an XML payload ``data``: its typed document, judged and logged, or the
+    refusal it holds.
+
+    Called with the cycle collector paused: a reply is thousands of models and messages with
+    no cycle among them. With the collector on again before the :class:`Response` is made,
+    making it would have the collector walk them all at once; this way that walk comes at the
+    caller's next allocation if it keeps the answer, and never if it lets the answer go first.
+    """
     schema = operation.schema if operation.response.element is None else operation.response.schema
     document: XmlModel | None = None
     unfit: PayloadError | None = None
     judgement = Judgement()
-    with collector_paused():  # tens of thousands of messages and models, no cycles
-        try:
-            # one reading of the payload gives the typed document and the verdict
-            document = read(data, root_model(schema), watcher=judgement)
-            verdict = judgement.verdict()
-        except PayloadError as exc:
-            # the MMS's errors say more than a mismatch: judge what does not fit from its tree
-            unfit = exc
-            with _readable(operation, "the reply payload"):
-                verdict = judge(parse_xml(data))
+    try:
+        # one reading of the payload gives the typed document and the verdict
+        document = read(data, root_model(schema), watcher=judgement)
+        verdict = judgement.verdict()
+    except PayloadError as exc:
+        # the MMS's errors say more than a mismatch: judge what does not fit from its tree
+        unfit = exc
+        with _readable(operation, "the reply payload"):
+            verdict = judge(parse_xml(data))
     _log(operation, verdict)
     reasons = list(verdict.reasons)
     if not answer.success:

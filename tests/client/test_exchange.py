@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gc
 import logging
 
 import pytest
@@ -224,6 +225,63 @@ def test_failed_reply_raises_with_every_message_and_the_document(bsp: Caller) ->
     ]
     assert "[Error1] Error1" in str(error)
     assert PUT_OFFER.response_items(error.response)[0].stack[0].id == "FAKE_ID"
+
+
+def test_reading_a_reply_leaves_the_cycle_collector_as_it_was(bsp: Caller) -> None:
+    """The collector is paused while a reply becomes objects; an answer and a refusal alike
+    turn it back on, and a collector the program turned off stays off."""
+    prepared = put_offer(bsp)
+    answer = build_response(
+        Interface.MI, ResponseAttInfo(True, "XML", response_data=example("base_response.xml"))
+    )
+    refusal = build_response(
+        Interface.MI,
+        ResponseAttInfo(True, "XML", response_data=example("base_failed_response.xml")),
+    )
+    assert gc.isenabled()
+    interpret(prepared, answer.headers, answer.body)
+    assert gc.isenabled()
+    with pytest.raises(MMSValidationError):
+        interpret(prepared, refusal.headers, refusal.body)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        interpret(prepared, answer.headers, answer.body)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_an_answer_let_go_at_once_is_never_walked_by_the_cycle_collector(
+    bsp: Caller, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The collector stays off until the answer is made and comes back on without making an
+    object of its own, so an answer that a loop lets go before the next is never walked, even
+    one of thousands of objects (the collector starts after some hundreds)."""
+    caplog.set_level(logging.ERROR, logger="mms_client")  # captured records keep answers
+    root = etree.fromstring(example("put_offer_response.xml"))
+    [offer] = root.iter("OfferData")
+    for _ in range(20):
+        offer.addnext(copy.deepcopy(offer))
+    reply = build_response(
+        Interface.MI, ResponseAttInfo(True, "XML", response_data=etree.tostring(root))
+    )
+    prepared = put_offer(bsp)
+    assert len(interpret(prepared, reply.headers, reply.body).items) == 21  # caches warmed
+    collections: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(note)
+    try:
+        for _ in range(10):
+            interpret(prepared, reply.headers, reply.body)
+    finally:
+        gc.callbacks.remove(note)
+    assert collections == []
 
 
 def test_success_false_fails_even_with_a_clean_payload(bsp: Caller) -> None:

@@ -452,6 +452,11 @@ class _CollectorPause:
     them; each allocation burst would otherwise trigger collections that walk the whole,
     growing heap, which costs about a third of the reading time of a large reply. Nested and
     concurrent reads share one pause; the collector's previous state is restored after the last.
+
+    Leaving the pause allocates nothing once the collector is back on (a generator-based
+    context manager would make a ``StopIteration``), so the collector does not walk the
+    document just read at that very moment: it does so only if the program makes more
+    objects while it keeps the document, and never for a document let go first.
     """
 
     def __init__(self) -> None:
@@ -459,24 +464,22 @@ class _CollectorPause:
         self._depth = 0
         self._restore = False
 
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
+    def __enter__(self) -> None:
         with self._lock:
             if self._depth == 0:
                 self._restore = gc.isenabled()
                 gc.disable()
             self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._restore:
-                    gc.enable()
+
+    def __exit__(self, *_exception: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._restore:
+                gc.enable()
 
 
 collector_paused = _CollectorPause()
-"""``with collector_paused():`` keeps the cycle collector off while a document is turned
+"""``with collector_paused:`` keeps the cycle collector off while a document is turned
 into objects (see :class:`_CollectorPause`)."""
 
 
@@ -570,7 +573,7 @@ def read(
     is shown the elements it asks for, in document order, while the document is read.
     """
     expected = tag or root_tag(model_cls)
-    with collector_paused():
+    with collector_paused:
         data, problems = _content(source, model_cls, expected, watcher)
         try:
             model = _validate_document(model_cls, data, names_checked=True)
@@ -589,7 +592,7 @@ def content(
     :data:`~mms_client.schema.binding.TEXT_KEY`). For looking at, or timing, the two steps of
     reading apart; a structural problem raises :class:`PayloadError`."""
     expected = tag or root_tag(model_cls)
-    with collector_paused():
+    with collector_paused:
         data, problems = _content(source, model_cls, expected, None)
     if problems:
         raise PayloadError(f"{expected} does not match the schema", problems)
