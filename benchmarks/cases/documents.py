@@ -185,7 +185,11 @@ def _breakdown(
     model = root_model("mi_market")
     content = codec.content(payload, model)
     typed_reader = TypedReader(model)
-    if typed_reader.read(reply.body) != interpret(prepared, reply.headers, reply.body).document:
+
+    def answer() -> Any:
+        return interpret(prepared, reply.headers, reply.body)
+
+    if typed_reader.read(reply.body) != answer().document:
         raise AssertionError("the typed floor reads another document than ours")
 
     def validation() -> Any:
@@ -193,7 +197,7 @@ def _breakdown(
             return codec.validate(model, content, names_checked=True)
 
     def with_messages() -> Any:
-        response = interpret(prepared, reply.headers, reply.body)
+        response = answer()
         return response.items, response.messages
 
     def events() -> None:
@@ -204,11 +208,8 @@ def _breakdown(
 
     # a program that collects its answers: the cycle collector walks what each answer holds
     # once more are made, which a caller that lets each answer go before the next never pays
-    def ours_kept() -> Any:
-        return [interpret(prepared, reply.headers, reply.body) for _ in range(KEPT_ANSWERS)]
-
-    def floor_kept() -> Any:
-        return [floor() for _ in range(KEPT_ANSWERS)]
+    def keeping(read: Callable[[], object]) -> Callable[[], list[object]]:
+        return lambda: [read() for _ in range(KEPT_ANSWERS)]
 
     # pydantic's share: validating the payload's content, already read into dicts, which no
     # typed reading of the reply can skip
@@ -221,7 +222,7 @@ def _breakdown(
     typed_stats, typed_floor = compare(typed, floor, settings, CPU)
     # the messages are made when first asked for: the cost for a caller who reads them all
     messages_stats, messages_floor = compare(with_messages, floor, settings, CPU)
-    kept_stats, kept_floor = compare(ours_kept, floor_kept, settings, CPU)
+    kept_stats, kept_floor = compare(keeping(answer), keeping(floor), settings, CPU)
     return {
         "validation_median_s": validation_stats.median,
         "validation_to_floor_ratio": validation_stats.median / validation_floor.median,

@@ -28,6 +28,7 @@ from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
 from mms_client.wire.soap import (
     Attachment,
+    HttpMessage,
     ResponseAttInfo,
     SoapFault,
     build_fault,
@@ -72,6 +73,11 @@ def bsp(certificate: Certificate) -> Caller:
 def put_offer(caller: Caller) -> PreparedRequest:
     envelope = {"market_type": MarketType.DAY_AHEAD, "days": 1, "date": dt.date(2026, 11, 21)}
     return prepare(PUT_OFFER, caller, offer(), envelope)
+
+
+def xml_reply(data: bytes) -> HttpMessage:
+    """The MI service's successful reply carrying the XML payload ``data`` inline."""
+    return build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
 
 
 def test_prepared_request_carries_the_canonical_payload_and_its_signature(bsp: Caller) -> None:
@@ -188,7 +194,7 @@ def test_every_item_of_a_reply_carries_its_own_messages(bsp: Caller) -> None:
         for number, message in enumerate(block, start=1):
             message.text = f"{message.tag} {number} at {where}"
     data = etree.tostring(root)
-    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    reply = xml_reply(data)
 
     response = interpret(put_offer(bsp), reply.headers, reply.body)
 
@@ -206,14 +212,14 @@ def test_every_item_of_a_reply_carries_its_own_messages(bsp: Caller) -> None:
 def test_a_message_the_schema_does_not_allow_makes_the_reply_malformed(bsp: Caller) -> None:
     """Messages are read once, by the judgement, yet still checked against the schema."""
     data = example("put_offer_response.xml").replace(b'Code="Info2"', b'Code="not a code!"')
-    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    reply = xml_reply(data)
     with pytest.raises(MalformedResponseError, match=r"MarketData/Messages/Information\[2\]/@Code"):
         interpret(put_offer(bsp), reply.headers, reply.body)
 
 
 def test_failed_reply_raises_with_every_message_and_the_document(bsp: Caller) -> None:
     data = example("base_failed_response.xml")
-    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    reply = xml_reply(data)
     with pytest.raises(MMSValidationError, match="Validation FAILED") as caught:
         interpret(put_offer(bsp), reply.headers, reply.body)
     error = caught.value
@@ -231,13 +237,8 @@ def test_reading_a_reply_leaves_the_cycle_collector_as_it_was(bsp: Caller) -> No
     """The collector is paused while a reply becomes objects; an answer and a refusal alike
     turn it back on, and a collector the program turned off stays off."""
     prepared = put_offer(bsp)
-    answer = build_response(
-        Interface.MI, ResponseAttInfo(True, "XML", response_data=example("base_response.xml"))
-    )
-    refusal = build_response(
-        Interface.MI,
-        ResponseAttInfo(True, "XML", response_data=example("base_failed_response.xml")),
-    )
+    answer = xml_reply(example("base_response.xml"))
+    refusal = xml_reply(example("base_failed_response.xml"))
     assert gc.isenabled()
     interpret(prepared, answer.headers, answer.body)
     assert gc.isenabled()
@@ -263,9 +264,7 @@ def test_an_answer_let_go_at_once_is_never_walked_by_the_cycle_collector(
     [offer] = root.iter("OfferData")
     for _ in range(20):
         offer.addnext(copy.deepcopy(offer))
-    reply = build_response(
-        Interface.MI, ResponseAttInfo(True, "XML", response_data=etree.tostring(root))
-    )
+    reply = xml_reply(etree.tostring(root))
     prepared = put_offer(bsp)
     assert len(interpret(prepared, reply.headers, reply.body).items) == 21  # caches warmed
     collections: list[int] = []
@@ -311,7 +310,7 @@ def test_query_without_matches_gives_an_empty_list(bsp: Caller) -> None:
         b'<MarketData><MarketSubmit Date="2024-03-15" ParticipantName="F100" '
         b'UserName="FAKEUSER" Validation="PASSED" Success="true"/></MarketData>'
     )
-    reply = build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    reply = xml_reply(data)
     assert interpret(prepared, reply.headers, reply.body).items == []
 
 
