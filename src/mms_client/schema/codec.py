@@ -9,9 +9,9 @@ UTF-8.
 
 Reading hands the hardened parser a target that builds plain dicts keyed by XML names as the
 document is parsed (one pass, no tree, no model objects per node; a :class:`Watcher` such as
-the verdict of a reply sees chosen elements on the way) and validates the whole document with a
-single ``model_validate``; every problem comes back as one
-:class:`~mms_client.errors.PayloadError` with XML paths.
+the verdict of a reply sees chosen elements on the way) and has pydantic validate the result
+(a document root part by part, see :func:`_validate_document`); every problem comes back as
+one :class:`~mms_client.errors.PayloadError` with XML paths.
 """
 
 from __future__ import annotations
