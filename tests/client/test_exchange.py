@@ -75,9 +75,10 @@ def put_offer(caller: Caller) -> PreparedRequest:
     return prepare(PUT_OFFER, caller, offer(), envelope)
 
 
-def xml_reply(data: bytes) -> HttpMessage:
-    """The MI service's successful reply carrying the XML payload ``data`` inline."""
-    return build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+def xml_reply(data: bytes, *, mtom: bool = False) -> HttpMessage:
+    """The MI service's successful reply carrying the XML payload ``data``, inline or as an
+    MTOM part."""
+    return build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data), mtom=mtom)
 
 
 def test_prepared_request_carries_the_canonical_payload_and_its_signature(bsp: Caller) -> None:
@@ -158,9 +159,7 @@ def test_successful_reply_gives_items_messages_and_statistics(
     bsp: Caller, mtom: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = example("put_offer_response.xml")
-    reply = build_response(
-        Interface.MI, ResponseAttInfo(True, "XML", response_data=data), mtom=mtom
-    )
+    reply = xml_reply(data, mtom=mtom)
     with caplog.at_level(logging.INFO, logger="mms_client"):
         response = interpret(put_offer(bsp), reply.headers, reply.body)
 
