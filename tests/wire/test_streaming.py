@@ -77,6 +77,24 @@ def test_base64_arrives_in_pieces_of_any_size() -> None:
         truncated.close()
 
 
+@pytest.mark.parametrize("text", ["QUJDRA==", "QUJD\nRA==", "QU JD RA =="])
+def test_base64_text_is_decoded_as_lxml_hands_it_over(text: str) -> None:
+    """lxml passes text as str, whole or in pieces, with or without whitespace."""
+    decoded = io.BytesIO()
+    decoder = Base64Decoder(decoded.write, "the field is not valid base64")
+    decoder.write(text)
+    decoder.close()
+    assert decoded.getvalue() == b"ABCD"
+
+
+@pytest.mark.parametrize("text", ["QUJD\u00e9A==", "QUJD\nR\u00e9==", "QUJDRA==\u3000"])
+def test_base64_text_with_a_character_outside_ascii_is_refused(text: str) -> None:
+    decoder = Base64Decoder(io.BytesIO().write, "the field is not valid base64")
+    with pytest.raises(MimeFormatError, match="not valid base64"):
+        decoder.write(text)
+        decoder.close()
+
+
 def test_inline_reply_with_a_long_base64_text_node_is_read() -> None:
     """libxml2 refuses text nodes over 10 MB in a tree; the envelope is read without one."""
     data = os.urandom(12 * 1024 * 1024)

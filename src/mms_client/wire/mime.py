@@ -273,17 +273,18 @@ class Base64Decoder:
         self._pending = b""
 
     def write(self, data: bytes | str) -> None:
-        raw = data.encode("ascii", "replace") if isinstance(data, str) else data
-        if not self._pending and not len(raw) % 4:
+        if not self._pending and not len(data) % 4:
             # most base64 has no line breaks: decoding it whole skips a scan for whitespace,
-            # and strict decoding stops at the first whitespace there is
+            # and strict decoding stops at the first whitespace there is. binascii takes an
+            # ASCII str as it is, which spares a copy of what may be megabytes of text.
             try:
-                decoded = binascii.a2b_base64(raw, strict_mode=True)
-            except binascii.Error:
+                decoded = binascii.a2b_base64(data, strict_mode=True)
+            except ValueError:  # binascii.Error, or a str that is not ASCII
                 pass
             else:
                 self._write(decoded)
                 return
+        raw = data.encode("ascii", "replace") if isinstance(data, str) else data
         pending = self._pending + b"".join(raw.split())
         usable = len(pending) - len(pending) % 4
         self._pending = pending[usable:]
