@@ -79,7 +79,8 @@ def test_base64_arrives_in_pieces_of_any_size() -> None:
 
 @pytest.mark.parametrize("text", ["QUJDRA==", "QUJD\nRA==", "QU JD RA =="])
 def test_base64_text_is_decoded_as_lxml_hands_it_over(text: str) -> None:
-    """lxml passes text as str, whole or in pieces, with or without whitespace."""
+    """lxml passes text as str: base64 without whitespace is decoded from it directly, base64
+    with whitespace the way bytes are."""
     decoded = io.BytesIO()
     decoder = Base64Decoder(decoded.write, "the field is not valid base64")
     decoder.write(text)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from mms_client.wire.blobs import CHUNK_SIZE
+from mms_client.wire.blobs import CHUNK_SIZE, MemoryStore
 
 CRLF = b"\r\n"
 
@@ -212,9 +212,9 @@ def scan_multipart(
 
 def read_part(source: BinaryIO, span: PartSpan, number: int = 1) -> bytes:
     """The decoded content of one part of ``source``, in memory."""
-    sink = io.BytesIO()
-    copy_part(source, span, sink.write, number)
-    return sink.getvalue()
+    writer = MemoryStore().open()
+    copy_part(source, span, writer.write, number)
+    return writer.finish().read_bytes()
 
 
 def copy_part(
