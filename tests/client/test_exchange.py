@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import gc
+import io
 import logging
 
 import pytest
@@ -178,6 +179,51 @@ def test_successful_reply_gives_items_messages_and_statistics(
     assert warnings[0] == "MarketSubmit_OfferData: 8 Warning message(s):"
     assert "Warning at MarketData/MarketSubmit/OfferData: [Warning1] Warning1" in warnings[1:]
     assert len(logged["INFO"].splitlines()) == 1 + 8
+
+
+def test_a_log_record_is_made_only_where_something_can_hear_it(
+    bsp: Caller, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In an application that configured no logging the warnings of an answer reach only the
+    library's own null handler, so no record is made; a handler, a filter or logging's last
+    resort each get theirs."""
+    reply = xml_reply(example("put_offer_response.xml"))
+    made: list[logging.LogRecord] = []
+    make_record = logging.getLogRecordFactory()
+
+    def counting(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        made.append(record)
+        return record
+
+    def warnings_made() -> int:
+        made.clear()
+        interpret(put_offer(bsp), reply.headers, reply.body)
+        return sum(r.name == "mms_client" and r.levelno == logging.WARNING for r in made)
+
+    logging.setLogRecordFactory(counting)
+    logger = logging.getLogger("mms_client")
+    [own] = logger.handlers
+    monkeypatch.setattr(logger, "propagate", False)  # away from the test runner's handlers
+    try:
+        assert warnings_made() == 0
+        too_high = logging.StreamHandler(io.StringIO())
+        too_high.setLevel(logging.ERROR)
+        logger.addHandler(too_high)
+        assert warnings_made() == 0
+        too_high.setLevel(logging.WARNING)
+        assert warnings_made() == 1
+        logger.removeHandler(too_high)
+        logger.addFilter(lambda record: True)
+        assert warnings_made() == 1
+        logger.filters.clear()
+        logger.removeHandler(own)
+        assert warnings_made() == 1
+        assert "MarketSubmit_OfferData: 8 Warning message(s):" in capsys.readouterr().err
+    finally:
+        logging.setLogRecordFactory(make_record)
+        logger.filters.clear()
+        logger.handlers[:] = [own]
 
 
 def test_every_item_of_a_reply_carries_its_own_messages(bsp: Caller) -> None:
