@@ -158,12 +158,12 @@ def call(
 
 def _log_to(console: Console) -> None:
     """Retries and failovers are worth seeing; the MMS's messages are shown with the answer,
-    so they are not logged again."""
+    so they are not logged again (the ``mms_client`` logger keeps only the library's
+    ``NullHandler``)."""
     import logging
 
     from rich.logging import RichHandler
 
-    logging.getLogger("mms_client").addHandler(logging.NullHandler())
     transport = logging.getLogger("mms_client.transport")
     transport.addHandler(RichHandler(console=console, show_path=False))
     transport.setLevel(logging.WARNING)
