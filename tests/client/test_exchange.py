@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import io
 import logging
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -188,10 +189,11 @@ def test_a_log_record_is_made_only_where_something_can_hear_it(
     library's own null handler, so no record is made; a handler, a filter or logging's last
     resort each get theirs."""
     reply = xml_reply(example("put_offer_response.xml"))
+    logger = logging.getLogger("mms_client")
     made: list[logging.LogRecord] = []
-    make_record = logging.getLogRecordFactory()
+    make_record = logger.makeRecord
 
-    def counting(*args: object, **kwargs: object) -> logging.LogRecord:
+    def counting(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
         made.append(record)
         return record
@@ -199,31 +201,27 @@ def test_a_log_record_is_made_only_where_something_can_hear_it(
     def warnings_made() -> int:
         made.clear()
         interpret(put_offer(bsp), reply.headers, reply.body)
-        return sum(r.name == "mms_client" and r.levelno == logging.WARNING for r in made)
+        return sum(record.levelno == logging.WARNING for record in made)
 
-    logger = logging.getLogger("mms_client")
     own = logging.NullHandler()
+    monkeypatch.setattr(logger, "makeRecord", counting)
     monkeypatch.setattr(logger, "handlers", [own])  # as the library leaves it
     monkeypatch.setattr(logger, "filters", [])
     monkeypatch.setattr(logger, "propagate", False)  # away from the test runner's handlers
-    logging.setLogRecordFactory(counting)
-    try:
-        assert warnings_made() == 0
-        too_high = logging.StreamHandler(io.StringIO())
-        too_high.setLevel(logging.ERROR)
-        logger.addHandler(too_high)
-        assert warnings_made() == 0
-        too_high.setLevel(logging.WARNING)
-        assert warnings_made() == 1
-        logger.removeHandler(too_high)
-        logger.addFilter(lambda record: True)
-        assert warnings_made() == 1
-        logger.filters.clear()
-        logger.removeHandler(own)
-        assert warnings_made() == 1
-        assert "MarketSubmit_OfferData: 8 Warning message(s):" in capsys.readouterr().err
-    finally:
-        logging.setLogRecordFactory(make_record)
+    assert warnings_made() == 0
+    too_high = logging.StreamHandler(io.StringIO())
+    too_high.setLevel(logging.ERROR)
+    logger.addHandler(too_high)
+    assert warnings_made() == 0
+    too_high.setLevel(logging.WARNING)
+    assert warnings_made() == 1
+    logger.removeHandler(too_high)
+    logger.addFilter(lambda record: True)
+    assert warnings_made() == 1
+    logger.filters.clear()
+    logger.removeHandler(own)
+    assert warnings_made() == 1
+    assert "MarketSubmit_OfferData: 8 Warning message(s):" in capsys.readouterr().err
 
 
 def test_every_item_of_a_reply_carries_its_own_messages(bsp: Caller) -> None:
