@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import os
 import quopri
@@ -86,6 +87,31 @@ def test_base64_text_is_decoded_as_lxml_hands_it_over(text: str) -> None:
     decoder.write(text)
     decoder.close()
     assert decoded.getvalue() == b"ABCD"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="QUJDRA+/=-_*\n \u00e9", max_size=24))
+def test_base64_is_accepted_and_refused_as_the_standard_library_strictly_decodes_it(
+    text: str,
+) -> None:
+    """Whitespace aside, the decoder takes exactly what ``binascii``'s strict mode takes
+    (padding in the middle, excess data after it, characters outside the alphabet are all
+    refused) and decodes it to the same bytes."""
+    try:
+        expected: bytes | None = binascii.a2b_base64(
+            "".join(text.split()).encode("ascii"), strict_mode=True
+        )
+    except (binascii.Error, UnicodeEncodeError):
+        expected = None
+    decoded = io.BytesIO()
+    decoder = Base64Decoder(decoded.write, "the field is not valid base64")
+    try:
+        decoder.write(text)
+        decoder.close()
+    except MimeFormatError:
+        assert expected is None
+    else:
+        assert decoded.getvalue() == expected
 
 
 @pytest.mark.parametrize("text", ["QUJD\u00e9A==", "QUJD\nR\u00e9==", "QUJDRA==\u3000"])

@@ -9,9 +9,9 @@ sides agree on the scheme by construction.
 
 from __future__ import annotations
 
-import base64
 import binascii
 
+import pybase64
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 
 def sign(data: bytes, key: RSAPrivateKey) -> str:
     """Return the base64 signature text the MMS expects for ``data``."""
-    return base64.b64encode(key.sign(data, padding.PKCS1v15(), hashes.SHA256())).decode("ascii")
+    return pybase64.b64encode(key.sign(data, padding.PKCS1v15(), hashes.SHA256())).decode("ascii")
 
 
 def verify(data: bytes, signature: str | bytes, key: RSAPublicKey) -> bool:
@@ -35,7 +35,7 @@ def verify(data: bytes, signature: str | bytes, key: RSAPublicKey) -> bool:
         except UnicodeEncodeError:
             return False
     try:
-        raw = base64.b64decode(b"".join(signature.split()), validate=True)
+        raw = pybase64.b64decode(b"".join(signature.split()), validate=True)
     except (binascii.Error, ValueError):
         return False
     try:

@@ -20,13 +20,14 @@ a file and leaves its binary content in blobs (files, for a large download);
 
 from __future__ import annotations
 
-import base64
 import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import BinaryIO, Final
+
+import pybase64
 
 from mms_client.endpoints import Interface
 from mms_client.errors import (
@@ -307,7 +308,7 @@ def build_response(
 
     def binary_xml(data: bytes) -> str:
         if not mtom:
-            return base64.b64encode(data).decode("ascii")
+            return pybase64.b64encode(data).decode("ascii")
         content_id = new_content_id(domain, f"-part{len(parts)}")
         parts.append(_binary_part(content_id, data))
         return _xop_include(content_id)
