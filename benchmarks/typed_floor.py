@@ -3,7 +3,8 @@
 The parse floor (:mod:`benchmarks.floors`) reads strings into dicts. A typed reply must also
 turn them into checked integers, decimals, times and enums held in pydantic models, and the
 design fixes how: lxml parses, pydantic validates. This bound does only that: the floor's own
-reading of the SOAP envelope and base64, the payload handed by lxml to a parser target that
+reading of the SOAP envelope, base64 decoded as ours decodes it (pybase64, far faster than the
+standard library the floor uses), the payload handed by lxml to a parser target that
 nests each element's attributes into its parent's dict, and pydantic's validation of the
 result. No checks of names or order, no paths, no verdict, no log, no ``Response``.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pybase64
 from lxml import etree
 
 from benchmarks import floors
@@ -98,7 +100,7 @@ class TypedReader:
 
     def read(self, body: bytes) -> XmlModel:
         """The typed document in the payload of the inline-base64 reply ``body``."""
-        payload = floors.reply_payload(body)
+        payload = floors.reply_payload(body, pybase64.b64decode)
         with codec.collector_paused:  # as ours: models and dicts, no cycles
             # a parser with a target returns what the target's close() returns
             data = cast(dict[str, Any], etree.fromstring(payload, self._parser))
