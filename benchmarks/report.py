@@ -20,7 +20,16 @@ from pathlib import Path
 
 from benchmarks.harness import Result
 
-_LIBRARIES = ("pydantic", "pydantic-core", "lxml", "cryptography", "httpx", "uvicorn", "tenacity")
+_LIBRARIES = (
+    "pydantic",
+    "pydantic-core",
+    "lxml",
+    "pybase64",
+    "cryptography",
+    "httpx",
+    "uvicorn",
+    "tenacity",
+)
 
 
 def _cpu_model() -> str:
