@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import fnmatch
-import logging
 import sys
 import time
 import traceback
@@ -79,9 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         quick=arguments.quick,
         sizes=tuple(arguments.n) if arguments.n else Settings().sizes,
     )
-    # Answers carry Warning messages, which the client logs; records go nowhere here (their
-    # creation still counts), instead of to stderr through logging's last resort.
-    logging.getLogger("mms_client").addHandler(logging.NullHandler())
     started = dt.datetime.now(dt.UTC)
     load_before = load_average()
     results: list[Result] = []

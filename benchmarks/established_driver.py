@@ -31,7 +31,8 @@ line on stdin and answers each with one JSON line on stdout:
 
 The first line written is ``{"ready": ..., "versions": ...}``. The established client prints
 a line per offer while it reads an answer; that output goes to ``os.devnull`` (printing it is
-measured, showing it is not), and its log records to a ``NullHandler``, as in our cases.
+measured, showing it is not), and its log records to a ``NullHandler``, where ours meet
+the library's own.
 """
 
 from __future__ import annotations
