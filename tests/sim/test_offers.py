@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mms_client.schema.generated.mi_market import MarketType, OfferCancel, OfferQuery
 
@@ -193,3 +193,31 @@ def test_cancel_removes_the_offer_and_an_unknown_offer_cannot_be_cancelled(
     foreign = fresh_wire.call(CANCEL, cancel("OTHER_RESO"), market_type=DAM)
     assert foreign.codes() == ["E_RESOURCE_NOT_OWNED"]
     assert [o["ResourceName"] for o in _query(fresh_wire)] == ["FAKE_RESO2"]
+
+
+def test_a_bulk_submission_is_answered_like_a_single_offer(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    """A request above the simulator's inline limit is checked in a worker thread, smaller
+    ones on its event loop; both are answered in full."""
+    from mms_client.schema.generated.mi_market import OfferStack
+    from mms_client.sim.asgi import INLINE_REQUEST_BYTES
+
+    stacks = [
+        OfferStack(number=number, unit_price=100 + number, minimum_quantity_kw=100 * number)
+        for number in range(1, 11)
+    ]
+    half_hours = [datetime(2024, 3, 15) + timedelta(minutes=30 * block) for block in range(48)]
+    offers = [
+        offer(start=start, end=start + timedelta(minutes=30), stack=stacks) for start in half_hours
+    ]
+    payload = fresh_wire.payload(SUBMIT, offers, market_type=DAM, days=1)
+    assert len(fresh_wire.message(payload).body) > INLINE_REQUEST_BYTES
+
+    bulk = fresh_wire.call(SUBMIT, offers, market_type=DAM, days=1)
+    single = fresh_wire.call(SUBMIT, offer(resource="FAKE_RESO2"), market_type=DAM, days=1)
+
+    assert bulk.info.success is True and single.info.success is True
+    assert bulk.statistics()["Successful"] == "48"
+    assert len(bulk.document.findall("MarketSubmit/OfferData/OfferStack")) == 480
+    assert len(_query(fresh_wire)) == 49

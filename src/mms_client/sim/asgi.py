@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from mms_client.endpoints import SERVICE_PATHS
 from mms_client.sim.faults import MALFORMED_BODY, Endpoint, Fault, FaultKind, FaultPlan
@@ -21,6 +22,16 @@ logger = logging.getLogger("mms_client.sim")
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 """Larger request bodies are refused with HTTP 413 before they are read completely."""
+
+INLINE_REQUEST_BYTES = 32 * 1024
+"""Requests up to this size (a query, a submission of a few dozen offers) are handled on the
+event loop; larger ones in a worker thread, so that a bulk submission or an upload does not hold
+up the other connections while it is checked.
+
+Handing a small request to a thread costs more CPU than handling it, the loop and the worker
+trading the GIL: 2.8 ms of the simulator's against 1.7 ms for a put_offer, with eight clients
+reusing their connections. A request of this size takes about 15 ms to handle (half a
+millisecond per offer of five stacks)."""
 
 _PATHS = frozenset(SERVICE_PATHS.values())
 
@@ -55,11 +66,11 @@ class SimulatorApp:
             return
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         chain = (scope.get("extensions") or {}).get("tls", {}).get("client_cert_chain") or []
-        # The MMS's work (parsing, checking, SQLite) runs in a worker thread, so one large
-        # request does not hold up the connections of others.
-        fault, reply = await asyncio.to_thread(
-            self._handle, scope["path"], headers, body, chain[0] if chain else None
-        )
+        handle = partial(self._handle, scope["path"], headers, body, chain[0] if chain else None)
+        if len(body) <= INLINE_REQUEST_BYTES:
+            fault, reply = handle()
+        else:
+            fault, reply = await asyncio.to_thread(handle)
         abort = scope["extensions"][CONNECTION_EXTENSION]["abort"]
         if fault is None:
             assert reply is not None
