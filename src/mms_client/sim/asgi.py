@@ -24,14 +24,14 @@ MAX_REQUEST_BYTES = 64 * 1024 * 1024
 """Larger request bodies are refused with HTTP 413 before they are read completely."""
 
 INLINE_REQUEST_BYTES = 32 * 1024
-"""Requests up to this size (a query, a submission of a few dozen offers) are handled on the
+"""Requests up to this size (a query, a submission of two dozen offers or so) are handled on the
 event loop; larger ones in a worker thread, so that a bulk submission or an upload does not hold
 up the other connections while it is checked.
 
-Handing a small request to a thread costs more CPU than handling it, the loop and the worker
-trading the GIL: 2.8 ms of the simulator's against 1.7 ms for a put_offer, with eight clients
-reusing their connections. A request of this size takes about 15 ms to handle (half a
-millisecond per offer of five stacks)."""
+Handing a small request to a thread costs more CPU than handling it (most likely the loop and
+the worker handing the GIL to each other): 2.8 ms of the simulator's against 1.7 ms for a
+put_offer, with eight clients reusing their connections. A request of this size takes about
+15 ms to handle (half a millisecond per offer of five stacks)."""
 
 _PATHS = frozenset(SERVICE_PATHS.values())
 
