@@ -266,20 +266,25 @@ class Base64Decoder:
     and hands the bytes to ``write`` as they are complete.
 
     ``what`` names the content in the :class:`MimeFormatError` raised for invalid base64.
+    Only RFC 4648's canonical form is accepted: groups of four characters of the alphabet,
+    padding only to complete the last one, so nothing may follow it but whitespace, however
+    the text is cut into pieces.
 
     Decoding is pybase64's (SIMD) rather than the standard library's: every inline reply
     payload is base64 text, and ``binascii`` takes about 3 ns a byte, as long as the rest of
-    the SOAP layer for a ten-offer reply; pybase64 takes a thirtieth of that and accepts and
-    refuses exactly the same input.
+    the SOAP layer for a ten-offer reply; pybase64 takes a thirtieth of that. Its strict mode
+    is the stricter of the two: ``binascii``'s accepts padding beyond a complete group
+    (``AAAA=``), pybase64's does not.
     """
 
     def __init__(self, write: Callable[[bytes], object], what: str) -> None:
         self._write = write
         self._what = what
         self._pending = b""
+        self._padded = False  # the last group decoded ended in padding
 
     def write(self, data: bytes | str) -> None:
-        if not self._pending and not len(data) % 4:
+        if not self._pending and not self._padded and not len(data) % 4:
             # most base64 has no line breaks: decoding it whole skips a scan for whitespace,
             # and strict decoding stops at the first whitespace there is. pybase64 takes an
             # ASCII str as it is, which spares a copy of what may be megabytes of text.
@@ -288,24 +293,30 @@ class Base64Decoder:
             except ValueError:  # binascii.Error, also for a str that is not ASCII
                 pass
             else:
+                self._padded = data[-1:] in ("=", b"=")
                 self._write(decoded)
                 return
         raw = data.encode("ascii", "replace") if isinstance(data, str) else data
         pending = self._pending + b"".join(raw.split())
+        if pending and self._padded:
+            raise self._invalid(" (data after padding)")
         usable = len(pending) - len(pending) % 4
         self._pending = pending[usable:]
         if usable:
-            self._decode(pending[:usable])
+            try:
+                self._write(pybase64.b64decode(pending[:usable], validate=True))
+            except ValueError:  # binascii.Error
+                raise self._invalid("") from None
+            self._padded = pending.endswith(b"=", 0, usable)
+            if self._padded and self._pending:
+                raise self._invalid(" (data after padding)")
 
     def close(self) -> None:
         if self._pending:
-            raise MimeFormatError(f"{self._what}: invalid base64 content (truncated)")
+            raise self._invalid(" (truncated)")
 
-    def _decode(self, data: bytes) -> None:
-        try:
-            self._write(pybase64.b64decode(data, validate=True))
-        except ValueError:  # binascii.Error
-            raise MimeFormatError(f"{self._what}: invalid base64 content") from None
+    def _invalid(self, detail: str) -> MimeFormatError:
+        return MimeFormatError(f"{self._what}: invalid base64 content{detail}")
 
 
 class _QuotedPrintable:
