@@ -233,6 +233,20 @@ _READABLE = (
 )
 
 
+def _framed(envelope_xml: str, mtom: bool) -> tuple[dict[str, str], bytes]:
+    """Headers and body of a reply carrying ``envelope_xml`` as plain XML or as the root part
+    of an MTOM message."""
+    if not mtom:
+        return {"Content-Type": "text/xml"}, envelope_xml.encode()
+    root = Part(
+        (("Content-Type", 'application/xop+xml; type="text/xml"'), ("Content-ID", "<root@x>")),
+        envelope_xml.encode(),
+    )
+    boundary, body = write_multipart([root])
+    return {"Content-Type": f'multipart/related; boundary="{boundary}"; start="<root@x>"'}, body
+
+
+@pytest.mark.parametrize("mtom", [False, True], ids=["plain", "mtom"])
 @pytest.mark.parametrize(
     "body",
     [
@@ -256,14 +270,17 @@ _READABLE = (
         "bad-base64",
     ],
 )
-def test_small_envelopes_read_from_a_tree_as_a_stream_would_read_them(body: str) -> None:
-    """A small plain envelope is parsed as a tree and replayed, a large one streamed: the
-    same envelope gives the same answer (or the same refusal) either way, a soap:Header
-    before the Body included."""
+def test_small_envelopes_read_from_a_tree_as_a_stream_would_read_them(
+    body: str, mtom: bool
+) -> None:
+    """A small envelope, plain or the root part of an MTOM message, is parsed as a tree and
+    replayed, a large one streamed: the same envelope gives the same answer (or the same
+    refusal) either way, a soap:Header before the Body included."""
+    headers, framed = _framed(body, mtom)
 
     def read() -> object:
         try:
-            return read_response({"Content-Type": "text/xml"}, body.encode(), Interface.MI)
+            return read_response(headers, framed, Interface.MI)
         except MalformedResponseError as exc:
             return str(exc)
 

@@ -8,8 +8,9 @@ memory of the report. So a large envelope is read with an lxml *parser target*: 
 elements and text as it parses, small fields are kept as text in a tiny tree of :class:`Node`,
 and the text of a binary element is base64-decoded as it arrives into a blob of a
 :class:`~mms_client.wire.blobs.BlobStore` (memory, or a file). MTOM parts are located in the
-body and decoded into blobs only when a field refers to them. A small plain XML envelope, the
-usual reply, is parsed as a tree and its events replayed to the same target, which is cheaper.
+body and decoded into blobs only when a field refers to them. A small envelope, plain XML or
+the root part of an MTOM message (the usual case), is parsed as a tree and its events replayed
+to the same target, which is cheaper.
 
 The parser is as hardened as the payload parser (:mod:`mms_client.xmlstream`: a DOCTYPE is
 refused outright, so neither entity expansion nor external entities can happen); what is kept in
@@ -35,6 +36,7 @@ from mms_client.wire.mime import (
     copy_part,
     find_header,
     parse_header_value,
+    read_part,
     scan_multipart,
 )
 from mms_client.xmlparse import parse_xml
@@ -51,9 +53,10 @@ _BODY = f"{{{SOAP_ENVELOPE_NS}}}Body"
 _INCLUDE = f"{{{XOP_NS}}}Include"
 _XML_CONTENT_TYPES = frozenset({"text/xml", "application/soap+xml", "application/xop+xml"})
 _TREE_MAX_BYTES = 8 * 1024 * 1024
-"""Plain XML bodies up to this size are parsed into a tree in one call and then walked: several
-times cheaper than libxml2 calling back into Python for every event, and libxml2 keeps a text
-node (an inline payload) below 10 MB. Larger bodies, inline reports, are streamed."""
+"""Envelopes up to this size are parsed into a tree in one call and then walked: about half
+the cost of libxml2 calling back into Python for every event through a parser made for each
+new target (lxml inspects the target), and libxml2 keeps a text node (an inline payload)
+below 10 MB. Larger envelopes, inline reports, are streamed."""
 _MAX_NODES = 20_000
 _MAX_TEXT = 4 * 1024 * 1024
 """Characters of non-binary text kept from one envelope (fault details included)."""
@@ -146,9 +149,14 @@ def read_envelope(
             for number, span in enumerate(spans, start=1):
                 if span is not root and span.content_id is not None:
                     parts.setdefault(span.content_id, (number, span))
-            parser = event_parser(target)
-            copy_part(source, root, parser.feed, spans.index(root) + 1)
-            parser.close()
+            root_number = spans.index(root) + 1
+            if root.end - root.start <= _TREE_MAX_BYTES:  # decoded, it is no larger
+                envelope = read_part(source, root, root_number)
+                replay(parse_xml(envelope, max_bytes=_TREE_MAX_BYTES), target)
+            else:
+                parser = event_parser(target)
+                copy_part(source, root, parser.feed, root_number)
+                parser.close()
         elif media_type in _XML_CONTENT_TYPES:
             size = source.seek(0, 2)
             if size > limits.max_body_bytes:

@@ -103,6 +103,7 @@ def new_content_id(domain: str, label: str = "") -> str:
 _PARAMETER = re.compile(
     r";\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;\s]*)", re.DOTALL
 )
+_QUOTED_PAIR = re.compile(r"\\(.)")
 
 
 def parse_header_value(value: str) -> tuple[str, dict[str, str]]:
@@ -115,7 +116,9 @@ def parse_header_value(value: str) -> tuple[str, dict[str, str]]:
     for match in _PARAMETER.finditer(value, len(main)):
         name, raw = match.group(1).lower(), match.group(2)
         if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw[1:-1]
+            if "\\" in raw:  # rare, and a substitution costs more than the rest
+                raw = _QUOTED_PAIR.sub(r"\1", raw)
         parameters.setdefault(name, raw)
     return main.strip().lower(), parameters
 
