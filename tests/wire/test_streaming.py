@@ -136,6 +136,19 @@ def test_base64_after_its_padding_is_refused(pieces: list[str]) -> None:
         decoder.close()
 
 
+@pytest.mark.parametrize("text", ["QUJD", "QU JD"], ids=["whole", "with-whitespace"])
+def test_a_failing_writer_is_not_taken_for_invalid_base64(text: str) -> None:
+    """A store that cannot take the bytes (a closed file raises ValueError too) fails with its
+    own error, not as a complaint about the base64."""
+
+    def closed(_data: bytes) -> None:
+        raise ValueError("I/O operation on closed file.")
+
+    decoder = Base64Decoder(closed, "the field is not valid base64")
+    with pytest.raises(ValueError, match="closed file"):
+        decoder.write(text)
+
+
 @pytest.mark.parametrize("text", ["QUJD\u00e9A==", "QUJD\nR\u00e9==", "QUJDRA==\u3000"])
 def test_base64_text_with_a_character_outside_ascii_is_refused(text: str) -> None:
     decoder = Base64Decoder(io.BytesIO().write, "the field is not valid base64")

@@ -307,12 +307,13 @@ class Base64Decoder:
         self._pending = pending[usable:]
         if usable:
             try:
-                self._write(pybase64.b64decode(pending[:usable], validate=True))
+                decoded = pybase64.b64decode(pending[:usable], validate=True)
             except ValueError:  # binascii.Error
                 raise self._invalid("") from None
             self._padded = pending.endswith(b"=", 0, usable)
             if self._padded and self._pending:
                 raise self._invalid(" (data after padding)")
+            self._write(decoded)
 
     def close(self) -> None:
         if self._pending:
