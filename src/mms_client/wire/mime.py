@@ -24,7 +24,7 @@ from typing import BinaryIO, Protocol
 
 import pybase64
 
-from mms_client.wire.blobs import CHUNK_SIZE, MemoryStore
+from mms_client.wire.blobs import CHUNK_SIZE
 
 CRLF = b"\r\n"
 
@@ -216,9 +216,9 @@ def scan_multipart(
 
 def read_part(source: BinaryIO, span: PartSpan, number: int = 1) -> bytes:
     """The decoded content of one part of ``source``, in memory."""
-    writer = MemoryStore().open()
-    copy_part(source, span, writer.write, number)
-    return writer.finish().read_bytes()
+    pieces: list[bytes] = []
+    copy_part(source, span, pieces.append, number)
+    return b"".join(pieces)
 
 
 def copy_part(
@@ -301,18 +301,18 @@ class Base64Decoder:
                 return
         raw = data.encode("ascii", "replace") if isinstance(data, str) else data
         pending = self._pending + b"".join(raw.split())
-        if pending and self._padded:
-            raise self._invalid(" (data after padding)")
         usable = len(pending) - len(pending) % 4
+        padded = pending.endswith(b"=", 0, usable)
+        # after padding only whitespace may come, in a later piece as in this one
+        if (self._padded and pending) or (padded and usable < len(pending)):
+            raise self._invalid(" (data after padding)")
         self._pending = pending[usable:]
         if usable:
             try:
                 decoded = pybase64.b64decode(pending[:usable], validate=True)
             except ValueError:  # binascii.Error
                 raise self._invalid("") from None
-            self._padded = pending.endswith(b"=", 0, usable)
-            if self._padded and self._pending:
-                raise self._invalid(" (data after padding)")
+            self._padded = padded
             self._write(decoded)
 
     def close(self) -> None:
