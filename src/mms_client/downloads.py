@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
@@ -40,6 +41,20 @@ def safe_file_name(name: str, fallback: str = "download") -> str:
     base = PureWindowsPath(PurePosixPath(name).name).name
     cleaned = _UNSAFE.sub("", base).strip()
     return fallback if cleaned in ("", ".", "..") else cleaned
+
+
+def _check_writable(folder: Path, failure: str) -> None:
+    """Refuse a folder where no file can be created before the request is sent, rather than
+    when its answer arrives. Creating one is the only reliable test: permissions say nothing
+    about read-only mounts, and nothing at all for a privileged user."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__  # not the name of the probe
+        raise ConfigurationError(
+            f"{failure}: no file can be created in {folder} ({reason})"
+        ) from None
 
 
 class Destination:
@@ -75,12 +90,14 @@ class Destination:
                     f"cannot save to {str(target)!r}: there is no folder {target.parent}"
                 )
             folder, self._file = target.parent, target
+            _check_writable(folder, f"cannot save to {str(target)!r}")
         else:
             try:
                 target.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ConfigurationError(f"cannot save into {str(target)!r}: {exc}") from None
             folder = target
+            _check_writable(folder, f"cannot save into {str(target)!r}")
         self._store = FolderStore(folder)
 
     @property

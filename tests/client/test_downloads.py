@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,36 @@ def test_destinations_are_checked_before_anything_is_sent(tmp_path: Path) -> Non
     assert Destination(FILES, tmp_path / "new" / "folder", settings).folder == (
         tmp_path / "new" / "folder"
     )
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder where no file can be created: a read-only one, or, for a user whom
+    permissions do not stop, /proc."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        for candidate in (folder, Path("/proc")):
+            try:
+                (candidate / "probe").touch()
+            except OSError:
+                yield candidate
+                return
+            (candidate / "probe").unlink()
+        pytest.skip("no folder here refuses new files to this user")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_a_folder_that_takes_no_files_is_refused_before_anything_is_sent(
+    unwritable_folder: Path,
+) -> None:
+    settings = TransportSettings()
+    with pytest.raises(ConfigurationError, match=r"cannot save to .*report\.csv.*no file can be"):
+        Destination(DOWNLOAD, unwritable_folder / "report.csv", settings)
+    with pytest.raises(ConfigurationError, match="cannot save into"):
+        Destination(FILES, unwritable_folder, settings)
 
 
 def test_report_rows_stream_and_hostile_reports_are_refused() -> None:
