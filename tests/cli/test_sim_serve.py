@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mms_client.client import MmsClient
 from mms_client.sim.manifest import Manifest
 from mms_client.types.market import MarketType
@@ -48,29 +50,22 @@ def test_serve_prints_how_to_connect_and_keeps_state_across_restarts(
         assert [o.stack[0].id for o in found] == [stored.stack[0].id]
 
 
-def test_serve_explains_a_port_it_cannot_use(tmp_path: Path) -> None:
+@pytest.mark.parametrize("option", ["--port", "--backup-port"])
+def test_serve_explains_a_port_it_cannot_use(tmp_path: Path, option: str) -> None:
     import socket
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        free = ["--port", "0"] if option == "--backup-port" else []
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mms_client.cli",
-                "sim",
-                "serve",
-                "--port",
-                str(port),
-                "--state",
-                str(tmp_path / "s"),
-            ],
+            [sys.executable, "-m", "mms_client.cli", "sim", "serve", *free, option, str(port),
+             "--state", str(tmp_path / "s")],
             capture_output=True,
             text=True,
             timeout=60,
-        )
+        )  # fmt: skip
     assert result.returncode != 0
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
     assert not (tmp_path / "s").exists()

@@ -103,7 +103,8 @@ def serve(
     try:
         simulator.start()
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
+        where = "" if exc.filename is None else f": {exc.filename}"
+        raise click.ClickException(f"{exc.strerror or exc}{where}") from None
 
     stop = threading.Event()
 
