@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
-from mms_client.sim.manifest import Manifest
+from mms_client.sim.manifest import MANIFEST_NAME, Manifest
 from mms_client.sim.simulator import Simulator
 
 from .conftest import TRADING_DAY, OfferFactory, Wire
@@ -31,6 +31,9 @@ def test_the_manifest_tells_a_client_everything_it_needs(fresh_mms_simulator: Si
     owners = {r["name"]: r["participant"] for r in data["resources"]}
     assert owners["FAKE_RESO"] == "F100" and owners["OTHER_RESO"] == "F200"
     assert Manifest.load(fresh_mms_simulator.state_dir) == fresh_mms_simulator.manifest
+    # a folder or a file, as a string too
+    manifest_file = str(fresh_mms_simulator.state_dir / MANIFEST_NAME)
+    assert Manifest.load(manifest_file) == fresh_mms_simulator.manifest
     # it holds the users' passphrases: readable by the owner only
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 

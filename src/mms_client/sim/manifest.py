@@ -20,6 +20,7 @@ what it takes as ``verify=``.  The passphrases are those of a throw-away test PK
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -103,8 +104,9 @@ class Manifest:
         return path
 
     @classmethod
-    def load(cls, path: Path) -> Manifest:
+    def load(cls, path: str | os.PathLike[str]) -> Manifest:
         """Reads a manifest file (or the one in a state folder)."""
+        path = Path(path)
         if path.is_dir():
             path = path / MANIFEST_NAME
         data = json.loads(path.read_text("utf-8"))
