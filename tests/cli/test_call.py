@@ -48,12 +48,57 @@ def test_ops_lists_every_operation_with_who_may_call_it() -> None:
         (["call", "query_offers"], "give exactly one of --payload FILE and --example"),
         (["call", "query_offers", "--example", "-e", "date"], "'date' is not NAME=VALUE"),
         (["call", "query_offers", "--example", "--as", "XYZ"], "'XYZ' is not one of"),
+        (["call", "query_offers", "--payload", "missing.json"], "'missing.json' does not exist"),
+        (["call", "query_offers", "--example", "--interface", "OMI"], "on the MI interface"),
+        (["call", "query_offers", "--example", "--timeout", "0"], "0.0 is not in the range"),
+        (["call", "query_offers", "--example", "-e", "Nope=1"], "has no attribute 'Nope'"),
+        (
+            ["call", "query_offers", "--example", "-e", "date=2024-04-01", "--date", "2024-04-02"],
+            "--date and --envelope both give date",
+        ),
+        (
+            ["call", "query_offers", "--example", "-e", "Date=2024-04-01", "-e", "date=2024-04-02"],
+            "--envelope gives Date twice",
+        ),
     ],
 )
 def test_call_explains_what_is_wrong_with_its_arguments(arguments: list[str], problem: str) -> None:
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2
     assert problem in result.output
+
+
+def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.json"
+    locked.write_text("{}")
+    locked.chmod(0o000)
+    # a user whom permissions do not stop can still not read a process's memory from its start
+    for candidate in (locked, Path("/proc/self/mem")):
+        try:
+            candidate.read_bytes()
+        except OSError:
+            break
+    else:
+        pytest.skip("no file here refuses to be read by this user")
+    result = CliRunner().invoke(main, ["call", "query_offers", "--payload", str(candidate)])
+    assert result.exit_code == 2
+    assert f"cannot read {candidate}" in result.output
+
+
+def test_call_says_where_the_passphrase_should_come_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MMS_CERT_PASSPHRASE", raising=False)
+    monkeypatch.delenv("NOT_SET_HERE", raising=False)
+    cert = tmp_path / "user.p12"
+    cert.write_bytes(b"never read: the passphrase is missing")
+    arguments = ["call", "query_offers", "--example", "--cert", str(cert), "--participant",
+                 "F100", "--user", "FAKEUSER", "--client-type", "BSP"]  # fmt: skip
+    named = CliRunner().invoke(main, [*arguments, "--passphrase-env", "NOT_SET_HERE"])
+    assert named.exit_code == 2 and "the variable NOT_SET_HERE is not set" in named.output
+    # no terminal to ask on (a job, a pipe): nothing is read from standard input
+    unattended = CliRunner().invoke(main, arguments, input="not a passphrase\n")
+    assert unattended.exit_code == 2 and "set MMS_CERT_PASSPHRASE" in unattended.output
 
 
 def test_call_refuses_a_participant_the_simulator_has_no_user_of(
@@ -90,6 +135,15 @@ def test_call_sends_a_payload_file_and_prints_json(
     )  # fmt: skip
     assert from_stdin.exit_code == 0, from_stdin.output
     assert json.loads(from_stdin.stdout)["items"] == answer["items"]
+    # as a Windows editor saves it, with a byte order mark
+    marked = tmp_path / "query.xml"
+    marked.write_text('<OfferQuery MarketType="DAM" ResourceName="FAKE_RESO"/>', "utf-8-sig")
+    from_file = mms(
+        "call", "query_offers", "--sim-state", state, "--payload", str(marked), "--json",
+        "-e", f"Date={EXAMPLE_DAY}",  # an envelope attribute by its XML name
+    )  # fmt: skip
+    assert from_file.exit_code == 0, from_file.output
+    assert json.loads(from_file.stdout)["items"] == answer["items"]
     broken = CliRunner().invoke(
         main,
         ["call", "query_offers", "--sim-state", state, "--payload", "-"],
@@ -151,6 +205,25 @@ def test_call_reports_refusals_with_the_mms_messages(
     assert refused.exit_code == 1
     assert "E_RESOURCE_NOT_OWNED" in refused.stderr
     assert "MarketSubmit_OfferData" in refused.stderr
+
+    # accepted in part: what was stored is shown, in JSON for scripts too
+    both = tmp_path / "offers.json"
+    both.write_text(json.dumps([{**offer, "ResourceName": "FAKE_RESO"}, offer]))
+    submit = ["call", "put_offers", "--sim-state", state, "--payload", str(both),
+              "--market-type", "DAM", "--date", EXAMPLE_DAY.isoformat()]  # fmt: skip
+    partly = mms(*submit, "--json")
+    assert partly.exit_code == 1
+    answer = json.loads(partly.stdout)
+    assert "has Validation PASSED_PARTIAL" in answer["refused"]
+    stored, foreign_offer = answer["items"]
+    assert (stored["Validation"], foreign_offer["Validation"]) == ("PASSED", "FAILED")
+    assert stored["OfferStack"][0]["OfferId"]
+    assert [m["code"] for m in answer["messages"] if m["severity"] == "Error"] == [
+        "E_RESOURCE_NOT_OWNED"
+    ]
+    as_tables = mms(*submit)
+    assert as_tables.exit_code == 1 and "E_RESOURCE_NOT_OWNED" in as_tables.stderr
+    assert "OfferId=OFR" in as_tables.stderr
 
 
 def test_call_as_a_real_command_against_a_served_simulator(

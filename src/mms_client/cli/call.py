@@ -8,6 +8,7 @@ such as ``query_offers``) with a payload from a file, or the documented example 
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import sys
@@ -78,7 +79,7 @@ def ops(interface: str | None, as_json: bool) -> None:
 @click.option(
     "--payload",
     "payload_file",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
     help="The request item(s): JSON (object or list; XML or Python names) or XML (one item "
     "element); '-' reads standard input.",
 )
@@ -130,7 +131,7 @@ def call(
     from mms_client.wire.soap import Attachment
 
     operation = _operation(name, interface)
-    envelope = _envelope(date, days, market_type, extra)
+    envelope = _envelope(operation, date, days, market_type, extra)
     if example == (payload_file is not None):
         raise click.UsageError("give exactly one of --payload FILE and --example")
     attachments = [Attachment.from_file(path) for path in attach]
@@ -146,8 +147,17 @@ def call(
         with connection.client() as client:
             response = client.call(operation, payload, attachments=attachments, to=out, **envelope)
     except MMSValidationError as refusal:
-        errors.print(render.message_table("The MMS refused the request", refusal.messages))
-        raise click.ClickException(str(refusal).splitlines()[0]) from None
+        reason = str(refusal).splitlines()[0]
+        # of a submit accepted in part, the items show which were stored
+        document = refusal.response
+        has_items = document is not None and operation.response.element is not None
+        items = operation.response_items(document) if has_items else []
+        if as_json:
+            click.echo(render.refusal_as_json(operation, reason, items, refusal.messages))
+        else:
+            render.show_items(errors, operation, items)
+            errors.print(render.message_table("The MMS refused the request", refusal.messages))
+        raise click.ClickException(reason) from None
     except MMSError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -174,9 +184,15 @@ def _operation(name: str, interface: str | None) -> Operation:
     from mms_client.errors import ConfigurationError
     from mms_client.operations import OPERATIONS, get_operation
 
-    by_method = [o for o in OPERATIONS if name in (o.method, o.list_method)]
-    if by_method:
-        return by_method[0]
+    by_method = next((o for o in OPERATIONS if name in (o.method, o.list_method)), None)
+    if by_method is not None and interface in (None, by_method.interface.value):
+        return by_method
+    if by_method is not None:
+        raise click.BadParameter(
+            f"{name} is on the {by_method.interface.value} interface, not {interface} "
+            "(see `mms ops`)",
+            param_hint="--interface",
+        )
     try:
         return get_operation(name, interface)
     except ConfigurationError as exc:
@@ -184,20 +200,43 @@ def _operation(name: str, interface: str | None) -> Operation:
 
 
 def _envelope(
-    date: dt.datetime | None, days: int | None, market_type: str | None, extra: tuple[str, ...]
+    operation: Operation,
+    date: dt.datetime | None,
+    days: int | None,
+    market_type: str | None,
+    extra: tuple[str, ...],
 ) -> dict[str, Any]:
+    """The envelope attributes the options give, by Python name, so that an attribute given
+    twice (``-e Date=...`` and ``--date``) is caught rather than sent twice or dropped."""
+    from mms_client.schema.binding import AttributePlan, xml_plan
+
+    by_key = xml_plan(operation.envelope_model).by_key
     envelope: dict[str, Any] = {}
     for item in extra:
         key, equals, value = item.partition("=")
         if not equals or not key:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--envelope")
-        envelope[key] = value
-    if date is not None:
-        envelope["date"] = date.date()
-    if days is not None:
-        envelope["days"] = days
-    if market_type is not None:
-        envelope["market_type"] = market_type
+        binding = by_key.get(key)
+        if not isinstance(binding, AttributePlan):
+            raise click.BadParameter(
+                f"{operation.envelope_model.__name__} has no attribute {key!r}",
+                param_hint="--envelope",
+            )
+        if binding.field_name in envelope:
+            raise click.UsageError(f"--envelope gives {binding.xml_name} twice")
+        envelope[binding.field_name] = value
+    options = {
+        "date": None if date is None else date.date(),
+        "days": days,
+        "market_type": market_type,
+    }
+    for name, chosen in options.items():
+        if chosen is None:
+            continue
+        if name in envelope:
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} and --envelope both give {name}")
+        envelope[name] = chosen
     return envelope
 
 
@@ -206,8 +245,13 @@ def _payload(operation: Operation, path: Path) -> Any:
     from mms_client.errors import PayloadError
     from mms_client.schema import codec
 
-    data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-    if data.lstrip().startswith(b"<"):
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        reason = f"cannot read {path}: {exc.strerror}"
+        raise click.BadParameter(reason, param_hint="--payload") from None
+    # editors on Windows often start a UTF-8 file with a byte order mark; both parsers skip it
+    if data.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<"):
         try:
             return codec.read(data, operation.payload_model, tag=operation.element)
         except PayloadError as exc:

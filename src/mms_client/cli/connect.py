@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -71,6 +72,15 @@ class Connection:
             raise click.UsageError(f"--cert needs {', '.join(missing)} as well")
         passphrase = os.environ.get(self.passphrase_env)
         if passphrase is None:
+            if self.passphrase_env != PASSPHRASE_VARIABLE:
+                raise click.BadParameter(
+                    f"the variable {self.passphrase_env} is not set", param_hint="--passphrase-env"
+                )
+            if not sys.stdin.isatty():
+                raise click.UsageError(
+                    f"the passphrase of {cert.name} is asked for on a terminal, and there is "
+                    f"none: set {PASSPHRASE_VARIABLE}"
+                )
             passphrase = click.prompt(
                 f"Passphrase of {cert.name}", hide_input=True, default="", show_default=False
             )
@@ -153,7 +163,11 @@ def connection_options(command: F) -> F:
         ),
         click.option("--test", is_flag=True, help="Use the MMS test environment."),
         click.option(
-            "--timeout", type=float, default=60.0, show_default=True, help="Seconds per attempt."
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=60.0,
+            show_default=True,
+            help="Seconds per attempt.",
         ),
     ]
 

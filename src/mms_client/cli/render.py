@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from mms_client.exchange import Response
     from mms_client.judgement import Message
+    from mms_client.operations import Operation
     from mms_client.schema.binding import XmlModel
 
 _WIDE = 8
@@ -28,12 +29,7 @@ def as_json(response: Response) -> str:
     """The answer as a JSON document: items, files, messages and the transaction id."""
     statistics = response.statistics
     document = {
-        "operation": response.operation.name,
-        "interface": response.operation.interface.value,
-        "items": [
-            item.model_dump(mode="json", by_alias=True, exclude_none=True)
-            for item in response.items
-        ],
+        **_answer(response.operation, response.items, response.messages),
         "files": [
             {
                 "name": file.name,
@@ -43,21 +39,36 @@ def as_json(response: Response) -> str:
             }
             for file in response.files
         ],
-        "messages": [message._asdict() for message in response.messages],
         "transaction_id": None if statistics is None else statistics.transaction_id,
     }
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
+def refusal_as_json(
+    operation: Operation, reason: str, items: Sequence[XmlModel], messages: Sequence[Message]
+) -> str:
+    """A refused request as a JSON document: why, the items of the answer (of a submit the
+    MMS accepted in part, the ones it stored) and the messages."""
+    document = {**_answer(operation, items, messages), "refused": reason}
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def _answer(
+    operation: Operation, items: Sequence[XmlModel], messages: Sequence[Message]
+) -> dict[str, Any]:
+    return {
+        "operation": operation.name,
+        "interface": operation.interface.value,
+        "items": [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in items],
+        "messages": [message._asdict() for message in messages],
+    }
+
+
 def show(console: Console, response: Response) -> None:
     """Print the answer as tables."""
-    operation = response.operation
-    title, items = _unwrapped(operation.response_model.__name__, response.items)
-    if items:
-        for renderable in item_tables(title, items):
-            console.print(renderable)
-    elif not response.files:
-        console.print(f"{operation.name}: accepted, nothing to show.")
+    shown = show_items(console, response.operation, response.items)
+    if not shown and not response.files:
+        console.print(f"{response.operation.name}: accepted, nothing to show.")
     if response.files:
         console.print(file_table(response))
     if response.messages:
@@ -65,6 +76,14 @@ def show(console: Console, response: Response) -> None:
     statistics = response.statistics
     if statistics is not None and statistics.transaction_id:
         console.print(f"TransactionId: {statistics.transaction_id}", highlight=False)
+
+
+def show_items(console: Console, operation: Operation, items: Sequence[XmlModel]) -> bool:
+    """Print the items of an answer as tables; whether there were any."""
+    title, rows = _unwrapped(operation.response_model.__name__, items)
+    for renderable in item_tables(title, rows) if rows else ():
+        console.print(renderable)
+    return bool(rows)
 
 
 def item_tables(title: str, items: Sequence[XmlModel]) -> list[RenderableType]:
@@ -77,7 +96,7 @@ def item_tables(title: str, items: Sequence[XmlModel]) -> list[RenderableType]:
     if len(columns) <= _WIDE:
         table = Table(title=f"{title} ({len(items)})", box=box.SIMPLE_HEAD)
         for column in columns:
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*(row.get(column, "") for column in columns))
         return [table]
@@ -112,7 +131,7 @@ def message_table(title: str, messages: Sequence[Message]) -> RenderableType:
 
     table = Table(title=title, box=box.SIMPLE_HEAD)
     for column in ("severity", "code", "text", "where"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a code or path cut short is no use
     for message in messages:
         table.add_row(message.severity, message.code or "", message.text, message.path)
     return table
