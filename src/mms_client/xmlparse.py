@@ -18,6 +18,10 @@ from mms_client.errors import FieldError, PayloadError
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """The largest document :func:`parse_xml` accepts unless told otherwise (64 MiB)."""
 
+NOT_XML_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+"""The characters no XML 1.0 document can carry, escaped or not, as the body of a regular
+expression character class: what every writer of XML must refuse to send."""
+
 _thread_parsers = threading.local()
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
 _PROLOG_ITEMS_SCANNED = 64

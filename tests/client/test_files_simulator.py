@@ -152,6 +152,18 @@ def test_settlement_files_travel_as_attachments_both_ways(
     assert saved.path.read_bytes() == content
 
 
+def test_a_file_name_xml_cannot_carry_is_never_sent(simulator: Simulator) -> None:
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso, pytest.raises(PayloadError, match=r"\[2\]/name"):
+        tso.put_settlement_results(
+            announced, files=[Attachment(SETTLEMENT_FILE, b"x"), Attachment("a\x0b.csv", b"y")]
+        )
+    assert simulator.count(processed=False) == before
+
+
 def test_a_file_the_payload_names_must_come_along(simulator: Simulator) -> None:
     announced = mi_market.SettlementResultsSubmit(
         file=[

@@ -106,6 +106,23 @@ def test_too_many_attachments_are_refused_before_sending() -> None:
         build_request(Interface.OMI, INFO, PAYLOAD, attachments, domain="d")
 
 
+def test_attachment_names_xml_cannot_carry_are_refused_before_sending() -> None:
+    attachments = [
+        Attachment("fine.csv", b"x"),
+        Attachment("tab\tis\tfine.csv", b"x"),
+        Attachment("a\x0b.csv", b"x"),
+        Attachment("half\ud800.csv", b"x"),
+        Attachment("signed.csv", b"x", signature="c2ln\x00"),
+    ]
+    with pytest.raises(PayloadError) as caught:
+        build_request(Interface.MI, INFO, PAYLOAD, attachments, domain="d")
+    assert [(e.path, e.value) for e in caught.value.errors] == [
+        ("attachmentData[3]/name", "a\x0b.csv"),
+        ("attachmentData[4]/name", "half\ud800.csv"),
+        ("attachmentData[5]/signature", "c2ln\x00"),
+    ]
+
+
 def test_parse_request_reads_what_the_established_client_sends() -> None:
     """Hand-built bytes in the established client's form: bare LF after the first lines, two
     Content-Transfer-Encoding headers on the root part, indented envelope, ns0 prefix."""

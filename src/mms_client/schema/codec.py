@@ -39,7 +39,13 @@ from mms_client.schema.binding import (
     xml_plan,
 )
 from mms_client.schema.datatypes import lexical
-from mms_client.xmlparse import DEFAULT_MAX_BYTES, doctype_refused, parse_events, parse_xml
+from mms_client.xmlparse import (
+    DEFAULT_MAX_BYTES,
+    NOT_XML_CHARACTERS,
+    doctype_refused,
+    parse_events,
+    parse_xml,
+)
 from mms_client.xmlstream import event_parser, replay
 
 __all__ = [
@@ -60,10 +66,9 @@ M = TypeVar("M", bound=XmlModel)
 # writing
 
 # Characters XML 1.0 cannot carry at all, plus those C14N escapes; one search finds both.
-_INVALID_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-_ATTRIBUTE_SPECIAL = re.compile(f'[&<"\t\n\r{_INVALID_CHARS}]')
-_TEXT_SPECIAL = re.compile(f"[&<>\r{_INVALID_CHARS}]")
-_INVALID = re.compile(f"[{_INVALID_CHARS}]")
+_ATTRIBUTE_SPECIAL = re.compile(f'[&<"\t\n\r{NOT_XML_CHARACTERS}]')
+_TEXT_SPECIAL = re.compile(f"[&<>\r{NOT_XML_CHARACTERS}]")
+_INVALID = re.compile(f"[{NOT_XML_CHARACTERS}]")
 
 
 class _UnwritableValueError(Exception):

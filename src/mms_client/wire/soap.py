@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -47,6 +48,7 @@ from mms_client.wire.mime import (
     new_content_id,
     write_multipart,
 )
+from mms_client.xmlparse import NOT_XML_CHARACTERS
 
 __all__ = [
     "FAULT_STATUS",
@@ -89,6 +91,7 @@ FAULT_STATUS: Final = 500
 #: ``responseDataType`` values of the WSDL.
 RESPONSE_DATA_TYPES: Final = frozenset({"XML", "HTML", "CSV", "JSON", "TXT"})
 
+_NOT_XML = re.compile(f"[{NOT_XML_CHARACTERS}]")
 _INTERFACE_BY_NAMESPACE = {namespace: key for key, namespace in TYPES_NAMESPACES.items()}
 _INTERFACE_BY_ACTION = {action: key for key, action in SOAP_ACTIONS.items()}
 
@@ -218,6 +221,16 @@ def build_request(
             f"too many attachments for {interface}",
             [FieldError("attachmentData", len(attachments), f"at most {limit} attachments")],
         )
+    unwritable = [
+        FieldError(
+            f"attachmentData[{number}]/{name}", text, "holds a character XML 1.0 cannot carry"
+        )
+        for number, attachment in enumerate(attachments, start=1)
+        for name, text in (("name", attachment.name), ("signature", attachment.signature))
+        if text is not None and _NOT_XML.search(text)
+    ]
+    if unwritable:
+        raise PayloadError("an attachment cannot be sent", unwritable)
     root_id = new_content_id(domain)
     payload_id = new_content_id(domain, "-payload")
     attachment_ids = [new_content_id(domain, f"-attachment{n}") for n in range(len(attachments))]
