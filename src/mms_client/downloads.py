@@ -70,6 +70,8 @@ class Destination:
     ) -> None:
         self._file: Path | None = None
         self._store: FolderStore | None = None  # None: in memory
+        self._made: list[Path] = []
+        """The folders made for ``to``, deepest first: taken away again if the call fails."""
         # the transport has bounded the body already; reading must accept what it let through
         self._limits = MultipartLimits(
             max_body_bytes=settings.max_response_bytes
@@ -92,12 +94,18 @@ class Destination:
             folder, self._file = target.parent, target
             _check_writable(folder, f"cannot save to {str(target)!r}")
         else:
+            missing = [target, *target.parents]
+            self._made = missing[: next(i for i, p in enumerate(missing) if p.exists())]
             try:
                 target.mkdir(parents=True, exist_ok=True)
+                _check_writable(target, f"cannot save into {str(target)!r}")
             except OSError as exc:
+                self._unmake()
                 raise ConfigurationError(f"cannot save into {str(target)!r}: {exc}") from None
+            except ConfigurationError:
+                self._unmake()
+                raise
             folder = target
-            _check_writable(folder, f"cannot save into {str(target)!r}")
         self._store = FolderStore(folder)
 
     @property
@@ -115,6 +123,16 @@ class Destination:
     ) -> None:
         if self._store is not None:
             self._store.cleanup()
+        if error is not None:
+            self._unmake()
+
+    def _unmake(self) -> None:
+        """Take away the folders made for a call that failed, as long as they are empty."""
+        for folder in self._made:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (a file of the user's), or gone already
+                return
 
     def finish(self, prepared: PreparedRequest, reply: HttpReply) -> Response:
         """Interpret ``reply`` and put its files in place."""

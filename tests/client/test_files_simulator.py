@@ -260,3 +260,11 @@ def test_a_refused_or_oversized_download_leaves_nothing_behind(
         with pytest.raises(MalformedResponseError, match="raise max_download_bytes"):
             bsp.download_report(by_transaction(created), to=tmp_path / "r.xml")
     assert list(tmp_path.iterdir()) == []
+    # nor the folders made to save files in
+    missing = mi_market.SettlementResultsFileDownloadQuery(
+        file=[mi_market.SettlementFile(name="T100_F100_202403_NOSUCH.csv")]
+    )
+    (tmp_path / "kept").mkdir()
+    with client(simulator) as bsp, pytest.raises(MMSValidationError):
+        bsp.query_settlement_result_files(missing, to=tmp_path / "kept" / "new" / "files")
+    assert [p.name for p in tmp_path.rglob("*")] == ["kept"]
