@@ -12,7 +12,13 @@ from mms_client.errors import ConfigurationError, PayloadError
 from mms_client.operations import OPERATIONS, get_operation, identify
 from mms_client.schema import parse_payload, write_payload
 from mms_client.schema.files import Schema, schema_dir
-from mms_client.schema.generated.mi_market import Direction, MarketType, OfferData, OfferStack
+from mms_client.schema.generated.mi_market import (
+    Direction,
+    MarketType,
+    OfferData,
+    OfferQuery,
+    OfferStack,
+)
 from mms_client.schema.generated.mi_report import ReportListResponse
 
 ENVELOPE = {
@@ -144,6 +150,16 @@ def test_request_document_reports_bad_fields_in_xml_terms() -> None:
     assert "MarketData/MarketSubmit/@NumOfDays" in paths
     assert "MarketData/MarketSubmit/OfferData[1]/@ResourceName" in paths
     assert "MarketData/MarketSubmit/OfferData[1]/@EndTime" in paths
+
+
+def test_request_document_names_the_model_given_in_place_of_another() -> None:
+    operation = get_operation("MarketSubmit_OfferData")
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    with pytest.raises(PayloadError) as caught:
+        operation.request_document(query, **ENVELOPE)
+    [error] = caught.value.errors
+    assert (error.path, error.value) == ("MarketData/MarketSubmit/OfferData[1]", "OfferQuery(...)")
+    assert "instance of OfferData" in error.rule
 
 
 def test_request_document_refuses_several_items_for_a_single_operation() -> None:

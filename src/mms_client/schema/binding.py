@@ -376,12 +376,15 @@ def _rule(error: Any) -> str:
 
 
 def _shown_value(error: Any) -> Any:
-    """The offending value as worth showing: a count for a list, nothing for a whole element."""
+    """The offending value as worth showing: a count for a list, nothing for a whole element
+    but the kind of model given where another was expected."""
     if error["type"] == "missing":
         return None
     value = error.get("input")
     if isinstance(value, list | tuple):
         return f"{len(value)} items"
+    if isinstance(value, BaseModel) and error["type"] == "model_type":
+        return f"{type(value).__name__}(...)"
     if isinstance(value, dict | BaseModel):
         return None
     return value
