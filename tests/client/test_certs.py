@@ -47,6 +47,15 @@ def test_wrong_passphrase_is_a_certificate_error_without_the_secret(make_p12: Ma
     assert caught.value.__suppress_context__
 
 
+def test_a_certificate_that_failed_to_load_still_shows_in_a_traceback(make_p12: MakeP12) -> None:
+    with pytest.raises(CertificateError) as caught:
+        Certificate(make_p12(), "not the passphrase")
+    # what a debugger or pytest --showlocals shows: the instance its __init__ left half-built
+    [half_built] = [entry.locals["self"] for entry in caught.traceback if "self" in entry.locals]
+    assert repr(half_built).endswith(", not loaded)")
+    assert "not the passphrase" not in repr(half_built)
+
+
 def test_garbage_is_a_certificate_error() -> None:
     with pytest.raises(CertificateError, match="not PKCS#12"):
         Certificate(b"this is no certificate", PASSPHRASE)

@@ -161,6 +161,8 @@ class Certificate:
                 ) from None
 
     def __repr__(self) -> str:
+        if "_certificate" not in self.__dict__:  # its __init__ failed; a debugger shows it still
+            return f"Certificate(source={self.__dict__.get('_source')!r}, not loaded)"
         return (
             f"Certificate(subject={self.subject!r}, "
             f"not_valid_after={self.not_valid_after.isoformat()!r}, source={self._source!r})"
