@@ -100,7 +100,11 @@ def test_a_tso_cannot_submit_offers_even_when_it_bypasses_its_client(
     assert answer.codes() == ["E_NOT_AUTHORISED"]
     assert answer.info.success is False
     assert answer.statistics()["Invalid"] == "1"
-    assert answer.document.find("MarketSubmit") is None
+    # the envelope comes back with its attributes, FAILED, and none of the items
+    echoed = answer.document.find("MarketSubmit")
+    assert echoed is not None and len(echoed) == 0
+    assert (echoed.get("MarketType"), echoed.get("UserName")) == ("DAM", tso.user)
+    assert (echoed.get("Validation"), echoed.get("Success")) == ("FAILED", "false")
     assert wire.simulator.count(SUBMIT) == before + 1  # processed, and refused
 
 
@@ -148,6 +152,15 @@ def test_a_payload_that_breaks_the_schema_is_refused_with_the_path_and_rule(
     assert any("@ResourceName" in text for text in texts)
     assert any("@StackNumber" in text for text in texts)
     assert answer.statistics()["Invalid"] == "1"
+    echoed = answer.document.find("MarketSubmit")
+    assert echoed is not None and echoed.get("Validation") == "FAILED"
+
+    # an envelope attribute that breaks the schema cannot be echoed: the refusal comes alone
+    broken = payload.replace(b'MarketType="DAM"', b'MarketType="DAX"')
+    message = wire.message(broken)
+    answer = wire.post(message.headers, message.body)
+    assert any("@MarketType" in str(e.text) for e in answer.document.iter("Error"))
+    assert answer.document.find("MarketSubmit") is None
 
 
 def test_an_envelope_without_items_names_no_operation(wire: Wire) -> None:

@@ -207,13 +207,18 @@ def answer_document(
 
 
 def refusal_document(
-    root: type[XmlModel], root_attributes: XmlDict, issues: Sequence[Issue], clock: Clock
+    root: type[XmlModel],
+    root_attributes: XmlDict,
+    issues: Sequence[Issue],
+    clock: Clock,
+    envelope: tuple[str, XmlDict] | None = None,
 ) -> bytes:
-    """The response payload of a request refused as a whole (schema, authorisation...): no
-    envelope, the problems as document-level Error messages.
+    """The response payload of a request refused as a whole (schema, authorisation...): the
+    problems as document-level Error messages, and the request's envelope echoed as FAILED.
 
     ``root_attributes`` are the request's own root attributes (the report root requires
-    some); raises :class:`~mms_client.errors.PayloadError` if they cannot be echoed.
+    some) and ``envelope`` the tag and attributes of its envelope, if it has one; raises
+    :class:`~mms_client.errors.PayloadError` if they cannot be echoed.
     """
     document: XmlDict = {
         **root_attributes,
@@ -222,4 +227,10 @@ def refusal_document(
     messages = _messages(_child_model(root, "Messages"), errors=issues)
     if messages is not None:
         document["Messages"] = messages
+    if envelope is not None:
+        tag, attributes = envelope
+        model = _child_model(root, tag)
+        status = _status(model, "FAILED")
+        known = xml_plan(model).attribute_names - status.keys()
+        document[tag] = {**{k: v for k, v in attributes.items() if k in known}, **status}
     return _write(root, document)

@@ -53,7 +53,7 @@ from mms_client.schema import codec, root_model
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.files import Schema, xml_schema
 from mms_client.security.signing import verify
-from mms_client.sim.calls import Call, Code, Issue, Outcome
+from mms_client.sim.calls import Call, Code, Issue, Outcome, XmlDict
 from mms_client.sim.handlers import handler_for
 from mms_client.sim.pki import Identity, identity_of
 from mms_client.sim.responses import (
@@ -157,6 +157,20 @@ def _names(tree: _Element) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _request_envelope(tree: _Element, root: type[XmlModel]) -> tuple[str, XmlDict] | None:
+    """The tag and attributes of the request's envelope (the child of the root that holds
+    its items), if it has one the response schema can echo with a status (``Messages`` and
+    ``ProcessingStatistics`` have none)."""
+    plan = xml_plan(root)
+    for child in tree:
+        binding = plan.elements_by_tag.get(child.tag) if child.tag.__class__ is str else None
+        if binding is None or binding.model is None:
+            continue
+        if {"Validation", "Success"} & xml_plan(binding.model).attribute_names:
+            return str(child.tag), {str(k): str(v) for k, v in child.attrib.items()}
+    return None
+
+
 @dataclass(frozen=True)
 class _Presented:
     """A client certificate and the MMS user it names (None: it names none)."""
@@ -258,20 +272,24 @@ class MmsService:
         return Clock(incoming.received_at, elapsed, incoming.transaction_id)
 
     def _refusal(self, incoming: Incoming, issues: Iterable[Issue]) -> Reply:
-        """A payload answer refusing the whole request; TXT if even that cannot be built
-        (report roots echo required attributes that may be what is broken)."""
+        """A payload answer refusing the whole request, its envelope echoed if that can be
+        done; TXT if even the rest cannot be built (report roots echo required attributes
+        that may be what is broken)."""
         assert incoming.request is not None and incoming.tree is not None
         assert incoming.schema is not None
         issues = tuple(issues)
         root = root_model(incoming.schema)
         known = xml_plan(root).attribute_names
         attributes = {k: v for k, v in incoming.tree.attrib.items() if k in known}
-        try:
-            payload = refusal_document(root, attributes, issues, self._clock(incoming))
-        except PayloadError:
-            text = "\n".join(f"{issue.code.value}: {issue.text}" for issue in issues)
-            return self._text(incoming.request.interface, text)
-        return self._payload(incoming.request.interface, payload, success=False)
+        envelope = _request_envelope(incoming.tree, root)
+        for echoed in (envelope, None) if envelope is not None else (None,):
+            try:
+                payload = refusal_document(root, attributes, issues, self._clock(incoming), echoed)
+            except PayloadError:  # an envelope attribute may be what is broken
+                continue
+            return self._payload(incoming.request.interface, payload, success=False)
+        text = "\n".join(f"{issue.code.value}: {issue.text}" for issue in issues)
+        return self._text(incoming.request.interface, text)
 
     # --- the two steps -------------------------------------------------------------------
 
