@@ -163,6 +163,20 @@ def test_a_payload_that_breaks_the_schema_is_refused_with_the_path_and_rule(
     assert answer.document.find("MarketSubmit") is None
 
 
+def test_a_report_request_refused_as_a_whole_says_so_on_its_root(wire: Wire) -> None:
+    payload = (
+        b'<MarketReport ApplicationType="MARKET_REPORT" ParticipantName="F100">'
+        b'<ReportListRequest Date="2024-04-01"/></MarketReport>'
+    )
+    message = wire.message(payload, request_type="mp.report")
+    answer = wire.post(message.headers, message.body)
+    # the report schema's messages are plain text, without a Code
+    errors = [str(e.text) for e in answer.document.iter("Error")]
+    assert errors and all(text.startswith("E_SCHEMA_INVALID") for text in errors)
+    assert answer.document.get("ValidationStatus") == "FAILED"
+    assert answer.document.get("ParticipantName") == "F100"
+
+
 def test_an_envelope_without_items_names_no_operation(wire: Wire) -> None:
     payload = (
         b'<MarketData><MarketSubmit Date="2024-03-15" ParticipantName="F100" '

@@ -26,6 +26,9 @@ def test_a_registered_resource_awaits_approval_before_it_can_be_offered(
     registered = seeded_wire.example("RegistrationSubmit_Resource")
     (echo,) = _items(registered, "Resource")
     assert echo["RecordStatus"] == "SUBMITTED" and echo["Validation"] == "PASSED"
+    # the root has a status of its own, which says what the envelope says
+    for status in (registered.document.attrib, *_items(registered, "RegistrationSubmit")):
+        assert (status["Validation"], status["Success"]) == ("PASSED", "true")
     transaction = echo["TransactionId"]
     assert len(transaction) == 8 and transaction != seed.PENDING_RESOURCE_TRANSACTION
 
@@ -91,6 +94,8 @@ def test_a_bsp_registers_only_for_itself(seeded_wire: Wire) -> None:
         "RegistrationSubmit_BankAccount", items=[{**account, "ParticipantName": "F200"}]
     )
     assert foreign.codes() == ["E_PARTICIPANT_MISMATCH"]
+    for status in (foreign.document.attrib, *_items(foreign, "RegistrationSubmit")):
+        assert (status["Validation"], status["Success"]) == ("FAILED", "false")
     resource = example_request("RegistrationSubmit_Resource").items[0].model_dump(by_alias=True)
     taken = seeded_wire.example(
         "RegistrationSubmit_Resource", items=[{**resource, "ResourceName": "OTHER_RESO"}]

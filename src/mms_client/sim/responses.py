@@ -202,6 +202,8 @@ def answer_document(
     if at_root:
         document.update(answer)
     else:
+        # a root with a status of its own (RegistrationData) says the same as its envelope
+        document.update(_status(root, status))
         document[str(response.envelope)] = answer
     return _write(root, document)
 
@@ -222,6 +224,7 @@ def refusal_document(
     """
     document: XmlDict = {
         **root_attributes,
+        **_status(root, "FAILED"),
         "ProcessingStatistics": _statistics(root, Counts(1, 0, 1, 0, 1), clock),
     }
     messages = _messages(_child_model(root, "Messages"), errors=issues)
