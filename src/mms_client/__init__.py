@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mms_client.plugins import Plugin
     from mms_client.schema import parse_payload
     from mms_client.security.certs import Certificate
+    from mms_client.wire.soap import Attachment
 
 _ERRORS = (
     "AudienceError",
@@ -69,12 +70,14 @@ _LAZY: dict[str, str] = {
     "Message": "mms_client.judgement",
     "OPERATIONS": "mms_client.operations",
     "parse_payload": "mms_client.schema",
+    "Attachment": "mms_client.wire.soap",
     **dict.fromkeys(_ERRORS, "mms_client.errors"),
 }
 
 __all__ = [
     "OPERATIONS",
     "AsyncMmsClient",
+    "Attachment",
     "AudienceError",
     "Certificate",
     "CertificateError",
