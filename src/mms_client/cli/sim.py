@@ -55,7 +55,8 @@ def sim() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     envvar="MMS_SIM_STATE",
     default=None,
-    help="State folder (PKI, SQLite, manifest)  [default: the user data folder]",
+    help="State folder (PKI, SQLite, manifest); also MMS_SIM_STATE  [default: the user data "
+    "folder]",
 )
 @click.option(
     "--mtom", is_flag=True, help="Send response payloads as MTOM parts instead of inline base64."
