@@ -117,8 +117,9 @@ class MMSValidationError(MMSClientError):
     """The MMS reported the request as failed.
 
     ``messages`` holds every Error, Warning and Information message with the path of the
-    element that carried it; ``response`` is the parsed response document, so the items
-    that did succeed are still available.
+    element that carried it; ``response`` is the parsed response document and ``items`` its
+    answer items, as a :class:`~mms_client.exchange.Response` would hold them, so the items
+    that did succeed (of a submit accepted in part) are still available.
     """
 
     def __init__(
@@ -127,9 +128,11 @@ class MMSValidationError(MMSClientError):
         message: str,
         messages: Sequence[Message] = (),
         response: Any = None,
+        items: Sequence[Any] = (),
     ) -> None:
         self.messages = tuple(messages)
         self.response = response
+        self.items = list(items)
         listed = "".join(f"\n  - {m}" for m in self.messages if m.severity == "Error")
         super().__init__(operation, f"{message}{listed}")
 

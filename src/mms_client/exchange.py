@@ -274,15 +274,21 @@ def _typed_answer(
     reasons = list(verdict.reasons)
     if not answer.success:
         reasons.append("ResponseAttInfo/success is false")
+    items = (
+        []
+        if document is None or operation.response.element is None
+        else operation.response_items(document)
+    )
     if reasons:
-        raise MMSValidationError(operation.name, "; ".join(reasons), verdict.messages, document)
+        message = "; ".join(reasons)
+        raise MMSValidationError(operation.name, message, verdict.messages, document, items)
     if document is None:
         raise MalformedResponseError(
             f"{operation.name}: the reply does not fit the {schema} schema: {unfit}"
         )
     return Response(
         operation,
-        items=[] if operation.response.element is None else operation.response_items(document),
+        items=items,
         document=document,
         verdict=verdict,
         files=attached,

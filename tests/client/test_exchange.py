@@ -274,6 +274,8 @@ def test_failed_reply_raises_with_every_message_and_the_document(bsp: Caller) ->
     ]
     assert "[Error1] Error1" in str(error)
     assert PUT_OFFER.response_items(error.response)[0].stack[0].id == "FAKE_ID"
+    # the items an answer would hold travel with the refusal: those that were taken
+    assert [item.stack[0].id for item in error.items] == ["FAKE_ID"]
 
 
 def test_reading_a_reply_leaves_the_cycle_collector_as_it_was(bsp: Caller) -> None:

@@ -149,13 +149,10 @@ def call(
     except MMSValidationError as refusal:
         reason = str(refusal).splitlines()[0]
         # of a submit accepted in part, the items show which were stored
-        document = refusal.response
-        has_items = document is not None and operation.response.element is not None
-        items = operation.response_items(document) if has_items else []
         if as_json:
-            click.echo(render.refusal_as_json(operation, reason, items, refusal.messages))
+            click.echo(render.refusal_as_json(operation, reason, refusal.items, refusal.messages))
         else:
-            render.show_items(errors, operation, items)
+            render.show_items(errors, operation, refusal.items)
             errors.print(render.message_table("The MMS refused the request", refusal.messages))
         raise click.ClickException(reason) from None
     except MMSError as error:
