@@ -21,6 +21,8 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 NOT_XML_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 """The characters no XML 1.0 document can carry, escaped or not, as the body of a regular
 expression character class: what every writer of XML must refuse to send."""
+NOT_XML = re.compile(f"[{NOT_XML_CHARACTERS}]")
+"""Finds a character of :data:`NOT_XML_CHARACTERS`."""
 
 _thread_parsers = threading.local()
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")

@@ -41,6 +41,7 @@ from mms_client.schema.binding import (
 from mms_client.schema.datatypes import lexical
 from mms_client.xmlparse import (
     DEFAULT_MAX_BYTES,
+    NOT_XML,
     NOT_XML_CHARACTERS,
     doctype_refused,
     parse_events,
@@ -68,7 +69,6 @@ M = TypeVar("M", bound=XmlModel)
 # Characters XML 1.0 cannot carry at all, plus those C14N escapes; one search finds both.
 _ATTRIBUTE_SPECIAL = re.compile(f'[&<"\t\n\r{NOT_XML_CHARACTERS}]')
 _TEXT_SPECIAL = re.compile(f"[&<>\r{NOT_XML_CHARACTERS}]")
-_INVALID = re.compile(f"[{NOT_XML_CHARACTERS}]")
 
 
 class _UnwritableValueError(Exception):
@@ -82,7 +82,7 @@ class _UnwritableValueError(Exception):
 def _escape_attribute(value: str) -> str:
     if _ATTRIBUTE_SPECIAL.search(value) is None:
         return value
-    if _INVALID.search(value) is not None:
+    if NOT_XML.search(value) is not None:
         raise _UnwritableValueError(value)
     return (
         value.replace("&", "&amp;")
@@ -97,7 +97,7 @@ def _escape_attribute(value: str) -> str:
 def _escape_text(value: str) -> str:
     if _TEXT_SPECIAL.search(value) is None:
         return value
-    if _INVALID.search(value) is not None:
+    if NOT_XML.search(value) is not None:
         raise _UnwritableValueError(value)
     return (
         value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -48,7 +47,7 @@ from mms_client.wire.mime import (
     new_content_id,
     write_multipart,
 )
-from mms_client.xmlparse import NOT_XML_CHARACTERS
+from mms_client.xmlparse import NOT_XML
 
 __all__ = [
     "FAULT_STATUS",
@@ -91,7 +90,6 @@ FAULT_STATUS: Final = 500
 #: ``responseDataType`` values of the WSDL.
 RESPONSE_DATA_TYPES: Final = frozenset({"XML", "HTML", "CSV", "JSON", "TXT"})
 
-_NOT_XML = re.compile(f"[{NOT_XML_CHARACTERS}]")
 _INTERFACE_BY_NAMESPACE = {namespace: key for key, namespace in TYPES_NAMESPACES.items()}
 _INTERFACE_BY_ACTION = {action: key for key, action in SOAP_ACTIONS.items()}
 
@@ -227,7 +225,7 @@ def build_request(
         )
         for number, attachment in enumerate(attachments, start=1)
         for name, text in (("name", attachment.name), ("signature", attachment.signature))
-        if text is not None and _NOT_XML.search(text)
+        if text is not None and NOT_XML.search(text)
     ]
     if unwritable:
         raise PayloadError("an attachment cannot be sent", unwritable)
