@@ -138,6 +138,14 @@ def _enum_members(annotation: Any) -> list[Any]:
     raise TypeError(f"{annotation!r} is not an enumeration")
 
 
+def _echo(model: type[XmlModel], attributes: XmlDict, validation: str) -> XmlDict:
+    """A request's envelope as the answer echoes it: the attributes ``model`` has, with the
+    status ``validation`` in place of any the request gave."""
+    status = _status(model, validation)
+    known = xml_plan(model).attribute_names - status.keys()
+    return {**{name: value for name, value in attributes.items() if name in known}, **status}
+
+
 def _with_messages(target: XmlDict, model: type[XmlModel], result: ItemResult) -> XmlDict:
     messages = _messages(
         _child_model(model, "Messages"), result.errors, result.warnings, result.information
@@ -161,13 +169,6 @@ def answer_document(
     at_root = response.envelope in (None, root_tag(root))
     envelope_model = root if at_root else _child_model(root, str(response.envelope))
     envelope_plan = xml_plan(envelope_model)
-    echoed = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
-    answer: XmlDict = {
-        name: value
-        for name, value in echoed.items()
-        if name in envelope_plan.attribute_names
-        and name not in ("Validation", "Success", "ValidationStatus")
-    }
     results = outcome.items
     accepted = sum(result.ok for result in results)
     if outcome.echo:
@@ -180,7 +181,8 @@ def answer_document(
     else:
         counts = Counts(1, 1, 0, 1, 0)
         status = "PASSED"
-    answer.update(_status(envelope_model, status))
+    echoed = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
+    answer = _echo(envelope_model, echoed, status)
     answer.update(outcome.companions)
 
     item_model = _child_model(envelope_model, response.element)
@@ -232,8 +234,5 @@ def refusal_document(
         document["Messages"] = messages
     if envelope is not None:
         tag, attributes = envelope
-        model = _child_model(root, tag)
-        status = _status(model, "FAILED")
-        known = xml_plan(model).attribute_names - status.keys()
-        document[tag] = {**{k: v for k, v in attributes.items() if k in known}, **status}
+        document[tag] = _echo(_child_model(root, tag), attributes, "FAILED")
     return _write(root, document)

@@ -157,16 +157,12 @@ def _names(tree: _Element) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _request_envelope(tree: _Element, root: type[XmlModel]) -> tuple[str, XmlDict] | None:
+def _request_envelope(tree: _Element, schema: Schema) -> tuple[str, XmlDict] | None:
     """The tag and attributes of the request's envelope (the child of the root that holds
-    its items), if it has one the response schema can echo with a status (``Messages`` and
-    ``ProcessingStatistics`` have none)."""
-    plan = xml_plan(root)
+    its items, as the registry names it), if it has one: report requests have none."""
+    envelopes = {o.envelope for o in OPERATIONS if o.schema is schema and o.envelope != o.root}
     for child in tree:
-        binding = plan.elements_by_tag.get(child.tag) if child.tag.__class__ is str else None
-        if binding is None or binding.model is None:
-            continue
-        if {"Validation", "Success"} & xml_plan(binding.model).attribute_names:
+        if child.tag in envelopes:
             return str(child.tag), {str(k): str(v) for k, v in child.attrib.items()}
     return None
 
@@ -281,7 +277,7 @@ class MmsService:
         root = root_model(incoming.schema)
         known = xml_plan(root).attribute_names
         attributes = {k: v for k, v in incoming.tree.attrib.items() if k in known}
-        envelope = _request_envelope(incoming.tree, root)
+        envelope = _request_envelope(incoming.tree, incoming.schema)
         for echoed in (envelope, None) if envelope is not None else (None,):
             try:
                 payload = refusal_document(root, attributes, issues, self._clock(incoming), echoed)
