@@ -385,6 +385,9 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"base_url": "localhost:8443"}, "base_url must look like"),
         ({"timeout": 0}, "timeout must be a positive number"),
         ({"verify": "/nonexistent/ca.pem"}, "CA bundle not found"),
+        ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got ''"),
+        ({"verify": None}, "verify must be True, False or the path of a CA bundle; got None"),
+        ({"verify": 0}, "verify must be True, False or the path of a CA bundle; got 0"),
     ]
     for change, problem in changes:
         with pytest.raises(ConfigurationError, match=problem):

@@ -128,8 +128,12 @@ class Certificate:
             import certifi
 
             context.load_verify_locations(cafile=certifi.where())
-        else:
+        elif isinstance(verify, str | os.PathLike) and os.fspath(verify):
             _load_ca_bundle(context, Path(verify))
+        else:  # an empty path would be the current folder, and None would not say what it means
+            raise ConfigurationError(
+                f"verify must be True, False or the path of a CA bundle; got {verify!r}"
+            )
         self.load_into(context)
         return context
 
