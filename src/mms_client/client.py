@@ -199,6 +199,7 @@ class MmsClient(_ClientCore):
         self._transport.close()
 
     def __enter__(self) -> Self:
+        self._transport.check_open()
         return self
 
     def __exit__(
@@ -254,6 +255,7 @@ class AsyncMmsClient(_ClientCore):
         await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
+        self._transport.check_open()
         return self
 
     async def __aexit__(

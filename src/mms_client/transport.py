@@ -11,6 +11,11 @@ of a silent second submit. Queries are always safe to resend.
 The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, differ only in awaiting
 httpx; the attempt bookkeeping, error translation, body limits and plugin calls are shared.
 
+Each attempt has a deadline (``timeout``): httpx only limits each wait for data, so a server
+sending its answer a byte at a time could otherwise hold the caller for ever. The async driver
+runs the attempt under :func:`asyncio.timeout`; the sync one has every wait of its TLS sockets
+end by the deadline (:class:`_DeadlineSocket`).
+
 A reply is normally collected in memory. For a download (``spool_dir``) it is written chunk by
 chunk to an anonymous temporary file in that folder instead, so a report of hundreds of
 megabytes costs a chunk of memory, not its size; its own size limit and deadline apply.
@@ -20,9 +25,11 @@ from __future__ import annotations
 
 import io
 import logging
+import ssl
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -45,7 +52,6 @@ from mms_client.errors import (
     HTTPStatusError,
     MalformedResponseError,
     RequestTimeout,
-    TransportError,
 )
 from mms_client.lean_httpx import httpx
 from mms_client.plugins import Plugin
@@ -160,7 +166,8 @@ class TransportSettings:
 
     timeout: float = 60.0
     """Seconds one attempt may take from sending to the end of the answer (connecting is
-    limited to at most 10 of them)."""
+    limited to at most 10 of them). Over plain HTTP, which only a stand-in for the MMS speaks,
+    the sync client bounds the head of the answer by each wait for data alone."""
     keep_alive: bool = False
     """Reuse connections. Off by default: the MMS has failed authentication on reused ones."""
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
@@ -207,6 +214,7 @@ class _Attempts:
         settings: TransportSettings,
         plugins: Sequence[Plugin],
         spool_dir: Path | None,
+        resendable: bool,
     ) -> None:
         self.endpoints = endpoints
         self.message = message
@@ -214,11 +222,12 @@ class _Attempts:
         self.settings = settings
         self.plugins = plugins
         self.spool_dir = spool_dir
+        self.resendable = resendable
         self.url = endpoints.main
         self.number = 0
 
-    def tenacity_arguments(self, resendable: bool) -> dict[str, Any]:
-        return self.settings.policy.tenacity_arguments(resendable, self._failed)
+    def tenacity_arguments(self) -> dict[str, Any]:
+        return self.settings.policy.tenacity_arguments(self.resendable, self._failed)
 
     def _failed(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -231,11 +240,47 @@ class _Attempts:
         return _Exchange(self)
 
 
+_deadline: ContextVar[float | None] = ContextVar("mms_client_attempt_deadline", default=None)
+"""The :func:`time.monotonic` time by which the sync attempt under way must end."""
+
+
+class _DeadlineSocket(ssl.SSLSocket):
+    """A TLS socket of the sync driver, whose every wait for the server ends by the deadline
+    of the attempt it serves.
+
+    httpx gives each wait for data its own timeout, and its sync driver offers no way to limit
+    the whole answer: the body is checked as it arrives, but a server sending its status line
+    and headers a byte at a time would hold the caller for as long as it liked. httpx's sync
+    driver sets a socket's timeout and then reads or writes, so shortening that timeout here
+    bounds every wait. The async driver has :func:`asyncio.timeout` instead.
+    """
+
+    def _bound(self) -> None:
+        deadline = _deadline.get()
+        if deadline is None:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the attempt is out of time")
+        timeout = self.gettimeout()
+        if timeout is None or timeout > left:
+            self.settimeout(left)
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        self._bound()
+        return super().recv(buflen, flags)
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        self._bound()
+        return super().send(data, flags)
+
+
 class _Exchange:
     """The bookkeeping of one attempt that does not depend on sync or async I/O.
 
-    Used as a context manager around the I/O of the attempt: on the way out of a failed
-    attempt its spool file is released and an httpx failure becomes the library's error.
+    Used as a context manager around the I/O of the attempt: it holds the attempt's deadline
+    for the sync driver's sockets, and on the way out of a failed attempt its spool file is
+    released and an httpx failure becomes the library's error.
     """
 
     def __init__(self, attempts: _Attempts) -> None:
@@ -244,6 +289,7 @@ class _Exchange:
         self.interface = attempts.interface
         self.url = attempts.url
         self.attempt = attempts.number
+        self._resendable = attempts.resendable
         self._settings = settings
         self._plugins = attempts.plugins
         self._chunks: list[bytes] = []
@@ -261,7 +307,12 @@ class _Exchange:
         # must not hold the caller forever, so the whole attempt has a deadline too.
         self._deadline = time.monotonic() + self._timeout
 
+    def left(self) -> float:
+        """Seconds until the attempt's deadline."""
+        return self._deadline - time.monotonic()
+
     def __enter__(self) -> Self:
+        self._bound = _deadline.set(self._deadline)
         return self
 
     def __exit__(
@@ -270,11 +321,14 @@ class _Exchange:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        _deadline.reset(self._bound)
         if error is None:
             return
         self.discard()
         if isinstance(error, httpx.HTTPError):
             raise self._translate(error) from error
+        if isinstance(error, TimeoutError):  # asyncio.timeout: the deadline passed
+            raise self._late() from None
 
     def begin(self, response: httpx.Response) -> None:
         declared = response.headers.get("Content-Length", "")
@@ -286,15 +340,25 @@ class _Exchange:
         if self._size > self._limit:
             raise self._too_big(self._size)
         if time.monotonic() > self._deadline:
-            raise RequestTimeout(
-                f"the answer took longer than {self._timeout} seconds",
-                url=self.url,
-                attempt=self.attempt,
-            )
+            raise self._late()
         if self._spool is None:
             self._chunks.append(chunk)
         else:
             self._spool.write(chunk)
+
+    def _late(self) -> RequestTimeout:
+        return RequestTimeout(
+            f"the answer took longer than {self._timeout} seconds{self._may_have_arrived()}",
+            url=self.url,
+            attempt=self.attempt,
+        )
+
+    def _may_have_arrived(self) -> str:
+        """What a caller must know when a request that must not be processed twice failed
+        after it may have reached the server (nothing, for one that may be sent again)."""
+        if self._resendable:
+            return ""
+        return "; the MMS may have processed the request: query before sending it again"
 
     def _too_big(self, size: int) -> MalformedResponseError:
         setting = "max_response_bytes" if self._spool is None else "max_download_bytes"
@@ -321,7 +385,8 @@ class _Exchange:
             return reply
         self.discard()
         raise HTTPStatusError(
-            f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer",
+            f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer"
+            + (self._may_have_arrived() if reply.status >= 500 else ""),
             url=self.url,
             attempt=self.attempt,
             status=reply.status,
@@ -339,33 +404,104 @@ class _Exchange:
 
     def _translate(self, error: httpx.HTTPError) -> Exception:
         """The library error for an httpx failure of this attempt."""
-        detail = str(error) or type(error).__name__
-        kind: type[TransportError]
+        detail = _detail(error)
         if isinstance(error, httpx.UnsupportedProtocol):
             return ConfigurationError(f"{self.url} cannot be requested: {detail}")
         if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            kind, what = ConnectError, "could not connect"
-        elif isinstance(error, httpx.ProxyError):
-            kind, what = ConnectError, "the proxy refused the connection"
-        elif isinstance(error, httpx.TimeoutException):
-            kind, what = RequestTimeout, "no answer in time"
-        else:
-            kind, what = ConnectionLostError, "the connection broke"
-        return kind(f"{what} ({detail})", url=self.url, attempt=self.attempt)
+            hint = ""
+            if any(isinstance(cause, ssl.SSLEOFError) for cause in _chain(error)):
+                hint = (
+                    "; the server closed the connection during the TLS handshake, as servers "
+                    "do when they refuse the client certificate"
+                )
+            return ConnectError(
+                f"could not connect ({detail}){hint}", url=self.url, attempt=self.attempt
+            )
+        if isinstance(error, httpx.ProxyError):
+            return ConnectError(
+                f"the proxy refused the connection ({detail})", url=self.url, attempt=self.attempt
+            )
+        if isinstance(error, httpx.TimeoutException):
+            if self.left() <= 0:
+                return self._late()
+            stalled = (
+                "the server took none of the request"
+                if isinstance(error, httpx.WriteTimeout)
+                else "nothing arrived"
+            )
+            return RequestTimeout(
+                f"{stalled} for {self._settings.timeout} seconds{self._may_have_arrived()}",
+                url=self.url,
+                attempt=self.attempt,
+            )
+        return ConnectionLostError(
+            f"the connection broke ({detail}){self._may_have_arrived()}",
+            url=self.url,
+            attempt=self.attempt,
+        )
 
 
-class SyncTransport:
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and the errors it was raised from, outermost first."""
+    cause: BaseException | None = error
+    while cause is not None:
+        yield cause
+        cause = cause.__cause__ or cause.__context__
+
+
+def _detail(error: BaseException) -> str:
+    """What went wrong, in the words of the first error of ``error``'s chain that has any
+    (httpx's async errors often have none of their own)."""
+    return next((str(cause) for cause in _chain(error) if str(cause)), type(error).__name__)
+
+
+class _Driver:
+    """What the sync and async drivers share: the settings, the plugins, and the attempts of
+    each request."""
+
+    def __init__(self, settings: TransportSettings, plugins: Sequence[Plugin]) -> None:
+        self._settings = settings
+        self._plugins = tuple(plugins)
+
+    @property
+    def closed(self) -> bool:
+        raise NotImplementedError
+
+    def check_open(self) -> None:
+        """Refuse to work once closed, in the library's terms rather than httpx's."""
+        if self.closed:
+            raise ConfigurationError("this client is closed; make a new one")
+
+    def _attempts(
+        self,
+        endpoints: Endpoints,
+        message: HttpMessage,
+        interface: Interface,
+        resendable: bool,
+        spool_dir: Path | None,
+    ) -> _Attempts:
+        self.check_open()
+        return _Attempts(
+            endpoints, message, interface, self._settings, self._plugins, spool_dir, resendable
+        )
+
+
+class SyncTransport(_Driver):
     """Sends requests with :class:`httpx.Client`."""
 
     def __init__(
         self,
-        ssl_context: Any,
+        ssl_context: ssl.SSLContext,
         settings: TransportSettings,
         plugins: Sequence[Plugin] = (),
     ) -> None:
-        self._settings = settings
-        self._plugins = tuple(plugins)
+        super().__init__(settings, plugins)
+        ssl_context.sslsocket_class = _DeadlineSocket
         self._client = httpx.Client(verify=ssl_context, **settings.client_arguments())
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
 
     def send(
         self,
@@ -378,10 +514,8 @@ class SyncTransport:
     ) -> HttpReply:
         """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
-        attempts = _Attempts(
-            endpoints, message, interface, self._settings, self._plugins, spool_dir
-        )
-        return Retrying(**attempts.tenacity_arguments(resendable))(self._attempt, attempts)
+        attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
+        return Retrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
     def _attempt(self, attempts: _Attempts) -> HttpReply:
         exchange = attempts.next()
@@ -401,18 +535,21 @@ class SyncTransport:
         self._client.close()
 
 
-class AsyncTransport:
+class AsyncTransport(_Driver):
     """Sends requests with :class:`httpx.AsyncClient`."""
 
     def __init__(
         self,
-        ssl_context: Any,
+        ssl_context: ssl.SSLContext,
         settings: TransportSettings,
         plugins: Sequence[Plugin] = (),
     ) -> None:
-        self._settings = settings
-        self._plugins = tuple(plugins)
+        super().__init__(settings, plugins)
         self._client = httpx.AsyncClient(verify=ssl_context, **settings.client_arguments())
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
 
     async def send(
         self,
@@ -425,20 +562,21 @@ class AsyncTransport:
     ) -> HttpReply:
         """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
-        attempts = _Attempts(
-            endpoints, message, interface, self._settings, self._plugins, spool_dir
-        )
-        return await AsyncRetrying(**attempts.tenacity_arguments(resendable))(
-            self._attempt, attempts
-        )
+        attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
+        return await AsyncRetrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
     async def _attempt(self, attempts: _Attempts) -> HttpReply:
+        import asyncio  # loaded already where there is an event loop; sync users never pay it
+
         exchange = attempts.next()
         message = exchange.message
         with exchange:
-            async with self._client.stream(
-                "POST", exchange.url, headers=message.headers, content=message.body
-            ) as response:
+            async with (
+                asyncio.timeout(exchange.left()),
+                self._client.stream(
+                    "POST", exchange.url, headers=message.headers, content=message.body
+                ) as response,
+            ):
                 exchange.begin(response)
                 async for chunk in response.aiter_bytes():
                     exchange.add(chunk)

@@ -1,29 +1,33 @@
 """Transport behaviour the simulator cannot provoke, against a scripted stand-in for the MMS
-(plain HTTP on localhost): replies that trickle in, SOAP faults with HTTP 500, bodies that
-announce too much."""
+(plain HTTP on localhost, or HTTPS where the client's TLS sockets matter): replies that trickle
+in, SOAP faults with HTTP 500, bodies that announce too much."""
 
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.errors import (
+    ConfigurationError,
     HTTPStatusError,
     MalformedResponseError,
     MMSServerError,
     RequestTimeout,
 )
 from mms_client.security.certs import Certificate
+from mms_client.sim.pki import Pki
 from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
-from mms_client.types.offer import OfferQuery
+from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
 from mms_client.wire.soap import SoapFault, build_fault
 
 from .conftest import NO_WAIT, PASSPHRASE, MakeP12
@@ -34,9 +38,10 @@ DAY = dt.date(2024, 3, 15)
 
 
 class ScriptedMms:
-    """Answers every POST with ``reply`` and counts the requests."""
+    """Answers every POST with ``reply`` and counts the requests; over HTTPS with a server
+    certificate of ``pki``."""
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, pki: Pki | None = None) -> None:
         self.requests = 0
         script = self
 
@@ -51,7 +56,14 @@ class ScriptedMms:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if pki is not None:
+            server = pki.ensure_server(["127.0.0.1"])
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(server.cert, server.key, server.passphrase)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self) -> ScriptedMms:
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
@@ -95,6 +107,19 @@ def trickle(handler: BaseHTTPRequestHandler) -> None:
         pass  # the client gave up, as it should
 
 
+def trickling_head(handler: BaseHTTPRequestHandler) -> None:
+    """A status line and headers a byte at a time: 15 s in all, each byte well within any
+    client's wait for data."""
+    try:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 300:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.05)
+        handler.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+    except OSError:
+        pass  # the client gave up, as it should
+
+
 def boasting(handler: BaseHTTPRequestHandler) -> None:
     handler.send_response(200)
     handler.send_header("Content-Type", "text/xml")
@@ -105,6 +130,11 @@ def boasting(handler: BaseHTTPRequestHandler) -> None:
 @pytest.fixture
 def certificate(make_p12: MakeP12) -> Certificate:
     return Certificate(make_p12(), PASSPHRASE)
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return Pki.load_or_create(tmp_path / "pki", users=())
 
 
 @pytest.fixture
@@ -152,6 +182,68 @@ def test_a_trickling_reply_times_out(connect: Callable[..., MmsClient]) -> None:
         client = connect(main.url, timeout=0.5, retry=RetryPolicy(attempts=1))
         with pytest.raises(RequestTimeout, match=r"took longer than 0\.5 seconds"):
             client.query_offers(QUERY, date=DAY)
+
+
+def test_a_submit_whose_answer_head_trickles_in_times_out_once(
+    connect: Callable[..., MmsClient], pki: Pki
+) -> None:
+    offer = OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=dt.datetime(2024, 3, 15, 12),
+        end=dt.datetime(2024, 3, 15, 21),
+        direction=Direction.SELL,
+    )
+    with ScriptedMms(trickling_head, pki) as main:
+        client = connect(main.url, verify=pki.ca_path, timeout=0.5)
+        with pytest.raises(RequestTimeout) as caught:
+            client.put_offer(offer, MarketType.DAY_AHEAD, date=DAY)
+    assert "took longer than 0.5 seconds" in str(caught.value)
+    assert "may have processed the request: query before sending it again" in str(caught.value)
+    assert main.requests == 1
+
+
+async def test_an_async_answer_whose_head_trickles_in_times_out(
+    certificate: Certificate, pki: Pki
+) -> None:
+    with ScriptedMms(trickling_head, pki) as main:
+        client = AsyncMmsClient(
+            "example.com",
+            "F100",
+            "FAKEUSER",
+            "BSP",
+            certificate,
+            base_url=main.url,
+            verify=pki.ca_path,
+            timeout=0.5,
+            retry=RetryPolicy(attempts=1),
+        )
+        async with client:
+            with pytest.raises(RequestTimeout) as caught:
+                await client.query_offers(QUERY, date=DAY)
+    # a query may be sent again, so nothing is said about having been processed
+    assert str(caught.value).startswith("the answer took longer than 0.5 seconds: https://")
+
+
+def test_a_closed_client_says_so_and_sends_nothing(connect: Callable[..., MmsClient]) -> None:
+    with ScriptedMms(gateway_error) as main:
+        client = connect(main.url)
+        client.close()
+        with pytest.raises(ConfigurationError, match="this client is closed"):
+            client.query_offers(QUERY, date=DAY)
+        with pytest.raises(ConfigurationError, match="this client is closed"), client:
+            pass
+    assert main.requests == 0
+
+
+async def test_a_closed_async_client_says_so(certificate: Certificate) -> None:
+    client = AsyncMmsClient("example.com", "F100", "FAKEUSER", "BSP", certificate)
+    await client.aclose()
+    with pytest.raises(ConfigurationError, match="this client is closed"):
+        await client.query_offers(QUERY, date=DAY)
+    with pytest.raises(ConfigurationError, match="this client is closed"):
+        async with client:
+            pass
 
 
 def test_announced_oversize_is_refused_before_reading(connect: Callable[..., MmsClient]) -> None:
