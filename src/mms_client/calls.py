@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
-from mms_client.errors import MalformedResponseError
+from mms_client.errors import FieldError, MalformedResponseError, PayloadError
 from mms_client.exchange import Response
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation, get_operation
@@ -149,6 +149,23 @@ def report_file(response: Response) -> DownloadedFile:
             f"found {len(response.files)}"
         )
     return response.files[0]
+
+
+def dataset_rows(dataset: str) -> Callable[[Response], list[Any]]:
+    """The result of a download of one report dataset: the typed rows of the report file,
+    which must hold that dataset (a transaction id of another report is refused)."""
+
+    def rows(response: Response) -> list[Any]:
+        report = report_file(response)
+        held = report.dataset()
+        if held is not None and held != dataset:
+            raise PayloadError(
+                f"{response.operation.name}: the report is not a {dataset} report",
+                [FieldError("OutboundData/@DatasetName", held.value, f"should be {dataset}")],
+            )
+        return report.rows(dataset)
+
+    return rows
 
 
 @dataclass(frozen=True)

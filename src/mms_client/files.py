@@ -68,6 +68,18 @@ class DownloadedFile:
     def _blob(self) -> Blob:
         return Blob(self.size, self.content, self.path)
 
+    def dataset(self) -> DatasetName | None:
+        """The report dataset the file holds, as it says itself: an XML report by its
+        ``DatasetName``, a CSV report by its name; None for any other file."""
+        from mms_client import reports
+
+        if self.data_type == "XML":
+            with self.open() as source:
+                return reports.declared_dataset(source)
+        if self.data_type == "CSV":
+            return reports.dataset_of(self.name)
+        return None
+
     def iter_rows(self, dataset: DatasetName | str | None = None) -> Iterator[XmlModel]:
         """The dataset rows of a report file, one at a time.
 

@@ -3,8 +3,9 @@
 The typed methods of :class:`~mms_client.client.MmsClient` and
 :class:`~mms_client.client.AsyncMmsClient`: one per MMS operation, named as the registry says
 (the established client's names where it has them), plus a variant taking a list for operations
-whose request may carry several items. Each is a declaration (:func:`~mms_client.calls.calls`)
-that both clients share.
+whose request may carry several items, and the rest of the established client's names: its
+download of the resource list as typed rows, and second names for methods named otherwise here.
+Each is a declaration (:func:`~mms_client.calls.calls`) that both clients share.
 
 Arguments: the request (a payload model, or a dict of XML or Python names), then the envelope
 attributes the MMS reads: ``days`` (NumOfDays), ``date`` (defaults to today in Japan where the
@@ -29,6 +30,7 @@ from mms_client.calls import (
     attachments_of,
     calls,
     created_report,
+    dataset_rows,
     one_item,
     report_file,
     results,
@@ -36,7 +38,7 @@ from mms_client.calls import (
 
 if TYPE_CHECKING:
     from mms_client.files import DownloadedFile
-    from mms_client.schema.generated import mi_market, mi_report, mpr, omi
+    from mms_client.schema.generated import mi_market, mi_outbnd_reports, mi_report, mpr, omi
 
 
 class OperationMethods:
@@ -1699,3 +1701,21 @@ class OperationMethods:
         shape is confirmed by the established client.
         """
         return Call(request, {}, created_report)
+
+    @calls("ReportDownloadRequestTrnID")
+    def list_bsp_resources(
+        self,
+        request: mi_report.ReportDownloadRequestTrnID,
+    ) -> Call[list[mi_outbnd_reports.BSP_ResourceList]]:
+        """Download a ``BSP_ResourceList`` report by its transaction id
+        (``ReportDownloadRequestTrnID`` on MI).
+
+        Who may call it: BSP, MO, TSO; confirmed by the established client.
+
+        Returns the rows of the report, typed ``BSP_ResourceList`` (a report of another dataset
+        is refused). The answer's shape is confirmed by the established client.
+        """
+        return Call(request, {}, dataset_rows("BSP_ResourceList"))
+
+    # the established client's names for methods named otherwise here
+    get_settlement_results = query_settlement_results

@@ -24,8 +24,8 @@ request and of the report list), and report file names start with it
 (``BSP_ResourceList_20240315_TX12345678.csv``), which :func:`dataset_of` reads.
 
 Report files can be larger than memory should hold: :func:`iter_csv` and :func:`iter_xml`
-yield rows one at a time from an open file, :func:`outbound_errors` and :func:`root_element`
-look only at the start of a document. XML is read as a stream of events
+yield rows one at a time from an open file, :func:`outbound_errors`, :func:`declared_dataset`
+and :func:`root_element` look only at the start of a document. XML is read as a stream of events
 (:mod:`mms_client.xmlstream`, no tree is built) and a DOCTYPE is refused, so neither entity
 expansion nor external entities can happen.
 """
@@ -53,6 +53,7 @@ __all__ = [
     "DatasetName",
     "columns",
     "dataset_of",
+    "declared_dataset",
     "iter_csv",
     "iter_xml",
     "outbound_errors",
@@ -316,7 +317,18 @@ def root_element(source: BinaryIO) -> str | None:
 def outbound_errors(source: BinaryIO) -> list[str]:
     """The ``MESSAGES/ERROR`` texts of an ``OutboundData`` document (they precede the rows,
     so only the start of the document is read); empty for any other document."""
+    return _head(source).errors
+
+
+def declared_dataset(source: BinaryIO) -> DatasetName | None:
+    """The dataset an ``OutboundData`` document names (its ``DatasetName``; only the start of
+    the document is read); None for any other document."""
+    return _head(source).dataset
+
+
+def _head(source: BinaryIO) -> _OutboundTarget:
+    """What the start of a document says, up to its first row."""
     target = _OutboundTarget(stop_at_rows=True)
     for _ in _parse(source, target):
         pass
-    return target.errors
+    return target

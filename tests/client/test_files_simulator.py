@@ -18,7 +18,7 @@ from mms_client.errors import (
     PayloadError,
 )
 from mms_client.schema.generated import mi_market, mi_report, omi
-from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList
+from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList, DatasetName
 from mms_client.sim.simulator import Simulator
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferStack
@@ -105,6 +105,32 @@ def test_a_csv_report_has_the_same_typed_rows(simulator: Simulator) -> None:
     assert csv.data_type == "CSV" and csv.name.endswith(".csv")
     assert csv.read_bytes().startswith(b"ROW,")
     assert csv.rows() == xml.rows()
+    assert csv.dataset() == xml.dataset() == DatasetName.BSP_RESOURCELIST
+
+
+def test_the_resource_list_downloads_as_typed_rows_by_the_established_name(
+    simulator: Simulator,
+) -> None:
+    offers = mi_report.ReportCreateRequest(
+        report_name="BSP_Offers",
+        report_type=mi_report.ReportType.INTERFACE,
+        report_sub_type=mi_report.ReportSubType.OFFERS,
+        periodicity=mi_report.Periodicity.ON_DEMAND,
+        date=DAY,
+        param=[
+            mi_report.Param(name="START_TIME", value="2024-03-15"),
+            mi_report.Param(name="END_TIME", value="2024-03-16"),
+        ],
+    )
+    with client(simulator) as bsp:
+        created = bsp.create_report(resource_list())
+        rows = bsp.list_bsp_resources(by_transaction(created))
+        assert rows == bsp.download_report(by_transaction(created)).rows()
+        assert rows and all(isinstance(row, BSP_ResourceList) for row in rows)
+
+        other = bsp.create_report(offers)
+        with pytest.raises(PayloadError, match="the report is not a BSP_ResourceList report"):
+            bsp.list_bsp_resources(by_transaction(other))
 
 
 def test_an_unknown_report_is_refused_with_the_mms_message(simulator: Simulator) -> None:
@@ -141,6 +167,8 @@ def test_settlement_files_travel_as_attachments_both_ways(
     with client(simulator) as bsp:
         listed = bsp.query_settlement_results(mi_market.SettlementResultsFileListQuery())
         assert SETTLEMENT_FILE in {f.name for result in listed for f in result.file}
+        # the established client's name for the same query
+        assert bsp.get_settlement_results(mi_market.SettlementResultsFileListQuery()) == listed
         [in_memory] = bsp.query_settlement_result_files(wanted)
         [saved] = bsp.query_settlement_result_files(wanted, to=tmp_path / "downloads")
     assert (in_memory.name, in_memory.data_type, in_memory.read_bytes()) == (

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 import mms_client
+from mms_client.client import AsyncMmsClient, MmsClient
+from mms_client.schema.files import schema_dir
 
 
 def test_import_mms_client_loads_nothing_heavy() -> None:
@@ -48,3 +50,15 @@ def test_established_import_paths() -> None:
     assert OfferData.model_fields["stack"].annotation == list[OfferStack]
     assert issubclass(MMSValidationError, MMSClientError)
     assert AudienceError is mms_client.AudienceError
+
+
+def test_every_method_name_of_the_established_client_is_a_method_of_both_clients() -> None:
+    folder = schema_dir()
+    if folder is None:
+        pytest.skip("the MMS schema files (with operations.json) are not available")
+    catalog = json.loads((folder / "operations.json").read_text(encoding="utf-8"))
+    named = {m for op in catalog["operations"] for m in op.get("anchor_methods") or ()}
+    named |= {d["anchor_method"] for d in catalog["outbound_datasets"] if d.get("anchor_method")}
+    assert "list_bsp_resources" in named  # the catalog is read as it is laid out
+    missing = {m for m in named if not (hasattr(MmsClient, m) and hasattr(AsyncMmsClient, m))}
+    assert missing == set()
