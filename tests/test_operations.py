@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 
@@ -169,6 +170,19 @@ def test_request_document_refuses_several_items_for_a_single_operation() -> None
         operation.request_document([query, query], **ENVELOPE)
     with pytest.raises(PayloadError, match="at least one item"):
         operation.request_document([], **ENVELOPE)
+
+
+def test_request_document_refuses_a_missing_item() -> None:
+    # the schema lets an envelope go without its items, the MMS does not
+    missing: list[tuple[str, Any]] = [
+        ("MarketQuery_OfferQuery", None),
+        ("MarketSubmit_OfferData", [None]),
+    ]
+    for name, payload in missing:
+        with pytest.raises(PayloadError, match="at least one item") as caught:
+            get_operation(name).request_document(payload, **ENVELOPE)
+        [error] = caught.value.errors
+        assert error.path.endswith(get_operation(name).element)
 
 
 def test_request_document_refuses_unknown_envelope_fields() -> None:

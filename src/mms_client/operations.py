@@ -191,10 +191,16 @@ class Operation:
             else [payload_or_list]
         )
         where = f"{self.root}/{self.envelope}" if self._envelope_binding else self.root
-        if not items:
+        if not items or any(item is None for item in items):
+            # the schema lets an envelope go without its items; the MMS then knows not what
+            # was asked (E_NO_OPERATION), so such a request is never sent
             raise PayloadError(
                 f"{self.name} needs at least one item",
-                [FieldError(f"{where}/{self.element}", [], "at least one item is required")],
+                [
+                    FieldError(
+                        f"{where}/{self.element}", payload_or_list, "at least one item is required"
+                    )
+                ],
             )
         payload = self._payload_binding
         if not payload.is_list and len(items) > 1:

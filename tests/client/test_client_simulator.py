@@ -173,6 +173,18 @@ def test_invalid_offer_is_refused_with_nothing_sent(mms_simulator: Simulator, da
     assert mms_simulator.count(processed=False) == before
 
 
+def test_a_request_without_its_item_is_refused_with_nothing_sent(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    before = mms_simulator.count(processed=False)
+    with client(mms_simulator) as bsp:
+        with pytest.raises(PayloadError, match="MarketQuery_OfferQuery needs at least one item"):
+            bsp.query_offers(None, date=day)  # type: ignore[arg-type]
+        with pytest.raises(PayloadError, match="ReportDownloadRequestTrnID needs at least one"):
+            bsp.download_report(None)  # type: ignore[arg-type]
+    assert mms_simulator.count(processed=False) == before
+
+
 def test_certificate_of_another_identity_gets_the_servers_txt_error(
     mms_simulator: Simulator, day: dt.date
 ) -> None:
