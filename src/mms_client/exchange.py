@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import (
     AudienceError,
+    FieldError,
     MalformedResponseError,
     MMSServerError,
     MMSValidationError,
@@ -36,7 +37,7 @@ from mms_client.jst import JST
 from mms_client.judgement import Judgement, Message, Severity, Statistics, Verdict, judge
 from mms_client.operations import OPERATIONS, Operation, get_operation
 from mms_client.schema import root_model
-from mms_client.schema.binding import XmlModel
+from mms_client.schema.binding import AttributePlan, ElementPlan, XmlModel, xml_plan
 from mms_client.schema.codec import collector_paused, parse_xml, read, write
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import sign
@@ -148,8 +149,26 @@ def envelope_fields(
     operation: Operation, caller: Caller, given: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The envelope attributes to send: ``given`` (None values dropped), completed with the
-    caller's participant and user and, where the envelope requires a date, today in Japan."""
-    fields = {name: value for name, value in given.items() if value is not None}
+    caller's participant and user and, where the envelope requires a date, today in Japan.
+
+    ``given`` may name an attribute by its XML name (``Date``) or its Python name (``date``):
+    each is keyed by its Python name here, so that a default never stands beside a value
+    given by XML name, and an attribute given by both names is refused."""
+    by_key = xml_plan(operation.envelope_model).by_key
+    fields: dict[str, Any] = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        binding = by_key.get(key)
+        if isinstance(binding, AttributePlan | ElementPlan):
+            key = binding.field_name
+            if key in fields:
+                name = binding.xml_name if isinstance(binding, AttributePlan) else binding.tag
+                raise PayloadError(
+                    f"{operation.name}: {name} is given twice",
+                    [FieldError(name, value, "given by its XML name and by its Python name")],
+                )
+        fields[key] = value
     model_fields = operation.envelope_model.model_fields
     defaults = {
         "participant_name": caller.participant,

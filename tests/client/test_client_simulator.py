@@ -314,6 +314,16 @@ def test_call_by_name_reaches_any_operation_of_the_registry(
     assert response.items == []
 
 
+def test_call_takes_envelope_attributes_by_xml_name(mms_simulator: Simulator, day: dt.date) -> None:
+    query = {"MarketType": "DAM"}
+    with client(mms_simulator) as bsp:
+        bsp.call("MarketQuery_OfferQuery", query, Date=day, NumOfDays=2)
+        sent = mms_simulator.requests[-1].payload
+        assert f'<MarketQuery Date="{day}" NumOfDays="2"'.encode() in sent
+        with pytest.raises(PayloadError, match="Date is given twice"):
+            bsp.call("MarketQuery_OfferQuery", query, Date=day, date=day)
+
+
 async def test_async_client_shares_the_core(fresh_mms_simulator: Simulator, day: dt.date) -> None:
     recorder = Recorder()
     fresh_mms_simulator.inject("http_error", operation=QUERY, endpoint="main")
