@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from mms_client import reports
 from mms_client.examples import REPORT_FILE, example_request
 from mms_client.jst import JST
 from mms_client.schema.files import Schema, xml_schema
+from mms_client.schema.generated.mi_market import AreaCode, MarketType
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName
+from mms_client.schema.generated.mi_report import FileType
 from mms_client.sim import seed
 from mms_client.sim.reports import DATASETS
 from mms_client.sim.store import NewOffer
@@ -155,6 +158,66 @@ def test_report_requests_the_mms_cannot_serve_are_refused(
     (refused,) = answer.document.iter("ReportCreateRequest")
     assert refused.get("ValidationStatus") == "FAILED"
     assert {str(m.text).split(":")[0] for m in answer.document.iter("Error")} == {code}
+
+
+def _quoted(values: type[StrEnum]) -> list[str]:
+    return [repr(member.value) for member in values]
+
+
+REFUSED_VALUES = [
+    ("MARKET_TYPE", "DAX", _quoted(MarketType)),
+    ("MARKET_TYPE", "dam", _quoted(MarketType)),
+    ("AREA", "XX", _quoted(AreaCode)),
+    ("AREA", "4", _quoted(AreaCode)),
+    ("AREA", "a\r\nb", _quoted(AreaCode)),
+    ("RESOURCE_NAME", "fake_reso", ["pattern", "A-Z0-9_"]),
+    ("RESOURCE_NAME", "FAKE_RESO_LONG", ["at most 10 characters"]),
+    ("FILE_TYPE", "PDF", _quoted(FileType)),
+]
+"""Parameter values outside their schema type, and what the refusal must say is allowed."""
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "allowed"),
+    REFUSED_VALUES,
+    ids=[f"{parameter}={value!r}" for parameter, value, _ in REFUSED_VALUES],
+)
+def test_a_parameter_value_outside_its_schema_type_is_refused_with_what_it_allows(
+    seeded_wire: Wire, parameter: str, value: str, allowed: list[str]
+) -> None:
+    request = _request("BSP_Offers", *PERIOD, {"Name": parameter, "Value": value})
+
+    answer = seeded_wire.example("ReportCreateRequest", items=[request])
+
+    (refused,) = answer.document.iter("ReportCreateRequest")
+    assert refused.get("ValidationStatus") == "FAILED"
+    (error,) = answer.document.iter("Error")
+    code, _, text = str(error.text).partition(": ")
+    assert code == "E_PARAMETER_INVALID"
+    assert parameter in text
+    assert repr(value) in text
+    assert all(fragment in text for fragment in allowed), text
+
+
+def test_market_type_and_area_of_the_schema_select_the_rows_they_name(seeded_wire: Wire) -> None:
+    def rows(*filters: dict[str, str]) -> list[Any]:
+        request = _request("BSP_Offers", *PERIOD, *filters)
+        data = _download(seeded_wire, _create(seeded_wire, request)).info.response_data
+        assert data is not None
+        return reports.read_xml(data)[1]
+
+    every_row = rows()
+    dam_in_chubu = rows(
+        {"Name": "MARKET_TYPE", "Value": MarketType.DAY_AHEAD},
+        {"Name": "AREA", "Value": AreaCode.CHUBU},
+    )
+
+    assert 0 < len(dam_in_chubu) < len(every_row)
+    assert dam_in_chubu == [
+        row
+        for row in every_row
+        if row.market_type == MarketType.DAY_AHEAD and row.area == AreaCode.CHUBU
+    ]
 
 
 def test_a_large_report_travels_as_a_binary_mtom_part(seeded_wire: Wire) -> None:

@@ -86,7 +86,7 @@ class Code(StrEnum):
     REPORT_NOT_AUTHORISED = "E_REPORT_NOT_AUTHORISED"
     """The caller's client type may not have this dataset."""
     PARAMETER_INVALID = "E_PARAMETER_INVALID"
-    """A report parameter is missing, unknown or unreadable."""
+    """A report parameter is missing, unknown, unreadable or outside its schema type."""
     REPORT_NOT_FOUND = "E_REPORT_NOT_FOUND"
     """No report file of the caller matches the download request."""
 

@@ -10,15 +10,22 @@ The request must name a dataset with its report type and sub-type (``E_REPORT_UN
 one the caller's client type may have (``E_REPORT_NOT_AUTHORISED``: a BSP gets the ``BSP_``
 datasets and the public ones, the market operator and TSOs the others), and a BSP may only
 name itself as ``BSPName`` (``E_PARTICIPANT_MISMATCH``).  Parameters (``Param``, at most
-five; ``E_PARAMETER_INVALID``):
+five; ``E_PARAMETER_INVALID`` for an unknown name, a missing parameter, or a value the
+simulator cannot use, with what the parameter allows):
 
-=============  ====================================================================
-``START_TIME``  start of the period (``2024-04-01T00:00:00``; a date means its start);
-``END_TIME``    its end; both are required for every dataset but the resource lists
-``RESOURCE_NAME``  required for BUPs, a filter for the others
-``MARKET_TYPE``, ``AREA``  filters
-``FILE_TYPE``   ``XML`` (the default) or ``CSV``; the simulator's way to choose the form
-=============  ====================================================================
+=================  ================================================================
+``START_TIME``     start of the period (``2024-04-01T00:00:00``; a date means its start)
+``END_TIME``       its end; both are required for every dataset but the resource lists
+``RESOURCE_NAME``  a ``ResourceNameType``; required for BUPs, a filter for the others
+``MARKET_TYPE``    a ``MarketTypeType``; a filter
+``AREA``           an ``AreaType``; a filter
+``FILE_TYPE``      a ``FileTypeType``, ``XML`` (the default) or ``CSV``; the simulator's way
+                   to choose the form
+=================  ================================================================
+
+The filters' types are those of ``mi-market.xsd``, under which the data they select was
+accepted: a value outside them would match nothing, so it is refused instead of answered with
+an empty report.
 
 A download answers with the file itself (``responseDataType`` XML or CSV, ``responseFilename``
 the report's file name; a large file travels as a binary MTOM part).  When there is no such
@@ -34,10 +41,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from mms_client import reports
 from mms_client.endpoints import ClientType, Interface
 from mms_client.schema import codec
+from mms_client.schema.generated.mi_market import AreaCode, MarketType, ResourceName
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
+from mms_client.schema.generated.mi_report import FileType
 from mms_client.sim.calls import (
     Call,
     Code,
@@ -81,9 +92,17 @@ _EVERYONE = frozenset(ClientType)
 _OPERATORS = frozenset({ClientType.MO, ClientType.TSO})
 _BSP = frozenset({ClientType.BSP})
 _TSO = frozenset({ClientType.TSO})
-_PARAMETERS = frozenset(
-    {"START_TIME", "END_TIME", "RESOURCE_NAME", "MARKET_TYPE", "AREA", "FILE_TYPE"}
-)
+_TIMES = ("START_TIME", "END_TIME")
+_PARAMETER_TYPES: dict[str, TypeAdapter[Any]] = {
+    "RESOURCE_NAME": TypeAdapter(ResourceName),
+    "MARKET_TYPE": TypeAdapter(MarketType),
+    "AREA": TypeAdapter(AreaCode),
+    "FILE_TYPE": TypeAdapter(FileType),
+}
+"""The schema type of each parameter but the times: the data the filters select was accepted
+under these types, so a value outside them would only ever select nothing; FILE_TYPE names
+the form of the report's file, as its ``ReportItem`` does."""
+_PARAMETERS = frozenset({*_TIMES, *_PARAMETER_TYPES})
 
 
 @dataclass(frozen=True)
@@ -535,14 +554,29 @@ def _parameters(item: XmlDict) -> tuple[dict[str, str], list[Issue]]:
         for name in values
         if name not in _PARAMETERS
     ]
-    for name in ("START_TIME", "END_TIME"):
+    for name in _TIMES:
         if name in values and _moment(values[name]) is None:
             issues.append(
                 Issue(Code.PARAMETER_INVALID, f"{name} {values[name]!r} is not a date and time")
             )
-    if values.get("FILE_TYPE", "XML") not in ("XML", "CSV"):
-        issues.append(Issue(Code.PARAMETER_INVALID, "FILE_TYPE is XML or CSV"))
+    for name, schema_type in _PARAMETER_TYPES.items():
+        if name in values:
+            issues.extend(_type_issues(name, values[name], schema_type))
     return values, issues
+
+
+def _type_issues(name: str, value: str, schema_type: TypeAdapter[Any]) -> list[Issue]:
+    """Why ``value`` is not of the parameter's schema type, each problem with the rule it
+    breaks (the values, pattern or lengths the schema allows), so the caller sees what to
+    send instead."""
+    try:
+        schema_type.validate_python(value)
+    except ValidationError as error:
+        return [
+            Issue(Code.PARAMETER_INVALID, f"{name} {value!r} is not allowed: {problem['msg']}")
+            for problem in error.errors(include_url=False)
+        ]
+    return []
 
 
 def _request(context: Context, item: XmlDict) -> _Request | list[Issue]:
@@ -597,7 +631,7 @@ def _request(context: Context, item: XmlDict) -> _Request | list[Issue]:
         market_type=values.get("MARKET_TYPE"),
         area=values.get("AREA"),
     )
-    return _Request(dataset_name, dataset, scope, values.get("FILE_TYPE", "XML"))
+    return _Request(dataset_name, dataset, scope, values.get("FILE_TYPE", FileType.XML))
 
 
 def _file(request: _Request, context: Context, day: date) -> bytes:
