@@ -24,8 +24,9 @@ def _interruptible() -> None:
 
 
 @contextmanager
-def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
-    """Runs the command until the block ends, then stops it as Ctrl+C would."""
+def serving(state: Path, columns: int = 200) -> Iterator[tuple[Manifest, str]]:
+    """Runs the command, its output ``columns`` wide, until the block ends, then stops it as
+    Ctrl+C would."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -45,7 +46,7 @@ def serving(state: Path) -> Iterator[tuple[Manifest, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": str(columns)},
         preexec_fn=_interruptible,
     )
     assert process.stdout is not None

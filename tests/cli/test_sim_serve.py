@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,20 @@ def test_serve_prints_how_to_connect_and_keeps_state_across_restarts(
         assert manifest.ca.read_bytes() == ca
         found = client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
         assert [o.stack[0].id for o in found] == [stored.stack[0].id]
+
+
+def test_what_serve_prints_survives_a_narrow_console_whole(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    state = tmp_path / "a-state-folder-with-a-name-long-enough-to-need-more-than-a-line"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    with serving(state, columns=80) as (manifest, printed):
+        for user in manifest.users:
+            assert user.passphrase in printed and user.p12.name in printed
+        assert f"PKCS#12 files: {manifest.users[0].p12.parent}\n" in printed
+        snippet = printed.partition("Point a client at it:\n")[2].partition("Press Ctrl+C")[0]
+        code = compile(textwrap.dedent(snippet), "snippet", "exec")  # not broken mid-string
+    assert str(manifest.ca) in code.co_consts
 
 
 @pytest.mark.parametrize("option", ["--port", "--backup-port"])

@@ -8,6 +8,7 @@ and everything submitted survive restarts wherever the command is started from.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -87,7 +88,9 @@ def serve(
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
 
-    console = Console()
+    # lines are never broken by the console: a path, a passphrase or the snippet must survive
+    # a narrow terminal or a log file whole, to be copied from it
+    console = Console(soft_wrap=True)
     handler = RichHandler(console=console, show_path=False)
     for name in ("mms_client.sim", "uvicorn.error"):
         logging.getLogger(name).addHandler(handler)
@@ -126,6 +129,7 @@ def serve(
 
 
 def _print_instructions(console: Console, simulator: Simulator) -> None:
+    from rich import box
     from rich.table import Table
 
     from mms_client.sim.manifest import MANIFEST_NAME
@@ -138,20 +142,34 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
     console.print(f"State folder: {simulator.state_dir}")
     console.print(f"Manifest:     {simulator.state_dir / MANIFEST_NAME}")
     console.print(f"CA bundle:    {manifest.ca}")
-    users = Table(title="Users (test certificates)")
-    for column in ("participant", "user", "type", "PKCS#12", "passphrase"):
-        users.add_column(column)
-    for user in manifest.users:
-        users.add_row(
-            user.participant, user.user, user.client_type.value, str(user.p12), user.passphrase
+    # the PKCS#12 files by name, their folder once: a table of whole paths does not fit
+    folder = Path(os.path.commonpath([user.p12.parent for user in manifest.users]))
+    console.print(f"PKCS#12 files: {folder}")
+    rows = [
+        (
+            user.participant,
+            user.user,
+            user.client_type.value,
+            str(user.p12.relative_to(folder)),
+            user.passphrase,
         )
-    console.print(users)
-    resources = Table(title="Resources")
+        for user in manifest.users
+    ]
+    users = Table(title="Users (test certificates)", box=box.SIMPLE_HEAD)
+    for column in ("participant", "user", "type"):
+        users.add_column(column)
+    for column, index in (("PKCS#12", 3), ("passphrase", 4)):
+        # kept on one line where the console allows, folded rather than cut short where not
+        users.add_column(column, overflow="fold", min_width=max(len(row[index]) for row in rows))
+    for row in rows:
+        users.add_row(*row)
+    console.print(users, soft_wrap=False)
+    resources = Table(title="Resources", box=box.SIMPLE_HEAD)
     for column in ("resource", "participant", "area", "short name"):
         resources.add_column(column)
     for resource in manifest.resources:
         resources.add_row(resource.name, resource.participant, resource.area, resource.short_name)
-    console.print(resources)
+    console.print(resources, soft_wrap=False)
     user = manifest.user()
     console.print("Point a client at it:")
     console.print(
