@@ -231,6 +231,11 @@ XML = {"Content-Type": "text/xml"}
             "does not belong to the MI service",
         ),
         (
+            {**XML, "SOAPAction": '"urn:foo"'},
+            _request_parts(LEADING + "<requestData>PGEvPg==</requestData>"),
+            "SOAPAction 'urn:foo' does not belong to the MI service",
+        ),
+        (
             XML,
             b'<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol"><!ENTITY lol2 '
             b'"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>',
