@@ -162,6 +162,15 @@ def test_request_document_names_the_model_given_in_place_of_another() -> None:
     assert (error.path, error.value) == ("MarketData/MarketSubmit/OfferData[1]", "OfferQuery(...)")
     assert "instance of OfferData" in error.rule
 
+    # a model of the same name from another schema is named with its schema
+    operation = get_operation("MarketSubmit_BaselineLoad", Interface.OMI)
+    given = operation.payload_model  # the OMI model; the MI one is its twin
+    mi_twin = get_operation("MarketSubmit_BaselineLoad", Interface.MI).payload_model
+    assert given.__name__ == mi_twin.__name__ and given is not mi_twin
+    with pytest.raises(PayloadError) as caught:
+        operation.request_document(mi_twin.model_construct(), **ENVELOPE)
+    assert f"{mi_twin.__module__}.{mi_twin.__name__}(...)" in str(caught.value)
+
 
 def test_request_document_refuses_several_items_for_a_single_operation() -> None:
     operation = get_operation("MarketQuery_OfferQuery")

@@ -145,6 +145,12 @@ def test_control_characters_are_refused_with_the_path() -> None:
     assert problem.path == "Messages/Error[2]"
     assert problem.value == "bad\x01"
 
+    statistics = ProcessingStatistics(time_stamp="T\x1b1")
+    with pytest.raises(PayloadError) as caught:
+        codec.write(statistics, "ProcessingStatistics")
+    (problem,) = caught.value.errors
+    assert (problem.path, problem.value) == ("ProcessingStatistics/@TimeStamp", "T\x1b1")
+
 
 def test_unset_optional_attributes_are_omitted() -> None:
     payload = codec.write(compat_offer(), "OfferData")

@@ -384,7 +384,10 @@ def _shown_value(error: Any) -> Any:
     if isinstance(value, list | tuple):
         return f"{len(value)} items"
     if isinstance(value, BaseModel) and error["type"] == "model_type":
-        return f"{type(value).__name__}(...)"
+        given = type(value)
+        if given.__name__ == error.get("ctx", {}).get("class_name"):  # its twin of another schema
+            return f"{given.__module__}.{given.__name__}(...)"
+        return f"{given.__name__}(...)"
     if isinstance(value, dict | BaseModel):
         return None
     return value

@@ -112,7 +112,12 @@ def _write_element(model: XmlModel, tag: str, out: list[str]) -> None:
         for attribute in plan.attributes:
             value = values[attribute.field_name]
             if value is not None:
-                out.append(f' {attribute.xml_name}="{_escape_attribute(lexical(value))}"')
+                try:
+                    escaped = _escape_attribute(lexical(value))
+                except _UnwritableValueError as exc:
+                    exc.path.insert(0, "@" + attribute.xml_name)
+                    raise
+                out.append(f' {attribute.xml_name}="{escaped}"')
         out.append(">")
         if plan.text_field is not None:
             out.append(_escape_text(lexical(values[plan.text_field])))
