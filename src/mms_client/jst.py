@@ -3,17 +3,20 @@
 The MMS writes and expects times in Japan Standard Time without an offset
 (``2024-03-15T12:00:00``). Callers live in every time zone, so the rule is: a naive datetime
 is taken to be JST already, an aware one is converted, and whatever this library hands back is
-aware and in ``Asia/Tokyo``. Keeping the rule in one place means the models, the codec and the
-simulator can never disagree about which hour an offer starts.
+aware and in ``Asia/Tokyo``. The same holds for a datetime given where a date is expected: the
+day is the one in Japan. Keeping the rule in one place means the models, the codec and the
+simulator can never disagree about which hour an offer starts or which day a request is for.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, GetPydanticSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 JST = ZoneInfo("Asia/Tokyo")
 """The MMS time zone (UTC+9, no daylight saving)."""
@@ -47,3 +50,39 @@ def format_jst(value: datetime) -> str:
 
 JstDateTime = Annotated[datetime, AfterValidator(to_jst)]
 """The pydantic type of every ``xs:dateTime`` in the payload models: always aware JST."""
+
+
+def _datetime_to_jst(value: Any) -> Any:
+    """A datetime moved to Japan time, anything else as it is, for the date check to judge."""
+    return to_jst(value) if isinstance(value, datetime) else value
+
+
+def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
+    """pydantic's date, taking the day of a datetime in Japan time.
+
+    pydantic takes the date of a datetime as written, whatever its zone: midnight in Auckland
+    would be that day although Japan is still on the day before, and midnight in Japan given in
+    UTC would be refused for not being midnight. So a datetime is moved to Japan time first,
+    and pydantic's own check (zero time, now in Japan) and its messages do the rest.
+
+    Text and exact dates take the first two branches of the union, which pydantic-core checks
+    without calling Python: every date of every reply is text, and only what is neither (a
+    datetime, or something the date check will refuse) pays for the conversion.
+    """
+    convert = core_schema.no_info_plain_validator_function(_datetime_to_jst)
+    route = core_schema.union_schema(
+        [core_schema.str_schema(strict=True), core_schema.date_schema(strict=True), convert],
+        mode="left_to_right",
+    )
+    return core_schema.chain_schema([route, core_schema.date_schema()])
+
+
+def _date_json_schema(_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    """Documented as the plain date it accepts, not as the route it takes to get there."""
+    return handler(core_schema.date_schema())
+
+
+JstDate = Annotated[date, GetPydanticSchema(_jst_date_schema, _date_json_schema)]
+"""The pydantic type of every ``xs:date`` in the payload models: a date, a datetime being
+taken on its day in Japan (naive means JST, aware is converted) and required to be midnight
+there."""

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -182,6 +183,24 @@ def test_a_request_without_its_item_is_refused_with_nothing_sent(
             bsp.query_offers(None, date=day)  # type: ignore[arg-type]
         with pytest.raises(PayloadError, match="ReportDownloadRequestTrnID needs at least one"):
             bsp.download_report(None)  # type: ignore[arg-type]
+    assert mms_simulator.count(processed=False) == before
+
+
+def test_a_datetime_given_as_the_envelope_date_is_taken_on_its_day_in_japan(
+    mms_simulator: Simulator,
+) -> None:
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    midnight_in_japan = dt.datetime(2024, 3, 31, 15, tzinfo=dt.UTC)
+    with client(mms_simulator) as bsp:
+        for given in (midnight_in_japan, dt.datetime(2024, 4, 1)):  # naive: Japan time already
+            bsp.query_offers(query, 1, given)
+            payload = mms_simulator.requests[-1].payload or b""
+            assert payload.startswith(b'<MarketData><MarketQuery Date="2024-04-01" ')
+        before = mms_simulator.count(processed=False)
+        midnight_in_auckland = dt.datetime(2024, 4, 1, tzinfo=ZoneInfo("Pacific/Auckland"))
+        with pytest.raises(PayloadError, match="midnight in Japan time") as refused:
+            bsp.query_offers(query, 1, midnight_in_auckland)  # 2024-03-31 20:00 in Japan
+    assert [e.path for e in refused.value.errors] == ["MarketData/MarketQuery/@Date"]
     assert mms_simulator.count(processed=False) == before
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +25,7 @@ from mms_client.schema.generated.mi_market import (
     OfferStack,
     ValidationStatus,
 )
+from mms_client.schema.generated.mi_report import ReportCreateRequest
 from mms_client.schema.generated.omi import Direction as OmiDirection
 
 
@@ -145,6 +147,32 @@ def test_naive_times_are_jst_and_aware_times_are_converted() -> None:
     converted = to_jst(datetime(2024, 3, 15, 3, tzinfo=UTC))
     assert converted.tzinfo is JST
     assert (converted.hour, converted.day) == (12, 15)
+
+
+def report_on(day: date) -> ReportCreateRequest:
+    return ReportCreateRequest(
+        report_name="BSP_ResourceList",
+        report_type="REGISTRATION",
+        report_sub_type="RESOURCE",
+        periodicity="ON_DEMAND",
+        date=day,
+    )
+
+
+def test_a_datetime_given_for_a_date_is_taken_on_its_day_in_japan() -> None:
+    # 2024-03-31 15:00 UTC is midnight of 2024-04-01 in Japan
+    assert report_on(datetime(2024, 3, 31, 15, tzinfo=UTC)).date == date(2024, 4, 1)
+    assert report_on(datetime(2024, 4, 1)).date == date(2024, 4, 1)  # naive: Japan time already
+    assert report_on(datetime(2024, 4, 1, tzinfo=JST)).date == date(2024, 4, 1)
+    # midnight in Auckland is 20:00 of the day before in Japan: no day of Japan's
+    with pytest.raises(PayloadError) as caught:
+        report_on(datetime(2024, 4, 1, tzinfo=ZoneInfo("Pacific/Auckland")))
+    [error] = caught.value.errors
+    assert error.path == "ReportCreateRequest/@Date"
+    assert error.value == datetime(2024, 3, 31, 20, tzinfo=JST)
+    assert "midnight in Japan time" in error.rule
+    with pytest.raises(PayloadError, match="@Date: a datetime given for a date should be"):
+        report_on(datetime(2024, 4, 1, 9))  # naive and not midnight, refused as before
 
 
 def test_wire_times_have_no_offset_and_no_needless_fraction() -> None:

@@ -364,6 +364,9 @@ def xml_path(cls: type[XmlModel], loc: tuple[int | str, ...], tag: str | None = 
 _RULES = {
     "missing": "required by the schema but missing",
     "extra_forbidden": "not allowed by the schema",
+    # the value shown is the datetime in Japan time (see mms_client.jst.JstDate), which is
+    # where it must be midnight; pydantic's words do not say so
+    "date_from_datetime_inexact": "a datetime given for a date should be midnight in Japan time",
 }
 
 

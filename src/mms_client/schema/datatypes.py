@@ -4,8 +4,8 @@ lexical form each value is written in.
 Python's types are wider than XML Schema's: an ``int`` has no 32-bit limit, ``bool`` parsing
 in pydantic accepts "yes", and a ``Decimal`` may be NaN. These aliases narrow them to the value
 space the schema allows, so that whatever validates here also validates against the XSD.
-(``xs:dateTime`` lives in :mod:`mms_client.jst`, because its time-zone rule is a topic of its
-own.)
+(``xs:dateTime`` and ``xs:date`` live in :mod:`mms_client.jst`, because their time-zone rule is
+a topic of its own.)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from mms_client.jst import format_jst
+from mms_client.jst import JstDate, format_jst
 
 _BOOLEAN_LEXICAL = {"true": True, "false": False, "1": True, "0": False}
 
@@ -41,7 +41,7 @@ XsLong = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 XsShort = Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
 XsByte = Annotated[int, Field(ge=-(2**7), le=2**7 - 1)]
 XsDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
-XsDate = date
+XsDate = JstDate
 
 
 def _boolean(value: bool) -> str:
