@@ -7,6 +7,7 @@ with a main, a backup and a test host. The tables below are the published addres
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -113,4 +114,20 @@ def _check_base_url(url: str, setting: str) -> str:
         )
     if parts.query or parts.fragment:
         raise ConfigurationError(f"{setting} must not carry a query or fragment; got {url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        # plain HTTP carries the signed payload in clear and no client certificate, so the
+        # MMS cannot tell who sends it; only a stand-in on this machine may be spoken to so
+        raise ConfigurationError(
+            f"{setting} must use https (plain http only for a stand-in on this machine); "
+            f"got {url!r}"
+        )
     return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -424,6 +424,8 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"domain": "bad domain>"}, "domain must be a host-like name"),
         ({"cert": str(user.p12)}, "cert must be a mms_client.security.certs.Certificate"),
         ({"base_url": "localhost:8443"}, "base_url must look like"),
+        ({"base_url": "http://mms.example.com"}, "base_url must use https"),
+        ({"backup_url": "http://10.0.0.1:8080"}, "backup_url must use https"),
         ({"timeout": 0}, "timeout must be a positive number"),
         ({"verify": "/nonexistent/ca.pem"}, "CA bundle not found"),
         ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got ''"),
