@@ -117,6 +117,32 @@ def test_a_partial_award_is_marked_and_the_requirement_is_met(seeded_wire: Wire)
     assert awards["FAKE_BATT"]["OfferAwardedLevel"] == "1"
 
 
+def test_a_resource_is_awarded_once_for_a_block_whatever_offers_it_was_sent(
+    seeded_wire: Wire,
+) -> None:
+    """Offers overlapping a live one on the same resource are refused, so clearing cannot
+    pay one resource several times for the same block."""
+    _require(seeded_wire, "04", Tertiary2=5000)
+    offers = [
+        {
+            "ResourceName": "FAKE_RESO",
+            "StartTime": f"2024-05-10T{start:02d}:00:00",
+            "EndTime": f"2024-05-10T{end:02d}:00:00",
+            "Direction": "1",
+            "OfferStack": [_stack(1, "7.00", Tertiary2=1000)],
+        }
+        for start, end in ((9, 12), (8, 13), (9, 11))
+    ]
+    answer = seeded_wire.call(
+        "MarketSubmit_OfferData", offers, user=seeded_wire.user("BSP"), day=DAY, market_type="DAM"
+    )
+
+    assert answer.codes() == ["E_OFFER_OVERLAP", "E_OFFER_OVERLAP"]
+    assert [(a["ResourceName"], a["Tertiary2AwardQuantityInKw"]) for a in _awards(seeded_wire)] == [
+        ("FAKE_RESO", "1000")
+    ]
+
+
 def test_a_bsp_sees_its_own_awards_and_a_tso_everyone_s(seeded_wire: Wire) -> None:
     _require(seeded_wire, "04", Tertiary2=1000)
     _require(seeded_wire, "06", Tertiary2=1000)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from mms_client.schema.generated.mi_market import MarketType, OfferCancel, OfferQuery
 
-from .conftest import TRADING_DAY, OfferFactory, Wire
+from .conftest import TRADING_DAY, Answer, OfferFactory, Wire
 
 SUBMIT = "MarketSubmit_OfferData"
 QUERY = "MarketQuery_OfferQuery"
@@ -128,6 +128,87 @@ def test_resubmission_replaces_the_offer_and_keeps_offer_ids(
     assert len(stored.findall("MarketSubmit/OfferData")) == 1
     assert ids[0] == ("1", "120", first_id)
     assert ids[1][2] not in (None, first_id)
+
+
+def _items(answer: Answer) -> list[tuple[str, str, str | None, list[str], list[str]]]:
+    """Each echoed offer: its period, Validation, first OfferId, error and warning codes."""
+    return [
+        (
+            f"{item.get('StartTime')}-{item.get('EndTime')}"[11:],
+            str(item.get("Validation")),
+            item.find("OfferStack").get("OfferId"),  # type: ignore[union-attr]
+            [str(e.get("Code")) for e in item.iter("Error")],
+            [str(w.get("Code")) for w in item.iter("Warning")],
+        )
+        for item in answer.document.findall("MarketSubmit/OfferData")
+    ]
+
+
+def test_overlapping_offers_of_one_request_are_refused_naming_the_accepted_one(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    """Clearing awards every live offer covering a block, so overlapping offers on one
+    resource would sell its capacity several times; the items of one request are judged in
+    order, and one for exactly an earlier item's period replaces it."""
+    answer = fresh_wire.call(
+        SUBMIT,
+        [offer(start_hour=s, end_hour=e) for s, e in ((9, 12), (10, 13), (8, 12), (9, 12))],
+        market_type=DAM,
+    )
+
+    items = _items(answer)
+    first_id = items[0][2]
+    assert first_id is not None
+    assert [item[:2] + item[3:] for item in items] == [
+        ("09:00:00-2024-03-15T12:00:00", "PASSED", [], []),
+        ("10:00:00-2024-03-15T13:00:00", "FAILED", ["E_OFFER_OVERLAP"], []),
+        ("08:00:00-2024-03-15T12:00:00", "FAILED", ["E_OFFER_OVERLAP"], []),
+        ("09:00:00-2024-03-15T12:00:00", "PASSED", [], ["W_OFFER_REPLACED"]),
+    ], "an item with a warning and no error stays PASSED"
+    assert items[3][2] == first_id
+    for refused in answer.document.findall("MarketSubmit/OfferData")[1:3]:
+        text = refused.find("Messages/Error").text or ""  # type: ignore[union-attr]
+        assert "2024-03-15T09:00:00-2024-03-15T12:00:00" in text and first_id in text
+    assert [(o["StartTime"], o["EndTime"]) for o in _query(fresh_wire)] == [
+        ("2024-03-15T09:00:00", "2024-03-15T12:00:00")
+    ]
+
+
+def test_an_offer_may_not_overlap_a_live_offer_of_its_resource_and_market(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    fresh_wire.call(SUBMIT, offer(start_hour=9, end_hour=12), market_type=DAM)
+
+    later = fresh_wire.call(
+        SUBMIT,
+        [
+            offer(start_hour=11, end_hour=14),
+            offer(start_hour=12, end_hour=15),
+            offer("FAKE_RESO2", start_hour=10, end_hour=13),
+        ],
+        market_type=DAM,
+    )
+    other_market = fresh_wire.call(
+        SUBMIT, offer(start_hour=10, end_hour=13), market_type=MarketType.DAY_AHEAD_COMPOUND
+    )
+
+    assert [item[1] for item in _items(later)] == ["FAILED", "PASSED", "PASSED"], (
+        "an offer that only meets the live one, or is on another resource, is no overlap"
+    )
+    assert later.codes() == ["E_OFFER_OVERLAP"]
+    assert other_market.codes() == []
+    day = TRADING_DAY
+    fresh_wire.call(
+        CANCEL,
+        OfferCancel(
+            resource="FAKE_RESO",
+            start=datetime(day.year, day.month, day.day, 9),
+            end=datetime(day.year, day.month, day.day, 12),
+            market_type=DAM,
+        ),
+        market_type=DAM,
+    )
+    assert fresh_wire.call(SUBMIT, offer(start_hour=10, end_hour=12), market_type=DAM).codes() == []
 
 
 def test_queries_filter_by_day_resource_and_area(fresh_wire: Wire, offer: OfferFactory) -> None:

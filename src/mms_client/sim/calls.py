@@ -67,6 +67,9 @@ class Code(StrEnum):
     """Two patterns of one BUP have the same number."""
     OFFER_NOT_FOUND = "E_OFFER_NOT_FOUND"
     """There is no live offer on the resource for exactly that period."""
+    OFFER_OVERLAP = "E_OFFER_OVERLAP"
+    """An offer overlaps, without having exactly its period, a live offer of the same
+    resource and market (the text names that offer's OfferIds and period)."""
     OFFER_REPLACED = "W_OFFER_REPLACED"
     """Warning: the offer replaces one submitted earlier for the same resource and period."""
     ATTACHMENT_MISSING = "E_ATTACHMENT_MISSING"

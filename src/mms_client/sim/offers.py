@@ -5,10 +5,12 @@ The rules are the ones a BSP meets at the MMS: an offer names an approved resour
 submitting participant holds when the offer starts; its period ends after it starts and runs
 on 30-minute boundaries; stack numbers are unique within the offer.  A new offer for a
 resource, market and period that already has a live offer replaces it (the stacks keep their
-OfferIds by stack number) and says so in a warning.  Each item is judged on its own, so one
-request may be partly accepted.  The MMS adds the participant's and resource's master data
-(company short name, operator code, area, resource short name, system code), the submission
-time and an OfferId per stack.
+OfferIds by stack number) and says so in a warning; one that overlaps a live offer of the
+resource and market in any other way is refused, so a resource never has two offers for one
+block.  Each item is judged on its own, in order, and stored once accepted, so one request
+may be partly accepted and its items meet each other as they meet earlier offers.  The MMS
+adds the participant's and resource's master data (company short name, operator code, area,
+resource short name, system code), the submission time and an OfferId per stack.
 
 A query (the generic query of :mod:`~mms_client.sim.records`, over the live offers) returns
 the stored offers whose period overlaps the envelope's Date and NumOfDays, filtered by market
@@ -63,12 +65,36 @@ def offer_id(number: int) -> str:
 _DISTINCT_STACKS = distinct("OfferStack", "StackNumber", Code.STACK_DUPLICATE)
 
 
+def _overlapping(store: Store, resource: str, market: str, start: str, end: str) -> list[Issue]:
+    """An offer may not overlap another live offer of the same resource and market (one for
+    exactly its period it replaces instead): clearing awards every offer covering a block, so
+    overlapping offers would sell the same capacity of one resource several times over."""
+    issues = []
+    for other in store.offers(
+        market_type=market, period_start=start, period_end=end, resource=resource
+    ):
+        if (other.start_time, other.end_time) == (start, end):
+            continue
+        ids = sorted(store.stack_offer_ids(other.id).values())
+        issues.append(
+            Issue(
+                Code.OFFER_OVERLAP,
+                f"the offer for {start}-{end} overlaps the live {market} offer on {resource} "
+                f"for {other.start_time}-{other.end_time} (OfferId{'s' * (len(ids) > 1)} "
+                f"{', '.join(ids)}, submitted at {other.submission_time}); cancel that offer "
+                "first, or submit exactly its period to replace it",
+            )
+        )
+    return issues
+
+
 def put_offers(call: Call, store: Store) -> Outcome:
     context = Context(call, store)
     market = market_type(context)
     results = []
     for offer in cast(list[OfferData], call.items):
         item = as_xml_dict(offer)
+        start, end = format_jst(offer.start), format_jst(offer.end)
         errors = resource_held()(context, item)
         errors += period_issues(offer.start, offer.end)
         errors += _DISTINCT_STACKS(context, item)
@@ -76,11 +102,14 @@ def put_offers(call: Call, store: Store) -> Outcome:
             errors.append(
                 Issue(Code.MARKET_TYPE_MISSING, "an offer submit needs MarketType on MarketSubmit")
             )
+        elif not errors:
+            # Only a valid offer can be weighed against the live ones; the items of one request
+            # are stored as they are accepted, so a later item meets the earlier ones here too.
+            errors = _overlapping(store, offer.resource, market, start, end)
         if errors or market is None:
             results.append(ItemResult(item, errors=errors))
             continue
 
-        start, end = format_jst(offer.start), format_jst(offer.end)
         replaced = store.active_offer(offer.resource, market, start, end)
         known_ids = {} if replaced is None else store.stack_offer_ids(replaced.id)
         offer_ids = {
