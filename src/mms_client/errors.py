@@ -13,6 +13,8 @@ through?
     │                             document that was received does
     ├── MalformedResponseError    the reply is not a well-formed MMS answer
     ├── MalformedRequestError     (simulator side) the request is not a well-formed MMS request
+    ├── SimulatorStateError       (simulator) its state folder cannot be used
+    │   └── StateFolderInUseError ... because another simulator runs on it
     ├── MMSClientError            the MMS answered and refused
     │   ├── MMSValidationError    ... with Error messages / failed validation
     │   └── MMSServerError        ... with a plain-text (TXT) error or a SOAP fault
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -103,6 +106,41 @@ class MalformedRequestError(MMSError):
     This is the server-side twin of :class:`MalformedResponseError`; the simulator turns it
     into the error reply the MMS would give.
     """
+
+
+class SimulatorStateError(MMSError):
+    """The simulator's state folder, or a file in it, cannot be used: damaged, not writable,
+    or (:class:`StateFolderInUseError`) in use.
+
+    Neither a client setting nor anything the MMS said, so none of the other branches fits;
+    the message names the file and what to do about it.  ``path`` is that file or folder.
+    """
+
+    def __init__(self, message: str, path: Path) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+class StateFolderInUseError(SimulatorStateError):
+    """Another simulator runs on this state folder.
+
+    Two simulators on one folder would each take the other's manifest for their own, and
+    clients would be sent to whichever started last.  A caller may wait and try again.
+    ``pid`` and ``address`` say who holds it, when it said so.
+    """
+
+    def __init__(self, path: Path, pid: int | None = None, address: str | None = None) -> None:
+        self.pid = pid
+        self.address = address
+        holder = ", ".join(
+            part for part in (None if pid is None else f"pid {pid}", address) if part is not None
+        )
+        super().__init__(
+            f"the state folder {path} is in use by another simulator"
+            + (f" ({holder})" if holder else "")
+            + "; stop that one, or use another state folder",
+            path,
+        )
 
 
 class MMSClientError(MMSError):

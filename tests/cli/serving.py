@@ -23,10 +23,9 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@contextmanager
-def serving(state: Path, columns: int = 200) -> Iterator[tuple[Manifest, str]]:
-    """Runs the command, its output ``columns`` wide, until the block ends, then stops it as
-    Ctrl+C would."""
+def start(state: Path, columns: int = 200) -> tuple[subprocess.Popen[str], str]:
+    """Starts the command on ``state``, its output ``columns`` wide, and waits until it
+    serves; the process and what it printed."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -51,14 +50,20 @@ def serving(state: Path, columns: int = 200) -> Iterator[tuple[Manifest, str]]:
     )
     assert process.stdout is not None
     output = []
+    for line in process.stdout:
+        output.append(line)
+        if "Press Ctrl+C to stop" in line:
+            return process, "".join(output)
+    process.wait()
+    raise AssertionError("the simulator did not start:\n" + "".join(output))
+
+
+@contextmanager
+def serving(state: Path, columns: int = 200) -> Iterator[tuple[Manifest, str]]:
+    """Runs the command until the block ends, then stops it as Ctrl+C would."""
+    process, output = start(state, columns)
     try:
-        for line in process.stdout:
-            output.append(line)
-            if "Press Ctrl+C to stop" in line:
-                break
-        else:
-            raise AssertionError("the simulator did not start:\n" + "".join(output))
-        yield Manifest.load(state), "".join(output)
+        yield Manifest.load(state), output
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -67,5 +72,5 @@ def serving(state: Path, columns: int = 200) -> Iterator[tuple[Manifest, str]]:
             process.kill()
             process.communicate()
             raise AssertionError("the simulator did not stop within 30 s of SIGINT") from exc
-    assert process.returncode == 0, "".join(output) + rest
+    assert process.returncode == 0, output + rest
     assert "state kept in" in rest

@@ -101,6 +101,22 @@ def test_call_says_where_the_passphrase_should_come_from(
     assert unattended.exit_code == 2 and "set MMS_CERT_PASSPHRASE" in unattended.output
 
 
+@pytest.mark.parametrize(
+    ("manifest", "problem"),
+    [("nope", "Expecting value"), ('{"base_url": 5}', "'base_url' is 5, not a string")],
+)
+def test_call_explains_a_damaged_simulator_manifest(
+    tmp_path: Path, manifest: str, problem: str
+) -> None:
+    (tmp_path / "simulator.json").write_text(manifest)
+    result = CliRunner().invoke(
+        main, ["call", "query_offers", "--example"], env={"MMS_SIM_STATE": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: the simulator manifest {tmp_path / 'simulator.json'}")
+    assert problem in result.stderr and "mms sim serve --state" in result.stderr
+
+
 def test_call_refuses_a_participant_the_simulator_has_no_user_of(
     fresh_mms_simulator: Simulator,
 ) -> None:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,20 @@ from mms_client.sim.manifest import Manifest
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
 
-from .serving import serving
+from .serving import serving, start
 
 DAY = dt.date(2024, 3, 15)
+
+
+def _serve(state: Path) -> subprocess.CompletedProcess[str]:
+    """``mms sim serve`` on ``state``, for a start that is to fail."""
+    return subprocess.run(
+        [sys.executable, "-m", "mms_client.cli", "sim", "serve", "--port", "0", "--state",
+         str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
 
 
 def _client(manifest: Manifest) -> MmsClient:
@@ -84,3 +96,61 @@ def test_serve_explains_a_port_it_cannot_use(tmp_path: Path, option: str) -> Non
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_serve_refuses_a_state_folder_another_serve_uses(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    with serving(state) as (manifest, _):
+        second = _serve(state)
+        assert second.returncode == 1
+        assert second.stderr.startswith(f"Error: the state folder {state} is in use by another ")
+        assert manifest.base_url in second.stderr and "Traceback" not in second.stderr
+        # clients are still sent to the first one, on both its addresses
+        assert Manifest.load(state) == manifest and manifest.backup_url is not None
+        with _client(manifest) as client:
+            client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
+
+
+def test_serve_starts_on_a_folder_whose_simulator_was_killed(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    process, _ = start(state)
+    process.kill()  # no chance to clean up: its lock file stays behind
+    process.communicate()
+    assert (state / "simulator.lock").exists()
+    with serving(state) as (manifest, _), _client(manifest) as client:
+        client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
+
+
+def _text_database(state: Path) -> Path:
+    path = state / "state.sqlite3"
+    path.write_text("this is not a database\n")
+    return path
+
+
+def _truncated_pki_record(state: Path) -> Path:
+    path = state / "pki" / "pki.json"
+    path.write_bytes(path.read_bytes()[:20])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [(_text_database, "file is not a database"), (_truncated_pki_record, "pki.json: Expecting")],
+)
+def test_serve_explains_state_it_cannot_use(
+    tmp_path: Path, mms_simulator_pki: Path, damage: Callable[[Path], Path], problem: str
+) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    damaged = damage(state)
+    result = _serve(state)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert str(damaged.parent) in result.stderr and problem in result.stderr
+    assert "another state folder" in result.stderr

@@ -50,7 +50,9 @@ class Connection:
     timeout: float
 
     def client(self) -> MmsClient:
-        """A client for these options; :class:`click.UsageError` when they do not add up."""
+        """A client for these options; :class:`click.UsageError` when they do not add up,
+        :class:`~mms_client.errors.SimulatorStateError` when the simulator's manifest is
+        damaged."""
         if self.cert is not None:
             return self._certificate_client(self.cert)
         return self._simulator_client()
@@ -112,8 +114,9 @@ class Connection:
             )
         given = {"base_url": self.base_url, "backup_url": self.backup_url, "verify": self.ca}
         overrides = {name: str(value) for name, value in given.items() if value}
+        manifest = Manifest.load(folder)  # a SimulatorStateError when it is damaged
         try:
-            arguments = Manifest.load(folder).client_arguments(
+            arguments = manifest.client_arguments(
                 (self.acting_as or "BSP").upper(),
                 self.participant,
                 domain="mms-cli.local",

@@ -85,6 +85,7 @@ def serve(
     from rich.console import Console
     from rich.logging import RichHandler
 
+    from mms_client.errors import SimulatorStateError
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
 
@@ -106,6 +107,8 @@ def serve(
     )
     try:
         simulator.start()
+    except SimulatorStateError as exc:
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
         where = "" if exc.filename is None else f": {exc.filename}"
         raise click.ClickException(f"{exc.strerror or exc}{where}") from None

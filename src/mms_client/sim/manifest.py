@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from mms_client.endpoints import ClientType
+from mms_client.errors import SimulatorStateError
 from mms_client.sim.pki import SimUser, write_private
+from mms_client.sim.state import describe
 
 MANIFEST_NAME = "simulator.json"
 CLIENT_DOMAIN = "mms-simulator.local"
@@ -105,15 +107,37 @@ class Manifest:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Manifest:
-        """Reads a manifest file (or the one in a state folder)."""
+        """Reads a manifest file (or the one in a state folder).
+
+        Raises :class:`~mms_client.errors.SimulatorStateError` naming the file when it
+        cannot be read or is not a manifest.
+        """
         path = Path(path)
         if path.is_dir():
             path = path / MANIFEST_NAME
-        data = json.loads(path.read_text("utf-8"))
-        return cls(
-            base_url=data["base_url"],
-            backup_url=data.get("backup_url"),
-            ca=Path(data["ca"]),
-            users=tuple(SimUser.from_json(user) for user in data["users"]),
-            resources=tuple(ResourceInfo(**r) for r in data["resources"]),
-        )
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            backup_url = data.get("backup_url")
+            return cls(
+                base_url=_text(data, "base_url"),
+                backup_url=None if backup_url is None else _text(data, "backup_url"),
+                ca=Path(_text(data, "ca")),
+                users=tuple(SimUser.from_json(user) for user in data["users"]),
+                resources=tuple(ResourceInfo(**r) for r in data["resources"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SimulatorStateError(
+                f"the simulator manifest {path} cannot be used ({describe(exc)}); the "
+                f"simulator writes it on every start: start it (mms sim serve --state "
+                f"{path.parent}), or use another state folder",
+                path,
+            ) from exc
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key!r} is {value!r}, not a string")
+    return value

@@ -20,7 +20,8 @@ import ipaddress
 import json
 import os
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mms_client.endpoints import ClientType
+from mms_client.errors import SimulatorStateError
 from mms_client.sim import seed
+from mms_client.sim.state import describe
 
 if TYPE_CHECKING:
     from mms_client.security.certs import Certificate
@@ -163,6 +166,27 @@ def write_private(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
+def damaged_pki(folder: Path, what: str, exc: BaseException) -> SimulatorStateError:
+    """The error for a PKI file that cannot be read; it is not replaced silently, since the
+    users' certificates and passphrases (which clients may have copied) would change."""
+    return SimulatorStateError(
+        f"the simulator's test PKI in {folder} cannot be used ({what}: {describe(exc)}); "
+        "remove that folder to have a new one made (with new user certificates and "
+        "passphrases), or use another state folder",
+        folder,
+    )
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Whatever breaks while reading ``path`` (unreadable, malformed, missing fields...)
+    says which file of the PKI is damaged."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise damaged_pki(path.parent, path.name, exc) from exc
+
+
 def _encrypted_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -221,7 +245,7 @@ class Pki:
         record_path = folder / "pki.json"
         pki: Pki | None = None
         if record_path.exists():
-            pki = cls._load(folder, json.loads(record_path.read_text("utf-8")))
+            pki = cls._load(folder, record_path)
         if pki is None:
             pki = cls._create_ca(folder)
         pki.ensure_server(server_hosts)
@@ -230,16 +254,26 @@ class Pki:
         return pki
 
     @classmethod
-    def _load(cls, folder: Path, record: dict[str, object]) -> Pki | None:
-        if record.get("version") != _LAYOUT_VERSION:
-            return None
-        ca_cert = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
+    def _load(cls, folder: Path, record_path: Path) -> Pki | None:
+        """The PKI recorded in ``record_path``; None when it is to be replaced (another
+        layout, close to expiry), :class:`SimulatorStateError` when it is damaged."""
+        with _reading(record_path):
+            record = json.loads(record_path.read_text("utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+            if record.get("version") != _LAYOUT_VERSION:
+                return None
+            passphrase = str(record["ca_key_passphrase"]).encode()
+            for user in record.get("users", []):
+                SimUser.from_json(user)  # a damaged record is found now, not by a client
+        with _reading(folder / "ca.pem"):
+            ca_cert = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
         if ca_cert.not_valid_after_utc - _RENEW_BEFORE < _now():
             return None
-        passphrase = str(record["ca_key_passphrase"]).encode()
-        ca_key = serialization.load_pem_private_key(
-            (folder / "ca-key.pem").read_bytes(), password=passphrase
-        )
+        with _reading(folder / "ca-key.pem"):
+            ca_key = serialization.load_pem_private_key(
+                (folder / "ca-key.pem").read_bytes(), password=passphrase
+            )
         if not isinstance(ca_key, rsa.RSAPrivateKey):
             return None
         return cls(folder, ca_cert, ca_key, record)

@@ -12,8 +12,10 @@ Ports default to 0 (free ports chosen by the system).  The state folder holds:
     pki/             the test CA, server certificate and users' PKCS#12 files
     state.sqlite3    participants, users, resources, offers...
     simulator.json   the manifest: URLs, CA bundle, users with their PKCS#12 and passphrase
+    simulator.lock   held while a simulator runs on the folder (see :mod:`.state`)
 
-Starting again on the same folder reuses the PKI and the state.
+Starting again on the same folder reuses the PKI and the state; starting a second simulator
+on a folder while one runs there is refused.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from mms_client.sim.asgi import SimulatorApp
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.journal import Journal, RecordedRequest
 from mms_client.sim.manifest import Manifest, ResourceInfo
-from mms_client.sim.pki import Pki, SimUser
+from mms_client.sim.pki import Pki, SimUser, damaged_pki
 from mms_client.sim.server import Listener, ServerThread, bind, server_ssl_context
 from mms_client.sim.service import MmsService, ResponseEncoding
+from mms_client.sim.state import StateLock, writing_in
 from mms_client.sim.store import Store
 
 if TYPE_CHECKING:
@@ -87,16 +90,28 @@ class Simulator:
         self._server: ServerThread | None = None
         self._store: Store | None = None
         self._manifest: Manifest | None = None
+        self._lock: StateLock | None = None
 
     # --- life cycle --------------------------------------------------------------------
 
     def start(self) -> Self:
         """Prepares the state folder and starts serving; returns once connections are
-        accepted."""
+        accepted.
+
+        Raises :class:`~mms_client.errors.StateFolderInUseError` when another simulator runs
+        on the folder (before touching it), and :class:`~mms_client.errors.SimulatorStateError`
+        when its state cannot be used; what is in the folder is never replaced to get going.
+        """
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
+        lock = StateLock(self.state_dir)
         with ExitStack() as on_failure:
-            # Listen first: a busy port fails at once, before any state is created.
+            on_failure.callback(lock.release)
+            # A folder in use is refused first: the ports asked for may be the other
+            # simulator's, and "in use by" says more than "address already in use".
+            if self.state_dir.is_dir():
+                lock.acquire()
+            # Listen next: a busy port fails at once, before any state is created.
             endpoints = [(Endpoint.MAIN, self._ports[0]), (Endpoint.BACKUP, self._ports[1])]
             sockets = []
             for endpoint, port in endpoints:
@@ -105,12 +120,15 @@ class Simulator:
                     on_failure.callback(sock.close)
                     sockets.append((endpoint, sock))
 
-            self.state_dir.mkdir(parents=True, exist_ok=True)
+            with writing_in(self.state_dir):
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
             pki_dir = self.state_dir / PKI_FOLDER
             if self._pki_source is not None and not (pki_dir / "pki.json").exists():
                 shutil.copytree(self._pki_source, pki_dir, dirs_exist_ok=True)
-            pki = Pki.load_or_create(pki_dir)
-            server = pki.ensure_server([self.host])
+            with writing_in(self.state_dir):
+                pki = Pki.load_or_create(pki_dir)
+                server = pki.ensure_server([self.host])
             store = Store(self.state_dir / STATE_FILE)
             on_failure.callback(store.close)
 
@@ -119,9 +137,12 @@ class Simulator:
                 Listener(sock, SimulatorApp(service, endpoint, self.faults, self.journal))
                 for endpoint, sock in sockets
             ]
-            context = server_ssl_context(
-                str(server.cert), str(server.key), server.passphrase, str(pki.ca_path)
-            )
+            try:
+                context = server_ssl_context(
+                    str(server.cert), str(server.key), server.passphrase, str(pki.ca_path)
+                )
+            except OSError as exc:  # ssl.SSLError included
+                raise damaged_pki(pki_dir, f"{server.cert.name}, {server.key.name}", exc) from exc
             thread = ServerThread(listeners, context, log_level=self._log_level)
             thread.start()
             urls = [f"https://{_url_host(self.host)}:{listener.port}" for listener in listeners]
@@ -136,19 +157,22 @@ class Simulator:
                 ),
             )
             self._manifest.save(self.state_dir)
-            self._server, self._store = thread, store
+            lock.record(urls[0])
+            self._server, self._store, self._lock = thread, store, lock
             on_failure.pop_all()
         return self
 
     def stop(self) -> None:
         """Stops serving; the state stays in the folder for the next start."""
-        server, store = self._server, self._store
-        self._server = self._store = None
+        server, store, lock = self._server, self._store, self._lock
+        self._server = self._store = self._lock = None
         self._manifest = None
         if server is not None:
             server.stop()
         if store is not None:
             store.close()
+        if lock is not None:
+            lock.release()
 
     @property
     def running(self) -> bool:

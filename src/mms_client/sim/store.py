@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mms_client.endpoints import ClientType
+from mms_client.errors import SimulatorStateError
 from mms_client.sim import seed
 
 XmlDict = dict[str, Any]
@@ -381,6 +382,17 @@ def _resource(row: sqlite3.Row) -> ResourceRecord:
     )
 
 
+def _unusable(path: Path, exc: sqlite3.Error) -> SimulatorStateError:
+    """The error for a state file SQLite cannot open or upgrade; it is never replaced
+    silently, since it holds everything submitted."""
+    return SimulatorStateError(
+        f"the simulator's state {path} cannot be used ({exc}); if it is damaged, remove it "
+        "to start again from the seed (what was submitted is lost), or use another state "
+        "folder",
+        path,
+    )
+
+
 class Store:
     """The SQLite state of one simulator; a new one holds the seed (:mod:`~.seed`)."""
 
@@ -388,18 +400,26 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        # A commit reaches the write-ahead log without waiting for the disk: the state survives
-        # the simulator stopping or crashing, not the machine losing power, and requests are not
-        # held up behind one another's disk flush (with 8 clients, a third of the time).
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        with self.transaction():
-            fresh = self._migrate()
-            if fresh:
-                self._seed()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _unusable(path, exc) from exc
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # A commit reaches the write-ahead log without waiting for the disk: the state
+            # survives the simulator stopping or crashing, not the machine losing power, and
+            # requests are not held up behind one another's disk flush (with 8 clients, a
+            # third of the time).
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            with self.transaction():
+                fresh = self._migrate()
+                if fresh:
+                    self._seed()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _unusable(path, exc) from exc
 
     def close(self) -> None:
         with self._lock:

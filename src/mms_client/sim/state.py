@@ -1,0 +1,111 @@
+"""Who may use a state folder, and what to say when its files cannot be used.
+
+One simulator at a time: the manifest (``simulator.json``) names *the* simulator of a folder,
+so a second one would rewrite it with its own addresses and leave clients pointed at
+whichever started last, and both would write the same SQLite state.  The first simulator
+holds an advisory lock (``flock``) on ``simulator.lock`` while it runs; the operating system
+drops the lock when the process ends, however it ends, so the file left behind by a killed
+simulator does not block the next start.  The file also says who holds it (pid, address),
+for the message the next one gives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mms_client.errors import SimulatorStateError, StateFolderInUseError
+
+try:
+    import fcntl
+except ImportError:  # Windows has no flock: there a folder in use is not detected
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_NAME = "simulator.lock"
+
+
+def describe(exc: BaseException) -> str:
+    """What went wrong, readably: a missing key says it is missing, instead of just
+    quoting it (``'ca'``), and an OS error gives its reason without its number."""
+    if isinstance(exc, KeyError):
+        return f"{exc.args[0]!r} is missing"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+@contextmanager
+def writing_in(folder: Path) -> Iterator[None]:
+    """Turns an OS error while preparing the state folder (read-only, someone else's, a file
+    where a folder should be...) into a :class:`SimulatorStateError` naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        where = Path(exc.filename) if exc.filename else folder
+        raise SimulatorStateError(
+            f"cannot write in the simulator's state folder {folder} "
+            f"({where}: {describe(exc)}); make it writable, or use another state folder",
+            where,
+        ) from exc
+
+
+class StateLock:
+    """The lock on one state folder, held from :meth:`acquire` to :meth:`release`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Takes the lock, or raises :class:`StateFolderInUseError` at once; a no-op when
+        already held.  The folder must exist."""
+        if self._fd is not None or fcntl is None:
+            return
+        with writing_in(self.folder):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid, address = self._holder(fd)
+            os.close(fd)
+            raise StateFolderInUseError(self.folder, pid, address) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self.record()
+
+    def record(self, address: str | None = None) -> None:
+        """Says in the lock file who holds it, for the message a second simulator gives."""
+        if self._fd is None:
+            return
+        text = json.dumps({"pid": os.getpid(), "address": address})
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, text.encode("utf-8"), 0)
+
+    def release(self) -> None:
+        """Lets the next simulator in; the file stays (removing it would race with a
+        simulator that opened it and waits to lock it)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.ftruncate(fd, 0)
+            os.close(fd)  # closing drops the flock
+
+    @staticmethod
+    def _holder(fd: int) -> tuple[int | None, str | None]:
+        """The pid and address the holder recorded; None for what it has not (yet)."""
+        try:
+            data = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return None, None
+        pid, address = data.get("pid"), data.get("address")
+        return (
+            pid if isinstance(pid, int) else None,
+            address if isinstance(address, str) else None,
+        )

@@ -1,0 +1,162 @@
+"""The state folder: one simulator at a time, and a clear error for state it cannot use."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from mms_client.errors import SimulatorStateError, StateFolderInUseError
+from mms_client.schema.generated.mi_market import MarketType, OfferQuery
+from mms_client.sim.manifest import MANIFEST_NAME, Manifest
+from mms_client.sim.simulator import Simulator
+
+from .conftest import Wire
+
+
+def test_a_second_simulator_on_a_folder_in_use_is_refused_and_changes_nothing(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "state"
+    with Simulator(folder, pki_source=mms_simulator_pki) as first:
+        manifest = (folder / MANIFEST_NAME).read_bytes()
+        second = Simulator(folder, backup_port=None)
+        with pytest.raises(StateFolderInUseError) as refused:
+            second.start()
+        assert refused.value.path == folder.resolve()
+        assert (refused.value.pid, refused.value.address) == (os.getpid(), first.base_url)
+        assert str(folder.resolve()) in str(refused.value)
+        assert first.base_url in str(refused.value)
+        assert not second.running
+        # the first one's manifest still sends clients to it, and it still answers
+        assert (folder / MANIFEST_NAME).read_bytes() == manifest
+        assert Manifest.load(folder) == first.manifest
+        answer = Wire(first).call(
+            "MarketQuery_OfferQuery", OfferQuery(market_type=MarketType.DAY_AHEAD)
+        )
+        assert answer.status == 200
+    # once the first has stopped, the folder is free again
+    with Simulator(folder, backup_port=None) as third:
+        assert Manifest.load(folder) == third.manifest
+
+
+def test_a_folder_in_use_is_refused_before_a_port_in_use(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    """Started again with the same ports, the second says the folder is in use, which is
+    the cause, rather than that the address is."""
+    folder = tmp_path / "state"
+    with Simulator(folder, pki_source=mms_simulator_pki, backup_port=None) as first:
+        port = int(first.base_url.rsplit(":", 1)[1])
+        with pytest.raises(StateFolderInUseError):
+            Simulator(folder, port=port, backup_port=None).start()
+
+
+def _text_database(folder: Path) -> Path:
+    path = folder / "state.sqlite3"
+    path.write_text("this is not a database\n")
+    return path
+
+
+def _truncated_pki_record(folder: Path) -> Path:
+    path = folder / "pki" / "pki.json"
+    path.write_bytes(path.read_bytes()[:20])
+    return path
+
+
+def _pki_record_with_a_damaged_user(folder: Path) -> Path:
+    path = folder / "pki" / "pki.json"
+    path.write_text(path.read_text().replace('"client_type": "BSP"', '"client_type": "XYZ"'))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (_text_database, "file is not a database"),
+        (_truncated_pki_record, "pki.json: Expecting"),
+        (_pki_record_with_a_damaged_user, "pki.json: 'XYZ' is not a valid ClientType"),
+    ],
+)
+def test_damaged_state_is_refused_naming_the_file_and_kept(
+    mms_simulator_pki: Path,
+    tmp_path: Path,
+    damage: Callable[[Path], Path],
+    problem: str,
+) -> None:
+    folder = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, folder / "pki")
+    damaged = damage(folder)
+    content = damaged.read_bytes()
+    simulator = Simulator(folder)
+    with pytest.raises(SimulatorStateError, match="cannot be used") as refused:
+        simulator.start()
+    message = str(refused.value)
+    assert problem in message and str(damaged.parent) in message
+    assert "remove" in message and "another state folder" in message
+    assert damaged.read_bytes() == content  # the user decides what to do with it
+    assert not simulator.running
+    # the refused start let go of the folder: once the damage is removed, it starts
+    damaged.unlink()
+    if damaged.name == "pki.json":
+        shutil.rmtree(damaged.parent)
+    with Simulator(folder, pki_source=mms_simulator_pki, backup_port=None):
+        pass
+
+
+@contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """``folder`` and everything in it made read-only, as on a read-only file system;
+    skips the test where permissions do not stop this user (root)."""
+    paths = [folder, *folder.rglob("*")]
+    modes = {path: stat.S_IMODE(path.stat().st_mode) for path in paths}
+    for path in paths:
+        path.chmod(modes[path] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        try:
+            (folder / "probe").touch()
+        except OSError:
+            pass
+        else:
+            pytest.skip("permissions do not stop this user from writing")
+        yield
+    finally:
+        for path in reversed(paths):
+            path.chmod(modes[path])
+
+
+def test_a_state_folder_it_cannot_write_in_is_refused_naming_it(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "state"
+    with Simulator(folder, pki_source=mms_simulator_pki, backup_port=None):
+        pass
+    with _read_only(folder), pytest.raises(SimulatorStateError) as refused:
+        Simulator(folder, backup_port=None).start()
+    assert f"cannot write in the simulator's state folder {folder.resolve()}" in str(refused.value)
+    assert "make it writable, or use another state folder" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "problem"),
+    [
+        ("nope", "Expecting value"),
+        ("[]", "not a JSON object"),
+        ('{"base_url": 5}', "'base_url' is 5, not a string"),
+        ('{"base_url": "https://127.0.0.1:1"}', "'ca' is missing"),
+    ],
+)
+def test_a_damaged_manifest_is_refused_naming_it(
+    tmp_path: Path, manifest: str, problem: str
+) -> None:
+    (tmp_path / MANIFEST_NAME).write_text(manifest)
+    with pytest.raises(SimulatorStateError) as refused:
+        Manifest.load(tmp_path)
+    assert refused.value.path == tmp_path / MANIFEST_NAME
+    assert f"the simulator manifest {tmp_path / MANIFEST_NAME} cannot be used" in str(refused.value)
+    assert problem in str(refused.value)
