@@ -78,6 +78,8 @@ class FieldError:
     rule: str
 
     def __str__(self) -> str:
+        if self.value is None:  # a missing field, a whole element: no value worth showing
+            return f"{self.path}: {self.rule}"
         return f"{self.path}: {self.rule} (got {self.value!r})"
 
 

@@ -77,6 +77,15 @@ def test_broken_inputs_are_malformed(data: bytes) -> None:
     assert refusal(data)[1].startswith("well-formed XML")
 
 
+def test_a_refusal_reads_without_a_value_where_there_is_none() -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_xml(b"<a></b>")
+    assert str(caught.value).endswith("tag mismatch: a line 1 and b, line 1, column 8")
+    with pytest.raises(PayloadError) as caught:
+        parse_xml(b"<a>" + b" " * 200 + b"</a>", max_bytes=100)
+    assert str(caught.value).endswith("document: at most 100 bytes (got '207 bytes')")
+
+
 def test_oversized_input_is_refused_without_parsing() -> None:
     path, rule = refusal(b"<MarketData>" + b" " * 200 + b"</MarketData>", max_bytes=100)
     assert (path, rule) == ("document", "at most 100 bytes")
