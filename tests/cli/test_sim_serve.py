@@ -114,6 +114,46 @@ def test_serve_refuses_a_state_folder_another_serve_uses(
             client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
 
 
+def test_serve_outlives_a_reader_that_stops_at_its_first_line(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    """``mms sim serve | grep -m1 listening``: the way a script waits for it to start."""
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mms_client.cli", "sim", "serve", "--port", "0",
+         "--backup-port", "0", "--state", str(state), "--log-level", "info"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        while "listening" not in process.stdout.readline():
+            pass
+        process.stdout.close()  # the reader has gone; what is printed next meets a closed pipe
+        with _client(Manifest.load(state)) as client:
+            client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=30)
+    assert process.returncode == 0, errors
+
+
+def test_serve_refuses_the_same_port_twice(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mms_client.cli", "sim", "serve", "--port", "18443",
+         "--backup-port", "18443", "--state", str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--backup-port" in result.stderr and "must differ from --port" in result.stderr
+    assert not (tmp_path / "state").exists()
+
+
 def test_serve_starts_on_a_folder_whose_simulator_was_killed(
     tmp_path: Path, mms_simulator_pki: Path
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mms_client.errors import SimulatorStateError, StateFolderInUseError
+from mms_client.errors import ConfigurationError, SimulatorStateError, StateFolderInUseError
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest
 from mms_client.sim.simulator import Simulator
@@ -160,3 +160,9 @@ def test_a_damaged_manifest_is_refused_naming_it(
     assert refused.value.path == tmp_path / MANIFEST_NAME
     assert f"the simulator manifest {tmp_path / MANIFEST_NAME} cannot be used" in str(refused.value)
     assert problem in str(refused.value)
+
+
+def test_one_port_for_main_and_backup_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="backup port must differ from the main port"):
+        Simulator(tmp_path / "state", port=18443, backup_port=18443)
+    assert not (tmp_path / "state").exists()

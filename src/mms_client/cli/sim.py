@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -89,14 +90,23 @@ def serve(
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
 
+    class ServerConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Whoever read the output has gone (``| grep -m1 listening``, ``| head``). rich
+            # would end the program; a server outlives its first reader, printing to nowhere.
+            self.quiet = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
     # lines are never broken by the console: a path, a passphrase or the snippet must survive
     # a narrow terminal or a log file whole, to be copied from it
-    console = Console(soft_wrap=True)
+    console = ServerConsole(soft_wrap=True)
     handler = RichHandler(console=console, show_path=False)
     for name in ("mms_client.sim", "uvicorn.error"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(log_level.upper())
     folder = state_dir if state_dir is not None else default_state_dir()
+    if port and port == backup_port:
+        raise click.BadParameter("must differ from --port", param_hint="--backup-port")
     simulator = Simulator(
         folder,
         host=host,

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from mms_client.endpoints import ClientType
+from mms_client.errors import ConfigurationError
 from mms_client.sim.asgi import SimulatorApp
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.journal import Journal, RecordedRequest
@@ -79,6 +80,8 @@ class Simulator:
         response_encoding: ResponseEncoding = ResponseEncoding.INLINE,
         log_level: str = "warning",
     ) -> None:
+        if port and port == backup_port:
+            raise ConfigurationError(f"the backup port must differ from the main port ({port})")
         self.state_dir = Path(state_dir).resolve()
         self.host = host
         self._ports = (port, backup_port)
