@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -29,3 +34,22 @@ def test_the_demo_trades_a_day_and_exits_cleanly() -> None:
     final = output[positions[3] : positions[4]]
     assert "FAKE_RESO " in final and "FAKE_RESO2" not in final
     assert "E_RESOURCE_NOT_OWNED" in output[positions[4] :]
+
+
+def test_a_demo_terminated_midway_leaves_nothing_behind(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mms_client.cli", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "MMS simulator running" in line:
+            assert list(tmp_path.glob("mms-demo-*"))  # its folder, with the test PKI
+            process.send_signal(signal.SIGTERM)
+            break
+    process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
