@@ -89,6 +89,27 @@ def test_a_certificate_with_the_right_participant_but_another_user_is_refused(
     assert "belongs to user INTRUDER" in answer.text
 
 
+def test_a_certificate_claiming_another_client_type_than_registered_is_refused(
+    wire: Wire, offer: OfferFactory, tmp_path: Path
+) -> None:
+    from mms_client.security.signing import sign
+
+    pki = Pki.load_or_create(wire.simulator.ca.parent, users=())
+    bsp = wire.simulator.user(ClientType.BSP)  # registered as a BSP
+    p12 = pki.issue_p12(bsp.participant, bsp.user, ClientType.TSO, "pass")
+    (tmp_path / "as-tso.p12").write_bytes(p12)
+    as_tso = Certificate(tmp_path / "as-tso.p12", "pass")
+    payload = wire.payload(SUBMIT, offer(), market_type=DAM)
+
+    message = wire.message(payload, signature=sign(payload, as_tso.private_key))
+    answer = wire.post(message.headers, message.body, certificate=as_tso)
+
+    # refused as a whole, in plain text, as a request from someone unknown
+    assert (answer.info.success, answer.info.response_data_type) == (False, "TXT")
+    assert f"makes user {bsp.user} of participant {bsp.participant} a TSO" in answer.text
+    assert "registered as BSP" in answer.text
+
+
 def test_a_tso_cannot_submit_offers_even_when_it_bypasses_its_client(
     wire: Wire, offer: OfferFactory
 ) -> None:

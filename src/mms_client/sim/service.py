@@ -394,8 +394,17 @@ class MmsService:
                 f"{caller.participant}, but the payload names "
                 f"ParticipantName={incoming.participant} UserName={incoming.user}"
             )
-        if self._store.user(caller.participant, caller.user) is None:
+        registered = self._store.user(caller.participant, caller.user)
+        if registered is None:
             return f"user {caller.user} of participant {caller.participant} is not registered"
+        if registered.client_type is not caller.client_type:
+            # what a user may call follows from its registration, not from what a
+            # certificate claims
+            return (
+                f"the client certificate makes user {caller.user} of participant "
+                f"{caller.participant} a {caller.client_type.value}, but the user is "
+                f"registered as {registered.client_type.value}"
+            )
         if request.info.admin_role:
             return f"user {caller.user} is not an MMS administrator (adminRole)"
         public_key = presented.certificate.public_key()
