@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -167,30 +166,14 @@ def test_serve_starts_on_a_folder_whose_simulator_was_killed(
         client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
 
 
-def _text_database(state: Path) -> Path:
-    path = state / "state.sqlite3"
-    path.write_text("this is not a database\n")
-    return path
-
-
-def _truncated_pki_record(state: Path) -> Path:
-    path = state / "pki" / "pki.json"
-    path.write_bytes(path.read_bytes()[:20])
-    return path
-
-
-@pytest.mark.parametrize(
-    ("damage", "problem"),
-    [(_text_database, "file is not a database"), (_truncated_pki_record, "pki.json: Expecting")],
-)
-def test_serve_explains_state_it_cannot_use(
-    tmp_path: Path, mms_simulator_pki: Path, damage: Callable[[Path], Path], problem: str
-) -> None:
+def test_serve_explains_state_it_cannot_use(tmp_path: Path, mms_simulator_pki: Path) -> None:
+    """Each kind of damage has its test with the Python API; here, how the command shows it."""
     state = tmp_path / "state"
     shutil.copytree(mms_simulator_pki, state / "pki")
-    damaged = damage(state)
+    (state / "state.sqlite3").write_text("this is not a database\n")
     result = _serve(state)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
-    assert str(damaged.parent) in result.stderr and problem in result.stderr
+    assert str(state / "state.sqlite3") in result.stderr
+    assert "file is not a database" in result.stderr
     assert "another state folder" in result.stderr

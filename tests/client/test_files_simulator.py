@@ -111,12 +111,10 @@ def test_a_csv_report_has_the_same_typed_rows(simulator: Simulator) -> None:
 def test_the_resource_list_downloads_as_typed_rows_by_the_established_name(
     simulator: Simulator,
 ) -> None:
-    offers = mi_report.ReportCreateRequest(
+    offers = resource_list(
         report_name="BSP_Offers",
         report_type=mi_report.ReportType.INTERFACE,
         report_sub_type=mi_report.ReportSubType.OFFERS,
-        periodicity=mi_report.Periodicity.ON_DEMAND,
-        date=DAY,
         param=[
             mi_report.Param(name="START_TIME", value="2024-03-15"),
             mi_report.Param(name="END_TIME", value="2024-03-16"),

@@ -23,11 +23,12 @@ from mms_client.errors import (
     MMSServerError,
     RequestTimeout,
 )
+from mms_client.examples import example_request
 from mms_client.security.certs import Certificate
 from mms_client.sim.pki import Pki
 from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
-from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
+from mms_client.types.offer import OfferQuery
 from mms_client.wire.soap import SoapFault, build_fault
 
 from .conftest import NO_WAIT, PASSPHRASE, MakeP12
@@ -137,6 +138,12 @@ def pki(tmp_path: Path) -> Pki:
     return Pki.load_or_create(tmp_path / "pki", users=())
 
 
+def async_client(certificate: Certificate, base_url: str, **options: Any) -> AsyncMmsClient:
+    return AsyncMmsClient(
+        "example.com", "F100", "FAKEUSER", "BSP", certificate, base_url=base_url, **options
+    )
+
+
 @pytest.fixture
 def connect(certificate: Certificate) -> Iterator[Callable[..., MmsClient]]:
     opened: list[MmsClient] = []
@@ -187,17 +194,11 @@ def test_a_trickling_reply_times_out(connect: Callable[..., MmsClient]) -> None:
 def test_a_submit_whose_answer_head_trickles_in_times_out_once(
     connect: Callable[..., MmsClient], pki: Pki
 ) -> None:
-    offer = OfferData(
-        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
-        resource="FAKE_RESO",
-        start=dt.datetime(2024, 3, 15, 12),
-        end=dt.datetime(2024, 3, 15, 21),
-        direction=Direction.SELL,
-    )
+    submit = example_request("MarketSubmit_OfferData")
     with ScriptedMms(trickling_head, pki) as main:
         client = connect(main.url, verify=pki.ca_path, timeout=0.5)
         with pytest.raises(RequestTimeout) as caught:
-            client.put_offer(offer, MarketType.DAY_AHEAD, date=DAY)
+            client.call(submit.operation, submit.payload, **submit.envelope)
     assert "took longer than 0.5 seconds" in str(caught.value)
     assert "may have processed the request: query before sending it again" in str(caught.value)
     assert main.requests == 1
@@ -207,16 +208,8 @@ async def test_an_async_answer_whose_head_trickles_in_times_out(
     certificate: Certificate, pki: Pki
 ) -> None:
     with ScriptedMms(trickling_head, pki) as main:
-        client = AsyncMmsClient(
-            "example.com",
-            "F100",
-            "FAKEUSER",
-            "BSP",
-            certificate,
-            base_url=main.url,
-            verify=pki.ca_path,
-            timeout=0.5,
-            retry=RetryPolicy(attempts=1),
+        client = async_client(
+            certificate, main.url, verify=pki.ca_path, timeout=0.5, retry=RetryPolicy(attempts=1)
         )
         async with client:
             with pytest.raises(RequestTimeout) as caught:
@@ -237,7 +230,7 @@ def test_a_closed_client_says_so_and_sends_nothing(connect: Callable[..., MmsCli
 
 
 async def test_a_closed_async_client_says_so(certificate: Certificate) -> None:
-    client = AsyncMmsClient("example.com", "F100", "FAKEUSER", "BSP", certificate)
+    client = async_client(certificate, "https://127.0.0.1:9")
     await client.aclose()
     with pytest.raises(ConfigurationError, match="this client is closed"):
         await client.query_offers(QUERY, date=DAY)
@@ -256,16 +249,7 @@ def test_announced_oversize_is_refused_before_reading(connect: Callable[..., Mms
 
 async def test_async_driver_follows_the_same_rules(certificate: Certificate) -> None:
     with ScriptedMms(gateway_error) as main, ScriptedMms(fault_500) as backup:
-        client = AsyncMmsClient(
-            "example.com",
-            "F100",
-            "FAKEUSER",
-            "BSP",
-            certificate,
-            base_url=main.url,
-            backup_url=backup.url,
-            retry=NO_WAIT,
-        )
+        client = async_client(certificate, main.url, backup_url=backup.url, retry=NO_WAIT)
         async with client:
             with pytest.raises(MMSServerError, match="Axis2 is unhappy"):
                 await client.query_offers(QUERY, date=DAY)
