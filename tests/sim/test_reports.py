@@ -147,6 +147,16 @@ def test_reports_are_listed_and_downloaded_by_name_by_their_owner(seeded_wire: W
             "E_PARAMETER_INVALID",
         ),
         (_request("BSP_ResourceList", BSPName="F200"), "BSP", "E_PARTICIPANT_MISMATCH"),
+        (
+            _request(
+                "BSP_Offers",
+                *PERIOD,
+                {"Name": "AREA", "Value": "03"},
+                {"Name": "AREA", "Value": "04"},
+            ),
+            "BSP",
+            "E_PARAMETER_INVALID",
+        ),
     ],
 )
 def test_report_requests_the_mms_cannot_serve_are_refused(

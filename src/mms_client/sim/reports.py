@@ -545,7 +545,8 @@ class _Request:
 
 
 def _parameters(item: XmlDict) -> tuple[dict[str, str], list[Issue]]:
-    values = {str(p["Name"]): str(p["Value"]) for p in item.get("Param", [])}
+    given = [(str(p["Name"]), str(p["Value"])) for p in item.get("Param", [])]
+    values = dict(given)
     issues = [
         Issue(
             Code.PARAMETER_INVALID,
@@ -553,6 +554,12 @@ def _parameters(item: XmlDict) -> tuple[dict[str, str], list[Issue]]:
         )
         for name in values
         if name not in _PARAMETERS
+    ]
+    issues += [
+        # which of two values the MMS would use is unknown; neither is taken silently
+        Issue(Code.PARAMETER_INVALID, f"the parameter {name} is given more than once")
+        for name in values
+        if sum(given_name == name for given_name, _ in given) > 1
     ]
     for name in _TIMES:
         if name in values and _moment(values[name]) is None:
