@@ -100,3 +100,21 @@ def test_the_server_key_is_ecdsa_p256_and_user_keys_stay_rsa(pki: Pki) -> None:
     assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
     user = pki.users[0].certificate()
     assert isinstance(user.private_key, rsa.RSAPrivateKey)
+
+
+def test_a_pkcs12_file_that_has_gone_is_issued_again_with_its_passphrase(
+    tmp_path: Path, pki: Pki
+) -> None:
+    import shutil
+
+    folder = Path(shutil.copytree(pki.folder, tmp_path / "copy"))
+    lost = Pki.load_or_create(folder).users[0]
+    lost.p12.unlink()
+
+    again = Pki.load_or_create(folder).users[0]
+
+    assert again == lost  # the same file name and passphrase, as the manifest lists them
+    certificate = Certificate(again.p12, again.passphrase)
+    assert identity_of(certificate.certificate) == Identity(
+        lost.participant, lost.user, lost.client_type
+    )

@@ -390,10 +390,16 @@ class Pki:
         return users
 
     def ensure_user(self, participant: str, user: str, client_type: ClientType) -> SimUser:
-        """The PKCS#12 of this user, issued on first request."""
+        """The PKCS#12 of this user, issued on first request, and issued again (with the
+        recorded passphrase) when its file has gone, so that the manifest never lists a file
+        that is not there."""
         for entry in self._user_records():
             if entry["participant"] == participant and entry["user"] == user:
-                return SimUser.from_json(entry, self.folder)
+                known = SimUser.from_json(entry, self.folder)
+                if not known.p12.exists():
+                    p12 = self.issue_p12(participant, user, known.client_type, known.passphrase)
+                    write_private(known.p12, p12)
+                return known
         passphrase = secrets.token_urlsafe(18)
         p12 = self.issue_p12(participant, user, client_type, passphrase)
         relative = Path("users") / f"{participant}-{user}.p12"
