@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 from pathlib import Path
 
@@ -67,6 +68,24 @@ def test_a_simulator_can_serve_a_single_address(mms_simulator_pki: Path, tmp_pat
             _ = simulator.backup_url
     with pytest.raises(RuntimeError, match="not running"):
         _ = simulator.base_url
+
+
+def test_a_simulator_on_every_interface_can_be_verified_by_the_machines_name(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    """Listening on 0.0.0.0 is for clients elsewhere: they reach it by the machine's name."""
+    host = socket.gethostname()
+    try:
+        socket.getaddrinfo(host, None)
+    except OSError:
+        pytest.skip(f"this machine's name {host!r} does not resolve here")
+    with Simulator(
+        tmp_path / "s", "0.0.0.0", pki_source=mms_simulator_pki, backup_port=None
+    ) as simulator:
+        port = simulator.base_url.rsplit(":", 1)[1]
+        by_name = simulator.client(base_url=f"https://{host}:{port}", backup_url=None)
+        with by_name as client:
+            assert client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD)) == []
 
 
 def test_fresh_simulators_reuse_the_session_pki(

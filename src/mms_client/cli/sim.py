@@ -37,7 +37,12 @@ def sim() -> None:
 
 
 @sim.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 serves other machines (by this one's name or address).",
+)
 @click.option(
     "--port",
     default=8443,

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
-from contextlib import ExitStack
+import socket
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -58,6 +59,24 @@ def _url_host(host: str) -> str:
     except ValueError:
         pass
     return host
+
+
+def _server_names(host: str) -> list[str]:
+    """The names the server certificate must cover for clients to verify a server listening
+    on ``host``. Listening on every interface (``0.0.0.0``, ``::``) is for clients on other
+    machines, which reach it by the machine's name or one of its addresses: those are added
+    (the loopback names are always covered)."""
+    if host not in ("", "0.0.0.0", "::"):
+        return [host]
+    name = socket.gethostname()
+    names = [name, socket.getfqdn()]
+    with suppress(OSError):  # a name that does not resolve: its addresses are not known
+        names += [str(info[4][0]) for info in socket.getaddrinfo(name, None)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe, suppress(OSError):
+        probe.connect(("192.0.2.1", 9))  # sends nothing: picks the outgoing address, if any
+        names.append(str(probe.getsockname()[0]))
+    addresses_or_names = [n for n in names if "%" not in n]  # no scoped IPv6 addresses
+    return list(dict.fromkeys([*([host] if host else []), *addresses_or_names]))
 
 
 class Simulator:
@@ -131,7 +150,7 @@ class Simulator:
                 shutil.copytree(self._pki_source, pki_dir, dirs_exist_ok=True)
             with writing_in(self.state_dir):
                 pki = Pki.load_or_create(pki_dir)
-                server = pki.ensure_server([self.host])
+                server = pki.ensure_server(_server_names(self.host))
             store = Store(self.state_dir / STATE_FILE)
             on_failure.callback(store.close)
 
