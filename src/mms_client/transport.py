@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
 from tenacity import (
     AsyncRetrying,
@@ -56,6 +56,9 @@ from mms_client.errors import (
 from mms_client.lean_httpx import httpx
 from mms_client.plugins import Plugin
 from mms_client.wire.soap import HttpMessage, is_fault
+
+if TYPE_CHECKING:
+    import asyncio
 
 logger = logging.getLogger("mms_client.transport")
 
@@ -545,11 +548,28 @@ class AsyncTransport(_Driver):
         plugins: Sequence[Plugin] = (),
     ) -> None:
         super().__init__(settings, plugins)
-        self._client = httpx.AsyncClient(verify=ssl_context, **settings.client_arguments())
+        self._ssl_context = ssl_context
+        self._client = self._new_client()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(verify=self._ssl_context, **self._settings.client_arguments())
 
     @property
     def closed(self) -> bool:
         return self._client.is_closed
+
+    def _follow_loop(self) -> None:
+        """Connections kept alive belong to the event loop they were opened in; once that
+        loop is closed (one ``asyncio.run`` over, the next begun) they are dead, and httpx
+        would fail on them with "Event loop is closed", so they are left for new ones."""
+        import asyncio  # loaded already where there is an event loop; sync users never pay it
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None and self._loop.is_closed():
+                self._client = self._new_client()
+            self._loop = loop
 
     async def send(
         self,
@@ -563,10 +583,11 @@ class AsyncTransport(_Driver):
         """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
         attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
+        self._follow_loop()
         return await AsyncRetrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
     async def _attempt(self, attempts: _Attempts) -> HttpReply:
-        import asyncio  # loaded already where there is an event loop; sync users never pay it
+        import asyncio
 
         exchange = attempts.next()
         message = exchange.message
@@ -583,4 +604,5 @@ class AsyncTransport(_Driver):
         return exchange.finish(response)
 
     async def aclose(self) -> None:
+        self._follow_loop()  # connections of a closed loop cannot be closed, only left
         await self._client.aclose()

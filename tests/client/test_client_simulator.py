@@ -7,6 +7,7 @@ a request really reached it.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib.abc
 import itertools
@@ -354,6 +355,19 @@ async def test_async_client_shares_the_core(fresh_mms_simulator: Simulator, day:
             await bsp.call("MarketSubmit_ReserveRequirement", {})
     assert [o.stack[0].id for o in found] == [accepted.stack[0].id]
     assert len(recorder.requests) == 3  # put, query on main (503), query on backup
+
+
+def test_an_async_client_keeping_connections_serves_one_event_loop_after_another(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    client: AsyncMmsClient = mms_simulator.async_client(retry=NO_WAIT, keep_alive=True)
+
+    async def query() -> list[object]:
+        return list(await client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD)))
+
+    assert asyncio.run(query()) == []
+    assert asyncio.run(query()) == []  # the first loop's connection died with it
+    asyncio.run(client.aclose())
 
 
 async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day: dt.date) -> None:
