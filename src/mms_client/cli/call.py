@@ -85,7 +85,11 @@ def ops(interface: str | None, as_json: bool) -> None:
 )
 @click.option("--example", is_flag=True, help="Send the documented example request.")
 @click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Envelope Date (JST).")
-@click.option("--days", type=click.IntRange(1, 31), help="Envelope NumOfDays.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 31),
+    help="Envelope NumOfDays (the operation's schema may allow fewer: 7 for queries).",
+)
 @click.option("--market-type", type=click.Choice(["DAM", "DCM"]), help="Envelope MarketType.")
 @click.option(
     "-e",
