@@ -24,6 +24,21 @@ def mms(*arguments: str) -> Result:
     return CliRunner().invoke(main, list(arguments), catch_exceptions=False)
 
 
+def test_output_that_cannot_be_written_is_an_error_not_a_traceback() -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here to stand for a full disk")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "mms_client.cli", "ops"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "Error: cannot write: No space left on device\n"
+
+
 def test_ops_lists_every_operation_with_who_may_call_it() -> None:
     listed = json.loads(mms("ops", "--json").stdout)
     assert [(o["name"], o["interface"]) for o in listed] == [
