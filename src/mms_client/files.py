@@ -9,7 +9,6 @@ memory can be walked through with :meth:`DownloadedFile.iter_rows`.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
@@ -99,8 +98,7 @@ class DownloadedFile:
                     [FieldError("dataset", None, "pass dataset= (the report's ReportName)")],
                 )
             with self.open() as source:
-                lines = io.TextIOWrapper(source, encoding="utf-8", newline="")
-                yield from reports.iter_csv(chosen, lines)
+                yield from reports.iter_csv(chosen, reports.utf8_lines(source))
         else:
             raise PayloadError(
                 f"{self.name} is not a report dataset",

@@ -61,6 +61,7 @@ __all__ = [
     "read_xml",
     "root_element",
     "row_model",
+    "utf8_lines",
     "write_csv",
     "write_xml",
 ]
@@ -132,10 +133,35 @@ def write_csv(dataset: DatasetName | str, rows: Iterable[XmlModel | Mapping[str,
 def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlModel]:
     """The rows of a CSV file given line by line (text, line ends kept or not), one at a
     time, so that a large report is never held in memory as a whole."""
+    return _csv_rows(dataset, csv.reader(lines))
+
+
+def utf8_lines(source: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a CSV file read as bytes (a binary file), as text for :func:`iter_csv`.
+
+    Decoded line by line, so that a file that is not UTF-8 (a Shift_JIS export) is refused
+    with the number of the line that shows it, and the bytes that do.
+    """
+    for number, line in enumerate(source, start=1):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PayloadError(
+                "the CSV is not UTF-8 text",
+                [
+                    FieldError(
+                        f"line {number}",
+                        line[exc.start : exc.end],
+                        "UTF-8 (report CSV files are; a Shift_JIS export must be converted)",
+                    )
+                ],
+            ) from None
+
+
+def _csv_rows(dataset: DatasetName | str, reader: Iterator[list[str]]) -> Iterator[XmlModel]:
     model = row_model(dataset)
     known = set(columns(dataset))
     required = {str(info.alias) for info in model.model_fields.values() if info.is_required()}
-    reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
         return
@@ -165,8 +191,11 @@ def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlMo
 
 def read_csv(dataset: DatasetName | str, data: bytes | str) -> list[XmlModel]:
     """The rows of a CSV report file (see the module docstring for its shape)."""
-    text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-    return list(iter_csv(dataset, io.StringIO(text, newline="")))
+    if isinstance(data, bytes | bytearray):
+        lines: Iterable[str] = utf8_lines(io.BytesIO(data))
+    else:
+        lines = io.StringIO(data, newline="")
+    return list(iter_csv(dataset, lines))
 
 
 def write_xml(

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mms_client import reports
+from mms_client.errors import PayloadError
 from mms_client.files import DownloadedFile
 from mms_client.reports import DatasetName
 from mms_client.schema.binding import XmlModel
@@ -47,3 +48,14 @@ def absent_if_empty(row: XmlModel) -> XmlModel:
         n: None for n, info in fields.items() if not info.is_required() and getattr(row, n) == ""
     }
     return row.model_copy(update=emptied)
+
+
+def test_a_csv_that_is_not_utf8_is_refused_with_its_line() -> None:
+    header = ",".join(reports.columns(DatasetName.BSP_RESOURCELIST)).encode()
+    shift_jis = header + b"\r\n" + "1,F100,偽会社".encode("cp932") + b"\r\n"
+    on_disk = DownloadedFile("BSP_ResourceList_1.csv", "CSV", len(shift_jis), content=shift_jis)
+    for read in (lambda: reports.read_csv(DatasetName.BSP_RESOURCELIST, shift_jis), on_disk.rows):
+        with pytest.raises(PayloadError, match="the CSV is not UTF-8 text") as caught:
+            read()
+        [problem] = caught.value.errors
+        assert (problem.path, problem.value) == ("line 2", b"\x8b")  # 偽 begins 8B 55
