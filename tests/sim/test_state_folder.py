@@ -166,3 +166,11 @@ def test_one_port_for_main_and_backup_is_refused_before_anything_is_made(tmp_pat
     with pytest.raises(ConfigurationError, match="backup port must differ from the main port"):
         Simulator(tmp_path / "state", port=18443, backup_port=18443)
     assert not (tmp_path / "state").exists()
+
+
+def test_the_manifest_of_a_state_folder_not_made_yet_names_that_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "never-served"
+    with pytest.raises(SimulatorStateError) as refused:
+        Manifest.load(folder)
+    assert refused.value.path == folder / MANIFEST_NAME
+    assert f"mms sim serve --state {folder})" in str(refused.value)

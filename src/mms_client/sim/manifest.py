@@ -113,7 +113,8 @@ class Manifest:
         cannot be read or is not a manifest.
         """
         path = Path(path)
-        if path.is_dir():
+        # a folder, or a path to be one (a state folder not made yet), holds the manifest
+        if path.is_dir() or (not path.exists() and path.name != MANIFEST_NAME):
             path = path / MANIFEST_NAME
         try:
             data = json.loads(path.read_text("utf-8"))
