@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mms_client.endpoints import Interface
 from mms_client.examples import example_request
 from mms_client.sim import seed
 
@@ -151,3 +152,74 @@ def test_a_transfer_moves_a_resource_from_its_start_date(seeded_wire: Wire) -> N
     assert store.owner("OTHER_RESO", "2024-04-01T09:00:00") == "F200"
     twice = seeded_wire.example("RegistrationSubmit_ResourceTransfer")
     assert twice.codes() == ["E_RESOURCE_NOT_OWNED"], "F200 no longer holds it then"
+
+
+_PATTERNED = (
+    ("MarketSubmit_OfferData", Interface.MI),
+    ("MarketSubmit_RemainingReserveData", Interface.OMI),
+    ("MarketSubmit_OffMarketContract", Interface.OMI),
+)
+"""Submits whose items name a DR pattern (DrPatternNumber) of their resource."""
+
+
+def _patterned(wire: Wire, operation: str, interface: Interface, number: int) -> Any:
+    item = example_request(operation, interface).items[0].model_dump(by_alias=True)
+    item.update(ResourceName=seed.DR_PATTERN_RESOURCE, DrPatternNumber=number)
+    return wire.example(operation, interface, items=[item])
+
+
+def test_a_dr_pattern_is_traded_only_once_registered_and_approved(seeded_wire: Wire) -> None:
+    for operation, interface in _PATTERNED:
+        unknown = _patterned(seeded_wire, operation, interface, 7)
+        assert unknown.codes() == ["E_DR_PATTERN_UNKNOWN"], operation
+        pending = _patterned(seeded_wire, operation, interface, seed.DR_PATTERN_NUMBER)
+        assert pending.codes() == ["E_DR_PATTERN_NOT_APPROVED"], operation
+        assert seed.PENDING_DR_PATTERN_TRANSACTION in pending.payload.decode()
+
+    assert seeded_wire.example("RegistrationApproval_DrPattern").codes() == []
+    for operation, interface in _PATTERNED:
+        accepted = _patterned(seeded_wire, operation, interface, seed.DR_PATTERN_NUMBER)
+        assert accepted.codes() == [] and accepted.info.success, operation
+        assert _patterned(seeded_wire, operation, interface, 7).codes() == [
+            "E_DR_PATTERN_UNKNOWN"
+        ], operation
+
+
+def test_a_declined_dr_pattern_cannot_be_offered(seeded_wire: Wire) -> None:
+    approval = example_request("RegistrationApproval_DrPattern").items[0].model_dump(by_alias=True)
+    seeded_wire.example(
+        "RegistrationApproval_DrPattern", items=[{**approval, "Action": "DECLINED"}]
+    )
+    declined = _patterned(
+        seeded_wire, "MarketSubmit_OfferData", Interface.MI, seed.DR_PATTERN_NUMBER
+    )
+    assert declined.codes() == ["E_DR_PATTERN_NOT_APPROVED"]
+    assert "DECLINED" in declined.payload.decode()
+
+
+def test_a_switch_to_a_resource_names_only_an_approved_dr_pattern_of_it(
+    seeded_wire: Wire,
+) -> None:
+    switch = example_request("MarketSubmit_Switch").items[0].model_dump(by_alias=True)
+    destination = {
+        "DestinationType": "Resource",
+        "ResourceName": seed.DR_PATTERN_RESOURCE,
+        "Tertiary2QuantityInKw": 500,
+    }
+
+    def submit(**pattern: int) -> Any:
+        source = {**switch["Source"][0], "Destination": [{**destination, **pattern}]}
+        return seeded_wire.example("MarketSubmit_Switch", items=[{**switch, "Source": [source]}])
+
+    assert submit(DrPatternNumber=7).codes() == ["E_DR_PATTERN_UNKNOWN"]
+    assert submit(DrPatternNumber=seed.DR_PATTERN_NUMBER).codes() == ["E_DR_PATTERN_NOT_APPROVED"]
+    assert seeded_wire.example("RegistrationApproval_DrPattern").codes() == []
+    assert submit(DrPatternNumber=seed.DR_PATTERN_NUMBER).codes() == []
+
+
+def test_items_without_a_dr_pattern_are_judged_as_before(seeded_wire: Wire) -> None:
+    for operation, interface in _PATTERNED:
+        item = example_request(operation, interface).items[0].model_dump(by_alias=True)
+        item["ResourceName"] = seed.DR_PATTERN_RESOURCE
+        answer = seeded_wire.example(operation, interface, items=[item])
+        assert answer.codes() == [], operation

@@ -55,6 +55,9 @@ class Code(StrEnum):
     """The resource is registered but not (yet) approved, so it cannot be traded."""
     DR_PATTERN_UNKNOWN = "E_DR_PATTERN_UNKNOWN"
     """No DR pattern of that number is registered for the resource."""
+    DR_PATTERN_NOT_APPROVED = "E_DR_PATTERN_NOT_APPROVED"
+    """The resource's DR pattern is registered but not (yet) approved, so it cannot be
+    traded."""
     NOT_PENDING = "E_NOT_PENDING"
     """An approval names a registration that is not waiting for approval."""
     TRANSACTION_UNKNOWN = "E_TRANSACTION_UNKNOWN"

@@ -61,6 +61,7 @@ from mms_client.sim.records import (
     Handler,
     Owner,
     Row,
+    dr_pattern_registered,
     known,
     market_type,
     period_issues,
@@ -714,7 +715,9 @@ def _source_issues(
                     Issue(Code.RESOURCE_UNKNOWN, "a switch to a resource must name the resource")
                 )
             else:
-                issues.extend(resource_held()(context, {**destination, "StartTime": start}))
+                held = {**destination, "StartTime": start}
+                issues.extend(resource_held()(context, held))
+                issues.extend(dr_pattern_registered()(context, held))
     available = _switched(context.store, int(jbms), start, end)
     for commodity in COMMODITIES:
         asked = sum(_amount(d.get(f"{commodity.name}QuantityInKw")) for d in destinations)

@@ -2,7 +2,8 @@
 and cancel (``MarketCancel_OfferCancel``).
 
 The rules are the ones a BSP meets at the MMS: an offer names an approved resource the
-submitting participant holds when the offer starts; its period ends after it starts and runs
+submitting participant holds when the offer starts, and a DR pattern it names
+(DrPatternNumber) is an approved one of that resource; its period ends after it starts and runs
 on 30-minute boundaries; stack numbers are unique within the offer.  A new offer for a
 resource, market and period that already has a live offer replaces it (the stacks keep their
 OfferIds by stack number) and says so in a warning; one that overlaps a live offer of the
@@ -37,6 +38,7 @@ from mms_client.sim.records import (
     Handler,
     Row,
     distinct,
+    dr_pattern_registered,
     market_type,
     period_issues,
     query,
@@ -96,6 +98,7 @@ def put_offers(call: Call, store: Store) -> Outcome:
         item = as_xml_dict(offer)
         start, end = format_jst(offer.start), format_jst(offer.end)
         errors = resource_held()(context, item)
+        errors += dr_pattern_registered()(context, item)
         errors += period_issues(offer.start, offer.end)
         errors += _DISTINCT_STACKS(context, item)
         if market is None:

@@ -6,10 +6,12 @@ contracts, refunds and the contracts refunds may target.
   resource's master data and the submission time.  They can be listed (by BaselineType) and
   downloaded (``E_FILE_NOT_FOUND`` for a file the caller may not see).
 - Remaining reserve is declared by the BSP holding the resource, per resource, period and DR
-  pattern; the MMS adds the resource's master data.
-- Off-market contracts are made by TSOs on any approved resource; a new one gets its JbmsId
-  (``OMC`` and 15 digits), a resubmission with a JbmsId replaces that contract
-  (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of the resource sees it.
+  pattern (an approved DR pattern of the resource, as on an offer); the MMS adds the
+  resource's master data.
+- Off-market contracts are made by TSOs on any approved resource (and DR pattern of it, if
+  they name one); a new one gets its JbmsId (``OMC`` and 15 digits), a resubmission with a
+  JbmsId replaces that contract (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of
+  the resource sees it.
 - Refunds are submitted by TSOs for a contract, an award (JbmsId digits) or an off-market
   contract (``E_CONTRACT_UNKNOWN``); the MMS adds who and what the contract is for.
 - Refund target contract results list the contracts in a period that refunds may target:
@@ -31,6 +33,7 @@ from mms_client.sim.records import (
     Owner,
     Row,
     download,
+    dr_pattern_registered,
     query,
     resource_held,
     resource_master,
@@ -199,12 +202,14 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
     (OMI, "MarketQuery_BaselineLoadFileListQuery"): stored_query(BASELINE_FILES),
     (OMI, "MarketQuery_BaselineLoadFileDownloadQuery"): download(BASELINE_FILES),
     (OMI, "MarketSubmit_RemainingReserveData"): submit(
-        REMAINING_RESERVES, (resource_held(),), (resource_master(**_RESOURCE_MASTER),)
+        REMAINING_RESERVES,
+        (resource_held(), dr_pattern_registered()),
+        (resource_master(**_RESOURCE_MASTER),),
     ),
     (OMI, "MarketQuery_RemainingReserveDataQuery"): stored_query(REMAINING_RESERVES),
     (OMI, "MarketSubmit_OffMarketContract"): submit(
         OFF_MARKET_CONTRACTS,
-        (resource_registered(), _contract_exists),
+        (resource_registered(), dr_pattern_registered(), _contract_exists),
         (
             _number_contract,
             resource_master(

@@ -48,6 +48,9 @@ from mms_client.wire.soap import Attachment
 
 REGISTRATION_SEQUENCE = "registration"
 """The sequence TransactionIds of registration records are numbered from."""
+DR_PATTERN_KIND = "DrPattern"
+"""The kind DR pattern registrations are stored as (MI items keyed by ResourceName and
+PatternNumber, their registration status as the item's status)."""
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,28 @@ def _registration_issues(
             )
         ]
     return []
+
+
+def dr_pattern_registered(attribute: str = "DrPatternNumber", *, approved: bool = True) -> Check:
+    """The DR pattern the item names (in ``attribute``) is registered for the item's resource
+    (and approved, unless ``approved`` is false).  An item without a pattern number passes, and
+    so does one whose resource is not registered: the resource checks report that."""
+
+    def check(context: Context, item: XmlDict) -> list[Issue]:
+        name, number = first(item, "ResourceName"), first(item, attribute)
+        if name is None or number is None or context.store.resource(name) is None:
+            return []
+        record = context.store.item(DR_PATTERN_KIND, Interface.MI.value, (name, number))
+        if record is None:
+            return [Issue(Code.DR_PATTERN_UNKNOWN, f"resource {name} has no DR pattern {number}")]
+        if approved and record.status != "APPROVED":
+            text = f"DR pattern {number} of resource {name} is {record.status}, not APPROVED"
+            if record.status == "SUBMITTED":
+                text += f" (registration {record.transaction_id} awaits approval)"
+            return [Issue(Code.DR_PATTERN_NOT_APPROVED, text)]
+        return []
+
+    return check
 
 
 def distinct(children: str, attribute: str, code: Code) -> Check:

@@ -30,6 +30,7 @@ from mms_client.endpoints import ClientType, Interface
 from mms_client.sim import seed
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
 from mms_client.sim.records import (
+    DR_PATTERN_KIND,
     Check,
     Collection,
     Context,
@@ -39,6 +40,7 @@ from mms_client.sim.records import (
     Row,
     Source,
     attachment_issues,
+    dr_pattern_registered,
     new_registration_id,
     own_participant,
     participant_known,
@@ -79,7 +81,7 @@ RESOURCE_VALIDITIES = Collection(
     "ResourceValidity", MI, ("ResourceName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
 )
 DR_PATTERNS = Collection(
-    "DrPattern",
+    DR_PATTERN_KIND,
     MI,
     ("ResourceName", "PatternNumber"),
     Owner.RESOURCE,
@@ -270,18 +272,6 @@ def _number_documents(context: Context, item: XmlDict) -> None:
         element.setdefault("DocumentId", context.store.next_value(DOCUMENT_SEQUENCE))
 
 
-def _dr_pattern_known(context: Context, item: XmlDict) -> list[Issue]:
-    key = (item["ResourceName"], item["PatternNumber"])
-    if context.store.item(DR_PATTERNS.kind, MI.value, key) is None:
-        return [
-            Issue(
-                Code.DR_PATTERN_UNKNOWN,
-                f"resource {key[0]} has no DR pattern {key[1]}",
-            )
-        ]
-    return []
-
-
 def _transfer_parties(context: Context, item: XmlDict) -> list[Issue]:
     """The resource is the previous participant's when the transfer starts, the receiver is
     registered, and a BSP may only transfer its own resources or receive one."""
@@ -449,7 +439,9 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
         RESOURCE_SUSPENSIONS, *_NAMED_RESOURCE
     ),
     (MI, "RegistrationSubmit_DrPatternSuspension"): _registration(
-        DR_PATTERN_SUSPENSIONS, *_NAMED_RESOURCE, _dr_pattern_known
+        DR_PATTERN_SUSPENSIONS,
+        *_NAMED_RESOURCE,
+        dr_pattern_registered("PatternNumber", approved=False),
     ),
     (MI, "RegistrationQuery_Participant"): query(_master_source(_participant_rows)),
     (MI, "RegistrationQuery_ParticipantValidity"): stored_query(PARTICIPANT_VALIDITIES),
