@@ -130,12 +130,6 @@ def write_csv(dataset: DatasetName | str, rows: Iterable[XmlModel | Mapping[str,
     return out.getvalue().encode("utf-8")
 
 
-def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlModel]:
-    """The rows of a CSV file given line by line (text, line ends kept or not), one at a
-    time, so that a large report is never held in memory as a whole."""
-    return _csv_rows(dataset, csv.reader(lines))
-
-
 def utf8_lines(source: Iterable[bytes]) -> Iterator[str]:
     """The lines of a CSV file read as bytes (a binary file), as text for :func:`iter_csv`.
 
@@ -158,10 +152,13 @@ def utf8_lines(source: Iterable[bytes]) -> Iterator[str]:
             ) from None
 
 
-def _csv_rows(dataset: DatasetName | str, reader: Iterator[list[str]]) -> Iterator[XmlModel]:
+def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlModel]:
+    """The rows of a CSV file given line by line (text, line ends kept or not), one at a
+    time, so that a large report is never held in memory as a whole."""
     model = row_model(dataset)
     known = set(columns(dataset))
     required = {str(info.alias) for info in model.model_fields.values() if info.is_required()}
+    reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
         return

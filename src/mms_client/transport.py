@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, Self, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -458,9 +458,14 @@ def _detail(error: BaseException) -> str:
     return next((str(cause) for cause in _chain(error) if str(cause)), type(error).__name__)
 
 
-class _Driver:
-    """What the sync and async drivers share: the settings, the plugins, and the attempts of
-    each request."""
+_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
+
+
+class _Driver(Generic[_Http]):
+    """What the sync and async drivers share: the settings, the plugins, the httpx client,
+    and the attempts of each request."""
+
+    _client: _Http
 
     def __init__(self, settings: TransportSettings, plugins: Sequence[Plugin]) -> None:
         self._settings = settings
@@ -468,7 +473,7 @@ class _Driver:
 
     @property
     def closed(self) -> bool:
-        raise NotImplementedError
+        return self._client.is_closed
 
     def check_open(self) -> None:
         """Refuse to work once closed, in the library's terms rather than httpx's."""
@@ -489,7 +494,7 @@ class _Driver:
         )
 
 
-class SyncTransport(_Driver):
+class SyncTransport(_Driver[httpx.Client]):
     """Sends requests with :class:`httpx.Client`."""
 
     def __init__(
@@ -501,10 +506,6 @@ class SyncTransport(_Driver):
         super().__init__(settings, plugins)
         ssl_context.sslsocket_class = _DeadlineSocket
         self._client = httpx.Client(verify=ssl_context, **settings.client_arguments())
-
-    @property
-    def closed(self) -> bool:
-        return self._client.is_closed
 
     def send(
         self,
@@ -538,7 +539,7 @@ class SyncTransport(_Driver):
         self._client.close()
 
 
-class AsyncTransport(_Driver):
+class AsyncTransport(_Driver[httpx.AsyncClient]):
     """Sends requests with :class:`httpx.AsyncClient`."""
 
     def __init__(
@@ -554,10 +555,6 @@ class AsyncTransport(_Driver):
 
     def _new_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(verify=self._ssl_context, **self._settings.client_arguments())
-
-    @property
-    def closed(self) -> bool:
-        return self._client.is_closed
 
     def _follow_loop(self) -> None:
         """Connections kept alive belong to the event loop they were opened in; once that

@@ -149,7 +149,7 @@ def test_serve_refuses_the_same_port_twice(tmp_path: Path) -> None:
         timeout=60,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "--backup-port" in result.stderr and "must differ from --port" in result.stderr
+    assert "Error: the backup port must differ from the main port (18443)" in result.stderr
     assert not (tmp_path / "state").exists()
 
 

@@ -91,7 +91,7 @@ def serve(
     from rich.console import Console
     from rich.logging import RichHandler
 
-    from mms_client.errors import SimulatorStateError
+    from mms_client.errors import ConfigurationError, SimulatorStateError
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
 
@@ -110,16 +110,17 @@ def serve(
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(log_level.upper())
     folder = state_dir if state_dir is not None else default_state_dir()
-    if port and port == backup_port:
-        raise click.BadParameter("must differ from --port", param_hint="--backup-port")
-    simulator = Simulator(
-        folder,
-        host=host,
-        port=port,
-        backup_port=backup_port,
-        response_encoding=ResponseEncoding.MTOM if mtom else ResponseEncoding.INLINE,
-        log_level=log_level,
-    )
+    try:
+        simulator = Simulator(
+            folder,
+            host=host,
+            port=port,
+            backup_port=backup_port,
+            response_encoding=ResponseEncoding.MTOM if mtom else ResponseEncoding.INLINE,
+            log_level=log_level,
+        )
+    except ConfigurationError as exc:  # options that cannot go together
+        raise click.UsageError(str(exc)) from None
     try:
         simulator.start()
     except SimulatorStateError as exc:

@@ -36,6 +36,7 @@ says so (``E_REPORT_NOT_FOUND``).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -547,6 +548,7 @@ class _Request:
 def _parameters(item: XmlDict) -> tuple[dict[str, str], list[Issue]]:
     given = [(str(p["Name"]), str(p["Value"])) for p in item.get("Param", [])]
     values = dict(given)
+    times_given = Counter(name for name, _ in given)
     issues = [
         Issue(
             Code.PARAMETER_INVALID,
@@ -558,8 +560,8 @@ def _parameters(item: XmlDict) -> tuple[dict[str, str], list[Issue]]:
     issues += [
         # which of two values the MMS would use is unknown; neither is taken silently
         Issue(Code.PARAMETER_INVALID, f"the parameter {name} is given more than once")
-        for name in values
-        if sum(given_name == name for given_name, _ in given) > 1
+        for name, count in times_given.items()
+        if count > 1
     ]
     for name in _TIMES:
         if name in values and _moment(values[name]) is None:

@@ -47,12 +47,14 @@ PKI_FOLDER = "pki"
 STATE_FILE = "state.sqlite3"
 
 
+_EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::"})
+"""The hosts that listen on every interface of the machine."""
+
+
 def _url_host(host: str) -> str:
     """The host to put in URLs: a wildcard address is reached through the loopback one."""
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
+    if host in _EVERY_INTERFACE:
+        return "[::1]" if host == "::" else "127.0.0.1"
     try:
         if ipaddress.ip_address(host).version == 6:
             return f"[{host}]"
@@ -66,7 +68,7 @@ def _server_names(host: str) -> list[str]:
     on ``host``. Listening on every interface (``0.0.0.0``, ``::``) is for clients on other
     machines, which reach it by the machine's name or one of its addresses: those are added
     (the loopback names are always covered)."""
-    if host not in ("", "0.0.0.0", "::"):
+    if host not in _EVERY_INTERFACE:
         return [host]
     name = socket.gethostname()
     names = [name, socket.getfqdn()]
