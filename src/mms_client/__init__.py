@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         MMSValidationError,
         PayloadError,
         RequestTimeout,
+        ServerCertificateError,
         TransportError,
     )
     from mms_client.exchange import Response
@@ -55,6 +56,7 @@ _ERRORS = (
     "MalformedResponseError",
     "PayloadError",
     "RequestTimeout",
+    "ServerCertificateError",
     "TransportError",
 )
 
@@ -99,6 +101,7 @@ __all__ = [
     "Plugin",
     "RequestTimeout",
     "Response",
+    "ServerCertificateError",
     "TransportError",
     "parse_payload",
 ]

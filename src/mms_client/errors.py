@@ -20,6 +20,8 @@ through?
     │   └── MMSServerError        ... with a plain-text (TXT) error or a SOAP fault
     └── TransportError            the request did not get an answer
         ├── ConnectError          never reached the server (safe to resend)
+        │   └── ServerCertificateError  ... because the server's certificate could
+        │                                   not be verified (sending there again cannot help)
         ├── RequestTimeout        may have reached the server
         ├── ConnectionLostError   the connection broke after sending; may have reached it
         └── HTTPStatusError       the server answered with an HTTP error status
@@ -198,6 +200,18 @@ class TransportError(MMSError):
 
 class ConnectError(TransportError):
     """The connection could not be made; the request provably never reached the server."""
+
+
+class ServerCertificateError(ConnectError):
+    """The server's TLS certificate could not be verified (an unknown CA, a host name it does
+    not cover, an expired certificate), so no request was sent to it.
+
+    Unlike a refused connection this does not go away by waiting: every attempt at that URL
+    would fail the same way, so none is made again (the other host, if there is one, is
+    tried).  The message gives OpenSSL's reason and what to do, usually to pass the right CA
+    bundle as ``verify=``.  Catch it apart from :class:`ConnectError` to tell a setting to
+    fix from an outage to wait out.
+    """
 
 
 class RequestTimeout(TransportError):  # noqa: N818 - the documented public name

@@ -6,7 +6,9 @@ request be sent again, and to which URL? The rule that matters most: a submit, c
 approval is sent again only when it provably never reached the server (the connection or the
 TLS handshake failed before any byte of the request went out). After a timeout, a dropped
 connection or an HTTP 5xx it may have been processed, so the error goes to the caller instead
-of a silent second submit. Queries are always safe to resend.
+of a silent second submit. Queries are always safe to resend. A host whose certificate could
+not be verified is not tried again for that request: sending there again cannot succeed, so
+the request fails over to the other host if there is one, and otherwise fails at once.
 
 The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, differ only in awaiting
 httpx; the attempt bookkeeping, error translation, body limits and plugin calls are shared.
@@ -28,7 +30,7 @@ import logging
 import ssl
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,7 @@ from mms_client.errors import (
     HTTPStatusError,
     MalformedResponseError,
     RequestTimeout,
+    ServerCertificateError,
 )
 from mms_client.lean_httpx import httpx
 from mms_client.plugins import Plugin
@@ -140,20 +143,37 @@ class RetryPolicy:
             return error.status is not None and error.status >= 500
         return isinstance(error, ConnectError)
 
-    def next_url(self, endpoints: Endpoints, current: str, error: BaseException) -> str:
+    def next_url(
+        self,
+        endpoints: Endpoints,
+        current: str,
+        error: BaseException,
+        unverified: Set[str] = frozenset(),
+    ) -> str | None:
         """The URL of the attempt after one at ``current`` that failed with ``error``:
-        alternate between main and backup on failover, otherwise stay."""
-        if endpoints.backup is None or not self.fails_over(error):
-            return current
-        return endpoints.backup if current == endpoints.main else endpoints.main
+        alternate between main and backup on failover, otherwise stay.
+
+        ``unverified`` holds the URLs whose server certificate could not be verified during
+        this request; they are not tried again, since that cannot succeed, so the request
+        stays at (or fails over to) the other host, and there is no next URL (None) when
+        none is left.
+        """
+        candidates = [current]
+        if endpoints.backup is not None and self.fails_over(error):
+            other = endpoints.backup if current == endpoints.main else endpoints.main
+            candidates.insert(0, other)
+        return next((url for url in candidates if url not in unverified), None)
 
     def tenacity_arguments(
-        self, resendable: bool, before_retry: Callable[[RetryCallState], None]
+        self,
+        resends: Callable[[BaseException], bool],
+        before_retry: Callable[[RetryCallState], None],
     ) -> dict[str, Any]:
         """The shared configuration of :class:`tenacity.Retrying` and
-        :class:`tenacity.AsyncRetrying`; ``before_retry`` sees each failure that is retried."""
+        :class:`tenacity.AsyncRetrying`: ``resends`` says whether a failure is followed by
+        another attempt, ``before_retry`` sees each failure that is."""
         return {
-            "retry": retry_if_exception(lambda e: self.may_resend(e, resendable=resendable)),
+            "retry": retry_if_exception(resends),
             "stop": stop_after_attempt(self.attempts),
             "wait": wait_exponential_jitter(
                 multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_jitter
@@ -228,14 +248,26 @@ class _Attempts:
         self.resendable = resendable
         self.url = endpoints.main
         self.number = 0
+        self.unverified: set[str] = set()
 
     def tenacity_arguments(self) -> dict[str, Any]:
-        return self.settings.policy.tenacity_arguments(self.resendable, self._failed)
+        return self.settings.policy.tenacity_arguments(self._resends, self._failed)
+
+    def _resends(self, error: BaseException) -> bool:
+        """Whether another attempt follows the one that failed with ``error``, and where
+        (``url`` becomes its URL). The two are decided together because a host whose
+        certificate could not be verified is not tried again, which may leave nowhere to go."""
+        policy = self.settings.policy
+        if isinstance(error, ServerCertificateError):
+            self.unverified.add(self.url)
+        upcoming = policy.next_url(self.endpoints, self.url, error, self.unverified)
+        if upcoming is None or not policy.may_resend(error, resendable=self.resendable):
+            return False
+        self.url = upcoming
+        return True
 
     def _failed(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        if error is not None:
-            self.url = self.settings.policy.next_url(self.endpoints, self.url, error)
         logger.warning("attempt %d failed (%s); trying again at %s", self.number, error, self.url)
 
     def next(self) -> _Exchange:
@@ -411,6 +443,11 @@ class _Exchange:
         if isinstance(error, httpx.UnsupportedProtocol):
             return ConfigurationError(f"{self.url} cannot be requested: {detail}")
         if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            refusal = next(
+                (c for c in _chain(error) if isinstance(c, ssl.SSLCertVerificationError)), None
+            )
+            if refusal is not None:
+                return self._unverified(refusal)
             hint = ""
             if any(isinstance(cause, ssl.SSLEOFError) for cause in _chain(error)):
                 hint = (
@@ -442,6 +479,28 @@ class _Exchange:
             url=self.url,
             attempt=self.attempt,
         )
+
+    def _unverified(self, error: ssl.SSLCertVerificationError) -> ServerCertificateError:
+        reason = (error.verify_message or _detail(error)).rstrip(".")
+        advice = _VERIFY_ADVICE.get(
+            error.verify_code, "set verify= to the CA bundle that issued it"
+        )
+        return ServerCertificateError(
+            f"the server's certificate could not be verified ({reason}); {advice}",
+            url=self.url,
+            attempt=self.attempt,
+        )
+
+
+#: What to do about a certificate that failed verification, by OpenSSL's X509_V_ERR code, for
+#: the failures another CA bundle does not cure; for the others (an unknown issuer, a
+#: self-signed chain) it is to pass the bundle that issued it (:meth:`_Exchange._unverified`).
+_VERIFY_ADVICE = {
+    9: "check this machine's clock",  # X509_V_ERR_CERT_NOT_YET_VALID
+    10: "the server must renew it, unless this machine's clock is wrong",  # ..._HAS_EXPIRED
+    62: "use a host name the certificate names",  # X509_V_ERR_HOSTNAME_MISMATCH
+    64: "use an address the certificate names",  # X509_V_ERR_IP_ADDRESS_MISMATCH
+}
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

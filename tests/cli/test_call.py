@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,6 +141,25 @@ def test_call_refuses_a_participant_the_simulator_has_no_user_of(
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2
     assert "the simulator has no BSP user of participant F999" in result.output
+
+
+def test_call_shows_an_unverifiable_server_certificate_in_one_line(
+    mms_simulator: Simulator,
+) -> None:
+    """A CA bundle that did not issue the simulator's certificate (certifi's): main and
+    backup are tried once each, and the error is one line that says what to do."""
+    import certifi
+
+    state = str(mms_simulator.state_dir)
+    result = mms("call", "query_offers", "--example", "--sim-state", state, "--ca", certifi.where())
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"Error: the server's certificate could not be verified \(self.signed certificate in "
+        r"certificate chain\); set verify= to the CA bundle that issued it: "
+        + re.escape(f"{mms_simulator.backup_url}/axis2/services/MiWebService (attempt 2)"),
+        result.stderr.splitlines()[-1],
+    )
+    assert "Traceback" not in result.output
 
 
 def test_call_sends_a_payload_file_and_prints_json(

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import importlib.abc
 import itertools
+import logging
 import socket
 import sys
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from mms_client.errors import (
     MMSValidationError,
     PayloadError,
     RequestTimeout,
+    ServerCertificateError,
 )
 from mms_client.jst import JST
 from mms_client.types.market import MarketType
@@ -303,10 +305,59 @@ def test_unreachable_mms_is_a_connect_error_after_all_attempts(mms_simulator: Si
     assert caught.value.url.startswith(dead)
 
 
-def test_server_certificate_is_verified_by_default(mms_simulator: Simulator) -> None:
-    refused = pytest.raises(ConnectError, match="CERTIFICATE_VERIFY_FAILED")
-    with client(mms_simulator, verify=True, backup_url=None) as bsp, refused:
+UNVERIFIED = (
+    r"^the server's certificate could not be verified \(self.signed certificate in certificate "
+    r"chain\); set verify= to the CA bundle that issued it: https://"
+)
+"""The error when the CA bundle does not hold the simulator's CA: OpenSSL's reason, and what
+to do."""
+
+
+@pytest.mark.parametrize("backup", [True, False], ids=["with-backup", "main-only"])
+def test_server_certificate_is_verified_by_default_and_each_host_tried_once(
+    mms_simulator: Simulator, caplog: pytest.LogCaptureFixture, backup: bool
+) -> None:
+    """The system's CAs did not issue the simulator's certificate. Sending again to a host
+    that failed verification cannot succeed, so it is not retried as a refused connection
+    is; only the other host, if there is one, gets its one try."""
+    recorder = Recorder()
+    hosts = [mms_simulator.base_url, *([mms_simulator.backup_url] if backup else [])]
+    before = mms_simulator.count(processed=False)
+    unverified = client(
+        mms_simulator, verify=True, plugins=[recorder], backup_url=hosts[1] if backup else None
+    )
+    with (
+        caplog.at_level(logging.WARNING, logger="mms_client.transport"),
+        unverified as bsp,
+        pytest.raises(ServerCertificateError, match=UNVERIFIED) as caught,
+    ):
         bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+    assert isinstance(caught.value, ConnectError)  # what callers caught before, still
+    assert caught.value.attempt == len(hosts) == len(recorder.requests)
+    assert caught.value.url.startswith(hosts[-1])
+    failed = [record.getMessage() for record in caplog.records]
+    if backup:  # attempt 1, at main, failed; the one retry went to the backup
+        [retried] = failed
+        assert retried.startswith("attempt 1 failed (the server's certificate could not be")
+        assert f": {hosts[0]}/axis2/" in retried and retried.endswith(f"at {caught.value.url}")
+    else:
+        assert failed == []
+    assert mms_simulator.count(processed=False) == before  # no request reached it
+
+
+async def test_async_client_gives_up_on_an_unverifiable_certificate_the_same_way(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A submit, which a refused connection would send again, too: one try at each host."""
+    recorder = Recorder()
+    before = mms_simulator.count(processed=False)
+    unverified = mms_simulator.async_client(verify=True, plugins=[recorder], retry=NO_WAIT)
+    async with unverified as bsp:
+        with pytest.raises(ServerCertificateError, match=UNVERIFIED) as caught:
+            await bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+    assert caught.value.attempt == 2 == len(recorder.requests)
+    assert caught.value.url.startswith(mms_simulator.backup_url)
+    assert mms_simulator.count(processed=False) == before
 
 
 def test_malformed_reply_is_a_malformed_response_error(

@@ -12,6 +12,7 @@ from mms_client.errors import (
     HTTPStatusError,
     MalformedResponseError,
     RequestTimeout,
+    ServerCertificateError,
 )
 from mms_client.transport import RetryPolicy, TransportSettings
 
@@ -25,12 +26,14 @@ LOST = ConnectionLostError("dropped", url=MAIN, attempt=1)
 HTTP_503 = HTTPStatusError("unavailable", status=503, url=MAIN, attempt=1)
 HTTP_404 = HTTPStatusError("not found", status=404, url=MAIN, attempt=1)
 MALFORMED = MalformedResponseError("garbage")
+UNVERIFIED = ServerCertificateError("certificate not verified", url=MAIN, attempt=1)
 
 
 @pytest.mark.parametrize(
     ("error", "query", "submit"),
     [
         (NEVER_SENT, True, True),
+        (UNVERIFIED, True, True),  # safe, since it never left; next_url says whether to
         (TIMEOUT, True, False),
         (LOST, True, False),
         (HTTP_503, True, False),
@@ -54,6 +57,17 @@ def test_failover_alternates_on_connect_errors_and_5xx_only() -> None:
     assert policy.next_url(both, MAIN, TIMEOUT) == MAIN
     assert policy.next_url(both, MAIN, LOST) == MAIN
     assert policy.next_url(Endpoints(MAIN), MAIN, HTTP_503) == MAIN
+
+
+def test_a_url_whose_certificate_failed_is_not_tried_again() -> None:
+    policy = RetryPolicy()
+    both = Endpoints(MAIN, BACKUP)
+    assert policy.next_url(both, MAIN, UNVERIFIED, {MAIN}) == BACKUP
+    assert policy.next_url(both, BACKUP, UNVERIFIED, {MAIN, BACKUP}) is None
+    assert policy.next_url(Endpoints(MAIN), MAIN, UNVERIFIED, {MAIN}) is None
+    # a failover back to main, whose certificate failed, stays at the backup instead
+    assert policy.next_url(both, BACKUP, HTTP_503, {MAIN}) == BACKUP
+    assert policy.next_url(both, BACKUP, NEVER_SENT, {MAIN}) == BACKUP
 
 
 def test_policy_and_settings_refuse_nonsense() -> None:

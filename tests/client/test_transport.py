@@ -1,10 +1,12 @@
 """Transport behaviour the simulator cannot provoke, against a scripted stand-in for the MMS
 (plain HTTP on localhost, or HTTPS where the client's TLS sockets matter): replies that trickle
-in, SOAP faults with HTTP 500, bodies that announce too much."""
+in, SOAP faults with HTTP 500, bodies that announce too much, server certificates for another
+host or out of date."""
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import ssl
 import threading
 import time
@@ -14,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.errors import (
@@ -22,27 +28,86 @@ from mms_client.errors import (
     MalformedResponseError,
     MMSServerError,
     RequestTimeout,
+    ServerCertificateError,
 )
 from mms_client.examples import example_request
 from mms_client.security.certs import Certificate
-from mms_client.sim.pki import Pki
+from mms_client.sim.pki import ServerCredential
 from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
 from mms_client.types.offer import OfferQuery
 from mms_client.wire.soap import SoapFault, build_fault
 
-from .conftest import NO_WAIT, PASSPHRASE, MakeP12
+from .conftest import NO_WAIT, PASSPHRASE, MakeP12, Recorder
 
 Reply = Callable[[BaseHTTPRequestHandler], None]
 QUERY = OfferQuery(market_type=MarketType.DAY_AHEAD)
 DAY = dt.date(2024, 3, 15)
 
 
-class ScriptedMms:
-    """Answers every POST with ``reply`` and counts the requests; over HTTPS with a server
-    certificate of ``pki``."""
+class StandInCa:
+    """The CA of the HTTPS stand-ins: it issues certificates for one host, valid or expired
+    (the simulator's own are valid and always cover localhost and 127.0.0.1)."""
 
-    def __init__(self, reply: Reply, pki: Pki | None = None) -> None:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stand-in CA")])
+        now = dt.datetime.now(dt.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(self._name)
+            .issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=2))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        self.bundle = folder / "ca.pem"
+        self.bundle.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+    def issue(self, host: str, *, expired: bool = False) -> ServerCredential:
+        """A server certificate naming ``host`` alone; with ``expired``, it expired
+        yesterday."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        try:
+            name: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+        except ValueError:
+            name = x509.DNSName(host)
+        now = dt.datetime.now(dt.UTC)
+        start = now - dt.timedelta(days=2 if expired else 1)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=1 if expired else 2))
+            .add_extension(x509.SubjectAlternativeName([name]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+            .sign(self._key, hashes.SHA256())
+        )
+        stem = self.folder / f"{host}{'-expired' if expired else ''}"
+        cert, key_file = stem.with_suffix(".pem"), stem.with_suffix(".key")
+        cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(PASSPHRASE.encode()),
+            )
+        )
+        return ServerCredential(cert, key_file, PASSPHRASE)
+
+
+class ScriptedMms:
+    """Answers every POST with ``reply`` and counts the requests; over HTTPS with the server
+    certificate ``tls``."""
+
+    def __init__(self, reply: Reply, tls: ServerCredential | None = None) -> None:
         self.requests = 0
         script = self
 
@@ -58,10 +123,9 @@ class ScriptedMms:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         scheme = "http"
-        if pki is not None:
-            server = pki.ensure_server(["127.0.0.1"])
+        if tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(server.cert, server.key, server.passphrase)
+            context.load_cert_chain(tls.cert, tls.key, tls.passphrase)
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
             scheme = "https"
         self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
@@ -134,8 +198,8 @@ def certificate(make_p12: MakeP12) -> Certificate:
 
 
 @pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return Pki.load_or_create(tmp_path / "pki", users=())
+def ca(tmp_path: Path) -> StandInCa:
+    return StandInCa(tmp_path)
 
 
 def async_client(certificate: Certificate, base_url: str, **options: Any) -> AsyncMmsClient:
@@ -192,11 +256,11 @@ def test_a_trickling_reply_times_out(connect: Callable[..., MmsClient]) -> None:
 
 
 def test_a_submit_whose_answer_head_trickles_in_times_out_once(
-    connect: Callable[..., MmsClient], pki: Pki
+    connect: Callable[..., MmsClient], ca: StandInCa
 ) -> None:
     submit = example_request("MarketSubmit_OfferData")
-    with ScriptedMms(trickling_head, pki) as main:
-        client = connect(main.url, verify=pki.ca_path, timeout=0.5)
+    with ScriptedMms(trickling_head, ca.issue("127.0.0.1")) as main:
+        client = connect(main.url, verify=ca.bundle, timeout=0.5)
         with pytest.raises(RequestTimeout) as caught:
             client.call(submit.operation, submit.payload, **submit.envelope)
     assert "took longer than 0.5 seconds" in str(caught.value)
@@ -205,11 +269,11 @@ def test_a_submit_whose_answer_head_trickles_in_times_out_once(
 
 
 async def test_an_async_answer_whose_head_trickles_in_times_out(
-    certificate: Certificate, pki: Pki
+    certificate: Certificate, ca: StandInCa
 ) -> None:
-    with ScriptedMms(trickling_head, pki) as main:
+    with ScriptedMms(trickling_head, ca.issue("127.0.0.1")) as main:
         client = async_client(
-            certificate, main.url, verify=pki.ca_path, timeout=0.5, retry=RetryPolicy(attempts=1)
+            certificate, main.url, verify=ca.bundle, timeout=0.5, retry=RetryPolicy(attempts=1)
         )
         async with client:
             with pytest.raises(RequestTimeout) as caught:
@@ -254,3 +318,72 @@ async def test_async_driver_follows_the_same_rules(certificate: Certificate) -> 
             with pytest.raises(MMSServerError, match="Axis2 is unhappy"):
                 await client.query_offers(QUERY, date=DAY)
     assert (main.requests, backup.requests) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("named", "reached_as", "expired", "reason", "advice"),
+    [
+        (
+            "mms.example",
+            "localhost",
+            False,
+            "Hostname mismatch, certificate is not valid for 'localhost'",
+            "use a host name the certificate names",
+        ),
+        (
+            "mms.example",
+            "127.0.0.1",
+            False,
+            "IP address mismatch, certificate is not valid for '127.0.0.1'",
+            "use an address the certificate names",
+        ),
+        (
+            "127.0.0.1",
+            "127.0.0.1",
+            True,
+            "certificate has expired",
+            "the server must renew it, unless this machine's clock is wrong",
+        ),
+    ],
+    ids=["host-name", "address", "expired"],
+)
+def test_a_certificate_that_fails_verification_is_one_attempt_saying_why(
+    connect: Callable[..., MmsClient],
+    ca: StandInCa,
+    named: str,
+    reached_as: str,
+    expired: bool,
+    reason: str,
+    advice: str,
+) -> None:
+    """A trusted CA, but a certificate naming another host, or expired: OpenSSL's reason,
+    what to do about it, and no second attempt."""
+    recorder = Recorder()
+    with ScriptedMms(gateway_error, ca.issue(named, expired=expired)) as main:
+        url = main.url.replace("127.0.0.1", reached_as)
+        client = connect(url, verify=ca.bundle, plugins=[recorder])
+        with pytest.raises(ServerCertificateError) as caught:
+            client.query_offers(QUERY, date=DAY)
+    assert str(caught.value) == (
+        f"the server's certificate could not be verified ({reason}); {advice}: "
+        f"{url}/axis2/services/MiWebService (attempt 1)"
+    )
+    assert len(recorder.requests) == 1 and main.requests == 0
+
+
+def test_failover_never_returns_to_a_host_whose_certificate_failed(
+    connect: Callable[..., MmsClient], ca: StandInCa
+) -> None:
+    """Main's certificate names another host. The backup answers HTTP 502, after which a
+    query would fail over back to main: it is retried at the backup instead."""
+    recorder = Recorder()
+    with (
+        ScriptedMms(gateway_error, ca.issue("mms.example")) as main,
+        ScriptedMms(gateway_error, ca.issue("127.0.0.1")) as backup,
+    ):
+        client = connect(main.url, backup_url=backup.url, verify=ca.bundle, plugins=[recorder])
+        with pytest.raises(HTTPStatusError) as caught:
+            client.query_offers(QUERY, date=DAY)
+    assert (caught.value.status, caught.value.attempt) == (502, 3)
+    assert caught.value.url.startswith(backup.url)
+    assert (len(recorder.requests), backup.requests) == (3, 2)  # main: the first attempt only

@@ -16,6 +16,7 @@ from mms_client.errors import (
     MMSValidationError,
     PayloadError,
     RequestTimeout,
+    ServerCertificateError,
     TransportError,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "MalformedResponseError",
     "PayloadError",
     "RequestTimeout",
+    "ServerCertificateError",
     "TransportError",
 ]
