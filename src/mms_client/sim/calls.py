@@ -58,6 +58,9 @@ class Code(StrEnum):
     DR_PATTERN_NOT_APPROVED = "E_DR_PATTERN_NOT_APPROVED"
     """The resource's DR pattern is registered but not (yet) approved, so it cannot be
     traded."""
+    DR_PATTERN_NOT_VALID = "E_DR_PATTERN_NOT_VALID"
+    """The item's period is not within the validity of its DR pattern (from its StartDate to
+    the end of its EndDate)."""
     NOT_PENDING = "E_NOT_PENDING"
     """An approval names a registration that is not waiting for approval."""
     TRANSACTION_UNKNOWN = "E_TRANSACTION_UNKNOWN"

@@ -715,7 +715,7 @@ def _source_issues(
                     Issue(Code.RESOURCE_UNKNOWN, "a switch to a resource must name the resource")
                 )
             else:
-                held = {**destination, "StartTime": start}
+                held = {**destination, "StartTime": start, "EndTime": end}
                 issues.extend(resource_held()(context, held))
                 issues.extend(dr_pattern_registered()(context, held))
     available = _switched(context.store, int(jbms), start, end)

@@ -207,6 +207,12 @@ def item_start(context: Context, item: XmlDict) -> str:
     return wall_time(first(item, "StartTime") or first(item, "StartDate")) or context.now
 
 
+def item_end(item: XmlDict) -> str | None:
+    """When an item ends (its EndTime, or the end of its EndDate); None when it names no
+    end."""
+    return wall_time(first(item, "EndTime") or first(item, "EndDate"), end=True)
+
+
 def period_issues(start: datetime, end: datetime) -> list[Issue]:
     """Problems of a delivery period: it must end after it starts, on 30-minute boundaries."""
     issues = []
@@ -294,8 +300,10 @@ def _registration_issues(
 
 def dr_pattern_registered(attribute: str = "DrPatternNumber", *, approved: bool = True) -> Check:
     """The DR pattern the item names (in ``attribute``) is registered for the item's resource
-    (and approved, unless ``approved`` is false).  An item without a pattern number passes, and
-    so does one whose resource is not registered: the resource checks report that."""
+    (and approved, unless ``approved`` is false), and valid for the item's period: a pattern
+    is registered for the days from its StartDate to its EndDate.  An item without a pattern
+    number passes, and so does one whose resource is not registered: the resource checks
+    report that."""
 
     def check(context: Context, item: XmlDict) -> list[Issue]:
         name, number = first(item, "ResourceName"), first(item, attribute)
@@ -309,9 +317,32 @@ def dr_pattern_registered(attribute: str = "DrPatternNumber", *, approved: bool 
             if record.status == "SUBMITTED":
                 text += f" (registration {record.transaction_id} awaits approval)"
             return [Issue(Code.DR_PATTERN_NOT_APPROVED, text)]
-        return []
+        start, end = item_start(context, item), item_end(item)
+        if _within((record.start_time, record.end_time), start, end):
+            return []
+        validity = f"from {record.document['StartDate']}"
+        if "EndDate" in record.document:
+            validity += f" to {record.document['EndDate']}"
+        period = start if end is None else f"{start}-{end}"
+        return [
+            Issue(
+                Code.DR_PATTERN_NOT_VALID,
+                f"DR pattern {number} of resource {name} is valid {validity}, not for {period}",
+            )
+        ]
 
     return check
+
+
+def _within(validity: tuple[str | None, str | None], start: str, end: str | None) -> bool:
+    """Whether a period lies within a validity [from, until) (either bound may be open); a
+    period without an end (an open-ended suspension) is judged by its start."""
+    valid_from, valid_until = validity
+    if valid_from is not None and start < valid_from:
+        return False
+    if valid_until is None:
+        return True
+    return start < valid_until if end is None else end <= valid_until
 
 
 def distinct(children: str, attribute: str, code: Code) -> Check:
