@@ -1,5 +1,6 @@
 """Registration rules a participant meets, with the real clients against the simulator: a
-DR pattern is used only within its validity."""
+DR pattern is used only within its validity, and a registration request names each record
+once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from mms_client.errors import MMSValidationError
 from mms_client.examples import example_request
 from mms_client.sim import seed
 from mms_client.sim.simulator import Simulator
+
+BLOCK = ("2024-06-03T13:00:00", "2024-06-03T16:00:00")
 
 
 def _errors(error: MMSValidationError) -> list[tuple[str | None, str]]:
@@ -106,3 +109,41 @@ def test_a_dr_pattern_is_used_only_within_its_validity(sim: Simulator) -> None:
             suspension.model_copy(update={"pattern_number": 2, "start_date": date(2024, 7, 1)}),
         )
     assert [code for code, _ in _errors(suspended.value)] == ["E_DR_PATTERN_NOT_VALID"]
+
+
+def test_an_item_repeating_an_earlier_one_of_the_same_registration_request_is_refused(
+    sim: Simulator,
+) -> None:
+    registration = example_request("RegistrationSubmit_Resource").items[0]
+    plant = registration.model_copy(update={"resource_name": "FAKE_PLANT", "system_code": "FSYS9"})
+    pattern = example_request("RegistrationSubmit_DrPattern")
+    with sim.client("BSP") as bsp, sim.client("MO") as market_operator:
+        with pytest.raises(MMSValidationError) as refused:
+            bsp.call("RegistrationSubmit_Resource", [plant, plant])
+        assert _errors(refused.value) == [
+            ("E_RECORD_DUPLICATE", "RegistrationData/RegistrationSubmit/Resource[2]")
+        ]
+        first, second = refused.value.items
+        assert first.validation.value == "PASSED" and second.validation.value == "FAILED"
+        assert second.transaction_id is None
+        # the first is the registration: its TransactionId is the one to approve
+        market_operator.call(
+            "RegistrationApproval_Resource",
+            {
+                "ParticipantName": "F100",
+                "ResourceName": "FAKE_PLANT",
+                "TransactionId": first.transaction_id,
+                "Action": "APPROVED",
+            },
+        )
+        assert _put_offer(bsp, _offer("FAKE_PLANT", *BLOCK)).system_code == "FSYS9"
+
+        with pytest.raises(MMSValidationError) as twice:
+            bsp.call(
+                "RegistrationSubmit_DrPattern",
+                [*pattern.items, *pattern.items],
+                attachments=pattern.attachments,
+            )
+        assert _errors(twice.value) == [
+            ("E_RECORD_DUPLICATE", "RegistrationData/RegistrationSubmit/DrPattern[2]")
+        ]

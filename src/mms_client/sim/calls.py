@@ -71,6 +71,9 @@ class Code(StrEnum):
     """Two stacks of one offer have the same number."""
     PATTERN_DUPLICATE = "E_PATTERN_DUPLICATE"
     """Two patterns of one BUP have the same number."""
+    RECORD_DUPLICATE = "E_RECORD_DUPLICATE"
+    """An item of a registration request names the same record (resource, DR pattern...) as
+    an earlier item of the request."""
     OFFER_NOT_FOUND = "E_OFFER_NOT_FOUND"
     """There is no live offer on the resource for exactly that period."""
     OFFER_OVERLAP = "E_OFFER_OVERLAP"

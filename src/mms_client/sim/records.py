@@ -146,7 +146,11 @@ class Collection:
 
 class Keeper(Protocol):
     """Where a submit's accepted items go: a :class:`Collection`, or master data kept in
-    tables of its own (participants, users, resources)."""
+    tables of its own (participants, users, resources).  ``key`` names the attributes that
+    identify what an item is kept as."""
+
+    @property
+    def key(self) -> tuple[str, ...]: ...
 
     def targets(self, item: XmlDict) -> list[XmlDict]: ...
 
@@ -568,20 +572,30 @@ def submit(
     keeper: Keeper,
     checks: Sequence[Check] = (),
     fills: Sequence[Fill] = (),
+    *,
+    distinct: bool = False,
 ) -> Handler:
     """The handler of a submit whose items ``keeper`` stores: each item is judged on its
     own (what the keeper demands, and ``checks`` on the item or on each child it is stored
-    by), completed by ``fills`` (likewise), stored and echoed."""
+    by), completed by ``fills`` (likewise), stored and echoed.
+
+    With ``distinct``, an item naming the same record (the keeper's ``key``) as an earlier
+    item of the request is refused: stored, it would replace the earlier one, whose answer
+    (its TransactionId) would then name nothing.  An item that leaves part of its key to
+    the MMS (a participant without a name) names no record yet."""
 
     def handle(call: Call, store: Store) -> Outcome:
         context = Context(call, store)
         results = []
-        for model in call.items:
+        named: dict[tuple[Any, ...], int] = {}
+        for position, model in enumerate(call.items, start=1):
             item = as_xml_dict(model)
             errors = keeper.issues(context, item)
             for target in keeper.targets(item):
                 for check in checks:
                     errors.extend(check(context, target))
+            if distinct:
+                errors.extend(_repeats(keeper.key, item, position, named))
             if errors:
                 results.append(ItemResult(item, errors=errors))
                 continue
@@ -593,6 +607,27 @@ def submit(
         return Outcome(results, echo=True, companions=companions(call))
 
     return handle
+
+
+def _repeats(
+    key: tuple[str, ...], item: XmlDict, position: int, named: dict[tuple[Any, ...], int]
+) -> list[Issue]:
+    """The problem of an item that names the record of an earlier item of the request.
+    ``named`` maps each record named so far to the position of the first item naming it;
+    the item's record joins it."""
+    record = tuple(first(item, name) for name in key)
+    if None in record:
+        return []
+    earlier = named.setdefault(record, position)
+    if earlier == position:
+        return []
+    names = ", ".join(f"{name} {value}" for name, value in zip(key, record, strict=True))
+    return [
+        Issue(
+            Code.RECORD_DUPLICATE,
+            f"item {earlier} of this request already names {names}; send each record once",
+        )
+    ]
 
 
 # --- queries -------------------------------------------------------------------------------

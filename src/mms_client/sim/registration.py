@@ -13,6 +13,7 @@ The rules a client meets:
   cannot be traded until the market operator or a TSO approves it with that TransactionId
   (``RegistrationApproval``); approving what is not waiting for approval fails
   (``E_NOT_PENDING``, ``E_TRANSACTION_UNKNOWN``);
+- each item of a request names a record of its own (``E_RECORD_DUPLICATE``);
 - a transfer moves a resource to another participant from its StartDate on: from then on
   data submitted on the resource must come from the new holder;
 - suspensions take the resource (or DR pattern) out of clearing for the commodity and days
@@ -127,6 +128,7 @@ class _Master:
     checks say what an item needs)."""
 
     store_item: Callable[[Context, XmlDict], None]
+    key: tuple[str, ...]
 
     def targets(self, item: XmlDict) -> list[XmlDict]:
         return [item]
@@ -304,9 +306,9 @@ def _transfer_parties(context: Context, item: XmlDict) -> list[Issue]:
 def _registration(
     keeper: Collection | _Master, *rules: Check, fills: tuple[Fill, ...] = (new_registration_id,)
 ) -> Handler:
-    """A registration submit: the records get a TransactionId unless ``fills`` say
-    otherwise."""
-    return submit(keeper, rules, fills)
+    """A registration submit: each item names a record of its own, and the records get a
+    TransactionId unless ``fills`` say otherwise."""
+    return submit(keeper, rules, fills, distinct=True)
 
 
 _NAMED_RESOURCE = (participant_known(), resource_of_named_participant)
@@ -396,28 +398,33 @@ def _approve(find_pending: Callable[[Context, XmlDict], _Pending | None], what: 
 
 
 HANDLERS: dict[tuple[Interface, str], Handler] = {
-    (MI, "RegistrationSubmit_Participant"): submit(
-        _Master(_keep_participant), (), (_name_participant, new_registration_id)
+    (MI, "RegistrationSubmit_Participant"): _registration(
+        _Master(_keep_participant, ("ParticipantName",)),
+        fills=(_name_participant, new_registration_id),
     ),
     (MI, "RegistrationSubmit_ParticipantValidity"): _registration(
         PARTICIPANT_VALIDITIES, participant_known()
     ),
-    (MI, "RegistrationSubmit_User"): _registration(_Master(_keep_user), participant_known()),
+    (MI, "RegistrationSubmit_User"): _registration(
+        _Master(_keep_user, ("ParticipantName", "UserName")), participant_known()
+    ),
     (MI, "RegistrationSubmit_UserSystemAccess"): _registration(USER_SYSTEM_ACCESSES, _user_known),
     (MI, "RegistrationSubmit_BankAccount"): _registration(
         BANK_ACCOUNTS, own_participant, participant_known()
     ),
     (MI, "RegistrationSubmit_Resource"): _registration(
-        _Master(_keep_resource),
+        _Master(_keep_resource, ("ResourceName",)),
         own_participant,
         participant_known(),
         _resource_name_free,
         fills=(_submitted,),
     ),
-    (MI, "RegistrationSubmit_ResourceEvaluation"): submit(
+    (MI, "RegistrationSubmit_ResourceEvaluation"): _registration(
         RESOURCE_EVALUATIONS,
-        (*_NAMED_RESOURCE, _registration_transaction, _documents_attached),
-        (_number_documents,),
+        *_NAMED_RESOURCE,
+        _registration_transaction,
+        _documents_attached,
+        fills=(_number_documents,),
     ),
     (MI, "RegistrationSubmit_ResourceValidity"): _registration(
         RESOURCE_VALIDITIES, *_NAMED_RESOURCE
