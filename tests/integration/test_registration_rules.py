@@ -1,6 +1,7 @@
 """Registration rules a participant meets, with the real clients against the simulator: a
-DR pattern is used only within its validity, and a registration request names each record
-once."""
+DR pattern is used only within its validity, a registration request names each record once,
+and a change to an approved resource awaits approval while the approved record stays in
+force."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from mms_client.examples import example_request
 from mms_client.sim import seed
 from mms_client.sim.simulator import Simulator
 
+RESOURCE = next(r for r in seed.RESOURCES if r.name == "FAKE_RESO")
 BLOCK = ("2024-06-03T13:00:00", "2024-06-03T16:00:00")
+NEXT_BLOCK = ("2024-06-04T13:00:00", "2024-06-04T16:00:00")
 
 
 def _errors(error: MMSValidationError) -> list[tuple[str | None, str]]:
@@ -147,3 +150,79 @@ def test_an_item_repeating_an_earlier_one_of_the_same_registration_request_is_re
         assert _errors(twice.value) == [
             ("E_RECORD_DUPLICATE", "RegistrationData/RegistrationSubmit/DrPattern[2]")
         ]
+
+
+def _resource_records(client: MmsClient, **query: str) -> list[tuple[str, str, str]]:
+    records = client.call(
+        "RegistrationQuery_Resource", {"ResourceName": RESOURCE.name, **query}
+    ).items
+    return [(r.record_status.value, r.transaction_id, r.system_code) for r in records]
+
+
+def _changed_resource() -> dict[str, Any]:
+    """FAKE_RESO registered again, with another system code."""
+    document = seed.resource_document(RESOURCE)
+    del document["RecordStatus"]
+    return {**document, "SystemCode": "FSYS8"}
+
+
+def _decide(market_operator: MmsClient, transaction_id: str, action: str) -> None:
+    market_operator.call(
+        "RegistrationApproval_Resource",
+        {
+            "ParticipantName": RESOURCE.participant,
+            "ResourceName": RESOURCE.name,
+            "TransactionId": transaction_id,
+            "Action": action,
+        },
+    )
+
+
+def test_a_change_to_an_approved_resource_leaves_the_approved_record_in_force_until_approved(
+    sim: Simulator,
+) -> None:
+    with sim.client("BSP") as bsp, sim.client("MO") as market_operator:
+        ((_, approved, _),) = _resource_records(bsp)
+        (change,) = bsp.call("RegistrationSubmit_Resource", _changed_resource()).items
+        assert change.record_status.value == "SUBMITTED" and change.transaction_id != approved
+
+        # the approved record stays in force: offers are taken, with its master data
+        assert _put_offer(bsp, _offer(RESOURCE.name, *BLOCK)).system_code == "FSYS0"
+        # queries report both records, each with its RecordStatus, which selects between them
+        assert _resource_records(bsp) == [
+            ("APPROVED", approved, "FSYS0"),
+            ("SUBMITTED", change.transaction_id, "FSYS8"),
+        ]
+        assert _resource_records(bsp, RecordStatus="APPROVED") == [("APPROVED", approved, "FSYS0")]
+        # the change is what a TSO evaluates and the market operator decides on
+        evaluation = example_request("RegistrationSubmit_ResourceEvaluation")
+        with sim.client("TSO") as tso:
+            tso.call(
+                "RegistrationSubmit_ResourceEvaluation",
+                evaluation.items[0].model_copy(
+                    update={"resource_name": RESOURCE.name, "transaction_id": change.transaction_id}
+                ),
+                attachments=evaluation.attachments,
+            )
+
+        _decide(market_operator, change.transaction_id, "APPROVED")
+        assert _resource_records(bsp) == [("APPROVED", change.transaction_id, "FSYS8")]
+        assert _put_offer(bsp, _offer(RESOURCE.name, *NEXT_BLOCK)).system_code == "FSYS8"
+
+
+def test_a_declined_change_to_an_approved_resource_leaves_the_approved_record(
+    sim: Simulator,
+) -> None:
+    with sim.client("BSP") as bsp, sim.client("MO") as market_operator:
+        ((_, approved, _),) = _resource_records(bsp)
+        (change,) = bsp.call("RegistrationSubmit_Resource", _changed_resource()).items
+        _decide(market_operator, change.transaction_id, "DECLINED")
+
+        assert _resource_records(bsp) == [
+            ("APPROVED", approved, "FSYS0"),
+            ("DECLINED", change.transaction_id, "FSYS8"),
+        ]
+        assert _put_offer(bsp, _offer(RESOURCE.name, *BLOCK)).system_code == "FSYS0"
+        with pytest.raises(MMSValidationError) as again:
+            _decide(market_operator, change.transaction_id, "APPROVED")
+        assert [code for code, _ in _errors(again.value)] == ["E_NOT_PENDING"]

@@ -13,6 +13,8 @@ The rules a client meets:
   cannot be traded until the market operator or a TSO approves it with that TransactionId
   (``RegistrationApproval``); approving what is not waiting for approval fails
   (``E_NOT_PENDING``, ``E_TRANSACTION_UNKNOWN``);
+- registering an approved resource again is a change awaiting approval: the approved record
+  stays in force until the change is approved, and queries return both;
 - each item of a request names a record of its own (``E_RECORD_DUPLICATE``);
 - a transfer moves a resource to another participant from its StartDate on: from then on
   data submitted on the resource must come from the new holder;
@@ -48,11 +50,18 @@ from mms_client.sim.records import (
     query,
     resource_held,
     resource_of_named_participant,
+    stored,
     stored_query,
     submit,
     wall_time,
 )
-from mms_client.sim.store import ParticipantRecord, ResourceRecord, Store, UserRecord
+from mms_client.sim.store import (
+    ItemRecord,
+    ParticipantRecord,
+    ResourceRecord,
+    Store,
+    UserRecord,
+)
 
 MI = Interface.MI
 DOCUMENT_SEQUENCE = "document"
@@ -106,6 +115,11 @@ RESOURCE_SUSPENSIONS = Collection(
     Owner.PARTICIPANT,
     _VALIDITY,
 )
+RESOURCE_CHANGES = Collection(
+    "ResourceChange", MI, ("ResourceName",), Owner.PARTICIPANT, _VALIDITY, status="SUBMITTED"
+)
+"""Registrations of approved resources: changes kept beside the approved record while they
+await approval (and once declined)."""
 DR_PATTERN_SUSPENSIONS = Collection(
     "DrPatternSuspension",
     MI,
@@ -197,19 +211,34 @@ def _submitted(context: Context, item: XmlDict) -> None:
     item["RecordStatus"] = "SUBMITTED"
 
 
-def _keep_resource(context: Context, item: XmlDict) -> None:
-    context.store.put_resource(
-        ResourceRecord(
-            name=item["ResourceName"],
-            participant=item["ParticipantName"],
-            short_name=item["ResourceShortName"],
-            area=item["Area"],
-            system_code=item["SystemCode"],
-            status="SUBMITTED",
-            transaction_id=item["TransactionId"],
-            document=item,
-        )
+def _resource_record(document: XmlDict) -> ResourceRecord:
+    """The master data a resource registration gives, in the status it states."""
+    return ResourceRecord(
+        name=document["ResourceName"],
+        participant=document["ParticipantName"],
+        short_name=document["ResourceShortName"],
+        area=document["Area"],
+        system_code=document["SystemCode"],
+        status=document["RecordStatus"],
+        transaction_id=document["TransactionId"],
+        document=document,
     )
+
+
+def _keep_resource(context: Context, item: XmlDict) -> None:
+    """A registration of an approved resource is a change awaiting approval: it is kept
+    beside the approved record, which stays in force (offers, master data, clearing) until
+    the change is approved.  Any other registration is the resource's record."""
+    in_force = context.store.resource(item["ResourceName"])
+    if in_force is not None and in_force.status == "APPROVED":
+        RESOURCE_CHANGES.keep(context, item)
+    else:
+        context.store.put_resource(_resource_record(item))
+
+
+def _resource_change(store: Store, name: str) -> ItemRecord | None:
+    """The change to an approved resource that awaits approval or was declined."""
+    return store.item(RESOURCE_CHANGES.kind, MI.value, (name,))
 
 
 def _master_source(rows: Callable[[Store], list[Row]]) -> Source:
@@ -227,8 +256,18 @@ def _user_rows(store: Store) -> list[Row]:
     return [Row(u.document, u.participant, *_validity(u.document)) for u in store.users()]
 
 
-def _resource_rows(store: Store) -> list[Row]:
-    return [Row(r.document, r.participant, *_validity(r.document)) for r in store.resources()]
+def _resource_rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+    """Every resource's record in force, each followed by the change to it that awaits
+    approval or was declined (their RecordStatus tells them apart)."""
+    changes = {
+        row.document["ResourceName"]: row for row in stored(RESOURCE_CHANGES)(context, period)
+    }
+    rows = []
+    for record in context.store.resources():
+        rows.append(Row(record.document, record.participant, *_validity(record.document)))
+        if record.name in changes:
+            rows.append(changes[record.name])
+    return rows
 
 
 # --- records about participants and resources -------------------------------------------------
@@ -242,9 +281,14 @@ def _user_known(context: Context, item: XmlDict) -> list[Issue]:
 
 
 def _registration_transaction(context: Context, item: XmlDict) -> list[Issue]:
-    """An evaluation names the registration it evaluates by its TransactionId."""
+    """An evaluation names the registration it evaluates by its TransactionId: the
+    resource's record, or the change to it."""
     record = context.store.resource(item["ResourceName"])
-    if record is not None and record.transaction_id != item["TransactionId"]:
+    if record is None:
+        return []
+    change = _resource_change(context.store, record.name)
+    registrations = {record.transaction_id, None if change is None else change.transaction_id}
+    if item["TransactionId"] not in registrations:
         return [
             Issue(
                 Code.TRANSACTION_UNKNOWN,
@@ -328,6 +372,11 @@ class _Pending:
 
 
 def _pending_resource(context: Context, item: XmlDict) -> _Pending | None:
+    """The change to the resource if there is one (approved, it becomes the record in
+    force), else the resource's record."""
+    change = _resource_change(context.store, item["ResourceName"])
+    if change is not None:
+        return _pending_change(context, change)
     record = context.store.resource(item["ResourceName"])
     if record is None:
         return None
@@ -337,6 +386,18 @@ def _pending_resource(context: Context, item: XmlDict) -> _Pending | None:
         context.store.put_resource(replace(record, status=status, document=document))
 
     return _Pending(record.participant, record.status, record.transaction_id, decide)
+
+
+def _pending_change(context: Context, change: ItemRecord) -> _Pending:
+    def decide(status: str) -> None:
+        document = {**change.document, "RecordStatus": status}
+        if status == "APPROVED":
+            context.store.put_resource(_resource_record(document))
+            context.store.delete_item(change.id)
+        else:
+            context.store.update_item(change.id, status=status, document=document)
+
+    return _Pending(str(change.participant), str(change.status), change.transaction_id, decide)
 
 
 def _pending_dr_pattern(context: Context, item: XmlDict) -> _Pending | None:
@@ -380,7 +441,12 @@ def _approve(find_pending: Callable[[Context, XmlDict], _Pending | None], what: 
                     )
                 )
             elif pending.status != "SUBMITTED":
-                errors.append(Issue(Code.NOT_PENDING, f"{name} is {pending.status}"))
+                errors.append(
+                    Issue(
+                        Code.NOT_PENDING,
+                        f"{name}: registration {pending.transaction_id} is {pending.status}",
+                    )
+                )
             elif pending.transaction_id != item["TransactionId"]:
                 errors.append(
                     Issue(
@@ -455,7 +521,7 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
     (MI, "RegistrationQuery_User"): query(_master_source(_user_rows)),
     (MI, "RegistrationQuery_UserSystemAccess"): stored_query(USER_SYSTEM_ACCESSES),
     (MI, "RegistrationQuery_BankAccount"): stored_query(BANK_ACCOUNTS),
-    (MI, "RegistrationQuery_Resource"): query(_master_source(_resource_rows)),
+    (MI, "RegistrationQuery_Resource"): query(_resource_rows),
     (MI, "RegistrationQuery_ResourceEvaluation"): stored_query(RESOURCE_EVALUATIONS),
     (MI, "RegistrationQuery_ResourceValidity"): stored_query(RESOURCE_VALIDITIES),
     (MI, "RegistrationQuery_DrPattern"): stored_query(DR_PATTERNS),

@@ -689,6 +689,10 @@ class Store:
                 (status, _dump(document), item),
             )
 
+    def delete_item(self, item: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM items WHERE id = ?", (item,))
+
     # --- access log ----------------------------------------------------------------------
 
     def log_access(self, entry: AccessEntry) -> None:
