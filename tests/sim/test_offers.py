@@ -211,6 +211,48 @@ def test_an_offer_may_not_overlap_a_live_offer_of_its_resource_and_market(
     assert fresh_wire.call(SUBMIT, offer(start_hour=10, end_hour=12), market_type=DAM).codes() == []
 
 
+def test_an_offer_over_several_days_is_met_on_its_last_day(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    """The simulator looks for the offers overlapping a period among those that start at most
+    the longest stored offer's length before it, so that a bulk submit does not read every
+    earlier offer again for each item; an offer of three days, stored among offers of three
+    hours, is still met two days after its start, by the overlap rule and by queries."""
+    from datetime import date
+
+    first = datetime(TRADING_DAY.year, TRADING_DAY.month, TRADING_DAY.day)
+    long = offer(start=first, end=first + timedelta(days=3))
+    blocks = [
+        offer("FAKE_RESO2", start=start, end=start + timedelta(hours=3))
+        for start in (first + timedelta(hours=3 * block) for block in range(24))
+    ]
+    assert fresh_wire.call(SUBMIT, [*blocks, long], market_type=DAM).codes() == []
+
+    last_day = date(2024, 3, 17)
+    late = fresh_wire.call(
+        SUBMIT, offer(day=last_day, start_hour=12, end_hour=15), market_type=DAM, day=last_day
+    )
+    after = fresh_wire.call(
+        SUBMIT,
+        offer(start=first + timedelta(days=3), end=first + timedelta(days=3, hours=3)),
+        market_type=DAM,
+        day=date(2024, 3, 18),
+    )
+
+    assert late.codes() == ["E_OFFER_OVERLAP"]
+    assert "for 2024-03-15T00:00:00-2024-03-18T00:00:00" in str(
+        late.document.find("MarketSubmit/OfferData/Messages/Error").text  # type: ignore[union-attr]
+    )
+    assert after.codes() == [], "an offer that only meets the long one is no overlap"
+    for user in (fresh_wire.user("BSP"), fresh_wire.user("TSO")):
+        queried = fresh_wire.call(
+            QUERY, OfferQuery(market_type=DAM, area="04"), day=last_day, user=user
+        ).document
+        assert [(o.get("ResourceName"), o.get("StartTime")) for o in queried.iter("OfferData")] == [
+            ("FAKE_RESO", "2024-03-15T00:00:00")
+        ]
+
+
 def test_queries_filter_by_day_resource_and_area(fresh_wire: Wire, offer: OfferFactory) -> None:
     from datetime import date
 
