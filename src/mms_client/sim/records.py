@@ -118,8 +118,9 @@ class Collection:
     ``children`` the child element stored one per row (business rules then judge each
     child); ``market_typed`` that the envelope's MarketType is required and part of the
     identity; ``content`` the attribute naming the attachment that holds the unit's file;
-    ``status`` the registration status new items get; ``tags`` further values a query may
-    filter by, taken from the request (a standing flag from the envelope).
+    ``tags`` further values a query may filter by, taken from the request (a standing flag
+    from the envelope).  A unit that states a registration status (``RecordStatus``) is
+    stored with it as its status.
     """
 
     kind: str
@@ -130,7 +131,6 @@ class Collection:
     children: str | None = None
     market_typed: bool = False
     content: str | None = None
-    status: str | None = None
     tags: Callable[[Context], XmlDict] | None = None
 
     def targets(self, item: XmlDict) -> list[XmlDict]:
@@ -547,7 +547,7 @@ def store_units(
                 resource=None if resource is None else str(resource),
                 start_time=start,
                 end_time=end,
-                status=collection.status,
+                status=unit.get("RecordStatus"),
                 transaction_id=unit.get("TransactionId"),
                 submitted_by=context.call.caller.user,
                 tags=extra,

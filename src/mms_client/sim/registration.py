@@ -27,7 +27,8 @@ Queries answer with the registration documents as stored, a BSP seeing its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mms_client.endpoints import ClientType, Interface
 from mms_client.sim import seed
@@ -39,6 +40,7 @@ from mms_client.sim.records import (
     Context,
     Fill,
     Handler,
+    Keeper,
     Owner,
     Row,
     Source,
@@ -96,7 +98,6 @@ DR_PATTERNS = Collection(
     ("ResourceName", "PatternNumber"),
     Owner.RESOURCE,
     _VALIDITY,
-    status="SUBMITTED",
 )
 RESOURCE_COEFFICIENTS = Collection(
     "ResourceCoefficient",
@@ -115,11 +116,6 @@ RESOURCE_SUSPENSIONS = Collection(
     Owner.PARTICIPANT,
     _VALIDITY,
 )
-RESOURCE_CHANGES = Collection(
-    "ResourceChange", MI, ("ResourceName",), Owner.PARTICIPANT, _VALIDITY, status="SUBMITTED"
-)
-"""Registrations of approved resources: changes kept beside the approved record while they
-await approval (and once declined)."""
 DR_PATTERN_SUSPENSIONS = Collection(
     "DrPatternSuspension",
     MI,
@@ -226,19 +222,7 @@ def _resource_record(document: XmlDict) -> ResourceRecord:
 
 
 def _keep_resource(context: Context, item: XmlDict) -> None:
-    """A registration of an approved resource is a change awaiting approval: it is kept
-    beside the approved record, which stays in force (offers, master data, clearing) until
-    the change is approved.  Any other registration is the resource's record."""
-    in_force = context.store.resource(item["ResourceName"])
-    if in_force is not None and in_force.status == "APPROVED":
-        RESOURCE_CHANGES.keep(context, item)
-    else:
-        context.store.put_resource(_resource_record(item))
-
-
-def _resource_change(store: Store, name: str) -> ItemRecord | None:
-    """The change to an approved resource that awaits approval or was declined."""
-    return store.item(RESOURCE_CHANGES.kind, MI.value, (name,))
+    context.store.put_resource(_resource_record(item))
 
 
 def _master_source(rows: Callable[[Store], list[Row]]) -> Source:
@@ -256,18 +240,136 @@ def _user_rows(store: Store) -> list[Row]:
     return [Row(u.document, u.participant, *_validity(u.document)) for u in store.users()]
 
 
-def _resource_rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
-    """Every resource's record in force, each followed by the change to it that awaits
-    approval or was declined (their RecordStatus tells them apart)."""
-    changes = {
-        row.document["ResourceName"]: row for row in stored(RESOURCE_CHANGES)(context, period)
-    }
-    rows = []
-    for record in context.store.resources():
-        rows.append(Row(record.document, record.participant, *_validity(record.document)))
-        if record.name in changes:
-            rows.append(changes[record.name])
-    return rows
+def _resource_rows(store: Store) -> list[Row]:
+    return [Row(r.document, r.participant, *_validity(r.document)) for r in store.resources()]
+
+
+# --- registrations that need approval ----------------------------------------------------------
+
+
+class _Registration(Protocol):
+    """A stored registration of a resource or DR pattern: a record in force, or a change to
+    one."""
+
+    @property
+    def participant(self) -> str | None: ...
+
+    @property
+    def status(self) -> str | None: ...
+
+    @property
+    def transaction_id(self) -> str | None: ...
+
+    @property
+    def document(self) -> XmlDict: ...
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A registration an approval names, and how to record the decision (APPROVED or
+    DECLINED) on it."""
+
+    registration: _Registration
+    decide: Callable[[str], None]
+
+
+def _in_status(registration: _Registration, status: str) -> XmlDict:
+    return {**registration.document, "RecordStatus": status}
+
+
+@dataclass(frozen=True)
+class _Registry:
+    """Registrations that need approval (resources): the
+    :class:`~mms_client.sim.records.Keeper` of their submits, and what approvals and queries
+    find.
+
+    A registration becomes the record in force (kept by ``records``, in the status it
+    states) unless that record is approved: then it is a change, kept beside the record in
+    ``changes`` under the same key, so that what is traded, cleared and reported goes on
+    using the approved record.  The change awaits approval; approved, it takes the record's
+    place; declined, it stays beside the record as DECLINED until the next registration
+    replaces it.  ``record`` finds a record in force by its key and ``in_force`` lists them;
+    changes are items.
+    """
+
+    records: Keeper
+    record: Callable[[Store, tuple[Any, ...]], _Registration | None]
+    in_force: Source
+    changes: Collection
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.records.key
+
+    def targets(self, item: XmlDict) -> list[XmlDict]:
+        return self.records.targets(item)
+
+    def issues(self, context: Context, item: XmlDict) -> list[Issue]:
+        return self.records.issues(context, item)
+
+    def keep(self, context: Context, item: XmlDict) -> None:
+        record = self.record(context.store, self._key(item))
+        if record is not None and record.status == "APPROVED":
+            self.changes.keep(context, item)
+        else:
+            self.records.keep(context, item)
+
+    def registrations(self, store: Store, item: XmlDict) -> list[_Registration]:
+        """The record in force the item names and the change to it, those that exist."""
+        key = self._key(item)
+        return [r for r in (self.record(store, key), self._change(store, key)) if r is not None]
+
+    def pending(self, context: Context, item: XmlDict) -> _Pending | None:
+        """What an approval of the item decides: the change if there is one (approved, it
+        becomes the record in force), else the record in force."""
+        key = self._key(item)
+        change = self._change(context.store, key)
+        if change is not None:
+
+            def decide_change(status: str) -> None:
+                if status == "APPROVED":
+                    self.records.keep(context, _in_status(change, status))
+                    context.store.delete_item(change.id)
+                else:
+                    context.store.update_item(
+                        change.id, status=status, document=_in_status(change, status)
+                    )
+
+            return _Pending(change, decide_change)
+        record = self.record(context.store, key)
+        if record is None:
+            return None
+
+        def decide(status: str) -> None:
+            self.records.keep(context, _in_status(record, status))
+
+        return _Pending(record, decide)
+
+    def rows(self, context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+        """Every record in force, each followed by the change to it if there is one (their
+        RecordStatus tells them apart)."""
+        changes = {self._key(row.document): row for row in stored(self.changes)(context, period)}
+        rows = []
+        for row in self.in_force(context, period):
+            rows.append(row)
+            change = changes.get(self._key(row.document))
+            if change is not None:
+                rows.append(change)
+        return rows
+
+    def _key(self, document: XmlDict) -> tuple[Any, ...]:
+        return tuple(document[name] for name in self.key)
+
+    def _change(self, store: Store, key: tuple[Any, ...]) -> ItemRecord | None:
+        return store.item(self.changes.kind, self.changes.interface.value, key)
+
+
+RESOURCE_REGISTRY = _Registry(
+    records=_Master(_keep_resource, ("ResourceName",)),
+    record=lambda store, key: store.resource(*key),
+    in_force=_master_source(_resource_rows),
+    changes=Collection("ResourceChange", MI, ("ResourceName",), Owner.PARTICIPANT, _VALIDITY),
+)
 
 
 # --- records about participants and resources -------------------------------------------------
@@ -283,17 +385,13 @@ def _user_known(context: Context, item: XmlDict) -> list[Issue]:
 def _registration_transaction(context: Context, item: XmlDict) -> list[Issue]:
     """An evaluation names the registration it evaluates by its TransactionId: the
     resource's record, or the change to it."""
-    record = context.store.resource(item["ResourceName"])
-    if record is None:
-        return []
-    change = _resource_change(context.store, record.name)
-    registrations = {record.transaction_id, None if change is None else change.transaction_id}
-    if item["TransactionId"] not in registrations:
+    registrations = RESOURCE_REGISTRY.registrations(context.store, item)
+    if registrations and item["TransactionId"] not in {r.transaction_id for r in registrations}:
         return [
             Issue(
                 Code.TRANSACTION_UNKNOWN,
                 f"TransactionId {item['TransactionId']} is not the registration of resource "
-                f"{record.name}",
+                f"{item['ResourceName']}",
             )
         ]
     return []
@@ -348,7 +446,7 @@ def _transfer_parties(context: Context, item: XmlDict) -> list[Issue]:
 
 
 def _registration(
-    keeper: Collection | _Master, *rules: Check, fills: tuple[Fill, ...] = (new_registration_id,)
+    keeper: Keeper, *rules: Check, fills: tuple[Fill, ...] = (new_registration_id,)
 ) -> Handler:
     """A registration submit: each item names a record of its own, and the records get a
     TransactionId unless ``fills`` say otherwise."""
@@ -361,45 +459,6 @@ _NAMED_RESOURCE = (participant_known(), resource_of_named_participant)
 # --- approvals -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A registration an approval names: its state, and how to record the decision."""
-
-    participant: str
-    status: str
-    transaction_id: str | None
-    decide: Callable[[str], None]
-
-
-def _pending_resource(context: Context, item: XmlDict) -> _Pending | None:
-    """The change to the resource if there is one (approved, it becomes the record in
-    force), else the resource's record."""
-    change = _resource_change(context.store, item["ResourceName"])
-    if change is not None:
-        return _pending_change(context, change)
-    record = context.store.resource(item["ResourceName"])
-    if record is None:
-        return None
-
-    def decide(status: str) -> None:
-        document = {**record.document, "RecordStatus": status}
-        context.store.put_resource(replace(record, status=status, document=document))
-
-    return _Pending(record.participant, record.status, record.transaction_id, decide)
-
-
-def _pending_change(context: Context, change: ItemRecord) -> _Pending:
-    def decide(status: str) -> None:
-        document = {**change.document, "RecordStatus": status}
-        if status == "APPROVED":
-            context.store.put_resource(_resource_record(document))
-            context.store.delete_item(change.id)
-        else:
-            context.store.update_item(change.id, status=status, document=document)
-
-    return _Pending(str(change.participant), str(change.status), change.transaction_id, decide)
-
-
 def _pending_dr_pattern(context: Context, item: XmlDict) -> _Pending | None:
     record = context.store.item(
         DR_PATTERNS.kind, MI.value, (item["ResourceName"], item["PatternNumber"])
@@ -408,11 +467,9 @@ def _pending_dr_pattern(context: Context, item: XmlDict) -> _Pending | None:
         return None
 
     def decide(status: str) -> None:
-        context.store.update_item(
-            record.id, status=status, document={**record.document, "RecordStatus": status}
-        )
+        context.store.update_item(record.id, status=status, document=_in_status(record, status))
 
-    return _Pending(str(record.participant), str(record.status), record.transaction_id, decide)
+    return _Pending(record, decide)
 
 
 def _approve(find_pending: Callable[[Context, XmlDict], _Pending | None], what: str) -> Handler:
@@ -433,26 +490,27 @@ def _approve(find_pending: Callable[[Context, XmlDict], _Pending | None], what: 
             if pending is None:
                 code = Code.RESOURCE_UNKNOWN if what == "resource" else Code.DR_PATTERN_UNKNOWN
                 errors.append(Issue(code, f"{name} is not registered"))
-            elif pending.participant != item["ParticipantName"]:
+            elif pending.registration.participant != item["ParticipantName"]:
                 errors.append(
                     Issue(
                         Code.RESOURCE_NOT_OWNED,
                         f"{name} is not registered to participant {item['ParticipantName']}",
                     )
                 )
-            elif pending.status != "SUBMITTED":
+            elif pending.registration.status != "SUBMITTED":
                 errors.append(
                     Issue(
                         Code.NOT_PENDING,
-                        f"{name}: registration {pending.transaction_id} is {pending.status}",
+                        f"{name}: registration {pending.registration.transaction_id} is "
+                        f"{pending.registration.status}",
                     )
                 )
-            elif pending.transaction_id != item["TransactionId"]:
+            elif pending.registration.transaction_id != item["TransactionId"]:
                 errors.append(
                     Issue(
                         Code.TRANSACTION_UNKNOWN,
-                        f"{name} awaits approval of registration {pending.transaction_id}, not "
-                        f"{item['TransactionId']}",
+                        f"{name} awaits approval of registration "
+                        f"{pending.registration.transaction_id}, not {item['TransactionId']}",
                     )
                 )
             else:
@@ -479,7 +537,7 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
         BANK_ACCOUNTS, own_participant, participant_known()
     ),
     (MI, "RegistrationSubmit_Resource"): _registration(
-        _Master(_keep_resource, ("ResourceName",)),
+        RESOURCE_REGISTRY,
         own_participant,
         participant_known(),
         _resource_name_free,
@@ -521,14 +579,14 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
     (MI, "RegistrationQuery_User"): query(_master_source(_user_rows)),
     (MI, "RegistrationQuery_UserSystemAccess"): stored_query(USER_SYSTEM_ACCESSES),
     (MI, "RegistrationQuery_BankAccount"): stored_query(BANK_ACCOUNTS),
-    (MI, "RegistrationQuery_Resource"): query(_resource_rows),
+    (MI, "RegistrationQuery_Resource"): query(RESOURCE_REGISTRY.rows),
     (MI, "RegistrationQuery_ResourceEvaluation"): stored_query(RESOURCE_EVALUATIONS),
     (MI, "RegistrationQuery_ResourceValidity"): stored_query(RESOURCE_VALIDITIES),
     (MI, "RegistrationQuery_DrPattern"): stored_query(DR_PATTERNS),
     (MI, "RegistrationQuery_ResourceCoefficient"): stored_query(RESOURCE_COEFFICIENTS),
     (MI, "RegistrationQuery_ResourceSuspension"): stored_query(RESOURCE_SUSPENSIONS),
     (MI, "RegistrationQuery_DrPatternSuspension"): stored_query(DR_PATTERN_SUSPENSIONS),
-    (MI, "RegistrationApproval_Resource"): _approve(_pending_resource, "resource"),
+    (MI, "RegistrationApproval_Resource"): _approve(RESOURCE_REGISTRY.pending, "resource"),
     (MI, "RegistrationApproval_DrPattern"): _approve(_pending_dr_pattern, "DR pattern"),
 }
 """The registration operations, by interface and name."""
