@@ -1,7 +1,7 @@
 """Registration rules a participant meets, with the real clients against the simulator: a
 DR pattern is used only within its validity, a registration request names each record once,
-and a change to an approved resource awaits approval while the approved record stays in
-force."""
+and a change to an approved resource or DR pattern awaits approval while the approved record
+stays in force."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from mms_client.sim.simulator import Simulator
 RESOURCE = next(r for r in seed.RESOURCES if r.name == "FAKE_RESO")
 BLOCK = ("2024-06-03T13:00:00", "2024-06-03T16:00:00")
 NEXT_BLOCK = ("2024-06-04T13:00:00", "2024-06-04T16:00:00")
+JULY_BLOCK = ("2024-07-01T13:00:00", "2024-07-01T16:00:00")
+DR_RESOURCE = seed.DR_PATTERN_RESOURCE
+JUNE = {"StartDate": "2024-06-01", "EndDate": "2024-06-30"}
 
 
 def _errors(error: MMSValidationError) -> list[tuple[str | None, str]]:
@@ -50,30 +53,40 @@ def _put_offer(bsp: MmsClient, offer: Any) -> Any:
     return accepted
 
 
-def test_a_dr_pattern_is_used_only_within_its_validity(sim: Simulator) -> None:
+def _register_dr_pattern(bsp: MmsClient, **attributes: Any) -> Any:
+    """Registers DR pattern 2 of FAKE_RESO2 with ``attributes``: the item as the MMS took
+    it."""
     registration = example_request("RegistrationSubmit_DrPattern")
-    resource = seed.DR_PATTERN_RESOURCE
     pattern = {
         **registration.items[0].model_dump(by_alias=True, exclude_none=True),
         "PatternNumber": 2,
-        "StartDate": "2024-06-01",
-        "EndDate": "2024-06-30",
+        **attributes,
     }
+    (registered,) = bsp.call(
+        "RegistrationSubmit_DrPattern", pattern, attachments=registration.attachments
+    ).items
+    return registered
+
+
+def _decide_dr_pattern(market_operator: MmsClient, transaction_id: str, action: str) -> None:
+    market_operator.call(
+        "RegistrationApproval_DrPattern",
+        {
+            "ParticipantName": "F100",
+            "ResourceName": DR_RESOURCE,
+            "PatternNumber": 2,
+            "TransactionId": transaction_id,
+            "Action": action,
+        },
+    )
+
+
+def test_a_dr_pattern_is_used_only_within_its_validity(sim: Simulator) -> None:
+    resource = DR_RESOURCE
     remaining = example_request("MarketSubmit_RemainingReserveData")
     with sim.client("BSP") as bsp, sim.client("MO") as market_operator:
-        (registered,) = bsp.call(
-            "RegistrationSubmit_DrPattern", pattern, attachments=registration.attachments
-        ).items
-        market_operator.call(
-            "RegistrationApproval_DrPattern",
-            {
-                "ParticipantName": "F100",
-                "ResourceName": resource,
-                "PatternNumber": 2,
-                "TransactionId": registered.transaction_id,
-                "Action": "APPROVED",
-            },
-        )
+        registered = _register_dr_pattern(bsp, **JUNE)
+        _decide_dr_pattern(market_operator, registered.transaction_id, "APPROVED")
         # from the start of its StartDate to the end of its EndDate
         for start, end in (
             ("2024-06-01T00:00:00", "2024-06-01T03:00:00"),
@@ -225,4 +238,66 @@ def test_a_declined_change_to_an_approved_resource_leaves_the_approved_record(
         assert _put_offer(bsp, _offer(RESOURCE.name, *BLOCK)).system_code == "FSYS0"
         with pytest.raises(MMSValidationError) as again:
             _decide(market_operator, change.transaction_id, "APPROVED")
+        assert [code for code, _ in _errors(again.value)] == ["E_NOT_PENDING"]
+
+
+def _dr_pattern_records(client: MmsClient, **query: str) -> list[tuple[str, str, str]]:
+    records = client.call(
+        "RegistrationQuery_DrPattern", {"ResourceName": DR_RESOURCE, "PatternNumber": 2, **query}
+    ).items
+    return [(r.record_status.value, r.transaction_id, r.pattern_name) for r in records]
+
+
+def _approved_dr_pattern(bsp: MmsClient, market_operator: MmsClient) -> str:
+    """DR pattern 2 of FAKE_RESO2, valid in June and approved: its TransactionId."""
+    approved: str = _register_dr_pattern(bsp, **JUNE).transaction_id
+    _decide_dr_pattern(market_operator, approved, "APPROVED")
+    return approved
+
+
+def test_a_change_to_an_approved_dr_pattern_leaves_the_approved_record_in_force_until_approved(
+    sim: Simulator,
+) -> None:
+    with sim.client("BSP") as bsp, sim.client("MO") as market_operator:
+        approved = _approved_dr_pattern(bsp, market_operator)
+        change = _register_dr_pattern(
+            bsp, StartDate="2024-06-01", EndDate="2024-07-31", PatternName="夏季"
+        )
+        assert change.record_status.value == "SUBMITTED" and change.transaction_id != approved
+
+        # the approved record stays in force: offers on the pattern are taken, within the
+        # validity it gives
+        _put_offer(bsp, _offer(DR_RESOURCE, *BLOCK, DrPatternNumber=2))
+        with pytest.raises(MMSValidationError) as july:
+            _put_offer(bsp, _offer(DR_RESOURCE, *JULY_BLOCK, DrPatternNumber=2))
+        assert [code for code, _ in _errors(july.value)] == ["E_DR_PATTERN_NOT_VALID"]
+        # queries report both records, each with its RecordStatus, which selects between them
+        assert _dr_pattern_records(bsp) == [
+            ("APPROVED", approved, "平日昼間"),
+            ("SUBMITTED", change.transaction_id, "夏季"),
+        ]
+        assert _dr_pattern_records(bsp, RecordStatus="SUBMITTED") == [
+            ("SUBMITTED", change.transaction_id, "夏季")
+        ]
+
+        _decide_dr_pattern(market_operator, change.transaction_id, "APPROVED")
+        assert _dr_pattern_records(bsp) == [("APPROVED", change.transaction_id, "夏季")]
+        _put_offer(bsp, _offer(DR_RESOURCE, *JULY_BLOCK, DrPatternNumber=2))
+
+
+def test_a_declined_change_to_an_approved_dr_pattern_leaves_the_approved_record(
+    sim: Simulator,
+) -> None:
+    with sim.client("BSP") as bsp, sim.client("MO") as market_operator:
+        approved = _approved_dr_pattern(bsp, market_operator)
+        change = _register_dr_pattern(bsp, **JUNE, PatternName="夏季")
+        _decide_dr_pattern(market_operator, change.transaction_id, "DECLINED")
+
+        assert _dr_pattern_records(bsp) == [
+            ("APPROVED", approved, "平日昼間"),
+            ("DECLINED", change.transaction_id, "夏季"),
+        ]
+        _put_offer(bsp, _offer(DR_RESOURCE, *BLOCK, DrPatternNumber=2))
+        with pytest.raises(MMSValidationError) as again:
+            _decide_dr_pattern(market_operator, change.transaction_id, "APPROVED")
         assert [code for code, _ in _errors(again.value)] == ["E_NOT_PENDING"]

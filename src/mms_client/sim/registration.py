@@ -13,8 +13,9 @@ The rules a client meets:
   cannot be traded until the market operator or a TSO approves it with that TransactionId
   (``RegistrationApproval``); approving what is not waiting for approval fails
   (``E_NOT_PENDING``, ``E_TRANSACTION_UNKNOWN``);
-- registering an approved resource again is a change awaiting approval: the approved record
-  stays in force until the change is approved, and queries return both;
+- registering an approved resource or DR pattern again is a change awaiting approval: the
+  approved record stays in force (it is what is traded, cleared and reported) until the
+  change is approved, a declined change leaves it as it was, and queries return both;
 - each item of a request names a record of its own (``E_RECORD_DUPLICATE``);
 - a transfer moves a resource to another participant from its StartDate on: from then on
   data submitted on the resource must come from the new holder;
@@ -27,7 +28,7 @@ Queries answer with the registration documents as stored, a BSP seeing its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from mms_client.endpoints import ClientType, Interface
@@ -279,7 +280,7 @@ def _in_status(registration: _Registration, status: str) -> XmlDict:
 
 @dataclass(frozen=True)
 class _Registry:
-    """Registrations that need approval (resources): the
+    """Registrations that need approval (resources, DR patterns): the
     :class:`~mms_client.sim.records.Keeper` of their submits, and what approvals and queries
     find.
 
@@ -288,8 +289,9 @@ class _Registry:
     ``changes`` under the same key, so that what is traded, cleared and reported goes on
     using the approved record.  The change awaits approval; approved, it takes the record's
     place; declined, it stays beside the record as DECLINED until the next registration
-    replaces it.  ``record`` finds a record in force by its key and ``in_force`` lists them;
-    changes are items.
+    replaces it.  Resources and DR patterns keep their records in force differently (master
+    data, items), so ``record`` finds one by its key and ``in_force`` lists them; their
+    changes are items alike.
     """
 
     records: Keeper
@@ -369,6 +371,12 @@ RESOURCE_REGISTRY = _Registry(
     record=lambda store, key: store.resource(*key),
     in_force=_master_source(_resource_rows),
     changes=Collection("ResourceChange", MI, ("ResourceName",), Owner.PARTICIPANT, _VALIDITY),
+)
+DR_PATTERN_REGISTRY = _Registry(
+    records=DR_PATTERNS,
+    record=lambda store, key: store.item(DR_PATTERNS.kind, MI.value, key),
+    in_force=stored(DR_PATTERNS),
+    changes=replace(DR_PATTERNS, kind="DrPatternChange"),
 )
 
 
@@ -459,19 +467,6 @@ _NAMED_RESOURCE = (participant_known(), resource_of_named_participant)
 # --- approvals -------------------------------------------------------------------------------
 
 
-def _pending_dr_pattern(context: Context, item: XmlDict) -> _Pending | None:
-    record = context.store.item(
-        DR_PATTERNS.kind, MI.value, (item["ResourceName"], item["PatternNumber"])
-    )
-    if record is None:
-        return None
-
-    def decide(status: str) -> None:
-        context.store.update_item(record.id, status=status, document=_in_status(record, status))
-
-    return _Pending(record, decide)
-
-
 def _approve(find_pending: Callable[[Context, XmlDict], _Pending | None], what: str) -> Handler:
     """An approval: the named registration must exist for the named participant, wait for
     approval and carry the given TransactionId; the decision (APPROVED or DECLINED) becomes
@@ -554,7 +549,7 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
         RESOURCE_VALIDITIES, *_NAMED_RESOURCE
     ),
     (MI, "RegistrationSubmit_DrPattern"): _registration(
-        DR_PATTERNS,
+        DR_PATTERN_REGISTRY,
         own_participant,
         resource_held(),
         _documents_attached,
@@ -582,11 +577,11 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
     (MI, "RegistrationQuery_Resource"): query(RESOURCE_REGISTRY.rows),
     (MI, "RegistrationQuery_ResourceEvaluation"): stored_query(RESOURCE_EVALUATIONS),
     (MI, "RegistrationQuery_ResourceValidity"): stored_query(RESOURCE_VALIDITIES),
-    (MI, "RegistrationQuery_DrPattern"): stored_query(DR_PATTERNS),
+    (MI, "RegistrationQuery_DrPattern"): query(DR_PATTERN_REGISTRY.rows),
     (MI, "RegistrationQuery_ResourceCoefficient"): stored_query(RESOURCE_COEFFICIENTS),
     (MI, "RegistrationQuery_ResourceSuspension"): stored_query(RESOURCE_SUSPENSIONS),
     (MI, "RegistrationQuery_DrPatternSuspension"): stored_query(DR_PATTERN_SUSPENSIONS),
     (MI, "RegistrationApproval_Resource"): _approve(RESOURCE_REGISTRY.pending, "resource"),
-    (MI, "RegistrationApproval_DrPattern"): _approve(_pending_dr_pattern, "DR pattern"),
+    (MI, "RegistrationApproval_DrPattern"): _approve(DR_PATTERN_REGISTRY.pending, "DR pattern"),
 }
 """The registration operations, by interface and name."""
