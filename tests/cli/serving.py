@@ -23,9 +23,10 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start(state: Path, columns: int = 200) -> tuple[subprocess.Popen[str], str]:
-    """Starts the command on ``state``, its output ``columns`` wide, and waits until it
-    serves; the process and what it printed."""
+def start(state: Path, columns: int = 200, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """Starts the command on ``state``, its output ``columns`` wide, with further
+    ``options`` (which win over the ones given here), and waits until it serves; the process
+    and what it printed."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -41,6 +42,7 @@ def start(state: Path, columns: int = 200) -> tuple[subprocess.Popen[str], str]:
             str(state),
             "--log-level",
             "warning",
+            *options,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -59,9 +61,9 @@ def start(state: Path, columns: int = 200) -> tuple[subprocess.Popen[str], str]:
 
 
 @contextmanager
-def serving(state: Path, columns: int = 200) -> Iterator[tuple[Manifest, str]]:
+def serving(state: Path, columns: int = 200, *options: str) -> Iterator[tuple[Manifest, str]]:
     """Runs the command until the block ends, then stops it as Ctrl+C would."""
-    process, output = start(state, columns)
+    process, output = start(state, columns, *options)
     try:
         yield Manifest.load(state), output
     finally:

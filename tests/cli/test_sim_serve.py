@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ipaddress
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from cryptography import x509
 
+from mms_client.cli import main
 from mms_client.client import MmsClient
 from mms_client.sim.manifest import Manifest
 from mms_client.types.market import MarketType
@@ -32,8 +38,18 @@ def _serve(state: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def _client(manifest: Manifest) -> MmsClient:
-    return MmsClient(**manifest.client_arguments("BSP", domain="tests.local", backup_url=None))
+def _client(manifest: Manifest, **options: str) -> MmsClient:
+    arguments = {"domain": "tests.local", "backup_url": None, **options}
+    return MmsClient(**manifest.client_arguments("BSP", **arguments))
+
+
+def _outgoing_address(family: socket.AddressFamily) -> str | None:
+    """The address of this machine that packets to other machines leave from, if any."""
+    elsewhere = "192.0.2.1" if family == socket.AF_INET else "2001:db8::1"
+    with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.connect((elsewhere, 9))
+        return str(probe.getsockname()[0])
+    return None
 
 
 def test_serve_prints_how_to_connect_and_keeps_state_across_restarts(
@@ -76,10 +92,39 @@ def test_what_serve_prints_survives_a_narrow_console_whole(
     assert str(manifest.ca) in code.co_consts
 
 
+def test_serve_on_every_ipv6_interface_is_verified_at_every_address_it_names_or_has(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    """``--host ::``: clients verify the server at the address the manifest and the banner
+    give (``[::1]``), and at the machine's addresses of both families (``::`` serves IPv4
+    too); the certificate names no wildcard address, which no client connects to."""
+    try:
+        with socket.socket(socket.AF_INET6) as loopback:
+            loopback.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    with serving(state, 200, "--host", "::") as (manifest, printed):
+        assert manifest.base_url.startswith("https://[::1]:") and manifest.base_url in printed
+        arguments = ["call", "query_offers", "--example", "--sim-state", str(state), "--json"]
+        called = CliRunner().invoke(main, arguments)
+        assert called.exit_code == 0, called.output
+        port = manifest.base_url.rsplit(":", 1)[1]
+        elsewhere = [_outgoing_address(socket.AF_INET6), _outgoing_address(socket.AF_INET)]
+        for address in ["127.0.0.1", *filter(None, elsewhere)]:
+            host = f"[{address}]" if ":" in address else address
+            with _client(manifest, base_url=f"https://{host}:{port}") as client:
+                client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
+    certificate = x509.load_pem_x509_certificate((state / "pki" / "server.pem").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ips = names.get_values_for_type(x509.IPAddress)
+    assert ipaddress.ip_address("::1") in ips
+    assert not [ip for ip in ips if ip.is_unspecified]
+
+
 @pytest.mark.parametrize("option", ["--port", "--backup-port"])
 def test_serve_explains_a_port_it_cannot_use(tmp_path: Path, option: str) -> None:
-    import socket
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

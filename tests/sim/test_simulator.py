@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest
@@ -73,7 +74,8 @@ def test_a_simulator_can_serve_a_single_address(mms_simulator_pki: Path, tmp_pat
 def test_a_simulator_on_every_interface_can_be_verified_by_the_machines_name(
     mms_simulator_pki: Path, tmp_path: Path
 ) -> None:
-    """Listening on 0.0.0.0 is for clients elsewhere: they reach it by the machine's name."""
+    """Listening on 0.0.0.0 is for clients elsewhere: they reach it by the machine's name.
+    The certificate does not name 0.0.0.0, which no client connects to."""
     host = socket.gethostname()
     try:
         socket.getaddrinfo(host, None)
@@ -86,6 +88,9 @@ def test_a_simulator_on_every_interface_can_be_verified_by_the_machines_name(
         by_name = simulator.client(base_url=f"https://{host}:{port}", backup_url=None)
         with by_name as client:
             assert client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD)) == []
+        server = x509.load_pem_x509_certificate((simulator.ca.parent / "server.pem").read_bytes())
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert not [ip for ip in names.get_values_for_type(x509.IPAddress) if ip.is_unspecified]
 
 
 def test_fresh_simulators_reuse_the_session_pki(

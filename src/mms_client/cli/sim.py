@@ -41,7 +41,8 @@ def sim() -> None:
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to listen on; 0.0.0.0 serves other machines (by this one's name or address).",
+    help="Address to listen on; 0.0.0.0 (IPv4) or :: (IPv6 and IPv4) serves other machines "
+    "(by this one's name or address).",
 )
 @click.option(
     "--port",

@@ -50,6 +50,10 @@ STATE_FILE = "state.sqlite3"
 _EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::"})
 """The hosts that listen on every interface of the machine."""
 
+_ELSEWHERE = {socket.AF_INET: "192.0.2.1", socket.AF_INET6: "2001:db8::1"}
+"""An address of each family on no network (reserved for documentation), to find the
+address of the machine that a packet there would leave from."""
+
 
 def _url_host(host: str) -> str:
     """The host to put in URLs: a wildcard address is reached through the loopback one."""
@@ -65,20 +69,23 @@ def _url_host(host: str) -> str:
 
 def _server_names(host: str) -> list[str]:
     """The names the server certificate must cover for clients to verify a server listening
-    on ``host``. Listening on every interface (``0.0.0.0``, ``::``) is for clients on other
-    machines, which reach it by the machine's name or one of its addresses: those are added
-    (the loopback names are always covered)."""
+    on ``host`` (besides localhost and 127.0.0.1, always covered): the host itself, or, for
+    one that listens on every interface, the loopback address its URLs give and what clients
+    on other machines reach it by: the machine's name and its addresses, of each family
+    served (``::`` serves IPv4 as well, see :func:`~mms_client.sim.server.bind`). The
+    wildcard address itself is left out: no client connects to 0.0.0.0 or ``::``."""
     if host not in _EVERY_INTERFACE:
         return [host]
+    families = [socket.AF_INET6, socket.AF_INET] if host == "::" else [socket.AF_INET]
     name = socket.gethostname()
-    names = [name, socket.getfqdn()]
-    with suppress(OSError):  # a name that does not resolve: its addresses are not known
-        names += [str(info[4][0]) for info in socket.getaddrinfo(name, None)]
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe, suppress(OSError):
-        probe.connect(("192.0.2.1", 9))  # sends nothing: picks the outgoing address, if any
-        names.append(str(probe.getsockname()[0]))
-    addresses_or_names = [n for n in names if "%" not in n]  # no scoped IPv6 addresses
-    return list(dict.fromkeys([*([host] if host else []), *addresses_or_names]))
+    names = [_url_host(host).strip("[]"), name, socket.getfqdn()]
+    for family in families:
+        with suppress(OSError):  # a name that does not resolve: its addresses are not known
+            names += [str(info[4][0]) for info in socket.getaddrinfo(name, None, family)]
+        with suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((_ELSEWHERE[family], 9))  # sends nothing: picks the outgoing address
+            names.append(str(probe.getsockname()[0]))
+    return list(dict.fromkeys(n for n in names if "%" not in n))  # no scoped IPv6 addresses
 
 
 class Simulator:
