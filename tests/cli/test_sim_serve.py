@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import re
 import shutil
 import socket
 import subprocess
@@ -81,12 +82,21 @@ def test_serve_prints_how_to_connect_and_keeps_state_across_restarts(
 def test_what_serve_prints_survives_a_narrow_console_whole(
     tmp_path: Path, mms_simulator_pki: Path
 ) -> None:
+    """Each value is printed to be copied whole (on one line with what it goes with),
+    however narrow the console, and log lines are not broken either."""
     state = tmp_path / "a-state-folder-with-a-name-long-enough-to-need-more-than-a-line"
     shutil.copytree(mms_simulator_pki, state / "pki")
-    with serving(state, columns=80) as (manifest, printed):
+    with serving(state, 40, "--log-level", "info") as (manifest, printed):
+        lines = printed.splitlines()
+        assert re.search(r"^ +participant +user +type +PKCS#12 +passphrase$", printed, re.M)
         for user in manifest.users:
-            assert user.passphrase in printed and user.p12.name in printed
+            values = (user.participant, user.user, user.p12.name, user.passphrase)
+            assert any(all(value in line for value in values) for line in lines)
+        for resource in manifest.resources:
+            values = (resource.name, resource.participant, resource.short_name)
+            assert any(all(value in line for value in values) for line in lines)
         assert f"PKCS#12 files: {manifest.users[0].p12.parent}\n" in printed
+        assert re.search(r"^\S.* INFO +Started server process \[\d+\]$", printed, re.M)
         snippet = printed.partition("Point a client at it:\n")[2].partition("Press Ctrl+C")[0]
         code = compile(textwrap.dedent(snippet), "snippet", "exec")  # not broken mid-string
     assert str(manifest.ca) in code.co_consts

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -106,7 +107,9 @@ def serve(
     # lines are never broken by the console: a path, a passphrase or the snippet must survive
     # a narrow terminal or a log file whole, to be copied from it
     console = ServerConsole(soft_wrap=True)
-    handler = RichHandler(console=console, show_path=False)
+    handler: logging.Handler = (
+        RichHandler(console=console, show_path=False) if console.is_terminal else _LogLines(console)
+    )
     for name in ("mms_client.sim", "uvicorn.error"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(log_level.upper())
@@ -148,10 +151,27 @@ def serve(
         console.print("MMS simulator stopped; state kept in", str(simulator.state_dir))
 
 
-def _print_instructions(console: Console, simulator: Simulator) -> None:
-    from rich import box
-    from rich.table import Table
+class _LogLines(logging.Handler):
+    """Log records as plain lines, for output that is no terminal (a log file, a pipe).
 
+    rich's log layout pads every line to the console's width and breaks a longer message
+    into a column of its own, which in a file is a message cut into pieces.  The lines go
+    through the console all the same, which knows what to do once the reader has gone.
+    """
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.out(self.format(record), highlight=False)
+        except Exception:  # as every handler does: logging never ends the program
+            self.handleError(record)
+
+
+def _print_instructions(console: Console, simulator: Simulator) -> None:
     from mms_client.sim.manifest import MANIFEST_NAME
 
     manifest = simulator.manifest
@@ -162,34 +182,30 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
     console.print(f"State folder: {simulator.state_dir}")
     console.print(f"Manifest:     {simulator.state_dir / MANIFEST_NAME}")
     console.print(f"CA bundle:    {manifest.ca}")
-    # the PKCS#12 files by name, their folder once: a table of whole paths does not fit
+    # the PKCS#12 files by name, their folder once: whole paths make very long lines
     folder = Path(os.path.commonpath([user.p12.parent for user in manifest.users]))
     console.print(f"PKCS#12 files: {folder}")
-    rows = [
-        (
-            user.participant,
-            user.user,
-            user.client_type.value,
-            str(user.p12.relative_to(folder)),
-            user.passphrase,
-        )
-        for user in manifest.users
-    ]
-    users = Table(title="Users (test certificates)", box=box.SIMPLE_HEAD)
-    for column in ("participant", "user", "type"):
-        users.add_column(column)
-    for column, index in (("PKCS#12", 3), ("passphrase", 4)):
-        # kept on one line where the console allows, folded rather than cut short where not
-        users.add_column(column, overflow="fold", min_width=max(len(row[index]) for row in rows))
-    for row in rows:
-        users.add_row(*row)
-    console.print(users, soft_wrap=False)
-    resources = Table(title="Resources", box=box.SIMPLE_HEAD)
-    for column in ("resource", "participant", "area", "short name"):
-        resources.add_column(column)
-    for resource in manifest.resources:
-        resources.add_row(resource.name, resource.participant, resource.area, resource.short_name)
-    console.print(resources, soft_wrap=False)
+    _print_columns(
+        console,
+        "Users (test certificates)",
+        ("participant", "user", "type", "PKCS#12", "passphrase"),
+        [
+            (
+                user.participant,
+                user.user,
+                user.client_type.value,
+                str(user.p12.relative_to(folder)),
+                user.passphrase,
+            )
+            for user in manifest.users
+        ],
+    )
+    _print_columns(
+        console,
+        "Resources",
+        ("resource", "participant", "area", "short name"),
+        [(r.name, r.participant, r.area, r.short_name) for r in manifest.resources],
+    )
     user = manifest.user()
     console.print("Point a client at it:")
     console.print(
@@ -203,3 +219,25 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
         markup=False,
     )
     console.print("Press Ctrl+C to stop.")
+
+
+def _print_columns(
+    console: Console, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
+) -> None:
+    """Prints a table as plain lines, its columns aligned, each line whole however narrow the
+    console: a rich table fits itself into the console's width, cutting cells short (a
+    passphrase to a few characters), and every value here is to be copied whole.  A line
+    longer than the terminal is wrapped by the terminal, which copies it whole."""
+    from rich.cells import cell_len, set_cell_size
+
+    lines = [header, *rows]
+    widths = [max(cell_len(line[column]) for line in lines) for column in range(len(header))]
+
+    def aligned(line: Sequence[str]) -> str:
+        cells = (set_cell_size(cell, width) for cell, width in zip(line, widths, strict=True))
+        return ("  " + "   ".join(cells)).rstrip()
+
+    console.print(f"{title}:", highlight=False)
+    console.out(aligned(header), style="bold", highlight=False)
+    for row in rows:
+        console.out(aligned(row), highlight=False)
