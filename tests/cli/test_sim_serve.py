@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -83,8 +84,10 @@ def test_what_serve_prints_survives_a_narrow_console_whole(
     tmp_path: Path, mms_simulator_pki: Path
 ) -> None:
     """Each value is printed to be copied whole (on one line with what it goes with),
-    however narrow the console, and log lines are not broken either."""
-    state = tmp_path / "a-state-folder-with-a-name-long-enough-to-need-more-than-a-line"
+    however narrow the console, and log lines are not broken either; the snippet is Python
+    that makes a working client of the manifest's addresses, main and backup, whatever the
+    path of the state folder holds (a Windows path has backslashes)."""
+    state = tmp_path / 'a state folder with a name long enough to need more than a line \\U "'
     shutil.copytree(mms_simulator_pki, state / "pki")
     with serving(state, 40, "--log-level", "info") as (manifest, printed):
         lines = printed.splitlines()
@@ -98,8 +101,14 @@ def test_what_serve_prints_survives_a_narrow_console_whole(
         assert f"PKCS#12 files: {manifest.users[0].p12.parent}\n" in printed
         assert re.search(r"^\S.* INFO +Started server process \[\d+\]$", printed, re.M)
         snippet = printed.partition("Point a client at it:\n")[2].partition("Press Ctrl+C")[0]
-        code = compile(textwrap.dedent(snippet), "snippet", "exec")  # not broken mid-string
-    assert str(manifest.ca) in code.co_consts
+        pasted: dict[str, Any] = {}
+        exec(textwrap.dedent(snippet), pasted)
+        with pasted["client"] as client:
+            endpoints = client.endpoints()
+            assert endpoints.main.startswith(f"{manifest.base_url}/")
+            assert manifest.backup_url and endpoints.backup
+            assert endpoints.backup.startswith(f"{manifest.backup_url}/")
+            client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=DAY)
 
 
 def test_serve_on_every_ipv6_interface_is_verified_at_every_address_it_names_or_has(

@@ -207,17 +207,21 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
         [(r.name, r.participant, r.area, r.short_name) for r in manifest.resources],
     )
     user = manifest.user()
-    console.print("Point a client at it:")
-    console.print(
-        "    from mms_client.client import MmsClient\n"
-        "    from mms_client.security.certs import Certificate\n"
-        f'    client = MmsClient(domain="localhost", participant="{user.participant}", '
-        f'user="{user.user}", client_type="{user.client_type.value}",\n'
-        f'        cert=Certificate("{user.p12}", "{user.passphrase}"),\n'
-        f'        base_url="{manifest.base_url}", verify="{manifest.ca}")',
-        highlight=False,
-        markup=False,
+    # the values as Python literals (repr): a Windows path has backslashes
+    addresses = f"base_url={manifest.base_url!r}" + (
+        "" if manifest.backup_url is None else f", backup_url={manifest.backup_url!r}"
     )
+    snippet = [
+        "from mms_client.client import MmsClient",
+        "from mms_client.security.certs import Certificate",
+        f"client = MmsClient(domain='localhost', participant={user.participant!r}, "
+        f"user={user.user!r}, client_type={user.client_type.value!r},",
+        f"    cert=Certificate({str(user.p12)!r}, {user.passphrase!r}),",
+        f"    {addresses},",
+        f"    verify={str(manifest.ca)!r})",
+    ]
+    console.print("Point a client at it:")
+    console.out("\n".join(f"    {line}" for line in snippet), highlight=False)
     console.print("Press Ctrl+C to stop.")
 
 
