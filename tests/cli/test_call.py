@@ -18,7 +18,7 @@ from mms_client.examples import EXAMPLE_DAY
 from mms_client.operations import OPERATIONS
 from mms_client.sim.simulator import Simulator
 
-from .serving import serving
+from .serving import serving, start
 
 
 def mms(*arguments: str) -> Result:
@@ -131,6 +131,36 @@ def test_call_explains_a_damaged_simulator_manifest(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: the simulator manifest {tmp_path / 'simulator.json'}")
     assert problem in result.stderr and "mms sim serve --state" in result.stderr
+
+
+@pytest.mark.parametrize("ending", ["stopped", "killed"])
+def test_call_says_that_no_simulator_serves_the_state_folder_instead_of_connecting(
+    tmp_path: Path, mms_simulator_pki: Path, mms_simulator: Simulator, ending: str
+) -> None:
+    """The lock of the state folder says whether its simulator runs, whether it stopped
+    (Ctrl+C) or was killed (its lock file left behind); nothing is tried in vain. Another
+    address given for it (a simulator of the same test PKI) is used as asked."""
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    if ending == "stopped":
+        with serving(state):
+            pass
+    else:
+        process, _ = start(state)
+        process.kill()
+        process.communicate()
+    arguments = ["call", "query_offers", "--example", "--sim-state", str(state)]
+    refused = CliRunner().invoke(main, arguments)
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: no simulator is serving the state folder {state} now; start it with "
+        f"`mms sim serve --state {state}`\n"
+    )
+    elsewhere = CliRunner().invoke(main, [*arguments, "--base-url", mms_simulator.base_url])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    with serving(state):  # once it serves again, the same call goes through
+        served = CliRunner().invoke(main, arguments)
+        assert served.exit_code == 0, served.output
 
 
 def test_call_refuses_a_participant_the_simulator_has_no_user_of(

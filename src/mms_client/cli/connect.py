@@ -4,7 +4,7 @@ Two ways to say whom to talk to, as whom:
 
 - a simulator: ``--sim-state DIR`` (default: the folder ``mms sim serve`` uses, when it holds a
   manifest) and ``--as BSP|MO|TSO``; the manifest gives the address, the CA and a seeded user's
-  certificate;
+  certificate, and the folder's lock says whether its simulator runs;
 - any MMS: ``--cert FILE.p12`` with ``--participant``, ``--user`` and ``--client-type``, and
   ``--base-url`` (default: the published production hosts, or the test host with ``--test``).
   The passphrase comes from the environment variable named by ``--passphrase-env`` (default
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -51,8 +52,8 @@ class Connection:
 
     def client(self) -> MmsClient:
         """A client for these options; :class:`click.UsageError` when they do not add up,
-        :class:`~mms_client.errors.SimulatorStateError` when the simulator's manifest is
-        damaged."""
+        :class:`click.ClickException` when no simulator serves the state folder,
+        :class:`~mms_client.errors.SimulatorStateError` when its manifest is damaged."""
         if self.cert is not None:
             return self._certificate_client(self.cert)
         return self._simulator_client()
@@ -104,6 +105,7 @@ class Connection:
         from mms_client.cli.sim import default_state_dir
         from mms_client.client import MmsClient
         from mms_client.sim.manifest import MANIFEST_NAME, Manifest
+        from mms_client.sim.state import StateLock
 
         folder = self.sim_state if self.sim_state is not None else default_state_dir()
         if not (folder / MANIFEST_NAME).is_file():
@@ -111,6 +113,13 @@ class Connection:
                 f"no simulator manifest in {folder}; start one with `mms sim serve`, pass "
                 "--sim-state, or give --cert (with --participant, --user, --client-type) to "
                 "talk to an MMS"
+            )
+        # with the manifest's own address, a folder no simulator serves has nothing to
+        # connect to: that is said at once, rather than after retries that cannot succeed
+        if self.base_url is None and StateLock(folder).free():
+            raise click.ClickException(
+                f"no simulator is serving the state folder {folder} now; start it with "
+                f"`mms sim serve --state {shlex.quote(str(folder))}`"
             )
         given = {"base_url": self.base_url, "backup_url": self.backup_url, "verify": self.ca}
         overrides = {name: str(value) for name, value in given.items() if value}

@@ -6,7 +6,8 @@ whichever started last, and both would write the same SQLite state.  The first s
 holds an advisory lock (``flock``) on ``simulator.lock`` while it runs; the operating system
 drops the lock when the process ends, however it ends, so the file left behind by a killed
 simulator does not block the next start.  The file also says who holds it (pid, address),
-for the message the next one gives.
+for the message the next one gives.  The same lock tells a client whether the folder's
+simulator runs at all (:meth:`StateLock.free`).
 """
 
 from __future__ import annotations
@@ -94,6 +95,27 @@ class StateLock:
         if fd is not None:
             os.ftruncate(fd, 0)
             os.close(fd)  # closing drops the flock
+
+    def free(self) -> bool:
+        """Whether, for certain, no simulator runs on the folder now (none has it locked);
+        False where that cannot be told: without flock, or without a lock file (a manifest
+        copied from the machine where its simulator runs)."""
+        if fcntl is None:
+            return False
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            # a simulator that stopped has emptied the file: the lock need not be touched
+            # then, which a simulator starting at that very moment would find taken
+            if os.pread(fd, 1, 0):
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # dropped by closing
+        except OSError:  # BlockingIOError included: a simulator holds it
+            return False
+        finally:
+            os.close(fd)
+        return True
 
     @staticmethod
     def _holder(fd: int) -> tuple[int | None, str | None]:
