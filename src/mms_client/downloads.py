@@ -5,25 +5,36 @@ file in the destination folder, the reply is read from there with its binary con
 into hidden temporary files of the same folder (:class:`~mms_client.wire.blobs.FolderStore`),
 and each file is then renamed to its final name. Nothing is ever held in memory whole, and
 because the temporary files sit in the destination folder the final step is a rename, not a
-copy. A refused or broken reply leaves no file behind.
+copy (unless a symbolic link in a file download's folder leads to another file system). A
+refused or broken reply leaves no file behind.
 
 Where ``to`` points depends on the operation: for a report download (the answer is the report
-file) it names the file to write; for anything else (settlement files, baseline-load files...)
-it names the folder that receives every file of the reply, under the names the MMS gave them.
-Without ``to`` the reply is read in memory, as every small reply is.
+file) it names the file to write; for a file download (settlement files, baseline-load
+files...) it names the folder that receives every file of the reply, under the names the MMS
+gave them; an operation whose answer has no files takes no ``to``. Without ``to`` the reply is
+read in memory, as every small reply is.
+
+What a download writes over is a regular file, which it replaces; a symbolic link is followed,
+so the file it leads to is replaced and the link stays. A folder, a device, a FIFO or a socket
+where a file is to go, or anything but a folder where the folder is to be, is refused with a
+:class:`~mms_client.errors.DestinationError` before the request is sent; so is a file name of
+the reply that such a thing takes in the folder of a file download, once the reply has arrived,
+and then none of the reply's files is saved.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import stat
 import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
 from typing import Self
 
-from mms_client.errors import ConfigurationError
+from mms_client.errors import DestinationError
 from mms_client.exchange import PreparedRequest, Response, interpret
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation
@@ -43,7 +54,7 @@ def safe_file_name(name: str, fallback: str = "download") -> str:
     return fallback if cleaned in ("", ".", "..") else cleaned
 
 
-def _check_writable(folder: Path, failure: str) -> None:
+def _check_writable(folder: Path, to: Path) -> None:
     """Refuse a folder where no file can be created before the request is sent, rather than
     when its answer arrives. Creating one is the only reliable test: permissions say nothing
     about read-only mounts, and nothing at all for a privileged user."""
@@ -52,9 +63,41 @@ def _check_writable(folder: Path, failure: str) -> None:
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__  # not the name of the probe
-        raise ConfigurationError(
-            f"{failure}: no file can be created in {folder} ({reason})"
+        raise DestinationError(
+            to, f"cannot be written: no file can be created in {folder} ({reason})"
         ) from None
+
+
+_REGULAR = "a regular file"
+_FOLDER = "a folder"
+_KINDS = {
+    stat.S_IFREG: _REGULAR,
+    stat.S_IFDIR: _FOLDER,
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+_ONLY_REGULAR = "a download replaces only a regular file"
+
+
+def _kind(path: Path) -> str | None:
+    """What is at ``path``, through symbolic links, in words (``a folder``...); None when
+    nothing is. Only a regular file may be replaced by a download: renaming a file over a
+    device, a FIFO or a socket would take it away from whoever uses it."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):  # a link leading nowhere counts as nothing
+        return None
+    except OSError as exc:  # a loop of links, a folder that may not be searched
+        return f"out of reach ({exc.strerror})"
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _followed(path: Path) -> Path:
+    """The file a download writes for ``path``: ``path`` itself, or the file a symbolic link
+    there leads to, so that the link stays and the file it names is what changes."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 class Destination:
@@ -80,33 +123,54 @@ class Destination:
         )
         if to is None:
             return
-        target = Path(to)
+        self._to = target = Path(to)
         if operation.response.element is None:
-            if target.is_dir():
-                raise ConfigurationError(
-                    f"to={str(target)!r} is a folder; {operation.name} answers with one report "
-                    "file, so name the file to save it as"
+            kind = _kind(target)
+            if kind == _FOLDER:
+                raise DestinationError(
+                    target,
+                    f"is a folder; {operation.name} answers with one report file, so name the "
+                    "file to save it as",
                 )
-            if not target.parent.is_dir():
-                raise ConfigurationError(
-                    f"cannot save to {str(target)!r}: there is no folder {target.parent}"
-                )
-            folder, self._file = target.parent, target
-            _check_writable(folder, f"cannot save to {str(target)!r}")
-        else:
-            missing = [target, *target.parents]
-            self._made = missing[: next(i for i, p in enumerate(missing) if p.exists())]
-            try:
-                target.mkdir(parents=True, exist_ok=True)
-                _check_writable(target, f"cannot save into {str(target)!r}")
-            except OSError as exc:
-                self._unmake()
-                raise ConfigurationError(f"cannot save into {str(target)!r}: {exc}") from None
-            except ConfigurationError:
-                self._unmake()
-                raise
+            if kind not in (None, _REGULAR):
+                raise DestinationError(target, f"is {kind}; {_ONLY_REGULAR}")
+            self._file = _followed(target)
+            folder = self._file.parent
+            if not folder.is_dir():
+                raise DestinationError(target, f"cannot be written: there is no folder {folder}")
+            _check_writable(folder, target)
+        elif operation.response.files:
+            self._make_folder(operation, target)
             folder = target
+        else:
+            raise DestinationError(
+                target, f"is of no use: {operation.name} answers with no files to save"
+            )
         self._store = FolderStore(folder)
+
+    def _make_folder(self, operation: Operation, target: Path) -> None:
+        """Make the folder ``target`` (and the folders above it) unless it exists."""
+        kind = _kind(target)
+        if kind not in (None, _FOLDER):
+            raise DestinationError(
+                target,
+                f"is {kind}; {operation.name} answers with files saved into a folder, so name "
+                "a folder",
+            )
+        missing = [target, *target.parents]
+        self._made = missing[: next(i for i, p in enumerate(missing) if p.exists())]
+        above = missing[len(self._made)]
+        if above != target and not above.is_dir():
+            raise DestinationError(target, f"cannot be made: {above} is {_kind(above)}")
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            _check_writable(target, target)
+        except OSError as exc:
+            self._unmake()
+            raise DestinationError(target, f"cannot be made ({exc.strerror})") from None
+        except DestinationError:
+            self._unmake()
+            raise
 
     @property
     def folder(self) -> Path | None:
@@ -145,16 +209,29 @@ class Destination:
         return replace(response, files=self._place(self._store.folder, response.files))
 
     def _place(self, folder: Path, files: tuple[DownloadedFile, ...]) -> tuple[DownloadedFile, ...]:
-        placed: list[DownloadedFile] = []
+        """Put every file of the reply in place, once each has somewhere it may go (the names
+        the MMS gives are only known now): either all of them are saved or none."""
+        destinations: list[Path] = []
         taken: set[str] = set()
         for index, file in enumerate(files):
             if index == 0 and self._file is not None:
-                destination = self._file
+                path = self._file  # checked before the request was sent
             else:
-                destination = folder / _unique(safe_file_name(file.name), taken)
-            taken.add(destination.name)
+                path = folder / _unique(safe_file_name(file.name), taken)
+                kind = _kind(path)
+                if kind not in (None, _REGULAR):
+                    raise DestinationError(
+                        self._to,
+                        f"holds {path.name}, which is {kind}; {_ONLY_REGULAR}, so none of the "
+                        "reply's files was saved",
+                    )
+            taken.add(path.name)
+            destinations.append(_followed(path))
+        placed: list[DownloadedFile] = []
+        for file, destination in zip(files, destinations, strict=True):
             if file.path is not None:
-                os.replace(file.path, destination)
+                # a link in the folder may lead to another file system, where only a copy goes
+                shutil.move(file.path, destination)
             else:
                 destination.write_bytes(file.read_bytes())
             placed.append(file.saved_as(destination))

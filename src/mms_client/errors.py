@@ -7,6 +7,7 @@ through?
 
     MMSError
     ├── ConfigurationError        the client was given an unusable setting (nothing sent)
+    │   └── DestinationError      ... a ``to=`` where the files of the reply cannot go
     ├── CertificateError          the PKCS#12 could not be used
     ├── AudienceError             this client type may not call the operation (nothing sent)
     ├── PayloadError              the payload breaks a schema rule (nothing sent), or a
@@ -47,6 +48,24 @@ class ConfigurationError(MMSError, ValueError):
 
     Raised when the client is built or a call is prepared, before anything is sent.
     """
+
+
+class DestinationError(ConfigurationError):
+    """The files of a reply cannot be saved where ``to=`` says: a folder, a device or a FIFO
+    where a file is to be written, a file where a folder is to be, a folder that takes no
+    files, or an operation whose answer has no files.
+
+    Raised before anything is sent, except when a file the MMS names is to go where such a
+    thing is in the folder of a file download: then when the reply has arrived, and none of
+    its files is saved. ``path`` is the destination as given and ``problem`` what is wrong
+    with it, so that a caller who knows the destination by another name (the ``mms``
+    command's ``--out``) can say so in its own words.
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"to={str(path)!r} {problem}")
 
 
 class CertificateError(MMSError):

@@ -170,7 +170,7 @@ def test_destinations_are_checked_before_anything_is_sent(tmp_path: Path) -> Non
     with pytest.raises(ConfigurationError, match="there is no folder"):
         Destination(DOWNLOAD, tmp_path / "missing" / "r.csv", settings)
     (tmp_path / "blocker").write_text("a file, not a folder")
-    with pytest.raises(ConfigurationError, match="cannot save into"):
+    with pytest.raises(ConfigurationError, match=r"cannot be made: .*blocker is a regular file"):
         Destination(FILES, tmp_path / "blocker" / "files", settings)
     assert Destination(FILES, tmp_path / "new" / "folder", settings).folder == (
         tmp_path / "new" / "folder"
@@ -201,9 +201,9 @@ def test_a_folder_that_takes_no_files_is_refused_before_anything_is_sent(
     unwritable_folder: Path,
 ) -> None:
     settings = TransportSettings()
-    with pytest.raises(ConfigurationError, match=r"cannot save to .*report\.csv.*no file can be"):
+    with pytest.raises(ConfigurationError, match=r"report\.csv' cannot be written: no file can"):
         Destination(DOWNLOAD, unwritable_folder / "report.csv", settings)
-    with pytest.raises(ConfigurationError, match="cannot save into"):
+    with pytest.raises(ConfigurationError, match="cannot be written: no file can be created"):
         Destination(FILES, unwritable_folder, settings)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
+import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.errors import (
     AudienceError,
+    DestinationError,
     MalformedResponseError,
     MMSValidationError,
     PayloadError,
@@ -294,3 +298,89 @@ def test_a_refused_or_oversized_download_leaves_nothing_behind(
     with client(simulator) as bsp, pytest.raises(MMSValidationError):
         bsp.query_settlement_result_files(missing, to=tmp_path / "kept" / "new" / "files")
     assert [p.name for p in tmp_path.rglob("*")] == ["kept"]
+
+
+def test_a_report_is_written_over_a_regular_file_only(simulator: Simulator, tmp_path: Path) -> None:
+    """A FIFO, a link to one and a folder are refused before anything is sent, and stay as
+    they were; a regular file is replaced, and a link is followed to the file it names."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "to-fifo").symlink_to(fifo)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "old.xml").write_text("an older report")
+    (tmp_path / "latest.xml").symlink_to("old.xml")
+    (tmp_path / "loose.xml").symlink_to("new.xml")  # leads to no file yet
+    with client(simulator) as bsp:
+        request = by_transaction(bsp.create_report(resource_list()))
+        before = simulator.count(processed=False)
+        for refused, kind in [
+            ("fifo", "a FIFO"),
+            ("to-fifo", "a FIFO"),
+            ("folder", "a folder"),
+        ]:
+            with pytest.raises(DestinationError, match=f"{refused}' is {kind}") as caught:
+                bsp.download_report(request, to=tmp_path / refused)
+            assert caught.value.path == tmp_path / refused
+        assert simulator.count(processed=False) == before  # nothing was sent
+        assert stat.S_ISFIFO(fifo.stat().st_mode) and (tmp_path / "to-fifo").is_symlink()
+
+        report = bsp.download_report(request).read_bytes()
+        replaced = bsp.download_report(request, to=tmp_path / "old.xml")
+        followed = bsp.download_report(request, to=tmp_path / "latest.xml")
+        made = bsp.download_report(request, to=tmp_path / "loose.xml")
+    assert replaced.path == tmp_path / "old.xml" and replaced.path.read_bytes() == report
+    assert followed.path == tmp_path / "old.xml"
+    assert (tmp_path / "latest.xml").readlink() == Path("old.xml")
+    assert made.path == tmp_path / "new.xml" and made.path.read_bytes() == report
+    assert (tmp_path / "loose.xml").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "fifo", "folder", "latest.xml", "loose.xml", "new.xml", "old.xml", "to-fifo",
+    ]  # fmt: skip
+
+
+def test_files_are_saved_into_a_folder_over_regular_files_only(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """A file download names a folder: a file there is refused before anything is sent. The
+    names of the files are the MMS's: one taken by a FIFO in the folder is refused when the
+    reply has arrived, and nothing is saved; one taken by a link is written through it."""
+    name = "T100_F100_202405_MONTHLY.csv"
+    content = b"FAKE_RESO,1500\r\n"
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=name, participant_name="F100")]
+    )
+    with client(simulator, "TSO") as tso:
+        tso.put_settlement_results(announced, files=[Attachment(name, content)])
+    wanted = mi_market.SettlementResultsFileDownloadQuery(
+        file=[mi_market.SettlementFile(name=name)]
+    )
+    not_a_folder = tmp_path / "files.csv"
+    not_a_folder.write_text("kept")
+    (tmp_path / "pipes").mkdir()
+    os.mkfifo(tmp_path / "pipes" / name)
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / name).symlink_to(tmp_path / "elsewhere.csv")
+    with client(simulator) as bsp:
+        before = simulator.count(processed=False)
+        with pytest.raises(DestinationError, match=r"is a regular file; .* so name a folder"):
+            bsp.query_settlement_result_files(wanted, to=not_a_folder)
+        assert simulator.count(processed=False) == before
+        with pytest.raises(DestinationError, match=re.escape(f"holds {name}, which is a FIFO")):
+            bsp.query_settlement_result_files(wanted, to=tmp_path / "pipes")
+        [linked] = bsp.query_settlement_result_files(wanted, to=tmp_path / "links")
+    assert not_a_folder.read_text() == "kept"
+    assert [p.name for p in (tmp_path / "pipes").iterdir()] == [name]  # no temporary left over
+    assert stat.S_ISFIFO((tmp_path / "pipes" / name).stat().st_mode)
+    assert linked.path == tmp_path / "elsewhere.csv" and linked.path.read_bytes() == content
+    assert (tmp_path / "links" / name).is_symlink()
+
+
+def test_to_is_refused_for_an_answer_that_has_no_files(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    query = mi_market.OfferQuery(market_type=MarketType.DAY_AHEAD)
+    before = simulator.count(processed=False)
+    with client(simulator) as bsp, pytest.raises(DestinationError, match="answers with no files"):
+        bsp.call("MarketQuery_OfferQuery", query, to=tmp_path / "offers.xml", date=DAY)
+    assert simulator.count(processed=False) == before
+    assert list(tmp_path.iterdir()) == []

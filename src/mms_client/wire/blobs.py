@@ -111,9 +111,9 @@ class _FileWriter(BlobWriter):
 class FolderStore(BlobStore):
     """Writes every binary field to a hidden temporary file in ``folder``.
 
-    Use it as a context manager: the files that were not moved elsewhere (``os.replace``) by
-    the end of the block are deleted, so an interrupted or refused download leaves nothing
-    behind. Files are created readable by the owner only.
+    Use it as a context manager: the files that were not moved elsewhere by the end of the
+    block are deleted, so an interrupted or refused download leaves nothing behind. Files are
+    created readable by the owner only.
     """
 
     def __init__(self, folder: Path) -> None:
