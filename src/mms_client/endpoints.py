@@ -91,8 +91,8 @@ def resolve_endpoints(
     """
     path = SERVICE_PATHS[interface]
     if base_url is not None:
-        backup = None if backup_url is None else _check_base_url(backup_url, "backup_url") + path
-        return Endpoints(_check_base_url(base_url, "base_url") + path, backup)
+        backup = None if backup_url is None else check_base_url(backup_url, "backup_url") + path
+        return Endpoints(check_base_url(base_url, "base_url") + path, backup)
     if backup_url is not None:
         raise ConfigurationError("backup_url needs base_url; the published hosts have a backup")
     published = hosts(client_type, interface)
@@ -101,8 +101,9 @@ def resolve_endpoints(
     return Endpoints(f"https://{published.main}{path}", f"https://{published.backup}{path}")
 
 
-def _check_base_url(url: str, setting: str) -> str:
-    """``url`` without a trailing slash, after checking that a service path can follow it."""
+def check_base_url(url: str, setting: str) -> str:
+    """``url`` without a trailing slash, after checking that a service path can follow it;
+    ``setting`` names it in the error (the argument, or the option of a command)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a malformed port

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,18 @@ def test_ops_lists_every_operation_with_who_may_call_it() -> None:
     ("arguments", "problem"),
     [
         (["call", "NoSuchOperation", "--example"], "no MMS operation is called 'NoSuchOperation'"),
-        (["call", "MarketSubmit_BaselineLoad", "--example"], "exists on MI and OMI"),
+        (
+            ["call", "MarketSubmit_BaselineLoad", "--example"],
+            "exists on MI and OMI; pass --interface to choose",
+        ),
+        (
+            ["call", "query_offers", "--example", "--user", "FAKEUSER"],
+            "without --cert there is no use for --user",
+        ),
+        (
+            ["call", "query_offers", "--example", "--base-url", "ftp://mms.example"],
+            "--base-url must look like https://host[:port][/prefix]",
+        ),
         (["call", "query_offers"], "give exactly one of --payload FILE and --example"),
         (["call", "query_offers", "--example", "-e", "date"], "'date' is not NAME=VALUE"),
         (["call", "query_offers", "--example", "--as", "XYZ"], "'XYZ' is not one of"),
@@ -82,6 +94,22 @@ def test_call_explains_what_is_wrong_with_its_arguments(arguments: list[str], pr
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2
     assert problem in result.output
+
+
+def test_call_refuses_options_that_would_go_unused(tmp_path: Path) -> None:
+    cert = tmp_path / "user.p12"
+    cert.write_bytes(b"never read: the options do not add up")
+    arguments = ["call", "query_offers", "--example", "--cert", str(cert), "--participant",
+                 "F100", "--user", "FAKEUSER", "--client-type", "BSP"]  # fmt: skip
+    for extra, problem in [
+        (["--backup-url", "https://backup.example"], "--backup-url needs --base-url"),
+        (["--as", "MO"], "--as picks a user of a simulator"),
+        (["--test", "--base-url", "https://mms.example"], "--test and --base-url both say"),
+    ]:
+        result = CliRunner().invoke(main, [*arguments, *extra], env={"MMS_CERT_PASSPHRASE": "x"})
+        assert result.exit_code == 2, result.output
+        assert problem in result.output
+        assert "backup_url" not in result.output and "base_url" not in result.output
 
 
 def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:
@@ -347,3 +375,38 @@ def test_call_as_a_real_command_against_a_served_simulator(
         "transaction_id": json.loads(by_certificate.stdout)["transaction_id"]
     }
     assert user.passphrase not in by_certificate.stdout + by_certificate.stderr
+
+
+def test_call_refuses_an_out_that_cannot_take_the_answer_before_sending(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """--out is checked as a usage error, in the words of the option, and nothing is sent;
+    a FIFO, a folder or a file stays as it was."""
+    state = str(fresh_mms_simulator.state_dir)
+    out = tmp_path / "out"
+    out.mkdir()
+    fifo = out / "fifo"
+    os.mkfifo(fifo)
+    (out / "folder").mkdir()
+    (out / "report.xml").write_text("kept")
+    before = fresh_mms_simulator.count(processed=False)
+    for arguments, problem in [
+        (["download_report", "--out", str(fifo)], f"{fifo} is a FIFO"),
+        (["download_report", "--out", str(out / "folder")], "folder is a folder"),
+        (
+            [
+                "MarketQuery_SettlementResultsFileDownloadQuery",
+                "--out",
+                str(out / "report.xml"),
+            ],
+            "report.xml is a regular file",
+        ),
+        (["query_offers", "--out", str(out / "x.xml")], "answers with no files"),
+    ]:
+        result = CliRunner().invoke(main, ["call", *arguments, "--example", "--sim-state", state])
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for --out: {out}" in result.output
+        assert problem in result.output and "to=" not in result.output
+    assert fresh_mms_simulator.count(processed=False) == before
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and (out / "report.xml").read_text() == "kept"
+    assert sorted(p.name for p in out.iterdir()) == ["fifo", "folder", "report.xml"]

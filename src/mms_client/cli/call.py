@@ -108,7 +108,8 @@ def ops(interface: str | None, as_json: bool) -> None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="Save the files of the answer: the report file, or a folder for attachments.",
+    help="Save the files of the answer: the report file (a regular file there is replaced), "
+    "or a folder for attachments.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @connection_options
@@ -131,7 +132,7 @@ def call(
     from rich.console import Console
 
     from mms_client.cli import render
-    from mms_client.errors import MMSError, MMSValidationError
+    from mms_client.errors import DestinationError, MMSError, MMSValidationError
     from mms_client.wire.soap import Attachment
 
     operation = _operation(name, interface)
@@ -159,6 +160,8 @@ def call(
             render.show_items(errors, operation, refusal.items)
             errors.print(render.message_table("The MMS refused the request", refusal.messages))
         raise click.ClickException(reason) from None
+    except DestinationError as error:
+        raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None
     except MMSError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -182,22 +185,24 @@ def _log_to(console: Console) -> None:
 
 def _operation(name: str, interface: str | None) -> Operation:
     """The operation NAME stands for: a registry name or a client method name."""
-    from mms_client.errors import ConfigurationError
-    from mms_client.operations import OPERATIONS, get_operation
+    from mms_client.operations import OPERATIONS
 
-    by_method = next((o for o in OPERATIONS if name in (o.method, o.list_method)), None)
-    if by_method is not None and interface in (None, by_method.interface.value):
-        return by_method
-    if by_method is not None:
+    named = [o for o in OPERATIONS if name in (o.name, o.method, o.list_method)]
+    if not named:
         raise click.BadParameter(
-            f"{name} is on the {by_method.interface.value} interface, not {interface} "
+            f"no MMS operation is called {name!r} (see `mms ops`)", param_hint="NAME"
+        )
+    chosen = [o for o in named if interface in (None, o.interface.value)]
+    if not chosen:
+        raise click.BadParameter(
+            f"{name} is on the {named[0].interface.value} interface, not {interface} "
             "(see `mms ops`)",
             param_hint="--interface",
         )
-    try:
-        return get_operation(name, interface)
-    except ConfigurationError as exc:
-        raise click.BadParameter(f"{exc} (see `mms ops`)", param_hint="NAME") from None
+    if len(chosen) > 1:
+        interfaces = " and ".join(o.interface.value for o in chosen)
+        raise click.UsageError(f"{name} exists on {interfaces}; pass --interface to choose")
+    return chosen[0]
 
 
 def _envelope(

@@ -9,6 +9,9 @@ Two ways to say whom to talk to, as whom:
   ``--base-url`` (default: the published production hosts, or the test host with ``--test``).
   The passphrase comes from the environment variable named by ``--passphrase-env`` (default
   ``MMS_CERT_PASSPHRASE``) or is asked for without echo; it is never printed or logged.
+
+An option that has no effect the way it is given (``--user`` with a simulator, ``--as`` with
+``--cert``...) is a usage error: ignored, it would leave the user believing it took effect.
 """
 
 from __future__ import annotations
@@ -73,6 +76,16 @@ class Connection:
         ]
         if missing:
             raise click.UsageError(f"--cert needs {', '.join(missing)} as well")
+        if self.acting_as is not None:
+            raise click.UsageError(
+                "--as picks a user of a simulator; with --cert, --client-type says the type"
+            )
+        if self.backup_url and not self.base_url:
+            raise click.UsageError(
+                "--backup-url needs --base-url; the published hosts have a backup"
+            )
+        if self.test and self.base_url:
+            raise click.UsageError("--test and --base-url both say which MMS to talk to; give one")
         passphrase = os.environ.get(self.passphrase_env)
         if passphrase is None:
             if self.passphrase_env != PASSPHRASE_VARIABLE:
@@ -107,6 +120,21 @@ class Connection:
         from mms_client.sim.manifest import MANIFEST_NAME, Manifest
         from mms_client.sim.state import StateLock
 
+        for_certificate = [
+            option
+            for option, given in (
+                ("--user", self.user is not None),
+                ("--client-type", self.client_type is not None),
+                ("--test", self.test),
+                ("--passphrase-env", self.passphrase_env != PASSPHRASE_VARIABLE),
+            )
+            if given
+        ]
+        if for_certificate:
+            raise click.UsageError(
+                f"without --cert there is no use for {', '.join(for_certificate)}: a "
+                "simulator's user is picked with --as and --participant"
+            )
         folder = self.sim_state if self.sim_state is not None else default_state_dir()
         if not (folder / MANIFEST_NAME).is_file():
             raise click.UsageError(
@@ -135,6 +163,19 @@ class Connection:
         except LookupError as exc:  # the simulator has no such user
             raise click.UsageError(str(exc)) from None
         return MmsClient(**arguments)
+
+
+def _checked_url(context: click.Context, parameter: click.Parameter, url: str | None) -> str | None:
+    """``url`` checked as the client checks it, with the option named in the message."""
+    from mms_client.endpoints import check_base_url
+    from mms_client.errors import ConfigurationError
+
+    if url is not None:
+        try:
+            check_base_url(url, parameter.opts[0])
+        except ConfigurationError as exc:
+            raise click.UsageError(str(exc)) from None
+    return url
 
 
 def connection_options(command: F) -> F:
@@ -166,8 +207,14 @@ def connection_options(command: F) -> F:
         click.option("--participant", help="Participant name (with a simulator: pick a user)."),
         click.option("--user", help="User name (with --cert)."),
         click.option("--client-type", type=CLIENT_TYPES, help="Client type (with --cert)."),
-        click.option("--base-url", help="scheme://host[:port] of the MMS (default: published)."),
-        click.option("--backup-url", help="Backup address (with --base-url)."),
+        click.option(
+            "--base-url",
+            callback=_checked_url,
+            help="scheme://host[:port] of the MMS (default: published).",
+        ),
+        click.option(
+            "--backup-url", callback=_checked_url, help="Backup address (with --base-url)."
+        ),
         click.option(
             "--ca",
             type=click.Path(dir_okay=False, exists=True, path_type=Path),
