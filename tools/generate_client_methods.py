@@ -11,7 +11,9 @@ are filled in), and the result, chosen by the kind of operation and the shape of
 docstring says who may call the method and what it returns, with how sure the catalog is.
 
 What the registry cannot say lives in the tables below; among them the established client's
-names that are not the registry's, so that code written for it runs unchanged.
+names that are not the registry's, so that code written for it runs unchanged (its downloads of
+one report dataset are in ``mms_client.calls.DATASET_DOWNLOADS``, which ``mms call`` reads
+too).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(REPOSITORY / "src"))
 sys.path.insert(0, str(REPOSITORY / "tools"))
 
 from formatting import ruff_format, update  # noqa: E402
+from mms_client.calls import DATASET_DOWNLOADS  # noqa: E402
 from mms_client.operations import OPERATIONS, Operation, get_operation  # noqa: E402
 from mms_client.schema.binding import XmlKind, XmlModel, xml_plan  # noqa: E402
 
@@ -55,11 +58,6 @@ travel with the request as attachments; their methods take ``files=``."""
 SECOND_NAMES = {"get_settlement_results": "query_settlement_results"}
 """Methods the established client names otherwise: its name -> ours. Each is the same
 method under a second name."""
-
-DATASET_DOWNLOADS = {"list_bsp_resources": "BSP_ResourceList"}
-"""The established client's downloads of one report dataset each: method name -> dataset. Each
-fetches a report by its transaction id (``ReportDownloadRequestTrnID``) and answers with the
-dataset's typed rows."""
 
 CALLER_FIELDS = frozenset(
     {"participant_name", "user_name", "validation", "success", "validation_status"}

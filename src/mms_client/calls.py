@@ -151,6 +151,13 @@ def report_file(response: Response) -> DownloadedFile:
     return response.files[0]
 
 
+DATASET_DOWNLOADS = {"list_bsp_resources": "BSP_ResourceList"}
+"""The established client's downloads of one report dataset each: method name -> dataset. Each
+fetches a report by its transaction id (``ReportDownloadRequestTrnID``) and answers with the
+dataset's typed rows (:func:`dataset_rows`); ``mms call`` shows those rows under the same
+name."""
+
+
 def dataset_rows(dataset: str) -> Callable[[Response], list[Any]]:
     """The result of a download of one report dataset: the typed rows of the report file,
     which must hold that dataset (a transaction id of another report is refused)."""

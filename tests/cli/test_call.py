@@ -410,3 +410,26 @@ def test_call_refuses_an_out_that_cannot_take_the_answer_before_sending(
     assert fresh_mms_simulator.count(processed=False) == before
     assert stat.S_ISFIFO(fifo.stat().st_mode) and (out / "report.xml").read_text() == "kept"
     assert sorted(p.name for p in out.iterdir()) == ["fifo", "folder", "report.xml"]
+
+
+def test_call_takes_the_established_client_names(fresh_mms_simulator: Simulator) -> None:
+    """list_bsp_resources answers with the rows of the resource list, as the method does;
+    get_settlement_results is query_settlement_results."""
+    state = str(fresh_mms_simulator.state_dir)
+    listed = mms("call", "list_bsp_resources", "--example", "--sim-state", state, "--json")
+    assert listed.exit_code == 0, listed.output
+    answer = json.loads(listed.stdout)
+    assert answer["operation"] == "ReportDownloadRequestTrnID" and len(answer["files"]) == 1
+    assert {row["ResourceName"] for row in answer["items"]} == {
+        "FAKE_RESO", "FAKE_RESO2", "FAKE_BATT",
+    }  # fmt: skip
+    as_tables = mms("call", "list_bsp_resources", "--example", "--sim-state", state)
+    assert as_tables.exit_code == 0 and "BSP_ResourceList 1/3" in as_tables.stdout
+
+    settlement = mms("call", "get_settlement_results", "--example", "--sim-state", state, "--json")
+    assert settlement.exit_code == 0, settlement.output
+    same = mms("call", "query_settlement_results", "--example", "--sim-state", state, "--json")
+    assert json.loads(settlement.stdout)["items"] == json.loads(same.stdout)["items"]
+    assert (
+        json.loads(settlement.stdout)["operation"] == "MarketQuery_SettlementResultsFileListQuery"
+    )

@@ -12,6 +12,7 @@ import codecs
 import datetime as dt
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,11 +132,13 @@ def call(
     query_offers) and print the answer."""
     from rich.console import Console
 
+    from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
     from mms_client.errors import DestinationError, MMSError, MMSValidationError
     from mms_client.wire.soap import Attachment
 
     operation = _operation(name, interface)
+    dataset = DATASET_DOWNLOADS.get(name)
     envelope = _envelope(operation, date, days, market_type, extra)
     if example == (payload_file is not None):
         raise click.UsageError("give exactly one of --payload FILE and --example")
@@ -151,13 +154,15 @@ def call(
     try:
         with connection.client() as client:
             response = client.call(operation, payload, attachments=attachments, to=out, **envelope)
+            if dataset is not None:  # what the method of that name answers with: the rows
+                response = replace(response, items=dataset_rows(dataset)(response))
     except MMSValidationError as refusal:
         reason = str(refusal).splitlines()[0]
         # of a submit accepted in part, the items show which were stored
         if as_json:
             click.echo(render.refusal_as_json(operation, reason, refusal.items, refusal.messages))
         else:
-            render.show_items(errors, operation, refusal.items)
+            render.show_items(errors, refusal.items)
             errors.print(render.message_table("The MMS refused the request", refusal.messages))
         raise click.ClickException(reason) from None
     except DestinationError as error:
@@ -184,10 +189,17 @@ def _log_to(console: Console) -> None:
 
 
 def _operation(name: str, interface: str | None) -> Operation:
-    """The operation NAME stands for: a registry name or a client method name."""
+    """The operation NAME stands for: a registry name, or the name of any method of the client
+    (``query_offers``, ``put_offers``, the established client's ``get_settlement_results``...)."""
+    from mms_client.calls import OperationMethod
+    from mms_client.client import MmsClient
     from mms_client.operations import OPERATIONS
 
-    named = [o for o in OPERATIONS if name in (o.name, o.method, o.list_method)]
+    method = getattr(MmsClient, name, None)
+    if isinstance(method, OperationMethod):
+        named = [method.operation]
+    else:
+        named = [o for o in OPERATIONS if o.name == name]
     if not named:
         raise click.BadParameter(
             f"no MMS operation is called {name!r} (see `mms ops`)", param_hint="NAME"
@@ -274,8 +286,6 @@ def _example(
     """The documented example of ``operation``: its payload, its envelope (options given on
     the command line win), its files, and, unless the connection options say otherwise, the
     seeded user it is for."""
-    from dataclasses import replace
-
     from mms_client.examples import example_request
 
     chosen = example_request(operation.name, operation.interface)

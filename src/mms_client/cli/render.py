@@ -66,7 +66,7 @@ def _answer(
 
 def show(console: Console, response: Response) -> None:
     """Print the answer as tables."""
-    shown = show_items(console, response.operation, response.items)
+    shown = show_items(console, response.items)
     if not shown and not response.files:
         console.print(f"{response.operation.name}: accepted, nothing to show.")
     if response.files:
@@ -78,9 +78,12 @@ def show(console: Console, response: Response) -> None:
         console.print(f"TransactionId: {statistics.transaction_id}", highlight=False)
 
 
-def show_items(console: Console, operation: Operation, items: Sequence[XmlModel]) -> bool:
-    """Print the items of an answer as tables; whether there were any."""
-    title, rows = _unwrapped(operation.response_model.__name__, items)
+def show_items(console: Console, items: Sequence[XmlModel]) -> bool:
+    """Print the items of an answer as tables, titled by their kind (the operation's answer
+    element, or the dataset of report rows); whether there were any."""
+    if not items:
+        return False
+    title, rows = _unwrapped(type(items[0]).__name__, items)
     for renderable in item_tables(title, rows) if rows else ():
         console.print(renderable)
     return bool(rows)
