@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
 from typing import Self
 
-from mms_client.errors import DestinationError
+from mms_client.errors import DestinationError, MalformedResponseError
 from mms_client.exchange import PreparedRequest, Response, interpret
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation
@@ -202,6 +202,8 @@ class Destination:
         """Interpret ``reply`` and put its files in place."""
         try:
             response = interpret(prepared, reply.headers, reply.source(), self._store, self._limits)
+        except MalformedResponseError as exc:
+            raise reply.unreadable(exc) from None  # its message holds what was wrong
         finally:
             reply.close()
         if self._store is None:

@@ -119,7 +119,19 @@ class PayloadError(MMSError, ValueError):
 
 class MalformedResponseError(MMSError):
     """The reply could not be read as an MMS answer: broken MIME, malformed or hostile XML,
-    an unexpected SOAP body, or a document over the size limit."""
+    an unexpected SOAP body, or a document over the size limit.
+
+    An unreadable answer is still an answer: the MMS may have processed the request. When
+    the client received the reply, ``url`` and ``attempt`` name the attempt that brought it,
+    as those of a :class:`TransportError` do, and so does the message, which for a request
+    that must not be processed twice (a submit, a cancel, an approval) also says to query
+    before sending it again. They are None for a reply read on its own.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, attempt: int | None = None) -> None:
+        self.url = url
+        self.attempt = attempt
+        super().__init__(message)
 
 
 class MalformedRequestError(MMSError):

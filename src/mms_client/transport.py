@@ -75,11 +75,15 @@ DEFAULT_MAX_DOWNLOAD_BYTES = 8 * 1024**3
 class HttpReply:
     """An answer of the MMS: a 2xx response, or an error status whose body is a SOAP fault.
 
-    The body is ``body``, or for a download the temporary file ``spool`` (``body`` is then
-    empty); :meth:`source` reads either, :meth:`close` releases the file.
+    ``url`` and ``attempt`` say which attempt brought it, ``resendable`` whether its request
+    may be processed twice. The body is ``body``, or for a download the temporary file
+    ``spool`` (``body`` is then empty); :meth:`source` reads either, :meth:`close` releases
+    the file.
     """
 
     url: str
+    attempt: int
+    resendable: bool
     status: int
     headers: Mapping[str, str]
     body: bytes = field(repr=False)
@@ -95,6 +99,14 @@ class HttpReply:
     def close(self) -> None:
         if self.spool is not None:
             self.spool.close()
+
+    def unreadable(self, error: MalformedResponseError) -> MalformedResponseError:
+        """``error``, found while reading this reply, as the caller must see it: naming the
+        attempt and, for a request that must not be processed twice, warning that the MMS
+        may have processed it."""
+        return _unreadable(
+            str(error), url=self.url, attempt=self.attempt, resendable=self.resendable
+        )
 
 
 @dataclass(frozen=True)
@@ -383,23 +395,20 @@ class _Exchange:
 
     def _late(self) -> RequestTimeout:
         return RequestTimeout(
-            f"the answer took longer than {self._timeout} seconds{self._may_have_arrived()}",
+            f"the answer took longer than {self._timeout} seconds"
+            + _may_have_arrived(self._resendable),
             url=self.url,
             attempt=self.attempt,
         )
 
-    def _may_have_arrived(self) -> str:
-        """What a caller must know when a request that must not be processed twice failed
-        after it may have reached the server (nothing, for one that may be sent again)."""
-        if self._resendable:
-            return ""
-        return "; the MMS may have processed the request: query before sending it again"
-
     def _too_big(self, size: int) -> MalformedResponseError:
         setting = "max_response_bytes" if self._spool is None else "max_download_bytes"
-        return MalformedResponseError(
-            f"the reply from {self.url} exceeds {self._limit} bytes ({size} so far); "
-            f"raise {setting} if such replies are expected"
+        return _unreadable(
+            f"the reply exceeds {self._limit} bytes ({size} so far); "
+            f"raise {setting} if such replies are expected",
+            url=self.url,
+            attempt=self.attempt,
+            resendable=self._resendable,
         )
 
     def finish(self, response: httpx.Response) -> HttpReply:
@@ -415,13 +424,21 @@ class _Exchange:
             for plugin in self._plugins:
                 spool.seek(0)
                 plugin.audit_response_file(spool)
-        reply = HttpReply(self.url, response.status_code, response.headers, body, spool)
+        reply = HttpReply(
+            url=self.url,
+            attempt=self.attempt,
+            resendable=self._resendable,
+            status=response.status_code,
+            headers=response.headers,
+            body=body,
+            spool=spool,
+        )
         if 200 <= reply.status < 300 or self._is_fault(reply):
             return reply
         self.discard()
         raise HTTPStatusError(
             f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer"
-            + (self._may_have_arrived() if reply.status >= 500 else ""),
+            + (_may_have_arrived(self._resendable) if reply.status >= 500 else ""),
             url=self.url,
             attempt=self.attempt,
             status=reply.status,
@@ -470,12 +487,13 @@ class _Exchange:
                 else "nothing arrived"
             )
             return RequestTimeout(
-                f"{stalled} for {self._settings.timeout} seconds{self._may_have_arrived()}",
+                f"{stalled} for {self._settings.timeout} seconds"
+                + _may_have_arrived(self._resendable),
                 url=self.url,
                 attempt=self.attempt,
             )
         return ConnectionLostError(
-            f"the connection broke ({detail}){self._may_have_arrived()}",
+            f"the connection broke ({detail}){_may_have_arrived(self._resendable)}",
             url=self.url,
             attempt=self.attempt,
         )
@@ -490,6 +508,27 @@ class _Exchange:
             url=self.url,
             attempt=self.attempt,
         )
+
+
+def _may_have_arrived(resendable: bool) -> str:
+    """What a caller must know when a request that must not be processed twice failed after
+    it may have reached the server (nothing, for one that may be sent again)."""
+    if resendable:
+        return ""
+    return "; the MMS may have processed the request: query before sending it again"
+
+
+def _unreadable(reason: str, *, url: str, attempt: int, resendable: bool) -> MalformedResponseError:
+    """The error for a reply from ``url`` that cannot be read: ``reason`` says what was wrong
+    (in its first line; any lines below it give details), followed on that line, as in a
+    :class:`~mms_client.errors.TransportError`, by what the caller must know and where the
+    reply came from."""
+    head, newline, details = reason.partition("\n")
+    return MalformedResponseError(
+        f"{head}{_may_have_arrived(resendable)}: {url} (attempt {attempt}){newline}{details}",
+        url=url,
+        attempt=attempt,
+    )
 
 
 #: What to do about a certificate that failed verification, by OpenSSL's X509_V_ERR code, for

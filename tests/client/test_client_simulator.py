@@ -36,6 +36,7 @@ from mms_client.errors import (
     RequestTimeout,
     ServerCertificateError,
 )
+from mms_client.examples import example_request
 from mms_client.jst import JST
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
@@ -360,12 +361,41 @@ async def test_async_client_gives_up_on_an_unverifiable_certificate_the_same_way
     assert mms_simulator.count(processed=False) == before
 
 
+MAY_HAVE_PROCESSED = "the MMS may have processed the request: query before sending it again"
+
+
 def test_malformed_reply_is_a_malformed_response_error(
     mms_simulator: Simulator, day: dt.date
 ) -> None:
+    """A query may be sent again, so its unreadable reply names the attempt and no more."""
     mms_simulator.inject("malformed", operation=QUERY)
-    with client(mms_simulator) as bsp, pytest.raises(MalformedResponseError):
+    with client(mms_simulator) as bsp, pytest.raises(MalformedResponseError) as caught:
         bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+    assert (caught.value.url, caught.value.attempt) == (bsp.endpoints().main, 1)
+    assert f": {caught.value.url} (attempt 1)" in str(caught.value)
+    assert MAY_HAVE_PROCESSED not in str(caught.value)
+
+
+def test_an_unreadable_reply_to_a_submit_warns_that_the_mms_may_have_processed_it(
+    fresh_mms_simulator: Simulator,
+) -> None:
+    """The simulator switches the 500 kW and then answers with a broken envelope: sending the
+    switch again would switch them twice, so the error says to query first, and where the
+    reply came from, like a broken connection does."""
+    switch = example_request("MarketSubmit_Switch")
+    fresh_mms_simulator.inject("malformed", operation="MarketSubmit_Switch", times=1)
+    with client(fresh_mms_simulator) as bsp, pytest.raises(MalformedResponseError) as caught:
+        bsp.put_switch(switch.payload, **switch.envelope)
+    assert fresh_mms_simulator.count("MarketSubmit_Switch") == 1  # processed, and only once
+    url = bsp.endpoints().main
+    assert (caught.value.url, caught.value.attempt) == (url, 1)
+    first, *details = str(caught.value).splitlines()
+    assert first.startswith("unreadable MMS reply: the SOAP envelope is not acceptable XML")
+    assert first.endswith(f"; {MAY_HAVE_PROCESSED}: {url} (attempt 1)")
+    assert details and all(line.startswith("  - line 1, column ") for line in details)
+    # what was wrong is said once: in the message, not again by an error chained to it
+    assert str(caught.value).count("unreadable") == 1
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
 def test_oversized_reply_is_refused(mms_simulator: Simulator, day: dt.date) -> None:
