@@ -153,14 +153,29 @@ def test_request_document_reports_bad_fields_in_xml_terms() -> None:
     assert "MarketData/MarketSubmit/OfferData[1]/@EndTime" in paths
 
 
-def test_request_document_names_the_model_given_in_place_of_another() -> None:
+def test_request_document_names_the_model_given_in_place_of_another_and_its_method() -> None:
+    """A model of another class was meant for another method: the error names the class to
+    give and the method that takes the one given, found in the registry."""
     operation = get_operation("MarketSubmit_OfferData")
     query = OfferQuery(market_type=MarketType.DAY_AHEAD)
     with pytest.raises(PayloadError) as caught:
-        operation.request_document(query, **ENVELOPE)
+        operation.request_document([offer(), query], **ENVELOPE)
+    assert str(caught.value).startswith("put_offer and put_offers take OfferData, not OfferQuery\n")
     [error] = caught.value.errors
-    assert (error.path, error.value) == ("MarketData/MarketSubmit/OfferData[1]", "OfferQuery(...)")
-    assert "instance of OfferData" in error.rule
+    assert (error.path, error.value) == ("MarketData/MarketSubmit/OfferData[2]", "OfferQuery(...)")
+    assert error.rule == (
+        "should be mms_client.schema.generated.mi_market.OfferData; "
+        "OfferQuery is what query_offers takes"
+    )
+
+    # a model that no method takes: only the class to give
+    with pytest.raises(PayloadError) as caught:
+        operation.request_document(offer().stack[0], **ENVELOPE)
+    [error] = caught.value.errors
+    assert (error.value, error.rule) == (
+        "OfferStack(...)",
+        "should be mms_client.schema.generated.mi_market.OfferData",
+    )
 
     # a model of the same name from another schema is named with its schema
     operation = get_operation("MarketSubmit_BaselineLoad", Interface.OMI)
@@ -169,7 +184,13 @@ def test_request_document_names_the_model_given_in_place_of_another() -> None:
     assert given.__name__ == mi_twin.__name__ and given is not mi_twin
     with pytest.raises(PayloadError) as caught:
         operation.request_document(mi_twin.model_construct(), **ENVELOPE)
-    assert f"{mi_twin.__module__}.{mi_twin.__name__}(...)" in str(caught.value)
+    twin = f"{mi_twin.__module__}.{mi_twin.__name__}"
+    assert str(caught.value).startswith(
+        f"put_omi_baseline_load takes {given.__module__}.{given.__name__}, not {twin}\n"
+    )
+    [error] = caught.value.errors
+    assert (error.path, error.value) == ("MarketData/MarketSubmit/BaselineLoad", f"{twin}(...)")
+    assert error.rule.endswith(f"; {twin} is what put_baseline_load takes")
 
 
 def test_request_document_refuses_several_items_for_a_single_operation() -> None:

@@ -35,7 +35,7 @@ from mms_client.errors import (
 from mms_client.files import DownloadedFile
 from mms_client.jst import JST
 from mms_client.judgement import Judgement, Message, Severity, Statistics, Verdict, judge
-from mms_client.operations import OPERATIONS, Operation, get_operation
+from mms_client.operations import OPERATIONS, Operation, get_operation, operation_taking
 from mms_client.schema import root_model
 from mms_client.schema.binding import AttributePlan, ElementPlan, XmlModel, xml_plan
 from mms_client.schema.codec import collector_paused, parse_xml, read, write
@@ -132,9 +132,9 @@ def resolve_operation(
     candidates = [o for o in OPERATIONS if o.name == operation]
     if len(candidates) > 1:
         sample = payload[0] if isinstance(payload, list | tuple) and payload else payload
-        matching = [o for o in candidates if type(sample) is o.payload_model]
-        if len(matching) == 1:
-            return matching[0]
+        taking = operation_taking(type(sample))
+        if taking in candidates:
+            return taking
     return get_operation(operation)
 
 

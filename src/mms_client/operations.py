@@ -16,11 +16,13 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
+from pydantic import BaseModel
+
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import ConfigurationError, FieldError, PayloadError
 from mms_client.operations_data import ROWS, OperationRow
 from mms_client.schema import root_model
-from mms_client.schema.binding import ElementPlan, XmlModel, root_tag, xml_plan
+from mms_client.schema.binding import ElementPlan, XmlModel, model_name, root_tag, xml_plan
 from mms_client.schema.codec import validate
 from mms_client.schema.files import Schema
 
@@ -208,11 +210,43 @@ class Operation:
                 f"{self.name} takes one item",
                 [FieldError(f"{where}/{self.element}", len(items), "at most one item per request")],
             )
+        self._refuse_other_models(items, f"{where}/{self.element}", payload.is_list)
         content = {**_fixed_values(self.envelope_model, envelope), **envelope}
         content[payload.field_name] = items if payload.is_list else items[0]
         envelope_binding = self._envelope_binding
         document = content if envelope_binding is None else {envelope_binding.field_name: content}
         return validate(self.root_model, document)
+
+    def _refuse_other_models(self, items: list[Any], path: str, is_list: bool) -> None:
+        """Refuse items that are models of another class than :attr:`payload_model`.
+
+        Such an item was meant for another method, and pydantic would only say which class
+        it wanted, as if the caller had mistyped a field; this names the class the method
+        takes, where to import it from, and the method that takes the class given."""
+        expected = self.payload_model
+        wrong = [
+            (index, type(item))
+            for index, item in enumerate(items)
+            if isinstance(item, BaseModel) and not isinstance(item, expected)
+        ]
+        if not wrong:
+            return
+        errors: list[FieldError] = []
+        for index, given in wrong:
+            name = model_name(given, expected.__name__)
+            rule = f"should be {expected.__module__}.{expected.__name__}"
+            other = operation_taking(given)
+            if other is not None:
+                rule += f"; {name} is what {other.method} takes"
+            where = f"{path}[{index + 1}]" if is_list else path
+            errors.append(FieldError(where, f"{name}(...)", rule))
+        methods = " and ".join(m for m in (self.method, self.list_method) if m)
+        given = wrong[0][1]
+        raise PayloadError(
+            f"{methods} {'take' if self.list_method else 'takes'} "
+            f"{model_name(expected, given.__name__)}, not {model_name(given, expected.__name__)}",
+            errors,
+        )
 
     def request_envelope(self, document: XmlModel) -> Any:
         """The envelope of a received request document of this operation (the root itself
@@ -303,6 +337,15 @@ def get_operation(name: str, interface: Interface | str | None = None) -> Operat
     return found[0]
 
 
+def operation_taking(model: type) -> Operation | None:
+    """The operation whose request items are of class ``model``; None when there is none
+    (each item class belongs to one operation)."""
+    return next(
+        (o for o in OPERATIONS if o.schema.module == model.__module__ and o.payload_model is model),
+        None,
+    )
+
+
 def identify(interface: Interface | str, document: XmlModel) -> Operation:
     """Which operation a received request document is (what the simulator must do with it).
 
@@ -335,4 +378,5 @@ __all__ = [
     "ResponseShape",
     "get_operation",
     "identify",
+    "operation_taking",
 ]

@@ -190,6 +190,32 @@ def test_a_request_without_its_item_is_refused_with_nothing_sent(
     assert mms_simulator.count(processed=False) == before
 
 
+def test_a_model_meant_for_another_method_is_refused_naming_that_method(
+    mms_simulator: Simulator,
+) -> None:
+    """A report asked for by file name, given to the method that downloads by transaction id:
+    the error names the class that method takes and the method that takes the one given."""
+    by_file_name = example_request("ReportDownloadRequest").payload
+    before = mms_simulator.count(processed=False)
+    with client(mms_simulator) as bsp:
+        with pytest.raises(PayloadError) as caught:
+            bsp.download_report(by_file_name)  # type: ignore[arg-type]
+        assert mms_simulator.count(processed=False) == before  # nothing was sent
+        assert bsp.download_report_file(by_file_name).rows()  # the method named takes it
+    assert str(caught.value).startswith(
+        "download_report takes ReportDownloadRequestTrnID, not ReportDownloadRequest\n"
+    )
+    [error] = caught.value.errors
+    assert (error.path, error.value) == (
+        "MarketReport/ReportDownloadRequestTrnID",
+        "ReportDownloadRequest(...)",
+    )
+    assert error.rule == (
+        "should be mms_client.schema.generated.mi_report.ReportDownloadRequestTrnID; "
+        "ReportDownloadRequest is what download_report_file takes"
+    )
+
+
 def test_a_datetime_given_as_the_envelope_date_is_taken_on_its_day_in_japan(
     mms_simulator: Simulator,
 ) -> None:

@@ -370,6 +370,15 @@ _RULES = {
 }
 
 
+def model_name(given: type[BaseModel], expected: str) -> str:
+    """The name of the model class ``given`` where one called ``expected`` belongs: its class
+    name, with its module when that is ``expected`` too (the twin of another schema, which
+    would otherwise seem to be what was asked for)."""
+    if given.__name__ == expected:
+        return f"{given.__module__}.{given.__name__}"
+    return given.__name__
+
+
 def _rule(error: Any) -> str:
     if error["type"] in _RULES:
         return _RULES[error["type"]]
@@ -387,10 +396,7 @@ def _shown_value(error: Any) -> Any:
     if isinstance(value, list | tuple):
         return f"{len(value)} items"
     if isinstance(value, BaseModel) and error["type"] == "model_type":
-        given = type(value)
-        if given.__name__ == error.get("ctx", {}).get("class_name"):  # its twin of another schema
-            return f"{given.__module__}.{given.__name__}(...)"
-        return f"{given.__name__}(...)"
+        return f"{model_name(type(value), error.get('ctx', {}).get('class_name', ''))}(...)"
     if isinstance(value, dict | BaseModel):
         return None
     return value
