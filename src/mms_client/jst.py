@@ -52,27 +52,40 @@ JstDateTime = Annotated[datetime, AfterValidator(to_jst)]
 """The pydantic type of every ``xs:dateTime`` in the payload models: always aware JST."""
 
 
-def _datetime_to_jst(value: Any) -> Any:
-    """A datetime moved to Japan time, anything else as it is, for the date check to judge."""
-    return to_jst(value) if isinstance(value, datetime) else value
+_NOT_A_DATE = (
+    "should be a date: a datetime.date, a datetime at midnight in Japan time, or an ISO string "
+    'such as "2026-11-25"'
+)
+"""The rule broken by a value given for a date that is none of the three."""
 
 
 def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
-    """pydantic's date, taking the day of a datetime in Japan time.
+    """pydantic's date, taking the day of a datetime in Japan time, and refusing numbers.
 
     pydantic takes the date of a datetime as written, whatever its zone: midnight in Auckland
     would be that day although Japan is still on the day before, and midnight in Japan given in
     UTC would be refused for not being midnight. So a datetime is moved to Japan time first,
     and pydantic's own check (zero time, now in Japan) and its messages do the rest.
 
+    pydantic would also take a number, or a string of digits, as seconds since 1970:
+    ``20261125`` would be a day in August 1970, refused only for not being its midnight.
+    Nobody means a date that way, so only a ``date``, a ``datetime`` and a string that
+    starts like an ISO date get that far; anything else is refused in the words of
+    :data:`_NOT_A_DATE`, which say what a date may be (the value given is shown beside them).
+
     Text and exact dates take the first two branches of the union, which pydantic-core checks
-    without calling Python: every date of every reply is text, and only what is neither (a
-    datetime, or something the date check will refuse) pays for the conversion.
+    without calling Python: every date of every reply is text, and only a datetime pays for
+    the conversion.
     """
-    convert = core_schema.no_info_plain_validator_function(_datetime_to_jst)
+    text = core_schema.str_schema(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}")
+    moved = core_schema.no_info_after_validator_function(
+        to_jst, core_schema.is_instance_schema(datetime)
+    )
     route = core_schema.union_schema(
-        [core_schema.str_schema(strict=True), core_schema.date_schema(strict=True), convert],
+        [text, core_schema.date_schema(strict=True), moved],
         mode="left_to_right",
+        custom_error_type="jst_date",
+        custom_error_message=_NOT_A_DATE,
     )
     return core_schema.chain_schema([route, core_schema.date_schema()])
 
@@ -83,6 +96,6 @@ def _date_json_schema(_schema: CoreSchema, handler: GetJsonSchemaHandler) -> Jso
 
 
 JstDate = Annotated[date, GetPydanticSchema(_jst_date_schema, _date_json_schema)]
-"""The pydantic type of every ``xs:date`` in the payload models: a date, a datetime being
-taken on its day in Japan (naive means JST, aware is converted) and required to be midnight
-there."""
+"""The pydantic type of every ``xs:date`` in the payload models: a date, ISO text, or a
+datetime, taken on its day in Japan (naive means JST, aware is converted) and required to be
+midnight there; a number is refused."""

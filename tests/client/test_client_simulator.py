@@ -234,6 +234,36 @@ def test_a_datetime_given_as_the_envelope_date_is_taken_on_its_day_in_japan(
     assert mms_simulator.count(processed=False) == before
 
 
+NOT_A_DATE = (
+    "should be a date: a datetime.date, a datetime at midnight in Japan time, or an ISO string "
+    'such as "2026-11-25"'
+)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [20261125, "20261125", 1764028800],  # the last is 2025-11-25 00:00 UTC in Unix seconds
+    ids=["int", "digits", "unix-time"],
+)
+def test_a_number_given_as_the_envelope_date_is_refused_saying_what_a_date_is(
+    mms_simulator: Simulator, given: int | str
+) -> None:
+    """pydantic would take a number as seconds since 1970: 20261125 was refused as a datetime
+    that is not midnight in Japan, and 1764028800 went out as 2025-11-25."""
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    before = mms_simulator.count(processed=False)
+    with client(mms_simulator) as bsp, pytest.raises(PayloadError) as refused:
+        bsp.query_offers(query, 1, given)  # type: ignore[arg-type]
+    [error] = refused.value.errors
+    assert (error.path, error.value, error.rule) == (
+        "MarketData/MarketQuery/@Date",
+        given,
+        NOT_A_DATE,
+    )
+    assert f"{NOT_A_DATE} (got {given!r})" in str(refused.value)
+    assert mms_simulator.count(processed=False) == before
+
+
 def test_certificate_of_another_identity_gets_the_servers_txt_error(
     mms_simulator: Simulator, day: dt.date
 ) -> None:
