@@ -6,7 +6,8 @@ was my input wrong (nothing was sent), did the MMS refuse it, or did the request
 through?
 
     MMSError
-    ├── ConfigurationError        the client was given an unusable setting (nothing sent)
+    ├── ConfigurationError        the client was given an unusable setting (nothing sent,
+    │   │                         or nothing the server could read)
     │   └── DestinationError      ... a ``to=`` where the files of the reply cannot go
     ├── CertificateError          the PKCS#12 could not be used
     ├── AudienceError             this client type may not call the operation (nothing sent)
@@ -46,7 +47,9 @@ class MMSError(Exception):
 class ConfigurationError(MMSError, ValueError):
     """A client setting cannot work (a malformed URL, an unknown client type, a bad timeout...).
 
-    Raised when the client is built or a call is prepared, before anything is sent.
+    Raised when the client is built or a call is prepared, before anything is sent; or when
+    the server shows that a URL cannot work, by answering a plain-HTTP request in TLS (nothing
+    it could read was sent, and sending it again cannot help).
     """
 
 

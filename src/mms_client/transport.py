@@ -8,7 +8,8 @@ TLS handshake failed before any byte of the request went out). After a timeout, 
 connection or an HTTP 5xx it may have been processed, so the error goes to the caller instead
 of a silent second submit. Queries are always safe to resend. A host whose certificate could
 not be verified is not tried again for that request: sending there again cannot succeed, so
-the request fails over to the other host if there is one, and otherwise fails at once.
+the request fails over to the other host if there is one, and otherwise fails at once. Nor is
+a plain-HTTP URL whose server answers in TLS: that is a setting to change, not an outage.
 
 The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, differ only in awaiting
 httpx; the attempt bookkeeping, error translation, body limits and plugin calls are shared.
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Generic, Self, TypeVar
+from urllib.parse import urlsplit
 
 from tenacity import (
     AsyncRetrying,
@@ -342,6 +344,8 @@ class _Exchange:
         self._chunks: list[bytes] = []
         self._spool: BinaryIO | None = None
         self._size = 0
+        self._answered = False
+        """Whether the head of an answer (status line and headers) has arrived."""
         if spool_dir is None:
             self._limit, self._timeout = settings.max_response_bytes, settings.timeout
         else:
@@ -378,6 +382,7 @@ class _Exchange:
             raise self._late() from None
 
     def begin(self, response: httpx.Response) -> None:
+        self._answered = True
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._limit:
             raise self._too_big(int(declared))
@@ -492,8 +497,23 @@ class _Exchange:
                 url=self.url,
                 attempt=self.attempt,
             )
+        hint = ""
+        plain = urlsplit(self.url)
+        if plain.scheme == "http" and not self._answered:
+            if isinstance(error, httpx.RemoteProtocolError) and str(error) == _NOT_HTTP:
+                return ConfigurationError(
+                    f"{self.url} did not answer in HTTP: its reply starts with a byte that no "
+                    "HTTP answer starts with, as a TLS record does; the server may speak HTTPS "
+                    f"only: use https://{plain.netloc}"
+                )
+            # a server that speaks HTTPS only may also hang up at once, but so may a stand-in
+            # that took the request and fell over: nothing tells the two apart
+            hint = (
+                "; a server that speaks HTTPS only hangs up on plain HTTP like this: if this "
+                f"one does, use https://{plain.netloc}"
+            )
         return ConnectionLostError(
-            f"the connection broke ({detail}){_may_have_arrived(self._resendable)}",
+            f"the connection broke ({detail}){hint}{_may_have_arrived(self._resendable)}",
             url=self.url,
             attempt=self.attempt,
         )
@@ -530,6 +550,11 @@ def _unreadable(reason: str, *, url: str, attempt: int, resendable: bool) -> Mal
         attempt=attempt,
     )
 
+
+#: What h11 says when the first byte of an answer is one that no HTTP answer starts with (a
+#: control character or a space), as the first byte of a TLS record is: what a plain-HTTP
+#: request gets from a server that speaks HTTPS only and answers with a TLS alert.
+_NOT_HTTP = "illegal request line"
 
 #: What to do about a certificate that failed verification, by OpenSSL's X509_V_ERR code, for
 #: the failures another CA bundle does not cure; for the others (an unknown issuer, a

@@ -362,6 +362,24 @@ def test_unreachable_mms_is_a_connect_error_after_all_attempts(mms_simulator: Si
     assert caught.value.url.startswith(dead)
 
 
+def test_plain_http_to_the_simulators_https_port_suggests_https(mms_simulator: Simulator) -> None:
+    """The simulator hangs up on plain HTTP without a word, as a stand-in that fell over
+    would: the query is sent again, as after any broken connection, and the error says what
+    the hang-up may mean."""
+    address = mms_simulator.base_url.removeprefix("https://")
+    before = mms_simulator.count(processed=False)
+    plain = client(mms_simulator, base_url=f"http://{address}", backup_url=None)
+    with plain as bsp, pytest.raises(ConnectionLostError) as caught:
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+    assert str(caught.value).startswith(
+        "the connection broke (Server disconnected without sending a response.); a server "
+        "that speaks HTTPS only hangs up on plain HTTP like this: if this one does, use "
+        f"https://{address}: http://{address}/"
+    )
+    assert caught.value.attempt == NO_WAIT.attempts
+    assert mms_simulator.count(processed=False) == before  # nothing reached it
+
+
 UNVERIFIED = (
     r"^the server's certificate could not be verified \(self.signed certificate in certificate "
     r"chain\); set verify= to the CA bundle that issued it: https://"

@@ -192,6 +192,15 @@ def boasting(handler: BaseHTTPRequestHandler) -> None:
     handler.end_headers()
 
 
+TLS_ALERT = b"\x15\x03\x01\x00\x02\x02\x0a"
+"""A fatal TLS alert (unexpected message): what some servers that speak HTTPS only answer to
+a plain-HTTP request."""
+
+
+def tls_alert(handler: BaseHTTPRequestHandler) -> None:
+    handler.wfile.write(TLS_ALERT)
+
+
 @pytest.fixture
 def certificate(make_p12: MakeP12) -> Certificate:
     return Certificate(make_p12(), PASSPHRASE)
@@ -280,6 +289,27 @@ async def test_an_async_answer_whose_head_trickles_in_times_out(
                 await client.query_offers(QUERY, date=DAY)
     # a query may be sent again, so nothing is said about having been processed
     assert str(caught.value).startswith("the answer took longer than 0.5 seconds: https://")
+
+
+async def test_plain_http_answered_with_a_tls_record_is_one_attempt_saying_to_use_https(
+    connect: Callable[..., MmsClient], certificate: Certificate
+) -> None:
+    """Sending the same plain HTTP to a server that answers in TLS cannot succeed, so a query
+    is not sent again, and the error says what to change."""
+    with ScriptedMms(tls_alert) as main:
+        address = main.url.removeprefix("http://")
+        expected = (
+            rf"^{main.url}/axis2/services/MiWebService did not answer in HTTP: its reply starts "
+            r"with a byte that no HTTP answer starts with, as a TLS record does; the server may "
+            rf"speak HTTPS only: use https://{address}$"
+        )
+        with pytest.raises(ConfigurationError, match=expected):
+            connect(main.url).query_offers(QUERY, date=DAY)
+        assert main.requests == 1
+        async with async_client(certificate, main.url, retry=NO_WAIT) as client:
+            with pytest.raises(ConfigurationError, match=expected):
+                await client.query_offers(QUERY, date=DAY)
+        assert main.requests == 2
 
 
 def test_a_closed_client_says_so_and_sends_nothing(connect: Callable[..., MmsClient]) -> None:
