@@ -10,7 +10,8 @@ Reads ``xsd/*.xsd`` and ``operations.json`` from the schema folder (default: the
 * ``src/mms_client/operations_data.py``: the registry rows of ``mms_client.operations``.
 
 The output is deterministic and formatted with ``ruff format``; ``--check`` only reports
-whether the committed files are up to date. A schema construct the generator does not know
+whether the committed files are up to date (exit status 1 when they are not). A schema folder
+that is missing or incomplete exits 2. A schema construct the generator does not know
 stops it with an error instead of producing a model that accepts the wrong documents.
 """
 
@@ -38,7 +39,7 @@ sys.path.insert(0, str(REPOSITORY / "src"))
 import naming  # noqa: E402
 import operation_rules  # noqa: E402
 from formatting import ruff_format, update  # noqa: E402
-from mms_client.schema.files import Schema, schema_dir  # noqa: E402
+from mms_client.schema.files import Schema, schema_dir, schema_location  # noqa: E402
 from xsd_regex import translate  # noqa: E402
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -970,6 +971,11 @@ def _literal(value: Any) -> str:
 # driver
 
 
+def inputs(folder: Path) -> list[Path]:
+    """The files of the schema folder ``folder`` that the generator reads."""
+    return [*(folder / "xsd" / schema.file_name for schema in Schema), folder / "operations.json"]
+
+
 def render_all(folder: Path) -> dict[Path, str]:
     """Every generated file (path -> formatted content) from the schema folder ``folder``."""
     outputs: dict[Path, str] = {}
@@ -1000,9 +1006,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
     args = parser.parse_args(argv)
-    folder = args.schema_dir or schema_dir()
+    # exit 2, not 1: --check exits 1 for "out of date", which a folder it cannot read is not
+    folder = schema_dir(args.schema_dir)
     if folder is None:
-        print("no schema folder: set MMS_SCHEMA_DIR or pass --schema-dir", file=sys.stderr)
+        print(
+            f"no schema folder: {schema_location(args.schema_dir)} has no xsd/ folder; "
+            "pass --schema-dir or set MMS_SCHEMA_DIR to a folder with xsd/ and operations.json",
+            file=sys.stderr,
+        )
+        return 2
+    missing = [path for path in inputs(folder) if not path.is_file()]
+    if missing:
+        names = ", ".join(path.relative_to(folder).as_posix() for path in missing)
+        print(f"incomplete schema folder: {folder} has no {names}", file=sys.stderr)
         return 2
     try:
         outputs = render_all(folder)

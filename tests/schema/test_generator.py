@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -27,23 +28,48 @@ def _tool(name: str) -> ModuleType:
     return module
 
 
-def test_committed_output_matches_the_generator(schema_folder: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(TOOLS / "generate_models.py"),
-            "--check",
-            "--schema-dir",
-            str(schema_folder),
-        ],
+def run_generator(*arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(TOOLS / "generate_models.py"), *arguments],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, **environment},
     )
+
+
+def test_committed_output_matches_the_generator(schema_folder: Path) -> None:
+    result = run_generator("--check", "--schema-dir", str(schema_folder))
     assert result.returncode == 0, (
         "generated files are out of date; run `python tools/generate_models.py`:\n"
         + result.stdout
         + result.stderr
+    )
+
+
+@pytest.mark.parametrize("named_by", ["--schema-dir", "MMS_SCHEMA_DIR"])
+def test_a_missing_schema_folder_is_not_reported_as_out_of_date(
+    tmp_path: Path, named_by: str
+) -> None:
+    """--check exits 1 for stale files; CI must be able to tell a folder that is not there."""
+    missing = tmp_path / "nowhere"
+    if named_by == "--schema-dir":
+        result = run_generator("--check", "--schema-dir", str(missing))
+    else:
+        result = run_generator("--check", MMS_SCHEMA_DIR=str(missing))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"no schema folder: {missing} has no xsd/ folder;")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_incomplete_schema_folder_names_what_it_lacks(tmp_path: Path) -> None:
+    (tmp_path / "xsd").mkdir()
+    (tmp_path / "xsd" / "mi-market.xsd").write_text("<schema/>")
+    result = run_generator("--check", "--schema-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"incomplete schema folder: {tmp_path} has no xsd/omi.xsd, xsd/mpr.xsd, "
+        "xsd/mi-report.xsd, xsd/mi-outbnd-reports.xsd, operations.json\n"
     )
 
 

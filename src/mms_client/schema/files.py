@@ -59,24 +59,31 @@ _ROOT_TAGS = {
 }
 
 
+@cache
 def repository_root() -> Path:
     """The folder holding ``src/`` when running from a source checkout."""
     return Path(__file__).resolve().parents[3]
 
 
-def schema_dir() -> Path | None:
-    """The folder of the official schema files (with ``xsd/``), or None when not available."""
-    return _schema_dir(os.environ.get(SCHEMA_DIR_VARIABLE))
+def schema_location(configured: str | os.PathLike[str] | None = None) -> Path:
+    """Where the official schema files are looked for: the folder ``configured`` (one the user
+    named, such as a command-line option), else ``MMS_SCHEMA_DIR``, else
+    ``../shared/mms-schemas`` beside the repository root."""
+    named = os.environ.get(SCHEMA_DIR_VARIABLE) if configured is None else configured
+    return Path(named) if named else repository_root().parent / "shared" / "mms-schemas"
+
+
+def schema_dir(configured: str | os.PathLike[str] | None = None) -> Path | None:
+    """The folder of the official schema files, :func:`schema_location`, or None when it has
+    no ``xsd/``."""
+    return _with_schemas(schema_location(configured))
 
 
 @cache
-def _schema_dir(configured: str | None) -> Path | None:
-    # Cached per value of the variable: the simulator checks documents on every request, and
-    # resolving the path and looking at the disk each time cost as much as the check itself.
-    candidate = (
-        Path(configured) if configured else repository_root().parent / "shared" / "mms-schemas"
-    )
-    return candidate if (candidate / "xsd").is_dir() else None
+def _with_schemas(folder: Path) -> Path | None:
+    # Cached per folder: the simulator checks documents on every request, and looking at the
+    # disk each time cost as much as the check itself.
+    return folder if (folder / "xsd").is_dir() else None
 
 
 def xsd_path(schema: Schema) -> Path | None:
