@@ -104,5 +104,9 @@ class TypedReader:
         with codec.collector_paused:  # as ours: models and dicts, no cycles
             # a parser with a target returns what the target's close() returns
             data = cast(dict[str, Any], etree.fromstring(payload, self._parser))
-            # pydantic alone, not looking for names the schema does not know
-            return self._model.model_validate(data, extra="ignore")
+            # pydantic alone (its validator: XmlModel.model_validate adds our error reports),
+            # not looking for names the schema does not know
+            validated: XmlModel = self._model.__pydantic_validator__.validate_python(
+                data, extra="ignore"
+            )
+            return validated

@@ -210,6 +210,15 @@ def test_unknown_attributes_and_elements_are_refused_with_their_path() -> None:
     }
 
 
+def test_problems_of_structure_and_of_value_come_in_one_error_below_the_tag() -> None:
+    """The codec reports pydantic's findings itself, with what its reader found and under
+    the element's own name, not as ``model_validate`` of the model would."""
+    bad = b'<Stack Colour="red" MinimumQuantityInKw="1" OfferUnitPrice="1" StackNumber="x"/>'
+    with pytest.raises(PayloadError) as caught:
+        codec.read(bad, OfferStack, tag="Stack")
+    assert [e.path for e in caught.value.errors] == ["Stack/@Colour", "Stack/@StackNumber"]
+
+
 def test_a_single_element_given_twice_is_refused() -> None:
     twice = b"<MarketData><Messages></Messages><Messages></Messages></MarketData>"
     with pytest.raises(PayloadError) as caught:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from mms_client.errors import PayloadError
+from mms_client.errors import MMSError, PayloadError
 from mms_client.jst import JST, format_jst, to_jst
 from mms_client.schema.generated.mi_market import (
     AreaCode,
@@ -140,6 +142,40 @@ def test_assignments_are_validated() -> None:
     with pytest.raises(PayloadError) as caught:
         stack.number = 99
     assert caught.value.errors[0].path == "OfferStack/@StackNumber"
+
+
+@pytest.mark.parametrize(
+    "validate",
+    [
+        lambda data: OfferStack.model_validate(data),
+        lambda data: OfferStack.model_validate_json(json.dumps(data)),
+        lambda data: OfferStack.model_validate_strings(data),
+    ],
+    ids=["model_validate", "model_validate_json", "model_validate_strings"],
+)
+def test_validating_outside_data_fails_as_construction_does(
+    validate: Callable[[dict[str, str]], OfferStack],
+) -> None:
+    """Code catching the library's errors catches every way of making a model."""
+    bad = {"StackNumber": "x", "OfferUnitPrice": "100"}
+    with pytest.raises(PayloadError) as constructed:
+        OfferStack(**bad)  # type: ignore[arg-type]
+    with pytest.raises(PayloadError) as validated:
+        validate(bad)
+    assert isinstance(validated.value, MMSError)
+    assert validated.value.errors == constructed.value.errors
+    assert [error.path for error in validated.value.errors] == [
+        "OfferStack/@StackNumber",
+        "OfferStack/@MinimumQuantityInKw",
+    ]
+    good = {"StackNumber": "1", "OfferUnitPrice": "100", "MinimumQuantityInKw": "100"}
+    assert validate(good) == OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)
+
+
+def test_a_document_that_is_not_json_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError) as caught:
+        OfferStack.model_validate_json("{not json")
+    assert caught.value.errors[0].rule.startswith("Invalid JSON")
 
 
 def test_naive_times_are_jst_and_aware_times_are_converted() -> None:

@@ -11,12 +11,13 @@ Validation failures are reported in XML terms (``MarketData/MarketSubmit/OfferDa
 because that is what a reader of the schema, the MMS manual or an MMS error message can find.
 """
 
+import functools
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar, Self, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Self, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
@@ -128,13 +129,38 @@ class _XmlModelMeta(ModelMetaclass):
             raise payload_error(exc, cls) from None  # type: ignore[arg-type]
 
 
+def _reporting_payload_errors(validate: Callable[..., Any]) -> Any:
+    """One of pydantic's ``model_validate*`` class methods, failing as construction does:
+    with a :class:`~mms_client.errors.PayloadError` in XML terms, so that code catching the
+    library's errors sees every way of making a model from outside data.
+
+    The codec does not come this way: it calls the validator itself and reports the paths
+    below the document's tag (see :func:`mms_client.schema.codec.validate`).
+    """
+    function = validate.__func__  # type: ignore[attr-defined]  # a classmethod, bound
+
+    @functools.wraps(function)
+    def reporting(cls: "type[XmlModel]", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(cls, *args, **kwargs)
+        except ValidationError as exc:
+            raise payload_error(exc, cls) from None
+
+    reporting.__doc__ = (
+        f"pydantic's ``{function.__name__}``; a value that breaks the schema raises "
+        ":class:`~mms_client.errors.PayloadError` naming its XML path."
+    )
+    return classmethod(reporting)
+
+
 class XmlModel(BaseModel, metaclass=_XmlModelMeta):
     """Base class of every payload model.
 
     Unknown fields are refused (the schema is closed), fields are accepted by XML name and by
-    Python name, assignments and nested models are validated, and construction or assignment
-    errors surface as :class:`~mms_client.errors.PayloadError` with XML paths instead of
-    pydantic's ``ValidationError``.
+    Python name, assignments and nested models are validated, and errors of construction,
+    assignment and ``model_validate`` (``_json``, ``_strings``) surface as
+    :class:`~mms_client.errors.PayloadError` with XML paths instead of pydantic's
+    ``ValidationError``.
     """
 
     model_config = ConfigDict(
@@ -162,6 +188,11 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
             super().__setattr__(name, value)
         except ValidationError as exc:
             raise payload_error(exc, type(self)) from None
+
+    if not TYPE_CHECKING:  # type checkers see pydantic's methods, whose signatures these keep
+        model_validate = _reporting_payload_errors(BaseModel.model_validate)
+        model_validate_json = _reporting_payload_errors(BaseModel.model_validate_json)
+        model_validate_strings = _reporting_payload_errors(BaseModel.model_validate_strings)
 
     def to_xml(self, tag: str | None = None) -> bytes:
         """This model as canonical XML: the bytes the MMS receives and that get signed.

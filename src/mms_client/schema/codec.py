@@ -522,6 +522,10 @@ def _validate_document(model_cls: type[M], data: Any, names_checked: bool) -> M:
     Data read by the codec's reader (``names_checked``) holds only names the schema knows:
     the reader refused the others with their XML paths. pydantic then ignores extra names
     instead of looking for them in every model, which is a quarter of its validation time.
+
+    pydantic's validator is called directly, not through ``model_validate``, which reports a
+    PayloadError of its own: the callers report the ValidationError below the document's tag,
+    with the reader's problems.
     """
     extra: Literal["ignore"] | None = "ignore" if names_checked else None
     if model_cls.__xml_tag__ is not None and isinstance(data, dict):
@@ -529,7 +533,7 @@ def _validate_document(model_cls: type[M], data: Any, names_checked: bool) -> M:
         if parts is not None:
             try:
                 held: dict[str, Any] = {
-                    field: part.model_validate(value, extra=extra)
+                    field: part.__pydantic_validator__.validate_python(value, extra=extra)
                     for field, (part, value) in parts.items()
                 }
                 document = model_cls.model_construct(**held)
@@ -540,7 +544,8 @@ def _validate_document(model_cls: type[M], data: Any, names_checked: bool) -> M:
             else:
                 assert isinstance(document, model_cls)
                 return document
-    return model_cls.model_validate(data, extra=extra)
+    validated: M = model_cls.__pydantic_validator__.validate_python(data, extra=extra)
+    return validated
 
 
 def _single_parts(
