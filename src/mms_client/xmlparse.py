@@ -27,6 +27,7 @@ NOT_XML = re.compile(f"[{NOT_XML_CHARACTERS}]")
 _thread_parsers = threading.local()
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
 _PROLOG_ITEMS_SCANNED = 64
+_LXML_POSITION = re.compile(r", line \d+, column \d+$")
 
 
 def _parser() -> etree.XMLParser:
@@ -138,6 +139,10 @@ def _acceptable(data: bytes, max_bytes: int) -> bytes:
 
 
 def not_well_formed(exc: etree.XMLSyntaxError) -> PayloadError:
-    """The refusal of a document libxml2 could not parse, at the position it stopped."""
+    """The refusal of a document libxml2 could not parse, at the position it stopped.
+
+    The position is the path; lxml ends its message with the position too, which is left out
+    of the rule so that the position is said once.
+    """
     where = f"line {exc.lineno}, column {(exc.offset or 0) + 1}"
-    return _refuse(where, None, f"well-formed XML: {exc.msg}")
+    return _refuse(where, None, f"well-formed XML: {_LXML_POSITION.sub('', exc.msg)}")

@@ -12,6 +12,7 @@ import datetime as dt
 import importlib.abc
 import itertools
 import logging
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -448,6 +449,8 @@ def test_malformed_reply_is_a_malformed_response_error(
     assert (caught.value.url, caught.value.attempt) == (bsp.endpoints().main, 1)
     assert f": {caught.value.url} (attempt 1)" in str(caught.value)
     assert MAY_HAVE_PROCESSED not in str(caught.value)
+    # where the reply broke, said once
+    assert len(re.findall(r"line \d+, column \d+", str(caught.value))) == 1
 
 
 def test_an_unreadable_reply_to_a_submit_warns_that_the_mms_may_have_processed_it(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mms_client.errors import PayloadError
@@ -77,10 +79,23 @@ def test_broken_inputs_are_malformed(data: bytes) -> None:
     assert refusal(data)[1].startswith("well-formed XML")
 
 
+@pytest.mark.parametrize(
+    "data", [b"", b"<a>&nbsp;</a>", b"<a>\n  <b x='1'</b></a>", b"<a>\x01</a>", b"<a"]
+)
+def test_a_malformed_document_is_given_its_position_once(data: bytes) -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_xml(data)
+    (problem,) = caught.value.errors
+    assert re.fullmatch(r"line \d+, column \d+", problem.path)
+    assert re.findall(r"line \d+, column \d+", str(caught.value)) == [problem.path]
+
+
 def test_a_refusal_reads_without_a_value_where_there_is_none() -> None:
     with pytest.raises(PayloadError) as caught:
         parse_xml(b"<a></b>")
-    assert str(caught.value).endswith("tag mismatch: a line 1 and b, line 1, column 8")
+    assert str(caught.value).endswith(
+        "line 1, column 8: well-formed XML: Opening and ending tag mismatch: a line 1 and b"
+    )
     with pytest.raises(PayloadError) as caught:
         parse_xml(b"<a>" + b" " * 200 + b"</a>", max_bytes=100)
     assert str(caught.value).endswith("document: at most 100 bytes (got '207 bytes')")

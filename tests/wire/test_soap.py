@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from lxml import etree
@@ -341,6 +342,18 @@ def test_unreadable_replies_are_malformed_response_errors(
 ) -> None:
     with pytest.raises(MalformedResponseError, match=problem):
         read_response(headers, body, Interface.MI)
+
+
+@pytest.mark.parametrize("size", [0, 9 * 1024 * 1024], ids=["as a tree", "streamed"])
+def test_a_malformed_envelope_is_given_its_position_once(size: int) -> None:
+    """Small envelopes are parsed into a tree, large ones (over 8 MiB) streamed; either way
+    the error says where the XML broke, once."""
+    padding = f"<!--{' ' * size}-->"  # a comment: text that large is refused before
+    body = _response(f"<success>true</success>{padding}<broken x='1'</broken>")
+    with pytest.raises(MalformedResponseError) as caught:
+        read_response(XML, body, Interface.MI)
+    (position,) = re.findall(r"line \d+, column \d+", str(caught.value))
+    assert str(caught.value).endswith(f"{position}: well-formed XML: attributes construct error")
 
 
 def test_reply_size_is_bounded() -> None:

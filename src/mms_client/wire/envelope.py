@@ -39,7 +39,7 @@ from mms_client.wire.mime import (
     read_part,
     scan_multipart,
 )
-from mms_client.xmlparse import parse_xml
+from mms_client.xmlparse import not_well_formed, parse_xml
 from mms_client.xmlstream import event_parser, replay
 
 SOAP_ENVELOPE_NS: Final = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -173,8 +173,10 @@ def read_envelope(
                 parser.close()
         else:
             raise MimeFormatError(f"unexpected Content-Type {media_type!r}")
-    except etree.XMLSyntaxError as exc:
-        raise MimeFormatError(f"the SOAP envelope is not well-formed XML: {exc}") from None
+    except etree.XMLSyntaxError as exc:  # from the parser of a large envelope
+        raise MimeFormatError(
+            f"the SOAP envelope is not acceptable XML: {not_well_formed(exc)}"
+        ) from None
     except PayloadError as exc:
         raise MimeFormatError(f"the SOAP envelope is not acceptable XML: {exc}") from None
     return Envelope(target.finished(), source, parts, store)
