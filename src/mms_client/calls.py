@@ -14,9 +14,10 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import types
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from mms_client.errors import FieldError, MalformedResponseError, PayloadError
 from mms_client.exchange import Response
@@ -50,7 +51,12 @@ class Call(Generic[R]):
 
 
 class OperationMethod(Generic[P, R]):
-    """A client method bound to one registry operation (see :func:`calls`)."""
+    """A client method bound to one registry operation (see :func:`calls`).
+
+    On the class it is a plain function taking the client first, and on a client a bound
+    method, as any method is: ``inspect.signature``, ``help(MmsClient)`` and IDEs show its
+    parameters and documentation either way.
+    """
 
     def __init__(
         self, operation: Operation, template: Callable[Concatenate[Any, P], Call[R]]
@@ -58,31 +64,34 @@ class OperationMethod(Generic[P, R]):
         self.operation = operation
         self.template = template
         self.__doc__ = template.__doc__
-        # What help() and IDEs should show for the bound method: the template's parameters
-        # without ``self``, and not its ``Call`` return type.
-        signature = inspect.signature(template)
-        self.signature = signature.replace(
-            parameters=tuple(signature.parameters.values())[1:],
-            return_annotation=inspect.Signature.empty,
+
+        @functools.wraps(template)
+        def method(client: Any, *args: Any, **kwargs: Any) -> Any:
+            return client._invoke(operation, template(client, *args, **kwargs))
+
+        # the template's parameters, without its ``Call`` return type: what the method
+        # returns depends on the client (a result, or an awaitable of one)
+        method.__signature__ = inspect.signature(template).replace(  # type: ignore[attr-defined]
+            return_annotation=inspect.Signature.empty
         )
+        self.function: Callable[..., Any] = method
 
     @overload
-    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+    def __get__(
+        self, instance: None, owner: type[MmsClient]
+    ) -> Callable[Concatenate[MmsClient, P], R]: ...
+    @overload
+    def __get__(
+        self, instance: None, owner: type[AsyncMmsClient]
+    ) -> Callable[Concatenate[AsyncMmsClient, P], Awaitable[R]]: ...
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Callable[..., Any]: ...
     @overload
     def __get__(self, instance: MmsClient, owner: type[Any]) -> Callable[P, R]: ...
     @overload
     def __get__(self, instance: AsyncMmsClient, owner: type[Any]) -> Callable[P, Awaitable[R]]: ...
     def __get__(self, instance: Any, owner: type[Any]) -> Any:
-        if instance is None:
-            return self
-        operation, template = self.operation, self.template
-
-        @functools.wraps(template)
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return instance._invoke(operation, template(instance, *args, **kwargs))
-
-        method.__signature__ = self.signature  # type: ignore[attr-defined]
-        return method
+        return self.function if instance is None else types.MethodType(self.function, instance)
 
 
 def calls(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import pydoc
 import subprocess
 import sys
 
@@ -13,6 +14,9 @@ from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.methods import OperationMethods
 from mms_client.operations import OPERATIONS
 from mms_client.schema.files import repository_root
+from mms_client.schema.generated.mi_market import MarketType, OfferQuery
+from mms_client.sim import Simulator
+from mms_client.sim.seed import TRADING_DAY
 
 DECLARED: dict[str, OperationMethod] = {  # type: ignore[type-arg]
     name: value
@@ -46,7 +50,7 @@ def test_every_operation_has_its_methods_on_both_clients(operation: object) -> N
     names = [operation.method, *([operation.list_method] if operation.list_method else [])]
     for name in names:
         assert DECLARED[name].operation is operation
-        assert getattr(MmsClient, name) is getattr(AsyncMmsClient, name) is DECLARED[name]
+        assert getattr(MmsClient, name) is getattr(AsyncMmsClient, name) is DECLARED[name].function
         audiences = ", ".join(sorted(a.value for a in operation.audiences))
         assert f"Who may call it: {audiences};" in (DECLARED[name].__doc__ or "")
     if operation.multi and operation.kind != "query":
@@ -93,10 +97,40 @@ def test_signatures_follow_the_established_client_and_the_envelopes(
     name: str, parameters: list[str]
 ) -> None:
     """Request first, then what the established client takes by position; the rest by
-    keyword; help() shows the parameters without ``self``."""
-    bound = getattr(MmsClient, name).signature
-    assert list(bound.parameters) == parameters
+    keyword."""
+    method = inspect.signature(getattr(MmsClient, name))
+    assert list(method.parameters) == ["self", *parameters]
+    bound = method.replace(parameters=list(method.parameters.values())[1:])
     positional = [p.name for p in bound.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
     assert positional[0] in ("request", "requests")
     if "market_type" in positional:
         assert bound.parameters["market_type"].default is inspect.Parameter.empty
+
+
+@pytest.mark.parametrize("client_class", [MmsClient, AsyncMmsClient])
+def test_help_on_a_client_class_shows_each_method_with_its_signature(
+    client_class: type[MmsClient] | type[AsyncMmsClient],
+) -> None:
+    """What help(MmsClient), inspect and IDEs that look at the class show."""
+    assert str(inspect.signature(client_class.put_offer)) == (
+        "(self, request: 'mi_market.OfferData', market_type: 'mi_market.MarketType', "
+        "days: 'int' = 1, date: 'dt.date | None' = None)"
+    )
+    page = pydoc.render_doc(client_class, renderer=pydoc.plaintext)
+    assert (
+        "put_fringe(self, request: 'mi_market.FringeSubmit', days: 'int' = 1, "
+        "date: 'dt.date | None' = None, *, market_type: 'mi_market.MarketType | None' = None)"
+    ) in page
+    assert "Who may call it: TSO;" in pydoc.render_doc(client_class.put_fringe)
+
+
+def test_a_method_taken_from_the_class_calls_like_the_bound_one(
+    fresh_mms_simulator: Simulator,
+) -> None:
+    """``MmsClient.query_offers(client, ...)``, as with any method; help(client.put_fringe)
+    shows the parameters without ``self``."""
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    with fresh_mms_simulator.client() as client:
+        assert str(inspect.signature(client.put_fringe)).startswith("(request: ")
+        offers = MmsClient.query_offers(client, query, date=TRADING_DAY)
+        assert offers and offers == client.query_offers(query, date=TRADING_DAY)
