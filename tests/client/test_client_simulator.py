@@ -475,6 +475,17 @@ def test_an_unreadable_reply_to_a_submit_warns_that_the_mms_may_have_processed_i
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
+def test_a_base_url_that_misses_the_service_is_an_http_404_at_once(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A 4xx is not an outage: no resend, no failover; the error names the URL."""
+    wrong = mms_simulator.base_url + "/mms"
+    with client(mms_simulator, base_url=wrong) as bsp, pytest.raises(HTTPStatusError) as caught:
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+    assert (caught.value.status, caught.value.attempt) == (404, 1)
+    assert caught.value.url == wrong + "/axis2/services/MiWebService"
+
+
 def test_oversized_reply_is_refused(mms_simulator: Simulator, day: dt.date) -> None:
     refused = pytest.raises(MalformedResponseError, match="exceeds 200 bytes")
     with client(mms_simulator, max_response_bytes=200) as bsp, refused:

@@ -241,6 +241,26 @@ def test_only_post_to_the_service_paths_is_served(wire: Wire) -> None:
         assert client.post(wire.simulator.base_url + "/elsewhere", content=b"").status_code == 404
 
 
+def test_a_path_that_is_no_service_gets_http_404_naming_the_services(wire: Wire) -> None:
+    """As the web server in front of a SOAP service answers: plain HTTP, not a SOAP fault
+    (that is for a request the service cannot read); nothing reaches the service."""
+    message = wire.message(wire.payload("MarketQuery_OfferQuery", OfferQuery(market_type=DAM)))
+    before = wire.simulator.count(processed=False)
+    with httpx.Client(verify=wire.tls(wire.simulator.user())) as client:
+        answer = client.post(
+            wire.simulator.base_url + "/mms/axis2/services/MiWebService",
+            headers=message.headers,
+            content=message.body,
+        )
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+    assert answer.text == (
+        "no MMS service at /mms/axis2/services/MiWebService; the services are at "
+        "/axis2/services/MiWebService and /axis2/services/OmiWebService"
+    )
+    assert wire.simulator.count(processed=False) == before
+
+
 def test_the_official_schema_check_reports_lines_and_rules() -> None:
     from mms_client.schema import codec
     from mms_client.schema.files import Schema, xml_schema

@@ -34,6 +34,7 @@ put_offer, with eight clients reusing their connections. A request of this size 
 15 ms to handle (half a millisecond per offer of five stacks)."""
 
 _PATHS = frozenset(SERVICE_PATHS.values())
+_SERVICES = " and ".join(SERVICE_PATHS.values())
 
 
 def _plain(status: int, text: str, *extra: tuple[str, str]) -> Reply:
@@ -55,7 +56,10 @@ class SimulatorApp:
         if scope["type"] != "http":
             return
         if scope["path"] not in _PATHS:
-            await _send(send, _plain(404, f"no MMS service at {scope['path']}"))
+            # plain HTTP, as the web server in front of a SOAP service answers a path that is
+            # none of its services; the text names the paths a mistaken base URL missed
+            no_service = f"no MMS service at {scope['path']}; the services are at {_SERVICES}"
+            await _send(send, _plain(404, no_service))
             return
         if scope["method"] != "POST":
             await _send(send, _plain(405, "the MMS services accept POST only", ("allow", "POST")))

@@ -6,8 +6,8 @@ MMS answers it:
 ==================================================  ===========================================
 problem                                             answer
 ==================================================  ===========================================
-the body is not a readable SOAP/MTOM request,       SOAP 1.1 fault (HTTP 500), faultcode
-sent to the wrong service path                      ``soapenv:Client``
+the body is not a readable SOAP/MTOM request, or    SOAP 1.1 fault (HTTP 500), faultcode
+one sent to the other service's path                ``soapenv:Client``
 unknown requestType for the service, JSON or        ``responseDataType`` TXT with the error
 compressed request data, a payload that is not      text (HTTP 200, ``success`` false)
 well-formed XML or has the wrong root, a client
@@ -23,7 +23,8 @@ business rules (per item)                           the items echoed with ``Vali
                                                     ``Success`` and their Error messages
 ==================================================  ===========================================
 
-(The TLS layer has already refused client certificates the simulator's CA did not issue.)
+(The TLS layer has already refused client certificates the simulator's CA did not issue, and
+:mod:`mms_client.sim.asgi` requests that are not a POST to a service path, with plain HTTP.)
 
 Processing is split in two so that injected faults can be placed around it:
 :meth:`MmsService.receive` reads and authenticates a request without changing anything,
