@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import inspect
 import json
 import sys
 from dataclasses import replace
@@ -195,7 +196,8 @@ def _operation(name: str, interface: str | None) -> Operation:
     from mms_client.client import MmsClient
     from mms_client.operations import OPERATIONS
 
-    method = getattr(MmsClient, name, None)
+    # the descriptor itself: read from the class, a method is the function it makes
+    method = inspect.getattr_static(MmsClient, name, None)
     if isinstance(method, OperationMethod):
         named = [method.operation]
     else:
