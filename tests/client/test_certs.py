@@ -8,6 +8,7 @@ import os
 import pickle
 import ssl
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -119,27 +120,75 @@ def test_ssl_context_with_ca_bundle_and_explicit_opt_out(make_p12: MakeP12, tmp_
         certificate.ssl_context(verify=tmp_path / "missing.pem")
 
 
-def test_ssl_context_leaves_nothing_on_disk_and_never_writes_a_plain_key(
-    make_p12: MakeP12, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The key file ssl needs exists only while it loads, holds only an encrypted key, and
-    the temporary folder is empty afterwards."""
-    seen: list[tuple[str, bytes, int]] = []
+@dataclass(frozen=True)
+class KeyFile:
+    """What ssl was given to read the key from, as it read it."""
 
-    class RecordingContext(ssl.SSLContext):
-        def load_cert_chain(self, certfile, keyfile=None, password=None):  # type: ignore[no-untyped-def]
-            with open(certfile, "rb") as handle:
-                seen.append((str(certfile), handle.read(), os.stat(certfile).st_mode & 0o777))
-            return super().load_cert_chain(certfile, keyfile, password)
+    path: str
+    content: bytes
+    mode: int
+    temporary_files: list[Path]
+    """What the temporary folder held meanwhile."""
 
+
+class RecordingContext(ssl.SSLContext):
+    """Notes each file ssl reads a key from."""
+
+    def __init__(self, protocol: int, temporary: Path) -> None:
+        self.temporary = temporary
+        self.seen: list[KeyFile] = []
+
+    def load_cert_chain(self, certfile, keyfile=None, password=None):  # type: ignore[no-untyped-def]
+        with open(certfile, "rb") as handle:
+            content = handle.read()
+        mode = os.stat(certfile).st_mode & 0o777
+        self.seen.append(KeyFile(str(certfile), content, mode, sorted(self.temporary.rglob("*"))))
+        return super().load_cert_chain(certfile, keyfile, password)
+
+
+@pytest.fixture
+def temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder, moved to an empty one of this test."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    context = RecordingContext(ssl.PROTOCOL_TLS_CLIENT)
+    return tmp_path
+
+
+def assert_only_an_encrypted_key(pem: bytes) -> None:
+    assert b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem
+    assert b"-----BEGIN PRIVATE KEY-----" not in pem
+    assert b"-----BEGIN RSA PRIVATE KEY-----" not in pem
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "memfd_create") or not Path("/proc/self/fd").is_dir(),
+    reason="anonymous in-memory files (memfd_create and /proc) are a Linux feature",
+)
+def test_the_key_for_tls_is_never_a_file_on_disk(make_p12: MakeP12, temporary: Path) -> None:
+    """Nothing that a killed process could leave behind: the key ssl reads is in a file with
+    no name on disk, and the temporary folder stays empty while it loads."""
+    context = RecordingContext(ssl.PROTOCOL_TLS_CLIENT, temporary)
     Certificate(make_p12(), PASSPHRASE).load_into(context)
 
-    [(path, content, mode)] = seen
-    assert Path(path).is_relative_to(tmp_path)
-    assert mode == 0o600
-    assert b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in content
-    assert b"-----BEGIN PRIVATE KEY-----" not in content
-    assert b"-----BEGIN RSA PRIVATE KEY-----" not in content
-    assert list(tmp_path.iterdir()) == []
+    [key_file] = context.seen
+    assert key_file.temporary_files == []
+    assert key_file.path.startswith("/proc/self/fd/")
+    assert_only_an_encrypted_key(key_file.content)
+    with pytest.raises(FileNotFoundError):  # closed once loaded
+        Path(key_file.path).read_bytes()
+
+
+def test_without_anonymous_files_the_key_is_a_private_file_removed_at_once(
+    make_p12: MakeP12, temporary: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where there are no anonymous in-memory files, the key ssl reads is an encrypted 0600
+    file in the temporary folder, removed as soon as it is loaded."""
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    context = RecordingContext(ssl.PROTOCOL_TLS_CLIENT, temporary)
+    Certificate(make_p12(), PASSPHRASE).load_into(context)
+
+    [key_file] = context.seen
+    assert Path(key_file.path) in key_file.temporary_files
+    assert key_file.mode == 0o600
+    assert_only_an_encrypted_key(key_file.content)
+    assert list(temporary.iterdir()) == []

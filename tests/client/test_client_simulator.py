@@ -14,9 +14,12 @@ import itertools
 import logging
 import re
 import socket
+import ssl
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -280,6 +283,30 @@ def test_certificate_of_another_identity_gets_the_servers_txt_error(
     )
     with impostor, pytest.raises(MMSServerError, match=QUERY):
         impostor.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+
+
+async def test_clients_are_built_without_a_key_file_in_the_temporary_folder(
+    mms_simulator: Simulator, day: dt.date, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed while it builds clients (SIGKILL, or a SIGTERM it does not handle
+    runs no cleanup) must not leave the key behind: nothing is created in the temporary folder
+    while the key loads, and both clients still authenticate with it (mutual TLS)."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    temporary_files: list[list[Path]] = []
+    load = ssl.SSLContext.load_cert_chain
+
+    def load_noting_the_temporary_folder(context: ssl.SSLContext, *args: Any, **kwargs: Any) -> Any:
+        temporary_files.append(sorted(tmp_path.rglob("*")))
+        return load(context, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", load_noting_the_temporary_folder)
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD, resource="FAKE_RESO")
+    with client(mms_simulator) as bsp:
+        assert bsp.query_offers(query, date=day) == []
+    async with mms_simulator.async_client(retry=NO_WAIT) as async_bsp:
+        assert await async_bsp.query_offers(query, date=day) == []
+    assert temporary_files == [[], []]
 
 
 def test_query_fails_over_to_backup_after_5xx_and_plugins_see_every_attempt(

@@ -7,8 +7,12 @@ signed with the private key. :class:`Certificate` loads the PKCS#12 once and ser
 Secrets stay in memory. The passphrase is used once to decrypt the PKCS#12 and is not kept;
 the private key never appears in a repr, an exception or a log line; objects refuse to be
 pickled. Python's :mod:`ssl` can only load a client key from a file, so
-:meth:`Certificate.ssl_context` writes the key *encrypted with a random one-time password* to a
-private temporary file and deletes it before returning.
+:meth:`Certificate.ssl_context` hands it the key *encrypted with a random one-time password* in
+a file that has no name on disk: an anonymous in-memory file (``memfd_create``) read through
+``/proc/self/fd``, closed as soon as it is loaded, so that even a process killed meanwhile
+leaves nothing behind. Where the system has no such files (anything but Linux), it is a private
+temporary file, deleted before the method returns; only a process killed in that moment (by
+SIGKILL, or a SIGTERM it does not handle) leaves it in the temporary folder, still encrypted.
 
 Validity policy: an expired certificate is refused with :class:`CertificateError` (the MMS would
 reject the TLS handshake anyway, with a far less helpful message); a certificate that is not
@@ -23,6 +27,8 @@ import secrets
 import ssl
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, Self
@@ -141,8 +147,8 @@ class Certificate:
         """Present this certificate in an existing TLS ``context`` (e.g. one with custom
         ciphers); :meth:`ssl_context` uses it for the usual case."""
         # ssl can read a key only from a file. The file holds the key encrypted with a password
-        # that exists only in this frame, sits in a private directory (0700) as a 0600 file, and
-        # is removed before this method returns, whatever happens.
+        # that exists only in this frame, and is gone before this method returns (see
+        # _key_file for where it is).
         password = secrets.token_bytes(32)
         pem = self._key.private_bytes(
             serialization.Encoding.PEM,
@@ -152,11 +158,7 @@ class Certificate:
         pem += b"".join(
             c.public_bytes(serialization.Encoding.PEM) for c in (self._certificate, *self._chain)
         )
-        with tempfile.TemporaryDirectory(prefix="mms-client-") as directory:
-            path = os.path.join(directory, "client.pem")
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(pem)
+        with _key_file(pem) as path:
             try:
                 context.load_cert_chain(path, password=password)
             except ssl.SSLError as exc:
@@ -193,6 +195,48 @@ def _read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
         raise CertificateError(f"certificate file not found: {path}") from None
     except OSError as exc:
         raise CertificateError(f"certificate file {path} cannot be read: {exc.strerror}") from None
+
+
+_OWN_DESCRIPTORS = "/proc/self/fd"
+"""Where Linux shows this process's open files as paths that open them again."""
+
+
+@contextmanager
+def _key_file(pem: bytes) -> Iterator[str]:
+    """A path from which :mod:`ssl` reads ``pem``, valid for the ``with`` block.
+
+    Where the system allows it, the file has no name on disk at all: it is an anonymous
+    in-memory file whose descriptor is closed on the way out, so nothing is left even when
+    the process is killed while the key loads (a temporary file's cleanup does not run on
+    SIGKILL, nor on a SIGTERM the process does not handle). Elsewhere it is a 0600 file in a
+    private (0700) temporary directory, removed on the way out.
+    """
+    descriptor = _anonymous_file()
+    if descriptor is None:
+        with tempfile.TemporaryDirectory(prefix="mms-client-") as directory:
+            path = os.path.join(directory, "client.pem")
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(pem)
+            yield path
+        return
+    try:
+        with open(descriptor, "wb", closefd=False) as file:
+            file.write(pem)
+        yield f"{_OWN_DESCRIPTORS}/{descriptor}"
+    finally:
+        os.close(descriptor)
+
+
+def _anonymous_file() -> int | None:
+    """The descriptor of a new anonymous in-memory file that can be opened by path, or None
+    where there is none (no ``memfd_create``, no ``/proc``, or a sandbox that refuses it)."""
+    if not hasattr(os, "memfd_create") or not os.path.isdir(_OWN_DESCRIPTORS):
+        return None
+    try:
+        return os.memfd_create("mms-client-key", os.MFD_CLOEXEC)
+    except OSError:
+        return None
 
 
 def _check_validity(certificate: x509.Certificate, source: str) -> None:
