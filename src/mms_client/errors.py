@@ -74,7 +74,8 @@ class DestinationError(ConfigurationError):
 class CertificateError(MMSError):
     """The PKCS#12 certificate could not be loaded or used.
 
-    The message names the file (never the passphrase or key material) and what was wrong.
+    The message names the file and what was wrong; never the passphrase or key material,
+    not even a passphrase given in the file's place.
     """
 
 

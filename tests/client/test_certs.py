@@ -69,6 +69,66 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
     assert str(missing) in str(caught.value)
 
 
+def test_a_damaged_file_and_a_wrong_passphrase_are_told_apart(
+    make_p12: MakeP12, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "damaged.p12"
+    damaged.write_bytes(make_p12()[:-40])  # cut short, as by a broken copy
+    with pytest.raises(CertificateError) as unreadable:
+        Certificate(damaged, PASSPHRASE)
+    assert str(unreadable.value) == (
+        f"{damaged} is not PKCS#12 data: the file is damaged or in another format "
+        "(a .p12 or .pfx file is needed)"
+    )
+    with pytest.raises(CertificateError) as wrong:
+        Certificate(make_p12(), "not the passphrase")
+    assert "the passphrase is wrong" in str(wrong.value)
+    assert "not PKCS#12" not in str(wrong.value)
+    with pytest.raises(CertificateError, match="without a passphrase: give its passphrase"):
+        Certificate(make_p12())
+    for caught in (unreadable, wrong):
+        assert PASSPHRASE not in str(caught.value) and "not the passphrase" not in str(caught.value)
+
+
+def test_an_empty_path_or_a_passphrase_of_another_type_is_named(make_p12: MakeP12) -> None:
+    with pytest.raises(CertificateError) as caught:
+        Certificate("", PASSPHRASE)
+    assert str(caught.value) == "the certificate file's path is empty"
+    with pytest.raises(CertificateError, match="must be the path of a PKCS#12 file or its bytes"):
+        Certificate(None, PASSPHRASE)  # type: ignore[arg-type]
+    with pytest.raises(CertificateError, match="passphrase must be str or bytes, not int"):
+        Certificate(make_p12(), 1234)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["str", "Path"])
+def test_swapped_arguments_are_pointed_out_without_showing_the_passphrase(
+    make_p12: MakeP12, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("F100-FAKEUSER.p12").write_bytes(make_p12())
+    secret = "S3cret-Passphrase"
+    given = "F100-FAKEUSER.p12" if kind == "str" else Path("F100-FAKEUSER.p12")
+    with pytest.raises(CertificateError) as caught:
+        Certificate(secret, given)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert secret not in message
+    assert "are the arguments swapped?" in message
+    assert "an existing file (F100-FAKEUSER.p12)" in message
+    # a certificate path that does not exist here either still looks like one
+    with pytest.raises(CertificateError) as elsewhere:
+        Certificate(secret, "certs/F100-FAKEUSER.P12")
+    assert secret not in str(elsewhere.value)
+    assert "the name of a PKCS#12 file (certs/F100-FAKEUSER.P12)" in str(elsewhere.value)
+    # an ordinary passphrase leaves the usual message naming the missing file
+    with pytest.raises(CertificateError) as missing:
+        Certificate("F100-FAKEUSR.p12", secret)
+    assert str(missing.value) == "certificate file not found: F100-FAKEUSR.p12"
+    # ... even one too long to be a file name, which is looked for as a file all the same
+    with pytest.raises(CertificateError) as long:
+        Certificate("F100-FAKEUSR.p12", secret * 100)
+    assert str(long.value) == "certificate file not found: F100-FAKEUSR.p12"
+
+
 def test_non_rsa_key_is_refused(make_p12: MakeP12) -> None:
     data = make_p12(key=ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(CertificateError, match="RSA"):

@@ -59,17 +59,18 @@ class Certificate:
     def __init__(
         self, source: str | os.PathLike[str] | bytes, passphrase: str | bytes | None = None
     ) -> None:
-        data, self._source = _read_source(source)
+        data, self._source = _read_source(source, passphrase)
+        if not isinstance(passphrase, str | bytes | None):
+            raise CertificateError(
+                f"the passphrase must be str or bytes, not {type(passphrase).__name__}"
+            )
         password = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
         try:
             key, certificate, chain = pkcs12.load_key_and_certificates(data, password or None)
-        except (ValueError, TypeError):
+        except ValueError as exc:
             # cryptography's message does not contain the secret, but the chained context
             # would show the call; keep the error self-contained.
-            raise CertificateError(
-                f"{self._source} could not be opened: the passphrase is wrong or the data is "
-                "not PKCS#12"
-            ) from None
+            raise CertificateError(_unreadable(self._source, str(exc), bool(password))) from None
         if key is None:
             raise CertificateError(f"{self._source} holds no private key")
         if certificate is None:
@@ -184,17 +185,67 @@ class Certificate:
         return self
 
 
-def _read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
-    """The PKCS#12 bytes and how to name them in messages (the path, never the content)."""
+def _read_source(source: str | os.PathLike[str] | bytes, passphrase: object) -> tuple[bytes, str]:
+    """The PKCS#12 bytes and how to name them in messages (the path, never the content).
+
+    A path that does not exist is named in the message, which is what makes a typing error
+    in it plain to see, unless the passphrase looks like the certificate's path: then the
+    arguments are probably swapped, the "path" is the passphrase, and it is not shown.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), "the PKCS#12 data"
+    if not isinstance(source, str | os.PathLike):
+        raise CertificateError(
+            "the certificate must be the path of a PKCS#12 file or its bytes, not "
+            + type(source).__name__
+        )
+    if not os.fspath(source):  # Path("") would be the current folder
+        raise CertificateError("the certificate file's path is empty")
     path = Path(source)
     try:
         return path.read_bytes(), str(path)
     except FileNotFoundError:
+        swapped = _looks_like_a_certificate_path(passphrase)
+        if swapped is not None:
+            raise CertificateError(
+                f"certificate file not found, and the passphrase given is {swapped}: are the "
+                "arguments swapped? Certificate takes the PKCS#12 file first, then its "
+                "passphrase"
+            ) from None
         raise CertificateError(f"certificate file not found: {path}") from None
     except OSError as exc:
         raise CertificateError(f"certificate file {path} cannot be read: {exc.strerror}") from None
+
+
+_CERTIFICATE_SUFFIXES = frozenset({".p12", ".pfx"})
+
+
+def _looks_like_a_certificate_path(passphrase: object) -> str | None:
+    """How to describe ``passphrase`` if it is more likely the path of a PKCS#12 file than a
+    passphrase (an existing file, or a name ending in .p12 or .pfx); None otherwise. Only then
+    is it shown, since it then is a path and no secret."""
+    if not isinstance(passphrase, str | os.PathLike) or not os.fspath(passphrase):
+        return None
+    path = Path(passphrase)
+    if os.path.isfile(path):  # unlike Path.is_file, False for a passphrase too long for a path
+        return f"an existing file ({path})"
+    if path.suffix.lower() in _CERTIFICATE_SUFFIXES:
+        return f"the name of a PKCS#12 file ({path})"
+    return None
+
+
+def _unreadable(source: str, reason: str, with_passphrase: bool) -> str:
+    """Why ``source`` could not be opened, from cryptography's ``reason``: it tells a
+    PKCS#12 whose integrity check fails with this passphrase (almost always a wrong one,
+    more rarely a damaged file) from data that is not PKCS#12 at all."""
+    if "password" not in reason.lower():
+        return (
+            f"{source} is not PKCS#12 data: the file is damaged or in another format "
+            "(a .p12 or .pfx file is needed)"
+        )
+    if not with_passphrase:
+        return f"{source} could not be opened without a passphrase: give its passphrase"
+    return f"{source} could not be opened: the passphrase is wrong (or the file is damaged)"
 
 
 _OWN_DESCRIPTORS = "/proc/self/fd"
