@@ -346,13 +346,13 @@ class _Exchange:
         self._size = 0
         self._answered = False
         """Whether the head of an answer (status line and headers) has arrived."""
+        for plugin in self._plugins:  # before the spool file is made: a plugin may raise
+            plugin.audit_request(message.body)
         if spool_dir is None:
             self._limit, self._timeout = settings.max_response_bytes, settings.timeout
         else:
             self._limit, self._timeout = settings.max_download_bytes, settings.download_timeout
             self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - see finish()
-        for plugin in self._plugins:
-            plugin.audit_request(message.body)
         logger.debug("POST %s (attempt %d, %d bytes)", self.url, self.attempt, len(message.body))
         # httpx limits each wait for data, not the whole answer; a server trickling bytes
         # must not hold the caller forever, so the whole attempt has a deadline too.
@@ -418,36 +418,40 @@ class _Exchange:
 
     def finish(self, response: httpx.Response) -> HttpReply:
         """The reply, after plugins have seen it; an HTTP error that is not a SOAP fault
-        becomes :class:`HTTPStatusError`."""
+        becomes :class:`HTTPStatusError`. The spool file goes to the reply, or is released
+        when this fails, whatever fails (a plugin too)."""
         spool = self._spool
-        if spool is None:
-            body = b"".join(self._chunks)
-            for plugin in self._plugins:
-                plugin.audit_response(body)
-        else:
-            body = b""
-            for plugin in self._plugins:
-                spool.seek(0)
-                plugin.audit_response_file(spool)
-        reply = HttpReply(
-            url=self.url,
-            attempt=self.attempt,
-            resendable=self._resendable,
-            status=response.status_code,
-            headers=response.headers,
-            body=body,
-            spool=spool,
-        )
-        if 200 <= reply.status < 300 or self._is_fault(reply):
-            return reply
-        self.discard()
-        raise HTTPStatusError(
-            f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer"
-            + (_may_have_arrived(self._resendable) if reply.status >= 500 else ""),
-            url=self.url,
-            attempt=self.attempt,
-            status=reply.status,
-        )
+        try:
+            if spool is None:
+                body = b"".join(self._chunks)
+                for plugin in self._plugins:
+                    plugin.audit_response(body)
+            else:
+                body = b""
+                for plugin in self._plugins:
+                    spool.seek(0)
+                    plugin.audit_response_file(spool)
+            reply = HttpReply(
+                url=self.url,
+                attempt=self.attempt,
+                resendable=self._resendable,
+                status=response.status_code,
+                headers=response.headers,
+                body=body,
+                spool=spool,
+            )
+            if 200 <= reply.status < 300 or self._is_fault(reply):
+                return reply
+            raise HTTPStatusError(
+                f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer"
+                + (_may_have_arrived(self._resendable) if reply.status >= 500 else ""),
+                url=self.url,
+                attempt=self.attempt,
+                status=reply.status,
+            )
+        except BaseException:
+            self.discard()
+            raise
 
     def _is_fault(self, reply: HttpReply) -> bool:
         if reply.spool is not None and self._size > self._settings.max_response_bytes:

@@ -9,7 +9,9 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -21,6 +23,7 @@ from mms_client.errors import (
     MMSValidationError,
     PayloadError,
 )
+from mms_client.plugins import Plugin
 from mms_client.schema.generated import mi_market, mi_report, omi
 from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList, DatasetName
 from mms_client.sim.simulator import Simulator
@@ -384,3 +387,51 @@ def test_to_is_refused_for_an_answer_that_has_no_files(
         bsp.call("MarketQuery_OfferQuery", query, to=tmp_path / "offers.xml", date=DAY)
     assert simulator.count(processed=False) == before
     assert list(tmp_path.iterdir()) == []
+
+
+class AuditError(Exception):
+    pass
+
+
+class FailingAudit(Plugin):
+    """An audit plugin whose record cannot be written, when the request goes out or when the
+    reply has come back."""
+
+    def __init__(self, failing: str) -> None:
+        self.failing = failing
+
+    def audit_request(self, mms_request: bytes) -> None:
+        if self.failing == "request":
+            raise AuditError("the audit log cannot be written")
+
+    def audit_response_file(self, mms_response: BinaryIO) -> None:
+        if self.failing == "response":
+            raise AuditError("the audit log cannot be written")
+
+
+def files_open_in(folder: Path) -> list[str]:
+    """The files this process has open in ``folder``, deleted and anonymous ones included."""
+    descriptors = Path("/proc/self/fd")
+    opened = []
+    for descriptor in descriptors.iterdir():
+        with suppress(OSError):  # closed meanwhile (the one iterdir itself used)
+            opened.append(os.readlink(descriptor))
+    return [name for name in opened if name.startswith(f"{folder}{os.sep}")]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd")
+@pytest.mark.parametrize("failing", ["request", "response"])
+def test_a_plugin_that_fails_during_a_download_leaves_no_file_open(
+    simulator: Simulator, tmp_path: Path, failing: str
+) -> None:
+    """The plugin's error reaches the caller as it is, and the temporary file the reply was
+    streamed to is closed at once, not when the garbage collector gets to it (the error's
+    traceback keeps the attempt alive as long as the caller holds the error)."""
+    with client(simulator) as bsp:
+        created = bsp.create_report(resource_list())
+    audited = simulator.client("BSP", retry=NO_WAIT, plugins=[FailingAudit(failing)])
+    with audited as bsp, pytest.raises(AuditError) as caught:
+        bsp.download_report(by_transaction(created), to=tmp_path / "r.xml")
+    assert files_open_in(tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
+    assert caught.value.args == ("the audit log cannot be written",)
