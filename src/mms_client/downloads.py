@@ -39,7 +39,7 @@ from mms_client.exchange import PreparedRequest, Response, interpret
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation
 from mms_client.transport import HttpReply, TransportSettings
-from mms_client.wire.blobs import FolderStore
+from mms_client.wire.blobs import FolderStore, writing
 from mms_client.wire.mime import MultipartLimits
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -231,11 +231,13 @@ class Destination:
             destinations.append(_followed(path))
         placed: list[DownloadedFile] = []
         for file, destination in zip(files, destinations, strict=True):
-            if file.path is not None:
-                # a link in the folder may lead to another file system, where only a copy goes
-                shutil.move(file.path, destination)
-            else:
-                destination.write_bytes(file.read_bytes())
+            with writing(destination):
+                if file.path is not None:
+                    # a link in the folder may lead to another file system, where only a copy
+                    # goes
+                    shutil.move(file.path, destination)
+                else:
+                    destination.write_bytes(file.read_bytes())
             placed.append(file.saved_as(destination))
         return tuple(placed)
 

@@ -15,6 +15,7 @@ through?
     │                             document that was received does
     ├── MalformedResponseError    the reply is not a well-formed MMS answer
     ├── MalformedRequestError     (simulator side) the request is not a well-formed MMS request
+    ├── DownloadWriteError        a download saved to disk (``to=``) could not be written
     ├── SimulatorStateError       (simulator) its state folder cannot be used
     │   └── StateFolderInUseError ... because another simulator runs on it
     ├── MMSClientError            the MMS answered and refused
@@ -31,6 +32,7 @@ through?
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +147,41 @@ class MalformedRequestError(MMSError):
     This is the server-side twin of :class:`MalformedResponseError`; the simulator turns it
     into the error reply the MMS would give.
     """
+
+
+class DownloadWriteError(MMSError, OSError):
+    """A download saved to disk (``to=``) could not be written: the disk or a quota is full,
+    the file would be larger than the process may write, the disk failed...
+
+    The reply may well have arrived whole; writing it is what failed, and the download's
+    temporary files are removed. The message names the file being written (or, for the
+    temporary file the reply is first streamed to, which has no name, the folder it is in)
+    and the system's reason. It is an :class:`OSError` too, with that file as ``filename``
+    and the system's ``errno`` and ``strerror``.
+    """
+
+    def __init__(self, path: Path, error: OSError, where: str | None = None) -> None:
+        super().__init__(error.errno, error.strerror, str(path))
+        reason = error.strerror or str(error) or type(error).__name__
+        advice = _WRITE_ADVICE.get(error.errno or 0, "")
+        self._message = f"the download could not be written to {where or path}: {reason}{advice}"
+
+    def __str__(self) -> str:
+        return self._message  # not OSError's "[Errno 28] ...", which would hide the message
+
+
+#: What to do when a download cannot be written, by errno, where there is something to say.
+_WRITE_ADVICE = {
+    errno.ENOSPC: "; make room on that disk, or save the download elsewhere",
+    errno.EFBIG: "; the file would be larger than this process may write (ulimit -f) or the "
+    "file system can hold",
+    # not every system has disk quotas
+    **(
+        {errno.EDQUOT: "; the disk quota is used up: make room, or save the download elsewhere"}
+        if hasattr(errno, "EDQUOT")
+        else {}
+    ),
+}
 
 
 class SimulatorStateError(MMSError):

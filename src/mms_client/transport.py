@@ -32,6 +32,7 @@ import ssl
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ from mms_client.errors import (
 )
 from mms_client.lean_httpx import httpx
 from mms_client.plugins import Plugin
+from mms_client.wire.blobs import writing
 from mms_client.wire.soap import HttpMessage, is_fault
 
 if TYPE_CHECKING:
@@ -341,6 +343,7 @@ class _Exchange:
         self._resendable = attempts.resendable
         self._settings = settings
         self._plugins = attempts.plugins
+        self._spool_dir = spool_dir
         self._chunks: list[bytes] = []
         self._spool: BinaryIO | None = None
         self._size = 0
@@ -352,7 +355,8 @@ class _Exchange:
             self._limit, self._timeout = settings.max_response_bytes, settings.timeout
         else:
             self._limit, self._timeout = settings.max_download_bytes, settings.download_timeout
-            self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - see finish()
+            with self._spooling():
+                self._spool = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - see finish()
         logger.debug("POST %s (attempt %d, %d bytes)", self.url, self.attempt, len(message.body))
         # httpx limits each wait for data, not the whole answer; a server trickling bytes
         # must not hold the caller forever, so the whole attempt has a deadline too.
@@ -396,7 +400,13 @@ class _Exchange:
         if self._spool is None:
             self._chunks.append(chunk)
         else:
-            self._spool.write(chunk)
+            with self._spooling():
+                self._spool.write(chunk)
+
+    def _spooling(self) -> AbstractContextManager[None]:
+        """Disk errors of the spool file (an anonymous file: its folder is named)."""
+        assert self._spool_dir is not None
+        return writing(self._spool_dir, f"a temporary file in {self._spool_dir}")
 
     def _late(self) -> RequestTimeout:
         return RequestTimeout(
@@ -428,6 +438,8 @@ class _Exchange:
                     plugin.audit_response(body)
             else:
                 body = b""
+                with self._spooling():  # the end of the body leaves the buffer now
+                    spool.flush()
                 for plugin in self._plugins:
                     spool.seek(0)
                     plugin.audit_response_file(spool)
@@ -461,7 +473,10 @@ class _Exchange:
     def discard(self) -> None:
         """Release the spool file of an attempt that failed."""
         if self._spool is not None:
-            self._spool.close()
+            # closing writes what is still buffered, which fails again on a full disk; the
+            # file is closed all the same, and its content is not wanted any more
+            with suppress(OSError):
+                self._spool.close()
 
     def _translate(self, error: httpx.HTTPError) -> Exception:
         """The library error for an httpx failure of this attempt."""

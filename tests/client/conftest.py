@@ -1,12 +1,17 @@
 """Shared by the client tests: throw-away PKCS#12 files, a retry policy that does not wait,
-a plugin that records what the client sent and received, and the MMS example payloads."""
+a plugin that records what the client sent and received, the MMS example payloads, and a
+process whose files may not grow past a limit."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -89,3 +94,30 @@ def build_p12(
 @pytest.fixture
 def make_p12() -> MakeP12:
     return build_p12
+
+
+_LIMITING = """
+import resource, signal
+
+def limit_file_size(size):
+    # past the limit, a write fails with EFBIG (for root too) instead of SIGXFSZ killing us
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+"""
+
+
+def run_with_a_file_size_limit(script: str, *arguments: str) -> Any:
+    """Run ``script`` in a new Python process, where ``limit_file_size(bytes)`` makes every
+    later write past that size fail as it does on a full disk, and give back the JSON it
+    printed. Root ignores permissions and read-only folders can be written to by it, but not
+    past this limit: it works for every user, and without mounting a small file system."""
+    pytest.importorskip("resource", reason="file size limits are a Unix feature")
+    finished = subprocess.run(
+        [sys.executable, "-c", _LIMITING + script, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return json.loads(finished.stdout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from mms_client.transport import TransportSettings
 from mms_client.wire.blobs import Blob
 from mms_client.wire.soap import Attachment, ResponseAttInfo, build_response
 
-from .conftest import PASSPHRASE, MakeP12
+from .conftest import PASSPHRASE, MakeP12, run_with_a_file_size_limit
 
 DOWNLOAD = get_operation("ReportDownloadRequestTrnID")
 FILES = get_operation("MarketQuery_SettlementResultsFileDownloadQuery")
@@ -234,3 +235,41 @@ def test_a_file_saved_to_disk_reads_from_there(tmp_path: Path) -> None:
     file = DownloadedFile.received("AccessLog.xml", Blob(len(REPORT_XML), path=path))
     assert file.data_type == "XML" and file.content is None
     assert len(file.rows()) == 3 and file.read_bytes() == REPORT_XML
+
+
+_STORE = """
+import json, sys
+from pathlib import Path
+from mms_client.errors import DownloadWriteError
+from mms_client.wire.blobs import FolderStore
+
+failures = []
+with FolderStore(Path(sys.argv[1])) as store:
+    limit_file_size(1000)
+    # written at once, and kept in the file's buffer until the field is complete
+    for pieces in ([b"x" * 100_000], [b"x" * 600, b"x" * 600]):
+        writer = store.open()
+        try:
+            for piece in pieces:
+                writer.write(piece)
+            writer.finish()
+        except DownloadWriteError as error:
+            failures.append({"message": str(error), "errno": error.errno, "file": error.filename})
+print(json.dumps(failures))
+"""
+
+
+def test_a_decoded_file_that_cannot_be_written_names_it(tmp_path: Path) -> None:
+    """The file a report or attachment is decoded into, when the disk is full (here: the
+    file passes the process's size limit), is named with the system's reason, whether the
+    write fails at once or when the last of it leaves the buffer; it is then removed."""
+    failures = run_with_a_file_size_limit(_STORE, str(tmp_path))
+    assert len(failures) == 2
+    for failure in failures:
+        part = Path(failure["file"])
+        assert part.parent == tmp_path and part.name.startswith(".mms-download-")
+        assert failure["errno"] == errno.EFBIG
+        assert failure["message"].startswith(
+            f"the download could not be written to {part}: File too large; "
+        )
+    assert list(tmp_path.iterdir()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import errno
 import os
 import re
 import stat
@@ -31,7 +32,7 @@ from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferStack
 from mms_client.wire.soap import Attachment
 
-from .conftest import NO_WAIT, Recorder
+from .conftest import NO_WAIT, Recorder, run_with_a_file_size_limit
 
 DAY = dt.date(2024, 3, 15)
 SETTLEMENT_FILE = "T100_F100_202403_MONTHLY.csv"
@@ -435,3 +436,49 @@ def test_a_plugin_that_fails_during_a_download_leaves_no_file_open(
     assert files_open_in(tmp_path) == []
     assert list(tmp_path.iterdir()) == []
     assert caught.value.args == ("the audit log cannot be written",)
+
+
+_DOWNLOAD = """
+import json, sys
+from mms_client.client import MmsClient
+from mms_client.errors import DownloadWriteError
+from mms_client.schema.generated.mi_report import ReportDownloadRequestTrnID
+from mms_client.sim.manifest import Manifest
+
+state, transaction, target, size = sys.argv[1:]
+request = ReportDownloadRequestTrnID(transaction_id=transaction)
+with MmsClient(**Manifest.load(state).client_arguments("BSP")) as bsp:
+    bsp.download_report(request)  # in memory, so that nothing is left to import under the limit
+    limit_file_size(int(size))
+    try:
+        bsp.download_report(request, to=target)
+    except DownloadWriteError as error:
+        print(json.dumps({
+            "message": str(error), "errno": error.errno, "filename": error.filename,
+            "is_os_error": isinstance(error, OSError),
+        }))
+"""
+
+
+def test_a_download_that_cannot_be_written_says_where_and_why(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """A full disk (here: a file past the process's size limit, which fails the same way)
+    while a reply is streamed to disk is an error of the library naming the folder and the
+    system's reason, still an OSError, and leaves nothing behind."""
+    with client(simulator) as bsp:
+        created = bsp.create_report(resource_list())
+        size = bsp.download_report(by_transaction(created)).size
+    target = tmp_path / "resources.xml"
+    failure = run_with_a_file_size_limit(
+        _DOWNLOAD, str(simulator.state_dir), created.transaction_id, str(target), str(size // 2)
+    )
+    assert failure == {
+        "message": f"the download could not be written to a temporary file in {tmp_path}: "
+        "File too large; the file would be larger than this process may write (ulimit -f) "
+        "or the file system can hold",
+        "errno": errno.EFBIG,
+        "filename": str(tmp_path),
+        "is_os_error": True,
+    }
+    assert list(tmp_path.iterdir()) == []

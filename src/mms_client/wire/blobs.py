@@ -5,7 +5,7 @@ parts. Most replies are small and are read into memory. A report of a few hundre
 not: it is decoded chunk by chunk straight into a file beside its destination, so that it is
 never held in memory, and then moved into place. Readers write every binary field through a
 :class:`BlobStore`; which store is used decides where the bytes end up, the reading code is the
-same.
+same. A file of a download that cannot be written (a full disk) fails naming it (:func:`writing`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,29 @@ import io
 import os
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
+from mms_client.errors import DownloadWriteError
+
 CHUNK_SIZE = 1 << 20
 """How much of a large body is read, decoded or copied at a time (1 MiB)."""
+
+
+@contextmanager
+def writing(path: Path, where: str | None = None) -> Iterator[None]:
+    """A disk error while the block writes a file of a download (a full disk, a file over
+    the size limit...) as a :class:`~mms_client.errors.DownloadWriteError` that says which
+    file: ``path``, or ``where`` for a file without a name (``path`` is then its folder).
+    A bare :class:`OSError` would not say, and could not be told from other failures."""
+    try:
+        yield
+    except OSError as exc:
+        raise DownloadWriteError(path, exc, where) from exc
 
 
 @dataclass(frozen=True)
@@ -100,11 +116,13 @@ class _FileWriter(BlobWriter):
         self._path = path
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        with writing(self._path):
+            self._file.write(data)
         self.size += len(data)
 
     def finish(self) -> Blob:
-        self._file.close()
+        with writing(self._path):  # the last of the data leaves the buffer now
+            self._file.close()
         return Blob(self.size, path=self._path)
 
 
@@ -122,9 +140,10 @@ class FolderStore(BlobStore):
         self._open: list[BinaryIO] = []
 
     def open(self) -> BlobWriter:
-        descriptor, name = tempfile.mkstemp(
-            dir=self.folder, prefix=".mms-download-", suffix=".part"
-        )
+        with writing(self.folder, f"a new file in {self.folder}"):
+            descriptor, name = tempfile.mkstemp(
+                dir=self.folder, prefix=".mms-download-", suffix=".part"
+            )
         path = Path(name)
         self._created.append(path)
         file = os.fdopen(descriptor, "wb")
@@ -145,6 +164,9 @@ class FolderStore(BlobStore):
     def cleanup(self) -> None:
         """Close and delete every file of this store still in its folder."""
         for file in self._open:
-            file.close()
+            # closing writes what is still buffered, which fails again on a full disk; the
+            # file is closed all the same, and deleted just below unless moved into place
+            with suppress(OSError):
+                file.close()
         for path in self._created:
             path.unlink(missing_ok=True)  # gone if it was moved into place
