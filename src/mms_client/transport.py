@@ -31,7 +31,7 @@ import logging
 import ssl
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence, Set
 from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -682,7 +682,16 @@ class SyncTransport(_Driver[httpx.Client]):
 
 
 class AsyncTransport(_Driver[httpx.AsyncClient]):
-    """Sends requests with :class:`httpx.AsyncClient`."""
+    """Sends requests with :class:`httpx.AsyncClient`.
+
+    Connections kept alive belong to the event loop they were opened in: once that loop is
+    closed (one ``asyncio.run`` over, the next begun) httpx would fail on them with "Event
+    loop is closed", and nothing could close them any more, since closing a connection needs
+    its loop. So each event loop gets an httpx client of its own, closed while the loop can
+    still do it: when the loop finishes, as ``asyncio.run`` and :class:`asyncio.Runner`
+    finish theirs (see :func:`_close_with_loop`), or at :meth:`aclose`. A loop closed without
+    ``loop.shutdown_asyncgens()`` leaves its connections to the garbage collector.
+    """
 
     def __init__(
         self,
@@ -694,21 +703,32 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
         self._ssl_context = ssl_context
         self._client = self._new_client()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closer: AsyncGenerator[None, None] | None = None
+        """Closes ``_client`` when ``_loop`` finishes."""
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        # the httpx client of a finished event loop is closed, this transport is not
+        return self._closed
 
     def _new_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(verify=self._ssl_context, **self._settings.client_arguments())
 
-    def _follow_loop(self) -> None:
-        """Connections kept alive belong to the event loop they were opened in; once that
-        loop is closed (one ``asyncio.run`` over, the next begun) they are dead, and httpx
-        would fail on them with "Event loop is closed", so they are left for new ones."""
+    async def _follow_loop(self) -> None:
+        """Make ``_client`` the running event loop's own (see the class docstring)."""
         import asyncio  # loaded already where there is an event loop; sync users never pay it
 
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            if self._loop is not None and self._loop.is_closed():
-                self._client = self._new_client()
-            self._loop = loop
+        if self._loop is loop:
+            return
+        if self._loop is not None:
+            # the last loop's client is closed by its closer: already if that loop is over,
+            # else (one in another thread) in that loop once the closer below replaces it
+            self._client = self._new_client()
+        self._loop = loop
+        self._closer = _close_with_loop(self._client)
+        await anext(self._closer)
 
     async def send(
         self,
@@ -722,7 +742,7 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
         """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
         attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
-        self._follow_loop()
+        await self._follow_loop()
         return await AsyncRetrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
     async def _attempt(self, attempts: _Attempts) -> HttpReply:
@@ -743,5 +763,24 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
         return exchange.finish(response)
 
     async def aclose(self) -> None:
-        self._follow_loop()  # connections of a closed loop cannot be closed, only left
-        await self._client.aclose()
+        import asyncio
+
+        self._closed = True
+        if self._loop in (None, asyncio.get_running_loop()):
+            await self._client.aclose()
+        # else the client is another loop's, closed when that loop finished or finishes
+
+
+async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Once started, waits for the end of the event loop it was started in, then closes
+    ``client`` there.
+
+    An event loop finalizes the asynchronous generators still suspended in it before it
+    closes (``asyncio.run`` and :class:`asyncio.Runner` call ``loop.shutdown_asyncgens()``),
+    while it can still run the close of connections opened in it; and one dropped while its
+    loop still runs is finalized in that loop too. Nothing else learns that a loop ends.
+    """
+    try:
+        yield
+    finally:
+        await client.aclose()

@@ -12,15 +12,17 @@ import datetime as dt
 import importlib.abc
 import itertools
 import logging
+import os
 import re
 import socket
 import ssl
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -553,17 +555,54 @@ async def test_async_client_shares_the_core(fresh_mms_simulator: Simulator, day:
     assert len(recorder.requests) == 3  # put, query on main (503), query on backup
 
 
+def connections_to(simulator: Simulator) -> int:
+    """How many TCP connections to the simulator this process holds open: its sockets
+    (``/proc/self/fd``) that the kernel's tables list with the simulator's port at the far
+    end. A socket is counted until it is closed, whatever the server did with its side."""
+    ports = {urlsplit(url).port for url in (simulator.base_url, simulator.backup_url) if url}
+    far_ends: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(FileNotFoundError), open(table) as lines:
+            for line in itertools.islice(lines, 1, None):
+                fields = line.split()  # sl local_address rem_address st ... uid timeout inode
+                if int(fields[2].rsplit(":", 1)[1], 16) in ports:
+                    far_ends.add(fields[9])
+    own = set()
+    for descriptor in Path("/proc/self/fd").iterdir():
+        with suppress(OSError):  # closed meanwhile (the one iterdir itself used)
+            own.add(os.readlink(descriptor).removeprefix("socket:[").removesuffix("]"))
+    return len(own & far_ends)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="counts sockets through /proc")
 def test_an_async_client_keeping_connections_serves_one_event_loop_after_another(
-    mms_simulator: Simulator, day: dt.date
+    fresh_mms_simulator: Simulator, day: dt.date
 ) -> None:
-    client: AsyncMmsClient = mms_simulator.async_client(retry=NO_WAIT, keep_alive=True)
+    """Each asyncio.run gets connections of its own, closed when it ends, since none could
+    close them later; the client still works in the next one, and stays closed once closed.
+    (A simulator of its own: no other test's connection to it can close meanwhile.)"""
+    simulator = fresh_mms_simulator
+    client: AsyncMmsClient = simulator.async_client(retry=NO_WAIT, keep_alive=True)
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD, resource="FAKE_RESO")
 
-    async def query() -> list[object]:
-        return list(await client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD)))
+    async def query_twice() -> tuple[list[object], int]:
+        found = list(await client.query_offers(query, date=day))
+        found += await client.query_offers(query, date=day)
+        return found, connections_to(simulator)
 
-    assert asyncio.run(query()) == []
-    assert asyncio.run(query()) == []  # the first loop's connection died with it
-    asyncio.run(client.aclose())
+    assert asyncio.run(query_twice()) == ([], 1)  # one connection, kept alive
+    assert connections_to(simulator) == 0  # closed as the loop ended
+    assert asyncio.run(query_twice()) == ([], 1)
+    assert connections_to(simulator) == 0
+
+    async def query_and_close() -> None:
+        await client.query_offers(query, date=day)
+        await client.aclose()
+        assert connections_to(simulator) == 0
+
+    asyncio.run(query_and_close())
+    with pytest.raises(ConfigurationError, match="this client is closed"):
+        asyncio.run(client.query_offers(query, date=day))
 
 
 async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day: dt.date) -> None:
