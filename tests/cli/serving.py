@@ -13,7 +13,7 @@ from pathlib import Path
 from mms_client.sim.manifest import Manifest
 
 
-def _interruptible() -> None:
+def interruptible() -> None:
     """Give the command the default SIGINT disposition, as it has in a terminal.
 
     A test run started as a background job of a non-interactive shell ignores SIGINT, and a
@@ -48,7 +48,7 @@ def start(state: Path, columns: int = 200, *options: str) -> tuple[subprocess.Po
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "COLUMNS": str(columns)},
-        preexec_fn=_interruptible,
+        preexec_fn=interruptible,
     )
     assert process.stdout is not None
     output = []

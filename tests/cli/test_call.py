@@ -6,9 +6,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,35 @@ from mms_client.examples import EXAMPLE_DAY
 from mms_client.operations import OPERATIONS
 from mms_client.sim.simulator import Simulator
 
-from .serving import serving, start
+from .serving import interruptible, serving, start
 
 
 def mms(*arguments: str) -> Result:
     return CliRunner().invoke(main, list(arguments), catch_exceptions=False)
+
+
+def started_mid_request(
+    simulator: Simulator, operation: str, *options: str
+) -> subprocess.Popen[str]:
+    """``mms call operation`` with ``options``, run as a user runs it, once the simulator has
+    processed its request and is holding the answer back (a delay fault): whatever stops the
+    command now lands in the middle of the request."""
+    simulator.inject("delay", operation=operation, seconds=120)
+    before = simulator.count(operation)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mms_client.cli", "call", operation, *options,
+         "--sim-state", str(simulator.state_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=interruptible,
+    )  # fmt: skip
+    while simulator.count(operation) == before:
+        if process.poll() is not None:
+            _, errors = process.communicate()
+            raise AssertionError(f"mms call ended before its request was processed:\n{errors}")
+        time.sleep(0.05)
+    return process
 
 
 def test_output_that_cannot_be_written_is_an_error_not_a_traceback() -> None:
@@ -410,6 +436,23 @@ def test_call_refuses_an_out_that_cannot_take_the_answer_before_sending(
     assert fresh_mms_simulator.count(processed=False) == before
     assert stat.S_ISFIFO(fifo.stat().st_mode) and (out / "report.xml").read_text() == "kept"
     assert sorted(p.name for p in out.iterdir()) == ["fifo", "folder", "report.xml"]
+
+
+def test_call_terminated_midway_leaves_nothing_behind(
+    mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """SIGTERM (a terminal closed, a job cancelled) unwinds ``mms call`` as Ctrl+C does: what
+    it made for the download goes, here the folders made for --out (a report download's
+    hidden partial file goes the same way), and the status is the one of a terminated
+    process."""
+    operation = "MarketQuery_SettlementResultsFileDownloadQuery"
+    out = tmp_path / "downloads" / "settlement"
+    process = started_mid_request(mms_simulator, operation, "--example", "--out", str(out))
+    assert out.is_dir()  # made before the request was sent
+    process.send_signal(signal.SIGTERM)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, errors
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_call_takes_the_established_client_names(fresh_mms_simulator: Simulator) -> None:

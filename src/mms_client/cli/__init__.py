@@ -7,7 +7,9 @@ Subcommands import what they need when they run, so ``mms --help`` stays instant
 from __future__ import annotations
 
 import errno
-from typing import Any
+import signal
+from types import FrameType
+from typing import Any, NoReturn
 
 import click
 
@@ -24,15 +26,28 @@ _FULL = frozenset(
 class _Commands(click.Group):
     """The subcommands, with output that cannot be written (a full disk, ``> /dev/full``)
     reported as an error of the command rather than a traceback; click already ends quietly
-    when the reader of a pipe goes away."""
+    when the reader of a pipe goes away.
+
+    Stopped with SIGTERM (a terminal closed, a job cancelled, a service manager stopping it),
+    a command unwinds as it does on Ctrl+C, so what it was making goes with it: the hidden
+    partial file of a download and the folders made for it, the demo's simulator and its
+    temporary folder. The signal's default action would end the process on the spot.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             return super().invoke(ctx)
         except OSError as exc:
             if exc.errno not in _FULL:
                 raise
             raise click.ClickException(f"cannot write: {exc.strerror}") from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signal_number: int, _frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signal_number)  # the status a shell gives a process it terminated
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,13 +9,11 @@ payloads, exactly as against the real MMS.
 
 from __future__ import annotations
 
-import signal
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
@@ -35,26 +33,18 @@ def demo() -> None:
     from mms_client.sim.simulator import Simulator
 
     console = Console()
-    # Stopped with SIGTERM (a terminal closed, a CI job cancelled), the demo still unwinds, so
-    # its simulator stops and the temporary folder with its test PKI goes, as on Ctrl+C.
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        with tempfile.TemporaryDirectory(prefix="mms-demo-") as folder:
-            with console.status("Starting the MMS simulator (creating its test PKI)..."):
-                simulator = Simulator(folder, backup_port=None).start()
-            try:
-                console.print(f"MMS simulator running at [cyan]{simulator.base_url}[/cyan]")
-                with simulator.client() as client:
-                    _trading_day(console, client)
-            finally:
-                simulator.stop()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    # interrupted (Ctrl+C, or SIGTERM: see the ``mms`` command), the simulator stops and the
+    # temporary folder with its test PKI goes
+    with tempfile.TemporaryDirectory(prefix="mms-demo-") as folder:
+        with console.status("Starting the MMS simulator (creating its test PKI)..."):
+            simulator = Simulator(folder, backup_port=None).start()
+        try:
+            console.print(f"MMS simulator running at [cyan]{simulator.base_url}[/cyan]")
+            with simulator.client() as client:
+                _trading_day(console, client)
+        finally:
+            simulator.stop()
     console.print("[bold green]Demo finished.[/bold green]")
-
-
-def _exit_on_sigterm(signal_number: int, _frame: FrameType | None) -> NoReturn:
-    raise SystemExit(128 + signal_number)  # the status a shell gives a process it terminated
 
 
 def _trading_day(console: Console, client: MmsClient) -> None:
