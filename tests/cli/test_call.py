@@ -455,6 +455,39 @@ def test_call_terminated_midway_leaves_nothing_behind(
     assert list(tmp_path.iterdir()) == []
 
 
+MAY_HAVE_BEEN_PROCESSED = (
+    "Interrupted after sending MarketSubmit_OfferData; the MMS may have processed the request: "
+    "query before sending it again\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("stop", "status", "last_words"),
+    [
+        (signal.SIGINT, 1, MAY_HAVE_BEEN_PROCESSED + "\nAborted!\n"),
+        (signal.SIGTERM, 128 + signal.SIGTERM, MAY_HAVE_BEEN_PROCESSED),
+    ],
+)
+def test_a_submit_interrupted_once_sent_says_the_mms_may_have_processed_it(
+    mms_simulator: Simulator, stop: signal.Signals, status: int, last_words: str
+) -> None:
+    """Stopped (Ctrl+C, SIGTERM) while waiting for the answer to a submit, which the MMS may
+    well have processed (the simulator has), the command says so, as the library's errors
+    do when a submit times out: sent again, it could be processed twice."""
+    process = started_mid_request(mms_simulator, "MarketSubmit_OfferData", "--example")
+    process.send_signal(stop)
+    _, errors = process.communicate(timeout=60)
+    assert (process.returncode, errors) == (status, last_words)
+
+
+def test_a_query_interrupted_once_sent_is_only_aborted(mms_simulator: Simulator) -> None:
+    """A query may be sent again whenever: there is nothing to warn of."""
+    process = started_mid_request(mms_simulator, "MarketQuery_OfferQuery", "--example")
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=60)
+    assert (process.returncode, errors) == (1, "\nAborted!\n")
+
+
 def test_call_takes_the_established_client_names(fresh_mms_simulator: Simulator) -> None:
     """list_bsp_resources answers with the rows of the resource list, as the method does;
     get_settlement_results is query_settlement_results."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mms_client.cli.connect import Connection, connection_options
+from mms_client.plugins import Plugin
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -152,8 +153,9 @@ def call(
         payload = _payload(operation, payload_file)
     errors = Console(stderr=True)
     _log_to(errors)
+    sending = _Sending()
     try:
-        with connection.client() as client:
+        with connection.client(plugins=[sending]) as client:
             response = client.call(operation, payload, attachments=attachments, to=out, **envelope)
             if dataset is not None:  # what the method of that name answers with: the rows
                 response = replace(response, items=dataset_rows(dataset)(response))
@@ -170,10 +172,30 @@ def call(
         raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None
     except MMSError as error:
         raise click.ClickException(str(error)) from None
+    except (KeyboardInterrupt, SystemExit):  # Ctrl+C, or SIGTERM (see the mms command)
+        # the library says this of a submit that timed out; the user who stopped one must
+        # know it as well, rather than send it again believing it never arrived
+        if sending.sent and not operation.read_only:
+            click.echo(
+                f"Interrupted after sending {operation.name}; the MMS may have processed the "
+                "request: query before sending it again",
+                err=True,
+            )
+        raise
     if as_json:
         click.echo(render.as_json(response))
     else:
         render.show(Console(), response)
+
+
+class _Sending(Plugin):
+    """Notes that the request has gone out: from then on, the MMS may have processed it."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    def audit_request(self, mms_request: bytes) -> None:
+        self.sent = True
 
 
 def _log_to(console: Console) -> None:

@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from mms_client.client import MmsClient
+    from mms_client.plugins import Plugin
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,15 +56,15 @@ class Connection:
     test: bool
     timeout: float
 
-    def client(self) -> MmsClient:
-        """A client for these options; :class:`click.UsageError` when they do not add up,
-        :class:`click.ClickException` when no simulator serves the state folder,
-        :class:`~mms_client.errors.SimulatorStateError` when its manifest is damaged."""
+    def client(self, plugins: Sequence[Plugin] = ()) -> MmsClient:
+        """A client for these options, with ``plugins``; :class:`click.UsageError` when they
+        do not add up, :class:`click.ClickException` when no simulator serves the state
+        folder, :class:`~mms_client.errors.SimulatorStateError` when its manifest is damaged."""
         if self.cert is not None:
-            return self._certificate_client(self.cert)
-        return self._simulator_client()
+            return self._certificate_client(self.cert, plugins)
+        return self._simulator_client(plugins)
 
-    def _certificate_client(self, cert: Path) -> MmsClient:
+    def _certificate_client(self, cert: Path, plugins: Sequence[Plugin]) -> MmsClient:
         from mms_client.client import MmsClient
         from mms_client.security.certs import Certificate
 
@@ -107,6 +110,7 @@ class Connection:
             user=self.user,
             client_type=self.client_type.upper(),
             cert=Certificate(cert, passphrase),
+            plugins=plugins,
             test=self.test,
             base_url=self.base_url,
             backup_url=self.backup_url,
@@ -114,7 +118,7 @@ class Connection:
             timeout=self.timeout,
         )
 
-    def _simulator_client(self) -> MmsClient:
+    def _simulator_client(self, plugins: Sequence[Plugin]) -> MmsClient:
         from mms_client.cli.sim import default_state_dir
         from mms_client.client import MmsClient
         from mms_client.sim.manifest import MANIFEST_NAME, Manifest
@@ -158,6 +162,7 @@ class Connection:
                 self.participant,
                 domain="mms-cli.local",
                 timeout=self.timeout,
+                plugins=plugins,
                 **overrides,
             )
         except LookupError as exc:  # the simulator has no such user
