@@ -171,6 +171,24 @@ def test_call_says_where_the_passphrase_should_come_from(
     assert unattended.exit_code == 2 and "set MMS_CERT_PASSPHRASE" in unattended.output
 
 
+@pytest.mark.parametrize("value", ["S3cret-Passphrase", "correct horse battery", "2FA_SECRET"])
+def test_call_does_not_repeat_a_passphrase_given_as_its_variable(
+    tmp_path: Path, value: str
+) -> None:
+    """--passphrase-env takes the name of a variable; a value that cannot be one may be the
+    passphrase itself, which the error must not print."""
+    cert = tmp_path / "user.p12"
+    cert.write_bytes(b"never read: no variable is named")
+    result = CliRunner().invoke(
+        main,
+        ["call", "query_offers", "--example", "--cert", str(cert), "--participant", "F100",
+         "--user", "FAKEUSER", "--client-type", "BSP", "--passphrase-env", value],
+    )  # fmt: skip
+    problem = "Invalid value for --passphrase-env: the value given is not the name of a"
+    assert result.exit_code == 2 and problem in result.output
+    assert value not in result.output
+
+
 @pytest.mark.parametrize(
     ("manifest", "problem"),
     [("nope", "Expecting value"), ('{"base_url": 5}', "'base_url' is 5, not a string")],

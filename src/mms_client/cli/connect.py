@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shlex
 import sys
 from collections.abc import Callable
@@ -37,6 +38,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CLIENT_TYPES = click.Choice(["BSP", "MO", "TSO"])
 PASSPHRASE_VARIABLE = "MMS_CERT_PASSPHRASE"
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,19 @@ def _checked_url(context: click.Context, parameter: click.Parameter, url: str | 
     return url
 
 
+def _variable_name(context: click.Context, parameter: click.Parameter, name: str) -> str:
+    """``name`` checked to be the name of an environment variable. What is not one may be the
+    passphrase itself, given by mistake: it is not repeated in the error, which a terminal,
+    a log or the record of a job would keep."""
+    if not _VARIABLE_NAME.fullmatch(name):
+        raise click.BadParameter(
+            "the value given is not the name of an environment variable (letters, digits and "
+            "_, not starting with a digit); name the variable that holds the passphrase",
+            param_hint="--passphrase-env",
+        )
+    return name
+
+
 def connection_options(command: F) -> F:
     """Add the connection options to ``command``; it receives them as ``connection``."""
     options = [
@@ -207,7 +222,9 @@ def connection_options(command: F) -> F:
             "--passphrase-env",
             default=PASSPHRASE_VARIABLE,
             show_default=True,
-            help="Environment variable holding the certificate's passphrase (else prompted).",
+            callback=_variable_name,
+            help="Name of the environment variable holding the certificate's passphrase (else "
+            "prompted).",
         ),
         click.option("--participant", help="Participant name (with a simulator: pick a user)."),
         click.option("--user", help="User name (with --cert)."),
