@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import shutil
 import signal
@@ -22,6 +23,15 @@ from mms_client.operations import OPERATIONS
 from mms_client.sim.simulator import Simulator
 
 from .serving import interruptible, serving, start
+
+FOREIGN_OFFER = {
+    "ResourceName": "OTHER_RESO",
+    "StartTime": f"{EXAMPLE_DAY}T09:00:00",
+    "EndTime": f"{EXAMPLE_DAY}T12:00:00",
+    "Direction": "1",
+    "OfferStack": [{"StackNumber": 1, "OfferUnitPrice": "10", "MinimumQuantityInKw": 100}],
+}
+"""An offer on a resource of another participant, which the MMS refuses."""
 
 
 def mms(*arguments: str) -> Result:
@@ -343,14 +353,7 @@ def test_call_reports_refusals_with_the_mms_messages(
     assert "MarketData/MarketSubmit/@MarketType" in invalid.output  # nothing was sent
 
     foreign = tmp_path / "offer.json"
-    offer = {
-        "ResourceName": "OTHER_RESO",
-        "StartTime": f"{EXAMPLE_DAY}T09:00:00",
-        "EndTime": f"{EXAMPLE_DAY}T12:00:00",
-        "Direction": "1",
-        "OfferStack": [{"StackNumber": 1, "OfferUnitPrice": "10", "MinimumQuantityInKw": 100}],
-    }
-    foreign.write_text(json.dumps(offer))
+    foreign.write_text(json.dumps(FOREIGN_OFFER))
     refused = mms(
         "call", "put_offer", "--sim-state", state, "--payload", str(foreign), "--market-type",
         "DAM", "--date", EXAMPLE_DAY.isoformat(),
@@ -361,7 +364,7 @@ def test_call_reports_refusals_with_the_mms_messages(
 
     # accepted in part: what was stored is shown, in JSON for scripts too
     both = tmp_path / "offers.json"
-    both.write_text(json.dumps([{**offer, "ResourceName": "FAKE_RESO"}, offer]))
+    both.write_text(json.dumps([{**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"}, FOREIGN_OFFER]))
     submit = ["call", "put_offers", "--sim-state", state, "--payload", str(both),
               "--market-type", "DAM", "--date", EXAMPLE_DAY.isoformat()]  # fmt: skip
     partly = mms(*submit, "--json")
@@ -504,6 +507,64 @@ def test_a_query_interrupted_once_sent_is_only_aborted(mms_simulator: Simulator)
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=60)
     assert (process.returncode, errors) == (1, "\nAborted!\n")
+
+
+def shown(columns: int | None, *arguments: str) -> str:
+    """What ``mms`` prints, standard output and error together: on a terminal ``columns``
+    wide, or (None) into a pipe."""
+    command = [sys.executable, "-m", "mms_client.cli", *arguments]
+    if columns is None:
+        piped = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120
+        )
+        return piped.stdout
+    controller, terminal = pty.openpty()
+    environment = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
+    with subprocess.Popen(
+        command, stdin=terminal, stdout=terminal, stderr=terminal, env=environment
+    ) as process:
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the other end is closed: the command has ended
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.close(controller)
+    assert process.returncode is not None
+    printed = b"".join(chunks).decode().replace("\r\n", "\n")
+    return re.sub(r"\x1b\[[0-9;]*m", "", printed)  # bold headers and the like
+
+
+@pytest.mark.parametrize("columns", [None, 60, 250])
+def test_call_prints_names_paths_and_codes_whole(
+    fresh_mms_simulator: Simulator, tmp_path: Path, columns: int | None
+) -> None:
+    """Every value of a table can be copied whole, on one line with the rest of its row,
+    wherever it is printed: on a terminal wide enough, as a table in which only free text is
+    wrapped (between words); on a narrower one, or into a pipe or a file, which rich would
+    take to be 80 columns wide, as plain lines as long as they need to be."""
+    state = str(fresh_mms_simulator.state_dir)
+    out = tmp_path / "a-folder-named-at-length-as-folders-of-reports-are" / "resources.xml"
+    out.parent.mkdir()
+    download = shown(columns, "call", "download_report", "--example", "--sim-state", state,
+                     "--out", str(out))  # fmt: skip
+    file = rf"^ +BSP_ResourceList_F100_\w+\.xml +XML +\d+ +{re.escape(str(out))} *$"
+    assert re.search(file, download, re.MULTILINE), download
+    assert ("─" in download) == (columns == 250), download  # the rule under a rich header
+
+    offers = tmp_path / "offers.json"
+    offers.write_text(json.dumps([{**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"}, FOREIGN_OFFER]))
+    refused = shown(columns, "call", "put_offers", "--sim-state", state, "--payload", str(offers),
+                    "--market-type", "DAM", "--date", EXAMPLE_DAY.isoformat())  # fmt: skip
+    message = (
+        r"^ +Error +E_RESOURCE_NOT_OWNED +resource OTHER_RESO is not registered to participant "
+        r"F100 +MarketData/MarketSubmit/OfferData\[2\] *$"
+    )
+    assert re.search(message, refused, re.MULTILINE), refused
 
 
 def test_call_takes_the_established_client_names(fresh_mms_simulator: Simulator) -> None:

@@ -166,7 +166,7 @@ def call(
             click.echo(render.refusal_as_json(operation, reason, refusal.items, refusal.messages))
         else:
             render.show_items(errors, refusal.items)
-            errors.print(render.message_table("The MMS refused the request", refusal.messages))
+            render.show_messages(errors, "The MMS refused the request", refusal.messages)
         raise click.ClickException(reason) from None
     except DestinationError as error:
         raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None

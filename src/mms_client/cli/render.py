@@ -1,4 +1,5 @@
-"""Showing MMS answers on a terminal (rich tables) or as JSON for scripts.
+"""Showing MMS answers as tables, whose values print whole on a terminal or in a file (see
+:mod:`mms_client.cli.tables`), or as JSON for scripts.
 
 Items are shown by their XML names, the way the MMS documentation and the payloads spell
 them, with their JSON values; JSON output uses the same names, so an item printed by one
@@ -11,10 +12,11 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mms_client.cli.tables import print_table
 from mms_client.schema.binding import TEXT_KEY
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console
 
     from mms_client.exchange import Response
     from mms_client.judgement import Message
@@ -70,9 +72,9 @@ def show(console: Console, response: Response) -> None:
     if not shown and not response.files:
         console.print(f"{response.operation.name}: accepted, nothing to show.")
     if response.files:
-        console.print(file_table(response))
+        _show_files(console, response)
     if response.messages:
-        console.print(message_table("Messages", response.messages))
+        show_messages(console, "Messages", response.messages)
     statistics = response.statistics
     if statistics is not None and statistics.transaction_id:
         console.print(f"TransactionId: {statistics.transaction_id}", highlight=False)
@@ -84,60 +86,45 @@ def show_items(console: Console, items: Sequence[XmlModel]) -> bool:
     if not items:
         return False
     title, rows = _unwrapped(type(items[0]).__name__, items)
-    for renderable in item_tables(title, rows) if rows else ():
-        console.print(renderable)
+    if rows:
+        _show_item_tables(console, title, rows)
     return bool(rows)
 
 
-def item_tables(title: str, items: Sequence[XmlModel]) -> list[RenderableType]:
-    """One table of all items, or one field/value table per item when they are wide."""
-    from rich import box
-    from rich.table import Table
-
+def _show_item_tables(console: Console, title: str, items: Sequence[XmlModel]) -> None:
+    """One table of all items, or one field/value table per item when they are wide. A value
+    is broken between words only: an id, a name or a time stays whole."""
     rows = [_cells(item) for item in items]
     columns = [name for name in _column_order(items) if any(name in row for row in rows)]
     if len(columns) <= _WIDE:
-        table = Table(title=f"{title} ({len(items)})", box=box.SIMPLE_HEAD)
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*(row.get(column, "") for column in columns))
-        return [table]
-    tables: list[RenderableType] = []
+        cells = [[row.get(column, "") for column in columns] for row in rows]
+        print_table(console, f"{title} ({len(items)})", columns, cells, wrap=columns)
+        return
     for number, row in enumerate(rows, start=1):
-        table = Table(title=f"{title} {number}/{len(items)}", box=box.SIMPLE_HEAD)
-        table.add_column("field")
-        table.add_column("value", overflow="fold")
-        for column in columns:
-            if column in row:
-                table.add_row(column, row[column])
-        tables.append(table)
-    return tables
+        fields = [(column, row[column]) for column in columns if column in row]
+        print_table(
+            console, f"{title} {number}/{len(items)}", ("field", "value"), fields, wrap={"value"}
+        )
 
 
-def file_table(response: Response) -> RenderableType:
-    from rich import box
-    from rich.table import Table
+def _show_files(console: Console, response: Response) -> None:
+    rows = [
+        (
+            file.name,
+            file.data_type,
+            str(file.size),
+            "(in memory; use --out to save)" if file.path is None else str(file.path),
+        )
+        for file in response.files
+    ]
+    print_table(console, "Files", ("name", "type", "bytes", "saved as"), rows)
 
-    table = Table(title="Files", box=box.SIMPLE_HEAD)
-    for column in ("name", "type", "bytes", "saved as"):
-        table.add_column(column, overflow="fold")
-    for file in response.files:
-        where = "(in memory; use --out to save)" if file.path is None else str(file.path)
-        table.add_row(file.name, file.data_type, str(file.size), where)
-    return table
 
-
-def message_table(title: str, messages: Sequence[Message]) -> RenderableType:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=title, box=box.SIMPLE_HEAD)
-    for column in ("severity", "code", "text", "where"):
-        table.add_column(column, overflow="fold")  # a code or path cut short is no use
-    for message in messages:
-        table.add_row(message.severity, message.code or "", message.text, message.path)
-    return table
+def show_messages(console: Console, title: str, messages: Sequence[Message]) -> None:
+    """Print the MMS's messages: their text may be broken between words, their code and the
+    path of the item they are about never."""
+    rows = [(m.severity, m.code or "", m.text, m.path) for m in messages]
+    print_table(console, title, ("severity", "code", "text", "where"), rows, wrap={"text"})
 
 
 def _unwrapped(title: str, items: Sequence[XmlModel]) -> tuple[str, Sequence[XmlModel]]:

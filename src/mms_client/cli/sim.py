@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -172,6 +171,7 @@ class _LogLines(logging.Handler):
 
 
 def _print_instructions(console: Console, simulator: Simulator) -> None:
+    from mms_client.cli.tables import print_columns
     from mms_client.sim.manifest import MANIFEST_NAME
 
     manifest = simulator.manifest
@@ -185,7 +185,7 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
     # the PKCS#12 files by name, their folder once: whole paths make very long lines
     folder = Path(os.path.commonpath([user.p12.parent for user in manifest.users]))
     console.print(f"PKCS#12 files: {folder}")
-    _print_columns(
+    print_columns(
         console,
         "Users (test certificates)",
         ("participant", "user", "type", "PKCS#12", "passphrase"),
@@ -200,7 +200,7 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
             for user in manifest.users
         ],
     )
-    _print_columns(
+    print_columns(
         console,
         "Resources",
         ("resource", "participant", "area", "short name"),
@@ -223,25 +223,3 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
     console.print("Point a client at it:")
     console.out("\n".join(f"    {line}" for line in snippet), highlight=False)
     console.print("Press Ctrl+C to stop.")
-
-
-def _print_columns(
-    console: Console, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
-) -> None:
-    """Prints a table as plain lines, its columns aligned, each line whole however narrow the
-    console: a rich table fits itself into the console's width, cutting cells short (a
-    passphrase to a few characters), and every value here is to be copied whole.  A line
-    longer than the terminal is wrapped by the terminal, which copies it whole."""
-    from rich.cells import cell_len, set_cell_size
-
-    lines = [header, *rows]
-    widths = [max(cell_len(line[column]) for line in lines) for column in range(len(header))]
-
-    def aligned(line: Sequence[str]) -> str:
-        cells = (set_cell_size(cell, width) for cell, width in zip(line, widths, strict=True))
-        return ("  " + "   ".join(cells)).rstrip()
-
-    console.print(f"{title}:", highlight=False)
-    console.out(aligned(header), style="bold", highlight=False)
-    for row in rows:
-        console.out(aligned(row), highlight=False)
