@@ -139,6 +139,12 @@ def call(
     from mms_client.errors import DestinationError, MMSError, MMSValidationError
     from mms_client.wire.soap import Attachment
 
+    if out == Path("-"):  # as --payload - reads standard input, this would be taken to write it
+        raise click.BadParameter(
+            "'-' is not standard output here, which carries the answer as tables or JSON; "
+            "name the file or folder to save to",
+            param_hint="--out",
+        )
     operation = _operation(name, interface)
     dataset = DATASET_DOWNLOADS.get(name)
     envelope = _envelope(operation, date, days, market_type, extra)
