@@ -263,12 +263,17 @@ def test_call_shows_an_unverifiable_server_certificate_in_one_line(
     mms_simulator: Simulator,
 ) -> None:
     """A CA bundle that did not issue the simulator's certificate (certifi's): main and
-    backup are tried once each, and the error is one line that says what to do."""
+    backup are tried once each, and the error is one line that says what to do; so is the
+    warning of the failover, however long, in output that is no terminal."""
     import certifi
 
     state = str(mms_simulator.state_dir)
     result = mms("call", "query_offers", "--example", "--sim-state", state, "--ca", certifi.where())
     assert result.exit_code == 1
+    (warning,) = [line for line in result.stderr.splitlines() if "attempt 1 failed" in line]
+    assert warning.endswith(
+        f"; trying again at {mms_simulator.backup_url}/axis2/services/MiWebService"
+    )
     assert re.fullmatch(
         r"Error: the server's certificate could not be verified \(self.signed certificate in "
         r"certificate chain\); set verify= to the CA bundle that issued it: "

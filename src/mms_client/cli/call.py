@@ -210,10 +210,10 @@ def _log_to(console: Console) -> None:
     ``NullHandler``)."""
     import logging
 
-    from rich.logging import RichHandler
+    from mms_client.cli.logs import log_handler
 
     transport = logging.getLogger("mms_client.transport")
-    transport.addHandler(RichHandler(console=console, show_path=False))
+    transport.addHandler(log_handler(console))
     transport.setLevel(logging.WARNING)
 
 

@@ -90,8 +90,8 @@ def serve(
     and which certificate to use.
     """
     from rich.console import Console
-    from rich.logging import RichHandler
 
+    from mms_client.cli.logs import log_handler
     from mms_client.errors import ConfigurationError, SimulatorStateError
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
@@ -106,9 +106,7 @@ def serve(
     # lines are never broken by the console: a path, a passphrase or the snippet must survive
     # a narrow terminal or a log file whole, to be copied from it
     console = ServerConsole(soft_wrap=True)
-    handler: logging.Handler = (
-        RichHandler(console=console, show_path=False) if console.is_terminal else _LogLines(console)
-    )
+    handler = log_handler(console)
     for name in ("mms_client.sim", "uvicorn.error"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(log_level.upper())
@@ -148,26 +146,6 @@ def serve(
         signal.signal(signal.SIGTERM, previous)
         simulator.stop()
         console.print("MMS simulator stopped; state kept in", str(simulator.state_dir))
-
-
-class _LogLines(logging.Handler):
-    """Log records as plain lines, for output that is no terminal (a log file, a pipe).
-
-    rich's log layout pads every line to the console's width and breaks a longer message
-    into a column of its own, which in a file is a message cut into pieces.  The lines go
-    through the console all the same, which knows what to do once the reader has gone.
-    """
-
-    def __init__(self, console: Console) -> None:
-        super().__init__()
-        self.console = console
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.console.out(self.format(record), highlight=False)
-        except Exception:  # as every handler does: logging never ends the program
-            self.handleError(record)
 
 
 def _print_instructions(console: Console, simulator: Simulator) -> None:
