@@ -207,14 +207,17 @@ class _Sending(Plugin):
 def _log_to(console: Console) -> None:
     """Retries and failovers are worth seeing; the MMS's messages are shown with the answer,
     so they are not logged again (the ``mms_client`` logger keeps only the library's
-    ``NullHandler``)."""
+    ``NullHandler``). The handler goes with the command, so that commands run one after
+    another in one process (``main`` called from a program) each log once."""
     import logging
 
     from mms_client.cli.logs import log_handler
 
     transport = logging.getLogger("mms_client.transport")
-    transport.addHandler(log_handler(console))
+    handler = log_handler(console)
+    transport.addHandler(handler)
     transport.setLevel(logging.WARNING)
+    click.get_current_context().call_on_close(lambda: transport.removeHandler(handler))
 
 
 def _operation(name: str, interface: str | None) -> Operation:
