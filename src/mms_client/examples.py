@@ -54,6 +54,8 @@ _MORNING = {"StartTime": _at(9), "EndTime": _at(12)}
 
 SETTLEMENT_FILE = "T100_F100_202403_SETTLEMENT.csv"
 """The settlement file the TSO sent F100 (seeded)."""
+SETTLEMENT_DAY = EXAMPLE_DAY - timedelta(days=1)
+"""The settlement day of that file (its SttlDate), by which the file list finds it."""
 MI_BASELINE_FILE = f"W9_0101_{EXAMPLE_DAY:%Y%m%d}_04_FSYS2_FAKE_BATT.xml"
 """F100's MI baseline load file for FAKE_BATT (seeded)."""
 OMI_BASELINE_FILE = f"W9_0132_{EXAMPLE_DAY:%Y%m%d}_04_FSYS0_FAKE_RESO.xml"
@@ -211,7 +213,11 @@ _SPECS: dict[tuple[Interface, str], _Spec] = {
         (
             {
                 "File": [
-                    {"Name": SETTLEMENT_FILE, "ParticipantName": "F100", "SttlDate": "2024-03-31"}
+                    {
+                        "Name": SETTLEMENT_FILE,
+                        "ParticipantName": "F100",
+                        "SttlDate": SETTLEMENT_DAY.isoformat(),
+                    }
                 ]
             },
         ),
@@ -365,7 +371,9 @@ _SPECS: dict[tuple[Interface, str], _Spec] = {
     (Interface.MI, "MarketQuery_UpperLimitTielineQuery"): _Spec(
         BSP, ({"MarketType": "DAM", "InterconEquipment": "02"},), _MARKET
     ),
-    (Interface.MI, "MarketQuery_SettlementResultsFileListQuery"): _Spec(BSP, ({},), _MARKET),
+    (Interface.MI, "MarketQuery_SettlementResultsFileListQuery"): _Spec(
+        BSP, ({},), {"date": SETTLEMENT_DAY}
+    ),
     (Interface.MI, "MarketQuery_SettlementResultsFileDownloadQuery"): _Spec(
         BSP, ({"File": [{"Name": SETTLEMENT_FILE}]},), _MARKET
     ),

@@ -186,6 +186,40 @@ def test_settlement_files_travel_as_attachments_both_ways(
     assert saved.path.read_bytes() == content
 
 
+def test_the_settlement_file_list_selects_files_by_their_settlement_date(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """Without StartTime/EndTime a query selects by the envelope's Date and NumOfDays; a
+    settlement file's date is its SttlDate (a file without one is listed on any Date)."""
+    names = {
+        dt.date(2026, 10, 31): "T100_F100_202610_DAILY.csv",
+        dt.date(2026, 11, 2): "T100_F100_202611_DAILY.csv",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"ParticipantName\r\nF100\r\n")
+    announced = mi_market.SettlementResultsSubmit(
+        file=[
+            mi_market.SettlementFile(name=name, participant_name="F100", sttl_date=day)
+            for day, name in names.items()
+        ]
+    )
+    with client(simulator, "TSO") as tso:
+        tso.put_settlement_results(announced, files=[tmp_path / name for name in names.values()])
+
+    def listed(day: dt.date, days: int = 1) -> set[str]:
+        with client(simulator) as bsp:
+            found = bsp.query_settlement_results(
+                mi_market.SettlementResultsFileListQuery(), days=days, date=day
+            )
+        return {f.name for result in found for f in result.file} & set(names.values())
+
+    assert listed(dt.date(2020, 1, 1)) == set()
+    assert listed(dt.date(2026, 10, 31)) == {names[dt.date(2026, 10, 31)]}
+    assert listed(dt.date(2026, 11, 1)) == set()
+    assert listed(dt.date(2026, 10, 31), days=3) == set(names.values())
+    assert listed(dt.date(2030, 1, 1)) == set()
+
+
 def test_a_file_name_xml_cannot_carry_is_never_sent(simulator: Simulator) -> None:
     announced = mi_market.SettlementResultsSubmit(
         file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]

@@ -10,9 +10,10 @@ name a market type (requirements, inter-area awards, tie-line upper limits) need
 
 Settlement files come as attachments named like their ``File/@Name``
 (``E_ATTACHMENT_MISSING`` otherwise) and are kept for the participant the file names (for
-everyone when it names none).  A download answers with the files' metadata and the files
-themselves as attachments; a file the caller may not see does not exist for it
-(``E_FILE_NOT_FOUND``).
+everyone when it names none), for the settlement day their ``SttlDate`` names: the list
+query selects files by that day, like every query without StartTime/EndTime.  A download
+answers with the files' metadata and the files themselves as attachments; a file the caller
+may not see does not exist for it (``E_FILE_NOT_FOUND``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ SETTLEMENT_FILES = Collection(
     MI,
     ("Name",),
     Owner.PARTICIPANT,
-    period=None,
+    period=("SttlDate", "SttlDate"),
     children="File",
     content="Name",
 )
