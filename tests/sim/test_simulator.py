@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from mms_client.examples import example_request
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest
 from mms_client.sim.simulator import Simulator
@@ -54,6 +55,30 @@ def test_a_restart_keeps_the_pki_and_the_offers(
         assert [u.passphrase for u in second.users] == passphrases
         answer = Wire(second).call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
         assert [o.get("ResourceName") for o in answer.document.iter("OfferData")] == ["FAKE_RESO"]
+
+
+def test_a_user_the_market_operator_registers_gets_a_certificate_on_the_next_start(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "state"
+    participant = example_request("RegistrationSubmit_Participant").items[0]
+    user = {"UserName": "QAUSER", "StartDate": "2024-04-01", "Email": "qa@example.com"}
+    with Simulator(folder, pki_source=mms_simulator_pki) as first, first.client("MO") as operator:
+        (registered,) = operator.call("RegistrationSubmit_Participant", participant).items
+        assert registered.participant_name == "F101"
+        operator.call("RegistrationSubmit_User", {**user, "ParticipantName": "F101"})
+
+    with Simulator(folder) as second:
+        qa = second.user("BSP", "F101")
+        assert (qa.user, qa.p12) == ("QAUSER", folder / "pki" / "users" / "F101-QAUSER.p12")
+        assert Manifest.load(folder).user("BSP", "F101") == qa
+        # the seeded users come first still: clients made without naming one get the same
+        assert second.user("BSP").user == "FAKEUSER"
+        with second.client("BSP", "F101") as qa_client:
+            (found,) = qa_client.call(
+                "RegistrationQuery_User", {"ParticipantName": "F101", "UserName": "QAUSER"}
+            ).items
+        assert found.user_name == "QAUSER"
 
 
 def test_a_fresh_simulator_starts_empty(fresh_wire: Wire) -> None:

@@ -3,8 +3,9 @@
 Two ways to say whom to talk to, as whom:
 
 - a simulator: ``--sim-state DIR`` (default: the folder ``mms sim serve`` uses, when it holds a
-  manifest) and ``--as BSP|MO|TSO``; the manifest gives the address, the CA and a seeded user's
-  certificate, and the folder's lock says whether its simulator runs;
+  manifest) and ``--as BSP|MO|TSO``; the manifest gives the address, the CA and a user's
+  certificate (the seeded one of that client type, or the participant's with
+  ``--participant``), and the folder's lock says whether its simulator runs;
 - any MMS: ``--cert FILE.p12`` with ``--participant``, ``--user`` and ``--client-type``, and
   ``--base-url`` (default: the published production hosts, or the test host with ``--test``).
   The passphrase comes from the environment variable named by ``--passphrase-env`` (default
@@ -211,7 +212,7 @@ def connection_options(command: F) -> F:
             "--as",
             "acting_as",
             type=CLIENT_TYPES,
-            help="With a simulator: act as its seeded user of this client type (default BSP).",
+            help="With a simulator: act as its user of this client type (default BSP).",
         ),
         click.option(
             "--cert",

@@ -87,7 +87,8 @@ def serve(
 
     On first start a test CA, a server certificate and a PKCS#12 per seeded user are created
     in the state folder, with a manifest (simulator.json) that tells clients where to connect
-    and which certificate to use.
+    and which certificate to use. Users registered later (RegistrationSubmit_User) get their
+    PKCS#12 on the next start.
     """
     from rich.console import Console
 

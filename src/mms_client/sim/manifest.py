@@ -58,7 +58,8 @@ class Manifest:
     def user(
         self, client_type: ClientType | str = ClientType.BSP, participant: str | None = None
     ) -> SimUser:
-        """The first seeded user of this client type (and participant, if given)."""
+        """The first user of this client type (and participant, if given): the seeded users
+        come before those registered later."""
         wanted = ClientType(client_type)
         for user in self.users:
             if user.client_type is wanted and participant in (None, user.participant):

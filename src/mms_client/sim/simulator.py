@@ -9,13 +9,14 @@ It listens on two addresses sharing one state, ``base_url`` ("main") and ``backu
 ("backup"), like the MMS's main and backup hosts, so clients can be tested failing over.
 Ports default to 0 (free ports chosen by the system).  The state folder holds:
 
-    pki/             the test CA, server certificate and users' PKCS#12 files
+    pki/             the test CA, server certificate and a PKCS#12 per registered user
     state.sqlite3    participants, users, resources, offers...
     simulator.json   the manifest: URLs, CA bundle, users with their PKCS#12 and passphrase
     simulator.lock   held while a simulator runs on the folder (see :mod:`.state`)
 
-Starting again on the same folder reuses the PKI and the state; starting a second simulator
-on a folder while one runs there is refused.
+Starting again on the same folder reuses the PKI and the state, and issues a PKCS#12 to each
+user registered since the last start; starting a second simulator on a folder while one runs
+there is refused.
 """
 
 from __future__ import annotations
@@ -86,6 +87,18 @@ def _server_names(host: str) -> list[str]:
             probe.connect((_ELSEWHERE[family], 9))  # sends nothing: picks the outgoing address
             names.append(str(probe.getsockname()[0]))
     return list(dict.fromkeys(n for n in names if "%" not in n))  # no scoped IPv6 addresses
+
+
+def _certified_users(pki: Pki, store: Store) -> tuple[SimUser, ...]:
+    """The users registered in the state, each with its PKCS#12: the seeded ones and those
+    registered since (``RegistrationSubmit_User``), whose certificate is issued now if they
+    have none yet.  They keep the order of issue, so the seeded users stay the ones a client
+    gets without naming a user, and users of the PKI who are not registered (in a PKI copied
+    from elsewhere) are not offered to clients."""
+    registered = {(user.participant, user.name): user for user in store.users()}
+    for user in registered.values():
+        pki.ensure_user(user.participant, user.name, user.client_type)
+    return tuple(user for user in pki.users if (user.participant, user.user) in registered)
 
 
 class Simulator:
@@ -162,6 +175,8 @@ class Simulator:
                 server = pki.ensure_server(_server_names(self.host))
             store = Store(self.state_dir / STATE_FILE)
             on_failure.callback(store.close)
+            with writing_in(self.state_dir):
+                users = _certified_users(pki, store)
 
             service = MmsService(store, response_encoding=self._response_encoding)
             listeners = [
@@ -181,7 +196,7 @@ class Simulator:
                 base_url=urls[0],
                 backup_url=urls[1] if len(urls) > 1 else None,
                 ca=pki.ca_path,
-                users=pki.users,
+                users=users,
                 resources=tuple(
                     ResourceInfo(r.name, r.participant, r.area, r.short_name, r.system_code)
                     for r in store.resources(status="APPROVED")
@@ -250,7 +265,8 @@ class Simulator:
     def user(
         self, client_type: ClientType | str = ClientType.BSP, participant: str | None = None
     ) -> SimUser:
-        """A seeded user of this client type (and participant, if given)."""
+        """The first user of this client type (and participant, if given), as
+        :meth:`Manifest.user <mms_client.sim.manifest.Manifest.user>` picks it."""
         return self.manifest.user(client_type, participant)
 
     @property
@@ -266,7 +282,7 @@ class Simulator:
         participant: str | None = None,
         **options: Any,
     ) -> MmsClient:
-        """An :class:`~mms_client.client.MmsClient` for a seeded user, pointed at this
+        """An :class:`~mms_client.client.MmsClient` for a user (:meth:`user`), pointed at this
         simulator (main, then backup); ``options`` are further client arguments."""
         from mms_client.client import MmsClient
 
