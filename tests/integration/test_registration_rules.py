@@ -1,7 +1,7 @@
 """Registration rules a participant meets, with the real clients against the simulator: a
 DR pattern is used only within its validity, a registration request names each record once,
-and a change to an approved resource or DR pattern awaits approval while the approved record
-stays in force."""
+a change to an approved resource or DR pattern awaits approval while the approved record
+stays in force, and a transfer hands a resource over for trading, queries and reports."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from mms_client.client import MmsClient
 from mms_client.errors import MMSValidationError
 from mms_client.examples import example_request
+from mms_client.schema.generated.mi_report import ReportDownloadRequestTrnID
 from mms_client.sim import seed
 from mms_client.sim.simulator import Simulator
 
@@ -301,3 +302,180 @@ def test_a_declined_change_to_an_approved_dr_pattern_leaves_the_approved_record(
         with pytest.raises(MMSValidationError) as again:
             _decide_dr_pattern(market_operator, change.transaction_id, "APPROVED")
         assert [code for code, _ in _errors(again.value)] == ["E_NOT_PENDING"]
+
+
+# --- who holds a resource: a transfer hands it over for trading, queries and reports ---------
+
+TRANSFER_DAY = "2027-01-15"
+BEFORE = ("2027-01-14T09:00:00", "2027-01-14T12:00:00")
+AFTER = ("2027-02-01T09:00:00", "2027-02-01T12:00:00")
+
+
+def _codes(error: MMSValidationError) -> list[str | None]:
+    return [code for code, _ in _errors(error)]
+
+
+def _transfer(market_operator: MmsClient, receiver: str) -> Any:
+    """FAKE_RESO handed from F100 to ``receiver`` from TRANSFER_DAY: the answer."""
+    return market_operator.call(
+        "RegistrationSubmit_ResourceTransfer",
+        {
+            "PreviousParticipantName": "F100",
+            "ParticipantName": receiver,
+            "ResourceName": RESOURCE.name,
+            "StartDate": TRANSFER_DAY,
+        },
+    )
+
+
+def _offer_ids(offer: Any) -> list[str]:
+    return [stack.id for stack in offer.stack]
+
+
+def _live_offers(bsp: MmsClient, day: str) -> list[tuple[str, list[str]]]:
+    found = bsp.call("MarketQuery_OfferQuery", {"MarketType": "DAM"}, date=day).items
+    return [(o.resource, _offer_ids(o)) for o in found if o.resource == RESOURCE.name]
+
+
+def _awarded(tso: MmsClient, day: str) -> list[tuple[str, str]]:
+    (awards,) = tso.call(
+        "MarketQuery_AwardResultsQuery",
+        {"MarketType": "DAM", "StartTime": f"{day}T00:00:00", "EndTime": f"{day}T23:30:00"},
+        date=day,
+    ).items
+    return [
+        (award.resource_name, award.bsp_participant_name)
+        for result in awards.award_results
+        for award in result.award_results_data
+    ]
+
+
+def _require(tso: MmsClient, start: str, end: str) -> None:
+    """Area 04 (FAKE_RESO's) needs 3000 kW of tertiary-2 reserve for the period."""
+    tso.call(
+        "MarketSubmit_ReserveRequirement",
+        {
+            "Area": RESOURCE.area,
+            "Requirement": [
+                {
+                    "StartTime": start,
+                    "EndTime": end,
+                    "Direction": "1",
+                    "Tertiary2ReserveQuantityInKw": 3000,
+                }
+            ],
+        },
+        date=start[:10],
+        market_type="DAM",
+    )
+
+
+def test_a_transfer_withdraws_the_previous_holders_offers_from_its_start_date(
+    sim: Simulator,
+) -> None:
+    with (
+        sim.client("BSP", "F100") as f100,
+        sim.client("BSP", "F200") as f200,
+        sim.client("MO") as market_operator,
+        sim.client("TSO") as tso,
+    ):
+        before = _put_offer(f100, _offer(RESOURCE.name, *BEFORE))
+        after = _put_offer(f100, _offer(RESOURCE.name, *AFTER))
+        _require(tso, *AFTER)
+
+        transferred = _transfer(market_operator, "F200")
+        # the offer from the transfer date on is withdrawn, and the answer says which
+        assert [(m.code, m.severity) for m in transferred.messages] == [
+            ("W_OFFER_WITHDRAWN", "Warning")
+        ]
+        (withdrawn,) = transferred.messages
+        assert _offer_ids(after)[0] in withdrawn.text and "F100" in withdrawn.text
+        assert _offer_ids(before)[0] not in withdrawn.text
+        assert _live_offers(f100, AFTER[0][:10]) == []
+        assert _live_offers(f100, BEFORE[0][:10]) == [(RESOURCE.name, _offer_ids(before))]
+        assert _awarded(tso, AFTER[0][:10]) == []
+
+        # F100 is told who holds the resource and from when
+        with pytest.raises(MMSValidationError) as refused:
+            _put_offer(f100, _offer(RESOURCE.name, *AFTER))
+        assert _codes(refused.value) == ["E_RESOURCE_NOT_OWNED"]
+        assert "F200" in str(refused.value) and TRANSFER_DAY in str(refused.value)
+
+        # F200's offer replaces nothing: OfferIds of its own, no warning, awarded to F200
+        response = f200.call(
+            "MarketSubmit_OfferData",
+            _offer(RESOURCE.name, *AFTER),
+            date=AFTER[0][:10],
+            market_type="DAM",
+        )
+        (offer,) = response.items
+        assert response.messages == ()
+        assert offer.bsp_participant == "F200"
+        assert not set(_offer_ids(offer)) & set(_offer_ids(after))
+        assert _awarded(tso, AFTER[0][:10]) == [(RESOURCE.name, "F200")]
+
+        # an offer across the transfer date is nobody's to make
+        across = ("2027-01-14T21:00:00", "2027-01-15T03:00:00")
+        for bsp in (f100, f200):
+            with pytest.raises(MMSValidationError) as spanning:
+                _put_offer(bsp, _offer(RESOURCE.name, *across))
+            assert _codes(spanning.value) == ["E_RESOURCE_NOT_OWNED"]
+
+
+def _resources(bsp: MmsClient, day: str) -> list[tuple[str, str]]:
+    found = bsp.call("RegistrationQuery_Resource", {"ResourceName": RESOURCE.name}, date=day).items
+    return [(r.resource_name, r.participant_name) for r in found]
+
+
+def _resource_list(bsp: MmsClient, day: str) -> list[tuple[str, str]]:
+    """The BSP_ResourceList report of ``day``: FAKE_RESO's rows."""
+    report = example_request("ReportCreateRequest").items[0]
+    created = bsp.create_report(report.model_copy(update={"date": date.fromisoformat(day)}))
+    downloaded = bsp.download_report(
+        ReportDownloadRequestTrnID(transaction_id=created.transaction_id)
+    )
+    return [
+        (row.resource_name, row.participant_name)
+        for row in downloaded.rows()
+        if row.resource_name == RESOURCE.name
+    ]
+
+
+def test_queries_reports_and_records_of_resources_name_who_holds_them_on_their_date(
+    sim: Simulator,
+) -> None:
+    with (
+        sim.client("BSP", "F100") as f100,
+        sim.client("BSP", "F200") as f200,
+        sim.client("MO") as market_operator,
+        sim.client("TSO") as tso,
+    ):
+        _transfer(market_operator, "F200")
+        held_before = [(RESOURCE.name, "F100")]
+        held_after = [(RESOURCE.name, "F200")]
+        assert _resources(f100, BEFORE[0][:10]) == held_before
+        assert _resources(f200, BEFORE[0][:10]) == []
+        assert _resources(f100, AFTER[0][:10]) == []
+        assert _resources(f200, AFTER[0][:10]) == held_after
+        assert _resources(tso, AFTER[0][:10]) == held_after
+
+        assert _resource_list(f100, BEFORE[0][:10]) == held_before
+        assert _resource_list(f200, BEFORE[0][:10]) == []
+        assert _resource_list(f100, AFTER[0][:10]) == []
+        assert _resource_list(f200, AFTER[0][:10]) == held_after
+
+        # what the market operator records about the resource names its holder then
+        validity = {
+            "ResourceName": RESOURCE.name,
+            "StartDate": AFTER[0][:10],
+            "ResourceState": "REGISTERED",
+        }
+        with pytest.raises(MMSValidationError) as previous:
+            market_operator.call(
+                "RegistrationSubmit_ResourceValidity", {**validity, "ParticipantName": "F100"}
+            )
+        assert _codes(previous.value) == ["E_RESOURCE_NOT_OWNED"]
+        assert "F200" in str(previous.value)
+        market_operator.call(
+            "RegistrationSubmit_ResourceValidity", {**validity, "ParticipantName": "F200"}
+        )

@@ -50,7 +50,8 @@ class Code(StrEnum):
     RESOURCE_UNKNOWN = "E_RESOURCE_UNKNOWN"
     """No resource of that name is registered."""
     RESOURCE_NOT_OWNED = "E_RESOURCE_NOT_OWNED"
-    """The resource is registered to another participant."""
+    """The resource is held by another participant (it registered it, or a transfer handed
+    it over) for the item's period; the text names who and since when."""
     RESOURCE_NOT_APPROVED = "E_RESOURCE_NOT_APPROVED"
     """The resource is registered but not (yet) approved, so it cannot be traded."""
     DR_PATTERN_UNKNOWN = "E_DR_PATTERN_UNKNOWN"
@@ -81,6 +82,9 @@ class Code(StrEnum):
     resource and market (the text names that offer's OfferIds and period)."""
     OFFER_REPLACED = "W_OFFER_REPLACED"
     """Warning: the offer replaces one submitted earlier for the same resource and period."""
+    OFFER_WITHDRAWN = "W_OFFER_WITHDRAWN"
+    """Warning on a transfer: the previous holder's live offers on the resource from the
+    transfer's StartDate on are withdrawn (the text names their OfferIds)."""
     ATTACHMENT_MISSING = "E_ATTACHMENT_MISSING"
     """A file is announced in the payload but no attachment of that name came with it."""
     FILE_NAME_MISMATCH = "E_FILE_NAME_MISMATCH"

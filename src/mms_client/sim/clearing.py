@@ -55,6 +55,7 @@ from mms_client.schema.generated.mi_market import (
     TsoRequestQueryResults,
 )
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
+from mms_client.sim.holding import resource_held
 from mms_client.sim.records import (
     Collection,
     Context,
@@ -66,7 +67,6 @@ from mms_client.sim.records import (
     market_type,
     period_issues,
     query,
-    resource_held,
     store_units,
     stored_query,
     wall_time,

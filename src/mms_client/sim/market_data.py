@@ -19,13 +19,13 @@ from datetime import date
 
 from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
+from mms_client.sim.holding import resource_held
 from mms_client.sim.records import (
     Collection,
     Context,
     Handler,
     Owner,
     distinct,
-    resource_held,
     resource_master,
     stored_query,
     submit,

@@ -2,9 +2,11 @@
 and cancel (``MarketCancel_OfferCancel``).
 
 The rules are the ones a BSP meets at the MMS: an offer names an approved resource the
-submitting participant holds when the offer starts, and a DR pattern it names
-(DrPatternNumber) is an approved one of that resource; its period ends after it starts and runs
-on 30-minute boundaries; stack numbers are unique within the offer.  A new offer for a
+submitting participant holds for the offer's whole period (:mod:`~mms_client.sim.holding`,
+which also withdraws the previous holder's offers at a transfer, so that the live offers of
+a resource are always its holder's), and a DR pattern it names (DrPatternNumber) is an
+approved one of that resource; its period ends after it starts and runs on 30-minute
+boundaries; stack numbers are unique within the offer.  A new offer for a
 resource, market and period that already has a live offer replaces it (the stacks keep their
 OfferIds by stack number) and says so in a warning; one that overlaps a live offer of the
 resource and market in any other way is refused, so a resource never has two offers for one
@@ -33,6 +35,7 @@ from mms_client.endpoints import Interface
 from mms_client.jst import format_jst
 from mms_client.schema.generated.mi_market import OfferCancel, OfferData
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, as_xml_dict
+from mms_client.sim.holding import resource_held
 from mms_client.sim.records import (
     Context,
     Handler,
@@ -42,7 +45,6 @@ from mms_client.sim.records import (
     market_type,
     period_issues,
     query,
-    resource_held,
     resource_master,
 )
 from mms_client.sim.store import NewOffer, Store

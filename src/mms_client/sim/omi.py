@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
 from mms_client.sim.clearing import COMMODITIES, Award, awards, find_award
+from mms_client.sim.holding import resource_held, resource_registered
 from mms_client.sim.market_data import baseline_file_issues, baseline_files, baseline_resource
 from mms_client.sim.records import (
     Collection,
@@ -35,9 +36,7 @@ from mms_client.sim.records import (
     download,
     dr_pattern_registered,
     query,
-    resource_held,
     resource_master,
-    resource_registered,
     stored_query,
     submission_time,
     submit,

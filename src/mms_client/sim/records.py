@@ -43,7 +43,7 @@ from mms_client.sim.calls import (
     XmlDict,
     as_xml_dict,
 )
-from mms_client.sim.store import NewItem, ResourceRecord, Store
+from mms_client.sim.store import NewItem, Store
 from mms_client.wire.soap import Attachment
 
 REGISTRATION_SEQUENCE = "registration"
@@ -140,14 +140,16 @@ class Collection:
     def issues(self, context: Context, item: XmlDict) -> list[Issue]:
         return standard_issues(context, self, item)
 
-    def keep(self, context: Context, item: XmlDict) -> None:
+    def keep(self, context: Context, item: XmlDict) -> list[Issue]:
         store_units(context, self, item)
+        return []
 
 
 class Keeper(Protocol):
     """Where a submit's accepted items go: a :class:`Collection`, or master data kept in
     tables of its own (participants, users, resources).  ``key`` names the attributes that
-    identify what an item is kept as."""
+    identify what an item is kept as; ``keep`` stores an item and answers with warnings
+    about what storing it changed besides (offers a transfer withdrew), usually none."""
 
     @property
     def key(self) -> tuple[str, ...]: ...
@@ -156,7 +158,7 @@ class Keeper(Protocol):
 
     def issues(self, context: Context, item: XmlDict) -> list[Issue]: ...
 
-    def keep(self, context: Context, item: XmlDict) -> None: ...
+    def keep(self, context: Context, item: XmlDict) -> list[Issue]: ...
 
 
 # --- values -------------------------------------------------------------------------------
@@ -217,6 +219,11 @@ def item_end(item: XmlDict) -> str | None:
     return wall_time(first(item, "EndTime") or first(item, "EndDate"), end=True)
 
 
+def period_text(start: str, end: str | None) -> str:
+    """A period as messages name it (its start alone when it has no end)."""
+    return start if end is None else f"{start}-{end}"
+
+
 def period_issues(start: datetime, end: datetime) -> list[Issue]:
     """Problems of a delivery period: it must end after it starts, on 30-minute boundaries."""
     issues = []
@@ -252,56 +259,6 @@ def _unit_period_issues(period: tuple[str, str], unit: XmlDict) -> list[Issue]:
 # --- the rules most submits share -------------------------------------------------------------
 
 
-def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> Check:
-    """The item's resource is registered (approved, unless ``approved`` is false) and held
-    by the caller when the item starts.  An item without the attribute passes."""
-    registered = resource_registered(attribute, approved=approved)
-
-    def check(context: Context, item: XmlDict) -> list[Issue]:
-        issues = registered(context, item)
-        name = first(item, attribute)
-        if issues or name is None:
-            return issues
-        if context.store.owner(name, item_start(context, item)) != context.participant:
-            return [
-                Issue(
-                    Code.RESOURCE_NOT_OWNED,
-                    f"resource {name} is not registered to participant {context.participant}",
-                )
-            ]
-        return []
-
-    return check
-
-
-def resource_registered(attribute: str = "ResourceName", *, approved: bool = True) -> Check:
-    """The item's resource is registered, to anyone (and approved, unless told otherwise)."""
-
-    def check(context: Context, item: XmlDict) -> list[Issue]:
-        name = first(item, attribute)
-        if name is None:
-            return []
-        return _registration_issues(context.store.resource(name), name, approved=approved)
-
-    return check
-
-
-def _registration_issues(
-    record: ResourceRecord | None, name: str, *, approved: bool
-) -> list[Issue]:
-    if record is None:
-        return [Issue(Code.RESOURCE_UNKNOWN, f"resource {name} is not registered")]
-    if approved and record.status != "APPROVED":
-        return [
-            Issue(
-                Code.RESOURCE_NOT_APPROVED,
-                f"resource {name} is {record.status}, not APPROVED (registration "
-                f"{record.transaction_id} awaits approval)",
-            )
-        ]
-    return []
-
-
 def dr_pattern_registered(attribute: str = "DrPatternNumber", *, approved: bool = True) -> Check:
     """The DR pattern the item names (in ``attribute``) is registered for the item's resource
     (and approved, unless ``approved`` is false), and valid for the item's period: a pattern
@@ -327,11 +284,11 @@ def dr_pattern_registered(attribute: str = "DrPatternNumber", *, approved: bool 
         validity = f"from {record.document['StartDate']}"
         if "EndDate" in record.document:
             validity += f" to {record.document['EndDate']}"
-        period = start if end is None else f"{start}-{end}"
         return [
             Issue(
                 Code.DR_PATTERN_NOT_VALID,
-                f"DR pattern {number} of resource {name} is valid {validity}, not for {period}",
+                f"DR pattern {number} of resource {name} is valid {validity}, not for "
+                f"{period_text(start, end)}",
             )
         ]
 
@@ -361,23 +318,6 @@ def distinct(children: str, attribute: str, code: Code) -> Check:
         return []
 
     return check
-
-
-def resource_of_named_participant(context: Context, item: XmlDict) -> list[Issue]:
-    """The resource the item names is registered to the participant the item names (what
-    the market operator and TSOs state about a participant's resource)."""
-    name, participant = item["ResourceName"], item["ParticipantName"]
-    record = context.store.resource(name)
-    if record is None:
-        return [Issue(Code.RESOURCE_UNKNOWN, f"resource {name} is not registered")]
-    if record.participant != participant:
-        return [
-            Issue(
-                Code.RESOURCE_NOT_OWNED,
-                f"resource {name} is not registered to participant {participant}",
-            )
-        ]
-    return []
 
 
 def participant_known(attribute: str = "ParticipantName") -> Check:
@@ -602,8 +542,7 @@ def submit(
             for target in keeper.targets(item):
                 for fill in fills:
                     fill(context, target)
-            keeper.keep(context, item)
-            results.append(ItemResult(item))
+            results.append(ItemResult(item, warnings=keeper.keep(context, item)))
         return Outcome(results, echo=True, companions=companions(call))
 
     return handle

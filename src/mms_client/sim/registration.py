@@ -7,8 +7,8 @@ The rules a client meets:
 - every record names a registered participant, and a BSP may only speak for its own
   (``E_PARTICIPANT_UNKNOWN``, ``E_PARTICIPANT_MISMATCH``);
 - what the market operator or a TSO records about a resource (evaluation, validity,
-  coefficient, suspension) names the resource together with the participant it is
-  registered to (``E_RESOURCE_UNKNOWN``, ``E_RESOURCE_NOT_OWNED``);
+  coefficient, suspension) names the resource together with the participant holding it
+  when the record starts (``E_RESOURCE_UNKNOWN``, ``E_RESOURCE_NOT_OWNED``);
 - a registered resource or DR pattern gets a TransactionId and the status SUBMITTED: it
   cannot be traded until the market operator or a TSO approves it with that TransactionId
   (``RegistrationApproval``); approving what is not waiting for approval fails
@@ -18,11 +18,13 @@ The rules a client meets:
   change is approved, a declined change leaves it as it was, and queries return both;
 - each item of a request names a record of its own (``E_RECORD_DUPLICATE``);
 - a transfer moves a resource to another participant from its StartDate on: from then on
-  data submitted on the resource must come from the new holder;
+  data submitted on the resource must come from the new holder, and the previous holder's
+  live offers on it from then on are withdrawn (:mod:`~mms_client.sim.holding`);
 - suspensions take the resource (or DR pattern) out of clearing for the commodity and days
   they name.
 
-Queries answer with the registration documents as stored, a BSP seeing its own.
+Queries answer with the registration documents as stored, a BSP seeing its own; a resource
+is answered as held on the query's Date (today without one), by and to its holder then.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ from typing import Any, Protocol
 from mms_client.endpoints import ClientType, Interface
 from mms_client.sim import seed
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
+from mms_client.sim.holding import (
+    holder,
+    resource_held,
+    resource_of_named_participant,
+    withdraw_unheld_offers,
+)
 from mms_client.sim.records import (
     DR_PATTERN_KIND,
     Check,
@@ -51,8 +59,6 @@ from mms_client.sim.records import (
     own_participant,
     participant_known,
     query,
-    resource_held,
-    resource_of_named_participant,
     stored,
     stored_query,
     submit,
@@ -107,7 +113,21 @@ RESOURCE_COEFFICIENTS = Collection(
     Owner.PARTICIPANT,
     _VALIDITY,
 )
-RESOURCE_TRANSFERS = Collection(
+
+
+@dataclass(frozen=True)
+class _Transfers(Collection):
+    """Resource transfers: a transfer stored, the previous holder's live offers on the
+    resource for periods it no longer holds it are withdrawn."""
+
+    def keep(self, context: Context, item: XmlDict) -> list[Issue]:
+        super().keep(context, item)
+        return withdraw_unheld_offers(
+            context, item["ResourceName"], str(wall_time(item["StartDate"]))
+        )
+
+
+RESOURCE_TRANSFERS = _Transfers(
     "ResourceTransfer", MI, ("ResourceName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
 )
 RESOURCE_SUSPENSIONS = Collection(
@@ -147,8 +167,9 @@ class _Master:
     def issues(self, context: Context, item: XmlDict) -> list[Issue]:
         return []
 
-    def keep(self, context: Context, item: XmlDict) -> None:
+    def keep(self, context: Context, item: XmlDict) -> list[Issue]:
         self.store_item(context, item)
+        return []
 
 
 def _participant_type(item: XmlDict) -> ClientType:
@@ -241,8 +262,16 @@ def _user_rows(store: Store) -> list[Row]:
     return [Row(u.document, u.participant, *_validity(u.document)) for u in store.users()]
 
 
-def _resource_rows(store: Store) -> list[Row]:
-    return [Row(r.document, r.participant, *_validity(r.document)) for r in store.resources()]
+def _resource_rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+    """Every resource as held on the query's Date (today without one): its holder then sees
+    it, named as its ParticipantName."""
+    on = period[0] or context.now
+    rows = []
+    for record in context.store.resources():
+        held_by = holder(context.store, record, on)
+        document = {**record.document, "ParticipantName": held_by}
+        rows.append(Row(document, held_by, *_validity(record.document)))
+    return rows
 
 
 # --- registrations that need approval ----------------------------------------------------------
@@ -309,12 +338,11 @@ class _Registry:
     def issues(self, context: Context, item: XmlDict) -> list[Issue]:
         return self.records.issues(context, item)
 
-    def keep(self, context: Context, item: XmlDict) -> None:
+    def keep(self, context: Context, item: XmlDict) -> list[Issue]:
         record = self.record(context.store, self._key(item))
         if record is not None and record.status == "APPROVED":
-            self.changes.keep(context, item)
-        else:
-            self.records.keep(context, item)
+            return self.changes.keep(context, item)
+        return self.records.keep(context, item)
 
     def registrations(self, store: Store, item: XmlDict) -> list[_Registration]:
         """The record in force the item names and the change to it, those that exist."""
@@ -369,7 +397,7 @@ class _Registry:
 RESOURCE_REGISTRY = _Registry(
     records=_Master(_keep_resource, ("ResourceName",)),
     record=lambda store, key: store.resource(*key),
-    in_force=_master_source(_resource_rows),
+    in_force=_resource_rows,
     changes=Collection("ResourceChange", MI, ("ResourceName",), Owner.PARTICIPANT, _VALIDITY),
 )
 DR_PATTERN_REGISTRY = _Registry(

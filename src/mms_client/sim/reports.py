@@ -15,7 +15,8 @@ simulator cannot use, with what the parameter allows):
 
 =================  ================================================================
 ``START_TIME``     start of the period (``2024-04-01T00:00:00``; a date means its start)
-``END_TIME``       its end; both are required for every dataset but the resource lists
+``END_TIME``       its end; both are required for every dataset but the resource lists,
+                   which list the resources as held on the report's ``Date``
 ``RESOURCE_NAME``  a ``ResourceNameType``; required for BUPs, a filter for the others
 ``MARKET_TYPE``    a ``MarketTypeType``; a filter
 ``AREA``           an ``AreaType``; a filter
@@ -69,6 +70,7 @@ from mms_client.sim.clearing import (
     coefficient,
     merit_order_rows,
 )
+from mms_client.sim.holding import holder
 from mms_client.sim.market_data import BUPS
 from mms_client.sim.records import (
     Collection,
@@ -114,6 +116,7 @@ class Scope:
     participant: str | None
     """Whose data (None: every participant's)."""
     period: tuple[str | None, str | None]
+    """START_TIME to END_TIME; for a dataset that covers no period, the report's Date."""
     resource: str | None
     market_type: str | None
     area: str | None
@@ -139,7 +142,8 @@ class Scope:
 @dataclass(frozen=True)
 class Dataset:
     """A dataset the MMS produces: its report type and sub-type, who may have it, whether
-    it covers a period, and how its rows are made from the state."""
+    it covers a period (else it is as of the report's Date: the resource lists), and how its
+    rows are made from the state."""
 
     report_type: str
     sub_type: str
@@ -187,18 +191,19 @@ _RESOURCE_RENAMES = {
 
 
 def _resource_rows(scope: Scope) -> list[XmlDict]:
+    """The approved resources, each as held on the report's Date (its period)."""
     rows = []
-    on = scope.period[0] or scope.context.now
+    on = str(scope.period[0])
     for resource in scope.store.resources(status="APPROVED"):
-        holder = scope.store.owner(resource.name, on) or resource.participant
-        if not scope.wants(holder, resource.name, resource.area):
+        held_by = holder(scope.store, resource, on)
+        if not scope.wants(held_by, resource.name, resource.area):
             continue
-        participant = scope.store.participant(holder)
+        participant = scope.store.participant(held_by)
         document = resource.document
         row = _flat(document, **_RESOURCE_RENAMES)
         band = document.get("OutputBand", {}).get("OutputBandInfo", [{}])[0]
         row.update(
-            ParticipantName=holder,
+            ParticipantName=held_by,
             CompanyShortName=None if participant is None else participant.company_short_name,
             CoefficientTR2=str(coefficient(scope.store, resource.name, on[:10] + "T00:00:00")),
             Address=document.get("Address", "未登録"),
@@ -627,10 +632,11 @@ def _request(context: Context, item: XmlDict) -> _Request | list[Issue]:
     )
     if issues:
         return issues
+    # a dataset of no period (a resource list) is as of the report's Date
     period = (
         (_moment(values["START_TIME"]), _moment(values["END_TIME"]))
         if dataset.timed
-        else (None, None)
+        else (wall_time(item["Date"]), wall_time(item["Date"], end=True))
     )
     scope = Scope(
         context=context,

@@ -31,6 +31,7 @@ PLANTED: tuple[tuple[str, Interface], ...] = (
     ("RegistrationSubmit_ResourceValidity", Interface.MI),
     ("RegistrationSubmit_ResourceSuspension", Interface.MI),
     ("RegistrationSubmit_DrPatternSuspension", Interface.MI),
+    ("ReportCreateRequest", Interface.MI),
     ("RegistrationSubmit_ResourceCoefficient", Interface.MI),
     ("RegistrationSubmit_UserSystemAccess", Interface.MI),
     ("RegistrationSubmit_BankAccount", Interface.MI),
@@ -48,10 +49,11 @@ PLANTED: tuple[tuple[str, Interface], ...] = (
     ("MarketSubmit_RemainingReserveData", Interface.OMI),
     ("MarketSubmit_OffMarketContract", Interface.OMI),
     ("MarketSubmit_RefundData", Interface.OMI),
-    ("ReportCreateRequest", Interface.MI),
 )
 """The examples planted, in this order (registrations first: their TransactionIds are the
-ones :mod:`~mms_client.sim.seed` names)."""
+ones :mod:`~mms_client.sim.seed` names).  F100's resource list is made before FAKE_BATT's
+performance coefficient is registered, so that it lists every resource with the default
+coefficient."""
 
 
 def _other_offer() -> Example:

@@ -216,6 +216,15 @@ class ResourceRecord:
 
 
 @dataclass(frozen=True)
+class Holding:
+    """A participant holding a resource ``since`` the JST time a transfer handed it over
+    (None: since the resource was registered)."""
+
+    participant: str
+    since: str | None
+
+
+@dataclass(frozen=True)
 class OfferRecord:
     """One offer: what the business rules look it up by, and the stored item as JSON."""
 
@@ -576,20 +585,37 @@ class Store:
                 ),
             )
 
-    def owner(self, resource: str, on: str) -> str | None:
-        """Who holds ``resource`` on the JST time ``on``: the registering participant, or
-        the receiver of the latest transfer that took effect by then."""
+    def holdings(self, resource: str, start: str, end: str | None = None) -> list[Holding]:
+        """Who holds ``resource`` from the JST time ``start`` until ``end`` (at ``start``
+        alone when None), in turn: the registering participant, or the receiver of the
+        latest transfer that took effect by ``start``; then the receiver of each transfer
+        that takes effect before ``end``.  Empty when the resource is not registered."""
         with self._lock:
             row = self._db.execute(
-                "SELECT participant FROM items WHERE kind = 'ResourceTransfer' AND resource = ? "
-                "AND start_time <= ? ORDER BY start_time DESC, id DESC LIMIT 1",
-                (resource, on),
+                "SELECT participant, start_time FROM items WHERE kind = 'ResourceTransfer' "
+                "AND resource = ? AND start_time <= ? ORDER BY start_time DESC, id DESC LIMIT 1",
+                (resource, start),
             ).fetchone()
             if row is None:
                 row = self._db.execute(
-                    "SELECT participant FROM resources WHERE name = ?", (resource,)
+                    "SELECT participant, NULL FROM resources WHERE name = ?", (resource,)
                 ).fetchone()
-        return None if row is None else str(row[0])
+            if row is None:
+                return []
+            later = []
+            if end is not None:
+                later = self._db.execute(
+                    "SELECT participant, start_time FROM items WHERE kind = 'ResourceTransfer' "
+                    "AND resource = ? AND start_time > ? AND start_time < ? "
+                    "ORDER BY start_time, id",
+                    (resource, start, end),
+                ).fetchall()
+        return [Holding(str(participant), since) for participant, since in (row, *later)]
+
+    def owner(self, resource: str, on: str) -> str | None:
+        """Who holds ``resource`` on the JST time ``on`` (see :meth:`holdings`)."""
+        held = self.holdings(resource, on)
+        return held[0].participant if held else None
 
     # --- sequences ---------------------------------------------------------------------
 
