@@ -5,7 +5,7 @@ stays in force, and a transfer hands a resource over for trading, queries and re
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -479,3 +479,154 @@ def test_queries_reports_and_records_of_resources_name_who_holds_them_on_their_d
         market_operator.call(
             "RegistrationSubmit_ResourceValidity", {**validity, "ParticipantName": "F200"}
         )
+
+
+# --- when a resource may be traded: its registration and validity, and its holder's ----------
+
+
+def _refused(bsp: MmsClient, offer: Any) -> MMSValidationError:
+    with pytest.raises(MMSValidationError) as refused:
+        _put_offer(bsp, offer)
+    return refused.value
+
+
+def _bup(resource: str, day: str) -> Any:
+    """The example BUP, for ``resource`` on ``day``."""
+    bup = example_request("MarketSubmit_BupSubmit").items[0]
+    return {
+        **bup.model_dump(by_alias=True, exclude_none=True),
+        "ResourceName": resource,
+        "StartTime": f"{day}T00:00:00",
+        "EndTime": f"{date.fromisoformat(day) + timedelta(days=1)}T00:00:00",
+    }
+
+
+def _off_market_contract(resource: str, start: str, end: str) -> Any:
+    """The example off-market contract, on ``resource`` for [start, end)."""
+    contract = example_request("MarketSubmit_OffMarketContract", "OMI").items[0]
+    return {
+        **contract.model_dump(by_alias=True, exclude_none=True),
+        "ResourceName": resource,
+        "StartTime": start,
+        "EndTime": end,
+    }
+
+
+def test_a_resource_is_traded_only_within_its_registration(sim: Simulator) -> None:
+    registration = example_request("RegistrationSubmit_Resource").items[0]
+    plant = registration.model_copy(
+        update={
+            "resource_name": "FAKE_PLANT",
+            "system_code": "FSYS9",
+            "start_date": date(2026, 11, 1),
+            "end_date": date(2027, 3, 31),
+        }
+    )
+    with sim.client("BSP") as bsp, sim.client("MO") as market_operator:
+        (registered,) = bsp.call("RegistrationSubmit_Resource", plant).items
+        market_operator.call(
+            "RegistrationApproval_Resource",
+            {
+                "ParticipantName": "F100",
+                "ResourceName": "FAKE_PLANT",
+                "TransactionId": registered.transaction_id,
+                "Action": "APPROVED",
+            },
+        )
+        for start, end in (
+            ("2026-10-31T21:00:00", "2026-11-01T00:00:00"),
+            ("2026-10-31T22:00:00", "2026-11-01T01:00:00"),
+            ("2027-03-31T22:00:00", "2027-04-01T01:00:00"),
+        ):
+            refused = _refused(bsp, _offer("FAKE_PLANT", start, end))
+            assert _codes(refused) == ["E_RESOURCE_NOT_VALID"], start
+            assert "2026-11-01" in str(refused) and "2027-03-31" in str(refused)
+        _put_offer(bsp, _offer("FAKE_PLANT", "2026-11-01T00:00:00", "2026-11-01T03:00:00"))
+        _put_offer(bsp, _offer("FAKE_PLANT", "2027-03-31T21:00:00", "2027-04-01T00:00:00"))
+
+        with pytest.raises(MMSValidationError) as bup:
+            bsp.call(
+                "MarketSubmit_BupSubmit", _bup("FAKE_PLANT", "2026-10-15"), date=date(2026, 10, 15)
+            )
+        assert _codes(bup.value) == ["E_RESOURCE_NOT_VALID"]
+        # FAKE_RESO2 is registered from 2024-01-01: no DR pattern of it starts before
+        with pytest.raises(MMSValidationError) as pattern:
+            _register_dr_pattern(bsp, StartDate="2023-12-01")
+        assert _codes(pattern.value) == ["E_RESOURCE_NOT_VALID"]
+
+
+def _validity(market_operator: MmsClient, operation: str, **record: str) -> None:
+    market_operator.call(f"RegistrationSubmit_{operation}", {"ParticipantName": "F100", **record})
+
+
+def test_a_deregistered_resource_or_participant_is_not_traded(sim: Simulator) -> None:
+    battery = "FAKE_BATT"
+    with (
+        sim.client("BSP") as bsp,
+        sim.client("MO") as market_operator,
+        sim.client("TSO") as tso,
+    ):
+        _validity(
+            market_operator,
+            "ResourceValidity",
+            ResourceName=battery,
+            StartDate="2027-03-01",
+            EndDate="2027-03-31",
+            ResourceState="DEREGISTERED",
+        )
+        for start, end in (
+            ("2027-03-02T09:00:00", "2027-03-02T12:00:00"),
+            ("2027-02-28T21:00:00", "2027-03-01T03:00:00"),
+        ):
+            refused = _refused(bsp, _offer(battery, start, end))
+            assert _codes(refused) == ["E_RESOURCE_NOT_VALID"], start
+            assert "DEREGISTERED" in str(refused) and "2027-03-01" in str(refused)
+        _put_offer(bsp, _offer(battery, "2027-02-28T09:00:00", "2027-02-28T12:00:00"))
+        _put_offer(bsp, _offer(battery, "2027-04-01T09:00:00", "2027-04-01T12:00:00"))
+        # a TSO's off-market contract is a trade too
+        with pytest.raises(MMSValidationError) as contract:
+            tso.call(
+                "MarketSubmit_OffMarketContract",
+                _off_market_contract(battery, "2027-03-02T15:00:00", "2027-03-02T18:00:00"),
+                interface="OMI",
+                date=date(2027, 3, 2),
+            )
+        assert _codes(contract.value) == ["E_RESOURCE_NOT_VALID"]
+
+        # the latest validity registration of a day is in force
+        _validity(
+            market_operator,
+            "ParticipantValidity",
+            StartDate="2027-06-01",
+            ParticipantState="DEREGISTERED",
+        )
+        _validity(
+            market_operator,
+            "ParticipantValidity",
+            StartDate="2027-07-01",
+            ParticipantState="REGISTERED",
+        )
+        refused = _refused(bsp, _offer(RESOURCE.name, "2027-06-02T09:00:00", "2027-06-02T12:00:00"))
+        assert _codes(refused) == ["E_PARTICIPANT_NOT_VALID"]
+        assert "F100" in str(refused) and "2027-06-01" in str(refused)
+        _put_offer(bsp, _offer(RESOURCE.name, "2027-07-01T09:00:00", "2027-07-01T12:00:00"))
+
+
+def test_an_offer_on_a_resource_deregistered_later_is_not_awarded(sim: Simulator) -> None:
+    with (
+        sim.client("BSP") as bsp,
+        sim.client("MO") as market_operator,
+        sim.client("TSO") as tso,
+    ):
+        _put_offer(bsp, _offer(RESOURCE.name, *AFTER))
+        _require(tso, *AFTER)
+        assert _awarded(tso, AFTER[0][:10]) == [(RESOURCE.name, "F100")]
+
+        _validity(
+            market_operator,
+            "ResourceValidity",
+            ResourceName=RESOURCE.name,
+            StartDate=AFTER[0][:10],
+            ResourceState="DEREGISTERED",
+        )
+        assert _awarded(tso, AFTER[0][:10]) == []

@@ -45,6 +45,9 @@ class Code(StrEnum):
     """No participant of that name is registered."""
     PARTICIPANT_MISMATCH = "E_PARTICIPANT_MISMATCH"
     """A BSP named another participant than its own."""
+    PARTICIPANT_NOT_VALID = "E_PARTICIPANT_NOT_VALID"
+    """A validity registration makes the participant holding the resource DEREGISTERED
+    during the item's period."""
     USER_UNKNOWN = "E_USER_UNKNOWN"
     """No user of that name is registered to the participant."""
     RESOURCE_UNKNOWN = "E_RESOURCE_UNKNOWN"
@@ -54,6 +57,10 @@ class Code(StrEnum):
     it over) for the item's period; the text names who and since when."""
     RESOURCE_NOT_APPROVED = "E_RESOURCE_NOT_APPROVED"
     """The resource is registered but not (yet) approved, so it cannot be traded."""
+    RESOURCE_NOT_VALID = "E_RESOURCE_NOT_VALID"
+    """The item's period is not within the resource's registration (from its StartDate to
+    the end of its EndDate), or a validity registration makes the resource DEREGISTERED
+    during it."""
     DR_PATTERN_UNKNOWN = "E_DR_PATTERN_UNKNOWN"
     """No DR pattern of that number is registered for the resource."""
     DR_PATTERN_NOT_APPROVED = "E_DR_PATTERN_NOT_APPROVED"

@@ -8,7 +8,9 @@ How the simulator clears (a model of the real market, simple enough to predict i
 - the candidates are the live offers of that market type on resources of that area whose
   period covers the block, one per offer stack, in merit order: by unit price, then
   submission time, then OfferId.  Stacks of a resource (or DR pattern) suspended for the
-  commodity on that day take no part;
+  commodity on that day take no part, nor do offers on a resource that may not be traded
+  for the block (outside its registration, or it or its holder DEREGISTERED: see
+  :mod:`~mms_client.sim.holding`), though they were accepted before that was registered;
 - each candidate is awarded ``min(offered, still required)`` of the commodity, unless that is
   less than the stack's minimum quantity (then it is skipped), until the requirement is met;
 - awards are pay-as-bid (ContractPrice = OfferPrice); the performance evaluation coefficient
@@ -55,7 +57,7 @@ from mms_client.schema.generated.mi_market import (
     TsoRequestQueryResults,
 )
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
-from mms_client.sim.holding import resource_held
+from mms_client.sim.holding import resource_held, trading_issues
 from mms_client.sim.records import (
     Collection,
     Context,
@@ -289,14 +291,15 @@ def _suspended(store: Store, resource: str, pattern: Any, day: str) -> frozenset
 def candidates(
     store: Store, market: str, start: str, end: str, area: str | None = None
 ) -> list[Candidate]:
-    """The offer stacks competing for [start, end), in merit order."""
+    """The offer stacks competing for [start, end), in merit order: those of the live
+    offers covering it on resources that may be traded then by the offer's participant."""
     day = _day(start)
     found: list[Candidate] = []
     for offer in store.offers(market_type=market, period_start=start, period_end=end, area=area):
         if offer.start_time > start or offer.end_time < end:
             continue
         resource = store.resource(offer.resource)
-        if resource is None:
+        if resource is None or trading_issues(store, resource, offer.participant, start, end):
             continue
         document: XmlDict = json.loads(offer.document)
         rate = coefficient(store, resource.name, day)

@@ -1,5 +1,5 @@
-"""Who holds a resource when: the one answer every rule, query, report and award that
-depends on it uses.
+"""Who holds a resource when, and when it may be traded: the one answer every rule,
+query, report and award that depends on it uses.
 
 A resource is held by the participant that registered it until a transfer
 (``RegistrationSubmit_ResourceTransfer``) hands it to another participant from the transfer's
@@ -19,14 +19,46 @@ From that:
   (``W_OFFER_WITHDRAWN``).  So the live offers of a resource are always its holder's: an
   offer of the new holder never replaces one of the previous holder's, and clearing awards
   what the holder offered.
+
+A resource may be traded for a period (offered, and the other data submitted on it for a
+period; contracted off-market; cleared) when, throughout the period,
+
+- the period is within the resource's registration in force, from the start of its
+  StartDate to the end of its EndDate (``E_RESOURCE_NOT_VALID``);
+- no validity registration (``RegistrationSubmit_ResourceValidity``) makes the resource
+  DEREGISTERED (``E_RESOURCE_NOT_VALID``), and none
+  (``RegistrationSubmit_ParticipantValidity``) makes its holder DEREGISTERED
+  (``E_PARTICIPANT_NOT_VALID``).
+
+Validity registrations may overlap: on any day, of those covering it, the one with the
+latest StartDate is in force; a day none covers is as registered.  Clearing leaves out the
+offers of a resource that may not be traded for the block, as it leaves out a suspended
+one, so that a deregistration reaches the offers made before it.
 """
 
 from __future__ import annotations
 
+from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
-from mms_client.sim.records import Check, Context, first, item_end, item_start, period_text
-from mms_client.sim.store import ResourceRecord, Store
+from mms_client.sim.records import (
+    Check,
+    Context,
+    first,
+    item_end,
+    item_start,
+    period_text,
+    validity_text,
+    wall_time,
+    within,
+)
+from mms_client.sim.store import ItemRecord, ResourceRecord, Store
 
+RESOURCE_VALIDITY_KIND = "ResourceValidity"
+"""The kind resource validity registrations are stored as (MI items of the resource)."""
+PARTICIPANT_VALIDITY_KIND = "ParticipantValidity"
+"""The kind participant validity registrations are stored as (MI items of the
+participant)."""
+_MI = Interface.MI.value
 _OPEN_END = "9999-12-31T00:00:00"
 """A JST wall-clock time after every period, for "from then on"."""
 
@@ -51,33 +83,130 @@ def holding_issues(
     ]
 
 
+def validity_issues(
+    store: Store, record: ResourceRecord, start: str, end: str | None
+) -> list[Issue]:
+    """Why the resource ``record`` may not be traded for [start, end) (at ``start`` when
+    ``end`` is None) whoever holds it: the period is outside its registration, or a validity
+    registration makes it, or its holder then, DEREGISTERED."""
+    name, issues = record.name, []
+    registered = (
+        wall_time(record.document.get("StartDate")),
+        wall_time(record.document.get("EndDate"), end=True),
+    )
+    if not within(registered, start, end):
+        issues.append(
+            Issue(
+                Code.RESOURCE_NOT_VALID,
+                f"resource {name} is registered {validity_text(record.document)}, not for "
+                f"{period_text(start, end)}",
+            )
+        )
+    period = (start, end)
+    validities = store.items(RESOURCE_VALIDITY_KIND, _MI, resource=name, period=period)
+    deregistered = _deregistered(validities, "ResourceState", start, end)
+    if deregistered is not None:
+        issues.append(
+            Issue(
+                Code.RESOURCE_NOT_VALID,
+                f"resource {name} is DEREGISTERED {validity_text(deregistered.document)} "
+                f"(validity registration {deregistered.transaction_id}), so not for "
+                f"{period_text(start, end)}",
+            )
+        )
+    participants = store.items(PARTICIPANT_VALIDITY_KIND, _MI, period=period)
+    for participant in dict.fromkeys(h.participant for h in store.holdings(name, start, end)):
+        own = [validity for validity in participants if validity.participant == participant]
+        deregistered = _deregistered(own, "ParticipantState", start, end)
+        if deregistered is not None:
+            issues.append(
+                Issue(
+                    Code.PARTICIPANT_NOT_VALID,
+                    f"participant {participant}, holding resource {name}, is DEREGISTERED "
+                    f"{validity_text(deregistered.document)} (validity registration "
+                    f"{deregistered.transaction_id}), so not for {period_text(start, end)}",
+                )
+            )
+    return issues
+
+
+def _deregistered(
+    validities: list[ItemRecord], state: str, start: str, end: str | None
+) -> ItemRecord | None:
+    """The validity registration in force at some moment of [start, end) (at ``start``
+    when ``end`` is None) that says DEREGISTERED (in its attribute ``state``), if there is
+    one.  What is in force changes only where a registration starts or ends, so those
+    moments (and ``start``) are the ones to look at; ``validities`` are those overlapping
+    the period."""
+    moments = {start}
+    if end is not None:
+        moments |= {
+            moment
+            for validity in validities
+            for moment in (validity.start_time, validity.end_time)
+            if moment is not None and start < moment < end
+        }
+    for moment in sorted(moments):
+        covering = [
+            validity
+            for validity in validities
+            if within((validity.start_time, validity.end_time), moment, None)
+        ]
+        if covering:
+            in_force = max(covering, key=lambda validity: (validity.start_time or "", validity.id))
+            if in_force.document[state] == "DEREGISTERED":
+                return in_force
+    return None
+
+
+def trading_issues(
+    store: Store, record: ResourceRecord, participant: str | None, start: str, end: str | None
+) -> list[Issue]:
+    """Why the resource ``record`` may not be traded for [start, end) by ``participant``
+    (None: by whoever holds it): ``participant`` does not hold it then, or it may not be
+    traded then at all (:func:`validity_issues`)."""
+    if participant is not None:
+        issues = holding_issues(store, record.name, participant, start, end)
+        if issues:
+            return issues
+    return validity_issues(store, record, start, end)
+
+
 def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> Check:
-    """The item's resource is registered (and approved, unless ``approved`` is false) and
-    held by the caller for the whole of the item's period.  An item without the attribute
-    passes."""
+    """The item's resource is registered and held by the caller for the whole of the item's
+    period; unless ``approved`` is false (a cancel), it is also approved and may be traded
+    for the period.  An item without the attribute passes."""
 
     def check(context: Context, item: XmlDict) -> list[Issue]:
         name = first(item, attribute)
         if name is None:
             return []
-        issues = _registration_issues(context.store.resource(name), name, approved=approved)
-        if issues:
+        record = context.store.resource(name)
+        issues = _registration_issues(record, name, approved=approved)
+        if record is None or issues:
             return issues
         start, end = item_start(context, item), item_end(item)
-        return holding_issues(context.store, name, context.participant, start, end)
+        if not approved:
+            return holding_issues(context.store, name, context.participant, start, end)
+        return trading_issues(context.store, record, context.participant, start, end)
 
     return check
 
 
 def resource_registered(attribute: str = "ResourceName") -> Check:
-    """The item's resource is registered, to anyone, and approved (what a TSO's off-market
-    contract needs)."""
+    """The item's resource is registered, to anyone, approved and may be traded for the
+    item's period (what a TSO's off-market contract needs)."""
 
     def check(context: Context, item: XmlDict) -> list[Issue]:
         name = first(item, attribute)
         if name is None:
             return []
-        return _registration_issues(context.store.resource(name), name, approved=True)
+        record = context.store.resource(name)
+        issues = _registration_issues(record, name, approved=True)
+        if record is None or issues:
+            return issues
+        start, end = item_start(context, item), item_end(item)
+        return trading_issues(context.store, record, None, start, end)
 
     return check
 

@@ -8,8 +8,9 @@ contracts, refunds and the contracts refunds may target.
 - Remaining reserve is declared by the BSP holding the resource, per resource, period and DR
   pattern (an approved DR pattern of the resource, as on an offer); the MMS adds the
   resource's master data.
-- Off-market contracts are made by TSOs on any approved resource (and DR pattern of it, if
-  they name one); a new one gets its JbmsId (``OMC`` and 15 digits), a resubmission with a
+- Off-market contracts are made by TSOs on any approved resource that may be traded for
+  the contract's period (:mod:`~mms_client.sim.holding`; and on an approved DR pattern of
+  it, if they name one); a new one gets its JbmsId (``OMC`` and 15 digits), a resubmission with a
   JbmsId replaces that contract (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of
   the resource sees it.
 - Refunds are submitted by TSOs for a contract, an award (JbmsId digits) or an off-market

@@ -224,6 +224,13 @@ def period_text(start: str, end: str | None) -> str:
     return start if end is None else f"{start}-{end}"
 
 
+def validity_text(document: XmlDict) -> str:
+    """The days a registration record is valid, as messages name them: from its StartDate
+    (to its EndDate)."""
+    text = f"from {document['StartDate']}"
+    return text + f" to {document['EndDate']}" if "EndDate" in document else text
+
+
 def period_issues(start: datetime, end: datetime) -> list[Issue]:
     """Problems of a delivery period: it must end after it starts, on 30-minute boundaries."""
     issues = []
@@ -279,23 +286,20 @@ def dr_pattern_registered(attribute: str = "DrPatternNumber", *, approved: bool 
                 text += f" (registration {record.transaction_id} awaits approval)"
             return [Issue(Code.DR_PATTERN_NOT_APPROVED, text)]
         start, end = item_start(context, item), item_end(item)
-        if _within((record.start_time, record.end_time), start, end):
+        if within((record.start_time, record.end_time), start, end):
             return []
-        validity = f"from {record.document['StartDate']}"
-        if "EndDate" in record.document:
-            validity += f" to {record.document['EndDate']}"
         return [
             Issue(
                 Code.DR_PATTERN_NOT_VALID,
-                f"DR pattern {number} of resource {name} is valid {validity}, not for "
-                f"{period_text(start, end)}",
+                f"DR pattern {number} of resource {name} is valid "
+                f"{validity_text(record.document)}, not for {period_text(start, end)}",
             )
         ]
 
     return check
 
 
-def _within(validity: tuple[str | None, str | None], start: str, end: str | None) -> bool:
+def within(validity: tuple[str | None, str | None], start: str, end: str | None) -> bool:
     """Whether a period lies within a validity [from, until) (either bound may be open); a
     period without an end (an open-ended suspension) is judged by its start."""
     valid_from, valid_until = validity

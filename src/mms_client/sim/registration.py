@@ -21,7 +21,9 @@ The rules a client meets:
   data submitted on the resource must come from the new holder, and the previous holder's
   live offers on it from then on are withdrawn (:mod:`~mms_client.sim.holding`);
 - suspensions take the resource (or DR pattern) out of clearing for the commodity and days
-  they name.
+  they name;
+- a resource is traded only within the dates of its registration and while validity
+  registrations leave it and its holder REGISTERED (:mod:`~mms_client.sim.holding`).
 
 Queries answer with the registration documents as stored, a BSP seeing its own; a resource
 is answered as held on the query's Date (today without one), by and to its holder then.
@@ -37,6 +39,8 @@ from mms_client.endpoints import ClientType, Interface
 from mms_client.sim import seed
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
 from mms_client.sim.holding import (
+    PARTICIPANT_VALIDITY_KIND,
+    RESOURCE_VALIDITY_KIND,
     holder,
     resource_held,
     resource_of_named_participant,
@@ -81,7 +85,7 @@ _NAME_LETTERS = {ClientType.BSP: "F", ClientType.MO: "M", ClientType.TSO: "T"}
 
 
 PARTICIPANT_VALIDITIES = Collection(
-    "ParticipantValidity", MI, ("ParticipantName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
+    PARTICIPANT_VALIDITY_KIND, MI, ("ParticipantName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
 )
 USER_SYSTEM_ACCESSES = Collection(
     "UserSystemAccess",
@@ -97,7 +101,7 @@ RESOURCE_EVALUATIONS = Collection(
     "ResourceEvaluation", MI, ("ResourceName", "TransactionId"), Owner.PARTICIPANT, None
 )
 RESOURCE_VALIDITIES = Collection(
-    "ResourceValidity", MI, ("ResourceName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
+    RESOURCE_VALIDITY_KIND, MI, ("ResourceName", "StartDate"), Owner.PARTICIPANT, _VALIDITY
 )
 DR_PATTERNS = Collection(
     DR_PATTERN_KIND,
