@@ -9,6 +9,8 @@ The rules a client meets:
 - what the market operator or a TSO records about a resource (evaluation, validity,
   coefficient, suspension) names the resource together with the participant holding it
   when the record starts (``E_RESOURCE_UNKNOWN``, ``E_RESOURCE_NOT_OWNED``);
+- a DR pattern is registered by the BSP holding its resource, once the resource is
+  approved (``E_RESOURCE_NOT_APPROVED`` while it awaits approval);
 - a registered resource or DR pattern gets a TransactionId and the status SUBMITTED: it
   cannot be traded until the market operator or a TSO approves it with that TransactionId
   (``RegistrationApproval``); approving what is not waiting for approval fails
