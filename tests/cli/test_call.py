@@ -570,8 +570,8 @@ def test_call_prints_names_paths_and_codes_whole(
     refused = shown(columns, "call", "put_offers", "--sim-state", state, "--payload", str(offers),
                     "--market-type", "DAM", "--date", EXAMPLE_DAY.isoformat())  # fmt: skip
     message = (
-        r"^ +Error +E_RESOURCE_NOT_OWNED +resource OTHER_RESO is not registered to participant "
-        r"F100 +MarketData/MarketSubmit/OfferData\[2\] *$"
+        r"^ +Error +E_RESOURCE_NOT_OWNED +resource OTHER_RESO is held by participant F200 since "
+        r"its registration, not by F100, for \S+ +MarketData/MarketSubmit/OfferData\[2\] *$"
     )
     assert re.search(message, refused, re.MULTILINE), refused
 
