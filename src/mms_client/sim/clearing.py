@@ -102,6 +102,11 @@ class Commodity:
     category: str
     """The CommodityCategory code (``3200``)."""
 
+    @property
+    def offer_attribute(self) -> str:
+        """The offer stack attribute of its quantity (``Tertiary2OfferQuantityInKw``)."""
+        return f"{self.name}OfferQuantityInKw"
+
 
 COMMODITIES = (
     Commodity("Primary", "1000"),
@@ -187,7 +192,7 @@ class Candidate:
     def offered(self, commodity: Commodity) -> int:
         if commodity.name in self.excluded:
             return 0
-        return _amount(self.stack.get(f"{commodity.name}OfferQuantityInKw"))
+        return _amount(self.stack.get(commodity.offer_attribute))
 
 
 @dataclass(frozen=True)
@@ -403,7 +408,7 @@ def award_data(store: Store, award: Award) -> XmlDict:
     for commodity in COMMODITIES:
         if commodity.name in award.awarded:
             quantity = award.awarded[commodity.name]
-            data[f"{commodity.name}OfferQuantityInKw"] = candidate.offered(commodity)
+            data[commodity.offer_attribute] = candidate.offered(commodity)
             for kind in ("Award", "Contract", "Valid"):
                 data[f"{commodity.name}{kind}QuantityInKw"] = quantity
     return known(AwardResultsData, data)
@@ -459,7 +464,7 @@ def merit_order_rows(context: Context, period: Period) -> list[Row]:
                 offered = candidate.offered(commodity)
                 if offered:
                     cumulative[commodity.name] += offered
-                    data[f"{commodity.name}OfferQuantityInKw"] = offered
+                    data[commodity.offer_attribute] = offered
                     data[f"{commodity.name}CumulativeAmountInKw"] = cumulative[commodity.name]
             rows.append(
                 Row(
