@@ -245,7 +245,8 @@ OfferFactory = Callable[..., Any]
 
 @pytest.fixture
 def offer() -> OfferFactory:
-    """Builds an OfferData (one stack by default) for the trading day."""
+    """Builds an OfferData (one stack of tertiary-2 by default, which every seeded resource
+    is registered for) for the trading day."""
     from datetime import datetime
 
     from mms_client.schema.generated.mi_market import Direction, OfferData, OfferStack
@@ -255,7 +256,9 @@ def offer() -> OfferFactory:
     ) -> OfferData:
         day = fields.pop("day", TRADING_DAY)
         values: dict[str, Any] = {
-            "stack": [OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+            "stack": [
+                OfferStack(number=1, unit_price=100, minimum_quantity_kw=100, tertiary_2_qty_kw=500)
+            ],
             "resource": resource,
             "start": datetime(day.year, day.month, day.day, start_hour),
             "end": datetime(day.year, day.month, day.day, end_hour),

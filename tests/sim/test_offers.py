@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from mms_client.schema.generated.mi_market import MarketType, OfferCancel, OfferQuery
+import pytest
+
+from mms_client.errors import MMSValidationError
+from mms_client.schema.generated.mi_market import (
+    MarketType,
+    OfferCancel,
+    OfferData,
+    OfferQuery,
+    OfferStack,
+)
+from mms_client.sim.simulator import Simulator
 
 from .conftest import TRADING_DAY, Answer, OfferFactory, Wire
 
@@ -113,8 +123,8 @@ def test_resubmission_replaces_the_offer_and_keeps_offer_ids(
     first = fresh_wire.call(SUBMIT, offer(), market_type=DAM)
     first_id = first.document.find("MarketSubmit/OfferData/OfferStack").get("OfferId")  # type: ignore[union-attr]
     stacks = [
-        OfferStack(number=1, unit_price=120, minimum_quantity_kw=100),
-        OfferStack(number=2, unit_price=150, minimum_quantity_kw=50),
+        OfferStack(number=1, unit_price=120, minimum_quantity_kw=100, tertiary_2_qty_kw=500),
+        OfferStack(number=2, unit_price=150, minimum_quantity_kw=50, tertiary_2_qty_kw=500),
     ]
     second = fresh_wire.call(SUBMIT, offer(stack=stacks), market_type=DAM)
 
@@ -344,3 +354,86 @@ def test_a_bulk_submission_is_answered_like_a_single_offer(
     assert bulk.statistics()["Successful"] == "48"
     assert len(bulk.document.findall("MarketSubmit/OfferData/OfferStack")) == 480
     assert len(_query(fresh_wire)) == 49
+
+
+# --- what a stack offers ------------------------------------------------------------------
+
+
+def _refusal(simulator: Simulator, offer: OfferData) -> list[tuple[str | None, str]]:
+    """The errors the simulator answers ``offer`` with, through the client; the offer is not
+    stored."""
+    with simulator.client() as client:
+        with pytest.raises(MMSValidationError) as refused:
+            client.put_offer(offer, DAM, date=TRADING_DAY)
+        assert client.query_offers(OfferQuery(market_type=DAM), date=TRADING_DAY) == []
+    return [(m.code, m.text) for m in refused.value.messages if m.severity == "Error"]
+
+
+def test_a_stack_whose_minimum_is_above_all_it_offers_is_refused(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    """Clearing skips an award below the stack's minimum, so a stack offering 100 kW with a
+    minimum of 1000 kW could never be awarded; a minimum the largest quantity reaches can."""
+    stacks = [
+        OfferStack(number=1, unit_price=100, minimum_quantity_kw=1000, tertiary_2_qty_kw=100),
+        OfferStack(
+            number=2,
+            unit_price=120,
+            minimum_quantity_kw=1000,
+            primary_qty_kw=500,
+            tertiary_2_qty_kw=1000,
+        ),
+        OfferStack(
+            number=3,
+            unit_price=150,
+            minimum_quantity_kw=800,
+            primary_qty_kw=600,
+            tertiary_2_qty_kw=0,
+        ),
+    ]
+
+    errors = _refusal(fresh_mms_simulator, offer(stack=stacks))
+
+    assert errors == [
+        (
+            "E_MINIMUM_ABOVE_OFFER",
+            "OfferStack 1: MinimumQuantityInKw 1000 is more than the largest quantity it offers "
+            "(Tertiary2OfferQuantityInKw 100), so no award could reach it",
+        ),
+        (
+            "E_MINIMUM_ABOVE_OFFER",
+            "OfferStack 3: MinimumQuantityInKw 800 is more than the largest quantity it offers "
+            "(PrimaryOfferQuantityInKw 600), so no award could reach it",
+        ),
+    ]
+
+
+def test_a_stack_offering_nothing_is_accepted_with_a_warning(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    """Such a stack can never be awarded, but the documented example of the compatible API
+    sends one, so it is told rather than refused; quantities of 0 offer nothing either."""
+    stacks = [
+        OfferStack(number=1, unit_price=100, minimum_quantity_kw=100),
+        OfferStack(number=2, unit_price=120, minimum_quantity_kw=100, tertiary_2_qty_kw=500),
+        OfferStack(
+            number=3, unit_price=150, minimum_quantity_kw=0, primary_qty_kw=0, tertiary_2_qty_kw=0
+        ),
+    ]
+    with fresh_mms_simulator.client() as client:
+        answer = client.call(SUBMIT, offer(stack=stacks), market_type=DAM, date=TRADING_DAY)
+        stored = client.query_offers(OfferQuery(market_type=DAM), date=TRADING_DAY)
+
+    (accepted,) = answer.items
+    assert accepted.validation == "PASSED" and accepted.success is True
+    assert [(m.severity, m.code, m.text) for m in answer.messages] == [
+        (
+            "Warning",
+            "W_STACK_EMPTY",
+            "OfferStacks 1, 3 offer no quantity (none of PrimaryOfferQuantityInKw, "
+            "Secondary1OfferQuantityInKw, Secondary2OfferQuantityInKw, "
+            "Tertiary1OfferQuantityInKw, Tertiary2OfferQuantityInKw is above 0), so they can "
+            "never be awarded",
+        )
+    ]
+    assert [len(o.stack) for o in stored] == [3]

@@ -77,6 +77,12 @@ class Code(StrEnum):
     """The end is not after the start, or a time is not on a 30-minute boundary."""
     STACK_DUPLICATE = "E_STACK_DUPLICATE"
     """Two stacks of one offer have the same number."""
+    STACK_EMPTY = "W_STACK_EMPTY"
+    """Warning: an offer stack offers no quantity of any commodity, so it can never be
+    awarded."""
+    MINIMUM_ABOVE_OFFER = "E_MINIMUM_ABOVE_OFFER"
+    """An offer stack's MinimumQuantityInKw is more than every quantity it offers, so no award
+    could reach it."""
     PATTERN_DUPLICATE = "E_PATTERN_DUPLICATE"
     """Two patterns of one BUP have the same number."""
     RECORD_DUPLICATE = "E_RECORD_DUPLICATE"

@@ -6,7 +6,9 @@ submitting participant holds for the offer's whole period (:mod:`~mms_client.sim
 which also withdraws the previous holder's offers at a transfer, so that the live offers of
 a resource are always its holder's), and a DR pattern it names (DrPatternNumber) is an
 approved one of that resource; its period ends after it starts and runs on 30-minute
-boundaries; stack numbers are unique within the offer.  A new offer for a
+boundaries; stack numbers are unique within the offer.  A stack's minimum quantity is within
+the largest quantity it offers; a stack that offers nothing is accepted with a warning.  A
+new offer for a
 resource, market and period that already has a live offer replaces it (the stacks keep their
 OfferIds by stack number) and says so in a warning; one that overlaps a live offer of the
 resource and market in any other way is refused, so a resource never has two offers for one
@@ -34,7 +36,8 @@ from typing import cast
 from mms_client.endpoints import Interface
 from mms_client.jst import format_jst
 from mms_client.schema.generated.mi_market import OfferCancel, OfferData
-from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, as_xml_dict
+from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
+from mms_client.sim.clearing import COMMODITIES, Commodity
 from mms_client.sim.holding import resource_held
 from mms_client.sim.records import (
     Context,
@@ -67,6 +70,60 @@ def offer_id(number: int) -> str:
 
 
 _DISTINCT_STACKS = distinct("OfferStack", "StackNumber", Code.STACK_DUPLICATE)
+
+
+def _offered(stack: XmlDict) -> dict[Commodity, int]:
+    """The quantities a stack offers, by commodity: those above 0 (a quantity of 0, or none,
+    offers nothing of the commodity)."""
+    quantities = {c: int(stack.get(c.offer_attribute, 0)) for c in COMMODITIES}
+    return {commodity: kw for commodity, kw in quantities.items() if kw > 0}
+
+
+def _stacks(numbers: list[int], verb: str) -> str:
+    """``OfferStack 1 offers``, ``OfferStacks 1, 2 offer``: the subject of a message."""
+    several = len(numbers) > 1
+    listed = ", ".join(map(str, numbers))
+    return f"OfferStack{'s' * several} {listed} {verb}{'s' * (not several)}"
+
+
+def _empty_stacks(item: XmlDict) -> list[Issue]:
+    """A stack that offers nothing can never be awarded.  It is told so, not refused: the
+    documented example of the compatible API submits exactly such a stack, and it must keep
+    working against the simulator."""
+    empty = [stack["StackNumber"] for stack in item["OfferStack"] if not _offered(stack)]
+    if not empty:
+        return []
+    attributes = ", ".join(c.offer_attribute for c in COMMODITIES)
+    return [
+        Issue(
+            Code.STACK_EMPTY,
+            f"{_stacks(empty, 'offer')} no quantity (none of {attributes} is above 0), so "
+            f"{'they' if len(empty) > 1 else 'it'} can never be awarded",
+        )
+    ]
+
+
+def _minimum_reachable(item: XmlDict) -> list[Issue]:
+    """A stack's MinimumQuantityInKw is at most the largest quantity it offers: clearing
+    awards each commodity on its own and skips an award below the minimum, so a stack whose
+    minimum is above all it offers could never be awarded anything."""
+    issues = []
+    for stack in item["OfferStack"]:
+        offered = _offered(stack)
+        if not offered:
+            continue  # _empty_stacks tells of it
+        minimum = int(stack["MinimumQuantityInKw"])
+        largest = max(offered, key=offered.__getitem__)
+        if minimum > offered[largest]:
+            issues.append(
+                Issue(
+                    Code.MINIMUM_ABOVE_OFFER,
+                    f"OfferStack {stack['StackNumber']}: MinimumQuantityInKw {minimum} is more "
+                    f"than the largest quantity it offers ({largest.offer_attribute} "
+                    f"{offered[largest]}), so no award could reach it",
+                )
+            )
+    return issues
 
 
 def _overlapping(store: Store, resource: str, market: str, start: str, end: str) -> list[Issue]:
@@ -103,6 +160,8 @@ def put_offers(call: Call, store: Store) -> Outcome:
         errors += dr_pattern_registered()(context, item)
         errors += period_issues(offer.start, offer.end)
         errors += _DISTINCT_STACKS(context, item)
+        errors += _minimum_reachable(item)
+        warnings = _empty_stacks(item)
         if market is None:
             errors.append(
                 Issue(Code.MARKET_TYPE_MISSING, "an offer submit needs MarketType on MarketSubmit")
@@ -112,7 +171,7 @@ def put_offers(call: Call, store: Store) -> Outcome:
             # are stored as they are accepted, so a later item meets the earlier ones here too.
             errors = _overlapping(store, offer.resource, market, start, end)
         if errors or market is None:
-            results.append(ItemResult(item, errors=errors))
+            results.append(ItemResult(item, errors=errors, warnings=warnings))
             continue
 
         replaced = store.active_offer(offer.resource, market, start, end)
@@ -139,7 +198,6 @@ def put_offers(call: Call, store: Store) -> Outcome:
             ),
             offer_ids,
         )
-        warnings = []
         if replaced is not None:
             warnings.append(
                 Issue(
