@@ -14,6 +14,7 @@ from mms_client.schema.generated.mi_market import (
     OfferQuery,
     OfferStack,
 )
+from mms_client.sim import seed
 from mms_client.sim.simulator import Simulator
 
 from .conftest import TRADING_DAY, Answer, OfferFactory, Wire
@@ -437,3 +438,95 @@ def test_a_stack_offering_nothing_is_accepted_with_a_warning(
         )
     ]
     assert [len(o.stack) for o in stored] == [3]
+
+
+def test_a_stack_offering_a_commodity_its_resource_is_registered_without_is_refused(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    """FAKE_RESO2 is registered for tertiary-2 only (Pri, Sec1... false); what another
+    participant's resource is registered for is not told."""
+    stacks = [
+        OfferStack(number=1, unit_price=100, minimum_quantity_kw=100, tertiary_2_qty_kw=500),
+        OfferStack(
+            number=2,
+            unit_price=120,
+            minimum_quantity_kw=100,
+            primary_qty_kw=300,
+            secondary_1_qty_kw=0,
+            tertiary_2_qty_kw=500,
+        ),
+        OfferStack(number=3, unit_price=150, minimum_quantity_kw=100, primary_qty_kw=200),
+    ]
+
+    errors = _refusal(fresh_mms_simulator, offer("FAKE_RESO2", stack=stacks))
+
+    assert errors == [
+        (
+            "E_COMMODITY_NOT_REGISTERED",
+            "OfferStacks 2, 3 offer PrimaryOfferQuantityInKw, but resource FAKE_RESO2 is "
+            "registered without it (Pri false)",
+        )
+    ]
+    foreign = _refusal(fresh_mms_simulator, offer("OTHER_RESO", stack=stacks))
+    assert [code for code, _ in foreign] == ["E_RESOURCE_NOT_OWNED"]
+
+
+def _register_maximum_supply(simulator: Simulator, **maximums: int) -> None:
+    """FAKE_RESO registered again with the maximum supply quantities ``maximums``
+    (``PriMaximumSupplyQuantity=2000``), and the change approved."""
+    resource = next(r for r in seed.RESOURCES if r.name == "FAKE_RESO")
+    document = {**seed.resource_document(resource), **maximums}
+    del document["RecordStatus"]
+    with simulator.client("BSP") as bsp, simulator.client("MO") as market_operator:
+        (change,) = bsp.call("RegistrationSubmit_Resource", document).items
+        market_operator.call(
+            "RegistrationApproval_Resource",
+            {
+                "ParticipantName": resource.participant,
+                "ResourceName": resource.name,
+                "TransactionId": change.transaction_id,
+                "Action": "APPROVED",
+            },
+        )
+
+
+def test_an_offer_beyond_its_resource_registered_maximum_supply_is_refused(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    """All stacks of an offer may be awarded in the same block, so together they may offer
+    no more of a commodity than the resource's registration says it can supply."""
+    _register_maximum_supply(
+        fresh_mms_simulator, PriMaximumSupplyQuantity=2000, Ter2MaximumSupplyQuantity=5000
+    )
+
+    def stacks(primary: int) -> list[OfferStack]:
+        return [
+            OfferStack(
+                number=1,
+                unit_price=100,
+                minimum_quantity_kw=100,
+                primary_qty_kw=1500,
+                tertiary_2_qty_kw=3000,
+            ),
+            OfferStack(
+                number=2,
+                unit_price=120,
+                minimum_quantity_kw=100,
+                primary_qty_kw=primary,
+                tertiary_2_qty_kw=2000,
+                tertiary_1_qty_kw=4000,
+            ),
+        ]
+
+    errors = _refusal(fresh_mms_simulator, offer(stack=stacks(primary=600)))
+
+    assert errors == [
+        (
+            "E_CAPACITY_EXCEEDED",
+            "OfferStacks 1, 2 offer PrimaryOfferQuantityInKw 2100 in all, more than resource "
+            "FAKE_RESO's registered PriMaximumSupplyQuantity 2000",
+        )
+    ], "tertiary-2 reaches its maximum, tertiary-1 has none registered"
+    with fresh_mms_simulator.client() as client:
+        accepted = client.put_offer(offer(stack=stacks(primary=500)), DAM, date=TRADING_DAY)
+    assert accepted.success is True

@@ -15,10 +15,22 @@ def _items(answer: Any, tag: str) -> list[dict[str, str]]:
     return [dict(element.attrib) for element in answer.document.iter(tag)]
 
 
+def _example_item(
+    operation: str, resource: str, interface: Interface = Interface.MI
+) -> dict[str, Any]:
+    """An example item of ``operation`` made on ``resource``: the example's item on the DR
+    pattern's resource where it has one (that offer offers tertiary-2 only, which every
+    resource of the seed and of the registration example is registered for), else its
+    first."""
+    items = [item.model_dump(by_alias=True) for item in example_request(operation, interface).items]
+    on_it = [item for item in items if item.get("ResourceName") == seed.DR_PATTERN_RESOURCE]
+    return {**(on_it or items)[0], "ResourceName": resource}
+
+
 def _offer(wire: Wire, resource: str) -> Any:
-    offer = example_request("MarketSubmit_OfferData").items[0].model_dump(by_alias=True)
-    offer["ResourceName"] = resource
-    return wire.example("MarketSubmit_OfferData", items=[offer])
+    return wire.example(
+        "MarketSubmit_OfferData", items=[_example_item("MarketSubmit_OfferData", resource)]
+    )
 
 
 def test_a_registered_resource_awaits_approval_before_it_can_be_offered(
@@ -163,9 +175,8 @@ _PATTERNED = (
 
 
 def _patterned(wire: Wire, operation: str, interface: Interface, number: int) -> Any:
-    item = example_request(operation, interface).items[0].model_dump(by_alias=True)
-    item.update(ResourceName=seed.DR_PATTERN_RESOURCE, DrPatternNumber=number)
-    return wire.example(operation, interface, items=[item])
+    item = _example_item(operation, seed.DR_PATTERN_RESOURCE, interface)
+    return wire.example(operation, interface, items=[{**item, "DrPatternNumber": number}])
 
 
 def test_a_dr_pattern_is_traded_only_once_registered_and_approved(seeded_wire: Wire) -> None:
@@ -219,7 +230,6 @@ def test_a_switch_to_a_resource_names_only_an_approved_dr_pattern_of_it(
 
 def test_items_without_a_dr_pattern_are_judged_as_before(seeded_wire: Wire) -> None:
     for operation, interface in _PATTERNED:
-        item = example_request(operation, interface).items[0].model_dump(by_alias=True)
-        item["ResourceName"] = seed.DR_PATTERN_RESOURCE
+        item = _example_item(operation, seed.DR_PATTERN_RESOURCE, interface)
         answer = seeded_wire.example(operation, interface, items=[item])
         assert answer.codes() == [], operation

@@ -83,6 +83,12 @@ class Code(StrEnum):
     MINIMUM_ABOVE_OFFER = "E_MINIMUM_ABOVE_OFFER"
     """An offer stack's MinimumQuantityInKw is more than every quantity it offers, so no award
     could reach it."""
+    COMMODITY_NOT_REGISTERED = "E_COMMODITY_NOT_REGISTERED"
+    """An offer stack offers a commodity its resource is registered without (``Pri``...
+    false)."""
+    CAPACITY_EXCEEDED = "E_CAPACITY_EXCEEDED"
+    """The stacks of an offer together offer more of a commodity than its resource's
+    registered maximum supply quantity (``PriMaximumSupplyQuantity``...)."""
     PATTERN_DUPLICATE = "E_PATTERN_DUPLICATE"
     """Two patterns of one BUP have the same number."""
     RECORD_DUPLICATE = "E_RECORD_DUPLICATE"

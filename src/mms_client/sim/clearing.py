@@ -101,6 +101,9 @@ class Commodity:
     """The prefix of quantity attributes (``Tertiary2OfferQuantityInKw``)."""
     category: str
     """The CommodityCategory code (``3200``)."""
+    registration: str
+    """The prefix of a resource registration's attributes on it (``Ter2``,
+    ``Ter2MaximumSupplyQuantity``)."""
 
     @property
     def offer_attribute(self) -> str:
@@ -109,11 +112,11 @@ class Commodity:
 
 
 COMMODITIES = (
-    Commodity("Primary", "1000"),
-    Commodity("Secondary1", "2100"),
-    Commodity("Secondary2", "2200"),
-    Commodity("Tertiary1", "3100"),
-    Commodity("Tertiary2", "3200"),
+    Commodity("Primary", "1000", "Pri"),
+    Commodity("Secondary1", "2100", "Sec1"),
+    Commodity("Secondary2", "2200", "Sec2"),
+    Commodity("Tertiary1", "3100", "Ter1"),
+    Commodity("Tertiary2", "3200", "Ter2"),
 )
 
 SWITCHES = Collection("Switch", MI, ("JbmsId",), Owner.CALLER)

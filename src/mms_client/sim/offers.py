@@ -7,8 +7,9 @@ which also withdraws the previous holder's offers at a transfer, so that the liv
 a resource are always its holder's), and a DR pattern it names (DrPatternNumber) is an
 approved one of that resource; its period ends after it starts and runs on 30-minute
 boundaries; stack numbers are unique within the offer.  A stack's minimum quantity is within
-the largest quantity it offers; a stack that offers nothing is accepted with a warning.  A
-new offer for a
+the largest quantity it offers, and the stacks offer only commodities the resource is
+registered for, together no more of each than its registered maximum supply quantity; a
+stack that offers nothing is accepted with a warning.  A new offer for a
 resource, market and period that already has a live offer replaces it (the stacks keep their
 OfferIds by stack number) and says so in a warning; one that overlaps a live offer of the
 resource and market in any other way is refused, so a resource never has two offers for one
@@ -126,6 +127,44 @@ def _minimum_reachable(item: XmlDict) -> list[Issue]:
     return issues
 
 
+def _within_registration(context: Context, item: XmlDict) -> list[Issue]:
+    """What the stacks offer agrees with the registration of the resource (the record in
+    force): no commodity it is registered without (``Pri``... false), and of each commodity
+    no more, all stacks together, than its ``...MaximumSupplyQuantity`` (kW, as the offer):
+    clearing may award every stack of the offer in the same block.  What the registration
+    does not state is not judged."""
+    name = item["ResourceName"]
+    record = context.store.resource(name)
+    if record is None:
+        return []
+    registered = record.document
+    offered = {stack["StackNumber"]: _offered(stack) for stack in item["OfferStack"]}
+    issues = []
+    for commodity in COMMODITIES:
+        offering = {n: kw[commodity] for n, kw in offered.items() if commodity in kw}
+        if not offering:
+            continue
+        stacks, total = _stacks(list(offering), "offer"), sum(offering.values())
+        maximum = registered.get(f"{commodity.registration}MaximumSupplyQuantity")
+        if registered.get(commodity.registration) is False:
+            issues.append(
+                Issue(
+                    Code.COMMODITY_NOT_REGISTERED,
+                    f"{stacks} {commodity.offer_attribute}, but resource {name} is registered "
+                    f"without it ({commodity.registration} false)",
+                )
+            )
+        elif maximum is not None and total > int(maximum):
+            issues.append(
+                Issue(
+                    Code.CAPACITY_EXCEEDED,
+                    f"{stacks} {commodity.offer_attribute} {total} in all, more than resource "
+                    f"{name}'s registered {commodity.registration}MaximumSupplyQuantity {maximum}",
+                )
+            )
+    return issues
+
+
 def _overlapping(store: Store, resource: str, market: str, start: str, end: str) -> list[Issue]:
     """An offer may not overlap another live offer of the same resource and market (one for
     exactly its period it replaces instead): clearing awards every offer covering a block, so
@@ -156,11 +195,14 @@ def put_offers(call: Call, store: Store) -> Outcome:
     for offer in cast(list[OfferData], call.items):
         item = as_xml_dict(offer)
         start, end = format_jst(offer.start), format_jst(offer.end)
-        errors = resource_held()(context, item)
-        errors += dr_pattern_registered()(context, item)
+        held = resource_held()(context, item)
+        errors = held + dr_pattern_registered()(context, item)
         errors += period_issues(offer.start, offer.end)
         errors += _DISTINCT_STACKS(context, item)
         errors += _minimum_reachable(item)
+        if not held:
+            # The registration of a resource the caller does not hold is none of its business.
+            errors += _within_registration(context, item)
         warnings = _empty_stacks(item)
         if market is None:
             errors.append(
