@@ -176,6 +176,17 @@ def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> 
     """The item's resource is registered and held by the caller for the whole of the item's
     period; unless ``approved`` is false (a cancel), it is also approved and may be traded
     for the period.  An item without the attribute passes."""
+    return _resource_check(attribute, approved=approved, held=True)
+
+
+def resource_registered(attribute: str = "ResourceName") -> Check:
+    """The item's resource is registered, to anyone, approved and may be traded for the
+    item's period (what a TSO's off-market contract needs)."""
+    return _resource_check(attribute, approved=True, held=False)
+
+
+def _resource_check(attribute: str, *, approved: bool, held: bool) -> Check:
+    """The check of :func:`resource_held` (``held``) and :func:`resource_registered`."""
 
     def check(context: Context, item: XmlDict) -> list[Issue]:
         name = first(item, attribute)
@@ -186,27 +197,10 @@ def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> 
         if record is None or issues:
             return issues
         start, end = item_start(context, item), item_end(item)
-        if not approved:
+        if not approved:  # a cancel, by whoever holds the resource
             return holding_issues(context.store, name, context.participant, start, end)
-        return trading_issues(context.store, record, context.participant, start, end)
-
-    return check
-
-
-def resource_registered(attribute: str = "ResourceName") -> Check:
-    """The item's resource is registered, to anyone, approved and may be traded for the
-    item's period (what a TSO's off-market contract needs)."""
-
-    def check(context: Context, item: XmlDict) -> list[Issue]:
-        name = first(item, attribute)
-        if name is None:
-            return []
-        record = context.store.resource(name)
-        issues = _registration_issues(record, name, approved=True)
-        if record is None or issues:
-            return issues
-        start, end = item_start(context, item), item_end(item)
-        return trading_issues(context.store, record, None, start, end)
+        holder = context.participant if held else None
+        return trading_issues(context.store, record, holder, start, end)
 
     return check
 
