@@ -43,7 +43,38 @@ if TYPE_CHECKING:
 
 
 class MMSError(Exception):
-    """Base class of every error raised by mms_client."""
+    """Base class of every error raised by mms_client.
+
+    Every error pickles and copies whole, with its message and its attributes, so that it
+    crosses a process boundary (a ``ProcessPoolExecutor``, ``multiprocessing``) as the same
+    error. Its attributes travel as they are, since each is plain data or payload models
+    (the parsed response and items of an :class:`MMSValidationError`), which pickle; the one
+    exception is the value of a :class:`FieldError`, which may be anything (see there). What
+    Python never pickles with an exception stays behind here too: its traceback and the
+    errors chained to it (``__cause__``, ``__context__``).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduction rebuilds an error by calling its class with ``args``, which
+        # holds the finished message only, while these constructors take the parts a message
+        # is made of: it would fail, or format the message a second time. An error is rebuilt
+        # from its state instead, without its constructor: a blank instance of its class, then
+        # its message, its attributes and, for an OSError, the fields OSError keeps in slots.
+        state = {**self.__dict__, "args": self.args}
+        if isinstance(self, OSError):
+            state.update(
+                errno=self.errno,
+                strerror=self.strerror,
+                filename=self.filename,
+                filename2=self.filename2,
+            )
+        return _blank, (type(self),), state
+
+
+def _blank(cls: type[MMSError]) -> MMSError:
+    """An error of class ``cls`` made without its constructor: what :meth:`MMSError.__reduce__`
+    gives its state to."""
+    return cls.__new__(cls)
 
 
 class ConfigurationError(MMSError, ValueError):
@@ -98,7 +129,12 @@ class AudienceError(MMSError):
 class FieldError:
     """One broken rule: where (an XML path such as
     ``MarketData/MarketSubmit/OfferData[1]/@StartTime``), the offending value, and the rule it
-    breaks."""
+    breaks.
+
+    The value is what was given, which may be anything: pickled (or copied), a value that
+    cannot itself be pickled (a lock, an open file...) becomes its repr, as the message shows
+    it, so that the error holding it still reaches another process.
+    """
 
     path: str
     value: Any
@@ -108,6 +144,15 @@ class FieldError:
         if self.value is None:  # a missing field, a whole element: no value worth showing
             return f"{self.path}: {self.rule}"
         return f"{self.path}: {self.rule} (got {self.value!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        import pickle  # here: a client that never pickles an error never loads it
+
+        try:
+            pickle.dumps(self.value)
+        except Exception:  # whatever pickle fails with: TypeError, PicklingError...
+            return FieldError, (self.path, repr(self.value), self.rule)
+        return FieldError, (self.path, self.value, self.rule)
 
 
 class PayloadError(MMSError, ValueError):

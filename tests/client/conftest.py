@@ -1,11 +1,12 @@
 """Shared by the client tests: throw-away PKCS#12 files, a retry policy that does not wait,
-a plugin that records what the client sent and received, the MMS example payloads, and a
-process whose files may not grow past a limit."""
+a plugin that records what the client sent and received, the MMS example payloads, a port
+nothing listens on, and a process whose files may not grow past a limit."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -53,6 +54,13 @@ class Recorder(Plugin):
 
     def audit_response(self, mms_response: bytes) -> None:
         self.responses.append(mms_response)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @cache

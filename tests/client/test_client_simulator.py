@@ -14,7 +14,6 @@ import itertools
 import logging
 import os
 import re
-import socket
 import ssl
 import sys
 import tempfile
@@ -47,7 +46,7 @@ from mms_client.jst import JST
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
 
-from .conftest import NO_WAIT, Recorder
+from .conftest import NO_WAIT, Recorder, free_port
 
 if TYPE_CHECKING:
     from mms_client.sim.simulator import Simulator
@@ -363,12 +362,6 @@ def test_queries_are_retried(mms_simulator: Simulator, day: dt.date, fault: str)
     with client(mms_simulator, timeout=1) as bsp:
         assert bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day) == []
     assert mms_simulator.count(QUERY, processed=False) == before + 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_submit_fails_over_when_main_refuses_connections(
