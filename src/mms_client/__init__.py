@@ -11,8 +11,6 @@ from importlib import import_module
 # Not imported from typing: ``import mms_client`` should not even pay for that module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from mms_client.client import AsyncMmsClient, MmsClient
     from mms_client.endpoints import ClientType, Interface
     from mms_client.errors import (
@@ -113,13 +111,18 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mms_client' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+# Defined at run time only: type checkers take a module with ``__getattr__`` to have every
+# attribute, so they would accept ``from mms_client import MmsClinet``; they see the public
+# names through the imports above instead.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'mms_client' has no attribute {name!r}")
+        value = getattr(import_module(module), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
 
 
 def __dir__() -> list[str]:

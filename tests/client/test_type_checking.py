@@ -1,0 +1,50 @@
+"""What a type checker makes of code that uses the client: mypy, run on small programs as a
+user would write them, must accept what works at run time and reject what does not."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+PROGRAMS = {
+    "misspelt.py": """
+        from mms_client import MmsClient, MmsClinet
+    """,
+}
+"""The programs, by file name."""
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """What mypy (strict, with the pydantic plugin, as the project itself is checked) says
+    about each program: its messages, by file name, without the file name."""
+    pytest.importorskip("mypy", reason="mypy is part of the test extra")
+    folder = tmp_path_factory.mktemp("typed-programs")
+    for name, program in PROGRAMS.items():
+        (folder / name).write_text(textwrap.dedent(program).lstrip(), encoding="utf-8")
+    (folder / "mypy.ini").write_text("[mypy]\nstrict = True\nplugins = pydantic.mypy\n")
+    finished = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(folder / "cache"), *PROGRAMS],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode in (0, 1), finished.stdout + finished.stderr  # 2: mypy failed
+    messages: dict[str, list[str]] = {name: [] for name in PROGRAMS}
+    for line in finished.stdout.splitlines():
+        found = re.match(r"(\w+\.py):(\d+: .*)", line)
+        if found:
+            messages[found[1]].append(found[2])
+    return messages
+
+
+def test_a_misspelt_public_name_is_an_error(reported: dict[str, list[str]]) -> None:
+    """The names are imported lazily, which type checkers must not take to mean that any
+    name may be imported."""
+    [message] = reported["misspelt.py"]
+    assert message.startswith('1: error: Module "mms_client" has no attribute "MmsClinet"')
