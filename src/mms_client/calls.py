@@ -15,7 +15,7 @@ import functools
 import inspect
 import os
 import types
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -70,7 +70,7 @@ class OperationMethod(Generic[P, R]):
             return client._invoke(operation, template(client, *args, **kwargs))
 
         # the template's parameters, without its ``Call`` return type: what the method
-        # returns depends on the client (a result, or an awaitable of one)
+        # returns depends on the client (a result, or a coroutine giving one)
         method.__signature__ = inspect.signature(template).replace(  # type: ignore[attr-defined]
             return_annotation=inspect.Signature.empty
         )
@@ -83,13 +83,15 @@ class OperationMethod(Generic[P, R]):
     @overload
     def __get__(
         self, instance: None, owner: type[AsyncMmsClient]
-    ) -> Callable[Concatenate[AsyncMmsClient, P], Awaitable[R]]: ...
+    ) -> Callable[Concatenate[AsyncMmsClient, P], Coroutine[Any, Any, R]]: ...
     @overload
     def __get__(self, instance: None, owner: type[Any]) -> Callable[..., Any]: ...
     @overload
     def __get__(self, instance: MmsClient, owner: type[Any]) -> Callable[P, R]: ...
     @overload
-    def __get__(self, instance: AsyncMmsClient, owner: type[Any]) -> Callable[P, Awaitable[R]]: ...
+    def __get__(
+        self, instance: AsyncMmsClient, owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
     def __get__(self, instance: Any, owner: type[Any]) -> Any:
         return self.function if instance is None else types.MethodType(self.function, instance)
 

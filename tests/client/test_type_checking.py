@@ -14,6 +14,34 @@ PROGRAMS = {
     "misspelt.py": """
         from mms_client import MmsClient, MmsClinet
     """,
+    "coroutines.py": """
+        import asyncio
+        import datetime as dt
+
+        from mms_client import AsyncMmsClient, MmsClient
+        from mms_client.schema.generated.mi_market import MarketType, OfferData, OfferQuery
+
+        QUERY = OfferQuery(market_type=MarketType.DAY_AHEAD)
+
+
+        def run(client: AsyncMmsClient) -> list[OfferData]:
+            return asyncio.run(client.query_offers(QUERY, date=dt.date(2026, 11, 25)))
+
+
+        async def gather(client: AsyncMmsClient) -> list[OfferData]:
+            first = asyncio.create_task(client.query_offers(QUERY))
+            async with asyncio.TaskGroup() as group:
+                second = group.create_task(client.query_offers(QUERY, days=2))
+            return [*await first, *second.result(), *await client.query_offers(QUERY)]
+
+
+        def unbound(client: AsyncMmsClient) -> list[OfferData]:
+            return asyncio.run(AsyncMmsClient.query_offers(client, QUERY))
+
+
+        def sync(client: MmsClient) -> list[OfferData]:
+            return client.query_offers(QUERY)
+    """,
 }
 """The programs, by file name."""
 
@@ -48,3 +76,11 @@ def test_a_misspelt_public_name_is_an_error(reported: dict[str, list[str]]) -> N
     name may be imported."""
     [message] = reported["misspelt.py"]
     assert message.startswith('1: error: Module "mms_client" has no attribute "MmsClinet"')
+
+
+def test_an_async_method_gives_a_coroutine_for_asyncio_to_run(
+    reported: dict[str, list[str]],
+) -> None:
+    """``asyncio.run``, ``create_task`` and ``TaskGroup.create_task`` take coroutines, not any
+    awaitable; a method of the async client gives one, bound or taken from the class."""
+    assert reported["coroutines.py"] == []
