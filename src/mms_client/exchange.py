@@ -20,7 +20,7 @@ import io
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 from mms_client.endpoints import ClientType, Interface
@@ -90,7 +90,7 @@ class PreparedRequest:
         return self.operation.read_only
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Response:
     """A successful answer of the MMS.
 
@@ -100,6 +100,11 @@ class Response:
     statistics are at hand as ``messages`` and ``statistics``; ``files`` the files the reply
     carries (its attachments, and for a report download the report); ``data`` the reply
     payload as received, when it is held in memory.
+
+    Its repr sums the answer up (the operation, how many items, the transaction id, how many
+    messages of each severity, the names of the files) in as many characters whatever the
+    number of items: the items, the document that holds them again and the operation's
+    registry record would fill a screen for a three-offer query.
     """
 
     operation: Operation
@@ -107,13 +112,24 @@ class Response:
     document: XmlModel | None
     verdict: Verdict | None = None
     files: tuple[DownloadedFile, ...] = ()
-    data: bytes = field(default=b"", repr=False)
+    data: bytes = b""
     data_type: str = "XML"
     filename: str | None = None
 
     @property
     def messages(self) -> tuple[Message, ...]:
         return () if self.verdict is None else self.verdict.messages
+
+    def __repr__(self) -> str:
+        statistics = self.statistics
+        transaction_id = None if statistics is None else statistics.transaction_id
+        counts = {} if self.verdict is None else dict(self.verdict.counts)
+        return (
+            f"Response(operation={self.operation.name!r}, "
+            f"interface={self.operation.interface.value!r}, items={len(self.items)}, "
+            f"transaction_id={transaction_id!r}, messages={counts!r}, "
+            f"files={[file.name for file in self.files]!r})"
+        )
 
     @property
     def statistics(self) -> Statistics | None:

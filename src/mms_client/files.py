@@ -29,7 +29,9 @@ class DownloadedFile:
     ``data_type`` is the MMS's name for the content (``XML``, ``CSV``...): the reply's
     ``responseDataType`` for a report, the upper-cased extension of the name for an attachment.
     ``path`` is where the file was saved (``None`` while it is held in memory, as ``content``).
-    ``signature`` is the signature an attachment came with, if any.
+    ``signature`` is the signature an attachment came with, if any. The repr shows what the
+    file is and where, never its content, nor its signature (a few hundred characters of
+    base64).
     """
 
     name: str
@@ -37,7 +39,7 @@ class DownloadedFile:
     size: int
     path: Path | None = None
     content: bytes | None = field(default=None, repr=False)
-    signature: str | None = None
+    signature: str | None = field(default=None, repr=False)
 
     @classmethod
     def received(
