@@ -26,7 +26,9 @@ DAY = dt.date(2039, 2, 1)
 def offer(hour: int) -> OfferData:
     start = dt.datetime.combine(DAY, dt.time(hour))
     return OfferData(
-        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        stack=[
+            OfferStack(number=1, unit_price=100, minimum_quantity_kw=100, tertiary_2_qty_kw=100)
+        ],
         resource="FAKE_RESO",
         start=start,
         end=start + dt.timedelta(hours=3),
