@@ -27,6 +27,7 @@ def bsp_user(manifest: dict[str, Any]) -> dict[str, str]:
 
 def ours(manifest: dict[str, Any]) -> None:
     from datetime import date, datetime
+    from decimal import Decimal
 
     from mms_client.client import MmsClient
     from mms_client.security.certs import Certificate
@@ -46,7 +47,7 @@ def ours(manifest: dict[str, Any]) -> None:
     with client:
         offer = client.put_offer(
             request=OfferData(
-                stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+                stack=[OfferStack(number=1, unit_price=Decimal(100), minimum_quantity_kw=100)],
                 resource="FAKE_RESO",
                 start=datetime(2024, 3, 15, 12),
                 end=datetime(2024, 3, 15, 21),

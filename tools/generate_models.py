@@ -825,7 +825,7 @@ def _render_field(spec: FieldSpec, imports: set[tuple[str, str]]) -> str:
             return f"    {spec.name}: {spec.annotation} = attr({name}{description})\n"
         return (
             f"    {spec.name}: {spec.annotation} | None = "
-            f"attr({py_string(spec.xml_name)}, None{description})\n"
+            f"attr({py_string(spec.xml_name)}, default=None{description})\n"
         )
     imports.add(("mms_client.schema.binding", "element"))
     tag = py_string(spec.xml_name)
@@ -840,7 +840,7 @@ def _render_field(spec: FieldSpec, imports: set[tuple[str, str]]) -> str:
         return f"    {spec.name}: list[{spec.annotation}] = element({tag}{default}{extra})\n"
     if spec.required:
         return f"    {spec.name}: {spec.annotation} = element({tag})\n"
-    return f"    {spec.name}: {spec.annotation} | None = element({tag}, None)\n"
+    return f"    {spec.name}: {spec.annotation} | None = element({tag}, default=None)\n"
 
 
 def _module_text(path: Path, summary: str, imports: set[tuple[str, str]], body: list[str]) -> str:

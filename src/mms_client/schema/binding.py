@@ -7,6 +7,12 @@ validates directly, while Python code uses the snake_case names. The XML role of
 kept as a marker in the field's metadata; :func:`xml_plan` turns the markers of a class into
 the lookup tables that the codec walks, once per class.
 
+For type checkers the three are the field specifiers of a ``dataclass_transform`` (PEP 681),
+so mypy (with or without pydantic's plugin) and pyright check a model's construction: its
+Python names, the type of each value, the fields that are required. Each takes the XML name
+as its first argument, which checkers do not read as an alias (only ``alias=`` is one): a
+checker knows one name per field, and Python code uses the Python one.
+
 Validation failures are reported in XML terms (``MarketData/MarketSubmit/OfferData[3]/@StartTime``)
 because that is what a reader of the schema, the MMS manual or an MMS error message can find.
 """
@@ -17,7 +23,7 @@ import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Self, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, Union, dataclass_transform, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
@@ -45,10 +51,21 @@ class XmlBinding:
     name: str
 
 
+_T = TypeVar("_T")
+
+# The overloads tell a type checker what a field's default is, and that a field has one only
+# when ``default`` (or ``default_factory``) is given: checkers read a field specifier's defaults
+# from those keywords alone, which is why they are keyword-only.
+
+
+@overload
+def attr(name: str, *, description: str | None = None) -> Any: ...
+@overload
+def attr(name: str, *, default: _T, description: str | None = None) -> _T: ...
 def attr(
     name: str,
-    default: Any = PydanticUndefined,
     *,
+    default: Any = PydanticUndefined,
     description: str | None = None,
 ) -> Any:
     """A field stored in the XML attribute ``name``; no default means the attribute is required."""
@@ -68,10 +85,29 @@ def _new_list() -> list[Any]:
     return []
 
 
+@overload
 def element(
     tag: str,
-    default: Any = PydanticUndefined,
     *,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    description: str | None = None,
+) -> Any: ...
+@overload
+def element(tag: str, *, default: _T, description: str | None = None) -> _T: ...
+@overload
+def element(
+    tag: str,
+    *,
+    default_factory: Callable[[], _T],
+    min_length: int | None = None,
+    max_length: int | None = None,
+    description: str | None = None,
+) -> _T: ...
+def element(
+    tag: str,
+    *,
+    default: Any = PydanticUndefined,
     default_factory: Any = None,
     min_length: int | None = None,
     max_length: int | None = None,
@@ -95,7 +131,11 @@ def element(
     return info
 
 
-def text(default: Any = PydanticUndefined, *, description: str | None = None) -> Any:
+@overload
+def text(*, description: str | None = None) -> Any: ...
+@overload
+def text(*, default: _T, description: str | None = None) -> _T: ...
+def text(*, default: Any = PydanticUndefined, description: str | None = None) -> Any:
     """A field holding the text content of the element (``xs:simpleContent``)."""
     info = Field(default, alias=TEXT_KEY, description=description)
     info.metadata.append(XmlBinding(XmlKind.TEXT, TEXT_KEY))
@@ -114,19 +154,27 @@ class Choice:
     required: bool = False
 
 
+@dataclass_transform(kw_only_default=True, field_specifiers=(attr, element, text))
 class _XmlModelMeta(ModelMetaclass):
     """Reports failed construction (``OfferData(...)``) as a PayloadError with XML paths.
 
     This hooks the class call rather than ``__init__``: pydantic validates nested models
     without calling the class, and a custom ``__init__`` would make it call ``__init__`` for
     every nested element, which is slow and would wrap errors twice.
+
+    Type checkers do not see the hook: a metaclass ``__call__`` would stand in for the
+    signature the ``dataclass_transform`` gives each model, and construction would go
+    unchecked. The ``dataclass_transform`` is declared here, not left to pydantic's metaclass,
+    so that checkers know :func:`attr`, :func:`element` and :func:`text` as field specifiers.
     """
 
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass method
-        try:
-            return super().__call__(*args, **kwargs)
-        except ValidationError as exc:
-            raise payload_error(exc, cls) from None  # type: ignore[arg-type]
+    if not TYPE_CHECKING:
+
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass method
+            try:
+                return super().__call__(*args, **kwargs)
+            except ValidationError as exc:
+                raise payload_error(exc, cls) from None
 
 
 def _reporting_payload_errors(validate: Callable[..., Any]) -> Any:

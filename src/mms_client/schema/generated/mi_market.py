@@ -523,21 +523,21 @@ class SubRequirementType(StrEnum):
 class Error(XmlModel):
     """XSD type ``ErrorType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
 class Warning(XmlModel):
     """XSD type ``WarningType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
 class Information(XmlModel):
     """XSD type ``InformationType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
@@ -552,15 +552,15 @@ class Messages(XmlModel):
 class ProcessingStatistics(XmlModel):
     """XSD type ``ProcessingStatisticsType``."""
 
-    received: XsInt | None = attr("Received", None)
-    valid: XsInt | None = attr("Valid", None)
-    invalid: XsInt | None = attr("Invalid", None)
-    successful: XsInt | None = attr("Successful", None)
-    unsuccessful: XsInt | None = attr("Unsuccessful", None)
-    processing_time_ms: XsLong | None = attr("ProcessingTimeMs", None)
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    time_stamp: str | None = attr("TimeStamp", None)
-    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", None)
+    received: XsInt | None = attr("Received", default=None)
+    valid: XsInt | None = attr("Valid", default=None)
+    invalid: XsInt | None = attr("Invalid", default=None)
+    successful: XsInt | None = attr("Successful", default=None)
+    unsuccessful: XsInt | None = attr("Unsuccessful", default=None)
+    processing_time_ms: XsLong | None = attr("ProcessingTimeMs", default=None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    time_stamp: str | None = attr("TimeStamp", default=None)
+    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", default=None)
 
 
 class Requirement(XmlModel):
@@ -572,29 +572,31 @@ class Requirement(XmlModel):
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
-    primary_reserve_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryReserveQuantityInKw", None)
+    primary_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "PrimaryReserveQuantityInKw", default=None
+    )
     secondary1_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1ReserveQuantityInKw", None
+        "Secondary1ReserveQuantityInKw", default=None
     )
     secondary2_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2ReserveQuantityInKw", None
+        "Secondary2ReserveQuantityInKw", default=None
     )
     tertiary1_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Tertiary1ReserveQuantityInKw", None
+        "Tertiary1ReserveQuantityInKw", default=None
     )
     tertiary2_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Tertiary2ReserveQuantityInKw", None
+        "Tertiary2ReserveQuantityInKw", default=None
     )
     compound_pri_sec1_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "CompoundPriSec1ReserveQuantityInKw", None
+        "CompoundPriSec1ReserveQuantityInKw", default=None
     )
     compound_pri_sec2_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "CompoundPriSec2ReserveQuantityInKw", None
+        "CompoundPriSec2ReserveQuantityInKw", default=None
     )
     compound_pri_ter1_reserve_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "CompoundPriTer1ReserveQuantityInKw", None
+        "CompoundPriTer1ReserveQuantityInKw", default=None
     )
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ReserveRequirementSubmit(XmlModel):
@@ -605,10 +607,10 @@ class ReserveRequirementSubmit(XmlModel):
 
     area: AreaCode = attr("Area")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     requirement: list[Requirement] = element("Requirement", min_length=1)
 
 
@@ -619,12 +621,12 @@ class ReserveRequirementQuery(XmlModel):
     """
 
     market_type: MarketType = attr("MarketType")
-    area: AreaCode | None = attr("Area", None)
+    area: AreaCode | None = attr("Area", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class InterareaAward(XmlModel):
@@ -637,24 +639,24 @@ class InterareaAward(XmlModel):
     end_time: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
     primary_possible_quantity_in_mw: MwPosValue7_3 | None = attr(
-        "PrimaryPossibleQuantityInMw", None
+        "PrimaryPossibleQuantityInMw", default=None
     )
     secondary1_possible_quantity_in_mw: MwPosValue7_3 | None = attr(
-        "Secondary1PossibleQuantityInMw", None
+        "Secondary1PossibleQuantityInMw", default=None
     )
     secondary2_possible_quantity_in_mw: MwPosValue7_3 | None = attr(
-        "Secondary2PossibleQuantityInMw", None
+        "Secondary2PossibleQuantityInMw", default=None
     )
     tertiary1_possible_quantity_in_mw: MwPosValue7_3 | None = attr(
-        "Tertiary1PossibleQuantityInMw", None
+        "Tertiary1PossibleQuantityInMw", default=None
     )
     tertiary2_possible_quantity_in_mw: MwPosValue7_3 | None = attr(
-        "Tertiary2PossibleQuantityInMw", None
+        "Tertiary2PossibleQuantityInMw", default=None
     )
     compound_possible_quantity_in_mw: MwPosValue7_3 | None = attr(
-        "CompoundPossibleQuantityInMw", None
+        "CompoundPossibleQuantityInMw", default=None
     )
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class AllowableInterareaAwardSubmit(XmlModel):
@@ -665,10 +667,10 @@ class AllowableInterareaAwardSubmit(XmlModel):
 
     area: AreaCode = attr("Area")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     interarea_award: list[InterareaAward] = element("InterareaAward", min_length=1)
 
 
@@ -679,12 +681,12 @@ class AllowableInterareaAwardQuery(XmlModel):
     """
 
     market_type: MarketType = attr("MarketType")
-    area: AreaCode | None = attr("Area", None)
+    area: AreaCode | None = attr("Area", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class UpperLimitData(XmlModel):
@@ -695,12 +697,12 @@ class UpperLimitData(XmlModel):
 
     direction: DirectionFwdBkwd = attr("Direction")
     commodity_category: CommodityCategory = attr("CommodityCategory")
-    upper_limit_atc_in_mw: MwValue7_3 | None = attr("UpperLimitAtcInMw", None)
-    upper_limit_fence_atc1_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc1InMw", None)
-    upper_limit_fence_atc2_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc2InMw", None)
-    upper_limit_fence_atc3_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc3InMw", None)
-    upper_limit_fence_atc4_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc4InMw", None)
-    messages: Messages | None = element("Messages", None)
+    upper_limit_atc_in_mw: MwValue7_3 | None = attr("UpperLimitAtcInMw", default=None)
+    upper_limit_fence_atc1_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc1InMw", default=None)
+    upper_limit_fence_atc2_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc2InMw", default=None)
+    upper_limit_fence_atc3_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc3InMw", default=None)
+    upper_limit_fence_atc4_in_mw: MwValue7_3 | None = attr("UpperLimitFenceAtc4InMw", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class UpperLimit(XmlModel):
@@ -711,7 +713,7 @@ class UpperLimit(XmlModel):
 
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     upper_limit_data: list[UpperLimitData] = element("UpperLimitData", min_length=1)
 
 
@@ -723,10 +725,10 @@ class UpperLimitTielineSubmit(XmlModel):
 
     intercon_equipment: InterconEquipment = attr("InterconEquipment")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     upper_limit: list[UpperLimit] = element("UpperLimit", min_length=1)
 
 
@@ -737,12 +739,12 @@ class UpperLimitTielineQuery(XmlModel):
     """
 
     market_type: MarketType = attr("MarketType")
-    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", None)
+    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class SettlementFile(XmlModel):
@@ -752,12 +754,12 @@ class SettlementFile(XmlModel):
     """
 
     name: SettlementFileName = attr("Name")
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    company_short_name: CompanyShortName | None = attr("CompanyShortName", None)
-    submission_time: JstDateTime | None = attr("SubmissionTime", None)
-    sttl_date: XsDate | None = attr("SttlDate", None)
-    file_size: PosValue9_0 | None = attr("FileSize", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    company_short_name: CompanyShortName | None = attr("CompanyShortName", default=None)
+    submission_time: JstDateTime | None = attr("SubmissionTime", default=None)
+    sttl_date: XsDate | None = attr("SttlDate", default=None)
+    file_size: PosValue9_0 | None = attr("FileSize", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class SettlementResultsSubmit(XmlModel):
@@ -767,10 +769,10 @@ class SettlementResultsSubmit(XmlModel):
     """
 
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     file: list[SettlementFile] = element("File", min_length=1)
 
 
@@ -781,10 +783,10 @@ class SettlementResultsFileDownloadQuery(XmlModel):
     """
 
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     file: list[SettlementFile] = element("File", min_length=1, max_length=10)
 
 
@@ -795,10 +797,10 @@ class SettlementResultsFileListQuery(XmlModel):
     """
 
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OfflineFrameData(XmlModel):
@@ -811,7 +813,7 @@ class OfflineFrameData(XmlModel):
     end_time: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
     offline_frame_quantity_in_kw: KwPosValue7_0 = attr("OfflineFrameQuantityInKw")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OfflineFrameSubmit(XmlModel):
@@ -822,10 +824,10 @@ class OfflineFrameSubmit(XmlModel):
 
     area: AreaCode = attr("Area")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     offline_frame: list[OfflineFrameData] = element("OfflineFrame", min_length=1)
 
 
@@ -835,12 +837,12 @@ class OfflineFrameQuery(XmlModel):
     XSD type ``OfflineFrameQueryType``.
     """
 
-    area: AreaCode | None = attr("Area", None)
+    area: AreaCode | None = attr("Area", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OfflineFrameUsageData(XmlModel):
@@ -852,7 +854,7 @@ class OfflineFrameUsageData(XmlModel):
     area: AreaCode = attr("Area")
     offline_frame_quantity_in_kw: KwPosValue7_0 = attr("OfflineFrameQuantityInKw")
     offline_frame_usage_quantity_in_kw: KwPosValue7_0 = attr("OfflineFrameUsageQuantityInKw")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OfflineFrameUsage(XmlModel):
@@ -864,7 +866,7 @@ class OfflineFrameUsage(XmlModel):
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     offline_frame_usage_data: list[OfflineFrameUsageData] = element(
         "OfflineFrameUsageData", min_length=1
     )
@@ -876,7 +878,7 @@ class OfflineFrameUsageQueryResponse(XmlModel):
     XSD type ``OfflineFrameUsageQueryResponseType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     offline_frame_usage: list[OfflineFrameUsage] = element(
         "OfflineFrameUsage", default_factory=list
     )
@@ -890,14 +892,14 @@ class OfflineFrameUsageQuery(XmlModel):
 
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    area: AreaCode | None = attr("Area", None)
+    area: AreaCode | None = attr("Area", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     offline_frame_usage_query_response: OfflineFrameUsageQueryResponse | None = element(
-        "OfflineFrameUsageQueryResponse", None
+        "OfflineFrameUsageQueryResponse", default=None
     )
 
 
@@ -911,7 +913,7 @@ class FringeData(XmlModel):
     end_time: JstDateTime = attr("EndTime")
     direction: DirectionFwdBkwd = attr("Direction")
     fringe_quantity_in_mw: MwValue7_3 = attr("FringeQuantityInMW")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class FringeSubmit(XmlModel):
@@ -922,10 +924,10 @@ class FringeSubmit(XmlModel):
 
     intercon_equipment: InterconEquipment = attr("InterconEquipment")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     fringe: list[FringeData] = element("Fringe", min_length=1)
 
 
@@ -935,12 +937,12 @@ class FringeQuery(XmlModel):
     XSD type ``FringeQueryType``.
     """
 
-    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", None)
+    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OfferStack(XmlModel):
@@ -951,16 +953,16 @@ class OfferStack(XmlModel):
 
     number: StackNumber = attr("StackNumber")
     minimum_quantity_kw: KwPosValue7_0 = attr("MinimumQuantityInKw")
-    primary_qty_kw: KwPosValue7_0 | None = attr("PrimaryOfferQuantityInKw", None)
-    secondary_1_qty_kw: KwPosValue7_0 | None = attr("Secondary1OfferQuantityInKw", None)
-    secondary_2_qty_kw: KwPosValue7_0 | None = attr("Secondary2OfferQuantityInKw", None)
-    tertiary_1_qty_kw: KwPosValue7_0 | None = attr("Tertiary1OfferQuantityInKw", None)
-    tertiary_2_qty_kw: KwPosValue7_0 | None = attr("Tertiary2OfferQuantityInKw", None)
+    primary_qty_kw: KwPosValue7_0 | None = attr("PrimaryOfferQuantityInKw", default=None)
+    secondary_1_qty_kw: KwPosValue7_0 | None = attr("Secondary1OfferQuantityInKw", default=None)
+    secondary_2_qty_kw: KwPosValue7_0 | None = attr("Secondary2OfferQuantityInKw", default=None)
+    tertiary_1_qty_kw: KwPosValue7_0 | None = attr("Tertiary1OfferQuantityInKw", default=None)
+    tertiary_2_qty_kw: KwPosValue7_0 | None = attr("Tertiary2OfferQuantityInKw", default=None)
     unit_price: PriceValue6_2Rounded = attr("OfferUnitPrice")
-    ramp_down_unit_price: PriceValue6_2Rounded | None = attr("RampDownUnitPrice", None)
-    start_up_unit_price: PriceValue6_2Rounded | None = attr("StartUpUnitPrice", None)
-    id: OfferId | None = attr("OfferId", None)
-    messages: Messages | None = element("Messages", None)
+    ramp_down_unit_price: PriceValue6_2Rounded | None = attr("RampDownUnitPrice", default=None)
+    start_up_unit_price: PriceValue6_2Rounded | None = attr("StartUpUnitPrice", default=None)
+    id: OfferId | None = attr("OfferId", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OfferData(XmlModel):
@@ -973,19 +975,19 @@ class OfferData(XmlModel):
     start: JstDateTime = attr("StartTime")
     end: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
-    pattern_number: DrPatternNumber | None = attr("DrPatternNumber", None)
-    bsp_participant: ParticipantName | None = attr("BspParticipantName", None)
-    company_short_name: CompanyShortName | None = attr("CompanyShortName", None)
-    operator: OperatorCode | None = attr("OperatorCode", None)
-    area: AreaCode | None = attr("Area", None)
-    resource_short_name: ResourceShortName | None = attr("ResourceShortName", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
-    submission_time: JstDateTime | None = attr("SubmissionTime", None)
+    pattern_number: DrPatternNumber | None = attr("DrPatternNumber", default=None)
+    bsp_participant: ParticipantName | None = attr("BspParticipantName", default=None)
+    company_short_name: CompanyShortName | None = attr("CompanyShortName", default=None)
+    operator: OperatorCode | None = attr("OperatorCode", default=None)
+    area: AreaCode | None = attr("Area", default=None)
+    resource_short_name: ResourceShortName | None = attr("ResourceShortName", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
+    submission_time: JstDateTime | None = attr("SubmissionTime", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     stack: list[OfferStack] = element("OfferStack", min_length=1, max_length=20)
 
 
@@ -1000,10 +1002,10 @@ class OfferCancel(XmlModel):
     end: JstDateTime = attr("EndTime")
     market_type: MarketType = attr("MarketType")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OfferQuery(XmlModel):
@@ -1013,13 +1015,13 @@ class OfferQuery(XmlModel):
     """
 
     market_type: MarketType = attr("MarketType")
-    resource: ResourceName | None = attr("ResourceName", None)
-    area: AreaCode | None = attr("Area", None)
+    resource: ResourceName | None = attr("ResourceName", default=None)
+    area: AreaCode | None = attr("Area", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class StandingData(XmlModel):
@@ -1029,7 +1031,7 @@ class StandingData(XmlModel):
     """
 
     standing_flag: XsBoolean = attr("StandingFlag")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BandBupData(XmlModel):
@@ -1041,8 +1043,8 @@ class BandBupData(XmlModel):
     band: BupBandNumber = attr("Band")
     from_cap: KwPosNegValue7_0 = attr("FromCap")
     v1: PosValue6_2 = attr("V1")
-    v2: PosValue6_2 | None = attr("V2", None)
-    messages: Messages | None = element("Messages", None)
+    v2: PosValue6_2 | None = attr("V2", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BandAbcData(XmlModel):
@@ -1056,7 +1058,7 @@ class BandAbcData(XmlModel):
     a: PosNegValue6_1 = attr("a")
     b: PosNegValue6_1 = attr("b")
     c: PosNegValue6_1 = attr("c")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BandStartupData(XmlModel):
@@ -1068,8 +1070,8 @@ class BandStartupData(XmlModel):
     case_no: StartupCostCaseNumber = attr("CaseNo")
     stop_time: PosValue3_0 = attr("StopTime")
     v3: PosValue8_0 = attr("V3")
-    remark: Remark | None = attr("Remark", None)
-    messages: Messages | None = element("Messages", None)
+    remark: Remark | None = attr("Remark", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BupBands(XmlModel):
@@ -1078,8 +1080,8 @@ class BupBands(XmlModel):
     XSD type ``BupBandsType``.
     """
 
-    v4: PosValue6_2 | None = attr("V4", None)
-    messages: Messages | None = element("Messages", None)
+    v4: PosValue6_2 | None = attr("V4", default=None)
+    messages: Messages | None = element("Messages", default=None)
     band_bup: list[BandBupData] = element("BandBup", min_length=1, max_length=20)
 
 
@@ -1089,7 +1091,7 @@ class AbcBands(XmlModel):
     XSD type ``AbcBandsType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     band_abc: list[BandAbcData] = element("BandAbc", min_length=1, max_length=5)
 
 
@@ -1099,7 +1101,7 @@ class StartupCostBands(XmlModel):
     XSD type ``StartupCostBandsType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     band_startup: list[BandStartupData] = element("BandStartup", min_length=1, max_length=10)
 
 
@@ -1111,11 +1113,11 @@ class PatternData(XmlModel):
 
     pattern_no: PatternNumber = attr("PatternNo")
     pattern_status: PatternStatus = attr("PatternStatus")
-    pattern_remark: PatternRemark | None = attr("PatternRemark", None)
-    messages: Messages | None = element("Messages", None)
-    bup: BupBands | None = element("Bup", None)
-    abc: AbcBands | None = element("Abc", None)
-    startup_cost: StartupCostBands | None = element("StartupCost", None)
+    pattern_remark: PatternRemark | None = attr("PatternRemark", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    bup: BupBands | None = element("Bup", default=None)
+    abc: AbcBands | None = element("Abc", default=None)
+    startup_cost: StartupCostBands | None = element("StartupCost", default=None)
 
 
 class BupSubmit(XmlModel):
@@ -1127,16 +1129,16 @@ class BupSubmit(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    bsp_participant_name: ParticipantName | None = attr("BspParticipantName", None)
-    company_short_name: CompanyShortName | None = attr("CompanyShortName", None)
-    area: AreaCode | None = attr("Area", None)
-    resource_short_name: ResourceShortName | None = attr("ResourceShortName", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
+    bsp_participant_name: ParticipantName | None = attr("BspParticipantName", default=None)
+    company_short_name: CompanyShortName | None = attr("CompanyShortName", default=None)
+    area: AreaCode | None = attr("Area", default=None)
+    resource_short_name: ResourceShortName | None = attr("ResourceShortName", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     pattern_data: list[PatternData] = element("PatternData", min_length=1, max_length=10)
 
 
@@ -1146,15 +1148,15 @@ class BupQuery(XmlModel):
     XSD type ``BupQueryType``.
     """
 
-    standing_flag: XsBoolean | None = attr("StandingFlag", None)
+    standing_flag: XsBoolean | None = attr("StandingFlag", default=None)
     resource_name: ResourceName = attr("ResourceName")
-    start_time: JstDateTime | None = attr("StartTime", None)
-    end_time: JstDateTime | None = attr("EndTime", None)
+    start_time: JstDateTime | None = attr("StartTime", default=None)
+    end_time: JstDateTime | None = attr("EndTime", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BaselineLoadFile(XmlModel):
@@ -1167,7 +1169,7 @@ class BaselineLoadFile(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     start_date: XsDate = attr("StartDate")
     file_type_flag: FTFlag = attr("FileTypeFlag")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BaselineLoadSubmit(XmlModel):
@@ -1177,10 +1179,10 @@ class BaselineLoadSubmit(XmlModel):
     """
 
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     file: list[BaselineLoadFile] = element("File", min_length=1)
 
 
@@ -1191,10 +1193,10 @@ class BaselineLoadFileListQuery(XmlModel):
     """
 
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class MeritOrderListData(XmlModel):
@@ -1214,36 +1216,44 @@ class MeritOrderListData(XmlModel):
     offer_price: PriceValue6_2Rounded = attr("OfferPrice")
     perf_eval_coeff: PosValue4_2Rounded = attr("PerfEvalCoeff")
     corrected_unit_price: PriceValue8_2Rounded = attr("CorrectedUnitPrice")
-    primary_offer_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryOfferQuantityInKw", None)
+    primary_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "PrimaryOfferQuantityInKw", default=None
+    )
     secondary1_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1OfferQuantityInKw", None
+        "Secondary1OfferQuantityInKw", default=None
     )
     secondary2_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2OfferQuantityInKw", None
+        "Secondary2OfferQuantityInKw", default=None
     )
-    tertiary1_offer_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary1OfferQuantityInKw", None)
-    tertiary2_offer_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary2OfferQuantityInKw", None)
-    compound_offer_quantity_in_kw: KwPosValue7_0 | None = attr("CompoundOfferQuantityInKw", None)
+    tertiary1_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "Tertiary1OfferQuantityInKw", default=None
+    )
+    tertiary2_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "Tertiary2OfferQuantityInKw", default=None
+    )
+    compound_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "CompoundOfferQuantityInKw", default=None
+    )
     primary_cumulative_amount_in_kw: KwPosValue13_0 | None = attr(
-        "PrimaryCumulativeAmountInKw", None
+        "PrimaryCumulativeAmountInKw", default=None
     )
     secondary1_cumulative_amount_in_kw: KwPosValue13_0 | None = attr(
-        "Secondary1CumulativeAmountInKw", None
+        "Secondary1CumulativeAmountInKw", default=None
     )
     secondary2_cumulative_amount_in_kw: KwPosValue13_0 | None = attr(
-        "Secondary2CumulativeAmountInKw", None
+        "Secondary2CumulativeAmountInKw", default=None
     )
     tertiary1_cumulative_amount_in_kw: KwPosValue13_0 | None = attr(
-        "Tertiary1CumulativeAmountInKw", None
+        "Tertiary1CumulativeAmountInKw", default=None
     )
     tertiary2_cumulative_amount_in_kw: KwPosValue13_0 | None = attr(
-        "Tertiary2CumulativeAmountInKw", None
+        "Tertiary2CumulativeAmountInKw", default=None
     )
     compound_cumulative_amount_in_kw: KwPosValue13_0 | None = attr(
-        "CompoundCumulativeAmountInKw", None
+        "CompoundCumulativeAmountInKw", default=None
     )
     submission_time: JstDateTime = attr("SubmissionTime")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class MeritOrderList(XmlModel):
@@ -1256,7 +1266,7 @@ class MeritOrderList(XmlModel):
     end_time: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
     procurement_area: ProcurementArea = attr("ProcurementArea")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     merit_order_list_data: list[MeritOrderListData] = element("MeritOrderListData", min_length=1)
 
 
@@ -1266,7 +1276,7 @@ class MeritOrderListQueryResponse(XmlModel):
     XSD type ``MeritOrderListQueryResponseType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     merit_order_list: list[MeritOrderList] = element("MeritOrderList", default_factory=list)
 
 
@@ -1279,15 +1289,15 @@ class MeritOrderListQuery(XmlModel):
     market_type: MarketType = attr("MarketType")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    area: AreaCode | None = attr("Area", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
+    area: AreaCode | None = attr("Area", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     merit_order_list_query_response: MeritOrderListQueryResponse | None = element(
-        "MeritOrderListQueryResponse", None
+        "MeritOrderListQueryResponse", default=None
     )
 
 
@@ -1300,21 +1310,21 @@ class AwardResultsData(XmlModel):
     contract_id: ContractId = attr("ContractId")
     jbms_id: Id18 = attr("JbmsId")
     area: AreaCode = attr("Area")
-    linked_area: AreaCode | None = attr("LinkedArea", None)
+    linked_area: AreaCode | None = attr("LinkedArea", default=None)
     resource_name: ResourceName = attr("ResourceName")
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     system_code: SystemCode = attr("SystemCode")
     resource_type: ResourceType = attr("ResourceType")
-    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", None)
-    dr_pattern_name: DrPatternName | None = attr("DrPatternName", None)
+    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", default=None)
+    dr_pattern_name: DrPatternName | None = attr("DrPatternName", default=None)
     bsp_participant_name: ParticipantName = attr("BspParticipantName")
     company_short_name: CompanyShortName = attr("CompanyShortName")
     operator_code: OperatorCode = attr("OperatorCode")
     command_operation_method_pri_sec1: CommandOperationMethodPriSec1 | None = attr(
-        "CommandOperationMethodPriSec1", None
+        "CommandOperationMethodPriSec1", default=None
     )
     command_operation_method_sec2_ter1_ter2: CommandOperationMethodSec2Ter1Ter2 | None = attr(
-        "CommandOperationMethodSec2Ter1Ter2", None
+        "CommandOperationMethodSec2Ter1Ter2", default=None
     )
     offer_price: PriceValue6_2Rounded = attr("OfferPrice")
     contract_price: PriceValue6_2Rounded = attr("ContractPrice")
@@ -1322,69 +1332,93 @@ class AwardResultsData(XmlModel):
     start_up_unit_price: PriceValue6_2Rounded = attr("StartUpUnitPrice")
     perf_eval_coeff: PosValue4_2Rounded = attr("PerfEvalCoeff")
     corrected_unit_price: PriceValue8_2Rounded = attr("CorrectedUnitPrice")
-    sub_requirement_type: SubRequirementType | None = attr("SubRequirementType", None)
-    primary_offer_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryOfferQuantityInKw", None)
+    sub_requirement_type: SubRequirementType | None = attr("SubRequirementType", default=None)
+    primary_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "PrimaryOfferQuantityInKw", default=None
+    )
     secondary1_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1OfferQuantityInKw", None
+        "Secondary1OfferQuantityInKw", default=None
     )
     secondary2_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2OfferQuantityInKw", None
+        "Secondary2OfferQuantityInKw", default=None
     )
-    tertiary1_offer_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary1OfferQuantityInKw", None)
-    tertiary2_offer_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary2OfferQuantityInKw", None)
-    primary_award_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryAwardQuantityInKw", None)
+    tertiary1_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "Tertiary1OfferQuantityInKw", default=None
+    )
+    tertiary2_offer_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "Tertiary2OfferQuantityInKw", default=None
+    )
+    primary_award_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "PrimaryAwardQuantityInKw", default=None
+    )
     secondary1_award_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1AwardQuantityInKw", None
+        "Secondary1AwardQuantityInKw", default=None
     )
     secondary2_award_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2AwardQuantityInKw", None
+        "Secondary2AwardQuantityInKw", default=None
     )
-    tertiary1_award_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary1AwardQuantityInKw", None)
-    tertiary2_award_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary2AwardQuantityInKw", None)
+    tertiary1_award_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "Tertiary1AwardQuantityInKw", default=None
+    )
+    tertiary2_award_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "Tertiary2AwardQuantityInKw", default=None
+    )
     primary_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "PrimaryContractQuantityInKw", None
+        "PrimaryContractQuantityInKw", default=None
     )
     secondary1_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1ContractQuantityInKw", None
+        "Secondary1ContractQuantityInKw", default=None
     )
     secondary2_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2ContractQuantityInKw", None
+        "Secondary2ContractQuantityInKw", default=None
     )
     tertiary1_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Tertiary1ContractQuantityInKw", None
+        "Tertiary1ContractQuantityInKw", default=None
     )
     tertiary2_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Tertiary2ContractQuantityInKw", None
+        "Tertiary2ContractQuantityInKw", default=None
     )
-    primary_valid_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryValidQuantityInKw", None)
+    primary_valid_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "PrimaryValidQuantityInKw", default=None
+    )
     secondary1_valid_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1ValidQuantityInKw", None
+        "Secondary1ValidQuantityInKw", default=None
     )
     secondary2_valid_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2ValidQuantityInKw", None
+        "Secondary2ValidQuantityInKw", default=None
     )
-    tertiary1_valid_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary1ValidQuantityInKw", None)
-    compound_valid_quantity_in_kw: KwPosValue7_0 | None = attr("CompoundValidQuantityInKw", None)
-    primary_invalid_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryInvalidQuantityInKw", None)
+    tertiary1_valid_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "Tertiary1ValidQuantityInKw", default=None
+    )
+    compound_valid_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "CompoundValidQuantityInKw", default=None
+    )
+    primary_invalid_quantity_in_kw: KwPosValue7_0 | None = attr(
+        "PrimaryInvalidQuantityInKw", default=None
+    )
     secondary1_invalid_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1InvalidQuantityInKw", None
+        "Secondary1InvalidQuantityInKw", default=None
     )
     secondary2_invalid_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2InvalidQuantityInKw", None
+        "Secondary2InvalidQuantityInKw", default=None
     )
     tertiary1_invalid_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Tertiary1InvalidQuantityInKw", None
+        "Tertiary1InvalidQuantityInKw", default=None
     )
-    baseline_load_file_name_neg: BaselineLoadFileName | None = attr("BaselineLoadFileNameNeg", None)
-    baseline_load_file_name_pos: BaselineLoadFileName | None = attr("BaselineLoadFileNamePos", None)
+    baseline_load_file_name_neg: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNameNeg", default=None
+    )
+    baseline_load_file_name_pos: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNamePos", default=None
+    )
     equipment_point_plan_file_name: BaselineLoadFileName | None = attr(
-        "EquipmentPointPlanFileName", None
+        "EquipmentPointPlanFileName", default=None
     )
-    submission_time: JstDateTime | None = attr("SubmissionTime", None)
+    submission_time: JstDateTime | None = attr("SubmissionTime", default=None)
     offer_awarded_level: OfferAwardedLevel = attr("OfferAwardedLevel")
     offer_id: OfferId = attr("OfferId")
     contract_source: ContractSource = attr("ContractSource")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class AwardResults(XmlModel):
@@ -1396,7 +1430,7 @@ class AwardResults(XmlModel):
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     award_results_data: list[AwardResultsData] = element("AwardResultsData", min_length=1)
 
 
@@ -1406,7 +1440,7 @@ class AwardResultsQueryResponse(XmlModel):
     XSD type ``AwardResultsQueryResponseType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     award_results: list[AwardResults] = element("AwardResults", default_factory=list)
 
 
@@ -1417,19 +1451,19 @@ class AwardResultsQuery(XmlModel):
     """
 
     market_type: MarketType = attr("MarketType")
-    area: AreaCode | None = attr("Area", None)
-    linked_area: AreaCode | None = attr("LinkedArea", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    bsp_participant_name: ParticipantName | None = attr("BspParticipantName", None)
+    area: AreaCode | None = attr("Area", default=None)
+    linked_area: AreaCode | None = attr("LinkedArea", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    bsp_participant_name: ParticipantName | None = attr("BspParticipantName", default=None)
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     award_results_query_response: AwardResultsQueryResponse | None = element(
-        "AwardResultsQueryResponse", None
+        "AwardResultsQueryResponse", default=None
     )
 
 
@@ -1442,51 +1476,79 @@ class AwardResultsSummaryData(XmlModel):
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     direction: Direction = attr("Direction")
-    primary_reserve_requirement: KwPosValue7_0 | None = attr("PrimaryReserveRequirement", None)
+    primary_reserve_requirement: KwPosValue7_0 | None = attr(
+        "PrimaryReserveRequirement", default=None
+    )
     secondary1_reserve_requirement: KwPosValue7_0 | None = attr(
-        "Secondary1ReserveRequirement", None
+        "Secondary1ReserveRequirement", default=None
     )
     secondary2_reserve_requirement: KwPosValue7_0 | None = attr(
-        "Secondary2ReserveRequirement", None
+        "Secondary2ReserveRequirement", default=None
     )
-    tertiary1_reserve_requirement: KwPosValue7_0 | None = attr("Tertiary1ReserveRequirement", None)
-    tertiary2_reserve_requirement: KwPosValue7_0 | None = attr("Tertiary2ReserveRequirement", None)
-    primary_reserve_shortage: KwPosValue7_0 | None = attr("PrimaryReserveShortage", None)
-    secondary1_reserve_shortage: KwPosValue7_0 | None = attr("Secondary1ReserveShortage", None)
-    secondary2_reserve_shortage: KwPosValue7_0 | None = attr("Secondary2ReserveShortage", None)
-    tertiary1_reserve_shortage: KwPosValue7_0 | None = attr("Tertiary1ReserveShortage", None)
-    tertiary2_reserve_shortage: KwPosValue7_0 | None = attr("Tertiary2ReserveShortage", None)
+    tertiary1_reserve_requirement: KwPosValue7_0 | None = attr(
+        "Tertiary1ReserveRequirement", default=None
+    )
+    tertiary2_reserve_requirement: KwPosValue7_0 | None = attr(
+        "Tertiary2ReserveRequirement", default=None
+    )
+    primary_reserve_shortage: KwPosValue7_0 | None = attr("PrimaryReserveShortage", default=None)
+    secondary1_reserve_shortage: KwPosValue7_0 | None = attr(
+        "Secondary1ReserveShortage", default=None
+    )
+    secondary2_reserve_shortage: KwPosValue7_0 | None = attr(
+        "Secondary2ReserveShortage", default=None
+    )
+    tertiary1_reserve_shortage: KwPosValue7_0 | None = attr(
+        "Tertiary1ReserveShortage", default=None
+    )
+    tertiary2_reserve_shortage: KwPosValue7_0 | None = attr(
+        "Tertiary2ReserveShortage", default=None
+    )
     tertiary2_total_contract_quantity: KwPosValue13_0 | None = attr(
-        "Tertiary2TotalContractQuantity", None
+        "Tertiary2TotalContractQuantity", default=None
     )
     primary_total_valid_contract_quantity: KwPosValue13_0 | None = attr(
-        "PrimaryTotalValidContractQuantity", None
+        "PrimaryTotalValidContractQuantity", default=None
     )
     secondary1_total_valid_contract_quantity: KwPosValue13_0 | None = attr(
-        "Secondary1TotalValidContractQuantity", None
+        "Secondary1TotalValidContractQuantity", default=None
     )
     secondary2_total_valid_contract_quantity: KwPosValue13_0 | None = attr(
-        "Secondary2TotalValidContractQuantity", None
+        "Secondary2TotalValidContractQuantity", default=None
     )
     tertiary1_total_valid_contract_quantity: KwPosValue13_0 | None = attr(
-        "Tertiary1TotalValidContractQuantity", None
+        "Tertiary1TotalValidContractQuantity", default=None
     )
-    primary_in_area_quantity: KwPosValue13_0 | None = attr("PrimaryInAreaQuantity", None)
-    secondary1_in_area_quantity: KwPosValue13_0 | None = attr("Secondary1InAreaQuantity", None)
-    secondary2_in_area_quantity: KwPosValue13_0 | None = attr("Secondary2InAreaQuantity", None)
-    tertiary1_in_area_quantity: KwPosValue13_0 | None = attr("Tertiary1InAreaQuantity", None)
-    tertiary2_in_area_quantity: KwPosValue13_0 | None = attr("Tertiary2InAreaQuantity", None)
-    primary_out_of_area_quantity: KwPosValue13_0 | None = attr("PrimaryOutOfAreaQuantity", None)
+    primary_in_area_quantity: KwPosValue13_0 | None = attr("PrimaryInAreaQuantity", default=None)
+    secondary1_in_area_quantity: KwPosValue13_0 | None = attr(
+        "Secondary1InAreaQuantity", default=None
+    )
+    secondary2_in_area_quantity: KwPosValue13_0 | None = attr(
+        "Secondary2InAreaQuantity", default=None
+    )
+    tertiary1_in_area_quantity: KwPosValue13_0 | None = attr(
+        "Tertiary1InAreaQuantity", default=None
+    )
+    tertiary2_in_area_quantity: KwPosValue13_0 | None = attr(
+        "Tertiary2InAreaQuantity", default=None
+    )
+    primary_out_of_area_quantity: KwPosValue13_0 | None = attr(
+        "PrimaryOutOfAreaQuantity", default=None
+    )
     secondary1_out_of_area_quantity: KwPosValue13_0 | None = attr(
-        "Secondary1OutOfAreaQuantity", None
+        "Secondary1OutOfAreaQuantity", default=None
     )
     secondary2_out_of_area_quantity: KwPosValue13_0 | None = attr(
-        "Secondary2OutOfAreaQuantity", None
+        "Secondary2OutOfAreaQuantity", default=None
     )
-    tertiary1_out_of_area_quantity: KwPosValue13_0 | None = attr("Tertiary1OutOfAreaQuantity", None)
-    tertiary2_out_of_area_quantity: KwPosValue13_0 | None = attr("Tertiary2OutOfAreaQuantity", None)
+    tertiary1_out_of_area_quantity: KwPosValue13_0 | None = attr(
+        "Tertiary1OutOfAreaQuantity", default=None
+    )
+    tertiary2_out_of_area_quantity: KwPosValue13_0 | None = attr(
+        "Tertiary2OutOfAreaQuantity", default=None
+    )
     total_contract_cost: PosValue14_2 = attr("TotalContractCost")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class AwardResultsSummary(XmlModel):
@@ -1496,7 +1558,7 @@ class AwardResultsSummary(XmlModel):
     """
 
     area: AreaCode = attr("Area")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     award_results_summary_data: list[AwardResultsSummaryData] = element(
         "AwardResultsSummaryData", min_length=1
     )
@@ -1508,7 +1570,7 @@ class AwardResultsSummaryQueryResponse(XmlModel):
     XSD type ``AwardResultsSummaryQueryResponseType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     award_results_summary: list[AwardResultsSummary] = element(
         "AwardResultsSummary", default_factory=list
     )
@@ -1521,14 +1583,14 @@ class AwardResultsSummaryQuery(XmlModel):
     """
 
     market_type: MarketType = attr("MarketType")
-    area: AreaCode | None = attr("Area", None)
+    area: AreaCode | None = attr("Area", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     award_results_summary_query_response: AwardResultsSummaryQueryResponse | None = element(
-        "AwardResultsSummaryQueryResponse", None
+        "AwardResultsSummaryQueryResponse", default=None
     )
 
 
@@ -1539,37 +1601,37 @@ class AllocatedTielineCapacityData(XmlModel):
     """
 
     commodity_category: CommodityCategory = attr("CommodityCategory")
-    alloc_capacity_forward: MwValue7_3 | None = attr("AllocCapacityForward", None)
-    alloc_capacity_backward: MwValue7_3 | None = attr("AllocCapacityBackward", None)
-    alloc_fence1_forward: MwValue7_3 | None = attr("AllocFence1Forward", None)
-    alloc_fence1_backward: MwValue7_3 | None = attr("AllocFence1Backward", None)
-    alloc_fence2_forward: MwValue7_3 | None = attr("AllocFence2Forward", None)
-    alloc_fence2_backward: MwValue7_3 | None = attr("AllocFence2Backward", None)
-    alloc_fence3_forward: MwValue7_3 | None = attr("AllocFence3Forward", None)
-    alloc_fence3_backward: MwValue7_3 | None = attr("AllocFence3Backward", None)
-    alloc_fence4_forward: MwValue7_3 | None = attr("AllocFence4Forward", None)
-    alloc_fence4_backward: MwValue7_3 | None = attr("AllocFence4Backward", None)
-    dkw_forward_margin: MwValue7_3 | None = attr("DkwForwardMargin", None)
-    dkw_backward_margin: MwValue7_3 | None = attr("DkwBackwardMargin", None)
-    fence_dkw1_forward_margin: MwValue7_3 | None = attr("FenceDkw1ForwardMargin", None)
-    fence_dkw1_backward_margin: MwValue7_3 | None = attr("FenceDkw1BackwardMargin", None)
-    fence_dkw2_forward_margin: MwValue7_3 | None = attr("FenceDkw2ForwardMargin", None)
-    fence_dkw2_backward_margin: MwValue7_3 | None = attr("FenceDkw2BackwardMargin", None)
-    fence_dkw3_forward_margin: MwValue7_3 | None = attr("FenceDkw3ForwardMargin", None)
-    fence_dkw3_backward_margin: MwValue7_3 | None = attr("FenceDkw3BackwardMargin", None)
-    fence_dkw4_forward_margin: MwValue7_3 | None = attr("FenceDkw4ForwardMargin", None)
-    fence_dkw4_backward_margin: MwValue7_3 | None = attr("FenceDkw4BackwardMargin", None)
-    net_atc_forward: MwPosValue7_3 | None = attr("NetAtcForward", None)
-    net_atc_backward: MwNegValue7_3 | None = attr("NetAtcBackward", None)
-    net_fence_atc1_forward: MwPosValue7_3 | None = attr("NetFenceAtc1Forward", None)
-    net_fence_atc1_backward: MwNegValue7_3 | None = attr("NetFenceAtc1Backward", None)
-    net_fence_atc2_forward: MwPosValue7_3 | None = attr("NetFenceAtc2Forward", None)
-    net_fence_atc2_backward: MwNegValue7_3 | None = attr("NetFenceAtc2Backward", None)
-    net_fence_atc3_forward: MwPosValue7_3 | None = attr("NetFenceAtc3Forward", None)
-    net_fence_atc3_backward: MwNegValue7_3 | None = attr("NetFenceAtc3Backward", None)
-    net_fence_atc4_forward: MwPosValue7_3 | None = attr("NetFenceAtc4Forward", None)
-    net_fence_atc4_backward: MwNegValue7_3 | None = attr("NetFenceAtc4Backward", None)
-    messages: Messages | None = element("Messages", None)
+    alloc_capacity_forward: MwValue7_3 | None = attr("AllocCapacityForward", default=None)
+    alloc_capacity_backward: MwValue7_3 | None = attr("AllocCapacityBackward", default=None)
+    alloc_fence1_forward: MwValue7_3 | None = attr("AllocFence1Forward", default=None)
+    alloc_fence1_backward: MwValue7_3 | None = attr("AllocFence1Backward", default=None)
+    alloc_fence2_forward: MwValue7_3 | None = attr("AllocFence2Forward", default=None)
+    alloc_fence2_backward: MwValue7_3 | None = attr("AllocFence2Backward", default=None)
+    alloc_fence3_forward: MwValue7_3 | None = attr("AllocFence3Forward", default=None)
+    alloc_fence3_backward: MwValue7_3 | None = attr("AllocFence3Backward", default=None)
+    alloc_fence4_forward: MwValue7_3 | None = attr("AllocFence4Forward", default=None)
+    alloc_fence4_backward: MwValue7_3 | None = attr("AllocFence4Backward", default=None)
+    dkw_forward_margin: MwValue7_3 | None = attr("DkwForwardMargin", default=None)
+    dkw_backward_margin: MwValue7_3 | None = attr("DkwBackwardMargin", default=None)
+    fence_dkw1_forward_margin: MwValue7_3 | None = attr("FenceDkw1ForwardMargin", default=None)
+    fence_dkw1_backward_margin: MwValue7_3 | None = attr("FenceDkw1BackwardMargin", default=None)
+    fence_dkw2_forward_margin: MwValue7_3 | None = attr("FenceDkw2ForwardMargin", default=None)
+    fence_dkw2_backward_margin: MwValue7_3 | None = attr("FenceDkw2BackwardMargin", default=None)
+    fence_dkw3_forward_margin: MwValue7_3 | None = attr("FenceDkw3ForwardMargin", default=None)
+    fence_dkw3_backward_margin: MwValue7_3 | None = attr("FenceDkw3BackwardMargin", default=None)
+    fence_dkw4_forward_margin: MwValue7_3 | None = attr("FenceDkw4ForwardMargin", default=None)
+    fence_dkw4_backward_margin: MwValue7_3 | None = attr("FenceDkw4BackwardMargin", default=None)
+    net_atc_forward: MwPosValue7_3 | None = attr("NetAtcForward", default=None)
+    net_atc_backward: MwNegValue7_3 | None = attr("NetAtcBackward", default=None)
+    net_fence_atc1_forward: MwPosValue7_3 | None = attr("NetFenceAtc1Forward", default=None)
+    net_fence_atc1_backward: MwNegValue7_3 | None = attr("NetFenceAtc1Backward", default=None)
+    net_fence_atc2_forward: MwPosValue7_3 | None = attr("NetFenceAtc2Forward", default=None)
+    net_fence_atc2_backward: MwNegValue7_3 | None = attr("NetFenceAtc2Backward", default=None)
+    net_fence_atc3_forward: MwPosValue7_3 | None = attr("NetFenceAtc3Forward", default=None)
+    net_fence_atc3_backward: MwNegValue7_3 | None = attr("NetFenceAtc3Backward", default=None)
+    net_fence_atc4_forward: MwPosValue7_3 | None = attr("NetFenceAtc4Forward", default=None)
+    net_fence_atc4_backward: MwNegValue7_3 | None = attr("NetFenceAtc4Backward", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class AllocatedTielineCapacity(XmlModel):
@@ -1581,7 +1643,7 @@ class AllocatedTielineCapacity(XmlModel):
     intercon_equipment: InterconEquipment = attr("InterconEquipment")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     allocated_tieline_capacity_data: list[AllocatedTielineCapacityData] = element(
         "AllocatedTielineCapacityData", min_length=1
     )
@@ -1593,7 +1655,7 @@ class AllocatedTielineCapacityQueryResponse(XmlModel):
     XSD type ``AllocatedTielineCapacityQueryResponseType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     allocated_tieline_capacity: list[AllocatedTielineCapacity] = element(
         "AllocatedTielineCapacity", default_factory=list
     )
@@ -1605,14 +1667,14 @@ class AllocatedTielineCapacityQuery(XmlModel):
     XSD type ``AllocatedTielineCapacityQueryType``.
     """
 
-    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", None)
+    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     allocated_tieline_capacity_query_response: AllocatedTielineCapacityQueryResponse | None = (
-        element("AllocatedTielineCapacityQueryResponse", None)
+        element("AllocatedTielineCapacityQueryResponse", default=None)
     )
 
 
@@ -1623,19 +1685,19 @@ class TielineData(XmlModel):
     """
 
     commodity_category: CommodityCategory = attr("CommodityCategory")
-    atc_forward: MwPosValue7_3 | None = attr("AtcForward", None)
-    atc_backward: MwNegValue7_3 | None = attr("AtcBackward", None)
-    min_flow_forward: MwPosValue7_3 | None = attr("MinFlowForward", None)
-    min_flow_backward: MwNegValue7_3 | None = attr("MinFlowBackward", None)
-    fence_atc1_forward: MwPosValue7_3 | None = attr("FenceAtc1Forward", None)
-    fence_atc1_backward: MwNegValue7_3 | None = attr("FenceAtc1Backward", None)
-    fence_atc2_forward: MwPosValue7_3 | None = attr("FenceAtc2Forward", None)
-    fence_atc2_backward: MwNegValue7_3 | None = attr("FenceAtc2Backward", None)
-    fence_atc3_forward: MwPosValue7_3 | None = attr("FenceAtc3Forward", None)
-    fence_atc3_backward: MwNegValue7_3 | None = attr("FenceAtc3Backward", None)
-    fence_atc4_forward: MwPosValue7_3 | None = attr("FenceAtc4Forward", None)
-    fence_atc4_backward: MwNegValue7_3 | None = attr("FenceAtc4Backward", None)
-    messages: Messages | None = element("Messages", None)
+    atc_forward: MwPosValue7_3 | None = attr("AtcForward", default=None)
+    atc_backward: MwNegValue7_3 | None = attr("AtcBackward", default=None)
+    min_flow_forward: MwPosValue7_3 | None = attr("MinFlowForward", default=None)
+    min_flow_backward: MwNegValue7_3 | None = attr("MinFlowBackward", default=None)
+    fence_atc1_forward: MwPosValue7_3 | None = attr("FenceAtc1Forward", default=None)
+    fence_atc1_backward: MwNegValue7_3 | None = attr("FenceAtc1Backward", default=None)
+    fence_atc2_forward: MwPosValue7_3 | None = attr("FenceAtc2Forward", default=None)
+    fence_atc2_backward: MwNegValue7_3 | None = attr("FenceAtc2Backward", default=None)
+    fence_atc3_forward: MwPosValue7_3 | None = attr("FenceAtc3Forward", default=None)
+    fence_atc3_backward: MwNegValue7_3 | None = attr("FenceAtc3Backward", default=None)
+    fence_atc4_forward: MwPosValue7_3 | None = attr("FenceAtc4Forward", default=None)
+    fence_atc4_backward: MwNegValue7_3 | None = attr("FenceAtc4Backward", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class Tieline(XmlModel):
@@ -1647,7 +1709,7 @@ class Tieline(XmlModel):
     intercon_equipment: InterconEquipment = attr("InterconEquipment")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     tieline_data: list[TielineData] = element("TielineData", min_length=1)
 
 
@@ -1657,7 +1719,7 @@ class TielineQueryResponse(XmlModel):
     XSD type ``TielineQueryResponseType``.
     """
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     tieline: list[Tieline] = element("Tieline", default_factory=list)
 
 
@@ -1667,13 +1729,15 @@ class TielineQuery(XmlModel):
     XSD type ``TielineQueryType``.
     """
 
-    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", None)
+    intercon_equipment: InterconEquipment | None = attr("InterconEquipment", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
-    tieline_query_response: TielineQueryResponse | None = element("TielineQueryResponse", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    tieline_query_response: TielineQueryResponse | None = element(
+        "TielineQueryResponse", default=None
+    )
 
 
 class SwitchQueryResults(XmlModel):
@@ -1687,49 +1751,57 @@ class SwitchQueryResults(XmlModel):
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     modified_time: JstDateTime = attr("ModifiedTime")
-    primary_quantity: KwPosValue7_0 | None = attr("PrimaryQuantity", None)
-    secondary1_quantity: KwPosValue7_0 | None = attr("Secondary1Quantity", None)
-    secondary2_quantity: KwPosValue7_0 | None = attr("Secondary2Quantity", None)
-    tertiary1_quantity: KwPosValue7_0 | None = attr("Tertiary1Quantity", None)
-    tertiary2_quantity: KwPosValue7_0 | None = attr("Tertiary2Quantity", None)
-    compound_quantity: KwPosValue7_0 | None = attr("CompoundQuantity", None)
+    primary_quantity: KwPosValue7_0 | None = attr("PrimaryQuantity", default=None)
+    secondary1_quantity: KwPosValue7_0 | None = attr("Secondary1Quantity", default=None)
+    secondary2_quantity: KwPosValue7_0 | None = attr("Secondary2Quantity", default=None)
+    tertiary1_quantity: KwPosValue7_0 | None = attr("Tertiary1Quantity", default=None)
+    tertiary2_quantity: KwPosValue7_0 | None = attr("Tertiary2Quantity", default=None)
+    compound_quantity: KwPosValue7_0 | None = attr("CompoundQuantity", default=None)
     price: PriceValue6_2Rounded = attr("Price")
     ramp_down_unit_price: PriceValue6_2Rounded = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue6_2Rounded = attr("StartUpUnitPrice")
-    perf_eval_coefficient: PosValue4_2Rounded | None = attr("PerfEvalCoefficient", None)
-    linked_area: AreaCode | None = attr("LinkedArea", None)
+    perf_eval_coefficient: PosValue4_2Rounded | None = attr("PerfEvalCoefficient", default=None)
+    linked_area: AreaCode | None = attr("LinkedArea", default=None)
     direction: Direction = attr("Direction")
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    company_short_name: CompanyShortName | None = attr("CompanyShortName", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    company_short_name: CompanyShortName | None = attr("CompanyShortName", default=None)
     resource_name: ResourceName = attr("ResourceName")
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     system_code: SystemCode = attr("SystemCode")
     area: AreaCode = attr("Area")
     resource_type: ResourceType = attr("ResourceType")
-    dr_pattern: DrPatternNumber | None = attr("DrPattern", None)
-    sub_requirement_type: SubRequirementType | None = attr("SubRequirementType", None)
+    dr_pattern: DrPatternNumber | None = attr("DrPattern", default=None)
+    sub_requirement_type: SubRequirementType | None = attr("SubRequirementType", default=None)
     status: AwardStatus = attr("Status")
-    request_status: RequestStatus | None = attr("RequestStatus", None)
-    source_jbms_id: Id18 | None = attr("SourceJbmsId", None)
-    source_participant_name: ParticipantName | None = attr("SourceParticipantName", None)
-    source_company_short_name: CompanyShortName | None = attr("SourceCompanyShortName", None)
-    source_resource_name: ResourceName | None = attr("SourceResourceName", None)
-    source_resource_short_name: ResourceShortName | None = attr("SourceResourceShortName", None)
-    source_system_code: SystemCode | None = attr("SourceSystemCode", None)
-    source_area: AreaCode | None = attr("SourceArea", None)
-    source_resource_type: ResourceType | None = attr("SourceResourceType", None)
-    source_primary_quantity: KwPosValue7_0 | None = attr("SourcePrimaryQuantity", None)
-    source_secondary1_quantity: KwPosValue7_0 | None = attr("SourceSecondary1Quantity", None)
-    source_secondary2_quantity: KwPosValue7_0 | None = attr("SourceSecondary2Quantity", None)
-    source_tertiary1_quantity: KwPosValue7_0 | None = attr("SourceTertiary1Quantity", None)
-    source_tertiary2_quantity: KwPosValue7_0 | None = attr("SourceTertiary2Quantity", None)
-    source_compound_quantity: KwPosValue7_0 | None = attr("SourceCompoundQuantity", None)
-    source_price: PriceValue6_2Rounded | None = attr("SourcePrice", None)
-    source_perf_eval_coefficient: PosValue4_2Rounded | None = attr(
-        "SourcePerfEvalCoefficient", None
+    request_status: RequestStatus | None = attr("RequestStatus", default=None)
+    source_jbms_id: Id18 | None = attr("SourceJbmsId", default=None)
+    source_participant_name: ParticipantName | None = attr("SourceParticipantName", default=None)
+    source_company_short_name: CompanyShortName | None = attr(
+        "SourceCompanyShortName", default=None
     )
-    source_dr_pattern: DrPatternNumber | None = attr("SourceDrPattern", None)
-    messages: Messages | None = element("Messages", None)
+    source_resource_name: ResourceName | None = attr("SourceResourceName", default=None)
+    source_resource_short_name: ResourceShortName | None = attr(
+        "SourceResourceShortName", default=None
+    )
+    source_system_code: SystemCode | None = attr("SourceSystemCode", default=None)
+    source_area: AreaCode | None = attr("SourceArea", default=None)
+    source_resource_type: ResourceType | None = attr("SourceResourceType", default=None)
+    source_primary_quantity: KwPosValue7_0 | None = attr("SourcePrimaryQuantity", default=None)
+    source_secondary1_quantity: KwPosValue7_0 | None = attr(
+        "SourceSecondary1Quantity", default=None
+    )
+    source_secondary2_quantity: KwPosValue7_0 | None = attr(
+        "SourceSecondary2Quantity", default=None
+    )
+    source_tertiary1_quantity: KwPosValue7_0 | None = attr("SourceTertiary1Quantity", default=None)
+    source_tertiary2_quantity: KwPosValue7_0 | None = attr("SourceTertiary2Quantity", default=None)
+    source_compound_quantity: KwPosValue7_0 | None = attr("SourceCompoundQuantity", default=None)
+    source_price: PriceValue6_2Rounded | None = attr("SourcePrice", default=None)
+    source_perf_eval_coefficient: PosValue4_2Rounded | None = attr(
+        "SourcePerfEvalCoefficient", default=None
+    )
+    source_dr_pattern: DrPatternNumber | None = attr("SourceDrPattern", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class TsoRequestQueryResults(XmlModel):
@@ -1740,33 +1812,55 @@ class TsoRequestQueryResults(XmlModel):
 
     jbms_id: Id18 = attr("JbmsId")
     request_time: JstDateTime = attr("RequestTime")
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    company_short_name: CompanyShortName | None = attr("CompanyShortName", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    company_short_name: CompanyShortName | None = attr("CompanyShortName", default=None)
     resource_name: ResourceName = attr("ResourceName")
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     system_code: SystemCode = attr("SystemCode")
     contract_id: ContractId = attr("ContractId")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    primary_contract_quantity: KwPosValue7_0 | None = attr("PrimaryContractQuantity", None)
-    secondary1_contract_quantity: KwPosValue7_0 | None = attr("Secondary1ContractQuantity", None)
-    secondary2_contract_quantity: KwPosValue7_0 | None = attr("Secondary2ContractQuantity", None)
-    tertiary1_contract_quantity: KwPosValue7_0 | None = attr("Tertiary1ContractQuantity", None)
-    tertiary2_contract_quantity: KwPosValue7_0 | None = attr("Tertiary2ContractQuantity", None)
-    compound_contract_quantity: KwPosValue7_0 | None = attr("CompoundContractQuantity", None)
-    primary_requested_quantity: KwPosValue7_0 | None = attr("PrimaryRequestedQuantity", None)
-    secondary1_requested_quantity: KwPosValue7_0 | None = attr("Secondary1RequestedQuantity", None)
-    secondary2_requested_quantity: KwPosValue7_0 | None = attr("Secondary2RequestedQuantity", None)
-    tertiary1_requested_quantity: KwPosValue7_0 | None = attr("Tertiary1RequestedQuantity", None)
-    tertiary2_requested_quantity: KwPosValue7_0 | None = attr("Tertiary2RequestedQuantity", None)
-    compound_requested_quantity: KwPosValue7_0 | None = attr("CompoundRequestedQuantity", None)
+    primary_contract_quantity: KwPosValue7_0 | None = attr("PrimaryContractQuantity", default=None)
+    secondary1_contract_quantity: KwPosValue7_0 | None = attr(
+        "Secondary1ContractQuantity", default=None
+    )
+    secondary2_contract_quantity: KwPosValue7_0 | None = attr(
+        "Secondary2ContractQuantity", default=None
+    )
+    tertiary1_contract_quantity: KwPosValue7_0 | None = attr(
+        "Tertiary1ContractQuantity", default=None
+    )
+    tertiary2_contract_quantity: KwPosValue7_0 | None = attr(
+        "Tertiary2ContractQuantity", default=None
+    )
+    compound_contract_quantity: KwPosValue7_0 | None = attr(
+        "CompoundContractQuantity", default=None
+    )
+    primary_requested_quantity: KwPosValue7_0 | None = attr(
+        "PrimaryRequestedQuantity", default=None
+    )
+    secondary1_requested_quantity: KwPosValue7_0 | None = attr(
+        "Secondary1RequestedQuantity", default=None
+    )
+    secondary2_requested_quantity: KwPosValue7_0 | None = attr(
+        "Secondary2RequestedQuantity", default=None
+    )
+    tertiary1_requested_quantity: KwPosValue7_0 | None = attr(
+        "Tertiary1RequestedQuantity", default=None
+    )
+    tertiary2_requested_quantity: KwPosValue7_0 | None = attr(
+        "Tertiary2RequestedQuantity", default=None
+    )
+    compound_requested_quantity: KwPosValue7_0 | None = attr(
+        "CompoundRequestedQuantity", default=None
+    )
     price: PriceValue6_2Rounded = attr("Price")
     ramp_down_unit_price: PriceValue6_2Rounded = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue6_2Rounded = attr("StartUpUnitPrice")
     tso_name: ParticipantName = attr("TsoName")
     tso_short_name: CompanyShortName = attr("TsoShortName")
     area: AreaCode = attr("Area")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class Destination(XmlModel):
@@ -1776,17 +1870,17 @@ class Destination(XmlModel):
     """
 
     destination_type: DestinationType = attr("DestinationType")
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", None)
-    primary_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryQuantityInKw", None)
-    secondary1_quantity_in_kw: KwPosValue7_0 | None = attr("Secondary1QuantityInKw", None)
-    secondary2_quantity_in_kw: KwPosValue7_0 | None = attr("Secondary2QuantityInKw", None)
-    tertiary1_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary1QuantityInKw", None)
-    tertiary2_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary2QuantityInKw", None)
-    price: PriceValue6_2Rounded | None = attr("Price", None)
-    ramp_down_unit_price: PriceValue6_2Rounded | None = attr("RampDownUnitPrice", None)
-    start_up_unit_price: PriceValue6_2Rounded | None = attr("StartUpUnitPrice", None)
-    messages: Messages | None = element("Messages", None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", default=None)
+    primary_quantity_in_kw: KwPosValue7_0 | None = attr("PrimaryQuantityInKw", default=None)
+    secondary1_quantity_in_kw: KwPosValue7_0 | None = attr("Secondary1QuantityInKw", default=None)
+    secondary2_quantity_in_kw: KwPosValue7_0 | None = attr("Secondary2QuantityInKw", default=None)
+    tertiary1_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary1QuantityInKw", default=None)
+    tertiary2_quantity_in_kw: KwPosValue7_0 | None = attr("Tertiary2QuantityInKw", default=None)
+    price: PriceValue6_2Rounded | None = attr("Price", default=None)
+    ramp_down_unit_price: PriceValue6_2Rounded | None = attr("RampDownUnitPrice", default=None)
+    start_up_unit_price: PriceValue6_2Rounded | None = attr("StartUpUnitPrice", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class Source(XmlModel):
@@ -1795,8 +1889,8 @@ class Source(XmlModel):
     XSD type ``SourceType``.
     """
 
-    jbms_id: Id18 | None = attr("JbmsId", None)
-    messages: Messages | None = element("Messages", None)
+    jbms_id: Id18 | None = attr("JbmsId", default=None)
+    messages: Messages | None = element("Messages", default=None)
     destination: list[Destination] = element("Destination", min_length=1)
 
 
@@ -1809,10 +1903,10 @@ class SwitchSubmit(XmlModel):
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     source: list[Source] = element("Source", min_length=1)
 
 
@@ -1822,19 +1916,19 @@ class SwitchQuery(XmlModel):
     XSD type ``SwitchQueryType``.
     """
 
-    start_time: JstDateTime | None = attr("StartTime", None)
-    end_time: JstDateTime | None = attr("EndTime", None)
+    start_time: JstDateTime | None = attr("StartTime", default=None)
+    end_time: JstDateTime | None = attr("EndTime", default=None)
     market_type: MarketType = attr("MarketType")
-    area: AreaCode | None = attr("Area", None)
-    linked_area: AreaCode | None = attr("LinkedArea", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    source_jbms_id: Id18 | None = attr("SourceJbmsId", None)
-    status: AwardStatus | None = attr("Status", None)
+    area: AreaCode | None = attr("Area", default=None)
+    linked_area: AreaCode | None = attr("LinkedArea", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    source_jbms_id: Id18 | None = attr("SourceJbmsId", default=None)
+    status: AwardStatus | None = attr("Status", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     switch_query_results: list[SwitchQueryResults] = element(
         "SwitchQueryResults", default_factory=list
     )
@@ -1846,16 +1940,16 @@ class TsoRequestQuery(XmlModel):
     XSD type ``TsoRequestQueryType``.
     """
 
-    start_time: JstDateTime | None = attr("StartTime", None)
-    end_time: JstDateTime | None = attr("EndTime", None)
+    start_time: JstDateTime | None = attr("StartTime", default=None)
+    end_time: JstDateTime | None = attr("EndTime", default=None)
     market_type: MarketType = attr("MarketType")
-    area: AreaCode | None = attr("Area", None)
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
+    area: AreaCode | None = attr("Area", default=None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     tso_request_query_results: list[TsoRequestQueryResults] = element(
         "TsoRequestQueryResults", default_factory=list
     )
@@ -1888,13 +1982,13 @@ class MarketSubmit(XmlChoiceModel):
     date: XsDate = attr("Date")
     participant_name: ParticipantName = attr("ParticipantName")
     user_name: UserName = attr("UserName")
-    market_type: MarketType | None = attr("MarketType", None)
-    days: NumOfDays31 | None = attr("NumOfDays", None, description="Absent means 1.")
+    market_type: MarketType | None = attr("MarketType", default=None)
+    days: NumOfDays31 | None = attr("NumOfDays", default=None, description="Absent means 1.")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     reserve_requirement: list[ReserveRequirementSubmit] = element(
         "ReserveRequirement", default_factory=list
     )
@@ -1904,16 +1998,16 @@ class MarketSubmit(XmlChoiceModel):
     upper_limit_tieline: list[UpperLimitTielineSubmit] = element(
         "UpperLimitTieline", default_factory=list
     )
-    settlement_results: SettlementResultsSubmit | None = element("SettlementResults", None)
+    settlement_results: SettlementResultsSubmit | None = element("SettlementResults", default=None)
     offline_frame_submit: list[OfflineFrameSubmit] = element(
         "OfflineFrameSubmit", default_factory=list
     )
     fringe_submit: list[FringeSubmit] = element("FringeSubmit", default_factory=list)
     offer_data: list[OfferData] = element("OfferData", default_factory=list)
-    standing_data: StandingData | None = element("StandingData", None)
+    standing_data: StandingData | None = element("StandingData", default=None)
     bup_submit: list[BupSubmit] = element("BupSubmit", default_factory=list)
-    baseline_load: BaselineLoadSubmit | None = element("BaselineLoad", None)
-    switch: SwitchSubmit | None = element("Switch", None)
+    baseline_load: BaselineLoadSubmit | None = element("BaselineLoad", default=None)
+    switch: SwitchSubmit | None = element("Switch", default=None)
 
 
 class MarketQuery(XmlChoiceModel):
@@ -1951,49 +2045,51 @@ class MarketQuery(XmlChoiceModel):
     date: XsDate = attr("Date")
     participant_name: ParticipantName = attr("ParticipantName")
     user_name: UserName = attr("UserName")
-    market_type: MarketType | None = attr("MarketType", None)
-    days: NumOfDays7 | None = attr("NumOfDays", None, description="Absent means 1.")
+    market_type: MarketType | None = attr("MarketType", default=None)
+    days: NumOfDays7 | None = attr("NumOfDays", default=None, description="Absent means 1.")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     reserve_requirement_query: ReserveRequirementQuery | None = element(
-        "ReserveRequirementQuery", None
+        "ReserveRequirementQuery", default=None
     )
     allowable_interarea_award_query: AllowableInterareaAwardQuery | None = element(
-        "AllowableInterareaAwardQuery", None
+        "AllowableInterareaAwardQuery", default=None
     )
     upper_limit_tieline_query: UpperLimitTielineQuery | None = element(
-        "UpperLimitTielineQuery", None
+        "UpperLimitTielineQuery", default=None
     )
     settlement_results_file_list_query: SettlementResultsFileListQuery | None = element(
-        "SettlementResultsFileListQuery", None
+        "SettlementResultsFileListQuery", default=None
     )
     settlement_results_file_download_query: SettlementResultsFileDownloadQuery | None = element(
-        "SettlementResultsFileDownloadQuery", None
+        "SettlementResultsFileDownloadQuery", default=None
     )
-    offline_frame_query: OfflineFrameQuery | None = element("OfflineFrameQuery", None)
+    offline_frame_query: OfflineFrameQuery | None = element("OfflineFrameQuery", default=None)
     offline_frame_usage_query: OfflineFrameUsageQuery | None = element(
-        "OfflineFrameUsageQuery", None
+        "OfflineFrameUsageQuery", default=None
     )
-    fringe_query: FringeQuery | None = element("FringeQuery", None)
-    offer_query: OfferQuery | None = element("OfferQuery", None)
-    bup_query: BupQuery | None = element("BupQuery", None)
+    fringe_query: FringeQuery | None = element("FringeQuery", default=None)
+    offer_query: OfferQuery | None = element("OfferQuery", default=None)
+    bup_query: BupQuery | None = element("BupQuery", default=None)
     baseline_load_file_list_query: BaselineLoadFileListQuery | None = element(
-        "BaselineLoadFileListQuery", None
+        "BaselineLoadFileListQuery", default=None
     )
-    merit_order_list_query: MeritOrderListQuery | None = element("MeritOrderListQuery", None)
-    award_results_query: AwardResultsQuery | None = element("AwardResultsQuery", None)
+    merit_order_list_query: MeritOrderListQuery | None = element(
+        "MeritOrderListQuery", default=None
+    )
+    award_results_query: AwardResultsQuery | None = element("AwardResultsQuery", default=None)
     allocated_tieline_capacity_query: AllocatedTielineCapacityQuery | None = element(
-        "AllocatedTielineCapacityQuery", None
+        "AllocatedTielineCapacityQuery", default=None
     )
     award_results_summary_query: AwardResultsSummaryQuery | None = element(
-        "AwardResultsSummaryQuery", None
+        "AwardResultsSummaryQuery", default=None
     )
-    tieline_query: TielineQuery | None = element("TielineQuery", None)
-    switch_query: SwitchQuery | None = element("SwitchQuery", None)
-    tso_request_query: TsoRequestQuery | None = element("TsoRequestQuery", None)
+    tieline_query: TielineQuery | None = element("TielineQuery", default=None)
+    switch_query: SwitchQuery | None = element("SwitchQuery", default=None)
+    tso_request_query: TsoRequestQuery | None = element("TsoRequestQuery", default=None)
 
 
 class MarketCancel(XmlChoiceModel):
@@ -2007,13 +2103,13 @@ class MarketCancel(XmlChoiceModel):
     date: XsDate = attr("Date")
     participant_name: ParticipantName = attr("ParticipantName")
     user_name: UserName = attr("UserName")
-    market_type: MarketType | None = attr("MarketType", None)
-    days: NumOfDays31 | None = attr("NumOfDays", None, description="Absent means 1.")
+    market_type: MarketType | None = attr("MarketType", default=None)
+    days: NumOfDays31 | None = attr("NumOfDays", default=None, description="Absent means 1.")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     offer_cancel: list[OfferCancel] = element("OfferCancel", default_factory=list)
 
 
@@ -2025,8 +2121,10 @@ class MarketData(XmlChoiceModel):
         Choice((("market_submit",), ("market_query",), ("market_cancel",)), required=False),
     )
 
-    processing_statistics: ProcessingStatistics | None = element("ProcessingStatistics", None)
-    messages: Messages | None = element("Messages", None)
-    market_submit: MarketSubmit | None = element("MarketSubmit", None)
-    market_query: MarketQuery | None = element("MarketQuery", None)
-    market_cancel: MarketCancel | None = element("MarketCancel", None)
+    processing_statistics: ProcessingStatistics | None = element(
+        "ProcessingStatistics", default=None
+    )
+    messages: Messages | None = element("Messages", default=None)
+    market_submit: MarketSubmit | None = element("MarketSubmit", default=None)
+    market_query: MarketQuery | None = element("MarketQuery", default=None)
+    market_cancel: MarketCancel | None = element("MarketCancel", default=None)

@@ -525,29 +525,31 @@ class ResourceList(XmlModel):
     XSD type ``ResourceListType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     participant_name: ParticipantName = attr("ParticipantName")
     company_short_name: CompanyShortName = attr("CompanyShortName")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     resource_name: ResourceName = attr("ResourceName")
     system_code: SystemCode = attr("SystemCode")
     area: AreaCode = attr("Area")
-    pri: XsBoolean | None = attr("Pri", None)
-    sec1: XsBoolean | None = attr("Sec1", None)
-    sec2: XsBoolean | None = attr("Sec2", None)
-    ter1: XsBoolean | None = attr("Ter1", None)
-    ter2: XsBoolean | None = attr("Ter2", None)
+    pri: XsBoolean | None = attr("Pri", default=None)
+    sec1: XsBoolean | None = attr("Sec1", default=None)
+    sec2: XsBoolean | None = attr("Sec2", default=None)
+    ter1: XsBoolean | None = attr("Ter1", default=None)
+    ter2: XsBoolean | None = attr("Ter2", default=None)
     contract_type: ContractType = attr("ContractType")
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
-    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", None)
-    baseline_settings_method: BaselineSettingsMethod | None = attr("BaselineSettingsMethod", None)
+    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", default=None)
+    baseline_settings_method: BaselineSettingsMethod | None = attr(
+        "BaselineSettingsMethod", default=None
+    )
     signal_type: SignalType = attr("SignalType")
     pri_rem_resv_utilization: RemResvUtilization = attr("PriRemResvUtilization")
     sec1_rem_resv_utilization: RemResvUtilization = attr("Sec1RemResvUtilization")
@@ -562,29 +564,31 @@ class BSP_ResourceList(XmlModel):
     XSD type ``BSP_ResourceListType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     participant_name: ParticipantName = attr("ParticipantName")
     company_short_name: CompanyShortName = attr("CompanyShortName")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     resource_name: ResourceName = attr("ResourceName")
     system_code: SystemCode = attr("SystemCode")
     area: AreaCode = attr("Area")
-    pri: XsBoolean | None = attr("Pri", None)
-    sec1: XsBoolean | None = attr("Sec1", None)
-    sec2: XsBoolean | None = attr("Sec2", None)
-    ter1: XsBoolean | None = attr("Ter1", None)
-    ter2: XsBoolean | None = attr("Ter2", None)
+    pri: XsBoolean | None = attr("Pri", default=None)
+    sec1: XsBoolean | None = attr("Sec1", default=None)
+    sec2: XsBoolean | None = attr("Sec2", default=None)
+    ter1: XsBoolean | None = attr("Ter1", default=None)
+    ter2: XsBoolean | None = attr("Ter2", default=None)
     contract_type: ContractType = attr("ContractType")
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
-    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", None)
-    baseline_settings_method: BaselineSettingsMethod | None = attr("BaselineSettingsMethod", None)
+    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", default=None)
+    baseline_settings_method: BaselineSettingsMethod | None = attr(
+        "BaselineSettingsMethod", default=None
+    )
     signal_type: SignalType = attr("SignalType")
     pri_rem_resv_utilization: RemResvUtilization = attr("PriRemResvUtilization")
     sec1_rem_resv_utilization: RemResvUtilization = attr("Sec1RemResvUtilization")
@@ -599,7 +603,7 @@ class ResourceSttl(XmlModel):
     XSD type ``ResourceSttlType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     participant_name: ParticipantName = attr("ParticipantName")
     company_short_name: CompanyShortName = attr("CompanyShortName")
     resource_long_name: ResourceLongName = attr("ResourceLongName")
@@ -607,150 +611,156 @@ class ResourceSttl(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     system_code: SystemCode = attr("SystemCode")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     resource_type: ResourceType = attr("ResourceType")
     area: AreaCode = attr("Area")
     contract_type: ContractType = attr("ContractType")
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
-    pri: XsBoolean | None = attr("Pri", None)
-    sec1: XsBoolean | None = attr("Sec1", None)
-    sec2: XsBoolean | None = attr("Sec2", None)
-    ter1: XsBoolean | None = attr("Ter1", None)
-    ter2: XsBoolean | None = attr("Ter2", None)
-    baseline_settings_method: BaselineSettingsMethod | None = attr("BaselineSettingsMethod", None)
+    pri: XsBoolean | None = attr("Pri", default=None)
+    sec1: XsBoolean | None = attr("Sec1", default=None)
+    sec2: XsBoolean | None = attr("Sec2", default=None)
+    ter1: XsBoolean | None = attr("Ter1", default=None)
+    ter2: XsBoolean | None = attr("Ter2", default=None)
+    baseline_settings_method: BaselineSettingsMethod | None = attr(
+        "BaselineSettingsMethod", default=None
+    )
     signal_type: SignalType = attr("SignalType")
-    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", None)
+    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", default=None)
     address: Address = attr("Address")
-    model_name_: ModelName | None = attr("ModelName", None)
-    thermal_type: ThermalType | None = attr("ThermalType", None)
-    rated_capacity: kVA | None = attr("RatedCapacity", None)
-    battery_capacity: kWh | None = attr("BatteryCapacity", None)
-    rated_voltage: kV | None = attr("RatedVoltage", None)
-    voltage_for_cont_op_pct: PercentageType1 | None = attr("VoltageForContOpPct", None)
+    model_name_: ModelName | None = attr("ModelName", default=None)
+    thermal_type: ThermalType | None = attr("ThermalType", default=None)
+    rated_capacity: kVA | None = attr("RatedCapacity", default=None)
+    battery_capacity: kWh | None = attr("BatteryCapacity", default=None)
+    rated_voltage: kV | None = attr("RatedVoltage", default=None)
+    voltage_for_cont_op_pct: PercentageType1 | None = attr("VoltageForContOpPct", default=None)
     voltage_adjustment: AvailNotAvail = attr("VoltageAdjustment")
-    rated_power_factor_pct: PercentageType1 | None = attr("RatedPowerFactorPct", None)
-    in_plant_rate: InPlantRate | None = attr("InPlantRate", None)
-    black_start: AvailNotAvail | None = attr("BlackStart", None)
-    fcb_operation: AvailNotAvail | None = attr("FCBOperation", None)
-    over_power_operation: AvailNotAvail | None = attr("OverPowerOperation", None)
-    peak_mode_operation: AvailNotAvail | None = attr("PeakModeOperation", None)
-    dss: AvailNotAvail | None = attr("DSS", None)
-    pump_up_charging: AvailNotAvail | None = attr("PumpUpCharging", None)
-    var_speed_op_chrg_adj_op: AvailNotAvail | None = attr("VarSpeedOpChrgAdjOp", None)
-    phase_modifying_op: AvailNotAvail | None = attr("PhaseModifyingOp", None)
-    pattern_name: DRPatternName | None = attr("PatternName", None)
-    pattern_number: DRPatternNumber | None = attr("PatternNumber", None)
-    skip_performance_check: XsBoolean | None = attr("SkipPerformanceCheck", None)
-    standard_pattern_number: DRPatternNumber | None = attr("StandardPatternNumber", None)
-    dr_pattern_start_date: XsDate | None = attr("DRPatternStartDate", None)
-    dr_pattern_end_date: XsDate | None = attr("DRPatternEndDate", None)
-    file_name: FileName | None = attr("FileName", None)
-    file_identifier: XsLong | None = attr("FileIdentifier", None)
+    rated_power_factor_pct: PercentageType1 | None = attr("RatedPowerFactorPct", default=None)
+    in_plant_rate: InPlantRate | None = attr("InPlantRate", default=None)
+    black_start: AvailNotAvail | None = attr("BlackStart", default=None)
+    fcb_operation: AvailNotAvail | None = attr("FCBOperation", default=None)
+    over_power_operation: AvailNotAvail | None = attr("OverPowerOperation", default=None)
+    peak_mode_operation: AvailNotAvail | None = attr("PeakModeOperation", default=None)
+    dss: AvailNotAvail | None = attr("DSS", default=None)
+    pump_up_charging: AvailNotAvail | None = attr("PumpUpCharging", default=None)
+    var_speed_op_chrg_adj_op: AvailNotAvail | None = attr("VarSpeedOpChrgAdjOp", default=None)
+    phase_modifying_op: AvailNotAvail | None = attr("PhaseModifyingOp", default=None)
+    pattern_name: DRPatternName | None = attr("PatternName", default=None)
+    pattern_number: DRPatternNumber | None = attr("PatternNumber", default=None)
+    skip_performance_check: XsBoolean | None = attr("SkipPerformanceCheck", default=None)
+    standard_pattern_number: DRPatternNumber | None = attr("StandardPatternNumber", default=None)
+    dr_pattern_start_date: XsDate | None = attr("DRPatternStartDate", default=None)
+    dr_pattern_end_date: XsDate | None = attr("DRPatternEndDate", default=None)
+    file_name: FileName | None = attr("FileName", default=None)
+    file_identifier: XsLong | None = attr("FileIdentifier", default=None)
     dr_pattern_pri_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternPriPossibleSupplyQuantity", None
+        "DRPatternPriPossibleSupplyQuantity", default=None
     )
     dr_pattern_sec1_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternSec1PossibleSupplyQuantity", None
+        "DRPatternSec1PossibleSupplyQuantity", default=None
     )
     dr_pattern_sec2_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternSec2PossibleSupplyQuantity", None
+        "DRPatternSec2PossibleSupplyQuantity", default=None
     )
     dr_pattern_ter1_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternTer1PossibleSupplyQuantity", None
+        "DRPatternTer1PossibleSupplyQuantity", default=None
     )
     dr_pattern_ter2_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternTer2PossibleSupplyQuantity", None
+        "DRPatternTer2PossibleSupplyQuantity", default=None
     )
     dr_pattern_pri_rem_resv_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternPriRemResvPossibleSupplyQuantity", None
+        "DRPatternPriRemResvPossibleSupplyQuantity", default=None
     )
     dr_pattern_sec1_rem_resv_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternSec1RemResvPossibleSupplyQuantity", None
+        "DRPatternSec1RemResvPossibleSupplyQuantity", default=None
     )
     dr_pattern_sec2_rem_resv_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternSec2RemResvPossibleSupplyQuantity", None
+        "DRPatternSec2RemResvPossibleSupplyQuantity", default=None
     )
     dr_pattern_ter1_rem_resv_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternTer1RemResvPossibleSupplyQuantity", None
+        "DRPatternTer1RemResvPossibleSupplyQuantity", default=None
     )
     dr_pattern_ter2_rem_resv_possible_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "DRPatternTer2RemResvPossibleSupplyQuantity", None
+        "DRPatternTer2RemResvPossibleSupplyQuantity", default=None
     )
     pri_rem_resv_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "PriRemResvMaximumSupplyQuantity", None
+        "PriRemResvMaximumSupplyQuantity", default=None
     )
     sec1_rem_resv_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Sec1RemResvMaximumSupplyQuantity", None
+        "Sec1RemResvMaximumSupplyQuantity", default=None
     )
     sec2_rem_resv_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Sec2RemResvMaximumSupplyQuantity", None
+        "Sec2RemResvMaximumSupplyQuantity", default=None
     )
     ter1_rem_resv_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Ter1RemResvMaximumSupplyQuantity", None
+        "Ter1RemResvMaximumSupplyQuantity", default=None
     )
     ter2_rem_resv_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Ter2RemResvMaximumSupplyQuantity", None
+        "Ter2RemResvMaximumSupplyQuantity", default=None
     )
-    status: Status | None = attr("Status", None)
-    rated_output: kWPosValue7Type0Min | None = attr("RatedOutput", None)
-    minimum_output: kWPosValue7Type0Min | None = attr("MinimumOutput", None)
-    max_output_op_mode: kWPosValue7Type0Min | None = attr("MaxOutputOPMode", None)
-    max_output_peak_mode: kWPosValue7Type0Min | None = attr("MaxOutputPeakMode", None)
-    switch_output: kWPosValue7Type0Min | None = attr("SwitchOutput", None)
-    time_to_switch_op_band: TimeToSwitchOpBand | None = attr("TimeToSwitchOpBand", None)
-    venid: Venid | None = attr("VENID", None)
-    bg_code: BGCode | None = attr("BGCode", None)
-    pri_maximum_supply_quantity: kWPosValue7Type0Min | None = attr("PriMaximumSupplyQuantity", None)
+    status: Status | None = attr("Status", default=None)
+    rated_output: kWPosValue7Type0Min | None = attr("RatedOutput", default=None)
+    minimum_output: kWPosValue7Type0Min | None = attr("MinimumOutput", default=None)
+    max_output_op_mode: kWPosValue7Type0Min | None = attr("MaxOutputOPMode", default=None)
+    max_output_peak_mode: kWPosValue7Type0Min | None = attr("MaxOutputPeakMode", default=None)
+    switch_output: kWPosValue7Type0Min | None = attr("SwitchOutput", default=None)
+    time_to_switch_op_band: TimeToSwitchOpBand | None = attr("TimeToSwitchOpBand", default=None)
+    venid: Venid | None = attr("VENID", default=None)
+    bg_code: BGCode | None = attr("BGCode", default=None)
+    pri_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
+        "PriMaximumSupplyQuantity", default=None
+    )
     sec1_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Sec1MaximumSupplyQuantity", None
+        "Sec1MaximumSupplyQuantity", default=None
     )
     sec2_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Sec2MaximumSupplyQuantity", None
+        "Sec2MaximumSupplyQuantity", default=None
     )
     ter1_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Ter1MaximumSupplyQuantity", None
+        "Ter1MaximumSupplyQuantity", default=None
     )
     ter2_maximum_supply_quantity: kWPosValue7Type0Min | None = attr(
-        "Ter2MaximumSupplyQuantity", None
+        "Ter2MaximumSupplyQuantity", default=None
     )
     pri_rem_resv_utilization: RemResvUtilization = attr("PriRemResvUtilization")
     sec1_rem_resv_utilization: RemResvUtilization = attr("Sec1RemResvUtilization")
     sec2_rem_resv_utilization: RemResvUtilization = attr("Sec2RemResvUtilization")
     ter1_rem_resv_utilization: RemResvUtilization = attr("Ter1RemResvUtilization")
     ter2_rem_resv_utilization: RemResvUtilization = attr("Ter2RemResvUtilization")
-    pri_continuous_time: str | None = attr("PriContinuousTime", None)
-    sec1_continuous_time: str | None = attr("Sec1ContinuousTime", None)
-    sec2_continuous_time: str | None = attr("Sec2ContinuousTime", None)
-    ter1_continuous_time: str | None = attr("Ter1ContinuousTime", None)
-    ter2_continuous_time: str | None = attr("Ter2ContinuousTime", None)
-    sec2_down_time: str | None = attr("Sec2DownTime", None)
-    pri_response_time: str | None = attr("PriResponseTime", None)
-    sec1_response_time: str | None = attr("Sec1ResponseTime", None)
-    sec2_response_time: str | None = attr("Sec2ResponseTime", None)
-    ter1_response_time: str | None = attr("Ter1ResponseTime", None)
-    ter2_response_time: str | None = attr("Ter2ResponseTime", None)
-    gf_width_out_of_rated_output: kWPosValue7Type0Min | None = attr("GfWidthOutOfRatedOutput", None)
-    market_context: MarketContext | None = attr("MarketContext", None)
+    pri_continuous_time: str | None = attr("PriContinuousTime", default=None)
+    sec1_continuous_time: str | None = attr("Sec1ContinuousTime", default=None)
+    sec2_continuous_time: str | None = attr("Sec2ContinuousTime", default=None)
+    ter1_continuous_time: str | None = attr("Ter1ContinuousTime", default=None)
+    ter2_continuous_time: str | None = attr("Ter2ContinuousTime", default=None)
+    sec2_down_time: str | None = attr("Sec2DownTime", default=None)
+    pri_response_time: str | None = attr("PriResponseTime", default=None)
+    sec1_response_time: str | None = attr("Sec1ResponseTime", default=None)
+    sec2_response_time: str | None = attr("Sec2ResponseTime", default=None)
+    ter1_response_time: str | None = attr("Ter1ResponseTime", default=None)
+    ter2_response_time: str | None = attr("Ter2ResponseTime", default=None)
+    gf_width_out_of_rated_output: kWPosValue7Type0Min | None = attr(
+        "GfWidthOutOfRatedOutput", default=None
+    )
+    market_context: MarketContext | None = attr("MarketContext", default=None)
     contract_exst_of_power_supplyi_p: AvailNotAvail | None = attr(
-        "ContractExstOfPowerSupplyiP", None
+        "ContractExstOfPowerSupplyiP", default=None
     )
     power_sourcei_p_dec_max_unit_price: PriceValue6_2 | None = attr(
-        "PowerSourceiPDecMaxUnitPrice", None
+        "PowerSourceiPDecMaxUnitPrice", default=None
     )
-    gf_variation_rate: PercentageType1 | None = attr("GfVariationRate", None)
-    dead_band: hZPosValue1_4Type0Min | None = attr("DeadBand", None)
+    gf_variation_rate: PercentageType1 | None = attr("GfVariationRate", default=None)
+    dead_band: hZPosValue1_4Type0Min | None = attr("DeadBand", default=None)
     frequency_measurement_interval: TimeSecInterval1_2 | None = attr(
-        "FrequencyMeasurementInterval", None
+        "FrequencyMeasurementInterval", default=None
     )
     frequency_measurement_error: hZPosValue1_3Type0Min | None = attr(
-        "FrequencyMeasurementError", None
+        "FrequencyMeasurementError", default=None
     )
-    delay_time: TimeSecInterval1_1 | None = attr("DelayTime", None)
+    delay_time: TimeSecInterval1_1 | None = attr("DelayTime", default=None)
 
 
 class ResourceSttlOTM(XmlModel):
@@ -759,7 +769,7 @@ class ResourceSttlOTM(XmlModel):
     XSD type ``ResourceSttlOTMType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     participant_name: ParticipantName = attr("ParticipantName")
     company_short_name: CompanyShortName = attr("CompanyShortName")
     resource_long_name: ResourceLongName = attr("ResourceLongName")
@@ -767,20 +777,20 @@ class ResourceSttlOTM(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     system_code: SystemCode = attr("SystemCode")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     resource_type: ResourceType = attr("ResourceType")
     area: AreaCode = attr("Area")
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
-    pri: XsBoolean | None = attr("Pri", None)
-    sec1: XsBoolean | None = attr("Sec1", None)
-    sec2: XsBoolean | None = attr("Sec2", None)
-    ter1: XsBoolean | None = attr("Ter1", None)
-    thermal_type: ThermalType | None = attr("ThermalType", None)
+    pri: XsBoolean | None = attr("Pri", default=None)
+    sec1: XsBoolean | None = attr("Sec1", default=None)
+    sec2: XsBoolean | None = attr("Sec2", default=None)
+    ter1: XsBoolean | None = attr("Ter1", default=None)
+    thermal_type: ThermalType | None = attr("ThermalType", default=None)
     output_band: KwPosNegValue7_0 = attr("OutputBand")
     variation_speed_otm: kWPosValue7Type0Min = attr("VariationSpeedOTM")
 
@@ -791,7 +801,7 @@ class Offers(XmlModel):
     XSD type ``OffersType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
@@ -806,15 +816,23 @@ class Offers(XmlModel):
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     stack_number: StackNumber = attr("StackNumber")
     minimum_supply_quantity: kWPosValue7Type0Min = attr("MinimumSupplyQuantity")
-    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", None)
-    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary1OfferQuantity", None)
-    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary2OfferQuantity", None)
-    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary1OfferQuantity", None)
-    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary2OfferQuantity", None)
+    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", default=None)
+    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary1OfferQuantity", default=None
+    )
+    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary2OfferQuantity", default=None
+    )
+    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1OfferQuantity", default=None
+    )
+    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2OfferQuantity", default=None
+    )
     offer_unit_price: PriceValue7_2 = attr("OfferUnitPrice")
     ramp_down_unit_price: PriceValue7_2 = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue7_2 = attr("StartUpUnitPrice")
-    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", None)
+    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", default=None)
     completion_date: JstDateTime = attr("CompletionDate")
 
 
@@ -824,7 +842,7 @@ class BSP_Offers(XmlModel):
     XSD type ``BSP_OffersType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
@@ -839,15 +857,23 @@ class BSP_Offers(XmlModel):
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     stack_number: StackNumber = attr("StackNumber")
     minimum_supply_quantity: kWPosValue7Type0Min = attr("MinimumSupplyQuantity")
-    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", None)
-    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary1OfferQuantity", None)
-    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary2OfferQuantity", None)
-    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary1OfferQuantity", None)
-    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary2OfferQuantity", None)
+    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", default=None)
+    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary1OfferQuantity", default=None
+    )
+    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary2OfferQuantity", default=None
+    )
+    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1OfferQuantity", default=None
+    )
+    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2OfferQuantity", default=None
+    )
     offer_unit_price: PriceValue7_2 = attr("OfferUnitPrice")
     ramp_down_unit_price: PriceValue7_2 = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue7_2 = attr("StartUpUnitPrice")
-    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", None)
+    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", default=None)
     completion_date: JstDateTime = attr("CompletionDate")
 
 
@@ -857,30 +883,36 @@ class ReserveReqs(XmlModel):
     XSD type ``ReserveReqsType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     market_type: MarketType = attr("MarketType")
     direction: Direction = attr("Direction")
     requiring_area: AreaCode = attr("RequiringArea")
-    primary_reserve_quantity: kWPosValue7Type0Min | None = attr("PrimaryReserveQuantity", None)
+    primary_reserve_quantity: kWPosValue7Type0Min | None = attr(
+        "PrimaryReserveQuantity", default=None
+    )
     secondary1_reserve_quantity: kWPosValue7Type0Min | None = attr(
-        "Secondary1ReserveQuantity", None
+        "Secondary1ReserveQuantity", default=None
     )
     secondary2_reserve_quantity: kWPosValue7Type0Min | None = attr(
-        "Secondary2ReserveQuantity", None
+        "Secondary2ReserveQuantity", default=None
     )
-    tertiary1_reserve_quantity: kWPosValue7Type0Min | None = attr("Tertiary1ReserveQuantity", None)
-    tertiary2_reserve_quantity: kWPosValue7Type0Min | None = attr("Tertiary2ReserveQuantity", None)
+    tertiary1_reserve_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1ReserveQuantity", default=None
+    )
+    tertiary2_reserve_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2ReserveQuantity", default=None
+    )
     p_to_s1_compound_reserve_quantity: kWPosValue7Type0Min | None = attr(
-        "PToS1CompoundReserveQuantity", None
+        "PToS1CompoundReserveQuantity", default=None
     )
     p_to_s2_compound_reserve_quantity: kWPosValue7Type0Min | None = attr(
-        "PToS2CompoundReserveQuantity", None
+        "PToS2CompoundReserveQuantity", default=None
     )
     p_to_t1_compound_reserve_quantity: kWPosValue7Type0Min | None = attr(
-        "PToT1CompoundReserveQuantity", None
+        "PToT1CompoundReserveQuantity", default=None
     )
 
 
@@ -890,7 +922,7 @@ class BUP(XmlModel):
     XSD type ``BUPType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
@@ -901,20 +933,20 @@ class BUP(XmlModel):
     system_code: SystemCode = attr("SystemCode")
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     pattern_number: PatternNumber = attr("PatternNumber")
-    pattern_remark: str | None = attr("PatternRemark", None)
-    price_details: PriceDetails | None = attr("PriceDetails", None)
-    band_number: BandNumber | None = attr("BandNumber", None)
-    from_capacity: KwPosNegValue7_0 | None = attr("FromCapacity", None)
-    v1: PriceValue6_2 | None = attr("V1", None)
-    v2: PriceValue6_2 | None = attr("V2", None)
-    v4_upward: PriceValue6_2 | None = attr("V4Upward", None)
-    a: PriceValue6_1 | None = attr("A", None)
-    b: PriceValue6_1 | None = attr("B", None)
-    c: PriceValue6_1 | None = attr("C", None)
-    case_number: CaseNumber | None = attr("CaseNumber", None)
-    stop_time: StopTime | None = attr("StopTime", None)
-    v3: PriceValue8 | None = attr("V3", None)
-    startup_cost_remark: str | None = attr("StartupCostRemark", None)
+    pattern_remark: str | None = attr("PatternRemark", default=None)
+    price_details: PriceDetails | None = attr("PriceDetails", default=None)
+    band_number: BandNumber | None = attr("BandNumber", default=None)
+    from_capacity: KwPosNegValue7_0 | None = attr("FromCapacity", default=None)
+    v1: PriceValue6_2 | None = attr("V1", default=None)
+    v2: PriceValue6_2 | None = attr("V2", default=None)
+    v4_upward: PriceValue6_2 | None = attr("V4Upward", default=None)
+    a: PriceValue6_1 | None = attr("A", default=None)
+    b: PriceValue6_1 | None = attr("B", default=None)
+    c: PriceValue6_1 | None = attr("C", default=None)
+    case_number: CaseNumber | None = attr("CaseNumber", default=None)
+    stop_time: StopTime | None = attr("StopTime", default=None)
+    v3: PriceValue8 | None = attr("V3", default=None)
+    startup_cost_remark: str | None = attr("StartupCostRemark", default=None)
 
 
 class BSP_BUP(XmlModel):
@@ -923,7 +955,7 @@ class BSP_BUP(XmlModel):
     XSD type ``BSP_BUPType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
@@ -934,20 +966,20 @@ class BSP_BUP(XmlModel):
     system_code: SystemCode = attr("SystemCode")
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     pattern_number: PatternNumber = attr("PatternNumber")
-    pattern_remark: str | None = attr("PatternRemark", None)
-    price_details: PriceDetails | None = attr("PriceDetails", None)
-    band_number: BandNumber | None = attr("BandNumber", None)
-    from_capacity: KwPosNegValue7_0 | None = attr("FromCapacity", None)
-    v1: PriceValue6_2 | None = attr("V1", None)
-    v2: PriceValue6_2 | None = attr("V2", None)
-    v4_upward: PriceValue6_2 | None = attr("V4Upward", None)
-    a: PriceValue6_1 | None = attr("A", None)
-    b: PriceValue6_1 | None = attr("B", None)
-    c: PriceValue6_1 | None = attr("C", None)
-    case_number: CaseNumber | None = attr("CaseNumber", None)
-    stop_time: StopTime | None = attr("StopTime", None)
-    v3: PriceValue8 | None = attr("V3", None)
-    startup_cost_remark: str | None = attr("StartupCostRemark", None)
+    pattern_remark: str | None = attr("PatternRemark", default=None)
+    price_details: PriceDetails | None = attr("PriceDetails", default=None)
+    band_number: BandNumber | None = attr("BandNumber", default=None)
+    from_capacity: KwPosNegValue7_0 | None = attr("FromCapacity", default=None)
+    v1: PriceValue6_2 | None = attr("V1", default=None)
+    v2: PriceValue6_2 | None = attr("V2", default=None)
+    v4_upward: PriceValue6_2 | None = attr("V4Upward", default=None)
+    a: PriceValue6_1 | None = attr("A", default=None)
+    b: PriceValue6_1 | None = attr("B", default=None)
+    c: PriceValue6_1 | None = attr("C", default=None)
+    case_number: CaseNumber | None = attr("CaseNumber", default=None)
+    stop_time: StopTime | None = attr("StopTime", default=None)
+    v3: PriceValue8 | None = attr("V3", default=None)
+    startup_cost_remark: str | None = attr("StartupCostRemark", default=None)
 
 
 class MOL(XmlModel):
@@ -956,7 +988,7 @@ class MOL(XmlModel):
     XSD type ``MOLType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
@@ -970,22 +1002,42 @@ class MOL(XmlModel):
     company_short_name: CompanyShortName = attr("CompanyShortName")
     market_type: MarketType = attr("MarketType")
     direction: Direction = attr("Direction")
-    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", None)
-    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary1OfferQuantity", None)
-    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary2OfferQuantity", None)
-    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary1OfferQuantity", None)
-    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary2OfferQuantity", None)
-    compound_offer_quantity: kWPosValue7Type0Min | None = attr("CompoundOfferQuantity", None)
+    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", default=None)
+    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary1OfferQuantity", default=None
+    )
+    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary2OfferQuantity", default=None
+    )
+    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1OfferQuantity", default=None
+    )
+    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2OfferQuantity", default=None
+    )
+    compound_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "CompoundOfferQuantity", default=None
+    )
     corrected_unit_price: PriceValue8_2 = attr("CorrectedUnitPrice")
-    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", None)
+    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", default=None)
     offer_price: PriceValue7_2 = attr("OfferPrice")
     rank: Rank = attr("Rank")
-    primary_cumulative_amount: KwPosValue13_0 | None = attr("PrimaryCumulativeAmount", None)
-    secondary1_cumulative_amount: KwPosValue13_0 | None = attr("Secondary1CumulativeAmount", None)
-    secondary2_cumulative_amount: KwPosValue13_0 | None = attr("Secondary2CumulativeAmount", None)
-    tertiary1_cumulative_amount: KwPosValue13_0 | None = attr("Tertiary1CumulativeAmount", None)
-    tertiary2_cumulative_amount: KwPosValue13_0 | None = attr("Tertiary2CumulativeAmount", None)
-    compound_cumulative_amount: KwPosValue13_0 | None = attr("CompoundCumulativeAmount", None)
+    primary_cumulative_amount: KwPosValue13_0 | None = attr("PrimaryCumulativeAmount", default=None)
+    secondary1_cumulative_amount: KwPosValue13_0 | None = attr(
+        "Secondary1CumulativeAmount", default=None
+    )
+    secondary2_cumulative_amount: KwPosValue13_0 | None = attr(
+        "Secondary2CumulativeAmount", default=None
+    )
+    tertiary1_cumulative_amount: KwPosValue13_0 | None = attr(
+        "Tertiary1CumulativeAmount", default=None
+    )
+    tertiary2_cumulative_amount: KwPosValue13_0 | None = attr(
+        "Tertiary2CumulativeAmount", default=None
+    )
+    compound_cumulative_amount: KwPosValue13_0 | None = attr(
+        "CompoundCumulativeAmount", default=None
+    )
     submission_time: JstDateTime = attr("SubmissionTime")
 
 
@@ -995,7 +1047,7 @@ class ContractResult(XmlModel):
     XSD type ``ContractResultType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
@@ -1015,48 +1067,64 @@ class ContractResult(XmlModel):
     linked_area: AreaCode = attr("LinkedArea")
     area: AreaCode = attr("Area")
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
     tertiary2_contract_quantity: kWPosValue7Type0Min | None = attr(
-        "Tertiary2ContractQuantity", None
+        "Tertiary2ContractQuantity", default=None
     )
     contract_price: PriceValue7_2 = attr("ContractPrice")
     ramp_down_unit_price: PriceValue7_2 = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue7_2 = attr("StartUpUnitPrice")
     corrected_unit_price: PriceValue8_2 = attr("CorrectedUnitPrice")
-    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", None)
+    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", default=None)
     update_time: JstDateTime = attr("UpdateTime")
-    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", None)
-    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary1OfferQuantity", None)
-    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary2OfferQuantity", None)
-    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary1OfferQuantity", None)
-    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary2OfferQuantity", None)
-    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr("PrimaryValidContractQty", None)
+    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", default=None)
+    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary1OfferQuantity", default=None
+    )
+    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary2OfferQuantity", default=None
+    )
+    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1OfferQuantity", default=None
+    )
+    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2OfferQuantity", default=None
+    )
+    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr(
+        "PrimaryValidContractQty", default=None
+    )
     secondary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary1ValidContractQty", None
+        "Secondary1ValidContractQty", default=None
     )
     secondary2_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary2ValidContractQty", None
+        "Secondary2ValidContractQty", default=None
     )
     tertiary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Tertiary1ValidContractQty", None
+        "Tertiary1ValidContractQty", default=None
     )
-    compound_sufficient_qty: kWPosValue7Type0Min | None = attr("CompoundSufficientQty", None)
-    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", None)
-    baseline_load_file_name_neg: BaselineLoadFileName | None = attr("BaselineLoadFileNameNeg", None)
-    baseline_load_file_name_pos: BaselineLoadFileName | None = attr("BaselineLoadFileNamePos", None)
+    compound_sufficient_qty: kWPosValue7Type0Min | None = attr(
+        "CompoundSufficientQty", default=None
+    )
+    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", default=None)
+    baseline_load_file_name_neg: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNameNeg", default=None
+    )
+    baseline_load_file_name_pos: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNamePos", default=None
+    )
     equipment_point_plan_file_name: BaselineLoadFileName | None = attr(
-        "EquipmentPointPlanFileName", None
+        "EquipmentPointPlanFileName", default=None
     )
     jbms_id: JBMSId = attr("JBMSId")
-    source_jbms_id: JBMSId | None = attr("SourceJBMSId", None)
+    source_jbms_id: JBMSId | None = attr("SourceJBMSId", default=None)
     status: ContractStatus = attr("Status")
     contract_result: ContractResultValue = attr("ContractResult")
     contract_source: ContractSource = attr("ContractSource")
-    creator: str | None = attr("Creator", None)
+    creator: str | None = attr("Creator", default=None)
 
 
 class BSP_ContractResult(XmlModel):
@@ -1065,11 +1133,11 @@ class BSP_ContractResult(XmlModel):
     XSD type ``BSP_ContractResultType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    contract_number: ContractNumber | None = attr("ContractNumber", None)
+    contract_number: ContractNumber | None = attr("ContractNumber", default=None)
     resource_name: ResourceName = attr("ResourceName")
     system_code: SystemCode = attr("SystemCode")
     participant_name: ParticipantName = attr("ParticipantName")
@@ -1080,38 +1148,54 @@ class BSP_ContractResult(XmlModel):
     direction: Direction = attr("Direction")
     area: AreaCode = attr("Area")
     tertiary2_contract_quantity: kWPosValue7Type0Min | None = attr(
-        "Tertiary2ContractQuantity", None
+        "Tertiary2ContractQuantity", default=None
     )
     contract_price: PriceValue7_2 = attr("ContractPrice")
     ramp_down_unit_price: PriceValue7_2 = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue7_2 = attr("StartUpUnitPrice")
-    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", None)
-    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary1OfferQuantity", None)
-    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary2OfferQuantity", None)
-    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary1OfferQuantity", None)
-    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary2OfferQuantity", None)
-    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr("PrimaryValidContractQty", None)
+    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", default=None)
+    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary1OfferQuantity", default=None
+    )
+    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary2OfferQuantity", default=None
+    )
+    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1OfferQuantity", default=None
+    )
+    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2OfferQuantity", default=None
+    )
+    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr(
+        "PrimaryValidContractQty", default=None
+    )
     secondary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary1ValidContractQty", None
+        "Secondary1ValidContractQty", default=None
     )
     secondary2_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary2ValidContractQty", None
+        "Secondary2ValidContractQty", default=None
     )
     tertiary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Tertiary1ValidContractQty", None
+        "Tertiary1ValidContractQty", default=None
     )
-    compound_sufficient_qty: kWPosValue7Type0Min | None = attr("CompoundSufficientQty", None)
-    update_time: JstDateTime | None = attr("UpdateTime", None)
-    contract_result: ContractResultValue | None = attr("ContractResult", None)
+    compound_sufficient_qty: kWPosValue7Type0Min | None = attr(
+        "CompoundSufficientQty", default=None
+    )
+    update_time: JstDateTime | None = attr("UpdateTime", default=None)
+    contract_result: ContractResultValue | None = attr("ContractResult", default=None)
     resource_type: ResourceType = attr("ResourceType")
-    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", None)
-    baseline_load_file_name_neg: BaselineLoadFileName | None = attr("BaselineLoadFileNameNeg", None)
-    baseline_load_file_name_pos: BaselineLoadFileName | None = attr("BaselineLoadFileNamePos", None)
+    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", default=None)
+    baseline_load_file_name_neg: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNameNeg", default=None
+    )
+    baseline_load_file_name_pos: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNamePos", default=None
+    )
     equipment_point_plan_file_name: BaselineLoadFileName | None = attr(
-        "EquipmentPointPlanFileName", None
+        "EquipmentPointPlanFileName", default=None
     )
     jbms_id: JBMSId = attr("JBMSId")
-    source_jbms_id: str | None = attr("SourceJBMSId", None)
+    source_jbms_id: str | None = attr("SourceJBMSId", default=None)
     status: ContractStatus = attr("Status")
     contract_source: ContractSource = attr("ContractSource")
 
@@ -1122,7 +1206,7 @@ class MeasureBaseContractResult(XmlModel):
     XSD type ``MeasureBaseContractResultType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
@@ -1142,44 +1226,60 @@ class MeasureBaseContractResult(XmlModel):
     linked_area: AreaCode = attr("LinkedArea")
     area: AreaCode = attr("Area")
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
     tertiary2_contract_quantity: kWPosValue7Type0Min | None = attr(
-        "Tertiary2ContractQuantity", None
+        "Tertiary2ContractQuantity", default=None
     )
     contract_price: PriceValue7_2 = attr("ContractPrice")
     ramp_down_unit_price: PriceValue7_2 = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue7_2 = attr("StartUpUnitPrice")
     corrected_unit_price: PriceValue8_2 = attr("CorrectedUnitPrice")
-    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", None)
+    coefficient_tr2: PercentageType2 | None = attr("CoefficientTR2", default=None)
     update_time: JstDateTime = attr("UpdateTime")
-    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", None)
-    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary1OfferQuantity", None)
-    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary2OfferQuantity", None)
-    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary1OfferQuantity", None)
-    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary2OfferQuantity", None)
-    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr("PrimaryValidContractQty", None)
+    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", default=None)
+    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary1OfferQuantity", default=None
+    )
+    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary2OfferQuantity", default=None
+    )
+    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1OfferQuantity", default=None
+    )
+    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2OfferQuantity", default=None
+    )
+    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr(
+        "PrimaryValidContractQty", default=None
+    )
     secondary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary1ValidContractQty", None
+        "Secondary1ValidContractQty", default=None
     )
     secondary2_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary2ValidContractQty", None
+        "Secondary2ValidContractQty", default=None
     )
     tertiary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Tertiary1ValidContractQty", None
+        "Tertiary1ValidContractQty", default=None
     )
-    compound_sufficient_qty: kWPosValue7Type0Min | None = attr("CompoundSufficientQty", None)
-    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", None)
-    baseline_load_file_name_neg: BaselineLoadFileName | None = attr("BaselineLoadFileNameNeg", None)
-    baseline_load_file_name_pos: BaselineLoadFileName | None = attr("BaselineLoadFileNamePos", None)
+    compound_sufficient_qty: kWPosValue7Type0Min | None = attr(
+        "CompoundSufficientQty", default=None
+    )
+    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", default=None)
+    baseline_load_file_name_neg: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNameNeg", default=None
+    )
+    baseline_load_file_name_pos: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNamePos", default=None
+    )
     equipment_point_plan_file_name: BaselineLoadFileName | None = attr(
-        "EquipmentPointPlanFileName", None
+        "EquipmentPointPlanFileName", default=None
     )
     jbms_id: JBMSId = attr("JBMSId")
-    source_jbms_id: JBMSId | None = attr("SourceJBMSId", None)
+    source_jbms_id: JBMSId | None = attr("SourceJBMSId", default=None)
     status: ContractStatus = attr("Status")
     contract_result: ContractResultValue = attr("ContractResult")
     contract_source: ContractSource = attr("ContractSource")
@@ -1191,11 +1291,11 @@ class BSP_MeasureBaseContractResult(XmlModel):
     XSD type ``BSP_MeasureBaseContractResultType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     trade_date: XsDate = attr("TradeDate")
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    contract_number: ContractNumber | None = attr("ContractNumber", None)
+    contract_number: ContractNumber | None = attr("ContractNumber", default=None)
     resource_name: ResourceName = attr("ResourceName")
     system_code: SystemCode = attr("SystemCode")
     participant_name: ParticipantName = attr("ParticipantName")
@@ -1206,38 +1306,54 @@ class BSP_MeasureBaseContractResult(XmlModel):
     direction: Direction = attr("Direction")
     area: AreaCode = attr("Area")
     tertiary2_contract_quantity: kWPosValue7Type0Min | None = attr(
-        "Tertiary2ContractQuantity", None
+        "Tertiary2ContractQuantity", default=None
     )
     contract_price: PriceValue7_2 = attr("ContractPrice")
     ramp_down_unit_price: PriceValue7_2 = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue7_2 = attr("StartUpUnitPrice")
-    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", None)
-    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary1OfferQuantity", None)
-    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr("Secondary2OfferQuantity", None)
-    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary1OfferQuantity", None)
-    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr("Tertiary2OfferQuantity", None)
-    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr("PrimaryValidContractQty", None)
+    primary_offer_quantity: kWPosValue7Type0Min | None = attr("PrimaryOfferQuantity", default=None)
+    secondary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary1OfferQuantity", default=None
+    )
+    secondary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Secondary2OfferQuantity", default=None
+    )
+    tertiary1_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary1OfferQuantity", default=None
+    )
+    tertiary2_offer_quantity: kWPosValue7Type0Min | None = attr(
+        "Tertiary2OfferQuantity", default=None
+    )
+    primary_valid_contract_qty: kWPosValue7Type0Min | None = attr(
+        "PrimaryValidContractQty", default=None
+    )
     secondary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary1ValidContractQty", None
+        "Secondary1ValidContractQty", default=None
     )
     secondary2_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary2ValidContractQty", None
+        "Secondary2ValidContractQty", default=None
     )
     tertiary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "Tertiary1ValidContractQty", None
+        "Tertiary1ValidContractQty", default=None
     )
-    compound_sufficient_qty: kWPosValue7Type0Min | None = attr("CompoundSufficientQty", None)
-    update_time: JstDateTime | None = attr("UpdateTime", None)
-    contract_result: ContractResultValue | None = attr("ContractResult", None)
+    compound_sufficient_qty: kWPosValue7Type0Min | None = attr(
+        "CompoundSufficientQty", default=None
+    )
+    update_time: JstDateTime | None = attr("UpdateTime", default=None)
+    contract_result: ContractResultValue | None = attr("ContractResult", default=None)
     resource_type: ResourceType = attr("ResourceType")
-    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", None)
-    baseline_load_file_name_neg: BaselineLoadFileName | None = attr("BaselineLoadFileNameNeg", None)
-    baseline_load_file_name_pos: BaselineLoadFileName | None = attr("BaselineLoadFileNamePos", None)
+    dr_pattern_number: DRPatternNumber | None = attr("DRPatternNumber", default=None)
+    baseline_load_file_name_neg: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNameNeg", default=None
+    )
+    baseline_load_file_name_pos: BaselineLoadFileName | None = attr(
+        "BaselineLoadFileNamePos", default=None
+    )
     equipment_point_plan_file_name: BaselineLoadFileName | None = attr(
-        "EquipmentPointPlanFileName", None
+        "EquipmentPointPlanFileName", default=None
     )
     jbms_id: JBMSId = attr("JBMSId")
-    source_jbms_id: str | None = attr("SourceJBMSId", None)
+    source_jbms_id: str | None = attr("SourceJBMSId", default=None)
     status: ContractStatus = attr("Status")
     contract_source: ContractSource = attr("ContractSource")
 
@@ -1248,7 +1364,7 @@ class SwitchRequest(XmlModel):
     XSD type ``SwitchRequestType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     contract_no: ContractNumber = attr("ContractNO")
     source_jbms_id: JBMSId = attr("SourceJBMSId")
     request_time: JstDateTime = attr("RequestTime")
@@ -1267,59 +1383,65 @@ class SwitchRequest(XmlModel):
     source_system_code: SystemCode = attr("SourceSystemCode")
     source_resource_short_name: ResourceShortName = attr("SourceResourceShortName")
     source_resource_type: ResourceType = attr("SourceResourceType")
-    source_dr_customer_pattern: DRPatternNumber | None = attr("SourceDRCustomerPattern", None)
-    source_tertiary2_quantity: kWPosValue7Type0Min | None = attr("SourceTertiary2Quantity", None)
+    source_dr_customer_pattern: DRPatternNumber | None = attr(
+        "SourceDRCustomerPattern", default=None
+    )
+    source_tertiary2_quantity: kWPosValue7Type0Min | None = attr(
+        "SourceTertiary2Quantity", default=None
+    )
     source_primary_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "SourcePrimaryValidContractQty", None
+        "SourcePrimaryValidContractQty", default=None
     )
     source_secondary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "SourceSecondary1ValidContractQty", None
+        "SourceSecondary1ValidContractQty", default=None
     )
     source_secondary2_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "SourceSecondary2ValidContractQty", None
+        "SourceSecondary2ValidContractQty", default=None
     )
     source_tertiary1_valid_contract_qty: kWPosValue7Type0Min | None = attr(
-        "SourceTertiary1ValidContractQty", None
+        "SourceTertiary1ValidContractQty", default=None
     )
     source_compound_sufficient_qty: kWPosValue7Type0Min | None = attr(
-        "SourceCompoundSufficientQty", None
+        "SourceCompoundSufficientQty", default=None
     )
     source_price: PriceValue7_2 = attr("SourcePrice")
     ramp_down_unit_price: PriceValue7_2 = attr("RampDownUnitPrice")
     start_up_unit_price: PriceValue7_2 = attr("StartUpUnitPrice")
-    primary_requested_quantity: kWPosValue7Type0Min | None = attr("PrimaryRequestedQuantity", None)
+    primary_requested_quantity: kWPosValue7Type0Min | None = attr(
+        "PrimaryRequestedQuantity", default=None
+    )
     secondary1_requested_quantity: kWPosValue7Type0Min | None = attr(
-        "Secondary1RequestedQuantity", None
+        "Secondary1RequestedQuantity", default=None
     )
     secondary2_requested_quantity: kWPosValue7Type0Min | None = attr(
-        "Secondary2RequestedQuantity", None
+        "Secondary2RequestedQuantity", default=None
     )
     tertiary1_requested_quantity: kWPosValue7Type0Min | None = attr(
-        "Tertiary1RequestedQuantity", None
+        "Tertiary1RequestedQuantity", default=None
     )
     tertiary2_requested_quantity: kWPosValue7Type0Min | None = attr(
-        "Tertiary2RequestedQuantity", None
+        "Tertiary2RequestedQuantity", default=None
     )
     compound_requested_quantity: kWPosValue7Type0Min | None = attr(
-        "CompoundRequestedQuantity", None
+        "CompoundRequestedQuantity", default=None
     )
     primary_remaining_request_qty: kWPosValue7Type0Min | None = attr(
-        "PrimaryRemainingRequestQty", None
+        "PrimaryRemainingRequestQty", default=None
     )
     secondary1_remaining_request_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary1RemainingRequestQty", None
+        "Secondary1RemainingRequestQty", default=None
     )
     secondary2_remaining_request_qty: kWPosValue7Type0Min | None = attr(
-        "Secondary2RemainingRequestQty", None
+        "Secondary2RemainingRequestQty", default=None
     )
     tertiary1_remaining_request_qty: kWPosValue7Type0Min | None = attr(
-        "Tertiary1RemainingRequestQty", None
+        "Tertiary1RemainingRequestQty", default=None
     )
     tertiary2_remaining_request_qty: kWPosValue7Type0Min | None = attr(
-        "Tertiary2RemainingRequestQty", None
+        "Tertiary2RemainingRequestQty", default=None
     )
     compound_remaining_request_qty: kWPosValue7Type0Min | None = attr(
-        "CompoundRemainingRequestQty", None
+        "CompoundRemainingRequestQty", default=None
     )
     request_status: RequestStatus = attr("RequestStatus")
 
@@ -1330,15 +1452,15 @@ class AccessLog(XmlModel):
     XSD type ``AccessLogType``.
     """
 
-    row: Row | None = attr("ROW", None)
+    row: Row | None = attr("ROW", default=None)
     name: ParticipantName = attr("Name")
     user_name: UserName = attr("UserName")
-    transaction_id: TransactionID | None = attr("TransactionID", None)
+    transaction_id: TransactionID | None = attr("TransactionID", default=None)
     action_performed: ActionPerformed = attr("ActionPerformed")
     application_name: str = attr("ApplicationName")
     start_time: JstDateTime = attr("StartTime")
-    end_time: JstDateTime | None = attr("EndTime", None)
-    download_file_name: DownloadFileName | None = attr("DownloadFileName", None)
+    end_time: JstDateTime | None = attr("EndTime", default=None)
+    download_file_name: DownloadFileName | None = attr("DownloadFileName", default=None)
 
 
 class OutboundData(XmlModel):
@@ -1346,13 +1468,13 @@ class OutboundData(XmlModel):
 
     __xml_tag__ = "OutboundData"
 
-    dataset_name: DatasetName | None = attr("DatasetName", None)
-    dataset_type: DatasetType | None = attr("DatasetType", None)
-    date: XsDate | None = attr("Date", None)
-    date_type: DateType | None = attr("DateType", None)
-    date_time_indicator: DateTimeIndicator | None = attr("DateTimeIndicator", None)
-    publish_time: JstDateTime | None = attr("PublishTime", None)
-    messages: Messages | None = element("MESSAGES", None)
+    dataset_name: DatasetName | None = attr("DatasetName", default=None)
+    dataset_type: DatasetType | None = attr("DatasetType", default=None)
+    date: XsDate | None = attr("Date", default=None)
+    date_type: DateType | None = attr("DateType", default=None)
+    date_time_indicator: DateTimeIndicator | None = attr("DateTimeIndicator", default=None)
+    publish_time: JstDateTime | None = attr("PublishTime", default=None)
+    messages: Messages | None = element("MESSAGES", default=None)
     resource_list: list[ResourceList] = element("ResourceList", default_factory=list)
     bsp_resource_list: list[BSP_ResourceList] = element("BSP_ResourceList", default_factory=list)
     resource_sttl: list[ResourceSttl] = element("ResourceSttl", default_factory=list)

@@ -150,10 +150,10 @@ class Messages(XmlModel):
 class ProcessingStatistics(XmlModel):
     """XSD type ``ProcessingStatisticsType``."""
 
-    time_in_ms: XsLong | None = attr("TimeInMs", None)
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    time_stamp: str | None = attr("TimeStamp", None)
-    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", None)
+    time_in_ms: XsLong | None = attr("TimeInMs", default=None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    time_stamp: str | None = attr("TimeStamp", default=None)
+    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", default=None)
 
 
 class ReportItem(XmlModel):
@@ -168,31 +168,31 @@ class ReportItem(XmlModel):
     date: XsDate = attr("Date")
     file_type: FileType = attr("FileType")
     file_name: FileName = attr("FileName")
-    file_size: FileSize | None = attr("FileSize", None)
-    binary_file: XsBoolean | None = attr("BinaryFile", None)
-    expiry_date: XsDate | None = attr("ExpiryDate", None)
-    description: Title | None = attr("Description", None)
-    messages: Messages | None = element("Messages", None)
+    file_size: FileSize | None = attr("FileSize", default=None)
+    binary_file: XsBoolean | None = attr("BinaryFile", default=None)
+    expiry_date: XsDate | None = attr("ExpiryDate", default=None)
+    description: Title | None = attr("Description", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ReportListResponse(XmlModel):
     """XSD type ``ReportListResponseType``."""
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     report_item: list[ReportItem] = element("ReportItem", default_factory=list)
 
 
 class ReportListRequest(XmlModel):
     """XSD type ``ReportListRequestType``."""
 
-    report_name: ReportName | None = attr("ReportName", None)
+    report_name: ReportName | None = attr("ReportName", default=None)
     report_type: ReportType = attr("ReportType")
     report_sub_type: ReportSubType = attr("ReportSubType")
     periodicity: Periodicity = attr("Periodicity")
     date: XsDate = attr("Date")
-    validation_status: ValidationStatus | None = attr("ValidationStatus", None)
-    messages: Messages | None = element("Messages", None)
-    report_list_response: ReportListResponse | None = element("ReportListResponse", None)
+    validation_status: ValidationStatus | None = attr("ValidationStatus", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    report_list_response: ReportListResponse | None = element("ReportListResponse", default=None)
 
 
 class ReportDownloadRequest(XmlModel):
@@ -206,29 +206,29 @@ class ReportDownloadRequest(XmlModel):
     access_class: AccessClass = attr("AccessClass")
     file_name: FileName = attr("FileName")
     file_type: FileType = attr("FileType")
-    validation_status: ValidationStatus | None = attr("ValidationStatus", None)
-    messages: Messages | None = element("Messages", None)
+    validation_status: ValidationStatus | None = attr("ValidationStatus", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ReportDownloadRequestTrnID(XmlModel):
     """XSD type ``ReportDownloadRequestTrnIDType``."""
 
     transaction_id: TransactionId = attr("TransactionId")
-    validation_status: ValidationStatus | None = attr("ValidationStatus", None)
-    messages: Messages | None = element("Messages", None)
+    validation_status: ValidationStatus | None = attr("ValidationStatus", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ReportCreateRequest(XmlModel):
     """XSD type ``ReportCreateRequestType``."""
 
     report_name: ReportName = attr("ReportName")
-    bsp_name: BSPName | None = attr("BSPName", None)
+    bsp_name: BSPName | None = attr("BSPName", default=None)
     report_type: ReportType = attr("ReportType")
     report_sub_type: ReportSubType = attr("ReportSubType")
     periodicity: Periodicity = attr("Periodicity")
     date: XsDate = attr("Date")
-    validation_status: ValidationStatus | None = attr("ValidationStatus", None)
-    messages: Messages | None = element("Messages", None)
+    validation_status: ValidationStatus | None = attr("ValidationStatus", default=None)
+    messages: Messages | None = element("Messages", default=None)
     param: list[Param] = element("Param", default_factory=list, max_length=5)
 
 
@@ -253,12 +253,16 @@ class MarketReport(XmlChoiceModel):
 
     application_type: ApplicationType = attr("ApplicationType")
     participant_name: ParticipantName = attr("ParticipantName")
-    validation_status: ValidationStatus | None = attr("ValidationStatus", None)
-    processing_statistics: ProcessingStatistics | None = element("ProcessingStatistics", None)
-    messages: Messages | None = element("Messages", None)
-    report_list_request: ReportListRequest | None = element("ReportListRequest", None)
-    report_download_request: ReportDownloadRequest | None = element("ReportDownloadRequest", None)
-    report_download_request_trn_id: ReportDownloadRequestTrnID | None = element(
-        "ReportDownloadRequestTrnID", None
+    validation_status: ValidationStatus | None = attr("ValidationStatus", default=None)
+    processing_statistics: ProcessingStatistics | None = element(
+        "ProcessingStatistics", default=None
     )
-    report_create_request: ReportCreateRequest | None = element("ReportCreateRequest", None)
+    messages: Messages | None = element("Messages", default=None)
+    report_list_request: ReportListRequest | None = element("ReportListRequest", default=None)
+    report_download_request: ReportDownloadRequest | None = element(
+        "ReportDownloadRequest", default=None
+    )
+    report_download_request_trn_id: ReportDownloadRequestTrnID | None = element(
+        "ReportDownloadRequestTrnID", default=None
+    )
+    report_create_request: ReportCreateRequest | None = element("ReportCreateRequest", default=None)

@@ -771,21 +771,21 @@ DelayTime = Annotated[
 class Error(XmlModel):
     """XSD type ``ErrorType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
 class Warning(XmlModel):
     """XSD type ``WarningType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
 class Information(XmlModel):
     """XSD type ``InformationType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
@@ -800,42 +800,42 @@ class Messages(XmlModel):
 class ProcessingStatistics(XmlModel):
     """XSD type ``ProcessingStatisticsType``."""
 
-    received: XsInt | None = attr("Received", None)
-    valid: XsInt | None = attr("Valid", None)
-    invalid: XsInt | None = attr("Invalid", None)
-    successful: XsInt | None = attr("Successful", None)
-    unsuccessful: XsInt | None = attr("Unsuccessful", None)
-    processing_time_ms: XsLong | None = attr("ProcessingTimeMs", None)
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    time_stamp: str | None = attr("TimeStamp", None)
-    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", None)
+    received: XsInt | None = attr("Received", default=None)
+    valid: XsInt | None = attr("Valid", default=None)
+    invalid: XsInt | None = attr("Invalid", default=None)
+    successful: XsInt | None = attr("Successful", default=None)
+    unsuccessful: XsInt | None = attr("Unsuccessful", default=None)
+    processing_time_ms: XsLong | None = attr("ProcessingTimeMs", default=None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    time_stamp: str | None = attr("TimeStamp", default=None)
+    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", default=None)
 
 
 class ResAttachment(XmlModel):
     """XSD type ``ResAttachmentType``."""
 
-    document_id: XsLong | None = attr("DocumentId", None)
+    document_id: XsLong | None = attr("DocumentId", default=None)
     document_type: ResDocumentType | None = attr(
-        "DocumentType", None, description="Absent means RES_EXAMINATION_DATA."
+        "DocumentType", default=None, description="Absent means RES_EXAMINATION_DATA."
     )
     file_name: ResFileName = attr("FileName")
-    action: AttachmentAction | None = attr("Action", None)
+    action: AttachmentAction | None = attr("Action", default=None)
 
 
 class DrCustomerListAttachment(XmlModel):
     """XSD type ``DrCustomerListAttachmentType``."""
 
-    document_id: XsLong | None = attr("DocumentId", None)
+    document_id: XsLong | None = attr("DocumentId", default=None)
     file_name: DrCustomerListFileName = attr("FileName")
-    action: AttachmentAction | None = attr("Action", None)
+    action: AttachmentAction | None = attr("Action", default=None)
 
 
 class DrEvaluationAttachment(XmlModel):
     """XSD type ``DrEvaluationAttachmentType``."""
 
-    document_id: XsLong | None = attr("DocumentId", None)
+    document_id: XsLong | None = attr("DocumentId", default=None)
     file_name: DrEvaluationFileName = attr("FileName")
-    action: AttachmentAction | None = attr("Action", None)
+    action: AttachmentAction | None = attr("Action", default=None)
 
 
 class OutputBandInfo(XmlModel):
@@ -847,13 +847,13 @@ class OutputBandInfo(XmlModel):
     afc_variation_speed: Capacity = attr("AfcVariationSpeed")
     otm_variation_speed: Capacity = attr("OtmVariationSpeed")
     afc_otm_variation_speed: Capacity = attr("AfcOtmVariationSpeed")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OutputBand(XmlModel):
     """XSD type ``OutputBandType``."""
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     output_band_info: list[OutputBandInfo] = element("OutputBandInfo", min_length=1, max_length=20)
 
 
@@ -862,13 +862,13 @@ class SwitchOutputInfo(XmlModel):
 
     output: Capacity = attr("Output")
     switch_time: Minute = attr("SwitchTime")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class SwitchOutput(XmlModel):
     """XSD type ``SwitchOutputType``."""
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     switch_output_info: list[SwitchOutputInfo] = element(
         "SwitchOutputInfo", min_length=1, max_length=20
     )
@@ -880,13 +880,13 @@ class OutputRangeBelowAfcInfo(XmlModel):
     output: Capacity = attr("Output")
     operation_time: Hour = attr("OperationTime")
     output_variation_speed: Capacity = attr("OutputVariationSpeed")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OutputRangeBelowAfc(XmlModel):
     """XSD type ``OutputRangeBelowAfcType``."""
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     output_range_below_afc_info: list[OutputRangeBelowAfcInfo] = element(
         "OutputRangeBelowAfcInfo", min_length=1, max_length=20
     )
@@ -898,14 +898,14 @@ class StartupPatternEvent(XmlModel):
     event_name: StartupEventName = attr("EventName")
     change_time: StartupHourMinute = attr("ChangeTime")
     output: Capacity = attr("Output")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class StartupPatternInfo(XmlModel):
     """XSD type ``StartupPatternInfoType``."""
 
     pattern_name: ResPatternName = attr("PatternName")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     startup_pattern_event: list[StartupPatternEvent] = element(
         "StartupPatternEvent", min_length=6, max_length=25
     )
@@ -914,7 +914,7 @@ class StartupPatternInfo(XmlModel):
 class StartupPattern(XmlModel):
     """XSD type ``StartupPatternType``."""
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     startup_pattern_info: list[StartupPatternInfo] = element(
         "StartupPatternInfo", min_length=1, max_length=20
     )
@@ -926,14 +926,14 @@ class StopPatternEvent(XmlModel):
     event_name: StopEventName = attr("EventName")
     change_time: StopHourMinute = attr("ChangeTime")
     output: Capacity = attr("Output")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class StopPatternInfo(XmlModel):
     """XSD type ``StopPatternInfoType``."""
 
     pattern_name: ResPatternName = attr("PatternName")
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     stop_pattern_event: list[StopPatternEvent] = element(
         "StopPatternEvent", min_length=2, max_length=21
     )
@@ -942,7 +942,7 @@ class StopPatternInfo(XmlModel):
 class StopPattern(XmlModel):
     """XSD type ``StopPatternType``."""
 
-    messages: Messages | None = element("Messages", None)
+    messages: Messages | None = element("Messages", default=None)
     stop_pattern_info: list[StopPatternInfo] = element(
         "StopPatternInfo", min_length=1, max_length=20
     )
@@ -951,20 +951,20 @@ class StopPattern(XmlModel):
 class ParticipantSubmit(XmlModel):
     """XSD type ``ParticipantSubmitType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
     participant_type: ParticipantType = attr("ParticipantType")
-    area: AreaCode | None = attr("Area", None)
+    area: AreaCode | None = attr("Area", default=None)
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     company_short_name: CompanyShortName = attr("CompanyShortName")
     company_long_name: CompanyLongName = attr("CompanyLongName")
     phone_part1: PhoneType1 = attr("PhonePart1")
     phone_part2: PhoneType2 = attr("PhonePart2")
     phone_part3: PhoneType2 = attr("PhonePart3")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ParticipantValiditySubmit(XmlModel):
@@ -972,12 +972,12 @@ class ParticipantValiditySubmit(XmlModel):
 
     participant_name: ParticipantName = attr("ParticipantName")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     participant_state: ValidityState = attr("ParticipantState")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class UserSubmit(XmlModel):
@@ -986,15 +986,15 @@ class UserSubmit(XmlModel):
     participant_name: ParticipantName = attr("ParticipantName")
     user_name: UserName = attr("UserName")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     representative_user: XsBoolean | None = attr(
-        "RepresentativeUser", None, description="Absent means false."
+        "RepresentativeUser", default=None, description="Absent means false."
     )
     email: Email = attr("Email")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class UserSystemAccessSubmit(XmlModel):
@@ -1004,12 +1004,12 @@ class UserSystemAccessSubmit(XmlModel):
     user_name: UserName = attr("UserName")
     subsystem_name: SubsystemName = attr("SubsystemName")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     access_code: AccessCode = attr("AccessCode")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BankAccountSubmit(XmlModel):
@@ -1017,9 +1017,9 @@ class BankAccountSubmit(XmlModel):
 
     participant_name: ParticipantName = attr("ParticipantName")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     tax_standard: TaxStandard = attr("TaxStandard")
-    tax_rate: TaxRate | None = attr("TaxRate", None)
+    tax_rate: TaxRate | None = attr("TaxRate", default=None)
     bank_code: BankCode = attr("BankCode")
     bank_name: BankName = attr("BankName")
     branch_name: BranchName = attr("BranchName")
@@ -1035,11 +1035,11 @@ class BankAccountSubmit(XmlModel):
     payee_phone_part2: PhoneType2 = attr("PayeePhonePart2")
     payee_phone_part3: PhoneType2 = attr("PayeePhonePart3")
     operator_code: OperatorCode = attr("OperatorCode")
-    invoice_number: InvoiceNumber | None = attr("InvoiceNumber", None)
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    invoice_number: InvoiceNumber | None = attr("InvoiceNumber", default=None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceSubmit(XmlModel):
@@ -1051,143 +1051,153 @@ class ResourceSubmit(XmlModel):
     contract_type: ContractType = attr("ContractType")
     resource_type: ResourceType = attr("ResourceType")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     system_code: SystemCode = attr("SystemCode")
     resource_short_name: ResourceShortName = attr("ResourceShortName")
     resource_long_name: ResourceLongName = attr("ResourceLongName")
-    bg_code: BgCode | None = attr("BgCode", None)
-    pri: XsBoolean | None = attr("Pri", None)
-    pri_response_time: HourMinuteSecond | None = attr("PriResponseTime", None)
-    pri_continuous_time: HourMinuteSecond | None = attr("PriContinuousTime", None)
-    pri_maximum_supply_quantity: Psq | None = attr("PriMaximumSupplyQuantity", None)
+    bg_code: BgCode | None = attr("BgCode", default=None)
+    pri: XsBoolean | None = attr("Pri", default=None)
+    pri_response_time: HourMinuteSecond | None = attr("PriResponseTime", default=None)
+    pri_continuous_time: HourMinuteSecond | None = attr("PriContinuousTime", default=None)
+    pri_maximum_supply_quantity: Psq | None = attr("PriMaximumSupplyQuantity", default=None)
     pri_rem_resv_utilization: RemResvUtilization = attr("PriRemResvUtilization")
     pri_rem_resv_maximum_supply_quantity: Capacity | None = attr(
-        "PriRemResvMaximumSupplyQuantity", None
+        "PriRemResvMaximumSupplyQuantity", default=None
     )
-    sec1: XsBoolean | None = attr("Sec1", None)
-    sec1_response_time: HourMinuteSecond | None = attr("Sec1ResponseTime", None)
-    sec1_continuous_time: HourMinuteSecond | None = attr("Sec1ContinuousTime", None)
-    sec1_maximum_supply_quantity: Psq | None = attr("Sec1MaximumSupplyQuantity", None)
+    sec1: XsBoolean | None = attr("Sec1", default=None)
+    sec1_response_time: HourMinuteSecond | None = attr("Sec1ResponseTime", default=None)
+    sec1_continuous_time: HourMinuteSecond | None = attr("Sec1ContinuousTime", default=None)
+    sec1_maximum_supply_quantity: Psq | None = attr("Sec1MaximumSupplyQuantity", default=None)
     sec1_rem_resv_utilization: RemResvUtilization = attr("Sec1RemResvUtilization")
     sec1_rem_resv_maximum_supply_quantity: Capacity | None = attr(
-        "Sec1RemResvMaximumSupplyQuantity", None
+        "Sec1RemResvMaximumSupplyQuantity", default=None
     )
-    sec2: XsBoolean | None = attr("Sec2", None)
-    sec2_response_time: HourMinuteSecond | None = attr("Sec2ResponseTime", None)
-    sec2_continuous_time: HourMinuteSecond | None = attr("Sec2ContinuousTime", None)
-    sec2_down_time: HourMinuteSecond | None = attr("Sec2DownTime", None)
-    sec2_maximum_supply_quantity: Psq | None = attr("Sec2MaximumSupplyQuantity", None)
+    sec2: XsBoolean | None = attr("Sec2", default=None)
+    sec2_response_time: HourMinuteSecond | None = attr("Sec2ResponseTime", default=None)
+    sec2_continuous_time: HourMinuteSecond | None = attr("Sec2ContinuousTime", default=None)
+    sec2_down_time: HourMinuteSecond | None = attr("Sec2DownTime", default=None)
+    sec2_maximum_supply_quantity: Psq | None = attr("Sec2MaximumSupplyQuantity", default=None)
     sec2_rem_resv_utilization: RemResvUtilization = attr("Sec2RemResvUtilization")
     sec2_rem_resv_maximum_supply_quantity: Capacity | None = attr(
-        "Sec2RemResvMaximumSupplyQuantity", None
+        "Sec2RemResvMaximumSupplyQuantity", default=None
     )
-    ter1: XsBoolean | None = attr("Ter1", None)
-    ter1_response_time: HourMinuteSecond | None = attr("Ter1ResponseTime", None)
-    ter1_continuous_time: HourMinuteSecond | None = attr("Ter1ContinuousTime", None)
-    ter1_maximum_supply_quantity: Psq | None = attr("Ter1MaximumSupplyQuantity", None)
+    ter1: XsBoolean | None = attr("Ter1", default=None)
+    ter1_response_time: HourMinuteSecond | None = attr("Ter1ResponseTime", default=None)
+    ter1_continuous_time: HourMinuteSecond | None = attr("Ter1ContinuousTime", default=None)
+    ter1_maximum_supply_quantity: Psq | None = attr("Ter1MaximumSupplyQuantity", default=None)
     ter1_rem_resv_utilization: RemResvUtilization = attr("Ter1RemResvUtilization")
     ter1_rem_resv_maximum_supply_quantity: Capacity | None = attr(
-        "Ter1RemResvMaximumSupplyQuantity", None
+        "Ter1RemResvMaximumSupplyQuantity", default=None
     )
-    ter2: XsBoolean | None = attr("Ter2", None)
-    ter2_response_time: HourMinuteSecond | None = attr("Ter2ResponseTime", None)
-    ter2_continuous_time: HourMinuteSecond | None = attr("Ter2ContinuousTime", None)
-    ter2_maximum_supply_quantity: Psq | None = attr("Ter2MaximumSupplyQuantity", None)
+    ter2: XsBoolean | None = attr("Ter2", default=None)
+    ter2_response_time: HourMinuteSecond | None = attr("Ter2ResponseTime", default=None)
+    ter2_continuous_time: HourMinuteSecond | None = attr("Ter2ContinuousTime", default=None)
+    ter2_maximum_supply_quantity: Psq | None = attr("Ter2MaximumSupplyQuantity", default=None)
     ter2_rem_resv_utilization: RemResvUtilization = attr("Ter2RemResvUtilization")
     ter2_rem_resv_maximum_supply_quantity: Capacity | None = attr(
-        "Ter2RemResvMaximumSupplyQuantity", None
+        "Ter2RemResvMaximumSupplyQuantity", default=None
     )
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
     signal_type: SignalType = attr("SignalType")
-    baseline_setting_method: BaselineSettingMethod | None = attr("BaselineSettingMethod", None)
-    contract_existence: ContractExistence | None = attr("ContractExistence", None)
-    declared_maximum_unit_price: Price | None = attr("DeclaredMaximumUnitPrice", None)
+    baseline_setting_method: BaselineSettingMethod | None = attr(
+        "BaselineSettingMethod", default=None
+    )
+    contract_existence: ContractExistence | None = attr("ContractExistence", default=None)
+    declared_maximum_unit_price: Price | None = attr("DeclaredMaximumUnitPrice", default=None)
     voltage_adjustment: Availability = attr("VoltageAdjustment")
-    address: PayeeAddress | None = attr("Address", None)
-    payee_phone_part1: PhoneType1 | None = attr("PayeePhonePart1", None)
-    payee_phone_part2: PhoneType2 | None = attr("PayeePhonePart2", None)
-    payee_phone_part3: PhoneType2 | None = attr("PayeePhonePart3", None)
-    ven_id: VenId | None = attr("VenId", None)
-    market_context: MarketContext | None = attr("MarketContext", None)
-    model_name_: ModelName | None = attr("ModelName", None)
-    rated_capacity: Quantity | None = attr("RatedCapacity", None)
-    rated_voltage: RatedVoltage | None = attr("RatedVoltage", None)
-    continuous_operation_voltage: Percentage | None = attr("ContinuousOperationVoltage", None)
-    rated_power_factor: Percentage | None = attr("RatedPowerFactor", None)
-    frequency: Frequency | None = attr("Frequency", None)
-    in_plant_rate: InPlantRate | None = attr("InPlantRate", None)
+    address: PayeeAddress | None = attr("Address", default=None)
+    payee_phone_part1: PhoneType1 | None = attr("PayeePhonePart1", default=None)
+    payee_phone_part2: PhoneType2 | None = attr("PayeePhonePart2", default=None)
+    payee_phone_part3: PhoneType2 | None = attr("PayeePhonePart3", default=None)
+    ven_id: VenId | None = attr("VenId", default=None)
+    market_context: MarketContext | None = attr("MarketContext", default=None)
+    model_name_: ModelName | None = attr("ModelName", default=None)
+    rated_capacity: Quantity | None = attr("RatedCapacity", default=None)
+    rated_voltage: RatedVoltage | None = attr("RatedVoltage", default=None)
+    continuous_operation_voltage: Percentage | None = attr(
+        "ContinuousOperationVoltage", default=None
+    )
+    rated_power_factor: Percentage | None = attr("RatedPowerFactor", default=None)
+    frequency: Frequency | None = attr("Frequency", default=None)
+    in_plant_rate: InPlantRate | None = attr("InPlantRate", default=None)
     continuous_operation_frequency_lower: ContinuousOperationFrequency | None = attr(
-        "ContinuousOperationFrequencyLower", None
+        "ContinuousOperationFrequencyLower", default=None
     )
     continuous_operation_frequency_upper: ContinuousOperationFrequency | None = attr(
-        "ContinuousOperationFrequencyUpper", None
+        "ContinuousOperationFrequencyUpper", default=None
     )
-    black_start: Availability | None = attr("BlackStart", None)
-    rated_output: Capacity | None = attr("RatedOutput", None)
-    minimum_output: Capacity | None = attr("MinimumOutput", None)
-    authorized_maximum_output: Capacity | None = attr("AuthorizedMaximumOutput", None)
-    thermal_type: ThermalType | None = attr("ThermalType", None)
-    battery_capacity: Quantity | None = attr("BatteryCapacity", None)
-    pump_charging: Availability | None = attr("PumpCharging", None)
-    variable_speed_operation: Availability | None = attr("VariableSpeedOperation", None)
-    discharging_output: Capacity | None = attr("DischargingOutput", None)
-    discharging_time: Minute | None = attr("DischargingTime", None)
-    charging_output: Capacity | None = attr("ChargingOutput", None)
-    charging_time: Minute | None = attr("ChargingTime", None)
-    full_power_generation_time: Hour | None = attr("FullPowerGenerationTime", None)
-    continuous_operation_time: Hour | None = attr("ContinuousOperationTime", None)
-    continuous_operation_time_limited: Hour | None = attr("ContinuousOperationTimeLimited", None)
-    phase_modifying_operation: Availability | None = attr("PhaseModifyingOperation", None)
-    amount_of_water_used: Capacity | None = attr("AmountOfWaterUsed", None)
-    reservoir_capacity: Capacity | None = attr("ReservoirCapacity", None)
-    inflow_amount: Capacity | None = attr("InflowAmount", None)
-    continuous_operation_output: Capacity | None = attr("ContinuousOperationOutput", None)
-    pumped_supply: Capacity | None = attr("PumpedSupply", None)
-    fcb_operation: Availability | None = attr("FcbOperation", None)
-    over_power_operation: Availability | None = attr("OverPowerOperation", None)
-    peak_mode_operation: Availability | None = attr("PeakModeOperation", None)
-    dss: Availability | None = attr("Dss", None)
+    black_start: Availability | None = attr("BlackStart", default=None)
+    rated_output: Capacity | None = attr("RatedOutput", default=None)
+    minimum_output: Capacity | None = attr("MinimumOutput", default=None)
+    authorized_maximum_output: Capacity | None = attr("AuthorizedMaximumOutput", default=None)
+    thermal_type: ThermalType | None = attr("ThermalType", default=None)
+    battery_capacity: Quantity | None = attr("BatteryCapacity", default=None)
+    pump_charging: Availability | None = attr("PumpCharging", default=None)
+    variable_speed_operation: Availability | None = attr("VariableSpeedOperation", default=None)
+    discharging_output: Capacity | None = attr("DischargingOutput", default=None)
+    discharging_time: Minute | None = attr("DischargingTime", default=None)
+    charging_output: Capacity | None = attr("ChargingOutput", default=None)
+    charging_time: Minute | None = attr("ChargingTime", default=None)
+    full_power_generation_time: Hour | None = attr("FullPowerGenerationTime", default=None)
+    continuous_operation_time: Hour | None = attr("ContinuousOperationTime", default=None)
+    continuous_operation_time_limited: Hour | None = attr(
+        "ContinuousOperationTimeLimited", default=None
+    )
+    phase_modifying_operation: Availability | None = attr("PhaseModifyingOperation", default=None)
+    amount_of_water_used: Capacity | None = attr("AmountOfWaterUsed", default=None)
+    reservoir_capacity: Capacity | None = attr("ReservoirCapacity", default=None)
+    inflow_amount: Capacity | None = attr("InflowAmount", default=None)
+    continuous_operation_output: Capacity | None = attr("ContinuousOperationOutput", default=None)
+    pumped_supply: Capacity | None = attr("PumpedSupply", default=None)
+    fcb_operation: Availability | None = attr("FcbOperation", default=None)
+    over_power_operation: Availability | None = attr("OverPowerOperation", default=None)
+    peak_mode_operation: Availability | None = attr("PeakModeOperation", default=None)
+    dss: Availability | None = attr("Dss", default=None)
     over_power_operation_maximum_output: Capacity | None = attr(
-        "OverPowerOperationMaximumOutput", None
+        "OverPowerOperationMaximumOutput", default=None
     )
     peak_mode_operation_maximum_output: Capacity | None = attr(
-        "PeakModeOperationMaximumOutput", None
+        "PeakModeOperationMaximumOutput", default=None
     )
-    operation_time: Hour | None = attr("OperationTime", None)
-    number_of_startups: NumberOfStartups | None = attr("NumberOfStartups", None)
-    afc_minimum_output: Capacity | None = attr("AfcMinimumOutput", None)
-    gf_variation_rate: Percentage | None = attr("GfVariationRate", None)
-    dead_band: DeadBand | None = attr("DeadBand", None)
+    operation_time: Hour | None = attr("OperationTime", default=None)
+    number_of_startups: NumberOfStartups | None = attr("NumberOfStartups", default=None)
+    afc_minimum_output: Capacity | None = attr("AfcMinimumOutput", default=None)
+    gf_variation_rate: Percentage | None = attr("GfVariationRate", default=None)
+    dead_band: DeadBand | None = attr("DeadBand", default=None)
     frequency_measurement_interval: FrequencyMeasurementInterval | None = attr(
-        "FrequencyMeasurementInterval", None
+        "FrequencyMeasurementInterval", default=None
     )
     frequency_measurement_error: FrequencyMeasurementError | None = attr(
-        "FrequencyMeasurementError", None
+        "FrequencyMeasurementError", default=None
     )
-    delay_time: DelayTime | None = attr("DelayTime", None)
-    gf_width_out_of_rated_output: Capacity | None = attr("GfWidthOutOfRatedOutput", None)
-    transfer: XsBoolean | None = attr("Transfer", None)
-    previous_participant_name: ParticipantName | None = attr("PreviousParticipantName", None)
-    previous_resource_name: ResourceName | None = attr("PreviousResourceName", None)
-    override_option: OverrideOption | None = attr("OverrideOption", None)
+    delay_time: DelayTime | None = attr("DelayTime", default=None)
+    gf_width_out_of_rated_output: Capacity | None = attr("GfWidthOutOfRatedOutput", default=None)
+    transfer: XsBoolean | None = attr("Transfer", default=None)
+    previous_participant_name: ParticipantName | None = attr(
+        "PreviousParticipantName", default=None
+    )
+    previous_resource_name: ResourceName | None = attr("PreviousResourceName", default=None)
+    override_option: OverrideOption | None = attr("OverrideOption", default=None)
     record_status: ResRecordStatus | None = attr(
-        "RecordStatus", None, description="Absent means WORKING."
+        "RecordStatus", default=None, description="Absent means WORKING."
     )
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
-    output_band: OutputBand | None = element("OutputBand", None)
-    switch_output: SwitchOutput | None = element("SwitchOutput", None)
-    output_range_below_afc: OutputRangeBelowAfc | None = element("OutputRangeBelowAfc", None)
-    startup_pattern: StartupPattern | None = element("StartupPattern", None)
-    stop_pattern: StopPattern | None = element("StopPattern", None)
-    comments: Comments | None = element("Comments", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    output_band: OutputBand | None = element("OutputBand", default=None)
+    switch_output: SwitchOutput | None = element("SwitchOutput", default=None)
+    output_range_below_afc: OutputRangeBelowAfc | None = element(
+        "OutputRangeBelowAfc", default=None
+    )
+    startup_pattern: StartupPattern | None = element("StartupPattern", default=None)
+    stop_pattern: StopPattern | None = element("StopPattern", default=None)
+    comments: Comments | None = element("Comments", default=None)
 
 
 class ResourceEvaluationSubmit(XmlModel):
@@ -1196,10 +1206,10 @@ class ResourceEvaluationSubmit(XmlModel):
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
     transaction_id: TransactionId = attr("TransactionId")
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
-    attachment: ResAttachment | None = element("Attachment", None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    attachment: ResAttachment | None = element("Attachment", default=None)
 
 
 class ResourceValiditySubmit(XmlModel):
@@ -1208,12 +1218,12 @@ class ResourceValiditySubmit(XmlModel):
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     resource_state: ValidityState = attr("ResourceState")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class DrPatternSubmit(XmlModel):
@@ -1223,40 +1233,42 @@ class DrPatternSubmit(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     pattern_number: PatternNumber = attr("PatternNumber")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     pattern_name: DrPatternName = attr("PatternName")
     skip_performance_check: XsBoolean = attr("SkipPerformanceCheck")
-    standard_pattern_number: PatternNumber | None = attr("StandardPatternNumber", None)
-    pri_possible_supply_quantity: Psq | None = attr("PriPossibleSupplyQuantity", None)
+    standard_pattern_number: PatternNumber | None = attr("StandardPatternNumber", default=None)
+    pri_possible_supply_quantity: Psq | None = attr("PriPossibleSupplyQuantity", default=None)
     pri_rem_resv_possible_supply_quantity: Capacity | None = attr(
-        "PriRemResvPossibleSupplyQuantity", None
+        "PriRemResvPossibleSupplyQuantity", default=None
     )
-    sec1_possible_supply_quantity: Psq | None = attr("Sec1PossibleSupplyQuantity", None)
+    sec1_possible_supply_quantity: Psq | None = attr("Sec1PossibleSupplyQuantity", default=None)
     sec1_rem_resv_possible_supply_quantity: Capacity | None = attr(
-        "Sec1RemResvPossibleSupplyQuantity", None
+        "Sec1RemResvPossibleSupplyQuantity", default=None
     )
-    sec2_possible_supply_quantity: Psq | None = attr("Sec2PossibleSupplyQuantity", None)
+    sec2_possible_supply_quantity: Psq | None = attr("Sec2PossibleSupplyQuantity", default=None)
     sec2_rem_resv_possible_supply_quantity: Capacity | None = attr(
-        "Sec2RemResvPossibleSupplyQuantity", None
+        "Sec2RemResvPossibleSupplyQuantity", default=None
     )
-    ter1_possible_supply_quantity: Psq | None = attr("Ter1PossibleSupplyQuantity", None)
+    ter1_possible_supply_quantity: Psq | None = attr("Ter1PossibleSupplyQuantity", default=None)
     ter1_rem_resv_possible_supply_quantity: Capacity | None = attr(
-        "Ter1RemResvPossibleSupplyQuantity", None
+        "Ter1RemResvPossibleSupplyQuantity", default=None
     )
-    ter2_possible_supply_quantity: Psq | None = attr("Ter2PossibleSupplyQuantity", None)
+    ter2_possible_supply_quantity: Psq | None = attr("Ter2PossibleSupplyQuantity", default=None)
     ter2_rem_resv_possible_supply_quantity: Capacity | None = attr(
-        "Ter2RemResvPossibleSupplyQuantity", None
+        "Ter2RemResvPossibleSupplyQuantity", default=None
     )
     record_status: DrRecordStatus | None = attr(
-        "RecordStatus", None, description="Absent means SUBMITTED."
+        "RecordStatus", default=None, description="Absent means SUBMITTED."
     )
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     customer_list_attachment: DrCustomerListAttachment = element("CustomerListAttachment")
-    evaluation_attachment: DrEvaluationAttachment | None = element("EvaluationAttachment", None)
-    comments: Comments | None = element("Comments", None)
+    evaluation_attachment: DrEvaluationAttachment | None = element(
+        "EvaluationAttachment", default=None
+    )
+    comments: Comments | None = element("Comments", default=None)
 
 
 class ResourceCoefficientSubmit(XmlModel):
@@ -1266,12 +1278,12 @@ class ResourceCoefficientSubmit(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     commodity_category: CommodityCategory = attr("CommodityCategory")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     coefficient: Coefficient = attr("Coefficient")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceTransferSubmit(XmlModel):
@@ -1281,10 +1293,10 @@ class ResourceTransferSubmit(XmlModel):
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
     start_date: XsDate = attr("StartDate")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceSuspensionSubmit(XmlModel):
@@ -1294,12 +1306,12 @@ class ResourceSuspensionSubmit(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     commodity_category: Commodity = attr("CommodityCategory")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     suspend: XsBoolean = attr("Suspend")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class DrPatternSuspensionSubmit(XmlModel):
@@ -1310,115 +1322,115 @@ class DrPatternSuspensionSubmit(XmlModel):
     pattern_number: PatternNumber = attr("PatternNumber")
     commodity_category: Commodity = attr("CommodityCategory")
     start_date: XsDate = attr("StartDate")
-    end_date: XsDate | None = attr("EndDate", None)
+    end_date: XsDate | None = attr("EndDate", default=None)
     suspend: XsBoolean = attr("Suspend")
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ParticipantQuery(XmlModel):
     """XSD type ``ParticipantQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ParticipantValidityQuery(XmlModel):
     """XSD type ``ParticipantValidityQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class UserQuery(XmlModel):
     """XSD type ``UserQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    user_name: UserName | None = attr("UserName", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    user_name: UserName | None = attr("UserName", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class UserSystemAccessQuery(XmlModel):
     """XSD type ``UserSystemAccessQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    user_name: UserName | None = attr("UserName", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    user_name: UserName | None = attr("UserName", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BankAccountQuery(XmlModel):
     """XSD type ``BankAccountQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceQuery(XmlModel):
     """XSD type ``ResourceQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    record_status: ResRecordStatus | None = attr("RecordStatus", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    record_status: ResRecordStatus | None = attr("RecordStatus", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceEvaluationQuery(XmlModel):
     """XSD type ``ResourceEvaluationQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    document_id: XsLong | None = attr("DocumentId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    document_id: XsLong | None = attr("DocumentId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceValidityQuery(XmlModel):
     """XSD type ``ResourceValidityQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class DrPatternQuery(XmlModel):
     """XSD type ``DrPatternQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    pattern_number: PatternNumber | None = attr("PatternNumber", None)
-    skip_performance_check: XsBoolean | None = attr("SkipPerformanceCheck", None)
-    record_status: DrRecordStatus | None = attr("RecordStatus", None)
-    document_id: XsLong | None = attr("DocumentId", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    pattern_number: PatternNumber | None = attr("PatternNumber", default=None)
+    skip_performance_check: XsBoolean | None = attr("SkipPerformanceCheck", default=None)
+    record_status: DrRecordStatus | None = attr("RecordStatus", default=None)
+    document_id: XsLong | None = attr("DocumentId", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceCoefficientQuery(XmlModel):
     """XSD type ``ResourceCoefficientQueryType``."""
 
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceSuspensionQuery(XmlModel):
@@ -1426,10 +1438,10 @@ class ResourceSuspensionQuery(XmlModel):
 
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
-    commodity_category: Commodity | None = attr("CommodityCategory", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    commodity_category: Commodity | None = attr("CommodityCategory", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class DrPatternSuspensionQuery(XmlModel):
@@ -1437,11 +1449,11 @@ class DrPatternSuspensionQuery(XmlModel):
 
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
-    pattern_number: PatternNumber | None = attr("PatternNumber", None)
-    commodity_category: Commodity | None = attr("CommodityCategory", None)
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    pattern_number: PatternNumber | None = attr("PatternNumber", default=None)
+    commodity_category: Commodity | None = attr("CommodityCategory", default=None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class ResourceApproval(XmlModel):
@@ -1451,10 +1463,10 @@ class ResourceApproval(XmlModel):
     resource_name: ResourceName = attr("ResourceName")
     transaction_id: TransactionId = attr("TransactionId")
     action: ApprovalAction = attr("Action")
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
-    comments: Comments | None = element("Comments", None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    comments: Comments | None = element("Comments", default=None)
 
 
 class DrPatternApproval(XmlModel):
@@ -1465,18 +1477,18 @@ class DrPatternApproval(XmlModel):
     pattern_number: PatternNumber = attr("PatternNumber")
     transaction_id: TransactionId = attr("TransactionId")
     action: ApprovalAction = attr("Action")
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
-    comments: Comments | None = element("Comments", None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    comments: Comments | None = element("Comments", default=None)
 
 
 class RegistrationSubmit(XmlModel):
     """XSD type ``RegistrationSubmitType``."""
 
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     participant: list[ParticipantSubmit] = element("Participant", default_factory=list)
     participant_validity: list[ParticipantValiditySubmit] = element(
         "ParticipantValidity", default_factory=list
@@ -1511,12 +1523,12 @@ class RegistrationSubmit(XmlModel):
 class RegistrationQuery(XmlModel):
     """XSD type ``RegistrationQueryType``."""
 
-    action: QueryAction | None = attr("Action", None, description="Absent means NORMAL.")
-    date: XsDate | None = attr("Date", None)
-    date_type: DateType | None = attr("DateType", None, description="Absent means TRADE.")
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    action: QueryAction | None = attr("Action", default=None, description="Absent means NORMAL.")
+    date: XsDate | None = attr("Date", default=None)
+    date_type: DateType | None = attr("DateType", default=None, description="Absent means TRADE.")
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     participant: list[ParticipantQuery] = element("Participant", default_factory=list)
     participant_validity: list[ParticipantValidityQuery] = element(
         "ParticipantValidity", default_factory=list
@@ -1548,9 +1560,9 @@ class RegistrationQuery(XmlModel):
 class RegistrationApproval(XmlModel):
     """XSD type ``RegistrationApprovalType``."""
 
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     resource: list[ResourceApproval] = element("Resource", default_factory=list)
     dr_pattern: list[DrPatternApproval] = element("DrPattern", default_factory=list)
 
@@ -1566,10 +1578,14 @@ class RegistrationData(XmlChoiceModel):
         ),
     )
 
-    validation: Validation | None = attr("Validation", None)
-    success: XsBoolean | None = attr("Success", None)
-    processing_statistics: ProcessingStatistics | None = element("ProcessingStatistics", None)
-    messages: Messages | None = element("Messages", None)
-    registration_submit: RegistrationSubmit | None = element("RegistrationSubmit", None)
-    registration_query: RegistrationQuery | None = element("RegistrationQuery", None)
-    registration_approval: RegistrationApproval | None = element("RegistrationApproval", None)
+    validation: Validation | None = attr("Validation", default=None)
+    success: XsBoolean | None = attr("Success", default=None)
+    processing_statistics: ProcessingStatistics | None = element(
+        "ProcessingStatistics", default=None
+    )
+    messages: Messages | None = element("Messages", default=None)
+    registration_submit: RegistrationSubmit | None = element("RegistrationSubmit", default=None)
+    registration_query: RegistrationQuery | None = element("RegistrationQuery", default=None)
+    registration_approval: RegistrationApproval | None = element(
+        "RegistrationApproval", default=None
+    )

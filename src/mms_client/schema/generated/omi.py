@@ -409,21 +409,21 @@ JbmsIdRefund = Annotated[str, Field(min_length=1, max_length=18, pattern="^(?:[A
 class Error(XmlModel):
     """XSD type ``ErrorType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
 class Warning(XmlModel):
     """XSD type ``WarningType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
 class Information(XmlModel):
     """XSD type ``InformationType``."""
 
-    code: Code | None = attr("Code", None)
+    code: Code | None = attr("Code", default=None)
     text: str = text()
 
 
@@ -438,15 +438,15 @@ class Messages(XmlModel):
 class ProcessingStatistics(XmlModel):
     """XSD type ``ProcessingStatisticsType``."""
 
-    received: XsInt | None = attr("Received", None)
-    valid: XsInt | None = attr("Valid", None)
-    invalid: XsInt | None = attr("Invalid", None)
-    successful: XsInt | None = attr("Successful", None)
-    unsuccessful: XsInt | None = attr("Unsuccessful", None)
-    processing_time_ms: XsLong | None = attr("ProcessingTimeMs", None)
-    transaction_id: TransactionId | None = attr("TransactionId", None)
-    time_stamp: str | None = attr("TimeStamp", None)
-    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", None)
+    received: XsInt | None = attr("Received", default=None)
+    valid: XsInt | None = attr("Valid", default=None)
+    invalid: XsInt | None = attr("Invalid", default=None)
+    successful: XsInt | None = attr("Successful", default=None)
+    unsuccessful: XsInt | None = attr("Unsuccessful", default=None)
+    processing_time_ms: XsLong | None = attr("ProcessingTimeMs", default=None)
+    transaction_id: TransactionId | None = attr("TransactionId", default=None)
+    time_stamp: str | None = attr("TimeStamp", default=None)
+    xml_time_stamp: JstDateTime | None = attr("XmlTimeStamp", default=None)
 
 
 class BaselineLoadFile(XmlModel):
@@ -454,13 +454,13 @@ class BaselineLoadFile(XmlModel):
 
     name: BaselineLoadFileName = attr("Name")
     baseline_type: BaselineType = attr("BaselineType")
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    resource_short_name: ResourceShortName | None = attr("ResourceShortName", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
-    start_date: XsDate | None = attr("StartDate", None)
-    area: AreaCode | None = attr("Area", None)
-    submission_time: JstDateTime | None = attr("SubmissionTime", None)
-    messages: Messages | None = element("Messages", None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    resource_short_name: ResourceShortName | None = attr("ResourceShortName", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
+    start_date: XsDate | None = attr("StartDate", default=None)
+    area: AreaCode | None = attr("Area", default=None)
+    submission_time: JstDateTime | None = attr("SubmissionTime", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class BaselineLoadSubmit(XmlModel):
@@ -470,10 +470,10 @@ class BaselineLoadSubmit(XmlModel):
     """
 
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     file: list[BaselineLoadFile] = element("File", default_factory=list)
 
 
@@ -484,10 +484,10 @@ class BaselineLoadFileDownloadQuery(XmlModel):
     """
 
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     file: list[BaselineLoadFile] = element("File", min_length=1, max_length=10)
 
 
@@ -497,12 +497,12 @@ class BaselineLoadFileListQuery(XmlModel):
     XSD type ``BaselineLoadFileListQueryType``.
     """
 
-    baseline_type: BaselineType | None = attr("BaselineType", None)
+    baseline_type: BaselineType | None = attr("BaselineType", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class RemainingReserveDataSubmit(XmlModel):
@@ -511,56 +511,60 @@ class RemainingReserveDataSubmit(XmlModel):
     XSD type ``RemainingReserveDataSubmitType``.
     """
 
-    area: AreaCode | None = attr("Area", None)
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    company_short_name: CompanyShortName | None = attr("CompanyShortName", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
+    area: AreaCode | None = attr("Area", default=None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    company_short_name: CompanyShortName | None = attr("CompanyShortName", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
     resource_name: ResourceName = attr("ResourceName")
-    resource_short_name: ResourceShortName | None = attr("ResourceShortName", None)
+    resource_short_name: ResourceShortName | None = attr("ResourceShortName", default=None)
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", None)
-    remaining_reserve_up: KwPosValue7_0 | None = attr("RemainingReserveUp", None)
+    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", default=None)
+    remaining_reserve_up: KwPosValue7_0 | None = attr("RemainingReserveUp", default=None)
     remaining_reserve_up_reject_flag: RemainingReserveUpRejectFlag | None = attr(
-        "RemainingReserveUpRejectFlag", None
+        "RemainingReserveUpRejectFlag", default=None
     )
     remaining_reserve_up_reject_reason: RejectReason | None = attr(
-        "RemainingReserveUpRejectReason", None
+        "RemainingReserveUpRejectReason", default=None
     )
-    remaining_reserve_down: KwPosValue7_0 | None = attr("RemainingReserveDown", None)
+    remaining_reserve_down: KwPosValue7_0 | None = attr("RemainingReserveDown", default=None)
     remaining_reserve_down_reject_flag: RemainingReserveDownRejectFlag | None = attr(
-        "RemainingReserveDownRejectFlag", None
+        "RemainingReserveDownRejectFlag", default=None
     )
     remaining_reserve_down_reject_reason: RejectReason | None = attr(
-        "RemainingReserveDownRejectReason", None
+        "RemainingReserveDownRejectReason", default=None
     )
     voltage_adjustment_reject_flag: VoltageAdjustmentRejectFlag | None = attr(
-        "VoltageAdjustmentRejectFlag", None
+        "VoltageAdjustmentRejectFlag", default=None
     )
     voltage_adjustment_reject_reason: RejectReason | None = attr(
-        "VoltageAdjustmentRejectReason", None
+        "VoltageAdjustmentRejectReason", default=None
     )
-    black_start_reject_flag: BlackStartRejectFlag | None = attr("BlackStartRejectFlag", None)
-    black_start_reject_reason: RejectReason | None = attr("BlackStartRejectReason", None)
+    black_start_reject_flag: BlackStartRejectFlag | None = attr(
+        "BlackStartRejectFlag", default=None
+    )
+    black_start_reject_reason: RejectReason | None = attr("BlackStartRejectReason", default=None)
     over_power_remaining_reserve_up: KwPosValue7_0 | None = attr(
-        "OverPowerRemainingReserveUp", None
+        "OverPowerRemainingReserveUp", default=None
     )
-    over_power_reject_flag: OverPowerRejectFlag | None = attr("OverPowerRejectFlag", None)
-    over_power_reject_reason: RejectReason | None = attr("OverPowerRejectReason", None)
-    peak_mode_remaining_reserve_up: KwPosValue7_0 | None = attr("PeakModeRemainingReserveUp", None)
-    peak_mode_reject_flag: PeakModeRejectFlag | None = attr("PeakModeRejectFlag", None)
-    peak_mode_reject_reason: RejectReason | None = attr("PeakModeRejectReason", None)
+    over_power_reject_flag: OverPowerRejectFlag | None = attr("OverPowerRejectFlag", default=None)
+    over_power_reject_reason: RejectReason | None = attr("OverPowerRejectReason", default=None)
+    peak_mode_remaining_reserve_up: KwPosValue7_0 | None = attr(
+        "PeakModeRemainingReserveUp", default=None
+    )
+    peak_mode_reject_flag: PeakModeRejectFlag | None = attr("PeakModeRejectFlag", default=None)
+    peak_mode_reject_reason: RejectReason | None = attr("PeakModeRejectReason", default=None)
     system_security_pump_reject_flag: SystemSecurityPumpRejectFlag | None = attr(
-        "SystemSecurityPumpRejectFlag", None
+        "SystemSecurityPumpRejectFlag", default=None
     )
     system_security_pump_reject_reason: RejectReason | None = attr(
-        "SystemSecurityPumpRejectReason", None
+        "SystemSecurityPumpRejectReason", default=None
     )
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class RemainingReserveDataQuery(XmlModel):
@@ -571,13 +575,13 @@ class RemainingReserveDataQuery(XmlModel):
 
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class TielineData(XmlModel):
@@ -585,27 +589,27 @@ class TielineData(XmlModel):
 
     commodity_category: TielineCommodityCategory = attr("CommodityCategory")
     intercon_equipment: InterconEquipment = attr("InterconEquipment")
-    alloc_capacity_forward: KwPosValue7_0 | None = attr("AllocCapacityForward", None)
-    alloc_capacity_backward: KwNegValue7_0 | None = attr("AllocCapacityBackward", None)
-    dkw_forward: KwPosValue7_0 | None = attr("DkwForward", None)
-    dkw_backward: KwNegValue7_0 | None = attr("DkwBackward", None)
-    alloc_fence1_forward: KwPosValue7_0 | None = attr("AllocFence1Forward", None)
-    alloc_fence1_backward: KwNegValue7_0 | None = attr("AllocFence1Backward", None)
-    alloc_fence2_forward: KwPosValue7_0 | None = attr("AllocFence2Forward", None)
-    alloc_fence2_backward: KwNegValue7_0 | None = attr("AllocFence2Backward", None)
-    alloc_fence3_forward: KwPosValue7_0 | None = attr("AllocFence3Forward", None)
-    alloc_fence3_backward: KwNegValue7_0 | None = attr("AllocFence3Backward", None)
-    alloc_fence4_forward: KwPosValue7_0 | None = attr("AllocFence4Forward", None)
-    alloc_fence4_backward: KwNegValue7_0 | None = attr("AllocFence4Backward", None)
-    fence_dkw1_forward: KwPosValue7_0 | None = attr("FenceDkw1Forward", None)
-    fence_dkw1_backward: KwNegValue7_0 | None = attr("FenceDkw1Backward", None)
-    fence_dkw2_forward: KwPosValue7_0 | None = attr("FenceDkw2Forward", None)
-    fence_dkw2_backward: KwNegValue7_0 | None = attr("FenceDkw2Backward", None)
-    fence_dkw3_forward: KwPosValue7_0 | None = attr("FenceDkw3Forward", None)
-    fence_dkw3_backward: KwNegValue7_0 | None = attr("FenceDkw3Backward", None)
-    fence_dkw4_forward: KwPosValue7_0 | None = attr("FenceDkw4Forward", None)
-    fence_dkw4_backward: KwNegValue7_0 | None = attr("FenceDkw4Backward", None)
-    messages: Messages | None = element("Messages", None)
+    alloc_capacity_forward: KwPosValue7_0 | None = attr("AllocCapacityForward", default=None)
+    alloc_capacity_backward: KwNegValue7_0 | None = attr("AllocCapacityBackward", default=None)
+    dkw_forward: KwPosValue7_0 | None = attr("DkwForward", default=None)
+    dkw_backward: KwNegValue7_0 | None = attr("DkwBackward", default=None)
+    alloc_fence1_forward: KwPosValue7_0 | None = attr("AllocFence1Forward", default=None)
+    alloc_fence1_backward: KwNegValue7_0 | None = attr("AllocFence1Backward", default=None)
+    alloc_fence2_forward: KwPosValue7_0 | None = attr("AllocFence2Forward", default=None)
+    alloc_fence2_backward: KwNegValue7_0 | None = attr("AllocFence2Backward", default=None)
+    alloc_fence3_forward: KwPosValue7_0 | None = attr("AllocFence3Forward", default=None)
+    alloc_fence3_backward: KwNegValue7_0 | None = attr("AllocFence3Backward", default=None)
+    alloc_fence4_forward: KwPosValue7_0 | None = attr("AllocFence4Forward", default=None)
+    alloc_fence4_backward: KwNegValue7_0 | None = attr("AllocFence4Backward", default=None)
+    fence_dkw1_forward: KwPosValue7_0 | None = attr("FenceDkw1Forward", default=None)
+    fence_dkw1_backward: KwNegValue7_0 | None = attr("FenceDkw1Backward", default=None)
+    fence_dkw2_forward: KwPosValue7_0 | None = attr("FenceDkw2Forward", default=None)
+    fence_dkw2_backward: KwNegValue7_0 | None = attr("FenceDkw2Backward", default=None)
+    fence_dkw3_forward: KwPosValue7_0 | None = attr("FenceDkw3Forward", default=None)
+    fence_dkw3_backward: KwNegValue7_0 | None = attr("FenceDkw3Backward", default=None)
+    fence_dkw4_forward: KwPosValue7_0 | None = attr("FenceDkw4Forward", default=None)
+    fence_dkw4_backward: KwNegValue7_0 | None = attr("FenceDkw4Backward", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class OffMarketContractSubmit(XmlModel):
@@ -616,57 +620,59 @@ class OffMarketContractSubmit(XmlModel):
 
     market_type: MarketType = attr("MarketType")
     start_time: JstDateTime = attr("StartTime")
-    start_time_code: StartTimeCode | None = attr("StartTimeCode", None)
+    start_time_code: StartTimeCode | None = attr("StartTimeCode", default=None)
     end_time: JstDateTime = attr("EndTime")
-    end_time_code: EndTimeCode | None = attr("EndTimeCode", None)
-    commodity_category: OffMarketContractCommodityCategory | None = attr("CommodityCategory", None)
+    end_time_code: EndTimeCode | None = attr("EndTimeCode", default=None)
+    commodity_category: OffMarketContractCommodityCategory | None = attr(
+        "CommodityCategory", default=None
+    )
     resource_name: ResourceName = attr("ResourceName")
-    resource_short_name: ResourceShortName | None = attr("ResourceShortName", None)
-    resource_type: ResourceType | None = attr("ResourceType", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    company_short_name: CompanyShortName | None = attr("CompanyShortName", None)
-    operator_code: OperatorCode | None = attr("OperatorCode", None)
+    resource_short_name: ResourceShortName | None = attr("ResourceShortName", default=None)
+    resource_type: ResourceType | None = attr("ResourceType", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    company_short_name: CompanyShortName | None = attr("CompanyShortName", default=None)
+    operator_code: OperatorCode | None = attr("OperatorCode", default=None)
     direction: Direction = attr("Direction")
-    linked_area: OffMarketContractArea | None = attr("LinkedArea", None)
-    area: OffMarketContractArea | None = attr("Area", None)
-    sub_requirement_type: SubRequirementType | None = attr("SubRequirementType", None)
+    linked_area: OffMarketContractArea | None = attr("LinkedArea", default=None)
+    area: OffMarketContractArea | None = attr("Area", default=None)
+    sub_requirement_type: SubRequirementType | None = attr("SubRequirementType", default=None)
     primary_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "PrimaryContractQuantityInKw", None
+        "PrimaryContractQuantityInKw", default=None
     )
     secondary1_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary1ContractQuantityInKw", None
+        "Secondary1ContractQuantityInKw", default=None
     )
     secondary2_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Secondary2ContractQuantityInKw", None
+        "Secondary2ContractQuantityInKw", default=None
     )
     tertiary1_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Tertiary1ContractQuantityInKw", None
+        "Tertiary1ContractQuantityInKw", default=None
     )
     compound_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "CompoundContractQuantityInKw", None
+        "CompoundContractQuantityInKw", default=None
     )
     tertiary2_contract_quantity_in_kw: KwPosValue7_0 | None = attr(
-        "Tertiary2ContractQuantityInKw", None
+        "Tertiary2ContractQuantityInKw", default=None
     )
     contract_price: PriceValue7_2Rounded = attr("ContractPrice")
-    ramp_down_unit_price: PriceValue7_2Rounded | None = attr("RampDownUnitPrice", None)
-    start_up_unit_price: PriceValue7_2Rounded | None = attr("StartUpUnitPrice", None)
-    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", None)
+    ramp_down_unit_price: PriceValue7_2Rounded | None = attr("RampDownUnitPrice", default=None)
+    start_up_unit_price: PriceValue7_2Rounded | None = attr("StartUpUnitPrice", default=None)
+    dr_pattern_number: DrPatternNumber | None = attr("DrPatternNumber", default=None)
     pri_sec1_command_operation_method: PriSec1CommandOperationMethod | None = attr(
-        "PriSec1CommandOperationMethod", None
+        "PriSec1CommandOperationMethod", default=None
     )
     sec2_ter1_ter2_command_operation_method: Sec2Ter1Ter2CommandOperationMethod | None = attr(
-        "Sec2Ter1Ter2CommandOperationMethod", None
+        "Sec2Ter1Ter2CommandOperationMethod", default=None
     )
     status: Status = attr("Status")
-    jbms_id: JbmsId | None = attr("JbmsId", None)
-    submitter_area: OffMarketContractArea | None = attr("SubmitterArea", None)
+    jbms_id: JbmsId | None = attr("JbmsId", default=None)
+    submitter_area: OffMarketContractArea | None = attr("SubmitterArea", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     tieline_data: list[TielineData] = element("TielineData", default_factory=list)
 
 
@@ -678,16 +684,16 @@ class OffMarketContractQuery(XmlModel):
 
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    market_type: MarketType | None = attr("MarketType", None)
-    area: OffMarketContractArea | None = attr("Area", None)
-    linked_area: OffMarketContractArea | None = attr("LinkedArea", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    status: Status | None = attr("Status", None)
+    market_type: MarketType | None = attr("MarketType", default=None)
+    area: OffMarketContractArea | None = attr("Area", default=None)
+    linked_area: OffMarketContractArea | None = attr("LinkedArea", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    status: Status | None = attr("Status", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class RefundDataQuery(XmlModel):
@@ -698,18 +704,18 @@ class RefundDataQuery(XmlModel):
 
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
-    procurement_type: ProcurementType | None = attr("ProcurementType", None)
-    jbms_id: JbmsIdRefund | None = attr("JbmsId", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    contract_id: ContractId | None = attr("ContractId", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    area: AreaCode | None = attr("Area", None)
+    procurement_type: ProcurementType | None = attr("ProcurementType", default=None)
+    jbms_id: JbmsIdRefund | None = attr("JbmsId", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    contract_id: ContractId | None = attr("ContractId", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    area: AreaCode | None = attr("Area", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class RefundTargetContractResultQuery(XmlModel):
@@ -721,15 +727,15 @@ class RefundTargetContractResultQuery(XmlModel):
     start_time: JstDateTime = attr("StartTime")
     end_time: JstDateTime = attr("EndTime")
     procurement_type: ProcurementType = attr("ProcurementType")
-    jbms_id: JbmsIdRefund | None = attr("JbmsId", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    contract_id: ContractId | None = attr("ContractId", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
+    jbms_id: JbmsIdRefund | None = attr("JbmsId", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    contract_id: ContractId | None = attr("ContractId", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class RefundData(XmlModel):
@@ -740,24 +746,24 @@ class RefundData(XmlModel):
 
     procurement_type: ProcurementType = attr("ProcurementType")
     jbms_id: JbmsIdRefund = attr("JbmsId")
-    contract_id: ContractId | None = attr("ContractId", None)
+    contract_id: ContractId | None = attr("ContractId", default=None)
     start_time: JstDateTime = attr("StartTime")
-    end_time: JstDateTime | None = attr("EndTime", None)
-    participant_name: ParticipantName | None = attr("ParticipantName", None)
-    resource_name: ResourceName | None = attr("ResourceName", None)
-    system_code: SystemCode | None = attr("SystemCode", None)
-    commodity_category: CommodityCategory | None = attr("CommodityCategory", None)
-    contract_price: PriceValue7_2Rounded | None = attr("ContractPrice", None)
-    ramp_down_unit_price: PriceValue7_2Rounded | None = attr("RampDownUnitPrice", None)
-    start_up_unit_price: PriceValue7_2Rounded | None = attr("StartUpUnitPrice", None)
+    end_time: JstDateTime | None = attr("EndTime", default=None)
+    participant_name: ParticipantName | None = attr("ParticipantName", default=None)
+    resource_name: ResourceName | None = attr("ResourceName", default=None)
+    system_code: SystemCode | None = attr("SystemCode", default=None)
+    commodity_category: CommodityCategory | None = attr("CommodityCategory", default=None)
+    contract_price: PriceValue7_2Rounded | None = attr("ContractPrice", default=None)
+    ramp_down_unit_price: PriceValue7_2Rounded | None = attr("RampDownUnitPrice", default=None)
+    start_up_unit_price: PriceValue7_2Rounded | None = attr("StartUpUnitPrice", default=None)
     ramp_down_refund_type: RampDownRefundType = attr("RampDownRefundType")
     start_up_refund_type: StartUpRefundType = attr("StartUpRefundType")
-    submission_time: JstDateTime | None = attr("SubmissionTime", None)
+    submission_time: JstDateTime | None = attr("SubmissionTime", default=None)
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
 
 
 class MarketSubmit(XmlChoiceModel):
@@ -782,11 +788,11 @@ class MarketSubmit(XmlChoiceModel):
     participant_name: ParticipantName = attr("ParticipantName")
     user_name: UserName = attr("UserName")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
-    baseline_load: BaselineLoadSubmit | None = element("BaselineLoad", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
+    baseline_load: BaselineLoadSubmit | None = element("BaselineLoad", default=None)
     remaining_reserve_data: list[RemainingReserveDataSubmit] = element(
         "RemainingReserveData", default_factory=list
     )
@@ -820,25 +826,25 @@ class MarketQuery(XmlChoiceModel):
     participant_name: ParticipantName = attr("ParticipantName")
     user_name: UserName = attr("UserName")
     validation: ValidationStatus | None = attr(
-        "Validation", None, description="Absent means NOT_DONE."
+        "Validation", default=None, description="Absent means NOT_DONE."
     )
-    success: XsBoolean | None = attr("Success", None)
-    messages: Messages | None = element("Messages", None)
+    success: XsBoolean | None = attr("Success", default=None)
+    messages: Messages | None = element("Messages", default=None)
     baseline_load_file_list_query: BaselineLoadFileListQuery | None = element(
-        "BaselineLoadFileListQuery", None
+        "BaselineLoadFileListQuery", default=None
     )
     baseline_load_file_download_query: BaselineLoadFileDownloadQuery | None = element(
-        "BaselineLoadFileDownloadQuery", None
+        "BaselineLoadFileDownloadQuery", default=None
     )
     remaining_reserve_data_query: RemainingReserveDataQuery | None = element(
-        "RemainingReserveDataQuery", None
+        "RemainingReserveDataQuery", default=None
     )
     off_market_contract_query: OffMarketContractQuery | None = element(
-        "OffMarketContractQuery", None
+        "OffMarketContractQuery", default=None
     )
-    refund_data_query: RefundDataQuery | None = element("RefundDataQuery", None)
+    refund_data_query: RefundDataQuery | None = element("RefundDataQuery", default=None)
     refund_target_contract_result_query: RefundTargetContractResultQuery | None = element(
-        "RefundTargetContractResultQuery", None
+        "RefundTargetContractResultQuery", default=None
     )
 
 
@@ -848,7 +854,9 @@ class MarketData(XmlChoiceModel):
     __xml_tag__ = "MarketData"
     __xml_choices__ = (Choice((("market_submit",), ("market_query",)), required=False),)
 
-    processing_statistics: ProcessingStatistics | None = element("ProcessingStatistics", None)
-    messages: Messages | None = element("Messages", None)
-    market_submit: MarketSubmit | None = element("MarketSubmit", None)
-    market_query: MarketQuery | None = element("MarketQuery", None)
+    processing_statistics: ProcessingStatistics | None = element(
+        "ProcessingStatistics", default=None
+    )
+    messages: Messages | None = element("Messages", default=None)
+    market_submit: MarketSubmit | None = element("MarketSubmit", default=None)
+    market_query: MarketQuery | None = element("MarketQuery", default=None)
