@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mms_client.errors import MMSError, PayloadError
+from mms_client.errors import FieldError, MMSError, PayloadError
 from mms_client.jst import JST, format_jst, to_jst
 from mms_client.schema.generated.mi_market import (
     AreaCode,
@@ -142,6 +142,34 @@ def test_assignments_are_validated() -> None:
     with pytest.raises(PayloadError) as caught:
         stack.number = 99
     assert caught.value.errors[0].path == "OfferStack/@StackNumber"
+
+
+def offer_data() -> OfferData:
+    return OfferData(
+        stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=datetime(2024, 3, 15, 12),
+        end=datetime(2024, 3, 15, 21),
+        direction=Direction.SELL,
+    )
+
+
+def test_model_copy_updates_fields_named_as_the_constructor_takes_them() -> None:
+    copied = offer_data().model_copy(update={"ResourceName": "OTHER", "area": AreaCode.TOKYO})
+    assert (copied.resource, copied.area) == ("OTHER", AreaCode.TOKYO)
+    assert OfferData.model_validate(copied) == copied  # as when it is put into a document
+    assert copied.to_xml("OfferData").startswith(
+        b'<OfferData Area="03" Direction="1" EndTime="2024-03-15T21:00:00" ResourceName="OTHER" '
+    )
+
+
+def test_model_copy_refuses_a_name_the_model_does_not_have() -> None:
+    with pytest.raises(PayloadError) as caught:
+        offer_data().model_copy(update={"ResourceNam": "OTHER", "resource": "R2"})
+    assert caught.value.errors == (
+        FieldError("OfferData/ResourceNam", "OTHER", "not allowed by the schema"),
+    )
+    assert "ResourceNam" in str(caught.value).splitlines()[0]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ because that is what a reader of the schema, the MMS manual or an MMS error mess
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, Union, dataclass_transform, overload
@@ -237,6 +237,19 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
         except ValidationError as exc:
             raise payload_error(exc, type(self)) from None
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's ``model_copy``, with the fields of ``update`` named as the constructor
+        takes them: by Python name or by XML name.
+
+        pydantic would keep an XML name beside the field as an unknown entry, which the next
+        validation refuses while showing the field's old value; here it updates the field, and
+        a name that is neither raises :class:`~mms_client.errors.PayloadError` naming it. The
+        values are not validated, as in pydantic: the copy is, where it is used in a document.
+        """
+        if update:
+            update = _by_field_name(type(self), update)
+        return super().model_copy(update=update, deep=deep)
+
     if not TYPE_CHECKING:  # type checkers see pydantic's methods, whose signatures these keep
         model_validate = _reporting_payload_errors(BaseModel.model_validate)
         model_validate_json = _reporting_payload_errors(BaseModel.model_validate_json)
@@ -260,6 +273,27 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
         from mms_client.schema import codec
 
         return codec.read(data, cls, tag=tag)
+
+
+def _by_field_name(cls: type[XmlModel], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``update`` keyed by field name, whichever names it used; a PayloadError for any name
+    that ``cls`` does not have."""
+    by_key = xml_plan(cls).by_key
+    unknown = [key for key in update if key not in by_key]
+    if unknown:
+        errors = [
+            FieldError(xml_path(cls, (key,)), update[key], _RULES["extra_forbidden"])
+            for key in unknown
+        ]
+        names = ", ".join(unknown)
+        raise PayloadError(
+            f"model_copy(update=...) names what {root_tag(cls)} does not have: {names}", errors
+        )
+    fields = {}
+    for key, value in update.items():
+        binding = by_key[key]
+        fields[binding if isinstance(binding, str) else binding.field_name] = value
+    return fields
 
 
 def _present(value: Any) -> bool:
