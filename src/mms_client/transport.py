@@ -4,12 +4,13 @@ the main to the backup host, and retries only where a resend cannot do harm.
 The decisions live in :class:`RetryPolicy`, which is pure: given what went wrong, may the
 request be sent again, and to which URL? The rule that matters most: a submit, cancel or
 approval is sent again only when it provably never reached the server (the connection or the
-TLS handshake failed before any byte of the request went out). After a timeout, a dropped
-connection or an HTTP 5xx it may have been processed, so the error goes to the caller instead
-of a silent second submit. Queries are always safe to resend. A host whose certificate could
-not be verified is not tried again for that request: sending there again cannot succeed, so
-the request fails over to the other host if there is one, and otherwise fails at once. Nor is
-a plain-HTTP URL whose server answers in TLS: that is a setting to change, not an outage.
+TLS handshake failed, or did not finish in time, before any byte of the request went out).
+After a timeout, a dropped connection or an HTTP 5xx it may have been processed, so the error
+goes to the caller instead of a silent second submit. Queries are always safe to resend. A host
+whose certificate could not be verified is not tried again for that request: sending there
+again cannot succeed, so the request fails over to the other host if there is one, and
+otherwise fails at once. Nor is a plain-HTTP URL whose server answers in TLS: that is a setting
+to change, not an outage.
 
 The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, differ only in awaiting
 httpx; the attempt bookkeeping, error translation, body limits and plugin calls are shared.
@@ -347,6 +348,9 @@ class _Exchange:
         self._chunks: list[bytes] = []
         self._spool: BinaryIO | None = None
         self._size = 0
+        self._sending = False
+        """Whether the request has begun to go out (the connection and its TLS handshake are
+        done): until then, no byte of it can have reached the server."""
         self._answered = False
         """Whether the head of an answer (status line and headers) has arrived."""
         for plugin in self._plugins:  # before the spool file is made: a plugin may raise
@@ -383,7 +387,17 @@ class _Exchange:
         if isinstance(error, httpx.HTTPError):
             raise self._translate(error) from error
         if isinstance(error, TimeoutError):  # asyncio.timeout: the deadline passed
-            raise self._late() from None
+            raise (self._late() if self._sending else self._unconnected()) from None
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's ``trace`` hook: notes when the request begins to go out, so that a
+        deadline passing before then is known to have left the server untouched."""
+        if event.endswith(".send_request_headers.started"):
+            self._sending = True
+
+    async def atrace(self, event: str, info: Mapping[str, Any]) -> None:
+        """:meth:`trace` for the async driver, whose httpcore awaits the hook."""
+        self.trace(event, info)
 
     def begin(self, response: httpx.Response) -> None:
         self._answered = True
@@ -407,6 +421,14 @@ class _Exchange:
         """Disk errors of the spool file (an anonymous file: its folder is named)."""
         assert self._spool_dir is not None
         return writing(self._spool_dir, f"a temporary file in {self._spool_dir}")
+
+    def _unconnected(self) -> ConnectError:
+        return ConnectError(
+            f"could not connect: the connection and its TLS handshake were not done within "
+            f"{self._timeout} seconds",
+            url=self.url,
+            attempt=self.attempt,
+        )
 
     def _late(self) -> RequestTimeout:
         return RequestTimeout(
@@ -669,7 +691,11 @@ class SyncTransport(_Driver[httpx.Client]):
         with (
             exchange,
             self._client.stream(
-                "POST", exchange.url, headers=message.headers, content=message.body
+                "POST",
+                exchange.url,
+                headers=message.headers,
+                content=message.body,
+                extensions={"trace": exchange.trace},
             ) as response,
         ):
             exchange.begin(response)
@@ -754,7 +780,11 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
             async with (
                 asyncio.timeout(exchange.left()),
                 self._client.stream(
-                    "POST", exchange.url, headers=message.headers, content=message.body
+                    "POST",
+                    exchange.url,
+                    headers=message.headers,
+                    content=message.body,
+                    extensions={"trace": exchange.atrace},
                 ) as response,
             ):
                 exchange.begin(response)

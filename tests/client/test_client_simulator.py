@@ -376,6 +376,61 @@ def test_submit_fails_over_when_main_refuses_connections(
     assert mms_simulator.count(PUT) == before + 1
 
 
+@contextmanager
+def silent_host() -> Iterator[str]:
+    """The URL of a host that takes TCP connections and never says a word: the TLS handshake
+    hangs until the client gives up."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()  # the kernel completes connections; nobody accepts them
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+
+
+async def test_an_async_submit_fails_over_from_a_host_whose_tls_handshake_hangs(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """The handshake never finished, so no byte of the request left: as after a refused
+    connection, the submit goes to the backup, once."""
+    recorder = Recorder()
+    before = mms_simulator.count(PUT)
+    with silent_host() as silent:
+        failing_over = mms_simulator.async_client(
+            base_url=silent,
+            backup_url=mms_simulator.base_url,
+            timeout=2,
+            retry=NO_WAIT,
+            plugins=[recorder],
+        )
+        async with failing_over as bsp:
+            accepted = await bsp.put_offer(offer(day, hour=9), MarketType.DAY_AHEAD, date=day)
+    assert accepted.stack[0].id
+    assert len(recorder.requests) == 2  # one attempt at the silent host, one at the backup
+    assert mms_simulator.count(PUT) == before + 1
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_a_tls_handshake_that_hangs_is_a_connect_error(
+    mms_simulator: Simulator, day: dt.date, driver: str
+) -> None:
+    """Nothing reached the server, so nothing is said about it having processed the submit."""
+    options: dict[str, Any] = {"backup_url": None, "timeout": 1, "retry": NO_WAIT}
+    with silent_host() as silent, pytest.raises(ConnectError) as caught:
+        options["base_url"] = silent
+        if driver == "sync":
+            with client(mms_simulator, **options) as bsp:
+                bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+        else:
+
+            async def put() -> None:
+                async with mms_simulator.async_client(**options) as bsp:
+                    await bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+
+            asyncio.run(put())
+    assert caught.value.url.startswith(silent)
+    assert caught.value.attempt == NO_WAIT.attempts  # it never left, so it was sent again
+    assert MAY_HAVE_PROCESSED not in str(caught.value)
+
+
 def test_unreachable_mms_is_a_connect_error_after_all_attempts(mms_simulator: Simulator) -> None:
     dead = f"https://127.0.0.1:{free_port()}"
     unreachable = client(mms_simulator, base_url=dead, backup_url=None)
