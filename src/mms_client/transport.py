@@ -440,12 +440,9 @@ class _Exchange:
 
     def _too_big(self, size: int) -> MalformedResponseError:
         setting = "max_response_bytes" if self._spool is None else "max_download_bytes"
-        return _unreadable(
+        return self._malformed(
             f"the reply exceeds {self._limit} bytes ({size} so far); "
-            f"raise {setting} if such replies are expected",
-            url=self.url,
-            attempt=self.attempt,
-            resendable=self._resendable,
+            f"raise {setting} if such replies are expected"
         )
 
     def finish(self, response: httpx.Response) -> HttpReply:
@@ -538,15 +535,22 @@ class _Exchange:
                 url=self.url,
                 attempt=self.attempt,
             )
-        hint = ""
         plain = urlsplit(self.url)
-        if plain.scheme == "http" and not self._answered:
-            if isinstance(error, httpx.RemoteProtocolError) and str(error) == _NOT_HTTP:
+        unanswered_plain = plain.scheme == "http" and not self._answered
+        if isinstance(error, httpx.RemoteProtocolError) and not detail.startswith(_CLOSED):
+            if unanswered_plain and detail == _NOT_HTTP:
                 return ConfigurationError(
                     f"{self.url} did not answer in HTTP: its reply starts with a byte that no "
                     "HTTP answer starts with, as a TLS record does; the server may speak HTTPS "
                     f"only: use https://{plain.netloc}"
                 )
+            return self._malformed(f"the reply is not valid HTTP ({detail})")
+        if isinstance(error, httpx.DecodingError):
+            return self._malformed(
+                f"the reply's body could not be decoded as its Content-Encoding says ({detail})"
+            )
+        hint = ""
+        if unanswered_plain:
             # a server that speaks HTTPS only may also hang up at once, but so may a stand-in
             # that took the request and fell over: nothing tells the two apart
             hint = (
@@ -558,6 +562,11 @@ class _Exchange:
             url=self.url,
             attempt=self.attempt,
         )
+
+    def _malformed(self, reason: str) -> MalformedResponseError:
+        """The error for this attempt's reply that cannot be read: an answer all the same, so
+        the MMS may have processed the request."""
+        return _unreadable(reason, url=self.url, attempt=self.attempt, resendable=self._resendable)
 
     def _unverified(self, error: ssl.SSLCertVerificationError) -> ServerCertificateError:
         reason = (error.verify_message or _detail(error)).rstrip(".")
@@ -596,6 +605,10 @@ def _unreadable(reason: str, *, url: str, attempt: int, resendable: bool) -> Mal
 #: control character or a space), as the first byte of a TLS record is: what a plain-HTTP
 #: request gets from a server that speaks HTTPS only and answers with a TLS alert.
 _NOT_HTTP = "illegal request line"
+
+#: How httpcore and h11 begin what they say when the connection closed before the answer was
+#: whole; their other protocol errors are about an answer that is not valid HTTP.
+_CLOSED = ("Server disconnected", "peer unexpectedly closed connection", "peer closed connection")
 
 #: What to do about a certificate that failed verification, by OpenSSL's X509_V_ERR code, for
 #: the failures another CA bundle does not cure; for the others (an unknown issuer, a

@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.errors import (
     ConfigurationError,
+    ConnectionLostError,
     HTTPStatusError,
     MalformedResponseError,
     MMSServerError,
@@ -310,6 +311,93 @@ async def test_plain_http_answered_with_a_tls_record_is_one_attempt_saying_to_us
             with pytest.raises(ConfigurationError, match=expected):
                 await client.query_offers(QUERY, date=DAY)
         assert main.requests == 2
+
+
+def raw(reply: bytes) -> Reply:
+    """A stand-in's reply of these bytes, HTTP or not, after which it hangs up."""
+
+    def send(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(reply)
+
+    return send
+
+
+SUBMIT = example_request("MarketSubmit_OfferData")
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (b"HTTP/1.1 two hundred OK\r\n\r\n", "the reply is not valid HTTP (illegal status line"),
+        (
+            OK + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "the reply is not valid HTTP (illegal chunk header",
+        ),
+        (
+            OK + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+            "the reply is not valid HTTP (conflicting Content-Length headers)",
+        ),
+        (
+            OK + b"X-Endless: " + b"a" * 200_000,
+            "the reply is not valid HTTP (Receive buffer too long)",
+        ),
+        (
+            OK + b"Content-Encoding: gzip\r\nContent-Length: 8\r\n\r\nnot gzip",
+            "the reply's body could not be decoded as its Content-Encoding says (Error -3",
+        ),
+    ],
+    ids=["status-line", "chunk-header", "content-lengths", "endless-header", "not-gzip"],
+)
+async def test_a_reply_that_is_not_valid_http_is_a_malformed_response(
+    connect: Callable[..., MmsClient], certificate: Certificate, reply: bytes, reason: str
+) -> None:
+    """The server answered, if not in HTTP: the submit may have been processed, so it is not
+    sent again, and the error says so (a broken connection is another matter)."""
+    with ScriptedMms(raw(reply)) as main:
+        url = f"{main.url}/axis2/services/MiWebService"
+        with pytest.raises(MalformedResponseError) as synchronous:
+            connect(main.url).call(SUBMIT.operation, SUBMIT.payload, **SUBMIT.envelope)
+        async with async_client(certificate, main.url, retry=NO_WAIT) as client:
+            with pytest.raises(MalformedResponseError) as asynchronous:
+                await client.call(SUBMIT.operation, SUBMIT.payload, **SUBMIT.envelope)
+        assert main.requests == 2  # one each
+    for caught in (synchronous, asynchronous):
+        assert str(caught.value).startswith(reason)
+        assert str(caught.value).endswith(
+            f"; the MMS may have processed the request: query before sending it again: "
+            f"{url} (attempt 1)"
+        )
+        assert (caught.value.url, caught.value.attempt) == (url, 1)
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (b"", "Server disconnected without sending a response."),
+        (b"HTTP/1.1 200 OK\r\nContent-", "Server disconnected without sending a response."),
+        (
+            OK + b"Content-Length: 10\r\n\r\nshort",
+            "peer closed connection without sending complete message body",
+        ),
+    ],
+    ids=["before-the-answer", "in-the-head", "in-the-body"],
+)
+async def test_a_connection_that_closes_early_is_a_lost_connection(
+    connect: Callable[..., MmsClient], certificate: Certificate, reply: bytes, reason: str
+) -> None:
+    """Whatever had arrived was valid so far: the answer was cut short, so a query is sent
+    again."""
+    with ScriptedMms(raw(reply)) as main:
+        with pytest.raises(ConnectionLostError) as synchronous:
+            connect(main.url).query_offers(QUERY, date=DAY)
+        async with async_client(certificate, main.url, retry=NO_WAIT) as client:
+            with pytest.raises(ConnectionLostError) as asynchronous:
+                await client.query_offers(QUERY, date=DAY)
+        assert main.requests == 2 * NO_WAIT.attempts
+    for caught in (synchronous, asynchronous):
+        assert str(caught.value).startswith(f"the connection broke ({reason}")
+        assert caught.value.attempt == NO_WAIT.attempts
 
 
 def test_a_closed_client_says_so_and_sends_nothing(connect: Callable[..., MmsClient]) -> None:
