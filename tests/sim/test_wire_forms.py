@@ -87,6 +87,43 @@ def test_the_sloppy_framing_real_clients_send_is_accepted(
     assert fresh_wire.simulator.requests[-1].payload == payload
 
 
+PAYLOAD_ID = "<0123456789abcdef-payload@example.com>"
+
+
+@pytest.mark.parametrize(
+    ("flaw", "problem"),
+    [
+        (
+            "duplicate",
+            "parts 2 and 3 have the same Content-ID '0123456789abcdef-payload@example.com'",
+        ),
+        ("start", "the multipart start parameter '<elsewhere@example.com>' names no part"),
+    ],
+    ids=["duplicate-content-id", "start-names-no-part"],
+)
+def test_an_ambiguous_request_is_refused_and_nothing_is_processed(
+    fresh_wire: Wire, offer: OfferFactory, flaw: str, problem: str
+) -> None:
+    """The signed payload, then another part of its Content-ID; or a root that no part is.
+    Reading the first part instead would be a guess at what the sender meant."""
+    payload = fresh_wire.payload("MarketSubmit_OfferData", offer(), market_type=DAM)
+    key = fresh_wire.certificate(fresh_wire.simulator.user()).private_key
+    headers, body = _sloppy_request(payload, sign(payload, key))
+    if flaw == "duplicate":
+        impostor = f"--{BOUNDARY}\nContent-ID: {PAYLOAD_ID}\n\n<MarketData/>\n".encode()
+        body = body.replace(f"--{BOUNDARY}--".encode(), impostor + f"--{BOUNDARY}--".encode())
+    else:
+        headers["Content-Type"] = headers["Content-Type"].replace(
+            "<root.message@example.com>", "<elsewhere@example.com>"
+        )
+
+    answer = fresh_wire.post(headers, body)
+
+    assert answer.status == 500
+    assert answer.fault.message == f"unreadable MMS request: {problem}"
+    assert fresh_wire.simulator.count("MarketSubmit_OfferData") == 0
+
+
 def test_inline_base64_is_the_default_response_form(wire: Wire) -> None:
     answer = wire.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
     assert answer.headers["content-type"].startswith("text/xml")

@@ -10,10 +10,17 @@ from lxml import etree
 
 from mms_client.endpoints import Interface
 from mms_client.errors import MalformedRequestError, MalformedResponseError, PayloadError
-from mms_client.wire.mime import MultipartLimits, parse_header_value, read_multipart
+from mms_client.wire.mime import (
+    MultipartLimits,
+    Part,
+    parse_header_value,
+    read_multipart,
+    write_multipart,
+)
 from mms_client.wire.soap import (
     FAULT_STATUS,
     Attachment,
+    HttpMessage,
     RequestAttInfo,
     ResponseAttInfo,
     SoapFault,
@@ -365,3 +372,47 @@ def test_reply_size_is_bounded() -> None:
     )
     with pytest.raises(MalformedResponseError, match="at most 100"):
         read_response(mtom.headers, mtom.body, Interface.MI, MultipartLimits(100))
+
+
+def ambiguous(message: HttpMessage, flaw: str) -> tuple[dict[str, str], bytes]:
+    """``message``, an MTOM request or reply, made ambiguous: with a second part of the
+    Content-ID of its last part, holding other bytes (``duplicate``), or with a ``start``
+    parameter that names no part (``start``)."""
+    content_type = message.headers["Content-Type"]
+    _, parameters = parse_header_value(content_type)
+    parts = read_multipart(message.body, parameters["boundary"])
+    if flaw == "duplicate":
+        parts.append(Part(parts[-1].headers, b"<MarketData>another</MarketData>"))
+    else:
+        content_type = content_type.replace(parameters["start"], "<nobody@example.com>")
+    boundary, body = write_multipart(parts)
+    content_type = content_type.replace(parameters["boundary"], boundary)
+    return {**message.headers, "Content-Type": content_type}, body
+
+
+AMBIGUITIES = {
+    "duplicate": r"parts 2 and 3 have the same Content-ID '[0-9a-f]+-(payload|part0)@example.com'",
+    "start": r"the multipart start parameter '<nobody@example.com>' names no part",
+}
+
+
+@pytest.mark.parametrize("flaw", AMBIGUITIES)
+def test_an_ambiguous_mtom_request_is_refused(flaw: str) -> None:
+    """Which part is the envelope, or the signed payload, must not be a guess."""
+    message = build_request(Interface.MI, INFO, PAYLOAD, domain="example.com")
+    headers, body = ambiguous(message, flaw)
+    with pytest.raises(
+        MalformedRequestError, match=f"^unreadable MMS request: {AMBIGUITIES[flaw]}$"
+    ):
+        parse_request(headers, body)
+
+
+@pytest.mark.parametrize("flaw", AMBIGUITIES)
+def test_an_ambiguous_mtom_reply_is_refused(flaw: str) -> None:
+    info = ResponseAttInfo(True, "XML", response_data=PAYLOAD)
+    message = build_response(Interface.MI, info, mtom=True, domain="example.com")
+    headers, body = ambiguous(message, flaw)
+    with pytest.raises(
+        MalformedResponseError, match=f"^unreadable MMS reply: {AMBIGUITIES[flaw]}$"
+    ):
+        read_response(headers, body, Interface.MI)

@@ -37,6 +37,7 @@ from mms_client.wire.mime import (
     find_header,
     parse_header_value,
     read_part,
+    relate_parts,
     scan_multipart,
 )
 from mms_client.xmlparse import not_well_formed, parse_xml
@@ -135,7 +136,7 @@ def read_envelope(
         raise MimeFormatError("no Content-Type header")
     media_type, parameters = parse_header_value(content_type)
     target = _EnvelopeTarget(store)
-    parts: dict[str, tuple[int, PartSpan]] = {}
+    parts: Mapping[str, tuple[int, PartSpan]] = {}
     try:
         if media_type == "multipart/related":
             boundary = parameters.get("boundary")
@@ -144,12 +145,9 @@ def read_envelope(
             spans = scan_multipart(source, boundary, limits)
             if not spans:
                 raise MimeFormatError("the multipart body has no parts")
-            start = parameters.get("start", "").strip().removeprefix("<").removesuffix(">")
-            root = next((s for s in spans if start and s.content_id == start), spans[0])
-            for number, span in enumerate(spans, start=1):
-                if span is not root and span.content_id is not None:
-                    parts.setdefault(span.content_id, (number, span))
-            root_number = spans.index(root) + 1
+            related = relate_parts(spans, parameters.get("start"))
+            parts = related.by_content_id
+            root_number, root = related.root
             if root.end - root.start <= _TREE_MAX_BYTES:  # decoded, it is no larger
                 envelope = read_part(source, root, root_number)
                 replay(parse_xml(envelope, max_bytes=_TREE_MAX_BYTES), target)

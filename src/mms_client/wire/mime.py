@@ -3,8 +3,9 @@
 The writer produces clean RFC 2046 framing, CRLF throughout. The reader accepts what real MMS
 peers send: bare LF line breaks, duplicate headers (the first one wins), folded header lines,
 preamble and epilogue, and base64 or quoted-printable parts. It refuses, with
-:class:`MimeFormatError`, anything over its limits or broken, so a hostile body costs at most
-one linear scan.
+:class:`MimeFormatError`, anything over its limits, broken or ambiguous (two parts of one
+Content-ID, a ``start`` parameter naming no part), so a hostile body costs at most one linear
+scan, and no two readers can take different parts for the same reference.
 
 Reading works on a seekable binary file: :func:`scan_multipart` finds where each part is
 (reading a chunk at a time), :func:`copy_part` decodes one part into any sink. A body in memory
@@ -18,7 +19,7 @@ import io
 import quopri
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -212,6 +213,45 @@ def scan_multipart(
             raise MimeFormatError(f"more than {limits.max_parts} body parts")
         spans.append(_read_headers(source, start, end, len(spans) + 1, limits))
         position = found + 1
+
+
+@dataclass(frozen=True)
+class RelatedParts:
+    """The parts of a multipart/related body (RFC 2387) as references find them: the root
+    part, and the others by Content-ID; each with its number (from 1) for error messages."""
+
+    root: tuple[int, PartSpan]
+    by_content_id: Mapping[str, tuple[int, PartSpan]]
+
+
+def relate_parts(spans: Sequence[PartSpan], start: str | None) -> RelatedParts:
+    """The root of the parts ``spans`` (at least one), which ``start`` (the Content-Type's
+    parameter) names, or the first part without one; and the other parts by Content-ID.
+
+    A reference to a Content-ID two parts have, or a ``start`` that names no part, could be
+    taken to mean either of two parts, and a reader that guesses may read another than the
+    sender meant (a payload other than the one that was signed, say): both are refused.
+    """
+    numbered: dict[str, tuple[int, PartSpan]] = {}
+    for number, span in enumerate(spans, start=1):
+        content_id = span.content_id
+        if content_id is None:
+            continue
+        if content_id in numbered:
+            raise MimeFormatError(
+                f"parts {numbered[content_id][0]} and {number} have the same Content-ID "
+                f"{content_id[:80]!r}"
+            )
+        numbered[content_id] = (number, span)
+    if start is None:
+        root = (1, spans[0])
+    else:
+        found = numbered.get(start.strip().removeprefix("<").removesuffix(">"))
+        if found is None:
+            raise MimeFormatError(f"the multipart start parameter {start[:80]!r} names no part")
+        root = found
+    others = {content_id: part for content_id, part in numbered.items() if part is not root}
+    return RelatedParts(root, others)
 
 
 def read_part(source: BinaryIO, span: PartSpan, number: int = 1) -> bytes:
