@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import re
+import socket
 import ssl
 import sys
 import tempfile
