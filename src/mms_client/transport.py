@@ -234,10 +234,15 @@ class TransportSettings:
 
     def client_arguments(self) -> dict[str, Any]:
         """Keyword arguments for :class:`httpx.Client` and :class:`httpx.AsyncClient`."""
+        # the MMS has no reason to compress (its payloads say whether they are compressed,
+        # and ours ask for none); see _Exchange.begin for what a compressed reply would cost
+        headers = {"Accept-Encoding": "identity"}
+        if not self.keep_alive:
+            headers["Connection"] = "close"
         return {
             "timeout": httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             "limits": httpx.Limits(max_keepalive_connections=5 if self.keep_alive else 0),
-            "headers": {} if self.keep_alive else {"Connection": "close"},
+            "headers": headers,
             "follow_redirects": False,
         }
 
@@ -400,7 +405,23 @@ class _Exchange:
         self.trace(event, info)
 
     def begin(self, response: httpx.Response) -> None:
+        """Refuse a reply that cannot be read within the limit, from its head alone.
+
+        A reply with a ``Content-Encoding`` is refused whatever its size: the request asked
+        for none, and the size limit counts the bytes that arrive, so a few kilobytes of
+        stacked gzip would decode to gigabytes before they were counted. The body is read
+        raw (:meth:`add`), never decoded.
+        """
         self._answered = True
+        encoding = response.headers.get("Content-Encoding", "")
+        if any(coding.strip().lower() not in ("", "identity") for coding in encoding.split(",")):
+            raise _unreadable(
+                f"the reply has Content-Encoding {encoding[:80]!r}, which the request did not "
+                "accept (Accept-Encoding: identity); the MMS sends its replies unencoded",
+                url=self.url,
+                attempt=self.attempt,
+                resendable=self._resendable,
+            )
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._limit:
             raise self._too_big(int(declared))
@@ -712,7 +733,7 @@ class SyncTransport(_Driver[httpx.Client]):
             ) as response,
         ):
             exchange.begin(response)
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():
                 exchange.add(chunk)
         return exchange.finish(response)
 
@@ -801,7 +822,7 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
                 ) as response,
             ):
                 exchange.begin(response)
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.aiter_raw():
                     exchange.add(chunk)
         return exchange.finish(response)
 

@@ -1,7 +1,7 @@
 """Transport behaviour the simulator cannot provoke, against a scripted stand-in for the MMS
 (plain HTTP on localhost, or HTTPS where the client's TLS sockets matter): replies that trickle
-in, SOAP faults with HTTP 500, bodies that announce too much, server certificates for another
-host or out of date."""
+in, SOAP faults with HTTP 500, bodies that announce too much or arrive compressed, server
+certificates for another host or out of date."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import ipaddress
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -110,12 +111,14 @@ class ScriptedMms:
 
     def __init__(self, reply: Reply, tls: ServerCredential | None = None) -> None:
         self.requests = 0
+        self.accepted_encodings: list[str | None] = []
         script = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
                 script.requests += 1
+                script.accepted_encodings.append(self.headers["Accept-Encoding"])
                 reply(self)
 
             def log_message(self, format: str, *args: object) -> None:
@@ -191,6 +194,24 @@ def boasting(handler: BaseHTTPRequestHandler) -> None:
     handler.send_header("Content-Type", "text/xml")
     handler.send_header("Content-Length", str(10**12))
     handler.end_headers()
+
+
+def gzip(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip format
+    return compressor.compress(data) + compressor.flush()
+
+
+BOMB = gzip(gzip(bytes(64 * 1024 * 1024)))
+"""64 MiB of zeros gzipped twice: a few hundred bytes."""
+
+
+def stacked_gzip(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/xml")
+    handler.send_header("Content-Encoding", "gzip, gzip")
+    handler.send_header("Content-Length", str(len(BOMB)))
+    handler.end_headers()
+    handler.wfile.write(BOMB)
 
 
 TLS_ALERT = b"\x15\x03\x01\x00\x02\x02\x0a"
@@ -427,6 +448,26 @@ def test_announced_oversize_is_refused_before_reading(connect: Callable[..., Mms
         with pytest.raises(MalformedResponseError, match="exceeds 1000 bytes"):
             client.query_offers(QUERY, date=DAY)
     assert main.requests == 1  # not a reason to resend
+
+
+async def test_an_encoded_reply_is_refused_before_it_is_decoded(
+    connect: Callable[..., MmsClient], certificate: Certificate
+) -> None:
+    """The size limit counts the bytes that arrive: a reply that decodes to many times the
+    limit must be refused as it is, not decoded first."""
+    refused = pytest.raises(
+        MalformedResponseError, match="the reply has Content-Encoding 'gzip, gzip'"
+    )
+    with ScriptedMms(stacked_gzip) as main:
+        with refused:
+            connect(main.url, max_response_bytes=1_000_000).query_offers(QUERY, date=DAY)
+        async with async_client(
+            certificate, main.url, max_response_bytes=1_000_000, retry=NO_WAIT
+        ) as client:
+            with refused:
+                await client.query_offers(QUERY, date=DAY)
+    assert main.requests == 2  # not a reason to resend
+    assert main.accepted_encodings == ["identity", "identity"]
 
 
 async def test_async_driver_follows_the_same_rules(certificate: Certificate) -> None:
