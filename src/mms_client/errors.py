@@ -77,6 +77,36 @@ def _blank(cls: type[MMSError]) -> MMSError:
     return cls.__new__(cls)
 
 
+#: How many problems (broken rules, Error messages) the message of an error lists, how many
+#: characters of each it shows, and how many of a server's own text. A broken or hostile
+#: document can hold millions of problems, or megabytes of text, and a message is printed
+#: and logged whole; the error's attributes keep everything.
+_LISTED = 20
+_ITEM_CHARACTERS = 300
+_TEXT_CHARACTERS = 2000
+
+
+def _shortened(text: str, limit: int, whole: str) -> str:
+    """``text`` cut to ``limit`` characters, saying how many more ``whole`` (the attribute
+    that holds them all) has."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters, see {whole})"
+
+
+def _listed(problems: Sequence[object], whole: str) -> str:
+    """The lines of a message that list ``problems``: the first :data:`_LISTED`, each cut
+    to :data:`_ITEM_CHARACTERS`, then how many more ``whole`` (the attribute holding them
+    all) has."""
+    lines = [
+        f"\n  - {_shortened(str(problem), _ITEM_CHARACTERS, whole)}"
+        for problem in problems[:_LISTED]
+    ]
+    if len(problems) > _LISTED:
+        lines.append(f"\n  ... and {len(problems) - _LISTED} more (see {whole})")
+    return "".join(lines)
+
+
 class ConfigurationError(MMSError, ValueError):
     """A client setting cannot work (a malformed URL, an unknown client type, a bad timeout...).
 
@@ -159,13 +189,13 @@ class PayloadError(MMSError, ValueError):
     """A payload breaks the schema.
 
     Raised before anything is sent when a request would be invalid, and when a received
-    document does not fit its schema.  ``errors`` lists every broken rule.
+    document does not fit its schema.  ``errors`` lists every broken rule; the message
+    lists the first few (see :func:`_listed`).
     """
 
     def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
         self.errors = tuple(errors)
-        details = "".join(f"\n  - {error}" for error in self.errors)
-        super().__init__(f"{message}{details}")
+        super().__init__(f"{message}{_listed(self.errors, '.errors')}")
 
 
 class MalformedResponseError(MMSError):
@@ -279,7 +309,8 @@ class MMSValidationError(MMSClientError):
     ``messages`` holds every Error, Warning and Information message with the path of the
     element that carried it; ``response`` is the parsed response document and ``items`` its
     answer items, as a :class:`~mms_client.exchange.Response` would hold them, so the items
-    that did succeed (of a submit accepted in part) are still available.
+    that did succeed (of a submit accepted in part) are still available. The message
+    lists the first few Error messages (see :func:`_listed`).
     """
 
     def __init__(
@@ -293,12 +324,21 @@ class MMSValidationError(MMSClientError):
         self.messages = tuple(messages)
         self.response = response
         self.items = list(items)
-        listed = "".join(f"\n  - {m}" for m in self.messages if m.severity == "Error")
-        super().__init__(operation, f"{message}{listed}")
+        errors = [m for m in self.messages if m.severity == "Error"]
+        summary = _shortened(message, _TEXT_CHARACTERS, ".response")
+        super().__init__(operation, f"{summary}{_listed(errors, '.messages')}")
 
 
 class MMSServerError(MMSClientError):
-    """The MMS answered with a plain-text error (responseDataType TXT) or a SOAP fault."""
+    """The MMS answered with a plain-text error (responseDataType TXT) or a SOAP fault.
+
+    ``text`` is what it said, whole; the message shows its first
+    :data:`_TEXT_CHARACTERS` characters.
+    """
+
+    def __init__(self, operation: str, text: str) -> None:
+        self.text = text
+        super().__init__(operation, _shortened(text, _TEXT_CHARACTERS, ".text"))
 
 
 class TransportError(MMSError):

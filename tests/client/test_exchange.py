@@ -278,6 +278,50 @@ def test_failed_reply_raises_with_every_message_and_the_document(bsp: Caller) ->
     assert [item.stack[0].id for item in error.items] == ["FAKE_ID"]
 
 
+def test_a_refusal_with_many_long_messages_keeps_them_all_and_lists_a_few(bsp: Caller) -> None:
+    """The message of the error is printed and logged whole: it must stay readable (and
+    small) however many messages, and however long, the reply holds."""
+    long = "x" * 1000
+    many = "".join(f'<Error Code="E{n:04}">{long}</Error>' for n in range(2000)).encode()
+    data = example("base_failed_response.xml").replace(
+        b'<Error Code="Error1">Error1</Error>', many, 1
+    )
+    reply = xml_reply(data)
+    with pytest.raises(MMSValidationError) as caught:
+        interpret(put_offer(bsp), reply.headers, reply.body)
+    error = caught.value
+    errors = [m for m in error.messages if m.severity == "Error"]
+    assert len(errors) == 2001
+    assert errors[0] == ("Error", "E0000", long, "MarketData")
+    text = str(error)
+    assert text.count("\n  - Error at MarketData: [E0") == 20
+    assert "\n  ... and 1981 more (see .messages)" in text
+    first = str(errors[0])
+    assert f"\n  - {first[:300]}... ({len(first) - 300} more characters, see .messages)" in text
+    assert len(text) < 20 * 400 + 200
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        build_response(
+            Interface.MI, ResponseAttInfo(False, "TXT", response_data=("署名" * 500_000).encode())
+        ),
+        build_fault(SoapFault("soapenv:Server", "署名" * 500_000)),
+    ],
+    ids=["TXT", "SOAP fault"],
+)
+def test_a_long_server_error_keeps_its_text_and_shows_the_start(
+    bsp: Caller, reply: HttpMessage
+) -> None:
+    with pytest.raises(MMSServerError) as caught:
+        interpret(put_offer(bsp), reply.headers, reply.body)
+    error = caught.value
+    assert "署名" * 500_000 in error.text
+    assert len(str(error)) < 2200
+    assert str(error).endswith("more characters, see .text)")
+
+
 def test_reading_a_reply_leaves_the_cycle_collector_as_it_was(bsp: Caller) -> None:
     """The collector is paused while a reply becomes objects; an answer and a refusal alike
     turn it back on, and a collector the program turned off stays off."""
