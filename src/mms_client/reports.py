@@ -17,7 +17,8 @@ The CSV form, column for column the XML one:
 
 Reading a CSV accepts the columns in any order and leaves out absent ones; an unknown column
 or a value the row type refuses raises :class:`~mms_client.errors.PayloadError` naming the
-line and the column.
+line and the column, and so does a line the csv module cannot read (a field over its limit of
+131,072 characters), naming the line.
 
 The dataset of a CSV file is not written in it: it is the report's name (``ReportName`` of the
 request and of the report list), and report file names start with it
@@ -158,7 +159,7 @@ def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlMo
     model = row_model(dataset)
     known = set(columns(dataset))
     required = {str(info.alias) for info in model.model_fields.values() if info.is_required()}
-    reader = csv.reader(lines)
+    reader = _records(model.__name__, lines)
     header = next(reader, None)
     if header is None:
         return
@@ -184,6 +185,23 @@ def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlMo
             if value != "" or name in required
         }
         yield codec.validate(model, data, tag=f"line {number}")
+
+
+def _records(name: str, lines: Iterable[str]) -> Iterator[list[str]]:
+    """The records of a CSV file of ``name`` rows; what the csv module cannot read (a field
+    over its size limit, a stray quote in strict files...) is a :class:`PayloadError` naming
+    the line where reading stopped."""
+    reader = csv.reader(lines)
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise PayloadError(
+                f"{name} CSV line {reader.line_num} cannot be read",
+                [FieldError(f"line {reader.line_num}", None, str(exc))],
+            ) from None
 
 
 def read_csv(dataset: DatasetName | str, data: bytes | str) -> list[XmlModel]:

@@ -59,3 +59,28 @@ def test_a_csv_that_is_not_utf8_is_refused_with_its_line() -> None:
             read()
         [problem] = caught.value.errors
         assert (problem.path, problem.value) == ("line 2", b"\x8b")  # 偽 begins 8B 55
+
+
+def test_a_csv_field_the_csv_module_cannot_read_is_refused_with_its_line() -> None:
+    header = ",".join(reports.columns(DatasetName.BSP_RESOURCELIST)).encode()
+    huge = header + b"\r\n" + b"a" * 200_000 + b"\r\n"
+    on_disk = DownloadedFile("BSP_ResourceList_1.csv", "CSV", len(huge), content=huge)
+    for read in (lambda: reports.read_csv(DatasetName.BSP_RESOURCELIST, huge), on_disk.rows):
+        with pytest.raises(
+            PayloadError, match="BSP_ResourceList CSV line 2 cannot be read"
+        ) as caught:
+            read()
+        [problem] = caught.value.errors
+        assert problem.path == "line 2"
+        assert "field larger than field limit" in problem.rule
+
+
+def test_a_header_of_many_unknown_columns_lists_a_few_and_keeps_them_all() -> None:
+    header = b"ROW," + b",".join(b"NoSuchColumn%d" % n for n in range(100_000)) + b"\r\n"
+    with pytest.raises(PayloadError, match="not a BSP_ResourceList dataset") as caught:
+        reports.read_csv(DatasetName.BSP_RESOURCELIST, header)
+    error = caught.value
+    assert len(error.errors) == 100_000
+    assert error.errors[-1].path == "line 1/NoSuchColumn99999"
+    assert str(error).count("\n  - line 1/NoSuchColumn") == 20
+    assert str(error).endswith("\n  ... and 99980 more (see .errors)")
