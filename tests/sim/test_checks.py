@@ -274,3 +274,24 @@ def test_the_official_schema_check_reports_lines_and_rules() -> None:
 
     assert issues and {issue.code.value for issue in issues} == {"E_SCHEMA_INVALID"}
     assert any(i.text.startswith("line 2:") and "Date" in i.text for i in issues)
+
+
+def test_the_signature_is_checked_before_the_payload_is_parsed(wire: Wire) -> None:
+    # a payload that is not even XML: refused for its signature, so it was never parsed
+    garbage = b"<MarketData><MarketSubmit " + b"\x00not xml" * 1000
+    signed = wire.message(garbage, signature="bm90IGEgc2lnbmF0dXJl")
+    unsigned = build_request(
+        Interface.MI,
+        RequestAttInfo(request_type="mp.market", request_signature=None),
+        garbage,
+        domain="tests.local",
+    )
+
+    for message in (signed, unsigned):
+        answer = wire.post(message.headers, message.body)
+
+        assert (answer.status, answer.info.response_data_type) == (200, "TXT")
+        assert answer.text == (
+            "the requestSignature does not verify over the payload with the key of the "
+            "client certificate"
+        )

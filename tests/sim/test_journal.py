@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from mms_client.endpoints import Interface
+from mms_client.schema.generated.mi_market import MarketType
 from mms_client.sim.faults import Endpoint
 from mms_client.sim.journal import Journal, RecordedRequest
+from mms_client.wire.soap import RequestAttInfo, build_request
+
+from .conftest import OfferFactory, Wire
 
 PAYLOAD_BUDGET = 64 * 1024 * 1024  # the payload bytes the journal keeps, as documented
 
@@ -42,3 +47,19 @@ def test_the_journal_keeps_the_latest_payload_and_its_budget_starts_again_on_cle
     journal.record(_request(b"y" * PAYLOAD_BUDGET))
 
     assert [r.payload for r in journal.recent] == [None, b"y" * PAYLOAD_BUDGET]
+
+
+def test_an_unsigned_request_is_journalled_without_its_payload(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    payload = fresh_wire.payload(
+        "MarketSubmit_OfferData", offer(), market_type=MarketType.DAY_AHEAD
+    )
+    info = RequestAttInfo(request_type="mp.market", request_signature=None)
+    message = build_request(Interface.MI, info, payload, domain="tests.local")
+
+    answer = fresh_wire.post(message.headers, message.body)
+
+    assert "requestSignature does not verify" in answer.text
+    (refused,) = fresh_wire.simulator.requests
+    assert (refused.endpoint, refused.payload) == ("main", None)

@@ -118,7 +118,8 @@ class Incoming:
     """A request after :meth:`MmsService.receive`.
 
     ``operation``, ``participant``, ``user`` and ``payload`` are what could be read (None
-    otherwise); they serve fault matching and the journal.  ``answer`` is set when the request
+    otherwise: the payload is taken only once its signature verifies); they serve fault
+    matching and the journal.  ``answer`` is set when the request
     is refused at request level; otherwise ``request``, ``caller`` and either ``document`` or
     ``problems`` carry what processing needs.
     """
@@ -212,6 +213,42 @@ def _xsd_issues(schema: Schema, tree: _Element) -> tuple[Issue, ...]:
             Issue(Code.SCHEMA_INVALID, f"... and {len(errors) - _MAX_LISTED_ERRORS} more")
         )
     return tuple(issues)
+
+
+def _schema_of(request: ParsedRequest) -> tuple[Schema | None, str]:
+    """The payload schema the request's requestType means, or why its request data cannot be
+    taken at all (read from the SOAP envelope alone)."""
+    interface, info = request.interface, request.info
+    schema = _SCHEMAS.get((interface, info.request_type))
+    if schema is None:
+        return None, f"requestType {info.request_type} is not served by the {interface} service"
+    if info.request_data_type != "XML":
+        return None, f"requestDataType {info.request_data_type} is not supported; send XML"
+    if info.request_data_compressed:
+        return None, "compressed request data is not supported"
+    return schema, ""
+
+
+def _signature_failure(request: ParsedRequest, presented: _Presented | None) -> str | None:
+    """Why the request is not signed by the holder of the client certificate (None: it is):
+    the certificate must be an MMS user's, and its key must have signed the exact payload
+    bytes and every attachment's."""
+    if presented is None or presented.identity is None:
+        return "the client certificate does not identify an MMS user"
+    public_key = presented.certificate.public_key()
+    assert isinstance(public_key, RSAPublicKey)  # the simulator's CA issues RSA keys only
+    signature = request.info.request_signature
+    if signature is None or not verify(request.payload, signature, public_key):
+        return (
+            "the requestSignature does not verify over the payload with the key of the "
+            "client certificate"
+        )
+    for attachment in request.attachments:
+        if attachment.signature is None or not verify(
+            attachment.data, attachment.signature, public_key
+        ):
+            return f"the signature of attachment {attachment.name!r} does not verify"
+    return None
 
 
 def _fault(message: str, code: str = "soapenv:Client") -> Reply:
@@ -320,35 +357,37 @@ class MmsService:
                     f"{SERVICE_PATHS[interface]}"
                 ),
             )
-        incoming = self._read_payload(replace(start, request=request, payload=request.payload))
+        schema, refusal = _schema_of(request)
+        if schema is None:
+            return replace(start, request=request, answer=self._text(interface, refusal))
+        presented = None if client_certificate is None else _presented(client_certificate)
+        # The signature is checked before the payload is parsed: it covers the payload bytes
+        # as they are, and parsing a large payload costs far more than verifying it, so an
+        # unsigned request is refused without the simulator reading what it carries.
+        refused = _signature_failure(request, presented)
+        if refused is not None:
+            return replace(start, request=request, answer=self._text(interface, refused))
+        assert presented is not None and presented.identity is not None
+        incoming = self._read_payload(
+            replace(start, request=request, schema=schema, payload=request.payload)
+        )
         if incoming.answer is not None:
             return incoming
-        presented = None if client_certificate is None else _presented(client_certificate)
-        refused = self._authentication_failure(incoming, presented)
+        refused = self._sender_failure(incoming, presented.identity)
         if refused is not None:
             return replace(incoming, answer=self._text(interface, refused))
-        assert presented is not None and incoming.tree is not None and incoming.schema
+        assert incoming.tree is not None
         return replace(
             incoming,
             caller=presented.identity,
-            problems=incoming.problems or _xsd_issues(incoming.schema, incoming.tree),
+            problems=incoming.problems or _xsd_issues(schema, incoming.tree),
         )
 
     def _read_payload(self, incoming: Incoming) -> Incoming:
         """Parses the payload: the document, its operation and the names it states, or the
         TXT answer refusing it."""
-        assert incoming.request is not None
-        interface, info = incoming.request.interface, incoming.request.info
-        schema = _SCHEMAS.get((interface, info.request_type))
-        refusal: str | None = None
-        if schema is None:
-            refusal = f"requestType {info.request_type} is not served by the {interface} service"
-        elif info.request_data_type != "XML":
-            refusal = f"requestDataType {info.request_data_type} is not supported; send XML"
-        elif info.request_data_compressed:
-            refusal = "compressed request data is not supported"
-        if refusal is not None or schema is None:
-            return replace(incoming, answer=self._text(interface, str(refusal)))
+        assert incoming.request is not None and incoming.schema is not None
+        interface, info, schema = incoming.request.interface, incoming.request.info, incoming.schema
         try:
             tree = codec.parse_xml(incoming.request.payload)
         except PayloadError as exc:
@@ -362,7 +401,7 @@ class MmsService:
             )
             return replace(incoming, answer=self._text(interface, text))
         participant, user = _names(tree)
-        incoming = replace(incoming, tree=tree, schema=schema, participant=participant, user=user)
+        incoming = replace(incoming, tree=tree, participant=participant, user=user)
         try:
             document = codec.read(tree, root_model(schema))
         except PayloadError as exc:
@@ -374,18 +413,12 @@ class MmsService:
             return replace(incoming, document=document, problems=(issue,))
         return replace(incoming, document=document, resolved=operation, operation=operation.name)
 
-    def _authentication_failure(
-        self, incoming: Incoming, presented: _Presented | None
-    ) -> str | None:
+    def _sender_failure(self, incoming: Incoming, caller: Identity) -> str | None:
         """Why the request does not come from whom it says (None: it does): the certificate
         must name the payload's participant and user (registration payloads name no sender;
-        the certificate alone says who sends them), who must exist, and its key must have
-        signed the payload and attachments."""
+        the certificate alone says who sends them), who must exist with the client type the
+        certificate names."""
         assert incoming.request is not None
-        request = incoming.request
-        caller = None if presented is None else presented.identity
-        if presented is None or caller is None:
-            return "the client certificate does not identify an MMS user"
         names_sender = incoming.schema is not Schema.MPR  # registration names no sender
         if names_sender and (
             incoming.participant != caller.participant or incoming.user not in (None, caller.user)
@@ -406,21 +439,8 @@ class MmsService:
                 f"{caller.participant} a {caller.client_type.value}, but the user is "
                 f"registered as {registered.client_type.value}"
             )
-        if request.info.admin_role:
+        if incoming.request.info.admin_role:
             return f"user {caller.user} is not an MMS administrator (adminRole)"
-        public_key = presented.certificate.public_key()
-        assert isinstance(public_key, RSAPublicKey)  # the simulator's CA issues RSA keys only
-        signature = request.info.request_signature
-        if signature is None or not verify(request.payload, signature, public_key):
-            return (
-                "the requestSignature does not verify over the payload with the key of the "
-                "client certificate"
-            )
-        for attachment in request.attachments:
-            if attachment.signature is None or not verify(
-                attachment.data, attachment.signature, public_key
-            ):
-                return f"the signature of attachment {attachment.name!r} does not verify"
         return None
 
     def process(self, incoming: Incoming) -> Reply:
