@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mms_client.sim.journal import RecordedRequest
     from mms_client.sim.manifest import Manifest
     from mms_client.sim.pki import SimUser
+    from mms_client.sim.server import ServerLimits
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
 
@@ -25,6 +26,7 @@ __all__ = [
     "Manifest",
     "RecordedRequest",
     "ResponseEncoding",
+    "ServerLimits",
     "SimUser",
     "Simulator",
 ]
@@ -36,6 +38,7 @@ _LAZY: dict[str, str] = {
     "Manifest": "mms_client.sim.manifest",
     "RecordedRequest": "mms_client.sim.journal",
     "ResponseEncoding": "mms_client.sim.service",
+    "ServerLimits": "mms_client.sim.server",
     "SimUser": "mms_client.sim.pki",
     "Simulator": "mms_client.sim.simulator",
 }

@@ -16,12 +16,20 @@ protocol, reading and writing HTTP cost the simulator about 1 ms more CPU per re
 
 The server speaks TLS 1.2 only, like the MMS: a client certificate that the CA did not issue
 then fails the handshake itself, before the client has sent anything.
+
+One caller must not be able to exhaust the server, so :class:`ServerLimits` bounds what a
+connection may take: uvicorn bounds the number of connections (``limit_concurrency``) but
+neither the size of a request head nor the time a client takes to send it (the same protocol
+subclass does), and leaves the TLS handshake to asyncio's default of a minute (the server
+passes its own bound to the listening sockets).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import socket
 import ssl
 import threading
@@ -42,10 +50,34 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 CONNECTION_EXTENSION = "mms_client.sim.connection"
 """Scope extension holding ``{"abort": callable}``: drops the connection at once."""
 
+logger = logging.getLogger("mms_client.sim")
+
 _TLS_VERSIONS = {"TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
 _START_TIMEOUT = 10.0
 # How long a stopping server waits for requests in flight (a delayed answer, say).
 _GRACEFUL_SHUTDOWN = 2
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one client may take of each address of the simulator.
+
+    ``max_connections`` connections are served at once (more get HTTP 503); the TLS handshake
+    must be done within ``handshake_timeout`` seconds of connecting, and the head of each
+    request (request line and headers, at most ``max_header_bytes``, or HTTP 431) must arrive
+    within ``request_timeout`` seconds of the connection or the request starting; a client
+    that does neither is disconnected.  The defaults are far from what an MMS client needs (a
+    few connections, headers of a kilobyte sent at once) and well within a process's 1024
+    file descriptors.
+    """
+
+    max_connections: int = 256
+    max_header_bytes: int = 64 * 1024
+    handshake_timeout: float = 10.0
+    request_timeout: float = 30.0
+
+
+DEFAULT_LIMITS = ServerLimits()
 
 
 def server_ssl_context(cert: str, key: str, key_passphrase: str, ca: str) -> ssl.SSLContext:
@@ -89,13 +121,163 @@ def _with_tls_scope(app: App, transport: asyncio.BaseTransport) -> App:
     return app_with_tls
 
 
+class _HeadTooLargeError(Exception):
+    """Stops the HTTP parser at a request head over the limit."""
+
+
 class TlsScopeProtocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol, publishing the peer certificate as the ASGI ``tls``
-    extension."""
+    extension, and bounding the size of request heads and the time to send them."""
+
+    limits = DEFAULT_LIMITS
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.app = cast(Any, _with_tls_scope(cast(App, self.config.loaded_app), transport))
+        self._head_bytes: int | None = 0  # what the parser has read of the current head
+        self._head_arrived = 0  # what has arrived since the current head started
+        self._head_too_large = False
+        self._head_deadline: asyncio.TimerHandle | None = None
+        self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_received()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # httptools gathers a header until it is complete, however long: while the head is
+        # incomplete, what has arrived of it counts
+        if self._head_bytes is not None and not self.transport.is_closing():
+            self._head_arrived += len(data)
+            if self._head_arrived > self.limits.max_header_bytes:
+                self._refuse_head()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = self._head_arrived = 0
+        self._await_head()
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._count_head(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+
+    def on_headers_complete(self) -> None:
+        self._head_received()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse; a head over the limit stops the
+        parser (``_count_head``) and gets its own answer."""
+        if self._head_too_large:
+            self._refuse_head()
+        else:
+            super().send_400_response(msg)
+
+    def _refuse_head(self) -> None:
+        self._head_received()
+        text = f"request heads are limited to {self.limits.max_header_bytes} bytes".encode()
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"content-type: text/plain; charset=utf-8\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(text), text)
+        )
+        self.transport.close()
+
+    def _count_head(self, size: int) -> None:
+        """Counts what the parser has read of a head that arrived whole (``data_received``
+        counts a head still arriving), stopping it past the limit."""
+        if self._head_bytes is None:
+            return
+        self._head_bytes += size
+        if self._head_bytes > self.limits.max_header_bytes:
+            self._head_too_large = True
+            raise _HeadTooLargeError
+
+    def _await_head(self) -> None:
+        """Starts the time the next request head has to arrive in, unless it runs already
+        (from the connection's start, for its first request)."""
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(
+                self.limits.request_timeout, self.transport.close
+            )
+
+    def _head_received(self) -> None:
+        self._head_bytes = None
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+
+def _protocol_with(limits: ServerLimits) -> type[TlsScopeProtocol]:
+    """The protocol class serving with ``limits`` (uvicorn makes one instance a connection
+    from the class it is given)."""
+    return cast(
+        type[TlsScopeProtocol],
+        type("LimitedTlsScopeProtocol", (TlsScopeProtocol,), {"limits": limits}),
+    )
+
+
+class _LimitedServer(uvicorn.Server):
+    """uvicorn's server, listening with a bound on the TLS handshake: uvicorn has no setting
+    for it, and asyncio's default lets a client that never completes one hold its
+    connection for a minute."""
+
+    def __init__(self, config: uvicorn.Config, limits: ServerLimits) -> None:
+        super().__init__(config)
+        self._limits = limits
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        assert sockets is not None  # the simulator binds its sockets itself
+        config = self.config
+        loop = asyncio.get_running_loop()
+
+        def create_protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        self.servers = [
+            await loop.create_server(
+                create_protocol,
+                sock=sock,
+                ssl=config.ssl,
+                backlog=config.backlog,
+                ssl_handshake_timeout=self._limits.handshake_timeout,
+                ssl_shutdown_timeout=self._limits.handshake_timeout,
+            )
+            for sock in sockets
+        ]
+        self.started = True
+
+
+class _AcceptErrorReport:
+    """The event loop's exception handler, reporting a failing ``accept`` (out of file
+    descriptors, most likely) in one line a minute: asyncio logs each failure with its
+    traceback, and retries every second on every listener."""
+
+    _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+    _INTERVAL = 60.0
+
+    def __init__(self) -> None:
+        self._next: float | None = None
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if not (isinstance(exc, OSError) and exc.errno in self._OUT_OF_RESOURCES):
+            loop.default_exception_handler(context)
+            return
+        now = loop.time()
+        if self._next is None or now >= self._next:
+            self._next = now + self._INTERVAL
+            logger.warning(
+                "cannot accept connections: %s; new connections wait until some close",
+                exc.strerror,
+            )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -142,14 +324,19 @@ class ServerThread:
     """Serves several listeners from one event loop in a background thread."""
 
     def __init__(
-        self, listeners: Sequence[Listener], context: ssl.SSLContext, *, log_level: str = "warning"
+        self,
+        listeners: Sequence[Listener],
+        context: ssl.SSLContext,
+        *,
+        log_level: str = "warning",
+        limits: ServerLimits = DEFAULT_LIMITS,
     ) -> None:
         self._listeners = tuple(listeners)
         self._servers = [
-            uvicorn.Server(
+            _LimitedServer(
                 uvicorn.Config(
                     listener.app,
-                    http=TlsScopeProtocol,
+                    http=_protocol_with(limits),
                     ssl_context_factory=lambda _config, _default: context,
                     lifespan="off",
                     log_config=None,
@@ -159,7 +346,9 @@ class ServerThread:
                     # One request per connection is what MMS clients do; keep-alive is still
                     # served for clients that opt in to connection reuse.
                     timeout_keep_alive=5,
-                )
+                    limit_concurrency=limits.max_connections,
+                ),
+                limits,
             )
             for listener in self._listeners
         ]
@@ -173,6 +362,7 @@ class ServerThread:
             self._error = exc
 
     async def _serve(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(_AcceptErrorReport())
         await asyncio.gather(
             *(
                 server.serve(sockets=[listener.sock])

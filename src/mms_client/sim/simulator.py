@@ -36,7 +36,14 @@ from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.journal import Journal, RecordedRequest
 from mms_client.sim.manifest import Manifest, ResourceInfo
 from mms_client.sim.pki import Pki, SimUser, damaged_pki
-from mms_client.sim.server import Listener, ServerThread, bind, server_ssl_context
+from mms_client.sim.server import (
+    DEFAULT_LIMITS,
+    Listener,
+    ServerLimits,
+    ServerThread,
+    bind,
+    server_ssl_context,
+)
 from mms_client.sim.service import MmsService, ResponseEncoding
 from mms_client.sim.state import StateLock, writing_in
 from mms_client.sim.store import Store
@@ -107,7 +114,8 @@ class Simulator:
     ``backup_port`` None serves the main address only.  ``pki_source`` is a folder holding a
     test PKI made earlier, copied into a new state folder instead of generating keys.
     ``response_encoding`` chooses how responses carry their payload (see
-    :class:`~mms_client.sim.service.ResponseEncoding`).
+    :class:`~mms_client.sim.service.ResponseEncoding`); ``limits`` what one client may take
+    of the server (:class:`~mms_client.sim.server.ServerLimits`).
     """
 
     def __init__(
@@ -120,6 +128,7 @@ class Simulator:
         pki_source: str | Path | None = None,
         response_encoding: ResponseEncoding = ResponseEncoding.INLINE,
         log_level: str = "warning",
+        limits: ServerLimits = DEFAULT_LIMITS,
     ) -> None:
         if port and port == backup_port:
             raise ConfigurationError(f"the backup port must differ from the main port ({port})")
@@ -129,6 +138,7 @@ class Simulator:
         self._pki_source = None if pki_source is None else Path(pki_source)
         self._response_encoding = response_encoding
         self._log_level = log_level
+        self._limits = limits
         self.faults = FaultPlan()
         self.journal = Journal()
         self._server: ServerThread | None = None
@@ -189,7 +199,9 @@ class Simulator:
                 )
             except OSError as exc:  # ssl.SSLError included
                 raise damaged_pki(pki_dir, f"{server.cert.name}, {server.key.name}", exc) from exc
-            thread = ServerThread(listeners, context, log_level=self._log_level)
+            thread = ServerThread(
+                listeners, context, log_level=self._log_level, limits=self._limits
+            )
             thread.start()
             urls = [f"https://{_url_host(self.host)}:{listener.port}" for listener in listeners]
             self._manifest = Manifest(
