@@ -566,10 +566,6 @@ class _Exchange:
                     f"only: use https://{plain.netloc}"
                 )
             return self._malformed(f"the reply is not valid HTTP ({detail})")
-        if isinstance(error, httpx.DecodingError):
-            return self._malformed(
-                f"the reply's body could not be decoded as its Content-Encoding says ({detail})"
-            )
         hint = ""
         if unanswered_plain:
             # a server that speaks HTTPS only may also hang up at once, but so may a stand-in
