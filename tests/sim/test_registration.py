@@ -49,6 +49,11 @@ def test_a_registered_resource_awaits_approval_before_it_can_be_offered(
 
     stale = seeded_wire.example("RegistrationApproval_Resource")
     assert stale.codes() == ["E_TRANSACTION_UNKNOWN"], "the resubmission replaced the registration"
+    # an evaluation naming the replaced registration is told which one stands now
+    evaluation = seeded_wire.example("RegistrationSubmit_ResourceEvaluation")
+    assert evaluation.codes() == ["E_TRANSACTION_UNKNOWN"]
+    (said,) = [error.text for error in evaluation.document.iter("Error")]
+    assert said is not None and said.endswith(f"now; its registrations are {transaction}")
     approval = example_request("RegistrationApproval_Resource").items[0].model_dump(by_alias=True)
     approved = seeded_wire.example(
         "RegistrationApproval_Resource", items=[{**approval, "TransactionId": transaction}]

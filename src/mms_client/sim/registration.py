@@ -428,12 +428,15 @@ def _registration_transaction(context: Context, item: XmlDict) -> list[Issue]:
     """An evaluation names the registration it evaluates by its TransactionId: the
     resource's record, or the change to it."""
     registrations = RESOURCE_REGISTRY.registrations(context.store, item)
-    if registrations and item["TransactionId"] not in {r.transaction_id for r in registrations}:
+    known = [str(r.transaction_id) for r in registrations]
+    if registrations and item["TransactionId"] not in known:
+        # a registration made again replaces the one before: saying which ones stand now
+        # tells a caller holding an older TransactionId what happened to it
         return [
             Issue(
                 Code.TRANSACTION_UNKNOWN,
-                f"TransactionId {item['TransactionId']} is not the registration of resource "
-                f"{item['ResourceName']}",
+                f"TransactionId {item['TransactionId']} is not a registration of resource "
+                f"{item['ResourceName']} now; its registrations are {', '.join(known)}",
             )
         ]
     return []
