@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mms_client.cli import main
-from mms_client.examples import EXAMPLE_DAY
+from mms_client.examples import EXAMPLE_DAY, example_request
 from mms_client.operations import OPERATIONS
 from mms_client.sim.simulator import Simulator
 
@@ -597,3 +597,26 @@ def test_call_takes_the_established_client_names(fresh_mms_simulator: Simulator)
     assert (
         json.loads(settlement.stdout)["operation"] == "MarketQuery_SettlementResultsFileListQuery"
     )
+
+
+def test_call_of_a_method_taking_one_item_sends_one_item_of_the_example(
+    fresh_mms_simulator: Simulator,
+) -> None:
+    """put_offer sends one offer, as the method does; put_offers and the registry name send
+    the operation's whole example."""
+    state = str(fresh_mms_simulator.state_dir)
+    example = example_request("MarketSubmit_OfferData")
+    assert len(example.items) > 1
+    sent: dict[str, list[str]] = {}
+    for name in ("put_offer", "put_offers", "MarketSubmit_OfferData"):
+        result = mms("call", name, "--example", "--sim-state", state, "--json")
+        assert result.exit_code == 0, result.output
+        sent[name] = [item["ResourceName"] for item in json.loads(result.stdout)["items"]]
+    assert sent["put_offer"] == [example.items[0].resource]
+    assert (
+        sent["put_offers"]
+        == sent["MarketSubmit_OfferData"]
+        == [item.resource for item in example.items]
+    )
+    shown = mms("call", "put_offer", "--example", "--sim-state", state)
+    assert shown.exit_code == 0 and "OfferData 1/1:" in shown.stdout

@@ -152,7 +152,9 @@ def call(
         raise click.UsageError("give exactly one of --payload FILE and --example")
     attachments = [Attachment.from_file(path) for path in attach]
     if example:
-        payload, envelope, sample_files, connection = _example(operation, envelope, connection)
+        payload, envelope, sample_files, connection = _example(
+            operation, _takes_one_item(name, operation), envelope, connection
+        )
         attachments = [*sample_files, *attachments]
     else:
         assert payload_file is not None
@@ -250,6 +252,13 @@ def _operation(name: str, interface: str | None) -> Operation:
     return chosen[0]
 
 
+def _takes_one_item(name: str, operation: Operation) -> bool:
+    """Whether NAME is the method that sends one item of an operation whose request may carry
+    several (``put_offer``, beside ``put_offers``): its example is then one item, as the method
+    would send, rather than the operation's whole example."""
+    return operation.list_method is not None and name == operation.method
+
+
 def _envelope(
     operation: Operation,
     date: dt.datetime | None,
@@ -314,11 +323,11 @@ def _payload(operation: Operation, path: Path) -> Any:
 
 
 def _example(
-    operation: Operation, envelope: dict[str, Any], connection: Connection
+    operation: Operation, one_item: bool, envelope: dict[str, Any], connection: Connection
 ) -> tuple[Any, dict[str, Any], tuple[Attachment, ...], Connection]:
-    """The documented example of ``operation``: its payload, its envelope (options given on
-    the command line win), its files, and, unless the connection options say otherwise, the
-    seeded user it is for."""
+    """The documented example of ``operation``: its payload (its first item alone when
+    ``one_item``), its envelope (options given on the command line win), its files, and,
+    unless the connection options say otherwise, the seeded user it is for."""
     from mms_client.examples import example_request
 
     chosen = example_request(operation.name, operation.interface)
@@ -328,4 +337,5 @@ def _example(
             acting_as=chosen.client_type.value,
             participant=connection.participant or chosen.participant,
         )
-    return chosen.payload, {**chosen.envelope, **envelope}, chosen.attachments, connection
+    payload = chosen.items[0] if one_item else chosen.payload
+    return payload, {**chosen.envelope, **envelope}, chosen.attachments, connection
