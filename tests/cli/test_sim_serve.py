@@ -14,12 +14,16 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from cryptography import x509
 
 from mms_client.cli import main
 from mms_client.client import MmsClient
+from mms_client.endpoints import SERVICE_PATHS, Interface
+from mms_client.security.certs import Certificate
+from mms_client.sim import ServerLimits
 from mms_client.sim.manifest import Manifest
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
@@ -241,3 +245,40 @@ def test_serve_explains_state_it_cannot_use(tmp_path: Path, mms_simulator_pki: P
     assert str(state / "state.sqlite3") in result.stderr
     assert "file is not a database" in result.stderr
     assert "another state folder" in result.stderr
+
+
+def test_serve_answers_connections_over_max_connections_with_503(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    with serving(state, 200, "--max-connections", "1") as (manifest, _):
+        user = manifest.user("BSP")
+        context = Certificate(user.p12, user.passphrase).ssl_context(verify=manifest.ca)
+        url = httpx.URL(manifest.base_url)
+        assert url.port is not None
+
+        def connect() -> socket.socket:
+            raw = socket.create_connection((url.host, url.port), timeout=20)
+            return context.wrap_socket(raw, server_hostname=url.host)
+
+        with connect(), connect() as second:
+            second.sendall(
+                f"POST {SERVICE_PATHS[Interface.MI]} HTTP/1.1\r\nHost: localhost\r\n"
+                "Content-Length: 0\r\n\r\n".encode()
+            )
+            assert second.recv(4096).startswith(b"HTTP/1.1 503 ")
+
+
+def test_serve_shows_and_checks_its_limits() -> None:
+    """--help gives the defaults the simulator has; a limit of nothing is refused."""
+    shown = " ".join(CliRunner().invoke(main, ["sim", "serve", "--help"]).output.split())
+    defaults = ServerLimits()
+    for option, default in [
+        ("--max-connections", defaults.max_connections),
+        ("--handshake-timeout", defaults.handshake_timeout),
+        ("--head-timeout", defaults.request_timeout),
+    ]:
+        assert re.search(rf"{option} [^[]*\[default: {default:g}\]", shown)
+        refused = CliRunner().invoke(main, ["sim", "serve", option, "0"])
+        assert refused.exit_code == 2 and f"Invalid value for '{option}'" in refused.output

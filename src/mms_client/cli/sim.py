@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -70,6 +71,23 @@ def sim() -> None:
     "--mtom", is_flag=True, help="Send response payloads as MTOM parts instead of inline base64."
 )
 @click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    help="Connections each address serves at once; more are answered HTTP 503  [default: 256]",
+)
+@click.option(
+    "--handshake-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Time a client has to complete the TLS handshake  [default: 10]",
+)
+@click.option(
+    "--head-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Time a client has to send each request head (request line and headers)  [default: 30]",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -81,6 +99,9 @@ def serve(
     backup_port: int | None,
     state_dir: Path | None,
     mtom: bool,
+    max_connections: int | None,
+    handshake_timeout: float | None,
+    head_timeout: float | None,
     log_level: str,
 ) -> None:
     """Serve the MMS over HTTPS with mutual TLS until interrupted (Ctrl+C).
@@ -94,6 +115,7 @@ def serve(
 
     from mms_client.cli.logs import log_handler
     from mms_client.errors import ConfigurationError, SimulatorStateError
+    from mms_client.sim.server import DEFAULT_LIMITS
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
 
@@ -112,6 +134,13 @@ def serve(
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(log_level.upper())
     folder = state_dir if state_dir is not None else default_state_dir()
+    # an option left out keeps the simulator's bound (one given is above zero)
+    limits = replace(
+        DEFAULT_LIMITS,
+        max_connections=max_connections or DEFAULT_LIMITS.max_connections,
+        handshake_timeout=handshake_timeout or DEFAULT_LIMITS.handshake_timeout,
+        request_timeout=head_timeout or DEFAULT_LIMITS.request_timeout,
+    )
     try:
         simulator = Simulator(
             folder,
@@ -120,6 +149,7 @@ def serve(
             backup_port=backup_port,
             response_encoding=ResponseEncoding.MTOM if mtom else ResponseEncoding.INLINE,
             log_level=log_level,
+            limits=limits,
         )
     except ConfigurationError as exc:  # options that cannot go together
         raise click.UsageError(str(exc)) from None
