@@ -30,6 +30,17 @@ def impatient(mms_simulator_pki: Path, tmp_path_factory: pytest.TempPathFactory)
         yield Wire(simulator)
 
 
+@pytest.fixture(scope="module")
+def slow_body(mms_simulator_pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wire]:
+    """A simulator that gives each request body half a second after its head."""
+    with Simulator(
+        tmp_path_factory.mktemp("sim"),
+        pki_source=mms_simulator_pki,
+        limits=ServerLimits(body_timeout=0.5),
+    ) as simulator:
+        yield Wire(simulator)
+
+
 def _address(wire: Wire) -> tuple[str, int]:
     url = httpx.URL(wire.simulator.base_url)
     assert url.port is not None
@@ -53,10 +64,10 @@ def _closed_by_server(sock: socket.socket) -> bool:
         return False
 
 
-def _head(extra_header_bytes: int) -> bytes:
+def _head(extra_header_bytes: int, content_length: int = 0) -> bytes:
     return (
         f"POST {SERVICE_PATHS[Interface.MI]} HTTP/1.1\r\nHost: localhost\r\n"
-        f"X-Padding: {'a' * extra_header_bytes}\r\nContent-Length: 0\r\n\r\n"
+        f"X-Padding: {'a' * extra_header_bytes}\r\nContent-Length: {content_length}\r\n\r\n"
     ).encode()
 
 
@@ -92,6 +103,24 @@ def test_a_request_head_that_never_ends_is_cut_off(impatient: Wire) -> None:
 def test_an_idle_connection_after_the_handshake_is_closed(impatient: Wire) -> None:
     with _tls(impatient) as sock:
         assert _closed_by_server(sock)
+
+
+def test_a_request_body_that_stops_arriving_is_answered_408_and_not_served(
+    slow_body: Wire,
+) -> None:
+    recorded = len(slow_body.simulator.requests)
+    with _tls(slow_body) as sock:
+        sock.sendall(_head(0, content_length=1000) + b"<soap" * 10)
+        answer = sock.recv(4096)
+        assert _closed_by_server(sock)
+
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"a request body must arrive within 0.5 s of its head" in answer
+    # a complete request afterwards is served and recorded; the cut-off one is not
+    with _tls(slow_body) as sock:
+        sock.sendall(_head(0))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 500 ")
+    assert len(slow_body.simulator.requests) == recorded + 1
 
 
 def test_connections_over_the_limit_are_answered_503(

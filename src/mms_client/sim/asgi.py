@@ -37,6 +37,11 @@ _PATHS = frozenset(SERVICE_PATHS.values())
 _SERVICES = " and ".join(SERVICE_PATHS.values())
 
 
+class _ClientGoneError(Exception):
+    """The connection ended before the request body did (the client left, or the server cut
+    off a late body): there is nobody to answer, and half a request is not served."""
+
+
 def _plain(status: int, text: str, *extra: tuple[str, str]) -> Reply:
     return Reply(status, (("content-type", "text/plain; charset=utf-8"), *extra), text.encode())
 
@@ -64,7 +69,10 @@ class SimulatorApp:
         if scope["method"] != "POST":
             await _send(send, _plain(405, "the MMS services accept POST only", ("allow", "POST")))
             return
-        body = await _read_body(receive)
+        try:
+            body = await _read_body(receive)
+        except _ClientGoneError:
+            return
         if body is None:
             await _send(send, _plain(413, f"requests are limited to {MAX_REQUEST_BYTES} bytes"))
             return
@@ -129,13 +137,14 @@ class SimulatorApp:
 
 
 async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None once it exceeds the limit."""
+    """The whole request body, or None once it exceeds the limit; ``_ClientGoneError`` if the
+    connection ends first."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(chunks)
+            raise _ClientGoneError
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_REQUEST_BYTES:

@@ -19,9 +19,9 @@ then fails the handshake itself, before the client has sent anything.
 
 One caller must not be able to exhaust the server, so :class:`ServerLimits` bounds what a
 connection may take: uvicorn bounds the number of connections (``limit_concurrency``) but
-neither the size of a request head nor the time a client takes to send it (the same protocol
-subclass does), and leaves the TLS handshake to asyncio's default of a minute (the server
-passes its own bound to the listening sockets).
+neither the size of a request head nor the time a client takes to send it or its body (the
+same protocol subclass does), and leaves the TLS handshake to asyncio's default of a minute
+(the server passes its own bound to the listening sockets).
 """
 
 from __future__ import annotations
@@ -66,15 +66,19 @@ class ServerLimits:
     must be done within ``handshake_timeout`` seconds of connecting, and the head of each
     request (request line and headers, at most ``max_header_bytes``, or HTTP 431) must arrive
     within ``request_timeout`` seconds of the connection or the request starting; a client
-    that does neither is disconnected.  The defaults are far from what an MMS client needs (a
-    few connections, headers of a kilobyte sent at once) and well within a process's 1024
-    file descriptors.
+    that does neither is disconnected.  The body must then arrive within ``body_timeout``
+    seconds of the head, or HTTP 408 and the connection is closed: a body sent slowly would
+    otherwise hold its connection for ever.  The defaults are far from what an MMS client
+    needs (a few connections, headers of a kilobyte sent at once, a body of 64 MiB, the
+    largest served, in 300 s is under 2 Mbit/s) and well within a process's 1024 file
+    descriptors.
     """
 
     max_connections: int = 256
     max_header_bytes: int = 64 * 1024
     handshake_timeout: float = 10.0
     request_timeout: float = 30.0
+    body_timeout: float = 300.0
 
 
 DEFAULT_LIMITS = ServerLimits()
@@ -127,7 +131,8 @@ class _HeadTooLargeError(Exception):
 
 class TlsScopeProtocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol, publishing the peer certificate as the ASGI ``tls``
-    extension, and bounding the size of request heads and the time to send them."""
+    extension, and bounding the size of request heads and the time to send them and their
+    bodies."""
 
     limits = DEFAULT_LIMITS
 
@@ -138,10 +143,12 @@ class TlsScopeProtocol(HttpToolsProtocol):
         self._head_arrived = 0  # what has arrived since the current head started
         self._head_too_large = False
         self._head_deadline: asyncio.TimerHandle | None = None
+        self._body_deadline: asyncio.TimerHandle | None = None
         self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_received()
+        self._body_received()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -169,6 +176,12 @@ class TlsScopeProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_received()
         super().on_headers_complete()
+        # a request without a body completes at once, in the same call of the parser
+        self._body_deadline = self.loop.call_later(self.limits.body_timeout, self._refuse_body)
+
+    def on_message_complete(self) -> None:
+        self._body_received()
+        super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request it cannot parse; a head over the limit stops the
@@ -180,11 +193,29 @@ class TlsScopeProtocol(HttpToolsProtocol):
 
     def _refuse_head(self) -> None:
         self._head_received()
-        text = f"request heads are limited to {self.limits.max_header_bytes} bytes".encode()
+        self._refuse(
+            b"431 Request Header Fields Too Large",
+            f"request heads are limited to {self.limits.max_header_bytes} bytes",
+        )
+
+    def _refuse_body(self) -> None:
+        """Ends a request whose body is late: the application waiting for the rest of it is
+        told the client has gone (``connection_lost``), so a partial body is never served."""
+        self._body_deadline = None
+        if self.transport.is_closing() or (self.cycle is not None and self.cycle.response_started):
+            self.transport.close()  # the application answered already (413, say)
+            return
+        self._refuse(
+            b"408 Request Timeout",
+            f"a request body must arrive within {self.limits.body_timeout:g} s of its head",
+        )
+
+    def _refuse(self, status: bytes, text: str) -> None:
+        """Answers ``status`` with ``text`` outside the application, and closes."""
+        body = text.encode()
         self.transport.write(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-            b"content-type: text/plain; charset=utf-8\r\n"
-            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(text), text)
+            b"HTTP/1.1 %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, len(body), body)
         )
         self.transport.close()
 
@@ -211,6 +242,11 @@ class TlsScopeProtocol(HttpToolsProtocol):
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
+
+    def _body_received(self) -> None:
+        if self._body_deadline is not None:
+            self._body_deadline.cancel()
+            self._body_deadline = None
 
 
 def _protocol_with(limits: ServerLimits) -> type[TlsScopeProtocol]:
