@@ -133,3 +133,5 @@ def test_connections_over_the_limit_are_answered_503(
         with _tls(wire), _tls(wire) as second:
             second.sendall(_head(0))
             assert second.recv(4096).startswith(b"HTTP/1.1 503 ")
+        # the limit is how many are served: one connection alone is answered
+        assert wire.example("MarketQuery_OfferQuery").info.success

@@ -382,7 +382,9 @@ class ServerThread:
                     # One request per connection is what MMS clients do; keep-alive is still
                     # served for clients that opt in to connection reuse.
                     timeout_keep_alive=5,
-                    limit_concurrency=limits.max_connections,
+                    # uvicorn counts the connection being served among those it compares
+                    # with its limit: one more lets max_connections be served at once
+                    limit_concurrency=limits.max_connections + 1,
                 ),
                 limits,
             )
