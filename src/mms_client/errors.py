@@ -259,6 +259,10 @@ _WRITE_ADVICE = {
     ),
 }
 
+NO_ROOM = frozenset(_WRITE_ADVICE)
+"""The errno values of a write that found no room: a full disk, a used-up quota, a file
+larger than the process or the file system allows."""
+
 
 class SimulatorStateError(MMSError):
     """The simulator's state folder, or a file in it, cannot be used: damaged, not writable,

@@ -454,7 +454,7 @@ class _Exchange:
     def _late(self) -> RequestTimeout:
         return RequestTimeout(
             f"the answer took longer than {self._timeout} seconds"
-            + _may_have_arrived(self._resendable),
+            + may_have_arrived(self._resendable),
             url=self.url,
             attempt=self.attempt,
         )
@@ -496,7 +496,7 @@ class _Exchange:
                 return reply
             raise HTTPStatusError(
                 f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer"
-                + (_may_have_arrived(self._resendable) if reply.status >= 500 else ""),
+                + (may_have_arrived(self._resendable) if reply.status >= 500 else ""),
                 url=self.url,
                 attempt=self.attempt,
                 status=reply.status,
@@ -552,7 +552,7 @@ class _Exchange:
             )
             return RequestTimeout(
                 f"{stalled} for {self._settings.timeout} seconds"
-                + _may_have_arrived(self._resendable),
+                + may_have_arrived(self._resendable),
                 url=self.url,
                 attempt=self.attempt,
             )
@@ -575,7 +575,7 @@ class _Exchange:
                 f"one does, use https://{plain.netloc}"
             )
         return ConnectionLostError(
-            f"the connection broke ({detail}){hint}{_may_have_arrived(self._resendable)}",
+            f"the connection broke ({detail}){hint}{may_have_arrived(self._resendable)}",
             url=self.url,
             attempt=self.attempt,
         )
@@ -597,7 +597,7 @@ class _Exchange:
         )
 
 
-def _may_have_arrived(resendable: bool) -> str:
+def may_have_arrived(resendable: bool) -> str:
     """What a caller must know when a request that must not be processed twice failed after
     it may have reached the server (nothing, for one that may be sent again)."""
     if resendable:
@@ -612,7 +612,7 @@ def _unreadable(reason: str, *, url: str, attempt: int, resendable: bool) -> Mal
     reply came from."""
     head, newline, details = reason.partition("\n")
     return MalformedResponseError(
-        f"{head}{_may_have_arrived(resendable)}: {url} (attempt {attempt}){newline}{details}",
+        f"{head}{may_have_arrived(resendable)}: {url} (attempt {attempt}){newline}{details}",
         url=url,
         attempt=attempt,
     )

@@ -6,7 +6,6 @@ Subcommands import what they need when they run, so ``mms --help`` stays instant
 
 from __future__ import annotations
 
-import errno
 import signal
 from types import FrameType
 from typing import Any, NoReturn
@@ -16,11 +15,7 @@ import click
 from mms_client.cli.call import call, ops
 from mms_client.cli.demo import demo
 from mms_client.cli.sim import sim
-
-_FULL = frozenset(
-    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, name)
-)
-"""Errors of output that cannot be written (a quota is not known everywhere)."""
+from mms_client.errors import NO_ROOM
 
 
 class _Commands(click.Group):
@@ -39,7 +34,7 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except OSError as exc:
-            if exc.errno not in _FULL:
+            if exc.errno not in NO_ROOM:
                 raise
             raise click.ClickException(f"cannot write: {exc.strerror}") from None
         finally:

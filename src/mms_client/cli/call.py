@@ -137,6 +137,7 @@ def call(
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
     from mms_client.errors import DestinationError, MMSError, MMSValidationError
+    from mms_client.transport import may_have_arrived
     from mms_client.wire.soap import Attachment
 
     if out == Path("-"):  # as --payload - reads standard input, this would be taken to write it
@@ -183,12 +184,9 @@ def call(
     except (KeyboardInterrupt, SystemExit):  # Ctrl+C, or SIGTERM (see the mms command)
         # the library says this of a submit that timed out; the user who stopped one must
         # know it as well, rather than send it again believing it never arrived
-        if sending.sent and not operation.read_only:
-            click.echo(
-                f"Interrupted after sending {operation.name}; the MMS may have processed the "
-                "request: query before sending it again",
-                err=True,
-            )
+        warning = may_have_arrived(resendable=operation.read_only)
+        if sending.sent and warning:
+            click.echo(f"Interrupted after sending {operation.name}{warning}", err=True)
         raise
     if as_json:
         click.echo(render.as_json(response))

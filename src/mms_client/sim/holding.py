@@ -51,7 +51,7 @@ from mms_client.sim.records import (
     wall_time,
     within,
 )
-from mms_client.sim.store import ItemRecord, ResourceRecord, Store
+from mms_client.sim.store import Holding, ItemRecord, ResourceRecord, Store
 
 RESOURCE_VALIDITY_KIND = "ResourceValidity"
 """The kind resource validity registrations are stored as (MI items of the resource)."""
@@ -68,9 +68,14 @@ def holding_issues(
 ) -> list[Issue]:
     """Why ``participant`` does not hold resource ``name`` throughout [start, end) (at
     ``start`` when ``end`` is None): who holds it instead, and since when."""
-    other = next(
-        (h for h in store.holdings(name, start, end) if h.participant != participant), None
-    )
+    return _not_held(store.holdings(name, start, end), name, participant, start, end)
+
+
+def _not_held(
+    holdings: list[Holding], name: str, participant: str, start: str, end: str | None
+) -> list[Issue]:
+    """:func:`holding_issues` of the resource's ``holdings`` over the period."""
+    other = next((h for h in holdings if h.participant != participant), None)
     if other is None:
         return []
     since = "since its registration" if other.since is None else f"from {other.since[:10]}"
@@ -83,12 +88,13 @@ def holding_issues(
     ]
 
 
-def validity_issues(
-    store: Store, record: ResourceRecord, start: str, end: str | None
+def _validity_issues(
+    store: Store, record: ResourceRecord, holdings: list[Holding], start: str, end: str | None
 ) -> list[Issue]:
-    """Why the resource ``record`` may not be traded for [start, end) (at ``start`` when
-    ``end`` is None) whoever holds it: the period is outside its registration, or a validity
-    registration makes it, or its holder then, DEREGISTERED."""
+    """Why the resource ``record``, held by ``holdings`` over the period, may not be traded
+    for [start, end) (at ``start`` when ``end`` is None) whoever holds it: the period is
+    outside its registration, or a validity registration makes it, or its holder then,
+    DEREGISTERED."""
     name, issues = record.name, []
     registered = (
         wall_time(record.document.get("StartDate")),
@@ -115,7 +121,7 @@ def validity_issues(
             )
         )
     participants = store.items(PARTICIPANT_VALIDITY_KIND, _MI, period=period)
-    for participant in dict.fromkeys(h.participant for h in store.holdings(name, start, end)):
+    for participant in dict.fromkeys(h.participant for h in holdings):
         own = [validity for validity in participants if validity.participant == participant]
         deregistered = _deregistered(own, "ParticipantState", start, end)
         if deregistered is not None:
@@ -164,12 +170,13 @@ def trading_issues(
 ) -> list[Issue]:
     """Why the resource ``record`` may not be traded for [start, end) by ``participant``
     (None: by whoever holds it): ``participant`` does not hold it then, or it may not be
-    traded then at all (:func:`validity_issues`)."""
+    traded then at all."""
+    holdings = store.holdings(record.name, start, end)
     if participant is not None:
-        issues = holding_issues(store, record.name, participant, start, end)
+        issues = _not_held(holdings, record.name, participant, start, end)
         if issues:
             return issues
-    return validity_issues(store, record, start, end)
+    return _validity_issues(store, record, holdings, start, end)
 
 
 def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> Check:
@@ -228,11 +235,6 @@ def resource_of_named_participant(context: Context, item: XmlDict) -> list[Issue
     if context.store.resource(name) is None:
         return [Issue(Code.RESOURCE_UNKNOWN, f"resource {name} is not registered")]
     return holding_issues(context.store, name, participant, item_start(context, item), None)
-
-
-def holder(store: Store, record: ResourceRecord, on: str) -> str:
-    """Who holds the registered resource ``record`` on the JST time ``on``."""
-    return store.owner(record.name, on) or record.participant
 
 
 def withdraw_unheld_offers(context: Context, resource: str, since: str) -> list[Issue]:

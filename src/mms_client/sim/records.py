@@ -359,7 +359,7 @@ def resource_master(**names: str) -> Fill:
         record = None if name is None else context.store.resource(name)
         if record is None:
             return
-        holder = context.store.owner(record.name, item_start(context, item)) or record.participant
+        holder = context.store.holder(record, item_start(context, item))
         participant = context.store.participant(holder)
         values = {
             "participant": holder,

@@ -43,7 +43,6 @@ from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict
 from mms_client.sim.holding import (
     PARTICIPANT_VALIDITY_KIND,
     RESOURCE_VALIDITY_KIND,
-    holder,
     resource_held,
     resource_of_named_participant,
     withdraw_unheld_offers,
@@ -274,7 +273,7 @@ def _resource_rows(context: Context, period: tuple[str | None, str | None]) -> l
     on = period[0] or context.now
     rows = []
     for record in context.store.resources():
-        held_by = holder(context.store, record, on)
+        held_by = context.store.holder(record, on)
         document = {**record.document, "ParticipantName": held_by}
         rows.append(Row(document, held_by, *_validity(record.document)))
     return rows

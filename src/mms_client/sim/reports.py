@@ -70,7 +70,6 @@ from mms_client.sim.clearing import (
     coefficient,
     merit_order_rows,
 )
-from mms_client.sim.holding import holder
 from mms_client.sim.market_data import BUPS
 from mms_client.sim.records import (
     Collection,
@@ -195,7 +194,7 @@ def _resource_rows(scope: Scope) -> list[XmlDict]:
     rows = []
     on = str(scope.period[0])
     for resource in scope.store.resources(status="APPROVED"):
-        held_by = holder(scope.store, resource, on)
+        held_by = scope.store.holder(resource, on)
         if not scope.wants(held_by, resource.name, resource.area):
             continue
         participant = scope.store.participant(held_by)

@@ -613,9 +613,15 @@ class Store:
         return [Holding(str(participant), since) for participant, since in (row, *later)]
 
     def owner(self, resource: str, on: str) -> str | None:
-        """Who holds ``resource`` on the JST time ``on`` (see :meth:`holdings`)."""
+        """Who holds ``resource`` on the JST time ``on`` (see :meth:`holdings`); None when it
+        is not registered."""
         held = self.holdings(resource, on)
         return held[0].participant if held else None
+
+    def holder(self, record: ResourceRecord, on: str) -> str:
+        """Who holds the registered resource ``record`` on the JST time ``on``: :meth:`owner`,
+        which for a registered resource is always someone, its registrant to begin with."""
+        return self.owner(record.name, on) or record.participant
 
     # --- sequences ---------------------------------------------------------------------
 
