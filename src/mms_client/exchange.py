@@ -99,7 +99,9 @@ class Response:
     MMS said about the request, whose Warning and Information messages (also logged) and
     statistics are at hand as ``messages`` and ``statistics``; ``files`` the files the reply
     carries (its attachments, and for a report download the report); ``data`` the reply
-    payload as received, when it is held in memory.
+    payload as received, when it is held in memory, with its ``responseDataType``
+    (``data_type``: XML, CSV, TXT...) and ``responseFilename`` (``filename``), for a caller
+    who wants the payload itself rather than what the library made of it.
 
     Its repr sums the answer up (the operation, how many items, the transaction id, how many
     messages of each severity, the names of the files) in as many characters whatever the

@@ -27,8 +27,8 @@ request and of the report list), and report file names start with it
 Report files can be larger than memory should hold: :func:`iter_csv` and :func:`iter_xml`
 yield rows one at a time from an open file, :func:`outbound_errors`, :func:`declared_dataset`
 and :func:`root_element` look only at the start of a document. XML is read as a stream of events
-(:mod:`mms_client.xmlstream`, no tree is built) and a DOCTYPE is refused, so neither entity
-expansion nor external entities can happen.
+by the hardened parser of :mod:`mms_client.xmlparse` (no tree is built) and a DOCTYPE is
+refused, so neither entity expansion nor external entities can happen.
 """
 
 from __future__ import annotations
@@ -47,8 +47,7 @@ from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.datatypes import lexical
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
 from mms_client.wire.blobs import CHUNK_SIZE
-from mms_client.xmlparse import doctype_refused, not_well_formed
-from mms_client.xmlstream import event_parser
+from mms_client.xmlparse import doctype_refused, event_parser, not_well_formed
 
 __all__ = [
     "DatasetName",

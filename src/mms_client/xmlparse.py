@@ -1,15 +1,29 @@
-"""Untrusted XML parsed into an lxml tree, with everything hostile or broken refused.
+"""Untrusted XML parsed with everything hostile or broken refused: the rules live here.
 
-Every document that comes from outside (payloads, and SOAP envelopes small enough for a tree)
-is parsed here, so the rules live in one place: no DTD, no entities beyond XML's own, no
-network, libxml2's size limits in force, and a size limit of our own.
+No DTD, no entities beyond XML's own, no network, libxml2's size and depth limits in force.
+A document is parsed one of two ways:
+
+- into an lxml tree (:func:`parse_xml`), for what is small and looked at as a whole: SOAP
+  envelopes held in memory, and replies judged element by element when they do not fit their
+  schema;
+- as a stream of events handed to a *parser target* (:func:`event_parser`), for what is read
+  into something else (a payload into dicts) or is too large for a tree (an envelope carrying
+  a report as inline base64, a single text node of hundreds of megabytes, or the report
+  itself): libxml2 calls the target for each start tag, end tag and piece of text, and
+  nothing else is kept. :func:`replay` hands a target the events of a tree, so that one
+  target reads both.
+
+Documents held whole in memory also get a size limit of our own (:func:`parse_xml`,
+:func:`parse_events`). A document fed to an event parser in chunks is never held whole: its
+target keeps what it needs (a report's rows go out one at a time), and the wire layer bounds
+the size of a reply.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -83,8 +97,7 @@ def _refuse(path: str, value: Any, rule: str) -> PayloadError:
 
 def doctype_refused(path: str, value: Any = "<!DOCTYPE") -> PayloadError:
     """The refusal of a document with a DOCTYPE at ``path``: what this module raises, and
-    what the ``doctype`` callback of every parser target raises (see
-    :mod:`mms_client.xmlstream`)."""
+    what the ``doctype`` callback of every parser target raises (see :func:`event_parser`)."""
     return _refuse(path, value, "no DTD or entities allowed")
 
 
@@ -111,7 +124,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
 def parse_events(
     data: bytes, parser: etree.XMLParser, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Any:
-    """Parse untrusted XML with ``parser``, a :func:`~mms_client.xmlstream.event_parser`,
+    """Parse untrusted XML held in memory with ``parser``, an :func:`event_parser`,
     straight into its target, refusing what :func:`parse_xml` refuses; what the target's
     ``close()`` returns.
 
@@ -146,3 +159,45 @@ def not_well_formed(exc: etree.XMLSyntaxError) -> PayloadError:
     """
     where = f"line {exc.lineno}, column {(exc.offset or 0) + 1}"
     return _refuse(where, None, f"well-formed XML: {_LXML_POSITION.sub('', exc.msg)}")
+
+
+def event_parser(target: object) -> etree.XMLParser:
+    """A hardened feed parser (``feed(bytes)``/``close()``) reporting to ``target``.
+
+    ``target`` has ``start(tag, attributes)``, ``end(tag)``, ``data(text)``, ``close()`` and a
+    ``doctype(...)`` that raises; lxml passes text as ``str``.
+
+    The ``doctype`` callback is called before anything in the DOCTYPE is read, so no entity
+    can ever be declared, and the only entity references a document can hold are the five
+    predefined ones and character references. Those are resolved: without that, libxml2 hands
+    a target an attribute value ``a&amp;b`` as ``a&#38;b``.
+    """
+    if not callable(getattr(target, "doctype", None)):
+        raise TypeError(f"{type(target).__name__} must refuse DOCTYPEs in a doctype() callback")
+    return etree.XMLParser(
+        # lxml-stubs describe targets as taking str | bytes and always having comment();
+        # lxml itself passes str and skips callbacks a target does not define.
+        target=cast(Any, target),
+        resolve_entities=True,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+
+
+def replay(element: etree._Element, target: Any) -> None:
+    """Hand ``target`` the events of a parsed tree, as :func:`event_parser` would have (each
+    start with a dict of its own, which the target may keep); comments and processing
+    instructions carry none."""
+    tag = element.tag
+    attributes = element.attrib
+    fresh: dict[str, str] = dict(attributes) if attributes else {}  # type: ignore[arg-type]
+    target.start(tag, fresh)
+    if element.text:
+        target.data(element.text)
+    for child in element:
+        if child.tag.__class__ is str:
+            replay(child, target)
+        if child.tail:
+            target.data(child.tail)
+    target.end(tag)

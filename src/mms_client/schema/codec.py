@@ -44,10 +44,11 @@ from mms_client.xmlparse import (
     NOT_XML,
     NOT_XML_CHARACTERS,
     doctype_refused,
+    event_parser,
     parse_events,
     parse_xml,
+    replay,
 )
-from mms_client.xmlstream import event_parser, replay
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -12,7 +12,7 @@ body and decoded into blobs only when a field refers to them. A small envelope, 
 the root part of an MTOM message (the usual case), is parsed as a tree and its events replayed
 to the same target, which is cheaper.
 
-The parser is as hardened as the payload parser (:mod:`mms_client.xmlstream`: a DOCTYPE is
+The parser is as hardened as the payload parser (:mod:`mms_client.xmlparse`: a DOCTYPE is
 refused outright, so neither entity expansion nor external entities can happen); what is kept in
 :class:`Node` trees is bounded in element count and text size.
 """
@@ -40,8 +40,7 @@ from mms_client.wire.mime import (
     relate_parts,
     scan_multipart,
 )
-from mms_client.xmlparse import not_well_formed, parse_xml
-from mms_client.xmlstream import event_parser, replay
+from mms_client.xmlparse import event_parser, not_well_formed, parse_xml, replay
 
 SOAP_ENVELOPE_NS: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 XOP_NS: Final = "http://www.w3.org/2004/08/xop/include"
