@@ -190,10 +190,11 @@ class PayloadError(MMSError, ValueError):
 
     Raised before anything is sent when a request would be invalid, and when a received
     document does not fit its schema.  ``errors`` lists every broken rule; the message
-    lists the first few (see :func:`_listed`).
+    lists the first few (see :func:`_listed`) after ``summary``, the message's first line.
     """
 
     def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
+        self.summary = message
         self.errors = tuple(errors)
         super().__init__(f"{message}{_listed(self.errors, '.errors')}")
 

@@ -10,6 +10,7 @@ memory can be walked through with :meth:`DownloadedFile.iter_rows`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, BinaryIO
@@ -29,9 +30,10 @@ class DownloadedFile:
     ``data_type`` is the MMS's name for the content (``XML``, ``CSV``...): the reply's
     ``responseDataType`` for a report, the upper-cased extension of the name for an attachment.
     ``path`` is where the file was saved (``None`` while it is held in memory, as ``content``).
-    ``signature`` is the signature an attachment came with, if any. The repr shows what the
-    file is and where, never its content, nor its signature (a few hundred characters of
-    base64).
+    ``signature`` is the signature an attachment came with, if any. ``attached`` tells an
+    attachment (a settlement or baseline-load file) from the report a download answers with.
+    The repr shows what the file is and where, never its content, nor its signature (a few
+    hundred characters of base64).
     """
 
     name: str
@@ -40,6 +42,7 @@ class DownloadedFile:
     path: Path | None = None
     content: bytes | None = field(default=None, repr=False)
     signature: str | None = field(default=None, repr=False)
+    attached: bool = field(default=False, repr=False)
 
     @classmethod
     def received(
@@ -50,9 +53,13 @@ class DownloadedFile:
         data_type: str | None = None,
         signature: str | None = None,
     ) -> DownloadedFile:
-        """The file called ``name`` whose bytes are ``blob``."""
-        kind = data_type if data_type is not None else PurePath(name).suffix[1:].upper()
-        return cls(name, kind, blob.size, blob.path, blob.content, signature)
+        """The file called ``name`` whose bytes are ``blob``: the report a download answers
+        with when its ``data_type`` (the reply's ``responseDataType``) is given, otherwise a
+        file attached to the reply."""
+        if data_type is not None:
+            return cls(name, data_type, blob.size, blob.path, blob.content, signature)
+        kind = PurePath(name).suffix[1:].upper()
+        return cls(name, kind, blob.size, blob.path, blob.content, signature, attached=True)
 
     def saved_as(self, path: Path) -> DownloadedFile:
         """The same file, now at ``path`` (its bytes no longer held in memory)."""
@@ -85,27 +92,59 @@ class DownloadedFile:
         """The dataset rows of a report file, one at a time.
 
         An XML report names its dataset itself; for a CSV report ``dataset`` defaults to the
-        dataset the file name starts with (see :mod:`mms_client.reports`).
+        dataset the file name starts with (see :mod:`mms_client.reports`). A file attached to
+        a reply (a settlement or baseline-load file) is no report unless ``dataset`` says
+        which one it is. What does not fit raises :class:`PayloadError` naming this file (and
+        the dataset a CSV is read as), since the line or row it names means little without.
         """
         from mms_client import reports
 
         if self.data_type == "XML":
-            with self.open() as source:
+            with self.open() as source, self._named(None):
                 yield from reports.iter_xml(source)
         elif self.data_type == "CSV":
-            chosen = dataset if dataset is not None else reports.dataset_of(self.name)
-            if chosen is None:
-                raise PayloadError(
-                    f"{self.name}: the file name does not say which dataset the CSV holds",
-                    [FieldError("dataset", None, "pass dataset= (the report's ReportName)")],
-                )
-            with self.open() as source:
+            chosen = dataset if dataset is not None else self._dataset_by_name()
+            with self.open() as source, self._named(chosen):
                 yield from reports.iter_csv(chosen, reports.utf8_lines(source))
         else:
             raise PayloadError(
                 f"{self.name} is not a report dataset",
                 [FieldError("data_type", self.data_type, "rows come from XML or CSV reports")],
             )
+
+    def _dataset_by_name(self) -> str:
+        """The dataset a CSV report holds by its file name, which is a report's only word on
+        it; an attached file's name says nothing of the kind."""
+        from mms_client import reports
+
+        if self.attached:
+            raise PayloadError(
+                f"{self.name} is not a report dataset",
+                [
+                    FieldError(
+                        "file",
+                        self.name,
+                        "a report (this file was attached to the reply; pass dataset= if it "
+                        "holds one all the same)",
+                    )
+                ],
+            )
+        found = reports.dataset_of(self.name)
+        if found is None:
+            raise PayloadError(
+                f"{self.name}: the file name does not say which dataset the CSV holds",
+                [FieldError("dataset", None, "pass dataset= (the report's ReportName)")],
+            )
+        return found
+
+    @contextmanager
+    def _named(self, dataset: DatasetName | str | None) -> Iterator[None]:
+        """Errors of the block, raised again with the file (and the dataset) in front."""
+        try:
+            yield
+        except PayloadError as exc:
+            read_as = "" if dataset is None else f" (read as {dataset})"
+            raise PayloadError(f"{self.name}{read_as}: {exc.summary}", exc.errors) from None
 
     def rows(self, dataset: DatasetName | str | None = None) -> list[XmlModel]:
         """All dataset rows of a report file (see :meth:`iter_rows`)."""

@@ -15,14 +15,19 @@ The CSV form, column for column the XML one:
   attribute is its empty value; an optional attribute whose value is the empty string reads
   back as absent.)
 
-Reading a CSV accepts the columns in any order and leaves out absent ones; an unknown column
-or a value the row type refuses raises :class:`~mms_client.errors.PayloadError` naming the
-line and the column, and so does a line the csv module cannot read (a field over its limit of
-131,072 characters), naming the line.
+Reading a CSV accepts the columns in any order and leaves out absent ones, and skips empty
+lines; a file of nothing but empty lines (or a byte order mark) has no rows. What does not fit
+raises :class:`~mms_client.errors.PayloadError` naming the line (the line a row starts on,
+when a quoted value spans lines) and, for a cell, the column: an unknown or repeated column, a
+value the row type refuses, a row of the wrong number of cells, an empty first line (the
+header comes first), a line of only white space, a quote never closed (naming the line of the
+row it opens in), a quoted value going on after its closing quote, a carriage return that does
+not end a line with a line feed, a field over the csv module's limit of 131,072 characters.
 
 The dataset of a CSV file is not written in it: it is the report's name (``ReportName`` of the
 request and of the report list), and report file names start with it
-(``BSP_ResourceList_20240315_TX12345678.csv``), which :func:`dataset_of` reads.
+(``<ReportName>_<participant>_<YYYYMMDD>_<TransactionId>.csv``, such as
+``BSP_ResourceList_F100_20240315_TX12345678.csv``), which :func:`dataset_of` reads.
 
 Report files can be larger than memory should hold: :func:`iter_csv` and :func:`iter_xml`
 yield rows one at a time from an open file, :func:`outbound_errors`, :func:`declared_dataset`
@@ -156,50 +161,112 @@ def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlMo
     """The rows of a CSV file given line by line (text, line ends kept or not), one at a
     time, so that a large report is never held in memory as a whole."""
     model = row_model(dataset)
-    known = set(columns(dataset))
+    name = model.__name__
     required = {str(info.alias) for info in model.model_fields.values() if info.is_required()}
-    reader = _records(model.__name__, lines)
-    header = next(reader, None)
-    if header is None:
+    records = _records(name, _without_bom(lines))
+    first = next(records, None)
+    if first is None:
         return
-    if header and header[0].startswith(_BOM):
-        header[0] = header[0][len(_BOM) :]
-    unknown = [name for name in header if name not in known]
-    if unknown:
+    _, header = first
+    if not header:
+        # a file of nothing but empty lines is an empty file; a header further down is not one
+        later = next(((n, r) for n, r in records if r), None)
+        if later is None:
+            return
         raise PayloadError(
-            f"the CSV is not a {model.__name__} dataset",
-            [FieldError(f"line 1/{name}", name, "not a column of the dataset") for name in unknown],
+            f"{name} CSV line 1 is empty",
+            [FieldError("line 1", "", f"the header (found on line {later[0]}) as the first line")],
         )
-    for number, values in enumerate(reader, start=2):
+    _check_header(dataset, name, header)
+    for number, values in records:
         if not values:
             continue
+        if len(values) == 1 and not values[0].strip() and len(header) > 1:
+            raise PayloadError(
+                f"{name} CSV line {number} holds only white space",
+                [FieldError(f"line {number}", values[0], "a row, or no line at all")],
+            )
         if len(values) != len(header):
             raise PayloadError(
-                f"{model.__name__} CSV line {number} is malformed",
+                f"{name} CSV line {number} is malformed",
                 [FieldError(f"line {number}", len(values), f"{len(header)} cells")],
             )
         data = {
-            name: value
-            for name, value in zip(header, values, strict=True)
-            if value != "" or name in required
+            column: value
+            for column, value in zip(header, values, strict=True)
+            if value != "" or column in required
         }
         yield codec.validate(model, data, tag=f"line {number}")
 
 
-def _records(name: str, lines: Iterable[str]) -> Iterator[list[str]]:
-    """The records of a CSV file of ``name`` rows; what the csv module cannot read (a field
-    over its size limit, a stray quote in strict files...) is a :class:`PayloadError` naming
-    the line where reading stopped."""
-    reader = csv.reader(lines)
+def _check_header(dataset: DatasetName | str, name: str, header: list[str]) -> None:
+    """Refuse a header naming a column the dataset does not have, or one column twice (the
+    later cells would silently take the earlier ones' place)."""
+    known = set(columns(dataset))
+    seen: set[str] = set()
+    problems: list[FieldError] = []
+    for column in header:
+        if column not in known:
+            problems.append(FieldError(f"line 1/{column}", column, "not a column of the dataset"))
+        elif column in seen:
+            problems.append(FieldError(f"line 1/{column}", column, "one column of that name"))
+        seen.add(column)
+    if problems:
+        raise PayloadError(f"the CSV is not a {name} dataset", problems)
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """``lines`` without the byte order mark a first line may start with. It goes before the
+    CSV is parsed: left in, it would stand before a quoted first column's opening quote."""
+    iterator = iter(lines)
+    first = next(iterator, None)
+    if first is None:
+        return
+    yield first.removeprefix(_BOM)
+    yield from iterator
+
+
+_CSV_ERRORS = {
+    "new-line character seen in unquoted field": (
+        "a carriage return (CR) not followed by a line feed (LF): lines end with CRLF or LF, "
+        "and a CR within a value must be quoted"
+    ),
+    "expected after": "a comma or the line's end after a quoted value's closing quote (a quote "
+    "within a quoted value is written twice)",
+}
+"""What the csv module's own words for a malformed line mean in a report file."""
+
+
+def _records(name: str, lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV file of ``name`` rows, each with the number of the line it
+    starts on (a quoted value may span lines). What the csv module cannot read (a field over
+    its size limit, a quote never closed, a bare CR...) is a :class:`PayloadError` naming the
+    line where reading stopped, or for a quote never closed the line of the record holding
+    it."""
+    reader = csv.reader(lines, strict=True)
     while True:
+        start = reader.line_num + 1
         try:
-            yield next(reader)
+            yield start, next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
+            if str(exc) == "unexpected end of data":
+                raise PayloadError(
+                    f"{name} CSV line {start} has a quote that is never closed",
+                    [
+                        FieldError(
+                            f"line {start}",
+                            None,
+                            "a closing quote for the quoted value opened in the row starting "
+                            "here (the file ends inside it)",
+                        )
+                    ],
+                ) from None
+            rule = next((v for k, v in _CSV_ERRORS.items() if k in str(exc)), str(exc))
             raise PayloadError(
                 f"{name} CSV line {reader.line_num} cannot be read",
-                [FieldError(f"line {reader.line_num}", None, str(exc))],
+                [FieldError(f"line {reader.line_num}", None, rule)],
             ) from None
 
 

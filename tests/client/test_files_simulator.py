@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import pytest
 
+from mms_client import reports
 from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.errors import (
     AudienceError,
@@ -116,6 +117,23 @@ def test_a_csv_report_has_the_same_typed_rows(simulator: Simulator) -> None:
     assert csv.dataset() == xml.dataset() == DatasetName.BSP_RESOURCELIST
 
 
+def test_report_files_are_named_as_documented(simulator: Simulator) -> None:
+    """``<ReportName>_<participant>_<YYYYMMDD>_<TransactionId>``, as the reports module and
+    the docs show them, so that the dataset of a CSV report is read from its name."""
+    with client(simulator) as bsp:
+        created = bsp.create_report(
+            resource_list(param=[mi_report.Param(name="FILE_TYPE", value="CSV")])
+        )
+        report = bsp.download_report(by_transaction(created))
+    assert report.name == f"BSP_ResourceList_F100_20240315_{created.transaction_id}.csv"
+    assert "``<ReportName>_<participant>_<YYYYMMDD>_<TransactionId>.csv``" in (
+        reports.__doc__ or ""
+    )
+    shown = re.findall(r"``(\w+_\d{8}_\w+\.csv)``", reports.__doc__ or "")
+    assert shown == ["BSP_ResourceList_F100_20240315_TX12345678.csv"]
+    assert report.rows()
+
+
 def test_the_resource_list_downloads_as_typed_rows_by_the_established_name(
     simulator: Simulator,
 ) -> None:
@@ -184,6 +202,9 @@ def test_settlement_files_travel_as_attachments_both_ways(
     )
     assert saved.path == tmp_path / "downloads" / SETTLEMENT_FILE
     assert saved.path.read_bytes() == content
+    for file in (in_memory, saved):  # no dataset fits, whatever the file is named
+        with pytest.raises(PayloadError, match=f"^{SETTLEMENT_FILE} is not a report dataset"):
+            file.rows()
 
 
 def test_the_settlement_file_list_selects_files_by_their_settlement_date(

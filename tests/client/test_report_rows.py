@@ -84,3 +84,99 @@ def test_a_header_of_many_unknown_columns_lists_a_few_and_keeps_them_all() -> No
     assert error.errors[-1].path == "line 1/NoSuchColumn99999"
     assert str(error).count("\n  - line 1/NoSuchColumn") == 20
     assert str(error).endswith("\n  ... and 99980 more (see .errors)")
+
+
+H = ",".join(reports.columns(DatasetName.BSP_RESOURCELIST))
+R1 = "1,F100,FAKECO,2024-03-15,,FAKE,FAKE_RESO,FSYS1,01,true,,,,,1,,,,,1,0,0,0,0,0"
+
+
+def refusal(data: bytes) -> PayloadError:
+    """The error reading ``data`` as a BSP_ResourceList CSV raises."""
+    with pytest.raises(PayloadError) as caught:
+        reports.read_csv(DatasetName.BSP_RESOURCELIST, data)
+    return caught.value
+
+
+def test_a_valid_row_reads() -> None:
+    [row] = reports.read_csv(DatasetName.BSP_RESOURCELIST, f"{H}\r\n{R1}\r\n".encode())
+    assert (row.resource_name, row.area.value) == ("FAKE_RESO", "01")
+
+
+def test_a_repeated_column_is_refused_naming_it() -> None:
+    error = refusal(f"{H},Area\r\n{R1},03\r\n".encode())
+    assert str(error).startswith("the CSV is not a BSP_ResourceList dataset")
+    [problem] = error.errors
+    assert (problem.path, problem.value, problem.rule) == (
+        "line 1/Area",
+        "Area",
+        "one column of that name",
+    )
+
+
+def test_errors_name_the_line_a_row_starts_on() -> None:
+    spanning = R1.replace("FAKECO", '"A\r\nB\r\nC"')  # a value over three lines
+    bad = R1.replace(",01,", ",99,")
+    error = refusal(f"{H}\r\n{spanning}\r\n{bad}\r\n".encode())
+    assert [p.path for p in error.errors] == ["line 5/@Area"]
+    malformed = refusal(f"{H}\r\n{spanning}\r\n\r\n1,2\r\n".encode())
+    assert str(malformed).startswith("BSP_ResourceList CSV line 6 is malformed")
+
+
+def test_a_byte_order_mark_goes_before_a_quoted_header() -> None:
+    quoted = ",".join(f'"{c}"' for c in reports.columns(DatasetName.BSP_RESOURCELIST))
+    data = f"\ufeff{quoted}\r\n{R1}\r\n".encode()
+    assert [r.resource_name for r in reports.read_csv(DatasetName.BSP_RESOURCELIST, data)] == [
+        "FAKE_RESO"
+    ]
+    for empty in (b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n", "\ufeff", "\ufeff\r\n", b"", b"\r\n"):
+        assert reports.read_csv(DatasetName.BSP_RESOURCELIST, empty) == []
+
+
+def test_malformed_lines_say_what_is_wrong_and_where() -> None:
+    blank_first = refusal(f"\r\n{H}\r\n{R1}\r\n".encode())
+    assert str(blank_first).startswith("BSP_ResourceList CSV line 1 is empty")
+    assert blank_first.errors[0].rule == "the header (found on line 2) as the first line"
+
+    blanks = refusal(f"{H}\r\n{R1}\r\n   \r\n".encode())
+    assert str(blanks).startswith("BSP_ResourceList CSV line 3 holds only white space")
+    assert reports.read_csv(DatasetName.BSP_RESOURCELIST, f"{H}\r\n{R1}\r\n\r\n".encode())
+
+    open_quote = refusal(
+        f"{H}\r\n{R1}\r\n{R1.replace('FAKECO', chr(34) + 'FAKECO')}\r\n{R1}\r\n".encode()
+    )
+    assert str(open_quote).startswith(
+        "BSP_ResourceList CSV line 3 has a quote that is never closed"
+    )
+    assert open_quote.errors[0].path == "line 3"
+
+    bare_cr = refusal(f"{H}\r{R1}\r".encode())
+    assert str(bare_cr).startswith("BSP_ResourceList CSV line 1 cannot be read")
+    assert bare_cr.errors[0].rule.startswith("a carriage return (CR) not followed by a line feed")
+    assert "universal-newline" not in str(bare_cr)
+
+    after_quote = refusal(
+        f"{H}\r\n{R1.replace('FAKECO', chr(34) + 'FAKE' + chr(34) + 'CO')}\r\n".encode()
+    )
+    assert str(after_quote).startswith("BSP_ResourceList CSV line 2 cannot be read")
+    assert after_quote.errors[0].rule.startswith("a comma or the line's end after a quoted value")
+
+
+def test_errors_reading_a_downloaded_file_name_it_and_its_dataset() -> None:
+    data = f"{H}\r\n{R1}\r\n{R1.replace(',01,', ',99,')}\r\n".encode()
+    named = DownloadedFile("BSP_ResourceList_F100_20240315_TX1.csv", "CSV", len(data), content=data)
+    chosen = DownloadedFile("resources.csv", "CSV", len(data), content=data)
+    for file, read in (
+        (named, named.rows),
+        (chosen, lambda: chosen.rows(DatasetName.BSP_RESOURCELIST)),
+    ):
+        with pytest.raises(PayloadError) as caught:
+            read()
+        assert str(caught.value).startswith(f"{file.name} (read as BSP_ResourceList): ")
+        assert caught.value.errors[0].path == "line 3/@Area"
+
+    xml = reports.write_xml(DatasetName.BSP_RESOURCELIST, []).replace(b"><", b"><Nope/><")
+    broken = DownloadedFile("BSP_ResourceList_F100_20240315_TX2.xml", "XML", len(xml), content=xml)
+    with pytest.raises(
+        PayloadError, match=r"^BSP_ResourceList_F100_20240315_TX2\.xml: not a report row"
+    ):
+        broken.rows()
