@@ -6,7 +6,9 @@ into hidden temporary files of the same folder (:class:`~mms_client.wire.blobs.F
 and each file is then renamed to its final name. Nothing is ever held in memory whole, and
 because the temporary files sit in the destination folder the final step is a rename, not a
 copy (unless a symbolic link in a file download's folder leads to another file system). A
-refused or broken reply leaves no file behind.
+refused or broken reply leaves no file behind. The temporary files are their owner's only; a
+saved file has the permissions of the file it replaces, or, new, those any new file of its
+folder gets (the umask's).
 
 Where ``to`` points depends on the operation: for a report download (the answer is the report
 file) it names the file to write; for a file download (settlement files, baseline-load
@@ -17,7 +19,9 @@ read in memory, as every small reply is.
 What a download writes over is a regular file, which it replaces; a symbolic link is followed,
 so the file it leads to is replaced and the link stays. A folder, a device, a FIFO or a socket
 where a file is to go, or anything but a folder where the folder is to be, is refused with a
-:class:`~mms_client.errors.DestinationError` before the request is sent; so is a file name of
+:class:`~mms_client.errors.DestinationError` before the request is sent (and a ``to`` that is
+not a path, such as an open file, with a :class:`~mms_client.errors.ConfigurationError`); so
+is a file name of
 the reply that such a thing takes in the folder of a file download, once the reply has arrived,
 and then none of the reply's files is saved.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -34,7 +39,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
 from typing import Self
 
-from mms_client.errors import DestinationError, MalformedResponseError
+from mms_client.errors import ConfigurationError, DestinationError, MalformedResponseError
 from mms_client.exchange import PreparedRequest, Response, interpret
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation
@@ -94,6 +99,19 @@ def _kind(path: Path) -> str | None:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
+def _path(to: object) -> Path:
+    """``to`` as a path, or a :class:`ConfigurationError` before anything is sent: a file
+    object (an open file, a ``BytesIO``) cannot take a download, which is renamed into place."""
+    name = os.fspath(to) if isinstance(to, str | os.PathLike) else None
+    if not isinstance(name, str):
+        raise ConfigurationError(
+            f"to= takes a path (a str or an os.PathLike such as pathlib.Path) naming where the "
+            f"reply's files are saved, not {type(to).__name__}; leave to= out to have them in "
+            "memory (DownloadedFile.read_bytes())"
+        )
+    return Path(name)
+
+
 def _followed(path: Path) -> Path:
     """The file a download writes for ``path``: ``path`` itself, or the file a symbolic link
     there leads to, so that the link stays and the file it names is what changes."""
@@ -123,7 +141,7 @@ class Destination:
         )
         if to is None:
             return
-        self._to = target = Path(to)
+        self._to = target = _path(to)
         if operation.response.element is None:
             kind = _kind(target)
             if kind == _FOLDER:
@@ -230,9 +248,18 @@ class Destination:
             taken.add(path.name)
             destinations.append(_followed(path))
         placed: list[DownloadedFile] = []
+        new_mode: int | None = None
         for file, destination in zip(files, destinations, strict=True):
             with writing(destination):
                 if file.path is not None:
+                    # the temporary file is its owner's only; the saved one is not meant to be
+                    try:
+                        mode = stat.S_IMODE(destination.stat().st_mode)
+                    except FileNotFoundError:
+                        if new_mode is None:
+                            new_mode = _new_file_mode(destination.parent)
+                        mode = new_mode
+                    os.chmod(file.path, mode)
                     # a link in the folder may lead to another file system, where only a copy
                     # goes
                     shutil.move(file.path, destination)
@@ -240,6 +267,20 @@ class Destination:
                     destination.write_bytes(file.read_bytes())
             placed.append(file.saved_as(destination))
         return tuple(placed)
+
+
+def _new_file_mode(folder: Path) -> int:
+    """The permissions a file created now in ``folder`` gets: read and write for everyone,
+    less what the umask (or a default ACL of the folder) takes away. Creating one is the way
+    to know without changing the umask, which would change it for every thread of the
+    process while it is read."""
+    probe = folder / f".mms-download-{secrets.token_hex(8)}.mode"
+    descriptor = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    try:
+        return stat.S_IMODE(os.fstat(descriptor).st_mode)
+    finally:
+        os.close(descriptor)
+        probe.unlink()
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import errno
+import io
 import os
 import re
 import stat
@@ -20,6 +21,7 @@ from mms_client import reports
 from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.errors import (
     AudienceError,
+    ConfigurationError,
     DestinationError,
     MalformedResponseError,
     MMSValidationError,
@@ -134,6 +136,38 @@ def test_report_files_are_named_as_documented(simulator: Simulator) -> None:
     assert report.rows()
 
 
+def test_to_takes_a_path_not_a_file_object(simulator: Simulator, tmp_path: Path) -> None:
+    with client(simulator) as bsp:
+        request = by_transaction(bsp.create_report(resource_list()))
+        before = simulator.count(processed=False)
+        with (tmp_path / "r.xml").open("wb") as opened:
+            for wrong, kind in [(opened, "BufferedWriter"), (io.BytesIO(), "BytesIO")]:
+                with pytest.raises(ConfigurationError, match=r"^to= takes a path") as caught:
+                    bsp.download_report(request, to=wrong)  # type: ignore[arg-type]
+                assert f"not {kind};" in str(caught.value)
+        assert simulator.count(processed=False) == before  # nothing was sent
+    assert (tmp_path / "r.xml").read_bytes() == b""
+
+
+def test_a_saved_file_keeps_the_mode_it_replaces_or_gets_the_umasks(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """Not the owner-only mode of the temporary file it was written to."""
+    (tmp_path / "shared.xml").write_text("an older report")
+    (tmp_path / "shared.xml").chmod(0o664)
+    previous = os.umask(0o027)
+    try:
+        with client(simulator) as bsp:
+            request = by_transaction(bsp.create_report(resource_list()))
+            bsp.download_report(request, to=tmp_path / "shared.xml")
+            bsp.download_report(request, to=tmp_path / "new.xml")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "shared.xml").stat().st_mode) == 0o664
+    assert stat.S_IMODE((tmp_path / "new.xml").stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.xml", "shared.xml"]
+
+
 def test_the_resource_list_downloads_as_typed_rows_by_the_established_name(
     simulator: Simulator,
 ) -> None:
@@ -202,6 +236,8 @@ def test_settlement_files_travel_as_attachments_both_ways(
     )
     assert saved.path == tmp_path / "downloads" / SETTLEMENT_FILE
     assert saved.path.read_bytes() == content
+    (tmp_path / "made-here").touch()  # what the umask gives a new file
+    assert saved.path.stat().st_mode == (tmp_path / "made-here").stat().st_mode  # not 0o600
     for file in (in_memory, saved):  # no dataset fits, whatever the file is named
         with pytest.raises(PayloadError, match=f"^{SETTLEMENT_FILE} is not a report dataset"):
             file.rows()
