@@ -38,11 +38,6 @@ from mms_client.calls import DATASET_DOWNLOADS  # noqa: E402
 from mms_client.operations import OPERATIONS, Operation, get_operation  # noqa: E402
 from mms_client.schema.binding import XmlKind, XmlModel, xml_plan  # noqa: E402
 
-MARKET_TYPE_REQUIRED = frozenset({"MarketSubmit_OfferData", "MarketCancel_OfferCancel"})
-"""Operations whose method takes ``market_type`` as a required argument right after the
-request, as the established client's ``put_offer(request, market_type, days, date)`` does: the
-MMS refuses offers and offer cancellations without it."""
-
 SENDS_FILES = frozenset(
     {
         ("MI", "MarketSubmit_SettlementResults"),
@@ -126,7 +121,7 @@ def _envelope_parameters(operation: Operation) -> tuple[list[Parameter], list[Pa
             positional[name] = Parameter("days", "int", "1")
         elif name == "date":
             positional[name] = Parameter("date", "dt.date | None", "None")
-        elif name == "market_type" and operation.name in MARKET_TYPE_REQUIRED:
+        elif name == "market_type" and operation.needs_market_type:
             positional[name] = Parameter(name, _qualified(_enum(kind, operation, name)), None)
         else:
             annotation = f"{_qualified(_enum(kind, operation, name))} | None"

@@ -67,7 +67,7 @@ class OperationMethod(Generic[P, R]):
 
         @functools.wraps(template)
         def method(client: Any, *args: Any, **kwargs: Any) -> Any:
-            return client._invoke(operation, template(client, *args, **kwargs))
+            return client._invoke(operation, template.__name__, template(client, *args, **kwargs))
 
         # the template's parameters, without its ``Call`` return type: what the method
         # returns depends on the client (a result, or a coroutine giving one)

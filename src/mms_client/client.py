@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -41,6 +41,26 @@ R = TypeVar("R")
 # Characters a domain may use: it ends up in MIME Content-IDs, so nothing that could break
 # a header or an angle-bracketed id.
 _DOMAIN = re.compile(r"[A-Za-z0-9.\-_]{1,253}")
+
+
+def _audit_plugins(plugins: Iterable[Plugin] | None) -> tuple[Plugin, ...]:
+    """``plugins``, each a :class:`Plugin`: their hooks are called in the middle of a request,
+    where anything else would fail only once the request has gone out."""
+    if plugins is None:
+        return ()
+    expected = f"{Plugin.__module__}.{Plugin.__name__}"
+    try:
+        given = tuple(plugins)
+    except TypeError:
+        raise ConfigurationError(
+            f"plugins must be a list of {expected}, not {type(plugins).__name__}"
+        ) from None
+    for plugin in given:
+        if not isinstance(plugin, Plugin):
+            raise ConfigurationError(
+                f"plugins must be {expected} objects, not {type(plugin).__name__}"
+            )
+    return given
 
 
 class _ClientCore(OperationMethods, ABC):
@@ -89,7 +109,7 @@ class _ClientCore(OperationMethods, ABC):
             )
             for interface in Interface
         }
-        self._plugins = tuple(plugins or ())
+        self._plugins = _audit_plugins(plugins)
         self._settings = TransportSettings(
             timeout=timeout,
             keep_alive=keep_alive,
@@ -129,11 +149,13 @@ class _ClientCore(OperationMethods, ABC):
         attachments: Sequence[Attachment],
         to: str | os.PathLike[str] | None,
         envelope: Mapping[str, Any],
+        method: str | None = None,
     ) -> tuple[PreparedRequest, Endpoints, Destination]:
-        """Everything up to sending: the signed request, where it goes, where its reply's
-        content will go (nothing is sent if any of it fails)."""
+        """Everything up to sending, for :meth:`call` or the client method ``method``: the
+        signed request, where it goes, where its reply's content will go (nothing is sent if
+        any of it fails)."""
         chosen = resolve_operation(operation, payload, interface)
-        prepared = prepare(chosen, self._caller, payload, envelope, attachments)
+        prepared = prepare(chosen, self._caller, payload, envelope, attachments, method)
         destination = Destination(chosen, to, self._settings)
         return prepared, self._endpoints[chosen.interface], destination
 
@@ -175,9 +197,17 @@ class MmsClient(_ClientCore):
         days=1)``; ``envelope`` holds envelope attributes by Python name. ``attachments`` go
         with the request; ``to`` saves the files of the reply to disk as they arrive (see
         :mod:`mms_client.downloads`)."""
-        prepared, endpoints, destination = self._prepare(
-            operation, payload, interface, attachments, to, envelope
+        return self._send(*self._prepare(operation, payload, interface, attachments, to, envelope))
+
+    def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
+        prepared = self._prepare(
+            operation, call.payload, None, call.attachments, call.to, call.envelope, method
         )
+        return call.result(self._send(*prepared))
+
+    def _send(
+        self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination
+    ) -> Response:
         with destination:
             reply = self._transport.send(
                 endpoints,
@@ -187,13 +217,6 @@ class MmsClient(_ClientCore):
                 spool_dir=destination.folder,
             )
             return destination.finish(prepared, reply)
-
-    def _invoke(self, operation: Operation, call: Call[R]) -> R:
-        return call.result(
-            self.call(
-                operation, call.payload, attachments=call.attachments, to=call.to, **call.envelope
-            )
-        )
 
     def close(self) -> None:
         self._transport.close()
@@ -231,9 +254,19 @@ class AsyncMmsClient(_ClientCore):
         **envelope: Any,
     ) -> Response:
         """Send any registry operation by name (see :meth:`MmsClient.call`)."""
-        prepared, endpoints, destination = self._prepare(
-            operation, payload, interface, attachments, to, envelope
+        return await self._send(
+            *self._prepare(operation, payload, interface, attachments, to, envelope)
         )
+
+    async def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
+        prepared = self._prepare(
+            operation, call.payload, None, call.attachments, call.to, call.envelope, method
+        )
+        return call.result(await self._send(*prepared))
+
+    async def _send(
+        self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination
+    ) -> Response:
         with destination:
             reply = await self._transport.send(
                 endpoints,
@@ -243,13 +276,6 @@ class AsyncMmsClient(_ClientCore):
                 spool_dir=destination.folder,
             )
             return destination.finish(prepared, reply)
-
-    async def _invoke(self, operation: Operation, call: Call[R]) -> R:
-        return call.result(
-            await self.call(
-                operation, call.payload, attachments=call.attachments, to=call.to, **call.envelope
-            )
-        )
 
     async def aclose(self) -> None:
         await self._transport.aclose()

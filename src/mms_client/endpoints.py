@@ -87,9 +87,15 @@ def resolve_endpoints(
     Without ``base_url`` these are the published production hosts (main and backup), or the
     test host when ``test`` is set (the test environment has no backup). ``base_url`` and
     ``backup_url`` (``scheme://host[:port][/prefix]``, e.g. a local simulator) replace them; the
-    service path is appended to each.
+    service path is appended to each. ``test`` with ``base_url`` would have no effect, and is
+    refused rather than ignored, as both say which MMS to talk to.
     """
     path = SERVICE_PATHS[interface]
+    if test and base_url is not None:
+        raise ConfigurationError(
+            "test=True and base_url both say which MMS to talk to; give one "
+            "(test=True: the published test host)"
+        )
     if base_url is not None:
         backup = None if backup_url is None else check_base_url(backup_url, "backup_url") + path
         return Endpoints(check_base_url(base_url, "base_url") + path, backup)

@@ -200,16 +200,55 @@ def envelope_fields(
     return fields
 
 
+def check_market_type(operation: Operation, document: XmlModel) -> None:
+    """Refuse a request the MMS would refuse for its ``MarketType``: one of an operation that
+    needs it on its envelope (:attr:`Operation.needs_market_type`) without it, or with an item
+    naming another (an ``OfferCancel`` of a DCM offer sent with ``market_type`` DAM).
+
+    The schema allows both, so a document the simulator is to refuse can still be built;
+    the client sends neither."""
+    if not operation.needs_market_type:
+        return
+    where = f"{operation.root}/{operation.envelope}"
+    given = operation.request_envelope(document).market_type
+    if given is None:
+        raise PayloadError(
+            f"{operation.name} needs market_type: the MMS refuses "
+            f"{operation.element} without the envelope's MarketType",
+            [FieldError(f"{where}/@MarketType", None, "required; pass market_type")],
+        )
+    errors = [
+        FieldError(
+            f"{where}/{operation.element}[{index}]/@MarketType",
+            item.market_type.value,
+            f"differs from market_type {given.value}",
+        )
+        for index, item in enumerate(operation.request_items(document), 1)
+        if getattr(item, "market_type", None) not in (None, given)
+    ]
+    if errors:
+        theirs = ", ".join(sorted({str(error.value) for error in errors}))
+        raise PayloadError(
+            f"{operation.name}: market_type is {given.value} but {operation.element} says {theirs}",
+            errors,
+        )
+
+
 def prepare(
     operation: Operation,
     caller: Caller,
     payload: Any,
     envelope: Mapping[str, Any],
     attachments: Sequence[Attachment] = (),
+    method: str | None = None,
 ) -> PreparedRequest:
-    """Build, validate, sign and frame one request (see the module docstring)."""
+    """Build, validate, sign and frame one request (see the module docstring), as the client
+    method ``method`` sends it (None: by registry name, as ``client.call`` does)."""
     check_audience(operation, caller.client_type)
-    document = operation.request_document(payload, **envelope_fields(operation, caller, envelope))
+    document = operation.request_document(
+        payload, method=method, **envelope_fields(operation, caller, envelope)
+    )
+    check_market_type(operation, document)
     data = write(document)
     key = caller.certificate.private_key
     info = RequestAttInfo(

@@ -60,6 +60,13 @@ class ResponseShape:
     files: bool = False
 
 
+MARKET_TYPE_REQUIRED = frozenset({"MarketSubmit_OfferData", "MarketCancel_OfferCancel"})
+"""Operations the MMS refuses without the envelope's ``MarketType``, which their schema has
+optional: offers and their cancellations. Their methods take ``market_type`` as a required
+argument right after the request, as the established client's ``put_offer(request,
+market_type, days, date)`` does, and the client refuses to send them without it."""
+
+
 @dataclass(frozen=True)
 class Operation:
     """One MMS operation (see the module docstring)."""
@@ -89,6 +96,12 @@ class Operation:
     response: ResponseShape
     companions: tuple[str, ...] = ()
     """Elements that may travel with the items in the same envelope (StandingData with BUPs)."""
+
+    @property
+    def needs_market_type(self) -> bool:
+        """Whether the MMS refuses this operation without a ``MarketType`` on its envelope
+        (see :data:`MARKET_TYPE_REQUIRED`)."""
+        return self.name in MARKET_TYPE_REQUIRED
 
     @classmethod
     def from_row(cls, row: OperationRow) -> Operation:
@@ -171,10 +184,59 @@ class Operation:
 
     # -- documents --------------------------------------------------------------------------
 
+    def takes_one(self, method: str | None = None) -> bool:
+        """Whether a request sent by the client method ``method`` (None: by registry name, as
+        ``client.call`` sends) carries one item at most.
+
+        The schema decides for the operation (:attr:`multi`); beside a list variant, the
+        method named :attr:`method` (``put_offer``, beside ``put_offers``) takes one item too,
+        and answers with the one item the MMS took. Several given to it would all be sent and
+        stored, and only then found to be more than the method can answer with."""
+        return not self.multi or (self.list_method is not None and method == self.method)
+
+    def items_to_send(
+        self, payload_or_list: XmlModel | Mapping[str, Any] | Iterable[Any], method: str | None
+    ) -> list[Any]:
+        """The items ``payload_or_list`` holds, as the client method ``method`` (None: by
+        registry name) sends them; :class:`PayloadError` when there is none, or more than
+        :meth:`takes_one` allows."""
+        items = (
+            list(payload_or_list)
+            if isinstance(payload_or_list, list | tuple)
+            else [payload_or_list]
+        )
+        path = f"{self._where}/{self.element}"
+        if not items or any(item is None for item in items):
+            # the schema lets an envelope go without its items; the MMS then knows not what
+            # was asked (E_NO_OPERATION), so such a request is never sent
+            raise PayloadError(
+                f"{self.name} needs at least one item",
+                [FieldError(path, payload_or_list, "at least one item is required")],
+            )
+        if len(items) > 1 and self.takes_one(method):
+            if self.multi:
+                message = f"{method} takes one {self.element}; {self.list_method} takes several"
+            else:
+                message = f"{self.name} takes one item"
+            raise PayloadError(
+                message, [FieldError(path, len(items), "at most one item per request")]
+            )
+        return items
+
+    @property
+    def _where(self) -> str:
+        """The XML path of the element that holds the items."""
+        return f"{self.root}/{self.envelope}" if self._envelope_binding else self.root
+
     def request_document(
-        self, payload_or_list: XmlModel | Mapping[str, Any] | Iterable[Any], **envelope: Any
+        self,
+        payload_or_list: XmlModel | Mapping[str, Any] | Iterable[Any],
+        *,
+        method: str | None = None,
+        **envelope: Any,
     ) -> XmlModel:
-        """The validated request document carrying ``payload_or_list``.
+        """The validated request document carrying ``payload_or_list``, as the client method
+        ``method`` sends it (None: by registry name; see :meth:`takes_one`).
 
         Items may be models or dicts (XML or Python names); ``envelope`` holds the envelope
         attributes by Python name (``date``, ``participant_name``, ``user_name``,
@@ -187,30 +249,9 @@ class Operation:
         ``model_construct``, a list mutated in place) is checked like any other before it can
         be sent.
         """
-        items = (
-            list(payload_or_list)
-            if isinstance(payload_or_list, list | tuple)
-            else [payload_or_list]
-        )
-        where = f"{self.root}/{self.envelope}" if self._envelope_binding else self.root
-        if not items or any(item is None for item in items):
-            # the schema lets an envelope go without its items; the MMS then knows not what
-            # was asked (E_NO_OPERATION), so such a request is never sent
-            raise PayloadError(
-                f"{self.name} needs at least one item",
-                [
-                    FieldError(
-                        f"{where}/{self.element}", payload_or_list, "at least one item is required"
-                    )
-                ],
-            )
+        items = self.items_to_send(payload_or_list, method)
         payload = self._payload_binding
-        if not payload.is_list and len(items) > 1:
-            raise PayloadError(
-                f"{self.name} takes one item",
-                [FieldError(f"{where}/{self.element}", len(items), "at most one item per request")],
-            )
-        self._refuse_other_models(items, f"{where}/{self.element}", payload.is_list)
+        self._refuse_other_models(items, f"{self._where}/{self.element}", payload.is_list)
         content = {**_fixed_values(self.envelope_model, envelope), **envelope}
         content[payload.field_name] = items if payload.is_list else items[0]
         envelope_binding = self._envelope_binding
@@ -327,7 +368,11 @@ def get_operation(name: str, interface: Interface | str | None = None) -> Operat
     if not found:
         raise ConfigurationError(f"no MMS operation is called {name!r}")
     if interface is not None:
-        wanted = Interface(interface)
+        try:
+            wanted = Interface(interface)
+        except ValueError:
+            choices = " or ".join(i.value for i in Interface)
+            raise ConfigurationError(f"interface must be {choices}; got {interface!r}") from None
         found = [o for o in found if o.interface is wanted]
         if not found:
             raise ConfigurationError(f"{name} does not exist on the {wanted} interface")
@@ -373,6 +418,7 @@ def identify(interface: Interface | str, document: XmlModel) -> Operation:
 
 
 __all__ = [
+    "MARKET_TYPE_REQUIRED",
     "OPERATIONS",
     "Operation",
     "ResponseShape",

@@ -200,6 +200,15 @@ class RetryPolicy:
         }
 
 
+_LIMITS = (
+    ("timeout", "seconds"),
+    ("download_timeout", "seconds"),
+    ("max_response_bytes", "bytes"),
+    ("max_download_bytes", "bytes"),
+)
+"""The settings of :class:`TransportSettings` that bound a request, and their unit."""
+
+
 @dataclass(frozen=True)
 class TransportSettings:
     """How requests are sent; shared by both drivers."""
@@ -220,17 +229,15 @@ class TransportSettings:
     limited by ``timeout``."""
 
     def __post_init__(self) -> None:
-        if not self.timeout > 0:
-            raise ConfigurationError(
-                f"timeout must be a positive number of seconds, not {self.timeout}"
-            )
-        if not self.download_timeout > 0:
-            raise ConfigurationError(
-                f"download_timeout must be a positive number of seconds, not "
-                f"{self.download_timeout}"
-            )
-        if self.max_response_bytes < 1 or self.max_download_bytes < 1:
-            raise ConfigurationError("max_response_bytes and max_download_bytes must be positive")
+        # checked for type first: a string ("5") would otherwise fail as a comparison, in an
+        # error naming no setting, or pass one and fail in httpx at the first request
+        for name, unit in _LIMITS:
+            value = getattr(self, name)
+            kinds = int if unit == "bytes" else int | float
+            if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+                raise ConfigurationError(
+                    f"{name} must be a positive number of {unit}, not {value!r}"
+                )
 
     def client_arguments(self) -> dict[str, Any]:
         """Keyword arguments for :class:`httpx.Client` and :class:`httpx.AsyncClient`."""

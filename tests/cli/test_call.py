@@ -620,3 +620,40 @@ def test_call_of_a_method_taking_one_item_sends_one_item_of_the_example(
     )
     shown = mms("call", "put_offer", "--example", "--sim-state", state)
     assert shown.exit_code == 0 and "OfferData 1/1:" in shown.stdout
+
+
+def test_call_refuses_what_the_method_could_not_send_before_connecting(
+    mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """Several items for a method of one, and an offer or cancel without its market type,
+    are usage errors: nothing reaches the MMS."""
+    state = str(mms_simulator.state_dir)
+    two = tmp_path / "two-offers.json"
+    two.write_text(json.dumps([FOREIGN_OFFER, {**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"}]))
+    one = tmp_path / "offer.json"
+    one.write_text(json.dumps(FOREIGN_OFFER))
+    cancel = tmp_path / "cancel.json"
+    period = {key: FOREIGN_OFFER[key] for key in ("ResourceName", "StartTime", "EndTime")}
+    cancel.write_text(json.dumps({**period, "MarketType": "DAM"}))
+    before = mms_simulator.count(processed=False)
+
+    several = mms("call", "put_offer", "--payload", str(two), "--market-type", "DAM",
+                  "--sim-state", state)  # fmt: skip
+    assert several.exit_code == 2
+    assert "put_offer takes one OfferData; put_offers takes several" in several.output
+    for name, payload in [
+        ("put_offer", one),
+        ("put_offers", two),
+        ("cancel_offer", cancel),
+        ("MarketCancel_OfferCancel", cancel),
+    ]:
+        unmarked = mms("call", name, "--payload", str(payload), "--sim-state", state)
+        assert unmarked.exit_code == 2, unmarked.output
+        assert f"{name} needs --market-type" in unmarked.output
+    assert mms_simulator.count(processed=False) == before
+
+    cancels = mms_simulator.count("MarketCancel_OfferCancel")
+    marked = mms("call", "cancel_offer", "--payload", str(cancel), "-e", "MarketType=DAM",
+                 "--date", EXAMPLE_DAY.isoformat(), "--sim-state", state)  # fmt: skip
+    assert marked.exit_code == 1, marked.output  # the MMS has no such offer to cancel
+    assert mms_simulator.count("MarketCancel_OfferCancel") == cancels + 1

@@ -196,6 +196,43 @@ def test_a_request_without_its_item_is_refused_with_nothing_sent(
     assert mms_simulator.count(processed=False) == before
 
 
+async def test_offers_and_cancels_are_refused_before_sending_without_their_market_type(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """The MMS refuses an offer or a cancel without the envelope's MarketType, and a cancel
+    whose item names another market than the envelope: the client sends neither."""
+    cancel = OfferCancel(
+        resource="FAKE_RESO", start=offer(day).start, end=offer(day).end, market_type="DCM"
+    )
+    before = mms_simulator.count(processed=False)
+    missing = "needs market_type: the MMS refuses"
+    with client(mms_simulator) as bsp:
+        with pytest.raises(PayloadError, match=f"MarketSubmit_OfferData {missing}") as caught:
+            bsp.put_offer(offer(day), None, date=day)  # type: ignore[arg-type]
+        assert [e.path for e in caught.value.errors] == ["MarketData/MarketSubmit/@MarketType"]
+        with pytest.raises(PayloadError, match=f"MarketCancel_OfferCancel {missing}"):
+            bsp.cancel_offer(cancel, None, date=day)  # type: ignore[arg-type]
+        with pytest.raises(PayloadError, match=missing):
+            bsp.call(PUT, offer(day), date=day)
+        with pytest.raises(PayloadError, match="market_type is DAM but OfferCancel says DCM"):
+            bsp.cancel_offer(cancel, MarketType.DAY_AHEAD, date=day)
+    async with mms_simulator.async_client(retry=NO_WAIT) as async_bsp:
+        with pytest.raises(PayloadError, match=missing):
+            await async_bsp.put_offer(offer(day), None, date=day)  # type: ignore[arg-type]
+        with pytest.raises(PayloadError, match="market_type is DAM but OfferCancel says DCM"):
+            await async_bsp.cancel_offer(cancel, "DAM", date=day)  # type: ignore[arg-type]
+    assert mms_simulator.count(processed=False) == before
+
+
+def test_an_unknown_interface_is_refused_naming_the_argument(mms_simulator: Simulator) -> None:
+    before = mms_simulator.count(processed=False)
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    unknown = pytest.raises(ConfigurationError, match="interface must be MI or OMI; got 'FOO'")
+    with client(mms_simulator) as bsp, unknown:
+        bsp.call(QUERY, query, interface="FOO")
+    assert mms_simulator.count(processed=False) == before
+
+
 def test_a_model_meant_for_another_method_is_refused_naming_that_method(
     mms_simulator: Simulator,
 ) -> None:
@@ -728,6 +765,12 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"base_url": "http://mms.example.com"}, "base_url must use https"),
         ({"backup_url": "http://10.0.0.1:8080"}, "backup_url must use https"),
         ({"timeout": 0}, "timeout must be a positive number"),
+        ({"timeout": "5"}, "timeout must be a positive number of seconds, not '5'"),
+        ({"download_timeout": None}, "download_timeout must be a positive number of seconds"),
+        ({"max_response_bytes": 1.5}, "max_response_bytes must be a positive number of bytes"),
+        ({"plugins": 5}, "plugins must be a list of mms_client.plugins.Plugin, not int"),
+        ({"plugins": [Recorder(), print]}, "plugins must be mms_client.plugins.Plugin objects"),
+        ({"test": True}, "test=True and base_url both say which MMS to talk to"),
         ({"verify": "/nonexistent/ca.pem"}, "CA bundle not found"),
         ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got ''"),
         ({"verify": None}, "verify must be True, False or the path of a CA bundle; got None"),

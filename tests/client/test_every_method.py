@@ -17,6 +17,7 @@ import pytest
 
 from mms_client.calls import CreatedReport, OperationMethod
 from mms_client.client import AsyncMmsClient, MmsClient
+from mms_client.errors import PayloadError
 from mms_client.examples import Example, examples
 from mms_client.files import DownloadedFile
 from mms_client.methods import OperationMethods
@@ -113,3 +114,35 @@ async def test_every_operation_through_its_typed_method(
         async with async_client:
             result = await getattr(async_client, name)(**given)
     check(name, example, result)
+
+
+SINGLE_BESIDE_LIST = [e for e in EXAMPLES if e.operation.list_method is not None]
+
+
+@pytest.mark.parametrize(
+    "example",
+    SINGLE_BESIDE_LIST,
+    ids=[f"{e.operation.interface}-{e.operation.method}" for e in SINGLE_BESIDE_LIST],
+)
+async def test_a_method_of_one_item_refuses_several_before_sending(
+    flavour: tuple[str, Simulator], example: Example
+) -> None:
+    """Given a list, ``put_offer`` would send every offer, which the MMS would store, and only
+    then find an answer of several items: it refuses the list, naming the method that sends
+    several, and nothing reaches the MMS."""
+    kind, simulator = flavour
+    operation = example.operation
+    name = operation.method
+    given = {**arguments(name, example), "request": (example.items * 2)[:2]}
+    refusal = f"{name} takes one {operation.element}; {operation.list_method} takes several"
+    before = simulator.count(processed=False)
+    with pytest.raises(PayloadError, match=refusal):
+        if kind == "sync":
+            with simulator.client(example.client_type, example.participant) as client:
+                getattr(client, name)(**given)
+        else:
+            async with simulator.async_client(
+                example.client_type, example.participant
+            ) as async_client:
+                await getattr(async_client, name)(**given)
+    assert simulator.count(processed=False) == before

@@ -136,7 +136,7 @@ def call(
 
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
-    from mms_client.errors import DestinationError, MMSError, MMSValidationError
+    from mms_client.errors import DestinationError, MMSError, MMSValidationError, PayloadError
     from mms_client.transport import may_have_arrived
     from mms_client.wire.soap import Attachment
 
@@ -154,12 +154,21 @@ def call(
     attachments = [Attachment.from_file(path) for path in attach]
     if example:
         payload, envelope, sample_files, connection = _example(
-            operation, _takes_one_item(name, operation), envelope, connection
+            operation, operation.takes_one(name), envelope, connection
         )
         attachments = [*sample_files, *attachments]
     else:
         assert payload_file is not None
         payload = _payload(operation, payload_file)
+        try:
+            operation.items_to_send(payload, name)
+        except PayloadError as error:
+            raise click.BadParameter(str(error), param_hint="--payload") from None
+    if operation.needs_market_type and envelope.get("market_type") is None:
+        raise click.UsageError(
+            f"{name} needs --market-type (or -e MarketType=...): the MMS refuses "
+            f"{operation.element} without it"
+        )
     errors = Console(stderr=True)
     _log_to(errors)
     sending = _Sending()
@@ -248,13 +257,6 @@ def _operation(name: str, interface: str | None) -> Operation:
         interfaces = " and ".join(o.interface.value for o in chosen)
         raise click.UsageError(f"{name} exists on {interfaces}; pass --interface to choose")
     return chosen[0]
-
-
-def _takes_one_item(name: str, operation: Operation) -> bool:
-    """Whether NAME is the method that sends one item of an operation whose request may carry
-    several (``put_offer``, beside ``put_offers``): its example is then one item, as the method
-    would send, rather than the operation's whole example."""
-    return operation.list_method is not None and name == operation.method
 
 
 def _envelope(
