@@ -276,3 +276,29 @@ def test_a_large_report_travels_as_a_binary_mtom_part(seeded_wire: Wire) -> None
     assert downloaded.info.response_data is not None
     assert len(downloaded.info.response_data) > 1024 * 1024
     assert len(reports.read_csv("BSP_Offers", downloaded.info.response_data)) == 24 * 30 * 20
+
+
+def _resource_list(wire: Wire, day: str) -> set[str]:
+    """The resources F100's resource list report for ``day`` names."""
+    downloaded = _download(wire, _create(wire, _request("BSP_ResourceList", Date=day)))
+    assert downloaded.info.response_data is not None
+    document = etree.fromstring(downloaded.info.response_data)
+    return {str(row.get("ResourceName")) for row in document.iter("BSP_ResourceList")}
+
+
+@pytest.mark.parametrize("day", ["2024-03-01", "2024-04-01"])
+def test_the_resource_list_has_the_approved_resources_the_resource_query_finds_on_its_date(
+    seeded_wire: Wire, day: str
+) -> None:
+    """FAKE_NEW, approved, is registered from 2024-04-01: a list for a day before it does
+    not name it, as the resource query for that day does not."""
+    assert seeded_wire.example("RegistrationApproval_Resource").codes() == []
+    queried = seeded_wire.example(
+        "RegistrationQuery_Resource", items=[{}], date=datetime.fromisoformat(day).date()
+    )
+    held = {str(r.get("ResourceName")) for r in queried.document.iter("Resource")}
+
+    listed = _resource_list(seeded_wire, day)
+
+    assert listed == held
+    assert (seed.PENDING_RESOURCE in listed) is (day >= "2024-04-01")

@@ -12,8 +12,8 @@ From that:
   since when); an item without an end is judged by its start;
 - what the market operator and TSOs record about a resource names the participant that
   holds it when the record starts;
-- queries and reports of resources show each resource to, and name as its participant, the
-  one that holds it on their Date;
+- queries and reports of resources show the resources registered on their Date, each to
+  the participant that holds it then, named as its participant (:func:`resources_held`);
 - at a transfer, the live offers of the previous holder on the resource for periods it no
   longer holds it are withdrawn, and the transfer's answer says which
   (``W_OFFER_WITHDRAWN``).  So the live offers of a resource are always its holder's: an
@@ -46,9 +46,10 @@ from mms_client.sim.records import (
     first,
     item_end,
     item_start,
+    overlaps,
     period_text,
+    validity_period,
     validity_text,
-    wall_time,
     within,
 )
 from mms_client.sim.store import Holding, ItemRecord, ResourceRecord, Store
@@ -96,11 +97,7 @@ def _validity_issues(
     outside its registration, or a validity registration makes it, or its holder then,
     DEREGISTERED."""
     name, issues = record.name, []
-    registered = (
-        wall_time(record.document.get("StartDate")),
-        wall_time(record.document.get("EndDate"), end=True),
-    )
-    if not within(registered, start, end):
+    if not within(validity_period(record.document), start, end):
         issues.append(
             Issue(
                 Code.RESOURCE_NOT_VALID,
@@ -177,6 +174,22 @@ def trading_issues(
         if issues:
             return issues
     return _validity_issues(store, record, holdings, start, end)
+
+
+def resources_held(
+    store: Store, period: tuple[str | None, str | None], now: str, status: str | None = None
+) -> list[tuple[ResourceRecord, str]]:
+    """The resources (of one registration status, if given) whose registration covers some
+    of ``period`` (every one, when the period is open), each with the participant holding it
+    at the period's start (at ``now`` when it has none): what the resource query and the
+    resource list reports show, and to whom, so that both list the same resources for a
+    day."""
+    on = period[0] or now
+    return [
+        (record, store.holder(record, on))
+        for record in store.resources(status)
+        if overlaps(validity_period(record.document), period)
+    ]
 
 
 def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> Check:

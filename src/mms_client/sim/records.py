@@ -224,6 +224,12 @@ def period_text(start: str, end: str | None) -> str:
     return start if end is None else f"{start}-{end}"
 
 
+def validity_period(document: XmlDict) -> tuple[str | None, str | None]:
+    """The days a registration record is valid, as a period of JST wall-clock times: from
+    the start of its StartDate to the end of its EndDate (open where it names none)."""
+    return wall_time(document.get("StartDate")), wall_time(document.get("EndDate"), end=True)
+
+
 def validity_text(document: XmlDict) -> str:
     """The days a registration record is valid, as messages name them: from its StartDate
     (to its EndDate)."""
@@ -626,10 +632,11 @@ def matches(row: Row, wanted: XmlDict) -> bool:
     return True
 
 
-def overlaps(row: Row, period: tuple[str | None, str | None]) -> bool:
-    start, end = period
-    return (end is None or row.start is None or row.start < end) and (
-        start is None or row.end is None or row.end > start
+def overlaps(one: tuple[str | None, str | None], other: tuple[str | None, str | None]) -> bool:
+    """Whether two periods (either bound may be open) share a moment."""
+    (start, end), (other_start, other_end) = one, other
+    return (other_end is None or start is None or start < other_end) and (
+        other_start is None or end is None or end > other_start
     )
 
 
@@ -640,7 +647,9 @@ def select(context: Context, source: Source, query: XmlDict) -> list[Row]:
     return [
         row
         for row in source(context, period)
-        if context.may_see(row.participant) and overlaps(row, period) and matches(row, wanted)
+        if context.may_see(row.participant)
+        and overlaps((row.start, row.end), period)
+        and matches(row, wanted)
     ]
 
 

@@ -45,6 +45,7 @@ from mms_client.sim.holding import (
     RESOURCE_VALIDITY_KIND,
     resource_held,
     resource_of_named_participant,
+    resources_held,
     withdraw_unheld_offers,
 )
 from mms_client.sim.records import (
@@ -67,6 +68,7 @@ from mms_client.sim.records import (
     stored,
     stored_query,
     submit,
+    validity_period,
     wall_time,
 )
 from mms_client.sim.store import (
@@ -149,10 +151,6 @@ DR_PATTERN_SUSPENSIONS = Collection(
     Owner.PARTICIPANT,
     _VALIDITY,
 )
-
-
-def _validity(document: XmlDict) -> tuple[str | None, str | None]:
-    return wall_time(document.get("StartDate")), wall_time(document.get("EndDate"), end=True)
 
 
 # --- master data: kept in tables of their own ---------------------------------------------------
@@ -260,23 +258,24 @@ def _master_source(rows: Callable[[Store], list[Row]]) -> Source:
 
 
 def _participant_rows(store: Store) -> list[Row]:
-    return [Row(p.document, p.name, *_validity(p.document)) for p in store.participants()]
+    return [Row(p.document, p.name, *validity_period(p.document)) for p in store.participants()]
 
 
 def _user_rows(store: Store) -> list[Row]:
-    return [Row(u.document, u.participant, *_validity(u.document)) for u in store.users()]
+    return [Row(u.document, u.participant, *validity_period(u.document)) for u in store.users()]
 
 
 def _resource_rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
-    """Every resource as held on the query's Date (today without one): its holder then sees
-    it, named as its ParticipantName."""
-    on = period[0] or context.now
-    rows = []
-    for record in context.store.resources():
-        held_by = context.store.holder(record, on)
-        document = {**record.document, "ParticipantName": held_by}
-        rows.append(Row(document, held_by, *_validity(record.document)))
-    return rows
+    """The resources registered on the query's Date (every one without it), as held then
+    (today without it): their holder sees them, named as their ParticipantName."""
+    return [
+        Row(
+            {**record.document, "ParticipantName": held_by},
+            held_by,
+            *validity_period(record.document),
+        )
+        for record, held_by in resources_held(context.store, period, context.now)
+    ]
 
 
 # --- registrations that need approval ----------------------------------------------------------

@@ -16,7 +16,7 @@ simulator cannot use, with what the parameter allows):
 =================  ================================================================
 ``START_TIME``     start of the period (``2024-04-01T00:00:00``; a date means its start)
 ``END_TIME``       its end; both are required for every dataset but the resource lists,
-                   which list the resources as held on the report's ``Date``
+                   which list the resources registered on the report's ``Date``, as held then
 ``RESOURCE_NAME``  a ``ResourceNameType``; required for BUPs, a filter for the others
 ``MARKET_TYPE``    a ``MarketTypeType``; a filter
 ``AREA``           an ``AreaType``; a filter
@@ -70,6 +70,7 @@ from mms_client.sim.clearing import (
     coefficient,
     merit_order_rows,
 )
+from mms_client.sim.holding import resources_held
 from mms_client.sim.market_data import BUPS
 from mms_client.sim.records import (
     Collection,
@@ -190,11 +191,12 @@ _RESOURCE_RENAMES = {
 
 
 def _resource_rows(scope: Scope) -> list[XmlDict]:
-    """The approved resources, each as held on the report's Date (its period)."""
+    """The approved resources registered on the report's Date (its period), each as held
+    then: the resource query's rule (:func:`~mms_client.sim.holding.resources_held`)."""
     rows = []
     on = str(scope.period[0])
-    for resource in scope.store.resources(status="APPROVED"):
-        held_by = scope.store.holder(resource, on)
+    held = resources_held(scope.store, scope.period, scope.context.now, status="APPROVED")
+    for resource, held_by in held:
         if not scope.wants(held_by, resource.name, resource.area):
             continue
         participant = scope.store.participant(held_by)
