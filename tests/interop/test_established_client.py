@@ -354,7 +354,7 @@ def test_the_established_client_lets_a_tso_query_only_its_own_participants_resou
     the ResourceQuery says: asked for F200's resources, the TSO asks for those of its own
     participant, T100, which holds none.  The simulator answers that query correctly."""
     assert returned(established_session, "query_resources_tso") == []
-    queried = [r.payload for r in simulator.requests if r.participant is None and r.payload]
+    queried = [r.payload for r in simulator.requests if r.participant == "T100" and r.payload]
     tso_queries = [p for p in queried if b"<RegistrationQuery" in p and b'"T100"' in p]
     assert len(tso_queries) == 1
     assert b'<Resource ParticipantName="T100">' in tso_queries[0]

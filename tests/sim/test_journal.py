@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from mms_client.endpoints import Interface
+from mms_client.examples import Example, examples
 from mms_client.schema.generated.mi_market import MarketType
 from mms_client.sim.faults import Endpoint
 from mms_client.sim.journal import Journal, RecordedRequest
@@ -63,3 +68,22 @@ def test_an_unsigned_request_is_journalled_without_its_payload(
     assert "requestSignature does not verify" in answer.text
     (refused,) = fresh_wire.simulator.requests
     assert (refused.endpoint, refused.payload) == ("main", None)
+
+
+@pytest.mark.parametrize(
+    "example", examples(), ids=lambda e: f"{e.operation.interface}-{e.operation.name}"
+)
+def test_the_journal_and_the_log_name_who_sent_each_operation(
+    seeded_wire: Wire, example: Example, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whether or not the payload names its sender (registration payloads name none, report
+    payloads no user), the certificate that signed it does."""
+    user = seeded_wire.user(example.client_type, example.participant)
+    with caplog.at_level(logging.INFO, logger="mms_client.sim"):
+        seeded_wire.example(example.operation.name, example.operation.interface)
+
+    sent = seeded_wire.simulator.requests[-1]
+    assert sent.operation == example.operation.name
+    assert (sent.participant, sent.user) == (user.participant, user.user)
+    logged = [r.getMessage() for r in caplog.records if r.name == "mms_client.sim"]
+    assert f"main: {example.operation.name} from {user.participant}/{user.user}" in logged

@@ -117,9 +117,12 @@ class Reply:
 class Incoming:
     """A request after :meth:`MmsService.receive`.
 
-    ``operation``, ``participant``, ``user`` and ``payload`` are what could be read (None
-    otherwise: the payload is taken only once its signature verifies); they serve fault
-    matching and the journal.  ``answer`` is set when the request
+    ``operation`` and ``payload`` are what could be read (None otherwise: the payload is
+    taken only once its signature verifies); ``participant`` and ``user`` are who sent it, as
+    the client certificate names them, once the signature shows that the certificate's
+    holder signed the request (registration payloads name no sender and report payloads no
+    user, so the payload cannot say for every operation).  They serve fault matching and the
+    journal.  ``answer`` is set when the request
     is refused at request level; otherwise ``request``, ``caller`` and either ``document`` or
     ``problems`` carry what processing needs.
     """
@@ -368,24 +371,32 @@ class MmsService:
         if refused is not None:
             return replace(start, request=request, answer=self._text(interface, refused))
         assert presented is not None and presented.identity is not None
+        sender = presented.identity
         incoming = self._read_payload(
-            replace(start, request=request, schema=schema, payload=request.payload)
+            replace(
+                start,
+                request=request,
+                schema=schema,
+                payload=request.payload,
+                participant=sender.participant,
+                user=sender.user,
+            )
         )
         if incoming.answer is not None:
             return incoming
-        refused = self._sender_failure(incoming, presented.identity)
+        refused = self._sender_failure(incoming, sender)
         if refused is not None:
             return replace(incoming, answer=self._text(interface, refused))
         assert incoming.tree is not None
         return replace(
             incoming,
-            caller=presented.identity,
+            caller=sender,
             problems=incoming.problems or _xsd_issues(schema, incoming.tree),
         )
 
     def _read_payload(self, incoming: Incoming) -> Incoming:
-        """Parses the payload: the document, its operation and the names it states, or the
-        TXT answer refusing it."""
+        """Parses the payload: the document and its operation, or the TXT answer refusing
+        it."""
         assert incoming.request is not None and incoming.schema is not None
         interface, info, schema = incoming.request.interface, incoming.request.info, incoming.schema
         try:
@@ -400,8 +411,7 @@ class MmsService:
                 f"not {tree.tag}"
             )
             return replace(incoming, answer=self._text(interface, text))
-        participant, user = _names(tree)
-        incoming = replace(incoming, tree=tree, participant=participant, user=user)
+        incoming = replace(incoming, tree=tree)
         try:
             document = codec.read(tree, root_model(schema))
         except PayloadError as exc:
@@ -418,15 +428,14 @@ class MmsService:
         must name the payload's participant and user (registration payloads name no sender;
         the certificate alone says who sends them), who must exist with the client type the
         certificate names."""
-        assert incoming.request is not None
+        assert incoming.request is not None and incoming.tree is not None
         names_sender = incoming.schema is not Schema.MPR  # registration names no sender
-        if names_sender and (
-            incoming.participant != caller.participant or incoming.user not in (None, caller.user)
-        ):
+        participant, user = _names(incoming.tree)
+        if names_sender and (participant != caller.participant or user not in (None, caller.user)):
             return (
                 f"the client certificate belongs to user {caller.user} of participant "
                 f"{caller.participant}, but the payload names "
-                f"ParticipantName={incoming.participant} UserName={incoming.user}"
+                f"ParticipantName={participant} UserName={user}"
             )
         registered = self._store.user(caller.participant, caller.user)
         if registered is None:
