@@ -146,6 +146,16 @@ def test_reports_are_listed_and_downloaded_by_name_by_their_owner(seeded_wire: W
             "BSP",
             "E_PARAMETER_INVALID",
         ),
+        (
+            _request("MOL", {**PERIOD[0], "Name": "END_TIME"}, {**PERIOD[1], "Name": "START_TIME"}),
+            "BSP",
+            "E_PARAMETER_INVALID",
+        ),
+        (
+            _request("BSP_Offers", PERIOD[0], {**PERIOD[0], "Name": "END_TIME"}),
+            "BSP",
+            "E_PARAMETER_INVALID",
+        ),
         (_request("BSP_ResourceList", BSPName="F200"), "BSP", "E_PARTICIPANT_MISMATCH"),
         (
             _request(

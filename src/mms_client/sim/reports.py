@@ -15,8 +15,9 @@ simulator cannot use, with what the parameter allows):
 
 =================  ================================================================
 ``START_TIME``     start of the period (``2024-04-01T00:00:00``; a date means its start)
-``END_TIME``       its end; both are required for every dataset but the resource lists,
-                   which list the resources registered on the report's ``Date``, as held then
+``END_TIME``       its end, after the start; both are required for every dataset but
+                   the resource lists, which list the resources registered on the
+                   report's ``Date``, as held then
 ``RESOURCE_NAME``  a ``ResourceNameType``; required for BUPs, a filter for the others
 ``MARKET_TYPE``    a ``MarketTypeType``; a filter
 ``AREA``           an ``AreaType``; a filter
@@ -569,11 +570,21 @@ def _parameters(item: XmlDict) -> tuple[dict[str, str], list[Issue]]:
         for name, count in times_given.items()
         if count > 1
     ]
-    for name in _TIMES:
-        if name in values and _moment(values[name]) is None:
-            issues.append(
-                Issue(Code.PARAMETER_INVALID, f"{name} {values[name]!r} is not a date and time")
+    moments = {name: _moment(values[name]) for name in _TIMES if name in values}
+    issues += [
+        Issue(Code.PARAMETER_INVALID, f"{name} {values[name]!r} is not a date and time")
+        for name, moment in moments.items()
+        if moment is None
+    ]
+    start, end = moments.get("START_TIME"), moments.get("END_TIME")
+    if start is not None and end is not None and end <= start:
+        # a period that holds no moment could only give an empty report
+        issues.append(
+            Issue(
+                Code.PARAMETER_INVALID,
+                f"END_TIME {values['END_TIME']!r} is not after START_TIME {values['START_TIME']!r}",
             )
+        )
     for name, schema_type in _PARAMETER_TYPES.items():
         if name in values:
             issues.extend(_type_issues(name, values[name], schema_type))
