@@ -4,7 +4,7 @@ reports are listed and downloaded by their owner only."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,7 @@ from mms_client.schema.generated.mi_market import AreaCode, MarketType
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName
 from mms_client.schema.generated.mi_report import FileType
 from mms_client.sim import seed
-from mms_client.sim.reports import DATASETS
+from mms_client.sim.reports import DATASETS, KEPT_DAYS, REPORTS
 from mms_client.sim.store import NewOffer
 
 from .conftest import Wire
@@ -312,3 +312,37 @@ def test_the_resource_list_has_the_approved_resources_the_resource_query_finds_o
 
     assert listed == held
     assert (seed.PENDING_RESOURCE in listed) is (day >= "2024-04-01")
+
+
+def _expire_on(wire: Wire, day: date) -> None:
+    """Gives the seeded report the ExpiryDate ``day``, as if it had been created
+    KEPT_DAYS before it."""
+    store = wire.simulator.store
+    record = store.item(REPORTS.kind, REPORTS.interface.value, (seed.REPORT_TRANSACTION,))
+    assert record is not None
+    document = {**record.document, "ExpiryDate": day.isoformat()}
+    store.update_item(record.id, status=str(record.status), document=document)
+
+
+def test_the_seeded_report_is_kept_its_days_from_when_the_state_was_seeded(
+    seeded_wire: Wire,
+) -> None:
+    (item,) = seeded_wire.example("ReportListRequest").document.iter("ReportItem")
+    today = datetime.now(JST).date()
+    assert item.get("ExpiryDate") == (today + timedelta(days=KEPT_DAYS)).isoformat()
+
+
+def test_a_report_is_there_on_its_expiry_date_and_gone_after_it(seeded_wire: Wire) -> None:
+    today = datetime.now(JST).date()
+    _expire_on(seeded_wire, today)
+    assert len(list(seeded_wire.example("ReportListRequest").document.iter("ReportItem"))) == 1
+    assert seeded_wire.example("ReportDownloadRequestTrnID").info.success is True
+
+    _expire_on(seeded_wire, today - timedelta(days=1))
+
+    assert list(seeded_wire.example("ReportListRequest").document.iter("ReportItem")) == []
+    for download in ("ReportDownloadRequestTrnID", "ReportDownloadRequest"):
+        refused = seeded_wire.example(download)
+        assert refused.info.success is False
+        assert refused.info.response_data is not None
+        assert b"E_REPORT_NOT_FOUND" in refused.info.response_data

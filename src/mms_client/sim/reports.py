@@ -48,6 +48,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from mms_client import reports
 from mms_client.endpoints import ClientType, Interface
+from mms_client.jst import JST
 from mms_client.schema import codec
 from mms_client.schema.generated.mi_market import AreaCode, MarketType, ResourceName
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
@@ -78,11 +79,12 @@ from mms_client.sim.records import (
     Context,
     Handler,
     Owner,
+    Row,
     known,
+    query,
     select,
     store_units,
     stored,
-    stored_query,
     wall_time,
 )
 from mms_client.sim.store import Store
@@ -91,7 +93,8 @@ from mms_client.sim.tso_data import RESERVE_REQUIREMENTS
 MI = Interface.MI
 REPORTS = Collection("Report", MI, ("TransactionId",), Owner.CALLER, period=None)
 KEPT_DAYS = 30
-"""How long a report stays available (its ExpiryDate)."""
+"""How long a report stays available: its ExpiryDate is this many days after its creation,
+and past that day (in JST) it is neither listed nor downloaded."""
 _EVERYONE = frozenset(ClientType)
 _OPERATORS = frozenset({ClientType.MO, ClientType.TSO})
 _BSP = frozenset({ClientType.BSP})
@@ -721,6 +724,13 @@ def _missing(text: str) -> FileAnswer:
     return FileAnswer(codec.write(document), "XML", ok=False)
 
 
+def _kept(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+    """The caller's reports not past their ExpiryDate, by the simulator's clock in JST: an
+    expired report is gone, as one never made."""
+    today = context.call.now.astimezone(JST).date().isoformat()
+    return [row for row in stored(REPORTS)(context, period) if row.document["ExpiryDate"] >= today]
+
+
 def download_report(call: Call, store: Store) -> Outcome:
     """``ReportDownloadRequestTrnID`` and ``ReportDownloadRequest``: the caller's report
     whose list entry has every attribute the request names (its TransactionId, or its type,
@@ -728,7 +738,7 @@ def download_report(call: Call, store: Store) -> Outcome:
     context = Context(call, store)
     (model,) = call.items
     wanted = as_xml_dict(model)
-    found = select(context, stored(REPORTS), wanted)
+    found = select(context, _kept, wanted)
     if not found:
         described = ", ".join(f"{k}={v}" for k, v in wanted.items())
         return Outcome([], echo=False, file=_missing(f"you have no report with {described}"))
@@ -744,7 +754,7 @@ def download_report(call: Call, store: Store) -> Outcome:
 
 HANDLERS: dict[tuple[Interface, str], Handler] = {
     (MI, "ReportCreateRequest"): create_report,
-    (MI, "ReportListRequest"): stored_query(REPORTS),
+    (MI, "ReportListRequest"): query(_kept),
     (MI, "ReportDownloadRequestTrnID"): download_report,
     (MI, "ReportDownloadRequest"): download_report,
 }

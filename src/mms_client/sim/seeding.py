@@ -6,16 +6,21 @@ else is planted the way it would arrive at the MMS: the example requests of
 seeded users, at :data:`~mms_client.sim.seed.SEEDED_AT`.  So the seeded data is exactly what
 the handlers would have made of those requests, and the examples of the operations that
 act on existing data (cancel, approve, download, switch, refund...) find what they need.
+F100's report alone is created at the moment of seeding: a report is kept for
+:data:`~mms_client.sim.reports.KEPT_DAYS` from its creation, so one created at
+:data:`~mms_client.sim.seed.SEEDED_AT` would be gone already.
 Planting starts from empty sequences, so the identifiers it produces are the same every
 time (the TransactionIds and JbmsIds :mod:`~mms_client.sim.seed` names).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 from mms_client.endpoints import Interface
 from mms_client.examples import Example, example_request
+from mms_client.jst import JST
 from mms_client.schema.generated.mi_market import OfferData
 from mms_client.sim import seed
 from mms_client.sim.calls import Call
@@ -80,14 +85,14 @@ def _other_offer() -> Example:
     return Example(example.operation, offer, example.client_type, "F200", example.envelope)
 
 
-def _run(store: Store, example: Example, transaction_id: str) -> None:
+def _run(store: Store, example: Example, transaction_id: str, at: datetime) -> None:
     user = next(u for u in seed.USERS if u.participant == example.participant)
     operation = example.operation
     call = Call.of(
         operation,
         Identity(user.participant, user.user, user.client_type),
         example.document(user.user),
-        seed.SEEDED_AT,
+        at,
         transaction_id,
         example.attachments,
     )
@@ -134,5 +139,7 @@ def plant(store: Store) -> None:
     planted = [example_request(name, interface) for name, interface in PLANTED]
     planted.insert(PLANTED.index(("MarketSubmit_OfferData", Interface.MI)) + 1, _other_offer())
     for number, example in enumerate(planted, start=1):
-        is_report = example.operation.name == "ReportCreateRequest"
-        _run(store, example, seed.REPORT_TRANSACTION if is_report else f"SEED{number:04d}")
+        if example.operation.name == "ReportCreateRequest":
+            _run(store, example, seed.REPORT_TRANSACTION, datetime.now(JST))
+        else:
+            _run(store, example, f"SEED{number:04d}", seed.SEEDED_AT)
