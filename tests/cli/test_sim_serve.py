@@ -7,6 +7,7 @@ import datetime as dt
 import ipaddress
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -282,3 +283,19 @@ def test_serve_shows_and_checks_its_limits() -> None:
         assert re.search(rf"{option} [^[]*\[default: {default:g}\]", shown)
         refused = CliRunner().invoke(main, ["sim", "serve", option, "0"])
         assert refused.exit_code == 2 and f"Invalid value for '{option}'" in refused.output
+
+
+def test_serve_on_two_addresses_logs_its_process_starting_and_finishing_once(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    process, printed = start(state, 200, "--log-level", "info")
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+
+    assert process.returncode == 0, printed + rest
+    log = printed + rest
+    assert "(backup: https://" in log
+    assert len(re.findall(r"Started server process \[\d+\]", log)) == 1, log
+    assert len(re.findall(r"Finished server process \[\d+\]", log)) == 1, log

@@ -356,6 +356,26 @@ class Listener:
         return port
 
 
+class _ProcessLinesOnce(logging.Filter):
+    """Lets uvicorn's "Started server process" and "Finished server process" through once
+    for the thread serving every address: uvicorn writes them for each of its servers, and
+    the simulator runs one per address in one process, so they would say the same twice."""
+
+    _LINES = frozenset({"Started server process [%d]", "Finished server process [%d]"})
+
+    def __init__(self, thread: int) -> None:
+        super().__init__()
+        self._thread = thread
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self._thread or record.msg not in self._LINES:
+            return True
+        first = record.msg not in self._seen
+        self._seen.add(str(record.msg))
+        return first
+
+
 class ServerThread:
     """Serves several listeners from one event loop in a background thread."""
 
@@ -394,10 +414,15 @@ class ServerThread:
         self._error: BaseException | None = None
 
     def _run(self) -> None:
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        once = _ProcessLinesOnce(threading.get_ident())
+        uvicorn_log.addFilter(once)
         try:
             asyncio.run(self._serve())
         except BaseException as exc:  # reported to the starting thread
             self._error = exc
+        finally:
+            uvicorn_log.removeFilter(once)
 
     async def _serve(self) -> None:
         asyncio.get_running_loop().set_exception_handler(_AcceptErrorReport())
