@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, GetPydanticSchema
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, GetPydanticSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
@@ -22,14 +22,26 @@ JST = ZoneInfo("Asia/Tokyo")
 """The MMS time zone (UTC+9, no daylight saving)."""
 
 
+_OUT_OF_RANGE = "cannot be moved to Japan time: it would fall outside the years 1 to 9999"
+"""Why an aware datetime near either end of Python's calendar has no Japan time."""
+
+
 def to_jst(value: datetime) -> datetime:
-    """``value`` as an aware Asia/Tokyo datetime: naive means JST, aware is converted."""
+    """``value`` as an aware Asia/Tokyo datetime: naive means JST, aware is converted.
+
+    Raises :class:`ValueError` (which pydantic reports as a validation error naming the field)
+    rather than Python's bare ``OverflowError`` for a time whose Japan day is not in the
+    calendar, such as 20:00 UTC on 31 December 9999.
+    """
     zone = value.tzinfo
     if zone is JST:  # the usual case, tested first: it needs no offset lookup
         return value
     if zone is None or value.utcoffset() is None:
         return value.replace(tzinfo=JST)
-    return value.astimezone(JST)
+    try:
+        return value.astimezone(JST)
+    except OverflowError:
+        raise ValueError(_OUT_OF_RANGE) from None
 
 
 def format_jst(value: datetime) -> str:
@@ -48,8 +60,58 @@ def format_jst(value: datetime) -> str:
     return text
 
 
-JstDateTime = Annotated[datetime, AfterValidator(to_jst)]
-"""The pydantic type of every ``xs:dateTime`` in the payload models: always aware JST."""
+_ISO_DAY = r"^\d{4}-\d{2}-\d{2}"
+"""How ISO text of a date, or of a date and time, starts: text that does not is no time at all
+(pydantic would read ``"20240401"`` as seconds since 1970)."""
+
+_NOT_A_TIME = (
+    "should be a date and time: a datetime.datetime (naive means Japan time), or an ISO "
+    'string such as "2026-11-25T09:30:00" (without an offset it is Japan time)'
+)
+"""The rule broken by a value given for a date and time that is neither."""
+
+
+def _iso_text() -> CoreSchema:
+    """Text that starts like an ISO date, before pydantic reads it."""
+    return core_schema.str_schema(strict=True, pattern=_ISO_DAY)
+
+
+def _in_japan(given: CoreSchema) -> CoreSchema:
+    """What ``given`` lets through, read by pydantic as a datetime and moved to Japan time."""
+    return core_schema.no_info_after_validator_function(
+        to_jst, core_schema.chain_schema([given, core_schema.datetime_schema()])
+    )
+
+
+def _jst_datetime_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
+    """pydantic's datetime, moved to Japan time, and refusing numbers.
+
+    pydantic would take a number, or a string of digits, as seconds since 1970:
+    ``StartTime=20240401`` would go out as 1970-08-23T15:20:01. Nobody means a time that way,
+    so only a datetime (or a date, its midnight) and text that starts like an ISO date get to
+    pydantic's datetime; anything else is refused in the words of :data:`_NOT_A_TIME`. The
+    choice is made by pydantic-core without calling Python, so the times of a reply cost no
+    more than before, and what pydantic and :func:`to_jst` then find wrong is said in their
+    own words.
+    """
+    route = core_schema.union_schema(
+        [_iso_text(), core_schema.is_instance_schema(date)],
+        mode="left_to_right",
+        custom_error_type="jst_datetime",
+        custom_error_message=_NOT_A_TIME,
+    )
+    return _in_japan(route)
+
+
+def _datetime_json_schema(_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    """Documented as the plain date-time it accepts, not as the route it takes to get there."""
+    return handler(core_schema.datetime_schema())
+
+
+JstDateTime = Annotated[datetime, GetPydanticSchema(_jst_datetime_schema, _datetime_json_schema)]
+"""The pydantic type of every ``xs:dateTime`` in the payload models: a datetime (naive means
+JST, aware is converted), a date (its midnight in Japan) or ISO text (no offset means JST),
+always read as aware JST; a number is refused."""
 
 
 _NOT_A_DATE = (
@@ -65,7 +127,9 @@ def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema
     pydantic takes the date of a datetime as written, whatever its zone: midnight in Auckland
     would be that day although Japan is still on the day before, and midnight in Japan given in
     UTC would be refused for not being midnight. So a datetime is moved to Japan time first,
-    and pydantic's own check (zero time, now in Japan) and its messages do the rest.
+    and pydantic's own check (zero time, now in Japan) and its messages do the rest. Text with
+    a time in it is such a datetime too (``"2024-03-31T15:00:00Z"`` is midnight of 1 April in
+    Japan), read as :data:`JstDateTime` reads it.
 
     pydantic would also take a number, or a string of digits, as seconds since 1970:
     ``20261125`` would be a day in August 1970, refused only for not being its midnight.
@@ -73,16 +137,16 @@ def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema
     starts like an ISO date get that far; anything else is refused in the words of
     :data:`_NOT_A_DATE`, which say what a date may be (the value given is shown beside them).
 
-    Text and exact dates take the first two branches of the union, which pydantic-core checks
-    without calling Python: every date of every reply is text, and only a datetime pays for
-    the conversion.
+    A plain ISO date and an exact date take the first two branches of the union, which
+    pydantic-core checks without calling Python: every date of every reply is such text, and
+    only a datetime, or text with a time, pays for the conversion.
     """
-    text = core_schema.str_schema(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}")
+    day = core_schema.str_schema(strict=True, pattern=_ISO_DAY + "$")
     moved = core_schema.no_info_after_validator_function(
         to_jst, core_schema.is_instance_schema(datetime)
     )
     route = core_schema.union_schema(
-        [text, core_schema.date_schema(strict=True), moved],
+        [day, core_schema.date_schema(strict=True), moved, _in_japan(_iso_text())],
         mode="left_to_right",
         custom_error_type="jst_date",
         custom_error_message=_NOT_A_DATE,

@@ -277,6 +277,53 @@ def test_a_datetime_given_as_the_envelope_date_is_taken_on_its_day_in_japan(
     assert mms_simulator.count(processed=False) == before
 
 
+def test_text_with_a_time_given_as_the_envelope_date_is_taken_on_its_day_in_japan(
+    mms_simulator: Simulator,
+) -> None:
+    """The offset of ISO text counts, as a datetime's does: pydantic took the date as written,
+    sending 2024-04-01 for 23:00 on 31 March in Japan."""
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    with client(mms_simulator) as bsp:
+        bsp.query_offers(query, 1, "2024-03-31T15:00:00Z")  # type: ignore[arg-type]
+        payload = mms_simulator.requests[-1].payload or b""
+        assert payload.startswith(b'<MarketData><MarketQuery Date="2024-04-01" ')
+        before = mms_simulator.count(processed=False)
+        for not_midnight_in_japan in ("2024-04-01T00:00:00+10:00", "2024-04-01T00:00:00-04:00"):
+            with pytest.raises(PayloadError, match="midnight in Japan time") as refused:
+                bsp.query_offers(query, 1, not_midnight_in_japan)  # type: ignore[arg-type]
+            assert [e.path for e in refused.value.errors] == ["MarketData/MarketQuery/@Date"]
+    assert mms_simulator.count(processed=False) == before
+
+
+def test_offer_times_given_as_text_go_out_in_japan_time_and_numbers_are_refused(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A number was taken as seconds since 1970 (20240401 went out as 1970-08-23T15:20:01),
+    and a time with no Japan time raised OverflowError."""
+    start = dt.datetime.combine(day, dt.time(12), tzinfo=JST)
+    document = offer(day).model_dump(mode="json", by_alias=True)
+    in_utc = start.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    with client(mms_simulator) as bsp:
+        bsp.call(PUT, {**document, "StartTime": in_utc}, market_type="DAM", date=day)
+        payload = mms_simulator.requests[-1].payload or b""
+        assert f'StartTime="{day}T12:00:00"'.encode() in payload
+        before = mms_simulator.count(processed=False)
+        for given, rule in [
+            (20240401, "should be a date and time: "),
+            ("20240401", "should be a date and time: "),
+            ("9999-12-31T20:00:00Z", "cannot be moved to Japan time: "),
+        ]:
+            with pytest.raises(PayloadError) as refused:
+                bsp.call(PUT, {**document, "StartTime": given}, market_type="DAM", date=day)
+            [error] = refused.value.errors
+            assert (error.path, error.value) == (
+                "MarketData/MarketSubmit/OfferData[1]/@StartTime",
+                given,
+            )
+            assert error.rule.startswith(rule)
+    assert mms_simulator.count(processed=False) == before
+
+
 NOT_A_DATE = (
     "should be a date: a datetime.date, a datetime at midnight in Japan time, or an ISO string "
     'such as "2026-11-25"'

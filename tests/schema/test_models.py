@@ -239,6 +239,77 @@ def test_a_datetime_given_for_a_date_is_taken_on_its_day_in_japan() -> None:
         report_on(datetime(2024, 4, 1, 9))  # naive and not midnight, refused as before
 
 
+def test_text_with_a_time_given_for_a_date_is_that_time_in_japan() -> None:
+    """An ISO string with an offset is the instant it spells, as the datetime would be:
+    pydantic took its date as written and dropped the offset."""
+    assert report_on("2024-03-31T15:00:00Z").date == date(2024, 4, 1)  # type: ignore[arg-type]
+    assert report_on("2024-04-01T00:00:00").date == date(2024, 4, 1)  # type: ignore[arg-type]
+    assert report_on("2024-04-01").date == date(2024, 4, 1)  # type: ignore[arg-type]
+    for given, in_japan in [
+        ("2024-04-01T00:00:00+10:00", datetime(2024, 3, 31, 23, tzinfo=JST)),
+        ("2024-04-01T00:00:00-04:00", datetime(2024, 4, 1, 13, tzinfo=JST)),
+    ]:
+        with pytest.raises(PayloadError) as caught:
+            report_on(given)  # type: ignore[arg-type]
+        [error] = caught.value.errors
+        assert (error.path, error.value) == ("ReportCreateRequest/@Date", in_japan)
+        assert error.rule == "a datetime given for a date should be midnight in Japan time"
+
+
+def offer_starting(start: object) -> OfferData:
+    return OfferData.model_validate(
+        {
+            "stack": [OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+            "resource": "FAKE_RESO",
+            "start": start,
+            "end": datetime(2024, 4, 1, 3),
+            "direction": Direction.SELL,
+        }
+    )
+
+
+def offer_json_starting(start: object) -> str:
+    document = offer_starting(datetime(2024, 4, 1)).model_dump(mode="json", by_alias=True)
+    return json.dumps({**document, "StartTime": start})
+
+
+NOT_A_TIME = (
+    "should be a date and time: a datetime.datetime (naive means Japan time), or an ISO "
+    'string such as "2026-11-25T09:30:00" (without an offset it is Japan time)'
+)
+
+
+@pytest.mark.parametrize("given", [20240401, "20240401", 1711900800.0, Decimal(1), True])
+def test_a_number_given_for_a_time_is_refused_saying_what_a_time_is(given: object) -> None:
+    """pydantic took a number, or a string of digits, as seconds since 1970: 20240401 went
+    out as 1970-08-23T15:20:01."""
+    with pytest.raises(PayloadError) as caught:
+        offer_starting(given)
+    [error] = caught.value.errors
+    assert (error.path, error.value, error.rule) == ("OfferData/@StartTime", given, NOT_A_TIME)
+    with pytest.raises(PayloadError, match="OfferData/@StartTime: should be a date and time"):
+        OfferData.model_validate_json(offer_json_starting(20240401))
+
+
+def test_a_time_with_no_japan_time_is_a_validation_error_naming_the_field() -> None:
+    """20:00 UTC on the last day of 9999 is in the year 10000 in Japan: astimezone raised
+    OverflowError, a traceback rather than an error about the field."""
+    rule = "cannot be moved to Japan time: it would fall outside the years 1 to 9999"
+    late = datetime(9999, 12, 31, 20, tzinfo=UTC)
+    with pytest.raises(ValueError, match=rule):
+        to_jst(late)
+    for given in (late, "9999-12-31T20:00:00Z"):
+        with pytest.raises(PayloadError) as caught:
+            offer_starting(given)
+        [error] = caught.value.errors
+        assert (error.path, error.value, error.rule) == ("OfferData/@StartTime", given, rule)
+    with pytest.raises(PayloadError, match="OfferData/@StartTime: cannot be moved"):
+        OfferData.model_validate_json(offer_json_starting("9999-12-31T20:00:00Z"))
+    # given for a date, it is no day in Japan either
+    with pytest.raises(PayloadError, match="ReportCreateRequest/@Date: should be a date"):
+        report_on(late)
+
+
 def test_wire_times_have_no_offset_and_no_needless_fraction() -> None:
     assert format_jst(datetime(2024, 3, 15, 3, tzinfo=UTC)) == "2024-03-15T12:00:00"
     assert format_jst(datetime(2024, 3, 15, 12, 0, 0, 500000)) == "2024-03-15T12:00:00.5"
