@@ -349,6 +349,35 @@ def test_call_sends_the_example_as_its_user_and_saves_files(
     assert Path(file["path"]).read_bytes() and Path(file["path"]).parent == tmp_path / "settlement"
 
 
+def test_call_reads_dates_and_times_as_the_library_does(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """--date had a format of its own: it took 2024-4-1, which -e Date= refuses, and refused
+    a date and time at midnight, which -e Date= takes. A time with no Japan time was a
+    traceback."""
+    state = str(fresh_mms_simulator.state_dir)
+    query = ["call", "query_offers", "--example", "--sim-state", state, "--json"]
+    accepted = mms(*query, "--date", f"{EXAMPLE_DAY}T00:00:00")
+    assert accepted.exit_code == 0, accepted.output
+    payload = fresh_mms_simulator.requests[-1].payload or b""
+    assert f'<MarketQuery Date="{EXAMPLE_DAY}" '.encode() in payload
+    before = fresh_mms_simulator.count(processed=False)
+    for option in (["--date", "2024-4-1"], ["-e", "Date=2024-4-1"]):
+        refused = mms(*query, *option)
+        assert refused.exit_code == 1
+        assert "MarketData/MarketQuery/@Date: should be a date: " in refused.output
+
+    late = tmp_path / "offer.json"
+    late.write_text(json.dumps({**FOREIGN_OFFER, "StartTime": "9999-12-31T20:00:00Z"}))
+    overflow = mms(
+        "call", "put_offer", "--sim-state", state, "--payload", str(late), "--market-type",
+        "DAM", "--date", EXAMPLE_DAY.isoformat(),
+    )  # fmt: skip
+    assert overflow.exit_code == 1
+    assert "OfferData[1]/@StartTime: cannot be moved to Japan time" in overflow.output
+    assert fresh_mms_simulator.count(processed=False) == before
+
+
 def test_call_reports_refusals_with_the_mms_messages(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -9,7 +9,6 @@ such as ``query_offers``) with a payload from a file, or the documented example 
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import inspect
 import json
 import sys
@@ -87,7 +86,13 @@ def ops(interface: str | None, as_json: bool) -> None:
     "element); '-' reads standard input.",
 )
 @click.option("--example", is_flag=True, help="Send the documented example request.")
-@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Envelope Date (JST).")
+@click.option(
+    "--date",
+    metavar="DATE",
+    # read where -e Date= and the library read it (mms_client.jst.JstDate), not by a format
+    # of its own that would take what they refuse and refuse what they take
+    help="Envelope Date: an ISO date (2024-04-01), or a date and time that is midnight in Japan.",
+)
 @click.option(
     "--days",
     type=click.IntRange(1, 31),
@@ -122,7 +127,7 @@ def call(
     interface: str | None,
     payload_file: Path | None,
     example: bool,
-    date: dt.datetime | None,
+    date: str | None,
     days: int | None,
     market_type: str | None,
     extra: tuple[str, ...],
@@ -261,7 +266,7 @@ def _operation(name: str, interface: str | None) -> Operation:
 
 def _envelope(
     operation: Operation,
-    date: dt.datetime | None,
+    date: str | None,
     days: int | None,
     market_type: str | None,
     extra: tuple[str, ...],
@@ -286,7 +291,7 @@ def _envelope(
             raise click.UsageError(f"--envelope gives {binding.xml_name} twice")
         envelope[binding.field_name] = value
     options = {
-        "date": None if date is None else date.date(),
+        "date": date,
         "days": days,
         "market_type": market_type,
     }
