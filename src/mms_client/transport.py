@@ -20,6 +20,9 @@ sending its answer a byte at a time could otherwise hold the caller for ever. Th
 runs the attempt under :func:`asyncio.timeout`; the sync one has every wait of its TLS sockets
 end by the deadline (:class:`_DeadlineSocket`).
 
+A transport may be shared by threads, and an async one by event loops in several threads at
+once; a process forked from one starts with connections of its own (see :class:`_Driver`).
+
 A reply is normally collected in memory. For a download (``spool_dir``) it is written chunk by
 chunk to an anonymous temporary file in that folder instead, so a report of hundreds of
 megabytes costs a chunk of memory, not its size; its own size limit and deadline apply.
@@ -29,16 +32,20 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import ssl
 import tempfile
+import threading
 import time
+import weakref
+from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence, Set
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 from urllib.parse import urlsplit
 
 from tenacity import (
@@ -659,27 +666,50 @@ def _detail(error: BaseException) -> str:
     return next((str(cause) for cause in _chain(error) if str(cause)), type(error).__name__)
 
 
-_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
+_CLOSED_CLIENT = "this client is closed; make a new one"
 
 
-class _Driver(Generic[_Http]):
-    """What the sync and async drivers share: the settings, the plugins, the httpx client,
-    and the attempts of each request."""
+class _Driver(ABC):
+    """What the sync and async drivers share: the settings, the plugins, the closed state,
+    and the attempts of each request.
 
-    _client: _Http
+    Connections kept alive must never serve two processes: a request of a forked child on
+    its parent's TLS connection breaks the parent's next request on it, and the parent's error
+    would then warn that a request the MMS never took may have been processed. So in a child
+    every transport forgets its parent's connections, closing none of them (that would send
+    on sockets the parent still uses), and opens its own (:meth:`_forked`).
+    """
 
     def __init__(self, settings: TransportSettings, plugins: Sequence[Plugin]) -> None:
         self._settings = settings
         self._plugins = tuple(plugins)
+        _live.add(self)
 
     @property
+    @abstractmethod
     def closed(self) -> bool:
-        return self._client.is_closed
+        """Whether the transport was closed: it sends nothing any more."""
+
+    @abstractmethod
+    def _forked(self) -> None:
+        """In a child process just forked: drop the parent's connections unclosed."""
 
     def check_open(self) -> None:
         """Refuse to work once closed, in the library's terms rather than httpx's."""
         if self.closed:
-            raise ConfigurationError("this client is closed; make a new one")
+            raise ConfigurationError(_CLOSED_CLIENT)
+
+    @contextmanager
+    def _refused_once_closed(self) -> Iterator[None]:
+        """:meth:`check_open` for a request under way: a client closed by another thread or
+        task after the request passed that check (or while it waited to be sent again) makes
+        httpx refuse it with a bare RuntimeError, before anything is sent."""
+        try:
+            yield
+        except RuntimeError:
+            if not self.closed:
+                raise
+            raise ConfigurationError(_CLOSED_CLIENT) from None
 
     def _attempts(
         self,
@@ -695,7 +725,21 @@ class _Driver(Generic[_Http]):
         )
 
 
-class SyncTransport(_Driver[httpx.Client]):
+_live: weakref.WeakSet[_Driver] = weakref.WeakSet()
+"""Every transport of the process, for :func:`_start_afresh`."""
+
+
+def _start_afresh() -> None:
+    """In a child process just forked, give every transport connections of its own."""
+    for driver in list(_live):
+        driver._forked()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_start_afresh)
+
+
+class SyncTransport(_Driver):
     """Sends requests with :class:`httpx.Client`."""
 
     def __init__(
@@ -706,7 +750,21 @@ class SyncTransport(_Driver[httpx.Client]):
     ) -> None:
         super().__init__(settings, plugins)
         ssl_context.sslsocket_class = _DeadlineSocket
-        self._client = httpx.Client(verify=ssl_context, **settings.client_arguments())
+        self._ssl_context = ssl_context
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(verify=self._ssl_context, **self._settings.client_arguments())
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
+    def _forked(self) -> None:
+        # the parent's client is dropped, not closed: its pool's lock may be held by a thread
+        # of the parent that the child does not have
+        if not self.closed:
+            self._client = self._new_client()
 
     def send(
         self,
@@ -720,7 +778,8 @@ class SyncTransport(_Driver[httpx.Client]):
         """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
         attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
-        return Retrying(**attempts.tenacity_arguments())(self._attempt, attempts)
+        with self._refused_once_closed():
+            return Retrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
     def _attempt(self, attempts: _Attempts) -> HttpReply:
         exchange = attempts.next()
@@ -744,16 +803,18 @@ class SyncTransport(_Driver[httpx.Client]):
         self._client.close()
 
 
-class AsyncTransport(_Driver[httpx.AsyncClient]):
+class AsyncTransport(_Driver):
     """Sends requests with :class:`httpx.AsyncClient`.
 
     Connections kept alive belong to the event loop they were opened in: once that loop is
     closed (one ``asyncio.run`` over, the next begun) httpx would fail on them with "Event
     loop is closed", and nothing could close them any more, since closing a connection needs
-    its loop. So each event loop gets an httpx client of its own, closed while the loop can
-    still do it: when the loop finishes, as ``asyncio.run`` and :class:`asyncio.Runner`
-    finish theirs (see :func:`_close_with_loop`), or at :meth:`aclose`. A loop closed without
-    ``loop.shutdown_asyncgens()`` leaves its connections to the garbage collector.
+    its loop. So each event loop gets an httpx client of its own, looked up by the running
+    loop, so that loops in several threads can share the transport at once; each is closed
+    while its loop can still do it: when the loop finishes, as ``asyncio.run`` and
+    :class:`asyncio.Runner` finish theirs (see :meth:`_close_with_loop`), or at
+    :meth:`aclose` in that loop. A loop closed without ``loop.shutdown_asyncgens()`` leaves
+    its connections to the garbage collector.
     """
 
     def __init__(
@@ -764,10 +825,10 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
     ) -> None:
         super().__init__(settings, plugins)
         self._ssl_context = ssl_context
-        self._client = self._new_client()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closer: AsyncGenerator[None, None] | None = None
-        """Closes ``_client`` when ``_loop`` finishes."""
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
+        """The httpx client of each event loop that made requests and has not finished."""
+        self._lock = threading.Lock()
+        """Guards ``_loops``, which the threads of the loops share."""
         self._closed = False
 
     @property
@@ -775,23 +836,55 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
         # the httpx client of a finished event loop is closed, this transport is not
         return self._closed
 
-    def _new_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(verify=self._ssl_context, **self._settings.client_arguments())
+    def _forked(self) -> None:
+        # the lock may have been held by a thread of the parent that the child does not have;
+        # the parent's clients, and the closers that would close them, are dropped unused
+        self._lock = threading.Lock()
+        self._loops = {}
 
-    async def _follow_loop(self) -> None:
-        """Make ``_client`` the running event loop's own (see the class docstring)."""
+    async def _client(self) -> httpx.AsyncClient:
+        """The running event loop's own httpx client (see the class docstring)."""
         import asyncio  # loaded already where there is an event loop; sync users never pay it
 
         loop = asyncio.get_running_loop()
-        if self._loop is loop:
-            return
-        if self._loop is not None:
-            # the last loop's client is closed by its closer: already if that loop is over,
-            # else (one in another thread) in that loop once the closer below replaces it
-            self._client = self._new_client()
-        self._loop = loop
-        self._closer = _close_with_loop(self._client)
-        await anext(self._closer)
+        with self._lock:
+            own = self._loops.get(loop)
+            if own is not None:
+                return own.client
+            # loops closed without finalizing their closers cannot close their clients
+            for closed in [other for other in self._loops if other.is_closed()]:
+                del self._loops[closed]
+            client = httpx.AsyncClient(
+                verify=self._ssl_context, **self._settings.client_arguments()
+            )
+            closer = self._close_with_loop(loop, client)
+            self._loops[loop] = _LoopClient(client, closer)
+        # started in the loop it waits for; no other task of the loop runs before it yields
+        await anext(closer)
+        return client
+
+    async def _close_with_loop(
+        self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient
+    ) -> AsyncGenerator[None, None]:
+        """Once started, waits for the end of the event loop ``loop`` it was started in, then
+        closes ``client`` there and forgets it.
+
+        An event loop finalizes the asynchronous generators still suspended in it before it
+        closes (``asyncio.run`` and :class:`asyncio.Runner` call
+        ``loop.shutdown_asyncgens()``), while it can still run the close of connections
+        opened in it; and one dropped while its loop still runs is finalized in that loop too.
+        Nothing else learns that a loop ends. In a forked child, which dropped it, the client
+        is the parent's and is left alone.
+        """
+        process = os.getpid()
+        try:
+            yield
+        finally:
+            if os.getpid() == process:
+                with self._lock:
+                    if (own := self._loops.get(loop)) is not None and own.client is client:
+                        del self._loops[loop]
+                await client.aclose()
 
     async def send(
         self,
@@ -805,18 +898,23 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
         """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
         attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
-        await self._follow_loop()
-        return await AsyncRetrying(**attempts.tenacity_arguments())(self._attempt, attempts)
+        client = await self._client()
+        with self._refused_once_closed():
+            return await AsyncRetrying(**attempts.tenacity_arguments())(
+                self._attempt, client, attempts
+            )
 
-    async def _attempt(self, attempts: _Attempts) -> HttpReply:
+    async def _attempt(self, client: httpx.AsyncClient, attempts: _Attempts) -> HttpReply:
         import asyncio
 
+        # closed in another event loop, whose aclose left this loop's client open
+        self.check_open()
         exchange = attempts.next()
         message = exchange.message
         with exchange:
             async with (
                 asyncio.timeout(exchange.left()),
-                self._client.stream(
+                client.stream(
                     "POST",
                     exchange.url,
                     headers=message.headers,
@@ -833,21 +931,17 @@ class AsyncTransport(_Driver[httpx.AsyncClient]):
         import asyncio
 
         self._closed = True
-        if self._loop in (None, asyncio.get_running_loop()):
-            await self._client.aclose()
-        # else the client is another loop's, closed when that loop finished or finishes
+        with self._lock:
+            own = self._loops.get(asyncio.get_running_loop())
+        if own is not None:
+            await own.client.aclose()
+        # the clients of other loops are closed as those loops finish
 
 
-async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
-    """Once started, waits for the end of the event loop it was started in, then closes
-    ``client`` there.
+@dataclass(frozen=True)
+class _LoopClient:
+    """The httpx client of one event loop, and the generator that closes it when the loop
+    finishes (kept here: dropped, it would close the client at once)."""
 
-    An event loop finalizes the asynchronous generators still suspended in it before it
-    closes (``asyncio.run`` and :class:`asyncio.Runner` call ``loop.shutdown_asyncgens()``),
-    while it can still run the close of connections opened in it; and one dropped while its
-    loop still runs is finalized in that loop too. Nothing else learns that a loop ends.
-    """
-    try:
-        yield
-    finally:
-        await client.aclose()
+    client: httpx.AsyncClient
+    closer: AsyncGenerator[None, None]

@@ -18,7 +18,10 @@ import socket
 import ssl
 import sys
 import tempfile
+import threading
+import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +47,7 @@ from mms_client.errors import (
 )
 from mms_client.examples import example_request
 from mms_client.jst import JST
+from mms_client.plugins import Plugin
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
 
@@ -739,6 +743,150 @@ def test_an_async_client_keeping_connections_serves_one_event_loop_after_another
     asyncio.run(query_and_close())
     with pytest.raises(ConfigurationError, match="this client is closed"):
         asyncio.run(client.query_offers(query, date=day))
+
+
+class Pause(Plugin):
+    """Holds the first request where the client has taken it (past the check that the client
+    is open, before anything is sent) until the test releases it, so that the test can act
+    while a call is under way."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self._held = False
+
+    def audit_request(self, mms_request: bytes) -> None:
+        if not self._held:
+            self._held = True
+            self.reached.set()
+            assert self.release.wait(60), "the test never released the request"
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="counts sockets through /proc")
+def test_an_async_client_serves_event_loops_in_several_threads_at_once(
+    fresh_mms_simulator: Simulator, day: dt.date
+) -> None:
+    """One client shared by two threads, each running its own event loop: a call of one
+    loop is under way while the other loop makes its calls and finishes. Each loop has
+    connections of its own, closed when it ends. (A simulator of its own: no other test's
+    connection to it can close meanwhile.)"""
+    simulator = fresh_mms_simulator
+    pause = Pause()
+    client: AsyncMmsClient = simulator.async_client(retry=NO_WAIT, keep_alive=True, plugins=[pause])
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD, resource="FAKE_RESO")
+
+    async def query_twice() -> list[object]:
+        return [
+            *await client.query_offers(query, date=day),
+            *await client.query_offers(query, date=day),
+        ]
+
+    with ThreadPoolExecutor(1) as thread:
+        held = thread.submit(asyncio.run, query_twice())
+        assert pause.reached.wait(60)
+        assert asyncio.run(query_twice()) == []
+        pause.release.set()
+        assert held.result() == []
+    assert connections_to(simulator) == 0
+
+
+def test_a_client_closed_while_another_thread_is_in_a_call_refuses_that_call_as_closed(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    before = mms_simulator.count(QUERY, processed=False)
+    pause = Pause()
+    bsp = client(mms_simulator, keep_alive=True, plugins=[pause])
+    with ThreadPoolExecutor(1) as thread:
+        call = thread.submit(
+            bsp.query_offers, OfferQuery(market_type=MarketType.DAY_AHEAD), date=day
+        )
+        assert pause.reached.wait(60)
+        bsp.close()
+        pause.release.set()
+        with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
+            call.result()
+    assert mms_simulator.count(QUERY, processed=False) == before  # nothing was sent
+
+
+async def test_an_async_client_closed_while_a_call_waits_to_resend_refuses_it_as_closed(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """The query's first attempt gets HTTP 503; while it waits to go to the backup host, the
+    client is closed."""
+
+    class FirstAnswer(Plugin):
+        def __init__(self) -> None:
+            self.arrived = asyncio.Event()
+
+        def audit_response(self, mms_response: bytes) -> None:
+            self.arrived.set()
+
+    mms_simulator.inject("http_error", operation=QUERY, endpoint="main", status=503)
+    before = mms_simulator.count(QUERY, processed=False)
+    answer = FirstAnswer()
+    bsp: AsyncMmsClient = mms_simulator.async_client(retry=NO_WAIT, plugins=[answer])
+    call = asyncio.create_task(
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+    )
+    await answer.arrived.wait()
+    await bsp.aclose()
+    with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
+        await call
+    assert mms_simulator.count(QUERY, processed=False) == before + 1  # not resent
+
+
+def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this_one(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A query's first attempt gets HTTP 503 in one thread's event loop; before it goes to the
+    backup host, the client is closed in another loop (which leaves this loop's connections
+    to this loop)."""
+
+    class PauseAfterAnswer(Pause):
+        def audit_request(self, mms_request: bytes) -> None:
+            pass
+
+        def audit_response(self, mms_response: bytes) -> None:
+            super().audit_request(mms_response)
+
+    mms_simulator.inject("http_error", operation=QUERY, endpoint="main", status=503)
+    before = mms_simulator.count(QUERY, processed=False)
+    pause = PauseAfterAnswer()
+    bsp: AsyncMmsClient = mms_simulator.async_client(retry=NO_WAIT, plugins=[pause])
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    with ThreadPoolExecutor(1) as thread:
+        call = thread.submit(asyncio.run, bsp.query_offers(query, date=day))
+        assert pause.reached.wait(60)
+        asyncio.run(bsp.aclose())
+        pause.release.set()
+        with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
+            call.result()
+    assert mms_simulator.count(QUERY, processed=False) == before + 1  # not resent
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks the process")
+def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
+    fresh_mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A child using its parent's kept-alive TLS connection would break it: the parent's next
+    submit would fail, saying the MMS may have processed it, which it never received."""
+    simulator = fresh_mms_simulator
+    bsp = client(simulator, keep_alive=True)
+    assert bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads, knowingly
+        child = os.fork()
+    if child == 0:
+        status = 1
+        try:
+            bsp.put_offer(offer(day, hour=9), MarketType.DAY_AHEAD, date=day)
+            status = 0
+        finally:
+            os._exit(status)
+    assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+    with bsp:
+        bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
+    assert simulator.count(PUT) == 2
 
 
 async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day: dt.date) -> None:
