@@ -82,7 +82,7 @@ def _blank(cls: type[MMSError]) -> MMSError:
 #: document can hold millions of problems, or megabytes of text, and a message is printed
 #: and logged whole; the error's attributes keep everything.
 _LISTED = 20
-_ITEM_CHARACTERS = 300
+_ITEM_CHARACTERS = 1000
 _TEXT_CHARACTERS = 2000
 
 
@@ -314,8 +314,12 @@ class MMSValidationError(MMSClientError):
     ``messages`` holds every Error, Warning and Information message with the path of the
     element that carried it; ``response`` is the parsed response document and ``items`` its
     answer items, as a :class:`~mms_client.exchange.Response` would hold them, so the items
-    that did succeed (of a submit accepted in part) are still available. The message
-    lists the first few Error messages (see :func:`_listed`).
+    that did succeed (of a submit accepted in part) are still available. ``reasons`` says
+    what in the reply shows the failure (its statistics, Validation and Success flags...), and
+    ``summary`` is the first :data:`_TEXT_CHARACTERS` characters of it, for a one-line account.
+
+    The message leads with the first few Error messages (see :func:`_listed`), which say what
+    to fix, and ends with the reasons; without Error messages, the reasons are all it says.
     """
 
     def __init__(
@@ -329,9 +333,16 @@ class MMSValidationError(MMSClientError):
         self.messages = tuple(messages)
         self.response = response
         self.items = list(items)
+        self.reasons = message
+        self.summary = _shortened(message, _TEXT_CHARACTERS, ".reasons")
         errors = [m for m in self.messages if m.severity == "Error"]
-        summary = _shortened(message, _TEXT_CHARACTERS, ".response")
-        super().__init__(operation, f"{summary}{_listed(errors, '.messages')}")
+        if not errors:
+            super().__init__(operation, self.summary)
+            return
+        listed = _listed(errors, ".messages")
+        super().__init__(
+            operation, f"the MMS reported {len(errors)} error(s){listed}\n  ({self.summary})"
+        )
 
 
 class MMSServerError(MMSClientError):

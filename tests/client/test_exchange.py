@@ -281,7 +281,7 @@ def test_failed_reply_raises_with_every_message_and_the_document(bsp: Caller) ->
 def test_a_refusal_with_many_long_messages_keeps_them_all_and_lists_a_few(bsp: Caller) -> None:
     """The message of the error is printed and logged whole: it must stay readable (and
     small) however many messages, and however long, the reply holds."""
-    long = "x" * 1000
+    long = "x" * 3000
     many = "".join(f'<Error Code="E{n:04}">{long}</Error>' for n in range(2000)).encode()
     data = example("base_failed_response.xml").replace(
         b'<Error Code="Error1">Error1</Error>', many, 1
@@ -294,11 +294,14 @@ def test_a_refusal_with_many_long_messages_keeps_them_all_and_lists_a_few(bsp: C
     assert len(errors) == 2001
     assert errors[0] == ("Error", "E0000", long, "MarketData")
     text = str(error)
+    # what to fix first, then what in the reply shows the failure
+    assert text.startswith("MarketSubmit_OfferData: the MMS reported 2001 error(s)\n  - Error")
+    assert text.endswith(f"\n  ({error.reasons})")
     assert text.count("\n  - Error at MarketData: [E0") == 20
     assert "\n  ... and 1981 more (see .messages)" in text
     first = str(errors[0])
-    assert f"\n  - {first[:300]}... ({len(first) - 300} more characters, see .messages)" in text
-    assert len(text) < 20 * 400 + 200
+    assert f"\n  - {first[:1000]}... ({len(first) - 1000} more characters, see .messages)" in text
+    assert len(text) < 20 * 1100 + 2200
 
 
 @pytest.mark.parametrize(

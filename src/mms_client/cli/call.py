@@ -183,7 +183,8 @@ def call(
             if dataset is not None:  # what the method of that name answers with: the rows
                 response = replace(response, items=dataset_rows(dataset)(response))
     except MMSValidationError as refusal:
-        reason = str(refusal).splitlines()[0]
+        # the messages are shown apart; what in the reply shows the refusal ends the account
+        reason = f"{refusal.operation}: {refusal.summary}"
         # of a submit accepted in part, the items show which were stored
         if as_json:
             click.echo(render.refusal_as_json(operation, reason, refusal.items, refusal.messages))
