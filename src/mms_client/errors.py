@@ -32,11 +32,12 @@ through?
 
 from __future__ import annotations
 
+import copy
 import errno
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from mms_client.judgement import Message
@@ -105,6 +106,11 @@ def _listed(problems: Sequence[object], whole: str) -> str:
     if len(problems) > _LISTED:
         lines.append(f"\n  ... and {len(problems) - _LISTED} more (see {whole})")
     return "".join(lines)
+
+
+CA_ADVICE = "set verify= to the CA bundle that issued it"
+"""What to do about a server certificate that only the CA bundle that issued it would verify,
+in the library's words (see :meth:`TransportError.describe`)."""
 
 
 class ConfigurationError(MMSError, ValueError):
@@ -361,15 +367,57 @@ class TransportError(MMSError):
     """The request did not get an MMS answer.
 
     ``url`` is the endpoint of the last attempt, ``attempt`` its number (1-based) and
-    ``status`` the HTTP status when there was one.
+    ``status`` the HTTP status when there was one; ``problem`` is what went wrong there, in
+    the message before the URL. When the request was tried at more than one host and failed
+    at each, ``elsewhere`` holds the last failure at each of the other hosts, which the
+    message names too (see :meth:`describe`).
     """
 
-    def __init__(self, message: str, *, url: str, attempt: int, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        attempt: int,
+        status: int | None = None,
+        elsewhere: Sequence[TransportError] = (),
+    ) -> None:
+        self.problem = message
         self.url = url
         self.attempt = attempt
         self.status = status
-        where = f"{url} (attempt {attempt}" + (f", HTTP {status})" if status else ")")
-        super().__init__(f"{message}: {where}")
+        self.elsewhere = tuple(elsewhere)
+        super().__init__(self.describe())
+
+    def describe(self, ca_advice: str = CA_ADVICE) -> str:
+        """The message, with ``ca_advice`` as what to do about a server certificate that
+        only the CA bundle that issued it would verify: the library names ``verify=``, a
+        surface that takes the bundle by another name (the ``mms`` command's ``--ca``) names
+        that."""
+        where = f"{self.url} (attempt {self.attempt}" + (
+            f", HTTP {self.status})" if self.status else ")"
+        )
+        message = f"{self._problem(ca_advice)}: {where}"
+        if self.elsewhere:
+            others = "; ".join(
+                f"{other.url} (attempt {other.attempt}: "
+                f"{_shortened(other._problem(ca_advice), _ITEM_CHARACTERS, '.elsewhere')})"
+                for other in self.elsewhere
+            )
+            message += f"; every host was tried and failed, also {others}"
+        return message
+
+    def _problem(self, ca_advice: str) -> str:
+        """What went wrong at :attr:`url`, worded with ``ca_advice`` where it matters."""
+        return self.problem
+
+    def failed_elsewhere(self, others: Sequence[TransportError]) -> Self:
+        """This error, for a request that also failed at the other hosts, as ``others``
+        (their last failure each) say."""
+        error = copy.copy(self)
+        error.elsewhere = tuple(others)
+        error.args = (error.describe(),)
+        return error
 
 
 class ConnectError(TransportError):
@@ -382,10 +430,33 @@ class ServerCertificateError(ConnectError):
 
     Unlike a refused connection this does not go away by waiting: every attempt at that URL
     would fail the same way, so none is made again (the other host, if there is one, is
-    tried).  The message gives OpenSSL's reason and what to do, usually to pass the right CA
-    bundle as ``verify=``.  Catch it apart from :class:`ConnectError` to tell a setting to
-    fix from an outage to wait out.
+    tried).  The message gives OpenSSL's reason (``reason``) and what to do: ``remedy`` when
+    another CA bundle cannot help (check the clock, use another host name...), and otherwise
+    to pass the CA bundle that issued the certificate, as ``verify=`` (or in the words
+    :meth:`describe` is given).  Catch it apart from :class:`ConnectError` to tell a setting
+    to fix from an outage to wait out.
     """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        url: str,
+        attempt: int,
+        remedy: str | None = None,
+        elsewhere: Sequence[TransportError] = (),
+    ) -> None:
+        self.reason = reason
+        self.remedy = remedy
+        super().__init__(
+            f"the server's certificate could not be verified ({reason})",
+            url=url,
+            attempt=attempt,
+            elsewhere=elsewhere,
+        )
+
+    def _problem(self, ca_advice: str) -> str:
+        return f"{self.problem}; {self.remedy or ca_advice}"
 
 
 class RequestTimeout(TransportError):  # noqa: N818 - the documented public name

@@ -66,6 +66,7 @@ from mms_client.errors import (
     MalformedResponseError,
     RequestTimeout,
     ServerCertificateError,
+    TransportError,
 )
 from mms_client.lean_httpx import httpx
 from mms_client.plugins import Plugin
@@ -285,6 +286,8 @@ class _Attempts:
         self.url = endpoints.main
         self.number = 0
         self.unverified: set[str] = set()
+        self.failures: dict[str, TransportError] = {}
+        """The last failure at each URL tried."""
 
     def tenacity_arguments(self) -> dict[str, Any]:
         return self.settings.policy.tenacity_arguments(self._resends, self._failed)
@@ -294,6 +297,8 @@ class _Attempts:
         (``url`` becomes its URL). The two are decided together because a host whose
         certificate could not be verified is not tried again, which may leave nowhere to go."""
         policy = self.settings.policy
+        if isinstance(error, TransportError):
+            self.failures[self.url] = error
         if isinstance(error, ServerCertificateError):
             self.unverified.add(self.url)
         upcoming = policy.next_url(self.endpoints, self.url, error, self.unverified)
@@ -301,6 +306,13 @@ class _Attempts:
             return False
         self.url = upcoming
         return True
+
+    def given_up(self, error: TransportError) -> TransportError:
+        """The error the request fails with, after its last attempt failed with ``error``:
+        naming, when the other hosts were tried too, how each of them failed, since a
+        caller who reads only the last host would not know the others are down as well."""
+        others = [failure for url, failure in self.failures.items() if url != error.url]
+        return error.failed_elsewhere(others) if others else error
 
     def _failed(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -600,14 +612,11 @@ class _Exchange:
         return _unreadable(reason, url=self.url, attempt=self.attempt, resendable=self._resendable)
 
     def _unverified(self, error: ssl.SSLCertVerificationError) -> ServerCertificateError:
-        reason = (error.verify_message or _detail(error)).rstrip(".")
-        advice = _VERIFY_ADVICE.get(
-            error.verify_code, "set verify= to the CA bundle that issued it"
-        )
         return ServerCertificateError(
-            f"the server's certificate could not be verified ({reason}); {advice}",
+            (error.verify_message or _detail(error)).rstrip("."),
             url=self.url,
             attempt=self.attempt,
+            remedy=_VERIFY_ADVICE.get(error.verify_code),
         )
 
 
@@ -643,7 +652,8 @@ _CLOSED = ("Server disconnected", "peer unexpectedly closed connection", "peer c
 
 #: What to do about a certificate that failed verification, by OpenSSL's X509_V_ERR code, for
 #: the failures another CA bundle does not cure; for the others (an unknown issuer, a
-#: self-signed chain) it is to pass the bundle that issued it (:meth:`_Exchange._unverified`).
+#: self-signed chain) it is to pass the bundle that issued it, which each surface words
+#: its own way (:meth:`~mms_client.errors.TransportError.describe`).
 _VERIFY_ADVICE = {
     9: "check this machine's clock",  # X509_V_ERR_CERT_NOT_YET_VALID
     10: "the server must renew it, unless this machine's clock is wrong",  # ..._HAS_EXPIRED
@@ -700,12 +710,18 @@ class _Driver(ABC):
             raise ConfigurationError(_CLOSED_CLIENT)
 
     @contextmanager
-    def _refused_once_closed(self) -> Iterator[None]:
-        """:meth:`check_open` for a request under way: a client closed by another thread or
-        task after the request passed that check (or while it waited to be sent again) makes
-        httpx refuse it with a bare RuntimeError, before anything is sent."""
+    def _ended(self, attempts: _Attempts) -> Iterator[None]:
+        """How a request that fails for good ends.
+
+        A request that failed at every host it was sent to fails naming each host's failure
+        (:meth:`_Attempts.given_up`). And :meth:`check_open` is made good for a request under
+        way: a client closed by another thread or task after the request passed that check
+        (or while it waited to be sent again) makes httpx refuse it with a bare RuntimeError,
+        before anything is sent."""
         try:
             yield
+        except TransportError as error:
+            raise attempts.given_up(error) from error.__cause__
         except RuntimeError:
             if not self.closed:
                 raise
@@ -778,7 +794,7 @@ class SyncTransport(_Driver):
         """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
         attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
-        with self._refused_once_closed():
+        with self._ended(attempts):
             return Retrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
     def _attempt(self, attempts: _Attempts) -> HttpReply:
@@ -899,7 +915,7 @@ class AsyncTransport(_Driver):
         ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
         attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
         client = await self._client()
-        with self._refused_once_closed():
+        with self._ended(attempts):
             return await AsyncRetrying(**attempts.tenacity_arguments())(
                 self._attempt, client, attempts
             )

@@ -263,8 +263,9 @@ def test_call_shows_an_unverifiable_server_certificate_in_one_line(
     mms_simulator: Simulator,
 ) -> None:
     """A CA bundle that did not issue the simulator's certificate (certifi's): main and
-    backup are tried once each, and the error is one line that says what to do; so is the
-    warning of the failover, however long, in output that is no terminal."""
+    backup are tried once each, and the error is one line that says what to do with the
+    command's own option, for each host; so is the warning of the failover, however long, in
+    output that is no terminal."""
     import certifi
 
     state = str(mms_simulator.state_dir)
@@ -274,12 +275,18 @@ def test_call_shows_an_unverifiable_server_certificate_in_one_line(
     assert warning.endswith(
         f"; trying again at {mms_simulator.backup_url}/axis2/services/MiWebService"
     )
+    unverified = (
+        r"the server's certificate could not be verified \(self.signed certificate in "
+        r"certificate chain\); pass the CA bundle that issued it with --ca"
+    )
     assert re.fullmatch(
-        r"Error: the server's certificate could not be verified \(self.signed certificate in "
-        r"certificate chain\); set verify= to the CA bundle that issued it: "
-        + re.escape(f"{mms_simulator.backup_url}/axis2/services/MiWebService (attempt 2)"),
+        rf"Error: {unverified}: "
+        + re.escape(f"{mms_simulator.backup_url}/axis2/services/MiWebService (attempt 2); ")
+        + re.escape(f"every host was tried and failed, also {mms_simulator.base_url}")
+        + rf"/axis2/services/MiWebService \(attempt 1: {unverified}\)",
         result.stderr.splitlines()[-1],
     )
+    assert "verify=" not in result.stderr
     assert "Traceback" not in result.output
 
 

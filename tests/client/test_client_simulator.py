@@ -13,6 +13,7 @@ import importlib.abc
 import itertools
 import logging
 import os
+import pickle
 import re
 import socket
 import ssl
@@ -527,6 +528,44 @@ def test_unreachable_mms_is_a_connect_error_after_all_attempts(mms_simulator: Si
         bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
     assert caught.value.attempt == NO_WAIT.attempts
     assert caught.value.url.startswith(dead)
+
+
+def test_mms_down_at_both_hosts_names_each_with_its_failure(mms_simulator: Simulator) -> None:
+    """Main and backup refuse connections: the error names the last attempt's host, and
+    also that every host failed, the other one with why, not only in the log."""
+    main, backup = (f"https://127.0.0.1:{free_port()}" for _ in range(2))
+    unreachable = client(mms_simulator, base_url=main, backup_url=backup)
+    with unreachable as bsp, pytest.raises(ConnectError) as caught:
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+    assert (caught.value.url, caught.value.attempt) == (f"{main}/axis2/services/MiWebService", 3)
+    [other] = caught.value.elsewhere
+    assert (type(other), other.url, other.attempt) == (
+        ConnectError,
+        f"{backup}/axis2/services/MiWebService",
+        2,
+    )
+    assert re.fullmatch(
+        r"could not connect \(.+\): "
+        + re.escape(f"{main}/axis2/services/MiWebService (attempt 3); ")
+        + re.escape(f"every host was tried and failed, also {backup}/axis2/services/MiWebService ")
+        + r"\(attempt 2: could not connect \(.+\)\)",
+        str(caught.value),
+    ), str(caught.value)
+    copied = pickle.loads(pickle.dumps(caught.value))  # as it leaves a worker process
+    assert (str(copied), copied.elsewhere[0].url) == (str(caught.value), other.url)
+
+
+async def test_async_client_names_every_host_that_failed(mms_simulator: Simulator) -> None:
+    main, backup = (f"https://127.0.0.1:{free_port()}" for _ in range(2))
+    unreachable = mms_simulator.async_client(base_url=main, backup_url=backup, retry=NO_WAIT)
+    async with unreachable as bsp:
+        with pytest.raises(ConnectError) as caught:
+            await bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+    assert caught.value.url.startswith(main)
+    assert [other.url for other in caught.value.elsewhere] == [
+        f"{backup}/axis2/services/MiWebService"
+    ]
+    assert f"every host was tried and failed, also {backup}/" in str(caught.value)
 
 
 def test_plain_http_to_the_simulators_https_port_suggests_https(mms_simulator: Simulator) -> None:

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mms_client.cli.connect import Connection, connection_options
+from mms_client.cli.connect import CA_ADVICE, Connection, connection_options
 from mms_client.plugins import Plugin
 
 if TYPE_CHECKING:
+    import logging
+
     from rich.console import Console
 
     from mms_client.operations import Operation
@@ -141,7 +143,13 @@ def call(
 
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
-    from mms_client.errors import DestinationError, MMSError, MMSValidationError, PayloadError
+    from mms_client.errors import (
+        DestinationError,
+        MMSError,
+        MMSValidationError,
+        PayloadError,
+        TransportError,
+    )
     from mms_client.transport import may_have_arrived
     from mms_client.wire.soap import Attachment
 
@@ -194,6 +202,8 @@ def call(
         raise click.ClickException(reason) from None
     except DestinationError as error:
         raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None
+    except TransportError as error:  # the CA bundle is --ca here, not verify=
+        raise click.ClickException(error.describe(CA_ADVICE)) from None
     except MMSError as error:
         raise click.ClickException(str(error)) from None
     except (KeyboardInterrupt, SystemExit):  # Ctrl+C, or SIGTERM (see the mms command)
@@ -219,6 +229,19 @@ class _Sending(Plugin):
         self.sent = True
 
 
+def _in_command_words(record: logging.LogRecord) -> bool:
+    """Shows the transport errors a record speaks of (a failed attempt) as the command's
+    error message does, naming --ca where the library would name its ``verify=``."""
+    from mms_client.errors import TransportError
+
+    if isinstance(record.args, tuple):
+        record.args = tuple(
+            arg.describe(CA_ADVICE) if isinstance(arg, TransportError) else arg
+            for arg in record.args
+        )
+    return True
+
+
 def _log_to(console: Console) -> None:
     """Retries and failovers are worth seeing; the MMS's messages are shown with the answer,
     so they are not logged again (the ``mms_client`` logger keeps only the library's
@@ -230,6 +253,7 @@ def _log_to(console: Console) -> None:
 
     transport = logging.getLogger("mms_client.transport")
     handler = log_handler(console)
+    handler.addFilter(_in_command_words)
     transport.addHandler(handler)
     transport.setLevel(logging.WARNING)
     click.get_current_context().call_on_close(lambda: transport.removeHandler(handler))

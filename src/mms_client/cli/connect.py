@@ -39,6 +39,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CLIENT_TYPES = click.Choice(["BSP", "MO", "TSO"])
 PASSPHRASE_VARIABLE = "MMS_CERT_PASSPHRASE"
+CA_ADVICE = "pass the CA bundle that issued it with --ca"
+"""What to do about a server certificate that only the CA bundle that issued it would verify:
+the library's advice names its ``verify=``, which a user of the command has no way to give."""
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
