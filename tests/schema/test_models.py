@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -167,9 +168,55 @@ def test_model_copy_refuses_a_name_the_model_does_not_have() -> None:
     with pytest.raises(PayloadError) as caught:
         offer_data().model_copy(update={"ResourceNam": "OTHER", "resource": "R2"})
     assert caught.value.errors == (
-        FieldError("OfferData/ResourceNam", "OTHER", "not allowed by the schema"),
+        FieldError(
+            "OfferData/ResourceNam",
+            "OTHER",
+            "not allowed by the schema; did you mean ResourceName?",
+        ),
     )
     assert "ResourceNam" in str(caught.value).splitlines()[0]
+
+
+def test_a_misspelt_python_name_is_told_the_closest_python_names() -> None:
+    """Below the document's root too: the names of the model where the name was given."""
+    with pytest.raises(PayloadError) as caught:
+        MarketSubmit.model_validate(
+            {
+                "offer_data": [
+                    offer_data().model_dump(),
+                    {**offer_data().model_dump(), "stack": [{"tertiary_2_quantity_kw": 5}]},
+                ]
+            }
+        )
+    [unknown] = [e for e in caught.value.errors if e.path.endswith("tertiary_2_quantity_kw")]
+    assert unknown.path == "MarketSubmit/OfferData[2]/OfferStack[1]/tertiary_2_quantity_kw"
+    assert unknown.rule.startswith("not allowed by the schema; did you mean tertiary_2_qty_kw")
+    assert "did you mean tertiary_2_qty_kw" in str(caught.value)
+
+
+def test_a_misspelt_xml_name_in_a_document_is_told_the_closest_xml_names() -> None:
+    document = (
+        b'<OfferData Direction="1" EndTime="2024-03-15T21:00:00" ResourcName="R" '
+        b'StartTime="2024-03-15T12:00:00"><OfferStak StackNumber="1"/></OfferData>'
+    )
+    with pytest.raises(PayloadError) as caught:
+        OfferData.from_xml(document, "OfferData")
+    rules = {error.path: error.rule for error in caught.value.errors}
+    assert rules["OfferData/@ResourcName"] == (
+        "not allowed by the schema; did you mean ResourceName?"
+    )
+    assert rules["OfferData/OfferStak"] == (
+        "element not allowed here by the schema; did you mean OfferStack?"
+    )
+
+
+def test_suggestions_are_bounded_however_many_unknown_names() -> None:
+    """A message lists the first 20 problems: only those are worth the comparisons."""
+    unknown = {"resource_nam" + "".join(end): 1 for end in itertools.permutations("abcd", 3)}
+    with pytest.raises(PayloadError) as caught:
+        OfferData.model_validate({**offer_data().model_dump(), **unknown})
+    suggested = [e for e in caught.value.errors if "did you mean" in e.rule]
+    assert len(caught.value.errors) == 24 and len(suggested) == 20
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ Validation failures are reported in XML terms (``MarketData/MarketSubmit/OfferDa
 because that is what a reader of the schema, the MMS manual or an MMS error message can find.
 """
 
+import difflib
 import functools
 import types
 import typing
@@ -282,8 +283,12 @@ def _by_field_name(cls: type[XmlModel], update: Mapping[str, Any]) -> dict[str, 
     unknown = [key for key in update if key not in by_key]
     if unknown:
         errors = [
-            FieldError(xml_path(cls, (key,)), update[key], _RULES["extra_forbidden"])
-            for key in unknown
+            FieldError(
+                xml_path(cls, (key,)),
+                update[key],
+                _RULES["extra_forbidden"] + suggestion(key, by_key, number),
+            )
+            for number, key in enumerate(unknown)
         ]
         names = ", ".join(unknown)
         raise PayloadError(
@@ -483,6 +488,28 @@ _RULES = {
 }
 
 
+#: How many unknown names of one document get a suggestion: a message lists about as many
+#: problems, and a hostile document may hold millions of unknown names, each of which would
+#: cost a comparison with every known name.
+_SUGGESTED = 20
+
+
+def suggestion(name: str, known: Iterable[str], problems_before: int) -> str:
+    """What to add to the rule broken by the unknown ``name`` where the ``known`` names are
+    allowed: the closest of those (one: more would mostly be noise), since a misspelt name
+    is the usual cause; nothing when
+    none is close, or when the document already has :data:`_SUGGESTED` problems before
+    this one."""
+    if problems_before >= _SUGGESTED:
+        return ""
+    names = [k for k in known if k != TEXT_KEY]
+    # a Python name (snake_case) is most likely a misspelt Python name, an XML name
+    # (CamelCase) a misspelt XML name
+    alike = [k for k in names if k.islower() == name.islower()]
+    close = difflib.get_close_matches(name, alike or names, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def model_name(given: type[BaseModel], expected: str) -> str:
     """The name of the model class ``given`` where one called ``expected`` belongs: its class
     name, with its module when that is ``expected`` too (the twin of another schema, which
@@ -492,7 +519,13 @@ def model_name(given: type[BaseModel], expected: str) -> str:
     return given.__name__
 
 
-def _rule(error: Any) -> str:
+def _rule(error: Any, cls: type[XmlModel], problems_before: int) -> str:
+    """What ``error`` (below ``cls``) says was broken; for an unknown name, with the closest
+    known ones (by Python or XML name)."""
+    if error["type"] == "extra_forbidden":
+        holder = _holder(cls, tuple(error["loc"]))
+        known = () if holder is None else xml_plan(holder).by_key
+        return _RULES["extra_forbidden"] + suggestion(str(error["loc"][-1]), known, problems_before)
     if error["type"] in _RULES:
         return _RULES[error["type"]]
     if error["type"] == "value_error":
@@ -520,9 +553,25 @@ def field_errors(
 ) -> list[FieldError]:
     """One :class:`FieldError` per problem of ``exc``, with XML paths below ``cls``."""
     return [
-        FieldError(xml_path(cls, tuple(error["loc"]), tag), _shown_value(error), _rule(error))
-        for error in exc.errors(include_url=False)
+        FieldError(
+            xml_path(cls, tuple(error["loc"]), tag),
+            _shown_value(error),
+            _rule(error, cls, number),
+        )
+        for number, error in enumerate(exc.errors(include_url=False))
     ]
+
+
+def _holder(cls: type[XmlModel], loc: tuple[int | str, ...]) -> type[XmlModel] | None:
+    """The model (below ``cls``) that the last key of the pydantic location ``loc`` is a
+    name in, if the way there is known."""
+    current: type[XmlModel] | None = cls
+    for key in loc[:-1]:
+        if isinstance(key, int):  # an index into a list: the same kind of element
+            continue
+        binding = xml_plan(current).by_key.get(key) if current is not None else None
+        current = binding.model if isinstance(binding, ElementPlan) else None
+    return current
 
 
 def payload_error(
