@@ -1,10 +1,11 @@
 """One request/response exchange with the MMS, as two pure steps around the I/O.
 
 :func:`prepare` turns an operation and its payload into the exact HTTP message to send
-(audience check, validated document, canonical bytes, signature, MTOM framing); nothing is
-sent if any of it fails. :func:`interpret` turns the HTTP reply into a :class:`Response` or
-the error the MMS meant (TXT and SOAP faults, failed validation). The sync and async clients
-call the same two functions and differ only in how they wait for the transport.
+(audience check, validated document, canonical bytes, signature, MTOM framing, the files
+sent being those the document names); nothing is sent if any of it fails. :func:`interpret`
+turns the HTTP reply into a :class:`Response` or the error the MMS meant (TXT and SOAP
+faults, failed validation). The sync and async clients call the same two functions and
+differ only in how they wait for the transport.
 
 Files in a reply (attachments, and the report of a report download) come back as
 :class:`~mms_client.files.DownloadedFile`. Their bytes are wherever the
@@ -261,7 +262,37 @@ def prepare(
         for a in attachments
     ]
     message = build_request(operation.interface, info, data, signed, domain=caller.domain)
+    _check_files(operation, document, attachments)
     return PreparedRequest(operation, data, message)
+
+
+def _check_files(
+    operation: Operation, document: XmlModel, attachments: Sequence[Attachment]
+) -> None:
+    """Refuse files that do not match those the document names, before anything is sent:
+    the MMS refuses a request naming a file that did not come, and ignores a file nothing
+    names, which the sender meant to deliver. (After the request is framed, so that a name
+    or a number of files the request cannot carry at all is refused in those terms.)"""
+    named = operation.announced_files(document)
+    errors = [
+        FieldError(path, name, "names a file that does not come with the request")
+        for name, path in named.items()
+        if not any(a.name == name for a in attachments)
+    ]
+    errors.extend(
+        FieldError(
+            f"attachmentData[{index}]/name",
+            attachment.name,
+            "sent with the request but named nowhere in the payload"
+            + ("" if named else ", which names no file"),
+        )
+        for index, attachment in enumerate(attachments, 1)
+        if attachment.name not in named
+    )
+    if errors:
+        raise PayloadError(
+            f"{operation.name}: the files sent are not those the payload names", errors
+        )
 
 
 def interpret(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -289,6 +289,40 @@ class Operation:
             errors,
         )
 
+    def announced_files(self, document: XmlModel) -> dict[str, str]:
+        """The files a request document of this operation says travel with it, by name, each
+        with the XML path of the attribute that names it.
+
+        Only a submit sends files. It names them by ``File/@Name`` (settlement results,
+        baseline loads), or, a registration, by the ``FileName`` of an attachment element
+        (a resource's documents, a DR pattern's customer list and evaluation) unless its
+        ``Action`` is ``NONE``, which keeps the document the MMS holds. The MMS refuses a
+        named file that did not come (``E_ATTACHMENT_MISSING``) and ignores one that
+        nothing names.
+        """
+        found: dict[str, str] = {}
+        tag = root_tag(type(document))
+        if self.kind == "submit" and _may_name_files(tag, type(document)):
+            self._find_files(document, tag, tag, found)
+        return found
+
+    def _find_files(self, model: XmlModel, tag: str, path: str, found: dict[str, str]) -> None:
+        values = {
+            a.xml_name: getattr(model, a.field_name) for a in xml_plan(type(model)).attributes
+        }
+        if tag == "File" and values.get("Name") is not None:
+            found.setdefault(str(values["Name"]), f"{path}/@Name")
+        action = values.get("Action")
+        if values.keys() >= _ATTACHMENT_ELEMENT and getattr(action, "value", action) != "NONE":
+            found.setdefault(str(values["FileName"]), f"{path}/@FileName")
+        for child in xml_plan(type(model)).elements:
+            if child.model is None or not _may_name_files(child.tag, child.model):
+                continue
+            items = _as_list(getattr(model, child.field_name))
+            for index, item in enumerate(items):
+                where = f"{path}/{child.tag}" + (f"[{index + 1}]" if child.is_list else "")
+                self._find_files(item, child.tag, where, found)
+
     def request_envelope(self, document: XmlModel) -> Any:
         """The envelope of a received request document of this operation (the root itself
         for report requests), whose attributes the simulator reads; None when the document
@@ -334,6 +368,26 @@ def _child_model(parent: type[XmlModel], tag: str) -> type[XmlModel]:
     model = _child(parent, tag).model
     assert model is not None  # _child found a child with structure
     return model
+
+
+_ATTACHMENT_ELEMENT = frozenset({"FileName", "Action"})
+"""The attributes of an element that announces a document of a registration: its file name,
+and whether the file comes (a report download's ``FileName`` names a file of the MMS)."""
+
+
+@cache
+def _may_name_files(tag: str, model: type[XmlModel]) -> bool:
+    """Whether an element ``tag`` of type ``model``, or one below it, may name a file that
+    travels with a submit (see :meth:`Operation.announced_files`): the others, the bulk of a
+    submit of offers, need not be looked at."""
+    plan = xml_plan(model)
+    if tag == "File" or plan.attribute_names >= _ATTACHMENT_ELEMENT:
+        return True
+    return any(
+        _may_name_files(child.tag, child.model)
+        for child in plan.elements
+        if child.model is not None and child.model is not model
+    )
 
 
 def _fixed_values(model: type[XmlModel], given: Mapping[str, Any]) -> dict[str, Any]:

@@ -290,6 +290,23 @@ def test_call_shows_an_unverifiable_server_certificate_in_one_line(
     assert "Traceback" not in result.output
 
 
+def test_call_refuses_an_attached_file_the_payload_does_not_name(
+    mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """The MMS would take the request and ignore the file; nothing is sent."""
+    stray = tmp_path / "offers.csv"
+    stray.write_text("FAKE_RESO,100\n")
+    before = mms_simulator.count(processed=False)
+    state = str(mms_simulator.state_dir)
+    result = mms("call", "query_offers", "--example", "--sim-state", state, "--attach", str(stray))
+    assert result.exit_code == 1
+    assert (
+        "attachmentData[1]/name: sent with the request but named nowhere in the payload, "
+        "which names no file (got 'offers.csv')"
+    ) in result.stderr
+    assert mms_simulator.count(processed=False) == before
+
+
 def test_call_sends_a_payload_file_and_prints_json(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

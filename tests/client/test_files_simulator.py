@@ -23,10 +23,12 @@ from mms_client.errors import (
     AudienceError,
     ConfigurationError,
     DestinationError,
+    FieldError,
     MalformedResponseError,
     MMSValidationError,
     PayloadError,
 )
+from mms_client.examples import example_request
 from mms_client.plugins import Plugin
 from mms_client.schema.generated import mi_market, mi_report, omi
 from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList, DatasetName
@@ -290,15 +292,77 @@ def test_a_file_name_xml_cannot_carry_is_never_sent(simulator: Simulator) -> Non
 
 
 def test_a_file_the_payload_names_must_come_along(simulator: Simulator) -> None:
+    """The MMS would refuse it (E_ATTACHMENT_MISSING); it is refused before it is sent."""
     announced = mi_market.SettlementResultsSubmit(
         file=[
-            mi_market.SettlementFile(name="T100_F100_202404_MONTHLY.csv", participant_name="F100")
+            mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100"),
+            mi_market.SettlementFile(name="T100_F100_202404_MONTHLY.csv", participant_name="F100"),
         ]
     )
-    with client(simulator, "TSO") as tso, pytest.raises(MMSValidationError) as caught:
-        tso.put_settlement_results(announced)
-    assert [m.code for m in caught.value.messages if m.severity == "Error"] == [
-        "E_ATTACHMENT_MISSING"
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso, pytest.raises(PayloadError) as caught:
+        tso.put_settlement_results(announced, files=[Attachment(SETTLEMENT_FILE, b"x")])
+    assert caught.value.errors == (
+        FieldError(
+            "MarketData/MarketSubmit/SettlementResults/File[2]/@Name",
+            "T100_F100_202404_MONTHLY.csv",
+            "names a file that does not come with the request",
+        ),
+    )
+    assert simulator.count(processed=False) == before
+
+
+def test_a_file_the_payload_does_not_name_is_not_sent(simulator: Simulator) -> None:
+    """The MMS would take the request and ignore the file: the sender would believe it
+    delivered."""
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    files = [Attachment(SETTLEMENT_FILE, b"x"), Attachment("T100_F100_202403_MONTHLY.pdf", b"y")]
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso, pytest.raises(PayloadError) as caught:
+        tso.put_settlement_results(announced, files=files)
+    assert caught.value.errors == (
+        FieldError(
+            "attachmentData[2]/name",
+            "T100_F100_202403_MONTHLY.pdf",
+            "sent with the request but named nowhere in the payload",
+        ),
+    )
+    with client(simulator) as bsp, pytest.raises(PayloadError, match="which names no file"):
+        bsp.call(
+            "MarketSubmit_OfferData",
+            OfferData(
+                stack=[OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+                resource="FAKE_RESO",
+                start=dt.datetime(2024, 3, 15, 12),
+                end=dt.datetime(2024, 3, 15, 15),
+                direction=Direction.SELL,
+            ),
+            market_type=MarketType.DAY_AHEAD,
+            date=DAY,
+            attachments=[Attachment("offer.csv", b"z")],
+        )
+    assert simulator.count(processed=False) == before
+
+
+def test_a_registration_document_kept_as_it_is_needs_no_file(simulator: Simulator) -> None:
+    """Action NONE keeps the document the MMS holds: its FileName names no file to send,
+    while the DR pattern's other document, NEW, does."""
+    example = example_request("RegistrationSubmit_DrPattern")
+    pattern = example.items[0].model_dump(by_alias=True, exclude_none=True)
+    kept = {**pattern["CustomerListAttachment"], "Action": "NONE"}
+    new = {"FileName": "DR_evaluation_FAKE_RESO2_2024-06.pdf", "Action": "NEW"}
+    with client(simulator) as bsp, pytest.raises(PayloadError) as caught:
+        bsp.call(
+            "RegistrationSubmit_DrPattern",
+            {**pattern, "CustomerListAttachment": kept, "EvaluationAttachment": new},
+        )
+    assert [(e.path, e.value) for e in caught.value.errors] == [
+        (
+            "RegistrationData/RegistrationSubmit/DrPattern[1]/EvaluationAttachment/@FileName",
+            "DR_evaluation_FAKE_RESO2_2024-06.pdf",
+        )
     ]
 
 
