@@ -263,7 +263,9 @@ class Facets:
     length: int | None = None
     min_length: int | None = None
     max_length: int | None = None
-    patterns: list[str] = field(default_factory=list)  # one per derivation step, translated
+    # one per derivation step, translated, with the name of the type that step defines (None
+    # for an anonymous one), which an error names: a regex alone tells a user little
+    patterns: list[tuple[str, str | None]] = field(default_factory=list)
     minimum: tuple[str, bool] | None = None  # (lexical value, inclusive)
     maximum: tuple[str, bool] | None = None
     total_digits: int | None = None
@@ -304,7 +306,9 @@ def _tighter(
     return new if b < a else current
 
 
-def _merge_facets(base: Facets, restriction: etree._Element, where: str) -> tuple[Facets, bool]:
+def _merge_facets(
+    base: Facets, restriction: etree._Element, where: str, owner: str | None
+) -> tuple[Facets, bool]:
     facets = Facets(
         base.length,
         base.min_length,
@@ -348,7 +352,7 @@ def _merge_facets(base: Facets, restriction: etree._Element, where: str) -> tupl
     if step_patterns:
         # patterns of one step are alternatives; patterns of different steps all apply
         alternatives = [translate(p)[4:-2] for p in step_patterns]
-        facets.patterns.append("^(?:" + "|".join(alternatives) + ")$")
+        facets.patterns.append(("^(?:" + "|".join(alternatives) + ")$", owner))
     if enumeration:
         facets.enumeration = enumeration
     return facets, own
@@ -392,7 +396,7 @@ class SchemaModel:
             builtin, base_facets = base.builtin, base.facets
         else:
             raise GeneratorError(f"{where}: unknown base type {base_name}")
-        facets, own = _merge_facets(base_facets, restriction, where)
+        facets, own = _merge_facets(base_facets, restriction, where, name)
         simple = SimpleType(name, builtin, facets, own, base_name)
         if name is not None and own:
             simple.alias = type_class_name(name)
@@ -669,8 +673,9 @@ def _constrained(simple: SimpleType, imports: set[tuple[str, str]]) -> str:
             arguments.append(f"max_length={facets.max_length}")
     patterns = list(facets.patterns)
     if patterns and builtin.kind == "string":
-        # pydantic checks one pattern, on strings only; the rest go through XsdPattern
-        arguments.append(f"pattern={py_string(patterns.pop())}")
+        # pydantic checks one pattern, on strings only, and fast; the rest go through
+        # XsdPattern, whose error also names the XSD type the pattern belongs to
+        arguments.append(f"pattern={py_string(patterns.pop()[0])}")
     minimum, maximum = facets.minimum, facets.maximum
     if builtin.minimum is not None and (minimum is None or Decimal(minimum[0]) < builtin.minimum):
         minimum = (str(builtin.minimum), True)
@@ -692,11 +697,12 @@ def _constrained(simple: SimpleType, imports: set[tuple[str, str]]) -> str:
     if arguments:
         imports.add(("pydantic", "Field"))
         parts.append(f"Field({', '.join(arguments)})")
-    for pattern in patterns:
+    for pattern, owner in patterns:
         imports.update(
             {("pydantic", "AfterValidator"), ("mms_client.schema.datatypes", "XsdPattern")}
         )
-        parts.append(f"AfterValidator(XsdPattern({py_string(pattern)}))")
+        named = "" if owner is None else f", {py_string(owner)}"
+        parts.append(f"AfterValidator(XsdPattern({py_string(pattern)}{named}))")
     imports.add(("typing", "Annotated"))
     return f"Annotated[{', '.join(parts)}]"
 

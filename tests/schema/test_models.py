@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mms_client.errors import FieldError, MMSError, PayloadError
+from mms_client.examples import example_request
 from mms_client.jst import JST, format_jst, to_jst
 from mms_client.schema.generated.mi_market import (
     AreaCode,
@@ -208,6 +209,21 @@ def test_a_misspelt_xml_name_in_a_document_is_told_the_closest_xml_names() -> No
     assert rules["OfferData/OfferStak"] == (
         "element not allowed here by the schema; did you mean OfferStack?"
     )
+
+
+def test_a_value_against_a_pattern_is_told_the_xsd_type_of_the_pattern() -> None:
+    """A DR pattern's supply quantity is 0 or at least 1000 kW, which only its type's regex
+    says: the error names the type (PsqType), which the schema's documentation explains."""
+    pattern = example_request("RegistrationSubmit_DrPattern").items[0]
+    data = {
+        **pattern.model_dump(by_alias=True, exclude_none=True),
+        "PriPossibleSupplyQuantity": 800,
+    }
+    with pytest.raises(PayloadError) as caught:
+        type(pattern).model_validate(data)
+    [error] = caught.value.errors
+    assert (error.path, error.value) == ("DrPatternSubmit/@PriPossibleSupplyQuantity", 800)
+    assert error.rule.startswith("should match the pattern of XSD type PsqType ('^(?:0|")
 
 
 def test_suggestions_are_bounded_however_many_unknown_names() -> None:

@@ -99,10 +99,13 @@ class XsdPattern:
     pydantic takes one ``pattern`` per type and only for strings. A simple type that restricts
     another patterned type must match both patterns (patterns of different derivation steps
     are ANDed), and numbers can have patterns too (``PsqType``); those are checked by this
-    validator. ``regex`` is anchored already.
+    validator. ``regex`` is anchored already. ``xsd_type`` is the simple type whose
+    derivation step has the pattern (None for an anonymous one): an error names it, since the
+    regex alone rarely tells a user what is wanted, and the type can be looked up.
     """
 
     regex: str
+    xsd_type: str | None = None
     _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,5 +113,9 @@ class XsdPattern:
 
     def __call__(self, value: Any) -> Any:
         if self._compiled.fullmatch(lexical(value)) is None:
-            raise ValueError(f"should match pattern '{self.regex}'")
+            if self.xsd_type is None:
+                raise ValueError(f"should match pattern '{self.regex}'")
+            raise ValueError(
+                f"should match the pattern of XSD type {self.xsd_type} ('{self.regex}')"
+            )
         return value

@@ -667,7 +667,9 @@ Psq = Annotated[
     int,
     Field(ge=-2147483648, le=2147483647),
     AfterValidator(
-        XsdPattern("^(?:0|([1-9][0-9]{3})|([1-9][0-9]{4})|([1-9][0-9]{5})|([1-9][0-9]{6}))$")
+        XsdPattern(
+            "^(?:0|([1-9][0-9]{3})|([1-9][0-9]{4})|([1-9][0-9]{5})|([1-9][0-9]{6}))$", "PsqType"
+        )
     ),
 ]
 """XSD type ``PsqType``."""
@@ -722,7 +724,9 @@ RatedVoltage = Annotated[
 
 
 Frequency = Annotated[
-    int, Field(ge=-2147483648, le=2147483647), AfterValidator(XsdPattern("^(?:([5]|[6])[0])$"))
+    int,
+    Field(ge=-2147483648, le=2147483647),
+    AfterValidator(XsdPattern("^(?:([5]|[6])[0])$", "FrequencyType")),
 ]
 """XSD type ``FrequencyType``."""
 
