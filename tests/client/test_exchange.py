@@ -98,10 +98,11 @@ def test_prepared_request_carries_the_canonical_payload_and_its_signature(bsp: C
 
 
 def test_admin_role_and_attachments_are_signed_and_sent(certificate: Certificate) -> None:
-    admin = Caller("F100", "FAKEUSER", ClientType.BSP, certificate, is_admin=True)
-    envelope = {"market_type": MarketType.DAY_AHEAD}
-    files = [Attachment("notes.txt", b"hello")]
-    prepared = prepare(PUT_OFFER, admin, offer(), envelope, files)
+    admin = Caller("T100", "TSOUSER", ClientType.TSO, certificate, is_admin=True)
+    name = "T100_F100_202403_MONTHLY.csv"
+    files = [Attachment(name, b"hello")]
+    settlement = get_operation("MarketSubmit_SettlementResults")
+    prepared = prepare(settlement, admin, {"File": [{"Name": name}]}, {}, files)
     received = parse_request(prepared.message.headers, prepared.message.body)
     assert received.info.admin_role is True
     [attachment] = received.attachments
