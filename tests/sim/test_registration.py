@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from mms_client.endpoints import Interface
 from mms_client.examples import example_request
-from mms_client.sim import seed
+from mms_client.schema.generated.mi_market import OfferQuery
+from mms_client.schema.generated.mpr import ResourceQuery
+from mms_client.sim import Simulator, seed
 
 from .conftest import Wire
 
@@ -238,3 +241,18 @@ def test_items_without_a_dr_pattern_are_judged_as_before(seeded_wire: Wire) -> N
         item = _example_item(operation, seed.DR_PATTERN_RESOURCE, interface)
         answer = seeded_wire.example(operation, interface, items=[item])
         assert answer.codes() == [], operation
+
+
+def test_what_ends_on_the_calendars_last_day_has_no_end(fresh_mms_simulator: Simulator) -> None:
+    """9999-12-31 is the usual end date of a registration that has none; a query of that
+    day, or of days after it, asks about every day to the end of the calendar."""
+    example = example_request("RegistrationSubmit_Resource")
+    (item,) = example.items
+    forever = item.model_copy(update={"EndDate": date(9999, 12, 31)})
+    with fresh_mms_simulator.client(example.client_type) as bsp:
+        bsp.call(example.operation, forever, attachments=example.attachments, **example.envelope)
+        first_day = bsp.query_resources(ResourceQuery(), forever.start_date)
+        assert forever.resource_name in [r.resource_name for r in first_day]
+        last_day = bsp.query_resources(ResourceQuery(), date(9999, 12, 31))
+        assert forever.resource_name in [r.resource_name for r in last_day]
+        assert bsp.query_offers(OfferQuery(market_type="DAM"), 7, date(9999, 12, 31)) == []

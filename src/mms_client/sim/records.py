@@ -167,14 +167,23 @@ class Keeper(Protocol):
 def wall_time(value: Any, *, end: bool = False) -> str | None:
     """A stored JST wall-clock string for an attribute value: times as they are, dates as
     the start of their day (an end date as the start of the next: end dates are
-    inclusive)."""
+    inclusive). The end of the calendar's last day, the usual end date of what has none
+    (``9999-12-31``), is no end at all: None, as an absent end."""
     if value is None:
         return None
     text = str(value)
     if len(text) == 10:
-        day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-        return f"{day.isoformat()}T00:00:00"
+        day = _day_after(date.fromisoformat(text), 1 if end else 0)
+        return None if day is None else f"{day.isoformat()}T00:00:00"
     return format_jst(datetime.fromisoformat(text))
+
+
+def _day_after(day: date, days: int) -> date | None:
+    """The day ``days`` after ``day``, None past the calendar's last day."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -609,7 +618,8 @@ def query_period(context: Context, query: XmlDict) -> tuple[str | None, str | No
     if day is None:
         return None, None
     days = getattr(context.call.envelope, "days", None) or 1
-    return wall_time(day.isoformat()), wall_time((day + timedelta(days=days)).isoformat())
+    end = _day_after(day, days)  # the days after the calendar's last are none: no end
+    return wall_time(day.isoformat()), None if end is None else wall_time(end.isoformat())
 
 
 def filters(query: XmlDict) -> XmlDict:
