@@ -378,7 +378,7 @@ def test_call_reads_dates_and_times_as_the_library_does(
 ) -> None:
     """--date had a format of its own: it took 2024-4-1, which -e Date= refuses, and refused
     a date and time at midnight, which -e Date= takes. A time with no Japan time was a
-    traceback."""
+    traceback. What the rule refuses in --date is a usage error naming the option."""
     state = str(fresh_mms_simulator.state_dir)
     query = ["call", "query_offers", "--example", "--sim-state", state, "--json"]
     accepted = mms(*query, "--date", f"{EXAMPLE_DAY}T00:00:00")
@@ -386,10 +386,16 @@ def test_call_reads_dates_and_times_as_the_library_does(
     payload = fresh_mms_simulator.requests[-1].payload or b""
     assert f'<MarketQuery Date="{EXAMPLE_DAY}" '.encode() in payload
     before = fresh_mms_simulator.count(processed=False)
-    for option in (["--date", "2024-4-1"], ["-e", "Date=2024-4-1"]):
-        refused = mms(*query, *option)
-        assert refused.exit_code == 1
-        assert "MarketData/MarketQuery/@Date: should be a date: " in refused.output
+    refused = mms(*query, "-e", "Date=2024-4-1")
+    assert refused.exit_code == 1
+    assert "MarketData/MarketQuery/@Date: should be a date: " in refused.output
+    for text, rule in (
+        ("2024-4-1", "should be a date: "),
+        (f"{EXAMPLE_DAY}T00:00:00Z", "a datetime given for a date should be midnight in Japan"),
+    ):
+        usage = mms(*query, "--date", text)
+        assert usage.exit_code == 2
+        assert f"Invalid value for '--date': '{text}': {rule}" in usage.stderr
 
     late = tmp_path / "offer.json"
     late.write_text(json.dumps({**FOREIGN_OFFER, "StartTime": "9999-12-31T20:00:00Z"}))

@@ -9,6 +9,7 @@ such as ``query_offers``) with a payload from a file, or the documented example 
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import inspect
 import json
 import sys
@@ -77,6 +78,28 @@ def ops(interface: str | None, as_json: bool) -> None:
     Console(width=max(Console().width, 150)).print(table)
 
 
+class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in older click
+    """A date read as the library reads the envelope's ``date=`` (``mms_client.jst.JstDate``):
+    an ISO date, or a date and time that is midnight in Japan. A format of the command's own
+    would take what the library refuses and refuse what it takes; and a date the rule refuses
+    is a usage error naming the option, not a schema error naming the envelope's Date."""
+
+    name = "date"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        from pydantic import TypeAdapter, ValidationError
+
+        from mms_client.jst import JstDate
+        from mms_client.schema.binding import value_rule
+
+        try:
+            return TypeAdapter(JstDate).validate_python(value)
+        except ValidationError as exc:
+            self.fail(f"{value!r}: {value_rule(exc.errors()[0])}", param, ctx)
+
+
 @click.command()
 @click.argument("name")
 @click.option("--interface", type=click.Choice(["MI", "OMI"]), help="For names on both.")
@@ -90,9 +113,7 @@ def ops(interface: str | None, as_json: bool) -> None:
 @click.option("--example", is_flag=True, help="Send the documented example request.")
 @click.option(
     "--date",
-    metavar="DATE",
-    # read where -e Date= and the library read it (mms_client.jst.JstDate), not by a format
-    # of its own that would take what they refuse and refuse what they take
+    type=_JapanDate(),
     help="Envelope Date: an ISO date (2024-04-01), or a date and time that is midnight in Japan.",
 )
 @click.option(
@@ -129,7 +150,7 @@ def call(
     interface: str | None,
     payload_file: Path | None,
     example: bool,
-    date: str | None,
+    date: dt.date | None,
     days: int | None,
     market_type: str | None,
     extra: tuple[str, ...],
@@ -291,7 +312,7 @@ def _operation(name: str, interface: str | None) -> Operation:
 
 def _envelope(
     operation: Operation,
-    date: str | None,
+    date: dt.date | None,
     days: int | None,
     market_type: str | None,
     extra: tuple[str, ...],

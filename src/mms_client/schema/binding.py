@@ -526,6 +526,12 @@ def _rule(error: Any, cls: type[XmlModel], problems_before: int) -> str:
         holder = _holder(cls, tuple(error["loc"]))
         known = () if holder is None else xml_plan(holder).by_key
         return _RULES["extra_forbidden"] + suggestion(str(error["loc"][-1]), known, problems_before)
+    return value_rule(error)
+
+
+def value_rule(error: Any) -> str:
+    """What the pydantic ``error`` of a value says was broken, in the library's words: for
+    a value checked outside a model (an option of the ``mms`` command) as within one."""
     if error["type"] in _RULES:
         return _RULES[error["type"]]
     if error["type"] == "value_error":
