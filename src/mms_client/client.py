@@ -14,7 +14,7 @@ import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
+from types import TracebackType, UnionType
 from typing import Any, Self, TypeVar
 
 from mms_client.calls import Call
@@ -63,6 +63,31 @@ def _audit_plugins(plugins: Iterable[Plugin] | None) -> tuple[Plugin, ...]:
     return given
 
 
+_KINDS: dict[str, tuple[type | UnionType, str]] = {
+    "is_admin": (bool, "True or False"),
+    "test": (bool, "True or False"),
+    "keep_alive": (bool, "True or False"),
+    "base_url": (str | None, "a URL (a str) or None"),
+    "backup_url": (str | None, "a URL (a str) or None"),
+    "retry": (RetryPolicy | None, "a mms_client.transport.RetryPolicy or None"),
+}
+"""The arguments whose type alone decides whether they can be used, with the types each
+takes, in code and in words."""
+
+
+def _audit_kinds(arguments: Mapping[str, object]) -> None:
+    """Refuse an argument of :data:`_KINDS` of another type. Each would otherwise be
+    misread (``is_admin="no"`` is true, and sends admin requests; ``retry=0`` is false, and
+    leaves the default policy in place) or fail later in words naming no argument (a
+    ``base_url`` of 5 in the URL parser, ``retry=5`` at the first request)."""
+    for name, (kinds, expected) in _KINDS.items():
+        value = arguments[name]
+        if not isinstance(value, kinds):
+            raise ConfigurationError(
+                f"{name} must be {expected}, not {type(value).__name__} {value!r}"
+            )
+
+
 class _ClientCore(OperationMethods, ABC):
     """Configuration and the pure steps shared by both clients."""
 
@@ -102,6 +127,16 @@ class _ClientCore(OperationMethods, ABC):
             raise ConfigurationError(
                 f"cert must be a mms_client.security.certs.Certificate, not {type(cert).__name__}"
             )
+        _audit_kinds(
+            {
+                "is_admin": is_admin,
+                "test": test,
+                "keep_alive": keep_alive,
+                "base_url": base_url,
+                "backup_url": backup_url,
+                "retry": retry,
+            }
+        )
         self._caller = Caller(participant, user, kind, cert, is_admin, domain)
         self._endpoints = {
             interface: resolve_endpoints(
@@ -116,7 +151,7 @@ class _ClientCore(OperationMethods, ABC):
             max_response_bytes=max_response_bytes,
             max_download_bytes=max_download_bytes,
             download_timeout=download_timeout,
-            policy=retry or RetryPolicy(),
+            policy=RetryPolicy() if retry is None else retry,
         )
         self._ssl_context = cert.ssl_context(verify)
         self._connect()

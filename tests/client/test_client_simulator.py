@@ -1009,6 +1009,25 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got ''"),
         ({"verify": None}, "verify must be True, False or the path of a CA bundle; got None"),
         ({"verify": 0}, "verify must be True, False or the path of a CA bundle; got 0"),
+        ({"verify": "ca" * 3000}, r"verify= names no readable CA bundle \(File name too long\)"),
+        ({"verify": "ca\x00.pem"}, r"verify= names no readable CA bundle \(embedded null byte\)"),
+        *(
+            ({name: value}, f"{name} must be a URL \\(a str\\) or None, not {kind}")
+            for name in ("base_url", "backup_url")
+            for value, kind in ((5, "int"), (1.5, "float"), (True, "bool"), ([], "list"))
+        ),
+        *(
+            (
+                {"retry": value},
+                f"retry must be a mms_client.transport.RetryPolicy or None, not {kind}",
+            )
+            for value, kind in ((5, "int 5"), ("", "str"), ([], "list"), (0, "int 0"))
+        ),
+        *(
+            ({name: value}, f"{name} must be True or False, not {kind}")
+            for name in ("is_admin", "test", "keep_alive")
+            for value, kind in (("no", "str 'no'"), (1, "int 1"), (None, "NoneType None"))
+        ),
     ]
     for change, problem in changes:
         with pytest.raises(ConfigurationError, match=problem):

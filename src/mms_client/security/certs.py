@@ -317,3 +317,8 @@ def _load_ca_bundle(context: ssl.SSLContext, bundle: Path) -> None:
         raise ConfigurationError(f"CA bundle not found: {bundle}") from None
     except ssl.SSLError as exc:
         raise ConfigurationError(f"CA bundle {bundle} holds no usable certificate: {exc}") from None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in it, a folder out of reach
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigurationError(
+            f"verify= names no readable CA bundle ({reason}): {str(bundle)!r}"
+        ) from None
