@@ -31,6 +31,7 @@ from mms_client.calls import (
     calls,
     created_report,
     dataset_rows,
+    items_of,
     one_item,
     report_file,
     results,
@@ -80,7 +81,7 @@ class OperationMethods:
         operation catalog with medium confidence.
         """
         return Call(
-            list(requests), {"days": days, "date": date, "market_type": market_type}, all_items
+            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
         )
 
     @calls("MarketSubmit_AllowableInterareaAward")
@@ -119,7 +120,7 @@ class OperationMethods:
         operation catalog with medium confidence.
         """
         return Call(
-            list(requests), {"days": days, "date": date, "market_type": market_type}, all_items
+            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
         )
 
     @calls("MarketSubmit_UpperLimitTieline")
@@ -158,7 +159,7 @@ class OperationMethods:
         operation catalog with medium confidence.
         """
         return Call(
-            list(requests), {"days": days, "date": date, "market_type": market_type}, all_items
+            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
         )
 
     @calls("MarketSubmit_SettlementResults")
@@ -221,7 +222,7 @@ class OperationMethods:
         operation catalog with medium confidence.
         """
         return Call(
-            list(requests), {"days": days, "date": date, "market_type": market_type}, all_items
+            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
         )
 
     @calls("MarketSubmit_FringeSubmit")
@@ -260,7 +261,7 @@ class OperationMethods:
         operation catalog with medium confidence.
         """
         return Call(
-            list(requests), {"days": days, "date": date, "market_type": market_type}, all_items
+            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
         )
 
     @calls("MarketSubmit_OfferData")
@@ -296,7 +297,7 @@ class OperationMethods:
         established client.
         """
         return Call(
-            list(requests), {"market_type": market_type, "days": days, "date": date}, all_items
+            items_of(requests), {"market_type": market_type, "days": days, "date": date}, all_items
         )
 
     @calls("MarketSubmit_BupSubmit")
@@ -345,7 +346,7 @@ class OperationMethods:
         established client.
         """
         return Call(
-            list(requests),
+            items_of(requests),
             {
                 "days": days,
                 "date": date,
@@ -768,7 +769,7 @@ class OperationMethods:
         established client.
         """
         return Call(
-            list(requests), {"market_type": market_type, "days": days, "date": date}, all_items
+            items_of(requests), {"market_type": market_type, "days": days, "date": date}, all_items
         )
 
     @calls("MarketSubmit_BaselineLoad", "OMI")
@@ -817,7 +818,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is confirmed by the
         established client.
         """
-        return Call(list(requests), {"date": date}, all_items)
+        return Call(items_of(requests), {"date": date}, all_items)
 
     @calls("MarketSubmit_OffMarketContract")
     def put_off_market_contract(
@@ -848,7 +849,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {"date": date}, all_items)
+        return Call(items_of(requests), {"date": date}, all_items)
 
     @calls("MarketSubmit_RefundData")
     def put_refund(
@@ -878,7 +879,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {"date": date}, all_items)
+        return Call(items_of(requests), {"date": date}, all_items)
 
     @calls("MarketQuery_BaselineLoadFileListQuery", "OMI")
     def query_omi_baseline_load_files(
@@ -1005,7 +1006,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_ParticipantValidity")
     def put_participant_validity(
@@ -1034,7 +1035,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_User")
     def put_user(
@@ -1062,7 +1063,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_UserSystemAccess")
     def put_user_system_access(
@@ -1091,7 +1092,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_BankAccount")
     def put_bank_account(
@@ -1120,7 +1121,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_Resource")
     def put_resource(
@@ -1149,7 +1150,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is confirmed by the
         established client.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_ResourceEvaluation")
     def put_resource_evaluation(
@@ -1182,7 +1183,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items, attachments=attachments_of(files))
+        return Call(items_of(requests), {}, all_items, attachments=attachments_of(files))
 
     @calls("RegistrationSubmit_ResourceValidity")
     def put_resource_validity(
@@ -1211,7 +1212,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_DrPattern")
     def put_dr_pattern(
@@ -1244,7 +1245,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items, attachments=attachments_of(files))
+        return Call(items_of(requests), {}, all_items, attachments=attachments_of(files))
 
     @calls("RegistrationSubmit_ResourceCoefficient")
     def put_resource_coefficient(
@@ -1273,7 +1274,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_ResourceTransfer")
     def put_resource_transfer(
@@ -1302,7 +1303,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_ResourceSuspension")
     def put_resource_suspension(
@@ -1331,7 +1332,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationSubmit_DrPatternSuspension")
     def put_dr_pattern_suspension(
@@ -1360,7 +1361,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationQuery_Participant")
     def query_participants(
@@ -1608,7 +1609,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("RegistrationApproval_DrPattern")
     def approve_dr_pattern(
@@ -1637,7 +1638,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(list(requests), {}, all_items)
+        return Call(items_of(requests), {}, all_items)
 
     @calls("ReportListRequest")
     def list_reports(

@@ -146,3 +146,47 @@ async def test_a_method_of_one_item_refuses_several_before_sending(
             ) as async_client:
                 await getattr(async_client, name)(**given)
     assert simulator.count(processed=False) == before
+
+
+def list_method(example: Example) -> str | None:
+    """The method that takes ``requests``, a list, for the example's operation (None: none)."""
+    operation = example.operation
+    for name in (operation.list_method, operation.method):
+        if (
+            name
+            and "requests" in inspect.signature(OperationMethods.__dict__[name].template).parameters
+        ):
+            return name
+    return None
+
+
+WITH_LIST_METHOD = [e for e in EXAMPLES if list_method(e) is not None]
+
+
+@pytest.mark.parametrize("form", ["model", "mapping"])
+@pytest.mark.parametrize(
+    "example",
+    WITH_LIST_METHOD,
+    ids=[f"{e.operation.interface}-{list_method(e)}" for e in WITH_LIST_METHOD],
+)
+async def test_a_list_method_takes_a_single_item_as_a_list_of_one(
+    flavour: tuple[str, Simulator], simulator: Simulator, example: Example, form: str
+) -> None:
+    """``put_offers(offer, ...)``, as the established client takes it: the one model, or the
+    one mapping of its fields, is sent as the only item, and the answer is a list of one."""
+    kind = flavour[0]
+    name = list_method(example)
+    assert name is not None
+    item = example.items[0]
+    given = {**arguments(name, example), "requests": item if form == "model" else dict(item)}
+    if kind == "sync":
+        with simulator.client(example.client_type, example.participant, retry=NO_WAIT) as client:
+            result = getattr(client, name)(**given)
+    else:
+        async with simulator.async_client(
+            example.client_type, example.participant, retry=NO_WAIT
+        ) as async_client:
+            result = await getattr(async_client, name)(**given)
+    [answer] = result
+    assert isinstance(answer, example.operation.response_model)
+    assert answer.success is not False
