@@ -109,6 +109,12 @@ def _path(to: object) -> Path:
             f"reply's files are saved, not {type(to).__name__}; leave to= out to have them in "
             "memory (DownloadedFile.read_bytes())"
         )
+    # an empty name would be the current folder, which the caller never named, and a NUL
+    # fails in the operating system in words naming no argument
+    if not name:
+        raise ConfigurationError("to= is empty; it takes a path naming where the files go")
+    if "\x00" in name:
+        raise ConfigurationError(f"to= must not contain a NUL character; got {name!r}")
     return Path(name)
 
 

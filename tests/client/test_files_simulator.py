@@ -151,6 +151,25 @@ def test_to_takes_a_path_not_a_file_object(simulator: Simulator, tmp_path: Path)
     assert (tmp_path / "r.xml").read_bytes() == b""
 
 
+def test_to_that_names_no_path_is_refused_in_its_own_words(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty ``to`` is not the current folder (``to='.' is a folder``, of a '.' the caller
+    never wrote), and a NUL in it is not the operating system's ValueError."""
+    monkeypatch.chdir(tmp_path)
+    with client(simulator) as bsp:
+        request = by_transaction(bsp.create_report(resource_list()))
+        before = simulator.count(processed=False)
+        for wrong, problem in [
+            ("", r"^to= is empty; it takes a path"),
+            ("a\x00.xml", r"^to= must not contain a NUL character; got 'a\\x00.xml'"),
+        ]:
+            with pytest.raises(ConfigurationError, match=problem):
+                bsp.download_report(request, to=wrong)
+        assert simulator.count(processed=False) == before  # nothing was sent
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_saved_file_keeps_the_mode_it_replaces_or_gets_the_umasks(
     simulator: Simulator, tmp_path: Path
 ) -> None:
