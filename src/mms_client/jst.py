@@ -31,12 +31,20 @@ def to_jst(value: datetime) -> datetime:
 
     Raises :class:`ValueError` (which pydantic reports as a validation error naming the field)
     rather than Python's bare ``OverflowError`` for a time whose Japan day is not in the
-    calendar, such as 20:00 UTC on 31 December 9999.
+    calendar, such as 20:00 UTC on 31 December 9999, and rather than whatever a time zone of
+    the caller's own raises when its ``utcoffset()`` fails or answers with no timedelta.
     """
     zone = value.tzinfo
     if zone is JST:  # the usual case, tested first: it needs no offset lookup
         return value
-    if zone is None or value.utcoffset() is None:
+    try:
+        offset = None if zone is None else value.utcoffset()
+    except Exception as exc:  # any tzinfo subclass may raise anything here
+        raise ValueError(
+            f"has a time zone ({type(zone).__name__}) whose offset from UTC cannot be read: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    if offset is None:
         return value.replace(tzinfo=JST)
     try:
         return value.astimezone(JST)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -371,6 +372,41 @@ def test_a_time_with_no_japan_time_is_a_validation_error_naming_the_field() -> N
     # given for a date, it is no day in Japan either
     with pytest.raises(PayloadError, match="ReportCreateRequest/@Date: should be a date"):
         report_on(late)
+
+
+class _BrokenZone(tzinfo):
+    """A time zone of the caller's own whose offset cannot be read."""
+
+    def __init__(self, offset: object) -> None:
+        self.offset = offset
+
+    def utcoffset(self, _moment: datetime | None) -> timedelta | None:
+        if isinstance(self.offset, Exception):
+            raise self.offset
+        return self.offset  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("zone", "reason"),
+    [
+        (_BrokenZone(RuntimeError("no offset today")), "RuntimeError: no offset today"),
+        (_BrokenZone(5), "TypeError: tzinfo.utcoffset() must return None or timedelta"),
+    ],
+)
+def test_a_time_zone_whose_offset_cannot_be_read_is_a_validation_error_naming_the_field(
+    zone: tzinfo, reason: str
+) -> None:
+    """Its own RuntimeError, or Python's TypeError for an offset that is no timedelta, escaped
+    model validation as a traceback rather than an error about the field."""
+    rule = f"has a time zone (_BrokenZone) whose offset from UTC cannot be read: {reason}"
+    given = datetime(2024, 4, 1, 12, tzinfo=zone)
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        to_jst(given)
+    with pytest.raises(PayloadError) as caught:
+        offer_starting(given)
+    [error] = caught.value.errors
+    assert (error.path, error.value) == ("OfferData/@StartTime", given)
+    assert error.rule.startswith(rule)
 
 
 def test_wire_times_have_no_offset_and_no_needless_fraction() -> None:
