@@ -196,13 +196,15 @@ class PayloadError(MMSError, ValueError):
 
     Raised before anything is sent when a request would be invalid, and when a received
     document does not fit its schema.  ``errors`` lists every broken rule; the message
-    lists the first few (see :func:`_listed`) after ``summary``, the message's first line.
+    lists the first few (see :func:`_listed`) after ``summary``, the message's first line
+    (cut as a server's text is, since a summary may name what was given, which may be huge).
     """
 
     def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
         self.summary = message
         self.errors = tuple(errors)
-        super().__init__(f"{message}{_listed(self.errors, '.errors')}")
+        summary = _shortened(message, _TEXT_CHARACTERS, ".summary")
+        super().__init__(f"{summary}{_listed(self.errors, '.errors')}")
 
 
 class MalformedResponseError(MMSError):

@@ -179,6 +179,30 @@ def test_model_copy_refuses_a_name_the_model_does_not_have() -> None:
     assert "ResourceNam" in str(caught.value).splitlines()[0]
 
 
+def test_model_copy_refuses_a_key_that_is_not_a_name() -> None:
+    """As model_validate does: a field is named by a str, and the refusal says so."""
+    with pytest.raises(PayloadError) as caught:
+        offer_data().model_copy(update={5: 1})
+    assert caught.value.errors == (
+        FieldError("OfferData", 5, "a field's name (a str: its Python or XML name)"),
+    )
+
+
+def test_model_copy_of_many_unknown_names_has_a_message_of_bounded_size() -> None:
+    """The error keeps every name; its message, printed and logged whole, shows the first."""
+    update = {f"strt{i}": 1 for i in range(100_000)}
+    with pytest.raises(PayloadError) as caught:
+        offer_data().model_copy(update=update)
+    assert len(caught.value.errors) == 100_000
+    assert caught.value.summary.endswith("strt99999")
+    message = str(caught.value)
+    assert len(message) < 10_000
+    assert message.splitlines()[0].startswith(
+        "model_copy(update=...) names what OfferData does not have: strt0, strt1, "
+    )
+    assert "more characters, see .summary" in message.splitlines()[0]
+
+
 def test_a_misspelt_python_name_is_told_the_closest_python_names() -> None:
     """Below the document's root too: the names of the model where the name was given."""
     with pytest.raises(PayloadError) as caught:

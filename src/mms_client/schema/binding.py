@@ -288,9 +288,11 @@ def _by_field_name(cls: type[XmlModel], update: Mapping[str, Any]) -> dict[str, 
                 update[key],
                 _RULES["extra_forbidden"] + suggestion(key, by_key, number),
             )
+            if isinstance(key, str)
+            else FieldError(root_tag(cls), key, "a field's name (a str: its Python or XML name)")
             for number, key in enumerate(unknown)
         ]
-        names = ", ".join(unknown)
+        names = ", ".join(map(str, unknown))
         raise PayloadError(
             f"model_copy(update=...) names what {root_tag(cls)} does not have: {names}", errors
         )
