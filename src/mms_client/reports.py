@@ -22,7 +22,9 @@ when a quoted value spans lines) and, for a cell, the column: an unknown or repe
 value the row type refuses, a row of the wrong number of cells, an empty first line (the
 header comes first), a line of only white space, a quote never closed (naming the line of the
 row it opens in), a quoted value going on after its closing quote, a carriage return that does
-not end a line with a line feed, a field over the csv module's limit of 131,072 characters.
+not end a line with a line feed, a field over the csv module's limit of 131,072 characters, a
+line over :data:`MAX_LINE_BYTES` (4 MiB). A CSV given as ``str`` is read as its UTF-8 bytes
+would be: the same rows, the same errors at the same lines.
 
 The dataset of a CSV file is not written in it: it is the report's name (``ReportName`` of the
 request and of the report list), and report file names start with it
@@ -41,7 +43,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from functools import cache
+from functools import cache, partial
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -55,6 +57,7 @@ from mms_client.wire.blobs import CHUNK_SIZE
 from mms_client.xmlparse import doctype_refused, event_parser, not_well_formed
 
 __all__ = [
+    "MAX_LINE_BYTES",
     "DatasetName",
     "columns",
     "dataset_of",
@@ -72,6 +75,12 @@ __all__ = [
 ]
 
 _BOM = "\ufeff"
+
+MAX_LINE_BYTES = 4 * 1024 * 1024
+"""The longest line of a CSV report that is read, its line end included. A row of a real
+report is a few hundred bytes; the bound keeps memory bounded while reading a file of any
+size, since a line is read whole before the csv module looks at it (a file without line
+ends would otherwise be read into memory at once)."""
 
 
 @cache
@@ -139,9 +148,26 @@ def utf8_lines(source: Iterable[bytes]) -> Iterator[str]:
     """The lines of a CSV file read as bytes (a binary file), as text for :func:`iter_csv`.
 
     Decoded line by line, so that a file that is not UTF-8 (a Shift_JIS export) is refused
-    with the number of the line that shows it, and the bytes that do.
+    with the number of the line that shows it, and the bytes that do. A line over
+    :data:`MAX_LINE_BYTES` is refused with its number; a file is read no further than that
+    into it (iterating a file would read a whole line, however long).
     """
+    readline = getattr(source, "readline", None)
+    if callable(readline):
+        source = iter(partial(readline, MAX_LINE_BYTES + 1), b"")
     for number, line in enumerate(source, start=1):
+        if len(line) > MAX_LINE_BYTES:
+            raise PayloadError(
+                f"the CSV line {number} is too long",
+                [
+                    FieldError(
+                        f"line {number}",
+                        None,
+                        f"at most {MAX_LINE_BYTES:,} bytes, its end included (report rows are "
+                        "far shorter: lines end with CRLF or LF)",
+                    )
+                ],
+            )
         try:
             yield line.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -271,12 +297,12 @@ def _records(name: str, lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]
 
 
 def read_csv(dataset: DatasetName | str, data: bytes | str) -> list[XmlModel]:
-    """The rows of a CSV report file (see the module docstring for its shape)."""
-    if isinstance(data, bytes | bytearray):
-        lines: Iterable[str] = utf8_lines(io.BytesIO(data))
-    else:
-        lines = io.StringIO(data, newline="")
-    return list(iter_csv(dataset, lines))
+    """The rows of a CSV report file (see the module docstring for its shape); text is read
+    as its UTF-8 bytes, so that it splits into lines, and fails, exactly as the file would
+    (a lone surrogate, which no UTF-8 file holds, is refused as such a file's bytes are)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    return list(iter_csv(dataset, utf8_lines(io.BytesIO(data))))
 
 
 def write_xml(

@@ -8,6 +8,8 @@ datasets, what is read back is what was written, in both forms.
 from __future__ import annotations
 
 import io
+import tracemalloc
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -180,3 +182,76 @@ def test_errors_reading_a_downloaded_file_name_it_and_its_dataset() -> None:
         PayloadError, match=r"^BSP_ResourceList_F100_20240315_TX2\.xml: not a report row"
     ):
         broken.rows()
+
+
+def test_a_line_too_long_is_refused_after_reading_no_more_than_the_bound(tmp_path: Path) -> None:
+    """A file without line ends is not read into memory whole before it is refused."""
+    path = tmp_path / "BSP_ResourceList_F100_20240315_TX1.csv"
+    with path.open("wb") as out:
+        out.write(f"{H}\r\n".encode())
+        for _ in range(8):
+            out.write(b"x" * reports.MAX_LINE_BYTES)
+    on_disk = DownloadedFile(path.name, "CSV", path.stat().st_size, path=path)
+    tracemalloc.start()
+    try:
+        with pytest.raises(PayloadError) as caught:
+            on_disk.rows()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * reports.MAX_LINE_BYTES  # the file holds eight times as much
+    assert str(caught.value).startswith(f"{path.name} (read as BSP_ResourceList): the CSV line 2")
+    [problem] = caught.value.errors
+    assert problem.path == "line 2"
+    assert problem.rule.startswith(f"at most {reports.MAX_LINE_BYTES:,} bytes")
+
+
+def test_a_line_of_the_bound_is_read_and_one_more_byte_is_refused() -> None:
+    """The bound counts the line's end; a long line is refused in bytes and in text alike.
+    (A line of the bound gets as far as the csv module, whose field limit it exceeds.)"""
+    padding = reports.MAX_LINE_BYTES - len(R1) - len("\r\n")
+    longest = f"{H}\r\n{R1}{' ' * padding}\r\n"
+    with pytest.raises(PayloadError, match="line 2 cannot be read") as caught:
+        reports.read_csv(DatasetName.BSP_RESOURCELIST, longest)
+    assert "field larger than field limit" in caught.value.errors[0].rule
+    too_long = f"{longest[:-2]} \r\n"
+    for data in (too_long, too_long.encode()):
+        with pytest.raises(PayloadError, match="the CSV line 2 is too long"):
+            reports.read_csv(DatasetName.BSP_RESOURCELIST, data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{H}\r\n{R1}\r\n",
+        f"{H}\n{R1}\n",
+        f"{H}\r{R1}\r",
+        f"{H}\r\n{R1}\r{R1}\r\n",
+        f"{H}\r\n" + R1.replace("FAKECO", "FAKE\rCO") + "\r\n",
+        f"{H}\r\n" + R1.replace("FAKECO", '"FAKE\rCO"') + "\r\n",
+        f"{H}\r\n" + R1.replace("FAKECO", '"FAKE\r\nCO"') + f"\r\n{R1}\r\n",
+        f"{H}\r\n\r\n" + R1.replace(",01,", ",99,") + "\r\n",
+        f"{H}\r\n" + R1.replace("FAKECO", "\ud800") + "\r\n",
+    ],
+    ids=[
+        "crlf",
+        "lf",
+        "bare-cr-line-ends",
+        "bare-cr-between-rows",
+        "bare-cr-in-a-value",
+        "cr-in-a-quoted-value",
+        "crlf-in-a-quoted-value",
+        "an-error-after-an-empty-line",
+        "a-lone-surrogate",
+    ],
+)
+def test_text_reads_as_its_utf8_bytes_do(text: str) -> None:
+    """The same rows, or the same error at the same line, whether a CSV is str or bytes."""
+
+    def outcome(data: str | bytes) -> object:
+        try:
+            return reports.read_csv(DatasetName.BSP_RESOURCELIST, data)
+        except PayloadError as exc:
+            return str(exc), exc.errors
+
+    assert outcome(text) == outcome(text.encode("utf-8", "surrogatepass"))
