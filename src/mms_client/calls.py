@@ -126,8 +126,22 @@ def items_of(requests: Iterable[Any] | Any) -> list[Any]:
 
 def attachments_of(files: Sequence[FileSource]) -> tuple[Attachment, ...]:
     """The attachments for ``files`` (paths are read now, so a missing file fails before
-    anything is sent)."""
-    return tuple(f if isinstance(f, Attachment) else Attachment.from_file(f) for f in files)
+    anything is sent). A lone path or attachment is refused rather than guessed at: a
+    string would be taken for a list of one-letter paths."""
+    if isinstance(files, str | bytes | os.PathLike | Attachment) or not isinstance(files, Iterable):
+        raise PayloadError(
+            "files= takes a list of files, each a path or an Attachment(name, data)",
+            [FieldError("files", files, "a list, such as files=[path]")],
+        )
+    given = tuple(files)
+    wrong = [
+        FieldError(f"files[{index}]", file, "a path (str or os.PathLike) or an Attachment")
+        for index, file in enumerate(given)
+        if not isinstance(file, Attachment | str | os.PathLike)
+    ]
+    if wrong:
+        raise PayloadError("files= holds something that is not a file", wrong)
+    return tuple(f if isinstance(f, Attachment) else Attachment.from_file(f) for f in given)
 
 
 # --- results -------------------------------------------------------------------------------

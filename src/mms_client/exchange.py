@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
@@ -51,6 +51,7 @@ from mms_client.wire.soap import (
     SoapFault,
     StoredResponse,
     build_request,
+    check_attachments,
     read_stored_response,
 )
 
@@ -250,6 +251,8 @@ def prepare(
         payload, method=method, **envelope_fields(operation, caller, envelope)
     )
     check_market_type(operation, document)
+    attachments = _attachment_list(attachments)
+    check_attachments(operation.interface, attachments)
     data = write(document)
     key = caller.certificate.private_key
     info = RequestAttInfo(
@@ -264,6 +267,25 @@ def prepare(
     message = build_request(operation.interface, info, data, signed, domain=caller.domain)
     _check_files(operation, document, attachments)
     return PreparedRequest(operation, data, message)
+
+
+def _attachment_list(attachments: object) -> tuple[Attachment, ...]:
+    """``attachments`` (of ``call``), or a :class:`PayloadError` saying what it takes: a
+    string or a lone attachment would otherwise be taken apart, or fail deep in signing."""
+    if isinstance(attachments, str | bytes | Attachment) or not isinstance(attachments, Iterable):
+        raise PayloadError(
+            "attachments= takes a list of Attachment(name, data)",
+            [FieldError("attachments", attachments, "a list, such as [Attachment(name, data)]")],
+        )
+    given = tuple(attachments)
+    wrong = [
+        FieldError(f"attachments[{index}]", item, "an Attachment(name, data)")
+        for index, item in enumerate(given)
+        if not isinstance(item, Attachment)
+    ]
+    if wrong:
+        raise PayloadError("attachments= holds something that is not an Attachment", wrong)
+    return given
 
 
 def _check_files(

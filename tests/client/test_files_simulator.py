@@ -409,6 +409,93 @@ def test_too_many_attachments_are_refused_before_sending(
     assert simulator.count(processed=False) == before
 
 
+def test_too_many_attachments_are_refused_for_their_number_before_any_is_signed(
+    simulator: Simulator,
+) -> None:
+    """The number is checked first: a request of thousands of files fails at once, and an
+    attachment that cannot be signed (its data a str) does not hide that there are too many."""
+    payload = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE)]
+    )
+    files = [Attachment(f"f{n}.csv", "not bytes") for n in range(41)]  # type: ignore[arg-type]
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso, pytest.raises(PayloadError) as caught:
+        tso.put_settlement_results(payload, files=files)
+    assert caught.value.errors == (FieldError("attachmentData", 41, "at most 40 attachments"),)
+    assert simulator.count(processed=False) == before
+
+
+def test_two_attachments_of_one_name_are_refused_before_sending(simulator: Simulator) -> None:
+    """The MMS knows a file by its name alone: which of the two it would take is unknown."""
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    twice = [Attachment(SETTLEMENT_FILE, b"x"), Attachment(SETTLEMENT_FILE, b"y")]
+    expected = (
+        FieldError(
+            "attachmentData[2]/name",
+            SETTLEMENT_FILE,
+            "a name no other attachment has (attachmentData[1] has it too)",
+        ),
+    )
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso:
+        for send in (
+            lambda: tso.put_settlement_results(announced, files=twice),
+            lambda: tso.call("MarketSubmit_SettlementResults", announced, attachments=twice),
+        ):
+            with pytest.raises(PayloadError, match="two attachments of the same name") as caught:
+                send()
+            assert caught.value.errors == expected
+    assert simulator.count(processed=False) == before
+
+
+@pytest.mark.parametrize(
+    "files",
+    [SETTLEMENT_FILE, None, Attachment(SETTLEMENT_FILE, b"x"), b"x"],
+    ids=["a-path-as-str", "none", "a-lone-attachment", "bytes"],
+)
+def test_files_and_attachments_take_a_list_and_say_so(simulator: Simulator, files: object) -> None:
+    """A lone path would otherwise be taken for a list of one-letter paths."""
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso:
+        with pytest.raises(PayloadError, match="files= takes a list of files") as caught:
+            tso.put_settlement_results(announced, files=files)  # type: ignore[arg-type]
+        assert caught.value.errors == (FieldError("files", files, "a list, such as files=[path]"),)
+        with pytest.raises(PayloadError, match="attachments= takes a list") as caught:
+            tso.call(
+                "MarketSubmit_SettlementResults",
+                announced,
+                attachments=files,  # type: ignore[arg-type]
+            )
+        assert [e.path for e in caught.value.errors] == ["attachments"]
+    assert simulator.count(processed=False) == before
+
+
+def test_files_and_attachments_name_an_item_that_is_no_file(simulator: Simulator) -> None:
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso:
+        with pytest.raises(
+            PayloadError, match="files= holds something that is not a file"
+        ) as caught:
+            tso.put_settlement_results(announced, files=[Attachment(SETTLEMENT_FILE, b"x"), 5])  # type: ignore[list-item]
+        assert caught.value.errors == (
+            FieldError("files[1]", 5, "a path (str or os.PathLike) or an Attachment"),
+        )
+        with pytest.raises(PayloadError, match="not an Attachment") as caught:
+            tso.call("MarketSubmit_SettlementResults", announced, attachments=[SETTLEMENT_FILE])  # type: ignore[list-item]
+        assert caught.value.errors == (
+            FieldError("attachments[0]", SETTLEMENT_FILE, "an Attachment(name, data)"),
+        )
+    assert simulator.count(processed=False) == before
+
+
 def test_a_model_changed_without_validation_is_never_sent(simulator: Simulator) -> None:
     before = simulator.count(processed=False)
     offer = OfferData(

@@ -68,6 +68,7 @@ __all__ = [
     "build_fault",
     "build_request",
     "build_response",
+    "check_attachments",
     "is_fault",
     "parse_request",
     "read_response",
@@ -199,6 +200,30 @@ class ParsedRequest:
 # ---------------------------------------------------------------------------------- requests
 
 
+def check_attachments(interface: Interface, attachments: Sequence[Attachment]) -> None:
+    """Refuse attachments no request can carry: more than ``interface`` takes, or two of one
+    name, since the MMS knows a file by its name alone and could take either. Cheap, so that
+    it comes before each attachment is signed (a request of thousands fails at once)."""
+    limit = MAX_ATTACHMENTS[interface]
+    if len(attachments) > limit:
+        raise PayloadError(
+            f"too many attachments for {interface}",
+            [FieldError("attachmentData", len(attachments), f"at most {limit} attachments")],
+        )
+    first: dict[str, int] = {}
+    repeated = [
+        FieldError(
+            f"attachmentData[{number}]/name",
+            attachment.name,
+            f"a name no other attachment has (attachmentData[{earlier}] has it too)",
+        )
+        for number, attachment in enumerate(attachments, start=1)
+        if (earlier := first.setdefault(attachment.name, number)) != number
+    ]
+    if repeated:
+        raise PayloadError("two attachments of the same name: the MMS could take either", repeated)
+
+
 def build_request(
     interface: Interface,
     info: RequestAttInfo,
@@ -212,12 +237,7 @@ def build_request(
     ``payload`` travels unchanged as a binary part, so the signature in ``info`` stays valid
     byte for byte; ``domain`` only appears in the Content-IDs.
     """
-    limit = MAX_ATTACHMENTS[interface]
-    if len(attachments) > limit:
-        raise PayloadError(
-            f"too many attachments for {interface}",
-            [FieldError("attachmentData", len(attachments), f"at most {limit} attachments")],
-        )
+    check_attachments(interface, attachments)
     unwritable = [
         FieldError(
             f"attachmentData[{number}]/{name}", text, "holds a character XML 1.0 cannot carry"
