@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 from pydantic import BaseModel
 
 from mms_client.errors import FieldError, MalformedResponseError, PayloadError
-from mms_client.exchange import Response
+from mms_client.exchange import Response, attachment_list
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation, get_operation
 from mms_client.wire.soap import Attachment
@@ -126,21 +126,13 @@ def items_of(requests: Iterable[Any] | Any) -> list[Any]:
 
 def attachments_of(files: Sequence[FileSource]) -> tuple[Attachment, ...]:
     """The attachments for ``files`` (paths are read now, so a missing file fails before
-    anything is sent). A lone path or attachment is refused rather than guessed at: a
-    string would be taken for a list of one-letter paths."""
-    if isinstance(files, str | bytes | os.PathLike | Attachment) or not isinstance(files, Iterable):
-        raise PayloadError(
-            "files= takes a list of files, each a path or an Attachment(name, data)",
-            [FieldError("files", files, "a list, such as files=[path]")],
-        )
-    given = tuple(files)
-    wrong = [
-        FieldError(f"files[{index}]", file, "a path (str or os.PathLike) or an Attachment")
-        for index, file in enumerate(given)
-        if not isinstance(file, Attachment | str | os.PathLike)
-    ]
-    if wrong:
-        raise PayloadError("files= holds something that is not a file", wrong)
+    anything is sent)."""
+    given = attachment_list(
+        files,
+        "files",
+        Attachment | str | os.PathLike,
+        "a path (str or os.PathLike) or an Attachment",
+    )
     return tuple(f if isinstance(f, Attachment) else Attachment.from_file(f) for f in given)
 
 

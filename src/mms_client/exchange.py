@@ -19,9 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from types import UnionType
 from typing import Any, BinaryIO
 
 from mms_client.endpoints import ClientType, Interface
@@ -251,7 +253,9 @@ def prepare(
         payload, method=method, **envelope_fields(operation, caller, envelope)
     )
     check_market_type(operation, document)
-    attachments = _attachment_list(attachments)
+    attachments = attachment_list(
+        attachments, "attachments", Attachment, "an Attachment(name, data)"
+    )
     check_attachments(operation.interface, attachments)
     data = write(document)
     key = caller.certificate.private_key
@@ -269,23 +273,27 @@ def prepare(
     return PreparedRequest(operation, data, message)
 
 
-def _attachment_list(attachments: object) -> tuple[Attachment, ...]:
-    """``attachments`` (of ``call``), or a :class:`PayloadError` saying what it takes: a
-    string or a lone attachment would otherwise be taken apart, or fail deep in signing."""
-    if isinstance(attachments, str | bytes | Attachment) or not isinstance(attachments, Iterable):
+def attachment_list(
+    given: object, argument: str, kinds: type | UnionType, each: str
+) -> tuple[Any, ...]:
+    """``given``, the files of a request, as the list ``argument`` takes, each item of
+    ``kinds`` (``each`` says which in words); or a :class:`PayloadError` saying what it
+    takes: a string or a lone file would otherwise be taken apart into one-letter paths, or
+    fail deep in signing."""
+    if isinstance(given, str | bytes | os.PathLike | Attachment) or not isinstance(given, Iterable):
         raise PayloadError(
-            "attachments= takes a list of Attachment(name, data)",
-            [FieldError("attachments", attachments, "a list, such as [Attachment(name, data)]")],
+            f"{argument}= takes a list of files, each {each}",
+            [FieldError(argument, given, f"a list, such as {argument}=[...]")],
         )
-    given = tuple(attachments)
+    items = tuple(given)
     wrong = [
-        FieldError(f"attachments[{index}]", item, "an Attachment(name, data)")
-        for index, item in enumerate(given)
-        if not isinstance(item, Attachment)
+        FieldError(f"{argument}[{index}]", item, each)
+        for index, item in enumerate(items)
+        if not isinstance(item, kinds)
     ]
     if wrong:
-        raise PayloadError("attachments= holds something that is not an Attachment", wrong)
-    return given
+        raise PayloadError(f"{argument}= holds something that is not a file", wrong)
+    return items
 
 
 def _check_files(

@@ -464,7 +464,7 @@ def test_files_and_attachments_take_a_list_and_say_so(simulator: Simulator, file
     with client(simulator, "TSO") as tso:
         with pytest.raises(PayloadError, match="files= takes a list of files") as caught:
             tso.put_settlement_results(announced, files=files)  # type: ignore[arg-type]
-        assert caught.value.errors == (FieldError("files", files, "a list, such as files=[path]"),)
+        assert caught.value.errors == (FieldError("files", files, "a list, such as files=[...]"),)
         with pytest.raises(PayloadError, match="attachments= takes a list") as caught:
             tso.call(
                 "MarketSubmit_SettlementResults",
@@ -488,7 +488,7 @@ def test_files_and_attachments_name_an_item_that_is_no_file(simulator: Simulator
         assert caught.value.errors == (
             FieldError("files[1]", 5, "a path (str or os.PathLike) or an Attachment"),
         )
-        with pytest.raises(PayloadError, match="not an Attachment") as caught:
+        with pytest.raises(PayloadError, match="attachments= holds something that is no") as caught:
             tso.call("MarketSubmit_SettlementResults", announced, attachments=[SETTLEMENT_FILE])  # type: ignore[list-item]
         assert caught.value.errors == (
             FieldError("attachments[0]", SETTLEMENT_FILE, "an Attachment(name, data)"),
