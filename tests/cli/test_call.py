@@ -307,6 +307,20 @@ def test_call_refuses_an_attached_file_the_payload_does_not_name(
     assert mms_simulator.count(processed=False) == before
 
 
+def test_call_attach_takes_the_place_of_the_examples_file_of_that_name(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """The example of a DR pattern sends its own W9 file; --attach of a file of that name
+    sends the user's instead of both, which would be two files of one name."""
+    (sample,) = example_request("RegistrationSubmit_DrPattern").attachments
+    mine = tmp_path / sample.name
+    mine.write_bytes(b"<customers/>")
+    state = str(fresh_mms_simulator.state_dir)
+    result = mms("call", "put_dr_pattern", "--example", "--sim-state", state, "--attach", str(mine))
+    assert result.exit_code == 0, result.output
+    assert fresh_mms_simulator.requests[-1].operation == "RegistrationSubmit_DrPattern"
+
+
 def test_call_sends_a_payload_file_and_prints_json(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -190,7 +190,10 @@ def call(
         payload, envelope, sample_files, connection = _example(
             operation, operation.takes_one(name), envelope, connection
         )
-        attachments = [*sample_files, *attachments]
+        # a file given with --attach takes the place of the example's file of that name, as
+        # the options take the place of the example's envelope attributes
+        given = {attachment.name for attachment in attachments}
+        attachments = [*(f for f in sample_files if f.name not in given), *attachments]
     else:
         assert payload_file is not None
         payload = _payload(operation, payload_file)
