@@ -114,6 +114,10 @@ def test_ops_lists_every_operation_with_who_may_call_it() -> None:
             ["call", "download_report", "--example", "--out", "-"],
             "Invalid value for --out: '-' is not standard output here",
         ),
+        (
+            ["call", "query_settlement_result_files", "--example", "--out", ""],
+            "Invalid value for --out: is empty; name the file or folder to save to",
+        ),
         (["call", "query_offers", "--example", "-e", "date"], "'date' is not NAME=VALUE"),
         (["call", "query_offers", "--example", "--as", "XYZ"], "'XYZ' is not one of"),
         (["call", "query_offers", "--payload", "missing.json"], "'missing.json' does not exist"),

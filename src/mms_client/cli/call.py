@@ -138,7 +138,8 @@ class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in o
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    # kept as given: a Path would make an empty value (an unset $DIR) the current folder
+    type=click.Path(),
     help="Save the files of the answer: the report file (a regular file there is replaced), "
     "or a folder for attachments.",
 )
@@ -155,7 +156,7 @@ def call(
     market_type: str | None,
     extra: tuple[str, ...],
     attach: tuple[Path, ...],
-    out: Path | None,
+    out: str | None,
     as_json: bool,
 ) -> None:
     """Send the MMS operation NAME (a name `mms ops` lists, or a client method name such as
@@ -174,12 +175,14 @@ def call(
     from mms_client.transport import may_have_arrived
     from mms_client.wire.soap import Attachment
 
-    if out == Path("-"):  # as --payload - reads standard input, this would be taken to write it
+    if out == "-":  # as --payload - reads standard input, this would be taken to write it
         raise click.BadParameter(
             "'-' is not standard output here, which carries the answer as tables or JSON; "
             "name the file or folder to save to",
             param_hint="--out",
         )
+    if out == "":
+        raise click.BadParameter("is empty; name the file or folder to save to", param_hint="--out")
     operation = _operation(name, interface)
     dataset = DATASET_DOWNLOADS.get(name)
     envelope = _envelope(operation, date, days, market_type, extra)
