@@ -8,6 +8,7 @@ with a main, a backup and a test host. The tables below are the published addres
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -107,9 +108,28 @@ def resolve_endpoints(
     return Endpoints(f"https://{published.main}{path}", f"https://{published.backup}{path}")
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")
+"""Characters no URL holds as they are (spaces and control characters)."""
+_USER_INFO = re.compile(r"[^:/?#]*://[^/?#]*@")
+"""The start of a URL whose host is preceded by a user name (and password)."""
+
+
 def check_base_url(url: str, setting: str) -> str:
     """``url`` without a trailing slash, after checking that a service path can follow it;
     ``setting`` names it in the error (the argument, or the option of a command)."""
+    if _USER_INFO.match(url):
+        # the MMS knows its callers by their certificates; a password in the URL would only
+        # be shown wherever the URL is (the client's repr, errors, logs): it is not repeated
+        raise ConfigurationError(
+            f"{setting} must not carry a user name or password (the client certificate says "
+            "who is calling)"
+        )
+    if _UNPRINTABLE.search(url):
+        # a URL read from a file or a variable often ends in a newline; httpx would refuse
+        # it only at the first request, in words of its own
+        raise ConfigurationError(
+            f"{setting} must not hold spaces or control characters; got {url!r}"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a malformed port

@@ -998,6 +998,11 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"base_url": "localhost:8443"}, "base_url must look like"),
         ({"base_url": "http://mms.example.com"}, "base_url must use https"),
         ({"backup_url": "http://10.0.0.1:8080"}, "backup_url must use https"),
+        # a URL read from a file or a variable, newline and all: refused when the client is
+        # built rather than by httpx at the first request
+        ({"base_url": f"{mms_simulator.base_url}\n"}, "base_url must not hold spaces or control"),
+        ({"backup_url": "https://mms.example.com/ x"}, "backup_url must not hold spaces"),
+        ({"base_url": "https://u:secret@mms.example.com"}, "base_url must not carry a user name"),
         ({"timeout": 0}, "timeout must be a positive number"),
         ({"timeout": "5"}, "timeout must be a positive number of seconds, not '5'"),
         ({"download_timeout": None}, "download_timeout must be a positive number of seconds"),
@@ -1030,8 +1035,9 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ),
     ]
     for change, problem in changes:
-        with pytest.raises(ConfigurationError, match=problem):
+        with pytest.raises(ConfigurationError, match=problem) as caught:
             MmsClient(**{**arguments, **change})
+        assert "secret" not in str(caught.value)
     with MmsClient(**arguments) as bsp:
         assert bsp.client_type is ClientType.BSP
         assert "passphrase" not in repr(bsp).lower() and "F100" in repr(bsp)
