@@ -280,7 +280,9 @@ def attachment_list(
     ``kinds`` (``each`` says which in words); or a :class:`PayloadError` saying what it
     takes: a string or a lone file would otherwise be taken apart into one-letter paths, or
     fail deep in signing."""
-    if isinstance(given, str | bytes | os.PathLike | Attachment) or not isinstance(given, Iterable):
+    if isinstance(given, str | bytes | bytearray | os.PathLike | Attachment | Mapping) or not (
+        isinstance(given, Iterable)
+    ):
         raise PayloadError(
             f"{argument}= takes a list of files, each {each}",
             [FieldError(argument, given, f"a list, such as {argument}=[...]")],

@@ -452,8 +452,15 @@ def test_two_attachments_of_one_name_are_refused_before_sending(simulator: Simul
 
 @pytest.mark.parametrize(
     "files",
-    [SETTLEMENT_FILE, None, Attachment(SETTLEMENT_FILE, b"x"), b"x"],
-    ids=["a-path-as-str", "none", "a-lone-attachment", "bytes"],
+    [
+        SETTLEMENT_FILE,
+        None,
+        Attachment(SETTLEMENT_FILE, b"x"),
+        b"x",
+        bytearray(b"x"),
+        {SETTLEMENT_FILE: b"x"},
+    ],
+    ids=["a-path-as-str", "none", "a-lone-attachment", "bytes", "bytearray", "a-mapping"],
 )
 def test_files_and_attachments_take_a_list_and_say_so(simulator: Simulator, files: object) -> None:
     """A lone path would otherwise be taken for a list of one-letter paths."""

@@ -188,6 +188,12 @@ def test_model_copy_refuses_a_key_that_is_not_a_name() -> None:
     )
 
 
+@pytest.mark.parametrize("update", ["abc", [("resource", "A")]], ids=["str", "pairs"])
+def test_model_copy_takes_a_mapping_and_says_so(update: object) -> None:
+    with pytest.raises(PayloadError, match=r"model_copy\(update=...\) takes a mapping"):
+        offer_data().model_copy(update=update)  # type: ignore[arg-type]
+
+
 def test_model_copy_of_many_unknown_names_has_a_message_of_bounded_size() -> None:
     """The error keeps every name; its message, printed and logged whole, shows the first."""
     update = {f"strt{i}": 1 for i in range(100_000)}

@@ -247,6 +247,12 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
         a name that is neither raises :class:`~mms_client.errors.PayloadError` naming it. The
         values are not validated, as in pydantic: the copy is, where it is used in a document.
         """
+        if update is not None and not isinstance(update, Mapping):
+            raise PayloadError(
+                f"model_copy(update=...) takes a mapping of field names to values, not "
+                f"{type(update).__name__}",
+                [FieldError(root_tag(type(self)), update, "a mapping, such as {name: value}")],
+            )
         if update:
             update = _by_field_name(type(self), update)
         return super().model_copy(update=update, deep=deep)
