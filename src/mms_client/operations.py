@@ -206,13 +206,21 @@ class Operation:
             else [payload_or_list]
         )
         path = f"{self._where}/{self.element}"
-        if not items or any(item is None for item in items):
+        if not items or items == [None]:
             # the schema lets an envelope go without its items; the MMS then knows not what
             # was asked (E_NO_OPERATION), so such a request is never sent
             raise PayloadError(
                 f"{self.name} needs at least one item",
-                [FieldError(path, payload_or_list, "at least one item is required")],
+                # what was given: no item at all, or None (which a list method takes as a list)
+                [FieldError(path, [] if not items else None, "at least one item is required")],
             )
+        missing = [
+            FieldError(f"{path}[{index}]", None, f"an {self.element}, not None")
+            for index, item in enumerate(items, 1)
+            if item is None
+        ]
+        if missing:
+            raise PayloadError(f"{self.name}: an item given is None", missing)
         if len(items) > 1 and self.takes_one(method):
             if self.multi:
                 message = f"{method} takes one {self.element}; {self.list_method} takes several"

@@ -198,6 +198,15 @@ def test_a_request_without_its_item_is_refused_with_nothing_sent(
             bsp.query_offers(None, date=day)  # type: ignore[arg-type]
         with pytest.raises(PayloadError, match="ReportDownloadRequestTrnID needs at least one"):
             bsp.download_report(None)  # type: ignore[arg-type]
+        with pytest.raises(PayloadError, match="MarketSubmit_OfferData needs at least one"):
+            bsp.put_offers([], MarketType.DAY_AHEAD, date=day)
+        # None for a list: no item; None in a list: that item, by its place
+        with pytest.raises(PayloadError, match="needs at least one item") as caught:
+            bsp.put_offers(None, MarketType.DAY_AHEAD, date=day)  # type: ignore[arg-type]
+        assert caught.value.errors[0].value is None
+        with pytest.raises(PayloadError, match="an item given is None") as caught:
+            bsp.put_offers([offer(day), None], MarketType.DAY_AHEAD, date=day)  # type: ignore[list-item]
+        assert [e.path for e in caught.value.errors] == ["MarketData/MarketSubmit/OfferData[2]"]
     assert mms_simulator.count(processed=False) == before
 
 
