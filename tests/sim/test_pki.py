@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from cryptography import x509
 from mms_client.endpoints import ClientType
 from mms_client.security.certs import Certificate
 from mms_client.sim import seed
-from mms_client.sim.pki import Identity, Pki, identity_of
+from mms_client.sim.pki import Identity, Pki, identity_of, pki_locked
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +119,21 @@ def test_a_pkcs12_file_that_has_gone_is_issued_again_with_its_passphrase(
     assert identity_of(certificate.certificate) == Identity(
         lost.participant, lost.user, lost.client_type
     )
+
+
+def test_a_pki_being_made_is_made_by_one_process_at_a_time(tmp_path: Path) -> None:
+    """Two test runs starting together on one cached PKI each wrote their own keys over the
+    other's, leaving PKCS#12 files that no recorded passphrase opened. The maker of a PKI
+    holds it alone: while another holds it, nothing is written; then the PKI made is whole."""
+    folder = tmp_path / "pki"
+    made: list[Pki] = []
+    with pki_locked(folder):
+        maker = threading.Thread(target=lambda: made.append(Pki.load_or_create(folder)))
+        maker.start()
+        maker.join(timeout=1)  # time enough, unheld, to write the first key
+        assert maker.is_alive()
+        assert not folder.exists() or not any(folder.iterdir())
+    maker.join()
+    (pki,) = made
+    for user in pki.users:
+        assert user.certificate().subject  # each file opens with its recorded passphrase

@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from mms_client.endpoints import ClientType
 from mms_client.errors import SimulatorStateError
 from mms_client.sim import seed
-from mms_client.sim.state import describe
+from mms_client.sim.state import describe, held_in_turn
 
 if TYPE_CHECKING:
     from mms_client.security.certs import Certificate
@@ -155,6 +155,12 @@ def _new_server_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
+def pki_locked(folder: Path) -> AbstractContextManager[None]:
+    """The PKI in ``folder`` held by this process alone, for making or copying it: its lock
+    file lies beside the folder, so that a copy of the folder does not take it along."""
+    return held_in_turn(folder.parent / f".{folder.name}.lock")
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Writes a file only its owner can read, replacing it atomically: a reader never sees
     it half-written, and it is never readable by others, not even for a moment."""
@@ -240,18 +246,21 @@ class Pki:
         ``server_hosts``) and the users' PKCS#12 files that do not exist yet.
 
         A PKI made by another layout version, or close to expiry, is replaced as a whole.
+        The PKI is the caller's alone meanwhile (:func:`pki_locked`): two test runs starting
+        together on one cached PKI would otherwise each write its own keys over the other's.
         """
         folder = Path(folder).resolve()
         record_path = folder / "pki.json"
-        pki: Pki | None = None
-        if record_path.exists():
-            pki = cls._load(folder, record_path)
-        if pki is None:
-            pki = cls._create_ca(folder)
-        pki.ensure_server(server_hosts)
-        for user in users:
-            pki.ensure_user(user.participant, user.user, user.client_type)
-        return pki
+        with pki_locked(folder):
+            pki: Pki | None = None
+            if record_path.exists():
+                pki = cls._load(folder, record_path)
+            if pki is None:
+                pki = cls._create_ca(folder)
+            pki.ensure_server(server_hosts)
+            for user in users:
+                pki.ensure_user(user.participant, user.user, user.client_type)
+            return pki
 
     @classmethod
     def _load(cls, folder: Path, record_path: Path) -> Pki | None:

@@ -8,7 +8,8 @@ Registered as a ``pytest11`` entry point, so any project that installs mms_clien
   reuses the session's test PKI, so it starts in a fraction of a second.
 
 Creating a test PKI means generating several RSA keys; the PKI is made once and kept in
-pytest's cache folder (``.pytest_cache``) between sessions.  Everything heavy is imported
+pytest's cache folder (``.pytest_cache``) between sessions.  Test runs that start together
+(an editor's and a terminal's) make and read it in turn.  Everything heavy is imported
 inside the fixtures, so merely having the plugin installed costs nothing.
 """
 

@@ -35,7 +35,7 @@ from mms_client.sim.asgi import SimulatorApp
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.journal import Journal, RecordedRequest
 from mms_client.sim.manifest import Manifest, ResourceInfo
-from mms_client.sim.pki import Pki, SimUser, damaged_pki
+from mms_client.sim.pki import Pki, SimUser, damaged_pki, pki_locked
 from mms_client.sim.server import (
     DEFAULT_LIMITS,
     Listener,
@@ -179,7 +179,8 @@ class Simulator:
             lock.acquire()
             pki_dir = self.state_dir / PKI_FOLDER
             if self._pki_source is not None and not (pki_dir / "pki.json").exists():
-                shutil.copytree(self._pki_source, pki_dir, dirs_exist_ok=True)
+                with pki_locked(self._pki_source):  # not while another process makes it
+                    shutil.copytree(self._pki_source, pki_dir, dirs_exist_ok=True)
             with writing_in(self.state_dir):
                 pki = Pki.load_or_create(pki_dir)
                 server = pki.ensure_server(_server_names(self.host))

@@ -39,6 +39,23 @@ def describe(exc: BaseException) -> str:
 
 
 @contextmanager
+def held_in_turn(path: Path) -> Iterator[None]:
+    """Holds the lock file ``path`` (made if missing), waiting while another process holds
+    it: for files several processes may set out to make at once, each of which would
+    otherwise write over what the other is writing."""
+    if fcntl is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+@contextmanager
 def writing_in(folder: Path) -> Iterator[None]:
     """Turns an OS error while preparing the state folder (read-only, someone else's, a file
     where a folder should be...) into a :class:`SimulatorStateError` naming the file."""
