@@ -48,6 +48,19 @@ def test_wrong_passphrase_is_a_certificate_error_without_the_secret(make_p12: Ma
     assert caught.value.__suppress_context__
 
 
+@pytest.mark.parametrize("secret", ["s3cr\x00et", b"s3cr\x00et"], ids=["str", "bytes"])
+def test_a_passphrase_holding_a_nul_is_refused_without_the_secret(
+    make_p12: MakeP12, capfd: pytest.CaptureFixture[str], secret: str | bytes
+) -> None:
+    """cryptography panicked on it, printing the passphrase's bytes, with an exception that
+    ``except Exception`` does not catch."""
+    with pytest.raises(CertificateError, match="the passphrase holds a NUL character") as caught:
+        Certificate(make_p12(), secret)
+    printed = "".join(capfd.readouterr())
+    for shown in (str(caught.value), printed):
+        assert "s3cr" not in shown and "115, 51, 99, 114" not in shown
+
+
 def test_a_certificate_that_failed_to_load_still_shows_in_a_traceback(make_p12: MakeP12) -> None:
     with pytest.raises(CertificateError) as caught:
         Certificate(make_p12(), "not the passphrase")

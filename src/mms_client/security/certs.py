@@ -65,6 +65,13 @@ class Certificate:
                 f"the passphrase must be str or bytes, not {type(passphrase).__name__}"
             )
         password = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
+        if password is not None and b"\x00" in password:
+            # cryptography hands a passphrase to OpenSSL as a C string: one holding a NUL
+            # makes it panic, printing the passphrase's bytes
+            raise CertificateError(
+                f"{self._source}: the passphrase holds a NUL character, which no passphrase "
+                "can hold (the passphrase is not shown)"
+            )
         try:
             key, certificate, chain = pkcs12.load_key_and_certificates(data, password or None)
         except ValueError as exc:
