@@ -20,7 +20,7 @@ from typing import Any, Self, TypeVar
 from mms_client.calls import Call
 from mms_client.downloads import Destination
 from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
-from mms_client.errors import ConfigurationError
+from mms_client.errors import ConfigurationError, shown_setting
 from mms_client.exchange import Caller, PreparedRequest, Response, prepare, resolve_operation
 from mms_client.methods import OperationMethods
 from mms_client.operations import Operation
@@ -83,9 +83,7 @@ def _audit_kinds(arguments: Mapping[str, object]) -> None:
     for name, (kinds, expected) in _KINDS.items():
         value = arguments[name]
         if not isinstance(value, kinds):
-            raise ConfigurationError(
-                f"{name} must be {expected}, not {type(value).__name__} {value!r}"
-            )
+            raise ConfigurationError(f"{name} must be {expected}, not {shown_setting(value)}")
 
 
 class _ClientCore(OperationMethods, ABC):

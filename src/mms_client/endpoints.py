@@ -110,8 +110,9 @@ def resolve_endpoints(
 
 _UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")
 """Characters no URL holds as they are (spaces and control characters)."""
-_USER_INFO = re.compile(r"[^:/?#]*://[^/?#]*@")
-"""The start of a URL whose host is preceded by a user name (and password)."""
+_USER_INFO = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?(?://)?[^/?#]*@")
+"""The start of a URL whose host is preceded by a user name (and password), with or without
+its scheme (``bob:secret@host`` as well)."""
 
 
 def check_base_url(url: str, setting: str) -> str:
@@ -140,7 +141,11 @@ def check_base_url(url: str, setting: str) -> str:
             f"{setting} must look like https://host[:port][/prefix]; got {url!r}"
         )
     if parts.query or parts.fragment:
-        raise ConfigurationError(f"{setting} must not carry a query or fragment; got {url!r}")
+        # the query is not shown: it is where a URL would carry a token or a password
+        raise ConfigurationError(
+            f"{setting} must not carry a query or fragment; got "
+            f"{parts._replace(query='', fragment='').geturl()!r} with one"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         # plain HTTP carries the signed payload in clear and no client certificate, so the
         # MMS cannot tell who sends it; only a stand-in on this machine may be spoken to so

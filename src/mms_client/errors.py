@@ -108,6 +108,15 @@ def _listed(problems: Sequence[object], whole: str) -> str:
     return "".join(lines)
 
 
+def shown_setting(value: object) -> str:
+    """A value given for a client setting, as an error about it shows it: a number, a bool or
+    None as it is, anything else by its type only. An argument in the wrong place may be the
+    passphrase, or the PKCS#12 itself, and a message is printed and logged."""
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    return f"a {type(value).__name__} (not shown)"
+
+
 CA_ADVICE = "set verify= to the CA bundle that issued it"
 """What to do about a server certificate that only the CA bundle that issued it would verify,
 in the library's words (see :meth:`TransportError.describe`)."""

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from mms_client.errors import CertificateError, ConfigurationError
+from mms_client.errors import CertificateError, ConfigurationError, shown_setting
 
 #: What ``verify=`` accepts: True (the certifi CA bundle), False (no verification, explicitly),
 #: or the path of a CA bundle file or directory.
@@ -146,7 +146,8 @@ class Certificate:
             _load_ca_bundle(context, Path(verify))
         else:  # an empty path would be the current folder, and None would not say what it means
             raise ConfigurationError(
-                f"verify must be True, False or the path of a CA bundle; got {verify!r}"
+                "verify must be True, False or the path of a CA bundle; got "
+                + ("an empty path" if verify == "" else shown_setting(verify))
             )
         self.load_into(context)
         return context
