@@ -61,6 +61,11 @@ def test_a_passphrase_holding_a_nul_is_refused_without_the_secret(
         assert "s3cr" not in shown and "115, 51, 99, 114" not in shown
 
 
+def test_a_path_holding_a_nul_is_a_certificate_error(make_p12: MakeP12) -> None:
+    with pytest.raises(CertificateError, match="the certificate file's path holds a NUL"):
+        Certificate(f"{make_p12()}\x00x", PASSPHRASE)
+
+
 def test_a_certificate_that_failed_to_load_still_shows_in_a_traceback(make_p12: MakeP12) -> None:
     with pytest.raises(CertificateError) as caught:
         Certificate(make_p12(), "not the passphrase")

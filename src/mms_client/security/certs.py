@@ -209,6 +209,8 @@ def _read_source(source: str | os.PathLike[str] | bytes, passphrase: object) -> 
         )
     if not os.fspath(source):  # Path("") would be the current folder
         raise CertificateError("the certificate file's path is empty")
+    if "\x00" in str(os.fspath(source)):  # no path holds one; it is not shown, as it may be no path
+        raise CertificateError("the certificate file's path holds a NUL character")
     path = Path(source)
     try:
         return path.read_bytes(), str(path)
