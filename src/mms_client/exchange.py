@@ -507,12 +507,17 @@ _LOGGED: tuple[tuple[int, Severity], ...] = (
 def _log(operation: Operation, verdict: Verdict) -> None:
     """One record per severity per answer, the messages one per line: a large answer carries
     thousands of messages, and a record each would cost more than reading the document. The
-    messages are made and joined only if a handler formats the record."""
+    messages are made and joined only if a handler formats the record. The record names the
+    answer's TransactionId where it has one, which tells apart the answers of calls made at
+    once (asynchronous ones above all)."""
     for level, severity in _LOGGED:
         count = verdict.counts.get(severity)
         if count and logger.isEnabledFor(level) and _heard(level):
             text = _Lines(verdict, severity)
-            logger.log(level, "%s: %d %s message(s):\n%s", operation.name, count, severity, text)
+            statistics = verdict.statistics
+            transaction = None if statistics is None else statistics.transaction_id
+            answer = operation.name if transaction is None else f"{operation.name} ({transaction})"
+            logger.log(level, "%s: %d %s message(s):\n%s", answer, count, severity, text)
 
 
 def _heard(level: int) -> bool:

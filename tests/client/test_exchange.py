@@ -178,7 +178,8 @@ def test_successful_reply_gives_items_messages_and_statistics(
     logged = {r.levelname: r.getMessage() for r in caplog.records if r.name == "mms_client"}
     assert sorted(logged) == ["INFO", "WARNING"]
     warnings = logged["WARNING"].splitlines()
-    assert warnings[0] == "MarketSubmit_OfferData: 8 Warning message(s):"
+    # named by its TransactionId too, which tells apart the answers of calls made at once
+    assert warnings[0] == "MarketSubmit_OfferData (derpderp): 8 Warning message(s):"
     assert "Warning at MarketData/MarketSubmit/OfferData: [Warning1] Warning1" in warnings[1:]
     assert len(logged["INFO"].splitlines()) == 1 + 8
 
@@ -222,7 +223,7 @@ def test_a_log_record_is_made_only_where_something_can_hear_it(
     logger.filters.clear()
     logger.removeHandler(own)
     assert warnings_made() == 1
-    assert "MarketSubmit_OfferData: 8 Warning message(s):" in capsys.readouterr().err
+    assert "MarketSubmit_OfferData (derpderp): 8 Warning message(s):" in capsys.readouterr().err
 
 
 def test_every_item_of_a_reply_carries_its_own_messages(bsp: Caller) -> None:
