@@ -169,5 +169,8 @@ def test_impossible_faults_are_refused(fault: dict[str, object], message: str) -
 def test_faults_name_real_operations(mms_simulator: Simulator) -> None:
     with pytest.raises(ValueError, match="not an MMS operation"):
         mms_simulator.inject("http_error", operation="MarketSubmit_Offers")
-    with pytest.raises(ValueError):
+    kinds = "'http_error', 'drop_before', 'delay', 'drop_after', 'malformed'"
+    with pytest.raises(ValueError, match=f"kind must be one of {kinds}; got 'explode'"):
         mms_simulator.inject("explode")
+    with pytest.raises(ValueError, match="endpoint must be one of 'main', 'backup'; got 'b'"):
+        mms_simulator.inject("http_error", endpoint="b")

@@ -25,9 +25,10 @@ import ipaddress
 import shutil
 import socket
 from contextlib import ExitStack, suppress
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from mms_client.endpoints import ClientType
 from mms_client.errors import ConfigurationError
@@ -332,9 +333,9 @@ class Simulator:
             if all(op.name != operation for op in OPERATIONS):
                 raise ValueError(f"{operation!r} is not an MMS operation name")
         fault = Fault(
-            kind=FaultKind(kind),
+            kind=_one_of(FaultKind, kind, "kind"),
             operation=operation,
-            endpoint=None if endpoint is None else Endpoint(endpoint),
+            endpoint=None if endpoint is None else _one_of(Endpoint, endpoint, "endpoint"),
             times=times,
             status=status,
             seconds=seconds,
@@ -370,3 +371,16 @@ class Simulator:
     def requests(self) -> tuple[RecordedRequest, ...]:
         """The most recent requests received, oldest first, with their payload bytes."""
         return self.journal.recent
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _one_of(choices: type[_E], value: str, name: str) -> _E:
+    """``value`` as one of ``choices``, or a ValueError naming the argument and its choices
+    (the enum's own says only that the value is not one)."""
+    try:
+        return choices(value)
+    except ValueError:
+        allowed = ", ".join(repr(choice.value) for choice in choices)
+        raise ValueError(f"{name} must be one of {allowed}; got {value!r}") from None
