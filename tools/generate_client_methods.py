@@ -216,7 +216,7 @@ class Method:
         function, returns, returned = self.result()
         if self.many:
             parameters = [Parameter("requests", f"Sequence[{payload}]", None)]
-            payload_expression = "items_of(requests)"
+            payload_expression = "requests"
         else:
             parameters = [Parameter("request", payload, None)]
             payload_expression = "request"
@@ -350,7 +350,6 @@ from mms_client.calls import (
     calls,
     created_report,
     dataset_rows,
-    items_of,
     one_item,
     report_file,
     results,

@@ -15,11 +15,9 @@ import functools
 import inspect
 import os
 import types
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
-
-from pydantic import BaseModel
 
 from mms_client.errors import FieldError, MalformedResponseError, PayloadError
 from mms_client.exchange import Response, attachment_list
@@ -110,18 +108,6 @@ def calls(
         return OperationMethod(operation, template)
 
     return declare
-
-
-def items_of(requests: Iterable[Any] | Any) -> list[Any]:
-    """The items a list method (``put_offers``...) was given: a single model or mapping is a
-    list of one, as the established client takes it. Listing it instead would give a model's
-    fields, a mapping's keys or the characters of a text, each then reported as an item that
-    is not one."""
-    if isinstance(requests, Iterable) and not isinstance(
-        requests, BaseModel | Mapping | str | bytes
-    ):
-        return list(requests)
-    return [requests]
 
 
 def attachments_of(files: Sequence[FileSource]) -> tuple[Attachment, ...]:

@@ -257,6 +257,7 @@ def prepare(
         attachments, "attachments", Attachment, "an Attachment(name, data)"
     )
     check_attachments(operation.interface, attachments)
+    _check_files(operation, document, attachments)
     data = write(document)
     key = caller.certificate.private_key
     info = RequestAttInfo(
@@ -269,7 +270,6 @@ def prepare(
         for a in attachments
     ]
     message = build_request(operation.interface, info, data, signed, domain=caller.domain)
-    _check_files(operation, document, attachments)
     return PreparedRequest(operation, data, message)
 
 
@@ -301,15 +301,16 @@ def attachment_list(
 def _check_files(
     operation: Operation, document: XmlModel, attachments: Sequence[Attachment]
 ) -> None:
-    """Refuse files that do not match those the document names, before anything is sent:
+    """Refuse files that do not match those the document names, before anything is signed:
     the MMS refuses a request naming a file that did not come, and ignores a file nothing
-    names, which the sender meant to deliver. (After the request is framed, so that a name
-    or a number of files the request cannot carry at all is refused in those terms.)"""
+    names, which the sender meant to deliver. (After :func:`check_attachments`, so that a
+    name or a number of files no request can carry is refused in those terms.)"""
     named = operation.announced_files(document)
+    sent = {attachment.name for attachment in attachments}
     errors = [
         FieldError(path, name, "names a file that does not come with the request")
         for name, path in named.items()
-        if not any(a.name == name for a in attachments)
+        if name not in sent
     ]
     errors.extend(
         FieldError(

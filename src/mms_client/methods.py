@@ -31,7 +31,6 @@ from mms_client.calls import (
     calls,
     created_report,
     dataset_rows,
-    items_of,
     one_item,
     report_file,
     results,
@@ -80,9 +79,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(
-            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
-        )
+        return Call(requests, {"days": days, "date": date, "market_type": market_type}, all_items)
 
     @calls("MarketSubmit_AllowableInterareaAward")
     def put_allowable_interarea_award(
@@ -119,9 +116,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(
-            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
-        )
+        return Call(requests, {"days": days, "date": date, "market_type": market_type}, all_items)
 
     @calls("MarketSubmit_UpperLimitTieline")
     def put_upper_limit_tieline(
@@ -158,9 +153,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(
-            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
-        )
+        return Call(requests, {"days": days, "date": date, "market_type": market_type}, all_items)
 
     @calls("MarketSubmit_SettlementResults")
     def put_settlement_results(
@@ -221,9 +214,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(
-            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
-        )
+        return Call(requests, {"days": days, "date": date, "market_type": market_type}, all_items)
 
     @calls("MarketSubmit_FringeSubmit")
     def put_fringe(
@@ -260,9 +251,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(
-            items_of(requests), {"days": days, "date": date, "market_type": market_type}, all_items
-        )
+        return Call(requests, {"days": days, "date": date, "market_type": market_type}, all_items)
 
     @calls("MarketSubmit_OfferData")
     def put_offer(
@@ -296,9 +285,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is confirmed by the
         established client.
         """
-        return Call(
-            items_of(requests), {"market_type": market_type, "days": days, "date": date}, all_items
-        )
+        return Call(requests, {"market_type": market_type, "days": days, "date": date}, all_items)
 
     @calls("MarketSubmit_BupSubmit")
     def put_bup(
@@ -346,7 +333,7 @@ class OperationMethods:
         established client.
         """
         return Call(
-            items_of(requests),
+            requests,
             {
                 "days": days,
                 "date": date,
@@ -768,9 +755,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is confirmed by the
         established client.
         """
-        return Call(
-            items_of(requests), {"market_type": market_type, "days": days, "date": date}, all_items
-        )
+        return Call(requests, {"market_type": market_type, "days": days, "date": date}, all_items)
 
     @calls("MarketSubmit_BaselineLoad", "OMI")
     def put_omi_baseline_load(
@@ -818,7 +803,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is confirmed by the
         established client.
         """
-        return Call(items_of(requests), {"date": date}, all_items)
+        return Call(requests, {"date": date}, all_items)
 
     @calls("MarketSubmit_OffMarketContract")
     def put_off_market_contract(
@@ -849,7 +834,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {"date": date}, all_items)
+        return Call(requests, {"date": date}, all_items)
 
     @calls("MarketSubmit_RefundData")
     def put_refund(
@@ -879,7 +864,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {"date": date}, all_items)
+        return Call(requests, {"date": date}, all_items)
 
     @calls("MarketQuery_BaselineLoadFileListQuery", "OMI")
     def query_omi_baseline_load_files(
@@ -1006,7 +991,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_ParticipantValidity")
     def put_participant_validity(
@@ -1035,7 +1020,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_User")
     def put_user(
@@ -1063,7 +1048,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_UserSystemAccess")
     def put_user_system_access(
@@ -1092,7 +1077,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_BankAccount")
     def put_bank_account(
@@ -1121,7 +1106,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_Resource")
     def put_resource(
@@ -1150,7 +1135,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is confirmed by the
         established client.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_ResourceEvaluation")
     def put_resource_evaluation(
@@ -1183,7 +1168,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items, attachments=attachments_of(files))
+        return Call(requests, {}, all_items, attachments=attachments_of(files))
 
     @calls("RegistrationSubmit_ResourceValidity")
     def put_resource_validity(
@@ -1212,7 +1197,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_DrPattern")
     def put_dr_pattern(
@@ -1245,7 +1230,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items, attachments=attachments_of(files))
+        return Call(requests, {}, all_items, attachments=attachments_of(files))
 
     @calls("RegistrationSubmit_ResourceCoefficient")
     def put_resource_coefficient(
@@ -1274,7 +1259,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_ResourceTransfer")
     def put_resource_transfer(
@@ -1303,7 +1288,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_ResourceSuspension")
     def put_resource_suspension(
@@ -1332,7 +1317,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationSubmit_DrPatternSuspension")
     def put_dr_pattern_suspension(
@@ -1361,7 +1346,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationQuery_Participant")
     def query_participants(
@@ -1609,7 +1594,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("RegistrationApproval_DrPattern")
     def approve_dr_pattern(
@@ -1638,7 +1623,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(items_of(requests), {}, all_items)
+        return Call(requests, {}, all_items)
 
     @calls("ReportListRequest")
     def list_reports(

@@ -199,10 +199,17 @@ class Operation:
     ) -> list[Any]:
         """The items ``payload_or_list`` holds, as the client method ``method`` (None: by
         registry name) sends them; :class:`PayloadError` when there is none, or more than
-        :meth:`takes_one` allows."""
+        :meth:`takes_one` allows.
+
+        Any iterable but a model, a mapping or a text holds items; one of those is an item
+        itself, a list of one, as the established client takes one item given to a list
+        method (``put_offers(offer, ...)``). Listing it would give a model's fields, a
+        mapping's keys or the characters of a text, each then reported as an item that is
+        not one."""
         items = (
             list(payload_or_list)
-            if isinstance(payload_or_list, list | tuple)
+            if isinstance(payload_or_list, Iterable)
+            and not isinstance(payload_or_list, BaseModel | Mapping | str | bytes)
             else [payload_or_list]
         )
         path = f"{self._where}/{self.element}"

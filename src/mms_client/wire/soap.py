@@ -201,9 +201,10 @@ class ParsedRequest:
 
 
 def check_attachments(interface: Interface, attachments: Sequence[Attachment]) -> None:
-    """Refuse attachments no request can carry: more than ``interface`` takes, or two of one
-    name, since the MMS knows a file by its name alone and could take either. Cheap, so that
-    it comes before each attachment is signed (a request of thousands fails at once)."""
+    """Refuse attachments no request can carry: more than ``interface`` takes, two of one
+    name (the MMS knows a file by its name alone and could take either), or a name or
+    signature XML cannot hold. Cheap, so that it comes before each attachment is signed (a
+    request of thousands fails at once)."""
     limit = MAX_ATTACHMENTS[interface]
     if len(attachments) > limit:
         raise PayloadError(
@@ -222,6 +223,16 @@ def check_attachments(interface: Interface, attachments: Sequence[Attachment]) -
     ]
     if repeated:
         raise PayloadError("two attachments of the same name: the MMS could take either", repeated)
+    unwritable = [
+        FieldError(
+            f"attachmentData[{number}]/{name}", text, "holds a character XML 1.0 cannot carry"
+        )
+        for number, attachment in enumerate(attachments, start=1)
+        for name, text in (("name", attachment.name), ("signature", attachment.signature))
+        if text is not None and NOT_XML.search(text)
+    ]
+    if unwritable:
+        raise PayloadError("an attachment cannot be sent", unwritable)
 
 
 def build_request(
@@ -238,16 +249,6 @@ def build_request(
     byte for byte; ``domain`` only appears in the Content-IDs.
     """
     check_attachments(interface, attachments)
-    unwritable = [
-        FieldError(
-            f"attachmentData[{number}]/{name}", text, "holds a character XML 1.0 cannot carry"
-        )
-        for number, attachment in enumerate(attachments, start=1)
-        for name, text in (("name", attachment.name), ("signature", attachment.signature))
-        if text is not None and NOT_XML.search(text)
-    ]
-    if unwritable:
-        raise PayloadError("an attachment cannot be sent", unwritable)
     root_id = new_content_id(domain)
     payload_id = new_content_id(domain, "-payload")
     attachment_ids = [new_content_id(domain, f"-attachment{n}") for n in range(len(attachments))]
