@@ -44,8 +44,8 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Self
+from types import TracebackType, UnionType
+from typing import TYPE_CHECKING, Any, BinaryIO, Self, cast
 from urllib.parse import urlsplit
 
 from tenacity import (
@@ -67,6 +67,7 @@ from mms_client.errors import (
     RequestTimeout,
     ServerCertificateError,
     TransportError,
+    shown_setting,
 )
 from mms_client.lean_httpx import httpx
 from mms_client.plugins import Plugin
@@ -208,13 +209,14 @@ class RetryPolicy:
         }
 
 
-_LIMITS = (
-    ("timeout", "seconds"),
-    ("download_timeout", "seconds"),
-    ("max_response_bytes", "bytes"),
-    ("max_download_bytes", "bytes"),
+_LIMITS: tuple[tuple[str, str, type | UnionType], ...] = (
+    ("timeout", "seconds", int | float),
+    ("download_timeout", "seconds", int | float),
+    ("max_response_bytes", "bytes", int),
+    ("max_download_bytes", "bytes", int),
 )
-"""The settings of :class:`TransportSettings` that bound a request, and their unit."""
+"""The settings of :class:`TransportSettings` that bound a request, their unit and the types
+they take."""
 
 
 @dataclass(frozen=True)
@@ -239,12 +241,15 @@ class TransportSettings:
     def __post_init__(self) -> None:
         # checked for type first: a string ("5") would otherwise fail as a comparison, in an
         # error naming no setting, or pass one and fail in httpx at the first request
-        for name, unit in _LIMITS:
+        for name, unit, kinds in _LIMITS:
             value = getattr(self, name)
-            kinds = int if unit == "bytes" else int | float
-            if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, kinds)
+                or not cast(float, value) > 0
+            ):
                 raise ConfigurationError(
-                    f"{name} must be a positive number of {unit}, not {value!r}"
+                    f"{name} must be a positive number of {unit}, not {shown_setting(value)}"
                 )
 
     def client_arguments(self) -> dict[str, Any]:
@@ -441,12 +446,9 @@ class _Exchange:
         self._answered = True
         encoding = response.headers.get("Content-Encoding", "")
         if any(coding.strip().lower() not in ("", "identity") for coding in encoding.split(",")):
-            raise _unreadable(
+            raise self._malformed(
                 f"the reply has Content-Encoding {encoding[:80]!r}, which the request did not "
-                "accept (Accept-Encoding: identity); the MMS sends its replies unencoded",
-                url=self.url,
-                attempt=self.attempt,
-                resendable=self._resendable,
+                "accept (Accept-Encoding: identity); the MMS sends its replies unencoded"
             )
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._limit:

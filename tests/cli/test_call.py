@@ -11,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,6 +92,18 @@ def test_ops_lists_every_operation_with_who_may_call_it() -> None:
     table = mms("ops", "--interface", "OMI").stdout
     assert "MarketSubmit_RemainingReserveData" in table and "put_surplus_capacity" in table
     assert "MarketSubmit_OfferData" not in table
+
+
+def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
+    """A program may run ``mms`` commands from a worker thread, where no signal handler can
+    be set (SIGTERM is its program's to handle there)."""
+    results: list[Result] = []
+    worker = threading.Thread(target=lambda: results.append(mms("ops", "--json")))
+    worker.start()
+    worker.join()
+    (result,) = results
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == len(OPERATIONS)
 
 
 @pytest.mark.parametrize(

@@ -1019,7 +1019,7 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"verify": (str(user.p12), "secret")}, r"got a tuple \(not shown\)"),
         ({"base_url": b"https://u:secret@h"}, r"not a bytes \(not shown\)"),
         ({"timeout": 0}, "timeout must be a positive number"),
-        ({"timeout": "5"}, "timeout must be a positive number of seconds, not '5'"),
+        ({"timeout": "5"}, r"timeout must be a positive number of seconds, not a str \(not sh"),
         ({"download_timeout": None}, "download_timeout must be a positive number of seconds"),
         ({"max_response_bytes": 1.5}, "max_response_bytes must be a positive number of bytes"),
         ({"plugins": 5}, "plugins must be a list of mms_client.plugins.Plugin, not int"),

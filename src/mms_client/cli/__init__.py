@@ -7,6 +7,7 @@ Subcommands import what they need when they run, so ``mms --help`` stays instant
 from __future__ import annotations
 
 import signal
+import threading
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -30,7 +31,10 @@ class _Commands(click.Group):
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        # signals reach the main thread only, and only there may a handler be set: a command
+        # run from another thread (a program calling main) is stopped as its program is
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if on_main_thread else None
         try:
             return super().invoke(ctx)
         except OSError as exc:
@@ -38,7 +42,8 @@ class _Commands(click.Group):
                 raise
             raise click.ClickException(f"cannot write: {exc.strerror}") from None
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            if on_main_thread:
+                signal.signal(signal.SIGTERM, previous)
 
 
 def _exit_on_sigterm(signal_number: int, _frame: FrameType | None) -> NoReturn:

@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -135,12 +135,12 @@ def serve(
         logging.getLogger(name).setLevel(log_level.upper())
     folder = state_dir if state_dir is not None else default_state_dir()
     # an option left out keeps the simulator's bound (one given is above zero)
-    limits = replace(
-        DEFAULT_LIMITS,
-        max_connections=max_connections or DEFAULT_LIMITS.max_connections,
-        handshake_timeout=handshake_timeout or DEFAULT_LIMITS.handshake_timeout,
-        request_timeout=head_timeout or DEFAULT_LIMITS.request_timeout,
-    )
+    given: dict[str, Any] = {
+        "max_connections": max_connections,
+        "handshake_timeout": handshake_timeout,
+        "request_timeout": head_timeout,
+    }
+    limits = replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
     try:
         simulator = Simulator(
             folder,

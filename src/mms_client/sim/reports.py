@@ -48,7 +48,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from mms_client import reports
 from mms_client.endpoints import ClientType, Interface
-from mms_client.jst import JST
 from mms_client.schema import codec
 from mms_client.schema.generated.mi_market import AreaCode, MarketType, ResourceName
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
@@ -727,7 +726,7 @@ def _missing(text: str) -> FileAnswer:
 def _kept(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
     """The caller's reports not past their ExpiryDate, by the simulator's clock in JST: an
     expired report is gone, as one never made."""
-    today = context.call.now.astimezone(JST).date().isoformat()
+    today = context.now[:10]  # the day of the request's JST wall-clock time
     return [row for row in stored(REPORTS)(context, period) if row.document["ExpiryDate"] >= today]
 
 
