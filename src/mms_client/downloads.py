@@ -33,7 +33,6 @@ import re
 import secrets
 import shutil
 import stat
-import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
@@ -59,18 +58,28 @@ def safe_file_name(name: str, fallback: str = "download") -> str:
     return fallback if cleaned in ("", ".", "..") else cleaned
 
 
-def _check_writable(folder: Path, to: Path) -> None:
+def _check_writable(folder: Path, to: Path) -> int:
     """Refuse a folder where no file can be created before the request is sent, rather than
-    when its answer arrives. Creating one is the only reliable test: permissions say nothing
-    about read-only mounts, and nothing at all for a privileged user."""
+    when its answer arrives; the permissions a file created there gets (read and write for
+    everyone, less what the umask or a default ACL of the folder takes away), which a saved
+    file that replaces none is given, the temporary file it was being its owner's only.
+
+    Creating one is the only reliable test: permissions say nothing about read-only mounts,
+    and nothing at all for a privileged user. It is also the way to know those permissions
+    without changing the umask, which would change it for every thread of the process."""
+    probe = folder / f".mms-download-{secrets.token_hex(8)}.probe"
     try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        descriptor = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__  # not the name of the probe
         raise DestinationError(
             to, f"cannot be written: no file can be created in {folder} ({reason})"
         ) from None
+    try:
+        return stat.S_IMODE(os.fstat(descriptor).st_mode)
+    finally:
+        os.close(descriptor)
+        probe.unlink()
 
 
 _REGULAR = "a regular file"
@@ -139,6 +148,8 @@ class Destination:
         self._store: FolderStore | None = None  # None: in memory
         self._made: list[Path] = []
         """The folders made for ``to``, deepest first: taken away again if the call fails."""
+        self._new_file_mode = 0o600
+        """The permissions of a file made where ``to`` says (see :func:`_check_writable`)."""
         # the transport has bounded the body already; reading must accept what it let through
         self._limits = MultipartLimits(
             max_body_bytes=settings.max_response_bytes
@@ -162,9 +173,9 @@ class Destination:
             folder = self._file.parent
             if not folder.is_dir():
                 raise DestinationError(target, f"cannot be written: there is no folder {folder}")
-            _check_writable(folder, target)
+            self._new_file_mode = _check_writable(folder, target)
         elif operation.response.files:
-            self._make_folder(operation, target)
+            self._new_file_mode = self._make_folder(operation, target)
             folder = target
         else:
             raise DestinationError(
@@ -172,8 +183,9 @@ class Destination:
             )
         self._store = FolderStore(folder)
 
-    def _make_folder(self, operation: Operation, target: Path) -> None:
-        """Make the folder ``target`` (and the folders above it) unless it exists."""
+    def _make_folder(self, operation: Operation, target: Path) -> int:
+        """Make the folder ``target`` (and the folders above it) unless it exists; the
+        permissions a file made there gets."""
         kind = _kind(target)
         if kind not in (None, _FOLDER):
             raise DestinationError(
@@ -188,7 +200,7 @@ class Destination:
             raise DestinationError(target, f"cannot be made: {above} is {_kind(above)}")
         try:
             target.mkdir(parents=True, exist_ok=True)
-            _check_writable(target, target)
+            return _check_writable(target, target)
         except OSError as exc:
             self._unmake()
             raise DestinationError(target, f"cannot be made ({exc.strerror})") from None
@@ -254,7 +266,6 @@ class Destination:
             taken.add(path.name)
             destinations.append(_followed(path))
         placed: list[DownloadedFile] = []
-        new_mode: int | None = None
         for file, destination in zip(files, destinations, strict=True):
             with writing(destination):
                 if file.path is not None:
@@ -262,9 +273,7 @@ class Destination:
                     try:
                         mode = stat.S_IMODE(destination.stat().st_mode)
                     except FileNotFoundError:
-                        if new_mode is None:
-                            new_mode = _new_file_mode(destination.parent)
-                        mode = new_mode
+                        mode = self._new_file_mode
                     os.chmod(file.path, mode)
                     # a link in the folder may lead to another file system, where only a copy
                     # goes
@@ -273,20 +282,6 @@ class Destination:
                     destination.write_bytes(file.read_bytes())
             placed.append(file.saved_as(destination))
         return tuple(placed)
-
-
-def _new_file_mode(folder: Path) -> int:
-    """The permissions a file created now in ``folder`` gets: read and write for everyone,
-    less what the umask (or a default ACL of the folder) takes away. Creating one is the way
-    to know without changing the umask, which would change it for every thread of the
-    process while it is read."""
-    probe = folder / f".mms-download-{secrets.token_hex(8)}.mode"
-    descriptor = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-    try:
-        return stat.S_IMODE(os.fstat(descriptor).st_mode)
-    finally:
-        os.close(descriptor)
-        probe.unlink()
 
 
 def _unique(name: str, taken: set[str]) -> str:
