@@ -292,7 +292,7 @@ def _by_field_name(cls: type[XmlModel], update: Mapping[str, Any]) -> dict[str, 
             FieldError(
                 xml_path(cls, (key,)),
                 update[key],
-                _RULES["extra_forbidden"] + suggestion(key, by_key, number),
+                unknown_name_rule(key, by_key, number),
             )
             if isinstance(key, str)
             else FieldError(root_tag(cls), key, "a field's name (a str: its Python or XML name)")
@@ -489,7 +489,6 @@ def xml_path(cls: type[XmlModel], loc: tuple[int | str, ...], tag: str | None = 
 
 _RULES = {
     "missing": "required by the schema but missing",
-    "extra_forbidden": "not allowed by the schema",
     # the value shown is the datetime in Japan time (see mms_client.jst.JstDate), which is
     # where it must be midnight; pydantic's words do not say so
     "date_from_datetime_inexact": "a datetime given for a date should be midnight in Japan time",
@@ -502,20 +501,21 @@ _RULES = {
 _SUGGESTED = 20
 
 
-def suggestion(name: str, known: Iterable[str], problems_before: int) -> str:
-    """What to add to the rule broken by the unknown ``name`` where the ``known`` names are
-    allowed: the closest of those (one: more would mostly be noise), since a misspelt name
-    is the usual cause; nothing when
-    none is close, or when the document already has :data:`_SUGGESTED` problems before
-    this one."""
+def unknown_name_rule(
+    name: str, known: Iterable[str], problems_before: int, rule: str = "not allowed by the schema"
+) -> str:
+    """The ``rule`` the unknown ``name`` breaks where the ``known`` names are allowed, with
+    the closest of those (one: more would mostly be noise), since a misspelt name is the
+    usual cause; without one when none is close, or when the document already has
+    :data:`_SUGGESTED` problems before this one."""
     if problems_before >= _SUGGESTED:
-        return ""
+        return rule
     names = [k for k in known if k != TEXT_KEY]
     # a Python name (snake_case) is most likely a misspelt Python name, an XML name
     # (CamelCase) a misspelt XML name
     alike = [k for k in names if k.islower() == name.islower()]
     close = difflib.get_close_matches(name, alike or names, n=1)
-    return f"; did you mean {close[0]}?" if close else ""
+    return f"{rule}; did you mean {close[0]}?" if close else rule
 
 
 def model_name(given: type[BaseModel], expected: str) -> str:
@@ -533,7 +533,7 @@ def _rule(error: Any, cls: type[XmlModel], problems_before: int) -> str:
     if error["type"] == "extra_forbidden":
         holder = _holder(cls, tuple(error["loc"]))
         known = () if holder is None else xml_plan(holder).by_key
-        return _RULES["extra_forbidden"] + suggestion(str(error["loc"][-1]), known, problems_before)
+        return unknown_name_rule(str(error["loc"][-1]), known, problems_before)
     return value_rule(error)
 
 

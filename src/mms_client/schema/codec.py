@@ -36,7 +36,7 @@ from mms_client.schema.binding import (
     XmlModel,
     payload_error,
     root_tag,
-    suggestion,
+    unknown_name_rule,
     xml_plan,
 )
 from mms_client.schema.datatypes import lexical
@@ -308,8 +308,9 @@ class _Reader:
             rule = (
                 "a text-only element cannot have attributes or children"
                 if table is None
-                else "element not allowed here by the schema"
-                + suggestion(tag, table, len(self.problems))
+                else unknown_name_rule(
+                    tag, table, len(self.problems), "element not allowed here by the schema"
+                )
             )
             self._problem(f"/{tag}", None, rule)
             self._skip()
@@ -446,9 +447,7 @@ class _Reader:
         """Take the attributes the schema does not know out of ``data``, each a problem
         (``segment``: the element's own step below those being read)."""
         for name in [name for name in data if name not in plan.attribute_names]:
-            rule = "not allowed by the schema" + suggestion(
-                name, plan.attribute_names, len(self.problems)
-            )
+            rule = unknown_name_rule(name, plan.attribute_names, len(self.problems))
             self._problem(f"{segment}/@{name}", data.pop(name), rule)
 
     def _problem(self, suffix: str, value: Any, rule: str) -> None:
