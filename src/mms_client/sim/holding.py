@@ -46,6 +46,7 @@ from mms_client.sim.records import (
     first,
     item_end,
     item_start,
+    offer_ids_text,
     overlaps,
     period_text,
     validity_period,
@@ -267,8 +268,7 @@ def withdraw_unheld_offers(context: Context, resource: str, since: str) -> list[
         Issue(
             Code.OFFER_WITHDRAWN,
             f"participant {participant} no longer holds resource {resource} from {since[:10]}: "
-            f"its live offers on it from then on are withdrawn (OfferId"
-            f"{'s' * (len(ids) > 1)} {', '.join(ids)})",
+            f"its live offers on it from then on are withdrawn ({offer_ids_text(ids)})",
         )
         for participant, ids in withdrawn.items()
     ]

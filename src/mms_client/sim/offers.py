@@ -32,7 +32,7 @@ time.
 from __future__ import annotations
 
 import json
-from typing import cast
+from typing import Any, cast
 
 from mms_client.endpoints import Interface
 from mms_client.jst import format_jst
@@ -47,6 +47,7 @@ from mms_client.sim.records import (
     distinct,
     dr_pattern_registered,
     market_type,
+    offer_ids_text,
     period_issues,
     query,
     resource_master,
@@ -80,37 +81,40 @@ def _offered(stack: XmlDict) -> dict[Commodity, int]:
     return {commodity: kw for commodity, kw in quantities.items() if kw > 0}
 
 
-def _stacks(numbers: list[int], verb: str) -> str:
+Offered = dict[Any, dict[Commodity, int]]
+"""What each stack of an offer offers, by StackNumber (see :func:`_offered`)."""
+
+
+def _stacks(numbers: list[Any]) -> str:
     """``OfferStack 1 offers``, ``OfferStacks 1, 2 offer``: the subject of a message."""
     several = len(numbers) > 1
-    listed = ", ".join(map(str, numbers))
-    return f"OfferStack{'s' * several} {listed} {verb}{'s' * (not several)}"
+    return f"OfferStack{'s' * several} {', '.join(map(str, numbers))} offer{'s' * (not several)}"
 
 
-def _empty_stacks(item: XmlDict) -> list[Issue]:
+def _empty_stacks(offered: Offered) -> list[Issue]:
     """A stack that offers nothing can never be awarded.  It is told so, not refused: the
     documented example of the compatible API submits exactly such a stack, and it must keep
     working against the simulator."""
-    empty = [stack["StackNumber"] for stack in item["OfferStack"] if not _offered(stack)]
+    empty = [number for number, quantities in offered.items() if not quantities]
     if not empty:
         return []
     attributes = ", ".join(c.offer_attribute for c in COMMODITIES)
     return [
         Issue(
             Code.STACK_EMPTY,
-            f"{_stacks(empty, 'offer')} no quantity (none of {attributes} is above 0), so "
+            f"{_stacks(empty)} no quantity (none of {attributes} is above 0), so "
             f"{'they' if len(empty) > 1 else 'it'} can never be awarded",
         )
     ]
 
 
-def _minimum_reachable(item: XmlDict) -> list[Issue]:
+def _minimum_reachable(item: XmlDict, offered_by: Offered) -> list[Issue]:
     """A stack's MinimumQuantityInKw is at most the largest quantity it offers: clearing
     awards each commodity on its own and skips an award below the minimum, so a stack whose
     minimum is above all it offers could never be awarded anything."""
     issues = []
     for stack in item["OfferStack"]:
-        offered = _offered(stack)
+        offered = offered_by[stack["StackNumber"]]
         if not offered:
             continue  # _empty_stacks tells of it
         minimum = int(stack["MinimumQuantityInKw"])
@@ -127,7 +131,7 @@ def _minimum_reachable(item: XmlDict) -> list[Issue]:
     return issues
 
 
-def _within_registration(context: Context, item: XmlDict) -> list[Issue]:
+def _within_registration(context: Context, item: XmlDict, offered: Offered) -> list[Issue]:
     """What the stacks offer agrees with the registration of the resource (the record in
     force): no commodity it is registered without (``Pri``... false), and of each commodity
     no more, all stacks together, than its ``...MaximumSupplyQuantity`` (kW, as the offer):
@@ -138,13 +142,12 @@ def _within_registration(context: Context, item: XmlDict) -> list[Issue]:
     if record is None:
         return []
     registered = record.document
-    offered = {stack["StackNumber"]: _offered(stack) for stack in item["OfferStack"]}
     issues = []
     for commodity in COMMODITIES:
         offering = {n: kw[commodity] for n, kw in offered.items() if commodity in kw}
         if not offering:
             continue
-        stacks, total = _stacks(list(offering), "offer"), sum(offering.values())
+        stacks, total = _stacks(list(offering)), sum(offering.values())
         maximum = registered.get(f"{commodity.registration}MaximumSupplyQuantity")
         if registered.get(commodity.registration) is False:
             issues.append(
@@ -180,8 +183,8 @@ def _overlapping(store: Store, resource: str, market: str, start: str, end: str)
             Issue(
                 Code.OFFER_OVERLAP,
                 f"the offer for {start}-{end} overlaps the live {market} offer on {resource} "
-                f"for {other.start_time}-{other.end_time} (OfferId{'s' * (len(ids) > 1)} "
-                f"{', '.join(ids)}, submitted at {other.submission_time}); cancel that offer "
+                f"for {other.start_time}-{other.end_time} ({offer_ids_text(ids)}, "
+                f"submitted at {other.submission_time}); cancel that offer "
                 "first, or submit exactly its period to replace it",
             )
         )
@@ -195,15 +198,16 @@ def put_offers(call: Call, store: Store) -> Outcome:
     for offer in cast(list[OfferData], call.items):
         item = as_xml_dict(offer)
         start, end = format_jst(offer.start), format_jst(offer.end)
-        held = resource_held()(context, item)
-        errors = held + dr_pattern_registered()(context, item)
+        offered = {stack["StackNumber"]: _offered(stack) for stack in item["OfferStack"]}
+        not_held = resource_held()(context, item)
+        errors = not_held + dr_pattern_registered()(context, item)
         errors += period_issues(offer.start, offer.end)
         errors += _DISTINCT_STACKS(context, item)
-        errors += _minimum_reachable(item)
-        if not held:
+        errors += _minimum_reachable(item, offered)
+        if not not_held:
             # The registration of a resource the caller does not hold is none of its business.
-            errors += _within_registration(context, item)
-        warnings = _empty_stacks(item)
+            errors += _within_registration(context, item, offered)
+        warnings = _empty_stacks(offered)
         if market is None:
             errors.append(
                 Issue(Code.MARKET_TYPE_MISSING, "an offer submit needs MarketType on MarketSubmit")

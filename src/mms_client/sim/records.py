@@ -233,6 +233,11 @@ def period_text(start: str, end: str | None) -> str:
     return start if end is None else f"{start}-{end}"
 
 
+def offer_ids_text(ids: list[str]) -> str:
+    """OfferIds as messages name them: ``OfferId X`` or ``OfferIds X, Y``."""
+    return f"OfferId{'s' * (len(ids) > 1)} {', '.join(ids)}"
+
+
 def validity_period(document: XmlDict) -> tuple[str | None, str | None]:
     """The days a registration record is valid, as a period of JST wall-clock times: from
     the start of its StartDate to the end of its EndDate (open where it names none)."""
