@@ -43,6 +43,7 @@ from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict
 from mms_client.sim.holding import (
     PARTICIPANT_VALIDITY_KIND,
     RESOURCE_VALIDITY_KIND,
+    holding_issues,
     resource_held,
     resource_of_named_participant,
     resources_held,
@@ -61,6 +62,7 @@ from mms_client.sim.records import (
     Source,
     attachment_issues,
     dr_pattern_registered,
+    item_start,
     new_registration_id,
     own_participant,
     participant_known,
@@ -470,14 +472,7 @@ def _transfer_parties(context: Context, item: XmlDict) -> list[Issue]:
     if context.store.resource(name) is None:
         return [Issue(Code.RESOURCE_UNKNOWN, f"resource {name} is not registered")]
     issues = participant_known()(context, item)
-    holder = context.store.owner(name, wall_time(item["StartDate"]) or context.now)
-    if holder != previous:
-        issues.append(
-            Issue(
-                Code.RESOURCE_NOT_OWNED,
-                f"resource {name} is held by {holder}, not {previous}, on {item['StartDate']}",
-            )
-        )
+    issues += holding_issues(context.store, name, previous, item_start(context, item), None)
     if context.is_bsp and context.participant not in (previous, receiver):
         issues.append(
             Issue(
