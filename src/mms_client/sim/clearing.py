@@ -57,7 +57,7 @@ from mms_client.schema.generated.mi_market import (
     TsoRequestQueryResults,
 )
 from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict, as_xml_dict
-from mms_client.sim.holding import resource_held, trading_issues
+from mms_client.sim.holding import participant_validities, resource_held, trading_issues
 from mms_client.sim.records import (
     Collection,
     Context,
@@ -303,11 +303,14 @@ def candidates(
     offers covering it on resources that may be traded then by the offer's participant."""
     day = _day(start)
     found: list[Candidate] = []
+    validities = participant_validities(store, start, end)
     for offer in store.offers(market_type=market, period_start=start, period_end=end, area=area):
         if offer.start_time > start or offer.end_time < end:
             continue
         resource = store.resource(offer.resource)
-        if resource is None or trading_issues(store, resource, offer.participant, start, end):
+        if resource is None or trading_issues(
+            store, resource, offer.participant, start, end, validities
+        ):
             continue
         document: XmlDict = json.loads(offer.document)
         rate = coefficient(store, resource.name, day)

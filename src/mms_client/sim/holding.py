@@ -91,12 +91,18 @@ def _not_held(
 
 
 def _validity_issues(
-    store: Store, record: ResourceRecord, holdings: list[Holding], start: str, end: str | None
+    store: Store,
+    record: ResourceRecord,
+    holdings: list[Holding],
+    start: str,
+    end: str | None,
+    validities: list[ItemRecord] | None,
 ) -> list[Issue]:
     """Why the resource ``record``, held by ``holdings`` over the period, may not be traded
     for [start, end) (at ``start`` when ``end`` is None) whoever holds it: the period is
     outside its registration, or a validity registration makes it, or its holder then,
-    DEREGISTERED."""
+    DEREGISTERED (``validities``: :func:`participant_validities` of the period, read here
+    when not given)."""
     name, issues = record.name, []
     if not within(validity_period(record.document), start, end):
         issues.append(
@@ -106,9 +112,8 @@ def _validity_issues(
                 f"{period_text(start, end)}",
             )
         )
-    period = (start, end)
-    validities = store.items(RESOURCE_VALIDITY_KIND, _MI, resource=name, period=period)
-    deregistered = _deregistered(validities, "ResourceState", start, end)
+    its_own = store.items(RESOURCE_VALIDITY_KIND, _MI, resource=name, period=(start, end))
+    deregistered = _deregistered(its_own, "ResourceState", start, end)
     if deregistered is not None:
         issues.append(
             Issue(
@@ -118,7 +123,7 @@ def _validity_issues(
                 f"{period_text(start, end)}",
             )
         )
-    participants = store.items(PARTICIPANT_VALIDITY_KIND, _MI, period=period)
+    participants = participant_validities(store, start, end) if validities is None else validities
     for participant in dict.fromkeys(h.participant for h in holdings):
         own = [validity for validity in participants if validity.participant == participant]
         deregistered = _deregistered(own, "ParticipantState", start, end)
@@ -163,18 +168,30 @@ def _deregistered(
     return None
 
 
+def participant_validities(store: Store, start: str, end: str | None) -> list[ItemRecord]:
+    """The validity registrations of every participant overlapping [start, end): the same
+    for every resource traded then, so read once for all the offers of a block."""
+    return store.items(PARTICIPANT_VALIDITY_KIND, _MI, period=(start, end))
+
+
 def trading_issues(
-    store: Store, record: ResourceRecord, participant: str | None, start: str, end: str | None
+    store: Store,
+    record: ResourceRecord,
+    participant: str | None,
+    start: str,
+    end: str | None,
+    validities: list[ItemRecord] | None = None,
 ) -> list[Issue]:
     """Why the resource ``record`` may not be traded for [start, end) by ``participant``
     (None: by whoever holds it): ``participant`` does not hold it then, or it may not be
-    traded then at all."""
+    traded then at all (``validities``: :func:`participant_validities` of the period, where
+    the caller has read them)."""
     holdings = store.holdings(record.name, start, end)
     if participant is not None:
         issues = _not_held(holdings, record.name, participant, start, end)
         if issues:
             return issues
-    return _validity_issues(store, record, holdings, start, end)
+    return _validity_issues(store, record, holdings, start, end, validities)
 
 
 def resources_held(
