@@ -92,20 +92,35 @@ def resolve_endpoints(
     refused rather than ignored, as both say which MMS to talk to.
     """
     path = SERVICE_PATHS[interface]
-    if test and base_url is not None:
-        raise ConfigurationError(
-            "test=True and base_url both say which MMS to talk to; give one "
-            "(test=True: the published test host)"
-        )
+    check_addresses(test, base_url, backup_url)
     if base_url is not None:
         backup = None if backup_url is None else check_base_url(backup_url, "backup_url") + path
         return Endpoints(check_base_url(base_url, "base_url") + path, backup)
-    if backup_url is not None:
-        raise ConfigurationError("backup_url needs base_url; the published hosts have a backup")
     published = hosts(client_type, interface)
     if test:
         return Endpoints(f"https://{published.test}{path}")
     return Endpoints(f"https://{published.main}{path}", f"https://{published.backup}{path}")
+
+
+def check_addresses(
+    test: bool,
+    base_url: str | None,
+    backup_url: str | None,
+    names: tuple[str, str, str] = ("test=True", "base_url", "backup_url"),
+) -> None:
+    """Refuse settings of which MMS to talk to that cannot go together: ``test`` with
+    ``base_url`` would have no effect, and ``backup_url`` alone is a backup of nothing but
+    the published hosts, which have one. ``names`` are the settings' names in messages (the
+    arguments, or the options of a command)."""
+    test_name, base_name, backup_name = names
+    if test and base_url is not None:
+        raise ConfigurationError(
+            f"{test_name} and {base_name} both say which MMS to talk to; give one"
+        )
+    if backup_url is not None and base_url is None:
+        raise ConfigurationError(
+            f"{backup_name} needs {base_name}; the published hosts have a backup"
+        )
 
 
 _UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")

@@ -72,6 +72,8 @@ class Connection:
 
     def _certificate_client(self, cert: Path, plugins: Sequence[Plugin]) -> MmsClient:
         from mms_client.client import MmsClient
+        from mms_client.endpoints import check_addresses
+        from mms_client.errors import ConfigurationError
         from mms_client.security.certs import Certificate
 
         missing = [
@@ -89,12 +91,15 @@ class Connection:
             raise click.UsageError(
                 "--as picks a user of a simulator; with --cert, --client-type says the type"
             )
-        if self.backup_url and not self.base_url:
-            raise click.UsageError(
-                "--backup-url needs --base-url; the published hosts have a backup"
+        try:  # before the passphrase is asked for
+            check_addresses(
+                self.test,
+                self.base_url,
+                self.backup_url,
+                ("--test", "--base-url", "--backup-url"),
             )
-        if self.test and self.base_url:
-            raise click.UsageError("--test and --base-url both say which MMS to talk to; give one")
+        except ConfigurationError as exc:
+            raise click.UsageError(str(exc)) from None
         passphrase = os.environ.get(self.passphrase_env)
         if passphrase is None:
             if self.passphrase_env != PASSPHRASE_VARIABLE:
