@@ -427,11 +427,14 @@ for _operation in OPERATIONS:
     _BY_NAME.setdefault(_operation.name, []).append(_operation)
 
 
-def get_operation(name: str, interface: Interface | str | None = None) -> Operation:
+def get_operation(
+    name: str, interface: Interface | str | None = None, *, choose: str = "interface="
+) -> Operation:
     """The operation called ``name`` (e.g. ``MarketSubmit_OfferData``).
 
     Two names exist on both MI and OMI (``MarketSubmit_BaselineLoad``,
-    ``MarketQuery_BaselineLoadFileListQuery``); for those ``interface`` is required.
+    ``MarketQuery_BaselineLoadFileListQuery``); for those ``interface`` is required, which
+    the error names as ``choose`` (the argument, or the option of a command).
     """
     found = _BY_NAME.get(name)
     if not found:
@@ -447,7 +450,7 @@ def get_operation(name: str, interface: Interface | str | None = None) -> Operat
             raise ConfigurationError(f"{name} does not exist on the {wanted} interface")
     if len(found) > 1:
         interfaces = " and ".join(o.interface for o in found)
-        raise ConfigurationError(f"{name} exists on {interfaces}; pass interface= to choose")
+        raise ConfigurationError(f"{name} exists on {interfaces}; pass {choose} to choose")
     return found[0]
 
 

@@ -291,29 +291,24 @@ def _operation(name: str, interface: str | None) -> Operation:
     (``query_offers``, ``put_offers``, the established client's ``get_settlement_results``...)."""
     from mms_client.calls import OperationMethod
     from mms_client.client import MmsClient
-    from mms_client.operations import OPERATIONS
+    from mms_client.errors import ConfigurationError
+    from mms_client.operations import get_operation
 
     # the descriptor itself: read from the class, a method is the function it makes
     method = inspect.getattr_static(MmsClient, name, None)
-    if isinstance(method, OperationMethod):
-        named = [method.operation]
-    else:
-        named = [o for o in OPERATIONS if o.name == name]
-    if not named:
+    if not isinstance(method, OperationMethod):
+        try:
+            return get_operation(name, interface, choose="--interface")
+        except ConfigurationError as exc:
+            raise click.UsageError(f"{exc} (see `mms ops`)") from None
+    operation: Operation = method.operation
+    if interface not in (None, operation.interface.value):
         raise click.BadParameter(
-            f"no MMS operation is called {name!r} (see `mms ops`)", param_hint="NAME"
-        )
-    chosen = [o for o in named if interface in (None, o.interface.value)]
-    if not chosen:
-        raise click.BadParameter(
-            f"{name} is on the {named[0].interface.value} interface, not {interface} "
+            f"{name} is on the {operation.interface.value} interface, not {interface} "
             "(see `mms ops`)",
             param_hint="--interface",
         )
-    if len(chosen) > 1:
-        interfaces = " and ".join(o.interface.value for o in chosen)
-        raise click.UsageError(f"{name} exists on {interfaces}; pass --interface to choose")
-    return chosen[0]
+    return operation
 
 
 def _envelope(
