@@ -98,9 +98,9 @@ def _jst_datetime_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSc
     ``StartTime=20240401`` would go out as 1970-08-23T15:20:01. Nobody means a time that way,
     so only a datetime (or a date, its midnight) and text that starts like an ISO date get to
     pydantic's datetime; anything else is refused in the words of :data:`_NOT_A_TIME`. The
-    choice is made by pydantic-core without calling Python, so the times of a reply cost no
-    more than before, and what pydantic and :func:`to_jst` then find wrong is said in their
-    own words.
+    choice is made by pydantic-core without calling Python, so a time of a reply costs a
+    pattern check more (about 0.08 us), and what pydantic and :func:`to_jst` then find wrong
+    is said in their own words.
     """
     route = core_schema.union_schema(
         [_iso_text(), core_schema.is_instance_schema(date)],
