@@ -409,22 +409,6 @@ def test_too_many_attachments_are_refused_before_sending(
     assert simulator.count(processed=False) == before
 
 
-def test_too_many_attachments_are_refused_for_their_number_before_any_is_signed(
-    simulator: Simulator,
-) -> None:
-    """The number is checked first: a request of thousands of files fails at once, and an
-    attachment that cannot be signed (its data a str) does not hide that there are too many."""
-    payload = mi_market.SettlementResultsSubmit(
-        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE)]
-    )
-    files = [Attachment(f"f{n}.csv", "not bytes") for n in range(41)]  # type: ignore[arg-type]
-    before = simulator.count(processed=False)
-    with client(simulator, "TSO") as tso, pytest.raises(PayloadError) as caught:
-        tso.put_settlement_results(payload, files=files)
-    assert caught.value.errors == (FieldError("attachmentData", 41, "at most 40 attachments"),)
-    assert simulator.count(processed=False) == before
-
-
 def test_two_attachments_of_one_name_are_refused_before_sending(simulator: Simulator) -> None:
     """The MMS knows a file by its name alone: which of the two it would take is unknown."""
     announced = mi_market.SettlementResultsSubmit(

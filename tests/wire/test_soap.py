@@ -131,6 +131,28 @@ def test_attachment_names_xml_cannot_carry_are_refused_before_sending() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((123, b"x"), "name must be a str, not int"),
+        (("a.csv", "1,2"), "'a.csv': data must be bytes, not str (encode the text first)"),
+        (("a.csv", None), "'a.csv': data must be bytes, not NoneType"),
+        (("a.csv", b"x", b"c2ln"), "signature must be base64 text (str) or None, not bytes"),
+    ],
+)
+def test_an_attachment_of_the_wrong_types_is_refused_where_it_is_made(
+    arguments: tuple[object, ...], message: str
+) -> None:
+    with pytest.raises(TypeError, match=re.escape(message)):
+        Attachment(*arguments)  # type: ignore[arg-type]
+
+
+def test_an_attachment_takes_any_bytes_like_data_as_bytes() -> None:
+    for data in (bytearray(b"1,2"), memoryview(b"1,2")):
+        attachment = Attachment("a.csv", data)  # type: ignore[arg-type]
+        assert attachment.data == b"1,2" and type(attachment.data) is bytes
+
+
 def test_parse_request_reads_what_the_established_client_sends() -> None:
     """Hand-built bytes in the established client's form: bare LF after the first lines, two
     Content-Transfer-Encoding headers on the root part, indented envelope, ns0 prefix."""

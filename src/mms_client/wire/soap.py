@@ -103,6 +103,24 @@ class Attachment:
     data: bytes = field(repr=False)
     signature: str | None = None
 
+    def __post_init__(self) -> None:
+        # checked here, where the mistake is made: otherwise a number for a name fails deep
+        # in framing, and text for data only when it is signed
+        if not isinstance(self.name, str):
+            raise TypeError(f"Attachment name must be a str, not {type(self.name).__name__}")
+        if isinstance(self.data, bytearray | memoryview):
+            object.__setattr__(self, "data", bytes(self.data))
+        elif not isinstance(self.data, bytes):
+            raise TypeError(
+                f"Attachment {self.name!r}: data must be bytes, not {type(self.data).__name__}"
+                + (" (encode the text first)" if isinstance(self.data, str) else "")
+            )
+        if self.signature is not None and not isinstance(self.signature, str):
+            raise TypeError(
+                f"Attachment {self.name!r}: signature must be base64 text (str) or None, not "
+                f"{type(self.signature).__name__}"
+            )
+
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], name: str | None = None) -> Attachment:
         """The file at ``path``, sent under its own name unless ``name`` is given."""
