@@ -41,6 +41,9 @@ SERVICE_PATHS: dict[Interface, str] = {
     Interface.OMI: "/axis2/services/OmiWebService",
 }
 
+_SERVICES = "/axis2/services/"
+"""Where the path of every service starts (:data:`SERVICE_PATHS`)."""
+
 
 @dataclass(frozen=True)
 class Hosts:
@@ -160,6 +163,15 @@ def check_base_url(url: str, setting: str) -> str:
         raise ConfigurationError(
             f"{setting} must not carry a query or fragment; got "
             f"{parts._replace(query='', fragment='').geturl()!r} with one"
+        )
+    service = parts.path.find(_SERVICES)
+    if service >= 0:
+        # the URL of a service, as the MMS documents it: with the client's own service path
+        # after it, every request would go to a path that does not exist
+        address = parts._replace(path=parts.path[:service]).geturl()
+        raise ConfigurationError(
+            f"{setting} is the address the client puts the service path after: give "
+            f"{address!r}, not {url!r}"
         )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         # plain HTTP carries the signed payload in clear and no client certificate, so the

@@ -133,6 +133,18 @@ def test_base_url_and_backup_url_replace_the_hosts() -> None:
         ("https://host?x=1", None, "query or fragment"),
         ("https://host", "nope", "backup_url must look like"),
         (None, "https://host", "backup_url needs base_url"),
+        (
+            "https://host:8443/axis2/services/MiWebService",
+            None,
+            "base_url is the address the client puts the service path after: give "
+            "'https://host:8443', not 'https://host:8443/axis2/services/MiWebService'",
+        ),
+        (
+            "https://host",
+            "https://proxy/mms/axis2/services/OmiWebService/",
+            "backup_url is the address the client puts the service path after: give "
+            "'https://proxy/mms', not",
+        ),
     ],
 )
 def test_bad_urls_are_configuration_errors(
