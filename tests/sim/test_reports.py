@@ -132,6 +132,31 @@ def test_reports_are_listed_and_downloaded_by_name_by_their_owner(seeded_wire: W
     assert reports.read_xml(refused.info.response_data) == (None, [])
 
 
+def test_an_operator_gets_only_its_own_reports(seeded_wire: Wire) -> None:
+    """The market operator and TSOs see every participant's data in queries, but a report is
+    its creator's: another's may be of a dataset made for someone else."""
+    tso, operator, bsp = seeded_wire.user("TSO"), seeded_wire.user("MO"), seeded_wire.user("BSP")
+    tso_report = _create(seeded_wire, _request("ContractResult", *PERIOD), user=tso)
+    contract_results = {
+        key: value
+        for key, value in _request("ContractResult").items()
+        if key in ("ReportType", "ReportSubType", "Periodicity", "Date")
+    }
+    # each listing finds the report for its owner, and nothing for the other operator
+    for owner, other, report, listing in (
+        (tso, operator, tso_report, [contract_results]),
+        (bsp, tso, seed.REPORT_TRANSACTION, None),  # the example lists the seeded report
+    ):
+        for user, expected in ((owner, [report]), (other, [])):
+            listed = seeded_wire.example("ReportListRequest", user=user, items=listing)
+            found = [item.get("TransactionId") for item in listed.document.iter("ReportItem")]
+            assert found == expected
+            download = _download(seeded_wire, report, user=user)
+            assert download.info.success is bool(expected)
+            if not expected:
+                assert b"E_REPORT_NOT_FOUND" in (download.info.response_data or b"")
+
+
 @pytest.mark.parametrize(
     ("request_item", "client_type", "code"),
     [

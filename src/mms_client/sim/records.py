@@ -668,14 +668,15 @@ def select(context: Context, source: Source, query: XmlDict) -> list[Row]:
     ]
 
 
-def stored(collection: Collection) -> Source:
-    """The rows of a collection (a BSP's own and the public ones, unless it sees all)."""
+def stored(collection: Collection, *, own: bool = False) -> Source:
+    """The rows of a collection (a BSP's own and the public ones, unless it sees all; with
+    ``own``, the caller's own and the public ones whatever its role)."""
 
     def rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
         records = context.store.items(
             collection.kind,
             collection.interface.value,
-            visible_to=context.visible_to,
+            visible_to=context.participant if own else context.visible_to,
             period=period,
         )
         return [

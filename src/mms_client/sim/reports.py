@@ -725,9 +725,18 @@ def _missing(text: str) -> FileAnswer:
 
 def _kept(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
     """The caller's reports not past their ExpiryDate, by the simulator's clock in JST: an
-    expired report is gone, as one never made."""
+    expired report is gone, as one never made.
+
+    A report is its creator's alone, whatever the caller's role: the market operator and
+    TSOs, who see every participant's data in queries, get reports only of the datasets made
+    for them, and another's report could be one of a dataset refused to them (a BSP's
+    ``BSP_ResourceList``, a TSO's ``ContractResult`` for the market operator)."""
     today = context.now[:10]  # the day of the request's JST wall-clock time
-    return [row for row in stored(REPORTS)(context, period) if row.document["ExpiryDate"] >= today]
+    return [
+        row
+        for row in stored(REPORTS, own=True)(context, period)
+        if row.document["ExpiryDate"] >= today
+    ]
 
 
 def download_report(call: Call, store: Store) -> Outcome:
