@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from mms_client import reports
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import ConfigurationError, PayloadError
 from mms_client.operations import OPERATIONS, get_operation, identify
@@ -20,6 +21,7 @@ from mms_client.schema.generated.mi_market import (
     OfferQuery,
     OfferStack,
 )
+from mms_client.schema.generated.mi_outbnd_reports import DatasetName
 from mms_client.schema.generated.mi_report import ReportListResponse
 
 ENVELOPE = {
@@ -40,12 +42,17 @@ def offer(resource: str = "FAKE_RESO") -> OfferData:
 
 
 @pytest.fixture(scope="module")
-def catalog() -> list[dict[str, object]]:
+def catalog_file() -> dict[str, Any]:
     folder = schema_dir()
     if folder is None:
         pytest.skip("the official MMS schema files (operations.json) are not available")
-    data = json.loads((folder / "operations.json").read_text(encoding="utf-8"))
-    operations: list[dict[str, object]] = data["operations"]
+    data: dict[str, Any] = json.loads((folder / "operations.json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def catalog(catalog_file: dict[str, Any]) -> list[dict[str, object]]:
+    operations: list[dict[str, object]] = catalog_file["operations"]
     return operations
 
 
@@ -63,6 +70,37 @@ def test_every_catalog_operation_is_registered_with_its_facts(
         assert operation.envelope == entry["envelope"]
         assert operation.element == entry["element"]
         assert operation.multi == entry["multi"]
+
+
+def test_every_report_dataset_has_the_catalog_rules_with_their_sources(
+    catalog_file: dict[str, Any],
+) -> None:
+    """Who may create each dataset and its report type are the catalog's, and say which of
+    them it infers: all report types but BSP_ResourceList's, and the audiences its schema
+    comments do not name."""
+    datasets = catalog_file["outbound_datasets"]
+    assert len(datasets) == len(DatasetName) == 16
+    for entry in datasets:
+        rules = reports.dataset_rules(entry["dataset_name"])
+        audience, report_type = entry["audience"], entry["report_type"]
+        assert rules.audiences == {ClientType(role) for role in audience["roles"]}
+        assert (rules.report_type, rules.report_sub_type) == (
+            report_type["ReportType"],
+            report_type["ReportSubType"],
+        )
+        assert rules.audience_inferred is (audience["source"] == "inferred")
+        assert rules.report_type_inferred is (report_type["source"] == "inferred")
+        if rules.report_type_inferred:
+            assert rules.report_type_source == f"inferred ({report_type['confidence']})"
+    inferred = {d for d in DatasetName if reports.dataset_rules(d).audience_inferred}
+    assert {d.value for d in inferred} == {
+        "ResourceSttlOTM",
+        "ReserveReqs",
+        "MOL",
+        "SwitchRequest",
+        "AccessLog",
+    }
+    assert not reports.dataset_rules("BSP_ResourceList").report_type_inferred
 
 
 def test_method_names_are_unique_and_cover_the_established_ones() -> None:

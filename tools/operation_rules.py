@@ -1,6 +1,7 @@
 """What the operation catalog does not say: method names, and corrections to its inferences.
 
-The generator joins this table with ``operations.json`` into ``mms_client/operations_data.py``.
+The generator joins these tables with ``operations.json`` into ``mms_client/operations_data.py``
+(the operations) and ``mms_client/reports_data.py`` (the outbound report datasets).
 
 METHODS gives each operation its Python method name (verb put/query/cancel/approve + noun, or
 the established client's name where it has one) and, for operations whose request may carry
@@ -16,6 +17,20 @@ object of one operation; give the evidence as its ``source``, e.g.::
 
     ("MI", "MarketSubmit_Switch"): {
         "audience": {"roles": ["BSP", "TSO"], "source": "observed", "note": "MMS accepted a TSO"},
+    },
+
+DATASET_CORRECTIONS does the same for the outbound report datasets, whose audiences (who may
+create the dataset) and report types (the ReportType and ReportSubType a request names it with)
+are mostly inferred too. An entry replaces the catalog's ``audience`` and/or ``report_type``
+object of one dataset, named by its DatasetName, e.g.::
+
+    "MOL": {
+        "report_type": {
+            "ReportType": "MA",
+            "ReportSubType": "MOL",
+            "source": "observed",
+            "note": "MMS created a MOL report of this type",
+        },
     },
 """
 
@@ -171,3 +186,5 @@ def read_only(kind: str, name: str) -> bool:
 
 
 CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {}
+
+DATASET_CORRECTIONS: dict[str, dict[str, Any]] = {}

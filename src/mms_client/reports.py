@@ -31,6 +31,14 @@ request and of the report list), and report file names start with it
 (``<ReportName>_<participant>_<YYYYMMDD>_<TransactionId>.csv``, such as
 ``BSP_ResourceList_F100_20240315_TX12345678.csv``), which :func:`dataset_of` reads.
 
+Who may create each dataset and the ``ReportType``/``ReportSubType`` a ``ReportCreateRequest``
+names it with are :func:`dataset_rules`. They come from the operation catalog, which confirms
+the report type of ``BSP_ResourceList`` only and infers the others, and infers the audiences of
+the datasets whose schema comment names no reader (``ResourceSttlOTM``, ``ReserveReqs``,
+``MOL``, ``SwitchRequest``, ``AccessLog``); each rule says which it is. They are generated into
+:mod:`mms_client.reports_data`, and corrected in ``tools/operation_rules.py``
+(``DATASET_CORRECTIONS``) once the real MMS has shown otherwise.
+
 Report files can be larger than memory should hold: :func:`iter_csv` and :func:`iter_xml`
 yield rows one at a time from an open file, :func:`outbound_errors`, :func:`declared_dataset`
 and :func:`root_element` look only at the start of a document. XML is read as a stream of events
@@ -43,24 +51,30 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, BinaryIO
 
 from lxml import etree
 
+from mms_client.endpoints import ClientType
 from mms_client.errors import FieldError, PayloadError
+from mms_client.reports_data import ROWS
 from mms_client.schema import codec
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.datatypes import lexical
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
+from mms_client.schema.generated.mi_report import ReportSubType, ReportType
 from mms_client.wire.blobs import CHUNK_SIZE
 from mms_client.xmlparse import doctype_refused, event_parser, not_well_formed
 
 __all__ = [
     "MAX_LINE_BYTES",
     "DatasetName",
+    "DatasetRules",
     "columns",
     "dataset_of",
+    "dataset_rules",
     "declared_dataset",
     "iter_csv",
     "iter_xml",
@@ -115,6 +129,51 @@ def columns(dataset: DatasetName | str) -> tuple[str, ...]:
     """The CSV columns of ``dataset``: its XML attribute names in schema order."""
     model = row_model(dataset)
     return tuple(str(info.alias) for info in model.model_fields.values())
+
+
+@dataclass(frozen=True)
+class DatasetRules:
+    """Who may create a dataset, and the report type and sub-type that name it in a
+    ``ReportCreateRequest``. Each carries its source as the operation registry's audiences do
+    (``anchor``, ``schema-comment``, ``inferred (low)``...): most are the catalog's inferences,
+    so a refusal by the real MMS of what a rule allows may be the rule's mistake."""
+
+    dataset: DatasetName
+    audiences: frozenset[ClientType]
+    audience_source: str
+    report_type: ReportType
+    report_sub_type: ReportSubType
+    report_type_source: str
+
+    @property
+    def audience_inferred(self) -> bool:
+        """Whether who may create the dataset is inferred rather than stated anywhere."""
+        return self.audience_source.startswith("inferred")
+
+    @property
+    def report_type_inferred(self) -> bool:
+        """Whether the report type and sub-type are inferred rather than seen in use."""
+        return self.report_type_source.startswith("inferred")
+
+
+@cache
+def _rules() -> dict[DatasetName, DatasetRules]:
+    return {
+        DatasetName(row.name): DatasetRules(
+            dataset=DatasetName(row.name),
+            audiences=frozenset(ClientType(a) for a in row.audiences),
+            audience_source=row.audience_source,
+            report_type=ReportType(row.report_type),
+            report_sub_type=ReportSubType(row.report_sub_type),
+            report_type_source=row.report_type_source,
+        )
+        for row in ROWS
+    }
+
+
+def dataset_rules(dataset: DatasetName | str) -> DatasetRules:
+    """Who may create ``dataset`` and the report type that names it (see :class:`DatasetRules`)."""
+    return _rules()[_dataset(dataset)]
 
 
 def _row(model: type[XmlModel], row: XmlModel | Mapping[str, Any]) -> XmlModel:

@@ -12,6 +12,7 @@ import pytest
 from lxml import etree
 
 from mms_client import reports
+from mms_client.endpoints import ClientType
 from mms_client.examples import REPORT_FILE, example_request
 from mms_client.jst import JST
 from mms_client.schema.files import Schema, xml_schema
@@ -31,11 +32,11 @@ PERIOD = [
 
 
 def _request(name: str, *params: dict[str, str], **attributes: Any) -> dict[str, Any]:
-    dataset = DATASETS[DatasetName(name)]
+    rules = reports.dataset_rules(name)
     return {
         "ReportName": name,
-        "ReportType": dataset.report_type,
-        "ReportSubType": dataset.sub_type,
+        "ReportType": rules.report_type,
+        "ReportSubType": rules.report_sub_type,
         "Periodicity": "ON_DEMAND",
         "Date": "2024-04-01",
         "Param": list(params),
@@ -44,9 +45,17 @@ def _request(name: str, *params: dict[str, str], **attributes: Any) -> dict[str,
 
 
 def _creator(wire: Wire, name: str) -> Any:
-    dataset = DATASETS[DatasetName(name)]
-    client_type = "BSP" if "BSP" in {c.value for c in dataset.audience} else "TSO"
-    return wire.user(client_type)
+    audiences = reports.dataset_rules(name).audiences
+    return wire.user("BSP" if ClientType.BSP in audiences else "TSO")
+
+
+def _parameters(dataset: DatasetName) -> list[dict[str, str]]:
+    """The parameters ``dataset`` needs: the period, and the resource of a BUP."""
+    definition = DATASETS[dataset]
+    params = [*PERIOD] if definition.timed else []
+    if definition.needs_resource:
+        params.append({"Name": "RESOURCE_NAME", "Value": "FAKE_RESO"})
+    return params
 
 
 def _create(wire: Wire, request: dict[str, Any], user: Any = None) -> str:
@@ -65,10 +74,7 @@ def _download(wire: Wire, transaction: str, user: Any = None) -> Any:
 
 @pytest.mark.parametrize("dataset", list(DatasetName), ids=lambda d: d.value)
 def test_every_dataset_is_generated_from_the_state(seeded_wire: Wire, dataset: DatasetName) -> None:
-    definition = DATASETS[dataset]
-    params = [*PERIOD] if definition.timed else []
-    if definition.needs_resource:
-        params.append({"Name": "RESOURCE_NAME", "Value": "FAKE_RESO"})
+    params = _parameters(dataset)
     if dataset is DatasetName.ACCESSLOG:  # the log is of requests really made: today's
         assert seeded_wire.example("MarketQuery_OfferQuery").codes() == []
         today = datetime.now(JST).date()
@@ -91,6 +97,27 @@ def test_every_dataset_is_generated_from_the_state(seeded_wire: Wire, dataset: D
     schema = xml_schema(Schema.MI_OUTBND_REPORTS)
     if schema is not None:
         assert schema.validate(etree.fromstring(data)), schema.error_log
+
+
+@pytest.mark.parametrize("dataset", list(DatasetName), ids=lambda d: d.value)
+def test_a_dataset_is_created_for_the_roles_its_rules_name_and_refused_to_the_others(
+    seeded_wire: Wire, dataset: DatasetName
+) -> None:
+    """The simulator takes who may create a dataset from the library's rules, which say how
+    sure they are: a refusal names the rule's source, as inferred rules may be wrong."""
+    rules = reports.dataset_rules(dataset)
+    request = _request(dataset.value, *_parameters(dataset))
+    for client_type in ClientType:
+        answer = seeded_wire.example(
+            "ReportCreateRequest", items=[request], user=seeded_wire.user(client_type.value)
+        )
+        if client_type in rules.audiences:
+            assert answer.codes() == [], (client_type, answer.payload)
+        else:
+            (refusal,) = answer.document.iter("Error")
+            code, _, text = str(refusal.text).partition(": ")
+            assert code == "E_REPORT_NOT_AUTHORISED", client_type
+            assert text.endswith(f"({rules.audience_source}), not {client_type.value}"), text
 
 
 def test_a_csv_report_holds_the_same_rows_as_the_xml_one(seeded_wire: Wire) -> None:

@@ -7,11 +7,11 @@ or as CSV (the shape of :mod:`mms_client.reports`).  The answer's TransactionId 
 report's; the report is listed as a ``ReportItem`` and kept for its participant.
 
 The request must name a dataset with its report type and sub-type (``E_REPORT_UNKNOWN``),
-one the caller's client type may have (``E_REPORT_NOT_AUTHORISED``: a BSP gets the ``BSP_``
-datasets and the public ones, the market operator and TSOs the others), and a BSP may only
-name itself as ``BSPName`` (``E_PARTICIPANT_MISMATCH``).  Parameters (``Param``, at most
-five; ``E_PARAMETER_INVALID`` for an unknown name, a missing parameter, or a value the
-simulator cannot use, with what the parameter allows):
+one the caller's client type may create (``E_REPORT_NOT_AUTHORISED``), both as
+:func:`mms_client.reports.dataset_rules` says (the catalog's rules, mostly inferred), and a
+BSP may only name itself as ``BSPName`` (``E_PARTICIPANT_MISMATCH``).  Parameters
+(``Param``, at most five; ``E_PARAMETER_INVALID`` for an unknown name, a missing parameter,
+or a value the simulator cannot use, with what the parameter allows):
 
 =================  ================================================================
 ``START_TIME``     start of the period (``2024-04-01T00:00:00``; a date means its start)
@@ -47,7 +47,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from mms_client import reports
-from mms_client.endpoints import ClientType, Interface
+from mms_client.endpoints import Interface
 from mms_client.schema import codec
 from mms_client.schema.generated.mi_market import AreaCode, MarketType, ResourceName
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
@@ -94,10 +94,6 @@ REPORTS = Collection("Report", MI, ("TransactionId",), Owner.CALLER, period=None
 KEPT_DAYS = 30
 """How long a report stays available: its ExpiryDate is this many days after its creation,
 and past that day (in JST) it is neither listed nor downloaded."""
-_EVERYONE = frozenset(ClientType)
-_OPERATORS = frozenset({ClientType.MO, ClientType.TSO})
-_BSP = frozenset({ClientType.BSP})
-_TSO = frozenset({ClientType.TSO})
 _TIMES = ("START_TIME", "END_TIME")
 _PARAMETER_TYPES: dict[str, TypeAdapter[Any]] = {
     "RESOURCE_NAME": TypeAdapter(ResourceName),
@@ -144,13 +140,12 @@ class Scope:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset the MMS produces: its report type and sub-type, who may have it, whether
-    it covers a period (else it is as of the report's Date: the resource lists), and how its
-    rows are made from the state."""
+    """How the simulator makes a dataset: whether it covers a period (else it is as of the
+    report's Date: the resource lists), whether it needs a resource, and how its rows are made
+    from the state. Who may create it and its report type are the library's
+    (:func:`mms_client.reports.dataset_rules`), so the simulator refuses what the client is
+    told."""
 
-    report_type: str
-    sub_type: str
-    audience: frozenset[ClientType]
     rows: Callable[[Scope], list[XmlDict]]
     description: str
     timed: bool = True
@@ -474,62 +469,34 @@ def _access_rows(scope: Scope) -> list[XmlDict]:
 
 
 DATASETS: dict[DatasetName, Dataset] = {
-    DatasetName.RESOURCELIST: Dataset(
-        "REGISTRATION", "RESOURCE", _OPERATORS, _resource_rows, "Resource list", timed=False
-    ),
-    DatasetName.BSP_RESOURCELIST: Dataset(
-        "REGISTRATION", "RESOURCE", _BSP, _resource_rows, "Resource list for BSP", timed=False
-    ),
+    DatasetName.RESOURCELIST: Dataset(_resource_rows, "Resource list", timed=False),
+    DatasetName.BSP_RESOURCELIST: Dataset(_resource_rows, "Resource list for BSP", timed=False),
     DatasetName.RESOURCESTTL: Dataset(
-        "REGISTRATION",
-        "RESOURCE",
-        _OPERATORS,
-        _resource_rows,
-        "Resources master for settlement",
-        timed=False,
+        _resource_rows, "Resources master for settlement", timed=False
     ),
     DatasetName.RESOURCESTTLOTM: Dataset(
-        "REGISTRATION",
-        "RESOURCE",
-        _OPERATORS,
-        _otm_rows,
-        "Resources master OTM for settlement",
-        timed=False,
+        _otm_rows, "Resources master OTM for settlement", timed=False
     ),
-    DatasetName.OFFERS: Dataset("INTERFACE", "OFFERS", _OPERATORS, _offer_rows, "Offers"),
-    DatasetName.BSP_OFFERS: Dataset("INTERFACE", "OFFERS", _BSP, _offer_rows, "Offers for BSP"),
-    DatasetName.RESERVEREQS: Dataset(
-        "INTERFACE", "RESREQ", _EVERYONE, _requirement_rows, "Reserve requirements"
-    ),
-    DatasetName.BUP: Dataset("INTERFACE", "BUP", _OPERATORS, _bup_rows, "BUP", needs_resource=True),
-    DatasetName.BSP_BUP: Dataset(
-        "INTERFACE", "BUP", _BSP, _bup_rows, "BUP for BSP", needs_resource=True
-    ),
-    DatasetName.MOL: Dataset("MA", "MOL", _EVERYONE, _merit_order_rows, "Merit order list"),
-    DatasetName.CONTRACTRESULT: Dataset(
-        "MA", "AWARDS", _TSO, _contract_rows, "Power source contract results"
-    ),
+    DatasetName.OFFERS: Dataset(_offer_rows, "Offers"),
+    DatasetName.BSP_OFFERS: Dataset(_offer_rows, "Offers for BSP"),
+    DatasetName.RESERVEREQS: Dataset(_requirement_rows, "Reserve requirements"),
+    DatasetName.BUP: Dataset(_bup_rows, "BUP", needs_resource=True),
+    DatasetName.BSP_BUP: Dataset(_bup_rows, "BUP for BSP", needs_resource=True),
+    DatasetName.MOL: Dataset(_merit_order_rows, "Merit order list"),
+    DatasetName.CONTRACTRESULT: Dataset(_contract_rows, "Power source contract results"),
     DatasetName.BSP_CONTRACTRESULT: Dataset(
-        "MA", "AWARDS", _BSP, _contract_rows, "Power source contract results for BSP"
+        _contract_rows, "Power source contract results for BSP"
     ),
     DatasetName.MEASUREBASECONTRACTRESULT: Dataset(
-        "MA",
-        "AWARDS",
-        _TSO,
         lambda scope: _contract_rows(scope, measured=True),
         "Measurement base power source contract results",
     ),
     DatasetName.BSP_MEASUREBASECONTRACTRESULT: Dataset(
-        "MA",
-        "AWARDS",
-        _BSP,
         lambda scope: _contract_rows(scope, measured=True),
         "Measurement base power source contract results for BSP",
     ),
-    DatasetName.SWITCHREQUEST: Dataset(
-        "SWITCH", "REQUEST", _EVERYONE, _switch_request_rows, "TSO switching requests"
-    ),
-    DatasetName.ACCESSLOG: Dataset("SYSTEM", "ACCESS", _EVERYONE, _access_rows, "User access log"),
+    DatasetName.SWITCHREQUEST: Dataset(_switch_request_rows, "TSO switching requests"),
+    DatasetName.ACCESSLOG: Dataset(_access_rows, "User access log"),
 }
 """Every dataset of ``mi-outbnd-reports.xsd``."""
 
@@ -614,19 +581,25 @@ def _request(context: Context, item: XmlDict) -> _Request | list[Issue]:
     except ValueError:
         return [Issue(Code.REPORT_UNKNOWN, f"the MMS produces no report {name}")]
     dataset = DATASETS[dataset_name]
+    rules = reports.dataset_rules(dataset_name)
     kind = (item["ReportType"], item["ReportSubType"])
-    if kind != (dataset.report_type, dataset.sub_type):
+    if kind != (rules.report_type, rules.report_sub_type):
         return [
             Issue(
                 Code.REPORT_UNKNOWN,
-                f"{name} is a {dataset.report_type}/{dataset.sub_type} report, not "
-                f"{kind[0]}/{kind[1]}",
+                f"{name} is a {rules.report_type}/{rules.report_sub_type} report "
+                f"({rules.report_type_source}), not {kind[0]}/{kind[1]}",
             )
         ]
     caller = context.call.caller.client_type
-    if caller not in dataset.audience:
-        allowed = ", ".join(sorted(c.value for c in dataset.audience))
-        return [Issue(Code.REPORT_NOT_AUTHORISED, f"{name} is for {allowed}, not {caller.value}")]
+    if caller not in rules.audiences:
+        allowed = ", ".join(sorted(c.value for c in rules.audiences))
+        return [
+            Issue(
+                Code.REPORT_NOT_AUTHORISED,
+                f"{name} is for {allowed} ({rules.audience_source}), not {caller.value}",
+            )
+        ]
     issues = []
     bsp = item.get("BSPName")
     if context.is_bsp and bsp not in (None, context.participant):
