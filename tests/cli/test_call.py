@@ -94,6 +94,19 @@ def test_ops_lists_every_operation_with_who_may_call_it() -> None:
     assert "MarketSubmit_OfferData" not in table
 
 
+def test_ops_says_how_sure_each_response_shape_is() -> None:
+    """Most response shapes are the catalog's inferences: the listing says which, with the
+    confidence, as it does for who may call an operation."""
+    listed = json.loads(mms("ops", "--json").stdout)
+    assert [o["response_source"] for o in listed] == [o.response.source for o in OPERATIONS]
+    sources = {o["name"]: o["response_source"] for o in listed if o["interface"] == "OMI"}
+    assert sources["MarketSubmit_RemainingReserveData"] == "anchor"
+    assert sources["MarketQuery_BaselineLoadFileDownloadQuery"] == "inferred (low)"
+    table = mms("ops", "--interface", "OMI").stdout
+    row = next(line for line in table.splitlines() if "MarketQuery_OffMarketContractQuery" in line)
+    assert row.split()[-2:] == ["inferred", "(medium)"]
+
+
 def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
     """A program may run ``mms`` commands from a worker thread, where no signal handler can
     be set (SIGTERM is its program's to handle there)."""

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 @click.option("--interface", type=click.Choice(["MI", "OMI"]), help="Only this interface.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def ops(interface: str | None, as_json: bool) -> None:
-    """List the MMS operations: name, interface, kind, client method and who may call it."""
+    """List the MMS operations: name, interface, kind, client method, who may call it and how
+    sure the response shape is."""
     from mms_client.operations import OPERATIONS
 
     chosen = [o for o in OPERATIONS if interface in (None, o.interface.value)]
@@ -51,6 +52,7 @@ def ops(interface: str | None, as_json: bool) -> None:
                         "list_method": o.list_method,
                         "audiences": sorted(a.value for a in o.audiences),
                         "audience_source": o.audience_source,
+                        "response_source": o.response.source,
                         "read_only": o.read_only,
                     }
                     for o in chosen
@@ -69,13 +71,19 @@ def ops(interface: str | None, as_json: bool) -> None:
     table.add_column("kind")
     table.add_column("methods", no_wrap=True)
     table.add_column("who may call it (source)", overflow="fold")
+    table.add_column("response shape: source", overflow="fold")
     for o in chosen:
         methods = o.method if o.list_method is None else f"{o.method}\n{o.list_method}"
         audiences = ", ".join(sorted(a.value for a in o.audiences))
         table.add_row(
-            o.name, o.interface.value, o.kind, methods, f"{audiences} ({o.audience_source})"
+            o.name,
+            o.interface.value,
+            o.kind,
+            methods,
+            f"{audiences} ({o.audience_source})",
+            o.response.source,
         )
-    Console(width=max(Console().width, 150)).print(table)
+    Console(width=max(Console().width, 170)).print(table)
 
 
 class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in older click
