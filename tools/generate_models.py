@@ -25,7 +25,7 @@ import keyword
 import re
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -879,6 +879,11 @@ def _module_text(path: Path, summary: str, imports: set[tuple[str, str]], body: 
 
 def render_operations(catalog_path: Path) -> str:
     catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
+    _check_corrected(
+        "CORRECTIONS",
+        operation_rules.CORRECTIONS,
+        {(r["interface"], r["name"]) for r in catalog["operations"]},
+    )
     rows = []
     for record in catalog["operations"]:
         key = (record["interface"], record["name"])
@@ -945,12 +950,11 @@ def render_report_datasets(catalog_path: Path) -> str:
     ``operation_rules.DATASET_CORRECTIONS`` says)."""
     catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
     records = catalog["outbound_datasets"]
-    unknown = set(operation_rules.DATASET_CORRECTIONS) - {r["dataset_name"] for r in records}
-    if unknown:
-        raise GeneratorError(
-            f"operation_rules.DATASET_CORRECTIONS names datasets the catalog does not have: "
-            f"{', '.join(sorted(unknown))}"
-        )
+    _check_corrected(
+        "DATASET_CORRECTIONS",
+        operation_rules.DATASET_CORRECTIONS,
+        {r["dataset_name"] for r in records},
+    )
     rows = []
     for record in records:
         correction = operation_rules.DATASET_CORRECTIONS.get(record["dataset_name"], {})
@@ -976,6 +980,17 @@ def render_report_datasets(catalog_path: Path) -> str:
         rows,
         {"audiences": "tuple[str, ...]"},
     )
+
+
+def _check_corrected(table: str, corrections: Mapping[Any, Any], known: set[Any]) -> None:
+    """Stop at a correction of something the catalog does not have: a misspelt name would
+    otherwise leave the inference it was meant to correct in place without a word."""
+    unknown = set(corrections) - known
+    if unknown:
+        raise GeneratorError(
+            f"operation_rules.{table} names what the catalog does not have: "
+            f"{', '.join(sorted(map(str, unknown)))}"
+        )
 
 
 def _render_rows(

@@ -141,3 +141,25 @@ def test_enumeration_members_without_a_known_meaning_get_neutral_names() -> None
     assert generator.member_name("PRI-SEC1") == "PRI_SEC1"
     assert generator.member_name("OUTPUT BAND") == "OUTPUT_BAND"
     assert generator.member_name("0132") == "CODE_0132"
+
+
+@pytest.mark.parametrize(
+    ("table", "render", "misspelt"),
+    [
+        ("CORRECTIONS", "render_operations", ("MI", "MarketSubmit_Swich")),
+        ("DATASET_CORRECTIONS", "render_report_datasets", "BSP_Ofers"),
+    ],
+)
+def test_a_correction_of_what_the_catalog_lacks_stops_the_generator(
+    schema_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    table: str,
+    render: str,
+    misspelt: object,
+) -> None:
+    """A misspelt correction would leave the inference it means to correct in place."""
+    generator = _tool("generate_models")
+    correction = {"audience": {"roles": ["TSO"], "source": "observed"}}
+    monkeypatch.setitem(getattr(generator.operation_rules, table), misspelt, correction)
+    with pytest.raises(generator.GeneratorError, match=re.escape(str(misspelt))):
+        getattr(generator, render)(schema_folder / "operations.json")
