@@ -18,8 +18,13 @@ the ones that act on existing data (cancel an offer, approve a registration, dow
 file, switch an award, refund a contract) refer to data a fresh simulator holds.  In fact
 the simulator plants part of its seed by running the submit examples, so a fresh simulator
 holds, for instance, the offers of ``MarketSubmit_OfferData`` and the requirements of
-``MarketSubmit_ReserveRequirement``, and the queries find them.  They are a starting point
-for real requests: change the names, times and quantities, keep the shape.
+``MarketSubmit_ReserveRequirement``, and the queries find them.  The examples also fit
+together: sent one after another in registry order to a fresh simulator, each succeeds, as
+it does alone.  That is why the registration examples register a resource and a DR pattern
+the seed does not hold (:data:`NEW_RESOURCE`, :data:`DR_PATTERN_NUMBER`): registering the
+seeded ones again would replace the registrations the evaluation and approval examples
+name.  They are a starting point for real requests: change the names, times and quantities,
+keep the shape.
 """
 
 from __future__ import annotations
@@ -60,8 +65,11 @@ MI_BASELINE_FILE = f"W9_0101_{EXAMPLE_DAY:%Y%m%d}_04_FSYS2_FAKE_BATT.xml"
 """F100's MI baseline load file for FAKE_BATT (seeded)."""
 OMI_BASELINE_FILE = f"W9_0132_{EXAMPLE_DAY:%Y%m%d}_04_FSYS0_FAKE_RESO.xml"
 """F100's OMI baseline load file for FAKE_RESO (seeded)."""
-DR_CUSTOMER_LIST = f"W9_0231_{EXAMPLE_DAY:%Y%m%d}_FSYS1_001_FAKE_RESO2.xml"
-"""The customer list of F100's DR pattern 1 on FAKE_RESO2 (seeded)."""
+DR_PATTERN_NUMBER = 2
+"""The DR pattern of FAKE_RESO2 the DR pattern example registers: not the seeded one that
+awaits approval, which that registration would replace."""
+DR_CUSTOMER_LIST = f"W9_0231_{EXAMPLE_DAY:%Y%m%d}_FSYS1_{DR_PATTERN_NUMBER:03d}_FAKE_RESO2.xml"
+"""The customer list registered with it."""
 EVALUATION_FILE = "exam.pdf"
 REPORT_FILE = f"BSP_ResourceList_F100_{EXAMPLE_DAY:%Y%m%d}_{seed.REPORT_TRANSACTION}.xml"
 """The file of the report F100 created (seeded)."""
@@ -126,23 +134,20 @@ def _xml_file(what: str) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?><{what} Date="{_DAY}"></{what}>'.encode()
 
 
-_PENDING_RESOURCE = seed.SeedResource(
-    seed.PENDING_RESOURCE,
+NEW_RESOURCE = seed.SeedResource(
+    "FAKE_PUMP",
     "F100",
-    "偽水力",
+    "偽揚水",
     "04",
-    "FSYS3",
-    resource_type="02",
-    long_name="偽電力水力発電所",
+    "FSYS4",
+    resource_type="03",
+    long_name="偽電力揚水発電所",
     commodities=("Ter1", "Ter2"),
+    start_date=EXAMPLE_DAY,
 )
-
-
-def _registration(resource: seed.SeedResource) -> dict[str, Any]:
-    document = seed.resource_document(resource)
-    del document["RecordStatus"]
-    document["StartDate"] = _DAY
-    return document
+"""The resource the resource registration example registers: not the seeded one that
+awaits approval (``FAKE_NEW``), which registering again would replace, so that the
+evaluation and approval examples still find it pending."""
 
 
 _SPECS: dict[tuple[Interface, str], _Spec] = {
@@ -533,7 +538,9 @@ _SPECS: dict[tuple[Interface, str], _Spec] = {
             },
         ),
     ),
-    (Interface.MI, "RegistrationSubmit_Resource"): _Spec(BSP, (_registration(_PENDING_RESOURCE),)),
+    (Interface.MI, "RegistrationSubmit_Resource"): _Spec(
+        BSP, (seed.resource_document(NEW_RESOURCE, status=None),)
+    ),
     (Interface.MI, "RegistrationSubmit_ResourceEvaluation"): _Spec(
         TSO,
         (
@@ -567,9 +574,9 @@ _SPECS: dict[tuple[Interface, str], _Spec] = {
             {
                 "ParticipantName": "F100",
                 "ResourceName": seed.DR_PATTERN_RESOURCE,
-                "PatternNumber": seed.DR_PATTERN_NUMBER,
+                "PatternNumber": DR_PATTERN_NUMBER,
                 "StartDate": _DAY,
-                "PatternName": "平日昼間",
+                "PatternName": "休日昼間",
                 "SkipPerformanceCheck": False,
                 "Ter2PossibleSupplyQuantity": 1000,
                 "CustomerListAttachment": {"FileName": DR_CUSTOMER_LIST, "Action": "NEW"},

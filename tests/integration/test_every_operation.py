@@ -1,6 +1,7 @@
 """Every operation of the registry, end to end: its example (:mod:`mms_client.examples`),
 sent through the generic ``client.call`` by a seeded user allowed to call it, over HTTPS with
-mutual TLS to a simulator in its seeded state, succeeds; and what travelled is what EPRX
+mutual TLS to a simulator in its seeded state, succeeds, and so does each when all are sent
+one after another in registry order to one such simulator; and what travelled is what EPRX
 specified: the payload part of the request and the answer validate against the official
 XSDs."""
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from mms_client.errors import MMSValidationError
 from mms_client.examples import Example, examples
 from mms_client.schema.files import Schema, xml_schema
 from mms_client.sim.simulator import Simulator
@@ -30,9 +32,9 @@ def _call_options(example: Example) -> dict[str, Any]:
     }
 
 
-def _check(example: Example, recorder: Recorder, response: Any) -> None:
-    """The request went out as signed MTOM with its files, the MMS accepted it, and both
-    payloads are schema-valid (when the official schemas are at hand)."""
+def _check_accepted(example: Example, recorder: Recorder, response: Any) -> ResponseAttInfo:
+    """The request went out as signed MTOM with its files and the MMS accepted it: the
+    reply, read from the wire."""
     operation = example.operation
     sent = recorder.request()
     assert sent.interface is operation.interface
@@ -45,7 +47,15 @@ def _check(example: Example, recorder: Recorder, response: Any) -> None:
     if operation.response.element is not None:
         assert response.statistics is not None and response.statistics.transaction_id
         assert response.items, f"{operation.name}: the seeded state should give an answer"
+    return answer
 
+
+def _check(example: Example, recorder: Recorder, response: Any) -> None:
+    """Accepted, and both payloads are schema-valid (when the official schemas are at
+    hand)."""
+    operation = example.operation
+    sent = recorder.request()
+    answer = _check_accepted(example, recorder, response)
     request_schema = xml_schema(operation.schema)
     if request_schema is None:
         pytest.skip(
@@ -80,6 +90,27 @@ async def test_every_operation_works_from_the_async_client(
             example.operation.name, example.payload, **_call_options(example)
         )
     _check(example, recorder, response)
+
+
+def test_the_examples_sent_one_after_another_in_registry_order_all_succeed(
+    sim: Simulator, recorder: Recorder
+) -> None:
+    """The examples fit together, as ``mms call NAME --example`` for each operation
+    ``mms ops`` lists makes them meet: sent in turn to one simulator, none undoes what a
+    later one relies on (the registration an approval names still awaits approval, the
+    offer a cancel names is still there...)."""
+    refused = {}
+    for example, name in zip(EXAMPLES, IDS, strict=True):
+        with sim.client(example.client_type, example.participant, plugins=[recorder]) as client:
+            try:
+                response = client.call(
+                    example.operation.name, example.payload, **_call_options(example)
+                )
+            except MMSValidationError as error:
+                refused[name] = str(error)
+                continue
+        _check_accepted(example, recorder, response)
+    assert refused == {}
 
 
 def test_every_operation_has_an_example() -> None:

@@ -274,7 +274,7 @@ def test_a_change_to_an_approved_dr_pattern_leaves_the_approved_record_in_force_
         assert [code for code, _ in _errors(july.value)] == ["E_DR_PATTERN_NOT_VALID"]
         # queries report both records, each with its RecordStatus, which selects between them
         assert _dr_pattern_records(bsp) == [
-            ("APPROVED", approved, "平日昼間"),
+            ("APPROVED", approved, "休日昼間"),
             ("SUBMITTED", change.transaction_id, "夏季"),
         ]
         assert _dr_pattern_records(bsp, RecordStatus="SUBMITTED") == [
@@ -295,7 +295,7 @@ def test_a_declined_change_to_an_approved_dr_pattern_leaves_the_approved_record(
         _decide_dr_pattern(market_operator, change.transaction_id, "DECLINED")
 
         assert _dr_pattern_records(bsp) == [
-            ("APPROVED", approved, "平日昼間"),
+            ("APPROVED", approved, "休日昼間"),
             ("DECLINED", change.transaction_id, "夏季"),
         ]
         _put_offer(bsp, _offer(DR_RESOURCE, *BLOCK, DrPatternNumber=2))

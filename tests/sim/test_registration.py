@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from mms_client.endpoints import Interface
-from mms_client.examples import example_request
+from mms_client.examples import NEW_RESOURCE, example_request
 from mms_client.schema.generated.mi_market import OfferQuery
 from mms_client.schema.generated.mpr import ResourceQuery
 from mms_client.sim import Simulator, seed
@@ -48,7 +48,36 @@ def test_a_registered_resource_awaits_approval_before_it_can_be_offered(
     transaction = echo["TransactionId"]
     assert len(transaction) == 8 and transaction != seed.PENDING_RESOURCE_TRANSACTION
 
-    assert _offer(seeded_wire, seed.PENDING_RESOURCE).codes() == ["E_RESOURCE_NOT_APPROVED"]
+    new = NEW_RESOURCE.name
+    assert _offer(seeded_wire, new).codes() == ["E_RESOURCE_NOT_APPROVED"]
+
+    approval = {
+        **example_request("RegistrationApproval_Resource").items[0].model_dump(by_alias=True),
+        "ResourceName": new,
+        "TransactionId": transaction,
+    }
+    approved = seeded_wire.example("RegistrationApproval_Resource", items=[approval])
+    assert approved.codes() == [] and approved.info.success
+
+    assert _offer(seeded_wire, new).codes() == []
+    again = seeded_wire.example("RegistrationApproval_Resource", items=[approval])
+    assert again.codes() == ["E_NOT_PENDING"]
+    (queried,) = _items(
+        seeded_wire.example(
+            "RegistrationQuery_Resource", items=[{"ParticipantName": "F100", "ResourceName": new}]
+        ),
+        "Resource",
+    )
+    assert queried["RecordStatus"] == "APPROVED" and queried["TransactionId"] == transaction
+    # the seeded registration awaiting approval is untouched: its approval example works
+    assert seeded_wire.example("RegistrationApproval_Resource").codes() == []
+
+
+def test_registering_again_replaces_the_registration_awaiting_approval(seeded_wire: Wire) -> None:
+    again = seed.resource_document(seed.RESOURCE_AWAITING_APPROVAL, status=None)
+    (echo,) = _items(seeded_wire.example("RegistrationSubmit_Resource", items=[again]), "Resource")
+    transaction = echo["TransactionId"]
+    assert echo["RecordStatus"] == "SUBMITTED" and transaction != seed.PENDING_RESOURCE_TRANSACTION
 
     stale = seeded_wire.example("RegistrationApproval_Resource")
     assert stale.codes() == ["E_TRANSACTION_UNKNOWN"], "the resubmission replaced the registration"
@@ -62,20 +91,7 @@ def test_a_registered_resource_awaits_approval_before_it_can_be_offered(
         "RegistrationApproval_Resource", items=[{**approval, "TransactionId": transaction}]
     )
     assert approved.codes() == [] and approved.info.success
-
     assert _offer(seeded_wire, seed.PENDING_RESOURCE).codes() == []
-    again = seeded_wire.example(
-        "RegistrationApproval_Resource", items=[{**approval, "TransactionId": transaction}]
-    )
-    assert again.codes() == ["E_NOT_PENDING"]
-    (queried,) = _items(
-        seeded_wire.example(
-            "RegistrationQuery_Resource",
-            items=[{"ParticipantName": "F100", "ResourceName": seed.PENDING_RESOURCE}],
-        ),
-        "Resource",
-    )
-    assert queried["RecordStatus"] == "APPROVED" and queried["TransactionId"] == transaction
 
 
 def test_approvals_of_what_does_not_exist_or_belongs_elsewhere_fail(seeded_wire: Wire) -> None:

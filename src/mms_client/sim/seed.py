@@ -1,7 +1,7 @@
 """Who and what exists in a new simulator.
 
 The seed is chosen so that every rule a client meets can be exercised and every operation's
-example (:mod:`mms_client.examples`) works on a fresh simulator:
+example (:mod:`mms_client.examples`) works on a fresh simulator, alone or after the others:
 
 - a BSP with several approved resources (``F100``/``FAKEUSER``, owning ``FAKE_RESO``, the name
   of the documented example, a VPP and a battery), a second BSP owning a resource of its own
@@ -39,6 +39,8 @@ DR_PATTERN_RESOURCE = "FAKE_RESO2"
 DR_PATTERN_NUMBER = 1
 """A DR pattern of F100's VPP that awaits approval."""
 PENDING_DR_PATTERN_TRANSACTION = "R0000002"
+DR_CUSTOMER_LIST = f"W9_0231_{TRADING_DAY:%Y%m%d}_FSYS1_001_FAKE_RESO2.xml"
+"""The customer list registered with that DR pattern."""
 OFF_MARKET_CONTRACT = "OMC000000000000001"
 """The JbmsId of the off-market contract a TSO made on ``FAKE_RESO``."""
 REPORT_TRANSACTION = "RPT00001"
@@ -72,7 +74,8 @@ class SeedResource:
     ``commodities`` are the products it may offer (``Pri``, ``Sec1``, ``Sec2``, ``Ter1``,
     ``Ter2``); ``command`` the command operation method of its primary/secondary-1 products
     ("1" dedicated line, "3" offline); ``baseline`` its baseline setting method ("1"
-    prediction, "2" measurement base) where it needs one.
+    prediction, "2" measurement base) where it needs one; ``start_date`` the first day of
+    its registration.
     """
 
     name: str
@@ -85,6 +88,7 @@ class SeedResource:
     commodities: tuple[str, ...] = ("Ter2",)
     command: str | None = None
     baseline: str | None = None
+    start_date: date = REGISTERED_FROM
 
 
 PARTICIPANTS: tuple[SeedParticipant, ...] = (
@@ -144,7 +148,20 @@ RESOURCES: tuple[SeedResource, ...] = (
         commodities=("Ter1", "Ter2"),
     ),
 )
-"""The approved resources (``FAKE_NEW`` is registered by the planting and awaits approval)."""
+"""The approved resources (``FAKE_NEW``, below, is registered by the planting and awaits
+approval)."""
+RESOURCE_AWAITING_APPROVAL = SeedResource(
+    PENDING_RESOURCE,
+    "F100",
+    "偽水力",
+    "04",
+    "FSYS3",
+    resource_type="02",
+    long_name="偽電力水力発電所",
+    commodities=("Ter1", "Ter2"),
+    start_date=TRADING_DAY,
+)
+"""What F100 registered of ``FAKE_NEW``, from the trading day on."""
 
 PARTICIPANT_TYPES: dict[ClientType, str] = {
     ClientType.BSP: "BALANCING_SERVICE_PROVIDER",
@@ -180,23 +197,26 @@ def user_document(user: SeedUser) -> dict[str, Any]:
     }
 
 
-def resource_document(resource: SeedResource, status: str = "APPROVED") -> dict[str, Any]:
-    """The ``RegistrationSubmit/Resource`` element registering ``resource``."""
+def resource_document(resource: SeedResource, status: str | None = "APPROVED") -> dict[str, Any]:
+    """The ``RegistrationSubmit/Resource`` element registering ``resource``, in the
+    RecordStatus the MMS gave it (``None``: as its holder submits it, before the MMS gives
+    one)."""
     document: dict[str, Any] = {
         "ParticipantName": resource.participant,
         "ResourceName": resource.name,
         "Area": resource.area,
         "ContractType": "1",
         "ResourceType": resource.resource_type,
-        "StartDate": REGISTERED_FROM.isoformat(),
+        "StartDate": resource.start_date.isoformat(),
         "SystemCode": resource.system_code,
         "ResourceShortName": resource.short_name,
         "ResourceLongName": resource.long_name,
         "SignalType": "1",
         "VoltageAdjustment": "0",
         "Address": "東京都千代田区",
-        "RecordStatus": status,
     }
+    if status is not None:
+        document["RecordStatus"] = status
     for commodity in _COMMODITIES:
         document[commodity] = commodity in resource.commodities
         document[f"{commodity}RemResvUtilization"] = "0"

@@ -1,20 +1,21 @@
 """Puts the seed (:mod:`mms_client.sim.seed`) into a new state.
 
 Master data (participants, users, approved resources) is written directly.  Everything
-else is planted the way it would arrive at the MMS: the example requests of
-:mod:`mms_client.examples` (and a few more) run through the simulator's own handlers, as the
-seeded users, at :data:`~mms_client.sim.seed.SEEDED_AT`.  So the seeded data is exactly what
-the handlers would have made of those requests, and the examples of the operations that
-act on existing data (cancel, approve, download, switch, refund...) find what they need.
-F100's report alone is created at the moment of seeding: a report is kept for
-:data:`~mms_client.sim.reports.KEPT_DAYS` from its creation, so one created at
-:data:`~mms_client.sim.seed.SEEDED_AT` would be gone already.
-Planting starts from empty sequences, so the identifiers it produces are the same every
-time (the TransactionIds and JbmsIds :mod:`~mms_client.sim.seed` names).
+else is planted the way it would arrive at the MMS: the registrations awaiting approval, the
+example requests of :mod:`mms_client.examples` and F200's offer run through the simulator's
+own handlers, as the seeded users, at :data:`~mms_client.sim.seed.SEEDED_AT`.  So the
+seeded data is exactly what the handlers would have made of those requests, and the
+examples of the operations that act on existing data (cancel, approve, download, switch,
+refund...) find what they need.  F100's report alone is created at the moment of seeding: a
+report is kept for :data:`~mms_client.sim.reports.KEPT_DAYS` from its creation, so one
+created at :data:`~mms_client.sim.seed.SEEDED_AT` would be gone already.  Planting starts
+from empty sequences, so the identifiers it produces are the same every time (the
+TransactionIds and JbmsIds :mod:`~mms_client.sim.seed` names).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import cast
 
@@ -29,8 +30,6 @@ from mms_client.sim.pki import Identity
 from mms_client.sim.store import ParticipantRecord, ResourceRecord, Store, UserRecord
 
 PLANTED: tuple[tuple[str, Interface], ...] = (
-    ("RegistrationSubmit_Resource", Interface.MI),
-    ("RegistrationSubmit_DrPattern", Interface.MI),
     ("RegistrationSubmit_ParticipantValidity", Interface.MI),
     ("RegistrationSubmit_ResourceEvaluation", Interface.MI),
     ("RegistrationSubmit_ResourceValidity", Interface.MI),
@@ -55,10 +54,40 @@ PLANTED: tuple[tuple[str, Interface], ...] = (
     ("MarketSubmit_OffMarketContract", Interface.OMI),
     ("MarketSubmit_RefundData", Interface.OMI),
 )
-"""The examples planted, in this order (registrations first: their TransactionIds are the
-ones :mod:`~mms_client.sim.seed` names).  F100's resource list is made before FAKE_BATT's
-performance coefficient is registered, so that it lists every resource with the default
-coefficient."""
+"""The examples planted, in this order, after the registrations awaiting approval (first, so
+that their TransactionIds are the ones :mod:`~mms_client.sim.seed` names).  F100's resource
+list is made before FAKE_BATT's performance coefficient is registered, so that it lists
+every resource with the default coefficient."""
+
+
+def _pending_resource() -> Example:
+    """F100's registration of ``FAKE_NEW``, which awaits approval.  The resource registration
+    example registers another resource: registering this one again would replace its
+    registration, and the evaluation and approval examples, which name it, would fail
+    after that example."""
+    example = example_request("RegistrationSubmit_Resource")
+    document = seed.resource_document(seed.RESOURCE_AWAITING_APPROVAL, status=None)
+    return replace(example, payload=example.operation.payload_model.model_validate(document))
+
+
+def _pending_dr_pattern() -> Example:
+    """F100's registration of DR pattern 1 of ``FAKE_RESO2``, which awaits approval: the
+    example's registration made for another pattern, as the example's pattern must not be
+    this one (for the reason :func:`_pending_resource` gives)."""
+    example = example_request("RegistrationSubmit_DrPattern")
+    (pattern,) = example.items
+    (customer_list,) = example.attachments
+    document = {
+        **pattern.model_dump(by_alias=True, exclude_none=True),
+        "PatternNumber": seed.DR_PATTERN_NUMBER,
+        "PatternName": "平日昼間",
+        "CustomerListAttachment": {"FileName": seed.DR_CUSTOMER_LIST, "Action": "NEW"},
+    }
+    return replace(
+        example,
+        payload=type(pattern).model_validate(document),
+        attachments=(replace(customer_list, name=seed.DR_CUSTOMER_LIST),),
+    )
 
 
 def _other_offer() -> Example:
@@ -136,8 +165,11 @@ def plant(store: Store) -> None:
                 },
             )
         )
-    planted = [example_request(name, interface) for name, interface in PLANTED]
-    planted.insert(PLANTED.index(("MarketSubmit_OfferData", Interface.MI)) + 1, _other_offer())
+    planted = [_pending_resource(), _pending_dr_pattern()]
+    for name, interface in PLANTED:
+        planted.append(example_request(name, interface))
+        if name == "MarketSubmit_OfferData":
+            planted.append(_other_offer())
     for number, example in enumerate(planted, start=1):
         if example.operation.name == "ReportCreateRequest":
             _run(store, example, seed.REPORT_TRANSACTION, datetime.now(JST))
