@@ -21,7 +21,7 @@ holds, for instance, the offers of ``MarketSubmit_OfferData`` and the requiremen
 ``MarketSubmit_ReserveRequirement``, and the queries find them.  The examples also fit
 together: sent one after another in registry order to a fresh simulator, each succeeds, as
 it does alone.  That is why the registration examples register a resource and a DR pattern
-the seed does not hold (:data:`NEW_RESOURCE`, :data:`DR_PATTERN_NUMBER`): registering the
+the seed does not hold (:data:`NEW_RESOURCE`, :data:`NEW_DR_PATTERN`): registering the
 seeded ones again would replace the registrations the evaluation and approval examples
 name.  They are a starting point for real requests: change the names, times and quantities,
 keep the shape.
@@ -65,10 +65,10 @@ MI_BASELINE_FILE = f"W9_0101_{EXAMPLE_DAY:%Y%m%d}_04_FSYS2_FAKE_BATT.xml"
 """F100's MI baseline load file for FAKE_BATT (seeded)."""
 OMI_BASELINE_FILE = f"W9_0132_{EXAMPLE_DAY:%Y%m%d}_04_FSYS0_FAKE_RESO.xml"
 """F100's OMI baseline load file for FAKE_RESO (seeded)."""
-DR_PATTERN_NUMBER = 2
+NEW_DR_PATTERN = 2
 """The DR pattern of FAKE_RESO2 the DR pattern example registers: not the seeded one that
 awaits approval, which that registration would replace."""
-DR_CUSTOMER_LIST = f"W9_0231_{EXAMPLE_DAY:%Y%m%d}_FSYS1_{DR_PATTERN_NUMBER:03d}_FAKE_RESO2.xml"
+DR_CUSTOMER_LIST = f"W9_0231_{EXAMPLE_DAY:%Y%m%d}_FSYS1_{NEW_DR_PATTERN:03d}_FAKE_RESO2.xml"
 """The customer list registered with it."""
 EVALUATION_FILE = "exam.pdf"
 REPORT_FILE = f"BSP_ResourceList_F100_{EXAMPLE_DAY:%Y%m%d}_{seed.REPORT_TRANSACTION}.xml"
@@ -574,7 +574,7 @@ _SPECS: dict[tuple[Interface, str], _Spec] = {
             {
                 "ParticipantName": "F100",
                 "ResourceName": seed.DR_PATTERN_RESOURCE,
-                "PatternNumber": DR_PATTERN_NUMBER,
+                "PatternNumber": NEW_DR_PATTERN,
                 "StartDate": _DAY,
                 "PatternName": "休日昼間",
                 "SkipPerformanceCheck": False,
