@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import ssl
 import tempfile
@@ -123,6 +124,14 @@ class HttpReply:
         )
 
 
+MAX_SECONDS = 7 * 24 * 3600
+"""The longest time limit of the transport: a week. No answer is worth waiting longer for, and
+every wait of a request works up to it on every platform, while a longer one does not
+everywhere: a socket's wait ends at about 292 years, a thread's on Windows at about 49 days.
+Beyond such a bound a call would fail at its first wait, with an ``OverflowError`` naming no
+setting, rather than the client when it is built."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """When to send a request again, where to, and how long to wait first.
@@ -142,8 +151,13 @@ class RetryPolicy:
             raise ConfigurationError(
                 f"RetryPolicy.attempts must be at least 1, not {self.attempts}"
             )
-        if min(self.backoff_initial, self.backoff_max, self.backoff_jitter) < 0:
-            raise ConfigurationError("RetryPolicy back-off times must not be negative")
+        backoff = (self.backoff_initial, self.backoff_max, self.backoff_jitter)
+        # written so that NaN, which every comparison calls false, fails too
+        if not all(0 <= seconds <= MAX_SECONDS for seconds in backoff):
+            raise ConfigurationError(
+                f"RetryPolicy back-off times must be from 0 to {MAX_SECONDS} seconds (a week), "
+                f"not {', '.join(map(shown_setting, backoff))}"
+            )
 
     @staticmethod
     def may_resend(error: BaseException, *, resendable: bool) -> bool:
@@ -209,14 +223,14 @@ class RetryPolicy:
         }
 
 
-_LIMITS: tuple[tuple[str, str, type | UnionType], ...] = (
-    ("timeout", "seconds", int | float),
-    ("download_timeout", "seconds", int | float),
-    ("max_response_bytes", "bytes", int),
-    ("max_download_bytes", "bytes", int),
+_LIMITS: tuple[tuple[str, str, type | UnionType, int | None], ...] = (
+    ("timeout", "seconds", int | float, MAX_SECONDS),
+    ("download_timeout", "seconds", int | float, MAX_SECONDS),
+    ("max_response_bytes", "bytes", int, None),
+    ("max_download_bytes", "bytes", int, None),
 )
-"""The settings of :class:`TransportSettings` that bound a request, their unit and the types
-they take."""
+"""The settings of :class:`TransportSettings` that bound a request, their unit, the types
+they take and the most they may be (None: no more than memory or the disk holds)."""
 
 
 @dataclass(frozen=True)
@@ -241,15 +255,17 @@ class TransportSettings:
     def __post_init__(self) -> None:
         # checked for type first: a string ("5") would otherwise fail as a comparison, in an
         # error naming no setting, or pass one and fail in httpx at the first request
-        for name, unit, kinds in _LIMITS:
+        for name, unit, kinds, most in _LIMITS:
             value = getattr(self, name)
             if (
                 isinstance(value, bool)
                 or not isinstance(value, kinds)
-                or not cast(float, value) > 0
+                # written so that NaN, which every comparison calls false, fails too
+                or not 0 < cast(float, value) <= (math.inf if most is None else most)
             ):
+                bound = "" if most is None else f" up to {most} (a week)"
                 raise ConfigurationError(
-                    f"{name} must be a positive number of {unit}, not {shown_setting(value)}"
+                    f"{name} must be a positive number of {unit}{bound}, not {shown_setting(value)}"
                 )
 
     def client_arguments(self) -> dict[str, Any]:

@@ -148,7 +148,21 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
         (["call", "query_offers", "--example", "--as", "XYZ"], "'XYZ' is not one of"),
         (["call", "query_offers", "--payload", "missing.json"], "'missing.json' does not exist"),
         (["call", "query_offers", "--example", "--interface", "OMI"], "on the MI interface"),
-        (["call", "query_offers", "--example", "--timeout", "0"], "0.0 is not in the range"),
+        *(
+            (
+                ["call", "query_offers", "--example", "--timeout", given],
+                "Invalid value for --timeout: timeout must be a positive number of seconds up to "
+                f"604800 (a week), not {shown}",
+            )
+            # NaN passed the option's range and failed when the client was built, with 1;
+            # a time no wait can take failed mid-call with an OverflowError
+            for given, shown in [
+                ("0", "0.0"),
+                ("nan", "nan"),
+                ("inf", "inf"),
+                ("1e10", "10000000000.0"),
+            ]
+        ),
         (["call", "query_offers", "--example", "-e", "Nope=1"], "has no attribute 'Nope'"),
         (
             ["call", "query_offers", "--example", "-e", "date=2024-04-01", "--date", "2024-04-02"],

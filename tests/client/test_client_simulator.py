@@ -1019,8 +1019,15 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"verify": (str(user.p12), "secret")}, r"got a tuple \(not shown\)"),
         ({"base_url": b"https://u:secret@h"}, r"not a bytes \(not shown\)"),
         ({"timeout": 0}, "timeout must be a positive number"),
-        ({"timeout": "5"}, r"timeout must be a positive number of seconds, not a str \(not sh"),
+        ({"timeout": "5"}, r"timeout must be a positive number of seconds up to 604800 \(a "),
         ({"download_timeout": None}, "download_timeout must be a positive number of seconds"),
+        # longer than any wait can be: the first call would have failed with an OverflowError
+        *(
+            ({name: value}, rf"{name} must be .* up to 604800 \(a week\), not {shown}")
+            for name in ("timeout", "download_timeout")
+            for value, shown in ((1e10, "10000000000.0"), (float("inf"), "inf"), (10**30, ""))
+        ),
+        ({"timeout": float("nan")}, r"timeout must be a positive number .*, not nan"),
         ({"max_response_bytes": 1.5}, "max_response_bytes must be a positive number of bytes"),
         ({"plugins": 5}, "plugins must be a list of mms_client.plugins.Plugin, not int"),
         ({"plugins": [Recorder(), print]}, "plugins must be mms_client.plugins.Plugin objects"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
@@ -73,8 +75,11 @@ def test_a_url_whose_certificate_failed_is_not_tried_again() -> None:
 def test_policy_and_settings_refuse_nonsense() -> None:
     with pytest.raises(ConfigurationError, match="at least 1"):
         RetryPolicy(attempts=0)
-    with pytest.raises(ConfigurationError, match="negative"):
-        RetryPolicy(backoff_initial=-1)
+    # a wait longer than time.sleep takes would fail between attempts, naming no setting
+    for backoff in ({"backoff_initial": -1}, {"backoff_max": math.inf}, {"backoff_jitter": 1e10},
+                    {"backoff_max": math.nan}):  # fmt: skip
+        with pytest.raises(ConfigurationError, match="back-off times must be from 0 to 604800"):
+            RetryPolicy(**backoff)
     with pytest.raises(ConfigurationError, match="positive number of seconds"):
         TransportSettings(timeout=0)
 

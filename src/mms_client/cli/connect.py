@@ -194,6 +194,20 @@ def _checked_url(context: click.Context, parameter: click.Parameter, url: str | 
     return url
 
 
+def _checked_timeout(context: click.Context, parameter: click.Parameter, seconds: float) -> float:
+    """``seconds`` checked as the client checks its ``timeout``, with the option named: a
+    range of the option's own would let NaN through, which every comparison calls false, and
+    hold a bound of its own beside the client's."""
+    from mms_client.errors import ConfigurationError
+    from mms_client.transport import TransportSettings
+
+    try:
+        TransportSettings(timeout=seconds)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timeout") from None
+    return seconds
+
+
 def _variable_name(context: click.Context, parameter: click.Parameter, name: str) -> str:
     """``name`` checked to be the name of an environment variable. What is not one may be the
     passphrase itself, given by mistake: it is not repeated in the error, which a terminal,
@@ -254,10 +268,11 @@ def connection_options(command: F) -> F:
         click.option("--test", is_flag=True, help="Use the MMS test environment."),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=float,
             default=60.0,
             show_default=True,
-            help="Seconds per attempt.",
+            callback=_checked_timeout,
+            help="Seconds per attempt (at most a week).",
         ),
     ]
 
