@@ -157,6 +157,11 @@ class CertificateError(MMSError):
     """
 
 
+AUDIENCE_ADVICE = "Use a certificate of an allowed client type."
+"""What to do about a client type that may not call an operation, in the library's words (see
+:meth:`AudienceError.describe`)."""
+
+
 class AudienceError(MMSError):
     """The client type may not call this operation; nothing was sent."""
 
@@ -164,9 +169,14 @@ class AudienceError(MMSError):
         self.operation = operation
         self.client_type = client_type
         self.allowed = tuple(allowed)
-        super().__init__(
-            f"{operation} may be called by {', '.join(self.allowed)}; "
-            f"this client is {client_type}. Use a certificate of an allowed client type."
+        super().__init__(self.describe())
+
+    def describe(self, advice: str = AUDIENCE_ADVICE) -> str:
+        """The message, with ``advice`` as what to do: the library's client takes another
+        certificate, the ``mms`` command acting as a simulator's user takes another ``--as``."""
+        return (
+            f"{self.operation} may be called by {', '.join(self.allowed)}; "
+            f"this client is {self.client_type}. {advice}"
         )
 
 

@@ -63,21 +63,6 @@ def started_mid_request(
     return process
 
 
-def test_output_that_cannot_be_written_is_an_error_not_a_traceback() -> None:
-    if not Path("/dev/full").exists():
-        pytest.skip("no /dev/full here to stand for a full disk")
-    with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "mms_client.cli", "ops"],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
-    assert result.returncode == 1
-    assert result.stderr == "Error: cannot write: No space left on device\n"
-
-
 def test_ops_lists_every_operation_with_who_may_call_it() -> None:
     listed = json.loads(mms("ops", "--json").stdout)
     assert [(o["name"], o["interface"]) for o in listed] == [
@@ -258,7 +243,7 @@ def test_call_explains_a_damaged_simulator_manifest(
     result = CliRunner().invoke(
         main, ["call", "query_offers", "--example"], env={"MMS_SIM_STATE": str(tmp_path)}
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: the simulator manifest {tmp_path / 'simulator.json'}")
     assert problem in result.stderr and "mms sim serve --state" in result.stderr
 
@@ -281,7 +266,7 @@ def test_call_says_that_no_simulator_serves_the_state_folder_instead_of_connecti
         process.communicate()
     arguments = ["call", "query_offers", "--example", "--sim-state", str(state)]
     refused = CliRunner().invoke(main, arguments)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 3  # the MMS could not be reached: a job may try again later
     assert refused.stderr == (
         f"Error: no simulator is serving the state folder {state} now; start it with "
         f"`mms sim serve --state {state}`\n"
@@ -314,7 +299,7 @@ def test_call_shows_an_unverifiable_server_certificate_in_one_line(
 
     state = str(mms_simulator.state_dir)
     result = mms("call", "query_offers", "--example", "--sim-state", state, "--ca", certifi.where())
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # no attempt can succeed until --ca names the right bundle
     (warning,) = [line for line in result.stderr.splitlines() if "attempt 1 failed" in line]
     assert warning.endswith(
         f"; trying again at {mms_simulator.backup_url}/axis2/services/MiWebService"
@@ -343,7 +328,7 @@ def test_call_refuses_an_attached_file_the_payload_does_not_name(
     before = mms_simulator.count(processed=False)
     state = str(mms_simulator.state_dir)
     result = mms("call", "query_offers", "--example", "--sim-state", state, "--attach", str(stray))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert (
         "attachmentData[1]/name: sent with the request but named nowhere in the payload, "
         "which names no file (got 'offers.csv')"
@@ -445,7 +430,7 @@ def test_call_reads_dates_and_times_as_the_library_does(
     assert f'<MarketQuery Date="{EXAMPLE_DAY}" '.encode() in payload
     before = fresh_mms_simulator.count(processed=False)
     refused = mms(*query, "-e", "Date=2024-4-1")
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2
     assert "MarketData/MarketQuery/@Date: should be a date: " in refused.output
     for text, rule in (
         ("2024-4-1", "should be a date: "),
@@ -461,7 +446,7 @@ def test_call_reads_dates_and_times_as_the_library_does(
         "call", "put_offer", "--sim-state", state, "--payload", str(late), "--market-type",
         "DAM", "--date", EXAMPLE_DAY.isoformat(),
     )  # fmt: skip
-    assert overflow.exit_code == 1
+    assert overflow.exit_code == 2
     assert "OfferData[1]/@StartTime: cannot be moved to Japan time" in overflow.output
     assert fresh_mms_simulator.count(processed=False) == before
 
@@ -471,11 +456,14 @@ def test_call_reports_refusals_with_the_mms_messages(
 ) -> None:
     state = str(fresh_mms_simulator.state_dir)
     audience = mms("call", "put_offer", "--example", "--sim-state", state, "--as", "TSO")
-    assert audience.exit_code == 1
-    assert "may be called by BSP; this client is TSO" in audience.output
+    assert audience.exit_code == 2  # nothing was sent
+    # as a simulator's user, the way out is another --as, not another certificate
+    assert audience.stderr == (
+        "Error: MarketSubmit_OfferData may be called by BSP; this client is TSO. Pass --as BSP.\n"
+    )
 
     invalid = mms("call", "put_offer", "--example", "--sim-state", state, "-e", "market_type=")
-    assert invalid.exit_code == 1
+    assert invalid.exit_code == 2
     assert "MarketData/MarketSubmit/@MarketType" in invalid.output  # nothing was sent
 
     foreign = tmp_path / "offer.json"
@@ -611,7 +599,7 @@ MAY_HAVE_BEEN_PROCESSED = (
 @pytest.mark.parametrize(
     ("stop", "status", "last_words"),
     [
-        (signal.SIGINT, 1, MAY_HAVE_BEEN_PROCESSED + "\nAborted!\n"),
+        (signal.SIGINT, 128 + signal.SIGINT, MAY_HAVE_BEEN_PROCESSED + "\nAborted!\n"),
         (signal.SIGTERM, 128 + signal.SIGTERM, MAY_HAVE_BEEN_PROCESSED),
     ],
 )
@@ -632,7 +620,7 @@ def test_a_query_interrupted_once_sent_is_only_aborted(mms_simulator: Simulator)
     process = started_mid_request(mms_simulator, "MarketQuery_OfferQuery", "--example")
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=60)
-    assert (process.returncode, errors) == (1, "\nAborted!\n")
+    assert (process.returncode, errors) == (128 + signal.SIGINT, "\nAborted!\n")
 
 
 def shown(columns: int | None, *arguments: str) -> str:

@@ -161,7 +161,7 @@ def test_serve_explains_a_port_it_cannot_use(tmp_path: Path, option: str) -> Non
             text=True,
             timeout=60,
         )  # fmt: skip
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
     assert not (tmp_path / "s").exists()
 
@@ -173,7 +173,7 @@ def test_serve_refuses_a_state_folder_another_serve_uses(
     shutil.copytree(mms_simulator_pki, state / "pki")
     with serving(state) as (manifest, _):
         second = _serve(state)
-        assert second.returncode == 1
+        assert second.returncode == 2
         assert second.stderr.startswith(f"Error: the state folder {state} is in use by another ")
         assert manifest.base_url in second.stderr and "Traceback" not in second.stderr
         # clients are still sent to the first one, on both its addresses
@@ -241,7 +241,7 @@ def test_serve_explains_state_it_cannot_use(tmp_path: Path, mms_simulator_pki: P
     shutil.copytree(mms_simulator_pki, state / "pki")
     (state / "state.sqlite3").write_text("this is not a database\n")
     result = _serve(state)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
     assert str(state / "state.sqlite3") in result.stderr
     assert "file is not a database" in result.stderr

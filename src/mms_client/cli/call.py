@@ -173,12 +173,12 @@ def call(
 
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
+    from mms_client.cli.status import failure
     from mms_client.errors import (
+        AudienceError,
         DestinationError,
-        MMSError,
         MMSValidationError,
         PayloadError,
-        TransportError,
     )
     from mms_client.transport import may_have_arrived
     from mms_client.wire.soap import Attachment
@@ -234,13 +234,15 @@ def call(
         else:
             render.show_items(errors, refusal.items)
             render.show_messages(errors, "The MMS refused the request", refusal.messages)
-        raise click.ClickException(reason) from None
+        raise failure(refusal, reason) from None
     except DestinationError as error:
         raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None
-    except TransportError as error:  # the CA bundle is --ca here, not verify=
-        raise click.ClickException(error.describe(CA_ADVICE)) from None
-    except MMSError as error:
-        raise click.ClickException(str(error)) from None
+    except AudienceError as error:
+        if connection.cert is not None:
+            raise
+        # a simulator's user of another type is one option away, not another certificate
+        users = " or ".join(f"--as {client_type}" for client_type in error.allowed)
+        raise failure(error, error.describe(f"Pass {users}.")) from None
     except (KeyboardInterrupt, SystemExit):  # Ctrl+C, or SIGTERM (see the mms command)
         # the library says this of a submit that timed out; the user who stopped one must
         # know it as well, rather than send it again believing it never arrived
@@ -365,6 +367,11 @@ def _payload(operation: Operation, path: Path) -> Any:
     from mms_client.errors import PayloadError
     from mms_client.schema import codec
 
+    if str(path) == "-" and sys.stdin is None:
+        raise click.BadParameter(
+            "'-' reads standard input, which is closed; name the payload file",
+            param_hint="--payload",
+        )
     try:
         data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:

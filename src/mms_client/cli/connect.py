@@ -64,8 +64,9 @@ class Connection:
 
     def client(self, plugins: Sequence[Plugin] = ()) -> MmsClient:
         """A client for these options, with ``plugins``; :class:`click.UsageError` when they
-        do not add up, :class:`click.ClickException` when no simulator serves the state
-        folder, :class:`~mms_client.errors.SimulatorStateError` when its manifest is damaged."""
+        do not add up, a :class:`~mms_client.cli.status.Failure` when no simulator serves the
+        state folder, :class:`~mms_client.errors.SimulatorStateError` when its manifest is
+        damaged."""
         if self.cert is not None:
             return self._certificate_client(self.cert, plugins)
         return self._simulator_client(plugins)
@@ -106,7 +107,8 @@ class Connection:
                 raise click.BadParameter(
                     f"the variable {self.passphrase_env} is not set", param_hint="--passphrase-env"
                 )
-            if not sys.stdin.isatty():
+            # no terminal: a job, a pipe, or standard input closed (<&-), when there is none
+            if sys.stdin is None or not sys.stdin.isatty():
                 raise click.UsageError(
                     f"the passphrase of {cert.name} is asked for on a terminal, and there is "
                     f"none: set {PASSPHRASE_VARIABLE}"
@@ -131,6 +133,7 @@ class Connection:
 
     def _simulator_client(self, plugins: Sequence[Plugin]) -> MmsClient:
         from mms_client.cli.sim import default_state_dir
+        from mms_client.cli.status import UNANSWERED, Failure
         from mms_client.client import MmsClient
         from mms_client.sim.manifest import MANIFEST_NAME, Manifest
         from mms_client.sim.state import StateLock
@@ -160,9 +163,10 @@ class Connection:
         # with the manifest's own address, a folder no simulator serves has nothing to
         # connect to: that is said at once, rather than after retries that cannot succeed
         if self.base_url is None and StateLock(folder).free():
-            raise click.ClickException(
+            raise Failure(
                 f"no simulator is serving the state folder {folder} now; start it with "
-                f"`mms sim serve --state {shlex.quote(str(folder))}`"
+                f"`mms sim serve --state {shlex.quote(str(folder))}`",
+                UNANSWERED,
             )
         given = {"base_url": self.base_url, "backup_url": self.backup_url, "verify": self.ca}
         overrides = {name: str(value) for name, value in given.items() if value}

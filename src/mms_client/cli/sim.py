@@ -114,7 +114,8 @@ def serve(
     from rich.console import Console
 
     from mms_client.cli.logs import log_handler
-    from mms_client.errors import ConfigurationError, SimulatorStateError
+    from mms_client.cli.status import USAGE, Failure
+    from mms_client.errors import ConfigurationError
     from mms_client.sim.server import DEFAULT_LIMITS
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
@@ -155,11 +156,9 @@ def serve(
         raise click.UsageError(str(exc)) from None
     try:
         simulator.start()
-    except SimulatorStateError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
+    except OSError as exc:  # an address in use or not this machine's, a folder not writable
         where = "" if exc.filename is None else f": {exc.filename}"
-        raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+        raise Failure(f"{exc.strerror or exc}{where}", USAGE) from None
 
     stop = threading.Event()
 
