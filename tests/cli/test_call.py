@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import re
+import shlex
 import shutil
 import signal
 import stat
@@ -163,6 +164,28 @@ def test_call_explains_what_is_wrong_with_its_arguments(arguments: list[str], pr
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2
     assert problem in result.output
+
+
+def test_call_help_shows_examples_that_run_as_written(fresh_mms_simulator: Simulator) -> None:
+    """Each example of ``mms call --help``, run by a shell as it is written, against a
+    simulator found as the help says: by MMS_SIM_STATE, as --sim-state's help says too."""
+    help_text = mms("call", "--help").stdout
+    assert "also MMS_SIM_STATE" in help_text
+    block = help_text.split("Examples, with `mms sim serve` running:\n\n")[1].split("\n\n")[0]
+    examples = [line.strip() for line in block.splitlines()]
+    assert len(examples) >= 2, help_text
+    command = f"{shlex.quote(sys.executable)} -m mms_client.cli call "
+    environment = {**os.environ, "MMS_SIM_STATE": str(fresh_mms_simulator.state_dir)}
+    for example in examples:
+        ran = subprocess.run(
+            example.replace("mms call ", command),
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=environment,
+        )
+        assert ran.returncode == 0, (example, ran.stderr)
 
 
 def test_call_refuses_options_that_would_go_unused(tmp_path: Path) -> None:

@@ -168,7 +168,19 @@ def call(
     as_json: bool,
 ) -> None:
     """Send the MMS operation NAME (a name `mms ops` lists, or a client method name such as
-    query_offers) and print the answer."""
+    query_offers) and print the answer.
+
+    Exit status: 0 done, 1 the MMS refused, 2 the command or its input is wrong (nothing was
+    sent), 3 the MMS could not be reached or its answer read, 4 the output could not be
+    written, 130 interrupted.
+
+    Examples, with `mms sim serve` running:
+
+    \b
+      mms call query_awards --example --as BSP
+      mms call create_report --example --json
+      echo '{"MarketType": "DAM"}' | mms call query_offers --payload - --json
+    """
     from rich.console import Console
 
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows

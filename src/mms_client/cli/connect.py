@@ -232,7 +232,8 @@ def connection_options(command: F) -> F:
             "--sim-state",
             type=click.Path(file_okay=False, path_type=Path),
             envvar="MMS_SIM_STATE",
-            help="State folder of a simulator (default: that of `mms sim serve`).",
+            help="State folder of a simulator; also MMS_SIM_STATE  [default: that of "
+            "`mms sim serve`]",
         ),
         click.option(
             "--as",

@@ -131,7 +131,12 @@ def _trading_day(console: Console, client: MmsClient) -> None:
         client.put_offer(foreign, market_type=MarketType.DAY_AHEAD, date=day)
     except MMSValidationError as refusal:
         for message in refusal.messages:
-            console.print(f"[red]{message.severity} {message.code}[/red]: {message.text}")
+            # broken into lines on a terminal only: a file or a pipe, which rich takes to be 80
+            # columns wide, keeps a message on one line, to be read or searched whole
+            console.print(
+                f"[red]{message.severity} {message.code}[/red]: {message.text}",
+                soft_wrap=not console.is_terminal,
+            )
     else:
         raise click.ClickException("the simulator accepted an offer on a foreign resource")
 
