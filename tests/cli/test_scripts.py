@@ -79,6 +79,30 @@ def test_a_closed_standard_output_is_an_error_and_nothing_is_sent(
     assert mms_simulator.count(processed=False) == before
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["ops"],
+        ["ops", "--json"],
+        ["--help"],
+        ["call", "query_offers", "--example"],
+        ["call", "query_offers", "--example", "--json"],
+    ],
+)
+def test_a_reader_gone_away_ends_the_command_as_sigpipe_would(
+    mms_simulator: Simulator, arguments: list[str]
+) -> None:
+    """``mms ... | head``: the status a shell gives a process SIGPIPE ended, quietly; not 1,
+    which says the MMS refused."""
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line
+    try:
+        result = mms(*arguments, stdout=write, env={"MMS_SIM_STATE": str(mms_simulator.state_dir)})
+    finally:
+        os.close(write)
+    assert (result.returncode, result.stderr) == (141, "")
+
+
 def test_a_closed_standard_input_is_a_usage_error(
     mms_simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -70,6 +70,10 @@ def _reported() -> Iterator[None]:
         yield
     except MMSError as error:
         raise failure(error) from None
+    except BrokenPipeError:  # the reader of the output went away, while click wrote to it
+        from mms_client.cli.console import reader_gone
+
+        reader_gone()
     except OSError as exc:
         if exc.errno not in NO_ROOM:
             raise

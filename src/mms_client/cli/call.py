@@ -65,6 +65,8 @@ def ops(interface: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from mms_client.cli.console import output
+
     table = Table(title=f"MMS operations ({len(chosen)})", box=box.SIMPLE_HEAD)
     table.add_column("operation", no_wrap=True)
     table.add_column("if")
@@ -83,7 +85,7 @@ def ops(interface: str | None, as_json: bool) -> None:
             f"{audiences} ({o.audience_source})",
             o.response.source,
         )
-    Console(width=max(Console().width, 170)).print(table)
+    output(width=max(Console().width, 170)).print(table)
 
 
 class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in older click
@@ -172,7 +174,7 @@ def call(
 
     Exit status: 0 done, 1 the MMS refused, 2 the command or its input is wrong (nothing was
     sent), 3 the MMS could not be reached or its answer read, 4 the output could not be
-    written, 130 interrupted.
+    written, 130 interrupted, 141 the reader of the output went away.
 
     Examples, with `mms sim serve` running:
 
@@ -185,6 +187,7 @@ def call(
 
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
+    from mms_client.cli.console import output
     from mms_client.cli.status import failure
     from mms_client.errors import (
         AudienceError,
@@ -265,7 +268,7 @@ def call(
     if as_json:
         click.echo(render.as_json(response))
     else:
-        render.show(Console(), response)
+        render.show(output(), response)
 
 
 class _Sending(Plugin):

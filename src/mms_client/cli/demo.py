@@ -28,11 +28,10 @@ if TYPE_CHECKING:
 @click.command()
 def demo() -> None:
     """Run a short trading day against an embedded MMS simulator and show each step."""
-    from rich.console import Console
-
+    from mms_client.cli.console import output
     from mms_client.sim.simulator import Simulator
 
-    console = Console()
+    console = output()
     # interrupted (Ctrl+C, or SIGTERM: see the ``mms`` command), the simulator stops and the
     # temporary folder with its test PKI goes
     with tempfile.TemporaryDirectory(prefix="mms-demo-") as folder:

@@ -19,6 +19,7 @@ command says the same thing the same way:
 4     the output could not be written: a full disk, a closed standard output, a download
       that ``--out`` cannot take
 130   interrupted (Ctrl+C, SIGINT)
+141   the reader of the output went away (``| head``): as SIGPIPE would have ended it
 143   terminated (SIGTERM)
 ====  ==========================================================================================
 """
@@ -49,6 +50,7 @@ UNANSWERED = 3
 UNWRITTEN = 4
 INTERRUPTED = 128 + signal.SIGINT  # what a shell reports of a process a signal ended
 TERMINATED = 128 + signal.SIGTERM
+READER_GONE = 128 + 13  # SIGPIPE, which Windows does not name
 
 # the first branch an error is on gives its status: ServerCertificateError before the
 # TransportError it derives from, DownloadWriteError before the OSError it also is
