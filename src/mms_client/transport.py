@@ -580,7 +580,9 @@ class _Exchange:
                     "do when they refuse the client certificate"
                 )
             return ConnectError(
-                f"could not connect ({detail}){hint}", url=self.url, attempt=self.attempt
+                f"could not connect ({_system_reason(error) or detail}){hint}",
+                url=self.url,
+                attempt=self.attempt,
             )
         if isinstance(error, httpx.ProxyError):
             return ConnectError(
@@ -692,6 +694,24 @@ def _detail(error: BaseException) -> str:
     """What went wrong, in the words of the first error of ``error``'s chain that has any
     (httpx's async errors often have none of their own)."""
     return next((str(cause) for cause in _chain(error) if str(cause)), type(error).__name__)
+
+
+def _system_reason(error: BaseException) -> str | None:
+    """The operating system's reason for a failure in ``error``'s chain, in its words
+    (``[Errno 111] Connection refused``); None when no error of the chain has one.
+
+    Both drivers must say the same: the sync one gives the system's error as it is, while the
+    async one (anyio) wraps it in words of its own (``All connection attempts failed``) and
+    words it itself (``Connect call failed ('127.0.0.1', 443)``), keeping only its number. A
+    TLS failure is left to say its own reason, which both drivers give as it is."""
+    for cause in _chain(error):
+        if isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError):
+            number = cause.errno
+            if isinstance(number, int) and number > 0:
+                return f"[Errno {number}] {os.strerror(number)}"
+            if number is not None:  # a failed name lookup (socket.gaierror), said as it is
+                return str(cause)
+    return None
 
 
 _CLOSED_CLIENT = "this client is closed; make a new one"

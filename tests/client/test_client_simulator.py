@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import importlib.abc
 import itertools
 import logging
@@ -575,6 +576,30 @@ async def test_async_client_names_every_host_that_failed(mms_simulator: Simulato
         f"{backup}/axis2/services/MiWebService"
     ]
     assert f"every host was tried and failed, also {backup}/" in str(caught.value)
+
+
+def test_a_refused_connection_is_named_in_the_systems_words_by_both_clients(
+    mms_simulator: Simulator,
+) -> None:
+    """The async driver wraps the system's refusal in words of its own ("All connection
+    attempts failed"); both clients say what the system said."""
+    dead = f"https://127.0.0.1:{free_port()}"
+    options: dict[str, Any] = {"base_url": dead, "backup_url": None, "retry": NO_WAIT}
+    with client(mms_simulator, **options) as bsp, pytest.raises(ConnectError) as sync_caught:
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+
+    async def query() -> None:
+        async with mms_simulator.async_client(**options) as async_bsp:
+            await async_bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD))
+
+    with pytest.raises(ConnectError) as async_caught:
+        asyncio.run(query())
+    refused = f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"
+    for caught in (sync_caught, async_caught):
+        assert str(caught.value).startswith(f"could not connect ({refused}): {dead}/"), str(
+            caught.value
+        )
+    assert str(async_caught.value) == str(sync_caught.value)
 
 
 def test_plain_http_to_the_simulators_https_port_suggests_https(mms_simulator: Simulator) -> None:
