@@ -289,19 +289,20 @@ class _Attempts:
 
     def __init__(
         self,
+        driver: _Driver,
         endpoints: Endpoints,
         message: HttpMessage,
         interface: Interface,
-        settings: TransportSettings,
-        plugins: Sequence[Plugin],
         spool_dir: Path | None,
         resendable: bool,
     ) -> None:
+        self.driver = driver
+        """The transport sending them, which may be closed while one is under way."""
         self.endpoints = endpoints
         self.message = message
         self.interface = interface
-        self.settings = settings
-        self.plugins = plugins
+        self.settings = driver._settings
+        self.plugins = driver._plugins
         self.spool_dir = spool_dir
         self.resendable = resendable
         self.url = endpoints.main
@@ -394,6 +395,7 @@ class _Exchange:
         self.url = attempts.url
         self.attempt = attempts.number
         self._resendable = attempts.resendable
+        self._driver = attempts.driver
         self._settings = settings
         self._plugins = attempts.plugins
         self._spool_dir = spool_dir
@@ -588,6 +590,16 @@ class _Exchange:
             return ConnectError(
                 f"the proxy refused the connection ({detail})", url=self.url, attempt=self.attempt
             )
+        if self._driver.closed:
+            # closing closes the connections of calls under way, which then fail in the words
+            # of whatever broke deep down (an anyio stream's "pop from an empty deque", an
+            # end of the answer the server never sent): the cause is the close
+            return ConnectionLostError(
+                f"the client was closed while the request was under way"
+                f"{may_have_arrived(self._resendable)}",
+                url=self.url,
+                attempt=self.attempt,
+            )
         if isinstance(error, httpx.TimeoutException):
             if self.left() <= 0:
                 return self._late()
@@ -774,9 +786,7 @@ class _Driver(ABC):
         spool_dir: Path | None,
     ) -> _Attempts:
         self.check_open()
-        return _Attempts(
-            endpoints, message, interface, self._settings, self._plugins, spool_dir, resendable
-        )
+        return _Attempts(self, endpoints, message, interface, spool_dir, resendable)
 
 
 _live: weakref.WeakSet[_Driver] = weakref.WeakSet()

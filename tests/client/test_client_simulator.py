@@ -937,6 +937,85 @@ def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this
     assert mms_simulator.count(QUERY, processed=False) == before + 1  # not resent
 
 
+CLOSED_UNDER_WAY = "the client was closed while the request was under way"
+
+
+def processed(simulator: Simulator, operation: str, before: int) -> bool:
+    """Whether the simulator has processed a request of ``operation`` since it had processed
+    ``before`` of them."""
+    return simulator.count(operation) > before
+
+
+def test_a_client_closed_while_another_thread_waits_for_an_answer_says_so(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """Closing closes the connection the call waits on: once its answer comes (the close
+    cannot wake the thread waiting for it), the call fails saying that the client was closed,
+    and, for a submit, that the MMS may have processed it (it has)."""
+    before = mms_simulator.count(PUT)
+    mms_simulator.inject("delay", operation=PUT, seconds=1)
+    bsp = client(mms_simulator)
+    with ThreadPoolExecutor(1) as thread:
+        call = thread.submit(bsp.put_offer, offer(day), MarketType.DAY_AHEAD, date=day)
+        while not processed(mms_simulator, PUT, before):
+            assert not call.done(), call.exception()
+            threading.Event().wait(0.01)
+        bsp.close()
+        with pytest.raises(ConnectionLostError) as caught:
+            call.result()
+    assert str(caught.value).startswith(f"{CLOSED_UNDER_WAY}; {MAY_HAVE_PROCESSED}: "), str(
+        caught.value
+    )
+    assert caught.value.attempt == 1
+    assert mms_simulator.count(PUT) == before + 1
+
+
+async def test_an_async_client_closed_while_its_calls_wait_for_answers_says_so(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A submit fails saying that the client was closed and that the MMS may have processed
+    it; a query, which would be sent again, is refused as every call to a closed client is,
+    and is not sent again."""
+    puts, queries = mms_simulator.count(PUT), mms_simulator.count(QUERY)
+    mms_simulator.inject("delay", operation=PUT, seconds=60)  # ends when the client hangs up
+    mms_simulator.inject("delay", operation=QUERY, seconds=60)
+    bsp: AsyncMmsClient = mms_simulator.async_client(retry=NO_WAIT)
+    put = asyncio.create_task(bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day))
+    query = asyncio.create_task(
+        bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+    )
+    while not (processed(mms_simulator, PUT, puts) and processed(mms_simulator, QUERY, queries)):
+        assert not (put.done() or query.done())
+        await asyncio.sleep(0.01)
+    await bsp.aclose()
+    with pytest.raises(ConnectionLostError) as caught:
+        await put
+    assert str(caught.value).startswith(f"{CLOSED_UNDER_WAY}; {MAY_HAVE_PROCESSED}: "), str(
+        caught.value
+    )
+    with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
+        await query
+    assert (mms_simulator.count(PUT), mms_simulator.count(QUERY)) == (puts + 1, queries + 1)
+
+
+def test_a_call_under_way_in_another_event_loop_is_answered_when_the_client_is_closed(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """Closing in one event loop leaves the connections of the others to their loops: a call
+    waiting for its answer there gets it."""
+    before = mms_simulator.count(PUT)
+    mms_simulator.inject("delay", operation=PUT, seconds=1)
+    bsp: AsyncMmsClient = mms_simulator.async_client(retry=NO_WAIT)
+    with ThreadPoolExecutor(1) as thread:
+        call = thread.submit(asyncio.run, bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day))
+        while not processed(mms_simulator, PUT, before):
+            assert not call.done(), call.exception()
+            threading.Event().wait(0.01)
+        asyncio.run(bsp.aclose())
+        assert call.result().stack[0].id
+    assert mms_simulator.count(PUT) == before + 1
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks the process")
 def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
     fresh_mms_simulator: Simulator, day: dt.date
