@@ -1,7 +1,8 @@
 """``MmsClient`` and ``AsyncMmsClient``: typed access to every MMS operation.
 
 Both clients are the same object model over the same pure core (:mod:`mms_client.exchange`)
-and the same transport policy; they differ only in whether the transport is awaited. The
+and the same transport policy; they differ only in whether the transport is awaited, and in
+that the async one reads a large reply in a worker thread, so that its event loop runs on. The
 per-operation methods (``put_offer``, ``query_awards``, ``download_report``... one per registry
 operation) are generated declarations in :mod:`mms_client.methods`, each serving both clients
 (see :mod:`mms_client.calls`). Any operation is also reachable through :meth:`MmsClient.call`
@@ -10,10 +11,12 @@ by its registry name.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from types import TracebackType, UnionType
 from typing import Any, Self, TypeVar
 
@@ -30,6 +33,7 @@ from mms_client.transport import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     AsyncTransport,
+    HttpReply,
     RetryPolicy,
     SyncTransport,
     TransportSettings,
@@ -308,7 +312,9 @@ class AsyncMmsClient(_ClientCore):
                 resendable=prepared.resendable,
                 spool_dir=destination.folder,
             )
-            return destination.finish(prepared, reply)
+            if reply.spool is None and len(reply.body) <= _READ_ON_LOOP_BYTES:
+                return destination.finish(prepared, reply)
+            return await _finish_in_thread(destination, prepared, reply)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -324,3 +330,39 @@ class AsyncMmsClient(_ClientCore):
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+_READ_ON_LOOP_BYTES = 256 * 1024
+"""The largest reply an async client reads in its event loop: a few milliseconds of work,
+where handing it to a thread would cost more than a tenth of it. A larger one, or one spooled
+to disk (a download with ``to=``), is read in a worker thread: a report of 300 MB takes about
+2 seconds to decode into its file, during which no other task of the loop would run."""
+
+
+async def _finish_in_thread(
+    destination: Destination, prepared: PreparedRequest, reply: HttpReply
+) -> Response:
+    """``destination.finish(prepared, reply)`` in a worker thread of the event loop, with the
+    caller's context variables (a logging filter may read them).
+
+    Cancelled, the call gives the reading up (:meth:`Destination.abandon`) and waits for the
+    thread to stop, which it does at its next write: the temporary files it writes are removed
+    only once it writes no more, and it puts no file in place. The wait outlasts any further
+    cancellation (the thread keeps running whatever the loop does); the cancellation is raised
+    all the same once it is over.
+    """
+    import asyncio
+
+    context = contextvars.copy_context()
+    reading = asyncio.get_running_loop().run_in_executor(
+        None, context.run, destination.finish, prepared, reply
+    )
+    try:
+        return await asyncio.shield(reading)  # nothing but the thread's end may end it
+    except asyncio.CancelledError:
+        destination.abandon()
+        while not reading.done():
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait([reading])
+        reading.exception()  # seen, so that asyncio does not log it as never retrieved
+        raise

@@ -235,7 +235,8 @@ class Destination:
                 return
 
     def finish(self, prepared: PreparedRequest, reply: HttpReply) -> Response:
-        """Interpret ``reply`` and put its files in place."""
+        """Interpret ``reply`` and put its files in place (unless the call was given up:
+        :meth:`abandon`)."""
         try:
             response = interpret(prepared, reply.headers, reply.source(), self._store, self._limits)
         except MalformedResponseError as exc:
@@ -244,7 +245,17 @@ class Destination:
             reply.close()
         if self._store is None:
             return response
+        self._store.check_wanted()
         return replace(response, files=self._place(self._store.folder, response.files))
+
+    def abandon(self) -> None:
+        """Give up the call whose reply :meth:`finish` is reading in another thread, from any
+        thread: the reading stops at its next write with
+        :class:`~mms_client.wire.blobs.Abandoned` and puts no file in place, unless it has
+        begun to. Wait for it to end before leaving the ``with`` block, whose end removes the
+        files it writes."""
+        if self._store is not None:
+            self._store.abandon()
 
     def _place(self, folder: Path, files: tuple[DownloadedFile, ...]) -> tuple[DownloadedFile, ...]:
         """Put every file of the reply in place, once each has somewhere it may go (the names

@@ -3,19 +3,26 @@ files downloaded into memory or streamed to disk, typed rows of XML and CSV repo
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import errno
+import hashlib
 import io
+import json
 import os
 import re
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from benchmarks.sim_host import report_rows
 
 from mms_client import reports
 from mms_client.client import AsyncMmsClient, MmsClient
@@ -734,3 +741,127 @@ def test_a_download_that_cannot_be_written_says_where_and_why(
         "is_os_error": True,
     }
     assert list(tmp_path.iterdir()) == []
+
+
+BIG_REPORT = 48 * 1024 * 1024
+"""The size of the report :func:`report_server` sends: a few hundred milliseconds of
+decoding."""
+
+
+@pytest.fixture(scope="module")
+def report_server(simulator: Simulator) -> Iterator[str]:
+    """The URL of a server in a process of its own that answers every request with an MTOM
+    report of :data:`BIG_REPORT` bytes (the benchmarks' report server), certified by the
+    simulator's CA: the simulator's clients can download from it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.sim_host", "report", str(simulator.state_dir),
+         str(BIG_REPORT)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        yield json.loads(process.stdout.readline())["base_url"]
+    finally:
+        process.stdin.close()  # it stops at the end of its input
+        process.wait(60)
+
+
+def report_client(simulator: Simulator, report_server: str) -> AsyncMmsClient:
+    return simulator.async_client("BSP", base_url=report_server, backup_url=None, retry=NO_WAIT)
+
+
+ANY_REPORT = mi_report.ReportDownloadRequestTrnID(transaction_id="TX00000001")
+
+
+def being_written(folder: Path) -> bool:
+    """Whether a download is decoding its file into ``folder`` now: a hidden part file has
+    content."""
+    for part in folder.glob(".mms-download-*.part"):
+        with suppress(FileNotFoundError):  # renamed into place, or removed, meanwhile
+            if part.stat().st_size:
+                return True
+    return False
+
+
+async def test_a_report_is_decoded_into_its_file_while_the_event_loop_runs_on(
+    simulator: Simulator, report_server: str, tmp_path: Path
+) -> None:
+    """Decoding a large report into its file takes a while; the other tasks of the loop run
+    meanwhile: one of them sees the file being written."""
+    seen_writing = 0
+
+    async def watch() -> None:
+        nonlocal seen_writing
+        while True:
+            seen_writing += being_written(tmp_path)
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    async with report_client(simulator, report_server) as bsp:
+        saved = await bsp.download_report(ANY_REPORT, to=tmp_path / "report.csv")
+    watcher.cancel()
+    assert seen_writing
+    expected = hashlib.sha256()
+    for piece in report_rows(BIG_REPORT):
+        expected.update(piece)
+    assert saved.path is not None and saved.size == BIG_REPORT
+    assert hashlib.sha256(saved.path.read_bytes()).digest() == expected.digest()
+    assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
+
+
+async def test_a_large_reply_read_into_memory_is_read_while_the_event_loop_runs_on(
+    simulator: Simulator, report_server: str
+) -> None:
+    """Between the arrival of a large answer and the end of the call, the loop's other tasks
+    run."""
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    class Arrival(Plugin):
+        ticks_then = -1
+
+        def audit_response(self, mms_response: bytes) -> None:
+            self.ticks_then = ticks  # the whole answer has arrived; reading it begins
+
+    arrival = Arrival()
+    ticker = asyncio.create_task(tick())
+    bsp = simulator.async_client(
+        "BSP", base_url=report_server, backup_url=None, retry=NO_WAIT, plugins=[arrival]
+    )
+    async with bsp:
+        report = await bsp.download_report(ANY_REPORT)
+    ticker.cancel()
+    assert report.size == BIG_REPORT
+    assert ticks > arrival.ticks_then >= 0
+
+
+async def test_a_download_cancelled_while_decoded_leaves_the_file_it_would_replace(
+    simulator: Simulator, report_server: str, tmp_path: Path
+) -> None:
+    """Cancelled while its file is being written, the call leaves nothing of the download,
+    and the report it was to replace as it was, also once the thread that was writing the
+    file is over."""
+    executor = ThreadPoolExecutor()
+    asyncio.get_running_loop().set_default_executor(executor)
+    target = tmp_path / "report.csv"
+    target.write_bytes(b"yesterday's report\n")
+    async with report_client(simulator, report_server) as bsp:
+        download = asyncio.create_task(bsp.download_report(ANY_REPORT, to=target))
+        while not being_written(tmp_path):
+            assert not download.done(), "the file was never seen being written"
+            await asyncio.sleep(0)
+        download.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await download
+        assert list(tmp_path.iterdir()) == [target]
+    executor.shutdown(wait=True)  # any thread left reading the reply has ended now
+    assert list(tmp_path.iterdir()) == [target]
+    assert target.read_bytes() == b"yesterday's report\n"

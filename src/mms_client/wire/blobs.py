@@ -27,6 +27,11 @@ CHUNK_SIZE = 1 << 20
 """How much of a large body is read, decoded or copied at a time (1 MiB)."""
 
 
+class Abandoned(Exception):  # noqa: N818 - a state, not a failure of the reading
+    """Raised in a reading that writes into an abandoned :class:`FolderStore`: its call was
+    given up (cancelled), and nothing it would write is wanted any more."""
+
+
 @contextmanager
 def writing(path: Path, where: str | None = None) -> Iterator[None]:
     """A disk error while the block writes a file of a download (a full disk, a file over
@@ -111,11 +116,13 @@ class MemoryStore(BlobStore):
 
 
 class _FileWriter(BlobWriter):
-    def __init__(self, file: BinaryIO, path: Path) -> None:
+    def __init__(self, store: FolderStore, file: BinaryIO, path: Path) -> None:
+        self._store = store
         self._file = file
         self._path = path
 
     def write(self, data: bytes) -> None:
+        self._store.check_wanted()
         with writing(self._path):
             self._file.write(data)
         self.size += len(data)
@@ -132,14 +139,29 @@ class FolderStore(BlobStore):
     Use it as a context manager: the files that were not moved elsewhere by the end of the
     block are deleted, so an interrupted or refused download leaves nothing behind. Files are
     created readable by the owner only.
+
+    A reading in another thread (an async client's, off its event loop) is stopped by
+    :meth:`abandon`: the files are only deleted once that reading has stopped writing them.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._created: list[Path] = []
         self._open: list[BinaryIO] = []
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        """Stop the reading that writes into this store, from any thread: its next write
+        raises :class:`Abandoned` (a field of a report takes a write per megabyte)."""
+        self._abandoned = True
+
+    def check_wanted(self) -> None:
+        """Raise :class:`Abandoned` once the store is abandoned."""
+        if self._abandoned:
+            raise Abandoned(f"the download into {self.folder} was given up")
 
     def open(self) -> BlobWriter:
+        self.check_wanted()
         with writing(self.folder, f"a new file in {self.folder}"):
             descriptor, name = tempfile.mkstemp(
                 dir=self.folder, prefix=".mms-download-", suffix=".part"
@@ -148,7 +170,7 @@ class FolderStore(BlobStore):
         self._created.append(path)
         file = os.fdopen(descriptor, "wb")
         self._open.append(file)
-        return _FileWriter(file, path)
+        return _FileWriter(self, file, path)
 
     def __enter__(self) -> Self:
         return self
