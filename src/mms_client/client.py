@@ -37,6 +37,7 @@ from mms_client.transport import (
     RetryPolicy,
     SyncTransport,
     TransportSettings,
+    cancelled_after_sending,
 )
 from mms_client.wire.soap import Attachment
 
@@ -250,6 +251,7 @@ class MmsClient(_ClientCore):
                 endpoints,
                 prepared.message,
                 prepared.interface,
+                operation=prepared.operation.name,
                 resendable=prepared.resendable,
                 spool_dir=destination.folder,
             )
@@ -309,6 +311,7 @@ class AsyncMmsClient(_ClientCore):
                 endpoints,
                 prepared.message,
                 prepared.interface,
+                operation=prepared.operation.name,
                 resendable=prepared.resendable,
                 spool_dir=destination.folder,
             )
@@ -359,8 +362,10 @@ async def _finish_in_thread(
     )
     try:
         return await asyncio.shield(reading)  # nothing but the thread's end may end it
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as cancellation:
         destination.abandon()
+        if not reply.resendable:  # answered: the MMS has processed it, whatever it said
+            cancelled_after_sending(cancellation, prepared.operation.name, reply.url, reply.attempt)
         while not reading.done():
             with suppress(asyncio.CancelledError):
                 await asyncio.wait([reading])

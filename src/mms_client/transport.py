@@ -293,6 +293,7 @@ class _Attempts:
         endpoints: Endpoints,
         message: HttpMessage,
         interface: Interface,
+        operation: str,
         spool_dir: Path | None,
         resendable: bool,
     ) -> None:
@@ -301,6 +302,8 @@ class _Attempts:
         self.endpoints = endpoints
         self.message = message
         self.interface = interface
+        self.operation = operation
+        """The name of the request, for the records that speak of it."""
         self.settings = driver._settings
         self.plugins = driver._plugins
         self.spool_dir = spool_dir
@@ -392,6 +395,7 @@ class _Exchange:
         settings, message, spool_dir = attempts.settings, attempts.message, attempts.spool_dir
         self.message = message
         self.interface = attempts.interface
+        self.operation = attempts.operation
         self.url = attempts.url
         self.attempt = attempts.number
         self._resendable = attempts.resendable
@@ -452,6 +456,12 @@ class _Exchange:
     async def atrace(self, event: str, info: Mapping[str, Any]) -> None:
         """:meth:`trace` for the async driver, whose httpcore awaits the hook."""
         self.trace(event, info)
+
+    def cancelled(self, cancellation: BaseException) -> None:
+        """The call was cancelled during this attempt: say so if the request may have
+        reached the MMS and must not be processed twice (:func:`cancelled_after_sending`)."""
+        if self._sending and not self._resendable:
+            cancelled_after_sending(cancellation, self.operation, self.url, self.attempt)
 
     def begin(self, response: httpx.Response) -> None:
         """Refuse a reply that cannot be read within the limit, from its head alone.
@@ -660,6 +670,20 @@ def may_have_arrived(resendable: bool) -> str:
     return "; the MMS may have processed the request: query before sending it again"
 
 
+def cancelled_after_sending(
+    cancellation: BaseException, operation: str, url: str, attempt: int
+) -> None:
+    """Warn that the request ``operation``, which must not be processed twice, was cancelled
+    after it was sent to ``url`` (``attempt``): in a record, and in a note on the
+    ``cancellation`` as it goes on. A cancellation says nothing of the request, and whoever
+    cancelled it (``asyncio.timeout`` too) would otherwise take it for one never sent."""
+    warning = (
+        f"Cancelled after sending {operation}{may_have_arrived(False)}: {url} (attempt {attempt})"
+    )
+    logger.warning("%s", warning)
+    cancellation.add_note(warning)
+
+
 def _unreadable(reason: str, *, url: str, attempt: int, resendable: bool) -> MalformedResponseError:
     """The error for a reply from ``url`` that cannot be read: ``reason`` says what was wrong
     (in its first line; any lines below it give details), followed on that line, as in a
@@ -782,11 +806,12 @@ class _Driver(ABC):
         endpoints: Endpoints,
         message: HttpMessage,
         interface: Interface,
+        operation: str,
         resendable: bool,
         spool_dir: Path | None,
     ) -> _Attempts:
         self.check_open()
-        return _Attempts(self, endpoints, message, interface, spool_dir, resendable)
+        return _Attempts(self, endpoints, message, interface, operation, spool_dir, resendable)
 
 
 _live: weakref.WeakSet[_Driver] = weakref.WeakSet()
@@ -836,12 +861,14 @@ class SyncTransport(_Driver):
         message: HttpMessage,
         interface: Interface,
         *,
+        operation: str,
         resendable: bool,
         spool_dir: Path | None = None,
     ) -> HttpReply:
-        """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
-        ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
-        attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
+        """POST ``message``, the request ``operation``, to ``endpoints``; retried and failed
+        over as the policy says. With ``spool_dir`` the reply is streamed to a temporary file
+        there (close the reply)."""
+        attempts = self._attempts(endpoints, message, interface, operation, resendable, spool_dir)
         with self._ended(attempts):
             return Retrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
@@ -956,12 +983,14 @@ class AsyncTransport(_Driver):
         message: HttpMessage,
         interface: Interface,
         *,
+        operation: str,
         resendable: bool,
         spool_dir: Path | None = None,
     ) -> HttpReply:
-        """POST ``message`` to ``endpoints``; retried and failed over as the policy says. With
-        ``spool_dir`` the reply is streamed to a temporary file there (close the reply)."""
-        attempts = self._attempts(endpoints, message, interface, resendable, spool_dir)
+        """POST ``message``, the request ``operation``, to ``endpoints``; retried and failed
+        over as the policy says. With ``spool_dir`` the reply is streamed to a temporary file
+        there (close the reply)."""
+        attempts = self._attempts(endpoints, message, interface, operation, resendable, spool_dir)
         client = await self._client()
         with self._ended(attempts):
             return await AsyncRetrying(**attempts.tenacity_arguments())(
@@ -976,19 +1005,23 @@ class AsyncTransport(_Driver):
         exchange = attempts.next()
         message = exchange.message
         with exchange:
-            async with (
-                asyncio.timeout(exchange.left()),
-                client.stream(
-                    "POST",
-                    exchange.url,
-                    headers=message.headers,
-                    content=message.body,
-                    extensions={"trace": exchange.atrace},
-                ) as response,
-            ):
-                exchange.begin(response)
-                async for chunk in response.aiter_raw():
-                    exchange.add(chunk)
+            try:
+                async with (
+                    asyncio.timeout(exchange.left()),
+                    client.stream(
+                        "POST",
+                        exchange.url,
+                        headers=message.headers,
+                        content=message.body,
+                        extensions={"trace": exchange.atrace},
+                    ) as response,
+                ):
+                    exchange.begin(response)
+                    async for chunk in response.aiter_raw():
+                        exchange.add(chunk)
+            except asyncio.CancelledError as cancellation:  # by the caller: the deadline's is
+                exchange.cancelled(cancellation)  # a TimeoutError by now
+                raise
         return exchange.finish(response)
 
     async def aclose(self) -> None:

@@ -1041,6 +1041,84 @@ def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
     assert simulator.count(PUT) == 2
 
 
+def cancellation_warnings(records: list[logging.LogRecord]) -> list[str]:
+    return [
+        record.getMessage()
+        for record in records
+        if record.levelno == logging.WARNING and "Cancelled after sending" in record.getMessage()
+    ]
+
+
+async def test_a_submit_cancelled_once_sent_says_the_mms_may_have_processed_it(
+    mms_simulator: Simulator, day: dt.date, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The MMS holds the answer back; the caller cancels the call (``task.cancel()``, then
+    an ``asyncio.timeout`` that expires): the cancellation goes on as it is, with a note, and
+    a warning is logged, both saying that the MMS may have processed the submit (it has)."""
+    caplog.set_level(logging.WARNING, logger="mms_client")
+    before = mms_simulator.count(PUT)
+    mms_simulator.inject("delay", operation=PUT, seconds=60, times=2)  # ends at the hang-up
+    warning = (
+        f"Cancelled after sending {PUT}; {MAY_HAVE_PROCESSED}: "
+        f"{mms_simulator.base_url}/axis2/services/MiWebService (attempt 1)"
+    )
+    async with mms_simulator.async_client(retry=NO_WAIT) as bsp:
+        put = asyncio.create_task(bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day))
+        while not processed(mms_simulator, PUT, before):
+            await asyncio.sleep(0.01)
+        put.cancel()
+        with pytest.raises(asyncio.CancelledError) as cancelled:
+            await put
+        assert cancelled.value.__notes__ == [warning]
+        assert cancellation_warnings(caplog.records) == [warning]
+
+        async def put_in_time(deadlines: list[asyncio.Timeout]) -> None:
+            async with asyncio.timeout(None) as deadline:
+                deadlines.append(deadline)
+                await bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
+
+        deadlines: list[asyncio.Timeout] = []
+        timed = asyncio.create_task(put_in_time(deadlines))
+        while not processed(mms_simulator, PUT, before + 1):
+            await asyncio.sleep(0.01)
+        deadlines[0].reschedule(asyncio.get_running_loop().time())
+        with pytest.raises(TimeoutError) as late:
+            await timed
+        assert isinstance(late.value.__context__, asyncio.CancelledError)
+        assert late.value.__context__.__notes__ == [warning]
+    assert cancellation_warnings(caplog.records) == [warning, warning]
+    assert mms_simulator.count(PUT) == before + 2
+
+
+async def test_a_query_or_a_submit_not_sent_yet_is_cancelled_without_a_word(
+    mms_simulator: Simulator, day: dt.date, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A query may be sent again whatever became of it, and a submit whose connection was
+    still being opened (its TLS handshake hangs) never reached the MMS."""
+    caplog.set_level(logging.WARNING, logger="mms_client")
+    before = mms_simulator.count(QUERY)
+    mms_simulator.inject("delay", operation=QUERY, seconds=60)  # ends at the hang-up
+    async with mms_simulator.async_client(retry=NO_WAIT) as bsp:
+        query = asyncio.create_task(
+            bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+        )
+        while not processed(mms_simulator, QUERY, before):
+            await asyncio.sleep(0.01)
+        query.cancel()
+        with pytest.raises(asyncio.CancelledError) as cancelled:
+            await query
+    assert not hasattr(cancelled.value, "__notes__")
+    with silent_host() as silent:
+        unconnected = mms_simulator.async_client(base_url=silent, backup_url=None, retry=NO_WAIT)
+        async with unconnected as bsp:
+            with pytest.raises(TimeoutError) as late:
+                await asyncio.wait_for(
+                    bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day), 0.5
+                )
+    assert not hasattr(late.value.__context__, "__notes__")
+    assert cancellation_warnings(caplog.records) == []
+
+
 async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day: dt.date) -> None:
     before = mms_simulator.count(PUT)
     mms_simulator.inject("delay", operation=PUT, seconds=5)

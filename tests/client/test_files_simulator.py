@@ -10,6 +10,7 @@ import errno
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import stat
@@ -865,3 +866,33 @@ async def test_a_download_cancelled_while_decoded_leaves_the_file_it_would_repla
     executor.shutdown(wait=True)  # any thread left reading the reply has ended now
     assert list(tmp_path.iterdir()) == [target]
     assert target.read_bytes() == b"yesterday's report\n"
+
+
+async def test_a_submit_cancelled_while_its_large_answer_is_read_says_it_was_processed(
+    simulator: Simulator, report_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The call is cancelled as its answer, too large to be read in the event loop, has
+    arrived: the cancellation goes on with a note, and a warning is logged, saying that the
+    MMS may have processed the submit. (Any answer will do: the report server's.)"""
+    caplog.set_level(logging.WARNING, logger="mms_client")
+
+    class CancelOnArrival(Plugin):
+        def audit_response(self, mms_response: bytes) -> None:
+            current = asyncio.current_task()
+            assert current is not None
+            current.cancel()
+
+    bsp = simulator.async_client(
+        "BSP", base_url=report_server, backup_url=None, retry=NO_WAIT, plugins=[CancelOnArrival()]
+    )
+    put = "MarketSubmit_OfferData"
+    warning = (
+        f"Cancelled after sending {put}; the MMS may have processed the request: query before "
+        f"sending it again: {report_server}/axis2/services/MiWebService (attempt 1)"
+    )
+    sample = example_request(put)
+    async with bsp:
+        with pytest.raises(asyncio.CancelledError) as cancelled:
+            await bsp.call(put, sample.payload, **sample.envelope)
+    assert cancelled.value.__notes__ == [warning]
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [warning]
