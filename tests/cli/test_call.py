@@ -114,8 +114,8 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
             "exists on MI and OMI; pass --interface to choose",
         ),
         (
-            ["call", "query_offers", "--example", "--user", "FAKEUSER"],
-            "without --cert there is no use for --user",
+            ["call", "query_offers", "--example", "--client-type", "BSP"],
+            "without --cert there is no use for --client-type",
         ),
         (
             ["call", "query_offers", "--example", "--base-url", "ftp://mms.example"],
@@ -309,6 +309,18 @@ def test_call_refuses_a_participant_the_simulator_has_no_user_of(
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2
     assert "the simulator has no BSP user of participant F999" in result.output
+
+
+def test_call_picks_a_simulator_user_by_name(fresh_mms_simulator: Simulator) -> None:
+    """A participant's second user is reached by naming it (the first is the default)."""
+    state = str(fresh_mms_simulator.state_dir)
+    arguments = ["call", "query_offers", "--example", "--sim-state", state, "--participant", "F100"]
+    named = CliRunner().invoke(main, [*arguments, "--user", "FAKEUSER"])
+    assert named.exit_code == 0, named.output
+    assert fresh_mms_simulator.requests[-1].user == "FAKEUSER"
+    missing = CliRunner().invoke(main, [*arguments, "--user", "NOBODY"])
+    assert missing.exit_code == 2
+    assert "the simulator has no BSP user NOBODY of participant F100" in missing.output
 
 
 def test_call_shows_an_unverifiable_server_certificate_in_one_line(

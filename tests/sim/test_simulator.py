@@ -81,6 +81,28 @@ def test_a_user_the_market_operator_registers_gets_a_certificate_on_the_next_sta
         assert found.user_name == "QAUSER"
 
 
+def test_a_participants_second_user_is_picked_by_its_name(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    """The seeded user comes first: a user registered later for the same participant is
+    reached by naming it."""
+    folder = tmp_path / "state"
+    user = {"ParticipantName": "F100", "UserName": "QAUSER2", "StartDate": "2024-04-01"}
+    with Simulator(folder, pki_source=mms_simulator_pki) as first, first.client("MO") as operator:
+        operator.call("RegistrationSubmit_User", {**user, "Email": "qa@example.com"})
+
+    with Simulator(folder) as second:
+        assert second.user("BSP", "F100").user == "FAKEUSER"
+        second_user = second.user("BSP", "F100", "QAUSER2")
+        assert second_user.p12 == folder / "pki" / "users" / "F100-QAUSER2.p12"
+        assert Manifest.load(folder).user("BSP", user="QAUSER2") == second_user
+        with second.client("BSP", "F100", "QAUSER2") as client:
+            client.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
+        assert second.requests[-1].user == "QAUSER2"
+        with pytest.raises(LookupError, match="no BSP user QAUSER3 of participant F100"):
+            second.user("BSP", "F100", "QAUSER3")
+
+
 def test_a_fresh_simulator_starts_empty(fresh_wire: Wire) -> None:
     answer = fresh_wire.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
     assert answer.document.findall("MarketSubmit/OfferData") == []

@@ -141,7 +141,6 @@ class Connection:
         for_certificate = [
             option
             for option, given in (
-                ("--user", self.user is not None),
                 ("--client-type", self.client_type is not None),
                 ("--test", self.test),
                 ("--passphrase-env", self.passphrase_env != PASSPHRASE_VARIABLE),
@@ -151,7 +150,7 @@ class Connection:
         if for_certificate:
             raise click.UsageError(
                 f"without --cert there is no use for {', '.join(for_certificate)}: a "
-                "simulator's user is picked with --as and --participant"
+                "simulator's user is picked with --as, --participant and --user"
             )
         folder = self.sim_state if self.sim_state is not None else default_state_dir()
         if not (folder / MANIFEST_NAME).is_file():
@@ -175,6 +174,7 @@ class Connection:
             arguments = manifest.client_arguments(
                 (self.acting_as or "BSP").upper(),
                 self.participant,
+                self.user,
                 domain="mms-cli.local",
                 timeout=self.timeout,
                 plugins=plugins,
@@ -255,7 +255,9 @@ def connection_options(command: F) -> F:
             "prompted).",
         ),
         click.option("--participant", help="Participant name (with a simulator: pick a user)."),
-        click.option("--user", help="User name (with --cert)."),
+        click.option(
+            "--user", help="User name (with --cert; with a simulator: pick a participant's user)."
+        ),
         click.option("--client-type", type=CLIENT_TYPES, help="Client type (with --cert)."),
         click.option(
             "--base-url",

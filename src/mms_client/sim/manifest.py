@@ -56,39 +56,49 @@ class Manifest:
     resources: tuple[ResourceInfo, ...]
 
     def user(
-        self, client_type: ClientType | str = ClientType.BSP, participant: str | None = None
+        self,
+        client_type: ClientType | str = ClientType.BSP,
+        participant: str | None = None,
+        user: str | None = None,
     ) -> SimUser:
-        """The first user of this client type (and participant, if given): the seeded users
-        come before those registered later."""
+        """The first user of this client type (and participant, and user name, if given): the
+        seeded users come before those registered later, so a participant's second user is
+        picked by its name."""
         wanted = ClientType(client_type)
-        for user in self.users:
-            if user.client_type is wanted and participant in (None, user.participant):
-                return user
+        for candidate in self.users:
+            if (
+                candidate.client_type is wanted
+                and participant in (None, candidate.participant)
+                and user in (None, candidate.user)
+            ):
+                return candidate
+        named = f" {user}" if user else ""
         where = f" of participant {participant}" if participant else ""
-        raise LookupError(f"the simulator has no {wanted.value} user{where}")
+        raise LookupError(f"the simulator has no {wanted.value} user{named}{where}")
 
     def client_arguments(
         self,
         client_type: ClientType | str = ClientType.BSP,
         participant: str | None = None,
+        user: str | None = None,
         **options: Any,
     ) -> dict[str, Any]:
         """The arguments of an :class:`~mms_client.client.MmsClient` that talks to this
         simulator (main, then backup) as the user :meth:`user` picks; ``options`` add to or
         replace them (another domain, a certificate loaded already...)."""
-        user = self.user(client_type, participant)
+        picked = self.user(client_type, participant, user)
         arguments: dict[str, Any] = {
             "domain": CLIENT_DOMAIN,
-            "participant": user.participant,
-            "user": user.user,
-            "client_type": user.client_type,
+            "participant": picked.participant,
+            "user": picked.user,
+            "client_type": picked.client_type,
             "base_url": self.base_url,
             "backup_url": self.backup_url,
             "verify": str(self.ca),
             **options,
         }
         if "cert" not in arguments:  # loading a PKCS#12 checks its key, which takes a while
-            arguments["cert"] = user.certificate()
+            arguments["cert"] = picked.certificate()
         return arguments
 
     def to_json(self) -> dict[str, Any]:

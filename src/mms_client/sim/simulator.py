@@ -277,11 +277,14 @@ class Simulator:
         return self.manifest.users
 
     def user(
-        self, client_type: ClientType | str = ClientType.BSP, participant: str | None = None
+        self,
+        client_type: ClientType | str = ClientType.BSP,
+        participant: str | None = None,
+        user: str | None = None,
     ) -> SimUser:
-        """The first user of this client type (and participant, if given), as
+        """The first user of this client type (and participant, and user name, if given), as
         :meth:`Manifest.user <mms_client.sim.manifest.Manifest.user>` picks it."""
-        return self.manifest.user(client_type, participant)
+        return self.manifest.user(client_type, participant, user)
 
     @property
     def store(self) -> Store:
@@ -294,24 +297,30 @@ class Simulator:
         self,
         client_type: ClientType | str = ClientType.BSP,
         participant: str | None = None,
+        user: str | None = None,
         **options: Any,
     ) -> MmsClient:
         """An :class:`~mms_client.client.MmsClient` for a user (:meth:`user`), pointed at this
         simulator (main, then backup); ``options`` are further client arguments."""
         from mms_client.client import MmsClient
 
-        return MmsClient(**self.manifest.client_arguments(client_type, participant, **options))
+        return MmsClient(
+            **self.manifest.client_arguments(client_type, participant, user, **options)
+        )
 
     def async_client(
         self,
         client_type: ClientType | str = ClientType.BSP,
         participant: str | None = None,
+        user: str | None = None,
         **options: Any,
     ) -> AsyncMmsClient:
         """Like :meth:`client`, for :class:`~mms_client.client.AsyncMmsClient`."""
         from mms_client.client import AsyncMmsClient
 
-        return AsyncMmsClient(**self.manifest.client_arguments(client_type, participant, **options))
+        return AsyncMmsClient(
+            **self.manifest.client_arguments(client_type, participant, user, **options)
+        )
 
     # --- fault injection and the journal ------------------------------------------------
 
