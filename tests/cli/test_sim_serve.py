@@ -285,7 +285,7 @@ def test_serve_shows_and_checks_its_limits() -> None:
         assert refused.exit_code == 2 and f"Invalid value for '{option}'" in refused.output
 
 
-def test_serve_on_two_addresses_logs_its_process_starting_and_finishing_once(
+def test_serve_on_two_addresses_logs_its_process_starting_and_stopping_once(
     tmp_path: Path, mms_simulator_pki: Path
 ) -> None:
     state = tmp_path / "state"
@@ -299,3 +299,4 @@ def test_serve_on_two_addresses_logs_its_process_starting_and_finishing_once(
     assert "(backup: https://" in log
     assert len(re.findall(r"Started server process \[\d+\]", log)) == 1, log
     assert len(re.findall(r"Finished server process \[\d+\]", log)) == 1, log
+    assert log.count("Shutting down") == 1, log

@@ -357,11 +357,14 @@ class Listener:
 
 
 class _ProcessLinesOnce(logging.Filter):
-    """Lets uvicorn's "Started server process" and "Finished server process" through once
-    for the thread serving every address: uvicorn writes them for each of its servers, and
-    the simulator runs one per address in one process, so they would say the same twice."""
+    """Lets uvicorn's lines about the whole process ("Started server process", "Shutting
+    down", "Finished server process") through once for the thread serving every address:
+    uvicorn writes them for each of its servers, and the simulator runs one per address in one
+    process, so they would say the same twice."""
 
-    _LINES = frozenset({"Started server process [%d]", "Finished server process [%d]"})
+    _LINES = frozenset(
+        {"Started server process [%d]", "Shutting down", "Finished server process [%d]"}
+    )
 
     def __init__(self, thread: int) -> None:
         super().__init__()
