@@ -14,9 +14,9 @@ from typing import Annotated
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from mms_client.schema.files import repository_root
-
-TOOLS = repository_root() / "tools"
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+"""The generators of this source tree, found from the tests' place: the package under test
+may be an installed one, nowhere near it."""
 
 
 def _tool(name: str) -> ModuleType:
