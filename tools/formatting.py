@@ -3,15 +3,30 @@ committed generated files are stable and pass the same checks as hand-written on
 bringing the committed files up to date (or, for the staleness checks, only saying which are
 not)."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
+SETUP_PROBLEM = 2
+"""The exit status of a generator that cannot run here: its ``--check`` exits 1 for "out of
+date", which a missing tool does not mean."""
+
 
 def ruff_format(text: str, target: Path) -> str:
-    """``text`` (the future content of ``target``) with its imports sorted and formatted."""
+    """``text`` (the future content of ``target``) with its imports sorted and formatted.
+
+    Without ruff (a plain ``pip install .``) the generator ends with :data:`SETUP_PROBLEM`,
+    saying what to install, before it reports anything as stale or writes anything."""
+    if importlib.util.find_spec("ruff") is None:
+        print(
+            "ruff is not installed for this Python; the generators need the test extra: "
+            "pip install -e '.[test]'",
+            file=sys.stderr,
+        )
+        raise SystemExit(SETUP_PROBLEM)
     for arguments in (["check", "--select", "I", "--fix", "--quiet", "--exit-zero"], ["format"]):
         result = subprocess.run(
             [sys.executable, "-m", "ruff", *arguments, "--stdin-filename", str(target), "-"],

@@ -13,8 +13,8 @@ Reads ``xsd/*.xsd`` and ``operations.json`` from the schema folder (default: the
 
 The output is deterministic and formatted with ``ruff format``; ``--check`` only reports
 whether the committed files are up to date (exit status 1 when they are not). A schema folder
-that is missing or incomplete exits 2. A schema construct the generator does not know
-stops it with an error instead of producing a model that accepts the wrong documents.
+that is missing or incomplete, or a missing ruff, exits 2. A schema construct the generator
+does not know stops it with an error instead of producing a model that accepts the wrong documents.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPOSITORY / "src"))
 
 import naming  # noqa: E402
 import operation_rules  # noqa: E402
-from formatting import ruff_format, update  # noqa: E402
+from formatting import SETUP_PROBLEM, ruff_format, update  # noqa: E402
 from mms_client.schema.files import Schema, schema_dir, schema_location  # noqa: E402
 from xsd_regex import translate  # noqa: E402
 
@@ -1083,7 +1083,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
     args = parser.parse_args(argv)
-    # exit 2, not 1: --check exits 1 for "out of date", which a folder it cannot read is not
     folder = schema_dir(args.schema_dir)
     if folder is None:
         print(
@@ -1091,12 +1090,12 @@ def main(argv: list[str] | None = None) -> int:
             "pass --schema-dir or set MMS_SCHEMA_DIR to a folder with xsd/ and operations.json",
             file=sys.stderr,
         )
-        return 2
+        return SETUP_PROBLEM
     missing = [path for path in inputs(folder) if not path.is_file()]
     if missing:
         names = ", ".join(path.relative_to(folder).as_posix() for path in missing)
         print(f"incomplete schema folder: {folder} has no {names}", file=sys.stderr)
-        return 2
+        return SETUP_PROBLEM
     try:
         outputs = render_all(folder)
     except GeneratorError as exc:

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -71,6 +72,38 @@ def test_an_incomplete_schema_folder_names_what_it_lacks(tmp_path: Path) -> None
         f"incomplete schema folder: {tmp_path} has no xsd/omi.xsd, xsd/mpr.xsd, "
         "xsd/mi-report.xsd, xsd/mi-outbnd-reports.xsd, operations.json\n"
     )
+
+
+def _python_without_ruff(folder: Path) -> tuple[Path, str]:
+    """A Python at ``folder`` with every package of this one but ruff, as after a plain
+    ``pip install .``: the interpreter and the PYTHONPATH that gives it the packages."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    packages = folder / "packages"
+    packages.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.startswith("ruff"):
+            (packages / entry.name).symlink_to(entry)
+    return folder / "bin" / "python", str(packages)
+
+
+@pytest.mark.parametrize("generator", ["generate_models.py", "generate_client_methods.py"])
+def test_a_generator_without_ruff_says_what_to_install_and_not_out_of_date(
+    tmp_path: Path, generator: str
+) -> None:
+    python, packages = _python_without_ruff(tmp_path / "python")
+    result = subprocess.run(
+        [str(python), str(TOOLS / generator), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": packages},
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "ruff is not installed for this Python; the generators need the test extra: "
+        "pip install -e '.[test]'\n"
+    )
+    assert result.stdout == ""
 
 
 xsd_regex = _tool("xsd_regex")
