@@ -41,7 +41,8 @@ sys.path.insert(0, str(REPOSITORY / "src"))
 import naming  # noqa: E402
 import operation_rules  # noqa: E402
 from formatting import SETUP_PROBLEM, ruff_format, update  # noqa: E402
-from mms_client.schema.files import Schema, schema_dir, schema_location  # noqa: E402
+from mms_client.errors import SchemaFilesError  # noqa: E402
+from mms_client.schema.files import XSD_FILES, Schema, schema_dir, schema_location  # noqa: E402
 from xsd_regex import translate  # noqa: E402
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -1045,9 +1046,8 @@ def _literal(value: Any) -> str:
 # driver
 
 
-def inputs(folder: Path) -> list[Path]:
-    """The files of the schema folder ``folder`` that the generator reads."""
-    return [*(folder / "xsd" / schema.file_name for schema in Schema), folder / "operations.json"]
+CATALOG = "operations.json"
+"""The operation catalog in the schema folder, read with the XSDs."""
 
 
 def render_all(folder: Path) -> dict[Path, str]:
@@ -1067,12 +1067,8 @@ def render_all(folder: Path) -> dict[Path, str]:
         ),
         init,
     )
-    outputs[OPERATIONS_DATA] = ruff_format(
-        render_operations(folder / "operations.json"), OPERATIONS_DATA
-    )
-    outputs[REPORTS_DATA] = ruff_format(
-        render_report_datasets(folder / "operations.json"), REPORTS_DATA
-    )
+    outputs[OPERATIONS_DATA] = ruff_format(render_operations(folder / CATALOG), OPERATIONS_DATA)
+    outputs[REPORTS_DATA] = ruff_format(render_report_datasets(folder / CATALOG), REPORTS_DATA)
     return outputs
 
 
@@ -1083,18 +1079,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
     args = parser.parse_args(argv)
-    folder = schema_dir(args.schema_dir)
+    advice = f"pass --schema-dir or set MMS_SCHEMA_DIR to a folder with xsd/ and {CATALOG}"
+    try:
+        folder = schema_dir(args.schema_dir, needs=(*XSD_FILES, CATALOG))
+    except SchemaFilesError as exc:
+        print(f"{exc}; {advice}" if args.schema_dir else exc, file=sys.stderr)
+        return SETUP_PROBLEM
     if folder is None:
         print(
-            f"no schema folder: {schema_location(args.schema_dir)} has no xsd/ folder; "
-            "pass --schema-dir or set MMS_SCHEMA_DIR to a folder with xsd/ and operations.json",
-            file=sys.stderr,
+            f"no schema folder: {schema_location()} has no xsd/ folder; {advice}", file=sys.stderr
         )
-        return SETUP_PROBLEM
-    missing = [path for path in inputs(folder) if not path.is_file()]
-    if missing:
-        names = ", ".join(path.relative_to(folder).as_posix() for path in missing)
-        print(f"incomplete schema folder: {folder} has no {names}", file=sys.stderr)
         return SETUP_PROBLEM
     try:
         outputs = render_all(folder)

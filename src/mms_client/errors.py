@@ -18,6 +18,7 @@ through?
     ├── DownloadWriteError        a download saved to disk (``to=``) could not be written
     ├── SimulatorStateError       (simulator) its state folder cannot be used
     │   └── StateFolderInUseError ... because another simulator runs on it
+    ├── SchemaFilesError          the official schema files named cannot be used
     ├── MMSClientError            the MMS answered and refused
     │   ├── MMSValidationError    ... with Error messages / failed validation
     │   └── MMSServerError        ... with a plain-text (TXT) error or a SOAP fault
@@ -325,6 +326,19 @@ class StateFolderInUseError(SimulatorStateError):
             + "; stop that one, or use another state folder",
             path,
         )
+
+
+class SchemaFilesError(MMSError):
+    """The official schema files cannot be used: a folder named as the schema folder
+    (``MMS_SCHEMA_DIR``, or a generator's ``--schema-dir``) lacks ``xsd/`` or a file of it.
+
+    Checking documents against what is there would check them against nothing; the message
+    names the folder and what it lacks.  ``path`` is that folder.
+    """
+
+    def __init__(self, message: str, path: Path) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class MMSClientError(MMSError):

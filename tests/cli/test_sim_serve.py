@@ -20,9 +20,11 @@ import pytest
 from click.testing import CliRunner
 from cryptography import x509
 
+import mms_client
 from mms_client.cli import main
 from mms_client.client import MmsClient
 from mms_client.endpoints import SERVICE_PATHS, Interface
+from mms_client.schema.files import schema_dir
 from mms_client.security.certs import Certificate
 from mms_client.sim import ServerLimits
 from mms_client.sim.manifest import Manifest
@@ -246,6 +248,65 @@ def test_serve_explains_state_it_cannot_use(tmp_path: Path, mms_simulator_pki: P
     assert str(state / "state.sqlite3") in result.stderr
     assert "file is not a database" in result.stderr
     assert "another state folder" in result.stderr
+
+
+def test_serve_says_which_official_xsds_check_the_payloads(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    schemas = schema_dir()
+    if schemas is None:
+        pytest.skip("the official MMS schema files are not available (set MMS_SCHEMA_DIR)")
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    with serving(state, 200, "--log-level", "info") as (_, printed):
+        assert f"payloads are checked against the official XSDs in {schemas / 'xsd'}\n" in printed
+
+
+def test_an_installed_serve_says_it_checks_no_official_xsd_and_how_to_have_it_check(
+    tmp_path: Path, mms_simulator_pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed, the package is in no checkout with the schema files beside it: only
+    MMS_SCHEMA_DIR names them, and without it the simulator checks with the models alone."""
+    site = tmp_path / "site"
+    shutil.copytree(Path(mms_client.__file__).parent, site / "mms_client")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.delenv("MMS_SCHEMA_DIR", raising=False)
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    with serving(state, 200, "--log-level", "info") as (_, printed):
+        assert (
+            "payloads are checked against the payload models only, not the official XSDs: set "
+            "MMS_SCHEMA_DIR to the folder of EPRX's schema files (with xsd/) to check them too\n"
+        ) in printed
+
+
+@pytest.mark.parametrize("folder", ["missing", "without xsd", "incomplete"])
+def test_serve_refuses_schema_files_it_cannot_check_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    """MMS_SCHEMA_DIR asks for the check: a folder it cannot be made with is no quiet
+    "off"."""
+    schemas = tmp_path / "schemas"
+    if folder == "without xsd":
+        schemas.mkdir()
+    elif folder == "incomplete":
+        (schemas / "xsd").mkdir(parents=True)
+        (schemas / "xsd" / "mi-market.xsd").write_text("<schema/>")
+    monkeypatch.setenv("MMS_SCHEMA_DIR", str(schemas))
+    result = _serve(tmp_path / "state")
+    expected = {
+        "missing": f"no schema folder: {schemas} has no xsd/ folder; set MMS_SCHEMA_DIR to the "
+        "folder of EPRX's schema files (with xsd/), or unset it\n",
+        "without xsd": f"no schema folder: {schemas} has no xsd/ folder; set MMS_SCHEMA_DIR to "
+        "the folder of EPRX's schema files (with xsd/), or unset it\n",
+        "incomplete": f"incomplete schema folder: {schemas} has no xsd/omi.xsd, xsd/mpr.xsd, "
+        "xsd/mi-report.xsd, xsd/mi-outbnd-reports.xsd; set MMS_SCHEMA_DIR to the folder of "
+        "EPRX's schema files (with xsd/), or unset it\n",
+    }[folder]
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: " + expected), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "state").exists()
 
 
 def test_serve_answers_connections_over_max_connections_with_503(

@@ -41,6 +41,7 @@ from mms_client.errors import (
     MMSValidationError,
     PayloadError,
     RequestTimeout,
+    SchemaFilesError,
     ServerCertificateError,
     SimulatorStateError,
     StateFolderInUseError,
@@ -180,6 +181,12 @@ def simulator_state_error(sim: Simulator, tmp_path: Path) -> object:
     return Manifest.load(tmp_path)
 
 
+def schema_files_error(sim: Simulator, tmp_path: Path) -> object:
+    from mms_client.schema.files import schema_dir
+
+    return schema_dir(tmp_path / "nowhere")
+
+
 def state_folder_in_use_error(sim: Simulator, tmp_path: Path) -> object:
     from mms_client.sim.simulator import Simulator
 
@@ -209,6 +216,7 @@ PROVOKED: dict[type[MMSError], Provoke] = {
     DownloadWriteError: download_write_error,
     MalformedRequestError: malformed_request_error,
     SimulatorStateError: simulator_state_error,
+    SchemaFilesError: schema_files_error,
     StateFolderInUseError: state_folder_in_use_error,
 }
 """How each error is met, by its class."""

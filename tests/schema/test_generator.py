@@ -70,7 +70,8 @@ def test_an_incomplete_schema_folder_names_what_it_lacks(tmp_path: Path) -> None
     assert result.returncode == 2
     assert result.stderr == (
         f"incomplete schema folder: {tmp_path} has no xsd/omi.xsd, xsd/mpr.xsd, "
-        "xsd/mi-report.xsd, xsd/mi-outbnd-reports.xsd, operations.json\n"
+        "xsd/mi-report.xsd, xsd/mi-outbnd-reports.xsd, operations.json; pass --schema-dir or "
+        "set MMS_SCHEMA_DIR to a folder with xsd/ and operations.json\n"
     )
 
 

@@ -2,17 +2,22 @@
 
 The XSDs are EPRX's, not ours, so they are not shipped with the package. The generator reads
 them to write the models, and tests and the simulator use them to check documents against
-the official definitions when they are available: from ``MMS_SCHEMA_DIR`` if set, otherwise
-from ``../shared/mms-schemas`` beside the repository root.
+the official definitions when they are available: from ``MMS_SCHEMA_DIR`` if set, otherwise,
+in a source checkout, from ``../shared/mms-schemas`` beside it. An installed package has no
+such place, so there they are used only when ``MMS_SCHEMA_DIR`` names them; a folder it names
+that does not hold them is an error, not a check quietly left off.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mms_client.errors import SchemaFilesError
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -59,40 +64,63 @@ _ROOT_TAGS = {
 }
 
 
+XSD_FILES = tuple(f"xsd/{schema.file_name}" for schema in Schema)
+"""The files a schema folder holds for checking documents: its five XSDs."""
+
+
 @cache
-def repository_root() -> Path:
-    """The folder holding ``src/`` when running from a source checkout."""
-    return Path(__file__).resolve().parents[3]
+def _checkout_schemas() -> Path | None:
+    """``../shared/mms-schemas`` beside the source checkout this package runs from; None for
+    an installed package, which has no checkout to stand beside (its ``../..`` is a folder
+    of the Python installation)."""
+    package = Path(__file__).resolve().parents[1]
+    root = package.parent.parent
+    if package.parent.name != "src" or not (root / "pyproject.toml").is_file():
+        return None
+    return root.parent / "shared" / "mms-schemas"
 
 
-def schema_location(configured: str | os.PathLike[str] | None = None) -> Path:
+def schema_location(configured: str | os.PathLike[str] | None = None) -> Path | None:
     """Where the official schema files are looked for: the folder ``configured`` (one the user
     named, such as a command-line option), else ``MMS_SCHEMA_DIR``, else
-    ``../shared/mms-schemas`` beside the repository root."""
+    ``../shared/mms-schemas`` beside the source checkout; None when none is named and the
+    package is installed."""
     named = os.environ.get(SCHEMA_DIR_VARIABLE) if configured is None else configured
-    return Path(named) if named else repository_root().parent / "shared" / "mms-schemas"
+    return Path(named) if named else _checkout_schemas()
 
 
-def schema_dir(configured: str | os.PathLike[str] | None = None) -> Path | None:
-    """The folder of the official schema files, :func:`schema_location`, or None when it has
-    no ``xsd/``."""
-    return _with_schemas(schema_location(configured))
+def schema_dir(
+    configured: str | os.PathLike[str] | None = None, *, needs: Iterable[str] = XSD_FILES
+) -> Path | None:
+    """The folder of the official schema files (:func:`schema_location`), or None when none
+    is named and the checkout has none (no ``xsd/``): documents are then not checked against
+    the XSDs.
 
-
-@cache
-def _with_schemas(folder: Path) -> Path | None:
-    # Cached per folder: the simulator checks documents on every request, and looking at the
-    # disk each time cost as much as the check itself.
-    return folder if (folder / "xsd").is_dir() else None
-
-
-def xsd_path(schema: Schema) -> Path | None:
-    """The official XSD of ``schema``, or None when the schema files are not available."""
-    folder = schema_dir()
+    A folder that is named, or that has ``xsd/``, must hold the files ``needs`` (paths in
+    the folder): otherwise :class:`~mms_client.errors.SchemaFilesError` names what it lacks.
+    Ignoring it would leave the check off without a word, when someone asked for it.
+    """
+    from_variable = configured is None and bool(os.environ.get(SCHEMA_DIR_VARIABLE))
+    folder = schema_location(configured)
     if folder is None:
         return None
-    path = folder / "xsd" / schema.file_name
-    return path if path.is_file() else None
+    if not (folder / "xsd").is_dir():
+        if configured is None and not from_variable:
+            return None
+        problem = f"no schema folder: {folder} has no xsd/ folder"
+    else:
+        missing = [name for name in needs if not (folder / name).is_file()]
+        if not missing:
+            return folder
+        problem = f"incomplete schema folder: {folder} has no {', '.join(missing)}"
+    if from_variable:
+        problem += (
+            f"; set {SCHEMA_DIR_VARIABLE} to the folder of EPRX's schema files (with xsd/), "
+            "or unset it"
+        )
+    elif configured is None:
+        problem += f"; complete it, or set {SCHEMA_DIR_VARIABLE} to another schema folder"
+    raise SchemaFilesError(problem, folder)
 
 
 @cache
@@ -103,12 +131,14 @@ def _compiled_xsd(path: Path, modified: float) -> etree.XMLSchema:
 
 
 def xml_schema(schema: Schema) -> etree.XMLSchema | None:
-    """The official XSD of ``schema`` compiled for validation, or None when not available.
+    """The official XSD of ``schema`` compiled for validation, or None when the schema files
+    are not available (:func:`schema_dir`).
 
     lxml's validator is the reference used to check that what we write is what EPRX
     specified; it is compiled once per file.
     """
-    path = xsd_path(schema)
-    if path is None:
+    folder = schema_dir()
+    if folder is None:
         return None
+    path = folder / "xsd" / schema.file_name
     return _compiled_xsd(path, path.stat().st_mtime)

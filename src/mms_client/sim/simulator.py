@@ -22,6 +22,7 @@ there is refused.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import shutil
 import socket
 from contextlib import ExitStack, suppress
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from mms_client.endpoints import ClientType
 from mms_client.errors import ConfigurationError
+from mms_client.schema.files import SCHEMA_DIR_VARIABLE, schema_dir
 from mms_client.sim.asgi import SimulatorApp
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.journal import Journal, RecordedRequest
@@ -51,6 +53,8 @@ from mms_client.sim.store import Store
 
 if TYPE_CHECKING:
     from mms_client.client import AsyncMmsClient, MmsClient
+
+logger = logging.getLogger("mms_client.sim")
 
 PKI_FOLDER = "pki"
 STATE_FILE = "state.sqlite3"
@@ -109,6 +113,20 @@ def _certified_users(pki: Pki, store: Store) -> tuple[SimUser, ...]:
     return tuple(user for user in pki.users if (user.participant, user.user) in registered)
 
 
+def _log_schema_check(folder: Path | None) -> None:
+    """Says whether payloads are checked against the official XSDs: without them a payload
+    the models accept but EPRX's XSD refuses gets through, and the one who relies on the
+    simulator should know it."""
+    if folder is not None:
+        logger.info("payloads are checked against the official XSDs in %s", folder / "xsd")
+    else:
+        logger.info(
+            "payloads are checked against the payload models only, not the official XSDs: "
+            "set %s to the folder of EPRX's schema files (with xsd/) to check them too",
+            SCHEMA_DIR_VARIABLE,
+        )
+
+
 class Simulator:
     """A running (once started) local MMS with its state in ``state_dir``.
 
@@ -153,12 +171,15 @@ class Simulator:
         """Prepares the state folder and starts serving; returns once connections are
         accepted.
 
-        Raises :class:`~mms_client.errors.StateFolderInUseError` when another simulator runs
-        on the folder (before touching it), and :class:`~mms_client.errors.SimulatorStateError`
+        Raises :class:`~mms_client.errors.SchemaFilesError` when ``MMS_SCHEMA_DIR`` names a
+        folder without the official XSDs, and
+        :class:`~mms_client.errors.StateFolderInUseError` when another simulator runs on the
+        folder (both before touching it), and :class:`~mms_client.errors.SimulatorStateError`
         when its state cannot be used; what is in the folder is never replaced to get going.
         """
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
+        schema_folder = schema_dir()
         lock = StateLock(self.state_dir)
         with ExitStack() as on_failure:
             on_failure.callback(lock.release)
@@ -220,6 +241,7 @@ class Simulator:
             lock.record(urls[0])
             self._server, self._store, self._lock = thread, store, lock
             on_failure.pop_all()
+        _log_schema_check(schema_folder)
         return self
 
     def stop(self) -> None:
