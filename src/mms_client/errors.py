@@ -330,10 +330,12 @@ class StateFolderInUseError(SimulatorStateError):
 
 class SchemaFilesError(MMSError):
     """The official schema files cannot be used: a folder named as the schema folder
-    (``MMS_SCHEMA_DIR``, or a generator's ``--schema-dir``) lacks ``xsd/`` or a file of it.
+    (``MMS_SCHEMA_DIR``, or a generator's ``--schema-dir``) lacks ``xsd/`` or a file of it, or
+    an XSD in it cannot be read as one.
 
-    Checking documents against what is there would check them against nothing; the message
-    names the folder and what it lacks.  ``path`` is that folder.
+    Checking documents against what is there would check them against nothing, or fail on
+    every document; the message names the folder or file and what it lacks.  ``path`` is
+    that folder or file.
     """
 
     def __init__(self, message: str, path: Path) -> None:

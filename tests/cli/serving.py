@@ -10,7 +10,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mms_client.schema.files import Schema
 from mms_client.sim.manifest import Manifest
+
+EMPTY_XSD = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>'
+
+
+def schema_folder(path: Path, broken: str) -> Path:
+    """A schema folder at ``path`` with every XSD the simulator reads, all empty schemas but
+    the file ``broken`` (``omi.xsd``), which is not XML."""
+    (path / "xsd").mkdir(parents=True)
+    for schema in Schema:
+        text = "not xml" if schema.file_name == broken else EMPTY_XSD
+        (path / "xsd" / schema.file_name).write_text(text)
+    return path
 
 
 def interruptible() -> None:

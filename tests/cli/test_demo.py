@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from mms_client.cli import main
 
+from .serving import schema_folder
+
 
 def test_the_demo_trades_a_day_and_exits_cleanly() -> None:
     result = CliRunner().invoke(main, ["demo"])
@@ -39,6 +41,22 @@ def test_the_demo_trades_a_day_and_exits_cleanly() -> None:
         r"its registration, not by F100, for \S+-\S+$"
     )
     assert re.search(message, output[positions[4] :], re.MULTILINE), output[positions[4] :]
+
+
+def test_a_demo_with_an_xsd_it_cannot_read_names_it_and_exits(tmp_path: Path) -> None:
+    schemas = schema_folder(tmp_path / "schemas", broken="mi-market.xsd")
+    result = subprocess.run(
+        [sys.executable, "-m", "mms_client.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MMS_SCHEMA_DIR": str(schemas)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"Error: {schemas / 'xsd' / 'mi-market.xsd'} cannot be read as an XSD: "
+    )
+    assert "Traceback" not in result.stderr and "Submit" not in result.stdout
 
 
 def test_a_demo_terminated_midway_leaves_nothing_behind(tmp_path: Path) -> None:

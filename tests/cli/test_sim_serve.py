@@ -31,7 +31,7 @@ from mms_client.sim.manifest import Manifest
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
 
-from .serving import serving, start
+from .serving import schema_folder, serving, start
 
 DAY = dt.date(2024, 3, 15)
 
@@ -280,18 +280,20 @@ def test_an_installed_serve_says_it_checks_no_official_xsd_and_how_to_have_it_ch
         ) in printed
 
 
-@pytest.mark.parametrize("folder", ["missing", "without xsd", "incomplete"])
+@pytest.mark.parametrize("folder", ["missing", "without xsd", "incomplete", "broken XSD"])
 def test_serve_refuses_schema_files_it_cannot_check_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
 ) -> None:
     """MMS_SCHEMA_DIR asks for the check: a folder it cannot be made with is no quiet
-    "off"."""
+    "off", and an XSD that cannot be read is no error on every request."""
     schemas = tmp_path / "schemas"
     if folder == "without xsd":
         schemas.mkdir()
     elif folder == "incomplete":
         (schemas / "xsd").mkdir(parents=True)
         (schemas / "xsd" / "mi-market.xsd").write_text("<schema/>")
+    elif folder == "broken XSD":
+        schema_folder(schemas, broken="omi.xsd")
     monkeypatch.setenv("MMS_SCHEMA_DIR", str(schemas))
     result = _serve(tmp_path / "state")
     expected = {
@@ -302,6 +304,7 @@ def test_serve_refuses_schema_files_it_cannot_check_with(
         "incomplete": f"incomplete schema folder: {schemas} has no xsd/omi.xsd, xsd/mpr.xsd, "
         "xsd/mi-report.xsd, xsd/mi-outbnd-reports.xsd; set MMS_SCHEMA_DIR to the folder of "
         "EPRX's schema files (with xsd/), or unset it\n",
+        "broken XSD": f"{schemas / 'xsd' / 'omi.xsd'} cannot be read as an XSD: ",
     }[folder]
     assert result.returncode == 1
     assert result.stderr.startswith("Error: " + expected), result.stderr

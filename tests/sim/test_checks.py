@@ -270,7 +270,7 @@ def test_the_official_schema_check_reports_lines_and_rules() -> None:
         pytest.skip("the official MMS schema files are not available (set MMS_SCHEMA_DIR)")
     tree = codec.parse_xml(b'<MarketData>\n<MarketSubmit Date="tomorrow"/></MarketData>')
 
-    issues = _xsd_issues(Schema.MI_MARKET, tree)
+    issues = _xsd_issues(xml_schema(Schema.MI_MARKET), tree)
 
     assert issues and {issue.code.value for issue in issues} == {"E_SCHEMA_INVALID"}
     assert any(i.text.startswith("line 2:") and "Date" in i.text for i in issues)

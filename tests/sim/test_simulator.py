@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from mms_client.errors import SchemaFilesError
 from mms_client.examples import example_request
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest
@@ -170,3 +171,23 @@ def test_a_reset_brings_back_the_seed_and_forgets_requests_and_faults(
     with fresh_mms_simulator.client() as client:
         assert client.query_offers(OfferQuery(market_type=DAM), date=TRADING_DAY) == []
     assert fresh_mms_simulator.count("MarketQuery_OfferQuery", processed=False) == 1
+
+
+def test_a_simulator_refuses_an_xsd_it_cannot_read_before_touching_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "schemas" / "xsd" / "mpr.xsd"
+    broken.parent.mkdir(parents=True)
+    for name in ("mi-market", "omi", "mi-report", "mi-outbnd-reports"):
+        (broken.parent / f"{name}.xsd").write_text(
+            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>'
+        )
+    broken.write_text('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element/>')
+    monkeypatch.setenv("MMS_SCHEMA_DIR", str(tmp_path / "schemas"))
+
+    with pytest.raises(SchemaFilesError) as caught:
+        Simulator(tmp_path / "state").start()
+
+    assert caught.value.path == broken
+    assert str(caught.value).startswith(f"{broken} cannot be read as an XSD: ")
+    assert not (tmp_path / "state").exists()

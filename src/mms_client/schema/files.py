@@ -127,7 +127,18 @@ def schema_dir(
 def _compiled_xsd(path: Path, modified: float) -> etree.XMLSchema:
     from lxml import etree
 
-    return etree.XMLSchema(etree.parse(str(path)))
+    try:
+        return etree.XMLSchema(etree.parse(str(path)))
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+        raise SchemaFilesError(f"{path} cannot be read as an XSD: {exc}", path) from None
+
+
+def compiled_xsd(folder: Path, schema: Schema) -> etree.XMLSchema:
+    """The XSD of ``schema`` in the schema folder ``folder``, compiled for validation, once
+    per file (and again once it changes). A file lxml cannot read as an XSD raises
+    :class:`~mms_client.errors.SchemaFilesError` naming it."""
+    path = folder / "xsd" / schema.file_name
+    return _compiled_xsd(path, path.stat().st_mtime)
 
 
 def xml_schema(schema: Schema) -> etree.XMLSchema | None:
@@ -135,10 +146,7 @@ def xml_schema(schema: Schema) -> etree.XMLSchema | None:
     are not available (:func:`schema_dir`).
 
     lxml's validator is the reference used to check that what we write is what EPRX
-    specified; it is compiled once per file.
+    specified.
     """
     folder = schema_dir()
-    if folder is None:
-        return None
-    path = folder / "xsd" / schema.file_name
-    return _compiled_xsd(path, path.stat().st_mtime)
+    return None if folder is None else compiled_xsd(folder, schema)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -52,7 +52,7 @@ from mms_client.jst import JST, format_jst
 from mms_client.operations import OPERATIONS, Operation, identify
 from mms_client.schema import codec, root_model
 from mms_client.schema.binding import XmlModel, xml_plan
-from mms_client.schema.files import Schema, xml_schema
+from mms_client.schema.files import Schema, compiled_xsd
 from mms_client.security.signing import verify
 from mms_client.sim.calls import Call, Code, Issue, Outcome, XmlDict
 from mms_client.sim.handlers import handler_for
@@ -76,6 +76,8 @@ from mms_client.wire.soap import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lxml.etree import _Element
 
 logger = logging.getLogger("mms_client.sim")
@@ -194,9 +196,19 @@ def _schema_issues(error: PayloadError) -> tuple[Issue, ...]:
     ) or (Issue(Code.SCHEMA_INVALID, str(error)),)
 
 
-def _xsd_issues(schema: Schema, tree: _Element) -> tuple[Issue, ...]:
-    """What the official XSD finds wrong (nothing when the schema files are absent)."""
-    compiled = xml_schema(schema)
+def request_xsds(folder: Path | None) -> dict[Schema, etree.XMLSchema]:
+    """The official XSDs of the requests the service reads, compiled from the schema folder
+    ``folder`` (none without one). Compiled when the simulator starts, in a few milliseconds,
+    so that an XSD lxml cannot read stops the start with a
+    :class:`~mms_client.errors.SchemaFilesError` naming it, instead of failing every
+    request."""
+    if folder is None:
+        return {}
+    return {schema: compiled_xsd(folder, schema) for schema in sorted(set(_SCHEMAS.values()))}
+
+
+def _xsd_issues(compiled: etree.XMLSchema | None, tree: _Element) -> tuple[Issue, ...]:
+    """What the official XSD ``compiled`` finds wrong (nothing without one)."""
     if compiled is None:
         return ()
     try:
@@ -263,10 +275,17 @@ class MmsService:
     """The simulated MMS over one state store."""
 
     def __init__(
-        self, store: Store, *, response_encoding: ResponseEncoding = ResponseEncoding.INLINE
+        self,
+        store: Store,
+        *,
+        response_encoding: ResponseEncoding = ResponseEncoding.INLINE,
+        xsds: Mapping[Schema, etree.XMLSchema] | None = None,
     ) -> None:
+        """``xsds`` are the official XSDs payloads are checked against after the payload
+        models (:func:`request_xsds`); without them, the models alone check payloads."""
         self._store = store
         self._mtom = response_encoding is ResponseEncoding.MTOM
+        self._xsds: Mapping[Schema, etree.XMLSchema] = xsds or {}
 
     # --- answers -----------------------------------------------------------------------
 
@@ -391,7 +410,7 @@ class MmsService:
         return replace(
             incoming,
             caller=sender,
-            problems=incoming.problems or _xsd_issues(schema, incoming.tree),
+            problems=incoming.problems or _xsd_issues(self._xsds.get(schema), incoming.tree),
         )
 
     def _read_payload(self, incoming: Incoming) -> Incoming:

@@ -47,7 +47,7 @@ from mms_client.sim.server import (
     bind,
     server_ssl_context,
 )
-from mms_client.sim.service import MmsService, ResponseEncoding
+from mms_client.sim.service import MmsService, ResponseEncoding, request_xsds
 from mms_client.sim.state import StateLock, writing_in
 from mms_client.sim.store import Store
 
@@ -172,7 +172,7 @@ class Simulator:
         accepted.
 
         Raises :class:`~mms_client.errors.SchemaFilesError` when ``MMS_SCHEMA_DIR`` names a
-        folder without the official XSDs, and
+        folder without the official XSDs or one of them cannot be read, and
         :class:`~mms_client.errors.StateFolderInUseError` when another simulator runs on the
         folder (both before touching it), and :class:`~mms_client.errors.SimulatorStateError`
         when its state cannot be used; what is in the folder is never replaced to get going.
@@ -180,6 +180,7 @@ class Simulator:
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
         schema_folder = schema_dir()
+        xsds = request_xsds(schema_folder)
         lock = StateLock(self.state_dir)
         with ExitStack() as on_failure:
             on_failure.callback(lock.release)
@@ -211,7 +212,7 @@ class Simulator:
             with writing_in(self.state_dir):
                 users = _certified_users(pki, store)
 
-            service = MmsService(store, response_encoding=self._response_encoding)
+            service = MmsService(store, response_encoding=self._response_encoding, xsds=xsds)
             listeners = [
                 Listener(sock, SimulatorApp(service, endpoint, self.faults, self.journal))
                 for endpoint, sock in sockets
