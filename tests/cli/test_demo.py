@@ -52,7 +52,7 @@ def test_a_demo_with_an_xsd_it_cannot_read_names_it_and_exits(tmp_path: Path) ->
         timeout=120,
         env={**os.environ, "MMS_SCHEMA_DIR": str(schemas)},
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # it cannot start as asked
     assert result.stderr.startswith(
         f"Error: {schemas / 'xsd' / 'mi-market.xsd'} cannot be read as an XSD: "
     )
