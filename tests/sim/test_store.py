@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from mms_client.endpoints import ClientType
 from mms_client.sim import seed
-from mms_client.sim.store import NewItem, NewOffer, OfferRecord, Store
+from mms_client.sim.store import AccessEntry, NewItem, NewOffer, OfferRecord, Store
 
 
 def _offer(resource: str = "FAKE_RESO", start: str = "2024-03-15T12:00:00") -> NewOffer:
@@ -56,6 +57,18 @@ def test_a_new_store_holds_the_seed(tmp_path: Path) -> None:
     assert participant is not None and participant.participant_type is ClientType.MO
     assert store.user("F100", "NOBODY") is None and store.resource("NOPE") is None
     assert [r.transaction_id for r in store.items("Report", "MI")] == [seed.REPORT_TRANSACTION]
+
+
+def test_the_access_log_keeps_the_newest_requests_up_to_its_bound(tmp_path: Path) -> None:
+    """A simulator kept running for a team logs every request: the oldest go, so the state
+    does not grow for good."""
+    store = Store(tmp_path / "state.sqlite3", access_log_rows=2000)
+    query = AccessEntry("F100", "FAKEUSER", "QUERY", "MarketQuery_OfferQuery", "2024-04-01")
+    for number in range(5000):
+        store.log_access(replace(query, transaction_id=f"T{number}"))
+    kept = [entry.transaction_id for entry in store.access_log()]
+    assert 2000 <= len(kept) <= 2002  # trimmed two rows at a time
+    assert kept[-2000:] == [f"T{number}" for number in range(3000, 5000)]
 
 
 def test_offers_and_sequences_survive_reopening(tmp_path: Path) -> None:

@@ -416,11 +416,18 @@ def _unusable(path: Path, exc: sqlite3.Error) -> SimulatorStateError:
     )
 
 
+ACCESS_LOG_ROWS = 100_000
+"""How many requests the access log keeps, the newest: a shared simulator answering a
+hundred thousand requests a day would otherwise grow its state by about 15 MB a day for good.
+"""
+
+
 class Store:
     """The SQLite state of one simulator; a new one holds the seed (:mod:`~.seed`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, access_log_rows: int = ACCESS_LOG_ROWS) -> None:
         self.path = path
+        self._access_log_rows = access_log_rows
         self._lock = threading.RLock()
         self._depth = 0
         try:
@@ -742,8 +749,10 @@ class Store:
     # --- access log ----------------------------------------------------------------------
 
     def log_access(self, entry: AccessEntry) -> None:
+        """Log a request; the oldest entries beyond the newest ``access_log_rows`` go, a
+        thousandth of the bound at a time (a row is about 150 bytes)."""
         with self.transaction() as db:
-            db.execute(
+            row = db.execute(
                 "INSERT INTO access_log (participant, user_name, transaction_id, action, "
                 "application, start_time, end_time, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -756,7 +765,10 @@ class Store:
                     entry.end_time,
                     entry.file_name,
                 ),
-            )
+            ).lastrowid
+            bound = self._access_log_rows
+            if row is not None and row % max(1, bound // 1000) == 0:
+                db.execute("DELETE FROM access_log WHERE id <= ?", (row - bound,))
 
     def access_log(
         self, *, participant: str | None = None, period: tuple[str, str] | None = None
