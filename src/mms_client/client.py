@@ -12,6 +12,7 @@ by its registry name.
 from __future__ import annotations
 
 import contextvars
+import inspect
 import os
 import re
 from abc import ABC, abstractmethod
@@ -27,7 +28,7 @@ from mms_client.errors import ConfigurationError, shown_setting
 from mms_client.exchange import Caller, PreparedRequest, Response, prepare, resolve_operation
 from mms_client.methods import OperationMethods
 from mms_client.operations import Operation
-from mms_client.plugins import Plugin
+from mms_client.plugins import HOOKS, Plugin
 from mms_client.security.certs import Certificate, VerifySetting
 from mms_client.transport import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -49,22 +50,41 @@ _DOMAIN = re.compile(r"[A-Za-z0-9.\-_]{1,253}")
 
 
 def _audit_plugins(plugins: Iterable[Plugin] | None) -> tuple[Plugin, ...]:
-    """``plugins``, each a :class:`Plugin`: their hooks are called in the middle of a request,
-    where anything else would fail only once the request has gone out."""
+    """``plugins``, each a :class:`Plugin` with plain hooks: their hooks are called in the
+    middle of a request, where anything else would fail only once the request has gone out.
+
+    A hook written ``async def`` would be called and never awaited, so that the audit it
+    keeps would record nothing, with only a warning that a coroutine was never awaited."""
     if plugins is None:
         return ()
     expected = f"{Plugin.__module__}.{Plugin.__name__}"
     try:
-        given = tuple(plugins)
+        # a str is iterable too, but its characters are no plugins
+        given = None if isinstance(plugins, str | bytes) else tuple(plugins)
     except TypeError:
+        given = None
+    if given is None:
         raise ConfigurationError(
             f"plugins must be a list of {expected}, not {type(plugins).__name__}"
-        ) from None
+        )
     for plugin in given:
+        if isinstance(plugin, type) and issubclass(plugin, Plugin):
+            name = plugin.__name__
+            raise ConfigurationError(
+                f"plugins must be {expected} objects, not the class {name}: "
+                f"pass an instance: {name}(), not {name}"
+            )
         if not isinstance(plugin, Plugin):
             raise ConfigurationError(
                 f"plugins must be {expected} objects, not {type(plugin).__name__}"
             )
+        for hook in HOOKS:
+            if inspect.iscoroutinefunction(getattr(plugin, hook)):
+                raise ConfigurationError(
+                    f"plugins: {type(plugin).__name__}.{hook} is a coroutine function "
+                    "(async def), but plugin hooks are called synchronously, by "
+                    "AsyncMmsClient too: make it a plain def"
+                )
     return given
 
 

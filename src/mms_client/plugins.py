@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+HOOKS = ("audit_request", "audit_response", "audit_response_file")
+"""The methods of a :class:`Plugin` that the client calls."""
+
 
 class Plugin:
     """Base class of audit plugins; override one or both hooks.
 
     Hooks run in the calling thread (or on the event loop for the async client) right
-    before a request is sent and right after a response body has been received. An exception
-    raised by a hook stops the call and reaches the caller unchanged.
+    before a request is sent and right after a response body has been received. They are
+    called synchronously, by both clients: a hook written ``async def`` would never run, so a
+    client given one refuses it when it is built (a client takes instances of a plugin
+    class, not the class). An exception raised by a hook stops the call and reaches the caller
+    unchanged.
     """
 
     def audit_request(self, mms_request: bytes) -> None:

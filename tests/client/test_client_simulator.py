@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -1213,6 +1213,12 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"max_response_bytes": 1.5}, "max_response_bytes must be a positive number of bytes"),
         ({"plugins": 5}, "plugins must be a list of mms_client.plugins.Plugin, not int"),
         ({"plugins": [Recorder(), print]}, "plugins must be mms_client.plugins.Plugin objects"),
+        # iterable, but its characters are no plugins
+        ({"plugins": "Recorder"}, "plugins must be a list of mms_client.plugins.Plugin, not str"),
+        (
+            {"plugins": [Recorder]},
+            r"Plugin objects, not the class Recorder: pass an instance: Recorder\(\), not Recorder",
+        ),
         ({"test": True}, "test=True and base_url both say which MMS to talk to"),
         ({"verify": "/nonexistent/ca.pem"}, "CA bundle not found"),
         ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got an empty"),
@@ -1245,3 +1251,40 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
     with MmsClient(**arguments) as bsp:
         assert bsp.client_type is ClientType.BSP
         assert "passphrase" not in repr(bsp).lower() and "F100" in repr(bsp)
+
+
+class AsyncAudit(Plugin):
+    """Keeps an audit with hooks written ``async def``, which no client awaits."""
+
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
+
+    async def audit_request(self, mms_request: bytes) -> None:
+        self.requests.append(mms_request)
+
+
+class AsyncFileAudit(Plugin):
+    async def audit_response_file(self, mms_response: BinaryIO) -> None:
+        """Never awaited either."""
+
+
+@pytest.mark.parametrize("kind", [MmsClient, AsyncMmsClient])
+@pytest.mark.parametrize(
+    ("plugin", "hook"),
+    [
+        (AsyncAudit(), "AsyncAudit.audit_request"),
+        (AsyncFileAudit(), "AsyncFileAudit.audit_response_file"),
+    ],
+)
+def test_a_plugin_with_an_async_hook_is_refused_when_the_client_is_built(
+    mms_simulator: Simulator, kind: type[MmsClient | AsyncMmsClient], plugin: Plugin, hook: str
+) -> None:
+    """Hooks are called synchronously: one written ``async def`` would be called and never
+    awaited, and the audit it keeps would stay empty, with nothing but a RuntimeWarning to
+    say so. Both clients refuse it before anything is sent."""
+    arguments = mms_simulator.manifest.client_arguments("BSP", plugins=[Recorder(), plugin])
+    problem = (
+        rf"{hook} is a coroutine function \(async def\), but plugin hooks are called synchronously"
+    )
+    with pytest.raises(ConfigurationError, match=problem):
+        kind(**arguments)
