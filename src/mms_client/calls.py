@@ -130,7 +130,8 @@ def one_item(response: Response) -> Any:
     if len(response.items) != 1:
         raise MalformedResponseError(
             f"{response.operation.name}: expected one {response.operation.element} in the "
-            f"reply, found {len(response.items)}"
+            f"reply, found {len(response.items)}",
+            operation=response.operation.name,
         )
     return response.items[0]
 
@@ -146,7 +147,8 @@ def results(response: Response) -> Any:
     if len(response.items) > 1:
         raise MalformedResponseError(
             f"{response.operation.name}: expected at most one {response.operation.response.child}"
-            f" in the reply, found {len(response.items)}"
+            f" in the reply, found {len(response.items)}",
+            operation=response.operation.name,
         )
     if response.items:
         return response.items[0]
@@ -163,7 +165,8 @@ def report_file(response: Response) -> DownloadedFile:
     if len(response.files) != 1:
         raise MalformedResponseError(
             f"{response.operation.name}: expected one report file in the reply, "
-            f"found {len(response.files)}"
+            f"found {len(response.files)}",
+            operation=response.operation.name,
         )
     return response.files[0]
 
@@ -210,6 +213,7 @@ def created_report(response: Response) -> CreatedReport:
     statistics = response.statistics
     if statistics is None or not statistics.transaction_id:
         raise MalformedResponseError(
-            f"{response.operation.name}: the reply names no TransactionId for the new report"
+            f"{response.operation.name}: the reply names no TransactionId for the new report",
+            operation=response.operation.name,
         )
     return CreatedReport(statistics.transaction_id, one_item(response))

@@ -3,7 +3,10 @@
 Callers catch :class:`MMSError` for "anything from this library", or one branch of the tree to
 react to one kind of failure.  The branches follow the question a caller asks after a failure:
 was my input wrong (nothing was sent), did the MMS refuse it, or did the request not get
-through?
+through? Of one that did not get through, ``may_have_processed`` (of a
+:class:`TransportError` or a :class:`MalformedResponseError`) says whether it is a submit,
+cancel or approval that the MMS may have processed all the same, so that it must be queried
+for before it is sent again.
 
     MMSError
     ├── ConfigurationError        the client was given an unusable setting (nothing sent,
@@ -107,6 +110,17 @@ def _listed(problems: Sequence[object], whole: str) -> str:
     if len(problems) > _LISTED:
         lines.append(f"\n  ... and {len(problems) - _LISTED} more (see {whole})")
     return "".join(lines)
+
+
+MAY_HAVE_PROCESSED = "the MMS may have processed the request: query before sending it again"
+"""What an error (or a note) says of a request that must not be processed twice (a submit, a
+cancel, an approval) once it may have reached the MMS; the errors that say it have
+``may_have_processed`` True."""
+
+
+def _processed(may_have_processed: bool) -> str:
+    """The words :data:`MAY_HAVE_PROCESSED` adds to a message, when it does."""
+    return f"; {MAY_HAVE_PROCESSED}" if may_have_processed else ""
 
 
 def shown_setting(value: object) -> str:
@@ -234,14 +248,34 @@ class MalformedResponseError(MMSError):
 
     An unreadable answer is still an answer: the MMS may have processed the request. When
     the client received the reply, ``url`` and ``attempt`` name the attempt that brought it,
-    as those of a :class:`TransportError` do, and so does the message, which for a request
-    that must not be processed twice (a submit, a cancel, an approval) also says to query
-    before sending it again. They are None for a reply read on its own.
+    as those of a :class:`TransportError` do, and so does the message's first line, after
+    what was wrong. ``may_have_processed`` is then True for a request that must not be
+    processed twice (a submit, a cancel, an approval), whose message also says to query before
+    sending it again (:data:`MAY_HAVE_PROCESSED`). ``operation`` is the registry name of the
+    request. They are None (and False) for a reply read on its own, outside a call.
     """
 
-    def __init__(self, message: str, *, url: str | None = None, attempt: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        attempt: int | None = None,
+        operation: str | None = None,
+        may_have_processed: bool = False,
+    ) -> None:
         self.url = url
         self.attempt = attempt
+        self.operation = operation
+        self.may_have_processed = may_have_processed
+        if url is not None:
+            # what was wrong is the first line (any lines below it give details), which
+            # names, as a TransportError's does, what the caller must know and the attempt
+            head, newline, details = message.partition("\n")
+            message = (
+                f"{head}{_processed(may_have_processed)}: {url} (attempt {attempt})"
+                f"{newline}{details}"
+            )
         super().__init__(message)
 
 
@@ -405,9 +439,14 @@ class TransportError(MMSError):
 
     ``url`` is the endpoint of the last attempt, ``attempt`` its number (1-based) and
     ``status`` the HTTP status when there was one; ``problem`` is what went wrong there, in
-    the message before the URL. When the request was tried at more than one host and failed
-    at each, ``elsewhere`` holds the last failure at each of the other hosts, which the
-    message names too (see :meth:`describe`).
+    the message before the URL. ``operation`` is the registry name of the request.
+    ``may_have_processed`` is True when the request is one that must not be processed twice (a
+    submit, a cancel, an approval) and may have reached the MMS: the message then says to query
+    before sending it again (:data:`MAY_HAVE_PROCESSED`). It is False for a request that
+    provably never reached the server (:class:`ConnectError`), and for a query, which may
+    simply be sent again. When the request was tried at more than one host and failed at
+    each, ``elsewhere`` holds the last failure at each of the other hosts, which the message
+    names too (see :meth:`describe`).
     """
 
     def __init__(
@@ -417,12 +456,16 @@ class TransportError(MMSError):
         url: str,
         attempt: int,
         status: int | None = None,
+        operation: str | None = None,
+        may_have_processed: bool = False,
         elsewhere: Sequence[TransportError] = (),
     ) -> None:
         self.problem = message
         self.url = url
         self.attempt = attempt
         self.status = status
+        self.operation = operation
+        self.may_have_processed = may_have_processed
         self.elsewhere = tuple(elsewhere)
         super().__init__(self.describe())
 
@@ -434,7 +477,7 @@ class TransportError(MMSError):
         where = f"{self.url} (attempt {self.attempt}" + (
             f", HTTP {self.status})" if self.status else ")"
         )
-        message = f"{self._problem(ca_advice)}: {where}"
+        message = f"{self._problem(ca_advice)}{_processed(self.may_have_processed)}: {where}"
         if self.elsewhere:
             others = "; ".join(
                 f"{other.url} (attempt {other.attempt}: "
@@ -481,6 +524,7 @@ class ServerCertificateError(ConnectError):
         url: str,
         attempt: int,
         remedy: str | None = None,
+        operation: str | None = None,
         elsewhere: Sequence[TransportError] = (),
     ) -> None:
         self.reason = reason
@@ -489,6 +533,7 @@ class ServerCertificateError(ConnectError):
             f"the server's certificate could not be verified ({reason})",
             url=url,
             attempt=attempt,
+            operation=operation,
             elsewhere=elsewhere,
         )
 

@@ -60,6 +60,7 @@ from tenacity import (
 
 from mms_client.endpoints import Endpoints, Interface
 from mms_client.errors import (
+    MAY_HAVE_PROCESSED,
     ConfigurationError,
     ConnectError,
     ConnectionLostError,
@@ -90,12 +91,13 @@ DEFAULT_MAX_DOWNLOAD_BYTES = 8 * 1024**3
 class HttpReply:
     """An answer of the MMS: a 2xx response, or an error status whose body is a SOAP fault.
 
-    ``url`` and ``attempt`` say which attempt brought it, ``resendable`` whether its request
-    may be processed twice. The body is ``body``, or for a download the temporary file
-    ``spool`` (``body`` is then empty); :meth:`source` reads either, :meth:`close` releases
-    the file.
+    ``operation`` is the registry name of its request, ``url`` and ``attempt`` say which
+    attempt brought it, ``resendable`` whether its request may be processed twice. The body
+    is ``body``, or for a download the temporary file ``spool`` (``body`` is then empty);
+    :meth:`source` reads either, :meth:`close` releases the file.
     """
 
+    operation: str
     url: str
     attempt: int
     resendable: bool
@@ -119,8 +121,12 @@ class HttpReply:
         """``error``, found while reading this reply, as the caller must see it: naming the
         attempt and, for a request that must not be processed twice, warning that the MMS
         may have processed it."""
-        return _unreadable(
-            str(error), url=self.url, attempt=self.attempt, resendable=self.resendable
+        return MalformedResponseError(
+            str(error),
+            url=self.url,
+            attempt=self.attempt,
+            operation=self.operation,
+            may_have_processed=not self.resendable,
         )
 
 
@@ -505,14 +511,16 @@ class _Exchange:
             f"{self._timeout} seconds",
             url=self.url,
             attempt=self.attempt,
+            operation=self.operation,
         )
 
     def _late(self) -> RequestTimeout:
         return RequestTimeout(
-            f"the answer took longer than {self._timeout} seconds"
-            + may_have_arrived(self._resendable),
+            f"the answer took longer than {self._timeout} seconds",
             url=self.url,
             attempt=self.attempt,
+            operation=self.operation,
+            may_have_processed=not self._resendable,
         )
 
     def _too_big(self, size: int) -> MalformedResponseError:
@@ -540,6 +548,7 @@ class _Exchange:
                     spool.seek(0)
                     plugin.audit_response_file(spool)
             reply = HttpReply(
+                operation=self.operation,
                 url=self.url,
                 attempt=self.attempt,
                 resendable=self._resendable,
@@ -551,11 +560,12 @@ class _Exchange:
             if 200 <= reply.status < 300 or self._is_fault(reply):
                 return reply
             raise HTTPStatusError(
-                f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer"
-                + (may_have_arrived(self._resendable) if reply.status >= 500 else ""),
+                f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer",
                 url=self.url,
                 attempt=self.attempt,
                 status=reply.status,
+                operation=self.operation,
+                may_have_processed=not self._resendable and reply.status >= 500,
             )
         except BaseException:
             self.discard()
@@ -595,20 +605,25 @@ class _Exchange:
                 f"could not connect ({_system_reason(error) or detail}){hint}",
                 url=self.url,
                 attempt=self.attempt,
+                operation=self.operation,
             )
         if isinstance(error, httpx.ProxyError):
             return ConnectError(
-                f"the proxy refused the connection ({detail})", url=self.url, attempt=self.attempt
+                f"the proxy refused the connection ({detail})",
+                url=self.url,
+                attempt=self.attempt,
+                operation=self.operation,
             )
         if self._driver.closed:
             # closing closes the connections of calls under way, which then fail in the words
             # of whatever broke deep down (an anyio stream's "pop from an empty deque", an
             # end of the answer the server never sent): the cause is the close
             return ConnectionLostError(
-                f"the client was closed while the request was under way"
-                f"{may_have_arrived(self._resendable)}",
+                "the client was closed while the request was under way",
                 url=self.url,
                 attempt=self.attempt,
+                operation=self.operation,
+                may_have_processed=not self._resendable,
             )
         if isinstance(error, httpx.TimeoutException):
             if self.left() <= 0:
@@ -619,10 +634,11 @@ class _Exchange:
                 else "nothing arrived"
             )
             return RequestTimeout(
-                f"{stalled} for {self._settings.timeout} seconds"
-                + may_have_arrived(self._resendable),
+                f"{stalled} for {self._settings.timeout} seconds",
                 url=self.url,
                 attempt=self.attempt,
+                operation=self.operation,
+                may_have_processed=not self._resendable,
             )
         plain = urlsplit(self.url)
         unanswered_plain = plain.scheme == "http" and not self._answered
@@ -643,15 +659,23 @@ class _Exchange:
                 f"one does, use https://{plain.netloc}"
             )
         return ConnectionLostError(
-            f"the connection broke ({detail}){hint}{may_have_arrived(self._resendable)}",
+            f"the connection broke ({detail}){hint}",
             url=self.url,
             attempt=self.attempt,
+            operation=self.operation,
+            may_have_processed=not self._resendable,
         )
 
     def _malformed(self, reason: str) -> MalformedResponseError:
         """The error for this attempt's reply that cannot be read: an answer all the same, so
         the MMS may have processed the request."""
-        return _unreadable(reason, url=self.url, attempt=self.attempt, resendable=self._resendable)
+        return MalformedResponseError(
+            reason,
+            url=self.url,
+            attempt=self.attempt,
+            operation=self.operation,
+            may_have_processed=not self._resendable,
+        )
 
     def _unverified(self, error: ssl.SSLCertVerificationError) -> ServerCertificateError:
         return ServerCertificateError(
@@ -659,6 +683,7 @@ class _Exchange:
             url=self.url,
             attempt=self.attempt,
             remedy=_VERIFY_ADVICE.get(error.verify_code),
+            operation=self.operation,
         )
 
 
@@ -667,7 +692,7 @@ def may_have_arrived(resendable: bool) -> str:
     it may have reached the server (nothing, for one that may be sent again)."""
     if resendable:
         return ""
-    return "; the MMS may have processed the request: query before sending it again"
+    return f"; {MAY_HAVE_PROCESSED}"
 
 
 def cancelled_after_sending(
@@ -682,19 +707,6 @@ def cancelled_after_sending(
     )
     logger.warning("%s", warning)
     cancellation.add_note(warning)
-
-
-def _unreadable(reason: str, *, url: str, attempt: int, resendable: bool) -> MalformedResponseError:
-    """The error for a reply from ``url`` that cannot be read: ``reason`` says what was wrong
-    (in its first line; any lines below it give details), followed on that line, as in a
-    :class:`~mms_client.errors.TransportError`, by what the caller must know and where the
-    reply came from."""
-    head, newline, details = reason.partition("\n")
-    return MalformedResponseError(
-        f"{head}{may_have_arrived(resendable)}: {url} (attempt {attempt}){newline}{details}",
-        url=url,
-        attempt=attempt,
-    )
 
 
 #: What h11 says when the first byte of an answer is one that no HTTP answer starts with (a

@@ -46,6 +46,7 @@ from mms_client.errors import (
     PayloadError,
     RequestTimeout,
     ServerCertificateError,
+    TransportError,
 )
 from mms_client.examples import example_request
 from mms_client.jst import JST
@@ -715,6 +716,56 @@ def test_an_unreadable_reply_to_a_submit_warns_that_the_mms_may_have_processed_i
     # what was wrong is said once: in the message, not again by an error chained to it
     assert str(caught.value).count("unreadable") == 1
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+FAILURES: list[tuple[str, str, dict[str, Any], type[Exception], bool]] = [
+    # (operation, fault, options of the client, error, whether the MMS may have processed it)
+    (PUT, "http_error", {"backup_url": None}, HTTPStatusError, True),
+    (PUT, "drop_after", {}, ConnectionLostError, True),
+    (PUT, "delay", {"timeout": 0.5}, RequestTimeout, True),
+    (PUT, "malformed", {}, MalformedResponseError, True),
+    (PUT, "refused", {}, ConnectError, False),  # never reached the server
+    (PUT, "wrong_path", {}, HTTPStatusError, False),  # 404: the MMS never saw it
+    (QUERY, "http_error", {"backup_url": None}, HTTPStatusError, False),  # resent at will
+    (QUERY, "malformed", {}, MalformedResponseError, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "fault", "options", "kind", "may_have_processed"),
+    FAILURES,
+    ids=[f"{operation.split('_')[0]}-{fault}" for operation, fault, *_ in FAILURES],
+)
+def test_an_error_says_by_its_attributes_whether_the_mms_may_have_processed_the_request(
+    mms_simulator: Simulator,
+    day: dt.date,
+    operation: str,
+    fault: str,
+    options: dict[str, Any],
+    kind: type[Exception],
+    may_have_processed: bool,
+) -> None:
+    """A caller tells a request that did not go out from one that may have been processed,
+    without reading messages: ``may_have_processed`` is True exactly when the message says to
+    query before sending again, and ``operation`` names the request."""
+    if fault == "refused":
+        options = {"base_url": f"https://127.0.0.1:{free_port()}", "backup_url": None}
+    elif fault == "wrong_path":
+        options = {"base_url": mms_simulator.base_url + "/mms", "backup_url": None}
+    else:
+        # as many times as the client tries: a fault left over would meet another test
+        tries = NO_WAIT.attempts if kind is HTTPStatusError and operation == QUERY else 1
+        mms_simulator.inject(fault, operation=operation, times=tries, seconds=5, status=503)
+    with client(mms_simulator, **options) as bsp, pytest.raises(kind) as caught:
+        if operation == PUT:
+            bsp.put_offer(offer(day, hour=9), MarketType.DAY_AHEAD, date=day)
+        else:
+            bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+    error = caught.value
+    assert isinstance(error, TransportError | MalformedResponseError)
+    assert error.may_have_processed is may_have_processed
+    assert (MAY_HAVE_PROCESSED in str(error)) is may_have_processed
+    assert error.operation == operation
 
 
 def test_a_base_url_that_misses_the_service_is_an_http_404_at_once(

@@ -284,6 +284,16 @@ def test_what_callers_read_of_the_errors_survives_pickling(
     assert isinstance(late, HTTPStatusError)
     assert (late.status, late.attempt) == (503, 1)
     assert late.url.startswith(mms_simulator.base_url)
+    assert (late.operation, late.may_have_processed) == (PUT, True)
+
+    unreadable = round_trip(MalformedResponseError)
+    assert isinstance(unreadable, MalformedResponseError)
+    assert (unreadable.operation, unreadable.may_have_processed) == (QUERY, False)
+    assert unreadable.url is not None and unreadable.url.startswith(mms_simulator.base_url)
+
+    unsent = round_trip(ConnectError)
+    assert isinstance(unsent, ConnectError)
+    assert (unsent.operation, unsent.may_have_processed) == (QUERY, False)
 
     invalid = round_trip(PayloadError)
     assert isinstance(invalid, PayloadError)
