@@ -551,4 +551,32 @@ class ConnectionLostError(TransportError):
 
 
 class HTTPStatusError(TransportError):
-    """The server answered with an HTTP error status instead of an MMS answer."""
+    """The server answered with an HTTP error status instead of an MMS answer.
+
+    ``reason`` is the reason phrase of its status line, whole, as the server sent it; the
+    message shows its first :data:`_TEXT_CHARACTERS` characters, as it does of any text a
+    server sends (a stand-in for the MMS may put a whole error page there).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        url: str,
+        attempt: int,
+        status: int,
+        operation: str | None = None,
+        may_have_processed: bool = False,
+        elsewhere: Sequence[TransportError] = (),
+    ) -> None:
+        self.reason = reason
+        super().__init__(
+            f"HTTP {status} {_shortened(reason, _TEXT_CHARACTERS, '.reason')} "
+            "instead of an MMS answer",
+            url=url,
+            attempt=attempt,
+            status=status,
+            operation=operation,
+            may_have_processed=may_have_processed,
+            elsewhere=elsewhere,
+        )

@@ -560,7 +560,7 @@ class _Exchange:
             if 200 <= reply.status < 300 or self._is_fault(reply):
                 return reply
             raise HTTPStatusError(
-                f"HTTP {reply.status} {response.reason_phrase} instead of an MMS answer",
+                response.reason_phrase,
                 url=self.url,
                 attempt=self.attempt,
                 status=reply.status,

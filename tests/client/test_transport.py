@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
+import pickle
 import ssl
 import threading
 import time
@@ -386,6 +388,35 @@ async def test_a_reply_that_is_not_valid_http_is_a_malformed_response(
             f"{url} (attempt 1)"
         )
         assert (caught.value.url, caught.value.attempt) == (url, 1)
+
+
+async def test_a_huge_http_reason_phrase_is_cut_in_the_message_and_the_log(
+    connect: Callable[..., MmsClient],
+    certificate: Certificate,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stand-in that puts a whole page in its status line: the message, the repr and the
+    warning logged before each new attempt of a query show its first 2000 characters, as of
+    any text a server sends; the error keeps it whole."""
+    phrase = "R" * 95_000
+    reply = raw(f"HTTP/1.1 502 {phrase}\r\nContent-Length: 0\r\n\r\n".encode())
+    caplog.set_level(logging.WARNING, logger="mms_client")
+    with ScriptedMms(reply) as main:
+        with pytest.raises(HTTPStatusError) as synchronous:
+            connect(main.url).query_offers(QUERY, date=DAY)
+        async with async_client(certificate, main.url, retry=NO_WAIT) as client:
+            with pytest.raises(HTTPStatusError) as asynchronous:
+                await client.query_offers(QUERY, date=DAY)
+    shown = f"HTTP 502 {'R' * 2000}... (93000 more characters, see .reason) instead of"
+    for caught in (synchronous, asynchronous):
+        assert (caught.value.status, caught.value.reason) == (502, phrase)
+        assert str(caught.value).startswith(shown)
+        assert len(str(caught.value)) < 2200 and len(repr(caught.value)) < 2300
+        restored = pickle.loads(pickle.dumps(caught.value))
+        assert (restored.reason, str(restored)) == (phrase, str(caught.value))
+    retries = [record.getMessage() for record in caplog.records]
+    assert len(retries) == 2 * (NO_WAIT.attempts - 1)
+    assert all(shown in message and len(message) < 2300 for message in retries)
 
 
 @pytest.mark.parametrize(
