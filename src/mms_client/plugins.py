@@ -22,7 +22,10 @@ class Plugin:
     called synchronously, by both clients: a hook written ``async def`` would never run, so a
     client given one refuses it when it is built (a client takes instances of a plugin
     class, not the class). An exception raised by a hook stops the call and reaches the caller
-    unchanged.
+    unchanged. Raised by :meth:`audit_response` (or :meth:`audit_response_file`) on the answer
+    to a request that must not be processed twice (a submit, a cancel, an approval), it also
+    carries a note, logged as a warning too, that the MMS may have processed the request: the
+    MMS answered it, and the caller must query before sending it again.
     """
 
     def audit_request(self, mms_request: bytes) -> None:

@@ -538,15 +538,11 @@ class _Exchange:
         try:
             if spool is None:
                 body = b"".join(self._chunks)
-                for plugin in self._plugins:
-                    plugin.audit_response(body)
             else:
                 body = b""
                 with self._spooling():  # the end of the body leaves the buffer now
                     spool.flush()
-                for plugin in self._plugins:
-                    spool.seek(0)
-                    plugin.audit_response_file(spool)
+            self._audit(body, spool)
             reply = HttpReply(
                 operation=self.operation,
                 url=self.url,
@@ -570,6 +566,33 @@ class _Exchange:
         except BaseException:
             self.discard()
             raise
+
+    def _audit(self, body: bytes, spool: BinaryIO | None) -> None:
+        """Show the plugins the reply: ``body``, or the file ``spool`` for a download.
+
+        A plugin that raises stops the call with its exception as it is. For a request that
+        must not be processed twice the exception also gets a note, and a warning is logged,
+        saying that the MMS answered and may have processed it: the caller would otherwise
+        take an exception that is not the library's for one raised before sending, and
+        send the request again."""
+        for plugin in self._plugins:
+            try:
+                if spool is None:
+                    plugin.audit_response(body)
+                else:
+                    spool.seek(0)
+                    plugin.audit_response_file(spool)
+            except Exception as error:
+                if not self._resendable:
+                    hook = "audit_response" if spool is None else "audit_response_file"
+                    _processed_perhaps(
+                        error,
+                        f"{type(plugin).__name__}.{hook} raised after the MMS answered "
+                        f"{self.operation}",
+                        self.url,
+                        self.attempt,
+                    )
+                raise
 
     def _is_fault(self, reply: HttpReply) -> bool:
         if reply.spool is not None and self._size > self._settings.max_response_bytes:
@@ -695,18 +718,23 @@ def may_have_arrived(resendable: bool) -> str:
     return f"; {MAY_HAVE_PROCESSED}"
 
 
+def _processed_perhaps(error: BaseException, event: str, url: str, attempt: int) -> None:
+    """Warn that a request which must not be processed twice may have been processed by the
+    MMS at ``url`` (``attempt``), though the call ends with ``error``, which says nothing of
+    it: in a record, and in a note on ``error`` as it goes on. ``event`` says what happened,
+    naming the request."""
+    warning = f"{event}{may_have_arrived(False)}: {url} (attempt {attempt})"
+    logger.warning("%s", warning)
+    error.add_note(warning)
+
+
 def cancelled_after_sending(
     cancellation: BaseException, operation: str, url: str, attempt: int
 ) -> None:
     """Warn that the request ``operation``, which must not be processed twice, was cancelled
-    after it was sent to ``url`` (``attempt``): in a record, and in a note on the
-    ``cancellation`` as it goes on. A cancellation says nothing of the request, and whoever
-    cancelled it (``asyncio.timeout`` too) would otherwise take it for one never sent."""
-    warning = (
-        f"Cancelled after sending {operation}{may_have_arrived(False)}: {url} (attempt {attempt})"
-    )
-    logger.warning("%s", warning)
-    cancellation.add_note(warning)
+    after it was sent to ``url`` (``attempt``) (:func:`_processed_perhaps`). Whoever cancelled
+    it (``asyncio.timeout`` too) would otherwise take it for one never sent."""
+    _processed_perhaps(cancellation, f"Cancelled after sending {operation}", url, attempt)
 
 
 #: What h11 says when the first byte of an answer is one that no HTTP answer starts with (a

@@ -1170,6 +1170,53 @@ async def test_a_query_or_a_submit_not_sent_yet_is_cancelled_without_a_word(
     assert cancellation_warnings(caplog.records) == []
 
 
+class FullAuditDisk(Plugin):
+    """An audit whose store has no room left for the answers."""
+
+    def audit_response(self, mms_response: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def audit_warnings(records: list[logging.LogRecord]) -> list[str]:
+    return [
+        record.getMessage()
+        for record in records
+        if record.levelno == logging.WARNING and "after the MMS answered" in record.getMessage()
+    ]
+
+
+async def test_a_plugin_failing_on_the_answer_to_a_submit_says_the_mms_may_have_processed_it(
+    mms_simulator: Simulator, day: dt.date, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The MMS stored the offer and answered; the audit fails on the answer. The plugin's
+    exception reaches the caller as it is, with a note, and a warning is logged, both saying
+    that the MMS may have processed the submit, so that no one sends it again believing it
+    never left. Of a query, which may be sent again, nothing is said."""
+    caplog.set_level(logging.WARNING, logger="mms_client")
+    before = mms_simulator.count(PUT)
+    audit = [FullAuditDisk()]
+    with client(mms_simulator, plugins=audit) as bsp, pytest.raises(OSError) as synchronous:
+        bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+    async with mms_simulator.async_client(retry=NO_WAIT, plugins=audit) as async_bsp:
+        with pytest.raises(OSError) as asynchronous:
+            await async_bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
+    assert mms_simulator.count(PUT) == before + 2  # each processed, once
+    warning = (
+        f"FullAuditDisk.audit_response raised after the MMS answered {PUT}; "
+        f"{MAY_HAVE_PROCESSED}: {bsp.endpoints().main} (attempt 1)"
+    )
+    for caught in (synchronous, asynchronous):
+        assert type(caught.value) is OSError and caught.value.errno == errno.ENOSPC
+        assert caught.value.__notes__ == [warning]
+    assert audit_warnings(caplog.records) == [warning, warning]
+
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    with client(mms_simulator, plugins=audit) as bsp, pytest.raises(OSError) as queried:
+        bsp.query_offers(query, date=day)
+    assert not hasattr(queried.value, "__notes__")
+    assert audit_warnings(caplog.records) == [warning, warning]
+
+
 async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day: dt.date) -> None:
     before = mms_simulator.count(PUT)
     mms_simulator.inject("delay", operation=PUT, seconds=5)
