@@ -125,13 +125,23 @@ def attachments_of(files: Sequence[FileSource]) -> tuple[Attachment, ...]:
 # --- results -------------------------------------------------------------------------------
 
 
+def _unexpected(response: Response, what: str) -> MalformedResponseError:
+    """The error for an answer that does not hold what the operation answers with: the MMS
+    answered, so a submit, cancel or approval may have been processed all the same."""
+    operation = response.operation
+    return MalformedResponseError(
+        f"{operation.name}: {what}",
+        operation=operation.name,
+        may_have_processed=not operation.read_only,
+    )
+
+
 def one_item(response: Response) -> Any:
     """The one item a single-item request gets back."""
     if len(response.items) != 1:
-        raise MalformedResponseError(
-            f"{response.operation.name}: expected one {response.operation.element} in the "
-            f"reply, found {len(response.items)}",
-            operation=response.operation.name,
+        raise _unexpected(
+            response,
+            f"expected one {response.operation.element} in the reply, found {len(response.items)}",
         )
     return response.items[0]
 
@@ -145,10 +155,10 @@ def results(response: Response) -> Any:
     """The results element a query answers with (``AwardResultsQueryResponse``...), or an
     empty one when the MMS sent none because nothing matched."""
     if len(response.items) > 1:
-        raise MalformedResponseError(
-            f"{response.operation.name}: expected at most one {response.operation.response.child}"
-            f" in the reply, found {len(response.items)}",
-            operation=response.operation.name,
+        raise _unexpected(
+            response,
+            f"expected at most one {response.operation.response.child} in the reply, "
+            f"found {len(response.items)}",
         )
     if response.items:
         return response.items[0]
@@ -163,10 +173,8 @@ def attached_files(response: Response) -> list[DownloadedFile]:
 def report_file(response: Response) -> DownloadedFile:
     """The report file a report download answers with."""
     if len(response.files) != 1:
-        raise MalformedResponseError(
-            f"{response.operation.name}: expected one report file in the reply, "
-            f"found {len(response.files)}",
-            operation=response.operation.name,
+        raise _unexpected(
+            response, f"expected one report file in the reply, found {len(response.files)}"
         )
     return response.files[0]
 
@@ -212,8 +220,5 @@ def created_report(response: Response) -> CreatedReport:
     """The transaction id of a created report, from the reply's statistics."""
     statistics = response.statistics
     if statistics is None or not statistics.transaction_id:
-        raise MalformedResponseError(
-            f"{response.operation.name}: the reply names no TransactionId for the new report",
-            operation=response.operation.name,
-        )
+        raise _unexpected(response, "the reply names no TransactionId for the new report")
     return CreatedReport(statistics.transaction_id, one_item(response))

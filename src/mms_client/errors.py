@@ -268,14 +268,12 @@ class MalformedResponseError(MMSError):
         self.attempt = attempt
         self.operation = operation
         self.may_have_processed = may_have_processed
-        if url is not None:
+        if url is not None or may_have_processed:
             # what was wrong is the first line (any lines below it give details), which
             # names, as a TransportError's does, what the caller must know and the attempt
             head, newline, details = message.partition("\n")
-            message = (
-                f"{head}{_processed(may_have_processed)}: {url} (attempt {attempt})"
-                f"{newline}{details}"
-            )
+            where = "" if url is None else f": {url} (attempt {attempt})"
+            message = f"{head}{_processed(may_have_processed)}{where}{newline}{details}"
         super().__init__(message)
 
 
