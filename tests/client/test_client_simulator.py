@@ -1092,11 +1092,12 @@ def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
     assert simulator.count(PUT) == 2
 
 
-def cancellation_warnings(records: list[logging.LogRecord]) -> list[str]:
+def warnings_saying(words: str, records: list[logging.LogRecord]) -> list[str]:
+    """The warnings among ``records`` that hold ``words``."""
     return [
         record.getMessage()
         for record in records
-        if record.levelno == logging.WARNING and "Cancelled after sending" in record.getMessage()
+        if record.levelno == logging.WARNING and words in record.getMessage()
     ]
 
 
@@ -1121,7 +1122,7 @@ async def test_a_submit_cancelled_once_sent_says_the_mms_may_have_processed_it(
         with pytest.raises(asyncio.CancelledError) as cancelled:
             await put
         assert cancelled.value.__notes__ == [warning]
-        assert cancellation_warnings(caplog.records) == [warning]
+        assert warnings_saying("Cancelled after sending", caplog.records) == [warning]
 
         async def put_in_time(deadlines: list[asyncio.Timeout]) -> None:
             async with asyncio.timeout(None) as deadline:
@@ -1137,7 +1138,7 @@ async def test_a_submit_cancelled_once_sent_says_the_mms_may_have_processed_it(
             await timed
         assert isinstance(late.value.__context__, asyncio.CancelledError)
         assert late.value.__context__.__notes__ == [warning]
-    assert cancellation_warnings(caplog.records) == [warning, warning]
+    assert warnings_saying("Cancelled after sending", caplog.records) == [warning, warning]
     assert mms_simulator.count(PUT) == before + 2
 
 
@@ -1167,7 +1168,7 @@ async def test_a_query_or_a_submit_not_sent_yet_is_cancelled_without_a_word(
                     bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day), 0.5
                 )
     assert not hasattr(late.value.__context__, "__notes__")
-    assert cancellation_warnings(caplog.records) == []
+    assert warnings_saying("Cancelled after sending", caplog.records) == []
 
 
 class FullAuditDisk(Plugin):
@@ -1175,14 +1176,6 @@ class FullAuditDisk(Plugin):
 
     def audit_response(self, mms_response: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-
-def audit_warnings(records: list[logging.LogRecord]) -> list[str]:
-    return [
-        record.getMessage()
-        for record in records
-        if record.levelno == logging.WARNING and "after the MMS answered" in record.getMessage()
-    ]
 
 
 async def test_a_plugin_failing_on_the_answer_to_a_submit_says_the_mms_may_have_processed_it(
@@ -1208,13 +1201,13 @@ async def test_a_plugin_failing_on_the_answer_to_a_submit_says_the_mms_may_have_
     for caught in (synchronous, asynchronous):
         assert type(caught.value) is OSError and caught.value.errno == errno.ENOSPC
         assert caught.value.__notes__ == [warning]
-    assert audit_warnings(caplog.records) == [warning, warning]
+    assert warnings_saying("after the MMS answered", caplog.records) == [warning, warning]
 
     query = OfferQuery(market_type=MarketType.DAY_AHEAD)
     with client(mms_simulator, plugins=audit) as bsp, pytest.raises(OSError) as queried:
         bsp.query_offers(query, date=day)
     assert not hasattr(queried.value, "__notes__")
-    assert audit_warnings(caplog.records) == [warning, warning]
+    assert warnings_saying("after the MMS answered", caplog.records) == [warning, warning]
 
 
 async def test_async_submit_timeout_is_not_resent(mms_simulator: Simulator, day: dt.date) -> None:
