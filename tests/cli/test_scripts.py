@@ -103,6 +103,30 @@ def test_a_reader_gone_away_ends_the_command_as_sigpipe_would(
     assert (result.returncode, result.stderr) == (141, "")
 
 
+@pytest.mark.parametrize("where", ["full", "reader gone"])
+def test_a_failure_whose_message_cannot_be_written_keeps_its_status(where: str) -> None:
+    """``mms ... 2>/dev/full``, ``mms ... 2>&1 | grep -q ...``: the message is lost, its status
+    must not be (Python would end with 1, a refusal's)."""
+    if where == "full":
+        if not Path("/dev/full").exists():
+            pytest.skip("no /dev/full here to stand for a full disk")
+        stderr = os.open("/dev/full", os.O_WRONLY)
+    else:
+        read, stderr = os.pipe()
+        os.close(read)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "mms_client.cli", "call", "NoSuchOperation", "--example"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            timeout=120,
+        )
+    finally:
+        os.close(stderr)
+    assert result.returncode == 2
+
+
 def test_a_closed_standard_input_is_a_usage_error(
     mms_simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

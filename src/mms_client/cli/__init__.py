@@ -36,6 +36,12 @@ class _Commands(click.Group):
     temporary folder. The signal's default action would end the process on the spot.
     """
 
+    def main(self, *args: Any, **extra: Any) -> Any:
+        from mms_client.cli.console import errors_that_cannot_fail
+
+        with errors_that_cannot_fail():
+            return super().main(*args, **extra)
+
     def make_context(
         self,
         info_name: str | None,
