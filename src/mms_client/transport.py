@@ -332,6 +332,8 @@ class _Attempts:
             self.failures[self.url] = error
         if isinstance(error, ServerCertificateError):
             self.unverified.add(self.url)
+        if self.driver.closed and isinstance(error, ConnectionLostError):
+            return False  # the close broke it: the call fails saying so, and is not resent
         upcoming = policy.next_url(self.endpoints, self.url, error, self.unverified)
         if upcoming is None or not policy.may_resend(error, resendable=self.resendable):
             return False
@@ -346,6 +348,8 @@ class _Attempts:
         return error.failed_elsewhere(others) if others else error
 
     def _failed(self, state: RetryCallState) -> None:
+        if self.driver.closed:  # the next attempt is refused, the client being closed
+            return
         error = state.outcome.exception() if state.outcome else None
         logger.warning("attempt %d failed (%s); trying again at %s", self.number, error, self.url)
 

@@ -960,11 +960,11 @@ async def test_an_async_client_closed_while_a_call_waits_to_resend_refuses_it_as
 
 
 def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this_one(
-    mms_simulator: Simulator, day: dt.date
+    mms_simulator: Simulator, day: dt.date, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A query's first attempt gets HTTP 503 in one thread's event loop; before it goes to the
     backup host, the client is closed in another loop (which leaves this loop's connections
-    to this loop)."""
+    to this loop). No record says it is tried again."""
 
     class PauseAfterAnswer(Pause):
         def audit_request(self, mms_request: bytes) -> None:
@@ -986,6 +986,7 @@ def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this
         with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
             call.result()
     assert mms_simulator.count(QUERY, processed=False) == before + 1  # not resent
+    assert warnings_saying("trying again", caplog.records) == []
 
 
 CLOSED_UNDER_WAY = "the client was closed while the request was under way"
@@ -1022,11 +1023,11 @@ def test_a_client_closed_while_another_thread_waits_for_an_answer_says_so(
 
 
 async def test_an_async_client_closed_while_its_calls_wait_for_answers_says_so(
-    mms_simulator: Simulator, day: dt.date
+    mms_simulator: Simulator, day: dt.date, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A submit fails saying that the client was closed and that the MMS may have processed
-    it; a query, which would be sent again, is refused as every call to a closed client is,
-    and is not sent again."""
+    it; a query fails saying that the client was closed, and is not sent again (nor said to
+    be)."""
     puts, queries = mms_simulator.count(PUT), mms_simulator.count(QUERY)
     mms_simulator.inject("delay", operation=PUT, seconds=60)  # ends when the client hangs up
     mms_simulator.inject("delay", operation=QUERY, seconds=60)
@@ -1044,9 +1045,12 @@ async def test_an_async_client_closed_while_its_calls_wait_for_answers_says_so(
     assert str(caught.value).startswith(f"{CLOSED_UNDER_WAY}; {MAY_HAVE_PROCESSED}: "), str(
         caught.value
     )
-    with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
+    with pytest.raises(ConnectionLostError) as lost:
         await query
+    assert str(lost.value).startswith(f"{CLOSED_UNDER_WAY}: "), str(lost.value)
+    assert not lost.value.may_have_processed
     assert (mms_simulator.count(PUT), mms_simulator.count(QUERY)) == (puts + 1, queries + 1)
+    assert warnings_saying("trying again", caplog.records) == []
 
 
 def test_a_call_under_way_in_another_event_loop_is_answered_when_the_client_is_closed(
