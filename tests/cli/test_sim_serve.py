@@ -297,7 +297,7 @@ def test_serve_refuses_schema_files_it_cannot_check_with(
     monkeypatch.setenv("MMS_SCHEMA_DIR", str(schemas))
     result = _serve(tmp_path / "state")
     expected = {
-        "missing": f"no schema folder: {schemas} has no xsd/ folder; set MMS_SCHEMA_DIR to the "
+        "missing": f"no schema folder: {schemas} does not exist; set MMS_SCHEMA_DIR to the "
         "folder of EPRX's schema files (with xsd/), or unset it\n",
         "without xsd": f"no schema folder: {schemas} has no xsd/ folder; set MMS_SCHEMA_DIR to "
         "the folder of EPRX's schema files (with xsd/), or unset it\n",

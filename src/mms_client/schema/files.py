@@ -107,7 +107,8 @@ def schema_dir(
     if not (folder / "xsd").is_dir():
         if configured is None and not from_variable:
             return None
-        problem = f"no schema folder: {folder} has no xsd/ folder"
+        lacks = "has no xsd/ folder" if folder.is_dir() else "does not exist"
+        problem = f"no schema folder: {folder} {lacks}"
     else:
         missing = [name for name in needs if not (folder / name).is_file()]
         if not missing:
