@@ -19,7 +19,8 @@ import click
 from mms_client.cli.call import call, ops
 from mms_client.cli.demo import demo
 from mms_client.cli.sim import sim
-from mms_client.cli.status import INTERRUPTED, UNWRITTEN, Failure, failure
+from mms_client.cli.status import INTERRUPTED, TERMINATED, UNWRITTEN, Failure, failure
+from mms_client.cli.streams import reader_gone, stderr_dropping_failures
 from mms_client.errors import NO_ROOM, MMSError
 
 
@@ -37,9 +38,7 @@ class _Commands(click.Group):
     """
 
     def main(self, *args: Any, **extra: Any) -> Any:
-        from mms_client.cli.console import errors_that_cannot_fail
-
-        with errors_that_cannot_fail():
+        with stderr_dropping_failures():
             return super().main(*args, **extra)
 
     def make_context(
@@ -77,8 +76,6 @@ def _reported() -> Iterator[None]:
     except MMSError as error:
         raise failure(error) from None
     except BrokenPipeError:  # the reader of the output went away, while click wrote to it
-        from mms_client.cli.console import reader_gone
-
         reader_gone()
     except OSError as exc:
         if exc.errno not in NO_ROOM:
@@ -91,8 +88,8 @@ def _reported() -> Iterator[None]:
         raise SystemExit(INTERRUPTED) from None
 
 
-def _exit_on_sigterm(signal_number: int, _frame: FrameType | None) -> NoReturn:
-    raise SystemExit(128 + signal_number)  # the status a shell gives a process it terminated
+def _exit_on_sigterm(_signal_number: int, _frame: FrameType | None) -> NoReturn:
+    raise SystemExit(TERMINATED)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

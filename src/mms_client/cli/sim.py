@@ -115,6 +115,7 @@ def serve(
 
     from mms_client.cli.logs import log_handler
     from mms_client.cli.status import USAGE, Failure
+    from mms_client.cli.streams import to_nowhere
     from mms_client.errors import ConfigurationError
     from mms_client.sim.server import DEFAULT_LIMITS
     from mms_client.sim.service import ResponseEncoding
@@ -125,7 +126,7 @@ def serve(
             # Whoever read the output has gone (``| grep -m1 listening``, ``| head``). rich
             # would end the program; a server outlives its first reader, printing to nowhere.
             self.quiet = True
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            to_nowhere(sys.stdout)
 
     # lines are never broken by the console: a path, a passphrase or the snippet must survive
     # a narrow terminal or a log file whole, to be copied from it
