@@ -1081,14 +1081,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     advice = f"pass --schema-dir or set MMS_SCHEMA_DIR to a folder with xsd/ and {CATALOG}"
     try:
-        folder = schema_dir(args.schema_dir, needs=(*XSD_FILES, CATALOG))
+        # the folder beside the checkout counts as named: the generator has nothing to do
+        # without one, so its absence is said in schema_dir's words too
+        folder = schema_dir(args.schema_dir or schema_location(), needs=(*XSD_FILES, CATALOG))
     except SchemaFilesError as exc:
-        print(f"{exc}; {advice}" if args.schema_dir else exc, file=sys.stderr)
+        print(f"{exc}; {advice}", file=sys.stderr)
         return SETUP_PROBLEM
-    if folder is None:
-        print(
-            f"no schema folder: {schema_location()} has no xsd/ folder; {advice}", file=sys.stderr
-        )
+    if folder is None:  # not a checkout, and no folder named
+        print(f"no schema folder named; {advice}", file=sys.stderr)
         return SETUP_PROBLEM
     try:
         outputs = render_all(folder)

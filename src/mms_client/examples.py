@@ -68,7 +68,7 @@ OMI_BASELINE_FILE = f"W9_0132_{EXAMPLE_DAY:%Y%m%d}_04_FSYS0_FAKE_RESO.xml"
 NEW_DR_PATTERN = 2
 """The DR pattern of FAKE_RESO2 the DR pattern example registers: not the seeded one that
 awaits approval, which that registration would replace."""
-DR_CUSTOMER_LIST = f"W9_0231_{EXAMPLE_DAY:%Y%m%d}_FSYS1_{NEW_DR_PATTERN:03d}_FAKE_RESO2.xml"
+NEW_DR_CUSTOMER_LIST = seed.customer_list_file(NEW_DR_PATTERN)
 """The customer list registered with it."""
 EVALUATION_FILE = "exam.pdf"
 REPORT_FILE = f"BSP_ResourceList_F100_{EXAMPLE_DAY:%Y%m%d}_{seed.REPORT_TRANSACTION}.xml"
@@ -579,10 +579,10 @@ _SPECS: dict[tuple[Interface, str], _Spec] = {
                 "PatternName": "休日昼間",
                 "SkipPerformanceCheck": False,
                 "Ter2PossibleSupplyQuantity": 1000,
-                "CustomerListAttachment": {"FileName": DR_CUSTOMER_LIST, "Action": "NEW"},
+                "CustomerListAttachment": {"FileName": NEW_DR_CUSTOMER_LIST, "Action": "NEW"},
             },
         ),
-        files={DR_CUSTOMER_LIST: _xml_file("CustomerList")},
+        files={NEW_DR_CUSTOMER_LIST: _xml_file("CustomerList")},
     ),
     (Interface.MI, "RegistrationSubmit_ResourceCoefficient"): _Spec(
         TSO,

@@ -174,7 +174,7 @@ def call(
 
     Exit status: 0 done, 1 the MMS refused, 2 the command or its input is wrong (nothing was
     sent), 3 the MMS could not be reached or its answer read, 4 the output could not be
-    written, 130 interrupted, 141 the reader of the output went away.
+    written, 130 interrupted, 141 the reader of the output went away, 143 terminated.
 
     Examples, with `mms sim serve` running:
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from mms_client.cli.status import UNANSWERED, Failure
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
@@ -137,7 +139,8 @@ def _trading_day(console: Console, client: MmsClient) -> None:
                 soft_wrap=not console.is_terminal,
             )
     else:
-        raise click.ClickException("the simulator accepted an offer on a foreign resource")
+        # not a refusal (status 1): the simulator did not answer as the MMS does
+        raise Failure("the simulator accepted an offer on a foreign resource", UNANSWERED)
 
 
 def _period(offer: OfferData) -> str:

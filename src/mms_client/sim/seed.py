@@ -39,7 +39,15 @@ DR_PATTERN_RESOURCE = "FAKE_RESO2"
 DR_PATTERN_NUMBER = 1
 """A DR pattern of F100's VPP that awaits approval."""
 PENDING_DR_PATTERN_TRANSACTION = "R0000002"
-DR_CUSTOMER_LIST = f"W9_0231_{TRADING_DAY:%Y%m%d}_FSYS1_001_FAKE_RESO2.xml"
+
+
+def customer_list_file(pattern: int) -> str:
+    """The file name of the customer list of DR pattern ``pattern`` of ``FAKE_RESO2``, as of
+    the trading day."""
+    return f"W9_0231_{TRADING_DAY:%Y%m%d}_FSYS1_{pattern:03d}_{DR_PATTERN_RESOURCE}.xml"
+
+
+DR_CUSTOMER_LIST = customer_list_file(DR_PATTERN_NUMBER)
 """The customer list registered with that DR pattern."""
 OFF_MARKET_CONTRACT = "OMC000000000000001"
 """The JbmsId of the off-market contract a TSO made on ``FAKE_RESO``."""
