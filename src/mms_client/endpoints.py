@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mms_client.errors import ConfigurationError
 
@@ -41,7 +41,7 @@ SERVICE_PATHS: dict[Interface, str] = {
     Interface.OMI: "/axis2/services/OmiWebService",
 }
 
-_SERVICES = "/axis2/services/"
+_SERVICES = "/axis2/services/"  # lower case, as check_base_url compares it
 """Where the path of every service starts (:data:`SERVICE_PATHS`)."""
 
 
@@ -158,17 +158,20 @@ def check_base_url(url: str, setting: str) -> str:
         raise ConfigurationError(
             f"{setting} must look like https://host[:port][/prefix]; got {url!r}"
         )
-    if parts.query or parts.fragment:
+    if parts.port == 0:
+        raise ConfigurationError(f"{setting} names port 0, which nothing listens on; got {url!r}")
+    if parts.query or parts.fragment or "?" in url or "#" in url:  # an empty one too
         # the query is not shown: it is where a URL would carry a token or a password
         raise ConfigurationError(
             f"{setting} must not carry a query or fragment; got "
             f"{parts._replace(query='', fragment='').geturl()!r} with one"
         )
-    service = parts.path.find(_SERVICES)
+    # as a server would read the path: decoded, and not minding the case of a directory
+    service = (unquote(parts.path).lower() + "/").find(_SERVICES)
     if service >= 0:
         # the URL of a service, as the MMS documents it: with the client's own service path
         # after it, every request would go to a path that does not exist
-        address = parts._replace(path=parts.path[:service]).geturl()
+        address = parts._replace(path=unquote(parts.path)[:service]).geturl()
         raise ConfigurationError(
             f"{setting} is the address the client puts the service path after: give "
             f"{address!r}, not {url!r}"

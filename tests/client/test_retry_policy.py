@@ -150,6 +150,14 @@ def test_base_url_and_backup_url_replace_the_hosts() -> None:
             "backup_url is the address the client puts the service path after: give "
             "'https://proxy/mms', not",
         ),
+        # as a server would read them: in another case, encoded, without the service's name
+        ("https://host/AXIS2/Services/MiWebService", None, "give 'https://host', not"),
+        ("https://host/mms%2Faxis2%2Fservices%2FMiWebService", None, "give 'https://host/mms'"),
+        ("https://host/axis2/services", None, "give 'https://host', not"),
+        # an empty query or fragment would take the service path in
+        ("https://host/?", None, "must not carry a query or fragment"),
+        ("https://host#", None, "must not carry a query or fragment"),
+        ("https://host:0", None, "names port 0"),
     ],
 )
 def test_bad_urls_are_configuration_errors(
