@@ -127,6 +127,13 @@ def test_a_failure_whose_message_cannot_be_written_keeps_its_status(where: str) 
     assert result.returncode == 2
 
 
+def test_with_standard_error_closed_errors_stay_out_of_the_answer() -> None:
+    """``mms ... 2>&- > answer.json``: click would print the error on standard output, in the
+    file a script reads as the answer."""
+    result = mms("call", "NoSuchOperation", "--example", "--json", closed=[2])
+    assert (result.returncode, result.stdout) == (2, "")
+
+
 def test_a_closed_standard_input_is_a_usage_error(
     mms_simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any, NoReturn, TextIO
 
 from mms_client.cli.status import READER_GONE
@@ -41,16 +41,19 @@ def reader_gone() -> NoReturn:
 @contextmanager
 def stderr_dropping_failures() -> Iterator[None]:
     """Standard error, for the time of a command, dropping what it cannot take (a full disk,
-    a reader gone) instead of ending the command with Python's status 1."""
+    a reader gone) instead of ending the command with Python's status 1; closed (``2>&-``),
+    the null device, where click would write its errors to standard output instead, into
+    the answer a script reads."""
     stream = sys.stderr
-    if stream is None:  # closed (2>&-): click and rich write nothing there
-        yield
-        return
-    sys.stderr = _Dropping(stream)
-    try:
-        yield
-    finally:
-        sys.stderr = stream
+    with ExitStack() as closing:
+        if stream is None:
+            sys.stderr = closing.enter_context(open(os.devnull, "w", encoding="utf-8"))
+        else:
+            sys.stderr = _Dropping(stream)
+        try:
+            yield
+        finally:
+            sys.stderr = stream
 
 
 class _Dropping:
