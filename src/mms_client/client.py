@@ -79,13 +79,28 @@ def _audit_plugins(plugins: Iterable[Plugin] | None) -> tuple[Plugin, ...]:
                 f"plugins must be {expected} objects, not {type(plugin).__name__}"
             )
         for hook in HOOKS:
-            if inspect.iscoroutinefunction(getattr(plugin, hook)):
-                raise ConfigurationError(
-                    f"plugins: {type(plugin).__name__}.{hook} is a coroutine function "
-                    "(async def), but plugin hooks are called synchronously, by "
-                    "AsyncMmsClient too: make it a plain def"
-                )
+            _check_hook(plugin, hook)
     return given
+
+
+def _check_hook(plugin: Plugin, hook: str) -> None:
+    """Refuse a hook of ``plugin`` that cannot be called as the client calls hooks: not
+    callable (None), failing to be looked up, or a coroutine function (also as an object's
+    ``async def __call__``)."""
+    where = f"plugins: {type(plugin).__name__}.{hook}"
+    try:
+        found = getattr(plugin, hook)
+    except Exception as exc:  # a property of the plugin's own may raise anything
+        raise ConfigurationError(f"{where} cannot be read: {type(exc).__name__}") from None
+    if not callable(found):
+        raise ConfigurationError(f"{where} must be a method, not {type(found).__name__}")
+    if inspect.iscoroutinefunction(found) or inspect.iscoroutinefunction(
+        getattr(found, "__call__", None)  # noqa: B004 - an object's __call__ is what is called
+    ):
+        raise ConfigurationError(
+            f"{where} is a coroutine function (async def), but plugin hooks are called "
+            "synchronously, by AsyncMmsClient too: make it a plain def"
+        )
 
 
 _KINDS: dict[str, tuple[type | UnionType, str]] = {

@@ -1267,6 +1267,16 @@ async def test_warm_clients_search_for_no_module(mms_simulator: Simulator, day: 
     assert searched == []
 
 
+class NoHook(Plugin):
+    audit_response = None  # type: ignore[assignment]  # what a careless plugin does
+
+
+class BrokenHook(Plugin):
+    @property
+    def audit_request(self) -> Any:  # type: ignore[override]  # a hook that cannot be read
+        raise KeyError("secret")
+
+
 def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator) -> None:
     user = mms_simulator.user("BSP")
     arguments: dict[str, Any] = {
@@ -1314,6 +1324,8 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
             {"plugins": [Recorder]},
             r"Plugin objects, not the class Recorder: pass an instance: Recorder\(\), not Recorder",
         ),
+        ({"plugins": [NoHook()]}, r"NoHook.audit_response must be a method, not NoneType"),
+        ({"plugins": [BrokenHook()]}, r"BrokenHook.audit_request cannot be read: KeyError"),
         ({"test": True}, "test=True and base_url both say which MMS to talk to"),
         ({"verify": "/nonexistent/ca.pem"}, "CA bundle not found"),
         ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got an empty"),
@@ -1363,12 +1375,22 @@ class AsyncFileAudit(Plugin):
         """Never awaited either."""
 
 
+class AsyncCall:
+    async def __call__(self, mms_request: bytes) -> None:
+        """An object called as a hook, and never awaited."""
+
+
+class CalledAudit(Plugin):
+    audit_request = AsyncCall()
+
+
 @pytest.mark.parametrize("kind", [MmsClient, AsyncMmsClient])
 @pytest.mark.parametrize(
     ("plugin", "hook"),
     [
         (AsyncAudit(), "AsyncAudit.audit_request"),
         (AsyncFileAudit(), "AsyncFileAudit.audit_response_file"),
+        (CalledAudit(), "CalledAudit.audit_request"),
     ],
 )
 def test_a_plugin_with_an_async_hook_is_refused_when_the_client_is_built(
