@@ -308,7 +308,7 @@ def test_call_refuses_a_participant_the_simulator_has_no_user_of(
     arguments = ["call", "query_offers", "--example", "--sim-state", state, "--participant", "F999"]
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 2
-    assert "the simulator has no BSP user of participant F999" in result.output
+    assert "the simulator has no BSP user of participant 'F999'" in result.output
 
 
 def test_call_picks_a_simulator_user_by_name(fresh_mms_simulator: Simulator) -> None:
@@ -320,7 +320,9 @@ def test_call_picks_a_simulator_user_by_name(fresh_mms_simulator: Simulator) -> 
     assert fresh_mms_simulator.requests[-1].user == "FAKEUSER"
     missing = CliRunner().invoke(main, [*arguments, "--user", "NOBODY"])
     assert missing.exit_code == 2
-    assert "the simulator has no BSP user NOBODY of participant F100" in missing.output
+    assert "the simulator has no BSP user 'NOBODY' of participant 'F100'" in missing.output
+    blank = CliRunner().invoke(main, [*arguments, "--user", ""])  # an unset variable
+    assert "the simulator has no BSP user '' of participant 'F100'" in blank.output
 
 
 def test_call_shows_an_unverifiable_server_certificate_in_one_line(

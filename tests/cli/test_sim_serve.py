@@ -280,7 +280,7 @@ def test_an_installed_serve_says_it_checks_no_official_xsd_and_how_to_have_it_ch
         ) in printed
 
 
-@pytest.mark.parametrize("folder", ["missing", "without xsd", "incomplete", "broken XSD"])
+@pytest.mark.parametrize("folder", ["missing", "a file", "without xsd", "incomplete", "broken XSD"])
 def test_serve_refuses_schema_files_it_cannot_check_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
 ) -> None:
@@ -289,6 +289,8 @@ def test_serve_refuses_schema_files_it_cannot_check_with(
     schemas = tmp_path / "schemas"
     if folder == "without xsd":
         schemas.mkdir()
+    elif folder == "a file":
+        schemas.write_text("")
     elif folder == "incomplete":
         (schemas / "xsd").mkdir(parents=True)
         (schemas / "xsd" / "mi-market.xsd").write_text("<schema/>")
@@ -298,6 +300,8 @@ def test_serve_refuses_schema_files_it_cannot_check_with(
     result = _serve(tmp_path / "state")
     expected = {
         "missing": f"no schema folder: {schemas} does not exist; set MMS_SCHEMA_DIR to the "
+        "folder of EPRX's schema files (with xsd/), or unset it\n",
+        "a file": f"no schema folder: {schemas} is not a folder; set MMS_SCHEMA_DIR to the "
         "folder of EPRX's schema files (with xsd/), or unset it\n",
         "without xsd": f"no schema folder: {schemas} has no xsd/ folder; set MMS_SCHEMA_DIR to "
         "the folder of EPRX's schema files (with xsd/), or unset it\n",

@@ -100,7 +100,7 @@ def test_a_participants_second_user_is_picked_by_its_name(
         with second.client("BSP", "F100", "QAUSER2") as client:
             client.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
         assert second.requests[-1].user == "QAUSER2"
-        with pytest.raises(LookupError, match="no BSP user QAUSER3 of participant F100"):
+        with pytest.raises(LookupError, match="no BSP user 'QAUSER3' of participant 'F100'"):
             second.user("BSP", "F100", "QAUSER3")
 
 

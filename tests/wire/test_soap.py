@@ -138,6 +138,7 @@ def test_attachment_names_xml_cannot_carry_are_refused_before_sending() -> None:
         (("a.csv", "1,2"), "'a.csv': data must be bytes, not str (encode the text first)"),
         (("a.csv", None), "'a.csv': data must be bytes, not NoneType"),
         (("a.csv", b"x", b"c2ln"), "signature must be base64 text (str) or None, not bytes"),
+        (("x" * 5_000_000, "1,2"), f"Attachment '{'x' * 255}'...: data must be bytes, not str"),
     ],
 )
 def test_an_attachment_of_the_wrong_types_is_refused_where_it_is_made(

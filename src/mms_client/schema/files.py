@@ -107,7 +107,13 @@ def schema_dir(
     if not (folder / "xsd").is_dir():
         if configured is None and not from_variable:
             return None
-        lacks = "has no xsd/ folder" if folder.is_dir() else "does not exist"
+        lacks = (
+            "has no xsd/ folder"
+            if folder.is_dir()
+            else "is not a folder"
+            if os.path.lexists(folder)
+            else "does not exist"
+        )
         problem = f"no schema folder: {folder} {lacks}"
     else:
         missing = [name for name in needs if not (folder / name).is_file()]

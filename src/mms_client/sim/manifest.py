@@ -72,8 +72,9 @@ class Manifest:
                 and user in (None, candidate.user)
             ):
                 return candidate
-        named = f" {user}" if user else ""
-        where = f" of participant {participant}" if participant else ""
+        # quoted: an empty or blank name, given by mistake, must show
+        named = "" if user is None else f" {user!r}"
+        where = "" if participant is None else f" of participant {participant!r}"
         raise LookupError(f"the simulator has no {wanted.value} user{named}{where}")
 
     def client_arguments(

@@ -94,6 +94,10 @@ RESPONSE_DATA_TYPES: Final = frozenset({"XML", "HTML", "CSV", "JSON", "TXT"})
 _INTERFACE_BY_NAMESPACE = {namespace: key for key, namespace in TYPES_NAMESPACES.items()}
 
 
+_NAME_SHOWN = 255
+"""How much of a file name an error shows: a file system's longest name."""
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file sent beside the payload (``attachmentData``); ``signature`` signs ``data`` like
@@ -108,16 +112,18 @@ class Attachment:
         # in framing, and text for data only when it is signed
         if not isinstance(self.name, str):
             raise TypeError(f"Attachment name must be a str, not {type(self.name).__name__}")
+        # the name as a message shows it: whole for any real file name, and bounded
+        named = repr(self.name[:_NAME_SHOWN]) + ("..." if len(self.name) > _NAME_SHOWN else "")
         if isinstance(self.data, bytearray | memoryview):
             object.__setattr__(self, "data", bytes(self.data))
         elif not isinstance(self.data, bytes):
             raise TypeError(
-                f"Attachment {self.name!r}: data must be bytes, not {type(self.data).__name__}"
+                f"Attachment {named}: data must be bytes, not {type(self.data).__name__}"
                 + (" (encode the text first)" if isinstance(self.data, str) else "")
             )
         if self.signature is not None and not isinstance(self.signature, str):
             raise TypeError(
-                f"Attachment {self.name!r}: signature must be base64 text (str) or None, not "
+                f"Attachment {named}: signature must be base64 text (str) or None, not "
                 f"{type(self.signature).__name__}"
             )
 
