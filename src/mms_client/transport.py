@@ -714,20 +714,12 @@ class _Exchange:
         )
 
 
-def may_have_arrived(resendable: bool) -> str:
-    """What a caller must know when a request that must not be processed twice failed after
-    it may have reached the server (nothing, for one that may be sent again)."""
-    if resendable:
-        return ""
-    return f"; {MAY_HAVE_PROCESSED}"
-
-
 def _processed_perhaps(error: BaseException, event: str, url: str, attempt: int) -> None:
     """Warn that a request which must not be processed twice may have been processed by the
     MMS at ``url`` (``attempt``), though the call ends with ``error``, which says nothing of
     it: in a record, and in a note on ``error`` as it goes on. ``event`` says what happened,
     naming the request."""
-    warning = f"{event}{may_have_arrived(False)}: {url} (attempt {attempt})"
+    warning = f"{event}; {MAY_HAVE_PROCESSED}: {url} (attempt {attempt})"
     logger.warning("%s", warning)
     error.add_note(warning)
 
@@ -737,7 +729,9 @@ def cancelled_after_sending(
 ) -> None:
     """Warn that the request ``operation``, which must not be processed twice, was cancelled
     after it was sent to ``url`` (``attempt``) (:func:`_processed_perhaps`). Whoever cancelled
-    it (``asyncio.timeout`` too) would otherwise take it for one never sent."""
+    it would otherwise take it for one never sent. Under ``asyncio.timeout`` (or
+    ``asyncio.wait_for``) the caller catches a ``TimeoutError``: the note is on the
+    ``CancelledError`` that is its ``__context__``."""
     _processed_perhaps(cancellation, f"Cancelled after sending {operation}", url, attempt)
 
 

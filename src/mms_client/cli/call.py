@@ -190,12 +190,12 @@ def call(
     from mms_client.cli.console import output
     from mms_client.cli.status import failure
     from mms_client.errors import (
+        MAY_HAVE_PROCESSED,
         AudienceError,
         DestinationError,
         MMSValidationError,
         PayloadError,
     )
-    from mms_client.transport import may_have_arrived
     from mms_client.wire.soap import Attachment
 
     if out == "-":  # as --payload - reads standard input, this would be taken to write it
@@ -261,9 +261,10 @@ def call(
     except (KeyboardInterrupt, SystemExit):  # Ctrl+C, or SIGTERM (see the mms command)
         # the library says this of a submit that timed out; the user who stopped one must
         # know it as well, rather than send it again believing it never arrived
-        warning = may_have_arrived(resendable=operation.read_only)
-        if sending.sent and warning:
-            click.echo(f"Interrupted after sending {operation.name}{warning}", err=True)
+        if sending.sent and not operation.read_only:
+            click.echo(
+                f"Interrupted after sending {operation.name}; {MAY_HAVE_PROCESSED}", err=True
+            )
         raise
     if as_json:
         click.echo(render.as_json(response))
