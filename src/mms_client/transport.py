@@ -304,7 +304,8 @@ class _Attempts:
         resendable: bool,
     ) -> None:
         self.driver = driver
-        """The transport sending them, which may be closed while one is under way."""
+        """The transport sending them, which may be closed while one is under way: nothing
+        is sent again then."""
         self.endpoints = endpoints
         self.message = message
         self.interface = interface
@@ -332,8 +333,10 @@ class _Attempts:
             self.failures[self.url] = error
         if isinstance(error, ServerCertificateError):
             self.unverified.add(self.url)
-        if self.driver.closed and isinstance(error, ConnectionLostError):
-            return False  # the close broke it: the call fails saying so, and is not resent
+        if self.driver.closed:
+            # the next attempt would be refused for the closed client: the call fails with
+            # this attempt's failure (the close's, if the close broke it), not resent
+            return False
         upcoming = policy.next_url(self.endpoints, self.url, error, self.unverified)
         if upcoming is None or not policy.may_resend(error, resendable=self.resendable):
             return False
@@ -348,14 +351,13 @@ class _Attempts:
         return error.failed_elsewhere(others) if others else error
 
     def _failed(self, state: RetryCallState) -> None:
-        if self.driver.closed:  # the next attempt is refused, the client being closed
-            return
         error = state.outcome.exception() if state.outcome else None
         logger.warning("attempt %d failed (%s); trying again at %s", self.number, error, self.url)
 
-    def next(self) -> _Exchange:
+    def next(self, client: httpx.Client | httpx.AsyncClient) -> _Exchange:
+        """The next attempt, which ``client`` sends."""
         self.number += 1
-        return _Exchange(self)
+        return _Exchange(self, client)
 
 
 _deadline: ContextVar[float | None] = ContextVar("mms_client_attempt_deadline", default=None)
@@ -401,7 +403,7 @@ class _Exchange:
     released and an httpx failure becomes the library's error.
     """
 
-    def __init__(self, attempts: _Attempts) -> None:
+    def __init__(self, attempts: _Attempts, client: httpx.Client | httpx.AsyncClient) -> None:
         settings, message, spool_dir = attempts.settings, attempts.message, attempts.spool_dir
         self.message = message
         self.interface = attempts.interface
@@ -409,7 +411,9 @@ class _Exchange:
         self.url = attempts.url
         self.attempt = attempts.number
         self._resendable = attempts.resendable
-        self._driver = attempts.driver
+        self._client = client
+        """The httpx client sending the attempt. Only its closing breaks the attempt: an async
+        transport closed in another event loop leaves this loop's client open."""
         self._settings = settings
         self._plugins = attempts.plugins
         self._spool_dir = spool_dir
@@ -641,7 +645,7 @@ class _Exchange:
                 attempt=self.attempt,
                 operation=self.operation,
             )
-        if self._driver.closed:
+        if self._client.is_closed:
             # closing closes the connections of calls under way, which then fail in the words
             # of whatever broke deep down (an anyio stream's "pop from an empty deque", an
             # end of the answer the server never sent): the cause is the close
@@ -650,7 +654,7 @@ class _Exchange:
                 url=self.url,
                 attempt=self.attempt,
                 operation=self.operation,
-                may_have_processed=not self._resendable,
+                may_have_processed=not self._resendable and self._sending,
             )
         if isinstance(error, httpx.TimeoutException):
             if self.left() <= 0:
@@ -911,11 +915,12 @@ class SyncTransport(_Driver):
             return Retrying(**attempts.tenacity_arguments())(self._attempt, attempts)
 
     def _attempt(self, attempts: _Attempts) -> HttpReply:
-        exchange = attempts.next()
+        client = self._client  # a fork may put another in its place meanwhile
+        exchange = attempts.next(client)
         message = exchange.message
         with (
             exchange,
-            self._client.stream(
+            client.stream(
                 "POST",
                 exchange.url,
                 headers=message.headers,
@@ -1040,7 +1045,7 @@ class AsyncTransport(_Driver):
 
         # closed in another event loop, whose aclose left this loop's client open
         self.check_open()
-        exchange = attempts.next()
+        exchange = attempts.next(client)
         message = exchange.message
         with exchange:
             try:

@@ -964,7 +964,8 @@ def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this
 ) -> None:
     """A query's first attempt gets HTTP 503 in one thread's event loop; before it goes to the
     backup host, the client is closed in another loop (which leaves this loop's connections
-    to this loop). No record says it is tried again."""
+    to this loop). The query fails with the 503, the failure it met, and no record says it is
+    tried again."""
 
     class PauseAfterAnswer(Pause):
         def audit_request(self, mms_request: bytes) -> None:
@@ -983,10 +984,33 @@ def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this
         assert pause.reached.wait(60)
         asyncio.run(bsp.aclose())
         pause.release.set()
-        with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
+        with pytest.raises(HTTPStatusError) as caught:
             call.result()
+    assert (caught.value.status, caught.value.url) == (503, bsp.endpoints().main)
     assert mms_simulator.count(QUERY, processed=False) == before + 1  # not resent
     assert warnings_saying("trying again", caplog.records) == []
+
+
+def test_a_call_failing_on_its_own_after_a_close_in_another_event_loop_says_how(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """The client is closed in one event loop as a submit of another loop is about to go
+    out, which that close leaves alone: the MMS drops the connection once it has processed
+    the submit, and the call says so, not that the client was closed under it."""
+    before = mms_simulator.count(PUT)
+    mms_simulator.inject("drop_after", operation=PUT)
+    pause = Pause()
+    bsp: AsyncMmsClient = mms_simulator.async_client(retry=NO_WAIT, plugins=[pause])
+    with ThreadPoolExecutor(1) as thread:
+        call = thread.submit(asyncio.run, bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day))
+        assert pause.reached.wait(60)
+        asyncio.run(bsp.aclose())
+        pause.release.set()
+        with pytest.raises(ConnectionLostError) as caught:
+            call.result()
+    assert str(caught.value).startswith("the connection broke ("), str(caught.value)
+    assert caught.value.may_have_processed
+    assert mms_simulator.count(PUT) == before + 1
 
 
 CLOSED_UNDER_WAY = "the client was closed while the request was under way"
