@@ -11,8 +11,8 @@ by its registry name.
 
 from __future__ import annotations
 
-import contextvars
 import inspect
+import logging
 import os
 import re
 from abc import ABC, abstractmethod
@@ -26,6 +26,7 @@ from mms_client.downloads import Destination
 from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
 from mms_client.errors import ConfigurationError, shown_setting
 from mms_client.exchange import Caller, PreparedRequest, Response, prepare, resolve_operation
+from mms_client.files import DownloadedFile
 from mms_client.methods import OperationMethods
 from mms_client.operations import Operation
 from mms_client.plugins import HOOKS, Plugin
@@ -43,6 +44,8 @@ from mms_client.transport import (
 from mms_client.wire.soap import Attachment
 
 R = TypeVar("R")
+
+logger = logging.getLogger("mms_client.client")
 
 # Characters a domain may use: it ends up in MIME Content-IDs, so nothing that could break
 # a header or an angle-bracketed id.
@@ -383,26 +386,49 @@ async def _finish_in_thread(
     """``destination.finish(prepared, reply)`` in a worker thread of the event loop, with the
     caller's context variables (a logging filter may read them).
 
-    Cancelled, the call gives the reading up (:meth:`Destination.abandon`) and waits for the
-    thread to stop, which it does at its next write: the temporary files it writes are removed
-    only once it writes no more, and it puts no file in place. The wait outlasts any further
-    cancellation (the thread keeps running whatever the loop does); the cancellation is raised
-    all the same once it is over.
+    Cancelled, the call goes on as a cancellation; for a submit, cancel or approval with a
+    note that the MMS has processed it. A reply read into memory leaves nothing to protect:
+    the cancellation goes on at once, and the thread's work is dropped when it ends. One
+    whose files are saved (``to=``) gives the reading up (:meth:`Destination.abandon`) and
+    waits for the thread to stop, which it does at its next write: the temporary files it
+    writes are removed only once it writes no more. A thread that has begun to put the files
+    in place, or has done so by the time the loop sees the cancellation, ends with them
+    saved; the cancellation then says so, with a note and a warning naming them. The wait
+    outlasts any further cancellation (the thread keeps running whatever the loop does); the
+    cancellation is raised all the same once it is over.
     """
     import asyncio
 
-    context = contextvars.copy_context()
-    reading = asyncio.get_running_loop().run_in_executor(
-        None, context.run, destination.finish, prepared, reply
-    )
+    reading = asyncio.to_thread(destination.finish, prepared, reply)
+    # in memory, nothing needs the thread's end: cancelling the wait drops its work
+    saving = None if destination.folder is None else asyncio.ensure_future(reading)
     try:
-        return await asyncio.shield(reading)  # nothing but the thread's end may end it
+        # for files, nothing but the thread's end may end the wait
+        return await (reading if saving is None else asyncio.shield(saving))
     except asyncio.CancelledError as cancellation:
-        destination.abandon()
         if not reply.resendable:  # answered: the MMS has processed it, whatever it said
             cancelled_after_sending(cancellation, prepared.operation.name, reply.url, reply.attempt)
-        while not reading.done():
-            with suppress(asyncio.CancelledError):
-                await asyncio.wait([reading])
-        reading.exception()  # seen, so that asyncio does not log it as never retrieved
+        if saving is not None:
+            destination.abandon()
+            while not saving.done():
+                with suppress(asyncio.CancelledError):
+                    await asyncio.wait([saving])
+            # retrieved, so that asyncio does not log it as never retrieved
+            if saving.exception() is None and (saved := saving.result().files):
+                _saved_all_the_same(cancellation, prepared, saved)
         raise
+
+
+def _saved_all_the_same(
+    cancellation: BaseException, prepared: PreparedRequest, files: Sequence[DownloadedFile]
+) -> None:
+    """Say that the call ending in ``cancellation`` saved ``files`` all the same: in a
+    warning, and in a note on ``cancellation`` as it goes on. The caller would otherwise take
+    the files it finds there for those that were there before."""
+    paths = ", ".join(str(file.path) for file in files)
+    warning = (
+        f"Cancelled as the answer to {prepared.operation.name} was read; the reply's files "
+        f"were saved all the same: {paths}"
+    )
+    logger.warning("%s", warning)
+    cancellation.add_note(warning)

@@ -235,8 +235,8 @@ class Destination:
                 return
 
     def finish(self, prepared: PreparedRequest, reply: HttpReply) -> Response:
-        """Interpret ``reply`` and put its files in place (unless the call was given up:
-        :meth:`abandon`)."""
+        """Interpret ``reply`` and put its files in place, unless the call was given up
+        (:meth:`abandon`) before placing them began: giving it up later leaves them saved."""
         try:
             response = interpret(prepared, reply.headers, reply.source(), self._store, self._limits)
         except MalformedResponseError as exc:

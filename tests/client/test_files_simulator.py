@@ -16,8 +16,9 @@ import re
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -866,6 +867,69 @@ async def test_a_download_cancelled_while_decoded_leaves_the_file_it_would_repla
     executor.shutdown(wait=True)  # any thread left reading the reply has ended now
     assert list(tmp_path.iterdir()) == [target]
     assert target.read_bytes() == b"yesterday's report\n"
+
+
+async def test_a_download_cancelled_once_its_file_is_in_place_says_it_was_saved(
+    simulator: Simulator, report_server: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The event loop is held from when the report is being written until it is in place, so
+    the cancellation comes once the thread has saved it: the cancellation goes on, with a note,
+    and a warning is logged, both naming the file saved all the same."""
+    caplog.set_level(logging.WARNING, logger="mms_client")
+    target = tmp_path / "report.csv"
+    target.write_bytes(b"yesterday's report\n")
+    async with report_client(simulator, report_server) as bsp:
+        download = asyncio.create_task(bsp.download_report(ANY_REPORT, to=target))
+        while not being_written(tmp_path):
+            assert not download.done(), "the file was never seen being written"
+            await asyncio.sleep(0)
+        waits = 0
+        while target.stat().st_size != BIG_REPORT:  # the loop runs nothing meanwhile
+            waits += 1
+            assert waits < 6000, "the report was never put in place"
+            threading.Event().wait(0.01)
+        download.cancel()
+        with pytest.raises(asyncio.CancelledError) as cancelled:
+            await download
+    warning = (
+        "Cancelled as the answer to ReportDownloadRequestTrnID was read; the reply's files "
+        f"were saved all the same: {target}"
+    )
+    assert cancelled.value.__notes__ == [warning]
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [warning]
+    assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
+
+
+async def test_a_large_reply_read_into_memory_is_cancelled_without_waiting_for_the_reading(
+    simulator: Simulator, report_server: str
+) -> None:
+    """A call without ``to=`` has nothing on disk to protect: cancelled as its large answer
+    has arrived, it goes on as a cancellation at once, not once the worker thread has read
+    the answer. (The loop's only worker thread is kept busy until the call has ended, so the
+    reading cannot even begin before.)"""
+    executor = ThreadPoolExecutor(1)
+    asyncio.get_running_loop().set_default_executor(executor)
+    release = threading.Event()
+
+    class HoldTheWorkerAndCancel(Plugin):
+        held: Future[bool] | None = None
+
+        def audit_response(self, mms_response: bytes) -> None:
+            self.held = executor.submit(release.wait, 30)
+            current = asyncio.current_task()
+            assert current is not None
+            current.cancel()
+
+    arrival = HoldTheWorkerAndCancel()
+    bsp = simulator.async_client(
+        "BSP", base_url=report_server, backup_url=None, retry=NO_WAIT, plugins=[arrival]
+    )
+    async with bsp:
+        with pytest.raises(asyncio.CancelledError):
+            await bsp.download_report(ANY_REPORT)
+    assert arrival.held is not None and not arrival.held.done()
+    release.set()
+    executor.shutdown(wait=True)
 
 
 async def test_a_submit_cancelled_while_its_large_answer_is_read_says_it_was_processed(
