@@ -38,7 +38,9 @@ class Plugin:
         """Called instead of :meth:`audit_response` for a response that was streamed to a
         temporary file (a download with ``to=``); ``mms_response`` reads its exact bytes.
 
-        By default the bytes are read into memory and handed to :meth:`audit_response`;
+        By default the bytes are read into memory and handed to :meth:`audit_response`, when
+        the plugin has one of its own (a plugin that audits requests only reads nothing);
         override this to keep large downloads out of memory (copy the file in chunks).
         """
-        self.audit_response(mms_response.read())
+        if type(self).audit_response is not Plugin.audit_response:
+            self.audit_response(mms_response.read())

@@ -960,3 +960,41 @@ async def test_a_submit_cancelled_while_its_large_answer_is_read_says_it_was_pro
             await bsp.call(put, sample.payload, **sample.envelope)
     assert cancelled.value.__notes__ == [warning]
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [warning]
+
+
+class RequestAudit(Plugin):
+    """Keeps the requests only, as an audit of what was sent does."""
+
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
+
+    def audit_request(self, mms_request: bytes) -> None:
+        self.requests.append(mms_request)
+
+
+class ResponseAudit(RequestAudit):
+    def __init__(self) -> None:
+        super().__init__()
+        self.responses: list[bytes] = []
+
+    def audit_response(self, mms_response: bytes) -> None:
+        self.responses.append(mms_response)
+
+
+def test_a_plugin_reads_a_downloaded_reply_only_if_it_audits_replies(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """The reply streamed to disk is read into memory for a plugin's ``audit_response``
+    alone: one that audits requests only (as ``mms call`` uses one) must not hold a report of
+    hundreds of megabytes in memory for nothing."""
+    with client(simulator) as bsp:
+        created = bsp.create_report(resource_list())
+    reply = io.BytesIO(b"the reply as it was streamed to disk")
+    RequestAudit().audit_response_file(reply)
+    assert reply.tell() == 0  # nothing read
+    audits = ResponseAudit()
+    with simulator.client("BSP", plugins=[RequestAudit(), audits]) as bsp:
+        saved = bsp.download_report(by_transaction(created), to=tmp_path / "r.xml")
+    (response,) = audits.responses
+    assert saved.path is not None  # the report, carried in the reply as base64
+    assert base64.b64encode(saved.path.read_bytes()) in response
