@@ -181,7 +181,7 @@ def call(
     \b
       mms call query_awards --example --as BSP
       mms call create_report --example --json
-      echo '{"MarketType": "DAM"}' | mms call query_offers --payload - --json
+      echo '{"MarketType": "DAM"}' | mms call query_offers --payload - --date 2024-04-01 --json
     """
     from rich.console import Console
 
