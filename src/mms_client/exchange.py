@@ -182,6 +182,14 @@ def envelope_fields(
         if value is None:
             continue
         binding = by_key.get(key)
+        if isinstance(value, bool):
+            # no attribute a request's envelope carries is a flag, and pydantic would take
+            # True for the number 1 (days=True, one day)
+            name = binding.xml_name if isinstance(binding, AttributePlan) else key
+            raise PayloadError(
+                f"{operation.name}: {name} takes no True or False",
+                [FieldError(name, value, "a value of its type, not a bool")],
+            )
         if isinstance(binding, AttributePlan | ElementPlan):
             key = binding.field_name
             if key in fields:

@@ -112,6 +112,19 @@ def test_admin_role_and_attachments_are_signed_and_sent(certificate: Certificate
     assert verify(b"hello", attachment.signature, certificate.public_key)
 
 
+@pytest.mark.parametrize(
+    ("given", "name"), [({"days": True}, "NumOfDays"), ({"NumOfDays": False}, "NumOfDays")]
+)
+def test_a_bool_for_an_envelope_attribute_is_refused(
+    bsp: Caller, given: dict[str, Any], name: str
+) -> None:
+    """``put_offer(offer, market_type, True)``: pydantic would take True for one day."""
+    envelope = {"market_type": MarketType.DAY_AHEAD, **given}
+    with pytest.raises(PayloadError, match=f"{name} takes no True or False") as caught:
+        prepare(PUT_OFFER, bsp, offer(), envelope)
+    assert caught.value.errors[0].path == name
+
+
 def test_date_defaults_to_today_in_japan(bsp: Caller) -> None:
     prepared = prepare(PUT_OFFER, bsp, offer(), {"market_type": MarketType.DAY_AHEAD})
     today = dt.datetime.now(JST).date().isoformat()
