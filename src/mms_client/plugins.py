@@ -42,5 +42,6 @@ class Plugin:
         the plugin has one of its own (a plugin that audits requests only reads nothing);
         override this to keep large downloads out of memory (copy the file in chunks).
         """
-        if type(self).audit_response is not Plugin.audit_response:
-            self.audit_response(mms_response.read())
+        hook = self.audit_response
+        if getattr(hook, "__func__", None) is not Plugin.audit_response:  # one of its own
+            hook(mms_response.read())

@@ -992,6 +992,11 @@ def test_a_plugin_reads_a_downloaded_reply_only_if_it_audits_replies(
     reply = io.BytesIO(b"the reply as it was streamed to disk")
     RequestAudit().audit_response_file(reply)
     assert reply.tell() == 0  # nothing read
+    given: list[bytes] = []
+    on_the_instance = RequestAudit()
+    on_the_instance.audit_response = given.append  # type: ignore[method-assign]
+    on_the_instance.audit_response_file(reply)
+    assert given == [b"the reply as it was streamed to disk"]
     audits = ResponseAudit()
     with simulator.client("BSP", plugins=[RequestAudit(), audits]) as bsp:
         saved = bsp.download_report(by_transaction(created), to=tmp_path / "r.xml")
