@@ -40,6 +40,16 @@ def mms(*arguments: str) -> Result:
     return CliRunner().invoke(main, list(arguments), catch_exceptions=False)
 
 
+def submitting(
+    state: str, payload_file: Path, payload: object, method: str = "put_offer"
+) -> list[str]:
+    """The arguments of ``mms`` that submit ``payload`` (written to ``payload_file``) to the
+    simulator of ``state`` for the day-ahead market of the example day."""
+    payload_file.write_text(json.dumps(payload))
+    return ["call", method, "--sim-state", state, "--payload", str(payload_file),
+            "--market-type", "DAM", "--date", EXAMPLE_DAY.isoformat()]  # fmt: skip
+
+
 def started_mid_request(
     simulator: Simulator, operation: str, *options: str
 ) -> subprocess.Popen[str]:
@@ -477,12 +487,8 @@ def test_call_reads_dates_and_times_as_the_library_does(
         assert usage.exit_code == 2
         assert f"Invalid value for '--date': '{text}': {rule}" in usage.stderr
 
-    late = tmp_path / "offer.json"
-    late.write_text(json.dumps({**FOREIGN_OFFER, "StartTime": "9999-12-31T20:00:00Z"}))
-    overflow = mms(
-        "call", "put_offer", "--sim-state", state, "--payload", str(late), "--market-type",
-        "DAM", "--date", EXAMPLE_DAY.isoformat(),
-    )  # fmt: skip
+    late = {**FOREIGN_OFFER, "StartTime": "9999-12-31T20:00:00Z"}
+    overflow = mms(*submitting(state, tmp_path / "offer.json", late))
     assert overflow.exit_code == 2
     assert "OfferData[1]/@StartTime: cannot be moved to Japan time" in overflow.output
     assert fresh_mms_simulator.count(processed=False) == before
@@ -503,21 +509,14 @@ def test_call_reports_refusals_with_the_mms_messages(
     assert invalid.exit_code == 2
     assert "MarketData/MarketSubmit/@MarketType" in invalid.output  # nothing was sent
 
-    foreign = tmp_path / "offer.json"
-    foreign.write_text(json.dumps(FOREIGN_OFFER))
-    refused = mms(
-        "call", "put_offer", "--sim-state", state, "--payload", str(foreign), "--market-type",
-        "DAM", "--date", EXAMPLE_DAY.isoformat(),
-    )  # fmt: skip
+    refused = mms(*submitting(state, tmp_path / "offer.json", FOREIGN_OFFER))
     assert refused.exit_code == 1
     assert "E_RESOURCE_NOT_OWNED" in refused.stderr
     assert "MarketSubmit_OfferData" in refused.stderr
 
     # accepted in part: what was stored is shown, in JSON for scripts too
-    both = tmp_path / "offers.json"
-    both.write_text(json.dumps([{**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"}, FOREIGN_OFFER]))
-    submit = ["call", "put_offers", "--sim-state", state, "--payload", str(both),
-              "--market-type", "DAM", "--date", EXAMPLE_DAY.isoformat()]  # fmt: skip
+    both = [{**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"}, FOREIGN_OFFER]
+    submit = submitting(state, tmp_path / "offers.json", both, "put_offers")
     partly = mms(*submit, "--json")
     assert partly.exit_code == 1
     answer = json.loads(partly.stdout)
@@ -707,10 +706,8 @@ def test_call_prints_names_paths_and_codes_whole(
     assert re.search(file, download, re.MULTILINE), download
     assert ("─" in download) == (columns == 250), download  # the rule under a rich header
 
-    offers = tmp_path / "offers.json"
-    offers.write_text(json.dumps([{**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"}, FOREIGN_OFFER]))
-    refused = shown(columns, "call", "put_offers", "--sim-state", state, "--payload", str(offers),
-                    "--market-type", "DAM", "--date", EXAMPLE_DAY.isoformat())  # fmt: skip
+    offers = [{**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"}, FOREIGN_OFFER]
+    refused = shown(columns, *submitting(state, tmp_path / "offers.json", offers, "put_offers"))
     message = (
         r"^ +Error +E_RESOURCE_NOT_OWNED +resource OTHER_RESO is held by participant F200 since "
         r"its registration, not by F100, for \S+ +MarketData/MarketSubmit/OfferData\[2\] *$"

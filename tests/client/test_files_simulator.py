@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 from benchmarks.sim_host import report_rows
@@ -845,6 +845,15 @@ async def test_a_large_reply_read_into_memory_is_read_while_the_event_loop_runs_
     assert ticks > arrival.ticks_then >= 0
 
 
+async def download_being_written(bsp: AsyncMmsClient, target: Path) -> asyncio.Task[Any]:
+    """The big report's download to ``target``, once its file is being written beside it."""
+    download = asyncio.create_task(bsp.download_report(ANY_REPORT, to=target))
+    while not being_written(target.parent):
+        assert not download.done(), "the file was never seen being written"
+        await asyncio.sleep(0)
+    return download
+
+
 async def test_a_download_cancelled_while_decoded_leaves_the_file_it_would_replace(
     simulator: Simulator, report_server: str, tmp_path: Path
 ) -> None:
@@ -856,10 +865,7 @@ async def test_a_download_cancelled_while_decoded_leaves_the_file_it_would_repla
     target = tmp_path / "report.csv"
     target.write_bytes(b"yesterday's report\n")
     async with report_client(simulator, report_server) as bsp:
-        download = asyncio.create_task(bsp.download_report(ANY_REPORT, to=target))
-        while not being_written(tmp_path):
-            assert not download.done(), "the file was never seen being written"
-            await asyncio.sleep(0)
+        download = await download_being_written(bsp, target)
         download.cancel()
         with pytest.raises(asyncio.CancelledError):
             await download
@@ -879,10 +885,7 @@ async def test_a_download_cancelled_once_its_file_is_in_place_says_it_was_saved(
     target = tmp_path / "report.csv"
     target.write_bytes(b"yesterday's report\n")
     async with report_client(simulator, report_server) as bsp:
-        download = asyncio.create_task(bsp.download_report(ANY_REPORT, to=target))
-        while not being_written(tmp_path):
-            assert not download.done(), "the file was never seen being written"
-            await asyncio.sleep(0)
+        download = await download_being_written(bsp, target)
         waits = 0
         while target.stat().st_size != BIG_REPORT:  # the loop runs nothing meanwhile
             waits += 1
