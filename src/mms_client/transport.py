@@ -138,6 +138,18 @@ Beyond such a bound a call would fail at its first wait, with an ``OverflowError
 setting, rather than the client when it is built."""
 
 
+def _is_number(value: object, kinds: type | UnionType, low: float, high: float) -> bool:
+    """Whether ``value`` is a number of ``kinds`` from ``low`` to ``high``: a bool is none
+    (Python counts True as 1), nor is NaN, and the type is checked before any comparison, so
+    that text ("5") fails here, naming the setting, not in a comparison or in httpx."""
+    # written so that NaN, which every comparison calls false, fails too
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, kinds)
+        and low <= cast(float, value) <= high
+    )
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """When to send a request again, where to, and how long to wait first.
@@ -153,13 +165,13 @@ class RetryPolicy:
     backoff_jitter: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.attempts < 1:
+        if not _is_number(self.attempts, int, 1, math.inf):
+            given = shown_setting(self.attempts)
             raise ConfigurationError(
-                f"RetryPolicy.attempts must be at least 1, not {self.attempts}"
+                f"RetryPolicy.attempts must be a whole number, at least 1, not {given}"
             )
         backoff = (self.backoff_initial, self.backoff_max, self.backoff_jitter)
-        # written so that NaN, which every comparison calls false, fails too
-        if not all(0 <= seconds <= MAX_SECONDS for seconds in backoff):
+        if not all(_is_number(seconds, int | float, 0, MAX_SECONDS) for seconds in backoff):
             raise ConfigurationError(
                 f"RetryPolicy back-off times must be from 0 to {MAX_SECONDS} seconds (a week), "
                 f"not {', '.join(map(shown_setting, backoff))}"
@@ -259,16 +271,10 @@ class TransportSettings:
     limited by ``timeout``."""
 
     def __post_init__(self) -> None:
-        # checked for type first: a string ("5") would otherwise fail as a comparison, in an
-        # error naming no setting, or pass one and fail in httpx at the first request
         for name, unit, kinds, most in _LIMITS:
             value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, kinds)
-                # written so that NaN, which every comparison calls false, fails too
-                or not 0 < cast(float, value) <= (math.inf if most is None else most)
-            ):
+            positive = _is_number(value, kinds, 0, math.inf if most is None else most) and value
+            if not positive:
                 bound = "" if most is None else f" up to {most} (a week)"
                 raise ConfigurationError(
                     f"{name} must be a positive number of {unit}{bound}, not {shown_setting(value)}"

@@ -73,11 +73,13 @@ def test_a_url_whose_certificate_failed_is_not_tried_again() -> None:
 
 
 def test_policy_and_settings_refuse_nonsense() -> None:
-    with pytest.raises(ConfigurationError, match="at least 1"):
-        RetryPolicy(attempts=0)
+    # a bool or text is no number of attempts, whatever Python compares it with
+    for attempts, shown in ((0, "0"), (True, "True"), ("3", r"a str \(not shown\)")):
+        with pytest.raises(ConfigurationError, match=f"whole number, at least 1, not {shown}"):
+            RetryPolicy(attempts=attempts)  # type: ignore[arg-type]
     # a wait longer than time.sleep takes would fail between attempts, naming no setting
     for backoff in ({"backoff_initial": -1}, {"backoff_max": math.inf}, {"backoff_jitter": 1e10},
-                    {"backoff_max": math.nan}):  # fmt: skip
+                    {"backoff_max": math.nan}, {"backoff_initial": "1"}):  # fmt: skip
         with pytest.raises(ConfigurationError, match="back-off times must be from 0 to 604800"):
             RetryPolicy(**backoff)
     with pytest.raises(ConfigurationError, match="positive number of seconds"):
