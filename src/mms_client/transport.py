@@ -138,8 +138,9 @@ Beyond such a bound a call would fail at its first wait, with an ``OverflowError
 setting, rather than the client when it is built."""
 
 
-def _is_number(value: object, kinds: type | UnionType, low: float, high: float) -> bool:
-    """Whether ``value`` is a number of ``kinds`` from ``low`` to ``high``: a bool is none
+def is_number_within(value: object, kinds: type | UnionType, low: float, high: float) -> bool:
+    """Whether ``value``, a setting, is a number of ``kinds`` from ``low`` to ``high``: a bool
+    is none
     (Python counts True as 1), nor is NaN, and the type is checked before any comparison, so
     that text ("5") fails here, naming the setting, not in a comparison or in httpx."""
     # written so that NaN, which every comparison calls false, fails too
@@ -165,13 +166,13 @@ class RetryPolicy:
     backoff_jitter: float = 0.5
 
     def __post_init__(self) -> None:
-        if not _is_number(self.attempts, int, 1, math.inf):
+        if not is_number_within(self.attempts, int, 1, math.inf):
             given = shown_setting(self.attempts)
             raise ConfigurationError(
                 f"RetryPolicy.attempts must be a whole number, at least 1, not {given}"
             )
         backoff = (self.backoff_initial, self.backoff_max, self.backoff_jitter)
-        if not all(_is_number(seconds, int | float, 0, MAX_SECONDS) for seconds in backoff):
+        if not all(is_number_within(seconds, int | float, 0, MAX_SECONDS) for seconds in backoff):
             raise ConfigurationError(
                 f"RetryPolicy back-off times must be from 0 to {MAX_SECONDS} seconds (a week), "
                 f"not {', '.join(map(shown_setting, backoff))}"
@@ -273,8 +274,8 @@ class TransportSettings:
     def __post_init__(self) -> None:
         for name, unit, kinds, most in _LIMITS:
             value = getattr(self, name)
-            positive = _is_number(value, kinds, 0, math.inf if most is None else most) and value
-            if not positive:
+            highest = math.inf if most is None else most
+            if not (is_number_within(value, kinds, 0, highest) and value):
                 bound = "" if most is None else f" up to {most} (a week)"
                 raise ConfigurationError(
                     f"{name} must be a positive number of {unit}{bound}, not {shown_setting(value)}"

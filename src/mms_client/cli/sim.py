@@ -142,8 +142,8 @@ def serve(
         "handshake_timeout": handshake_timeout,
         "request_timeout": head_timeout,
     }
-    limits = replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
     try:
+        limits = replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
         simulator = Simulator(
             folder,
             host=host,
@@ -153,8 +153,8 @@ def serve(
             log_level=log_level,
             limits=limits,
         )
-    except ConfigurationError as exc:  # options that cannot go together
-        raise click.UsageError(str(exc)) from None
+    except ConfigurationError as exc:  # options that cannot go together, or a limit that
+        raise click.UsageError(str(exc)) from None  # cannot be one (NaN passes FloatRange)
     try:
         simulator.start()
     except OSError as exc:  # an address in use or not this machine's, a folder not writable

@@ -30,16 +30,20 @@ import asyncio
 import contextlib
 import errno
 import logging
+import math
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, cast
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mms_client.errors import ConfigurationError, shown_setting
+from mms_client.transport import is_number_within
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -79,6 +83,16 @@ class ServerLimits:
     handshake_timeout: float = 10.0
     request_timeout: float = 30.0
     body_timeout: float = 300.0
+
+    def __post_init__(self) -> None:
+        # the transport's rule for a setting's number: NaN or infinity would reach uvicorn
+        for limit in fields(self):
+            value = getattr(self, limit.name)
+            kinds = int if limit.type == "int" else int | float
+            if not (is_number_within(value, kinds, 0, math.inf) and 0 < value < math.inf):
+                raise ConfigurationError(
+                    f"{limit.name} must be a positive finite number, not {shown_setting(value)}"
+                )
 
 
 DEFAULT_LIMITS = ServerLimits()
