@@ -409,6 +409,20 @@ def test_a_stack_whose_minimum_is_above_all_it_offers_is_refused(
     ]
 
 
+def test_stacks_of_one_number_are_each_judged_by_what_they_offer(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    """Two stacks numbered alike are refused for that, and each is judged on its own
+    quantities still: the first, whose minimum its quantity reaches, is not said to miss it."""
+    stacks = [
+        OfferStack(number=1, unit_price=100, minimum_quantity_kw=100, tertiary_2_qty_kw=500),
+        OfferStack(number=1, unit_price=120, minimum_quantity_kw=100, tertiary_2_qty_kw=50),
+    ]
+    errors = _refusal(fresh_mms_simulator, offer(stack=stacks))
+    assert [code for code, _ in errors].count("E_MINIMUM_ABOVE_OFFER") == 1
+    assert "E_STACK_DUPLICATE" in [code for code, _ in errors]
+
+
 def test_a_stack_offering_nothing_is_accepted_with_a_warning(
     fresh_mms_simulator: Simulator, offer: OfferFactory
 ) -> None:

@@ -81,8 +81,9 @@ def _offered(stack: XmlDict) -> dict[Commodity, int]:
     return {commodity: kw for commodity, kw in quantities.items() if kw > 0}
 
 
-Offered = dict[Any, dict[Commodity, int]]
-"""What each stack of an offer offers, by StackNumber (see :func:`_offered`)."""
+Offered = list[tuple[Any, dict[Commodity, int]]]
+"""What each stack of an offer offers, with its StackNumber, in the offer's order (see
+:func:`_offered`); a list, since two stacks may share a number (which is refused apart)."""
 
 
 def _stacks(numbers: list[Any]) -> str:
@@ -95,7 +96,7 @@ def _empty_stacks(offered: Offered) -> list[Issue]:
     """A stack that offers nothing can never be awarded.  It is told so, not refused: the
     documented example of the compatible API submits exactly such a stack, and it must keep
     working against the simulator."""
-    empty = [number for number, quantities in offered.items() if not quantities]
+    empty = [number for number, quantities in offered if not quantities]
     if not empty:
         return []
     attributes = ", ".join(c.offer_attribute for c in COMMODITIES)
@@ -113,8 +114,7 @@ def _minimum_reachable(item: XmlDict, offered_by: Offered) -> list[Issue]:
     awards each commodity on its own and skips an award below the minimum, so a stack whose
     minimum is above all it offers could never be awarded anything."""
     issues = []
-    for stack in item["OfferStack"]:
-        offered = offered_by[stack["StackNumber"]]
+    for stack, (_, offered) in zip(item["OfferStack"], offered_by, strict=True):
         if not offered:
             continue  # _empty_stacks tells of it
         minimum = int(stack["MinimumQuantityInKw"])
@@ -144,10 +144,11 @@ def _within_registration(context: Context, item: XmlDict, offered: Offered) -> l
     registered = record.document
     issues = []
     for commodity in COMMODITIES:
-        offering = {n: kw[commodity] for n, kw in offered.items() if commodity in kw}
+        offering = [(n, kw[commodity]) for n, kw in offered if commodity in kw]
         if not offering:
             continue
-        stacks, total = _stacks(list(offering)), sum(offering.values())
+        stacks = _stacks([number for number, _ in offering])
+        total = sum(kw for _, kw in offering)
         maximum = registered.get(f"{commodity.registration}MaximumSupplyQuantity")
         if registered.get(commodity.registration) is False:
             issues.append(
@@ -198,7 +199,7 @@ def put_offers(call: Call, store: Store) -> Outcome:
     for offer in cast(list[OfferData], call.items):
         item = as_xml_dict(offer)
         start, end = format_jst(offer.start), format_jst(offer.end)
-        offered = {stack["StackNumber"]: _offered(stack) for stack in item["OfferStack"]}
+        offered = [(stack["StackNumber"], _offered(stack)) for stack in item["OfferStack"]]
         not_held = resource_held()(context, item)
         errors = not_held + dr_pattern_registered()(context, item)
         errors += period_issues(offer.start, offer.end)
