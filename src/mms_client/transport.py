@@ -121,13 +121,7 @@ class HttpReply:
         """``error``, found while reading this reply, as the caller must see it: naming the
         attempt and, for a request that must not be processed twice, warning that the MMS
         may have processed it."""
-        return MalformedResponseError(
-            str(error),
-            url=self.url,
-            attempt=self.attempt,
-            operation=self.operation,
-            may_have_processed=not self.resendable,
-        )
+        return _unreadable(str(error), self.url, self.attempt, self.operation, self.resendable)
 
 
 MAX_SECONDS = 7 * 24 * 3600
@@ -707,13 +701,7 @@ class _Exchange:
     def _malformed(self, reason: str) -> MalformedResponseError:
         """The error for this attempt's reply that cannot be read: an answer all the same, so
         the MMS may have processed the request."""
-        return MalformedResponseError(
-            reason,
-            url=self.url,
-            attempt=self.attempt,
-            operation=self.operation,
-            may_have_processed=not self._resendable,
-        )
+        return _unreadable(reason, self.url, self.attempt, self.operation, self._resendable)
 
     def _unverified(self, error: ssl.SSLCertVerificationError) -> ServerCertificateError:
         return ServerCertificateError(
@@ -723,6 +711,16 @@ class _Exchange:
             remedy=_VERIFY_ADVICE.get(error.verify_code),
             operation=self.operation,
         )
+
+
+def _unreadable(
+    reason: str, url: str, attempt: int, operation: str, resendable: bool
+) -> MalformedResponseError:
+    """The error for a reply from ``url`` (``attempt``) that cannot be read: an answer all the
+    same, so a request that must not be processed twice may have been processed."""
+    return MalformedResponseError(
+        reason, url=url, attempt=attempt, operation=operation, may_have_processed=not resendable
+    )
 
 
 def _processed_perhaps(error: BaseException, event: str, url: str, attempt: int) -> None:
