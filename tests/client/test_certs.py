@@ -8,8 +8,10 @@ import os
 import pickle
 import ssl
 import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -45,7 +47,7 @@ def test_wrong_passphrase_is_a_certificate_error_without_the_secret(make_p12: Ma
     with pytest.raises(CertificateError, match="passphrase is wrong") as caught:
         Certificate(make_p12(), "not the passphrase")
     assert "not the passphrase" not in str(caught.value)
-    assert caught.value.__suppress_context__
+    assert caught.value.__context__ is None  # nor the failed call that would show it
 
 
 @pytest.mark.parametrize("secret", ["s3cr\x00et", b"s3cr\x00et"], ids=["str", "bytes"])
@@ -59,6 +61,49 @@ def test_a_passphrase_holding_a_nul_is_refused_without_the_secret(
     printed = "".join(capfd.readouterr())
     for shown in (str(caught.value), printed):
         assert "s3cr" not in shown and "115, 51, 99, 114" not in shown
+
+
+@pytest.mark.parametrize("encoded", ["str", "bytes"])
+def test_a_passphrase_in_another_encoding_than_utf8_is_refused_without_the_secret(
+    make_p12: MakeP12, encoded: str
+) -> None:
+    """cryptography takes UTF-8 passphrases only; bytes in another encoding (a Shift_JIS
+    terminal or file), or the str Python makes of them, with lone surrogates for the bytes
+    it could not decode, failed with a TypeError or a UnicodeEncodeError holding them."""
+    raw = "秘密のパス".encode("shift_jis")
+    given = os.fsdecode(raw) if encoded == "str" else raw
+    with pytest.raises(CertificateError, match="the passphrase is not UTF-8 text") as caught:
+        Certificate(make_p12(), given)
+    assert caught.value.__context__ is None
+    assert "秘密" not in str(caught.value) and str(raw)[2:-1] not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("p12", "secret"),
+    [
+        ({}, "not the passphrase"),
+        ({"valid_from": dt.timedelta(days=-30), "valid_for": dt.timedelta(days=10)}, PASSPHRASE),
+        ({"key": ec.generate_private_key(ec.SECP256R1())}, PASSPHRASE),
+        ({}, "s3cr\x00et"),
+    ],
+    ids=["wrong", "expired", "not RSA", "NUL"],
+)
+def test_a_traceback_showing_its_locals_does_not_show_the_passphrase(
+    make_p12: MakeP12, p12: dict[str, Any], secret: str
+) -> None:
+    """What rich's ``show_locals``, ``pytest -l`` or an error tracker show of a certificate
+    that could not be loaded, with the right passphrase or a wrong one."""
+    with pytest.raises(CertificateError) as caught:
+        Certificate(make_p12(**p12), secret)
+    error = caught.value
+    below_this_test = error.__traceback__.tb_next  # type: ignore[union-attr]  # raised below
+    shown = "".join(
+        traceback.TracebackException(
+            type(error), error, below_this_test, capture_locals=True
+        ).format()
+    )
+    assert "Certificate.__init__" not in shown or "secret = <passphrase, not shown>" in shown
+    assert secret.split("\x00")[0] not in shown
 
 
 def test_a_path_holding_a_nul_is_a_certificate_error(make_p12: MakeP12) -> None:
@@ -132,6 +177,11 @@ def test_swapped_arguments_are_pointed_out_without_showing_the_passphrase(
     assert secret not in message
     assert "are the arguments swapped?" in message
     assert "an existing file (F100-FAKEUSER.p12)" in message
+    # ... also as a "path" too long for one, which cannot be read rather than not found
+    with pytest.raises(CertificateError) as too_long:
+        Certificate(secret * 20, given)  # type: ignore[arg-type]
+    assert secret not in str(too_long.value)
+    assert "cannot be read, and the passphrase given is an existing file" in str(too_long.value)
     # a certificate path that does not exist here either still looks like one
     with pytest.raises(CertificateError) as elsewhere:
         Certificate(secret, "certs/F100-FAKEUSER.P12")

@@ -36,6 +36,7 @@ from typing import NoReturn, Self
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from mms_client.errors import CertificateError, ConfigurationError, shown_setting
@@ -53,31 +54,17 @@ class Certificate:
     """A PKCS#12 client certificate: RSA private key, certificate and CA chain.
 
     ``source`` is the path of a ``.p12``/``.pfx`` file (``str`` or :class:`~pathlib.Path`) or
-    the PKCS#12 bytes themselves; ``passphrase`` decrypts it (``str`` is encoded as UTF-8).
+    the PKCS#12 bytes themselves; ``passphrase`` decrypts it (``str`` is encoded as UTF-8;
+    ``bytes`` must be UTF-8 text, as cryptography takes no other).
     """
 
     def __init__(
         self, source: str | os.PathLike[str] | bytes, passphrase: str | bytes | None = None
     ) -> None:
-        data, self._source = _read_source(source, passphrase)
-        if not isinstance(passphrase, str | bytes | None):
-            raise CertificateError(
-                f"the passphrase must be str or bytes, not {type(passphrase).__name__}"
-            )
-        password = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
-        if password is not None and b"\x00" in password:
-            # cryptography hands a passphrase to OpenSSL as a C string: one holding a NUL
-            # makes it panic, printing the passphrase's bytes
-            raise CertificateError(
-                f"{self._source}: the passphrase holds a NUL character, which no passphrase "
-                "can hold (the passphrase is not shown)"
-            )
-        try:
-            key, certificate, chain = pkcs12.load_key_and_certificates(data, password or None)
-        except ValueError as exc:
-            # cryptography's message does not contain the secret, but the chained context
-            # would show the call; keep the error self-contained.
-            raise CertificateError(_unreadable(self._source, str(exc), bool(password))) from None
+        secret = _Passphrase(passphrase)
+        del passphrase  # from here on, a traceback's locals show the passphrase as hidden
+        data, self._source = _read_source(source, secret)
+        key, certificate, chain = _load(data, secret, self._source)
         if key is None:
             raise CertificateError(f"{self._source} holds no private key")
         if certificate is None:
@@ -193,7 +180,68 @@ class Certificate:
         return self
 
 
-def _read_source(source: str | os.PathLike[str] | bytes, passphrase: object) -> tuple[bytes, str]:
+class _Passphrase:
+    """A passphrase as given, held so that neither a debugger nor a traceback's locals (rich's
+    ``show_locals``, ``pytest -l``, an error tracker) show it: every frame that could raise
+    holds this instead of the passphrase."""
+
+    __slots__ = ("given",)
+
+    def __init__(self, given: object) -> None:
+        self.given = given
+
+    def __repr__(self) -> str:
+        return "<passphrase, not shown>"
+
+
+def _load(
+    data: bytes, secret: _Passphrase, source: str
+) -> tuple[PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]]:
+    """The key, certificate and chain of the PKCS#12 ``data`` (named ``source``), decrypted
+    with ``secret``. The error is raised once the passphrase's bytes are gone from the frame."""
+    password, wrong = _password(secret.given)
+    if wrong is not None:
+        problem = f"{source}: {wrong}"
+    else:
+        try:
+            return pkcs12.load_key_and_certificates(data, password or None)
+        except ValueError as exc:
+            # cryptography's message does not contain the secret; the error is raised outside
+            # this handler, so that it does not chain the call that failed either
+            problem = _unreadable(source, str(exc), bool(password))
+    del password
+    raise CertificateError(problem)
+
+
+def _password(given: object) -> tuple[bytes | None, str | None]:
+    """The passphrase ``given`` as the bytes PKCS#12 decryption takes, or what is wrong with
+    it, without raising: the frame that raises must not hold the passphrase."""
+    if not isinstance(given, str | bytes | None):
+        return None, f"the passphrase must be str or bytes, not {type(given).__name__}"
+    try:
+        # cryptography takes UTF-8 only, and fails on other bytes with a TypeError that says
+        # nothing of the passphrase; a str read where another encoding is in use (a Shift_JIS
+        # terminal or file) holds lone surrogates for the bytes Python could not decode
+        password = given.encode("utf-8") if isinstance(given, str) else given
+        if password is not None:
+            password.decode("utf-8")
+    except UnicodeError:
+        return None, (
+            "the passphrase is not UTF-8 text, which a PKCS#12 passphrase must be (was it "
+            "typed or stored in another encoding, such as Shift_JIS?); the passphrase is not "
+            "shown"
+        )
+    if password is not None and b"\x00" in password:
+        # cryptography hands a passphrase to OpenSSL as a C string: one holding a NUL makes
+        # it panic, printing the passphrase's bytes
+        return None, (
+            "the passphrase holds a NUL character, which no passphrase can hold (the "
+            "passphrase is not shown)"
+        )
+    return password, None
+
+
+def _read_source(source: str | os.PathLike[str] | bytes, secret: _Passphrase) -> tuple[bytes, str]:
     """The PKCS#12 bytes and how to name them in messages (the path, never the content).
 
     A path that does not exist is named in the message, which is what makes a typing error
@@ -214,16 +262,17 @@ def _read_source(source: str | os.PathLike[str] | bytes, passphrase: object) -> 
     path = Path(source)
     try:
         return path.read_bytes(), str(path)
-    except FileNotFoundError:
-        swapped = _looks_like_a_certificate_path(passphrase)
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        swapped = _looks_like_a_certificate_path(secret.given)
         if swapped is not None:
             raise CertificateError(
-                f"certificate file not found, and the passphrase given is {swapped}: are the "
-                "arguments swapped? Certificate takes the PKCS#12 file first, then its "
-                "passphrase"
+                f"certificate file {'not found' if missing else 'cannot be read'}, and the "
+                f"passphrase given is {swapped}: are the arguments swapped? Certificate takes "
+                "the PKCS#12 file first, then its passphrase"
             ) from None
-        raise CertificateError(f"certificate file not found: {path}") from None
-    except OSError as exc:
+        if missing:
+            raise CertificateError(f"certificate file not found: {path}") from None
         raise CertificateError(f"certificate file {path} cannot be read: {exc.strerror}") from None
 
 
