@@ -12,7 +12,7 @@ from cryptography import x509
 from mms_client.endpoints import ClientType
 from mms_client.security.certs import Certificate
 from mms_client.sim import seed
-from mms_client.sim.pki import Identity, Pki, identity_of, pki_locked
+from mms_client.sim.pki import Identity, Pki, identity_of, pki_locked, write_private
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +76,31 @@ def test_secrets_are_readable_by_the_owner_only_and_keys_are_encrypted(pki: Pki)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     for key in ("ca-key.pem", "server-key.pem"):
         assert b"ENCRYPTED PRIVATE KEY" in (pki.folder / key).read_bytes()
+
+
+def test_a_secret_file_is_owner_only_whatever_was_left_where_it_is_written(
+    tmp_path: Path,
+) -> None:
+    """A file half-written by an earlier run (with another mode), or a link planted where the
+    new file is first written, neither lends its mode nor receives the secret."""
+    stale = tmp_path / "simulator.json.partial"
+    stale.write_bytes(b"{}")
+    stale.chmod(0o644)
+    write_private(tmp_path / "simulator.json", b"secret one")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"")
+    elsewhere.chmod(0o644)
+    (tmp_path / "pki.json.partial").symlink_to(elsewhere)
+    write_private(tmp_path / "pki.json", b"secret two")
+    for name, secret in (("simulator.json", b"secret one"), ("pki.json", b"secret two")):
+        assert (tmp_path / name).read_bytes() == secret
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    assert elsewhere.read_bytes() == b""
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "elsewhere",
+        "pki.json",
+        "simulator.json",
+    ]
 
 
 def test_passphrases_stay_out_of_reprs(pki: Pki) -> None:

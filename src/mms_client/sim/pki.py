@@ -166,7 +166,9 @@ def write_private(path: Path, data: bytes) -> None:
     it half-written, and it is never readable by others, not even for a moment."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # made afresh: one left behind would keep its mode, and a link there would be followed
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as file:
         file.write(data)
     os.replace(partial, path)
