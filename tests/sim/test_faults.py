@@ -174,3 +174,23 @@ def test_faults_name_real_operations(mms_simulator: Simulator) -> None:
         mms_simulator.inject("explode")
     with pytest.raises(ValueError, match="endpoint must be one of 'main', 'backup'; got 'b'"):
         mms_simulator.inject("http_error", endpoint="b")
+
+
+def test_the_journal_is_counted_by_real_operations(fresh_wire: Wire, offer: OfferFactory) -> None:
+    """An operation is named by its name or given as itself (as ``client.call`` takes it),
+    for counting as for planning faults; a name no operation has is refused, where it would
+    count nothing and let a test prove that nothing was processed."""
+    from mms_client.operations import get_operation
+
+    simulator = fresh_wire.simulator
+    operation = get_operation(SUBMIT)
+    simulator.inject("drop_before", operation=operation)
+    with pytest.raises(httpx.RemoteProtocolError):
+        _submit(fresh_wire, offer)
+    _submit(fresh_wire, offer)
+    assert simulator.count(operation, processed=False) == 2
+    assert simulator.count(operation) == simulator.count(SUBMIT) == 1
+    with pytest.raises(ValueError, match="'MarketSubmit_Offers' is not an MMS operation"):
+        simulator.count("MarketSubmit_Offers")
+    with pytest.raises(ValueError, match="endpoint must be one of 'main', 'backup'; got 'b'"):
+        simulator.count(SUBMIT, "b")

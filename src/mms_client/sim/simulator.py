@@ -53,6 +53,7 @@ from mms_client.sim.store import Store
 
 if TYPE_CHECKING:
     from mms_client.client import AsyncMmsClient, MmsClient
+    from mms_client.operations import Operation
 
 logger = logging.getLogger("mms_client.sim")
 
@@ -351,7 +352,7 @@ class Simulator:
         self,
         kind: FaultKind | str,
         *,
-        operation: str | None = None,
+        operation: Operation | str | None = None,
         endpoint: Endpoint | str | None = None,
         times: int = 1,
         status: int = 503,
@@ -359,14 +360,9 @@ class Simulator:
     ) -> Fault:
         """Plans a fault (see :mod:`mms_client.sim.faults`) for the next ``times`` requests
         of ``operation`` (None: any) on ``endpoint`` ("main", "backup", None: either)."""
-        if operation is not None:
-            from mms_client.operations import OPERATIONS
-
-            if all(op.name != operation for op in OPERATIONS):
-                raise ValueError(f"{operation!r} is not an MMS operation name")
         fault = Fault(
             kind=_one_of(FaultKind, kind, "kind"),
-            operation=operation,
+            operation=_operation_name(operation),
             endpoint=None if endpoint is None else _one_of(Endpoint, endpoint, "endpoint"),
             times=times,
             status=status,
@@ -388,7 +384,7 @@ class Simulator:
 
     def count(
         self,
-        operation: str | None = None,
+        operation: Operation | str | None = None,
         endpoint: Endpoint | str | None = None,
         *,
         processed: bool = True,
@@ -396,13 +392,28 @@ class Simulator:
         """How many requests of ``operation`` (None: any) the simulator processed (with
         ``processed=False``: received at all, including those a fault stopped)."""
         return self.journal.count(
-            operation, None if endpoint is None else Endpoint(endpoint), processed=processed
+            _operation_name(operation),
+            None if endpoint is None else _one_of(Endpoint, endpoint, "endpoint"),
+            processed=processed,
         )
 
     @property
     def requests(self) -> tuple[RecordedRequest, ...]:
         """The most recent requests received, oldest first, with their payload bytes."""
         return self.journal.recent
+
+
+def _operation_name(operation: Operation | str | None) -> str | None:
+    """The registry name ``operation`` gives (an operation or its name), or a ValueError for
+    a name no operation has: a test counting or planning faults for a misspelt name would
+    otherwise count nothing, or wait for a fault that never comes."""
+    from mms_client.operations import OPERATIONS, Operation
+
+    if operation is None or isinstance(operation, Operation):
+        return None if operation is None else operation.name
+    if not isinstance(operation, str) or all(op.name != operation for op in OPERATIONS):
+        raise ValueError(f"{operation!r} is not an MMS operation or the name of one")
+    return operation
 
 
 _E = TypeVar("_E", bound=StrEnum)
