@@ -387,7 +387,8 @@ async def _finish_in_thread(
     caller's context variables (a logging filter may read them).
 
     Cancelled, the call goes on as a cancellation; for a submit, cancel or approval with a
-    note that the MMS has processed it. A reply read into memory leaves nothing to protect:
+    note that the MMS may have processed it (it answered, and what it said is not read). A
+    reply read into memory leaves nothing to protect:
     the cancellation goes on at once, and the thread's work is dropped when it ends. One
     whose files are saved (``to=``) gives the reading up (:meth:`Destination.abandon`) and
     waits for the thread to stop, which it does at its next write: the temporary files it
@@ -406,7 +407,7 @@ async def _finish_in_thread(
         # for files, nothing but the thread's end may end the wait
         return await (reading if saving is None else asyncio.shield(saving))
     except asyncio.CancelledError as cancellation:
-        if not reply.resendable:  # answered: the MMS has processed it, whatever it said
+        if not reply.resendable:  # answered: processed, unless what it said was a refusal
             cancelled_after_sending(cancellation, prepared.operation.name, reply.url, reply.attempt)
         if saving is not None:
             destination.abandon()

@@ -259,7 +259,9 @@ class Destination:
 
     def _place(self, folder: Path, files: tuple[DownloadedFile, ...]) -> tuple[DownloadedFile, ...]:
         """Put every file of the reply in place, once each has somewhere it may go (the names
-        the MMS gives are only known now): either all of them are saved or none."""
+        the MMS gives are only known now): none is placed if any has nowhere to go. Placing
+        is a rename within the folder, except through a link to another file system, where
+        a copy that fails (a full disk) leaves the files placed before it saved."""
         destinations: list[Path] = []
         taken: set[str] = set()
         for index, file in enumerate(files):

@@ -30,7 +30,9 @@ for before it is sent again.
         │   └── ServerCertificateError  ... because the server's certificate could
         │                                   not be verified (sending there again cannot help)
         ├── RequestTimeout        may have reached the server
-        ├── ConnectionLostError   the connection broke after sending; may have reached it
+        ├── ConnectionLostError   the connection broke, or the client was closed, before a
+        │                         full answer came (``may_have_processed`` says whether the
+        │                         request may have reached the MMS)
         └── HTTPStatusError       the server answered with an HTTP error status
 """
 
@@ -444,7 +446,7 @@ class TransportError(MMSError):
     provably never reached the server (:class:`ConnectError`), and for a query, which may
     simply be sent again. When the request was tried at more than one host and failed at
     each, ``elsewhere`` holds the last failure at each of the other hosts, which the message
-    names too (see :meth:`describe`).
+    names too (see :meth:`describe`); the transport adds them with :meth:`failed_elsewhere`.
     """
 
     def __init__(
@@ -456,7 +458,6 @@ class TransportError(MMSError):
         status: int | None = None,
         operation: str | None = None,
         may_have_processed: bool = False,
-        elsewhere: Sequence[TransportError] = (),
     ) -> None:
         self.problem = message
         self.url = url
@@ -464,7 +465,7 @@ class TransportError(MMSError):
         self.status = status
         self.operation = operation
         self.may_have_processed = may_have_processed
-        self.elsewhere = tuple(elsewhere)
+        self.elsewhere: tuple[TransportError, ...] = ()
         super().__init__(self.describe())
 
     def describe(self, ca_advice: str = CA_ADVICE) -> str:
@@ -523,7 +524,6 @@ class ServerCertificateError(ConnectError):
         attempt: int,
         remedy: str | None = None,
         operation: str | None = None,
-        elsewhere: Sequence[TransportError] = (),
     ) -> None:
         self.reason = reason
         self.remedy = remedy
@@ -532,7 +532,6 @@ class ServerCertificateError(ConnectError):
             url=url,
             attempt=attempt,
             operation=operation,
-            elsewhere=elsewhere,
         )
 
     def _problem(self, ca_advice: str) -> str:
@@ -544,8 +543,11 @@ class RequestTimeout(TransportError):  # noqa: N818 - the documented public name
 
 
 class ConnectionLostError(TransportError):
-    """The connection broke after (part of) the request was sent and before a full answer
-    arrived; the server may have processed the request."""
+    """The connection broke, or the client was closed, before a full answer arrived.
+
+    Mostly after (part of) the request was sent, so that the server may have processed it;
+    a client closed before the request went out sent nothing. ``may_have_processed`` tells
+    the two apart for the requests that must not be processed twice."""
 
 
 class HTTPStatusError(TransportError):
@@ -565,7 +567,6 @@ class HTTPStatusError(TransportError):
         status: int,
         operation: str | None = None,
         may_have_processed: bool = False,
-        elsewhere: Sequence[TransportError] = (),
     ) -> None:
         self.reason = reason
         super().__init__(
@@ -576,5 +577,4 @@ class HTTPStatusError(TransportError):
             status=status,
             operation=operation,
             may_have_processed=may_have_processed,
-            elsewhere=elsewhere,
         )

@@ -15,7 +15,7 @@ HOOKS = ("audit_request", "audit_response", "audit_response_file")
 
 
 class Plugin:
-    """Base class of audit plugins; override one or both hooks.
+    """Base class of audit plugins; override any of its hooks.
 
     Hooks run in the calling thread (or on the event loop for the async client) right
     before a request is sent and right after a response body has been received. They are

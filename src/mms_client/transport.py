@@ -12,8 +12,10 @@ again cannot succeed, so the request fails over to the other host if there is on
 otherwise fails at once. Nor is a plain-HTTP URL whose server answers in TLS: that is a setting
 to change, not an outage.
 
-The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, differ only in awaiting
-httpx; the attempt bookkeeping, error translation, body limits and plugin calls are shared.
+The two drivers, :class:`SyncTransport` and :class:`AsyncTransport`, share the attempt
+bookkeeping, error translation, body limits and plugin calls. They differ in awaiting httpx,
+in how an attempt's deadline is kept (below), in the async one keeping an httpx client per
+event loop, and in what a cancelled async call must say.
 
 Each attempt has a deadline (``timeout``): httpx only limits each wait for data, so a server
 sending its answer a byte at a time could otherwise hold the caller for ever. The async driver
