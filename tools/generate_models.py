@@ -25,7 +25,7 @@ import keyword
 import re
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -885,6 +885,11 @@ def render_operations(catalog_path: Path) -> str:
         operation_rules.CORRECTIONS,
         {(r["interface"], r["name"]) for r in catalog["operations"]},
     )
+    _check_corrected(
+        "MARKET_TYPE_REQUIRED",
+        operation_rules.MARKET_TYPE_REQUIRED,
+        {r["name"] for r in catalog["operations"]},
+    )
     rows = []
     for record in catalog["operations"]:
         key = (record["interface"], record["name"])
@@ -914,6 +919,7 @@ def render_operations(catalog_path: Path) -> str:
                 "method": rule[0],
                 "list_method": rule[1],
                 "read_only": operation_rules.read_only(record["kind"], record["name"]),
+                "needs_market_type": record["name"] in operation_rules.MARKET_TYPE_REQUIRED,
                 "audiences": tuple(audience["roles"]),
                 "audience_source": _source(audience),
                 "response_schema": response_schema.value,
@@ -934,6 +940,7 @@ def render_operations(catalog_path: Path) -> str:
         {
             "multi": "bool",
             "read_only": "bool",
+            "needs_market_type": "bool",
             "companions": "tuple[str, ...]",
             "list_method": "str | None",
             "audiences": "tuple[str, ...]",
@@ -983,9 +990,10 @@ def render_report_datasets(catalog_path: Path) -> str:
     )
 
 
-def _check_corrected(table: str, corrections: Mapping[Any, Any], known: set[Any]) -> None:
-    """Stop at a correction of something the catalog does not have: a misspelt name would
-    otherwise leave the inference it was meant to correct in place without a word."""
+def _check_corrected(table: str, corrections: Iterable[Any], known: set[Any]) -> None:
+    """Stop at a correction (or a rule) of something the catalog does not have: a misspelt
+    name would otherwise leave the inference it was meant to correct in place without a
+    word."""
     unknown = set(corrections) - known
     if unknown:
         raise GeneratorError(

@@ -11,6 +11,9 @@ established client's where it has one).
 READING_REPORTS names the report operations that only read; with every query they are the
 operations that are safe to send twice (see ``read_only``).
 
+MARKET_TYPE_REQUIRED names the operations the MMS refuses without the envelope's MarketType,
+which their schema has optional.
+
 CORRECTIONS is where the catalog's inferred audiences and response shapes get fixed once the
 real MMS has shown otherwise. An entry replaces the catalog's ``audience`` and/or ``response``
 object of one operation; give the evidence as its ``source``, e.g.::
@@ -183,6 +186,15 @@ def read_only(kind: str, name: str) -> bool:
     report does not (a second request would create a second report).
     """
     return kind == "query" or (kind == "report" and name in READING_REPORTS)
+
+
+MARKET_TYPE_REQUIRED: frozenset[str] = frozenset(
+    {"MarketSubmit_OfferData", "MarketCancel_OfferCancel"}
+)
+"""Operations the MMS refuses without the envelope's ``MarketType``, which their schema has
+optional: offers and their cancellations. Their methods take ``market_type`` as a required
+argument right after the request, as the established client's ``put_offer(request,
+market_type, days, date)`` does, and the client refuses to send them without it."""
 
 
 CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {}

@@ -60,13 +60,6 @@ class ResponseShape:
     files: bool = False
 
 
-MARKET_TYPE_REQUIRED = frozenset({"MarketSubmit_OfferData", "MarketCancel_OfferCancel"})
-"""Operations the MMS refuses without the envelope's ``MarketType``, which their schema has
-optional: offers and their cancellations. Their methods take ``market_type`` as a required
-argument right after the request, as the established client's ``put_offer(request,
-market_type, days, date)`` does, and the client refuses to send them without it."""
-
-
 @dataclass(frozen=True)
 class Operation:
     """One MMS operation (see the module docstring)."""
@@ -91,17 +84,15 @@ class Operation:
     """Whether the operation only reads, so that sending it twice does no harm (queries,
     report lists and downloads); the transport resends only these after a failure that may
     have reached the server."""
+    needs_market_type: bool
+    """Whether the MMS refuses this operation without a ``MarketType`` on its envelope, which
+    its schema has optional (offers and their cancellations): its methods take
+    ``market_type`` as a required argument, and the client refuses to send it without one."""
     audiences: frozenset[ClientType]
     audience_source: str
     response: ResponseShape
     companions: tuple[str, ...] = ()
     """Elements that may travel with the items in the same envelope (StandingData with BUPs)."""
-
-    @property
-    def needs_market_type(self) -> bool:
-        """Whether the MMS refuses this operation without a ``MarketType`` on its envelope
-        (see :data:`MARKET_TYPE_REQUIRED`)."""
-        return self.name in MARKET_TYPE_REQUIRED
 
     @classmethod
     def from_row(cls, row: OperationRow) -> Operation:
@@ -118,6 +109,7 @@ class Operation:
             method=row.method,
             list_method=row.list_method,
             read_only=row.read_only,
+            needs_market_type=row.needs_market_type,
             audiences=frozenset(ClientType(a) for a in row.audiences),
             audience_source=row.audience_source,
             response=ResponseShape(
@@ -490,7 +482,6 @@ def identify(interface: Interface | str, document: XmlModel) -> Operation:
 
 
 __all__ = [
-    "MARKET_TYPE_REQUIRED",
     "OPERATIONS",
     "Operation",
     "ResponseShape",

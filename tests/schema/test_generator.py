@@ -197,3 +197,15 @@ def test_a_correction_of_what_the_catalog_lacks_stops_the_generator(
     monkeypatch.setitem(getattr(generator.operation_rules, table), misspelt, correction)
     with pytest.raises(generator.GeneratorError, match=re.escape(str(misspelt))):
         getattr(generator, render)(schema_folder / "operations.json")
+
+
+def test_a_market_type_rule_for_an_operation_the_catalog_lacks_stops_the_generator(
+    schema_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt name would leave its operation sent without a MarketType."""
+    generator = _tool("generate_models")
+    rules = generator.operation_rules
+    misspelt = rules.MARKET_TYPE_REQUIRED | {"MarketCancel_OferCancel"}
+    monkeypatch.setattr(rules, "MARKET_TYPE_REQUIRED", misspelt)
+    with pytest.raises(generator.GeneratorError, match="MarketCancel_OferCancel"):
+        generator.render_operations(schema_folder / "operations.json")
