@@ -136,9 +136,9 @@ setting, rather than the client when it is built."""
 
 def is_number_within(value: object, kinds: type | UnionType, low: float, high: float) -> bool:
     """Whether ``value``, a setting, is a number of ``kinds`` from ``low`` to ``high``: a bool
-    is none
-    (Python counts True as 1), nor is NaN, and the type is checked before any comparison, so
-    that text ("5") fails here, naming the setting, not in a comparison or in httpx."""
+    is none (Python counts True as 1), nor is NaN, and the type is checked before any
+    comparison, so that text ("5") fails here, naming the setting, not in a comparison or in
+    httpx. (The simulator's server limits are checked by the same rule.)"""
     # written so that NaN, which every comparison calls false, fails too
     return (
         not isinstance(value, bool)

@@ -50,6 +50,10 @@ def test_established_import_paths() -> None:
     assert OfferData.model_fields["stack"].annotation == list[OfferStack]
     assert issubclass(MMSValidationError, MMSClientError)
     assert AudienceError is mms_client.AudienceError
+    import mms_client.utils.errors as compatible_errors
+
+    # the compatibility path offers every error the package does, none missing
+    assert sorted(compatible_errors.__all__) == sorted(mms_client._ERRORS)
 
 
 def test_every_method_name_of_the_established_client_is_a_method_of_both_clients() -> None:

@@ -1,6 +1,6 @@
 """Compatibility path for the error classes (``from mms_client.utils.errors import
 AudienceError, MMSValidationError, MMSClientError``); the hierarchy lives in
-:mod:`mms_client.errors`."""
+:mod:`mms_client.errors`. It offers the same errors as the package itself."""
 
 from mms_client.errors import (
     AudienceError,
@@ -8,7 +8,10 @@ from mms_client.errors import (
     ConfigurationError,
     ConnectError,
     ConnectionLostError,
+    DestinationError,
+    DownloadWriteError,
     HTTPStatusError,
+    MalformedRequestError,
     MalformedResponseError,
     MMSClientError,
     MMSError,
@@ -26,11 +29,14 @@ __all__ = [
     "ConfigurationError",
     "ConnectError",
     "ConnectionLostError",
+    "DestinationError",
+    "DownloadWriteError",
     "HTTPStatusError",
     "MMSClientError",
     "MMSError",
     "MMSServerError",
     "MMSValidationError",
+    "MalformedRequestError",
     "MalformedResponseError",
     "PayloadError",
     "RequestTimeout",

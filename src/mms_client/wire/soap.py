@@ -4,7 +4,8 @@ Both MMS services expose one operation, ``submitAttachment``; everything that ma
 in the signed payload. This module turns a payload (plus signature and attachments) into the
 HTTP headers and body of a request, and reads such a request back (for the simulator); it
 builds responses (for the simulator) and reads them back (for the client). All of it is pure:
-bytes and headers in, bytes and headers or dataclasses out.
+bytes and headers in, bytes and headers or dataclasses out; the one exception is
+:meth:`Attachment.from_file`, a convenience for the callers at the edge, which reads a file.
 
 Requests are always MTOM (``multipart/related``, the payload as a binary XOP part), which is
 what the MMS receives from every known client. Responses are read in every form a SOAP stack
@@ -448,7 +449,9 @@ def read_response(
     limits: MultipartLimits = DEFAULT_LIMITS,
 ) -> ResponseAttInfo | SoapFault:
     """Read a reply of the ``interface`` service held in memory: its ``ResponseAttInfo`` or
-    its SOAP fault."""
+    its SOAP fault, everything in memory. The client reads replies with
+    :func:`read_stored_response`, which leaves binary content in blobs; this is for a reply
+    looked at whole (:func:`is_fault`, tests, tools)."""
     stored = read_stored_response(headers, io.BytesIO(body), interface, MemoryStore(), limits)
     if isinstance(stored, SoapFault):
         return stored
