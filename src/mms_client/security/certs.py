@@ -61,9 +61,10 @@ class Certificate:
     def __init__(
         self, source: str | os.PathLike[str] | bytes, passphrase: str | bytes | None = None
     ) -> None:
-        secret = _Passphrase(passphrase)
-        del passphrase  # from here on, a traceback's locals show the passphrase as hidden
-        data, self._source = _read_source(source, secret)
+        secret = _Hidden(passphrase)
+        named = _Hidden(source)  # the passphrase itself, when the arguments are swapped
+        del source, passphrase  # from here on, a traceback's locals show them hidden
+        data, self._source = _read_source(named, secret)
         key, certificate, chain = _load(data, secret, self._source)
         if key is None:
             raise CertificateError(f"{self._source} holds no private key")
@@ -180,10 +181,11 @@ class Certificate:
         return self
 
 
-class _Passphrase:
-    """A passphrase as given, held so that neither a debugger nor a traceback's locals (rich's
-    ``show_locals``, ``pytest -l``, an error tracker) show it: every frame that could raise
-    holds this instead of the passphrase."""
+class _Hidden:
+    """An argument as given, held so that neither a debugger nor a traceback's locals (rich's
+    ``show_locals``, ``pytest -l``, an error tracker) show it: the passphrase, and the path,
+    which may be the passphrase given in its place. Every frame that could raise holds this
+    instead."""
 
     __slots__ = ("given",)
 
@@ -191,11 +193,11 @@ class _Passphrase:
         self.given = given
 
     def __repr__(self) -> str:
-        return "<passphrase, not shown>"
+        return "<not shown>"
 
 
 def _load(
-    data: bytes, secret: _Passphrase, source: str
+    data: bytes, secret: _Hidden, source: str
 ) -> tuple[PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]]:
     """The key, certificate and chain of the PKCS#12 ``data`` (named ``source``), decrypted
     with ``secret``. The error is raised once the passphrase's bytes are gone from the frame."""
@@ -241,39 +243,50 @@ def _password(given: object) -> tuple[bytes | None, str | None]:
     return password, None
 
 
-def _read_source(source: str | os.PathLike[str] | bytes, secret: _Passphrase) -> tuple[bytes, str]:
-    """The PKCS#12 bytes and how to name them in messages (the path, never the content).
+def _read_source(named: _Hidden, secret: _Hidden) -> tuple[bytes, str]:
+    """The PKCS#12 bytes of the certificate ``named`` and how to name them in messages (the
+    path, never the content).
 
     A path that does not exist is named in the message, which is what makes a typing error
     in it plain to see, unless the passphrase looks like the certificate's path: then the
     arguments are probably swapped, the "path" is the passphrase, and it is not shown.
     """
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), "the PKCS#12 data"
-    if not isinstance(source, str | os.PathLike):
+    if isinstance(named.given, bytes | bytearray | memoryview):
+        return bytes(named.given), "the PKCS#12 data"
+    if not isinstance(named.given, str | os.PathLike):
         raise CertificateError(
             "the certificate must be the path of a PKCS#12 file or its bytes, not "
-            + type(source).__name__
+            + type(named.given).__name__
         )
-    if not os.fspath(source):  # Path("") would be the current folder
+    if not os.fspath(named.given):  # Path("") would be the current folder
         raise CertificateError("the certificate file's path is empty")
-    if "\x00" in str(os.fspath(source)):  # no path holds one; it is not shown, as it may be no path
+    if "\x00" in str(os.fspath(named.given)):  # not shown: it may be no path
         raise CertificateError("the certificate file's path holds a NUL character")
-    path = Path(source)
+    content = _read_file(named.given)
+    if isinstance(content, bytes):
+        return content, str(Path(named.given))
+    missing, reason = isinstance(content, FileNotFoundError), content.strerror
+    del content  # it holds the "path", which may be the passphrase
+    swapped = _looks_like_a_certificate_path(secret.given)
+    if swapped is not None:
+        raise CertificateError(
+            f"certificate file {'not found' if missing else 'cannot be read'}, and the "
+            f"passphrase given is {swapped}: are the arguments swapped? Certificate takes "
+            "the PKCS#12 file first, then its passphrase"
+        )
+    if missing:
+        raise CertificateError(f"certificate file not found: {Path(named.given)}")
+    raise CertificateError(f"certificate file {Path(named.given)} cannot be read: {reason}")
+
+
+def _read_file(path: str | os.PathLike[str]) -> bytes | OSError:
+    """The content of the file at ``path``, or why it cannot be read, returned rather than
+    raised: the frame raising the error must not hold ``path``, which may be the
+    passphrase."""
     try:
-        return path.read_bytes(), str(path)
+        return Path(path).read_bytes()
     except OSError as exc:
-        missing = isinstance(exc, FileNotFoundError)
-        swapped = _looks_like_a_certificate_path(secret.given)
-        if swapped is not None:
-            raise CertificateError(
-                f"certificate file {'not found' if missing else 'cannot be read'}, and the "
-                f"passphrase given is {swapped}: are the arguments swapped? Certificate takes "
-                "the PKCS#12 file first, then its passphrase"
-            ) from None
-        if missing:
-            raise CertificateError(f"certificate file not found: {path}") from None
-        raise CertificateError(f"certificate file {path} cannot be read: {exc.strerror}") from None
+        return exc
 
 
 _CERTIFICATE_SUFFIXES = frozenset({".p12", ".pfx"})

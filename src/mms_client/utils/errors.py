@@ -1,6 +1,6 @@
 """Compatibility path for the error classes (``from mms_client.utils.errors import
 AudienceError, MMSValidationError, MMSClientError``); the hierarchy lives in
-:mod:`mms_client.errors`. It offers the same errors as the package itself."""
+:mod:`mms_client.errors`. It offers the errors `mms_client` itself offers."""
 
 from mms_client.errors import (
     AudienceError,
