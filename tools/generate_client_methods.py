@@ -225,7 +225,7 @@ class Method:
         call_arguments: list[str] = []
         if self.key in SENDS_FILES:
             extra.append(Parameter("files", "Sequence[FileSource]", "()"))
-            call_arguments.append("attachments=attachments_of(files)")
+            call_arguments.append("files=files")
         if function in ("report_file", "attached_files"):
             extra.append(Parameter("to", "str | os.PathLike[str] | None", "None"))
             call_arguments.append("to=to")
@@ -346,7 +346,6 @@ from mms_client.calls import (
     FileSource,
     all_items,
     attached_files,
-    attachments_of,
     calls,
     created_report,
     dataset_rows,

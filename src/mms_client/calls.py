@@ -19,11 +19,12 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
+from mms_client.endpoints import Interface
 from mms_client.errors import FieldError, MalformedResponseError, PayloadError
 from mms_client.exchange import Response, attachment_list
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation, get_operation
-from mms_client.wire.soap import Attachment
+from mms_client.wire.soap import Attachment, check_attachment_count
 
 if TYPE_CHECKING:
     from mms_client.client import AsyncMmsClient, MmsClient
@@ -40,13 +41,14 @@ of a file, sent under its own name."""
 @dataclass(frozen=True)
 class Call(Generic[R]):
     """What one client method asks for: the payload, the envelope attributes, the files to
-    attach, where to save the files of the reply (``to``), and how the method's result is
-    taken from the :class:`~mms_client.exchange.Response`."""
+    attach (read when the request is prepared, see :func:`attachments_of`), where to save the
+    files of the reply (``to``), and how the method's result is taken from the
+    :class:`~mms_client.exchange.Response`."""
 
     payload: Any
     envelope: Mapping[str, Any]
     result: Callable[[Response], R]
-    attachments: Sequence[Attachment] = ()
+    files: Sequence[FileSource] = ()
     to: str | os.PathLike[str] | None = None
 
 
@@ -110,15 +112,17 @@ def calls(
     return declare
 
 
-def attachments_of(files: Sequence[FileSource]) -> tuple[Attachment, ...]:
-    """The attachments for ``files`` (paths are read now, so a missing file fails before
-    anything is sent)."""
+def attachments_of(files: Sequence[FileSource], interface: Interface) -> tuple[Attachment, ...]:
+    """The attachments for ``files`` of a request of ``interface``. Paths are read now, so
+    that a missing file fails before anything is sent, and only once their number is known to
+    fit in a request: a list too long would otherwise be read whole before being refused."""
     given = attachment_list(
         files,
         "files",
         Attachment | str | os.PathLike,
         "a path (str or os.PathLike) or an Attachment",
     )
+    check_attachment_count(interface, len(given))
     return tuple(f if isinstance(f, Attachment) else Attachment.from_file(f) for f in given)
 
 

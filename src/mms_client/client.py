@@ -21,7 +21,7 @@ from contextlib import suppress
 from types import TracebackType, UnionType
 from typing import Any, Self, TypeVar
 
-from mms_client.calls import Call
+from mms_client.calls import Call, attachments_of
 from mms_client.downloads import Destination
 from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
 from mms_client.errors import ConfigurationError, shown_setting
@@ -235,6 +235,15 @@ class _ClientCore(OperationMethods, ABC):
         destination = Destination(chosen, to, self._settings)
         return prepared, self._endpoints[chosen.interface], destination
 
+    def _prepare_call(
+        self, operation: Operation, method: str, call: Call[Any]
+    ) -> tuple[PreparedRequest, Endpoints, Destination]:
+        """:meth:`_prepare` for the client method ``method``, which asked for ``call``."""
+        attachments = attachments_of(call.files, operation.interface)
+        return self._prepare(
+            operation, call.payload, None, attachments, call.to, call.envelope, method
+        )
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(participant={self.participant!r}, user={self.user!r}, "
@@ -276,10 +285,7 @@ class MmsClient(_ClientCore):
         return self._send(*self._prepare(operation, payload, interface, attachments, to, envelope))
 
     def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
-        prepared = self._prepare(
-            operation, call.payload, None, call.attachments, call.to, call.envelope, method
-        )
-        return call.result(self._send(*prepared))
+        return call.result(self._send(*self._prepare_call(operation, method, call)))
 
     def _send(
         self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination
@@ -336,10 +342,7 @@ class AsyncMmsClient(_ClientCore):
         )
 
     async def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
-        prepared = self._prepare(
-            operation, call.payload, None, call.attachments, call.to, call.envelope, method
-        )
-        return call.result(await self._send(*prepared))
+        return call.result(await self._send(*self._prepare_call(operation, method, call)))
 
     async def _send(
         self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination

@@ -27,7 +27,6 @@ from mms_client.calls import (
     FileSource,
     all_items,
     attached_files,
-    attachments_of,
     calls,
     created_report,
     dataset_rows,
@@ -173,10 +172,7 @@ class OperationMethods:
         answer's shape is inferred by the operation catalog with medium confidence.
         """
         return Call(
-            request,
-            {"days": days, "date": date, "market_type": market_type},
-            one_item,
-            attachments=attachments_of(files),
+            request, {"days": days, "date": date, "market_type": market_type}, one_item, files=files
         )
 
     @calls("MarketSubmit_OfflineFrameSubmit")
@@ -361,10 +357,7 @@ class OperationMethods:
         answer's shape is inferred by the operation catalog with medium confidence.
         """
         return Call(
-            request,
-            {"days": days, "date": date, "market_type": market_type},
-            one_item,
-            attachments=attachments_of(files),
+            request, {"days": days, "date": date, "market_type": market_type}, one_item, files=files
         )
 
     @calls("MarketSubmit_Switch")
@@ -772,7 +765,7 @@ class OperationMethods:
         Returns the item as the MMS took it, with its Validation, Success and messages. The
         answer's shape is inferred by the operation catalog with medium confidence.
         """
-        return Call(request, {"date": date}, one_item, attachments=attachments_of(files))
+        return Call(request, {"date": date}, one_item, files=files)
 
     @calls("MarketSubmit_RemainingReserveData")
     def put_surplus_capacity(
@@ -1151,7 +1144,7 @@ class OperationMethods:
         Returns the item as the MMS took it, with its Validation, Success and messages. The
         answer's shape is inferred by the operation catalog with medium confidence.
         """
-        return Call(request, {}, one_item, attachments=attachments_of(files))
+        return Call(request, {}, one_item, files=files)
 
     @calls("RegistrationSubmit_ResourceEvaluation")
     def put_resource_evaluations(
@@ -1168,7 +1161,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(requests, {}, all_items, attachments=attachments_of(files))
+        return Call(requests, {}, all_items, files=files)
 
     @calls("RegistrationSubmit_ResourceValidity")
     def put_resource_validity(
@@ -1213,7 +1206,7 @@ class OperationMethods:
         Returns the item as the MMS took it, with its Validation, Success and messages. The
         answer's shape is inferred by the operation catalog with medium confidence.
         """
-        return Call(request, {}, one_item, attachments=attachments_of(files))
+        return Call(request, {}, one_item, files=files)
 
     @calls("RegistrationSubmit_DrPattern")
     def put_dr_patterns(
@@ -1230,7 +1223,7 @@ class OperationMethods:
         Returns the items as the MMS took them, in order. The answer's shape is inferred by the
         operation catalog with medium confidence.
         """
-        return Call(requests, {}, all_items, attachments=attachments_of(files))
+        return Call(requests, {}, all_items, files=files)
 
     @calls("RegistrationSubmit_ResourceCoefficient")
     def put_resource_coefficient(

@@ -407,11 +407,17 @@ def test_a_registration_document_kept_as_it_is_needs_no_file(simulator: Simulato
         ("put_omi_baseline_load", omi.BaselineLoadSubmit(), 20),
     ],
 )
+@pytest.mark.parametrize("given", ["attachments", "paths"])
 def test_too_many_attachments_are_refused_before_sending(
-    simulator: Simulator, method: str, payload: object, limit: int
+    simulator: Simulator, method: str, payload: object, limit: int, given: str, tmp_path: Path
 ) -> None:
+    """... and before a file is read: paths that lead nowhere are refused for their number,
+    as a list of large files would be, unread."""
     before = simulator.count(processed=False)
-    files = [Attachment(f"f{n}.csv", b"x") for n in range(limit + 1)]
+    files = [
+        Attachment(f"f{n}.csv", b"x") if given == "attachments" else tmp_path / f"f{n}.csv"
+        for n in range(limit + 1)
+    ]
     caller = "TSO" if method == "put_settlement_results" else "BSP"
     with client(simulator, caller) as sender, pytest.raises(PayloadError, match=f"at most {limit}"):
         getattr(sender, method)(payload, files=files)

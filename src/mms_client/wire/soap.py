@@ -225,17 +225,23 @@ class ParsedRequest:
 # ---------------------------------------------------------------------------------- requests
 
 
+def check_attachment_count(interface: Interface, count: int) -> None:
+    """Refuse ``count`` attachments if a request of ``interface`` cannot carry that many:
+    checked before the files are even read."""
+    limit = MAX_ATTACHMENTS[interface]
+    if count > limit:
+        raise PayloadError(
+            f"too many attachments for {interface}",
+            [FieldError("attachmentData", count, f"at most {limit} attachments")],
+        )
+
+
 def check_attachments(interface: Interface, attachments: Sequence[Attachment]) -> None:
     """Refuse attachments no request can carry: more than ``interface`` takes, two of one
     name (the MMS knows a file by its name alone and could take either), or a name or
     signature XML cannot hold. Cheap, so that it comes before each attachment is signed (a
     request of thousands fails at once)."""
-    limit = MAX_ATTACHMENTS[interface]
-    if len(attachments) > limit:
-        raise PayloadError(
-            f"too many attachments for {interface}",
-            [FieldError("attachmentData", len(attachments), f"at most {limit} attachments")],
-        )
+    check_attachment_count(interface, len(attachments))
     first: dict[str, int] = {}
     repeated = [
         FieldError(
