@@ -41,8 +41,9 @@ SERVICE_PATHS: dict[Interface, str] = {
     Interface.OMI: "/axis2/services/OmiWebService",
 }
 
-_SERVICES = "/axis2/services/"  # lower case, as check_base_url compares it
-"""Where the path of every service starts (:data:`SERVICE_PATHS`)."""
+_SERVICE_PATH = re.compile(re.escape("/axis2/services/"), re.IGNORECASE)
+"""Where the path of every service starts (:data:`SERVICE_PATHS`), in any case, as a server
+that does not mind the case of a directory reads it."""
 
 
 @dataclass(frozen=True)
@@ -160,18 +161,19 @@ def check_base_url(url: str, setting: str) -> str:
         )
     if parts.port == 0:
         raise ConfigurationError(f"{setting} names port 0, which nothing listens on; got {url!r}")
-    if parts.query or parts.fragment or "?" in url or "#" in url:  # an empty one too
+    if "?" in url or "#" in url:  # an empty query or fragment too
         # the query is not shown: it is where a URL would carry a token or a password
         raise ConfigurationError(
             f"{setting} must not carry a query or fragment; got "
             f"{parts._replace(query='', fragment='').geturl()!r} with one"
         )
-    # as a server would read the path: decoded, and not minding the case of a directory
-    service = (unquote(parts.path).lower() + "/").find(_SERVICES)
-    if service >= 0:
+    # as a server would read the path: decoded (and not minding case, see _SERVICE_PATH)
+    path = unquote(parts.path)
+    service = _SERVICE_PATH.search(path + "/")
+    if service is not None:
         # the URL of a service, as the MMS documents it: with the client's own service path
         # after it, every request would go to a path that does not exist
-        address = parts._replace(path=unquote(parts.path)[:service]).geturl()
+        address = parts._replace(path=path[: service.start()]).geturl()
         raise ConfigurationError(
             f"{setting} is the address the client puts the service path after: give "
             f"{address!r}, not {url!r}"
