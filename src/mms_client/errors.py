@@ -43,7 +43,8 @@ import errno
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Self, cast
 
 if TYPE_CHECKING:
     from mms_client.judgement import Message
@@ -132,6 +133,20 @@ def shown_setting(value: object) -> str:
     if value is None or isinstance(value, bool | int | float):
         return repr(value)
     return f"a {type(value).__name__} (not shown)"
+
+
+def is_number_within(value: object, kinds: type | UnionType, low: float, high: float) -> bool:
+    """Whether ``value``, a setting, is a number of ``kinds`` from ``low`` to ``high``: a bool
+    is none (Python counts True as 1), nor is NaN, and the type is checked before any
+    comparison, so that text ("5") fails here, naming the setting, not in a comparison or in
+    httpx. (The client's transport settings and the simulator's server limits are checked by
+    this one rule.)"""
+    # written so that NaN, which every comparison calls false, fails too
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, kinds)
+        and low <= cast(float, value) <= high
+    )
 
 
 CA_ADVICE = "set verify= to the CA bundle that issued it"

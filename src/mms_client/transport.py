@@ -48,7 +48,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType, UnionType
-from typing import TYPE_CHECKING, Any, BinaryIO, Self, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 from urllib.parse import urlsplit
 
 from tenacity import (
@@ -71,6 +71,7 @@ from mms_client.errors import (
     RequestTimeout,
     ServerCertificateError,
     TransportError,
+    is_number_within,
     shown_setting,
 )
 from mms_client.lean_httpx import httpx
@@ -132,19 +133,6 @@ every wait of a request works up to it on every platform, while a longer one doe
 everywhere: a socket's wait ends at about 292 years, a thread's on Windows at about 49 days.
 Beyond such a bound a call would fail at its first wait, with an ``OverflowError`` naming no
 setting, rather than the client when it is built."""
-
-
-def is_number_within(value: object, kinds: type | UnionType, low: float, high: float) -> bool:
-    """Whether ``value``, a setting, is a number of ``kinds`` from ``low`` to ``high``: a bool
-    is none (Python counts True as 1), nor is NaN, and the type is checked before any
-    comparison, so that text ("5") fails here, naming the setting, not in a comparison or in
-    httpx. (The simulator's server limits are checked by the same rule.)"""
-    # written so that NaN, which every comparison calls false, fails too
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, kinds)
-        and low <= cast(float, value) <= high
-    )
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,7 @@ from typing import Any, cast
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mms_client.errors import ConfigurationError, shown_setting
-from mms_client.transport import is_number_within
+from mms_client.errors import ConfigurationError, is_number_within, shown_setting
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
