@@ -12,7 +12,6 @@ by its registry name.
 from __future__ import annotations
 
 import inspect
-import logging
 import os
 import re
 from abc import ABC, abstractmethod
@@ -40,12 +39,11 @@ from mms_client.transport import (
     SyncTransport,
     TransportSettings,
     cancelled_after_sending,
+    warn_on,
 )
 from mms_client.wire.soap import Attachment
 
 R = TypeVar("R")
-
-logger = logging.getLogger("mms_client.client")
 
 # Characters a domain may use: it ends up in MIME Content-IDs, so nothing that could break
 # a header or an angle-bracketed id.
@@ -391,15 +389,15 @@ async def _finish_in_thread(
 
     Cancelled, the call goes on as a cancellation; for a submit, cancel or approval with a
     note that the MMS may have processed it (it answered, and what it said is not read). A
-    reply read into memory leaves nothing to protect:
-    the cancellation goes on at once, and the thread's work is dropped when it ends. One
-    whose files are saved (``to=``) gives the reading up (:meth:`Destination.abandon`) and
-    waits for the thread to stop, which it does at its next write: the temporary files it
-    writes are removed only once it writes no more. A thread that has begun to put the files
-    in place, or has done so by the time the loop sees the cancellation, ends with them
-    saved; the cancellation then says so, with a note and a warning naming them. The wait
-    outlasts any further cancellation (the thread keeps running whatever the loop does); the
-    cancellation is raised all the same once it is over.
+    reply read into memory leaves nothing to protect: the cancellation goes on at once, and
+    the thread's work is dropped when it ends. One whose files are saved (``to=``) gives the
+    reading up (:meth:`Destination.abandon`) and waits for the thread to stop, which it does
+    at its next write: the temporary files it writes are removed only once it writes no
+    more. A thread that has begun to put the files in place, or has done so by the time the
+    loop sees the cancellation, ends with them saved; the cancellation then says so, with a
+    note and a warning naming them. The wait outlasts any further cancellation (the thread
+    keeps running whatever the loop does); the cancellation is raised all the same once it
+    is over.
     """
     import asyncio
 
@@ -434,5 +432,4 @@ def _saved_all_the_same(
         f"Cancelled as the answer to {prepared.operation.name} was read; the reply's files "
         f"were saved all the same: {paths}"
     )
-    logger.warning("%s", warning)
-    cancellation.add_note(warning)
+    warn_on(cancellation, warning)

@@ -718,7 +718,12 @@ def _processed_perhaps(error: BaseException, event: str, url: str, attempt: int)
     MMS at ``url`` (``attempt``), though the call ends with ``error``, which says nothing of
     it: in a record, and in a note on ``error`` as it goes on. ``event`` says what happened,
     naming the request."""
-    warning = f"{event}; {MAY_HAVE_PROCESSED}: {url} (attempt {attempt})"
+    warn_on(error, f"{event}; {MAY_HAVE_PROCESSED}: {url} (attempt {attempt})")
+
+
+def warn_on(error: BaseException, warning: str) -> None:
+    """Log ``warning`` and add it as a note to ``error`` as it goes on: for what a caller
+    must know of a call that ends in an error saying nothing of it."""
     logger.warning("%s", warning)
     error.add_note(warning)
 

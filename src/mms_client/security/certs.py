@@ -224,9 +224,9 @@ def _password(given: object) -> tuple[bytes | None, str | None]:
         # cryptography takes UTF-8 only, and fails on other bytes with a TypeError that says
         # nothing of the passphrase; a str read where another encoding is in use (a Shift_JIS
         # terminal or file) holds lone surrogates for the bytes Python could not decode
+        if isinstance(given, bytes):
+            given.decode("utf-8")
         password = given.encode("utf-8") if isinstance(given, str) else given
-        if password is not None:
-            password.decode("utf-8")
     except UnicodeError:
         return None, (
             "the passphrase is not UTF-8 text, which a PKCS#12 passphrase must be (was it "

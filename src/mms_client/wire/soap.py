@@ -113,20 +113,23 @@ class Attachment:
         # in framing, and text for data only when it is signed
         if not isinstance(self.name, str):
             raise TypeError(f"Attachment name must be a str, not {type(self.name).__name__}")
-        # the name as a message shows it: whole for any real file name, and bounded
-        named = repr(self.name[:_NAME_SHOWN]) + ("..." if len(self.name) > _NAME_SHOWN else "")
         if isinstance(self.data, bytearray | memoryview):
             object.__setattr__(self, "data", bytes(self.data))
         elif not isinstance(self.data, bytes):
             raise TypeError(
-                f"Attachment {named}: data must be bytes, not {type(self.data).__name__}"
+                f"Attachment {self._shown_name()}: data must be bytes, not "
+                f"{type(self.data).__name__}"
                 + (" (encode the text first)" if isinstance(self.data, str) else "")
             )
         if self.signature is not None and not isinstance(self.signature, str):
             raise TypeError(
-                f"Attachment {named}: signature must be base64 text (str) or None, not "
-                f"{type(self.signature).__name__}"
+                f"Attachment {self._shown_name()}: signature must be base64 text (str) or None, "
+                f"not {type(self.signature).__name__}"
             )
+
+    def _shown_name(self) -> str:
+        """The name as a message shows it: whole for any real file name, and bounded."""
+        return repr(self.name[:_NAME_SHOWN]) + ("..." if len(self.name) > _NAME_SHOWN else "")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], name: str | None = None) -> Attachment:
