@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from mms_client.endpoints import ClientType
 from mms_client.errors import ConfigurationError
+from mms_client.operations import OPERATIONS, Operation
 from mms_client.schema.files import SCHEMA_DIR_VARIABLE, schema_dir
 from mms_client.sim.asgi import SimulatorApp
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
@@ -53,7 +54,6 @@ from mms_client.sim.store import Store
 
 if TYPE_CHECKING:
     from mms_client.client import AsyncMmsClient, MmsClient
-    from mms_client.operations import Operation
 
 logger = logging.getLogger("mms_client.sim")
 
@@ -407,10 +407,10 @@ def _operation_name(operation: Operation | str | None) -> str | None:
     """The registry name ``operation`` gives (an operation or its name), or a ValueError for
     a name no operation has: a test counting or planning faults for a misspelt name would
     otherwise count nothing, or wait for a fault that never comes."""
-    from mms_client.operations import OPERATIONS, Operation
-
-    if operation is None or isinstance(operation, Operation):
-        return None if operation is None else operation.name
+    if operation is None:
+        return None
+    if isinstance(operation, Operation):
+        return operation.name
     if not isinstance(operation, str) or all(op.name != operation for op in OPERATIONS):
         raise ValueError(f"{operation!r} is not an MMS operation or the name of one")
     return operation
