@@ -159,7 +159,8 @@ class ConfigurationError(MMSError, ValueError):
 
     Raised when the client is built or a call is prepared, before anything is sent; or when
     the server shows that a URL cannot work, by answering a plain-HTTP request in TLS (nothing
-    it could read was sent, and sending it again cannot help).
+    it could read was sent, and sending it again cannot help); or when a plugin's hook, first
+    called, turns out to be asynchronous (see :func:`mms_client.plugins.call_hook`).
     """
 
 

@@ -8,7 +8,10 @@ byte-exact (the signature in a request stays verifiable against the recorded pay
 
 from __future__ import annotations
 
+import inspect
 from typing import BinaryIO
+
+from mms_client.errors import ConfigurationError
 
 HOOKS = ("audit_request", "audit_response", "audit_response_file")
 """The methods of a :class:`Plugin` that the client calls."""
@@ -21,7 +24,8 @@ class Plugin:
     before a request is sent and right after a response body has been received. They are
     called synchronously, by both clients: a hook written ``async def`` would never run, so a
     client given one refuses it when it is built (a client takes instances of a plugin
-    class, not the class). An exception raised by a hook stops the call and reaches the caller
+    class, not the class), and a plain function that returns a coroutine fails its first call
+    (:func:`call_hook`). An exception raised by a hook stops the call and reaches the caller
     unchanged. Raised by :meth:`audit_response` (or :meth:`audit_response_file`) on the answer
     to a request that must not be processed twice (a submit, a cancel, an approval), it also
     carries a note, logged as a warning too, that the MMS may have processed the request: the
@@ -44,4 +48,25 @@ class Plugin:
         """
         hook = self.audit_response
         if getattr(hook, "__func__", None) is not Plugin.audit_response:  # one of its own
-            hook(mms_response.read())
+            call_hook(self, "audit_response", mms_response.read())
+
+
+def call_hook(plugin: Plugin, hook: str, argument: bytes | BinaryIO) -> None:
+    """Call the ``hook`` of ``plugin`` with ``argument``, as both clients call hooks.
+
+    A hook that hands back an awaitable has done none of its audit: it is a plain function
+    returning a coroutine (a lambda around an ``async def``), which the check made when a
+    client is built cannot tell from a plain hook. It is refused with
+    :class:`~mms_client.errors.ConfigurationError` the first time it is called (before the
+    request is sent, for :meth:`Plugin.audit_request`), and its coroutine is closed, so that
+    the refusal is the only thing said about it.
+    """
+    result = getattr(plugin, hook)(argument)
+    if result is not None and inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        raise ConfigurationError(
+            f"plugins: {type(plugin).__name__}.{hook} returned {type(result).__name__}, which "
+            "nothing awaits: plugin hooks are called synchronously, by AsyncMmsClient too, and "
+            "must do their work before they return"
+        )

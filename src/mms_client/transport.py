@@ -75,7 +75,7 @@ from mms_client.errors import (
     shown_setting,
 )
 from mms_client.lean_httpx import httpx
-from mms_client.plugins import Plugin
+from mms_client.plugins import Plugin, call_hook
 from mms_client.wire.blobs import writing
 from mms_client.wire.soap import HttpMessage, is_fault
 
@@ -417,7 +417,7 @@ class _Exchange:
         self._answered = False
         """Whether the head of an answer (status line and headers) has arrived."""
         for plugin in self._plugins:  # before the spool file is made: a plugin may raise
-            plugin.audit_request(message.body)
+            call_hook(plugin, "audit_request", message.body)
         if spool_dir is None:
             self._limit, self._timeout = settings.max_response_bytes, settings.timeout
         else:
@@ -577,10 +577,10 @@ class _Exchange:
         for plugin in self._plugins:
             try:
                 if spool is None:
-                    plugin.audit_response(body)
+                    call_hook(plugin, "audit_response", body)
                 else:
                     spool.seek(0)
-                    plugin.audit_response_file(spool)
+                    call_hook(plugin, "audit_response_file", spool)
             except Exception as error:
                 if not self._resendable:
                     hook = "audit_response" if spool is None else "audit_response_file"

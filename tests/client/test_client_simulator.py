@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import errno
+import gc
 import importlib.abc
 import itertools
 import logging
@@ -1429,3 +1430,47 @@ def test_a_plugin_with_an_async_hook_is_refused_when_the_client_is_built(
     )
     with pytest.raises(ConfigurationError, match=problem):
         kind(**arguments)
+
+
+async def _audit_later(mms_body: bytes) -> None:
+    """An audit that would run only if something awaited it."""
+
+
+def _lambda_hooked(hook: str) -> Plugin:
+    """A plugin whose ``hook``, set on the instance, is a plain function that returns a
+    coroutine: it looks like any other hook until it is called."""
+    plugin = Plugin()
+    setattr(plugin, hook, lambda body: _audit_later(body))
+    return plugin
+
+
+async def test_a_hook_returning_a_coroutine_fails_the_call_without_an_unawaited_coroutine(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A hook that hands back a coroutine has audited nothing. Its first call fails with a
+    ConfigurationError naming the hook, and Python has no coroutine left to warn about: an
+    ``audit_request`` before the request is sent, an ``audit_response`` after the MMS
+    answered, saying for a submit that the MMS may have processed it."""
+    before = mms_simulator.count(PUT)
+    returned = r"Plugin\.{hook} returned coroutine, which nothing awaits: plugin hooks are called"
+    requests = pytest.raises(ConfigurationError, match=returned.format(hook="audit_request"))
+    answers = pytest.raises(ConfigurationError, match=returned.format(hook="audit_response"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a coroutine never awaited would warn when collected
+        with client(mms_simulator, plugins=[_lambda_hooked("audit_request")]) as bsp, requests:
+            bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+        hooked = [_lambda_hooked("audit_request")]
+        async with mms_simulator.async_client(retry=NO_WAIT, plugins=hooked) as async_bsp:
+            with requests:
+                await async_bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+        assert mms_simulator.count(PUT) == before  # nothing was sent
+
+        with client(mms_simulator, plugins=[_lambda_hooked("audit_response")]) as bsp, answers:
+            bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+        hooked = [_lambda_hooked("audit_response")]
+        async with mms_simulator.async_client(retry=NO_WAIT, plugins=hooked) as async_bsp:
+            with answers as refused:
+                await async_bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
+        gc.collect()
+    assert mms_simulator.count(PUT) == before + 2
+    assert MAY_HAVE_PROCESSED in refused.value.__notes__[0]
