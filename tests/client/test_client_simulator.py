@@ -1455,8 +1455,9 @@ async def test_a_hook_returning_a_coroutine_fails_the_call_without_an_unawaited_
     returned = r"Plugin\.{hook} returned coroutine, which nothing awaits: plugin hooks are called"
     requests = pytest.raises(ConfigurationError, match=returned.format(hook="audit_request"))
     answers = pytest.raises(ConfigurationError, match=returned.format(hook="audit_response"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a coroutine never awaited would warn when collected
+    gc.collect()  # garbage of earlier tests says nothing of this one
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")  # a coroutine never awaited warns when collected
         with client(mms_simulator, plugins=[_lambda_hooked("audit_request")]) as bsp, requests:
             bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
         hooked = [_lambda_hooked("audit_request")]
@@ -1472,5 +1473,6 @@ async def test_a_hook_returning_a_coroutine_fails_the_call_without_an_unawaited_
             with answers as refused:
                 await async_bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
         gc.collect()
+    assert [str(w.message) for w in warned if "never awaited" in str(w.message)] == []
     assert mms_simulator.count(PUT) == before + 2
     assert MAY_HAVE_PROCESSED in refused.value.__notes__[0]
