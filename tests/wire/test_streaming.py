@@ -273,6 +273,14 @@ def _framed(envelope_xml: str, mtom: bool) -> tuple[dict[str, str], bytes]:
         f"{_ENVELOPE_OPEN}<e:Body>{_ATT_INFO}<success>true</success>"
         "<responseDataType>XML</responseDataType><responseData>QUJD=</responseData>"
         "</t:ResponseAttInfo></e:Body></e:Envelope>",
+        f"{_ENVELOPE_OPEN}<e:Body>{_ATT_INFO}<success>true</success>"
+        "<responseDataType>XML</responseDataType><responseData>QUJD"
+        '<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:x"/>'
+        "</responseData></t:ResponseAttInfo></e:Body></e:Envelope>",
+        f"{_ENVELOPE_OPEN}<e:Body>{_ATT_INFO}{_READABLE}<note><binaryData>not base64!"
+        "</binaryData></note></t:ResponseAttInfo></e:Body></e:Envelope>",
+        f"{_ENVELOPE_OPEN}<e:Body>{_ATT_INFO}{_READABLE}{'<x/>' * 20_000}"
+        "</t:ResponseAttInfo></e:Body></e:Envelope>",
     ],
     ids=[
         "comments-and-wrapped-base64",
@@ -281,14 +289,18 @@ def _framed(envelope_xml: str, mtom: bool) -> tuple[dict[str, str], bytes]:
         "empty-body",
         "not-soap",
         "bad-base64",
+        "base64-and-include",
+        "broken-binary-nothing-reads",
+        "too-many-elements",
     ],
 )
 def test_small_envelopes_read_from_a_tree_as_a_stream_would_read_them(
     body: str, mtom: bool
 ) -> None:
-    """A small envelope, plain or the root part of an MTOM message, is parsed as a tree and
-    replayed, a large one streamed: the same envelope gives the same answer (or the same
-    refusal) either way, a soap:Header before the Body included."""
+    """A small envelope, plain or the root part of an MTOM message, is parsed as a tree, a
+    large one streamed: the same envelope gives the same answer (or the same refusal) either
+    way, a soap:Header before the Body included. A binary element is refused when read, so a
+    broken one nothing reads refuses neither."""
     headers, framed = _framed(body, mtom)
 
     def read() -> object:
@@ -302,7 +314,11 @@ def test_small_envelopes_read_from_a_tree_as_a_stream_would_read_them(
         patch.setattr(envelope, "_TREE_MAX_BYTES", 0)  # every body streamed
         streamed = read()
     assert from_tree == streamed
-    if "ResponseAttInfo" in body and "QUJD=" not in body:
+    if "<x/>" in body:
+        assert "more than 20000 elements" in str(from_tree)
+    if "QUJD<xop:Include" in body:
+        assert "<responseData> has both base64 text and xop:Include" in str(from_tree)
+    if "ResponseAttInfo" in body and "QUJD" not in body and "<x/>" not in body:
         assert isinstance(from_tree, ResponseAttInfo)
         assert from_tree.response_data == b"<a>" + b"x" * 200 + b"</a>"
         assert from_tree.response_filename == "report.xml"

@@ -1,27 +1,29 @@
-"""Reading a SOAP envelope; a large one without building an XML tree.
+"""Reading a SOAP envelope; a large one without holding its base64 text.
 
 An MMS envelope is small except for its ``base64Binary`` elements (``requestData``,
 ``responseData``, ``binaryData``), which carry the payload and files either inline, as base64
-text, or as a reference (``xop:Include``) to an MTOM part. A 200 MB report inline is a 267 MB
-text node: more than libxml2 accepts in a tree unless its limits are lifted, and twice the
-memory of the report. So a large envelope is read with an lxml *parser target*: libxml2 reports
-elements and text as it parses, small fields are kept as text in a tiny tree of :class:`Node`,
-and the text of a binary element is base64-decoded as it arrives into a blob of a
-:class:`~mms_client.wire.blobs.BlobStore` (memory, or a file). MTOM parts are located in the
-body and decoded into blobs only when a field refers to them. A small envelope, plain XML or
-the root part of an MTOM message (the usual case), is parsed as a tree and its events replayed
-to the same target, which is cheaper.
+text, or as a reference (``xop:Include``) to an MTOM part. What a reader gets is the element
+inside ``soap:Body`` as an lxml tree, read one of two ways:
 
+- a small envelope, plain XML or the root part of an MTOM message (the usual case), is parsed
+  whole by the hardened parser; its binary elements keep their base64 text, decoded into a
+  blob when asked for (:meth:`Envelope.binary`);
+- a large one is streamed through an lxml parser *target*: elements and small text go to a
+  tree builder, and the text of binary elements is base64-decoded as it arrives into blobs of
+  a :class:`~mms_client.wire.blobs.BlobStore` (memory, or a file). A 200 MB report inline is a
+  267 MB text node: more than libxml2 accepts in a tree unless its limits are lifted, and twice
+  the memory of the report.
+
+MTOM parts are located in the body and decoded into blobs only when a field refers to them.
 The parser is as hardened as the payload parser (:mod:`mms_client.xmlparse`: a DOCTYPE is
-refused outright, so neither entity expansion nor external entities can happen); what is kept in
-:class:`Node` trees is bounded in element count and text size.
+refused outright, so neither entity expansion nor external entities can happen), and the tree
+a reader gets is bounded in element count and text size, whichever way it was read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, Protocol, cast
 from urllib.parse import unquote
 
 from lxml import etree
@@ -40,7 +42,7 @@ from mms_client.wire.mime import (
     relate_parts,
     scan_multipart,
 )
-from mms_client.xmlparse import event_parser, not_well_formed, parse_xml, replay
+from mms_client.xmlparse import event_parser, not_well_formed, parse_xml
 
 SOAP_ENVELOPE_NS: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 XOP_NS: Final = "http://www.w3.org/2004/08/xop/include"
@@ -53,40 +55,42 @@ _BODY = f"{{{SOAP_ENVELOPE_NS}}}Body"
 _INCLUDE = f"{{{XOP_NS}}}Include"
 _XML_CONTENT_TYPES = frozenset({"text/xml", "application/soap+xml", "application/xop+xml"})
 _TREE_MAX_BYTES = 8 * 1024 * 1024
-"""Envelopes up to this size are parsed into a tree in one call and then walked: about half
-the cost of libxml2 calling back into Python for every event through a parser made for each
-new target (lxml inspects the target), and libxml2 keeps a text node (an inline payload)
-below 10 MB. Larger envelopes, inline reports, are streamed."""
+"""Envelopes up to this size are parsed whole into a tree, which costs a fraction of
+libxml2 calling back into Python for every event; libxml2 keeps a text node (an inline
+payload) below 10 MB. Larger envelopes, inline reports, are streamed."""
 _MAX_NODES = 20_000
+"""Elements of the body's content (those inside binary elements not counted)."""
 _MAX_TEXT = 4 * 1024 * 1024
-"""Characters of non-binary text kept from one envelope (fault details included)."""
+"""Characters of non-binary text in the body's content (fault details included)."""
+
+
+_BOTH = "<{name}> has both base64 text and xop:Include"
+"""Why a binary element cannot be read: it holds its content twice."""
+
+
+def _invalid_base64(name: str) -> str:
+    """What a binary element ``name`` is called in the error for its invalid base64."""
+    return f"<{name}> is not valid base64"
 
 
 def local_name(tag: str) -> str:
+    """MMS children are unqualified; a qualified one reads the same."""
     return tag.rpartition("}")[2]
 
 
-@dataclass(eq=False)
-class Node:
-    """One element of the envelope's body content: its text, attributes and children, and for
-    a binary element its content (decoded inline base64) or the XOP reference it holds."""
+def text_of(element: etree._Element) -> str:
+    """The text directly inside ``element``, also where a comment or processing instruction
+    splits it (``re<!-- -->port`` reads ``report``)."""
+    text = element.text or ""
+    if len(element):
+        text += "".join(child.tail or "" for child in element)
+    return text
 
-    tag: str
-    attributes: dict[str, str]
-    text: str = ""
-    children: list[Node] = field(default_factory=list)
-    blob: Blob | None = None
-    include: str | None = None
-    name: str = field(init=False)
-    """The local name (MMS children are unqualified; a qualified one reads the same), looked
-    at for every event the parser reports inside the element, so found once."""
 
-    def __post_init__(self) -> None:
-        self.name = local_name(self.tag)
-
-    def all_text(self) -> str:
-        """The text of this element and every descendant, in document order."""
-        return self.text + "".join(child.all_text() for child in self.children)
+def all_text(element: etree._Element) -> str:
+    """The text of ``element`` and every element inside it, in document order (comments
+    and processing instructions left out)."""
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
 
 
 class Envelope:
@@ -95,22 +99,42 @@ class Envelope:
 
     def __init__(
         self,
-        content: Node,
+        content: etree._Element,
         source: BinaryIO,
         parts: Mapping[str, tuple[int, PartSpan]],
         store: BlobStore,
+        binaries: Mapping[etree._Element, Blob | str],
     ) -> None:
         self.content = content
         self._source = source
         self._parts = parts
         self._store = store
+        self._binaries = binaries
+        """The binary elements of a streamed envelope whose base64 text was decoded as it
+        came: their content, or why it cannot be read."""
 
-    def binary(self, node: Node) -> Blob:
-        """The decoded content of the binary element ``node``: its inline base64 or the MTOM
-        part its ``xop:Include`` refers to, written to the store."""
-        if node.include is None:
-            return node.blob if node.blob is not None else Blob(0, content=b"")
-        href = node.include
+    def binary(self, element: etree._Element) -> Blob:
+        """The decoded content of the binary element ``element``: its inline base64 or the
+        MTOM part its ``xop:Include`` refers to, written to the store."""
+        streamed = self._binaries.get(element)
+        if isinstance(streamed, str):
+            raise MimeFormatError(streamed)
+        if streamed is not None:
+            return streamed
+        name = local_name(element.tag)
+        text = text_of(element)
+        include = next((child for child in element if child.tag == _INCLUDE), None)
+        if include is None:
+            if text.isspace() or not text:
+                return Blob(0, content=b"")
+            writer = self._store.open()
+            decoder = Base64Decoder(writer.write, _invalid_base64(name))
+            decoder.write(text)
+            decoder.close()
+            return writer.finish()
+        if text and not text.isspace():
+            raise MimeFormatError(_BOTH.format(name=name))
+        href = include.get("href", "")
         if not href.startswith("cid:"):
             raise MimeFormatError(f"xop:Include href {href[:80]!r} is not a cid: URL")
         content_id = unquote(href[4:])
@@ -134,7 +158,6 @@ def read_envelope(
     if content_type is None:
         raise MimeFormatError("no Content-Type header")
     media_type, parameters = parse_header_value(content_type)
-    target = _EnvelopeTarget(store)
     parts: Mapping[str, tuple[int, PartSpan]] = {}
     try:
         if media_type == "multipart/related":
@@ -148,12 +171,12 @@ def read_envelope(
             parts = related.by_content_id
             root_number, root = related.root
             if root.end - root.start <= _TREE_MAX_BYTES:  # decoded, it is no larger
-                envelope = read_part(source, root, root_number)
-                replay(parse_xml(envelope, max_bytes=_TREE_MAX_BYTES), target)
-            else:
-                parser = event_parser(target)
-                copy_part(source, root, parser.feed, root_number)
-                parser.close()
+                content = _tree_content(read_part(source, root, root_number))
+                return Envelope(content, source, parts, store, {})
+            streamed = _StreamedEnvelope(store)
+            parser = event_parser(streamed)
+            copy_part(source, root, parser.feed, root_number)
+            parser.close()
         elif media_type in _XML_CONTENT_TYPES:
             size = source.seek(0, 2)
             if size > limits.max_body_bytes:
@@ -162,12 +185,13 @@ def read_envelope(
                 )
             source.seek(0)
             if size <= _TREE_MAX_BYTES:
-                replay(parse_xml(source.read(), max_bytes=_TREE_MAX_BYTES), target)
-            else:
-                parser = event_parser(target)
-                while chunk := source.read(CHUNK_SIZE):
-                    parser.feed(chunk)
-                parser.close()
+                content = _tree_content(source.read())
+                return Envelope(content, source, parts, store, {})
+            streamed = _StreamedEnvelope(store)
+            parser = event_parser(streamed)
+            while chunk := source.read(CHUNK_SIZE):
+                parser.feed(chunk)
+            parser.close()
         else:
             raise MimeFormatError(f"unexpected Content-Type {media_type!r}")
     except etree.XMLSyntaxError as exc:  # from the parser of a large envelope
@@ -176,24 +200,97 @@ def read_envelope(
         ) from None
     except PayloadError as exc:
         raise MimeFormatError(f"the SOAP envelope is not acceptable XML: {exc}") from None
-    return Envelope(target.finished(), source, parts, store)
+    return Envelope(streamed.finished(), source, parts, store, streamed.binaries)
 
 
-class _EnvelopeTarget:
-    """The lxml parser target: keeps the body content as :class:`Node` trees and streams the
-    text of binary elements through a base64 decoder into blobs."""
+class _Budget:
+    """What the body's content may hold (:data:`_MAX_NODES`, :data:`_MAX_TEXT`), spent
+    element by element and text by text, the same way for a tree and for a stream."""
+
+    __slots__ = ("nodes", "text")
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.text = 0
+
+    def element(self) -> None:
+        self.nodes += 1
+        if self.nodes > _MAX_NODES:
+            raise MimeFormatError(f"the SOAP body has more than {_MAX_NODES} elements")
+
+    def characters(self, count: int) -> None:
+        self.text += count
+        if self.text > _MAX_TEXT:
+            raise MimeFormatError(f"the SOAP body holds more than {_MAX_TEXT} characters of text")
+
+
+def _tree_content(envelope: bytes) -> etree._Element:
+    """The body's content of a small envelope, parsed whole and checked as a stream is
+    checked: the first element of the first ``soap:Body`` (a ``soap:Header`` and anything
+    beside it are ignored), within the budget."""
+    root = parse_xml(envelope, max_bytes=_TREE_MAX_BYTES)
+    if root.tag != _ENVELOPE:
+        raise MimeFormatError(f"the document is not a SOAP 1.1 envelope but {root.tag!r}")
+    body = next((child for child in root if child.tag == _BODY), None)
+    if body is None:
+        raise MimeFormatError("the SOAP envelope has no Body")
+    content = next((child for child in body if child.tag.__class__ is str), None)
+    if content is None:
+        raise MimeFormatError("the SOAP Body is empty")
+    # an envelope smaller than the budget cannot exceed it (an element takes 4 bytes at
+    # least, a character one): the usual reply is not walked
+    if len(envelope) > min(4 * _MAX_NODES, _MAX_TEXT):
+        _spend(content, _Budget())
+    return content
+
+
+def _spend(element: etree._Element, budget: _Budget) -> None:
+    """Spend ``budget`` on ``element`` and what it holds, as :class:`_StreamedEnvelope`
+    does (the inside of a binary element is its base64, not counted)."""
+    budget.element()
+    if local_name(element.tag) in BINARY_ELEMENTS:
+        return
+    budget.characters(len(text_of(element)))
+    for child in element:
+        if child.tag.__class__ is str:
+            _spend(child, budget)
+
+
+class _TreeBuilder(Protocol):
+    """lxml's ``TreeBuilder`` as lxml documents it: ``end()`` hands back the element it
+    closed (lxml-stubs say it returns None)."""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> etree._Element: ...
+
+    def data(self, data: str) -> None: ...
+
+    def end(self, tag: str) -> etree._Element: ...
+
+    def close(self) -> etree._Element: ...
+
+
+class _StreamedEnvelope:
+    """The lxml parser target of a large envelope: builds the tree of the body's content,
+    except for the text of binary elements, which it decodes into blobs as it comes
+    (:attr:`binaries`)."""
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store
+        self._builder = cast(_TreeBuilder, etree.TreeBuilder())
+        self._budget = _Budget()
         self._depth = 0
         self._skip_below: int | None = None  # depth of a subtree being ignored
         self._body_seen = False
-        self._content: Node | None = None
-        self._open: list[Node] = []
-        self._nodes = 0
-        self._text = 0
+        self._content_seen = False
+        self._open: list[str] = []  # local names of the content's open elements
+        # the binary element being read: its blob, its xop:Include, why it cannot be read
         self._writer: BlobWriter | None = None
         self._decoder: Base64Decoder | None = None
+        self._include = False
+        self._unreadable: str | None = None
+        self.binaries: dict[etree._Element, Blob | str] = {}
+        """Binary element -> its content, or why it cannot be read (said when it is read,
+        as for a small envelope)."""
 
     # --- parser callbacks ------------------------------------------------------------------
 
@@ -213,71 +310,89 @@ class _EnvelopeTarget:
                 self._skip_below = depth  # soap:Header, or anything else beside the Body
             else:
                 self._body_seen = True
-        elif depth == 3:
-            if self._content is not None:
-                self._skip_below = depth  # only the first element of the Body counts
-            else:
-                self._content = self._node(tag, attributes)
-                self._open.append(self._content)
+        elif depth == 3 and self._content_seen:
+            self._skip_below = depth  # only the first element of the Body counts
+        elif self._open and self._open[-1] in BINARY_ELEMENTS:
+            if tag == _INCLUDE:
+                self._builder.start(tag, dict(attributes))
+                self._builder.end(tag)
+                self._include = True
+            self._skip_below = depth
         else:
-            parent = self._open[-1]
-            if parent.name in BINARY_ELEMENTS:
-                if tag == _INCLUDE:
-                    parent.include = attributes.get("href", "")
-                self._skip_below = depth
-                return
-            node = self._node(tag, attributes)
-            parent.children.append(node)
-            self._open.append(node)
+            self._content_seen = True
+            self._budget.element()
+            self._builder.start(tag, dict(attributes))
+            self._open.append(local_name(tag))
 
-    def end(self, _tag: str) -> None:
+    def end(self, tag: str) -> None:
         depth = self._depth
         self._depth -= 1
         if self._skip_below is not None:
             if depth == self._skip_below:
                 self._skip_below = None
             return
-        if depth >= 3:
-            node = self._open.pop()
-            if self._writer is not None and self._decoder is not None:
-                self._decoder.close()
-                node.blob = self._writer.finish()
-                self._writer = self._decoder = None
-                if node.include is not None:
-                    raise MimeFormatError(f"<{node.name}> has both base64 text and xop:Include")
+        if depth < 3:
+            return
+        name = self._open.pop()
+        element = self._builder.end(tag)
+        if name in BINARY_ELEMENTS:
+            content = self._binary_read(name)
+            if content is not None:
+                self.binaries[element] = content
 
     def data(self, text: str) -> None:
         if self._skip_below is not None or not self._open:
             return
-        node = self._open[-1]
-        if node.name in BINARY_ELEMENTS:
-            if self._decoder is None:
-                if text.isspace():
-                    return
-                self._writer = writer = self._store.open()
-                self._decoder = Base64Decoder(writer.write, f"<{node.name}> is not valid base64")
-            self._decoder.write(text)
+        name = self._open[-1]
+        if name not in BINARY_ELEMENTS:
+            self._budget.characters(len(text))
+            self._builder.data(text)
             return
-        self._text += len(text)
-        if self._text > _MAX_TEXT:
-            raise MimeFormatError(f"the SOAP body holds more than {_MAX_TEXT} characters of text")
-        node.text += text
+        if self._unreadable is not None:
+            return
+        if self._decoder is None:
+            if text.isspace():
+                return
+            self._writer = writer = self._store.open()
+            self._decoder = Base64Decoder(writer.write, _invalid_base64(name))
+        try:
+            self._decoder.write(text)
+        except MimeFormatError as exc:
+            self._unreadable = str(exc)
 
     def close(self) -> None:
         return None
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _node(self, tag: str, attributes: Mapping[str, str]) -> Node:
-        self._nodes += 1
-        if self._nodes > _MAX_NODES:
-            raise MimeFormatError(f"the SOAP body has more than {_MAX_NODES} elements")
-        return Node(tag, dict(attributes))
+    def _binary_read(self, name: str) -> Blob | str | None:
+        """The content of the binary element ``name`` just ended, or why it cannot be read;
+        None where it held no base64 text (the tree says what it holds: nothing, or an
+        xop:Include). Ready for the next one."""
+        writer, decoder, include, unreadable = (
+            self._writer,
+            self._decoder,
+            self._include,
+            self._unreadable,
+        )
+        self._writer = self._decoder = self._unreadable = None
+        self._include = False
+        if writer is None or decoder is None:
+            return None
+        if unreadable is None:
+            try:
+                decoder.close()
+            except MimeFormatError as exc:
+                unreadable = str(exc)
+        blob = writer.finish()
+        if include:
+            return _BOTH.format(name=name)
+        return blob if unreadable is None else unreadable
 
-    def finished(self) -> Node:
-        """The body content, once the whole envelope has been parsed."""
+    def finished(self) -> etree._Element:
+        """The body's content, once the whole envelope has been parsed."""
         if not self._body_seen:
             raise MimeFormatError("the SOAP envelope has no Body")
-        if self._content is None:
+        if not self._content_seen:
             raise MimeFormatError("the SOAP Body is empty")
-        return self._content
+        return self._builder.close()

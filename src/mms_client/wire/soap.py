@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 import pybase64
+from lxml import etree
 
 from mms_client.endpoints import Interface
 from mms_client.errors import (
@@ -38,7 +39,15 @@ from mms_client.errors import (
     PayloadError,
 )
 from mms_client.wire.blobs import Blob, BlobStore, MemoryStore
-from mms_client.wire.envelope import SOAP_ENVELOPE_NS, XOP_NS, Envelope, Node, read_envelope
+from mms_client.wire.envelope import (
+    SOAP_ENVELOPE_NS,
+    XOP_NS,
+    Envelope,
+    all_text,
+    local_name,
+    read_envelope,
+    text_of,
+)
 from mms_client.wire.mime import (
     DEFAULT_LIMITS,
     MimeFormatError,
@@ -546,58 +555,64 @@ def _multipart_content_type(boundary: str, root_id: str) -> str:
     )
 
 
-def _interface_of(node: Node, expected: str) -> Interface:
-    namespace, _, local = node.tag[1:].rpartition("}")
+def _interface_of(element: etree._Element, expected: str) -> Interface:
+    namespace, _, local = element.tag[1:].rpartition("}")
     interface = _INTERFACE_BY_NAMESPACE.get(namespace)
     if local != expected or interface is None:
-        raise MimeFormatError(f"the SOAP Body holds {node.tag!r}, not an MMS {expected}")
+        raise MimeFormatError(f"the SOAP Body holds {element.tag!r}, not an MMS {expected}")
     return interface
 
 
-def _children(node: Node) -> dict[str, Node]:
+def _children(element: etree._Element) -> dict[str, etree._Element]:
     """The child elements by local name (the first of each name)."""
-    children: dict[str, Node] = {}
-    for child in node.children:
-        children.setdefault(child.name, child)
+    children: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if tag.__class__ is str:  # not a comment or processing instruction
+            children.setdefault(local_name(tag), child)
     return children
 
 
-def _required(children: Mapping[str, Node], name: str) -> Node:
+def _required(children: Mapping[str, etree._Element], name: str) -> etree._Element:
     child = children.get(name)
     if child is None:
         raise MimeFormatError(f"the SOAP body lacks <{name}>")
     return child
 
 
-def _required_text(children: Mapping[str, Node], name: str) -> str:
-    return _required(children, name).text.strip()
+def _required_text(children: Mapping[str, etree._Element], name: str) -> str:
+    return text_of(_required(children, name)).strip()
 
 
-def _optional_text(children: Mapping[str, Node], name: str) -> str | None:
+def _optional_text(children: Mapping[str, etree._Element], name: str) -> str | None:
     child = children.get(name)
-    return None if child is None else child.text.strip()
+    return None if child is None else text_of(child).strip()
 
 
-def _parse_boolean(node: Node) -> bool:
-    text = node.text.strip()
+def _parse_boolean(element: etree._Element) -> bool:
+    text = text_of(element).strip()
     if text in ("true", "1"):
         return True
     if text in ("false", "0"):
         return False
-    raise MimeFormatError(f"<{node.name}> is not a boolean: {text[:40]!r}")
+    raise MimeFormatError(f"<{local_name(element.tag)}> is not a boolean: {text[:40]!r}")
 
 
-def _required_boolean(children: Mapping[str, Node], name: str) -> bool:
+def _required_boolean(children: Mapping[str, etree._Element], name: str) -> bool:
     return _parse_boolean(_required(children, name))
 
 
-def _optional_boolean(children: Mapping[str, Node], name: str) -> bool:
+def _optional_boolean(children: Mapping[str, etree._Element], name: str) -> bool:
     child = children.get(name)
     return False if child is None else _parse_boolean(child)
 
 
 def _attachments(envelope: Envelope, limit: int) -> tuple[ReceivedFile, ...]:
-    found = [child for child in envelope.content.children if child.name == "attachmentData"]
+    found = [
+        child
+        for child in envelope.content
+        if child.tag.__class__ is str and local_name(child.tag) == "attachmentData"
+    ]
     if len(found) > limit:
         raise MimeFormatError(f"{len(found)} attachments; at most {limit} are allowed")
     received = []
@@ -614,11 +629,11 @@ def _attachments(envelope: Envelope, limit: int) -> tuple[ReceivedFile, ...]:
     return tuple(received)
 
 
-def _fault(node: Node) -> SoapFault:
-    children = _children(node)
+def _fault(element: etree._Element) -> SoapFault:
+    children = _children(element)
     detail = children.get("detail")
     return SoapFault(
         code=_optional_text(children, "faultcode") or "",
         message=_optional_text(children, "faultstring") or "",
-        detail=None if detail is None else " ".join(detail.all_text().split()) or None,
+        detail=None if detail is None else " ".join(all_text(detail).split()) or None,
     )
