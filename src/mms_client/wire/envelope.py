@@ -123,7 +123,9 @@ class Envelope:
             return streamed
         name = local_name(element.tag)
         text = text_of(element)
-        include = next((child for child in element if child.tag == _INCLUDE), None)
+        include = None
+        if len(element):  # inline base64, the usual reply, holds no element
+            include = next((child for child in element if child.tag == _INCLUDE), None)
         if include is None:
             if text.isspace() or not text:
                 return Blob(0, content=b"")
