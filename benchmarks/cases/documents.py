@@ -60,11 +60,16 @@ def _envelope() -> dict[str, Any]:
     }
 
 
-def _prepare(caller: Caller, models: list[Any]) -> PreparedRequest:
+def _preparing(caller: Caller) -> Callable[[list[Any]], PreparedRequest]:
+    """``exchange.prepare`` of the submit of the models it is given, as a client method
+    calls it: with the operation and the envelope arguments at hand (the floor, too, is
+    handed its envelope ready)."""
     from mms_client.exchange import prepare
     from mms_client.operations import get_operation
 
-    return prepare(get_operation(OPERATION), caller, models, _envelope())
+    operation = get_operation(OPERATION)
+    envelope = _envelope()
+    return lambda models: prepare(operation, caller, models, envelope)
 
 
 def _against_signing_floor(
@@ -104,13 +109,13 @@ def _against_signing_floor(
 def serialize_sign(settings: Settings) -> Iterator[Result]:
     """The exchange's prepare step (validated document, canonical bytes, signature, MTOM
     framing) from already-built offer models."""
-    caller = _caller()
+    prepare = _preparing(_caller())
     for size in settings.sizes:
         offers = documents.offer_dicts(size)
         models = _offer_models(offers)
 
         def ours(models: list[Any] = models) -> PreparedRequest:
-            return _prepare(caller, models)
+            return prepare(models)
 
         yield _against_signing_floor(
             "serialize_sign",
@@ -252,7 +257,7 @@ def parse_judge(settings: Settings, *, breakdown: bool = True) -> Iterator[Resul
     from mms_client.exchange import interpret
 
     caller = _caller()
-    prepared = _prepare(caller, _offer_models(documents.offer_dicts(1)))
+    prepared = _preparing(caller)(_offer_models(documents.offer_dicts(1)))
     for size in settings.sizes:
         payload = documents.submit_response(size)
         reply = submit_reply(payload)
