@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import gc
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from mms_client.errors import PayloadError
 from mms_client.jst import JST
 from mms_client.schema import codec, parse_payload, write_payload
+from mms_client.schema.datatypes import lexical
 from mms_client.schema.generated.mi_market import (
     AreaCode,
     Direction,
@@ -135,6 +138,29 @@ def test_attribute_values_with_whitespace_and_quotes_survive() -> None:
     assert payload == c14n(payload)
     assert etree.fromstring(payload).get("TimeStamp") == text
     assert codec.read(payload, ProcessingStatistics, tag="ProcessingStatistics") == statistics
+
+
+_PLAIN_VALUES = st.one_of(
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.datetimes(
+        min_value=datetime(2, 1, 1),
+        max_value=datetime(9998, 12, 31),
+        timezones=st.sampled_from([None, UTC, JST, timezone(timedelta(hours=-11))]),
+    ),
+    st.dates(),
+)
+
+
+@given(_PLAIN_VALUES)
+def test_numbers_times_and_dates_hold_nothing_an_attribute_escapes(value: object) -> None:
+    """The writer does not search the lexical form of these for what to escape: it must
+    hold nothing that escaping would change, whatever the value."""
+    assert type(value) in codec._UNESCAPED
+    text = lexical(value)
+    assert codec._escape_attribute(text) == text
 
 
 def test_control_characters_are_refused_with_the_path() -> None:

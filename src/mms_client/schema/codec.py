@@ -22,6 +22,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal, Protocol, TypeVar
 
 from lxml import etree
@@ -106,6 +108,12 @@ def _escape_text(value: str) -> str:
     )
 
 
+_UNESCAPED = frozenset({bool, int, float, Decimal, datetime, date})
+"""The types whose lexical form is made of digits, signs, points, dashes, colons and letters
+only (see :func:`~mms_client.schema.datatypes.lexical`), which no attribute needs escaped:
+most values of a document, spared a search for what to escape."""
+
+
 def _write_element(model: XmlModel, tag: str, out: list[str]) -> None:
     plan = xml_plan(type(model))
     values = model.__dict__
@@ -114,8 +122,9 @@ def _write_element(model: XmlModel, tag: str, out: list[str]) -> None:
         for attribute in plan.attributes:
             value = values[attribute.field_name]
             if value is not None:
+                text = lexical(value)
                 try:
-                    escaped = _escape_attribute(lexical(value))
+                    escaped = text if type(value) in _UNESCAPED else _escape_attribute(text)
                 except _UnwritableValueError as exc:
                     exc.path.insert(0, "@" + attribute.xml_name)
                     raise

@@ -64,6 +64,10 @@ def _date(value: date) -> str:
     return value.isoformat()
 
 
+def _enumeration(value: Enum) -> str:
+    return lexical(value.value)
+
+
 _LEXICAL: dict[type, Callable[[Any], str]] = {
     str: str,
     bool: _boolean,
@@ -75,17 +79,23 @@ _LEXICAL: dict[type, Callable[[Any], str]] = {
 }
 
 
+_BY_TYPE = dict(_LEXICAL)
+"""The conversion of each exact type met, the enumerations added as they are met (a second
+table, so that the fixed one can be walked for subclasses while another thread adds to it)."""
+
+
 def lexical(value: Any) -> str:
     """The XML Schema lexical form of a field value (before XML escaping).
 
     Decimals keep their digits and never use an exponent (``100.50``), booleans are
     ``true``/``false``, times are JST without an offset, enumerations are their value.
     """
-    convert = _LEXICAL.get(type(value))
+    convert = _BY_TYPE.get(type(value))
     if convert is not None:
         return convert(value)
     if isinstance(value, Enum):
-        return lexical(value.value)
+        _BY_TYPE[type(value)] = _enumeration
+        return _enumeration(value)
     for base, convert in _LEXICAL.items():
         if isinstance(value, base):
             return convert(value)
