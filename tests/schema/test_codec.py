@@ -368,3 +368,43 @@ def test_a_document_read_in_parts_equals_one_validated_whole() -> None:
     assert document == whole
     assert document.model_fields_set == whole.model_fields_set == {"market_submit"}
     assert write_payload(document) == WIRE_OFFER_PAYLOAD
+
+
+_READ_EITHER_WAY = {
+    "the wire offer": WIRE_OFFER_PAYLOAD,
+    "bad values": WIRE_OFFER_PAYLOAD.replace(
+        b'StartTime="2024-03-15T12:00:00"', b'StartTime="noon"'
+    ).replace(b'StackNumber="1"', b'StackNumber="99"'),
+    "unknown names": WIRE_OFFER_PAYLOAD.replace(
+        b'<OfferData Direction="1"', b'<OfferData Colour="red" Direction="1"'
+    ).replace(b"</OfferStack>", b"<Surprise>x</Surprise></OfferStack>"),
+    "a repeated single element": b"<MarketData><Messages/><Messages/></MarketData>",
+    "stray text around a comment": b"<MarketData>hel<!-- split -->lo</MarketData>",
+    "text split by entities": b'<MarketData><Messages><Warning Code="W&amp;1">a &lt; b'
+    b" &#x3042; c</Warning></Messages></MarketData>",
+    "not well-formed": b"<MarketData><Messages></MarketData>",
+    "a DOCTYPE": b'<!DOCTYPE MarketData [<!ENTITY x "y">]><MarketData/>',
+    "another root": b"<ReportData/>",
+}
+
+
+@pytest.mark.parametrize("name", list(_READ_EITHER_WAY))
+def test_a_document_reads_the_same_whether_other_threads_run_or_not(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alone in its process the reader takes libxml2's events as it parses; beside other
+    threads it parses a tree and replays it (see ``xmlparse.parse_events``). The answer, or
+    the refusal with its paths, values and rules, is the same either way."""
+    from mms_client import xmlparse
+
+    def read(threads: int) -> object:
+        monkeypatch.setattr(xmlparse.threading, "active_count", lambda: threads)
+        try:
+            return codec.read(_READ_EITHER_WAY[name], MarketData)
+        except PayloadError as exc:
+            return str(exc), exc.errors
+
+    alone = read(1)
+    assert read(2) == alone
+    if name == "the wire offer":
+        assert isinstance(alone, MarketData)

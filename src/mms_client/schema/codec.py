@@ -636,7 +636,7 @@ def _content(
 ) -> tuple[dict[str, Any], list[FieldError]]:
     with _reading(model_cls, tag, watcher) as (reader, parser):
         if isinstance(source, bytes | bytearray | memoryview):
-            data: dict[str, Any] = parse_events(source, parser)
+            data: dict[str, Any] = parse_events(source, parser, reader)
         else:
             replay(source, reader)
             data = reader.close()
