@@ -32,6 +32,11 @@ from mms_client.errors import FieldError, PayloadError
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """The largest document :func:`parse_xml` accepts unless told otherwise (64 MiB)."""
+REPLAYED_MAX_BYTES = 8 * 1024 * 1024
+"""The largest document :func:`parse_events` parses into a tree beside other threads (about
+2000 offers of a reply). A tree takes several times its document, and a hostile one made of
+nothing but empty elements about thirty times (8 MB took 245 MiB): larger documents are read
+from libxml2's events whatever the threads."""
 
 NOT_XML_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 """The characters no XML 1.0 document can carry, escaped or not, as the body of a regular
@@ -131,14 +136,14 @@ def parse_events(
 
     For reading a document into something else (dicts, models). In a program with one
     thread, libxml2 hands the target its events as it parses: no tree and no element objects
-    are made. With other threads, the document is parsed into a tree first and its events
-    replayed (about a quarter more work): lxml lets go of the GIL while libxml2 parses and
-    takes it back for every event it hands a target, and a thread busy in Python meanwhile
-    makes each event wait until it gives the GIL up, up to the interpreter's switch interval
-    (5 ms). A ten-offer reply then took 0.19-0.46 s to read instead of 2.5 ms; a tree is
-    parsed with the GIL let go once.
+    are made. With other threads, a document up to :data:`REPLAYED_MAX_BYTES` is parsed into
+    a tree first and its events replayed (about a quarter more work): lxml lets go of the GIL
+    while libxml2 parses and takes it back for every event it hands a target, and a thread
+    busy in Python meanwhile makes each event wait until it gives the GIL up, up to the
+    interpreter's switch interval (5 ms). A ten-offer reply then took 0.19-0.46 s to read
+    instead of 2.5 ms; a tree is parsed with the GIL let go once.
     """
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 and len(data) <= REPLAYED_MAX_BYTES:
         replay(parse_xml(data, max_bytes=max_bytes), target)
         return target.close()
     raw = _acceptable(data, max_bytes)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from mms_client.errors import PayloadError
+from mms_client.errors import FieldError, PayloadError
 from mms_client.jst import JST
 from mms_client.schema import codec, parse_payload, write_payload
 from mms_client.schema.datatypes import lexical
@@ -393,12 +393,14 @@ def test_a_document_reads_the_same_whether_other_threads_run_or_not(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Alone in its process the reader takes libxml2's events as it parses; beside other
-    threads it parses a tree and replays it (see ``xmlparse.parse_events``). The answer, or
-    the refusal with its paths, values and rules, is the same either way."""
+    threads it parses a tree and replays it, unless the document is larger than a tree
+    should be (see ``xmlparse.parse_events``). The answer, or the refusal with its paths,
+    values and rules, is the same every way."""
     from mms_client import xmlparse
 
-    def read(threads: int) -> object:
+    def read(threads: int, tree_max_bytes: int = xmlparse.REPLAYED_MAX_BYTES) -> object:
         monkeypatch.setattr(xmlparse.threading, "active_count", lambda: threads)
+        monkeypatch.setattr(xmlparse, "REPLAYED_MAX_BYTES", tree_max_bytes)
         try:
             return codec.read(_READ_EITHER_WAY[name], MarketData)
         except PayloadError as exc:
@@ -406,5 +408,20 @@ def test_a_document_reads_the_same_whether_other_threads_run_or_not(
 
     alone = read(1)
     assert read(2) == alone
+    assert read(2, tree_max_bytes=0) == alone
     if name == "the wire offer":
         assert isinstance(alone, MarketData)
+
+
+def test_a_document_wrong_everywhere_lists_a_thousand_problems_and_counts_the_rest() -> None:
+    """A reply made of nothing but unknown elements would otherwise be held as a record per
+    element; the first thousand are listed with their paths, the rest counted."""
+    wrong = b"<MarketData>" + b"<X/>" * 1500 + b"</MarketData>"
+    with pytest.raises(PayloadError) as caught:
+        codec.read(wrong, MarketData)
+    errors = caught.value.errors
+    assert len(errors) == 1001
+    assert errors[999].path == "MarketData/X"
+    assert errors[1000] == FieldError(
+        "MarketData", None, "500 more problems, not listed one by one"
+    )

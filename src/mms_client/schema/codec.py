@@ -270,6 +270,12 @@ pieces (where it may hold text), tag, how it was read (None for the root), index
 same-named siblings, and its parent's text pieces (where text goes again after its end)."""
 
 
+_LISTED_PROBLEMS = 1000
+"""The problems of its structure a document's refusal lists; those beyond are counted. A
+document wrong everywhere, such as a hostile reply of millions of unknown elements, would
+otherwise be held as a record per element (8 MB of them took 368 MiB)."""
+
+
 class _Reader:
     """A parser target that turns a document into the dicts ``model_validate`` takes, as the
     parser reads it (no tree is built), noting the structural problems pydantic cannot see
@@ -290,6 +296,8 @@ class _Reader:
         self.tag = tag
         self.watcher = watcher
         self.problems: list[FieldError] = []
+        self.unlisted = 0
+        """Problems found beyond :data:`_LISTED_PROBLEMS`, counted only."""
         self._frames: list[_Frame] = []
         self._skipping = 0
         """Depth inside an element that is not read (unknown, or repeated where it may not)."""
@@ -462,6 +470,9 @@ class _Reader:
     def _problem(self, suffix: str, value: Any, rule: str) -> None:
         """A problem at ``suffix`` below the element being read: its path has an index for
         every element of a repeated kind."""
+        if len(self.problems) >= _LISTED_PROBLEMS:
+            self.unlisted += 1
+            return
         segments = []
         for _, _, _, _, tag, child, index, _ in self._frames:
             listed = child is not None and child.binding.is_list
@@ -640,7 +651,11 @@ def _content(
         else:
             replay(source, reader)
             data = reader.close()
-        return data, reader.problems
+        problems = reader.problems
+        if reader.unlisted:
+            more = FieldError(tag, None, f"{reader.unlisted} more problems, not listed one by one")
+            problems = [*problems, more]
+        return data, problems
 
 
 _idle_readers = threading.local()
