@@ -14,7 +14,7 @@ from lxml import etree
 from mms_client.errors import FieldError, PayloadError
 from mms_client.jst import JST
 from mms_client.schema import codec, parse_payload, write_payload
-from mms_client.schema.datatypes import lexical
+from mms_client.schema.datatypes import UNESCAPED_TYPES, lexical
 from mms_client.schema.generated.mi_market import (
     AreaCode,
     Direction,
@@ -158,7 +158,7 @@ _PLAIN_VALUES = st.one_of(
 def test_numbers_times_and_dates_hold_nothing_an_attribute_escapes(value: object) -> None:
     """The writer does not search the lexical form of these for what to escape: it must
     hold nothing that escaping would change, whatever the value."""
-    assert type(value) in codec._UNESCAPED
+    assert type(value) in UNESCAPED_TYPES
     text = lexical(value)
     assert codec._escape_attribute(text) == text
 

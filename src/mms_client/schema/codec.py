@@ -22,8 +22,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal, Protocol, TypeVar
 
 from lxml import etree
@@ -41,7 +39,7 @@ from mms_client.schema.binding import (
     unknown_name_rule,
     xml_plan,
 )
-from mms_client.schema.datatypes import lexical
+from mms_client.schema.datatypes import UNESCAPED_TYPES, lexical
 from mms_client.xmlparse import (
     DEFAULT_MAX_BYTES,
     NOT_XML,
@@ -108,12 +106,6 @@ def _escape_text(value: str) -> str:
     )
 
 
-_UNESCAPED = frozenset({bool, int, float, Decimal, datetime, date})
-"""The types whose lexical form is made of digits, signs, points, dashes, colons and letters
-only (see :func:`~mms_client.schema.datatypes.lexical`), which no attribute needs escaped:
-most values of a document, spared a search for what to escape."""
-
-
 def _write_element(model: XmlModel, tag: str, out: list[str]) -> None:
     plan = xml_plan(type(model))
     values = model.__dict__
@@ -124,7 +116,7 @@ def _write_element(model: XmlModel, tag: str, out: list[str]) -> None:
             if value is not None:
                 text = lexical(value)
                 try:
-                    escaped = text if type(value) in _UNESCAPED else _escape_attribute(text)
+                    escaped = text if type(value) in UNESCAPED_TYPES else _escape_attribute(text)
                 except _UnwritableValueError as exc:
                     exc.path.insert(0, "@" + attribute.xml_name)
                     raise

@@ -79,6 +79,10 @@ _LEXICAL: dict[type, Callable[[Any], str]] = {
 }
 
 
+UNESCAPED_TYPES = frozenset({bool, int, float, Decimal, datetime, date})
+"""The types whose lexical form holds only digits, signs, points, dashes, colons and letters:
+nothing XML escapes, so a writer need not search it (most values of a document)."""
+
 _BY_TYPE = dict(_LEXICAL)
 """The conversion of each exact type met, the enumerations added as they are met (a second
 table, so that the fixed one can be walked for subclasses while another thread adds to it)."""

@@ -22,7 +22,8 @@ a reader gets is bounded in element count and text size, whichever way it was re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import BinaryIO, Final, Protocol, cast
 from urllib.parse import unquote
 
@@ -38,7 +39,6 @@ from mms_client.wire.mime import (
     copy_part,
     find_header,
     parse_header_value,
-    read_part,
     relate_parts,
     scan_multipart,
 )
@@ -64,13 +64,14 @@ _MAX_TEXT = 4 * 1024 * 1024
 """Characters of non-binary text in the body's content (fault details included)."""
 
 
-_BOTH = "<{name}> has both base64 text and xop:Include"
-"""Why a binary element cannot be read: it holds its content twice."""
-
-
 def _invalid_base64(name: str) -> str:
     """What a binary element ``name`` is called in the error for its invalid base64."""
     return f"<{name}> is not valid base64"
+
+
+def _held_twice(name: str) -> str:
+    """Why a binary element ``name`` cannot be read: it holds its content twice."""
+    return f"<{name}> has both base64 text and xop:Include"
 
 
 def local_name(tag: str) -> str:
@@ -123,19 +124,20 @@ class Envelope:
             return streamed
         name = local_name(element.tag)
         text = text_of(element)
+        blank = not text or text.isspace()
         include = None
         if len(element):  # inline base64, the usual reply, holds no element
             include = next((child for child in element if child.tag == _INCLUDE), None)
         if include is None:
-            if text.isspace() or not text:
+            if blank:
                 return Blob(0, content=b"")
             writer = self._store.open()
             decoder = Base64Decoder(writer.write, _invalid_base64(name))
             decoder.write(text)
             decoder.close()
             return writer.finish()
-        if text and not text.isspace():
-            raise MimeFormatError(_BOTH.format(name=name))
+        if not blank:
+            raise MimeFormatError(_held_twice(name))
         href = include.get("href", "")
         if not href.startswith("cid:"):
             raise MimeFormatError(f"xop:Include href {href[:80]!r} is not a cid: URL")
@@ -171,14 +173,9 @@ def read_envelope(
                 raise MimeFormatError("the multipart body has no parts")
             related = relate_parts(spans, parameters.get("start"))
             parts = related.by_content_id
-            root_number, root = related.root
-            if root.end - root.start <= _TREE_MAX_BYTES:  # decoded, it is no larger
-                content = _tree_content(read_part(source, root, root_number))
-                return Envelope(content, source, parts, store, {})
-            streamed = _StreamedEnvelope(store)
-            parser = event_parser(streamed)
-            copy_part(source, root, parser.feed, root_number)
-            parser.close()
+            number, root = related.root
+            size = root.end - root.start  # decoded, the root part is no larger
+            feed: _Feed = partial(copy_part, source, root, number=number)
         elif media_type in _XML_CONTENT_TYPES:
             size = source.seek(0, 2)
             if size > limits.max_body_bytes:
@@ -186,16 +183,17 @@ def read_envelope(
                     f"the body has {size} bytes; at most {limits.max_body_bytes} are accepted"
                 )
             source.seek(0)
-            if size <= _TREE_MAX_BYTES:
-                content = _tree_content(source.read())
-                return Envelope(content, source, parts, store, {})
-            streamed = _StreamedEnvelope(store)
-            parser = event_parser(streamed)
-            while chunk := source.read(CHUNK_SIZE):
-                parser.feed(chunk)
-            parser.close()
+            feed = partial(_copy_chunks, source)
         else:
             raise MimeFormatError(f"unexpected Content-Type {media_type!r}")
+        if size <= _TREE_MAX_BYTES:
+            pieces: list[bytes] = []
+            feed(pieces.append)
+            return Envelope(_tree_content(b"".join(pieces)), source, parts, store, {})
+        streamed = _StreamedEnvelope(store)
+        parser = event_parser(streamed)
+        feed(parser.feed)
+        parser.close()
     except etree.XMLSyntaxError as exc:  # from the parser of a large envelope
         raise MimeFormatError(
             f"the SOAP envelope is not acceptable XML: {not_well_formed(exc)}"
@@ -203,6 +201,15 @@ def read_envelope(
     except PayloadError as exc:
         raise MimeFormatError(f"the SOAP envelope is not acceptable XML: {exc}") from None
     return Envelope(streamed.finished(), source, parts, store, streamed.binaries)
+
+
+_Feed = Callable[[Callable[[bytes], object]], None]
+"""Hands the bytes of an envelope, in pieces, to the function it is given."""
+
+
+def _copy_chunks(source: BinaryIO, write: Callable[[bytes], object]) -> None:
+    while chunk := source.read(CHUNK_SIZE):
+        write(chunk)
 
 
 class _Budget:
@@ -371,12 +378,8 @@ class _StreamedEnvelope:
         """The content of the binary element ``name`` just ended, or why it cannot be read;
         None where it held no base64 text (the tree says what it holds: nothing, or an
         xop:Include). Ready for the next one."""
-        writer, decoder, include, unreadable = (
-            self._writer,
-            self._decoder,
-            self._include,
-            self._unreadable,
-        )
+        writer, decoder = self._writer, self._decoder
+        include, unreadable = self._include, self._unreadable
         self._writer = self._decoder = self._unreadable = None
         self._include = False
         if writer is None or decoder is None:
@@ -388,7 +391,7 @@ class _StreamedEnvelope:
                 unreadable = str(exc)
         blob = writer.finish()
         if include:
-            return _BOTH.format(name=name)
+            return _held_twice(name)
         return blob if unreadable is None else unreadable
 
     def finished(self) -> etree._Element:
