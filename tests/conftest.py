@@ -10,6 +10,7 @@ library they call and the commands they start alike.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,35 @@ SHARED_SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "mms-sc
 def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get(SCHEMA_DIR_VARIABLE) and (SHARED_SCHEMAS / "xsd").is_dir():
         os.environ[SCHEMA_DIR_VARIABLE] = str(SHARED_SCHEMAS)
+
+
+ReadEveryWay = Callable[[Callable[[], object]], object]
+
+
+@pytest.fixture
+def read_every_way(monkeypatch: pytest.MonkeyPatch) -> ReadEveryWay:
+    """Runs a reading of untrusted XML the three ways ``mms_client.xmlparse`` may take and
+    requires the same answer from each, or the same refusal with its paths, values and rules:
+    alone in its process (libxml2's events as it parses), beside other threads (a tree,
+    replayed), and beside other threads with the document over the bound of a tree (events
+    again). Gives back the answer, or the refusal's message and errors."""
+    from mms_client import xmlparse
+    from mms_client.errors import PayloadError
+
+    tree_max_bytes = xmlparse.REPLAYED_MAX_BYTES
+
+    def every_way(read: Callable[[], object]) -> object:
+        def one_way(threads: int, tree_max_bytes: int) -> object:
+            monkeypatch.setattr(xmlparse.threading, "active_count", lambda: threads)
+            monkeypatch.setattr(xmlparse, "REPLAYED_MAX_BYTES", tree_max_bytes)
+            try:
+                return read()
+            except PayloadError as exc:
+                return str(exc), exc.errors
+
+        alone = one_way(1, tree_max_bytes)
+        assert one_way(2, tree_max_bytes) == alone
+        assert one_way(2, 0) == alone
+        return alone
+
+    return every_way

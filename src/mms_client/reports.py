@@ -42,8 +42,9 @@ the datasets whose schema comment names no reader (``ResourceSttlOTM``, ``Reserv
 Report files can be larger than memory should hold: :func:`iter_csv` and :func:`iter_xml`
 yield rows one at a time from an open file, :func:`outbound_errors`, :func:`declared_dataset`
 and :func:`root_element` look only at the start of a document. XML is read as a stream of events
-by the hardened parser of :mod:`mms_client.xmlparse` (no tree is built) and a DOCTYPE is
-refused, so neither entity expansion nor external entities can happen.
+by the hardened parser of :mod:`mms_client.xmlparse` (no tree is built, unless the program runs
+other threads and the document is small enough for one: see ``xmlparse.feed_events``) and a
+DOCTYPE is refused, so neither entity expansion nor external entities can happen.
 """
 
 from __future__ import annotations
@@ -55,8 +56,6 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, BinaryIO
 
-from lxml import etree
-
 from mms_client.endpoints import ClientType
 from mms_client.errors import FieldError, PayloadError
 from mms_client.reports_data import ROWS
@@ -66,7 +65,7 @@ from mms_client.schema.datatypes import lexical
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
 from mms_client.schema.generated.mi_report import ReportSubType, ReportType
 from mms_client.wire.blobs import CHUNK_SIZE
-from mms_client.xmlparse import doctype_refused, event_parser, not_well_formed
+from mms_client.xmlparse import doctype_refused, event_parser, feed_events
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -414,8 +413,8 @@ class _OutboundTarget:
         self.dataset: DatasetName | None = None
         self.errors: list[str] = []
         self.rows: list[XmlModel] = []
-        self._stop_at_root = stop_at_root
-        self._stop_at_rows = stop_at_rows
+        self.stops_at_root = stop_at_root
+        self.stops_at_rows = stop_at_rows
         self._depth = 0
         self._counts: dict[str, int] = {}
         self._error: list[str] | None = None
@@ -427,12 +426,12 @@ class _OutboundTarget:
         self._depth += 1
         if self._depth == 1:
             self.root = tag
-            if self._stop_at_root or tag != "OutboundData":
+            if self.stops_at_root or tag != "OutboundData":
                 raise _Stop
             header = codec.validate(OutboundData, dict(attributes), tag="OutboundData")
             self.dataset = header.dataset_name
         elif self._depth == 2 and tag != "MESSAGES":
-            if self._stop_at_rows:
+            if self.stops_at_rows:
                 raise _Stop
             number = self._counts[tag] = self._counts.get(tag, 0) + 1
             try:
@@ -473,17 +472,15 @@ class _OutboundTarget:
 
 def _parse(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
     """Feeds ``source`` to ``target`` a chunk at a time, yielding the rows read so far."""
-    parser = event_parser(target)
+    to_the_end = not (target.stops_at_root or target.stops_at_rows)
     try:
-        while chunk := source.read(CHUNK_SIZE):
-            parser.feed(chunk)
+        for _ in feed_events(
+            source, event_parser(target), target, CHUNK_SIZE, to_the_end=to_the_end
+        ):
             yield from target.rows
             target.rows.clear()
-        parser.close()
     except _Stop:
         return
-    except etree.XMLSyntaxError as exc:
-        raise not_well_formed(exc) from None
 
 
 def iter_xml(source: BinaryIO) -> Iterator[XmlModel]:

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from conftest import ReadEveryWay
 from mms_client.errors import FieldError, PayloadError
 from mms_client.jst import JST
 from mms_client.schema import codec, parse_payload, write_payload
@@ -390,27 +391,15 @@ _READ_EITHER_WAY = {
 
 @pytest.mark.parametrize("name", list(_READ_EITHER_WAY))
 def test_a_document_reads_the_same_whether_other_threads_run_or_not(
-    name: str, monkeypatch: pytest.MonkeyPatch
+    name: str, read_every_way: ReadEveryWay
 ) -> None:
     """Alone in its process the reader takes libxml2's events as it parses; beside other
     threads it parses a tree and replays it, unless the document is larger than a tree
     should be (see ``xmlparse.parse_events``). The answer, or the refusal with its paths,
     values and rules, is the same every way."""
-    from mms_client import xmlparse
-
-    def read(threads: int, tree_max_bytes: int = xmlparse.REPLAYED_MAX_BYTES) -> object:
-        monkeypatch.setattr(xmlparse.threading, "active_count", lambda: threads)
-        monkeypatch.setattr(xmlparse, "REPLAYED_MAX_BYTES", tree_max_bytes)
-        try:
-            return codec.read(_READ_EITHER_WAY[name], MarketData)
-        except PayloadError as exc:
-            return str(exc), exc.errors
-
-    alone = read(1)
-    assert read(2) == alone
-    assert read(2, tree_max_bytes=0) == alone
+    answer = read_every_way(lambda: codec.read(_READ_EITHER_WAY[name], MarketData))
     if name == "the wire offer":
-        assert isinstance(alone, MarketData)
+        assert isinstance(answer, MarketData)
 
 
 def test_a_document_wrong_everywhere_lists_a_thousand_problems_and_counts_the_rest() -> None:
