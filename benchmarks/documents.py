@@ -160,3 +160,55 @@ def submit_response(count: int) -> bytes:
             _messages(etree.SubElement(offer, "OfferStack", stack))
     etree.indent(root, space="    ")
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------ reports
+
+
+def offers_report(rows: int) -> bytes:
+    """A ``BSP_Offers`` report file of ``rows`` rows, as the MMS writes report files (an
+    ``OutboundData`` root, a row per element, every value an attribute): the stacks of the
+    benchmark's offers, one row each, with the names, codes and prices the MMS adds."""
+    root = etree.Element(
+        "OutboundData",
+        DatasetName="BSP_Offers",
+        Date=FIRST_DAY.isoformat(),
+        DatasetType="ON_DEMAND",
+    )
+    offers = offer_dicts(-(-rows // STACKS_PER_OFFER))
+    stacks = (
+        (offer, stack, number)
+        for index, offer in enumerate(offers)
+        for number, stack in enumerate(offer.stacks, start=index * STACKS_PER_OFFER + 1)
+    )
+    for row, (offer, stack, number) in enumerate(stacks, start=1):
+        if row > rows:
+            break
+        etree.SubElement(
+            root,
+            "BSP_Offers",
+            ROW=str(row),
+            TradeDate=FIRST_DAY.isoformat(),
+            StartTime=offer.attributes["StartTime"],
+            EndTime=offer.attributes["EndTime"],
+            OfferID=f"OFR{number:010d}",
+            MarketType=MARKET_TYPE,
+            Direction=offer.attributes["Direction"],
+            Area="04",
+            ResourceName=RESOURCE,
+            SystemCode="FSYS0",
+            ParticipantName=PARTICIPANT,
+            CompanyShortName="偽会社",
+            ResourceShortName="偽電力",
+            StackNumber=stack["StackNumber"],
+            MinimumSupplyQuantity=stack["MinimumQuantityInKw"],
+            PrimaryOfferQuantity=stack["PrimaryOfferQuantityInKw"],
+            Secondary1OfferQuantity=stack["Secondary1OfferQuantityInKw"],
+            Tertiary1OfferQuantity=stack["Tertiary1OfferQuantityInKw"],
+            OfferUnitPrice=stack["OfferUnitPrice"],
+            RampDownUnitPrice="0.00",
+            StartUpUnitPrice="0.00",
+            DRPatternNumber="1",
+            CompletionDate="2024-03-14T11:44:15",
+        )
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")

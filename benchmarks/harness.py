@@ -14,8 +14,10 @@ import math
 import resource
 import statistics
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -209,6 +211,26 @@ def compare(
         ours_times.append(_sample(ours, ours_loops, clock))
         floor_times.append(_sample(floor, floor_loops, clock))
     return Stats.of(ours_times), Stats.of(floor_times)
+
+
+@contextmanager
+def busy_thread() -> Iterator[None]:
+    """Another thread of this process computing in Python while the block runs, as in a
+    program that reads replies or reports in one thread while others work: the reading must
+    not wait on that thread for every element (see ``mms_client.xmlparse.parse_events``)."""
+    stop = threading.Event()
+
+    def compute() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    thread = threading.Thread(target=compute, name="busy", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 # ------------------------------------------------------------------------------ processes

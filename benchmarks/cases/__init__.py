@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from benchmarks.cases import documents, download, established, network, startup
+from benchmarks.cases import documents, download, established, network, reports, startup
 from benchmarks.environment import Environment
 from benchmarks.harness import Result, Settings
 
@@ -50,6 +50,12 @@ CASES: tuple[Case, ...] = (
         "parse + judge + read the answer to a submit of N offers, Messages on every level",
         True,
         _in_process(documents.parse_judge),
+    ),
+    Case(
+        "report_rows",
+        "the typed rows of a BSP_Offers report file of N offers' stacks, alone and beside a thread",
+        True,
+        _in_process(reports.report_rows),
     ),
     Case(
         "import",

@@ -6,15 +6,13 @@ request, so they are measured for N = 1, 10, 100 and 1000 offers of five stacks 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from benchmarks import documents, floors
 from benchmarks.credentials import credentials
-from benchmarks.harness import CPU, WALL, Result, Settings, Target, compare
+from benchmarks.harness import CPU, WALL, Result, Settings, Target, busy_thread, compare
 
 if TYPE_CHECKING:
     from mms_client.exchange import Caller, PreparedRequest
@@ -241,7 +239,7 @@ def _breakdown(
     same_stats, same_floor = compare(answer, floor_with_our_base64, settings, CPU)
     # another thread computing all along takes turns with both for the GIL: elapsed time,
     # since the process's CPU time would count that thread's too
-    with _busy_thread():
+    with busy_thread():
         busy_stats, busy_floor = compare(answer, floor, settings, WALL)
     return {
         "validation_median_s": validation_stats.median,
@@ -253,26 +251,6 @@ def _breakdown(
         "to_floor_with_our_base64_ratio": same_stats.median / same_floor.median,
         "with_a_busy_thread_to_floor_ratio": busy_stats.median / busy_floor.median,
     }
-
-
-@contextmanager
-def _busy_thread() -> Iterator[None]:
-    """Another thread of this process computing in Python while the block runs, as in a
-    program that reads replies in one thread while others work: the reading must not wait
-    on that thread for every element (see ``mms_client.xmlparse.parse_events``)."""
-    stop = threading.Event()
-
-    def compute() -> None:
-        while not stop.is_set():
-            sum(range(1000))
-
-    thread = threading.Thread(target=compute, name="busy", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def parse_judge(settings: Settings, *, breakdown: bool = True) -> Iterator[Result]:
