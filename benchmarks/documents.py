@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from lxml import etree
 
@@ -176,14 +177,8 @@ def offers_report(rows: int) -> bytes:
         DatasetType="ON_DEMAND",
     )
     offers = offer_dicts(-(-rows // STACKS_PER_OFFER))
-    stacks = (
-        (offer, stack, number)
-        for index, offer in enumerate(offers)
-        for number, stack in enumerate(offer.stacks, start=index * STACKS_PER_OFFER + 1)
-    )
-    for row, (offer, stack, number) in enumerate(stacks, start=1):
-        if row > rows:
-            break
+    stacks = ((offer, stack) for offer in offers for stack in offer.stacks)
+    for row, (offer, stack) in enumerate(islice(stacks, rows), start=1):
         etree.SubElement(
             root,
             "BSP_Offers",
@@ -191,7 +186,7 @@ def offers_report(rows: int) -> bytes:
             TradeDate=FIRST_DAY.isoformat(),
             StartTime=offer.attributes["StartTime"],
             EndTime=offer.attributes["EndTime"],
-            OfferID=f"OFR{number:010d}",
+            OfferID=f"OFR{row:010d}",
             MarketType=MARKET_TYPE,
             Direction=offer.attributes["Direction"],
             Area="04",

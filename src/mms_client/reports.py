@@ -413,11 +413,16 @@ class _OutboundTarget:
         self.dataset: DatasetName | None = None
         self.errors: list[str] = []
         self.rows: list[XmlModel] = []
-        self.stops_at_root = stop_at_root
-        self.stops_at_rows = stop_at_rows
+        self._stop_at_root = stop_at_root
+        self._stop_at_rows = stop_at_rows
         self._depth = 0
         self._counts: dict[str, int] = {}
         self._error: list[str] | None = None
+
+    @property
+    def reads_to_the_end(self) -> bool:
+        """Whether it reads the whole document, rather than stopping at its first events."""
+        return not (self._stop_at_root or self._stop_at_rows)
 
     def doctype(self, *_declaration: object) -> None:
         raise doctype_refused("DOCTYPE", None)
@@ -426,12 +431,12 @@ class _OutboundTarget:
         self._depth += 1
         if self._depth == 1:
             self.root = tag
-            if self.stops_at_root or tag != "OutboundData":
+            if self._stop_at_root or tag != "OutboundData":
                 raise _Stop
             header = codec.validate(OutboundData, dict(attributes), tag="OutboundData")
             self.dataset = header.dataset_name
         elif self._depth == 2 and tag != "MESSAGES":
-            if self.stops_at_rows:
+            if self._stop_at_rows:
                 raise _Stop
             number = self._counts[tag] = self._counts.get(tag, 0) + 1
             try:
@@ -472,10 +477,10 @@ class _OutboundTarget:
 
 def _parse(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
     """Feeds ``source`` to ``target`` a chunk at a time, yielding the rows read so far."""
-    to_the_end = not (target.stops_at_root or target.stops_at_rows)
+    parser = event_parser(target)
     try:
         for _ in feed_events(
-            source, event_parser(target), target, CHUNK_SIZE, to_the_end=to_the_end
+            source, parser, target, CHUNK_SIZE, to_the_end=target.reads_to_the_end
         ):
             yield from target.rows
             target.rows.clear()
