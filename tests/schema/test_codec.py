@@ -414,3 +414,76 @@ def test_a_document_wrong_everywhere_lists_a_thousand_problems_and_counts_the_re
     assert errors[1000] == FieldError(
         "MarketData", None, "500 more problems, not listed one by one"
     )
+
+
+def _submit(offers: bytes) -> bytes:
+    return (
+        b'<MarketData><MarketSubmit Date="2024-03-15" MarketType="DAM" NumOfDays="1" '
+        b'ParticipantName="F100" UserName="U">' + offers + b"</MarketSubmit></MarketData>"
+    )
+
+
+_OFFER_OF_A_BAD_PRICE = (
+    b'<OfferData Direction="1" StartTime="2024-03-15T12:00:00" EndTime="2024-03-15T15:00:00" '
+    b'ResourceName="R"><OfferStack StackNumber="1" MinimumQuantityInKw="1" OfferUnitPrice="z"/>'
+    b"</OfferData>"
+)
+
+
+def test_a_document_of_many_bad_values_lists_a_thousand_problems_and_counts_the_rest() -> None:
+    """Bad values, like unknown elements, are listed up to a thousand: a hostile reply of
+    30,000 bad offers would otherwise be held as 180,000 problems with their paths."""
+    with pytest.raises(PayloadError) as caught:
+        codec.read(_submit(_OFFER_OF_A_BAD_PRICE * 1500), MarketData)
+    errors = caught.value.errors
+    assert len(errors) == 1001
+    assert errors[0].path == "MarketData/MarketSubmit/OfferData[1]/OfferStack[1]/@OfferUnitPrice"
+    assert errors[0].value == "z"
+    assert (
+        errors[999].path == "MarketData/MarketSubmit/OfferData[1000]/OfferStack[1]/@OfferUnitPrice"
+    )
+    assert errors[1000] == FieldError(
+        "MarketData", None, "500 more problems, not listed one by one"
+    )
+
+
+def test_problems_of_structure_and_of_value_share_the_thousand_listed() -> None:
+    """The structural problems come first, the bad values fill what is left of the
+    thousand, and one count stands for every problem beyond."""
+    with pytest.raises(PayloadError) as caught:
+        codec.read(_submit(b"<X/>" * 600 + _OFFER_OF_A_BAD_PRICE * 700), MarketData)
+    errors = caught.value.errors
+    assert len(errors) == 1001
+    assert [error.path for error in errors[:600]] == ["MarketData/MarketSubmit/X"] * 600
+    assert errors[600].path == "MarketData/MarketSubmit/OfferData[1]/OfferStack[1]/@OfferUnitPrice"
+    assert (
+        errors[999].path == "MarketData/MarketSubmit/OfferData[400]/OfferStack[1]/@OfferUnitPrice"
+    )
+    assert errors[1000] == FieldError(
+        "MarketData", None, "300 more problems, not listed one by one"
+    )
+
+
+def test_a_model_built_with_many_bad_values_lists_a_thousand_problems() -> None:
+    """Building a model in code is refused the same way as reading one."""
+    offer = {
+        "ResourceName": "R",
+        "StartTime": datetime(2024, 3, 15, 12),
+        "EndTime": datetime(2024, 3, 15, 15),
+        "Direction": Direction.SELL,
+        "OfferStack": [{"StackNumber": 1, "MinimumQuantityInKw": 1, "OfferUnitPrice": "z"}],
+    }
+    with pytest.raises(PayloadError) as caught:
+        MarketSubmit(
+            date=date(2024, 3, 15),
+            participant_name="F100",
+            user_name="U",
+            days=1,
+            offer_data=[offer] * 1200,
+        )
+    errors = caught.value.errors
+    assert len(errors) == 1001
+    assert errors[999].path == "MarketSubmit/OfferData[1000]/OfferStack[1]/@OfferUnitPrice"
+    assert errors[1000] == FieldError(
+        "MarketSubmit", None, "200 more problems, not listed one by one"
+    )

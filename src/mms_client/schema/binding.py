@@ -562,18 +562,16 @@ def _shown_value(error: Any) -> Any:
     return value
 
 
-def field_errors(
-    exc: ValidationError, cls: type[XmlModel], tag: str | None = None
-) -> list[FieldError]:
-    """One :class:`FieldError` per problem of ``exc``, with XML paths below ``cls``."""
-    return [
-        FieldError(
-            xml_path(cls, tuple(error["loc"]), tag),
-            _shown_value(error),
-            _rule(error, cls, number),
-        )
-        for number, error in enumerate(exc.errors(include_url=False))
-    ]
+LISTED_PROBLEMS = 1000
+"""The problems a refusal lists one by one; those beyond are counted in one more. A document
+wrong everywhere would otherwise be held as a record per problem: a hostile reply of millions
+of unknown elements (8 MB of them took 368 MiB), or 30,000 offers of bad values (180,000
+problems, 1.4 s to write out with their paths)."""
+
+
+def unlisted_problems(path: str, count: int) -> FieldError:
+    """The problem that stands for ``count`` more, beyond :data:`LISTED_PROBLEMS`."""
+    return FieldError(path, None, f"{count} more problems, not listed one by one")
 
 
 def _holder(cls: type[XmlModel], loc: tuple[int | str, ...]) -> type[XmlModel] | None:
@@ -593,7 +591,24 @@ def payload_error(
     cls: type[XmlModel],
     tag: str | None = None,
     extra: list[FieldError] | None = None,
+    unlisted: int = 0,
 ) -> PayloadError:
-    """The :class:`PayloadError` for a failed validation of ``cls`` (plus ``extra`` problems)."""
-    errors = [*(extra or ()), *field_errors(exc, cls, tag)]
-    return PayloadError(f"{tag or root_tag(cls)} does not match the schema", errors)
+    """The :class:`PayloadError` for a failed validation of ``cls``: ``extra`` problems found
+    before it (with ``unlisted`` more, counted only), then those of ``exc`` with their XML
+    paths below ``cls``, up to :data:`LISTED_PROBLEMS` in all."""
+    listed = list(extra or ())
+    errors = exc.errors(include_url=False)
+    room = max(LISTED_PROBLEMS - len(listed), 0)
+    listed.extend(
+        FieldError(
+            xml_path(cls, tuple(error["loc"]), tag),
+            _shown_value(error),
+            _rule(error, cls, number),
+        )
+        for number, error in enumerate(errors[:room])
+    )
+    unlisted += max(len(errors) - room, 0)
+    where = tag or root_tag(cls)
+    if unlisted:
+        listed.append(unlisted_problems(where, unlisted))
+    return PayloadError(f"{where} does not match the schema", listed)

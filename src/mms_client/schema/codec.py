@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from mms_client.errors import FieldError, PayloadError
 from mms_client.schema.binding import (
+    LISTED_PROBLEMS,
     TEXT_KEY,
     ElementPlan,
     ModelPlan,
@@ -37,6 +38,7 @@ from mms_client.schema.binding import (
     payload_error,
     root_tag,
     unknown_name_rule,
+    unlisted_problems,
     xml_plan,
 )
 from mms_client.schema.datatypes import UNESCAPED_TYPES, lexical
@@ -262,12 +264,6 @@ pieces (where it may hold text), tag, how it was read (None for the root), index
 same-named siblings, and its parent's text pieces (where text goes again after its end)."""
 
 
-_LISTED_PROBLEMS = 1000
-"""The problems of its structure a document's refusal lists; those beyond are counted. A
-document wrong everywhere, such as a hostile reply of millions of unknown elements, would
-otherwise be held as a record per element (8 MB of them took 368 MiB)."""
-
-
 class _Reader:
     """A parser target that turns a document into the dicts ``model_validate`` takes, as the
     parser reads it (no tree is built), noting the structural problems pydantic cannot see
@@ -289,7 +285,8 @@ class _Reader:
         self.watcher = watcher
         self.problems: list[FieldError] = []
         self.unlisted = 0
-        """Problems found beyond :data:`_LISTED_PROBLEMS`, counted only."""
+        """Problems found beyond :data:`~mms_client.schema.binding.LISTED_PROBLEMS`, counted
+        only."""
         self._frames: list[_Frame] = []
         self._skipping = 0
         """Depth inside an element that is not read (unknown, or repeated where it may not)."""
@@ -462,7 +459,7 @@ class _Reader:
     def _problem(self, suffix: str, value: Any, rule: str) -> None:
         """A problem at ``suffix`` below the element being read: its path has an index for
         every element of a repeated kind."""
-        if len(self.problems) >= _LISTED_PROBLEMS:
+        if len(self.problems) >= LISTED_PROBLEMS:
             self.unlisted += 1
             return
         segments = []
@@ -606,13 +603,12 @@ def read(
     """
     expected = tag or root_tag(model_cls)
     with collector_paused:
-        data, problems = _content(source, model_cls, expected, watcher)
+        data, problems, unlisted = _content(source, model_cls, expected, watcher)
         try:
             model = _validate_document(model_cls, data, names_checked=True)
         except ValidationError as exc:
-            raise payload_error(exc, model_cls, expected, problems) from None
-    if problems:
-        raise PayloadError(f"{expected} does not match the schema", problems)
+            raise payload_error(exc, model_cls, expected, problems, unlisted) from None
+    _refuse_structure(expected, problems, unlisted)
     return model
 
 
@@ -625,9 +621,8 @@ def content(
     reading apart; a structural problem raises :class:`PayloadError`."""
     expected = tag or root_tag(model_cls)
     with collector_paused:
-        data, problems = _content(source, model_cls, expected, None)
-    if problems:
-        raise PayloadError(f"{expected} does not match the schema", problems)
+        data, problems, unlisted = _content(source, model_cls, expected, None)
+    _refuse_structure(expected, problems, unlisted)
     return data
 
 
@@ -636,18 +631,22 @@ def _content(
     model_cls: type[XmlModel],
     tag: str,
     watcher: Watcher | None,
-) -> tuple[dict[str, Any], list[FieldError]]:
+) -> tuple[dict[str, Any], list[FieldError], int]:
+    """The document's content, the structural problems listed and how many more there were."""
     with _reading(model_cls, tag, watcher) as (reader, parser):
         if isinstance(source, bytes | bytearray | memoryview):
             data: dict[str, Any] = parse_events(source, parser, reader)
         else:
             replay(source, reader)
             data = reader.close()
-        problems = reader.problems
-        if reader.unlisted:
-            more = FieldError(tag, None, f"{reader.unlisted} more problems, not listed one by one")
-            problems = [*problems, more]
-        return data, problems
+        return data, reader.problems, reader.unlisted
+
+
+def _refuse_structure(tag: str, problems: list[FieldError], unlisted: int) -> None:
+    """Refuse the document ``tag`` if its reading found problems."""
+    if problems:
+        more = [unlisted_problems(tag, unlisted)] if unlisted else []
+        raise PayloadError(f"{tag} does not match the schema", [*problems, *more])
 
 
 _idle_readers = threading.local()
