@@ -247,9 +247,12 @@ class PayloadError(MMSError, ValueError):
     """A payload breaks the schema.
 
     Raised before anything is sent when a request would be invalid, and when a received
-    document does not fit its schema.  ``errors`` lists every broken rule; the message
-    lists the first few (see :func:`_listed`) after ``summary``, the message's first line
-    (cut as a server's text is, since a summary may name what was given, which may be huge).
+    document does not fit its schema.  ``errors`` lists every broken rule; of a document
+    that breaks its schema in over a thousand places, the first thousand and a last one
+    counting the rest (a document wrong everywhere would otherwise be held as a record per
+    problem). The message lists the first few (see :func:`_listed`) after ``summary``, the
+    message's first line (cut as a server's text is, since a summary may name what was
+    given, which may be huge).
     """
 
     def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
