@@ -479,9 +479,7 @@ def _parse(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
     """Feeds ``source`` to ``target`` a chunk at a time, yielding the rows read so far."""
     parser = event_parser(target)
     try:
-        for _ in feed_events(
-            source, parser, target, CHUNK_SIZE, to_the_end=target.reads_to_the_end
-        ):
+        for _ in feed_events(source, parser, CHUNK_SIZE, to_the_end=target.reads_to_the_end):
             yield from target.rows
             target.rows.clear()
     except _Stop:

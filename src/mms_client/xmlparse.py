@@ -130,11 +130,11 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
 
 
 def parse_events(
-    data: bytes, parser: etree.XMLParser, target: Any, *, max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes, parser: etree.XMLParser, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Any:
-    """Parse untrusted XML held in memory into ``target`` (``parser`` is an
-    :func:`event_parser` reporting to it), refusing what :func:`parse_xml` refuses; what the
-    target's ``close()`` returns.
+    """Parse untrusted XML held in memory into the target of ``parser``, an
+    :func:`event_parser`, refusing what :func:`parse_xml` refuses; what the target's
+    ``close()`` returns.
 
     For reading a document into something else (dicts, models). In a program with one
     thread, libxml2 hands the target its events as it parses: no tree and no element objects
@@ -146,6 +146,7 @@ def parse_events(
     instead of 2.5 ms; a tree is parsed with the GIL let go once.
     """
     if threading.active_count() > 1 and len(data) <= REPLAYED_MAX_BYTES:
+        target = parser.target
         replay(parse_xml(data, max_bytes=max_bytes), target)
         return target.close()
     raw = _acceptable(data, max_bytes)
@@ -156,17 +157,12 @@ def parse_events(
 
 
 def feed_events(
-    source: BinaryIO,
-    parser: etree.XMLParser,
-    target: Any,
-    chunk_size: int,
-    *,
-    to_the_end: bool = True,
+    source: BinaryIO, parser: etree.XMLParser, chunk_size: int, *, to_the_end: bool = True
 ) -> Iterator[None]:
-    """Parse the untrusted XML read from ``source`` into ``target`` (``parser`` is an
-    :func:`event_parser` reporting to it), ``chunk_size`` bytes at a time, refusing what
-    :func:`parse_xml` refuses; yields after each chunk, so that the caller can take what the
-    target made of it. The target is not closed.
+    """Parse the untrusted XML read from ``source`` into the target of ``parser``, an
+    :func:`event_parser`, ``chunk_size`` bytes at a time, refusing what :func:`parse_xml`
+    refuses; yields after each chunk, so that the caller can take what the target made of
+    it. The target is not closed.
 
     For documents too large to hold, such as report files. In a program with other threads,
     one of up to :data:`REPLAYED_MAX_BYTES` is read whole, parsed into a tree and replayed a
@@ -182,7 +178,7 @@ def feed_events(
     chunk = source.read(max(REPLAYED_MAX_BYTES + 1, chunk_size) if threaded else chunk_size)
     # an empty source is left to the stream, which refuses it as it always has
     if threaded and 0 < len(chunk) <= REPLAYED_MAX_BYTES:
-        yield from _replayed(parse_xml(chunk), target)
+        yield from _replayed(parse_xml(chunk), parser.target)
         return
     _refuse_doctype_in_prolog(chunk)  # as parse_xml does; the target refuses any other
     try:

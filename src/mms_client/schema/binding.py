@@ -569,9 +569,13 @@ of unknown elements (8 MB of them took 368 MiB), or 30,000 offers of bad values 
 problems, 1.4 s to write out with their paths)."""
 
 
-def unlisted_problems(path: str, count: int) -> FieldError:
-    """The problem that stands for ``count`` more, beyond :data:`LISTED_PROBLEMS`."""
-    return FieldError(path, None, f"{count} more problems, not listed one by one")
+def schema_refusal(tag: str, listed: list[FieldError], unlisted: int = 0) -> PayloadError:
+    """The refusal of a document ``tag`` for the problems ``listed``, and one more counting
+    the ``unlisted`` beyond :data:`LISTED_PROBLEMS`."""
+    if unlisted:
+        more = FieldError(tag, None, f"{unlisted} more problems, not listed one by one")
+        listed = [*listed, more]
+    return PayloadError(f"{tag} does not match the schema", listed)
 
 
 def _holder(cls: type[XmlModel], loc: tuple[int | str, ...]) -> type[XmlModel] | None:
@@ -607,8 +611,4 @@ def payload_error(
         )
         for number, error in enumerate(errors[:room])
     )
-    unlisted += max(len(errors) - room, 0)
-    where = tag or root_tag(cls)
-    if unlisted:
-        listed.append(unlisted_problems(where, unlisted))
-    return PayloadError(f"{where} does not match the schema", listed)
+    return schema_refusal(tag or root_tag(cls), listed, unlisted + max(len(errors) - room, 0))

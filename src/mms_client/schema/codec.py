@@ -37,8 +37,8 @@ from mms_client.schema.binding import (
     XmlModel,
     payload_error,
     root_tag,
+    schema_refusal,
     unknown_name_rule,
-    unlisted_problems,
     xml_plan,
 )
 from mms_client.schema.datatypes import UNESCAPED_TYPES, lexical
@@ -608,7 +608,8 @@ def read(
             model = _validate_document(model_cls, data, names_checked=True)
         except ValidationError as exc:
             raise payload_error(exc, model_cls, expected, problems, unlisted) from None
-    _refuse_structure(expected, problems, unlisted)
+    if problems:
+        raise schema_refusal(expected, problems, unlisted)
     return model
 
 
@@ -622,7 +623,8 @@ def content(
     expected = tag or root_tag(model_cls)
     with collector_paused:
         data, problems, unlisted = _content(source, model_cls, expected, None)
-    _refuse_structure(expected, problems, unlisted)
+    if problems:
+        raise schema_refusal(expected, problems, unlisted)
     return data
 
 
@@ -635,18 +637,11 @@ def _content(
     """The document's content, the structural problems listed and how many more there were."""
     with _reading(model_cls, tag, watcher) as (reader, parser):
         if isinstance(source, bytes | bytearray | memoryview):
-            data: dict[str, Any] = parse_events(source, parser, reader)
+            data: dict[str, Any] = parse_events(source, parser)
         else:
             replay(source, reader)
             data = reader.close()
         return data, reader.problems, reader.unlisted
-
-
-def _refuse_structure(tag: str, problems: list[FieldError], unlisted: int) -> None:
-    """Refuse the document ``tag`` if its reading found problems."""
-    if problems:
-        more = [unlisted_problems(tag, unlisted)] if unlisted else []
-        raise PayloadError(f"{tag} does not match the schema", [*problems, *more])
 
 
 _idle_readers = threading.local()
