@@ -362,7 +362,8 @@ def parse_request(
         )
         payload = envelope.binary(_required(children, "requestData")).read_bytes()
         attachments = tuple(
-            received.attachment() for received in _attachments(envelope, MAX_ATTACHMENTS[interface])
+            received.attachment()
+            for received in _attachments(envelope, children, MAX_ATTACHMENTS[interface])
         )
     except MimeFormatError as exc:
         raise MalformedRequestError(f"unreadable MMS request: {exc}") from None
@@ -454,7 +455,7 @@ def read_stored_response(
             response_data_type=data_type,
             response_filename=_optional_text(children, "responseFilename"),
             response_data=None if data is None else envelope.binary(data),
-            attachments=_attachments(envelope, MAX_ATTACHMENTS[interface]),
+            attachments=_attachments(envelope, children, MAX_ATTACHMENTS[interface]),
         )
     except MimeFormatError as exc:
         raise MalformedResponseError(f"unreadable MMS reply: {exc}") from None
@@ -607,7 +608,13 @@ def _optional_boolean(children: Mapping[str, etree._Element], name: str) -> bool
     return False if child is None else _parse_boolean(child)
 
 
-def _attachments(envelope: Envelope, limit: int) -> tuple[ReceivedFile, ...]:
+def _attachments(
+    envelope: Envelope, children: Mapping[str, etree._Element], limit: int
+) -> tuple[ReceivedFile, ...]:
+    """The files of ``envelope``, whose content's first child of each name is ``children``:
+    only a body that has one is looked through for all of them (most have none)."""
+    if "attachmentData" not in children:
+        return ()
     found = [
         child
         for child in envelope.content
@@ -617,13 +624,13 @@ def _attachments(envelope: Envelope, limit: int) -> tuple[ReceivedFile, ...]:
         raise MimeFormatError(f"{len(found)} attachments; at most {limit} are allowed")
     received = []
     for element in found:
-        children = _children(element)
-        data = children.get("binaryData")
+        fields = _children(element)
+        data = fields.get("binaryData")
         received.append(
             ReceivedFile(
-                name=_optional_text(children, "name") or "",
+                name=_optional_text(fields, "name") or "",
                 blob=Blob(0, content=b"") if data is None else envelope.binary(data),
-                signature=_optional_text(children, "signature"),
+                signature=_optional_text(fields, "signature"),
             )
         )
     return tuple(received)
