@@ -7,8 +7,10 @@ build an :class:`~mms_client.client.MmsClient` and submit one offer to the simul
 the manifest. ``libraries`` does the same request with httpx, lxml and cryptography alone
 (PKCS#12, a TLS context with the client certificate, C14N payload, signature, MTOM framing by
 hand, parse the reply) and nothing of ours: the part of a first call that no library built on
-these dependencies can avoid. Each imports only what it uses, inside its function, so the
-timing of the process covers the imports.
+these dependencies can avoid. ``pydantic`` is ``libraries`` with the answer read through one
+pydantic model: the design's models are pydantic models, so a client made to it also pays
+pydantic's import, whatever else it does. Each imports only what it uses, inside its function,
+so the timing of the process covers the imports.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def _mtom(envelope: bytes, payload: bytes) -> tuple[str, bytes]:
     return boundary, body
 
 
-def libraries(manifest: dict[str, Any]) -> None:
+def libraries(manifest: dict[str, Any]) -> Any:
+    """The request made by hand; the answer's ``OfferData`` element."""
     import base64
     import os
     import secrets
@@ -171,13 +174,29 @@ def libraries(manifest: dict[str, Any]) -> None:
     offer_answer = answer.find("MarketSubmit/OfferData")
     if offer_answer is None or offer_answer.get("Success") != "true":
         raise RuntimeError(f"the simulator refused the offer: {reply.content[:300]!r}")
+    return offer_answer
+
+
+def with_pydantic(manifest: dict[str, Any]) -> None:
+    """:func:`libraries`, its answer read through a pydantic model: the least a first call
+    costs with the libraries the design names for the transport, the XML, the signature and
+    the models."""
+    from pydantic import BaseModel
+
+    class OfferAnswer(BaseModel):
+        ResourceName: str
+        Success: bool
+
+    offer = OfferAnswer.model_validate(dict(libraries(manifest).attrib))
+    if not offer.Success:
+        raise RuntimeError("the simulator refused the offer")
 
 
 def main(argv: list[str]) -> None:
     mode, manifest_path = argv
     with open(manifest_path, encoding="utf-8") as file:
         manifest = json.load(file)
-    {"ours": ours, "libraries": libraries}[mode](manifest)
+    {"ours": ours, "libraries": libraries, "pydantic": with_pydantic}[mode](manifest)
 
 
 if __name__ == "__main__":

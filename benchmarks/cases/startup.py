@@ -2,8 +2,9 @@
 
 Whole processes are timed from spawn to exit, against ``python -c pass`` in the same run (the
 interpreter's own start) and, for the first call, against the same request made with the
-libraries we build on and nothing of ours (:mod:`benchmarks.first_call`). Bytecode caches are
-warm, as after any first run of an installed package.
+libraries we build on and nothing of ours, with and without pydantic
+(:mod:`benchmarks.first_call`). Bytecode caches are warm, as after any first run of an installed
+package.
 """
 
 from __future__ import annotations
@@ -54,7 +55,12 @@ def first_call(settings: Settings, environment: Environment) -> Iterator[Result]
         return [sys.executable, "-m", "benchmarks.first_call", mode, str(manifest)]
 
     times = time_processes(
-        {"ours": script("ours"), "libraries": script("libraries"), "python": PYTHON},
+        {
+            "ours": script("ours"),
+            "libraries": script("libraries"),
+            "pydantic": script("pydantic"),
+            "python": PYTHON,
+        },
         settings,
         env=child_environment(),
         cwd=str(REPOSITORY),
@@ -67,6 +73,8 @@ def first_call(settings: Settings, environment: Environment) -> Iterator[Result]
         "python": 'python -c "pass" (whole process)',
         "libraries": "the same request with httpx + lxml + cryptography only, nothing of ours "
         "(whole process)",
+        "pydantic": "the same request with httpx + lxml + cryptography, its answer read through "
+        "one pydantic model, nothing of ours (whole process)",
     }
     for floor, label in floors.items():
         yield Result(
