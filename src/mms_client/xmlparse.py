@@ -162,7 +162,8 @@ def feed_events(
     """Parse the untrusted XML read from ``source`` into the target of ``parser``, an
     :func:`event_parser`, ``chunk_size`` bytes at a time, refusing what :func:`parse_xml`
     refuses; yields after each chunk, so that the caller can take what the target made of
-    it. The target is not closed.
+    it. The target is closed at the end of the document, as a parser closes it (what its
+    ``close()`` returns is not kept).
 
     For documents too large to hold, such as report files. In a program with other threads,
     one of up to :data:`REPLAYED_MAX_BYTES` is read whole, parsed into a tree and replayed a
@@ -178,7 +179,9 @@ def feed_events(
     chunk = source.read(max(REPLAYED_MAX_BYTES + 1, chunk_size) if threaded else chunk_size)
     # an empty source is left to the stream, which refuses it as it always has
     if threaded and 0 < len(chunk) <= REPLAYED_MAX_BYTES:
-        yield from _replayed(parse_xml(chunk), parser.target)
+        target = parser.target
+        yield from _replayed(parse_xml(chunk), target)
+        target.close()
         return
     _refuse_doctype_in_prolog(chunk)  # as parse_xml does; the target refuses any other
     try:
