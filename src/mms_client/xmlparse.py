@@ -172,8 +172,9 @@ def feed_events(
     7 ms from events alone. The tree costs more alone (9-14 ms there) and takes about ten
     times its document while it is read, and such a document is refused before the target
     has seen any of it where the stream would have refused it part-way. Larger ones are fed
-    as they come whatever the threads, and so is every document whose target stops after its
-    first few events (``to_the_end`` false): a tree would be parsed for a few events.
+    a chunk at a time whatever the threads, what was read ahead for the tree included, and so
+    is every document whose target stops after its first few events (``to_the_end`` false):
+    a tree would be parsed for a few events.
     """
     threaded = to_the_end and threading.active_count() > 1
     chunk = source.read(max(REPLAYED_MAX_BYTES + 1, chunk_size) if threaded else chunk_size)
@@ -185,10 +186,16 @@ def feed_events(
         return
     _refuse_doctype_in_prolog(chunk)  # as parse_xml does; the target refuses any other
     try:
-        while chunk:
-            parser.feed(chunk)
+        # what was read ahead for a tree and is too large for one goes in a chunk at a time
+        # too: fed whole, the rows of 8 MB of a report would all be made before the first is
+        # handed out
+        for start in range(0, len(chunk), chunk_size):
+            parser.feed(chunk[start : start + chunk_size])
             yield
-            chunk = source.read(chunk_size)
+        del chunk  # kept no longer than it is fed
+        while piece := source.read(chunk_size):
+            parser.feed(piece)
+            yield
         parser.close()
     except etree.XMLSyntaxError as exc:
         raise not_well_formed(exc) from None

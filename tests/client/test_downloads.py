@@ -250,6 +250,39 @@ def test_report_rows_read_the_same_whether_other_threads_run_or_not(
         assert [row.row for row in rows] == [1, 2, 3]  # type: ignore[attr-defined]
 
 
+def _rows_before_a_refusal(data: bytes) -> int:
+    """How many rows ``iter_xml`` hands out before it refuses ``data``."""
+    handed_out = 0
+    with pytest.raises(PayloadError):
+        for _ in iter_xml(io.BytesIO(data)):
+            handed_out += 1
+    return handed_out
+
+
+def test_a_report_streamed_beside_other_threads_hands_out_its_rows_as_they_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beside other threads a report is read ahead as far as a tree may go; one larger than
+    that is streamed, and what was read ahead goes to the parser a chunk at a time as the rest
+    does. Its rows come out as they are read, as in a program with one thread: they are not
+    all made before the first is handed out (8 MB of rows took 60 MiB more), and a broken part
+    further on is found after the rows before it, not before any of them."""
+    from mms_client import reports, xmlparse
+
+    monkeypatch.setattr(reports, "CHUNK_SIZE", 1024)
+    monkeypatch.setattr(xmlparse, "REPLAYED_MAX_BYTES", 64 * 1024)
+    rows = REPORT_XML[REPORT_XML.index(b"<AccessLog ") : REPORT_XML.index(b"</OutboundData>")]
+    head = REPORT_XML[: REPORT_XML.index(b"<AccessLog ")]
+    broken = b"<AccessLog ROW=></AccessLog>"
+    data = head + rows * 50 + broken + rows * 300 + b"</OutboundData>"
+    assert len(head + rows * 50) < xmlparse.REPLAYED_MAX_BYTES < len(data)
+
+    alone = _rows_before_a_refusal(data)
+    assert 0 < alone <= 50 * 3
+    monkeypatch.setattr(xmlparse.threading, "active_count", lambda: 2)
+    assert _rows_before_a_refusal(data) == alone
+
+
 def test_the_dataset_of_a_file_name_is_its_longest_prefix() -> None:
     assert dataset_of("BSP_ResourceList_F100_20240315_TX1.csv") == "BSP_ResourceList"
     assert dataset_of("ResourceList_20240315.csv") == "ResourceList"
