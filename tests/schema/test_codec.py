@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -402,18 +403,28 @@ def test_a_document_reads_the_same_whether_other_threads_run_or_not(
         assert isinstance(answer, MarketData)
 
 
+def _thousand_listed(refused: Callable[[], object]) -> list[FieldError]:
+    """The problems of the refusal ``refused()`` raises, checked to be a thousand listed and
+    one more counting the rest."""
+    with pytest.raises(PayloadError) as caught:
+        refused()
+    errors = caught.value.errors
+    assert len(errors) == 1001
+    return errors
+
+
+def _counted(tag: str, more: int) -> FieldError:
+    """The last problem of a refusal that lists a thousand: how many more there were."""
+    return FieldError(tag, None, f"{more} more problems, not listed one by one")
+
+
 def test_a_document_wrong_everywhere_lists_a_thousand_problems_and_counts_the_rest() -> None:
     """A reply made of nothing but unknown elements would otherwise be held as a record per
     element; the first thousand are listed with their paths, the rest counted."""
     wrong = b"<MarketData>" + b"<X/>" * 1500 + b"</MarketData>"
-    with pytest.raises(PayloadError) as caught:
-        codec.read(wrong, MarketData)
-    errors = caught.value.errors
-    assert len(errors) == 1001
+    errors = _thousand_listed(lambda: codec.read(wrong, MarketData))
     assert errors[999].path == "MarketData/X"
-    assert errors[1000] == FieldError(
-        "MarketData", None, "500 more problems, not listed one by one"
-    )
+    assert errors[1000] == _counted("MarketData", 500)
 
 
 def _submit(offers: bytes) -> bytes:
@@ -433,35 +444,26 @@ _OFFER_OF_A_BAD_PRICE = (
 def test_a_document_of_many_bad_values_lists_a_thousand_problems_and_counts_the_rest() -> None:
     """Bad values, like unknown elements, are listed up to a thousand: a hostile reply of
     30,000 bad offers would otherwise be held as 180,000 problems with their paths."""
-    with pytest.raises(PayloadError) as caught:
-        codec.read(_submit(_OFFER_OF_A_BAD_PRICE * 1500), MarketData)
-    errors = caught.value.errors
-    assert len(errors) == 1001
+    errors = _thousand_listed(lambda: codec.read(_submit(_OFFER_OF_A_BAD_PRICE * 1500), MarketData))
     assert errors[0].path == "MarketData/MarketSubmit/OfferData[1]/OfferStack[1]/@OfferUnitPrice"
     assert errors[0].value == "z"
     assert (
         errors[999].path == "MarketData/MarketSubmit/OfferData[1000]/OfferStack[1]/@OfferUnitPrice"
     )
-    assert errors[1000] == FieldError(
-        "MarketData", None, "500 more problems, not listed one by one"
-    )
+    assert errors[1000] == _counted("MarketData", 500)
 
 
 def test_problems_of_structure_and_of_value_share_the_thousand_listed() -> None:
     """The structural problems come first, the bad values fill what is left of the
     thousand, and one count stands for every problem beyond."""
-    with pytest.raises(PayloadError) as caught:
-        codec.read(_submit(b"<X/>" * 600 + _OFFER_OF_A_BAD_PRICE * 700), MarketData)
-    errors = caught.value.errors
-    assert len(errors) == 1001
+    document = _submit(b"<X/>" * 600 + _OFFER_OF_A_BAD_PRICE * 700)
+    errors = _thousand_listed(lambda: codec.read(document, MarketData))
     assert [error.path for error in errors[:600]] == ["MarketData/MarketSubmit/X"] * 600
     assert errors[600].path == "MarketData/MarketSubmit/OfferData[1]/OfferStack[1]/@OfferUnitPrice"
     assert (
         errors[999].path == "MarketData/MarketSubmit/OfferData[400]/OfferStack[1]/@OfferUnitPrice"
     )
-    assert errors[1000] == FieldError(
-        "MarketData", None, "300 more problems, not listed one by one"
-    )
+    assert errors[1000] == _counted("MarketData", 300)
 
 
 def test_a_model_built_with_many_bad_values_lists_a_thousand_problems() -> None:
@@ -473,17 +475,14 @@ def test_a_model_built_with_many_bad_values_lists_a_thousand_problems() -> None:
         "Direction": Direction.SELL,
         "OfferStack": [{"StackNumber": 1, "MinimumQuantityInKw": 1, "OfferUnitPrice": "z"}],
     }
-    with pytest.raises(PayloadError) as caught:
-        MarketSubmit(
+    errors = _thousand_listed(
+        lambda: MarketSubmit(
             date=date(2024, 3, 15),
             participant_name="F100",
             user_name="U",
             days=1,
             offer_data=[offer] * 1200,
         )
-    errors = caught.value.errors
-    assert len(errors) == 1001
-    assert errors[999].path == "MarketSubmit/OfferData[1000]/OfferStack[1]/@OfferUnitPrice"
-    assert errors[1000] == FieldError(
-        "MarketSubmit", None, "200 more problems, not listed one by one"
     )
+    assert errors[999].path == "MarketSubmit/OfferData[1000]/OfferStack[1]/@OfferUnitPrice"
+    assert errors[1000] == _counted("MarketSubmit", 200)
