@@ -2,7 +2,7 @@
 virtualenv (see :mod:`benchmarks.established`).
 
     <established python> -m benchmarks.established_driver first_call MANIFEST
-    <established python> -m benchmarks.established_driver documents
+    <established python> -m benchmarks.established_driver jobs
 
 In that virtualenv ``mms_client`` is the established client (``mms-client`` from PyPI), a
 different package with our package's name; ours is not installed there, and this module
@@ -15,10 +15,11 @@ setting for its server address, so its endpoint table is pointed at the simulato
 CA is given to ``requests`` through ``REQUESTS_CA_BUNDLE``. Only what the call needs is
 imported, inside the function, so that timing the process covers the imports.
 
-``documents`` measures the document jobs on the established client's own code paths, with
-:func:`benchmarks.harness.compare` against the floors of :mod:`benchmarks.floors`, run in the
-same process on the lxml and cryptography of that virtualenv. It reads one JSON request per
-line on stdin and answers each with one JSON line on stdout:
+``jobs`` measures the established client's side of the other jobs, reading one JSON request
+per line on stdin and answering each with one JSON line on stdout. The document jobs run on
+the established client's own code paths, with :func:`benchmarks.harness.compare` against the
+floors of :mod:`benchmarks.floors`, run in the same process on the lxml and cryptography of
+that virtualenv:
 
 - ``{"job": "serialize_sign", "n": N, "quick": bool}``: the payload and signature of a
   ``MarketSubmit`` of N offers as its ``put_offers`` makes them (the service's
@@ -28,6 +29,17 @@ line on stdin and answers each with one JSON line on stdout:
   steps its ``put_offers`` takes after the HTTP exchange, on a recorded reply: zeep reads the
   SOAP envelope, then the client validates it into an ``MmsResponse``, checks it, parses and
   schema-validates the payload into its response objects and checks those.
+
+The round trip is sampled one request at a time, so that the benchmark can take turns with
+our client in its own process (:func:`benchmarks.harness.alternate`):
+
+- ``{"job": "round_trip", "manifest": PATH, "day": ISO_DATE, "quick": bool}``: build the
+  client as ``first_call`` does and put its offer for that day once (set-up, first
+  connection); answers ``{"sampling": true}``.
+- ``{"job": "sample"}``: one sample of that put_offer, ``{"seconds": S}`` per call,
+  elapsed time, as many calls as make the sample long enough. The client keeps its
+  ``requests`` session, and so its connection, from one call to the next, as it does by
+  default.
 
 The first line written is ``{"ready": ..., "versions": ...}``. The established client prints
 a line per offer while it reads an answer; that output goes to ``os.devnull`` (printing it is
@@ -41,10 +53,14 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from datetime import date
 
 OPERATION = "MarketSubmit_OfferData"
 _VERSIONED = ("mms-client", "pydantic", "pydantic-xml", "zeep", "lxml", "cryptography")
@@ -74,7 +90,16 @@ def _inside_this_environment(module: Any) -> bool:
 def first_call(manifest: dict[str, Any]) -> None:
     """Import the established client, build it from the simulator's PKCS#12 and put one
     offer, the same offer :func:`benchmarks.first_call.ours` puts."""
-    from datetime import date, datetime
+    from datetime import date
+
+    _simulator_put(manifest, date(2024, 3, 15))()
+
+
+def _simulator_put(manifest: dict[str, Any], day: date) -> Callable[[], None]:
+    """The established client built from the simulator's PKCS#12 and pointed at it, and a
+    call that puts one offer for ``day`` with it (each one after the first replaces the
+    offer before) and checks that the simulator assigned an OfferId."""
+    from datetime import datetime, time
 
     from benchmarks.first_call import bsp_user
 
@@ -96,20 +121,20 @@ def first_call(manifest: dict[str, Any]) -> None:
         client_type=web.ClientType.BSP,
         cert=certs.Certificate(user["p12"], user["passphrase"]),
     )
-    offer = client.put_offer(
-        offer_types.OfferData(
-            stack=[offer_types.OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
-            resource="FAKE_RESO",
-            start=datetime(2024, 3, 15, 12),
-            end=datetime(2024, 3, 15, 21),
-            direction=offer_types.Direction.SELL,
-        ),
-        market_type=market.MarketType.DAY_AHEAD,
-        days=1,
-        date=date(2024, 3, 15),
+    offer = offer_types.OfferData(
+        stack=[offer_types.OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=datetime.combine(day, time(12)),
+        end=datetime.combine(day, time(21)),
+        direction=offer_types.Direction.SELL,
     )
-    if not offer.stack[0].id:
-        raise RuntimeError("the simulator did not assign an OfferId")
+
+    def put() -> None:
+        answer = client.put_offer(offer, market_type=market.MarketType.DAY_AHEAD, days=1, date=day)
+        if not answer.stack[0].id:
+            raise RuntimeError("the simulator did not assign an OfferId")
+
+    return put
 
 
 # ------------------------------------------------------------------------------ documents
@@ -270,25 +295,40 @@ def library_versions(names: tuple[str, ...]) -> dict[str, str]:
     return versions
 
 
-def serve_documents(requests: TextIO, answers: TextIO) -> None:
+def serve_jobs(requests: TextIO, answers: TextIO) -> None:
     """Answer measurement requests until stdin closes."""
     import logging
+
+    from benchmarks.harness import WALL, Sampler, Settings, sampler
 
     logging.getLogger("mms_client").addHandler(logging.NullHandler())
     jobs = DocumentJobs.build()
     versions = library_versions(_VERSIONED)
     answers.write(json.dumps({"ready": True, "versions": versions}) + "\n")
     answers.flush()
+    round_trip: Sampler | None = None
     for line in requests:
         request = json.loads(line)
+        answer: dict[str, Any]
         if request["job"] == "serialize_sign":
             answer = jobs.serialize_sign(request["n"], request["quick"])
         elif request["job"] == "parse":
             answer = jobs.parse(
                 request["n"], request["quick"], request["reply"], request["content_type"]
             )
+        elif request["job"] == "round_trip":
+            from datetime import date
+
+            with open(request["manifest"], encoding="utf-8") as file:
+                manifest = json.load(file)
+            put = _simulator_put(manifest, date.fromisoformat(request["day"]))
+            # the sampler calls it first: the client's set-up and first connection
+            round_trip = sampler(put, Settings(quick=request["quick"]), WALL)
+            answer = {"sampling": True}
+        elif request["job"] == "sample" and round_trip is not None:
+            answer = {"seconds": round_trip()}
         else:
-            raise ValueError(f"unknown job {request['job']!r}")
+            raise ValueError(f"unknown job {request['job']!r}, or a sample before a round_trip")
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
 
@@ -299,16 +339,16 @@ def main(argv: list[str]) -> None:
         (manifest_path,) = rest
         with open(manifest_path, encoding="utf-8") as file:
             first_call(json.load(file))
-    elif mode == "documents":
+    elif mode == "jobs":
         answers = sys.stdout
         with open(os.devnull, "w", encoding="utf-8") as nowhere:
             sys.stdout = nowhere
             try:
-                serve_documents(sys.stdin, answers)
+                serve_jobs(sys.stdin, answers)
             finally:
                 sys.stdout = answers
     else:
-        raise SystemExit(f"unknown mode {mode!r}: first_call MANIFEST | documents")
+        raise SystemExit(f"unknown mode {mode!r}: first_call MANIFEST | jobs")
 
 
 if __name__ == "__main__":

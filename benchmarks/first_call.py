@@ -17,7 +17,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from mms_client.client import MmsClient
 
 
 def bsp_user(manifest: dict[str, Any]) -> dict[str, str]:
@@ -28,13 +34,10 @@ def bsp_user(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 def ours(manifest: dict[str, Any]) -> None:
-    from datetime import date, datetime
-    from decimal import Decimal
+    from datetime import date
 
     from mms_client.client import MmsClient
     from mms_client.security.certs import Certificate
-    from mms_client.types.market import MarketType
-    from mms_client.types.offer import Direction, OfferData, OfferStack
 
     user = bsp_user(manifest)
     client = MmsClient(
@@ -47,20 +50,33 @@ def ours(manifest: dict[str, Any]) -> None:
         verify=manifest["ca"],
     )
     with client:
-        offer = client.put_offer(
-            request=OfferData(
-                stack=[OfferStack(number=1, unit_price=Decimal(100), minimum_quantity_kw=100)],
-                resource="FAKE_RESO",
-                start=datetime(2024, 3, 15, 12),
-                end=datetime(2024, 3, 15, 21),
-                direction=Direction.SELL,
-            ),
-            market_type=MarketType.DAY_AHEAD,
-            days=1,
-            date=date(2024, 3, 15),
-        )
-    if not offer.stack[0].id:
-        raise RuntimeError("the simulator did not assign an OfferId")
+        our_put(client, date(2024, 3, 15))()
+
+
+def our_put(client: MmsClient, day: date) -> Callable[[], None]:
+    """A call that puts the offer of the design's example for ``day`` (one stack on
+    FAKE_RESO, 12:00 to 21:00) with our ``client`` and checks that the simulator assigned an
+    OfferId; the offer is built once, as the established client's driver builds its own."""
+    from datetime import datetime, time
+    from decimal import Decimal
+
+    from mms_client.types.market import MarketType
+    from mms_client.types.offer import Direction, OfferData, OfferStack
+
+    offer = OfferData(
+        stack=[OfferStack(number=1, unit_price=Decimal(100), minimum_quantity_kw=100)],
+        resource="FAKE_RESO",
+        start=datetime.combine(day, time(12)),
+        end=datetime.combine(day, time(21)),
+        direction=Direction.SELL,
+    )
+
+    def put() -> None:
+        answer = client.put_offer(request=offer, market_type=MarketType.DAY_AHEAD, days=1, date=day)
+        if not answer.stack[0].id:
+            raise RuntimeError("the simulator did not assign an OfferId")
+
+    return put
 
 
 def _mtom(envelope: bytes, payload: bytes) -> tuple[str, bytes]:

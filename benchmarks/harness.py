@@ -203,13 +203,27 @@ def compare(
     clock: Clock = WALL,
 ) -> tuple[Stats, Stats]:
     """Time ``ours`` and ``floor`` per call, alternating samples so both see the same noise."""
-    ours_loops = _loops_for(ours, settings.sample_seconds, clock)
-    floor_loops = _loops_for(floor, settings.sample_seconds, clock)
+    return alternate(sampler(ours, settings, clock), sampler(floor, settings, clock), settings)
+
+
+Sampler = Callable[[], float]
+"""Takes one sample: seconds per call, over as many calls as make the sample long enough."""
+
+
+def sampler(function: Callable[[], object], settings: Settings, clock: Clock = WALL) -> Sampler:
+    """The samples of ``function``, each lasting at least ``settings.sample_seconds``."""
+    loops = _loops_for(function, settings.sample_seconds, clock)
+    return lambda: _sample(function, loops, clock)
+
+
+def alternate(ours: Sampler, floor: Sampler, settings: Settings) -> tuple[Stats, Stats]:
+    """``settings.repeats`` samples of each side, taking turns so that both see the same
+    noise (a side may be sampled in another process: see the established client's case)."""
     ours_times: list[float] = []
     floor_times: list[float] = []
     for _ in range(settings.repeats):
-        ours_times.append(_sample(ours, ours_loops, clock))
-        floor_times.append(_sample(floor, floor_loops, clock))
+        ours_times.append(ours())
+        floor_times.append(floor())
     return Stats.of(ours_times), Stats.of(floor_times)
 
 

@@ -12,6 +12,9 @@ process, since the two run on different lxml and cryptography releases.
 - first call: a fresh process that imports the client, builds it from the simulator's
   PKCS#12 and puts one offer to the simulator; ours is :mod:`benchmarks.first_call`, theirs
   :mod:`benchmarks.established_driver`, taking turns.
+- round trip: one put_offer after another to the same simulator, each client in its own
+  process, taking turns sample by sample (elapsed time per call): ours with a fresh
+  connection per request and with reuse, theirs as its ``requests`` session connects.
 - serialize + sign, parse: CPU time per call in each client's own process, for every N:
   ours as in :mod:`benchmarks.cases.documents`, theirs in the driver, each against the floors
   of :mod:`benchmarks.floors` measured in the same process.
@@ -25,12 +28,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from benchmarks import documents
 from benchmarks.cases import documents as document_cases
 from benchmarks.cases import startup
+from benchmarks.connection import Connection
 from benchmarks.environment import REPOSITORY, Environment, LineProcess, child_environment
 from benchmarks.established import (
     LABEL,
@@ -40,7 +45,16 @@ from benchmarks.established import (
     is_ready,
 )
 from benchmarks.established_driver import library_versions
-from benchmarks.harness import ProcessTimes, Result, Settings, Stats, time_processes
+from benchmarks.first_call import our_put
+from benchmarks.harness import (
+    ProcessTimes,
+    Result,
+    Settings,
+    Stats,
+    alternate,
+    sampler,
+    time_processes,
+)
 
 CASE = "established"
 RELEASE = {"release": VERSION}
@@ -50,6 +64,9 @@ WHOLE_PROCESS = "wall-clock time of the whole process"
 CPU_PER_CALL = "CPU time per call, each client in its own process"
 IMPORTED = ("mms_client", "mms_client.client")
 _OUR_LIBRARIES = ("pydantic", "lxml", "cryptography")
+OUR_ROUND_TRIP_DAY = date(2024, 8, 1)
+THEIR_ROUND_TRIP_DAY = date(2024, 8, 2)
+"""The days of the round trips' offers, each side's own (no other case puts offers then)."""
 
 
 def side_by_side(settings: Settings, environment: Environment) -> Iterator[Result]:
@@ -65,8 +82,16 @@ def side_by_side(settings: Settings, environment: Environment) -> Iterator[Resul
     variables = _process_environment()
     _check_established_package(python, variables)
     yield from _imports(python, settings, variables)
-    yield from _first_call(python, settings, environment, variables)
-    yield from _documents(python, settings, environment, variables)
+    manifest = environment.simulator().manifest
+    assert manifest is not None
+    variables = _trusting_simulator(variables, manifest)
+    yield from _first_call(python, settings, manifest, variables)
+    driver = _Driver(python, variables)
+    try:
+        yield from _round_trips(driver, settings, manifest)
+        yield from _documents(driver, settings, environment)
+    finally:
+        driver.stop()
 
 
 def _process_environment() -> dict[str, str]:
@@ -129,14 +154,18 @@ def _imports(python: Path, settings: Settings, variables: Mapping[str, str]) -> 
         )
 
 
-def _first_call(
-    python: Path, settings: Settings, environment: Environment, variables: Mapping[str, str]
-) -> Iterator[Result]:
+def _trusting_simulator(variables: Mapping[str, str], manifest: Path) -> dict[str, str]:
+    """``variables`` with the simulator's CA trusted by ``requests``, the established client's
+    HTTP library, which takes it from its variable (ours is given it), and no proxy for it."""
     from mms_client.sim.manifest import Manifest
 
-    manifest = environment.simulator().manifest
-    assert manifest is not None
     ca = str(Manifest.load(manifest).ca)
+    return {**variables, "REQUESTS_CA_BUNDLE": ca, "NO_PROXY": "127.0.0.1,localhost"}
+
+
+def _first_call(
+    python: Path, settings: Settings, manifest: Path, variables: Mapping[str, str]
+) -> Iterator[Result]:
     commands = {
         "ours": [sys.executable, "-m", "benchmarks.first_call", "ours", str(manifest)],
         "established": [
@@ -148,9 +177,7 @@ def _first_call(
         ],
         "python": startup.PYTHON,
     }
-    # The established client trusts a CA through requests' variable; ours is given it.
-    with_ca = {**variables, "REQUESTS_CA_BUNDLE": ca, "NO_PROXY": "127.0.0.1,localhost"}
-    times = time_processes(commands, settings, env=with_ca, cwd=str(REPOSITORY))
+    times = time_processes(commands, settings, env=variables, cwd=str(REPOSITORY))
     yield Result(
         case=CASE,
         params={**RELEASE, "job": "first_call"},
@@ -166,13 +193,58 @@ def _first_call(
     )
 
 
+def _round_trips(driver: _Driver, settings: Settings, manifest: Path) -> Iterator[Result]:
+    """One put_offer after another to the simulator, each client in its own process, taking
+    turns sample by sample: ours with a fresh connection per request (its default) and with
+    connection reuse, theirs as it connects by default (a ``requests`` session, which keeps
+    its connection). Each side puts its offer for a day of its own, so that each put
+    replaces that side's previous offer and neither meets the other's."""
+    connection = Connection.load(manifest)
+    driver.request(
+        None,
+        job="round_trip",
+        manifest=str(manifest),
+        day=THEIR_ROUND_TRIP_DAY.isoformat(),
+        quick=settings.quick,
+    )
+
+    def theirs() -> float:
+        seconds: float = driver.request(None, job="sample")["seconds"]
+        return seconds
+
+    for keep_alive in (False, True):
+        with connection.client(keep_alive=keep_alive) as client:
+            ours = sampler(our_put(client, OUR_ROUND_TRIP_DAY), settings)
+            ours_stats, their_stats = alternate(ours, theirs, settings)
+        yield Result(
+            case=CASE,
+            params={
+                **RELEASE,
+                "job": "round_trip",
+                "connection": "reuse" if keep_alive else "fresh",
+            },
+            unit="s",
+            ours=ours_stats,
+            floor=their_stats,
+            ours_label="MmsClient.put_offer to the simulator, "
+            + (
+                "connection reuse (keep_alive=True)"
+                if keep_alive
+                else "a fresh connection per request (the default)"
+            ),
+            floor_label=f"{LABEL}: put_offer of the same offer to the same simulator, its "
+            "requests session keeping the connection (its default)",
+            measure="wall-clock time per call, each client in its own process, taking turns",
+        )
+
+
 class _Driver(LineProcess):
     """The established client's measuring process (:mod:`benchmarks.established_driver`),
     which takes as long as its measurements take."""
 
     def __init__(self, python: Path, variables: Mapping[str, str]) -> None:
         super().__init__(
-            [str(python), "-m", "benchmarks.established_driver", "documents"],
+            [str(python), "-m", "benchmarks.established_driver", "jobs"],
             variables,
             what="the established client's driver",
             ready_timeout=None,
@@ -232,53 +304,46 @@ def _side_by_side(
     )
 
 
-def _documents(
-    python: Path, settings: Settings, environment: Environment, variables: Mapping[str, str]
-) -> Iterator[Result]:
-    driver = _Driver(python, variables)
-    try:
-        versions = (
-            f"the established side ran on {_listed(driver.versions)}, ours on "
-            f"{_listed(library_versions(_OUR_LIBRARIES))}; each floor on its own side's"
+def _documents(driver: _Driver, settings: Settings, environment: Environment) -> Iterator[Result]:
+    notes = [
+        f"the established side ran on {_listed(driver.versions)}, ours on "
+        f"{_listed(library_versions(_OUR_LIBRARIES))}; each floor on its own side's"
+    ]
+    # Our cases' rows, one N at a time (each generator measures an N when asked for its
+    # row), so that the two clients take turns and our set-up is done once.
+    our_serialize_sign = document_cases.serialize_sign(settings)
+    our_parse = document_cases.parse_judge(settings, breakdown=False)
+    for size in settings.sizes:
+        theirs = driver.measure(job="serialize_sign", n=size, quick=settings.quick)
+        yield _side_by_side(
+            "serialize_sign",
+            size,
+            next(our_serialize_sign),
+            theirs,
+            f"{LABEL}: Serializer.serialize_multi + CryptoWrapper.sign of the same offers "
+            "from its OfferData models, as its put_offers makes the payload and "
+            "signature (zeep frames the MTOM message later, while sending)",
+            notes,
         )
-        notes = [versions]
-        # Our cases' rows, one N at a time (each generator measures an N when asked for its
-        # row), so that the two clients take turns and our set-up is done once.
-        our_serialize_sign = document_cases.serialize_sign(settings)
-        our_parse = document_cases.parse_judge(settings, breakdown=False)
-        for size in settings.sizes:
-            theirs = driver.measure(job="serialize_sign", n=size, quick=settings.quick)
-            yield _side_by_side(
-                "serialize_sign",
-                size,
-                next(our_serialize_sign),
-                theirs,
-                f"{LABEL}: Serializer.serialize_multi + CryptoWrapper.sign of the same offers "
-                "from its OfferData models, as its put_offers makes the payload and "
-                "signature (zeep frames the MTOM message later, while sending)",
-                notes,
-            )
-            reply, content_type = _reply(size, environment.folder)
-            theirs = driver.measure(
-                job="parse",
-                n=size,
-                quick=settings.quick,
-                reply=str(reply),
-                content_type=content_type,
-            )
-            yield _side_by_side(
-                "parse",
-                size,
-                next(our_parse),
-                theirs,
-                f"{LABEL}: what its put_offers does with the same reply: zeep reads the SOAP "
-                "envelope, MmsResponse, checks, Serializer.deserialize_multi (parse, XSD "
-                "validation, response objects), checks",
-                notes,
-            )
-            notes = []
-    finally:
-        driver.stop()
+        reply, content_type = _reply(size, environment.folder)
+        theirs = driver.measure(
+            job="parse",
+            n=size,
+            quick=settings.quick,
+            reply=str(reply),
+            content_type=content_type,
+        )
+        yield _side_by_side(
+            "parse",
+            size,
+            next(our_parse),
+            theirs,
+            f"{LABEL}: what its put_offers does with the same reply: zeep reads the SOAP "
+            "envelope, MmsResponse, checks, Serializer.deserialize_multi (parse, XSD "
+            "validation, response objects), checks",
+            notes,
+        )
+        notes = []
 
 
 def _listed(versions: Mapping[str, str]) -> str:
