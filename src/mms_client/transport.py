@@ -36,6 +36,7 @@ import io
 import logging
 import math
 import os
+import socket
 import ssl
 import tempfile
 import threading
@@ -384,6 +385,17 @@ class _DeadlineSocket(ssl.SSLSocket):
     def send(self, data: Any, flags: int = 0) -> int:
         self._bound()
         return super().send(data, flags)
+
+    def close(self) -> None:
+        """Shut the connection down before closing it: closing a socket does not wake a
+        thread blocked reading it, so a client closed while another thread waited for an
+        answer would leave that thread waiting for the answer (or its timeout), only to throw
+        the answer away. Shut down, the read ends at once and the call fails saying the
+        client was closed. This is the plain socket's shutdown: ``SSLSocket.shutdown`` would
+        also drop the TLS state from under the thread still reading."""
+        with suppress(OSError):  # not connected, or shut down already
+            socket.socket.shutdown(self, socket.SHUT_RDWR)
+        super().close()
 
 
 class _Exchange:

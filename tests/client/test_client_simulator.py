@@ -1026,11 +1026,14 @@ def processed(simulator: Simulator, operation: str, before: int) -> bool:
 def test_a_client_closed_while_another_thread_waits_for_an_answer_says_so(
     mms_simulator: Simulator, day: dt.date
 ) -> None:
-    """Closing closes the connection the call waits on: once its answer comes (the close
-    cannot wake the thread waiting for it), the call fails saying that the client was closed,
-    and, for a submit, that the MMS may have processed it (it has)."""
+    """Closing closes the connection the call waits on and wakes the thread waiting on it,
+    rather than leaving it to wait for an answer that would be thrown away: the call fails
+    at once, saying that the client was closed, and, for a submit, that the MMS may have
+    processed it (it has)."""
     before = mms_simulator.count(PUT)
-    mms_simulator.inject("delay", operation=PUT, seconds=1)
+    # longer than the wait below and than the client's timeout (60 s), so that only the close
+    # can end the call in time; the delay ends when the client hangs up
+    mms_simulator.inject("delay", operation=PUT, seconds=90)
     bsp = client(mms_simulator)
     with ThreadPoolExecutor(1) as thread:
         call = thread.submit(bsp.put_offer, offer(day), MarketType.DAY_AHEAD, date=day)
@@ -1039,7 +1042,7 @@ def test_a_client_closed_while_another_thread_waits_for_an_answer_says_so(
             threading.Event().wait(0.01)
         bsp.close()
         with pytest.raises(ConnectionLostError) as caught:
-            call.result()
+            call.result(timeout=30)
     assert str(caught.value).startswith(f"{CLOSED_UNDER_WAY}; {MAY_HAVE_PROCESSED}: "), str(
         caught.value
     )
