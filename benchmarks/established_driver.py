@@ -92,7 +92,9 @@ def first_call(manifest: dict[str, Any]) -> None:
     offer, the same offer :func:`benchmarks.first_call.ours` puts."""
     from datetime import date
 
-    _simulator_put(manifest, date(2024, 3, 15))()
+    from benchmarks.first_call import DAY
+
+    _simulator_put(manifest, date.fromisoformat(DAY))()
 
 
 def _simulator_put(manifest: dict[str, Any], day: date) -> Callable[[], None]:
@@ -101,7 +103,7 @@ def _simulator_put(manifest: dict[str, Any], day: date) -> Callable[[], None]:
     offer before) and checks that the simulator assigned an OfferId."""
     from datetime import datetime, time
 
-    from benchmarks.first_call import bsp_user
+    from benchmarks.first_call import HOURS, bsp_user
 
     client_module = _load("mms_client.client")
     certs = _load("mms_client.security.certs")
@@ -124,8 +126,8 @@ def _simulator_put(manifest: dict[str, Any], day: date) -> Callable[[], None]:
     offer = offer_types.OfferData(
         stack=[offer_types.OfferStack(number=1, unit_price=100, minimum_quantity_kw=100)],
         resource="FAKE_RESO",
-        start=datetime.combine(day, time(12)),
-        end=datetime.combine(day, time(21)),
+        start=datetime.combine(day, time(HOURS[0])),
+        end=datetime.combine(day, time(HOURS[1])),
         direction=offer_types.Direction.SELL,
     )
 

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
     from mms_client.client import MmsClient
 
+DAY = "2024-03-15"
+"""The day of the one offer a first call puts, as in the design's example: an ISO date, as the
+hand-made request writes it, and read into a date by the clients that take one."""
+HOURS = (12, 21)
+"""The offer's start and end hours on :data:`DAY`."""
+
 
 def bsp_user(manifest: dict[str, Any]) -> dict[str, str]:
     """The manifest's first seeded BSP user, read from its JSON without importing our
@@ -50,13 +56,13 @@ def ours(manifest: dict[str, Any]) -> None:
         verify=manifest["ca"],
     )
     with client:
-        our_put(client, date(2024, 3, 15))()
+        our_put(client, date.fromisoformat(DAY))()
 
 
 def our_put(client: MmsClient, day: date) -> Callable[[], None]:
     """A call that puts the offer of the design's example for ``day`` (one stack on
-    FAKE_RESO, 12:00 to 21:00) with our ``client`` and checks that the simulator assigned an
-    OfferId; the offer is built once, as the established client's driver builds its own."""
+    FAKE_RESO, over :data:`HOURS`) with our ``client`` and checks that the simulator assigned
+    an OfferId; the offer is built once, as the established client's driver builds its own."""
     from datetime import datetime, time
     from decimal import Decimal
 
@@ -66,8 +72,8 @@ def our_put(client: MmsClient, day: date) -> Callable[[], None]:
     offer = OfferData(
         stack=[OfferStack(number=1, unit_price=Decimal(100), minimum_quantity_kw=100)],
         resource="FAKE_RESO",
-        start=datetime.combine(day, time(12)),
-        end=datetime.combine(day, time(21)),
+        start=datetime.combine(day, time(HOURS[0])),
+        end=datetime.combine(day, time(HOURS[1])),
         direction=Direction.SELL,
     )
 
@@ -134,7 +140,7 @@ def libraries(manifest: dict[str, Any]) -> Any:
     submit = etree.SubElement(
         root,
         "MarketSubmit",
-        Date="2024-03-15",
+        Date=DAY,
         MarketType="DAM",
         NumOfDays="1",
         ParticipantName=user["participant"],
@@ -144,9 +150,9 @@ def libraries(manifest: dict[str, Any]) -> Any:
         submit,
         "OfferData",
         Direction="1",
-        EndTime="2024-03-15T21:00:00",
+        EndTime=f"{DAY}T{HOURS[1]:02}:00:00",
         ResourceName="FAKE_RESO",
-        StartTime="2024-03-15T12:00:00",
+        StartTime=f"{DAY}T{HOURS[0]:02}:00:00",
     )
     etree.SubElement(
         offer, "OfferStack", MinimumQuantityInKw="100", OfferUnitPrice="100", StackNumber="1"

@@ -20,7 +20,7 @@ event loop, and in what a cancelled async call must say.
 Each attempt has a deadline (``timeout``): httpx only limits each wait for data, so a server
 sending its answer a byte at a time could otherwise hold the caller for ever. The async driver
 runs the attempt under :func:`asyncio.timeout`; the sync one has every wait of its TLS sockets
-end by the deadline (:class:`_DeadlineSocket`).
+end by the deadline (:class:`_SyncSocket`).
 
 A transport may be shared by threads, and an async one by event loops in several threads at
 once; a process forked from one starts with connections of its own (see :class:`_Driver`).
@@ -356,9 +356,9 @@ _deadline: ContextVar[float | None] = ContextVar("mms_client_attempt_deadline", 
 """The :func:`time.monotonic` time by which the sync attempt under way must end."""
 
 
-class _DeadlineSocket(ssl.SSLSocket):
-    """A TLS socket of the sync driver, whose every wait for the server ends by the deadline
-    of the attempt it serves.
+class _SyncSocket(ssl.SSLSocket):
+    """A TLS socket of the sync driver: every wait for the server ends by the deadline of the
+    attempt it serves, and closing it wakes a thread waiting on it (see :meth:`close`).
 
     httpx gives each wait for data its own timeout, and its sync driver offers no way to limit
     the whole answer: the body is checked as it arrives, but a server sending its status line
@@ -387,12 +387,12 @@ class _DeadlineSocket(ssl.SSLSocket):
         return super().send(data, flags)
 
     def close(self) -> None:
-        """Shut the connection down before closing it: closing a socket does not wake a
-        thread blocked reading it, so a client closed while another thread waited for an
+        """Shut the connection down before closing it: closing alone does not wake a thread
+        blocked reading the socket, so a client closed while another thread waited for an
         answer would leave that thread waiting for the answer (or its timeout), only to throw
-        the answer away. Shut down, the read ends at once and the call fails saying the
-        client was closed. This is the plain socket's shutdown: ``SSLSocket.shutdown`` would
-        also drop the TLS state from under the thread still reading."""
+        it away. Shut down, the read ends at once and the call fails saying the client was
+        closed. This is the plain socket's shutdown: ``SSLSocket.shutdown`` would also drop
+        the TLS state from under the thread still reading."""
         with suppress(OSError):  # not connected, or shut down already
             socket.socket.shutdown(self, socket.SHUT_RDWR)
         super().close()
@@ -892,7 +892,7 @@ class SyncTransport(_Driver):
         plugins: Sequence[Plugin] = (),
     ) -> None:
         super().__init__(settings, plugins)
-        ssl_context.sslsocket_class = _DeadlineSocket
+        ssl_context.sslsocket_class = _SyncSocket
         self._ssl_context = ssl_context
         self._client = self._new_client()
 
