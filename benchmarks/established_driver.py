@@ -327,10 +327,12 @@ def serve_jobs(requests: TextIO, answers: TextIO) -> None:
             # the sampler calls it first: the client's set-up and first connection
             round_trip = sampler(put, Settings(quick=request["quick"]), WALL)
             answer = {"sampling": True}
-        elif request["job"] == "sample" and round_trip is not None:
+        elif request["job"] == "sample":
+            if round_trip is None:
+                raise ValueError("a sample asked for before its round_trip")
             answer = {"seconds": round_trip()}
         else:
-            raise ValueError(f"unknown job {request['job']!r}, or a sample before a round_trip")
+            raise ValueError(f"unknown job {request['job']!r}")
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
 

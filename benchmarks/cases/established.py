@@ -84,11 +84,12 @@ def side_by_side(settings: Settings, environment: Environment) -> Iterator[Resul
     yield from _imports(python, settings, variables)
     manifest = environment.simulator().manifest
     assert manifest is not None
-    variables = _trusting_simulator(variables, manifest)
+    connection = Connection.load(manifest)
+    variables = _trusting_simulator(variables, connection.manifest.ca)
     yield from _first_call(python, settings, manifest, variables)
     driver = _Driver(python, variables)
     try:
-        yield from _round_trips(driver, settings, manifest)
+        yield from _round_trips(driver, settings, manifest, connection)
         yield from _documents(driver, settings, environment)
     finally:
         driver.stop()
@@ -154,13 +155,11 @@ def _imports(python: Path, settings: Settings, variables: Mapping[str, str]) -> 
         )
 
 
-def _trusting_simulator(variables: Mapping[str, str], manifest: Path) -> dict[str, str]:
-    """``variables`` with the simulator's CA trusted by ``requests``, the established client's
-    HTTP library, which takes it from its variable (ours is given it), and no proxy for it."""
-    from mms_client.sim.manifest import Manifest
-
-    ca = str(Manifest.load(manifest).ca)
-    return {**variables, "REQUESTS_CA_BUNDLE": ca, "NO_PROXY": "127.0.0.1,localhost"}
+def _trusting_simulator(variables: Mapping[str, str], ca: Path) -> dict[str, str]:
+    """``variables`` with the simulator's CA ``ca`` trusted by ``requests``, the established
+    client's HTTP library, which takes it from its variable (ours is given it), and no proxy
+    for the simulator."""
+    return {**variables, "REQUESTS_CA_BUNDLE": str(ca), "NO_PROXY": "127.0.0.1,localhost"}
 
 
 def _first_call(
@@ -193,13 +192,15 @@ def _first_call(
     )
 
 
-def _round_trips(driver: _Driver, settings: Settings, manifest: Path) -> Iterator[Result]:
+def _round_trips(
+    driver: _Driver, settings: Settings, manifest: Path, connection: Connection
+) -> Iterator[Result]:
     """One put_offer after another to the simulator, each client in its own process, taking
     turns sample by sample: ours with a fresh connection per request (its default) and with
     connection reuse, theirs as it connects by default (a ``requests`` session, which keeps
     its connection). Each side puts its offer for a day of its own, so that each put
-    replaces that side's previous offer and neither meets the other's."""
-    connection = Connection.load(manifest)
+    replaces that side's previous offer and neither meets the other's. ``connection`` is
+    the one the ``manifest`` file describes, which the driver reads for itself."""
     driver.request(
         None,
         job="round_trip",
