@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
@@ -256,19 +256,32 @@ class ProcessRun:
     """Seconds from start to exit."""
     cpu: float
     """User + system CPU seconds the process used (its own, not a server's it talked to)."""
+    done: float
+    """Seconds from start to the moment the process said its timed work was over (see
+    :func:`run_process`); for a process not asked to say it, its whole run."""
 
 
 def run_process(
-    argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    done_marker: str | None = None,
 ) -> ProcessRun:
     """Run ``argv`` to its end; a failing run is an error, since a crash would otherwise look
-    like a fast start."""
+    like a fast start.
+
+    With ``done_marker``, the process must end its standard output with a line of the marker
+    and its :func:`time.monotonic` when its timed work was over: what it did is then timed
+    without the interpreter's exit, which frees every module and object the work left and
+    takes longer the more of them there are (the monotonic clock is the system's, the same in
+    every process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+    started = time.monotonic()
     completed = subprocess.run(
         list(argv), env=None if env is None else dict(env), cwd=cwd, capture_output=True
     )
-    elapsed = time.perf_counter() - started
+    elapsed = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode != 0:
         raise RuntimeError(
@@ -276,13 +289,22 @@ def run_process(
             f"{completed.stderr.decode(errors='replace')[-2000:]}"
         )
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return ProcessRun(elapsed, cpu)
+    if done_marker is None:
+        return ProcessRun(elapsed, cpu, elapsed)
+    last = completed.stdout.decode(errors="replace").rstrip("\n").rpartition("\n")[2]
+    marker, _, moment = last.rpartition(" ")
+    if marker != done_marker:
+        raise RuntimeError(f"{' '.join(argv[:3])}... did not end with {done_marker!r}: {last!r}")
+    return ProcessRun(elapsed, cpu, float(moment) - started)
 
 
 @dataclass(frozen=True)
 class ProcessTimes:
     wall: Stats
     cpu: Stats
+    done: Stats
+    """Until the process said its work was over (the whole process where it was not asked
+    to say it, see :func:`time_processes`)."""
 
 
 def time_processes(
@@ -291,20 +313,37 @@ def time_processes(
     *,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    done_marker: str | None = None,
+    saying_done: Collection[str] = (),
 ) -> dict[str, ProcessTimes]:
     """Time whole processes, taking turns between ``commands`` so that all see the same
     noise, after one untimed run of each (which writes bytecode caches, like any second start
-    of an installed program)."""
-    for argv in commands.values():
-        run_process(argv, env=env, cwd=cwd)
+    of an installed program). The commands named in ``saying_done`` also say when their
+    work was over (``done_marker``, see :func:`run_process`)."""
+
+    def run(name: str) -> ProcessRun:
+        marker = done_marker if name in saying_done else None
+        return run_process(commands[name], env=env, cwd=cwd, done_marker=marker)
+
+    for name in commands:
+        run(name)
     runs: dict[str, list[ProcessRun]] = {name: [] for name in commands}
     for _ in range(settings.process_repeats):
-        for name, argv in commands.items():
-            runs[name].append(run_process(argv, env=env, cwd=cwd))
+        for name in commands:
+            runs[name].append(run(name))
     return {
         name: ProcessTimes(
             wall=Stats.of([run.wall for run in measured]),
             cpu=Stats.of([run.cpu for run in measured]),
+            done=Stats.of([run.done for run in measured]),
         )
         for name, measured in runs.items()
     }
+
+
+def whole_process_details(
+    times: Mapping[str, ProcessTimes], names: Sequence[str]
+) -> dict[str, float]:
+    """The whole processes of ``names``, exit included, as a result's details: beside a
+    figure taken until the processes said they were done."""
+    return {f"{name}_whole_process_median_s": times[name].wall.median for name in names}

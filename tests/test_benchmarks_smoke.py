@@ -1,7 +1,8 @@
-"""The benchmark harness still runs: its quickest in-process mode yields a well-formed record.
+"""The benchmark harness still runs: its quickest in-process mode yields a well-formed record,
+and a process that says when its work is done is timed until then.
 
-Only the shape of the record is checked, never a timing: speed is measured by running the
-benchmarks (see docs/benchmarks.md), not by the test suite.
+Only the shape of the record and the order of moments are checked, never a timing: speed is
+measured by running the benchmarks (see docs/benchmarks.md), not by the test suite.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 WITH_TARGETS = {"serialize_sign[n=1]", "write_sign[n=1]", "parse_judge[n=1]"}
@@ -71,3 +74,17 @@ def test_quick_in_process_run_writes_a_complete_record(tmp_path: Path) -> None:
     # every case is also in the printed table
     for name in IN_PROCESS_CASES:
         assert name in completed.stdout
+
+
+def test_a_process_is_timed_until_it_says_its_work_is_done() -> None:
+    from benchmarks.harness import run_process
+
+    # the work is over before the process sleeps on its way out: its exit is not counted
+    said = "import time; print('a line of its own'); print('done at', time.monotonic()); "
+    run = run_process([sys.executable, "-c", said + "time.sleep(0.2)"], done_marker="done at")
+    assert 0 < run.done < run.wall - 0.2
+    # a process that does not say it is an error, not a figure of its whole run
+    with pytest.raises(RuntimeError, match="did not end with 'done at'"):
+        run_process([sys.executable, "-c", "print('finished')"], done_marker="done at")
+    silent = run_process([sys.executable, "-c", "pass"])
+    assert silent.done == silent.wall
