@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import date
+    from types import ModuleType
 
     from mms_client.client import MmsClient
 
@@ -117,6 +118,19 @@ def _mtom(envelope: bytes, payload: bytes) -> tuple[str, bytes]:
     return boundary, body
 
 
+def _httpx() -> ModuleType:
+    """httpx as a program gets it where click, rich and pygments are not installed: without its
+    command-line client, which httpx imports whenever they are (here they are, for our own
+    command line) and which is over half of its import. Ours imports httpx that way too
+    (``mms_client.lean_httpx``); the floor must not pay what no library needs."""
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]  # None blocks an import
+    try:
+        import httpx
+    finally:
+        del sys.modules["httpx._main"]
+    return httpx
+
+
 def libraries(manifest: dict[str, Any]) -> Any:
     """The request made by hand; the answer's ``OfferData`` element."""
     import base64
@@ -125,12 +139,12 @@ def libraries(manifest: dict[str, Any]) -> Any:
     import ssl
     import tempfile
 
-    import httpx
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
     from cryptography.hazmat.primitives.serialization import pkcs12
     from lxml import etree
 
+    httpx = _httpx()
     user = bsp_user(manifest)
     with open(user["p12"], "rb") as file:
         key, certificate, _ = pkcs12.load_key_and_certificates(
