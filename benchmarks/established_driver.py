@@ -13,7 +13,8 @@ modules by name, as a black box, so that type checkers do not mistake them for o
 it, build its client from the simulator's PKCS#12 and submit one offer. The client has no
 setting for its server address, so its endpoint table is pointed at the simulator, and the
 CA is given to ``requests`` through ``REQUESTS_CA_BUNDLE``. Only what the call needs is
-imported, inside the function, so that timing the process covers the imports.
+imported, inside the function, so that timing the process covers the imports; the process
+then says when the call returned, as ours does (:func:`benchmarks.first_call.make_and_say_done`).
 
 ``jobs`` measures the established client's side of the other jobs, reading one JSON request
 per line on stdin and answering each with one JSON line on stdout. The document jobs run on
@@ -340,12 +341,10 @@ def serve_jobs(requests: TextIO, answers: TextIO) -> None:
 def main(argv: list[str]) -> None:
     mode, *rest = argv
     if mode == "first_call":
-        from benchmarks.first_call import say_done
+        from benchmarks.first_call import make_and_say_done
 
         (manifest_path,) = rest
-        with open(manifest_path, encoding="utf-8") as file:
-            first_call(json.load(file))
-        say_done()
+        make_and_say_done(first_call, manifest_path)
     elif mode == "jobs":
         answers = sys.stdout
         with open(os.devnull, "w", encoding="utf-8") as nowhere:

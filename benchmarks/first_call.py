@@ -35,17 +35,21 @@ HOURS = (12, 21)
 
 DONE_MARKER = "first call done at"
 """What a first call's process writes, with the moment, once its call has returned (see
-:func:`say_done`)."""
+:func:`make_and_say_done`)."""
 
 
-def say_done() -> None:
-    """Write, as the last line of standard output, the moment the first call returned.
+def make_and_say_done(call: Callable[[dict[str, Any]], object], manifest_path: str) -> None:
+    """Make the first call ``call`` with the simulator's manifest, then write, as the last line
+    of standard output, the moment it returned.
 
     A first call is the import, the client, the certificate and the round trip. The
-    interpreter's exit comes after it and frees every module and object the call left: 0.05
-    s for the libraries alone, 0.09 s with pydantic, 0.12 s for ours, in one measurement. The
-    benchmark times the call until this moment and the whole process apart
+    interpreter's exit comes after it and frees every module and object the call left, the
+    more the more there are (docs/benchmarks.md gives the figures). The benchmark times the
+    call until this moment and the whole process apart
     (:func:`benchmarks.harness.run_process`)."""
+    with open(manifest_path, encoding="utf-8") as file:
+        manifest = json.load(file)
+    call(manifest)
     print(DONE_MARKER, time.monotonic(), flush=True)
 
 
@@ -244,10 +248,9 @@ def with_pydantic(manifest: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> None:
     mode, manifest_path = argv
-    with open(manifest_path, encoding="utf-8") as file:
-        manifest = json.load(file)
-    {"ours": ours, "libraries": libraries, "pydantic": with_pydantic}[mode](manifest)
-    say_done()
+    make_and_say_done(
+        {"ours": ours, "libraries": libraries, "pydantic": with_pydantic}[mode], manifest_path
+    )
 
 
 if __name__ == "__main__":

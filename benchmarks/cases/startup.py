@@ -57,7 +57,7 @@ def import_package(settings: Settings, _environment: Environment) -> Iterator[Re
 
 def first_call(settings: Settings, environment: Environment) -> Iterator[Result]:
     """A first call until it has returned, the interpreter's exit after it not counted (see
-    :func:`benchmarks.first_call.say_done`); the whole processes are in the details."""
+    :func:`benchmarks.first_call.make_and_say_done`); the whole processes are in the details."""
     manifest = environment.simulator().manifest
     assert manifest is not None
 
