@@ -322,9 +322,11 @@ def serve_jobs(requests: TextIO, answers: TextIO) -> None:
         elif request["job"] == "round_trip":
             from datetime import date
 
-            with open(request["manifest"], encoding="utf-8") as file:
-                manifest = json.load(file)
-            put = _simulator_put(manifest, date.fromisoformat(request["day"]))
+            from benchmarks.first_call import read_manifest
+
+            put = _simulator_put(
+                read_manifest(request["manifest"]), date.fromisoformat(request["day"])
+            )
             # the sampler calls it first: the client's set-up and first connection
             round_trip = sampler(put, Settings(quick=request["quick"]), WALL)
             answer = {"sampling": True}

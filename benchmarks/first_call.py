@@ -47,10 +47,16 @@ def make_and_say_done(call: Callable[[dict[str, Any]], object], manifest_path: s
     more the more there are (docs/benchmarks.md gives the figures). The benchmark times the
     call until this moment and the whole process apart
     (:func:`benchmarks.harness.run_process`)."""
-    with open(manifest_path, encoding="utf-8") as file:
-        manifest = json.load(file)
-    call(manifest)
+    call(read_manifest(manifest_path))
     print(DONE_MARKER, time.monotonic(), flush=True)
+
+
+def read_manifest(path: str) -> dict[str, Any]:
+    """The simulator's manifest as plain JSON: a first call's process, and the established
+    client's driver where ours is not installed, read it without importing our package."""
+    with open(path, encoding="utf-8") as file:
+        manifest: dict[str, Any] = json.load(file)
+    return manifest
 
 
 def bsp_user(manifest: dict[str, Any]) -> dict[str, str]:
