@@ -33,17 +33,17 @@ def read_every_way(monkeypatch: pytest.MonkeyPatch) -> ReadEveryWay:
     """Runs a reading of untrusted XML the three ways ``mms_client.xmlparse`` may take and
     requires the same answer from each, or the same refusal with its paths, values and rules:
     alone in its process (libxml2's events as it parses), beside other threads (a tree,
-    replayed), and beside other threads with the document over the bound of a tree (events
+    replayed), and beside other threads with the document's tree over its bound (events
     again). Gives back the answer, or the refusal's message and errors."""
     from mms_client import xmlparse
     from mms_client.errors import PayloadError
 
-    tree_max_bytes = xmlparse.REPLAYED_MAX_BYTES
+    tree_max_bytes = xmlparse.TREE_MAX_BYTES
 
     def every_way(read: Callable[[], object]) -> object:
         def one_way(threads: int, tree_max_bytes: int) -> object:
             monkeypatch.setattr(xmlparse.threading, "active_count", lambda: threads)
-            monkeypatch.setattr(xmlparse, "REPLAYED_MAX_BYTES", tree_max_bytes)
+            monkeypatch.setattr(xmlparse, "TREE_MAX_BYTES", tree_max_bytes)
             try:
                 return read()
             except PayloadError as exc:

@@ -11,8 +11,8 @@ A document is parsed one of two ways:
   a report as inline base64, a single text node of hundreds of megabytes, or the report
   itself): libxml2 calls the target for each start tag, end tag and piece of text, and
   nothing else is kept. :func:`replay` hands a target the events of a tree, so that one
-  target reads both; a document of up to :data:`REPLAYED_MAX_BYTES` is parsed into a tree and
-  replayed when the program runs other threads (see :func:`parse_events` and
+  target reads both; a document whose tree fits in :data:`TREE_MAX_BYTES` is parsed into a
+  tree and replayed when the program runs other threads (see :func:`parse_events` and
   :func:`feed_events`).
 
 Documents held whole in memory also get a size limit of our own (:func:`parse_xml`,
@@ -34,11 +34,13 @@ from mms_client.errors import FieldError, PayloadError
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """The largest document :func:`parse_xml` accepts unless told otherwise (64 MiB)."""
-REPLAYED_MAX_BYTES = 8 * 1024 * 1024
-"""The largest document :func:`parse_events` parses into a tree beside other threads (about
-2000 offers of a reply). A tree takes several times its document, and a hostile one made of
-nothing but empty elements about thirty times (8 MB took 245 MiB): larger documents are read
-from libxml2's events whatever the threads."""
+TREE_MAX_BYTES = 256 * 1024 * 1024
+"""The most memory the tree of a document read beside other threads may take, as
+:func:`tree_bytes_bound` reckons it (a reply of about 4400 offers, 17 MB): larger documents are
+read from libxml2's events whatever the threads."""
+STREAM_READ_AHEAD_BYTES = 8 * 1024 * 1024
+"""How much of a stream :func:`feed_events` reads ahead beside other threads, to see whether
+the whole document fits in a tree."""
 
 NOT_XML_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 """The characters no XML 1.0 document can carry, escaped or not, as the body of a regular
@@ -138,14 +140,15 @@ def parse_events(
 
     For reading a document into something else (dicts, models). In a program with one
     thread, libxml2 hands the target its events as it parses: no tree and no element objects
-    are made. With other threads, a document up to :data:`REPLAYED_MAX_BYTES` is parsed into
-    a tree first and its events replayed (about a quarter more work): lxml lets go of the GIL
-    while libxml2 parses and takes it back for every event it hands a target, and a thread
-    busy in Python meanwhile makes each event wait until it gives the GIL up, up to the
+    are made. With other threads, a document whose tree fits in :data:`TREE_MAX_BYTES` is
+    parsed into a tree first and its events replayed (about a quarter more work): lxml lets go
+    of the GIL while libxml2 parses and takes it back for every event it hands a target, and a
+    thread busy in Python meanwhile makes each event wait until it gives the GIL up, up to the
     interpreter's switch interval (5 ms). A ten-offer reply then took 0.19-0.46 s to read
-    instead of 2.5 ms; a tree is parsed with the GIL let go once.
+    instead of 2.5 ms, and one of 2500 offers 84 s instead of 0.55 s; a tree is parsed with
+    the GIL let go once.
     """
-    if threading.active_count() > 1 and len(data) <= REPLAYED_MAX_BYTES:
+    if threading.active_count() > 1 and _fits_a_tree(data):
         target = parser.target
         replay(parse_xml(data, max_bytes=max_bytes), target)
         return target.close()
@@ -166,20 +169,20 @@ def feed_events(
     ``close()`` returns is not kept).
 
     For documents too large to hold, such as report files. In a program with other threads,
-    one of up to :data:`REPLAYED_MAX_BYTES` is read whole, parsed into a tree and replayed a
-    child of its root at a time, for the reason :func:`parse_events` gives: a thousand report
-    rows took 0.67-0.97 s to read from events beside a busy thread, 19 ms from a tree, and
-    7 ms from events alone. The tree costs more alone (9-14 ms there) and takes about ten
-    times its document while it is read, and such a document is refused before the target
-    has seen any of it where the stream would have refused it part-way. Larger ones are fed
-    a chunk at a time whatever the threads, what was read ahead for the tree included, and so
-    is every document whose target stops after its first few events (``to_the_end`` false):
-    a tree would be parsed for a few events.
+    one of up to :data:`STREAM_READ_AHEAD_BYTES` whose tree fits in :data:`TREE_MAX_BYTES` is
+    read whole, parsed into a tree and replayed a child of its root at a time, for the reason
+    :func:`parse_events` gives: a thousand report rows took 0.67-0.97 s to read from events
+    beside a busy thread, 19 ms from a tree, and 7 ms from events alone. The tree costs more
+    alone (9-14 ms there) and takes about ten times its document while it is read, and such a
+    document is refused before the target has seen any of it where the stream would have
+    refused it part-way. Other documents are fed a chunk at a time whatever the threads, what
+    was read ahead for the tree included, and so is every document whose target stops after
+    its first few events (``to_the_end`` false): a tree would be parsed for a few events.
     """
     threaded = to_the_end and threading.active_count() > 1
-    chunk = source.read(max(REPLAYED_MAX_BYTES + 1, chunk_size) if threaded else chunk_size)
+    chunk = source.read(max(STREAM_READ_AHEAD_BYTES + 1, chunk_size) if threaded else chunk_size)
     # an empty source is left to the stream, which refuses it as it always has
-    if threaded and 0 < len(chunk) <= REPLAYED_MAX_BYTES:
+    if threaded and 0 < len(chunk) <= STREAM_READ_AHEAD_BYTES and _fits_a_tree(chunk):
         target = parser.target
         yield from _replayed(parse_xml(chunk), target)
         target.close()
@@ -199,6 +202,25 @@ def feed_events(
         parser.close()
     except etree.XMLSyntaxError as exc:
         raise not_well_formed(exc) from None
+
+
+def tree_bytes_bound(data: bytes) -> int:
+    """At most how much memory libxml2's tree of the document ``data`` takes.
+
+    A tree takes several times its document, by how many depending on its shape rather than
+    its size: a reply of offers about 8 times its bytes, 8 MB of empty elements with
+    whitespace between them about 50 times (391 MiB). Every node of a tree begins at a ``<``
+    (an element, a comment, a processing instruction, a CDATA section) or just after the tag
+    before it (its text), and every attribute at a ``=``. libxml2 takes 128 bytes for a node,
+    up to about 340 for an attribute with the node of its value, and up to twice their size
+    for names and text; the bound allows 320 a ``<``, 400 a ``=`` and twice the document.
+    Counting the two bytes takes about 6 ms for 10 MB, against 0.5 s to read it.
+    """
+    return 2 * len(data) + 320 * data.count(b"<") + 400 * data.count(b"=")
+
+
+def _fits_a_tree(data: bytes) -> bool:
+    return tree_bytes_bound(data) <= TREE_MAX_BYTES
 
 
 def _acceptable(data: bytes, max_bytes: int) -> bytes:

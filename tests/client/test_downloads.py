@@ -270,12 +270,12 @@ def test_a_report_streamed_beside_other_threads_hands_out_its_rows_as_they_are_r
     from mms_client import reports, xmlparse
 
     monkeypatch.setattr(reports, "CHUNK_SIZE", 1024)
-    monkeypatch.setattr(xmlparse, "REPLAYED_MAX_BYTES", 64 * 1024)
+    monkeypatch.setattr(xmlparse, "STREAM_READ_AHEAD_BYTES", 64 * 1024)
     rows = REPORT_XML[REPORT_XML.index(b"<AccessLog ") : REPORT_XML.index(b"</OutboundData>")]
     head = REPORT_XML[: REPORT_XML.index(b"<AccessLog ")]
     broken = b"<AccessLog ROW=></AccessLog>"
     data = head + rows * 50 + broken + rows * 300 + b"</OutboundData>"
-    assert len(head + rows * 50) < xmlparse.REPLAYED_MAX_BYTES < len(data)
+    assert len(head + rows * 50) < xmlparse.STREAM_READ_AHEAD_BYTES < len(data)
 
     alone = _rows_before_a_refusal(data)
     assert 0 < alone <= 50 * 3

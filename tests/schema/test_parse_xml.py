@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mms_client.errors import PayloadError
 from mms_client.schema.codec import DEFAULT_MAX_BYTES, parse_xml
+from mms_client.xmlparse import tree_bytes_bound
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -122,3 +127,104 @@ def test_doctype_behind_many_processing_instructions_is_still_refused() -> None:
 
 def test_an_unterminated_prolog_is_malformed_not_slow() -> None:
     assert refusal(b"<?" + b"x" * 1_000_000)[1].startswith("well-formed XML")
+
+
+# --- how much a tree may take ---------------------------------------------------------------
+
+_OFFER_SHAPED = (
+    b'  <OfferData Direction="1" StartTime="2024-03-15T12:00:00" ResourceName="R001">\n'
+    b'    <OfferStack StackNumber="1" MinimumQuantityInKw="100" OfferUnitPrice="12.5"/>\n'
+    b'    <Messages><Warning Code="W001">check the price</Warning></Messages>\n'
+    b"  </OfferData>\n"
+)
+_TREE_SHAPES = {
+    "offers": b"<MarketSubmit>\n" + _OFFER_SHAPED * 6000 + b"</MarketSubmit>",
+    "empty elements": b"<r>" + b"<a/>" * 500_000 + b"</r>",
+    "empty elements with whitespace": b"<r>" + b"<a/> " * 400_000 + b"</r>",
+    "attributes of one element": b"<r " + b" ".join(b'b%d=""' % i for i in range(150_000)) + b"/>",
+    "repeated attributes": b"<r>" + b'<a b="" c="" d="" e="" f="" g=""/>' * 60_000 + b"</r>",
+    "namespaced elements": b'<r xmlns:p="urn:x">' + b"<p:a/>" * 300_000 + b"</r>",
+    "comments": b"<r>" + b"<!---->" * 300_000 + b"</r>",
+    "long text": b"<r>" + b"x" * 2_000_000 + b"</r>",
+}
+
+_MEASURE_A_TREE = """
+import sys
+from mms_client.xmlparse import parse_xml
+
+def resident(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(field))
+
+data = sys.stdin.buffer.read()
+before = resident("VmRSS")
+with open("/proc/self/clear_refs", "w") as peak:
+    peak.write("5")
+tree = parse_xml(data)
+print(resident("VmHWM") - before)
+"""
+
+
+def _tree_bytes(data: bytes) -> int:
+    """The memory the tree of ``data`` takes, measured in a process of its own: its peak
+    resident set above what it had before parsing."""
+    measured = subprocess.run(
+        [sys.executable, "-c", _MEASURE_A_TREE], input=data, capture_output=True, check=True
+    )
+    return int(measured.stdout)
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/clear_refs").exists(), reason="measuring a peak needs Linux's /proc"
+)
+@pytest.mark.parametrize("shape", list(_TREE_SHAPES))
+def test_the_bound_of_a_tree_holds_for_every_shape_of_document(shape: str) -> None:
+    """Beside other threads a document is parsed into a tree only where the tree fits in
+    TREE_MAX_BYTES, as ``tree_bytes_bound`` reckons it, so the reckoning must never fall short
+    of what libxml2 takes, whatever the document's shape; for a reply it is near enough that
+    replies of thousands of offers still get a tree."""
+    data = _TREE_SHAPES[shape]
+    taken = _tree_bytes(data)
+    assert taken <= tree_bytes_bound(data)
+    if shape == "offers":
+        assert tree_bytes_bound(data) <= 2.5 * taken
+
+
+def test_whether_a_tree_is_parsed_beside_other_threads_depends_on_its_size_not_the_documents(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Of two documents of about the same length, the one whose tree would take many times
+    more is read from libxml2's events, and both read the same."""
+    from mms_client import xmlparse
+
+    class Counting:
+        def __init__(self) -> None:
+            self.elements = 0
+
+        def start(self, _tag: str, _attributes: dict[str, str]) -> None:
+            self.elements += 1
+
+        def end(self, _tag: str) -> None: ...
+        def data(self, _text: str) -> None: ...
+        def doctype(self, *_declaration: object) -> None: ...
+
+        def close(self) -> int:
+            return self.elements
+
+    trees: list[int] = []
+
+    def parse_xml_counted(data: bytes, **options: int) -> Any:
+        trees.append(len(data))
+        return parse_xml(data, **options)
+
+    monkeypatch.setattr(xmlparse, "parse_xml", parse_xml_counted)
+    monkeypatch.setattr(xmlparse.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(xmlparse, "TREE_MAX_BYTES", 1024 * 1024)
+    offers = b"<MarketSubmit>\n" + _OFFER_SHAPED * 120 + b"</MarketSubmit>"
+    empty = b"<r>" + b"<a/> " * 6000 + b"</r>"
+    assert 25_000 < len(offers) < 45_000 and 25_000 < len(empty) < 45_000
+
+    assert xmlparse.parse_events(offers, xmlparse.event_parser(Counting())) == 1 + 120 * 4
+    assert trees == [len(offers)]
+    assert xmlparse.parse_events(empty, xmlparse.event_parser(Counting())) == 6001
+    assert trees == [len(offers)]
