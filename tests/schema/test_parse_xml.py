@@ -190,41 +190,64 @@ def test_the_bound_of_a_tree_holds_for_every_shape_of_document(shape: str) -> No
         assert tree_bytes_bound(data) <= 2.5 * taken
 
 
+class _Counting:
+    """A parser target that counts the elements it is shown."""
+
+    def __init__(self) -> None:
+        self.elements = 0
+
+    def start(self, _tag: str, _attributes: dict[str, str]) -> None:
+        self.elements += 1
+
+    def end(self, _tag: str) -> None: ...
+    def data(self, _text: str) -> None: ...
+    def doctype(self, *_declaration: object) -> None: ...
+
+    def close(self) -> int:
+        return self.elements
+
+
 def test_whether_a_tree_is_parsed_beside_other_threads_depends_on_its_size_not_the_documents(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Of two documents of about the same length, the one whose tree would take many times
-    more is read from libxml2's events, and both read the same."""
+    """Of two documents of about the same length, a reply whose tree fits is parsed into a
+    tree, and one of empty elements, whose tree would take several times more, is read from
+    libxml2's events; each is read whole either way."""
     from mms_client import xmlparse
 
-    class Counting:
-        def __init__(self) -> None:
-            self.elements = 0
-
-        def start(self, _tag: str, _attributes: dict[str, str]) -> None:
-            self.elements += 1
-
-        def end(self, _tag: str) -> None: ...
-        def data(self, _text: str) -> None: ...
-        def doctype(self, *_declaration: object) -> None: ...
-
-        def close(self) -> int:
-            return self.elements
-
     trees: list[int] = []
+    tree = xmlparse._tree
 
-    def parse_xml_counted(data: bytes, **options: int) -> Any:
-        trees.append(len(data))
-        return parse_xml(data, **options)
+    def tree_counted(raw: bytes) -> Any:
+        trees.append(len(raw))
+        return tree(raw)
 
-    monkeypatch.setattr(xmlparse, "parse_xml", parse_xml_counted)
+    monkeypatch.setattr(xmlparse, "_tree", tree_counted)
     monkeypatch.setattr(xmlparse.threading, "active_count", lambda: 2)
     monkeypatch.setattr(xmlparse, "TREE_MAX_BYTES", 1024 * 1024)
     offers = b"<MarketSubmit>\n" + _OFFER_SHAPED * 120 + b"</MarketSubmit>"
     empty = b"<r>" + b"<a/> " * 6000 + b"</r>"
     assert 25_000 < len(offers) < 45_000 and 25_000 < len(empty) < 45_000
 
-    assert xmlparse.parse_events(offers, xmlparse.event_parser(Counting())) == 1 + 120 * 4
+    assert xmlparse.parse_events(offers, xmlparse.event_parser(_Counting())) == 1 + 120 * 4
     assert trees == [len(offers)]
-    assert xmlparse.parse_events(empty, xmlparse.event_parser(Counting())) == 6001
+    assert xmlparse.parse_events(empty, xmlparse.event_parser(_Counting())) == 6001
     assert trees == [len(offers)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_document_is_read_from_any_bytes_like_object_and_refused_as_text(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alone or beside other threads, ``parse_events`` takes what ``parse_xml`` takes."""
+    from mms_client import xmlparse
+    from mms_client.schema.codec import read
+    from mms_client.schema.generated.mi_market import MarketData
+
+    monkeypatch.setattr(xmlparse.threading, "active_count", lambda: threads)
+    data = b'<MarketData><Messages><Warning Code="W001">a</Warning></Messages></MarketData>'
+    expected = read(data, MarketData)
+    assert read(bytearray(data), MarketData) == expected
+    assert read(memoryview(data), MarketData) == expected
+    with pytest.raises(TypeError, match="XML must be given as bytes, not str"):
+        xmlparse.parse_events(data.decode(), xmlparse.event_parser(_Counting()))  # type: ignore[arg-type]
