@@ -8,9 +8,8 @@ server sent (checked after the measurement; the floor saves the raw reply, MIME 
 included, so it is not checked).
 
 The figure is the peak resident memory *above* what the process holds just before the
-download (imports done, client built): Linux's high-water mark (``VmHWM``) is reset through
-``/proc/self/clear_refs`` right before the download and read right after, so start-up peaks do
-not count and no sampling can miss a short spike.
+download (imports done, client built), as :mod:`benchmarks.peak_memory` measures it, so
+start-up peaks do not count and no sampling can miss a short spike.
 
 ``ours`` downloads with ``MmsClient.download_report(request, to=OUT_FILE)``, the client's
 streaming download; ``floor`` posts the same prepared request with httpx and streams the raw
@@ -28,20 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.connection import Connection
+from benchmarks.peak_memory import peak_of
 from benchmarks.sim_host import report_rows
 
 DOWNLOAD = "ReportDownloadRequestTrnID"
-
-
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"/proc/self/status has no {field}")
-
-
-def _reset_peak() -> None:
-    Path("/proc/self/clear_refs").write_text("5")
 
 
 def _request() -> Any:
@@ -106,21 +95,18 @@ def main(argv: list[str]) -> None:
     # built before the baseline is taken, so that its memory is not counted as the download's
     connection = Connection.load(Path(manifest_path))
     download = {"ours": _ours, "floor": _floor}[mode](connection, base_url)
-    baseline = _status_kib("VmRSS") * 1024
-    _reset_peak()
     started = time.perf_counter()
-    written = download(Path(out))
+    peak = peak_of(lambda: download(Path(out)))
     seconds = time.perf_counter() - started
-    peak = _status_kib("VmHWM") * 1024
     intact = _holds_report(Path(out), int(size)) if mode == "ours" else None
     Path(out).unlink()
     print(
         json.dumps(
             {
-                "peak_extra_bytes": peak - baseline,
-                "baseline_bytes": baseline,
+                "peak_extra_bytes": peak.extra_bytes,
+                "baseline_bytes": peak.baseline_bytes,
                 "seconds": seconds,
-                "written": written,
+                "written": peak.result,
                 "intact": intact,
             }
         )

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks import peak_memory
 
 from mms_client.errors import PayloadError
 from mms_client.schema.codec import DEFAULT_MAX_BYTES, parse_xml
 from mms_client.xmlparse import tree_bytes_bound
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -150,18 +153,11 @@ _TREE_SHAPES = {
 
 _MEASURE_A_TREE = """
 import sys
+from benchmarks.peak_memory import peak_of
 from mms_client.xmlparse import parse_xml
 
-def resident(field):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(field))
-
 data = sys.stdin.buffer.read()
-before = resident("VmRSS")
-with open("/proc/self/clear_refs", "w") as peak:
-    peak.write("5")
-tree = parse_xml(data)
-print(resident("VmHWM") - before)
+print(peak_of(lambda: parse_xml(data)).extra_bytes)
 """
 
 
@@ -169,14 +165,16 @@ def _tree_bytes(data: bytes) -> int:
     """The memory the tree of ``data`` takes, measured in a process of its own: its peak
     resident set above what it had before parsing."""
     measured = subprocess.run(
-        [sys.executable, "-c", _MEASURE_A_TREE], input=data, capture_output=True, check=True
+        [sys.executable, "-c", _MEASURE_A_TREE],
+        input=data,
+        capture_output=True,
+        check=True,
+        cwd=REPOSITORY,  # where benchmarks is found
     )
     return int(measured.stdout)
 
 
-@pytest.mark.skipif(
-    not Path("/proc/self/clear_refs").exists(), reason="measuring a peak needs Linux's /proc"
-)
+@pytest.mark.skipif(not peak_memory.AVAILABLE, reason="measuring a peak needs Linux's /proc")
 @pytest.mark.parametrize("shape", list(_TREE_SHAPES))
 def test_the_bound_of_a_tree_holds_for_every_shape_of_document(shape: str) -> None:
     """Beside other threads a document is parsed into a tree only where the tree fits in
