@@ -203,6 +203,27 @@ def test_swapped_arguments_are_pointed_out_without_showing_the_passphrase(
     assert str(long.value) == "certificate file not found: F100-FAKEUSR.p12"
 
 
+def test_a_passphrase_given_as_bytes_in_the_certificates_place_is_not_shown(
+    make_p12: MakeP12, tmp_path: Path
+) -> None:
+    """Bytes are taken for the PKCS#12 itself: given in its place, the passphrase is
+    neither in the message nor in the locals a traceback shows, and the swap is named."""
+    path = tmp_path / "F100-FAKEUSER.p12"
+    path.write_bytes(make_p12())
+    secret = b"S3cret-Passphrase"
+    with pytest.raises(CertificateError) as caught:
+        Certificate(secret, str(path))  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert "is not PKCS#12 data" in message and "are the arguments swapped?" in message
+    assert secret.decode() not in message + _with_locals(caught.value)
+    # with an ordinary passphrase, the same bytes are only said not to be PKCS#12
+    with pytest.raises(CertificateError) as damaged:
+        Certificate(secret, PASSPHRASE)
+    assert str(damaged.value).startswith("the PKCS#12 data is not PKCS#12 data")
+    assert "swapped" not in str(damaged.value)
+    assert secret.decode() not in _with_locals(damaged.value)
+
+
 def test_non_rsa_key_is_refused(make_p12: MakeP12) -> None:
     data = make_p12(key=ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(CertificateError, match="RSA"):

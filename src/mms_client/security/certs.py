@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn, Self
+from typing import NoReturn, Self, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -66,6 +66,7 @@ class Certificate:
         del source, passphrase  # from here on, a traceback's locals show them hidden
         data, self._source = _read_source(named, secret)
         key, certificate, chain = _load(data, secret, self._source)
+        del data
         if key is None:
             raise CertificateError(f"{self._source} holds no private key")
         if certificate is None:
@@ -197,20 +198,25 @@ class _Hidden:
 
 
 def _load(
-    data: bytes, secret: _Hidden, source: str
+    data: _Hidden, secret: _Hidden, source: str
 ) -> tuple[PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]]:
-    """The key, certificate and chain of the PKCS#12 ``data`` (named ``source``), decrypted
-    with ``secret``. The error is raised once the passphrase's bytes are gone from the frame."""
+    """The key, certificate and chain of the PKCS#12 bytes ``data`` (named ``source``),
+    decrypted with ``secret``. The error is raised once the passphrase's bytes are gone from
+    the frame."""
     password, wrong = _password(secret.given)
     if wrong is not None:
         problem = f"{source}: {wrong}"
     else:
         try:
-            return pkcs12.load_key_and_certificates(data, password or None)
+            return pkcs12.load_key_and_certificates(cast(bytes, data.given), password or None)
         except ValueError as exc:
             # cryptography's message does not contain the secret; the error is raised outside
             # this handler, so that it does not chain the call that failed either
             problem = _unreadable(source, str(exc), bool(password))
+            if problem.endswith(_NOT_PKCS12) and source == _GIVEN_BYTES:
+                swapped = _looks_like_a_certificate_path(secret.given)
+                if swapped is not None:
+                    problem = _swapped("is not PKCS#12 data", swapped)
     del password
     raise CertificateError(problem)
 
@@ -243,16 +249,21 @@ def _password(given: object) -> tuple[bytes | None, str | None]:
     return password, None
 
 
-def _read_source(named: _Hidden, secret: _Hidden) -> tuple[bytes, str]:
-    """The PKCS#12 bytes of the certificate ``named`` and how to name them in messages (the
-    path, never the content).
+_GIVEN_BYTES = "the PKCS#12 data"
+"""How messages name a certificate given as bytes rather than as the path of a file."""
+
+
+def _read_source(named: _Hidden, secret: _Hidden) -> tuple[_Hidden, str]:
+    """The PKCS#12 bytes of the certificate ``named``, held hidden (they are the passphrase
+    when bytes are given in its place), and how to name them in messages (the path, never the
+    content).
 
     A path that does not exist is named in the message, which is what makes a typing error
     in it plain to see, unless the passphrase looks like the certificate's path: then the
     arguments are probably swapped, the "path" is the passphrase, and it is not shown.
     """
     if isinstance(named.given, bytes | bytearray | memoryview):
-        return bytes(named.given), "the PKCS#12 data"
+        return _Hidden(bytes(named.given)), _GIVEN_BYTES
     if not isinstance(named.given, str | os.PathLike):
         raise CertificateError(
             "the certificate must be the path of a PKCS#12 file or its bytes, not "
@@ -264,15 +275,13 @@ def _read_source(named: _Hidden, secret: _Hidden) -> tuple[bytes, str]:
         raise CertificateError("the certificate file's path holds a NUL character")
     content = _read_file(named.given)
     if isinstance(content, bytes):
-        return content, str(Path(named.given))
+        return _Hidden(content), str(Path(named.given))
     missing, reason = isinstance(content, FileNotFoundError), content.strerror
     del content  # it holds the "path", which may be the passphrase
     swapped = _looks_like_a_certificate_path(secret.given)
     if swapped is not None:
         raise CertificateError(
-            f"certificate file {'not found' if missing else 'cannot be read'}, and the "
-            f"passphrase given is {swapped}: are the arguments swapped? Certificate takes "
-            "the PKCS#12 file first, then its passphrase"
+            _swapped("file " + ("not found" if missing else "cannot be read"), swapped)
         )
     if missing:
         raise CertificateError(f"certificate file not found: {Path(named.given)}")
@@ -287,6 +296,16 @@ def _read_file(path: str | os.PathLike[str]) -> bytes | OSError:
         return Path(path).read_bytes()
     except OSError as exc:
         return exc
+
+
+def _swapped(problem: str, passphrase: str) -> str:
+    """The message for a certificate with ``problem`` whose passphrase is described as
+    ``passphrase`` by :func:`_looks_like_a_certificate_path`: the certificate given is
+    probably the passphrase, and is not shown."""
+    return (
+        f"certificate {problem}, and the passphrase given is {passphrase}: are the arguments "
+        "swapped? Certificate takes the PKCS#12 file first, then its passphrase"
+    )
 
 
 _CERTIFICATE_SUFFIXES = frozenset({".p12", ".pfx"})
@@ -306,15 +325,18 @@ def _looks_like_a_certificate_path(passphrase: object) -> str | None:
     return None
 
 
+_NOT_PKCS12 = (
+    " is not PKCS#12 data: the file is damaged or in another format (a .p12 or .pfx file is needed)"
+)
+"""What is said of a certificate that cryptography cannot read as PKCS#12 at all."""
+
+
 def _unreadable(source: str, reason: str, with_passphrase: bool) -> str:
     """Why ``source`` could not be opened, from cryptography's ``reason``: it tells a
     PKCS#12 whose integrity check fails with this passphrase (almost always a wrong one,
     more rarely a damaged file) from data that is not PKCS#12 at all."""
     if "password" not in reason.lower():
-        return (
-            f"{source} is not PKCS#12 data: the file is damaged or in another format "
-            "(a .p12 or .pfx file is needed)"
-        )
+        return f"{source}{_NOT_PKCS12}"
     if not with_passphrase:
         return f"{source} could not be opened without a passphrase: give its passphrase"
     return f"{source} could not be opened: the passphrase is wrong (or the file is damaged)"
