@@ -243,6 +243,9 @@ class _ClientCore(OperationMethods, ABC):
         )
 
     def __repr__(self) -> str:
+        if "_endpoints" not in vars(self):
+            # its __init__ failed; a debugger or a traceback's locals show it still
+            return f"{type(self).__name__}(not built)"
         return (
             f"{type(self).__name__}(participant={self.participant!r}, user={self.user!r}, "
             f"client_type={self.client_type.value!r}, main={self._endpoints[Interface.MI].main!r})"

@@ -20,6 +20,7 @@ import datetime as dt
 import io
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,11 +30,13 @@ from typing import Any, BinaryIO
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import (
     AudienceError,
+    ConfigurationError,
     FieldError,
     MalformedResponseError,
     MMSServerError,
     MMSValidationError,
     PayloadError,
+    shown_setting,
 )
 from mms_client.files import DownloadedFile
 from mms_client.jst import JST
@@ -63,9 +66,24 @@ logger = logging.getLogger("mms_client")
 logger.addHandler(logging.NullHandler())
 
 
+_NAMES = {
+    "participant": (
+        re.compile(r"[A-Z](?!000)[0-9]{3}"),
+        "a capital letter and three digits, not 000, such as F100",
+    ),
+    "user": (re.compile(r"[A-Z0-9]{1,12}"), "1 to 12 capital letters or digits, such as FAKEUSER"),
+}
+"""The form of the names every request's envelope carries, as the loosest of the schemas
+gives them (``ParticipantNameType`` of mi-market.xsd; omi.xsd and mpr.xsd take only A to W
+for the letter) and what each looks like in words."""
+
+
 @dataclass(frozen=True)
 class Caller:
-    """Who sends requests: the identity the payload names and the key that signs it."""
+    """Who sends requests: the identity the payload names and the key that signs it.
+
+    Its names are checked when it is made: a participant or user no envelope can carry would
+    otherwise make every request fail, each naming the envelope rather than the setting."""
 
     participant: str
     user: str
@@ -73,6 +91,15 @@ class Caller:
     certificate: Certificate
     is_admin: bool = False
     domain: str = "mms-client"
+
+    def __post_init__(self) -> None:
+        for setting, (form, words) in _NAMES.items():
+            value = getattr(self, setting)
+            if not isinstance(value, str) or not form.fullmatch(value):
+                raise ConfigurationError(
+                    f"{setting} must be {words}, as the MMS schemas take it; "
+                    f"got {shown_setting(value)}"
+                )
 
 
 @dataclass(frozen=True)
@@ -207,8 +234,19 @@ def envelope_fields(
     }
     for name, value in defaults.items():
         info = model_fields.get(name)
-        if info is not None and name not in fields and (name != "date" or info.is_required()):
-            fields[name] = value
+        if info is None:
+            continue
+        if name not in fields:
+            if name != "date" or info.is_required():
+                fields[name] = value
+        elif name != "date" and fields[name] != value:
+            # the MMS refuses a payload naming another than the certificate's owner
+            plan = by_key.get(name)
+            xml_name = plan.xml_name if isinstance(plan, AttributePlan) else name
+            raise PayloadError(
+                f"{operation.name}: {xml_name} comes from the client, which is {value}",
+                [FieldError(xml_name, fields[name], f"{value}, the client's own")],
+            )
     return fields
 
 

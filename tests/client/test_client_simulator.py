@@ -1317,6 +1317,35 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
     }
     changes: list[tuple[dict[str, Any], str]] = [
         ({"client_type": "XYZ"}, "client_type must be one of BSP, MO, TSO"),
+        # names no envelope can carry, which would make every request fail
+        *(
+            (
+                {"participant": value},
+                "participant must be a capital letter and three digits, not 000, such as "
+                f"F100, as the MMS schemas take it; got {shown}",
+            )
+            for value, shown in (
+                (None, "None"),
+                ("", r"a str \(not shown\)"),
+                ("f100", r"a str \(not shown\)"),
+                ("F000", r"a str \(not shown\)"),
+                ("F1000", r"a str \(not shown\)"),
+                (100, "100"),
+            )
+        ),
+        *(
+            (
+                {"user": value},
+                "user must be 1 to 12 capital letters or digits, such as FAKEUSER, as the "
+                f"MMS schemas take it; got {shown}",
+            )
+            for value, shown in (
+                (None, "None"),
+                ("", r"a str \(not shown\)"),
+                ("fakeuser", r"a str \(not shown\)"),
+                ("A" * 13, r"a str \(not shown\)"),
+            )
+        ),
         ({"domain": "bad domain>"}, "domain must be a host-like name"),
         ({"cert": str(user.p12)}, "cert must be a mms_client.security.certs.Certificate"),
         ({"base_url": "localhost:8443"}, "base_url must look like"),
@@ -1383,6 +1412,16 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         with pytest.raises(ConfigurationError, match=problem) as caught:
             MmsClient(**{**arguments, **change})
         assert "secret" not in str(caught.value)
+        # what a debugger or a traceback's locals show of the client its __init__ left
+        [half_built] = {
+            id(entry.locals["self"]): entry.locals["self"]
+            for entry in caught.traceback
+            if isinstance(entry.locals.get("self"), MmsClient)
+        }.values()
+        if "_endpoints" in vars(half_built):  # refused by the transport settings or later
+            assert repr(half_built).startswith("MmsClient(participant=")
+        else:
+            assert repr(half_built) == "MmsClient(not built)"
     with MmsClient(**arguments) as bsp:
         assert bsp.client_type is ClientType.BSP
         assert "passphrase" not in repr(bsp).lower() and "F100" in repr(bsp)

@@ -16,6 +16,7 @@ from mms_client.calls import one_item
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import (
     AudienceError,
+    ConfigurationError,
     MalformedResponseError,
     MMSServerError,
     MMSValidationError,
@@ -123,6 +124,69 @@ def test_a_bool_for_an_envelope_attribute_is_refused(
     with pytest.raises(PayloadError, match=f"{name} takes no True or False") as caught:
         prepare(PUT_OFFER, bsp, offer(), envelope)
     assert caught.value.errors[0].path == name
+
+
+@pytest.mark.parametrize(
+    ("given", "name", "own"),
+    [
+        ({"participant_name": "F200"}, "ParticipantName", "F100"),
+        ({"ParticipantName": "F200"}, "ParticipantName", "F100"),
+        ({"user_name": "OTHERUSER"}, "UserName", "FAKEUSER"),
+    ],
+)
+def test_an_envelope_naming_another_than_the_client_is_refused(
+    bsp: Caller, given: dict[str, Any], name: str, own: str
+) -> None:
+    """The MMS refuses a payload that names another than the certificate's owner."""
+    envelope = {"market_type": MarketType.DAY_AHEAD, **given}
+    with pytest.raises(
+        PayloadError, match=f"{name} comes from the client, which is {own}"
+    ) as caught:
+        prepare(PUT_OFFER, bsp, offer(), envelope)
+    [error] = caught.value.errors
+    assert (error.path, error.rule) == (name, f"{own}, the client's own")
+    # the client's own names, given again, are what it sends anyway
+    same = {key: own for key in given}
+    assert (
+        f'{name}="{own}"'.encode() in prepare(PUT_OFFER, bsp, offer(), {**envelope, **same}).payload
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "schema_type"), [("participant", "ParticipantName"), ("user", "UserName")]
+)
+def test_a_callers_names_take_the_loosest_form_the_envelopes_take(
+    certificate: Certificate, setting: str, schema_type: str
+) -> None:
+    """A name that some request envelope takes is a name the client may be made with, and
+    one that none takes is refused when it is made (mi-market.xsd's types are the loosest)."""
+    from pydantic import TypeAdapter
+
+    from mms_client.schema.generated import mi_market, mpr, omi
+
+    adapters = [TypeAdapter(getattr(module, schema_type)) for module in (mi_market, omi, mpr)]
+    letters = "AFTWXZaß"
+    candidates = ["", "F", "FAKEUSER", "FAKEUSER1234", "FAKEUSER12345", "fakeuser", "F 10"]
+    candidates += [
+        f"{letter}{digits}"
+        for letter in letters
+        for digits in ("000", "001", "010", "100", "999", "1000", "12")
+    ]
+    for candidate in candidates:
+        taken = []
+        for adapter in adapters:
+            try:
+                adapter.validate_python(candidate)
+                taken.append(True)
+            except ValueError:
+                taken.append(False)
+        names = {"participant": "F100", "user": "FAKEUSER", setting: candidate}
+        try:
+            Caller(names["participant"], names["user"], ClientType.BSP, certificate)
+            made = True
+        except ConfigurationError:
+            made = False
+        assert made == taken[0] and (made or not any(taken)), candidate
 
 
 def test_date_defaults_to_today_in_japan(bsp: Caller) -> None:
