@@ -123,7 +123,22 @@ def attachments_of(files: Sequence[FileSource], interface: Interface) -> tuple[A
         "a path (str or os.PathLike) or an Attachment",
     )
     check_attachment_count(interface, len(given))
-    return tuple(f if isinstance(f, Attachment) else Attachment.from_file(f) for f in given)
+    return tuple(_attachment(file, index) for index, file in enumerate(given))
+
+
+def _attachment(file: Attachment | str | os.PathLike[str], index: int) -> Attachment:
+    """``file``, item ``index`` of ``files=``, as an attachment: a path is read, and one that
+    cannot be is refused as what was given wrong, naming it (nothing is sent)."""
+    if isinstance(file, Attachment):
+        return file
+    try:
+        return Attachment.from_file(file)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    raise PayloadError(
+        f"files[{index}] cannot be read: {reason}",
+        [FieldError(f"files[{index}]", os.fspath(file), f"a file that can be read ({reason})")],
+    )
 
 
 # --- results -------------------------------------------------------------------------------

@@ -502,6 +502,26 @@ def test_files_and_attachments_name_an_item_that_is_no_file(simulator: Simulator
     assert simulator.count(processed=False) == before
 
 
+def test_a_file_that_cannot_be_read_is_named_and_nothing_is_sent(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    missing = tmp_path / SETTLEMENT_FILE
+    before = simulator.count(processed=False)
+    with client(simulator, "TSO") as tso:
+        for given, reason in ((missing, "No such file or directory"), (tmp_path, "Is a directory")):
+            with pytest.raises(
+                PayloadError, match=f"files\\[0\\] cannot be read: {reason}"
+            ) as caught:
+                tso.put_settlement_results(announced, files=[given])
+            assert caught.value.errors == (
+                FieldError("files[0]", str(given), f"a file that can be read ({reason})"),
+            )
+    assert simulator.count(processed=False) == before
+
+
 def test_a_model_changed_without_validation_is_never_sent(simulator: Simulator) -> None:
     before = simulator.count(processed=False)
     offer = OfferData(
