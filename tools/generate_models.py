@@ -27,7 +27,7 @@ import sys
 import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +84,9 @@ BUILTINS: dict[str, Builtin] = {
     "xs:long": _datatype("XsLong", "integer", -(2**63), 2**63 - 1),
     "xs:short": _datatype("XsShort", "integer", -(2**15), 2**15 - 1),
     "xs:byte": _datatype("XsByte", "integer", -(2**7), 2**7 - 1),
-    "xs:integer": Builtin("int", (), "integer"),
-    "xs:nonNegativeInteger": Builtin("int", (), "integer", 0),
-    "xs:positiveInteger": Builtin("int", (), "integer", 1),
+    "xs:integer": _datatype("XsInteger", "integer"),
+    "xs:nonNegativeInteger": _datatype("XsNonNegativeInteger", "integer", 0),
+    "xs:positiveInteger": _datatype("XsPositiveInteger", "integer", 1),
     "xs:decimal": _datatype("XsDecimal", "decimal"),
     "xs:float": Builtin("float", (), "float"),
     "xs:double": Builtin("float", (), "float"),
@@ -651,6 +651,30 @@ def _number(value: str, builtin: Builtin) -> str:
     return repr(float(value))
 
 
+def _whole_numbers(
+    minimum: tuple[str, bool] | None, maximum: tuple[str, bool] | None, digits: int | None
+) -> str:
+    """``WholeNumbers(...)`` for an integer type's bounds (``(value, inclusive)``) and its
+    ``totalDigits``, all of which come down to a least and a greatest whole number."""
+    low = None if minimum is None else _whole_bound(minimum, upward=True)
+    high = None if maximum is None else _whole_bound(maximum, upward=False)
+    if digits is not None:
+        widest = 10**digits - 1
+        low = -widest if low is None else max(low, -widest)
+        high = widest if high is None else min(high, widest)
+    bounds = [f"{name}={value}" for name, value in (("ge", low), ("le", high)) if value is not None]
+    return f"WholeNumbers({', '.join(bounds)})"
+
+
+def _whole_bound(bound: tuple[str, bool], *, upward: bool) -> int:
+    """The least (``upward``) or greatest whole number within the facet ``bound``."""
+    value, inclusive = Decimal(bound[0]), bound[1]
+    whole = int(value.to_integral_value(ROUND_CEILING if upward else ROUND_FLOOR))
+    if not inclusive and whole == value:
+        whole += 1 if upward else -1
+    return whole
+
+
 def _constrained(simple: SimpleType, imports: set[tuple[str, str]]) -> str:
     """``Annotated[...]`` for a simple type with facets (enumerations are emitted as enums)."""
     builtin, facets = simple.builtin, simple.facets
@@ -667,7 +691,8 @@ def _constrained(simple: SimpleType, imports: set[tuple[str, str]]) -> str:
         imports.update(builtin.imports)
     if builtin.kind == "decimal":
         imports.add(("decimal", "Decimal"))
-    arguments: list[str] = []
+    arguments: list[str] = []  # of pydantic's Field
+    parts = [base]
     if facets.length is not None:
         arguments += [f"min_length={facets.length}", f"max_length={facets.length}"]
     else:
@@ -685,22 +710,27 @@ def _constrained(simple: SimpleType, imports: set[tuple[str, str]]) -> str:
         minimum = (str(builtin.minimum), True)
     if builtin.maximum is not None and (maximum is None or Decimal(maximum[0]) > builtin.maximum):
         maximum = (str(builtin.maximum), True)
-    if minimum is not None:
-        arguments.append(("ge=" if minimum[1] else "gt=") + _number(minimum[0], builtin))
-    if maximum is not None:
-        arguments.append(("le=" if maximum[1] else "lt=") + _number(maximum[0], builtin))
-    if facets.total_digits is not None:
-        arguments.append(f"max_digits={facets.total_digits}")
+    if builtin.kind == "integer":
+        # pydantic's int would take a bool for 0 or 1; WholeNumbers does not, and holds the
+        # bounds, which pydantic's Field would apply to an int only
+        imports.add(("mms_client.schema.datatypes", "WholeNumbers"))
+        parts.append(_whole_numbers(minimum, maximum, facets.total_digits))
+    else:
+        if minimum is not None:
+            arguments.append(("ge=" if minimum[1] else "gt=") + _number(minimum[0], builtin))
+        if maximum is not None:
+            arguments.append(("le=" if maximum[1] else "lt=") + _number(maximum[0], builtin))
+        if facets.total_digits is not None:
+            arguments.append(f"max_digits={facets.total_digits}")
     if facets.fraction_digits is not None and builtin.kind == "decimal":
         arguments.append(f"decimal_places={facets.fraction_digits}")
     if builtin.kind == "decimal":
         arguments.append("allow_inf_nan=False")
-    if not arguments and not patterns:
-        return base
-    parts = [base]
     if arguments:
         imports.add(("pydantic", "Field"))
         parts.append(f"Field({', '.join(arguments)})")
+    if len(parts) == 1 and not patterns:
+        return base
     for pattern, owner in patterns:
         imports.update(
             {("pydantic", "AfterValidator"), ("mms_client.schema.datatypes", "XsdPattern")}

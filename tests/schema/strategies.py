@@ -23,7 +23,7 @@ from pydantic.fields import FieldInfo
 
 from mms_client.jst import JST
 from mms_client.schema.binding import XmlModel
-from mms_client.schema.datatypes import XsdPattern
+from mms_client.schema.datatypes import WholeNumbers, XsdPattern
 
 MAX_ITEMS = 1
 """Repeated elements get at most this many items (beyond their minimum), to keep documents small."""
@@ -57,6 +57,8 @@ class Facets:
         if isinstance(item, FieldInfo):
             for nested in item.metadata:
                 self.add(nested)
+        elif isinstance(item, WholeNumbers):
+            self.minimum, self.maximum = item.ge, item.le
         elif isinstance(item, annotated_types.Ge):
             self.minimum = item.ge
         elif isinstance(item, annotated_types.Le):

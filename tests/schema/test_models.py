@@ -257,6 +257,38 @@ def test_a_value_against_a_pattern_is_told_the_xsd_type_of_the_pattern() -> None
     assert error.rule.startswith("should match the pattern of XSD type PsqType ('^(?:0|")
 
 
+def test_a_whole_number_takes_no_bool_and_names_its_range() -> None:
+    """pydantic's int takes True for 1: ``minimum_quantity_kw=True`` would offer 1 kW."""
+    for given in (True, False):
+        with pytest.raises(PayloadError) as caught:
+            OfferStack(number=1, unit_price=100, minimum_quantity_kw=given)
+        [error] = caught.value.errors
+        assert (error.path, error.value, error.rule) == (
+            "OfferStack/@MinimumQuantityInKw",
+            given,
+            "should be a whole number from 0 to 9999999",
+        )
+    with pytest.raises(PayloadError) as from_json:
+        OfferStack.model_validate_json('{"StackNumber": true, "OfferUnitPrice": 100}')
+    assert [(e.path, e.rule) for e in from_json.value.errors] == [
+        ("OfferStack/@StackNumber", "should be a whole number from 1 to 20"),
+        ("OfferStack/@MinimumQuantityInKw", "required by the schema but missing"),
+    ]
+    with pytest.raises(PayloadError, match="StackNumber: should be a whole number from 1 to 20"):
+        OfferStack(number=21, unit_price=100, minimum_quantity_kw=100)
+    # what is a whole number in another form is taken as before: text, as a document holds
+    # it, and a float or Decimal with nothing after the point
+    taken = OfferStack(number="2", unit_price=100, minimum_quantity_kw=100.0)  # type: ignore[arg-type]
+    assert taken == OfferStack(number=2, unit_price=100, minimum_quantity_kw=Decimal(100))  # type: ignore[arg-type]
+    assert (type(taken.number), type(taken.minimum_quantity_kw)) == (int, int)
+    assert OfferStack.model_json_schema(by_alias=True)["properties"]["StackNumber"] == {
+        "maximum": 20,
+        "minimum": 1,
+        "title": "Stacknumber",
+        "type": "integer",
+    }
+
+
 def test_suggestions_are_bounded_however_many_unknown_names() -> None:
     """A message lists the first 20 problems: only those are worth the comparisons."""
     unknown = {"resource_nam" + "".join(end): 1 for end in itertools.permutations("abcd", 3)}

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import Choice, XmlChoiceModel, XmlModel, attr, element, text
-from mms_client.schema.datatypes import XsBoolean, XsDate, XsdPattern, XsInt, XsLong
+from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsdPattern, XsInt, XsLong
 
 
 class MarketAction(StrEnum):
@@ -239,39 +239,39 @@ InterconEquipment = Annotated[str, Field(min_length=2, max_length=2)]
 """XSD type ``InterconEquipmentType``."""
 
 
-BandNumber = Annotated[int, Field(ge=1, le=20)]
+BandNumber = Annotated[int, WholeNumbers(ge=1, le=20)]
 """XSD type ``BandNumberType``."""
 
 
-StackNumber = Annotated[int, Field(ge=1, le=20)]
+StackNumber = Annotated[int, WholeNumbers(ge=1, le=20)]
 """XSD type ``StackNumberType``."""
 
 
-DrPatternNumber = Annotated[int, Field(ge=1, le=500)]
+DrPatternNumber = Annotated[int, WholeNumbers(ge=1, le=500)]
 """XSD type ``DrPatternNumberType``."""
 
 
-PatternNumber = Annotated[int, Field(ge=1, le=10)]
+PatternNumber = Annotated[int, WholeNumbers(ge=1, le=10)]
 """XSD type ``PatternNumberType``."""
 
 
-BupBandNumber = Annotated[int, Field(ge=1, le=20)]
+BupBandNumber = Annotated[int, WholeNumbers(ge=1, le=20)]
 """XSD type ``BupBandNumberType``."""
 
 
-AbcBandNumber = Annotated[int, Field(ge=1, le=5)]
+AbcBandNumber = Annotated[int, WholeNumbers(ge=1, le=5)]
 """XSD type ``AbcBandNumberType``."""
 
 
-StartupCostCaseNumber = Annotated[int, Field(ge=1, le=10)]
+StartupCostCaseNumber = Annotated[int, WholeNumbers(ge=1, le=10)]
 """XSD type ``StartupCostCaseNumberType``."""
 
 
-NumOfDays31 = Annotated[int, Field(ge=1, le=31)]
+NumOfDays31 = Annotated[int, WholeNumbers(ge=1, le=31)]
 """XSD type ``NumOfDays31Type``."""
 
 
-NumOfDays7 = Annotated[int, Field(ge=1, le=7)]
+NumOfDays7 = Annotated[int, WholeNumbers(ge=1, le=7)]
 """XSD type ``NumOfDays7Type``."""
 
 
@@ -279,27 +279,27 @@ ContractId = Annotated[str, Field(min_length=19, max_length=19, pattern="^(?:[a-
 """XSD type ``ContractIdType``."""
 
 
-Rank = Annotated[int, Field(ge=1, le=9999999)]
+Rank = Annotated[int, WholeNumbers(ge=1, le=9999999)]
 """XSD type ``RankType``."""
 
 
-Id18 = Annotated[int, Field(ge=1, le=999999999999999999)]
+Id18 = Annotated[int, WholeNumbers(ge=1, le=999999999999999999)]
 """XSD type ``Id18Type``."""
 
 
-KwPosValue7_0 = Annotated[int, Field(ge=0, le=9999999)]
+KwPosValue7_0 = Annotated[int, WholeNumbers(ge=0, le=9999999)]
 """XSD type ``KwPosValue7.0Type``."""
 
 
-KwPosNegValue7_0 = Annotated[int, Field(ge=-9999999, le=9999999)]
+KwPosNegValue7_0 = Annotated[int, WholeNumbers(ge=-9999999, le=9999999)]
 """XSD type ``KwPosNegValue7.0Type``."""
 
 
-PosValue9_0 = Annotated[int, Field(ge=0, le=999999999)]
+PosValue9_0 = Annotated[int, WholeNumbers(ge=0, le=999999999)]
 """XSD type ``PosValue9.0Type``."""
 
 
-KwPosValue13_0 = Annotated[int, Field(ge=0, le=9999999999999)]
+KwPosValue13_0 = Annotated[int, WholeNumbers(ge=0, le=9999999999999)]
 """XSD type ``KwPosValue13.0Type``."""
 
 
@@ -381,11 +381,11 @@ PosValue4_2Rounded = Annotated[
 """XSD type ``PosValue4.2RoundedType``."""
 
 
-PosValue3_0 = Annotated[int, Field(ge=0, le=999)]
+PosValue3_0 = Annotated[int, WholeNumbers(ge=0, le=999)]
 """XSD type ``PosValue3.0Type``."""
 
 
-PosValue8_0 = Annotated[int, Field(ge=0, le=99999999)]
+PosValue8_0 = Annotated[int, WholeNumbers(ge=0, le=99999999)]
 """XSD type ``PosValue8.0Type``."""
 
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import XmlModel, attr, element
-from mms_client.schema.datatypes import XsBoolean, XsDate, XsLong
+from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsLong
 
 
 class DatasetName(StrEnum):
@@ -53,7 +53,7 @@ class DateType(StrEnum):
     TRADE = "TRADE"
 
 
-Row = Annotated[int, Field(ge=1, le=99999999)]
+Row = Annotated[int, WholeNumbers(ge=1, le=99999999)]
 """XSD type ``RowType``."""
 
 
@@ -99,7 +99,7 @@ InPlantRate = Annotated[str, Field(min_length=1, max_length=100)]
 """XSD type ``InPlantRateType``."""
 
 
-TimeToSwitchOpBand = Annotated[int, Field(ge=0, le=99)]
+TimeToSwitchOpBand = Annotated[int, WholeNumbers(ge=0, le=99)]
 """XSD type ``TimeToSwitchOpBandType``."""
 
 
@@ -107,7 +107,7 @@ ContractNumber = Annotated[str, Field(min_length=1, max_length=50)]
 """XSD type ``ContractNumberType``."""
 
 
-JBMSId = Annotated[int, Field(ge=1, le=999999999999999999)]
+JBMSId = Annotated[int, WholeNumbers(ge=1, le=999999999999999999)]
 """XSD type ``JBMSIdType``."""
 
 
@@ -283,15 +283,15 @@ class PriceDetails(StrEnum):
     STARTUP_COST = "STARTUP COST"
 
 
-BandNumber = Annotated[int, Field(ge=1, le=20)]
+BandNumber = Annotated[int, WholeNumbers(ge=1, le=20)]
 """XSD type ``BandNumberType``."""
 
 
-CaseNumber = Annotated[int, Field(ge=1, le=10)]
+CaseNumber = Annotated[int, WholeNumbers(ge=1, le=10)]
 """XSD type ``CaseNumberType``."""
 
 
-StackNumber = Annotated[int, Field(ge=1, le=20)]
+StackNumber = Annotated[int, WholeNumbers(ge=1, le=20)]
 """XSD type ``StackNumberType``."""
 
 
@@ -336,11 +336,11 @@ class RequestStatus(StrEnum):
     ACKNOWLEDGED = "Acknowledged"
 
 
-kWPosValue7Type0Min = Annotated[int, Field(ge=0, le=9999999)]
+kWPosValue7Type0Min = Annotated[int, WholeNumbers(ge=0, le=9999999)]
 """XSD type ``kWPosValue7Type0Min``."""
 
 
-KwPosNegValue7_0 = Annotated[int, Field(ge=-9999999, le=9999999)]
+KwPosNegValue7_0 = Annotated[int, WholeNumbers(ge=-9999999, le=9999999)]
 """XSD type ``KwPosNegValue7.0Type``."""
 
 
@@ -348,23 +348,23 @@ DRPatternName = Annotated[str, Field(min_length=1, max_length=10)]
 """XSD type ``DRPatternNameType``."""
 
 
-DRPatternNumber = Annotated[int, Field(ge=1, le=500)]
+DRPatternNumber = Annotated[int, WholeNumbers(ge=1, le=500)]
 """XSD type ``DRPatternNumberType``."""
 
 
-PatternNumber = Annotated[int, Field(ge=1, le=10)]
+PatternNumber = Annotated[int, WholeNumbers(ge=1, le=10)]
 """XSD type ``PatternNumberType``."""
 
 
-StopTime = Annotated[int, Field(ge=0, le=999)]
+StopTime = Annotated[int, WholeNumbers(ge=0, le=999)]
 """XSD type ``StopTimeType``."""
 
 
-Rank = Annotated[int, Field(ge=1, le=9999999)]
+Rank = Annotated[int, WholeNumbers(ge=1, le=9999999)]
 """XSD type ``RankType``."""
 
 
-kVA = Annotated[int, Field(ge=1000, le=9999999)]
+kVA = Annotated[int, WholeNumbers(ge=1000, le=9999999)]
 """XSD type ``kVAType``."""
 
 
@@ -372,7 +372,7 @@ kV = Annotated[Decimal, Field(ge=Decimal("0"), le=Decimal("1000.0"), allow_inf_n
 """XSD type ``kVType``."""
 
 
-kWh = Annotated[int, Field(ge=1000, le=9999999)]
+kWh = Annotated[int, WholeNumbers(ge=1000, le=9999999)]
 """XSD type ``kWhType``."""
 
 
@@ -401,7 +401,7 @@ PriceValue6_1 = Annotated[
 """XSD type ``PriceValue6.1Type``."""
 
 
-PriceValue8 = Annotated[int, Field(ge=0, le=99999999)]
+PriceValue8 = Annotated[int, WholeNumbers(ge=0, le=99999999)]
 """XSD type ``PriceValue8Type``."""
 
 
@@ -412,7 +412,7 @@ PriceValue8_2 = Annotated[
 """XSD type ``PriceValue8.2Type``."""
 
 
-KwPosValue13_0 = Annotated[int, Field(ge=0, le=9999999999999)]
+KwPosValue13_0 = Annotated[int, WholeNumbers(ge=0, le=9999999999999)]
 """XSD type ``KwPosValue13.0Type``."""
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import Choice, XmlChoiceModel, XmlModel, attr, element
-from mms_client.schema.datatypes import XsBoolean, XsDate, XsLong
+from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsLong
 
 Title = Annotated[str, Field(max_length=100)]
 """XSD type ``TitleType``."""
@@ -54,7 +54,7 @@ BSPName = Annotated[str, Field(min_length=4, max_length=4)]
 """XSD type ``BSPNameType``."""
 
 
-FileSize = Annotated[int, Field(ge=0, le=2147483647)]
+FileSize = Annotated[int, WholeNumbers(ge=0, le=2147483647)]
 """XSD type ``FileSizeType``."""
 
 

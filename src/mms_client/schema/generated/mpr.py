@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import Choice, XmlChoiceModel, XmlModel, attr, element, text
-from mms_client.schema.datatypes import XsBoolean, XsDate, XsdPattern, XsInt, XsLong
+from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsdPattern, XsInt, XsLong
 
 
 class RegistrationAction(StrEnum):
@@ -655,17 +655,17 @@ StopHourMinute = Annotated[
 """XSD type ``StopHourMinuteType``."""
 
 
-Output = Annotated[int, Field(ge=-9999999, le=9999999)]
+Output = Annotated[int, WholeNumbers(ge=-9999999, le=9999999)]
 """XSD type ``OutputType``."""
 
 
-Capacity = Annotated[int, Field(ge=0, le=9999999)]
+Capacity = Annotated[int, WholeNumbers(ge=0, le=9999999)]
 """XSD type ``CapacityType``."""
 
 
 Psq = Annotated[
     int,
-    Field(ge=-2147483648, le=2147483647),
+    WholeNumbers(ge=-2147483648, le=2147483647),
     AfterValidator(
         XsdPattern(
             "^(?:0|([1-9][0-9]{3})|([1-9][0-9]{4})|([1-9][0-9]{5})|([1-9][0-9]{6}))$", "PsqType"
@@ -675,7 +675,7 @@ Psq = Annotated[
 """XSD type ``PsqType``."""
 
 
-Quantity = Annotated[int, Field(ge=1000, le=9999999)]
+Quantity = Annotated[int, WholeNumbers(ge=1000, le=9999999)]
 """XSD type ``QuantityType``."""
 
 
@@ -709,11 +709,11 @@ Hour = Annotated[
 """XSD type ``HourType``."""
 
 
-Minute = Annotated[int, Field(ge=0, le=99)]
+Minute = Annotated[int, WholeNumbers(ge=0, le=99)]
 """XSD type ``MinuteType``."""
 
 
-PatternNumber = Annotated[int, Field(ge=1, le=500)]
+PatternNumber = Annotated[int, WholeNumbers(ge=1, le=500)]
 """XSD type ``PatternNumberType``."""
 
 
@@ -725,7 +725,7 @@ RatedVoltage = Annotated[
 
 Frequency = Annotated[
     int,
-    Field(ge=-2147483648, le=2147483647),
+    WholeNumbers(ge=-2147483648, le=2147483647),
     AfterValidator(XsdPattern("^(?:([5]|[6])[0])$", "FrequencyType")),
 ]
 """XSD type ``FrequencyType``."""
@@ -743,7 +743,7 @@ FullPowerGenerationTime = Annotated[
 """XSD type ``FullPowerGenerationTimeType``."""
 
 
-NumberOfStartups = Annotated[int, Field(ge=0, le=9999)]
+NumberOfStartups = Annotated[int, WholeNumbers(ge=0, le=9999)]
 """XSD type ``NumberOfStartupsType``."""
 
 

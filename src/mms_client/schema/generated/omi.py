@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import Choice, XmlChoiceModel, XmlModel, attr, element, text
-from mms_client.schema.datatypes import XsBoolean, XsDate, XsdPattern, XsInt, XsLong
+from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsdPattern, XsInt, XsLong
 
 
 class ValidationStatus(StrEnum):
@@ -148,7 +148,7 @@ AsciiJapaneseString = Annotated[
 """XSD type ``AsciiJapaneseStringType``."""
 
 
-DrPatternNumber = Annotated[int, Field(ge=1, le=500)]
+DrPatternNumber = Annotated[int, WholeNumbers(ge=1, le=500)]
 """XSD type ``DrPatternNumberType``."""
 
 
@@ -179,11 +179,11 @@ EndTimeCode = Annotated[
 """XSD type ``EndTimeCodeType``."""
 
 
-KwPosValue7_0 = Annotated[int, Field(ge=0, le=9999999)]
+KwPosValue7_0 = Annotated[int, WholeNumbers(ge=0, le=9999999)]
 """XSD type ``KwPosValue7.0Type``."""
 
 
-KwNegValue7_0 = Annotated[int, Field(ge=-9999999, le=0)]
+KwNegValue7_0 = Annotated[int, WholeNumbers(ge=-9999999, le=0)]
 """XSD type ``KwNegValue7.0Type``."""
 
 
