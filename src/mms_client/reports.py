@@ -296,7 +296,7 @@ def _check_header(dataset: DatasetName | str, name: str, header: list[str]) -> N
             problems.append(FieldError(f"line 1/{column}", column, "one column of that name"))
         seen.add(column)
     if problems:
-        raise PayloadError(f"the CSV is not a {name} dataset", problems)
+        raise PayloadError(f"the CSV is not of the dataset {name}", problems)
 
 
 def _without_bom(lines: Iterable[str]) -> Iterator[str]:

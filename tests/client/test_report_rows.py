@@ -79,7 +79,7 @@ def test_a_csv_field_the_csv_module_cannot_read_is_refused_with_its_line() -> No
 
 def test_a_header_of_many_unknown_columns_lists_a_few_and_keeps_them_all() -> None:
     header = b"ROW," + b",".join(b"NoSuchColumn%d" % n for n in range(100_000)) + b"\r\n"
-    with pytest.raises(PayloadError, match="not a BSP_ResourceList dataset") as caught:
+    with pytest.raises(PayloadError, match="not of the dataset BSP_ResourceList") as caught:
         reports.read_csv(DatasetName.BSP_RESOURCELIST, header)
     error = caught.value
     assert len(error.errors) == 100_000
@@ -106,7 +106,7 @@ def test_a_valid_row_reads() -> None:
 
 def test_a_repeated_column_is_refused_naming_it() -> None:
     error = refusal(f"{H},Area\r\n{R1},03\r\n".encode())
-    assert str(error).startswith("the CSV is not a BSP_ResourceList dataset")
+    assert str(error).startswith("the CSV is not of the dataset BSP_ResourceList")
     [problem] = error.errors
     assert (problem.path, problem.value, problem.rule) == (
         "line 1/Area",

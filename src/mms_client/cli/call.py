@@ -61,31 +61,29 @@ def ops(interface: str | None, as_json: bool) -> None:
             )
         )
         return
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
     from mms_client.cli.console import output
+    from mms_client.cli.tables import print_table
 
-    table = Table(title=f"MMS operations ({len(chosen)})", box=box.SIMPLE_HEAD)
-    table.add_column("operation", no_wrap=True)
-    table.add_column("if")
-    table.add_column("kind")
-    table.add_column("methods", no_wrap=True)
-    table.add_column("who may call it (source)", overflow="fold")
-    table.add_column("response shape: source", overflow="fold")
-    for o in chosen:
-        methods = o.method if o.list_method is None else f"{o.method}\n{o.list_method}"
-        audiences = ", ".join(sorted(a.value for a in o.audiences))
-        table.add_row(
+    header = (
+        "operation",
+        "if",
+        "kind",
+        "methods",
+        "who may call it (source)",
+        "response shape: source",
+    )
+    rows = [
+        (
             o.name,
             o.interface.value,
             o.kind,
-            methods,
-            f"{audiences} ({o.audience_source})",
+            ", ".join(method for method in (o.method, o.list_method) if method),
+            f"{', '.join(sorted(a.value for a in o.audiences))} ({o.audience_source})",
             o.response.source,
         )
-    output(width=max(Console().width, 170)).print(table)
+        for o in chosen
+    ]
+    print_table(output(), f"MMS operations ({len(chosen)})", header, rows, wrap=header[3:])
 
 
 class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in older click
