@@ -27,7 +27,7 @@ import sys
 import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -667,12 +667,11 @@ def _whole_numbers(
 
 
 def _whole_bound(bound: tuple[str, bool], *, upward: bool) -> int:
-    """The least (``upward``) or greatest whole number within the facet ``bound``."""
-    value, inclusive = Decimal(bound[0]), bound[1]
-    whole = int(value.to_integral_value(ROUND_CEILING if upward else ROUND_FLOOR))
-    if not inclusive and whole == value:
-        whole += 1 if upward else -1
-    return whole
+    """The least (``upward``) or greatest whole number within the facet ``bound`` of an
+    integer type, whose value is an integer: itself, or the next one in for an exclusive
+    bound."""
+    value, inclusive = int(bound[0]), bound[1]
+    return value if inclusive else value + (1 if upward else -1)
 
 
 def _constrained(simple: SimpleType, imports: set[tuple[str, str]]) -> str:

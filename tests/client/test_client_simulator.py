@@ -1413,11 +1413,11 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
             MmsClient(**{**arguments, **change})
         assert "secret" not in str(caught.value)
         # what a debugger or a traceback's locals show of the client its __init__ left
-        [half_built] = {
-            id(entry.locals["self"]): entry.locals["self"]
+        half_built = next(
+            entry.locals["self"]
             for entry in caught.traceback
             if isinstance(entry.locals.get("self"), MmsClient)
-        }.values()
+        )
         if "_endpoints" in vars(half_built):  # refused by the transport settings or later
             assert repr(half_built).startswith("MmsClient(participant=")
         else:

@@ -212,11 +212,7 @@ def _load(
         except ValueError as exc:
             # cryptography's message does not contain the secret; the error is raised outside
             # this handler, so that it does not chain the call that failed either
-            problem = _unreadable(source, str(exc), bool(password))
-            if problem.endswith(_NOT_PKCS12) and source == _GIVEN_BYTES:
-                swapped = _looks_like_a_certificate_path(secret.given)
-                if swapped is not None:
-                    problem = _swapped("is not PKCS#12 data", swapped)
+            problem = _unreadable(source, str(exc), secret)
     del password
     raise CertificateError(problem)
 
@@ -325,19 +321,21 @@ def _looks_like_a_certificate_path(passphrase: object) -> str | None:
     return None
 
 
-_NOT_PKCS12 = (
-    " is not PKCS#12 data: the file is damaged or in another format (a .p12 or .pfx file is needed)"
-)
-"""What is said of a certificate that cryptography cannot read as PKCS#12 at all."""
-
-
-def _unreadable(source: str, reason: str, with_passphrase: bool) -> str:
-    """Why ``source`` could not be opened, from cryptography's ``reason``: it tells a
-    PKCS#12 whose integrity check fails with this passphrase (almost always a wrong one,
-    more rarely a damaged file) from data that is not PKCS#12 at all."""
+def _unreadable(source: str, reason: str, secret: _Hidden) -> str:
+    """Why ``source`` could not be opened with the passphrase ``secret``, from cryptography's
+    ``reason``: it tells a PKCS#12 whose integrity check fails with this passphrase (almost
+    always a wrong one, more rarely a damaged file) from data that is not PKCS#12 at all,
+    which, given as bytes beside a passphrase that looks like a certificate's path, is
+    probably the passphrase itself."""
     if "password" not in reason.lower():
-        return f"{source}{_NOT_PKCS12}"
-    if not with_passphrase:
+        swapped = _looks_like_a_certificate_path(secret.given) if source == _GIVEN_BYTES else None
+        if swapped is not None:
+            return _swapped("is not PKCS#12 data", swapped)
+        return (
+            f"{source} is not PKCS#12 data: the file is damaged or in another format "
+            "(a .p12 or .pfx file is needed)"
+        )
+    if not secret.given:
         return f"{source} could not be opened without a passphrase: give its passphrase"
     return f"{source} could not be opened: the passphrase is wrong (or the file is damaged)"
 
