@@ -105,7 +105,14 @@ class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in o
         try:
             return TypeAdapter(JstDate).validate_python(value)
         except ValidationError as exc:
-            self.fail(f"{value!r}: {value_rule(exc.errors()[0])}", param, ctx)
+            [error] = exc.errors()
+            rule = _NOT_A_DATE if error["type"] == "jst_date" else value_rule(error)
+            self.fail(f"{value!r}: {rule}", param, ctx)
+
+
+_NOT_A_DATE = "should be an ISO date such as 2024-04-01, or a date and time at midnight in Japan"
+"""What ``--date`` may be, in the command line's words: the library's (``mms_client.jst``)
+speak of Python's types, which a shell user does not give."""
 
 
 @click.command()
