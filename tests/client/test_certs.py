@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mms_client.errors import CertificateError, ConfigurationError
@@ -347,3 +347,16 @@ def test_without_anonymous_files_the_key_is_a_private_file_removed_at_once(
     assert key_file.mode == 0o600
     assert_only_an_encrypted_key(key_file.content)
     assert list(temporary.iterdir()) == []
+
+
+def test_a_key_tls_refuses_leaves_no_secret_in_a_tracebacks_locals(make_p12: MakeP12) -> None:
+    """A key OpenSSL will not present (here one too small for its security level) fails as
+    the certificate's TLS set-up; the frame that raises held the key encrypted with a one-time
+    password, and a traceback showing its locals would show both, which is the key."""
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    certificate = Certificate(make_p12(key=weak), PASSPHRASE)
+    with pytest.raises(CertificateError, match="could not be used for TLS") as caught:
+        certificate.ssl_context(True)
+    shown = _with_locals(caught.value)
+    assert "password = <not shown>" in shown and "pem = <not shown>" in shown
+    assert "PRIVATE KEY" not in shown

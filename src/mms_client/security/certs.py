@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn, Self, cast
+from typing import Generic, NoReturn, Self, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -61,8 +61,10 @@ class Certificate:
     def __init__(
         self, source: str | os.PathLike[str] | bytes, passphrase: str | bytes | None = None
     ) -> None:
-        secret = _Hidden(passphrase)
-        named = _Hidden(source)  # the passphrase itself, when the arguments are swapped
+        secret: _Hidden[object] = _Hidden(passphrase)
+        named: _Hidden[object] = _Hidden(
+            source
+        )  # the passphrase itself, when the arguments are swapped
         del source, passphrase  # from here on, a traceback's locals show them hidden
         data, self._source = _read_source(named, secret)
         key, certificate, chain = _load(data, secret, self._source)
@@ -146,19 +148,23 @@ class Certificate:
         ciphers); :meth:`ssl_context` uses it for the usual case."""
         # ssl can read a key only from a file. The file holds the key encrypted with a password
         # that exists only in this frame, and is gone before this method returns (see
-        # _key_file for where it is).
-        password = secrets.token_bytes(32)
-        pem = self._key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(password),
-        )
-        pem += b"".join(
-            c.public_bytes(serialization.Encoding.PEM) for c in (self._certificate, *self._chain)
+        # _key_file for where it is). Both are held hidden: a traceback's locals showing the
+        # password beside the encrypted key would show the key.
+        password = _Hidden(secrets.token_bytes(32))
+        pem = _Hidden(
+            self._key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(password.given),
+            )
+            + b"".join(
+                c.public_bytes(serialization.Encoding.PEM)
+                for c in (self._certificate, *self._chain)
+            )
         )
         with _key_file(pem) as path:
             try:
-                context.load_cert_chain(path, password=password)
+                context.load_cert_chain(path, password=password.given)
             except ssl.SSLError as exc:
                 raise CertificateError(
                     f"{self._source} could not be used for TLS: {exc.reason or exc}"
@@ -182,15 +188,18 @@ class Certificate:
         return self
 
 
-class _Hidden:
-    """An argument as given, held so that neither a debugger nor a traceback's locals (rich's
-    ``show_locals``, ``pytest -l``, an error tracker) show it: the passphrase, and the path,
-    which may be the passphrase given in its place. Every frame that could raise holds this
-    instead."""
+_Held = TypeVar("_Held")
+
+
+class _Hidden(Generic[_Held]):
+    """A secret held so that neither a debugger nor a traceback's locals (rich's
+    ``show_locals``, ``pytest -l``, an error tracker) show it: the passphrase, the path, which
+    may be the passphrase given in its place, and the key on its way to :mod:`ssl`. Every
+    frame that could raise holds this instead."""
 
     __slots__ = ("given",)
 
-    def __init__(self, given: object) -> None:
+    def __init__(self, given: _Held) -> None:
         self.given = given
 
     def __repr__(self) -> str:
@@ -198,7 +207,7 @@ class _Hidden:
 
 
 def _load(
-    data: _Hidden, secret: _Hidden, source: str
+    data: _Hidden[bytes], secret: _Hidden[object], source: str
 ) -> tuple[PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]]:
     """The key, certificate and chain of the PKCS#12 bytes ``data`` (named ``source``),
     decrypted with ``secret``. The error is raised once the passphrase's bytes are gone from
@@ -208,7 +217,7 @@ def _load(
         problem = f"{source}: {wrong}"
     else:
         try:
-            return pkcs12.load_key_and_certificates(cast(bytes, data.given), password or None)
+            return pkcs12.load_key_and_certificates(data.given, password or None)
         except ValueError as exc:
             # cryptography's message does not contain the secret; the error is raised outside
             # this handler, so that it does not chain the call that failed either
@@ -249,7 +258,7 @@ _GIVEN_BYTES = "the PKCS#12 data"
 """How messages name a certificate given as bytes rather than as the path of a file."""
 
 
-def _read_source(named: _Hidden, secret: _Hidden) -> tuple[_Hidden, str]:
+def _read_source(named: _Hidden[object], secret: _Hidden[object]) -> tuple[_Hidden[bytes], str]:
     """The PKCS#12 bytes of the certificate ``named``, held hidden (they are the passphrase
     when bytes are given in its place), and how to name them in messages (the path, never the
     content).
@@ -321,7 +330,7 @@ def _looks_like_a_certificate_path(passphrase: object) -> str | None:
     return None
 
 
-def _unreadable(source: str, reason: str, secret: _Hidden) -> str:
+def _unreadable(source: str, reason: str, secret: _Hidden[object]) -> str:
     """Why ``source`` could not be opened with the passphrase ``secret``, from cryptography's
     ``reason``: it tells a PKCS#12 whose integrity check fails with this passphrase (almost
     always a wrong one, more rarely a damaged file) from data that is not PKCS#12 at all,
@@ -345,8 +354,9 @@ _OWN_DESCRIPTORS = "/proc/self/fd"
 
 
 @contextmanager
-def _key_file(pem: bytes) -> Iterator[str]:
-    """A path from which :mod:`ssl` reads ``pem``, valid for the ``with`` block.
+def _key_file(pem: _Hidden[bytes]) -> Iterator[str]:
+    """A path from which :mod:`ssl` reads the PEM bytes ``pem`` holds, valid for the ``with``
+    block.
 
     Where the system allows it, the file has no name on disk at all: it is an anonymous
     in-memory file whose descriptor is closed on the way out, so nothing is left even when
@@ -360,12 +370,12 @@ def _key_file(pem: bytes) -> Iterator[str]:
             path = os.path.join(directory, "client.pem")
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as file:
-                file.write(pem)
+                file.write(pem.given)
             yield path
         return
     try:
         with open(descriptor, "wb", closefd=False) as file:
-            file.write(pem)
+            file.write(pem.given)
         yield f"{_OWN_DESCRIPTORS}/{descriptor}"
     finally:
         os.close(descriptor)
