@@ -54,6 +54,7 @@ from mms_client.jst import JST
 from mms_client.plugins import Plugin
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
+from mms_client.wire.soap import Attachment
 
 from .conftest import NO_WAIT, Recorder, free_port
 
@@ -1518,3 +1519,28 @@ async def test_a_hook_returning_a_coroutine_fails_the_call_without_an_unawaited_
     assert [str(w.message) for w in warned if "never awaited" in str(w.message)] == []
     assert mms_simulator.count(PUT) == before + 2
     assert MAY_HAVE_PROCESSED in refused.value.__notes__[0]
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_request_over_the_simulators_limit_is_refused_with_413(
+    mms_simulator: Simulator, flavour: str
+) -> None:
+    """The simulator reads and drops the rest of a body over its 64 MiB before answering:
+    closing while a client still sends resets the connection, and a client that reads only
+    once it has sent (httpx does) would see it broken, unable to tell the request was refused
+    unread."""
+    example = example_request("MarketSubmit_SettlementResults")
+    big = Attachment(example.attachments[0].name, b"a,b\n" * (20 * 1024 * 1024))  # 80 MiB
+    arguments = {"attachments": [big], **example.envelope}
+    with pytest.raises(HTTPStatusError) as caught:
+        if flavour == "sync":
+            with client(mms_simulator, client_type="TSO") as tso:
+                tso.call(example.operation, example.payload, **arguments)
+        else:
+
+            async def call() -> None:
+                async with mms_simulator.async_client("TSO", retry=NO_WAIT) as tso:
+                    await tso.call(example.operation, example.payload, **arguments)
+
+            asyncio.run(call())
+    assert (caught.value.status, caught.value.may_have_processed) == (413, False)

@@ -21,7 +21,13 @@ from mms_client.sim.service import Incoming, MmsService, Reply
 logger = logging.getLogger("mms_client.sim")
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
-"""Larger request bodies are refused with HTTP 413 before they are read completely."""
+"""Larger request bodies are refused with HTTP 413; what arrives past the limit is dropped."""
+
+REFUSED_BODY_SECONDS = 30.0
+"""How long the rest of a body over :data:`MAX_REQUEST_BYTES` is read and dropped before the
+413 goes out. A client sends its whole request before it reads the answer (httpx does), and a
+server that answers and closes while the request still arrives resets the connection: the
+client sees it broken, its answer lost, and cannot tell that the request was refused unread."""
 
 INLINE_REQUEST_BYTES = 32 * 1024
 """Requests up to this size (a query, a submission of two dozen offers or so) are handled on the
@@ -137,7 +143,8 @@ class SimulatorApp:
 
 
 async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None once it exceeds the limit; ``_ClientGoneError`` if the
+    """The whole request body, or None if it exceeds the limit, once the rest of it has been
+    read and dropped (see :data:`REFUSED_BODY_SECONDS`); ``_ClientGoneError`` if the
     connection ends first."""
     chunks: list[bytes] = []
     size = 0
@@ -147,11 +154,29 @@ async def _read_body(receive: Receive) -> bytes | None:
             raise _ClientGoneError
         chunk = message.get("body", b"")
         size += len(chunk)
+        more = message.get("more_body", False)
         if size > MAX_REQUEST_BYTES:
+            if more:
+                await _drop_rest_of_body(receive)
             return None
         chunks.append(chunk)
-        if not message.get("more_body", False):
+        if not more:
             return b"".join(chunks)
+
+
+async def _drop_rest_of_body(receive: Receive) -> None:
+    """Reads the body to its end, keeping none of it, for at most
+    :data:`REFUSED_BODY_SECONDS`: a client still sending after that is answered all the same."""
+    try:
+        async with asyncio.timeout(REFUSED_BODY_SECONDS):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    raise _ClientGoneError
+                if not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return
 
 
 async def _send(send: Send, reply: Reply) -> None:
