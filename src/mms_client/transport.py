@@ -312,15 +312,21 @@ class _Attempts:
         self.unverified: set[str] = set()
         self.failures: dict[str, TransportError] = {}
         """The last failure at each URL tried."""
+        self.last_failure: BaseException | None = None
+        """How the attempt before the next one failed."""
 
     def tenacity_arguments(self) -> dict[str, Any]:
-        return self.settings.policy.tenacity_arguments(self._resends, self._failed)
+        return {
+            **self.settings.policy.tenacity_arguments(self._resends, self._failed),
+            "sleep": self.driver.pause,
+        }
 
     def _resends(self, error: BaseException) -> bool:
         """Whether another attempt follows the one that failed with ``error``, and where
         (``url`` becomes its URL). The two are decided together because a host whose
         certificate could not be verified is not tried again, which may leave nowhere to go."""
         policy = self.settings.policy
+        self.last_failure = error
         if isinstance(error, TransportError):
             self.failures[self.url] = error
         if isinstance(error, ServerCertificateError):
@@ -347,7 +353,13 @@ class _Attempts:
         logger.warning("attempt %d failed (%s); trying again at %s", self.number, error, self.url)
 
     def next(self, client: httpx.Client | httpx.AsyncClient) -> _Exchange:
-        """The next attempt, which ``client`` sends."""
+        """The next attempt, which ``client`` sends. A transport closed meanwhile sends
+        nothing: a request closed while it waited to be sent again fails as its last attempt
+        did, which says what became of it, and one not sent yet as closed."""
+        if self.driver.closed:
+            if self.last_failure is not None:
+                raise self.last_failure
+            raise ConfigurationError(_CLOSED_CLIENT)
         self.number += 1
         return _Exchange(self, client)
 
@@ -832,6 +844,11 @@ class _Driver(ABC):
     def _forked(self) -> None:
         """In a child process just forked: drop the parent's connections unclosed."""
 
+    @abstractmethod
+    def pause(self, seconds: float) -> Any:
+        """The back-off before a request is sent again, cut short by a close: a closed
+        transport sends nothing more, so the request fails at once instead of after it."""
+
     def check_open(self) -> None:
         """Refuse to work once closed, in the library's terms rather than httpx's."""
         if self.closed:
@@ -895,6 +912,8 @@ class SyncTransport(_Driver):
         ssl_context.sslsocket_class = _SyncSocket
         self._ssl_context = ssl_context
         self._client = self._new_client()
+        self._closing = threading.Event()
+        """Set by :meth:`close`, for a thread waiting in :meth:`pause`."""
 
     def _new_client(self) -> httpx.Client:
         return httpx.Client(verify=self._ssl_context, **self._settings.client_arguments())
@@ -945,8 +964,12 @@ class SyncTransport(_Driver):
                 exchange.add(chunk)
         return exchange.finish(response)
 
+    def pause(self, seconds: float) -> None:
+        self._closing.wait(seconds)
+
     def close(self) -> None:
         self._client.close()
+        self._closing.set()
 
 
 class AsyncTransport(_Driver):
@@ -1052,11 +1075,22 @@ class AsyncTransport(_Driver):
                 self._attempt, client, attempts
             )
 
+    async def pause(self, seconds: float) -> None:
+        import asyncio
+
+        # a close may come from any event loop or thread, and none of them can wake a task of
+        # another loop: the wait looks at the closed state often enough to end at once. It
+        # yields at least once, as a pause of 0 seconds gives the loop's other tasks their turn
+        deadline = time.monotonic() + seconds
+        while True:
+            await asyncio.sleep(max(0.0, min(deadline - time.monotonic(), _CLOSE_CHECK_SECONDS)))
+            if self._closed or time.monotonic() >= deadline:
+                return
+
     async def _attempt(self, client: httpx.AsyncClient, attempts: _Attempts) -> HttpReply:
         import asyncio
 
         # closed in another event loop, whose aclose left this loop's client open
-        self.check_open()
         exchange = attempts.next(client)
         message = exchange.message
         with exchange:
@@ -1088,6 +1122,10 @@ class AsyncTransport(_Driver):
         if own is not None:
             await own.client.aclose()
         # the clients of other loops are closed as those loops finish
+
+
+_CLOSE_CHECK_SECONDS = 0.05
+"""How often an async request waiting to be sent again looks whether its client was closed."""
 
 
 @dataclass(frozen=True)

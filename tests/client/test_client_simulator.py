@@ -52,6 +52,7 @@ from mms_client.errors import (
 from mms_client.examples import example_request
 from mms_client.jst import JST
 from mms_client.plugins import Plugin
+from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
 from mms_client.wire.soap import Attachment
@@ -934,11 +935,11 @@ def test_a_client_closed_while_another_thread_is_in_a_call_refuses_that_call_as_
     assert mms_simulator.count(QUERY, processed=False) == before  # nothing was sent
 
 
-async def test_an_async_client_closed_while_a_call_waits_to_resend_refuses_it_as_closed(
+async def test_an_async_client_closed_while_a_call_waits_to_resend_fails_it_as_it_failed(
     mms_simulator: Simulator, day: dt.date
 ) -> None:
     """The query's first attempt gets HTTP 503; while it waits to go to the backup host, the
-    client is closed."""
+    client is closed: the call fails with the 503, which says what became of the request."""
 
     class FirstAnswer(Plugin):
         def __init__(self) -> None:
@@ -956,9 +957,55 @@ async def test_an_async_client_closed_while_a_call_waits_to_resend_refuses_it_as
     )
     await answer.arrived.wait()
     await bsp.aclose()
-    with pytest.raises(ConfigurationError, match="this client is closed; make a new one"):
+    with pytest.raises(HTTPStatusError) as caught:
         await call
+    assert (caught.value.status, caught.value.attempt) == (503, 1)
     assert mms_simulator.count(QUERY, processed=False) == before + 1  # not resent
+
+
+A_LONG_BACK_OFF = RetryPolicy(attempts=2, backoff_initial=600, backoff_max=600, backoff_jitter=0)
+"""A wait before the second attempt that no test waits out: a call that fails while a test
+runs was cut short."""
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_close_ends_the_wait_before_a_resend_at_once(
+    mms_simulator: Simulator, day: dt.date, flavour: str
+) -> None:
+    """The query's first attempt is dropped; while it waits ten minutes to be sent again, the
+    client is closed from another thread: the call fails then, with the dropped connection."""
+    mms_simulator.inject("drop_before", operation=QUERY)
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    waiting = threading.Event()
+
+    class Waiting(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "trying again" in record.getMessage():
+                waiting.set()
+
+    handler = Waiting()
+    logging.getLogger("mms_client").addHandler(handler)
+    try:
+        if flavour == "sync":
+            bsp = client(mms_simulator, retry=A_LONG_BACK_OFF, backup_url=None)
+            threading.Thread(target=lambda: waiting.wait(60) and bsp.close()).start()
+            with pytest.raises(ConnectionLostError):
+                bsp.query_offers(query, date=day)
+        else:
+            async_bsp = mms_simulator.async_client(retry=A_LONG_BACK_OFF, backup_url=None)
+
+            def close_it() -> None:
+                if waiting.wait(60):
+                    asyncio.run(async_bsp.aclose())
+
+            async def call() -> None:
+                threading.Thread(target=close_it).start()
+                await async_bsp.query_offers(query, date=day)
+
+            with pytest.raises(ConnectionLostError):
+                asyncio.run(call())
+    finally:
+        logging.getLogger("mms_client").removeHandler(handler)
 
 
 def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this_one(
