@@ -266,6 +266,11 @@ class TransportSettings:
                     f"{name} must be a positive number of {unit}{bound}, not {shown_setting(value)}"
                 )
 
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds that making the connection, and then its TLS handshake, may take each."""
+        return min(self.timeout, 10.0)
+
     def client_arguments(self) -> dict[str, Any]:
         """Keyword arguments for :class:`httpx.Client` and :class:`httpx.AsyncClient`."""
         # the MMS has no reason to compress (its payloads say whether they are compressed,
@@ -274,7 +279,7 @@ class TransportSettings:
         if not self.keep_alive:
             headers["Connection"] = "close"
         return {
-            "timeout": httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            "timeout": httpx.Timeout(self.timeout, connect=self.connect_timeout),
             "limits": httpx.Limits(max_keepalive_connections=5 if self.keep_alive else 0),
             "headers": headers,
             "follow_redirects": False,
@@ -474,7 +479,7 @@ class _Exchange:
         if isinstance(error, httpx.HTTPError):
             raise self._translate(error) from error
         if isinstance(error, TimeoutError):  # asyncio.timeout: the deadline passed
-            raise (self._late() if self._sending else self._unconnected()) from None
+            raise (self._late() if self._sending else self._unconnected(self._timeout)) from None
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         """httpcore's ``trace`` hook: notes when the request begins to go out, so that a
@@ -528,10 +533,10 @@ class _Exchange:
         assert self._spool_dir is not None
         return writing(self._spool_dir, f"a temporary file in {self._spool_dir}")
 
-    def _unconnected(self) -> ConnectError:
+    def _unconnected(self, seconds: float) -> ConnectError:
         return ConnectError(
             f"could not connect: the connection and its TLS handshake were not done within "
-            f"{self._timeout} seconds",
+            f"{seconds:g} seconds",
             url=self.url,
             attempt=self.attempt,
             operation=self.operation,
@@ -647,6 +652,10 @@ class _Exchange:
                     "; the server closed the connection during the TLS handshake, as servers "
                     "do when they refuse the client certificate"
                 )
+            if isinstance(error, httpx.ConnectTimeout):
+                # in the words of neither driver: the sync one names a line of OpenSSL's C
+                # source, the async one a cancel scope of anyio's
+                return self._unconnected(self._settings.connect_timeout)
             return ConnectError(
                 f"could not connect ({_system_reason(error) or detail}){hint}",
                 url=self.url,
