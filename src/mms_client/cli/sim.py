@@ -37,6 +37,21 @@ def sim() -> None:
     """The local MMS simulator."""
 
 
+def _checked_limit(
+    context: click.Context, parameter: click.Parameter, value: float | None
+) -> float | None:
+    """``value`` checked as the simulator checks the limit the option sets (the option's
+    name in Python is the limit's), with the option named: a range of the option's own
+    would let NaN through, which every comparison calls false, and the simulator's error
+    would name its limit (``request_timeout``), which is no option of the command."""
+    from mms_client.sim.server import LIMIT_RULE, ServerLimits
+
+    assert parameter.name is not None
+    if value is not None and not ServerLimits.allows(parameter.name, value):
+        raise click.BadParameter(f"{LIMIT_RULE}, not {value}")
+    return value
+
+
 @sim.command()
 @click.option(
     "--host",
@@ -72,18 +87,22 @@ def sim() -> None:
 )
 @click.option(
     "--max-connections",
-    type=click.IntRange(min=1),
+    type=int,
+    callback=_checked_limit,
     help="Connections each address serves at once; more are answered HTTP 503  [default: 256]",
 )
 @click.option(
     "--handshake-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=float,
+    callback=_checked_limit,
     metavar="SECONDS",
     help="Time a client has to complete the TLS handshake  [default: 10]",
 )
 @click.option(
     "--head-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    "request_timeout",
+    type=float,
+    callback=_checked_limit,
     metavar="SECONDS",
     help="Time a client has to send each request head (request line and headers)  [default: 30]",
 )
@@ -101,7 +120,7 @@ def serve(
     mtom: bool,
     max_connections: int | None,
     handshake_timeout: float | None,
-    head_timeout: float | None,
+    request_timeout: float | None,
     log_level: str,
 ) -> None:
     """Serve the MMS over HTTPS with mutual TLS until interrupted (Ctrl+C).
@@ -136,11 +155,11 @@ def serve(
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(log_level.upper())
     folder = state_dir if state_dir is not None else default_state_dir()
-    # an option left out keeps the simulator's bound (one given is above zero)
+    # an option left out keeps the simulator's bound (one given is checked already)
     given: dict[str, Any] = {
         "max_connections": max_connections,
         "handshake_timeout": handshake_timeout,
-        "request_timeout": head_timeout,
+        "request_timeout": request_timeout,
     }
     try:
         limits = replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
@@ -153,8 +172,8 @@ def serve(
             log_level=log_level,
             limits=limits,
         )
-    except ConfigurationError as exc:  # options that cannot go together, or a limit that
-        raise click.UsageError(str(exc)) from None  # cannot be one (NaN passes FloatRange)
+    except ConfigurationError as exc:  # options that cannot go together
+        raise click.UsageError(str(exc)) from None
     try:
         simulator.start()
     except OSError as exc:  # an address in use or not this machine's, a folder not writable

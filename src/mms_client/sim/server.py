@@ -84,14 +84,24 @@ class ServerLimits:
     body_timeout: float = 300.0
 
     def __post_init__(self) -> None:
-        # the transport's rule for a setting's number: NaN or infinity would reach uvicorn
         for limit in fields(self):
             value = getattr(self, limit.name)
-            kinds = int if limit.type == "int" else int | float
-            if not (is_number_within(value, kinds, 0, math.inf) and 0 < value < math.inf):
-                raise ConfigurationError(
-                    f"{limit.name} must be a positive finite number, not {shown_setting(value)}"
-                )
+            if not self.allows(limit.name, value):
+                raise ConfigurationError(f"{limit.name} {LIMIT_RULE}, not {shown_setting(value)}")
+
+    @classmethod
+    def allows(cls, name: str, value: object) -> bool:
+        """Whether ``value`` can be the limit ``name``: the one rule for the limits given in
+        code and for the ``mms sim serve`` options that set them, whose errors name the
+        option rather than the limit."""
+        # the transport's rule for a setting's number: NaN or infinity would reach uvicorn
+        [limit] = [limit for limit in fields(cls) if limit.name == name]
+        kinds = int if limit.type == "int" else int | float
+        return is_number_within(value, kinds, 0, math.inf) and 0 < cast(float, value) < math.inf
+
+
+LIMIT_RULE = "must be a positive finite number"
+"""What every :class:`ServerLimits` limit must be, in words."""
 
 
 DEFAULT_LIMITS = ServerLimits()
