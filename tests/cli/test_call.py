@@ -231,6 +231,35 @@ def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:
     assert f"cannot read {candidate}" in result.output
 
 
+def test_call_refuses_a_payload_it_cannot_read_whole_before_sending(
+    mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """JSON nested deeper than Python's parser recurses, and a payload larger than the bound
+    (a device such as /dev/zero would be read until memory ran out), are usage errors naming
+    --payload, not a traceback; nothing is sent."""
+    from mms_client.cli.call import PAYLOAD_MAX_BYTES
+
+    state = str(mms_simulator.state_dir)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"MarketType": "DAM", "x": ' + "[" * 3000 + "]" * 3000 + "}")
+    # valid JSON, and a query the simulator would answer, but for its size
+    padded = b'{"MarketType": "DAM"}' + b" " * PAYLOAD_MAX_BYTES
+    large = tmp_path / "large.json"
+    large.write_bytes(padded)
+    before = mms_simulator.count(processed=False)
+    for source, given, problem in [
+        (str(deep), None, "is JSON nested too deeply to be read"),
+        (str(large), None, f"{large} holds more than 16 MiB, the most a payload may be"),
+        ("-", padded, "standard input holds more than 16 MiB, the most a payload may be"),
+    ]:
+        arguments = ["call", "query_offers", "--payload", source, "--sim-state", state]
+        result = CliRunner().invoke(main, arguments, input=given)
+        assert result.exit_code == 2, result.output
+        assert f"Error: Invalid value for --payload: {problem}" in result.stderr
+        assert "Traceback" not in result.output
+    assert mms_simulator.count(processed=False) == before
+
+
 def test_call_says_where_the_passphrase_should_come_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

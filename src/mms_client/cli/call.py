@@ -110,6 +110,12 @@ class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in o
             self.fail(f"{value!r}: {rule}", param, ctx)
 
 
+PAYLOAD_MAX_BYTES = 16 * 2**20
+"""The most ``--payload`` reads. A payload is a document written by hand or by a program, of
+at most some thousands of items, far below the simulator's 64 MiB bound on a whole request
+(signed, base64-encoded and wrapped in SOAP); without a bound, ``--payload /dev/zero`` (or a
+file named by mistake) would be read until memory ran out."""
+
 _NOT_A_DATE = "should be an ISO date such as 2024-04-01, or a date and time at midnight in Japan"
 """What ``--date`` may be, in the command line's words: the library's (``mms_client.jst``)
 speak of Python's types, which a shell user does not give."""
@@ -388,16 +394,27 @@ def _payload(operation: Operation, path: Path) -> Any:
     from mms_client.errors import PayloadError
     from mms_client.schema import codec
 
-    if str(path) == "-" and sys.stdin is None:
+    standard_input = str(path) == "-"
+    if standard_input and sys.stdin is None:
         raise click.BadParameter(
             "'-' reads standard input, which is closed; name the payload file",
             param_hint="--payload",
         )
     try:
-        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        if standard_input:
+            data = sys.stdin.buffer.read(PAYLOAD_MAX_BYTES + 1)
+        else:
+            with path.open("rb") as file:
+                data = file.read(PAYLOAD_MAX_BYTES + 1)
     except OSError as exc:
         reason = f"cannot read {path}: {exc.strerror}"
         raise click.BadParameter(reason, param_hint="--payload") from None
+    if len(data) > PAYLOAD_MAX_BYTES:
+        source = "standard input" if standard_input else str(path)
+        raise click.BadParameter(
+            f"{source} holds more than {PAYLOAD_MAX_BYTES // 2**20} MiB, the most a payload may be",
+            param_hint="--payload",
+        )
     # editors on Windows often start a UTF-8 file with a byte order mark; both parsers skip it
     if data.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<"):
         try:
@@ -408,6 +425,11 @@ def _payload(operation: Operation, path: Path) -> Any:
         return json.loads(data)
     except ValueError as exc:
         raise click.BadParameter(f"neither XML nor JSON: {exc}", param_hint="--payload") from None
+    except RecursionError:  # Python's parser recurses into each array and object
+        raise click.BadParameter(
+            "is JSON nested too deeply to be read (no payload item nests more than a few levels)",
+            param_hint="--payload",
+        ) from None
 
 
 def _example(
