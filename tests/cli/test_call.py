@@ -160,6 +160,23 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
             ]
         ),
         (["call", "query_offers", "--example", "-e", "Nope=1"], "has no attribute 'Nope'"),
+        # an option for an attribute the operation's envelope has not, which the schema
+        # refused naming the attribute in Python's words (datetime.date(2024, 4, 1))
+        (
+            ["call", "create_report", "--example", "--date", "2024-04-01"],
+            "Invalid value for --date: create_report does not take it: MarketReport has no "
+            "attribute 'date'",
+        ),
+        (
+            ["call", "query_resources", "--example", "--days", "2"],
+            "Invalid value for --days: query_resources does not take it: RegistrationQuery has "
+            "no attribute 'days'",
+        ),
+        (
+            ["call", "RegistrationQuery_Resource", "--example", "--market-type", "DAM"],
+            "Invalid value for --market-type: RegistrationQuery_Resource does not take it: "
+            "RegistrationQuery has no attribute 'market_type'",
+        ),
         (
             ["call", "query_offers", "--example", "-e", "date=2024-04-01", "--date", "2024-04-02"],
             "--date and --envelope both give date",

@@ -219,7 +219,7 @@ def call(
         raise click.BadParameter("is empty; name the file or folder to save to", param_hint="--out")
     operation = _operation(name, interface)
     dataset = DATASET_DOWNLOADS.get(name)
-    envelope = _envelope(operation, date, days, market_type, extra)
+    envelope = _envelope(operation, name, date, days, market_type, extra)
     if example == (payload_file is not None):
         raise click.UsageError("give exactly one of --payload FILE and --example")
     attachments = [Attachment.from_file(path) for path in attach]
@@ -350,13 +350,16 @@ def _operation(name: str, interface: str | None) -> Operation:
 
 def _envelope(
     operation: Operation,
+    name: str,
     date: dt.date | None,
     days: int | None,
     market_type: str | None,
     extra: tuple[str, ...],
 ) -> dict[str, Any]:
     """The envelope attributes the options give, by Python name, so that an attribute given
-    twice (``-e Date=...`` and ``--date``) is caught rather than sent twice or dropped."""
+    twice (``-e Date=...`` and ``--date``) is caught rather than sent twice or dropped; an
+    option for an attribute the envelope of ``operation`` (called ``name``) has not is a
+    usage error naming the option, as the schema's error would name the attribute only."""
     from mms_client.schema.binding import AttributePlan, xml_plan
 
     by_key = xml_plan(operation.envelope_model).by_key
@@ -367,10 +370,7 @@ def _envelope(
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--envelope")
         binding = by_key.get(key)
         if not isinstance(binding, AttributePlan):
-            raise click.BadParameter(
-                f"{operation.envelope_model.__name__} has no attribute {key!r}",
-                param_hint="--envelope",
-            )
+            raise click.BadParameter(_no_attribute(operation, key), param_hint="--envelope")
         if binding.field_name in envelope:
             raise click.UsageError(f"--envelope gives {binding.xml_name} twice")
         envelope[binding.field_name] = value
@@ -379,14 +379,25 @@ def _envelope(
         "days": days,
         "market_type": market_type,
     }
-    for name, chosen in options.items():
+    for attribute, chosen in options.items():
         if chosen is None:
             continue
-        if name in envelope:
-            option = "--" + name.replace("_", "-")
-            raise click.UsageError(f"{option} and --envelope both give {name}")
-        envelope[name] = chosen
+        option = "--" + attribute.replace("_", "-")
+        if not isinstance(by_key.get(attribute), AttributePlan):
+            raise click.BadParameter(
+                f"{name} does not take it: {_no_attribute(operation, attribute)}",
+                param_hint=option,
+            )
+        if attribute in envelope:
+            raise click.UsageError(f"{option} and --envelope both give {attribute}")
+        envelope[attribute] = chosen
     return envelope
+
+
+def _no_attribute(operation: Operation, key: str) -> str:
+    """That the envelope of ``operation`` has no attribute ``key``: the registry's envelope
+    model says which it has, for ``-e`` and the options that name one alike."""
+    return f"{operation.envelope_model.__name__} has no attribute {key!r}"
 
 
 def _payload(operation: Operation, path: Path) -> Any:
