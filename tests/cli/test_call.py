@@ -224,11 +224,18 @@ def test_call_refuses_options_that_would_go_unused(tmp_path: Path) -> None:
         (["--backup-url", "https://backup.example"], "--backup-url needs --base-url"),
         (["--as", "MO"], "--as picks a user of a simulator"),
         (["--test", "--base-url", "https://mms.example"], "--test and --base-url both say"),
+        (["--sim-state", str(tmp_path)], "--sim-state names a simulator to talk to; with --cert"),
     ]:
         result = CliRunner().invoke(main, [*arguments, *extra], env={"MMS_CERT_PASSPHRASE": "x"})
         assert result.exit_code == 2, result.output
         assert problem in result.output
         assert "backup_url" not in result.output and "base_url" not in result.output
+    # MMS_SIM_STATE is where a simulator is, when one is talked to: it does not stand in the
+    # way of --cert (which here goes on to read the certificate, and finds it damaged)
+    environment = {"MMS_CERT_PASSPHRASE": "x", "MMS_SIM_STATE": str(tmp_path)}
+    unused = CliRunner().invoke(main, arguments, env=environment)
+    assert unused.exit_code == 2 and "--sim-state" not in unused.output
+    assert f"{cert} is not PKCS#12 data" in unused.output
 
 
 def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:

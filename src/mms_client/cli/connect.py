@@ -11,8 +11,9 @@ Two ways to say whom to talk to, as whom:
   The passphrase comes from the environment variable named by ``--passphrase-env`` (default
   ``MMS_CERT_PASSPHRASE``) or is asked for without echo; it is never printed or logged.
 
-An option that has no effect the way it is given (``--user`` with a simulator, ``--as`` with
-``--cert``...) is a usage error: ignored, it would leave the user believing it took effect.
+An option that has no effect the way it is given (``--client-type`` with a simulator, ``--as``
+or ``--sim-state`` with ``--cert``...) is a usage error: ignored, it would leave the user
+believing it took effect.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -91,6 +93,11 @@ class Connection:
         if self.acting_as is not None:
             raise click.UsageError(
                 "--as picks a user of a simulator; with --cert, --client-type says the type"
+            )
+        if self.sim_state is not None:
+            raise click.UsageError(
+                "--sim-state names a simulator to talk to; with --cert, --base-url says where "
+                "the MMS is"
             )
         try:  # before the passphrase is asked for
             check_addresses(
@@ -285,10 +292,13 @@ def connection_options(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
-        connection = Connection(
-            **{field.name: kwargs.pop(field.name) for field in fields(Connection)}
-        )
-        return command(connection=connection, **kwargs)
+        given = {field.name: kwargs.pop(field.name) for field in fields(Connection)}
+        # MMS_SIM_STATE says where the simulator is whenever one is talked to: beside --cert
+        # it goes unused, as --sim-state, which says to talk to one, may not
+        source = click.get_current_context().get_parameter_source("sim_state")
+        if given["cert"] is not None and source is ParameterSource.ENVIRONMENT:
+            given["sim_state"] = None
+        return command(connection=Connection(**given), **kwargs)
 
     decorated: Any = wrapper
     for option in reversed(options):
