@@ -93,13 +93,21 @@ class Caller:
     domain: str = "mms-client"
 
     def __post_init__(self) -> None:
-        for setting, (form, words) in _NAMES.items():
+        for setting in _NAMES:
             value = getattr(self, setting)
-            if not isinstance(value, str) or not form.fullmatch(value):
-                raise ConfigurationError(
-                    f"{setting} must be {words}, as the MMS schemas take it; "
-                    f"got {shown_setting(value)}"
-                )
+            rule = name_rule(setting, value)
+            if rule is not None:
+                raise ConfigurationError(f"{setting} {rule}; got {shown_setting(value)}")
+
+
+def name_rule(setting: str, value: object) -> str | None:
+    """The rule ``value`` breaks as the ``setting`` (``participant``, ``user``) every
+    envelope carries, or None: one rule for the client's arguments and for the options of
+    the ``mms`` command that give them, which check them before asking for a passphrase."""
+    form, words = _NAMES[setting]
+    if isinstance(value, str) and form.fullmatch(value):
+        return None
+    return f"must be {words}, as the MMS schemas take it"
 
 
 @dataclass(frozen=True)

@@ -300,6 +300,33 @@ def test_call_says_where_the_passphrase_should_come_from(
     assert unattended.exit_code == 2 and "set MMS_CERT_PASSPHRASE" in unattended.output
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "rule"),
+    [
+        ("--participant", "f100", "a capital letter and three digits, not 000, such as F100"),
+        ("--user", "fake user!", "1 to 12 capital letters or digits, such as FAKEUSER"),
+    ],
+)
+def test_call_refuses_a_name_no_envelope_can_carry_before_asking_for_the_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, value: str, rule: str
+) -> None:
+    """The option is named, not the client's argument; and it is refused before the
+    passphrase is asked for (here, with no terminal, it could not be)."""
+    monkeypatch.delenv("MMS_CERT_PASSPHRASE", raising=False)
+    cert = tmp_path / "user.p12"
+    cert.write_bytes(b"never read: a name is malformed")
+    names = {"--participant": "F100", "--user": "FAKEUSER", option: value}
+    result = CliRunner().invoke(
+        main,
+        ["call", "query_offers", "--example", "--cert", str(cert), "--client-type", "BSP",
+         *(part for pair in names.items() for part in pair)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"Error: Invalid value for {option}: {value!r} must be {rule}, as the MMS schemas take it\n"
+    )
+
+
 @pytest.mark.parametrize("value", ["S3cret-Passphrase", "correct horse battery", "2FA_SECRET"])
 def test_call_does_not_repeat_a_passphrase_given_as_its_variable(
     tmp_path: Path, value: str

@@ -77,6 +77,7 @@ class Connection:
         from mms_client.client import MmsClient
         from mms_client.endpoints import check_addresses
         from mms_client.errors import ConfigurationError
+        from mms_client.exchange import name_rule
         from mms_client.security.certs import Certificate
 
         missing = [
@@ -99,6 +100,10 @@ class Connection:
                 "--sim-state names a simulator to talk to; with --cert, --base-url says where "
                 "the MMS is"
             )
+        for option, name in (("--participant", self.participant), ("--user", self.user)):
+            rule = name_rule(option.removeprefix("--"), name)
+            if rule is not None:  # refused when the client is built, after the passphrase
+                raise click.BadParameter(f"{name!r} {rule}", param_hint=option)
         try:  # before the passphrase is asked for
             check_addresses(
                 self.test,
