@@ -108,6 +108,13 @@ def _kind(path: Path) -> str | None:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
+def _not_a_folder(folder: Path) -> str:
+    """Why ``folder``, where a file is to go, is no folder: what is there instead (a regular
+    file named as a folder, by mistake), or that nothing is."""
+    kind = _kind(folder)
+    return f"there is no folder {folder}" if kind is None else f"{folder} is {kind}, not a folder"
+
+
 def _path(to: object) -> Path:
     """``to`` as a path, or a :class:`ConfigurationError` before anything is sent: a file
     object (an open file, a ``BytesIO``) cannot take a download, which is renamed into place."""
@@ -172,7 +179,7 @@ class Destination:
             self._file = _followed(target)
             folder = self._file.parent
             if not folder.is_dir():
-                raise DestinationError(target, f"cannot be written: there is no folder {folder}")
+                raise DestinationError(target, f"cannot be written: {_not_a_folder(folder)}")
             self._new_file_mode = _check_writable(folder, target)
         elif operation.response.files:
             self._new_file_mode = self._make_folder(operation, target)

@@ -679,6 +679,11 @@ def test_call_refuses_an_out_that_cannot_take_the_answer_before_sending(
             "report.xml is a regular file",
         ),
         (["query_offers", "--out", str(out / "x.xml")], "answers with no files"),
+        # a file named as a folder is not said to be missing
+        (
+            ["download_report", "--out", str(out / "report.xml" / "x.xml")],
+            f"cannot be written: {out / 'report.xml'} is a regular file, not a folder",
+        ),
     ]:
         result = CliRunner().invoke(main, ["call", *arguments, "--example", "--sim-state", state])
         assert result.exit_code == 2, result.output
