@@ -43,7 +43,7 @@ from mms_client.jst import JST
 from mms_client.judgement import Judgement, Message, Severity, Statistics, Verdict, judge
 from mms_client.operations import OPERATIONS, Operation, get_operation, operation_taking
 from mms_client.schema import root_model
-from mms_client.schema.binding import AttributePlan, ElementPlan, XmlModel, xml_plan
+from mms_client.schema.binding import BOTH_NAMES, AttributePlan, ElementPlan, XmlModel, xml_plan
 from mms_client.schema.codec import collector_paused, parse_xml, read, write
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import sign
@@ -231,7 +231,7 @@ def envelope_fields(
                 name = binding.xml_name if isinstance(binding, AttributePlan) else binding.tag
                 raise PayloadError(
                     f"{operation.name}: {name} is given twice",
-                    [FieldError(name, value, "given by its XML name and by its Python name")],
+                    [FieldError(name, value, BOTH_NAMES)],
                 )
         fields[key] = value
     model_fields = operation.envelope_model.model_fields

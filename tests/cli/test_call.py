@@ -284,6 +284,36 @@ def test_call_refuses_a_payload_it_cannot_read_whole_before_sending(
     assert mms_simulator.count(processed=False) == before
 
 
+def test_call_refuses_a_payload_field_given_twice_before_sending(
+    mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """One value of a field given twice would be dropped unseen: the same name twice in one
+    JSON object (which Python's parser takes as the last), or the XML name beside the Python
+    name (refused as the library refuses an envelope attribute given by both)."""
+    state = str(mms_simulator.state_dir)
+    before = mms_simulator.count(processed=False)
+    for payload, problem in [
+        (
+            '{"MarketType": "DAM", "MarketType": "DCM"}',
+            "Error: Invalid value for --payload: gives MarketType twice in one JSON object\n",
+        ),
+        (
+            '{"MarketType": "DAM", "market_type": "DCM"}',
+            "  - MarketData/MarketQuery/OfferQuery/@MarketType: given by its XML name and by "
+            "its Python name (got 'DCM')\n",
+        ),
+    ]:
+        result = CliRunner().invoke(
+            main,
+            ["call", "query_offers", "--payload", "-", "--sim-state", state,
+             "--date", EXAMPLE_DAY.isoformat()],
+            input=payload,
+        )  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert result.stderr.endswith(problem)
+    assert mms_simulator.count(processed=False) == before
+
+
 def test_call_says_where_the_passphrase_should_come_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -433,7 +433,7 @@ def _payload(operation: Operation, path: Path) -> Any:
         except PayloadError as exc:
             raise click.BadParameter(str(exc), param_hint="--payload") from None
     try:
-        return json.loads(data)
+        return json.loads(data, object_pairs_hook=_json_object)
     except ValueError as exc:
         raise click.BadParameter(f"neither XML nor JSON: {exc}", param_hint="--payload") from None
     except RecursionError:  # Python's parser recurses into each array and object
@@ -441,6 +441,18 @@ def _payload(operation: Operation, path: Path) -> Any:
             "is JSON nested too deeply to be read (no payload item nests more than a few levels)",
             param_hint="--payload",
         ) from None
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object of the payload, refusing a name it holds twice: Python's parser keeps
+    the last value unseen, where one of the two given is most likely a mistake. (A field
+    given by its XML and its Python name is refused by the schema, as the library does.)"""
+    fields = dict(pairs)
+    if len(fields) < len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for index, name in enumerate(names) if name in names[:index])
+        raise click.BadParameter(f"gives {twice} twice in one JSON object", param_hint="--payload")
+    return fields
 
 
 def _example(

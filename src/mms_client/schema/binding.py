@@ -527,13 +527,22 @@ def model_name(given: type[BaseModel], expected: str) -> str:
     return given.__name__
 
 
+BOTH_NAMES = "given by its XML name and by its Python name"
+"""The rule a field given by both its names breaks: one value would be dropped unseen, so the
+field is refused (in an envelope's arguments and in an item's mapping alike)."""
+
+
 def _rule(error: Any, cls: type[XmlModel], problems_before: int) -> str:
     """What ``error`` (below ``cls``) says was broken; for an unknown name, with the closest
     known ones (by Python or XML name)."""
     if error["type"] == "extra_forbidden":
         holder = _holder(cls, tuple(error["loc"]))
         known = () if holder is None else xml_plan(holder).by_key
-        return unknown_name_rule(str(error["loc"][-1]), known, problems_before)
+        name = str(error["loc"][-1])
+        # a known name called extra: pydantic took the field by its other name, given too
+        if name in known:
+            return BOTH_NAMES
+        return unknown_name_rule(name, known, problems_before)
     return value_rule(error)
 
 
