@@ -724,6 +724,50 @@ def test_call_refuses_an_out_that_cannot_take_the_answer_before_sending(
     assert sorted(p.name for p in out.iterdir()) == ["fifo", "folder", "report.xml"]
 
 
+def test_call_failing_once_the_mms_answered_does_not_say_nothing_was_sent(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """A folder where --out must write a file of the answer, whose name only the answer
+    gives, and the transaction id of another report for list_bsp_resources are found once
+    the MMS answered: the status is not 2 (nothing was sent), and no usage is shown."""
+    state = str(fresh_mms_simulator.state_dir)
+    files = ["call", "query_settlement_result_files", "--example", "--sim-state", state]
+    saved = mms(*files, "--out", str(tmp_path / "first"), "--json")
+    [file] = json.loads(saved.stdout)["files"]
+    blocked = tmp_path / "second"
+    (blocked / Path(file["path"]).name).mkdir(parents=True)
+    unwritten = CliRunner().invoke(main, [*files, "--out", str(blocked)])
+    assert unwritten.exit_code == 4, unwritten.output  # the output could not be written
+    assert unwritten.stderr.startswith(
+        f"Error: the MMS answered, but --out cannot take its files: {blocked} holds "
+    )
+    assert "Usage:" not in unwritten.output
+
+    offers_report = tmp_path / "offers-report.json"
+    offers_report.write_text(
+        json.dumps(
+            {"ReportName": "BSP_Offers", "ReportType": "INTERFACE", "ReportSubType": "OFFERS",
+             "Periodicity": "ON_DEMAND", "Date": EXAMPLE_DAY.isoformat(),
+             "Param": [{"Name": "START_TIME", "Value": EXAMPLE_DAY.isoformat()},
+                       {"Name": "END_TIME", "Value": f"{EXAMPLE_DAY}T23:00:00"}]}
+        )
+    )  # fmt: skip
+    created = mms("call", "create_report", "--payload", str(offers_report), "--sim-state", state,
+                  "--json")  # fmt: skip
+    assert created.exit_code == 0, created.output
+    download = tmp_path / "download.json"
+    download.write_text(json.dumps({"TransactionId": json.loads(created.stdout)["transaction_id"]}))
+    other = CliRunner().invoke(
+        main, ["call", "list_bsp_resources", "--payload", str(download), "--sim-state", state]
+    )
+    assert other.exit_code == 1, other.output  # sent again, the same answer: fix the request
+    assert other.stderr.startswith(
+        "Error: the MMS sent the report asked for, but list_bsp_resources cannot show it: "
+    )
+    assert "the report is not a BSP_ResourceList report" in other.stderr
+    assert "Usage:" not in other.output
+
+
 def test_call_terminated_midway_leaves_nothing_behind(
     mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -183,9 +183,10 @@ def call(
     """Send the MMS operation NAME (a name `mms ops` lists, or a client method name such as
     query_offers) and print the answer.
 
-    Exit status: 0 done, 1 the MMS refused, 2 the command or its input is wrong (nothing was
-    sent), 3 the MMS could not be reached or its answer read, 4 the output could not be
-    written, 130 interrupted, 141 the reader of the output went away, 143 terminated.
+    Exit status: 0 done, 1 the MMS refused (or answered with what the request cannot use),
+    2 the command or its input is wrong (nothing was sent), 3 the MMS could not be reached
+    or its answer read, 4 the output could not be written, 130 interrupted, 141 the reader
+    of the output went away, 143 terminated.
 
     Examples, with `mms sim serve` running:
 
@@ -199,7 +200,7 @@ def call(
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
     from mms_client.cli.console import output
-    from mms_client.cli.status import failure
+    from mms_client.cli.status import REFUSED, UNWRITTEN, Failure, failure
     from mms_client.errors import (
         MAY_HAVE_PROCESSED,
         AudienceError,
@@ -250,7 +251,13 @@ def call(
         with connection.client(plugins=[sending]) as client:
             response = client.call(operation, payload, attachments=attachments, to=out, **envelope)
             if dataset is not None:  # what the method of that name answers with: the rows
-                response = replace(response, items=dataset_rows(dataset)(response))
+                try:
+                    rows = dataset_rows(dataset)(response)
+                except PayloadError as error:  # the transaction id of another report
+                    # sending the same again gets the same answer, as after a refusal
+                    message = f"the MMS sent the report asked for, but {name} cannot show it"
+                    raise Failure(f"{message}: {error}", REFUSED) from None
+                response = replace(response, items=rows)
     except MMSValidationError as refusal:
         # the messages are shown apart; what in the reply shows the refusal ends the account
         reason = f"{refusal.operation}: {refusal.summary}"
@@ -262,7 +269,13 @@ def call(
             render.show_messages(errors, "The MMS refused the request", refusal.messages)
         raise failure(refusal, reason) from None
     except DestinationError as error:
-        raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None
+        if not sending.sent:
+            raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None
+        # the names of the files were known only from the answer
+        raise Failure(
+            f"the MMS answered, but --out cannot take its files: {error.path} {error.problem}",
+            UNWRITTEN,
+        ) from None
     except AudienceError as error:
         if connection.cert is not None:
             raise

@@ -8,7 +8,8 @@ command says the same thing the same way:
 
 ====  ==========================================================================================
 0     done
-1     the MMS answered, and refused the request
+1     the MMS answered, and refused the request, or answered with what the request cannot
+      use (list_bsp_resources given the transaction id of another dataset's report)
 2     the command or its input is wrong, and nothing was sent: a usage error, a payload that
       breaks the schema, a client type that may not call the operation, a certificate,
       passphrase or setting that cannot work (a server certificate that cannot be verified
@@ -17,7 +18,7 @@ command says the same thing the same way:
       running included); a request that is not read-only may have been processed, as the
       message says
 4     the output could not be written: a full disk, a closed standard output, a download
-      that ``--out`` cannot take
+      that ``--out`` cannot take (refused before sending where it can be, as a usage error)
 130   interrupted (Ctrl+C, SIGINT)
 141   the reader of the output went away (``| head``): as SIGPIPE would have ended it
 143   terminated (SIGTERM)
