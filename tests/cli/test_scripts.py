@@ -65,6 +65,33 @@ def test_output_that_cannot_be_written_is_an_error_not_a_traceback(arguments: li
     )
 
 
+@pytest.mark.parametrize(
+    ("operation", "processed"),
+    [
+        ("put_offer", "; the MMS processed MarketSubmit_OfferData: query before sending it again"),
+        ("query_offers", ""),  # sending a query again does no harm
+    ],
+)
+@pytest.mark.parametrize("json_output", [[], ["--json"]])
+def test_an_answer_that_cannot_be_written_says_whether_the_mms_processed_the_request(
+    fresh_mms_simulator: Simulator, operation: str, processed: str, json_output: list[str]
+) -> None:
+    """A submit whose answer could not be written was stored all the same: the error must
+    say so, or the user would send it again."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here to stand for a full disk")
+    state = str(fresh_mms_simulator.state_dir)
+    before = fresh_mms_simulator.count(processed=True)
+    with open("/dev/full", "w") as full:
+        result = mms("call", operation, "--example", "--sim-state", state, *json_output,
+                     stdout=full.fileno())  # fmt: skip
+    assert (result.returncode, result.stderr) == (
+        4,
+        f"Error: cannot write: No space left on device{processed}\n",
+    )
+    assert fresh_mms_simulator.count(processed=True) == before + 1
+
+
 @pytest.mark.parametrize("arguments", [["ops"], ["--help"], ["call", "query_offers", "--example"]])
 def test_a_closed_standard_output_is_an_error_and_nothing_is_sent(
     mms_simulator: Simulator, arguments: list[str]

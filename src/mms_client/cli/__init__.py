@@ -19,7 +19,14 @@ import click
 from mms_client.cli.call import call, ops
 from mms_client.cli.demo import demo
 from mms_client.cli.sim import sim
-from mms_client.cli.status import INTERRUPTED, TERMINATED, UNWRITTEN, Failure, failure
+from mms_client.cli.status import (
+    INTERRUPTED,
+    TERMINATED,
+    UNWRITTEN,
+    Failure,
+    failure,
+    unwritable,
+)
 from mms_client.cli.streams import reader_gone, stderr_dropping_failures
 from mms_client.errors import NO_ROOM, MMSError
 
@@ -80,7 +87,7 @@ def _reported() -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in NO_ROOM:
             raise
-        raise Failure(f"cannot write: {exc.strerror}", UNWRITTEN) from None
+        raise unwritable(exc) from None
     except (KeyboardInterrupt, click.Abort) as exc:  # Ctrl+C, or at a prompt Ctrl+C or Ctrl+D
         # click's own words, with the status a shell gives a process that SIGINT ended
         # rather than click's 1, which is a refusal's; a prompt has begun a line already

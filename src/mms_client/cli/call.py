@@ -13,6 +13,8 @@ import datetime as dt
 import inspect
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -262,11 +264,14 @@ def call(
         # the messages are shown apart; what in the reply shows the refusal ends the account
         reason = f"{refusal.operation}: {refusal.summary}"
         # of a submit accepted in part, the items show which were stored
-        if as_json:
-            click.echo(render.refusal_as_json(operation, reason, refusal.items, refusal.messages))
-        else:
-            render.show_items(errors, refusal.items)
-            render.show_messages(errors, "The MMS refused the request", refusal.messages)
+        with _answer_shown(operation):
+            if as_json:
+                click.echo(
+                    render.refusal_as_json(operation, reason, refusal.items, refusal.messages)
+                )
+            else:
+                render.show_items(errors, refusal.items)
+                render.show_messages(errors, "The MMS refused the request", refusal.messages)
         raise failure(refusal, reason) from None
     except DestinationError as error:
         if not sending.sent:
@@ -290,10 +295,29 @@ def call(
                 f"Interrupted after sending {operation.name}; {MAY_HAVE_PROCESSED}", err=True
             )
         raise
-    if as_json:
-        click.echo(render.as_json(response))
-    else:
-        render.show(output(), response)
+    with _answer_shown(operation):
+        if as_json:
+            click.echo(render.as_json(response))
+        else:
+            render.show(output(), response)
+
+
+@contextmanager
+def _answer_shown(operation: Operation) -> Iterator[None]:
+    """Writing the answer to ``operation``: when it cannot be written (a full disk), the
+    error says, of a request that is not read-only, that the MMS processed it all the same,
+    since a user who saw only the failure to write would send it again, and have it
+    processed twice."""
+    from mms_client.cli.status import unwritable
+    from mms_client.errors import NO_ROOM
+
+    try:
+        yield
+    except OSError as exc:
+        if operation.read_only or exc.errno not in NO_ROOM:
+            raise
+        processed = f"the MMS processed {operation.name}: query before sending it again"
+        raise unwritable(exc, processed) from None
 
 
 class _Sending(Plugin):

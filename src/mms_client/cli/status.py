@@ -89,6 +89,13 @@ class Failure(click.ClickException):
         return self.status
 
 
+def unwritable(exc: OSError, consequence: str | None = None) -> Failure:
+    """Output that could not be written for the system's reason in ``exc`` (a full disk), as
+    the failure of a command; ``consequence`` says what became of the request all the same."""
+    message = f"cannot write: {exc.strerror}"
+    return Failure(message if consequence is None else f"{message}; {consequence}", UNWRITTEN)
+
+
 def failure(error: MMSError, message: str | None = None) -> Failure:
     """``error`` as the failure of a command, with its status; ``message`` (default: the
     error's own) says it in the command's words. A server certificate that only its issuer's
