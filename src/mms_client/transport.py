@@ -361,10 +361,11 @@ class _Attempts:
         """The next attempt, which ``client`` sends. A transport closed meanwhile sends
         nothing: a request closed while it waited to be sent again fails as its last attempt
         did, which says what became of it, and one not sent yet as closed."""
-        if self.driver.closed:
-            if self.last_failure is not None:
-                raise self.last_failure
-            raise ConfigurationError(_CLOSED_CLIENT)
+        if self.driver.closed and self.last_failure is not None:
+            raise self.last_failure
+        # closed by another thread or task, or in another event loop, whose aclose left this
+        # loop's client open
+        self.driver.check_open()
         self.number += 1
         return _Exchange(self, client)
 
@@ -869,9 +870,9 @@ class _Driver(ABC):
 
         A request that failed at every host it was sent to fails naming each host's failure
         (:meth:`_Attempts.given_up`). And :meth:`check_open` is made good for a request under
-        way: a client closed by another thread or task after the request passed that check
-        (or while it waited to be sent again) makes httpx refuse it with a bare RuntimeError,
-        before anything is sent."""
+        way: a client closed by another thread or task just after an attempt passed that check
+        (:meth:`_Attempts.next`) makes httpx refuse it with a bare RuntimeError, before
+        anything is sent."""
         try:
             yield
         except TransportError as error:
@@ -1099,7 +1100,6 @@ class AsyncTransport(_Driver):
     async def _attempt(self, client: httpx.AsyncClient, attempts: _Attempts) -> HttpReply:
         import asyncio
 
-        # closed in another event loop, whose aclose left this loop's client open
         exchange = attempts.next(client)
         message = exchange.message
         with exchange:

@@ -161,10 +161,10 @@ def test_fault_plans_take_the_first_matching_fault_and_count_it_down() -> None:
         (dict(kind=FaultKind.DELAY), "seconds > 0"),
         (dict(kind=FaultKind.DROP_BEFORE, times=1.5), "whole number of times"),
         (dict(kind=FaultKind.DROP_BEFORE, times=True), "whole number of times"),
-        (dict(kind=FaultKind.HTTP_ERROR, status="503"), "status is a whole number"),
+        (dict(kind=FaultKind.HTTP_ERROR, status="503"), "4xx or 5xx status; got '503'"),
         (dict(kind=FaultKind.DELAY, seconds=float("nan")), "finite number"),
         (dict(kind=FaultKind.DELAY, seconds=float("inf")), "finite number"),
-        (dict(kind=FaultKind.DELAY, seconds="5"), "seconds are a number"),
+        (dict(kind=FaultKind.DELAY, seconds="5"), "finite number, 0 or more; got '5'"),
     ],
 )
 def test_impossible_faults_are_refused(fault: dict[str, object], message: str) -> None:

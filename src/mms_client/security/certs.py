@@ -62,9 +62,8 @@ class Certificate:
         self, source: str | os.PathLike[str] | bytes, passphrase: str | bytes | None = None
     ) -> None:
         secret: _Hidden[object] = _Hidden(passphrase)
-        named: _Hidden[object] = _Hidden(
-            source
-        )  # the passphrase itself, when the arguments are swapped
+        # the path is the passphrase itself when the arguments are swapped
+        named: _Hidden[object] = _Hidden(source)
         del source, passphrase  # from here on, a traceback's locals show them hidden
         data, self._source = _read_source(named, secret)
         key, certificate, chain = _load(data, secret, self._source)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from functools import partial
 
 from mms_client.endpoints import SERVICE_PATHS
@@ -148,35 +149,27 @@ async def _read_body(receive: Receive) -> bytes | None:
     connection ends first."""
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _ClientGoneError
-        chunk = message.get("body", b"")
+    more = True
+    while more:
+        chunk, more = await _next_chunk(receive)
         size += len(chunk)
-        more = message.get("more_body", False)
         if size > MAX_REQUEST_BYTES:
-            if more:
-                await _drop_rest_of_body(receive)
+            with suppress(TimeoutError):  # a client still sending then is answered all the same
+                async with asyncio.timeout(REFUSED_BODY_SECONDS):
+                    while more:
+                        _, more = await _next_chunk(receive)
             return None
         chunks.append(chunk)
-        if not more:
-            return b"".join(chunks)
+    return b"".join(chunks)
 
 
-async def _drop_rest_of_body(receive: Receive) -> None:
-    """Reads the body to its end, keeping none of it, for at most
-    :data:`REFUSED_BODY_SECONDS`: a client still sending after that is answered all the same."""
-    try:
-        async with asyncio.timeout(REFUSED_BODY_SECONDS):
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    raise _ClientGoneError
-                if not message.get("more_body", False):
-                    return
-    except TimeoutError:
-        return
+async def _next_chunk(receive: Receive) -> tuple[bytes, bool]:
+    """The next piece of the request body, and whether more follows; ``_ClientGoneError`` if
+    the connection ends first."""
+    message = await receive()
+    if message["type"] != "http.request":
+        raise _ClientGoneError
+    return message.get("body", b""), message.get("more_body", False)
 
 
 async def _send(send: Send, reply: Reply) -> None:

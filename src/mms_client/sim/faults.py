@@ -22,6 +22,8 @@ import threading
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from mms_client.errors import is_number_within
+
 
 class FaultKind(StrEnum):
     HTTP_ERROR = "http_error"
@@ -59,20 +61,15 @@ class Fault:
     def __post_init__(self) -> None:
         # a fault is checked when it is planned: one that could not fire would otherwise
         # fail in the server, for every request it meets, and never be used up
-        if not _whole(self.times) or self.times < 1:
+        if not is_number_within(self.times, int, 1, math.inf):
             raise ValueError(
                 f"a fault fires a whole number of times, at least once; got {self.times!r}"
             )
-        if not _whole(self.status):
-            raise ValueError(f"a fault's status is a whole number; got {self.status!r}")
-        if self.kind is FaultKind.HTTP_ERROR and not 400 <= self.status <= 599:
-            raise ValueError(f"an HTTP error fault needs a 4xx or 5xx status; got {self.status}")
-        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int | float):
-            raise ValueError(f"a fault's seconds are a number; got {self.seconds!r}")
-        if not (math.isfinite(self.seconds) and self.seconds >= 0):
-            raise ValueError(
-                f"a fault's seconds are a finite number, 0 or more; got {self.seconds}"
-            )
+        if self.kind is FaultKind.HTTP_ERROR and not is_number_within(self.status, int, 400, 599):
+            raise ValueError(f"an HTTP error fault needs a 4xx or 5xx status; got {self.status!r}")
+        seconds = self.seconds
+        if not (is_number_within(seconds, int | float, 0, math.inf) and math.isfinite(seconds)):
+            raise ValueError(f"a fault's seconds are a finite number, 0 or more; got {seconds!r}")
         if self.kind is FaultKind.DELAY and self.seconds == 0:
             raise ValueError(f"a delay fault needs seconds > 0; got {self.seconds}")
 
@@ -80,10 +77,6 @@ class Fault:
         return (self.operation is None or self.operation == operation) and (
             self.endpoint is None or self.endpoint is endpoint
         )
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class FaultPlan:
