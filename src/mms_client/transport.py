@@ -370,8 +370,13 @@ class _Attempts:
         return _Exchange(self, client)
 
 
-_deadline: ContextVar[float | None] = ContextVar("mms_client_attempt_deadline", default=None)
-"""The :func:`time.monotonic` time by which the sync attempt under way must end."""
+_under_way: ContextVar[_Exchange | None] = ContextVar("mms_client_attempt", default=None)
+"""The sync attempt under way, whose deadline its TLS sockets keep (:class:`_SyncSocket`)."""
+
+
+class _UnsentError(TimeoutError):
+    """The attempt's deadline passed before a byte of its request was sent: connecting and the
+    TLS handshake, each within the connect timeout, took the whole attempt."""
 
 
 class _SyncSocket(ssl.SSLSocket):
@@ -385,24 +390,31 @@ class _SyncSocket(ssl.SSLSocket):
     bounds every wait. The async driver has :func:`asyncio.timeout` instead.
     """
 
-    def _bound(self) -> None:
-        deadline = _deadline.get()
-        if deadline is None:
-            return
-        left = deadline - time.monotonic()
+    def _bound(self, sending: bool) -> _Exchange | None:
+        """Shorten the wait to come to the time the attempt under way has left, if any."""
+        exchange = _under_way.get()
+        if exchange is None:
+            return None
+        left = exchange.left()
         if left <= 0:
+            if sending and not exchange.wrote:
+                raise _UnsentError("the attempt ran out of time before its request was sent")
             raise TimeoutError("the attempt is out of time")
         timeout = self.gettimeout()
         if timeout is None or timeout > left:
             self.settimeout(left)
+        return exchange
 
     def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
-        self._bound()
+        self._bound(sending=False)
         return super().recv(buflen, flags)
 
     def send(self, data: Any, flags: int = 0) -> int:
-        self._bound()
-        return super().send(data, flags)
+        exchange = self._bound(sending=True)
+        sent = super().send(data, flags)
+        if exchange is not None:
+            exchange.wrote = True
+        return sent
 
     def close(self) -> None:
         """Shut the connection down before closing it: closing alone does not wake a thread
@@ -444,6 +456,9 @@ class _Exchange:
         self._sending = False
         """Whether the request has begun to go out (the connection and its TLS handshake are
         done): until then, no byte of it can have reached the server."""
+        self.wrote = False
+        """Whether a byte of the request has gone out, as the sync driver's TLS sockets note:
+        its deadline may pass between the handshake and the first byte."""
         self._answered = False
         """Whether the head of an answer (status line and headers) has arrived."""
         for plugin in self._plugins:  # before the spool file is made: a plugin may raise
@@ -464,7 +479,7 @@ class _Exchange:
         return self._deadline - time.monotonic()
 
     def __enter__(self) -> Self:
-        self._bound = _deadline.set(self._deadline)
+        self._bound = _under_way.set(self)
         return self
 
     def __exit__(
@@ -473,7 +488,7 @@ class _Exchange:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        _deadline.reset(self._bound)
+        _under_way.reset(self._bound)
         if error is None:
             return
         self.discard()
@@ -682,6 +697,8 @@ class _Exchange:
                 may_have_processed=not self._resendable and self._sending,
             )
         if isinstance(error, httpx.TimeoutException):
+            if any(isinstance(cause, _UnsentError) for cause in _chain(error)):
+                return self._unconnected(self._timeout)
             if self.left() <= 0:
                 return self._late()
             stalled = (

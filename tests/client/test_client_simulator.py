@@ -22,6 +22,7 @@ import ssl
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -536,6 +537,89 @@ def test_a_tls_handshake_that_hangs_is_a_connect_error(
         "could not connect: the connection and its TLS handshake were not done within 1 seconds"
     )
     assert MAY_HAVE_PROCESSED not in str(caught.value)
+
+
+@contextmanager
+def slow_host(target: str, pause: float) -> Iterator[str]:
+    """The URL of a relay to ``target`` that is slow to connect to and slow in the TLS
+    handshake, though no wait for it is long.
+
+    Its queue of connections to accept is full (the kernel holds one, unaccepted) when the
+    client knocks, so the kernel drops the client's first SYN and the client's TCP sends it
+    again a second later, its initial retransmission timeout. The relay then hands the client
+    the server's first flight of the handshake in two halves, each ``pause`` seconds late, and
+    everything else at once."""
+    host, port = urlsplit(target).netloc.rsplit(":", 1)
+
+    def pipe(source: socket.socket, sink: socket.socket, first_flight: bool) -> None:
+        with suppress(OSError):
+            while chunk := source.recv(65536):
+                if first_flight:
+                    half = len(chunk) // 2
+                    for part in (chunk[:half], chunk[half:]):
+                        time.sleep(pause)
+                        sink.sendall(part)
+                    first_flight = False
+                else:
+                    sink.sendall(chunk)
+        with suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def relay(accepted: socket.socket) -> None:
+        with accepted, socket.create_connection((host, int(port))) as upstream:
+            down = threading.Thread(target=pipe, args=(upstream, accepted, True))
+            down.start()
+            pipe(accepted, upstream, False)
+            down.join()
+
+    with socket.socket() as listener, socket.socket() as filler:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        filler.connect(listener.getsockname())  # fills the queue
+
+        def serve() -> None:
+            time.sleep(pause)  # the client's first SYN meets the full queue meanwhile
+            listener.accept()[0].close()  # the filler
+            with suppress(OSError):  # the listener closed: the test is over
+                while True:
+                    threading.Thread(target=relay, args=(listener.accept()[0],)).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+        listener.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_a_submit_whose_connection_outlasts_its_attempt_fails_over(
+    mms_simulator: Simulator, day: dt.date, driver: str
+) -> None:
+    """Connecting and the TLS handshake each took less than the connect timeout, but both
+    together more than the attempt may take, so the attempt's deadline passed before a byte of
+    the request left: the request never reached the server, so the submit goes to the backup
+    host, once, as after a handshake that never ended."""
+    recorder = Recorder()
+    before = mms_simulator.count(PUT)
+    with slow_host(mms_simulator.base_url, pause=0.3) as slow:
+        options: dict[str, Any] = {
+            "base_url": slow,
+            "backup_url": mms_simulator.base_url,
+            "timeout": 1.5,
+            "retry": NO_WAIT,
+            "plugins": [recorder],
+        }
+        if driver == "sync":
+            with client(mms_simulator, **options) as bsp:
+                accepted = bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
+        else:
+
+            async def put() -> OfferData:
+                async with mms_simulator.async_client(**options) as bsp:
+                    return await bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
+
+            accepted = asyncio.run(put())
+    assert accepted.stack[0].id
+    assert len(recorder.requests) == 2  # one attempt through the relay, one at the backup
+    assert mms_simulator.count(PUT) == before + 1
 
 
 def test_unreachable_mms_is_a_connect_error_after_all_attempts(mms_simulator: Simulator) -> None:
