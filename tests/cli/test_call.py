@@ -9,6 +9,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -419,6 +420,26 @@ def test_call_says_that_no_simulator_serves_the_state_folder_instead_of_connecti
     with serving(state):  # once it serves again, the same call goes through
         served = CliRunner().invoke(main, arguments)
         assert served.exit_code == 0, served.output
+
+
+def test_call_given_an_address_for_a_simulator_talks_there_alone(
+    mms_simulator: Simulator,
+) -> None:
+    """--base-url says where the simulator is: a request that fails there does not go on to
+    the backup address of the folder's manifest, a server not named; --backup-url names one."""
+    state = str(mms_simulator.state_dir)
+    with socket.socket() as nobody:
+        nobody.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+        address = f"https://127.0.0.1:{nobody.getsockname()[1]}"
+        before = mms_simulator.count("MarketQuery_OfferQuery")
+        arguments = ["call", "query_offers", "--example", "--sim-state", state]
+        alone = mms(*arguments, "--base-url", address)
+        assert alone.exit_code == 3, alone.output
+        assert mms_simulator.count("MarketQuery_OfferQuery") == before
+        assert mms_simulator.backup_url not in alone.output
+        backed = mms(*arguments, "--base-url", address, "--backup-url", mms_simulator.backup_url)
+    assert backed.exit_code == 0, backed.output
+    assert mms_simulator.requests[-1].endpoint == "backup"
 
 
 def test_call_refuses_a_participant_the_simulator_has_no_user_of(

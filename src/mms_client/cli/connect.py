@@ -180,7 +180,11 @@ class Connection:
                 UNANSWERED,
             )
         given = {"base_url": self.base_url, "backup_url": self.backup_url, "verify": self.ca}
-        overrides = {name: str(value) for name, value in given.items() if value}
+        overrides: dict[str, str | None] = {
+            name: str(value) for name, value in given.items() if value
+        }
+        if self.base_url is not None:  # the manifest's backup is the backup of its own address
+            overrides["backup_url"] = self.backup_url
         manifest = Manifest.load(folder)  # a SimulatorStateError when it is damaged
         try:
             arguments = manifest.client_arguments(
