@@ -1519,7 +1519,10 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"plugins": [NoHook()]}, r"NoHook.audit_response must be a method, not NoneType"),
         ({"plugins": [BrokenHook()]}, r"BrokenHook.audit_request cannot be read: KeyError"),
         ({"test": True}, "test=True and base_url both say which MMS to talk to"),
-        ({"verify": "/nonexistent/ca.pem"}, "CA bundle not found"),
+        (
+            {"verify": "/nonexistent/ca.pem"},
+            "verify= names no CA bundle: there is no '/nonexistent/ca.pem'",
+        ),
         ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got an empty"),
         ({"verify": None}, "verify must be True, False or the path of a CA bundle; got None"),
         ({"verify": 0}, "verify must be True, False or the path of a CA bundle; got 0"),
