@@ -10,7 +10,8 @@ simulator can never disagree about which hour an offer starts or which day a req
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,18 @@ _ISO_DAY = r"^\d{4}-\d{2}-\d{2}"
 """How ISO text of a date, or of a date and time, starts: text that does not is no time at all
 (pydantic would read ``"20240401"`` as seconds since 1970)."""
 
+_HOUR_24 = _ISO_DAY + "[Tt ]24"
+"""How ISO text of a time at hour 24 starts: XML Schema writes the end of a day so
+(``2024-03-31T24:00:00``), an hour pydantic does not know."""
+
+_NOT_HOUR_24 = _ISO_DAY + "(?:$|[^Tt ]|[Tt ](?:$|[^2]|2(?:$|[^4])))"
+"""ISO text whose hour, if it has one, is not 24: what pydantic reads as it is. (pydantic's
+patterns have no look-ahead to say it more briefly.)"""
+
+_END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ]24:00(?::00(?:\.0*)?)?((?:[Zz]|[+-].*)?)")
+"""The end of a day as XML Schema writes it: 24:00:00, with nothing after the point but
+zeros; the offset, if any, is read by pydantic."""
+
 _NOT_A_TIME = (
     "should be a date and time: a datetime.datetime (naive means Japan time), or an ISO "
     'string such as "2026-11-25T09:30:00" (without an offset it is Japan time)'
@@ -79,9 +92,39 @@ _NOT_A_TIME = (
 """The rule broken by a value given for a date and time that is neither."""
 
 
+def _end_of_day(text: str) -> str:
+    """``text`` at hour 24 as the midnight after its day, which it is when it is the end of
+    the day (24:00:00): that is how pydantic can read it. Any other time at hour 24 is given
+    back as it is, for pydantic to refuse in its own words."""
+    match = _END_OF_DAY.fullmatch(text)
+    if match is None:
+        return text
+    day, offset = match.groups()
+    try:
+        after = date.fromisoformat(day) + timedelta(days=1)
+    except (ValueError, OverflowError):  # no such day, or none after it: pydantic says which
+        return text
+    return f"{after.isoformat()}T00:00:00{offset}"
+
+
 def _iso_text() -> CoreSchema:
-    """Text that starts like an ISO date, before pydantic reads it."""
-    return core_schema.str_schema(strict=True, pattern=_ISO_DAY)
+    """Text that starts like an ISO date, before pydantic reads it; the end of a day written
+    as XML Schema allows (``2024-03-31T24:00:00``) becomes the midnight after it.
+
+    Only text at hour 24 calls Python: the rest is told apart by pydantic-core's patterns.
+    """
+    return core_schema.union_schema(
+        [
+            core_schema.str_schema(strict=True, pattern=_NOT_HOUR_24),
+            core_schema.chain_schema(
+                [
+                    core_schema.str_schema(strict=True, pattern=_HOUR_24),
+                    core_schema.no_info_plain_validator_function(_end_of_day),
+                ]
+            ),
+        ],
+        mode="left_to_right",
+    )
 
 
 def _in_japan(given: CoreSchema) -> CoreSchema:

@@ -344,6 +344,24 @@ def test_offer_times_given_as_text_go_out_in_japan_time_and_numbers_are_refused(
     assert mms_simulator.count(processed=False) == before
 
 
+def test_an_offer_ending_at_hour_24_as_the_schema_writes_it_ends_at_the_next_midnight(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """XML Schema writes the end of a day as 24:00:00, the way the last block of a day is
+    said in Japan; pydantic knows no hour 24, so such an offer was refused before sending."""
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=JST)
+    document = offer(day).model_dump(mode="json", by_alias=True)
+    last_block = {**document, "StartTime": f"{day}T23:30:00", "EndTime": f"{day}T24:00:00"}
+    with client(mms_simulator) as bsp:
+        [answer] = bsp.call(PUT, last_block, market_type="DAM", date=day).items
+        payload = mms_simulator.requests[-1].payload or b""
+        assert f'EndTime="{midnight.date()}T00:00:00"'.encode() in payload
+        assert answer.end == midnight
+        query = OfferQuery(market_type=MarketType.DAY_AHEAD, resource="FAKE_RESO")
+        [stored] = bsp.query_offers(query, 1, day)
+    assert (stored.start, stored.end) == (midnight - dt.timedelta(minutes=30), midnight)
+
+
 NOT_A_DATE = (
     "should be a date: a datetime.date, a datetime at midnight in Japan time, or an ISO string "
     'such as "2026-11-25"'

@@ -436,6 +436,28 @@ def test_a_time_with_no_japan_time_is_a_validation_error_naming_the_field() -> N
         report_on(late)
 
 
+def test_the_end_of_a_day_at_hour_24_is_the_midnight_after_it() -> None:
+    """XML Schema writes the end of a day as 24:00:00; pydantic knows no hour 24, so a time
+    given so, or a received document holding one, was refused although the schema allows it."""
+    midnight = datetime(2024, 4, 1, tzinfo=JST)
+    for given in ("2024-03-31T24:00:00", "2024-03-31T24:00:00.000", "2024-03-31T24:00:00+09:00"):
+        assert offer_starting(given).start == midnight
+    assert offer_starting("2024-03-31T24:00:00Z").start == datetime(2024, 4, 1, 9, tzinfo=JST)
+    assert report_on("2024-03-31T24:00:00").date == date(2024, 4, 1)  # type: ignore[arg-type]
+    written = offer_starting(midnight).to_xml("OfferData")
+    assert b'StartTime="2024-04-01T00:00:00"' in written
+    received = written.replace(b"2024-04-01T00:00:00", b"2024-03-31T24:00:00")
+    assert OfferData.from_xml(received, "OfferData").start == midnight
+    # hour 24 is the end of a day only, and only of a day there is
+    for given in ("2024-03-31T24:00:01", "2024-03-31T24:30:00", "2024-03-31T24:00:00.5"):
+        with pytest.raises(PayloadError) as caught:
+            offer_starting(given)
+        [error] = caught.value.errors
+        assert (error.path, error.value) == ("OfferData/@StartTime", given)
+    with pytest.raises(PayloadError, match="day value is outside expected range"):
+        offer_starting("2024-02-30T24:00:00")
+
+
 class _BrokenZone(tzinfo):
     """A time zone of the caller's own whose offset cannot be read."""
 
