@@ -111,20 +111,42 @@ def test_required_and_optional_follow_the_schema() -> None:
     assert "Absent means 1" in (MarketSubmit.model_fields["days"].description or "")
 
 
+OFFER_BUT_STACKS = {
+    "resource": "R1",
+    "start": datetime(2024, 3, 15, 12),
+    "end": datetime(2024, 3, 15, 13),
+    "direction": Direction.SELL,
+}
+"""An offer's fields but its stacks."""
+
+
 def test_cardinality_is_enforced() -> None:
     stack = OfferStack(number=1, unit_price=1, minimum_quantity_kw=1)
-    base = {
-        "resource": "R1",
-        "start": datetime(2024, 3, 15, 12),
-        "end": datetime(2024, 3, 15, 13),
-        "direction": Direction.SELL,
-    }
     with pytest.raises(PayloadError) as caught:
-        OfferData(stack=[], **base)
+        OfferData(stack=[], **OFFER_BUT_STACKS)
     assert caught.value.errors[0].path == "OfferData/OfferStack"
     with pytest.raises(PayloadError):
-        OfferData(stack=[stack] * 21, **base)
-    assert len(OfferData(stack=[stack] * 20, **base).stack) == 20
+        OfferData(stack=[stack] * 21, **OFFER_BUT_STACKS)
+    assert len(OfferData(stack=[stack] * 20, **OFFER_BUT_STACKS).stack) == 20
+
+
+def test_a_repeated_element_given_no_list_of_items_is_refused_as_one_problem() -> None:
+    """pydantic takes any iterable for a list, a model too, whose iteration gives its fields:
+    stack=OfferStack(...) was refused with one problem for each field of the stack, each
+    saying that a (name, value) pair is no OfferStack."""
+    stack = OfferStack(number=1, unit_price=1, minimum_quantity_kw=1)
+    rule = "should be a list: one item for each OfferStack element, even for one"
+    for given, shown in [
+        (stack, "OfferStack(...)"),
+        (stack.model_dump(by_alias=True), None),  # a mapping is a whole element: not shown
+        ("1", "1"),
+    ]:
+        with pytest.raises(PayloadError) as caught:
+            OfferData(stack=given, **OFFER_BUT_STACKS)
+        assert caught.value.errors == (FieldError("OfferData/OfferStack", shown, rule),)
+    # items given in another sequence, as pydantic takes them for a list, are taken
+    assert OfferData(stack=(stack,), **OFFER_BUT_STACKS).stack == [stack]
+    assert OfferData(stack=iter([stack]), **OFFER_BUT_STACKS).stack == [stack]
 
 
 def test_a_query_envelope_carries_at_most_one_query() -> None:

@@ -21,14 +21,23 @@ import difflib
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, Union, dataclass_transform, overload
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic._internal._model_construction import ModelMetaclass
-from pydantic_core import PydanticUndefined
+from pydantic_core import CoreSchema, PydanticUndefined, core_schema
 
 from mms_client.errors import FieldError, PayloadError
 
@@ -73,6 +82,46 @@ def attr(
     info = Field(default, alias=name, description=description)
     info.metadata.append(XmlBinding(XmlKind.ATTRIBUTE, name))
     return info
+
+
+_SEQUENCES = (list, tuple, Iterator, AbstractSet, deque)
+"""What a repeated element takes as its items: what pydantic takes for a list, but for a
+mapping, a string and a model, whose iteration gives no items of the element."""
+
+_NOT_A_LIST = "not_a_list"
+"""The error type of a value given for a repeated element that is no sequence of items."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Repeated:
+    """The field metadata of a repeated element ``tag``: its value must be a sequence of items.
+
+    pydantic takes any iterable for a list, a model too, whose iteration gives its fields as
+    (name, value) pairs: ``OfferData(stack=OfferStack(...))`` would be refused with one error
+    per field of the stack, each saying that a pair is no OfferStack. A model, a mapping or a
+    string is refused here as a whole, saying that a list is wanted. pydantic-core checks the
+    type without calling Python, so reading a document costs no more.
+    """
+
+    tag: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        items = handler(source)
+        if typing.get_origin(source) is not list:
+            return items
+        sequence = core_schema.custom_error_schema(
+            core_schema.is_instance_schema(_SEQUENCES),
+            custom_error_type=_NOT_A_LIST,
+            custom_error_message=(
+                f"should be a list: one item for each {self.tag} element, even for one"
+            ),
+        )
+        return core_schema.json_or_python_schema(
+            json_schema=items,
+            python_schema=core_schema.chain_schema([sequence, items]),
+        )
 
 
 def _new_list() -> list[Any]:
@@ -129,6 +178,7 @@ def element(
         alias=tag, min_length=min_length, max_length=max_length, description=description, **given
     )
     info.metadata.append(XmlBinding(XmlKind.ELEMENT, tag))
+    info.metadata.append(_Repeated(tag))
     return info
 
 
@@ -566,6 +616,8 @@ def _shown_value(error: Any) -> Any:
         return f"{len(value)} items"
     if isinstance(value, BaseModel) and error["type"] == "model_type":
         return f"{model_name(type(value), error.get('ctx', {}).get('class_name', ''))}(...)"
+    if isinstance(value, BaseModel) and error["type"] == _NOT_A_LIST:
+        return f"{type(value).__name__}(...)"
     if isinstance(value, dict | BaseModel):
         return None
     return value
