@@ -625,6 +625,37 @@ def test_call_reads_dates_and_times_as_the_library_does(
     assert fresh_mms_simulator.count(processed=False) == before
 
 
+def test_call_reads_json_numbers_as_the_decimals_they_spell(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """JSON numbers were read as floats: a price of 100.0000000000000001 became 100, sent
+    where the schema refuses it, and 100.50 went out as 100.5."""
+    state = str(fresh_mms_simulator.state_dir)
+    payload = tmp_path / "offer.json"
+    arguments = submitting(state, payload, {**FOREIGN_OFFER, "ResourceName": "FAKE_RESO"})
+    written = payload.read_text()
+
+    def sending(price: str, quantity: str) -> Result:
+        payload.write_text(
+            written.replace('"OfferUnitPrice": "10"', f'"OfferUnitPrice": {price}').replace(
+                '"MinimumQuantityInKw": 100', f'"MinimumQuantityInKw": {quantity}'
+            )
+        )
+        return mms(*arguments)
+
+    sent = sending("100.50", "1.0E+2")
+    assert sent.exit_code == 0, sent.output
+    request = fresh_mms_simulator.requests[-1].payload or b""
+    assert b'MinimumQuantityInKw="100" OfferUnitPrice="100.50"' in request
+    before = fresh_mms_simulator.count(processed=False)
+    refused = sending("100.0000000000000001", "100.0000000000000001")
+    assert refused.exit_code == 2
+    stack = "MarketData/MarketSubmit/OfferData[1]/OfferStack[1]"
+    assert f"{stack}/@OfferUnitPrice: Decimal input should have no more than 2" in refused.output
+    assert f"{stack}/@MinimumQuantityInKw: should be a whole number" in refused.output
+    assert fresh_mms_simulator.count(processed=False) == before
+
+
 def test_call_reports_refusals_with_the_mms_messages(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

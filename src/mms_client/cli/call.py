@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -470,7 +471,9 @@ def _payload(operation: Operation, path: Path) -> Any:
         except PayloadError as exc:
             raise click.BadParameter(str(exc), param_hint="--payload") from None
     try:
-        return json.loads(data, object_pairs_hook=_json_object)
+        # a number as the decimal it spells: as a float, 100.0000000000000001 would be 100 and
+        # pass where the schema refuses it, and 100.50 would go out as 100.5
+        return json.loads(data, object_pairs_hook=_json_object, parse_float=Decimal)
     except ValueError as exc:
         raise click.BadParameter(f"neither XML nor JSON: {exc}", param_hint="--payload") from None
     except RecursionError:  # Python's parser recurses into each array and object
