@@ -149,6 +149,50 @@ def test_a_repeated_element_given_no_list_of_items_is_refused_as_one_problem() -
     assert OfferData(stack=iter([stack]), **OFFER_BUT_STACKS).stack == [stack]
 
 
+def test_a_value_outside_an_enumeration_is_told_the_values_with_their_names() -> None:
+    """pydantic listed the values alone: Direction "SELL" was told "Input should be '1'", and
+    Area "TOKYO" ten codes without a word of what each means."""
+    stack = OfferStack(number=1, unit_price=1, minimum_quantity_kw=1)
+    with pytest.raises(PayloadError) as caught:
+        OfferData.model_validate(
+            {**OFFER_BUT_STACKS, "stack": [stack], "direction": "SELL", "area": "TOKYO"}
+        )
+    areas = (
+        "'01' (HOKKAIDO), '02' (TOHOKU), '03' (TOKYO), '04' (CHUBU), '05' (HOKURIKU), "
+        "'06' (KANSAI), '07' (CHUGOKU), '08' (SHIKOKU), '09' (KYUSHU), '10' (OKINAWA)"
+    )
+    assert caught.value.errors == (
+        FieldError(
+            "OfferData/@Direction", "SELL", "should be one of the values of Direction: '1' (SELL)"
+        ),
+        FieldError("OfferData/@Area", "TOKYO", f"should be one of the values of AreaCode: {areas}"),
+    )
+    # where names and values are the same, each is said once; in an envelope, and read from a
+    # document, as in data
+    with pytest.raises(PayloadError) as caught:
+        MarketQuery(date=date(2024, 3, 15), participant_name="F100", user_name="U", validation="ok")
+    assert caught.value.errors == (
+        FieldError(
+            "MarketQuery/@Validation",
+            "ok",
+            "should be one of the values of ValidationStatus: "
+            "'PASSED', 'WARNING', 'PASSED_PARTIAL', 'FAILED', 'NOT_DONE'",
+        ),
+    )
+    document = b'<OfferCancel EndTime="2024-03-15T13:00:00" MarketType="DAY_AHEAD" '
+    document += b'ResourceName="R1" StartTime="2024-03-15T12:00:00"></OfferCancel>'
+    with pytest.raises(PayloadError) as caught:
+        OfferCancel.from_xml(document, "OfferCancel")
+    assert caught.value.errors == (
+        FieldError(
+            "OfferCancel/@MarketType",
+            "DAY_AHEAD",
+            "should be one of the values of MarketType: 'DAM' (DAY_AHEAD), "
+            "'DCM' (DAY_AHEAD_COMPOUND)",
+        ),
+    )
+
+
 def test_a_query_envelope_carries_at_most_one_query() -> None:
     with pytest.raises(PayloadError, match="at most one"):
         MarketQuery(

@@ -593,7 +593,33 @@ def _rule(error: Any, cls: type[XmlModel], problems_before: int) -> str:
         if name in known:
             return BOTH_NAMES
         return unknown_name_rule(name, known, problems_before)
+    if error["type"] == "enum":
+        return _enumeration_rule(cls, tuple(error["loc"])) or value_rule(error)
     return value_rule(error)
+
+
+def _enumeration_rule(cls: type[XmlModel], loc: tuple[int | str, ...]) -> str | None:
+    """The values of the enumeration at ``loc`` (below ``cls``), each with its member's name
+    where that differs: pydantic lists the values alone, and a code rarely says what it means
+    ('03' is TOKYO), while the name is what Python code knows it by and what is most often
+    given by mistake (``Direction: "SELL"``). None where the enumeration cannot be found."""
+    while loc and isinstance(loc[-1], int):  # an item of a repeated element
+        loc = loc[:-1]
+    if not loc or not isinstance(key := loc[-1], str):
+        return None
+    holder = _holder(cls, loc)
+    binding = None if holder is None else xml_plan(holder).by_key.get(key)
+    if holder is None or binding is None:
+        return None
+    name = binding if isinstance(binding, str) else binding.field_name
+    _, kind = unwrap_annotation(holder.model_fields[name].annotation)
+    if not (isinstance(kind, type) and issubclass(kind, Enum)):
+        return None
+    values = ", ".join(
+        repr(member.value) if member.name == member.value else f"{member.value!r} ({member.name})"
+        for member in kind
+    )
+    return f"should be one of the values of {kind.__name__}: {values}"
 
 
 def value_rule(error: Any) -> str:
