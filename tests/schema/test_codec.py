@@ -165,19 +165,24 @@ def test_numbers_times_and_dates_hold_nothing_an_attribute_escapes(value: object
     assert codec._escape_attribute(text) == text
 
 
-def test_control_characters_are_refused_with_the_path() -> None:
+def test_characters_xml_cannot_carry_are_refused_naming_the_path_and_the_character() -> None:
     messages = Messages(error=[MessageError(code="ab", text="ok"), MessageError(text="bad\x01")])
     with pytest.raises(PayloadError) as caught:
         codec.write(messages, "Messages")
     (problem,) = caught.value.errors
     assert problem.path == "Messages/Error[2]"
     assert problem.value == "bad\x01"
+    assert problem.rule == "holds U+0001, a character XML 1.0 cannot carry"
 
-    statistics = ProcessingStatistics(time_stamp="T\x1b1")
-    with pytest.raises(PayloadError) as caught:
-        codec.write(statistics, "ProcessingStatistics")
-    (problem,) = caught.value.errors
-    assert (problem.path, problem.value) == ("ProcessingStatistics/@TimeStamp", "T\x1b1")
+    # named, since the value shown cannot show it; U+FFFF is no control character, as the
+    # rule said it was
+    for time_stamp, character in [("T\x1b1", "U+001B"), ("T\uffff", "U+FFFF")]:
+        statistics = ProcessingStatistics(time_stamp=time_stamp)
+        with pytest.raises(PayloadError) as caught:
+            codec.write(statistics, "ProcessingStatistics")
+        (problem,) = caught.value.errors
+        assert (problem.path, problem.value) == ("ProcessingStatistics/@TimeStamp", time_stamp)
+        assert problem.rule == f"holds {character}, a character XML 1.0 cannot carry"
 
 
 def test_unset_optional_attributes_are_omitted() -> None:

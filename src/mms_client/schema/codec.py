@@ -76,18 +76,22 @@ _TEXT_SPECIAL = re.compile(f"[&<>\r{NOT_XML_CHARACTERS}]")
 
 
 class _UnwritableValueError(Exception):
-    """A value that no XML document can carry; collects its path while unwinding."""
+    """A value that no XML document can carry, for the ``character`` it holds (named, as the
+    value shown cannot show it: a control character, a lone surrogate, U+FFFE or U+FFFF);
+    collects its path while unwinding."""
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, character: str) -> None:
         self.value = value
+        self.character = character
         self.path: list[str] = []
 
 
 def _escape_attribute(value: str) -> str:
     if _ATTRIBUTE_SPECIAL.search(value) is None:
         return value
-    if NOT_XML.search(value) is not None:
-        raise _UnwritableValueError(value)
+    unwritable = NOT_XML.search(value)
+    if unwritable is not None:
+        raise _UnwritableValueError(value, unwritable.group())
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -101,8 +105,9 @@ def _escape_attribute(value: str) -> str:
 def _escape_text(value: str) -> str:
     if _TEXT_SPECIAL.search(value) is None:
         return value
-    if NOT_XML.search(value) is not None:
-        raise _UnwritableValueError(value)
+    unwritable = NOT_XML.search(value)
+    if unwritable is not None:
+        raise _UnwritableValueError(value, unwritable.group())
     return (
         value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
     )
@@ -157,7 +162,8 @@ def write(model: XmlModel, tag: str | None = None) -> bytes:
 
     ``tag`` defaults to the root tag of a document model. Unset optional attributes and
     elements are left out; child elements follow the schema's sequence order. A string that
-    XML cannot carry (a control character) raises :class:`PayloadError` naming its path.
+    XML cannot carry (a control character, U+FFFE...) raises :class:`PayloadError` naming its
+    path and the character.
     """
     name = tag or model.__xml_tag__
     if name is None:
@@ -167,9 +173,9 @@ def write(model: XmlModel, tag: str | None = None) -> bytes:
         _write_element(model, name, out)
     except _UnwritableValueError as exc:
         path = "/".join(exc.path)
+        rule = f"holds U+{ord(exc.character):04X}, a character XML 1.0 cannot carry"
         raise PayloadError(
-            f"{name} cannot be written as XML",
-            [FieldError(path, exc.value, "XML 1.0 cannot carry control characters")],
+            f"{name} cannot be written as XML", [FieldError(path, exc.value, rule)]
         ) from None
     return "".join(out).encode()
 
