@@ -149,6 +149,26 @@ def test_a_repeated_element_given_no_list_of_items_is_refused_as_one_problem() -
     assert OfferData(stack=iter([stack]), **OFFER_BUT_STACKS).stack == [stack]
 
 
+def test_a_repeated_element_that_may_be_absent_takes_none_for_no_element() -> None:
+    """None is an absent optional attribute or element, but pydantic refused it for a
+    repeated one that may be absent (Param=None: Input should be a valid list)."""
+    report = report_on(date(2024, 4, 1))
+    for given in (
+        ReportCreateRequest.model_validate({**report.model_dump(), "param": None}),
+        ReportCreateRequest.model_validate_json(
+            json.dumps({**report.model_dump(mode="json", by_alias=True), "Param": None})
+        ),
+    ):
+        assert given.param == []
+        assert given.to_xml("ReportCreateRequest") == report.to_xml("ReportCreateRequest")
+    # a repeated element that must be present needs its items
+    with pytest.raises(PayloadError) as caught:
+        OfferData(stack=None, **OFFER_BUT_STACKS)  # type: ignore[arg-type]
+    [error] = caught.value.errors
+    assert (error.path, error.value) == ("OfferData/OfferStack", None)
+    assert error.rule == "should be a list: one item for each OfferStack element, even for one"
+
+
 def test_a_value_outside_an_enumeration_is_told_the_values_with_their_names() -> None:
     """pydantic listed the values alone: Direction "SELL" was told "Input should be '1'", and
     Area "TOKYO" ten codes without a word of what each means."""

@@ -33,10 +33,12 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ValidationError,
     model_validator,
 )
 from pydantic._internal._model_construction import ModelMetaclass
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticUndefined, core_schema
 
 from mms_client.errors import FieldError, PayloadError
@@ -92,18 +94,33 @@ _NOT_A_LIST = "not_a_list"
 """The error type of a value given for a repeated element that is no sequence of items."""
 
 
+def _no_items(_absent: None) -> list[Any]:
+    return []
+
+
+_NONE_AS_NO_ITEMS = core_schema.chain_schema(
+    [core_schema.none_schema(), core_schema.no_info_plain_validator_function(_no_items)]
+)
+"""None as an empty list, for a repeated element that may be absent."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Repeated:
-    """The field metadata of a repeated element ``tag``: its value must be a sequence of items.
+    """The field metadata of a repeated element ``tag``: its value must be a sequence of items,
+    or None where the element may be absent (``optional``).
 
     pydantic takes any iterable for a list, a model too, whose iteration gives its fields as
     (name, value) pairs: ``OfferData(stack=OfferStack(...))`` would be refused with one error
     per field of the stack, each saying that a pair is no OfferStack. A model, a mapping or a
-    string is refused here as a whole, saying that a list is wanted. pydantic-core checks the
-    type without calling Python, so reading a document costs no more.
+    string is refused here as a whole, saying that a list is wanted. And pydantic refuses None
+    for a list, where None is no element for an optional attribute or element: for a repeated
+    element that may be absent, it is no element here too. pydantic-core checks all of it
+    without calling Python (but to make None an empty list), so reading a document costs no
+    more.
     """
 
     tag: str
+    optional: bool
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -111,17 +128,37 @@ class _Repeated:
         items = handler(source)
         if typing.get_origin(source) is not list:
             return items
+        sequence: CoreSchema = core_schema.is_instance_schema(_SEQUENCES)
+        from_json = items
+        if self.optional:
+            sequence = core_schema.union_schema([sequence, _NONE_AS_NO_ITEMS], mode="left_to_right")
+            # JSON's null too; whatever else is given, pydantic reads as the array it wants
+            null = core_schema.union_schema(
+                [_NONE_AS_NO_ITEMS, core_schema.any_schema()], mode="left_to_right"
+            )
+            from_json = core_schema.chain_schema([null, items])
         sequence = core_schema.custom_error_schema(
-            core_schema.is_instance_schema(_SEQUENCES),
+            sequence,
             custom_error_type=_NOT_A_LIST,
             custom_error_message=(
                 f"should be a list: one item for each {self.tag} element, even for one"
             ),
         )
         return core_schema.json_or_python_schema(
-            json_schema=items,
-            python_schema=core_schema.chain_schema([sequence, items]),
+            json_schema=from_json, python_schema=core_schema.chain_schema([sequence, items])
         )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Documented as the array it takes (or null, where the element may be absent) and
+        gives, not as the route it takes there."""
+        if schema["type"] != "json-or-python":
+            return handler(schema)
+        items = schema["python_schema"]["steps"][-1]
+        if self.optional and handler.mode == "validation":
+            return handler(core_schema.nullable_schema(items))
+        return handler(items)
 
 
 def _new_list() -> list[Any]:
@@ -178,7 +215,7 @@ def element(
         alias=tag, min_length=min_length, max_length=max_length, description=description, **given
     )
     info.metadata.append(XmlBinding(XmlKind.ELEMENT, tag))
-    info.metadata.append(_Repeated(tag))
+    info.metadata.append(_Repeated(tag, optional="default_factory" in given))
     return info
 
 
