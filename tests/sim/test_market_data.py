@@ -136,3 +136,23 @@ def test_refund_targets_are_the_contracts_of_the_period(seeded_wire: Wire) -> No
 
     assert targets("1") == ["FAKE_BATT", "FAKE_RESO", "FAKE_RESO2"]  # the seeded awards
     assert targets("2") == ["FAKE_RESO"]  # the seeded off-market contract
+
+
+def test_a_refund_naming_another_participant_is_the_contracts_participants(
+    seeded_wire: Wire,
+) -> None:
+    refund = {**_example_item("MarketSubmit_RefundData", OMI), "ParticipantName": "F200"}
+    refund["StartTime"] = "2024-04-01T16:00:00"
+    (echo,) = seeded_wire.example("MarketSubmit_RefundData", OMI, items=[refund]).document.iter(
+        "RefundData"
+    )
+    assert echo.get("ParticipantName") == "F100", "the off-market contract is F100's"
+
+    def starts(participant: str) -> list[str]:
+        answer = seeded_wire.example(
+            "MarketQuery_RefundDataQuery", OMI, user=seeded_wire.user("BSP", participant)
+        )
+        return sorted(str(e.get("StartTime")) for e in answer.document.iter("RefundData"))
+
+    assert starts("F100") == ["2024-04-01T15:00:00", "2024-04-01T16:00:00"]
+    assert starts("F200") == []

@@ -14,7 +14,8 @@ contracts, refunds and the contracts refunds may target.
   JbmsId replaces that contract (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of
   the resource sees it.
 - Refunds are submitted by TSOs for a contract, an award (JbmsId digits) or an off-market
-  contract (``E_CONTRACT_UNKNOWN``); the MMS adds who and what the contract is for.
+  contract (``E_CONTRACT_UNKNOWN``); the MMS sets who and what the contract is for, whatever
+  the refund states, and the contract's participant sees the refund.
 - Refund target contract results list the contracts in a period that refunds may target:
   ProcurementType 1 for market awards, 2 for off-market contracts.
 """
@@ -167,13 +168,15 @@ def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
 
 
 def _refund_details(context: Context, item: XmlDict) -> None:
-    """Fill: who and what the refunded contract is for."""
+    """Fill: who and what the refunded contract is for, as the contract says, in place of
+    what the refund may state: the refund is kept for the contract's participant, so one
+    naming another participant would show that participant someone else's contract."""
     found = contract(context.store, str(item["JbmsId"]))
     assert found is not None  # checked by _refund_contract
     for name in ("ParticipantName", "ResourceName", "SystemCode", "ContractId"):
         value = found.document.get(name)
         if value is not None:
-            item.setdefault(name, value)
+            item[name] = value
 
 
 def _refund_targets(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
