@@ -315,15 +315,15 @@ def _codes(error: MMSValidationError) -> list[str | None]:
     return [code for code, _ in _errors(error)]
 
 
-def _transfer(market_operator: MmsClient, receiver: str) -> Any:
-    """FAKE_RESO handed from F100 to ``receiver`` from TRANSFER_DAY: the answer."""
+def _transfer(market_operator: MmsClient, receiver: str, day: str = TRANSFER_DAY) -> Any:
+    """FAKE_RESO handed from F100 to ``receiver`` from ``day``: the answer."""
     return market_operator.call(
         "RegistrationSubmit_ResourceTransfer",
         {
             "PreviousParticipantName": "F100",
             "ParticipantName": receiver,
             "ResourceName": RESOURCE.name,
-            "StartDate": TRANSFER_DAY,
+            "StartDate": day,
         },
     )
 
@@ -479,6 +479,41 @@ def test_queries_reports_and_records_of_resources_name_who_holds_them_on_their_d
         market_operator.call(
             "RegistrationSubmit_ResourceValidity", {**validity, "ParticipantName": "F200"}
         )
+
+
+def test_a_resource_handed_over_is_registered_again_by_its_new_holder(sim: Simulator) -> None:
+    with (
+        sim.client("BSP", "F100") as f100,
+        sim.client("BSP", "F200") as f200,
+        sim.client("MO") as market_operator,
+        sim.client("TSO") as tso,
+    ):
+        _transfer(market_operator, "F200", "2024-05-01")  # in force today
+        (shown,) = f200.call("RegistrationQuery_Resource", {"ResourceName": RESOURCE.name}).items
+        registration = shown.model_dump(by_alias=True, exclude_none=True)
+        assert registration.pop("ParticipantName") == "F200"
+        del registration["RecordStatus"]
+        registration["SystemCode"] = "FSYS8"
+
+        with pytest.raises(MMSValidationError) as previous:
+            f100.call("RegistrationSubmit_Resource", {**registration, "ParticipantName": "F100"})
+        assert _codes(previous.value) == ["E_RESOURCE_NOT_OWNED"]
+        assert "F200" in str(previous.value)
+        (change,) = f200.call(
+            "RegistrationSubmit_Resource", {**registration, "ParticipantName": "F200"}
+        ).items
+        market_operator.call(
+            "RegistrationApproval_Resource",
+            {
+                "ParticipantName": "F200",
+                "ResourceName": RESOURCE.name,
+                "TransactionId": change.transaction_id,
+                "Action": "APPROVED",
+            },
+        )
+        # the approved change is F200's from the transfer on; before it, F100 held the resource
+        assert _resources(tso, "2024-05-01") == [(RESOURCE.name, "F200")]
+        assert _resources(tso, "2024-04-30") == [(RESOURCE.name, "F100")]
 
 
 # --- when a resource may be traded: its registration and validity, and its holder's ----------

@@ -216,16 +216,13 @@ def _keep_user(context: Context, item: XmlDict) -> None:
 
 
 def _resource_name_free(context: Context, item: XmlDict) -> list[Issue]:
-    """A resource name registered by one participant cannot be registered by another."""
-    existing = context.store.resource(item["ResourceName"])
-    if existing is not None and existing.participant != item["ParticipantName"]:
-        return [
-            Issue(
-                Code.RESOURCE_NOT_OWNED,
-                f"resource {existing.name} is registered to participant {existing.participant}",
-            )
-        ]
-    return []
+    """A resource registered already is registered again only by the participant holding
+    it now: its registrant, or the receiver of a transfer that has taken effect, which
+    queries show the registration to as its own."""
+    name = item["ResourceName"]
+    if context.store.resource(name) is None:
+        return []
+    return holding_issues(context.store, name, item["ParticipantName"], context.now, None)
 
 
 def _submitted(context: Context, item: XmlDict) -> None:

@@ -594,30 +594,36 @@ class Store:
 
     def holdings(self, resource: str, start: str, end: str | None = None) -> list[Holding]:
         """Who holds ``resource`` from the JST time ``start`` until ``end`` (at ``start``
-        alone when None), in turn: the registering participant, or the receiver of the
-        latest transfer that took effect by ``start``; then the receiver of each transfer
-        that takes effect before ``end``.  Empty when the resource is not registered."""
+        alone when None), in turn: the receiver of the latest transfer that took effect by
+        ``start``, or before any did, the previous participant of the first transfer (the
+        registering participant when there is none); then the receiver of each transfer that
+        takes effect before ``end``.  Empty when the resource is not registered.
+
+        Before its first transfer a resource is that transfer's previous participant's even
+        once the receiver has registered it again in its own name."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT participant, start_time FROM items WHERE kind = 'ResourceTransfer' "
-                "AND resource = ? AND start_time <= ? ORDER BY start_time DESC, id DESC LIMIT 1",
-                (resource, start),
-            ).fetchone()
-            if row is None:
+            transfers = self._db.execute(
+                "SELECT participant, start_time, document FROM items "
+                "WHERE kind = 'ResourceTransfer' AND resource = ? ORDER BY start_time, id",
+                (resource,),
+            ).fetchall()
+            if not transfers:
                 row = self._db.execute(
-                    "SELECT participant, NULL FROM resources WHERE name = ?", (resource,)
+                    "SELECT participant FROM resources WHERE name = ?", (resource,)
                 ).fetchone()
-            if row is None:
-                return []
-            later = []
-            if end is not None:
-                later = self._db.execute(
-                    "SELECT participant, start_time FROM items WHERE kind = 'ResourceTransfer' "
-                    "AND resource = ? AND start_time > ? AND start_time < ? "
-                    "ORDER BY start_time, id",
-                    (resource, start, end),
-                ).fetchall()
-        return [Holding(str(participant), since) for participant, since in (row, *later)]
+                return [] if row is None else [Holding(str(row["participant"]), None)]
+        in_force = [t for t in transfers if t["start_time"] <= start]
+        first = (
+            Holding(str(in_force[-1]["participant"]), in_force[-1]["start_time"])
+            if in_force
+            else Holding(json.loads(transfers[0]["document"])["PreviousParticipantName"], None)
+        )
+        later = [
+            Holding(str(t["participant"]), t["start_time"])
+            for t in transfers
+            if end is not None and start < t["start_time"] < end
+        ]
+        return [first, *later]
 
     def owner(self, resource: str, on: str) -> str | None:
         """Who holds ``resource`` on the JST time ``on`` (see :meth:`holdings`); None when it
