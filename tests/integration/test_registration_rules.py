@@ -315,14 +315,19 @@ def _codes(error: MMSValidationError) -> list[str | None]:
     return [code for code, _ in _errors(error)]
 
 
-def _transfer(market_operator: MmsClient, receiver: str, day: str = TRANSFER_DAY) -> Any:
-    """FAKE_RESO handed from F100 to ``receiver`` from ``day``: the answer."""
+def _transfer(
+    market_operator: MmsClient,
+    receiver: str,
+    day: str = TRANSFER_DAY,
+    resource: str = RESOURCE.name,
+) -> Any:
+    """``resource`` handed from F100 to ``receiver`` from ``day``: the answer."""
     return market_operator.call(
         "RegistrationSubmit_ResourceTransfer",
         {
             "PreviousParticipantName": "F100",
             "ParticipantName": receiver,
-            "ResourceName": RESOURCE.name,
+            "ResourceName": resource,
             "StartDate": day,
         },
     )
@@ -514,6 +519,29 @@ def test_a_resource_handed_over_is_registered_again_by_its_new_holder(sim: Simul
         # the approved change is F200's from the transfer on; before it, F100 held the resource
         assert _resources(tso, "2024-05-01") == [(RESOURCE.name, "F200")]
         assert _resources(tso, "2024-04-30") == [(RESOURCE.name, "F100")]
+
+
+def _dr_patterns(bsp: MmsClient, day: str) -> list[tuple[int, str]]:
+    found = bsp.call("RegistrationQuery_DrPattern", {"ResourceName": DR_RESOURCE}, date=day).items
+    return [(p.pattern_number, p.participant_name) for p in found]
+
+
+def test_the_dr_patterns_of_a_resource_handed_over_are_shown_to_its_holder(
+    sim: Simulator,
+) -> None:
+    with sim.client("MO") as market_operator:
+        approval = example_request("RegistrationApproval_DrPattern")
+        market_operator.call("RegistrationApproval_DrPattern", approval.payload)
+        _transfer(market_operator, "F200", "2024-05-01", DR_RESOURCE)
+    with sim.client("BSP", "F100") as f100, sim.client("BSP", "F200") as f200:
+        pattern = [(seed.DR_PATTERN_NUMBER, "F200")]
+        # F200 offers with the pattern, and is shown it, as its resource
+        _put_offer(f200, _offer(DR_RESOURCE, *BLOCK, DrPatternNumber=seed.DR_PATTERN_NUMBER))
+        assert _dr_patterns(f200, BLOCK[0][:10]) == pattern
+        assert _dr_patterns(f100, BLOCK[0][:10]) == []
+        # before the transfer the resource and its pattern were F100's
+        assert _dr_patterns(f100, "2024-04-15") == [(seed.DR_PATTERN_NUMBER, "F100")]
+        assert _dr_patterns(f200, "2024-04-15") == []
 
 
 # --- when a resource may be traded: its registration and validity, and its holder's ----------

@@ -42,7 +42,10 @@ from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
 from mms_client.sim.records import (
     Check,
+    Collection,
     Context,
+    Row,
+    Source,
     first,
     item_end,
     item_start,
@@ -208,6 +211,34 @@ def resources_held(
         for record in store.resources(status)
         if overlaps(validity_period(record.document), period)
     ]
+
+
+def held_on_query_date(collection: Collection) -> Source:
+    """The records of ``collection``, registrations made for a resource that stay in force
+    across a transfer (DR patterns), each shown to the participant holding the resource on
+    the query's Date (today without one) and naming it as its ParticipantName: the rule of
+    the resources themselves (:func:`resources_held`), so that a resource and its DR
+    patterns are shown to the same participant."""
+
+    def rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+        on = period[0] or context.now
+        found = []
+        for record in context.store.items(
+            collection.kind, collection.interface.value, period=period
+        ):
+            holder = context.store.owner(str(record.resource), on) or record.participant
+            found.append(
+                Row(
+                    {**record.document, "ParticipantName": holder},
+                    holder,
+                    record.start_time,
+                    record.end_time,
+                    record.tags,
+                )
+            )
+        return found
+
+    return rows
 
 
 def resource_held(attribute: str = "ResourceName", *, approved: bool = True) -> Check:

@@ -28,7 +28,8 @@ The rules a client meets:
   registrations leave it and its holder REGISTERED (:mod:`~mms_client.sim.holding`).
 
 Queries answer with the registration documents as stored, a BSP seeing its own; a resource
-is answered as held on the query's Date (today without one), by and to its holder then.
+and its DR patterns are answered as held on the query's Date (today without one), by and to
+the resource's holder then.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from mms_client.sim.calls import Call, Code, Issue, ItemResult, Outcome, XmlDict
 from mms_client.sim.holding import (
     PARTICIPANT_VALIDITY_KIND,
     RESOURCE_VALIDITY_KIND,
+    held_on_query_date,
     holding_issues,
     resource_held,
     resource_of_named_participant,
@@ -67,7 +69,6 @@ from mms_client.sim.records import (
     own_participant,
     participant_known,
     query,
-    stored,
     stored_query,
     submit,
     validity_period,
@@ -381,7 +382,10 @@ class _Registry:
     def rows(self, context: Context, period: tuple[str | None, str | None]) -> list[Row]:
         """Every record in force, each followed by the change to it if there is one (their
         RecordStatus tells them apart)."""
-        changes = {self._key(row.document): row for row in stored(self.changes)(context, period)}
+        changes = {
+            self._key(row.document): row
+            for row in held_on_query_date(self.changes)(context, period)
+        }
         rows = []
         for row in self.in_force(context, period):
             rows.append(row)
@@ -406,7 +410,7 @@ RESOURCE_REGISTRY = _Registry(
 DR_PATTERN_REGISTRY = _Registry(
     records=DR_PATTERNS,
     record=lambda store, key: store.item(DR_PATTERNS.kind, MI.value, key),
-    in_force=stored(DR_PATTERNS),
+    in_force=held_on_query_date(DR_PATTERNS),
     changes=replace(DR_PATTERNS, kind="DrPatternChange"),
 )
 
