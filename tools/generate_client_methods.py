@@ -173,7 +173,7 @@ class Method:
                 f"dataset_rows({self.dataset!r})",
                 f"list[{_qualified(row_model(self.dataset))}]",
                 f"the rows of the report, typed ``{self.dataset}`` (a report of another dataset "
-                "is refused)",
+                "is refused with an ``MMSClientError``)",
             )
         if shape.element is None:
             return (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from mms_client.endpoints import Interface
-from mms_client.errors import FieldError, MalformedResponseError, PayloadError
+from mms_client.errors import FieldError, MalformedResponseError, MMSClientError, PayloadError
 from mms_client.exchange import Response, attachment_list
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation, get_operation
@@ -207,15 +207,18 @@ name."""
 
 def dataset_rows(dataset: str) -> Callable[[Response], list[Any]]:
     """The result of a download of one report dataset: the typed rows of the report file,
-    which must hold that dataset (a transaction id of another report is refused)."""
+    which must hold that dataset (a transaction id of another report is refused with an
+    :class:`~mms_client.errors.MMSClientError`)."""
 
     def rows(response: Response) -> list[Any]:
         report = report_file(response)
         held = report.dataset()
         if held is not None and held != dataset:
-            raise PayloadError(
-                f"{response.operation.name}: the report is not a {dataset} report",
-                [FieldError("OutboundData/@DatasetName", held.value, f"should be {dataset}")],
+            # sent again, the request gets the same answer, as after a refusal
+            raise MMSClientError(
+                response.operation.name,
+                f"the report of that TransactionId is a {held.value} report, not a {dataset} "
+                "report: the TransactionId is of another report",
             )
         return report.rows(dataset)
 

@@ -397,7 +397,10 @@ class SchemaFilesError(MMSError):
 
 
 class MMSClientError(MMSError):
-    """The MMS processed the request and refused it."""
+    """The MMS processed the request and refused it, or answered with what the request cannot
+    use (``list_bsp_resources`` given the TransactionId of another dataset's report): sent
+    again, the request gets the same answer. The subclasses say which refusal it was; this
+    class itself is the second case."""
 
     def __init__(self, operation: str, message: str) -> None:
         self.operation = operation

@@ -1692,7 +1692,8 @@ class OperationMethods:
         Who may call it: BSP, MO, TSO; confirmed by the established client.
 
         Returns the rows of the report, typed ``BSP_ResourceList`` (a report of another dataset
-        is refused). The answer's shape is confirmed by the established client.
+        is refused with an ``MMSClientError``). The answer's shape is confirmed by the
+        established client.
         """
         return Call(request, {}, dataset_rows("BSP_ResourceList"))
 

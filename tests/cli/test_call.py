@@ -813,10 +813,10 @@ def test_call_failing_once_the_mms_answered_does_not_say_nothing_was_sent(
         main, ["call", "list_bsp_resources", "--payload", str(download), "--sim-state", state]
     )
     assert other.exit_code == 1, other.output  # sent again, the same answer: fix the request
-    assert other.stderr.startswith(
-        "Error: the MMS sent the report asked for, but list_bsp_resources cannot show it: "
+    assert other.stderr == (
+        "Error: ReportDownloadRequestTrnID: the report of that TransactionId is a BSP_Offers "
+        "report, not a BSP_ResourceList report: the TransactionId is of another report\n"
     )
-    assert "the report is not a BSP_ResourceList report" in other.stderr
     assert "Usage:" not in other.output
 
 

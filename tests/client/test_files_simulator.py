@@ -34,6 +34,7 @@ from mms_client.errors import (
     DestinationError,
     FieldError,
     MalformedResponseError,
+    MMSClientError,
     MMSValidationError,
     PayloadError,
 )
@@ -217,8 +218,15 @@ def test_the_resource_list_downloads_as_typed_rows_by_the_established_name(
         assert rows and all(isinstance(row, BSP_ResourceList) for row in rows)
 
         other = bsp.create_report(offers)
-        with pytest.raises(PayloadError, match="the report is not a BSP_ResourceList report"):
+        with pytest.raises(MMSClientError) as caught:
             bsp.list_bsp_resources(by_transaction(other))
+    # the MMS answered: the request was sent, and sent again would get the same answer
+    assert type(caught.value) is MMSClientError
+    assert caught.value.operation == "ReportDownloadRequestTrnID"
+    assert str(caught.value) == (
+        "ReportDownloadRequestTrnID: the report of that TransactionId is a BSP_Offers report, "
+        "not a BSP_ResourceList report: the TransactionId is of another report"
+    )
 
 
 def test_an_unknown_report_is_refused_with_the_mms_message(simulator: Simulator) -> None:

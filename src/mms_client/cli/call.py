@@ -203,7 +203,7 @@ def call(
     from mms_client.calls import DATASET_DOWNLOADS, dataset_rows
     from mms_client.cli import render
     from mms_client.cli.console import output
-    from mms_client.cli.status import REFUSED, UNWRITTEN, Failure, failure
+    from mms_client.cli.status import UNWRITTEN, Failure, failure
     from mms_client.errors import (
         MAY_HAVE_PROCESSED,
         AudienceError,
@@ -254,13 +254,7 @@ def call(
         with connection.client(plugins=[sending]) as client:
             response = client.call(operation, payload, attachments=attachments, to=out, **envelope)
             if dataset is not None:  # what the method of that name answers with: the rows
-                try:
-                    rows = dataset_rows(dataset)(response)
-                except PayloadError as error:  # the transaction id of another report
-                    # sending the same again gets the same answer, as after a refusal
-                    message = f"the MMS sent the report asked for, but {name} cannot show it"
-                    raise Failure(f"{message}: {error}", REFUSED) from None
-                response = replace(response, items=rows)
+                response = replace(response, items=dataset_rows(dataset)(response))
     except MMSValidationError as refusal:
         # the messages are shown apart; what in the reply shows the refusal ends the account
         reason = f"{refusal.operation}: {refusal.summary}"
