@@ -127,11 +127,37 @@ def _iso_text() -> CoreSchema:
     )
 
 
-def _in_japan(given: CoreSchema) -> CoreSchema:
+def _in_japan(given: CoreSchema, serialization: core_schema.SerSchema | None = None) -> CoreSchema:
     """What ``given`` lets through, read by pydantic as a datetime and moved to Japan time."""
     return core_schema.no_info_after_validator_function(
-        to_jst, core_schema.chain_schema([given, core_schema.datetime_schema()])
+        to_jst,
+        core_schema.chain_schema([given, core_schema.datetime_schema()]),
+        serialization=serialization,
     )
+
+
+WIRE_TIMES = "mms_client.wire_times"
+"""Set in the context of a dump in JSON mode (``context={WIRE_TIMES: True}``), it has times
+written as the MMS writes them (:func:`format_jst`), which read back as the same times in
+every year. Without it they are pydantic's ISO form with the offset (``+09:00``), which tells
+any reader of the JSON which instant it is. That form cuts the zone's offset to whole minutes,
+and reading it back goes through UTC: Asia/Tokyo kept local mean time (+09:18:59) until 1888,
+so 00:30 on 1 January 1800 comes back as 00:30:59, and 00:00 on 1 January of year 1, still in
+the year before it in UTC, does not come back at all. The simulator keeps items in the wire
+form (:func:`mms_client.sim.calls.as_xml_dict`), so its times are the wall-clock times the
+requests wrote, whatever the year."""
+
+
+def _json_form(value: datetime, info: core_schema.SerializationInfo) -> datetime | str:
+    context = info.context
+    if context is not None and context.get(WIRE_TIMES):
+        return format_jst(value)
+    return value  # pydantic's own form
+
+
+_WIRE_FORM = core_schema.plain_serializer_function_ser_schema(
+    _json_form, info_arg=True, when_used="json"
+)
 
 
 def _jst_datetime_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -151,7 +177,7 @@ def _jst_datetime_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSc
         custom_error_type="jst_datetime",
         custom_error_message=_NOT_A_TIME,
     )
-    return _in_japan(route)
+    return _in_japan(route, serialization=_WIRE_FORM)
 
 
 def _datetime_json_schema(_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
@@ -162,7 +188,8 @@ def _datetime_json_schema(_schema: CoreSchema, handler: GetJsonSchemaHandler) ->
 JstDateTime = Annotated[datetime, GetPydanticSchema(_jst_datetime_schema, _datetime_json_schema)]
 """The pydantic type of every ``xs:dateTime`` in the payload models: a datetime (naive means
 JST, aware is converted), a date (its midnight in Japan) or ISO text (no offset means JST),
-always read as aware JST; a number is refused."""
+always read as aware JST; a number is refused. In JSON it has its offset (``+09:00``), or is
+written as the MMS writes it in a dump given :data:`WIRE_TIMES`."""
 
 
 _NOT_A_DATE = (

@@ -16,7 +16,7 @@ import pytest
 
 from mms_client.errors import FieldError, MMSError, PayloadError
 from mms_client.examples import example_request
-from mms_client.jst import JST, format_jst, to_jst
+from mms_client.jst import JST, WIRE_TIMES, format_jst, to_jst
 from mms_client.schema.generated.mi_market import (
     AreaCode,
     CommodityCategory,
@@ -582,6 +582,37 @@ def test_a_time_zone_whose_offset_cannot_be_read_is_a_validation_error_naming_th
 def test_wire_times_have_no_offset_and_no_needless_fraction() -> None:
     assert format_jst(datetime(2024, 3, 15, 3, tzinfo=UTC)) == "2024-03-15T12:00:00"
     assert format_jst(datetime(2024, 3, 15, 12, 0, 0, 500000)) == "2024-03-15T12:00:00.5"
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        (datetime(1, 1, 1), "0001-01-01T00:00:00"),
+        (datetime(1800, 1, 1, 0, 30), "1800-01-01T00:30:00"),
+        (datetime(2024, 3, 15, 12, 0, 0, 500000), "2024-03-15T12:00:00.5"),
+    ],
+)
+def test_a_time_dumped_in_the_wire_form_reads_back_unchanged_in_any_year(
+    given: datetime, written: str
+) -> None:
+    """pydantic writes the offset of Asia/Tokyo cut to whole minutes: before 1888, when it was
+    +09:18:59, 00:30 would read back as 00:30:59, and early in year 1 not at all (it has no
+    UTC form in Python's calendar). The wire form, which the simulator keeps items in, has no
+    offset to cut."""
+    offer = offer_starting(given)
+    dumped = offer.model_dump(mode="json", by_alias=True, context={WIRE_TIMES: True})
+    assert dumped["StartTime"] == written
+    again = OfferData.model_validate(dumped)
+    assert again == offer
+    assert again.start.replace(tzinfo=None) == given
+    assert again.start.tzinfo is JST
+
+
+def test_a_time_in_json_says_its_offset() -> None:
+    """Any reader of the JSON knows the instant, without knowing that the MMS means Japan."""
+    offer = offer_starting(datetime(2024, 3, 15, 12))
+    assert offer.model_dump(mode="json", by_alias=True)["StartTime"] == "2024-03-15T12:00:00+09:00"
+    assert OfferData.model_validate_json(offer.model_dump_json()) == offer
 
 
 def test_importing_one_schema_imports_no_other() -> None:

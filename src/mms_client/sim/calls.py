@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from mms_client.jst import WIRE_TIMES
 from mms_client.sim.pki import Identity
 from mms_client.wire.soap import Attachment
 
@@ -223,7 +224,8 @@ _STATUS_KEYS = frozenset({"Validation", "Success", "ValidationStatus", "Messages
 def as_xml_dict(model: XmlModel) -> XmlDict:
     """``model`` as a dict keyed by XML names, without the status a sender may have left on
     it (Validation, Success, ValidationStatus, Messages at any depth): the MMS sets those
-    itself."""
+    itself. Times are written as the MMS writes them (Japan time without an offset), which
+    read back as the same times in every year (see :data:`~mms_client.jst.WIRE_TIMES`)."""
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
@@ -232,5 +234,8 @@ def as_xml_dict(model: XmlModel) -> XmlDict:
             return [strip(v) for v in value]
         return value
 
-    data: XmlDict = strip(model.model_dump(mode="json", by_alias=True, exclude_none=True))
+    dumped = model.model_dump(
+        mode="json", by_alias=True, exclude_none=True, context={WIRE_TIMES: True}
+    )
+    data: XmlDict = strip(dumped)
     return data

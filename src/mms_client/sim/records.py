@@ -164,6 +164,11 @@ class Keeper(Protocol):
 # --- values -------------------------------------------------------------------------------
 
 
+_WALL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+"""A whole-second time as the MMS writes it, and as every time of an item's dict is written
+(see :func:`~mms_client.sim.calls.as_xml_dict`): the stored form already."""
+
+
 def wall_time(value: Any, *, end: bool = False) -> str | None:
     """A stored JST wall-clock string for an attribute value: times as they are, dates as
     the start of their day (an end date as the start of the next: end dates are
@@ -175,6 +180,8 @@ def wall_time(value: Any, *, end: bool = False) -> str | None:
     if len(text) == 10:
         day = _day_after(date.fromisoformat(text), 1 if end else 0)
         return None if day is None else f"{day.isoformat()}T00:00:00"
+    if _WALL_TIME.fullmatch(text):
+        return text
     return format_jst(datetime.fromisoformat(text))
 
 
