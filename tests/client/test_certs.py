@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import os
@@ -228,6 +229,34 @@ def test_non_rsa_key_is_refused(make_p12: MakeP12) -> None:
     data = make_p12(key=ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(CertificateError, match="RSA"):
         Certificate(data, PASSPHRASE)
+
+
+# A PKCS#12 holding a key on secp112r1, a curve OpenSSL knows and cryptography does not, with
+# the passphrase PASSPHRASE (made by `openssl pkcs12 -export`: cryptography cannot make one)
+_UNKNOWN_CURVE_P12 = (
+    "MIIDMwIBAzCCAukGCSqGSIb3DQEHAaCCAtoEggLWMIIC0jCCAb4GCSqGSIb3DQEHAaCCAa8EggGrMIIBpzCCAaMG"
+    "CyqGSIb3DQEMCgEDoIIBazCCAWcGCiqGSIb3DQEJFgGgggFXBIIBUzCCAU8wggEaoAMCAQICFA/YK5d6qPh4XhIP"
+    "8qpiXaDQIgvsMAoGCCqGSM49BAMCMCIxETAPBgNVBAMMCEZBS0VVU0VSMQ0wCwYDVQQKDARGMTAwMCAXDTI2MTEy"
+    "NDE1MzMzOVoYDzIxMjYxMDMxMTUzMzM5WjAiMREwDwYDVQQDDAhGQUtFVVNFUjENMAsGA1UECgwERjEwMDAyMBAG"
+    "ByqGSM49AgEGBSuBBAAGAx4ABM9I9pR+bwxoOgA+Pcgt22zb0b6AzDYZ7BAWNg2jUzBRMB0GA1UdDgQWBBRhF/aO"
+    "xrYZPdZquvYGzu6ybbWosTAfBgNVHSMEGDAWgBRhF/aOxrYZPdZquvYGzu6ybbWosTAPBgNVHRMBAf8EBTADAQH/"
+    "MAoGCCqGSM49BAMCAyMAMCACDgxSDcwm9Q6yffq0VGFfAg4EjKAlVvsbvziaRBKThDElMCMGCSqGSIb3DQEJFTEW"
+    "BBTwbH6iDx3IyHW1zX3mFHXtcSDR7zCCAQwGCSqGSIb3DQEHAaCB/gSB+zCB+DCB9QYLKoZIhvcNAQwKAQKggb4w"
+    "gbswVwYJKoZIhvcNAQUNMEowKQYJKoZIhvcNAQUMMBwECM4EnFz68ugTAgIIADAMBggqhkiG9w0CCQUAMB0GCWCG"
+    "SAFlAwQBKgQQmr+9nep2DT4qGK44FVUTEgRgNA2kBawb9kr+L0aw6JpyKH0XU7pWNsNKW12lJE7VKovYLOKSUXeq"
+    "aMalDGM+AJfBlK/hQFz2jXkQOYXQARENv3ldLI5c446QtQI9vDWkIyYDpaKMHAU6V7DAgohPkTZ0MSUwIwYJKoZI"
+    "hvcNAQkVMRYEFPBsfqIPHcjIdbXNfeYUde1xINHvMEEwMTANBglghkgBZQMEAgEFAAQg6eRjJWGH2OKpVfGf4Vzr"
+    "XIEq5by/OiKaU3GVd9K+mjMECJbSlDjQcg6MAgIIAA=="
+)
+
+
+def test_a_key_cryptography_cannot_read_is_refused_without_the_passphrase() -> None:
+    """cryptography raises its own UnsupportedAlgorithm for such a key, from the frame that
+    holds the passphrase's bytes: a traceback showing its locals would show it."""
+    with pytest.raises(CertificateError, match="RSA") as caught:
+        Certificate(base64.b64decode(_UNKNOWN_CURVE_P12), PASSPHRASE)
+    assert "1.3.132.0.6" in str(caught.value)  # what cannot be read is named
+    assert PASSPHRASE not in _with_locals(caught.value)
 
 
 def test_expired_certificate_is_refused(make_p12: MakeP12) -> None:

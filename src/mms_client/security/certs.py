@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Generic, NoReturn, Self, TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -221,6 +222,11 @@ def _load(
             # cryptography's message does not contain the secret; the error is raised outside
             # this handler, so that it does not chain the call that failed either
             problem = _unreadable(source, str(exc), secret)
+        except UnsupportedAlgorithm as exc:  # a key on an elliptic curve cryptography lacks
+            problem = (
+                f"{source} holds a key that cannot be read ({exc}); the MMS signs with RSA, "
+                "so an RSA certificate is needed"
+            )
     del password
     raise CertificateError(problem)
 
