@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,6 +111,78 @@ def test_damaged_state_is_refused_naming_the_file_and_kept(
         pass
 
 
+def _truncated_key(name: str) -> Callable[[Path], Path]:
+    def damage(folder: Path) -> Path:
+        path = folder / "pki" / name
+        path.write_bytes(path.read_bytes()[:100])
+        return path
+
+    return damage
+
+
+def _secrets_of(pki: Path) -> list[str]:
+    """The passphrases pki.json keeps: of the CA's key, the server's, and each user's."""
+    record = json.loads((pki / "pki.json").read_text("utf-8"))
+    users = [user["passphrase"] for user in record["users"]]
+    return [record["ca_key_passphrase"], record["server_key_passphrase"], *users]
+
+
+def _with_locals(error: BaseException) -> str:
+    """The traceback of ``error`` from below the test that caught it, with every frame's
+    locals and the errors it chains, as rich's ``show_locals``, ``pytest -l`` or an error
+    tracker shows it."""
+    below_this_test = error.__traceback__.tb_next  # type: ignore[union-attr]  # raised below
+    return "".join(
+        traceback.TracebackException(
+            type(error), error, below_this_test, capture_locals=True
+        ).format()
+    )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _truncated_key("ca-key.pem"),
+        _truncated_key("server-key.pem"),
+        _pki_record_with_a_damaged_user,
+    ],
+    ids=["CA key", "server key", "user record"],
+)
+def test_a_damaged_pki_is_refused_without_its_passphrases_in_a_tracebacks_locals(
+    mms_simulator_pki: Path, tmp_path: Path, damage: Callable[[Path], Path]
+) -> None:
+    """The passphrases of the test PKI are for its local user; a traceback goes wherever the
+    error is reported (a CI log, an error tracker)."""
+    folder = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, folder / "pki")
+    damaged = damage(folder)
+    with pytest.raises(SimulatorStateError, match="cannot be used") as refused:
+        Simulator(folder, backup_port=None).start()
+    assert damaged.name in str(refused.value)
+    shown = _with_locals(refused.value)
+    assert [secret for secret in _secrets_of(folder / "pki") if secret in shown] == []
+
+
+def _served_once(pki: Path, folder: Path) -> Path:
+    """``folder`` once a simulator of the test PKI ``pki`` has started and stopped there."""
+    with Simulator(folder, pki_source=pki, backup_port=None):
+        pass
+    return folder
+
+
+def test_a_damaged_manifest_is_refused_without_the_passphrases_in_a_tracebacks_locals(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    folder = _served_once(mms_simulator_pki, tmp_path / "state")
+    manifest = json.loads((folder / MANIFEST_NAME).read_text("utf-8"))
+    del manifest["resources"]
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(SimulatorStateError, match="'resources' is missing") as refused:
+        Manifest.load(folder)
+    shown = _with_locals(refused.value)
+    assert [user["passphrase"] for user in manifest["users"] if user["passphrase"] in shown] == []
+
+
 @contextmanager
 def _read_only(folder: Path) -> Iterator[None]:
     """``folder`` and everything in it made read-only, as on a read-only file system;
@@ -133,9 +207,7 @@ def _read_only(folder: Path) -> Iterator[None]:
 def test_a_state_folder_it_cannot_write_in_is_refused_naming_it(
     mms_simulator_pki: Path, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "state"
-    with Simulator(folder, pki_source=mms_simulator_pki, backup_port=None):
-        pass
+    folder = _served_once(mms_simulator_pki, tmp_path / "state")
     with _read_only(folder), pytest.raises(SimulatorStateError) as refused:
         Simulator(folder, backup_port=None).start()
     assert f"cannot write in the simulator's state folder {folder.resolve()}" in str(refused.value)

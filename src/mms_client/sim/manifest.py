@@ -129,24 +129,33 @@ class Manifest:
         if path.is_dir() or (not path.exists() and path.name != MANIFEST_NAME):
             path = path / MANIFEST_NAME
         try:
-            data = json.loads(path.read_text("utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not a JSON object")
-            backup_url = data.get("backup_url")
-            return cls(
-                base_url=_text(data, "base_url"),
-                backup_url=None if backup_url is None else _text(data, "backup_url"),
-                ca=Path(_text(data, "ca")),
-                users=tuple(SimUser.from_json(user) for user in data["users"]),
-                resources=tuple(ResourceInfo(**r) for r in data["resources"]),
-            )
+            return cls._read(path)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SimulatorStateError(
-                f"the simulator manifest {path} cannot be used ({describe(exc)}); the "
-                f"simulator writes it on every start: start it (mms sim serve --state "
-                f"{path.parent}), or use another state folder",
-                path,
-            ) from exc
+            problem = describe(exc)
+        # raised here, unchained: the frames of the error that was caught hold the manifest
+        # read, the users' passphrases with it, which a traceback showing its locals shows
+        raise SimulatorStateError(
+            f"the simulator manifest {path} cannot be used ({problem}); the simulator writes "
+            f"it on every start: start it (mms sim serve --state {path.parent}), or use another "
+            "state folder",
+            path,
+        )
+
+    @classmethod
+    def _read(cls, path: Path) -> Manifest:
+        """The manifest at ``path``; whatever is wrong with it raises, for :meth:`load` to
+        say."""
+        data = json.loads(path.read_text("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        backup_url = data.get("backup_url")
+        return cls(
+            base_url=_text(data, "base_url"),
+            backup_url=None if backup_url is None else _text(data, "backup_url"),
+            ca=Path(_text(data, "ca")),
+            users=tuple(SimUser.from_json(user) for user in data["users"]),
+            resources=tuple(ResourceInfo(**r) for r in data["resources"]),
+        )
 
 
 def _text(data: dict[str, Any], key: str) -> str:

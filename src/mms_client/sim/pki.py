@@ -20,8 +20,8 @@ import ipaddress
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,16 +185,6 @@ def damaged_pki(folder: Path, what: str, exc: BaseException) -> SimulatorStateEr
     )
 
 
-@contextmanager
-def _reading(path: Path) -> Iterator[None]:
-    """Whatever breaks while reading ``path`` (unreadable, malformed, missing fields...)
-    says which file of the PKI is damaged."""
-    try:
-        yield
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise damaged_pki(path.parent, path.name, exc) from exc
-
-
 def _encrypted_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -256,7 +246,10 @@ class Pki:
         with pki_locked(folder):
             pki: Pki | None = None
             if record_path.exists():
-                pki = cls._load(folder, record_path)
+                loaded = cls._load(folder, record_path)
+                if isinstance(loaded, SimulatorStateError):
+                    raise loaded
+                pki = loaded
             if pki is None:
                 pki = cls._create_ca(folder)
             pki.ensure_server(server_hosts)
@@ -265,10 +258,14 @@ class Pki:
             return pki
 
     @classmethod
-    def _load(cls, folder: Path, record_path: Path) -> Pki | None:
+    def _load(cls, folder: Path, record_path: Path) -> Pki | SimulatorStateError | None:
         """The PKI recorded in ``record_path``; None when it is to be replaced (another
-        layout, close to expiry), :class:`SimulatorStateError` when it is damaged."""
-        with _reading(record_path):
+        layout, close to expiry), the :class:`SimulatorStateError` naming the file when it is
+        damaged. The error is returned rather than raised: raised here, it would carry this
+        frame, and chain the frames that failed, all holding what was read (the passphrases of
+        pki.json), which a traceback showing its locals shows."""
+        reading = record_path
+        try:
             record = json.loads(record_path.read_text("utf-8"))
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
@@ -277,14 +274,14 @@ class Pki:
             passphrase = str(record["ca_key_passphrase"]).encode()
             for user in record.get("users", []):
                 SimUser.from_json(user)  # a damaged record is found now, not by a client
-        with _reading(folder / "ca.pem"):
-            ca_cert = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
-        if ca_cert.not_valid_after_utc - _RENEW_BEFORE < _now():
-            return None
-        with _reading(folder / "ca-key.pem"):
-            ca_key = serialization.load_pem_private_key(
-                (folder / "ca-key.pem").read_bytes(), password=passphrase
-            )
+            reading = folder / "ca.pem"
+            ca_cert = x509.load_pem_x509_certificate(reading.read_bytes())
+            if ca_cert.not_valid_after_utc - _RENEW_BEFORE < _now():
+                return None
+            reading = folder / "ca-key.pem"
+            ca_key = serialization.load_pem_private_key(reading.read_bytes(), password=passphrase)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            return damaged_pki(folder, reading.name, exc)
         if not isinstance(ca_key, rsa.RSAPrivateKey):
             return None
         return cls(folder, ca_cert, ca_key, record)

@@ -223,7 +223,8 @@ class Simulator:
                     str(server.cert), str(server.key), server.passphrase, str(pki.ca_path)
                 )
             except OSError as exc:  # ssl.SSLError included
-                raise damaged_pki(pki_dir, f"{server.cert.name}, {server.key.name}", exc) from exc
+                # not chained: the frame that failed holds the server key's passphrase
+                raise damaged_pki(pki_dir, f"{server.cert.name}, {server.key.name}", exc) from None
             thread = ServerThread(
                 listeners, context, log_level=self._log_level, limits=self._limits
             )
