@@ -128,37 +128,51 @@ def _secrets_of(pki: Path) -> list[str]:
 
 
 def _with_locals(error: BaseException) -> str:
-    """The traceback of ``error`` from below the test that caught it, with every frame's
-    locals and the errors it chains, as rich's ``show_locals``, ``pytest -l`` or an error
-    tracker shows it."""
-    below_this_test = error.__traceback__.tb_next  # type: ignore[union-attr]  # raised below
-    return "".join(
-        traceback.TracebackException(
-            type(error), error, below_this_test, capture_locals=True
-        ).format()
-    )
+    """The traceback of ``error`` with every frame's locals and the errors it chains, as
+    rich's ``show_locals``, ``pytest -l`` or an error tracker shows it, but for the frame of
+    the test, which knows the passphrases."""
+    shown = traceback.TracebackException.from_exception(error, capture_locals=True)
+    del shown.stack[0]
+    return "".join(shown.format())
+
+
+def _users_folder_a_file(folder: Path) -> Path:
+    """The folder of the users' PKCS#12 files made a file: none can be issued again there."""
+    users = folder / "pki" / "users"
+    shutil.rmtree(users)
+    users.write_text("")
+    return users
+
+
+def _manifest_a_folder(folder: Path) -> Path:
+    manifest = folder / MANIFEST_NAME
+    manifest.mkdir()
+    return manifest
 
 
 @pytest.mark.parametrize(
-    "damage",
+    ("spoil", "refusal"),
     [
-        _truncated_key("ca-key.pem"),
-        _truncated_key("server-key.pem"),
-        _pki_record_with_a_damaged_user,
+        (_truncated_key("ca-key.pem"), "cannot be used"),
+        (_truncated_key("server-key.pem"), "cannot be used"),
+        (_pki_record_with_a_damaged_user, "cannot be used"),
+        (_users_folder_a_file, "cannot write in"),
+        (_manifest_a_folder, "cannot write in"),
     ],
-    ids=["CA key", "server key", "user record"],
+    ids=["CA key", "server key", "user record", "users folder", "manifest"],
 )
-def test_a_damaged_pki_is_refused_without_its_passphrases_in_a_tracebacks_locals(
-    mms_simulator_pki: Path, tmp_path: Path, damage: Callable[[Path], Path]
+def test_a_pki_it_cannot_use_or_write_is_refused_without_passphrases_in_a_tracebacks_locals(
+    mms_simulator_pki: Path, tmp_path: Path, spoil: Callable[[Path], Path], refusal: str
 ) -> None:
     """The passphrases of the test PKI are for its local user; a traceback goes wherever the
-    error is reported (a CI log, an error tracker)."""
+    error is reported (a CI log, an error tracker). What was read or being written (pki.json,
+    the manifest, a user's record) held them, in frames of the errors the one raised names."""
     folder = tmp_path / "state"
     shutil.copytree(mms_simulator_pki, folder / "pki")
-    damaged = damage(folder)
-    with pytest.raises(SimulatorStateError, match="cannot be used") as refused:
+    spoilt = spoil(folder)
+    with pytest.raises(SimulatorStateError, match=refusal) as refused:
         Simulator(folder, backup_port=None).start()
-    assert damaged.name in str(refused.value)
+    assert spoilt.name in str(refused.value)
     shown = _with_locals(refused.value)
     assert [secret for secret in _secrets_of(folder / "pki") if secret in shown] == []
 

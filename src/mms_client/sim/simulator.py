@@ -240,7 +240,8 @@ class Simulator:
                     for r in store.resources(status="APPROVED")
                 ),
             )
-            self._manifest.save(self.state_dir)
+            with writing_in(self.state_dir):
+                self._manifest.save(self.state_dir)
             lock.record(urls[0])
             self._server, self._store, self._lock = thread, store, lock
             on_failure.pop_all()

@@ -58,7 +58,11 @@ def held_in_turn(path: Path) -> Iterator[None]:
 @contextmanager
 def writing_in(folder: Path) -> Iterator[None]:
     """Turns an OS error while preparing the state folder (read-only, someone else's, a file
-    where a folder should be...) into a :class:`SimulatorStateError` naming the file."""
+    where a folder should be...) into a :class:`SimulatorStateError` naming the file.
+
+    It does not show the OS error it replaces: that error's frames held what was being
+    written (pki.json, the manifest, a user's record), passphrases with it, which a
+    traceback showing its locals would show."""
     try:
         yield
     except OSError as exc:
@@ -67,7 +71,7 @@ def writing_in(folder: Path) -> Iterator[None]:
             f"cannot write in the simulator's state folder {folder} "
             f"({where}: {describe(exc)}); make it writable, or use another state folder",
             where,
-        ) from exc
+        ) from None
 
 
 class StateLock:
