@@ -479,7 +479,7 @@ class _Exchange:
         return self._deadline - time.monotonic()
 
     def __enter__(self) -> Self:
-        self._bound = _under_way.set(self)
+        self._token = _under_way.set(self)
         return self
 
     def __exit__(
@@ -488,7 +488,7 @@ class _Exchange:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        _under_way.reset(self._bound)
+        _under_way.reset(self._token)
         if error is None:
             return
         self.discard()

@@ -301,7 +301,8 @@ def test_ssl_context_with_ca_bundle_and_explicit_opt_out(make_p12: MakeP12, tmp_
     assert unverified.verify_mode is ssl.CERT_NONE
     assert not unverified.check_hostname
     with pytest.raises(
-        ConfigurationError, match=r"verify= names no CA bundle: there is no .*missing\.pem"
+        ConfigurationError,
+        match=r"verify= names no readable CA bundle \(No such file or directory\): .*missing\.pem",
     ):
         certificate.ssl_context(verify=tmp_path / "missing.pem")
 

@@ -1539,7 +1539,8 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         ({"test": True}, "test=True and base_url both say which MMS to talk to"),
         (
             {"verify": "/nonexistent/ca.pem"},
-            "verify= names no CA bundle: there is no '/nonexistent/ca.pem'",
+            r"verify= names no readable CA bundle \(No such file or directory\): "
+            "'/nonexistent/ca.pem'",
         ),
         ({"verify": ""}, "verify must be True, False or the path of a CA bundle; got an empty"),
         ({"verify": None}, "verify must be True, False or the path of a CA bundle; got None"),

@@ -392,7 +392,7 @@ def _by_field_name(cls: type[XmlModel], update: Mapping[str, Any]) -> dict[str, 
     fields = {}
     for key, value in update.items():
         binding = by_key[key]
-        fields[binding if isinstance(binding, str) else binding.field_name] = value
+        fields[_field_of(binding)] = value
     return fields
 
 
@@ -452,6 +452,12 @@ class ElementPlan:
     is_list: bool
     model: type[XmlModel] | None
     """The model of an element with structure; None for an element that holds only text."""
+
+
+def _field_of(binding: AttributePlan | ElementPlan | str) -> str:
+    """The Python name of the field that a key of a plan's ``by_key`` leads to (the text
+    field's entry is its name)."""
+    return binding if isinstance(binding, str) else binding.field_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -648,8 +654,7 @@ def _enumeration_rule(cls: type[XmlModel], loc: tuple[int | str, ...]) -> str | 
     binding = None if holder is None else xml_plan(holder).by_key.get(key)
     if holder is None or binding is None:
         return None
-    name = binding if isinstance(binding, str) else binding.field_name
-    _, kind = unwrap_annotation(holder.model_fields[name].annotation)
+    _, kind = unwrap_annotation(holder.model_fields[_field_of(binding)].annotation)
     if not (isinstance(kind, type) and issubclass(kind, Enum)):
         return None
     values = ", ".join(

@@ -86,12 +86,18 @@ class _UnwritableValueError(Exception):
         self.path: list[str] = []
 
 
-def _escape_attribute(value: str) -> str:
-    if _ATTRIBUTE_SPECIAL.search(value) is None:
-        return value
+def _refuse_unwritable(value: str) -> None:
+    """Raise :class:`_UnwritableValueError` if ``value`` holds a character XML cannot carry:
+    checked only where a value holds a character to escape, which every such one is."""
     unwritable = NOT_XML.search(value)
     if unwritable is not None:
         raise _UnwritableValueError(value, unwritable.group())
+
+
+def _escape_attribute(value: str) -> str:
+    if _ATTRIBUTE_SPECIAL.search(value) is None:
+        return value
+    _refuse_unwritable(value)
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -105,9 +111,7 @@ def _escape_attribute(value: str) -> str:
 def _escape_text(value: str) -> str:
     if _TEXT_SPECIAL.search(value) is None:
         return value
-    unwritable = NOT_XML.search(value)
-    if unwritable is not None:
-        raise _UnwritableValueError(value, unwritable.group())
+    _refuse_unwritable(value)
     return (
         value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
     )

@@ -420,10 +420,6 @@ def _load_ca_bundle(context: ssl.SSLContext, bundle: Path) -> None:
             context.load_verify_locations(capath=str(bundle))
         else:
             context.load_verify_locations(cafile=str(bundle))
-    except FileNotFoundError:
-        raise ConfigurationError(
-            f"verify= names no CA bundle: there is no {str(bundle)!r}"
-        ) from None
     except ssl.SSLError as exc:
         raise ConfigurationError(f"CA bundle {bundle} holds no usable certificate: {exc}") from None
     except (OSError, ValueError) as exc:  # a name too long, a NUL in it, a folder out of reach

@@ -222,11 +222,15 @@ def held_on_query_date(collection: Collection) -> Source:
 
     def rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
         on = period[0] or context.now
+        owners: dict[str, str | None] = {}  # a resource's records share its holder: read once
         found = []
         for record in context.store.items(
             collection.kind, collection.interface.value, period=period
         ):
-            holder = context.store.owner(str(record.resource), on) or record.participant
+            resource = str(record.resource)
+            if resource not in owners:
+                owners[resource] = context.store.owner(resource, on)
+            holder = owners[resource] or record.participant
             found.append(
                 Row(
                     {**record.document, "ParticipantName": holder},
