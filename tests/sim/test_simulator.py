@@ -42,6 +42,19 @@ def test_the_manifest_tells_a_client_everything_it_needs(fresh_mms_simulator: Si
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_a_state_folder_it_makes_and_its_database_are_its_owners_alone(
+    fresh_mms_simulator: Simulator, offer: OfferFactory
+) -> None:
+    # the offers, registrations and user names it keeps are not for other users of the machine
+    Wire(fresh_mms_simulator).call("MarketSubmit_OfferData", offer(), market_type=DAM)
+    folder = fresh_mms_simulator.state_dir
+    databases = folder.glob("state.sqlite3*")
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in databases}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert "state.sqlite3-wal" in modes
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
 def test_a_restart_keeps_the_pki_and_the_offers(
     mms_simulator_pki: Path, tmp_path: Path, offer: OfferFactory
 ) -> None:

@@ -199,7 +199,9 @@ class Simulator:
                     sockets.append((endpoint, sock))
 
             with writing_in(self.state_dir):
-                self.state_dir.mkdir(parents=True, exist_ok=True)
+                # its offers, registrations and users are for its owner's eyes, as the
+                # keys and passphrases in it are
+                self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             lock.acquire()
             pki_dir = self.state_dir / PKI_FOLDER
             if self._pki_source is not None and not (pki_dir / "pki.json").exists():

@@ -22,6 +22,7 @@ thread and test code (counting offers, say) may use it at the same time.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -405,9 +406,9 @@ def _resource(row: sqlite3.Row) -> ResourceRecord:
     )
 
 
-def _unusable(path: Path, exc: sqlite3.Error) -> SimulatorStateError:
-    """The error for a state file SQLite cannot open or upgrade; it is never replaced
-    silently, since it holds everything submitted."""
+def _unusable(path: Path, exc: OSError | sqlite3.Error) -> SimulatorStateError:
+    """The error for a state file that cannot be opened or SQLite cannot upgrade; it is never
+    replaced silently, since it holds everything submitted."""
     return SimulatorStateError(
         f"the simulator's state {path} cannot be used ({exc}); if it is damaged, remove it "
         "to start again from the seed (what was submitted is lost), or use another state "
@@ -431,8 +432,11 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         try:
+            # made readable by its owner only before SQLite makes it with the default mode;
+            # SQLite gives its write-ahead log and index the database file's mode
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise _unusable(path, exc) from exc
         try:
             self._db.row_factory = sqlite3.Row
