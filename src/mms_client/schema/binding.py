@@ -17,7 +17,6 @@ Validation failures are reported in XML terms (``MarketData/MarketSubmit/OfferDa
 because that is what a reader of the schema, the MMS manual or an MMS error message can find.
 """
 
-import difflib
 import functools
 import types
 import typing
@@ -607,6 +606,8 @@ def unknown_name_rule(
     # a Python name (snake_case) is most likely a misspelt Python name, an XML name
     # (CamelCase) a misspelt XML name
     alike = [k for k in names if k.islower() == name.islower()]
+    import difflib  # here: a document with no unknown name never loads it
+
     close = difflib.get_close_matches(name, alike or names, n=1)
     return f"{rule}; did you mean {close[0]}?" if close else rule
 
