@@ -48,14 +48,34 @@ from mms_client.wire.mime import MultipartLimits
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
+_NAME_MAX = 255
+"""The most bytes of UTF-8 a file name may have: the limit of the usual file systems (ext4,
+XFS, APFS; NTFS counts 255 UTF-16 units, which such a name never exceeds)."""
+
 
 def safe_file_name(name: str, fallback: str = "download") -> str:
     """``name`` reduced to a plain file name: no folders (of any platform), no control
-    characters, never ``.`` or ``..``. A file name chosen by the server must not be able to
-    write anywhere but into the destination folder."""
+    characters, never ``.`` or ``..``, no longer than a file system takes (the end of the
+    stem cut off, the extension kept). A file name chosen by the server must not be able to
+    write anywhere but into the destination folder, nor keep its file from being saved."""
     base = PureWindowsPath(PurePosixPath(name).name).name
     cleaned = _UNSAFE.sub("", base).strip()
-    return fallback if cleaned in ("", ".", "..") else cleaned
+    if cleaned in ("", ".", ".."):
+        return fallback
+    path = PurePosixPath(cleaned)
+    return _fitted(path.stem, path.suffix)
+
+
+def _fitted(stem: str, tail: str) -> str:
+    """``stem`` then ``tail`` (an extension, a number and an extension), the stem cut short
+    as needed for the name to fit :data:`_NAME_MAX` (cut whole, should the tail alone not)."""
+    room = _NAME_MAX - len(tail.encode("utf-8", "surrogatepass"))
+    return _cut(_cut(stem, max(room, 0)) + tail, _NAME_MAX)
+
+
+def _cut(text: str, size: int) -> str:
+    """``text`` up to its first ``size`` bytes of UTF-8, no character cut in two."""
+    return text.encode("utf-8", "surrogatepass")[:size].decode("utf-8", "ignore")
 
 
 def _check_writable(folder: Path, to: Path) -> int:
@@ -311,6 +331,6 @@ def _unique(name: str, taken: set[str]) -> str:
         return name
     path = PurePosixPath(name)
     number = 2
-    while f"{path.stem}-{number}{path.suffix}" in taken:
+    while _fitted(path.stem, f"-{number}{path.suffix}") in taken:
         number += 1
-    return f"{path.stem}-{number}{path.suffix}"
+    return _fitted(path.stem, f"-{number}{path.suffix}")

@@ -22,7 +22,7 @@ from mms_client.schema.generated.mi_market import SettlementFile, SettlementResu
 from mms_client.schema.generated.mi_outbnd_reports import AccessLog
 from mms_client.schema.generated.mi_report import ReportDownloadRequestTrnID
 from mms_client.security.certs import Certificate
-from mms_client.transport import TransportSettings
+from mms_client.transport import HttpReply, TransportSettings
 from mms_client.wire.blobs import Blob
 from mms_client.wire.soap import Attachment, ResponseAttInfo, build_response
 
@@ -47,6 +47,15 @@ REPORT_XML = (
     )
     + b"</OutboundData>"
 )
+
+SETTLED = SettlementFile(name="T100_F100_202403_SETTLE.csv")
+SETTLED_XML = (
+    b'<MarketData><MarketQuery Date="2024-03-15" ParticipantName="F100" UserName="FAKEUSER" '
+    b'Success="true" Validation="PASSED"><SettlementResultsFileDownloadQuery Success="true" '
+    b'Validation="PASSED"><File Name="T100_F100_202403_SETTLE.csv"></File>'
+    b"</SettlementResultsFileDownloadQuery></MarketQuery></MarketData>"
+)
+"""The answer to a download of the settlement file ``SETTLED``, whose file comes attached."""
 
 
 @pytest.fixture
@@ -123,20 +132,12 @@ def test_an_error_in_the_report_or_a_refusing_status_document_raises(bsp: Caller
 
 
 def test_attachments_are_the_files_of_a_file_download(bsp: Caller) -> None:
-    query = SettlementResultsFileDownloadQuery(
-        file=[SettlementFile(name="T100_F100_202403_SETTLE.csv")]
-    )
+    query = SettlementResultsFileDownloadQuery(file=[SETTLED])
     prepared = prepare(FILES, bsp, query, {"date": dt.date(2024, 3, 15)})
-    payload = (
-        b'<MarketData><MarketQuery Date="2024-03-15" ParticipantName="F100" UserName="FAKEUSER" '
-        b'Success="true" Validation="PASSED"><SettlementResultsFileDownloadQuery Success="true" '
-        b'Validation="PASSED"><File Name="T100_F100_202403_SETTLE.csv"></File>'
-        b"</SettlementResultsFileDownloadQuery></MarketQuery></MarketData>"
-    )
     info = ResponseAttInfo(
         True,
         "XML",
-        response_data=payload,
+        response_data=SETTLED_XML,
         attachments=(Attachment("T100_F100_202403_SETTLE.csv", b"a,b\r\n", "c2ln"),),
     )
     response = interpret(prepared, *reply(info, mtom=True))
@@ -163,6 +164,37 @@ def test_attachments_are_the_files_of_a_file_download(bsp: Caller) -> None:
 )
 def test_file_names_from_the_server_cannot_leave_the_folder(name: str, safe: str) -> None:
     assert safe_file_name(name) == safe
+
+
+def saved_into(folder: Path, caller: Caller, names: list[str]) -> list[DownloadedFile]:
+    """The files of a settlement file download whose reply names its files ``names``, saved
+    into ``folder``."""
+    prepared = prepare(FILES, caller, SettlementResultsFileDownloadQuery(file=[SETTLED]), {})
+    attachments = tuple(Attachment(name, b"file %d" % n) for n, name in enumerate(names))
+    message = build_response(
+        Interface.MI,
+        ResponseAttInfo(True, "XML", response_data=SETTLED_XML, attachments=attachments),
+        mtom=True,
+    )
+    with Destination(FILES, folder, TransportSettings()) as destination:
+        answer = HttpReply(
+            FILES.name, "https://mms.test", 1, True, 200, message.headers, message.body
+        )
+        return list(destination.finish(prepared, answer).files)
+
+
+def test_a_file_named_longer_than_a_file_system_takes_is_saved_under_a_shorter_name(
+    bsp: Caller, tmp_path: Path
+) -> None:
+    """A name of the server's over 255 bytes would keep the file from being created: its
+    stem is cut short, its extension kept, and a name that comes twice still gives two."""
+    long_name = "仮" * 100 + ".csv"  # 304 bytes of UTF-8
+    first, second = saved_into(tmp_path, bsp, [long_name, long_name])
+    assert first.path is not None and second.path is not None
+    assert first.path.name == "仮" * 83 + ".csv"  # 253 bytes
+    assert second.path.name == "仮" * 83 + "-2.csv"  # 255 bytes
+    assert (first.path.read_bytes(), second.path.read_bytes()) == (b"file 0", b"file 1")
+    assert (first.name, second.name) == (long_name, long_name)  # as the server named them
 
 
 def test_destinations_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
