@@ -55,12 +55,13 @@ XFS, APFS; NTFS counts 255 UTF-16 units, which such a name never exceeds)."""
 
 def safe_file_name(name: str, fallback: str = "download") -> str:
     """``name`` reduced to a plain file name: no folders (of any platform), no control
-    characters, never ``.`` or ``..``, no longer than a file system takes (the end of the
+    characters, never ``.`` or ``..``, no dot or space at the end (which Windows drops, so
+    that ``x.csv.`` would be ``x.csv``), no longer than a file system takes (the end of the
     stem cut off, the extension kept). A file name chosen by the server must not be able to
     write anywhere but into the destination folder, nor keep its file from being saved."""
     base = PureWindowsPath(PurePosixPath(name).name).name
-    cleaned = _UNSAFE.sub("", base).strip()
-    if cleaned in ("", ".", ".."):
+    cleaned = _UNSAFE.sub("", base).strip().rstrip(". ")
+    if not cleaned:
         return fallback
     path = PurePosixPath(cleaned)
     return _fitted(path.stem, path.suffix)
@@ -303,7 +304,7 @@ class Destination:
                         f"holds {path.name}, which is {kind}; {_ONLY_REGULAR}, so none of the "
                         "reply's files was saved",
                     )
-            taken.add(path.name)
+            taken.add(path.name.casefold())
             destinations.append(_followed(path))
         placed: list[DownloadedFile] = []
         for file, destination in zip(files, destinations, strict=True):
@@ -326,11 +327,12 @@ class Destination:
 
 def _unique(name: str, taken: set[str]) -> str:
     """``name``, or ``stem-2.ext``, ``stem-3.ext``... if an earlier file of the same reply
-    took it."""
-    if name not in taken:
+    took it: ``taken`` holds their names case-folded, since the file systems of macOS and
+    Windows take ``R.csv`` and ``r.csv`` for one file, the later replacing the earlier."""
+    if name.casefold() not in taken:
         return name
     path = PurePosixPath(name)
     number = 2
-    while _fitted(path.stem, f"-{number}{path.suffix}") in taken:
+    while _fitted(path.stem, f"-{number}{path.suffix}").casefold() in taken:
         number += 1
     return _fitted(path.stem, f"-{number}{path.suffix}")

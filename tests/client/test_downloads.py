@@ -160,6 +160,8 @@ def test_attachments_are_the_files_of_a_file_download(bsp: Caller) -> None:
         ("..", "download"),
         ("", "download"),
         ("a\x00b\nc.xml", "abc.xml"),
+        ("report.csv. .", "report.csv"),
+        ("...", "download"),
     ],
 )
 def test_file_names_from_the_server_cannot_leave_the_folder(name: str, safe: str) -> None:
@@ -195,6 +197,19 @@ def test_a_file_named_longer_than_a_file_system_takes_is_saved_under_a_shorter_n
     assert second.path.name == "仮" * 83 + "-2.csv"  # 255 bytes
     assert (first.path.read_bytes(), second.path.read_bytes()) == (b"file 0", b"file 1")
     assert (first.name, second.name) == (long_name, long_name)  # as the server named them
+
+
+def test_files_of_one_reply_never_take_one_file_where_names_differ_in_case_or_end_dot(
+    bsp: Caller, tmp_path: Path
+) -> None:
+    """macOS and Windows take ``R.csv`` and ``r.csv`` for one file, and Windows ``x.csv.``
+    for ``x.csv``: the later of such names is numbered, so no file of the reply replaces
+    another on any of them."""
+    names = ["R.csv", "r.csv", "x.csv.", "x.csv"]
+    saved = saved_into(tmp_path, bsp, names)
+    paths = [file.path for file in saved if file.path is not None]
+    assert [path.name for path in paths] == ["R.csv", "r-2.csv", "x.csv", "x-2.csv"]
+    assert [path.read_bytes() for path in paths] == [b"file %d" % n for n in range(4)]
 
 
 def test_destinations_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
