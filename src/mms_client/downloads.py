@@ -48,6 +48,13 @@ from mms_client.wire.mime import MultipartLimits
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789\u00b9\u00b2\u00b3"]
+)
+"""The names Windows gives its devices, whatever the extension: ``NUL.csv`` in a folder is the
+null device, not a file there."""
+
 _NAME_MAX = 255
 """The most bytes of UTF-8 a file name may have: the limit of the usual file systems (ext4,
 XFS, APFS; NTFS counts 255 UTF-16 units, which such a name never exceeds)."""
@@ -57,12 +64,15 @@ def safe_file_name(name: str, fallback: str = "download") -> str:
     """``name`` reduced to a plain file name: no folders (of any platform), no control
     characters, never ``.`` or ``..``, no dot or space at the end (which Windows drops, so
     that ``x.csv.`` would be ``x.csv``), no longer than a file system takes (the end of the
-    stem cut off, the extension kept). A file name chosen by the server must not be able to
-    write anywhere but into the destination folder, nor keep its file from being saved."""
+    stem cut off, the extension kept), never a device of Windows (``CON``, ``NUL.csv``... are
+    given a ``_`` in front). A file name chosen by the server must not be able to write
+    anywhere but into the destination folder, nor keep its file from being saved."""
     base = PureWindowsPath(PurePosixPath(name).name).name
     cleaned = _UNSAFE.sub("", base).strip().rstrip(". ")
     if not cleaned:
         return fallback
+    if cleaned.partition(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        cleaned = f"_{cleaned}"
     path = PurePosixPath(cleaned)
     return _fitted(path.stem, path.suffix)
 

@@ -162,6 +162,11 @@ def test_attachments_are_the_files_of_a_file_download(bsp: Caller) -> None:
         ("a\x00b\nc.xml", "abc.xml"),
         ("report.csv. .", "report.csv"),
         ("...", "download"),
+        ("CON", "_CON"),
+        ("nul.csv", "_nul.csv"),
+        ("Com1.tar.gz", "_Com1.tar.gz"),
+        ("COM10.csv", "COM10.csv"),
+        ("CONSOLE.csv", "CONSOLE.csv"),
     ],
 )
 def test_file_names_from_the_server_cannot_leave_the_folder(name: str, safe: str) -> None:
