@@ -5,10 +5,11 @@ file in the destination folder, the reply is read from there with its binary con
 into hidden temporary files of the same folder (:class:`~mms_client.wire.blobs.FolderStore`),
 and each file is then renamed to its final name. Nothing is ever held in memory whole, and
 because the temporary files sit in the destination folder the final step is a rename, not a
-copy (unless a symbolic link in a file download's folder leads to another file system). A
-refused or broken reply leaves no file behind. The temporary files are their owner's only; a
-saved file has the permissions of the file it replaces, or, new, those any new file of its
-folder gets (the umask's).
+copy (unless a symbolic link in a file download's folder leads to another file system, where
+the copy goes beside the file it replaces and is renamed in turn). A refused or broken reply
+leaves no file behind, and a file it was to replace as it was. The temporary files are their
+owner's only; a saved file has the permissions of the file it replaces, or, new, those any new
+file of its folder gets (the umask's).
 
 Where ``to`` points depends on the operation: for a report download (the answer is the report
 file) it names the file to write; for a file download (settlement files, baseline-load
@@ -28,11 +29,13 @@ and then none of the reply's files is saved.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
 import shutil
 import stat
+import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
@@ -298,8 +301,9 @@ class Destination:
     def _place(self, folder: Path, files: tuple[DownloadedFile, ...]) -> tuple[DownloadedFile, ...]:
         """Put every file of the reply in place, once each has somewhere it may go (the names
         the MMS gives are only known now): none is placed if any has nowhere to go. Placing
-        is a rename within the folder, except through a link to another file system, where
-        a copy that fails (a full disk) leaves the files placed before it saved."""
+        is a rename within the folder, except through a link to another file system (see
+        :func:`_move`), where a copy that fails (a full disk) leaves the files placed before
+        it saved."""
         destinations: list[Path] = []
         taken: set[str] = set()
         for index, file in enumerate(files):
@@ -326,13 +330,37 @@ class Destination:
                     except FileNotFoundError:
                         mode = self._new_file_mode
                     os.chmod(file.path, mode)
-                    # a link in the folder may lead to another file system, where only a copy
-                    # goes
-                    shutil.move(file.path, destination)
+                    _move(file.path, destination)
                 else:
                     destination.write_bytes(file.read_bytes())
             placed.append(file.saved_as(destination))
         return tuple(placed)
+
+
+def _move(source: Path, destination: Path) -> None:
+    """Rename ``source`` to ``destination``. A link in the folder may lead to another file
+    system, which takes no rename: the file is then copied beside ``destination`` and that
+    copy renamed, so that a copy that fails (a full disk there) leaves the file it was to
+    replace as it was, not cut off where the disk filled up."""
+    try:
+        os.replace(source, destination)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    descriptor, name = tempfile.mkstemp(
+        dir=destination.parent, prefix=".mms-download-", suffix=".part"
+    )
+    os.close(descriptor)
+    copy = Path(name)
+    try:
+        shutil.copyfile(source, copy)
+        shutil.copymode(source, copy)
+        os.replace(copy, destination)
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+    source.unlink()
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -32,6 +32,7 @@ from mms_client.errors import (
     AudienceError,
     ConfigurationError,
     DestinationError,
+    DownloadWriteError,
     FieldError,
     MalformedResponseError,
     MMSClientError,
@@ -777,6 +778,53 @@ def test_a_download_that_cannot_be_written_says_where_and_why(
         "is_os_error": True,
     }
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def small_file_system(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a file system of its own that holds 64 KiB: a disk that fills up, which
+    only a user who may mount one (root, with the right capability) can have."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounting = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)]
+    try:
+        mounted = subprocess.run(mounting, capture_output=True, check=False).returncode == 0
+    except OSError:  # no mount command
+        mounted = False
+    if not mounted:
+        pytest.skip("no file system can be mounted here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_file_saved_through_a_link_to_a_full_disk_leaves_the_file_it_replaces(
+    simulator: Simulator, tmp_path: Path, small_file_system: Path
+) -> None:
+    """A link in the folder of a file download may lead to another file system, where the
+    file is copied rather than renamed: when that disk fills up, the file the link leads to
+    is as it was, not cut off, and no copy is left beside it."""
+    name = "T100_F100_202406_MONTHLY.csv"
+    with client(simulator, "TSO") as tso:
+        tso.put_settlement_results(
+            mi_market.SettlementResultsSubmit(
+                file=[mi_market.SettlementFile(name=name, participant_name="F100")]
+            ),
+            files=[Attachment(name, b"FAKE_RESO,1500\r\n" * 10_000)],  # 160 kB
+        )
+    kept = small_file_system / "settlement.csv"
+    kept.write_bytes(b"FAKE_RESO,1200\r\n")
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / name).symlink_to(kept)
+    wanted = mi_market.SettlementResultsFileDownloadQuery(
+        file=[mi_market.SettlementFile(name=name)]
+    )
+    with client(simulator) as bsp, pytest.raises(DownloadWriteError, match="No space left"):
+        bsp.query_settlement_result_files(wanted, to=tmp_path / "files")
+    assert kept.read_bytes() == b"FAKE_RESO,1200\r\n"
+    assert [p.name for p in small_file_system.iterdir()] == ["settlement.csv"]
+    assert [p.name for p in (tmp_path / "files").iterdir()] == [name]
 
 
 BIG_REPORT = 48 * 1024 * 1024
