@@ -528,6 +528,34 @@ def test_call_attach_takes_the_place_of_the_examples_file_of_that_name(
     assert fresh_mms_simulator.requests[-1].operation == "RegistrationSubmit_DrPattern"
 
 
+def test_call_refuses_an_attached_file_it_cannot_read_whole_before_sending(
+    mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """A file larger than the bound (a device such as /dev/zero would be read until memory
+    ran out) and one that cannot be read are usage errors naming --attach, not a traceback;
+    nothing is sent."""
+    from mms_client.cli.call import ATTACHMENT_MAX_BYTES
+
+    (sample,) = example_request("RegistrationSubmit_DrPattern").attachments
+    large = tmp_path / sample.name  # the file the example's payload names, but for its size
+    with large.open("wb") as file:
+        file.truncate(ATTACHMENT_MAX_BYTES + 1)
+    state = str(mms_simulator.state_dir)
+    before = mms_simulator.count(processed=False)
+    for attached, problem in [
+        (large, f"{large} holds more than 64 MiB, the most an attached file may be"),
+        (Path("/proc/self/mem"), "cannot read /proc/self/mem: Input/output error"),
+    ]:
+        if not attached.exists():
+            continue
+        arguments = ["call", "put_dr_pattern", "--example", "--sim-state", state]
+        result = CliRunner().invoke(main, [*arguments, "--attach", str(attached)])
+        assert result.exit_code == 2, result.output
+        assert f"Error: Invalid value for --attach: {problem}" in result.stderr
+        assert "Traceback" not in result.output
+    assert mms_simulator.count(processed=False) == before
+
+
 def test_call_sends_a_payload_file_and_prints_json(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

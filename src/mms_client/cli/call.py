@@ -119,6 +119,12 @@ at most some thousands of items, far below the simulator's 64 MiB bound on a who
 (signed, base64-encoded and wrapped in SOAP); without a bound, ``--payload /dev/zero`` (or a
 file named by mistake) would be read until memory ran out."""
 
+ATTACHMENT_MAX_BYTES = 64 * 2**20
+"""The most ``--attach`` reads of one file: the simulator's bound on a whole request, which
+the file, signed and wrapped, would exceed; the MMS's files (settlement results, baseline
+loads, DR patterns) are far smaller. Without a bound, ``--attach /dev/zero`` (or a file named
+by mistake) would be read until memory ran out."""
+
 _NOT_A_DATE = "should be an ISO date such as 2024-04-01, or a date and time at midnight in Japan"
 """What ``--date`` may be, in the command line's words: the library's (``mms_client.jst``)
 speak of Python's types, which a shell user does not give."""
@@ -226,7 +232,10 @@ def call(
     envelope = _envelope(operation, name, date, days, market_type, extra)
     if example == (payload_file is not None):
         raise click.UsageError("give exactly one of --payload FILE and --example")
-    attachments = [Attachment.from_file(path) for path in attach]
+    attachments = [
+        Attachment(path.name, _read(path, "--attach", ATTACHMENT_MAX_BYTES, "an attached file"))
+        for path in attach
+    ]
     if example:
         payload, envelope, sample_files, connection = _example(
             operation, operation.takes_one(name), envelope, connection
@@ -437,27 +446,12 @@ def _payload(operation: Operation, path: Path) -> Any:
     from mms_client.errors import PayloadError
     from mms_client.schema import codec
 
-    standard_input = str(path) == "-"
-    if standard_input and sys.stdin is None:
+    if str(path) == "-" and sys.stdin is None:
         raise click.BadParameter(
             "'-' reads standard input, which is closed; name the payload file",
             param_hint="--payload",
         )
-    try:
-        if standard_input:
-            data = sys.stdin.buffer.read(PAYLOAD_MAX_BYTES + 1)
-        else:
-            with path.open("rb") as file:
-                data = file.read(PAYLOAD_MAX_BYTES + 1)
-    except OSError as exc:
-        reason = f"cannot read {path}: {exc.strerror}"
-        raise click.BadParameter(reason, param_hint="--payload") from None
-    if len(data) > PAYLOAD_MAX_BYTES:
-        source = "standard input" if standard_input else str(path)
-        raise click.BadParameter(
-            f"{source} holds more than {PAYLOAD_MAX_BYTES // 2**20} MiB, the most a payload may be",
-            param_hint="--payload",
-        )
+    data = _read(path, "--payload", PAYLOAD_MAX_BYTES, "a payload")
     # editors on Windows often start a UTF-8 file with a byte order mark; both parsers skip it
     if data.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<"):
         try:
@@ -475,6 +469,28 @@ def _payload(operation: Operation, path: Path) -> Any:
             "is JSON nested too deeply to be read (no payload item nests more than a few levels)",
             param_hint="--payload",
         ) from None
+
+
+def _read(path: Path, option: str, limit: int, what: str) -> bytes:
+    """The bytes of ``path`` (``-``: standard input), given with ``option``: one that cannot
+    be read, or holds more than ``limit`` bytes (``what`` may be no more), is a usage error
+    naming the option, not a traceback or a command that reads until memory runs out."""
+    standard_input = str(path) == "-"
+    try:
+        if standard_input:
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with path.open("rb") as file:
+                data = file.read(limit + 1)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=option) from None
+    if len(data) > limit:
+        source = "standard input" if standard_input else str(path)
+        raise click.BadParameter(
+            f"{source} holds more than {limit // 2**20} MiB, the most {what} may be",
+            param_hint=option,
+        )
+    return data
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
