@@ -168,6 +168,25 @@ def test_serve_explains_a_port_it_cannot_use(tmp_path: Path, option: str) -> Non
     assert not (tmp_path / "s").exists()
 
 
+def test_an_empty_state_folder_is_refused_not_taken_for_the_current_one(tmp_path: Path) -> None:
+    """``--state "$DIR"`` with DIR unset: serve would fill the current folder with its PKI
+    and state, and call would look for a simulator there."""
+    for command, option in [(["sim", "serve", "--port", "0"], "--state"),
+                            (["call", "query_offers", "--example"], "--sim-state")]:  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "mms_client.cli", *command, option, ""],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2, result.stderr
+        assert (
+            f"Error: Invalid value for '{option}': is empty; name the simulator's state folder"
+        ) in result.stderr
+        assert not list(tmp_path.iterdir())
+
+
 def test_serve_refuses_a_state_folder_another_serve_uses(
     tmp_path: Path, mms_simulator_pki: Path
 ) -> None:

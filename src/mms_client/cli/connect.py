@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from mms_client.cli.sim import state_folder
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -246,7 +248,8 @@ def connection_options(command: F) -> F:
     options = [
         click.option(
             "--sim-state",
-            type=click.Path(file_okay=False, path_type=Path),
+            type=click.Path(file_okay=False),
+            callback=state_folder,
             envvar="MMS_SIM_STATE",
             help="State folder of a simulator; also MMS_SIM_STATE  [default: that of "
             "`mms sim serve`]",

@@ -32,6 +32,17 @@ def default_state_dir() -> Path:
     return Path(user_data_dir("mms-client", appauthor=False)) / "simulator"
 
 
+def state_folder(
+    context: click.Context, parameter: click.Parameter, folder: str | None
+) -> Path | None:
+    """The state folder ``folder`` names, read as given: a Path would make an empty value (an
+    unset ``$DIR``) the current folder, which ``mms sim serve`` would fill with its PKI and
+    state."""
+    if folder == "":
+        raise click.BadParameter("is empty; name the simulator's state folder")
+    return None if folder is None else Path(folder)
+
+
 @click.group()
 def sim() -> None:
     """The local MMS simulator."""
@@ -76,7 +87,8 @@ def _checked_limit(
 @click.option(
     "--state",
     "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=state_folder,
     envvar="MMS_SIM_STATE",
     default=None,
     help="State folder (PKI, SQLite, manifest); also MMS_SIM_STATE  [default: the user data "
