@@ -445,11 +445,17 @@ def test_call_given_an_address_for_a_simulator_talks_there_alone(
 def test_call_refuses_a_participant_the_simulator_has_no_user_of(
     fresh_mms_simulator: Simulator,
 ) -> None:
+    """An empty name too (``--participant "$WHO"`` with WHO unset), which an example would
+    otherwise replace with its own participant's, sending as a user the command did not
+    name; nothing is sent."""
     state = str(fresh_mms_simulator.state_dir)
-    arguments = ["call", "query_offers", "--example", "--sim-state", state, "--participant", "F999"]
-    result = CliRunner().invoke(main, arguments)
-    assert result.exit_code == 2
-    assert "the simulator has no BSP user of participant 'F999'" in result.output
+    before = fresh_mms_simulator.count(processed=False)
+    for participant in ("F999", ""):
+        arguments = ["call", "query_offers", "--example", "--sim-state", state]
+        result = CliRunner().invoke(main, [*arguments, "--participant", participant])
+        assert result.exit_code == 2, result.output
+        assert f"the simulator has no BSP user of participant {participant!r}" in result.output
+    assert fresh_mms_simulator.count(processed=False) == before
 
 
 def test_call_picks_a_simulator_user_by_name(fresh_mms_simulator: Simulator) -> None:

@@ -518,7 +518,10 @@ def _example(
         connection = replace(
             connection,
             acting_as=chosen.client_type.value,
-            participant=connection.participant or chosen.participant,
+            # an empty name given is kept, to be refused as the simulator's user it names
+            participant=chosen.participant
+            if connection.participant is None
+            else connection.participant,
         )
     payload = chosen.items[0] if one_item else chosen.payload
     return payload, {**chosen.envelope, **envelope}, chosen.attachments, connection
