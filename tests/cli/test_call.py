@@ -442,6 +442,18 @@ def test_call_given_an_address_for_a_simulator_talks_there_alone(
     assert mms_simulator.requests[-1].endpoint == "backup"
 
 
+def test_call_base_url_takes_the_prefix_its_help_names(mms_simulator: Simulator) -> None:
+    """A proxy's prefix is part of the address (the service path follows it), as the help
+    says: the request goes to the prefix, where the simulator answers no path."""
+    shown = " ".join(mms("call", "--help").output.split())
+    assert "--base-url TEXT https://host[:port][/prefix] of the MMS" in shown
+    state = str(mms_simulator.state_dir)
+    arguments = ["call", "query_offers", "--example", "--sim-state", state]
+    result = mms(*arguments, "--base-url", f"{mms_simulator.base_url}/proxy")
+    assert result.exit_code == 3, result.output
+    assert f"{mms_simulator.base_url}/proxy/axis2/services/MiWebService" in result.output
+
+
 def test_call_refuses_a_participant_the_simulator_has_no_user_of(
     fresh_mms_simulator: Simulator,
 ) -> None:

@@ -281,7 +281,8 @@ def connection_options(command: F) -> F:
         click.option(
             "--base-url",
             callback=_checked_url,
-            help="scheme://host[:port] of the MMS (default: published).",
+            help="https://host[:port][/prefix] of the MMS, which the service path follows "
+            "(default: published).",
         ),
         click.option(
             "--backup-url", callback=_checked_url, help="Backup address (with --base-url)."
