@@ -135,7 +135,7 @@ class Connection:
             domain="mms-cli.local",
             participant=self.participant,
             user=self.user,
-            client_type=self.client_type.upper(),
+            client_type=self.client_type,
             cert=Certificate(cert, passphrase),
             plugins=plugins,
             test=self.test,
@@ -190,7 +190,7 @@ class Connection:
         manifest = Manifest.load(folder)  # a SimulatorStateError when it is damaged
         try:
             arguments = manifest.client_arguments(
-                (self.acting_as or "BSP").upper(),
+                self.acting_as or "BSP",
                 self.participant,
                 self.user,
                 domain="mms-cli.local",
