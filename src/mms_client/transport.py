@@ -499,8 +499,14 @@ class _Exchange:
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         """httpcore's ``trace`` hook: notes when the request begins to go out, so that a
-        deadline passing before then is known to have left the server untouched."""
+        deadline passing before then is known to have left the server untouched.
+
+        A client closed while the connection was being opened sends nothing on it: closing
+        closes the pool's connections but leaves alone one still being opened, on which the
+        request would go out once it is, although the close found it unsent."""
         if event.endswith(".send_request_headers.started"):
+            if self._client.is_closed:
+                raise ConfigurationError(_CLOSED_CLIENT)
             self._sending = True
 
     async def atrace(self, event: str, info: Mapping[str, Any]) -> None:

@@ -1040,6 +1040,44 @@ def test_a_client_closed_while_another_thread_is_in_a_call_refuses_that_call_as_
     assert mms_simulator.count(QUERY, processed=False) == before  # nothing was sent
 
 
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_a_client_closed_while_a_call_opens_its_connection_sends_nothing_on_it(
+    mms_simulator: Simulator, day: dt.date, driver: str
+) -> None:
+    """The close comes while the connection is being opened (it takes a second or more): the
+    call is one not sent yet, refused as closed, and the connection, once open, carries no
+    request, rather than a submit that the caller believes was never sent."""
+    before = mms_simulator.count(PUT, processed=False)
+    recorder = Recorder()
+    with slow_host(mms_simulator.base_url, pause=0.3) as slow:
+        options: dict[str, Any] = {"base_url": slow, "backup_url": None, "timeout": 10}
+        if driver == "sync":
+            bsp = client(mms_simulator, plugins=[recorder], **options)
+            with ThreadPoolExecutor(1) as thread:
+                call = thread.submit(bsp.put_offer, offer(day), MarketType.DAY_AHEAD, date=day)
+                while not recorder.requests:  # the attempt has begun: it is connecting
+                    threading.Event().wait(0.01)
+                bsp.close()
+                with pytest.raises(ConfigurationError) as caught:
+                    call.result(timeout=30)
+        else:
+
+            async def put() -> None:
+                bsp = mms_simulator.async_client(retry=NO_WAIT, plugins=[recorder], **options)
+                call = asyncio.create_task(
+                    bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+                )
+                while not recorder.requests:
+                    await asyncio.sleep(0.01)
+                await bsp.aclose()
+                await call
+
+            with pytest.raises(ConfigurationError) as caught:
+                asyncio.run(put())
+    assert str(caught.value) == "this client is closed; make a new one"
+    assert mms_simulator.count(PUT, processed=False) == before
+
+
 async def test_an_async_client_closed_while_a_call_waits_to_resend_fails_it_as_it_failed(
     mms_simulator: Simulator, day: dt.date
 ) -> None:
