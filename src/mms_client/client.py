@@ -11,6 +11,8 @@ by its registry name.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import inspect
 import os
 import re
@@ -400,26 +402,31 @@ async def _finish_in_thread(
     loop sees the cancellation, ends with them saved; the cancellation then says so, with a
     note and a warning naming them. The wait outlasts any further cancellation (the thread
     keeps running whatever the loop does); the cancellation is raised all the same once it
-    is over.
+    is over. The thread's end is awaited as a future of the loop's executor, not as a task,
+    which a cancellation of every task of the loop (as ``asyncio.run`` does to those left at
+    its end) would cancel too, ending the wait and losing what the thread saved.
     """
     import asyncio
 
-    reading = asyncio.to_thread(destination.finish, prepared, reply)
+    context = contextvars.copy_context()
+    reading = asyncio.get_running_loop().run_in_executor(
+        None, functools.partial(context.run, destination.finish, prepared, reply)
+    )
     # in memory, nothing needs the thread's end: cancelling the wait drops its work
-    saving = None if destination.folder is None else asyncio.ensure_future(reading)
+    saves = destination.folder is not None
     try:
         # for files, nothing but the thread's end may end the wait
-        return await (reading if saving is None else asyncio.shield(saving))
+        return await (asyncio.shield(reading) if saves else reading)
     except asyncio.CancelledError as cancellation:
         if not reply.resendable:  # answered: processed, unless what it said was a refusal
             cancelled_after_sending(cancellation, prepared.operation.name, reply.url, reply.attempt)
-        if saving is not None:
+        if saves:
             destination.abandon()
-            while not saving.done():
+            while not reading.done():
                 with suppress(asyncio.CancelledError):
-                    await asyncio.wait([saving])
+                    await asyncio.wait([reading])
             # retrieved, so that asyncio does not log it as never retrieved
-            if saving.exception() is None and (saved := saving.result().files):
+            if reading.exception() is None and (saved := reading.result().files):
                 _saved_all_the_same(cancellation, prepared, saved)
         raise
 

@@ -957,12 +957,19 @@ async def test_a_download_cancelled_while_decoded_leaves_the_file_it_would_repla
     assert target.read_bytes() == b"yesterday's report\n"
 
 
+@pytest.mark.parametrize("cancelled", ["the download", "every task"])
 async def test_a_download_cancelled_once_its_file_is_in_place_says_it_was_saved(
-    simulator: Simulator, report_server: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    simulator: Simulator,
+    report_server: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    cancelled: str,
 ) -> None:
     """The event loop is held from when the report is being written until it is in place, so
     the cancellation comes once the thread has saved it: the cancellation goes on, with a note,
-    and a warning is logged, both naming the file saved all the same."""
+    and a warning is logged, both naming the file saved all the same. So too when every task
+    of the loop but this one is cancelled at once, as ``asyncio.run`` cancels those left at
+    its end."""
     caplog.set_level(logging.WARNING, logger="mms_client")
     target = tmp_path / "report.csv"
     target.write_bytes(b"yesterday's report\n")
@@ -973,14 +980,18 @@ async def test_a_download_cancelled_once_its_file_is_in_place_says_it_was_saved(
             waits += 1
             assert waits < 6000, "the report was never put in place"
             threading.Event().wait(0.01)
-        download.cancel()
-        with pytest.raises(asyncio.CancelledError) as cancelled:
+        if cancelled == "the download":
+            download.cancel()
+        else:
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+                task.cancel()
+        with pytest.raises(asyncio.CancelledError) as cancellation:
             await download
     warning = (
         "Cancelled as the answer to ReportDownloadRequestTrnID was read; the reply's files "
         f"were saved all the same: {target}"
     )
-    assert cancelled.value.__notes__ == [warning]
+    assert cancellation.value.__notes__ == [warning]
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [warning]
     assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
 
