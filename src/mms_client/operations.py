@@ -455,19 +455,24 @@ def operation_taking(model: type) -> Operation | None:
     )
 
 
-def identify(interface: Interface | str, document: XmlModel) -> Operation:
-    """Which operation a received request document is (what the simulator must do with it).
+def identify(interface: Interface | str, document: XmlModel) -> tuple[Operation, ...]:
+    """Which operations a received request document carries (what the simulator must do
+    with it): one, or, in a registration envelope, one per kind of item it holds, in the
+    envelope's order.
 
-    Raises :class:`PayloadError` when the document carries no item, or items of several
-    operations at once.
+    The registration envelopes are sequences (a resource and its DR pattern may travel in one
+    request), where every other envelope is a choice of one kind of item. Raises
+    :class:`PayloadError` when the document carries no item, or items of several operations
+    in an envelope that is not a sequence.
     """
     wanted = Interface(interface)
     candidates = [o for o in OPERATIONS if o.interface is wanted and o.root_model is type(document)]
     matched = [o for o in candidates if o.request_items(document)]
     if not matched:
         matched = [o for o in candidates if any(o.request_items(document, c) for c in o.companions)]
-    if len(matched) == 1:
-        return matched[0]
+    # the registration envelopes are those of mpr.xsd
+    if len(matched) == 1 or (matched and all(o.schema is Schema.MPR for o in matched)):
+        return tuple(matched)
     tag = root_tag(type(document))
     if not matched:
         raise PayloadError(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from lxml import etree
+
 from mms_client.endpoints import Interface
-from mms_client.examples import NEW_RESOURCE, example_request
+from mms_client.examples import NEW_RESOURCE, Example, example_request
+from mms_client.schema import codec
 from mms_client.schema.generated.mi_market import OfferQuery
 from mms_client.schema.generated.mpr import ResourceQuery
 from mms_client.sim import Simulator, seed
@@ -272,3 +276,58 @@ def test_what_ends_on_the_calendars_last_day_has_no_end(fresh_mms_simulator: Sim
         last_day = bsp.query_resources(ResourceQuery(), date(9999, 12, 31))
         assert forever.resource_name in [r.resource_name for r in last_day]
         assert bsp.query_offers(OfferQuery(market_type="DAM"), 7, date(9999, 12, 31)) == []
+
+
+def _mixed_registration(wire: Wire, *examples: Example) -> Any:
+    """Posts one RegistrationSubmit carrying the items of each of ``examples`` (with their
+    files), as the seeded BSP."""
+    documents = [codec.parse_xml(codec.write(e.document("FAKEUSER"))) for e in examples]
+    envelope, *others = [document.find("RegistrationSubmit") for document in documents]
+    assert envelope is not None
+    for other in others:
+        assert other is not None
+        envelope.extend(list(other))
+    attachments = [a for example in examples for a in example.attachments]
+    message = wire.message(
+        etree.tostring(documents[0]), request_type="mp.registration", attachments=attachments
+    )
+    return wire.post(message.headers, message.body)
+
+
+def test_a_registration_may_carry_several_kinds_of_record(seeded_wire: Wire) -> None:
+    answer = _mixed_registration(
+        seeded_wire,
+        example_request("RegistrationSubmit_Resource"),
+        example_request("RegistrationSubmit_DrPattern"),
+    )
+    assert answer.codes() == [] and answer.info.success
+    (resource,) = _items(answer, "Resource")
+    (pattern,) = _items(answer, "DrPattern")
+    assert resource["Validation"] == pattern["Validation"] == "PASSED"
+    assert resource["TransactionId"] != pattern["TransactionId"]
+    assert answer.statistics()["Received"] == "2"
+    for operation, tag, record in (
+        ("RegistrationQuery_Resource", "Resource", resource),
+        ("RegistrationQuery_DrPattern", "DrPattern", pattern),
+    ):
+        found = _items(seeded_wire.example(operation), tag)
+        assert record["TransactionId"] in {item.get("TransactionId") for item in found}
+
+
+def test_each_kind_of_record_of_a_registration_is_judged_by_its_own_rules(
+    seeded_wire: Wire,
+) -> None:
+    example = example_request("RegistrationSubmit_DrPattern")
+    unknown = {**example.items[0].model_dump(by_alias=True), "ResourceName": "NO_SUCH"}
+    answer = _mixed_registration(
+        seeded_wire,
+        example_request("RegistrationSubmit_Resource"),
+        replace(example, payload=[example.operation.payload_model.model_validate(unknown)]),
+    )
+    assert answer.codes() == ["E_RESOURCE_UNKNOWN"] and not answer.info.success
+    (resource,) = _items(answer, "Resource")
+    (pattern,) = _items(answer, "DrPattern")
+    assert (resource["Validation"], pattern["Validation"]) == ("PASSED", "FAILED")
+    assert answer.document.get("Validation") == "FAILED"
+    found = _items(seeded_wire.example("RegistrationQuery_Resource"), "Resource")
+    assert resource["TransactionId"] in {item.get("TransactionId") for item in found}

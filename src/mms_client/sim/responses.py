@@ -160,18 +160,21 @@ def _write(root: type[XmlModel], document: XmlDict) -> bytes:
 
 
 def answer_document(
-    operation: Operation, envelope: XmlModel, outcome: Outcome, clock: Clock
+    parts: Sequence[tuple[Operation, Outcome]], envelope: XmlModel, clock: Clock
 ) -> bytes:
-    """The response payload of a request that reached its handler."""
-    response = operation.response
-    assert response.element is not None, f"{operation.name} answers with a file, not items"
+    """The response payload of a request that reached its handlers: one part per operation
+    the request carries (several kinds of registration item share one envelope), each
+    part's items under its own element, counted and judged together."""
+    response = parts[0][0].response
+    assert response.element is not None, f"{parts[0][0].name} answers with a file, not items"
     root = root_model(response.schema)
     at_root = response.envelope in (None, root_tag(root))
     envelope_model = root if at_root else _child_model(root, str(response.envelope))
     envelope_plan = xml_plan(envelope_model)
-    results = outcome.items
+    results = [result for _, outcome in parts for result in outcome.items]
     accepted = sum(result.ok for result in results)
-    if outcome.echo:
+    echo = parts[0][1].echo
+    if echo:
         counts = Counts(
             len(results), accepted, len(results) - accepted, accepted, len(results) - accepted
         )
@@ -183,22 +186,23 @@ def answer_document(
         status = "PASSED"
     echoed = envelope.model_dump(mode="json", by_alias=True, exclude_none=True)
     answer = _echo(envelope_model, echoed, status)
-    answer.update(outcome.companions)
-
-    item_model = _child_model(envelope_model, response.element)
-    items = [
-        _with_messages(
-            {**result.item, **_status(item_model, "PASSED" if result.ok else "FAILED")},
-            item_model,
-            result,
-        )
-        if outcome.echo
-        else result.item
-        for result in results
-    ]
-    if items:
-        is_list = envelope_plan.elements_by_tag[response.element].is_list
-        answer[response.element] = items if is_list else items[0]
+    for operation, outcome in parts:
+        answer.update(outcome.companions)
+        element = str(operation.response.element)
+        item_model = _child_model(envelope_model, element)
+        items = [
+            _with_messages(
+                {**result.item, **_status(item_model, "PASSED" if result.ok else "FAILED")},
+                item_model,
+                result,
+            )
+            if echo
+            else result.item
+            for result in outcome.items
+        ]
+        if items:
+            is_list = envelope_plan.elements_by_tag[element].is_list
+            answer[element] = items if is_list else items[0]
 
     document: XmlDict = {"ProcessingStatistics": _statistics(root, counts, clock)}
     if at_root:

@@ -141,7 +141,8 @@ class Incoming:
     caller: Identity | None = None
     tree: _Element | None = None
     schema: Schema | None = None
-    resolved: Operation | None = None
+    resolved: tuple[Operation, ...] = ()
+    """The operations the request carries: one, or several kinds of registration item."""
     document: XmlModel | None = None
     problems: tuple[Issue, ...] = ()
 
@@ -263,6 +264,21 @@ def _signature_failure(request: ParsedRequest, presented: _Presented | None) -> 
             attachment.data, attachment.signature, public_key
         ):
             return f"the signature of attachment {attachment.name!r} does not verify"
+    return None
+
+
+def _refused_part(operation: Operation, caller: Identity) -> Issue | None:
+    """Why ``caller`` may not have ``operation`` done (None: it may); one refused part of a
+    request refuses the whole, which runs in one transaction."""
+    if caller.client_type not in operation.audiences:
+        allowed = ", ".join(sorted(a.value for a in operation.audiences))
+        return Issue(
+            Code.NOT_AUTHORISED,
+            f"{operation.name} may be called by {allowed}; user {caller.user} is "
+            f"{caller.client_type.value}",
+        )
+    if handler_for(operation) is None:
+        return Issue(Code.NOT_SUPPORTED, f"the simulator does not implement {operation.name}")
     return None
 
 
@@ -436,11 +452,12 @@ class MmsService:
         except PayloadError as exc:
             return replace(incoming, problems=_schema_issues(exc))
         try:
-            operation = identify(interface, document)
+            operations = identify(interface, document)
         except PayloadError as exc:
             issue = Issue(Code.NO_OPERATION, " ".join(str(exc).split()))
             return replace(incoming, document=document, problems=(issue,))
-        return replace(incoming, document=document, resolved=operation, operation=operation.name)
+        name = "+".join(operation.name for operation in operations)
+        return replace(incoming, document=document, resolved=operations, operation=name)
 
     def _sender_failure(self, incoming: Incoming, caller: Identity) -> str | None:
         """Why the request does not come from whom it says (None: it does): the certificate
@@ -486,40 +503,31 @@ class MmsService:
         interface = incoming.request.interface
         if incoming.problems:
             return self._refusal(incoming, incoming.problems)
-        operation, document = incoming.resolved, incoming.document
-        assert operation is not None and document is not None
+        operations, document = incoming.resolved, incoming.document
+        assert operations and document is not None
         caller = incoming.caller
-        if caller.client_type not in operation.audiences:
-            allowed = ", ".join(sorted(a.value for a in operation.audiences))
-            return self._refusal(
-                incoming,
-                [
-                    Issue(
-                        Code.NOT_AUTHORISED,
-                        f"{operation.name} may be called by {allowed}; user {caller.user} is "
-                        f"{caller.client_type.value}",
-                    )
-                ],
-            )
-        handler = handler_for(operation)
-        if handler is None:
-            return self._refusal(
-                incoming,
-                [Issue(Code.NOT_SUPPORTED, f"the simulator does not implement {operation.name}")],
-            )
-        call = Call.of(
-            operation,
-            caller,
-            document,
-            incoming.received_at,
-            incoming.transaction_id,
-            incoming.request.attachments,
-        )
+        for operation in operations:
+            refused = _refused_part(operation, caller)
+            if refused is not None:
+                return self._refusal(incoming, [refused])
         with self._store.transaction():
-            outcome = handler(call, self._store)
-            self._log(incoming, outcome)
-        if outcome.file is not None:
-            file = outcome.file
+            parts: list[tuple[Operation, Outcome]] = []
+            for operation in operations:
+                handler = handler_for(operation)
+                assert handler is not None
+                call = Call.of(
+                    operation,
+                    caller,
+                    document,
+                    incoming.received_at,
+                    incoming.transaction_id,
+                    incoming.request.attachments,
+                )
+                outcome = handler(call, self._store)
+                self._log(incoming, operation, outcome)
+                parts.append((operation, outcome))
+        file = parts[0][1].file  # a file answers a report request, which is one operation
+        if file is not None:
             return self._response(
                 interface,
                 ResponseAttInfo(
@@ -529,17 +537,20 @@ class MmsService:
                     response_data=file.data,
                 ),
             )
-        payload = answer_document(operation, call.envelope, outcome, self._clock(incoming))
-        success = all(result.ok for result in outcome.items)
-        warnings = any(result.warnings for result in outcome.items)
+        payload = answer_document(parts, call.envelope, self._clock(incoming))
+        results = [result for _, outcome in parts for result in outcome.items]
+        attachments = tuple(a for _, outcome in parts for a in outcome.attachments)
         return self._payload(
-            interface, payload, success=success, warnings=warnings, attachments=outcome.attachments
+            interface,
+            payload,
+            success=all(result.ok for result in results),
+            warnings=any(result.warnings for result in results),
+            attachments=attachments,
         )
 
-    def _log(self, incoming: Incoming, outcome: Outcome) -> None:
-        """Writes the request to the access log (the ``AccessLog`` report)."""
-        assert incoming.caller is not None and incoming.resolved is not None
-        operation = incoming.resolved
+    def _log(self, incoming: Incoming, operation: Operation, outcome: Outcome) -> None:
+        """Writes the request's ``operation`` to the access log (the ``AccessLog`` report)."""
+        assert incoming.caller is not None
         downloaded = outcome.file.name if outcome.file is not None else None
         if downloaded is None and outcome.attachments:
             downloaded = outcome.attachments[0].name
