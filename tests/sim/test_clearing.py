@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mms_client.examples import AWARD
+from mms_client.examples import AWARD, example_request
 
 from .conftest import Wire
 
@@ -251,3 +251,22 @@ def test_a_switch_to_a_resource_becomes_a_contract_of_its_own(seeded_wire: Wire)
         e.get("Tertiary2RequestedQuantity")
         for e in requests.document.iter("TsoRequestQueryResults")
     ] == ["500"]
+
+
+def test_switch_contracts_end_with_the_award_they_were_made_from(seeded_wire: Wire) -> None:
+    before = seeded_wire.example("MarketQuery_SwitchQuery")
+    assert [r.get("SourceJbmsId") for r in before.document.iter("SwitchQueryResults")] == [
+        str(AWARD)
+    ]
+    assert list(
+        seeded_wire.example("MarketQuery_TsoRequestQuery").document.iter("TsoRequestQueryResults")
+    )
+    cancel = example_request("MarketCancel_OfferCancel").items[0].model_dump(by_alias=True)
+    cancelled = seeded_wire.example(
+        "MarketCancel_OfferCancel", items=[{**cancel, "ResourceName": "FAKE_RESO"}]
+    )
+    assert cancelled.codes() == []
+    after = seeded_wire.example("MarketQuery_SwitchQuery")
+    assert list(after.document.iter("SwitchQueryResults")) == []
+    requests = seeded_wire.example("MarketQuery_TsoRequestQuery")
+    assert list(requests.document.iter("TsoRequestQueryResults")) == []

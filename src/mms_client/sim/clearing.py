@@ -64,13 +64,14 @@ from mms_client.sim.records import (
     Handler,
     Owner,
     Row,
+    Source,
     dr_pattern_registered,
     known,
     market_type,
     period_issues,
     query,
     store_units,
-    stored_query,
+    stored,
     wall_time,
 )
 from mms_client.sim.registration import (
@@ -836,6 +837,23 @@ def _tso_request(context: Context, award: Award, contract: XmlDict) -> XmlDict:
     return known(TsoRequestQueryResults, data)
 
 
+def _of_standing_award(source: Source, names_award: str) -> Source:
+    """``source`` without the rows made from an award that no longer stands (its offer
+    cancelled, or replaced without the stack): a switch moves part of an award, so its
+    contracts and TSO requests end with it. ``names_award`` is the attribute naming the
+    award: its JbmsId, or its ContractId (``C`` and the JbmsId)."""
+
+    def rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
+        return [
+            row
+            for row in source(context, period)
+            if find_award(context.store, int(str(row.document[names_award]).lstrip("C")))
+            is not None
+        ]
+
+    return rows
+
+
 def put_switch(call: Call, store: Store) -> Outcome:
     """``MarketSubmit_Switch`` (see the module docstring)."""
     context = Context(call, store)
@@ -871,7 +889,11 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
     (MI, "MarketQuery_AllocatedTielineCapacityQuery"): query(_allocated_rows),
     (MI, "MarketQuery_OfflineFrameUsageQuery"): query(_offline_frame_rows, "OfflineFrameUsageData"),
     (MI, "MarketSubmit_Switch"): put_switch,
-    (MI, "MarketQuery_SwitchQuery"): stored_query(SWITCHES),
-    (MI, "MarketQuery_TsoRequestQuery"): stored_query(TSO_REQUESTS),
+    (MI, "MarketQuery_SwitchQuery"): query(
+        _of_standing_award(stored(SWITCHES), "SourceJbmsId"), SWITCHES.children
+    ),
+    (MI, "MarketQuery_TsoRequestQuery"): query(
+        _of_standing_award(stored(TSO_REQUESTS), "ContractId"), TSO_REQUESTS.children
+    ),
 }
 """The clearing and switching operations, by interface and name."""
