@@ -145,14 +145,11 @@ def _attachment(file: Attachment | str | os.PathLike[str], index: int) -> Attach
 
 
 def _unexpected(response: Response, what: str) -> MalformedResponseError:
-    """The error for an answer that does not hold what the operation answers with: the MMS
-    answered, so a submit, cancel or approval may have been processed all the same."""
+    """The error for an answer that does not hold what the operation answers with. The client
+    gives it the attempt that brought the answer, and for a submit, cancel or approval says
+    that the MMS may have processed it all the same (it answered)."""
     operation = response.operation
-    return MalformedResponseError(
-        f"{operation.name}: {what}",
-        operation=operation.name,
-        may_have_processed=not operation.read_only,
-    )
+    return MalformedResponseError(f"{operation.name}: {what}", operation=operation.name)
 
 
 def one_item(response: Response) -> Any:

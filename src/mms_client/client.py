@@ -288,7 +288,8 @@ class MmsClient(_ClientCore):
         return self._send(*self._prepare(operation, payload, interface, attachments, to, envelope))
 
     def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
-        return call.result(self._send(*self._prepare_call(operation, method, call)))
+        prepared, endpoints, destination = self._prepare_call(operation, method, call)
+        return destination.taken(self._send(prepared, endpoints, destination), call.result)
 
     def _send(
         self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination
@@ -345,7 +346,8 @@ class AsyncMmsClient(_ClientCore):
         )
 
     async def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
-        return call.result(await self._send(*self._prepare_call(operation, method, call)))
+        prepared, endpoints, destination = self._prepare_call(operation, method, call)
+        return destination.taken(await self._send(prepared, endpoints, destination), call.result)
 
     async def _send(
         self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination

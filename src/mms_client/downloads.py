@@ -36,10 +36,11 @@ import secrets
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from mms_client.errors import ConfigurationError, DestinationError, MalformedResponseError
 from mms_client.exchange import PreparedRequest, Response, interpret
@@ -48,6 +49,8 @@ from mms_client.operations import Operation
 from mms_client.transport import HttpReply, TransportSettings
 from mms_client.wire.blobs import FolderStore, writing
 from mms_client.wire.mime import MultipartLimits
+
+R = TypeVar("R")
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -189,6 +192,8 @@ class Destination:
         self._store: FolderStore | None = None  # None: in memory
         self._made: list[Path] = []
         """The folders made for ``to``, deepest first: taken away again if the call fails."""
+        self._reply: HttpReply | None = None
+        """The reply :meth:`finish` read."""
         self._new_file_mode = 0o600
         """The permissions of a file made where ``to`` says (see :func:`_check_writable`)."""
         # the transport has bounded the body already; reading must accept what it let through
@@ -278,6 +283,7 @@ class Destination:
     def finish(self, prepared: PreparedRequest, reply: HttpReply) -> Response:
         """Interpret ``reply`` and put its files in place, unless the call was given up
         (:meth:`abandon`) before placing them began: giving it up later leaves them saved."""
+        self._reply = reply
         try:
             response = interpret(prepared, reply.headers, reply.source(), self._store, self._limits)
         except MalformedResponseError as exc:
@@ -288,6 +294,16 @@ class Destination:
             return response
         self._store.check_wanted()
         return replace(response, files=self._place(self._store.folder, response.files))
+
+    def taken(self, response: Response, result: Callable[[Response], R]) -> R:
+        """What a method takes of ``response`` (``result``), the answer :meth:`finish` read: an
+        answer without what the method answers with cannot be read as its answer, and the
+        error names the attempt that brought it, as that of any reply that cannot be read."""
+        try:
+            return result(response)
+        except MalformedResponseError as exc:
+            assert self._reply is not None  # finish() gave the response
+            raise self._reply.unreadable(exc) from None
 
     def abandon(self) -> None:
         """Give up the call whose reply :meth:`finish` is reading in another thread, from any

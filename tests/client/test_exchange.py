@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from mms_client.calls import one_item
 from mms_client.endpoints import ClientType, Interface
 from mms_client.errors import (
     AudienceError,
@@ -549,28 +548,3 @@ def test_operations_are_resolved_by_name_interface_or_payload_class() -> None:
         resolve_operation(shared, {"File": []})
     with pytest.raises(ConfigurationError, match="no MMS operation is called 'put_offer'"):
         resolve_operation("put_offer", offer())
-
-
-@pytest.mark.parametrize("operation", ["MarketSubmit_OfferData", "MarketQuery_OfferQuery"])
-def test_an_answer_without_the_item_asked_for_says_whether_it_may_have_been_processed(
-    bsp: Caller, operation: str
-) -> None:
-    """The MMS answered, so a submit may have been processed however little its answer
-    holds; a query is only read again."""
-    root = etree.fromstring(example("put_offer_response.xml"))
-    for answered in list(root.iter("OfferData")):
-        answered.getparent().remove(answered)  # type: ignore[union-attr]  # it has a parent
-    reply = xml_reply(etree.tostring(root))
-    envelope = {"market_type": MarketType.DAY_AHEAD, "date": dt.date(2026, 11, 21)}
-    request = OfferQuery(market_type=MarketType.DAY_AHEAD) if "Query" in operation else offer()
-    prepared = prepare(get_operation(operation), bsp, request, envelope)
-    response = interpret(prepared, reply.headers, reply.body)
-
-    with pytest.raises(MalformedResponseError) as caught:
-        one_item(response)
-    submit = operation == "MarketSubmit_OfferData"
-    assert (caught.value.operation, caught.value.may_have_processed) == (operation, submit)
-    expected = f"{operation}: expected one {prepared.operation.element} in the reply, found 0"
-    if submit:
-        expected += "; the MMS may have processed the request: query before sending it again"
-    assert str(caught.value) == expected

@@ -23,8 +23,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from lxml import etree
 
 from mms_client.client import AsyncMmsClient, MmsClient
+from mms_client.endpoints import Interface
 from mms_client.errors import (
     ConfigurationError,
     ConnectionLostError,
@@ -40,9 +42,15 @@ from mms_client.sim.pki import ServerCredential
 from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
 from mms_client.types.offer import OfferQuery
-from mms_client.wire.soap import SoapFault, build_fault
+from mms_client.wire.soap import (
+    HttpMessage,
+    ResponseAttInfo,
+    SoapFault,
+    build_fault,
+    build_response,
+)
 
-from .conftest import NO_WAIT, PASSPHRASE, MakeP12, Recorder
+from .conftest import NO_WAIT, PASSPHRASE, MakeP12, Recorder, example
 
 Reply = Callable[[BaseHTTPRequestHandler], None]
 QUERY = OfferQuery(market_type=MarketType.DAY_AHEAD)
@@ -145,14 +153,17 @@ class ScriptedMms:
         self.server.server_close()
 
 
-def fault_500(handler: BaseHTTPRequestHandler) -> None:
-    message = build_fault(SoapFault("soapenv:Server", "Axis2 is unhappy"))
-    handler.send_response(500)
+def send(handler: BaseHTTPRequestHandler, status: int, message: HttpMessage) -> None:
+    handler.send_response(status)
     for name, value in message.headers.items():
         handler.send_header(name, value)
     handler.send_header("Content-Length", str(len(message.body)))
     handler.end_headers()
     handler.wfile.write(message.body)
+
+
+def fault_500(handler: BaseHTTPRequestHandler) -> None:
+    send(handler, 500, build_fault(SoapFault("soapenv:Server", "Axis2 is unhappy")))
 
 
 def gateway_error(handler: BaseHTTPRequestHandler) -> None:
@@ -279,6 +290,40 @@ def test_gateway_error_fails_over_for_queries(connect: Callable[..., MmsClient])
     assert (caught.value.status, caught.value.attempt) == (502, 3)
     assert caught.value.url.startswith(main.url)  # main, backup, main
     assert (main.requests, backup.requests) == (2, 1)
+
+
+def answer_without_offers(handler: BaseHTTPRequestHandler) -> None:
+    """The MMS's answer to an offer submit, with no offer in it."""
+    root = etree.fromstring(example("put_offer_response.xml"))
+    for answered in list(root.iter("OfferData")):
+        answered.getparent().remove(answered)  # type: ignore[union-attr]  # it has a parent
+    data = etree.tostring(root)
+    send(
+        handler, 200, build_response(Interface.MI, ResponseAttInfo(True, "XML", response_data=data))
+    )
+
+
+async def test_an_answer_without_the_item_asked_for_names_the_attempt_that_brought_it(
+    connect: Callable[..., MmsClient], certificate: Certificate
+) -> None:
+    """As any reply that cannot be read as the answer: its URL and attempt, and that the MMS
+    may have processed the submit, by both clients."""
+    submit = example_request("MarketSubmit_OfferData")
+    offer = submit.payload[0]
+    with ScriptedMms(answer_without_offers) as main:
+        with pytest.raises(MalformedResponseError) as caught:
+            connect(main.url).put_offer(offer, **submit.envelope)
+        async with async_client(certificate, main.url, retry=NO_WAIT) as other:
+            with pytest.raises(MalformedResponseError) as awaited:
+                await other.put_offer(offer, **submit.envelope)
+    url = f"{main.url}/axis2/services/MiWebService"
+    for error in (caught.value, awaited.value):
+        assert (error.url, error.attempt) == (url, 1)
+        assert (error.operation, error.may_have_processed) == ("MarketSubmit_OfferData", True)
+        assert str(error) == (
+            "MarketSubmit_OfferData: expected one OfferData in the reply, found 0; the MMS may "
+            f"have processed the request: query before sending it again: {url} (attempt 1)"
+        )
 
 
 def test_a_trickling_reply_times_out(connect: Callable[..., MmsClient]) -> None:
