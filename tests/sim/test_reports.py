@@ -13,7 +13,7 @@ from lxml import etree
 
 from mms_client import reports
 from mms_client.endpoints import ClientType
-from mms_client.examples import REPORT_FILE, example_request
+from mms_client.examples import AWARD, REPORT_FILE, example_request
 from mms_client.jst import JST
 from mms_client.schema.files import Schema, xml_schema
 from mms_client.schema.generated.mi_market import AreaCode, MarketType
@@ -398,3 +398,22 @@ def test_a_report_is_there_on_its_expiry_date_and_gone_after_it(seeded_wire: Wir
         assert refused.info.success is False
         assert refused.info.response_data is not None
         assert b"E_REPORT_NOT_FOUND" in refused.info.response_data
+
+
+def test_the_switch_request_report_leaves_out_switches_whose_award_is_gone(
+    seeded_wire: Wire,
+) -> None:
+    def switched_awards() -> list[int]:
+        request = _request("SwitchRequest", *PERIOD)
+        _, rows = reports.read_xml(
+            _download(seeded_wire, _create(seeded_wire, request)).info.response_data or b""
+        )
+        return [row.source_jbms_id for row in rows]  # type: ignore[attr-defined]
+
+    assert switched_awards() == [AWARD]
+    cancel = example_request("MarketCancel_OfferCancel").items[0].model_dump(by_alias=True)
+    cancelled = seeded_wire.example(
+        "MarketCancel_OfferCancel", items=[{**cancel, "ResourceName": "FAKE_RESO"}]
+    )
+    assert cancelled.codes() == []
+    assert switched_awards() == []

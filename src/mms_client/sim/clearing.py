@@ -837,18 +837,23 @@ def _tso_request(context: Context, award: Award, contract: XmlDict) -> XmlDict:
     return known(TsoRequestQueryResults, data)
 
 
+def award_stands(store: Store, names_award: object) -> bool:
+    """Whether the award that a switch's record names still stands (its offer neither
+    cancelled nor replaced without the stack): a switch moves part of an award, so its
+    contracts, TSO requests and their report rows end with it. ``names_award`` is the
+    record's JbmsId of the award, or its ContractId (``C`` and the JbmsId)."""
+    return find_award(store, int(str(names_award).lstrip("C"))) is not None
+
+
 def _of_standing_award(source: Source, names_award: str) -> Source:
-    """``source`` without the rows made from an award that no longer stands (its offer
-    cancelled, or replaced without the stack): a switch moves part of an award, so its
-    contracts and TSO requests end with it. ``names_award`` is the attribute naming the
-    award: its JbmsId, or its ContractId (``C`` and the JbmsId)."""
+    """``source`` without the rows made from an award that no longer stands
+    (:func:`award_stands`); ``names_award`` is the attribute naming the award."""
 
     def rows(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
         return [
             row
             for row in source(context, period)
-            if find_award(context.store, int(str(row.document[names_award]).lstrip("C")))
-            is not None
+            if award_stands(context.store, row.document[names_award])
         ]
 
     return rows

@@ -67,6 +67,7 @@ from mms_client.sim.clearing import (
     SWITCHES,
     Award,
     award_data,
+    award_stands,
     awards,
     coefficient,
     merit_order_rows,
@@ -418,6 +419,8 @@ def _switch_request_rows(scope: Scope) -> list[XmlDict]:
         document = record.document
         market = record.tags["MarketType"]
         if document["Status"] != "TSO" or not scope.in_market(market):
+            continue
+        if not award_stands(scope.store, document["SourceJbmsId"]):
             continue
         if not scope.wants(
             record.participant, document["SourceResourceName"], document["SourceArea"]
