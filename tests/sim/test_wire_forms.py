@@ -131,18 +131,29 @@ def test_inline_base64_is_the_default_response_form(wire: Wire) -> None:
     assert base64.b64encode(answer.payload) in answer.body
 
 
-def test_responses_can_be_sent_as_mtom(mms_simulator_pki: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", [ResponseEncoding.MTOM, "mtom"])
+def test_responses_can_be_sent_as_mtom(
+    mms_simulator_pki: Path, tmp_path: Path, encoding: ResponseEncoding | str
+) -> None:
     with Simulator(
         tmp_path / "sim",
         pki_source=mms_simulator_pki,
         backup_port=None,
-        response_encoding=ResponseEncoding.MTOM,
+        response_encoding=encoding,
     ) as simulator:
         wire = Wire(simulator)
         answer = wire.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
         assert answer.headers["content-type"].startswith("multipart/related")
         assert b"xop:Include" in answer.body
         assert answer.document.find("MarketSubmit") is not None
+
+
+def test_an_unknown_response_encoding_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        ValueError, match="response_encoding must be one of 'inline', 'mtom'; got 'xml'"
+    ):
+        Simulator(tmp_path / "sim", response_encoding="xml")
+    assert not (tmp_path / "sim").exists()
 
 
 def test_answers_are_valid_against_the_official_schema(

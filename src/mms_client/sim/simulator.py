@@ -146,7 +146,7 @@ class Simulator:
         *,
         backup_port: int | None = 0,
         pki_source: str | Path | None = None,
-        response_encoding: ResponseEncoding = ResponseEncoding.INLINE,
+        response_encoding: ResponseEncoding | str = ResponseEncoding.INLINE,
         log_level: str = "warning",
         limits: ServerLimits = DEFAULT_LIMITS,
     ) -> None:
@@ -156,7 +156,9 @@ class Simulator:
         self.host = host
         self._ports = (port, backup_port)
         self._pki_source = None if pki_source is None else Path(pki_source)
-        self._response_encoding = response_encoding
+        # by its value too ("mtom"), as a fault's kind: compared by identity further on, a
+        # string would otherwise be served inline without a word
+        self._response_encoding = _one_of(ResponseEncoding, response_encoding, "response_encoding")
         self._log_level = log_level
         self._limits = limits
         self.faults = FaultPlan()
