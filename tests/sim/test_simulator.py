@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from mms_client.errors import SchemaFilesError
+from mms_client.errors import ConfigurationError, SchemaFilesError
 from mms_client.examples import example_request
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest
@@ -203,4 +203,25 @@ def test_a_simulator_refuses_an_xsd_it_cannot_read_before_touching_its_folder(
 
     assert caught.value.path == broken
     assert str(caught.value).startswith(f"{broken} cannot be read as an XSD: ")
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            {"port": 70000},
+            "port must be a whole number from 0 \\(a free port\\) to 65535; got 70000",
+        ),
+        ({"port": -1}, "port must be a whole number from 0 \\(a free port\\) to 65535; got -1"),
+        ({"port": "8443"}, "port must be a whole number .*; got a str"),
+        ({"backup_port": True}, "backup_port must be a whole number .*; got True"),
+        ({"log_level": "verbose"}, "log_level must be one of 'critical', .*; got 'verbose'"),
+    ],
+)
+def test_a_simulator_refuses_a_setting_it_cannot_serve_with_naming_it(
+    tmp_path: Path, setting: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Simulator(tmp_path / "state", **setting)  # type: ignore[arg-type]
     assert not (tmp_path / "state").exists()

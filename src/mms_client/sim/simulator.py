@@ -31,8 +31,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from uvicorn.config import LOG_LEVELS
+
 from mms_client.endpoints import ClientType
-from mms_client.errors import ConfigurationError
+from mms_client.errors import ConfigurationError, is_number_within, shown_setting
 from mms_client.operations import OPERATIONS, Operation
 from mms_client.schema.files import SCHEMA_DIR_VARIABLE, schema_dir
 from mms_client.sim.asgi import SimulatorApp
@@ -150,6 +152,12 @@ class Simulator:
         log_level: str = "warning",
         limits: ServerLimits = DEFAULT_LIMITS,
     ) -> None:
+        _check_port("port", port)
+        if backup_port is not None:  # None: no backup address
+            _check_port("backup_port", backup_port)
+        if log_level not in LOG_LEVELS:
+            levels = ", ".join(repr(level) for level in LOG_LEVELS)
+            raise ConfigurationError(f"log_level must be one of {levels}; got {log_level!r}")
         if port and port == backup_port:
             raise ConfigurationError(f"the backup port must differ from the main port ({port})")
         self.state_dir = Path(state_dir).resolve()
@@ -407,6 +415,16 @@ class Simulator:
     def requests(self) -> tuple[RecordedRequest, ...]:
         """The most recent requests received, oldest first, with their payload bytes."""
         return self.journal.recent
+
+
+def _check_port(name: str, port: object) -> None:
+    """Refuses a port no socket has (-1, 70000) or that is not a number, naming the argument:
+    the socket would refuse it only on start, and in its own words (an OverflowError)."""
+    if not is_number_within(port, int, 0, 65535):
+        shown = shown_setting(port)
+        raise ConfigurationError(
+            f"{name} must be a whole number from 0 (a free port) to 65535; got {shown}"
+        )
 
 
 def _operation_name(operation: Operation | str | None) -> str | None:
