@@ -117,6 +117,21 @@ def test_a_participants_second_user_is_picked_by_its_name(
             second.user("BSP", "F100", "QAUSER3")
 
 
+def test_an_unknown_client_type_is_refused_naming_the_choices(
+    mms_simulator: Simulator,
+) -> None:
+    for pick in (
+        mms_simulator.client,
+        mms_simulator.async_client,
+        mms_simulator.user,
+        Manifest.load(mms_simulator.state_dir).user,
+    ):
+        with pytest.raises(
+            ConfigurationError, match="client_type must be one of BSP, MO, TSO; got 'OPERATOR'"
+        ):
+            pick("OPERATOR")
+
+
 def test_a_fresh_simulator_starts_empty(fresh_wire: Wire) -> None:
     answer = fresh_wire.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
     assert answer.document.findall("MarketSubmit/OfferData") == []
