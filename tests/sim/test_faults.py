@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mms_client.errors import MalformedResponseError
+from mms_client.errors import ConfigurationError, MalformedResponseError
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.simulator import Simulator
@@ -168,17 +168,19 @@ def test_fault_plans_take_the_first_matching_fault_and_count_it_down() -> None:
     ],
 )
 def test_impossible_faults_are_refused(fault: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigurationError, match=message):
         Fault(**fault)  # type: ignore[arg-type]
 
 
 def test_faults_name_real_operations(mms_simulator: Simulator) -> None:
-    with pytest.raises(ValueError, match="not an MMS operation"):
+    with pytest.raises(ConfigurationError, match="not an MMS operation"):
         mms_simulator.inject("http_error", operation="MarketSubmit_Offers")
     kinds = "'http_error', 'drop_before', 'delay', 'drop_after', 'malformed'"
-    with pytest.raises(ValueError, match=f"kind must be one of {kinds}; got 'explode'"):
+    with pytest.raises(ConfigurationError, match=f"kind must be one of {kinds}; got 'explode'"):
         mms_simulator.inject("explode")
-    with pytest.raises(ValueError, match="endpoint must be one of 'main', 'backup'; got 'b'"):
+    with pytest.raises(
+        ConfigurationError, match="endpoint must be one of 'main', 'backup'; got 'b'"
+    ):
         mms_simulator.inject("http_error", endpoint="b")
 
 
@@ -196,7 +198,9 @@ def test_the_journal_is_counted_by_real_operations(fresh_wire: Wire, offer: Offe
     _submit(fresh_wire, offer)
     assert simulator.count(operation, processed=False) == 2
     assert simulator.count(operation) == simulator.count(SUBMIT) == 1
-    with pytest.raises(ValueError, match="'MarketSubmit_Offers' is not an MMS operation"):
+    with pytest.raises(ConfigurationError, match="'MarketSubmit_Offers' is not an MMS operation"):
         simulator.count("MarketSubmit_Offers")
-    with pytest.raises(ValueError, match="endpoint must be one of 'main', 'backup'; got 'b'"):
+    with pytest.raises(
+        ConfigurationError, match="endpoint must be one of 'main', 'backup'; got 'b'"
+    ):
         simulator.count(SUBMIT, "b")

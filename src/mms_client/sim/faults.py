@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from mms_client.errors import is_number_within
+from mms_client.errors import ConfigurationError, is_number_within
 
 
 class FaultKind(StrEnum):
@@ -62,16 +62,20 @@ class Fault:
         # a fault is checked when it is planned: one that could not fire would otherwise
         # fail in the server, for every request it meets, and never be used up
         if not is_number_within(self.times, int, 1, math.inf):
-            raise ValueError(
+            raise ConfigurationError(
                 f"a fault fires a whole number of times, at least once; got {self.times!r}"
             )
         if self.kind is FaultKind.HTTP_ERROR and not is_number_within(self.status, int, 400, 599):
-            raise ValueError(f"an HTTP error fault needs a 4xx or 5xx status; got {self.status!r}")
+            raise ConfigurationError(
+                f"an HTTP error fault needs a 4xx or 5xx status; got {self.status!r}"
+            )
         seconds = self.seconds
         if not (is_number_within(seconds, int | float, 0, math.inf) and math.isfinite(seconds)):
-            raise ValueError(f"a fault's seconds are a finite number, 0 or more; got {seconds!r}")
+            raise ConfigurationError(
+                f"a fault's seconds are a finite number, 0 or more; got {seconds!r}"
+            )
         if self.kind is FaultKind.DELAY and self.seconds == 0:
-            raise ValueError(f"a delay fault needs seconds > 0; got {self.seconds}")
+            raise ConfigurationError(f"a delay fault needs seconds > 0; got {self.seconds}")
 
     def matches(self, operation: str | None, endpoint: Endpoint) -> bool:
         return (self.operation is None or self.operation == operation) and (

@@ -428,15 +428,16 @@ def _check_port(name: str, port: object) -> None:
 
 
 def _operation_name(operation: Operation | str | None) -> str | None:
-    """The registry name ``operation`` gives (an operation or its name), or a ValueError for
-    a name no operation has: a test counting or planning faults for a misspelt name would
-    otherwise count nothing, or wait for a fault that never comes."""
+    """The registry name ``operation`` gives (an operation or its name), or a
+    :class:`ConfigurationError` for a name no operation has: a test counting or planning
+    faults for a misspelt name would otherwise count nothing, or wait for a fault that never
+    comes."""
     if operation is None:
         return None
     if isinstance(operation, Operation):
         return operation.name
     if not isinstance(operation, str) or all(op.name != operation for op in OPERATIONS):
-        raise ValueError(f"{operation!r} is not an MMS operation or the name of one")
+        raise ConfigurationError(f"{operation!r} is not an MMS operation or the name of one")
     return operation
 
 
@@ -444,10 +445,10 @@ _E = TypeVar("_E", bound=StrEnum)
 
 
 def _one_of(choices: type[_E], value: str, name: str) -> _E:
-    """``value`` as one of ``choices``, or a ValueError naming the argument and its choices
-    (the enum's own says only that the value is not one)."""
+    """``value`` as one of ``choices``, or a :class:`ConfigurationError` naming the argument
+    and its choices (the enum's own ValueError says only that the value is not one)."""
     try:
         return choices(value)
     except ValueError:
         allowed = ", ".join(repr(choice.value) for choice in choices)
-        raise ValueError(f"{name} must be one of {allowed}; got {value!r}") from None
+        raise ConfigurationError(f"{name} must be one of {allowed}; got {value!r}") from None
