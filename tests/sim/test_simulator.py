@@ -113,8 +113,12 @@ def test_a_participants_second_user_is_picked_by_its_name(
         with second.client("BSP", "F100", "QAUSER2") as client:
             client.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
         assert second.requests[-1].user == "QAUSER2"
-        with pytest.raises(LookupError, match="no BSP user 'QAUSER3' of participant 'F100'"):
+        with pytest.raises(LookupError) as caught:
             second.user("BSP", "F100", "QAUSER3")
+        assert str(caught.value) == (
+            "the simulator has no BSP user 'QAUSER3' of participant 'F100'; "
+            "its BSP users are F100/FAKEUSER, F200/OTHERUSER, F100/QAUSER2"
+        )
 
 
 def test_an_unknown_client_type_is_refused_naming_the_choices(

@@ -75,7 +75,9 @@ class Manifest:
         # quoted: an empty or blank name, given by mistake, must show
         named = "" if user is None else f" {user!r}"
         where = "" if participant is None else f" of participant {participant!r}"
-        raise LookupError(f"the simulator has no {wanted.value} user{named}{where}")
+        same_type = [f"{u.participant}/{u.user}" for u in self.users if u.client_type is wanted]
+        has = f"its {wanted.value} users are {', '.join(same_type)}" if same_type else "it has none"
+        raise LookupError(f"the simulator has no {wanted.value} user{named}{where}; {has}")
 
     def client_arguments(
         self,
