@@ -244,3 +244,16 @@ def test_a_simulator_refuses_a_setting_it_cannot_serve_with_naming_it(
     with pytest.raises(ConfigurationError, match=message):
         Simulator(tmp_path / "state", **setting)  # type: ignore[arg-type]
     assert not (tmp_path / "state").exists()
+
+
+def test_a_pki_source_that_holds_no_pki_is_refused_before_anything_is_made(
+    mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """A state folder given in place of its ``pki/`` was copied whole into the new ``pki/``,
+    and a new PKI made: not the one asked for."""
+    for source in (mms_simulator.state_dir, tmp_path / "nowhere"):
+        with pytest.raises(ConfigurationError, match=f"pki_source {source} holds no test PKI"):
+            Simulator(tmp_path / "state", pki_source=source).start()
+        assert not (tmp_path / "state").exists()
+    with Simulator(tmp_path / "state", pki_source=mms_simulator.state_dir / "pki") as simulator:
+        assert simulator.ca.read_bytes() == mms_simulator.ca.read_bytes()

@@ -134,7 +134,8 @@ class Simulator:
     """A running (once started) local MMS with its state in ``state_dir``.
 
     ``backup_port`` None serves the main address only.  ``pki_source`` is a folder holding a
-    test PKI made earlier, copied into a new state folder instead of generating keys.
+    test PKI made earlier (a state folder's ``pki/``), copied into a new state folder instead
+    of generating keys.
     ``response_encoding`` chooses how responses carry their payload (see
     :class:`~mms_client.sim.service.ResponseEncoding`); ``limits`` what one client may take
     of the server (:class:`~mms_client.sim.server.ServerLimits`).
@@ -164,6 +165,13 @@ class Simulator:
         self.host = host
         self._ports = (port, backup_port)
         self._pki_source = None if pki_source is None else Path(pki_source)
+        if self._pki_source is not None and not (self._pki_source / "pki.json").is_file():
+            # a state folder given in place of its pki/ would be copied whole into pki/, and
+            # a new PKI made beside it, without a word
+            raise ConfigurationError(
+                f"pki_source {self._pki_source} holds no test PKI (no pki.json); give the pki/ "
+                "folder of a simulator's state folder, or the mms_simulator_pki fixture's"
+            )
         # by its value too ("mtom"), as a fault's kind: compared by identity further on, a
         # string would otherwise be served inline without a word
         self._response_encoding = _one_of(ResponseEncoding, response_encoding, "response_encoding")
