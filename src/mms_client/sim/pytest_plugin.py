@@ -2,8 +2,9 @@
 
 Registered as a ``pytest11`` entry point, so any project that installs mms_client gets them:
 
-- ``mms_simulator``: one simulator for the whole test session (state is shared between
-  tests, so do not assume it is empty); faults injected by a test are cleared after it.
+- ``mms_simulator``: one simulator for the whole test session (state and journal are shared
+  between tests, so do not assume they are empty); faults injected by a test are cleared
+  after it.
 - ``fresh_mms_simulator``: a simulator with empty, freshly seeded state for one test.  It
   reuses the session's test PKI, so it starts in a fraction of a second.
 
