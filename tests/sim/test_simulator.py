@@ -257,3 +257,12 @@ def test_a_pki_source_that_holds_no_pki_is_refused_before_anything_is_made(
         assert not (tmp_path / "state").exists()
     with Simulator(tmp_path / "state", pki_source=mms_simulator.state_dir / "pki") as simulator:
         assert simulator.ca.read_bytes() == mms_simulator.ca.read_bytes()
+
+
+def test_an_empty_state_folder_is_refused_rather_than_taken_for_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="state_dir is empty"):
+        Simulator("").start()
+    assert list(tmp_path.iterdir()) == []

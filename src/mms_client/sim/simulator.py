@@ -161,6 +161,10 @@ class Simulator:
             raise ConfigurationError(f"log_level must be one of {levels}; got {log_level!r}")
         if port and port == backup_port:
             raise ConfigurationError(f"the backup port must differ from the main port ({port})")
+        if state_dir == "":
+            # as from an unset variable: Path("") is the current folder, which would be filled
+            # with the PKI and the state (``mms sim serve --state ""`` is refused alike)
+            raise ConfigurationError("state_dir is empty; name the simulator's state folder")
         self.state_dir = Path(state_dir).resolve()
         self.host = host
         self._ports = (port, backup_port)
