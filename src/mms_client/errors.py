@@ -157,7 +157,8 @@ in the library's words (see :meth:`TransportError.describe`)."""
 class ConfigurationError(MMSError, ValueError):
     """A client setting cannot work (a malformed URL, an unknown client type, a bad timeout...).
 
-    Raised when the client is built or a call is prepared, before anything is sent; or when
+    Raised when the client is built or a call is prepared, before anything is sent (and by the
+    simulator's Python interface for an argument it cannot work with); or when
     the server shows that a URL cannot work, by answering a plain-HTTP request in TLS (nothing
     it could read was sent, and sending it again cannot help); or when a plugin's hook, first
     called, turns out to be asynchronous (see :func:`mms_client.plugins.call_hook`).
