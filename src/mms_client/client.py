@@ -24,14 +24,8 @@ from typing import Any, Self, TypeVar
 
 from mms_client.calls import Call, attachments_of
 from mms_client.downloads import Destination
-from mms_client.endpoints import (
-    ClientType,
-    Endpoints,
-    Interface,
-    client_type_of,
-    resolve_endpoints,
-)
-from mms_client.errors import ConfigurationError, shown_setting
+from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
+from mms_client.errors import ConfigurationError, one_of, shown_setting
 from mms_client.exchange import Caller, PreparedRequest, Response, prepare, resolve_operation
 from mms_client.files import DownloadedFile
 from mms_client.methods import OperationMethods
@@ -163,7 +157,7 @@ class _ClientCore(OperationMethods, ABC):
             raise ConfigurationError(
                 f"domain must be a host-like name (letters, digits, '.', '-', '_'); got {domain!r}"
             )
-        kind = client_type_of(client_type)
+        kind = one_of(ClientType, client_type, "client_type")
         if not isinstance(cert, Certificate):
             raise ConfigurationError(
                 f"cert must be a mms_client.security.certs.Certificate, not {type(cert).__name__}"

@@ -27,16 +27,6 @@ class ClientType(StrEnum):
     """Transmission system operator."""
 
 
-def client_type_of(value: ClientType | str) -> ClientType:
-    """``value`` as a client type, or a :class:`ConfigurationError` naming the choices, where
-    the enum's own ValueError says only that it is not one."""
-    try:
-        return ClientType(value)
-    except ValueError:
-        choices = ", ".join(c.value for c in ClientType)
-        raise ConfigurationError(f"client_type must be one of {choices}; got {value!r}") from None
-
-
 class Interface(StrEnum):
     """The SOAP service an operation belongs to."""
 

@@ -42,9 +42,10 @@ import copy
 import errno
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import UnionType
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 if TYPE_CHECKING:
     from mms_client.judgement import Message
@@ -163,6 +164,21 @@ class ConfigurationError(MMSError, ValueError):
     it could read was sent, and sending it again cannot help); or when a plugin's hook, first
     called, turns out to be asynchronous (see :func:`mms_client.plugins.call_hook`).
     """
+
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def one_of(choices: type[_Choice], value: str, name: str) -> _Choice:
+    """``value``, the argument ``name``, as one of ``choices`` (a member or its value), or a
+    :class:`ConfigurationError` naming the argument and every choice, where the enum's own
+    ValueError says only that the value is not one. (The client's and the simulator's
+    arguments that take one of a few names are checked by this one rule.)"""
+    try:
+        return choices(value)
+    except ValueError:
+        allowed = ", ".join(repr(choice.value) for choice in choices)
+        raise ConfigurationError(f"{name} must be one of {allowed}; got {value!r}") from None
 
 
 class DestinationError(ConfigurationError):

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mms_client.endpoints import ClientType, Interface
-from mms_client.errors import ConfigurationError, FieldError, PayloadError
+from mms_client.errors import ConfigurationError, FieldError, PayloadError, one_of
 from mms_client.operations_data import ROWS, OperationRow
 from mms_client.schema import root_model
 from mms_client.schema.binding import ElementPlan, XmlModel, model_name, root_tag, xml_plan
@@ -432,11 +432,7 @@ def get_operation(
     if not found:
         raise ConfigurationError(f"no MMS operation is called {name!r}")
     if interface is not None:
-        try:
-            wanted = Interface(interface)
-        except ValueError:
-            choices = " or ".join(i.value for i in Interface)
-            raise ConfigurationError(f"interface must be {choices}; got {interface!r}") from None
+        wanted = one_of(Interface, interface, "interface")
         found = [o for o in found if o.interface is wanted]
         if not found:
             raise ConfigurationError(f"{name} does not exist on the {wanted} interface")

@@ -247,7 +247,8 @@ async def test_offers_and_cancels_are_refused_before_sending_without_their_marke
 def test_an_unknown_interface_is_refused_naming_the_argument(mms_simulator: Simulator) -> None:
     before = mms_simulator.count(processed=False)
     query = OfferQuery(market_type=MarketType.DAY_AHEAD)
-    unknown = pytest.raises(ConfigurationError, match="interface must be MI or OMI; got 'FOO'")
+    refused = "interface must be one of 'MI', 'OMI'; got 'FOO'"
+    unknown = pytest.raises(ConfigurationError, match=refused)
     with client(mms_simulator) as bsp, unknown:
         bsp.call(QUERY, query, interface="FOO")
     assert mms_simulator.count(processed=False) == before
@@ -1507,7 +1508,7 @@ def test_settings_are_checked_when_the_client_is_built(mms_simulator: Simulator)
         "base_url": mms_simulator.base_url,
     }
     changes: list[tuple[dict[str, Any], str]] = [
-        ({"client_type": "XYZ"}, "client_type must be one of BSP, MO, TSO"),
+        ({"client_type": "XYZ"}, "client_type must be one of 'BSP', 'MO', 'TSO'; got 'XYZ'"),
         # names no envelope can carry, which would make every request fail
         *(
             (

@@ -131,7 +131,8 @@ def test_an_unknown_client_type_is_refused_naming_the_choices(
         Manifest.load(mms_simulator.state_dir).user,
     ):
         with pytest.raises(
-            ConfigurationError, match="client_type must be one of BSP, MO, TSO; got 'OPERATOR'"
+            ConfigurationError,
+            match="client_type must be one of 'BSP', 'MO', 'TSO'; got 'OPERATOR'",
         ):
             pick("OPERATOR")
 

@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mms_client.endpoints import ClientType, client_type_of
-from mms_client.errors import SimulatorStateError
+from mms_client.endpoints import ClientType
+from mms_client.errors import SimulatorStateError, one_of
 from mms_client.sim.pki import SimUser, write_private
 from mms_client.sim.state import describe
 
@@ -64,7 +64,7 @@ class Manifest:
         """The first user of this client type (and participant, and user name, if given): the
         seeded users come before those registered later, so a participant's second user is
         picked by its name."""
-        wanted = client_type_of(client_type)
+        wanted = one_of(ClientType, client_type, "client_type")
         for candidate in self.users:
             if (
                 candidate.client_type is wanted

@@ -26,15 +26,14 @@ import logging
 import shutil
 import socket
 from contextlib import ExitStack, suppress
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from uvicorn.config import LOG_LEVELS
 
 from mms_client.endpoints import ClientType
-from mms_client.errors import ConfigurationError, is_number_within, shown_setting
+from mms_client.errors import ConfigurationError, is_number_within, one_of, shown_setting
 from mms_client.operations import OPERATIONS, Operation
 from mms_client.schema.files import SCHEMA_DIR_VARIABLE, schema_dir
 from mms_client.sim.asgi import SimulatorApp
@@ -178,7 +177,7 @@ class Simulator:
             )
         # by its value too ("mtom"), as a fault's kind: compared by identity further on, a
         # string would otherwise be served inline without a word
-        self._response_encoding = _one_of(ResponseEncoding, response_encoding, "response_encoding")
+        self._response_encoding = one_of(ResponseEncoding, response_encoding, "response_encoding")
         self._log_level = log_level
         self._limits = limits
         self.faults = FaultPlan()
@@ -387,9 +386,9 @@ class Simulator:
         """Plans a fault (see :mod:`mms_client.sim.faults`) for the next ``times`` requests
         of ``operation`` (None: any) on ``endpoint`` ("main", "backup", None: either)."""
         fault = Fault(
-            kind=_one_of(FaultKind, kind, "kind"),
+            kind=one_of(FaultKind, kind, "kind"),
             operation=_operation_name(operation),
-            endpoint=None if endpoint is None else _one_of(Endpoint, endpoint, "endpoint"),
+            endpoint=None if endpoint is None else one_of(Endpoint, endpoint, "endpoint"),
             times=times,
             status=status,
             seconds=seconds,
@@ -419,7 +418,7 @@ class Simulator:
         ``processed=False``: received at all, including those a fault stopped)."""
         return self.journal.count(
             _operation_name(operation),
-            None if endpoint is None else _one_of(Endpoint, endpoint, "endpoint"),
+            None if endpoint is None else one_of(Endpoint, endpoint, "endpoint"),
             processed=processed,
         )
 
@@ -451,16 +450,3 @@ def _operation_name(operation: Operation | str | None) -> str | None:
     if not isinstance(operation, str) or all(op.name != operation for op in OPERATIONS):
         raise ConfigurationError(f"{operation!r} is not an MMS operation or the name of one")
     return operation
-
-
-_E = TypeVar("_E", bound=StrEnum)
-
-
-def _one_of(choices: type[_E], value: str, name: str) -> _E:
-    """``value`` as one of ``choices``, or a :class:`ConfigurationError` naming the argument
-    and its choices (the enum's own ValueError says only that the value is not one)."""
-    try:
-        return choices(value)
-    except ValueError:
-        allowed = ", ".join(repr(choice.value) for choice in choices)
-        raise ConfigurationError(f"{name} must be one of {allowed}; got {value!r}") from None
