@@ -35,7 +35,6 @@ import re
 import secrets
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -47,7 +46,7 @@ from mms_client.exchange import PreparedRequest, Response, interpret
 from mms_client.files import DownloadedFile
 from mms_client.operations import Operation
 from mms_client.transport import HttpReply, TransportSettings
-from mms_client.wire.blobs import FolderStore, writing
+from mms_client.wire.blobs import TEMPORARY_PREFIX, FolderStore, temporary_file, writing
 from mms_client.wire.mime import MultipartLimits
 
 R = TypeVar("R")
@@ -104,7 +103,7 @@ def _check_writable(folder: Path, to: Path) -> int:
     Creating one is the only reliable test: permissions say nothing about read-only mounts,
     and nothing at all for a privileged user. It is also the way to know those permissions
     without changing the umask, which would change it for every thread of the process."""
-    probe = folder / f".mms-download-{secrets.token_hex(8)}.probe"
+    probe = folder / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}.probe"
     try:
         descriptor = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     except OSError as exc:
@@ -364,11 +363,8 @@ def _move(source: Path, destination: Path) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-    descriptor, name = tempfile.mkstemp(
-        dir=destination.parent, prefix=".mms-download-", suffix=".part"
-    )
+    descriptor, copy = temporary_file(destination.parent)
     os.close(descriptor)
-    copy = Path(name)
     try:
         shutil.copyfile(source, copy)
         shutil.copymode(source, copy)
@@ -387,6 +383,6 @@ def _unique(name: str, taken: set[str]) -> str:
         return name
     path = PurePosixPath(name)
     number = 2
-    while _fitted(path.stem, f"-{number}{path.suffix}").casefold() in taken:
+    while (numbered := _fitted(path.stem, f"-{number}{path.suffix}")).casefold() in taken:
         number += 1
-    return _fitted(path.stem, f"-{number}{path.suffix}")
+    return numbered

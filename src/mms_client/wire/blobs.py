@@ -133,6 +133,17 @@ class _FileWriter(BlobWriter):
         return Blob(self.size, path=self._path)
 
 
+TEMPORARY_PREFIX = ".mms-download-"
+"""How the hidden files a download makes in its folder begin, until they are renamed."""
+
+
+def temporary_file(folder: Path) -> tuple[int, Path]:
+    """A new hidden file of a download in ``folder``, readable by its owner only, open for
+    writing (its descriptor), and its path: one the download writes and then renames."""
+    descriptor, name = tempfile.mkstemp(dir=folder, prefix=TEMPORARY_PREFIX, suffix=".part")
+    return descriptor, Path(name)
+
+
 class FolderStore(BlobStore):
     """Writes every binary field to a hidden temporary file in ``folder``.
 
@@ -163,10 +174,7 @@ class FolderStore(BlobStore):
     def open(self) -> BlobWriter:
         self.check_wanted()
         with writing(self.folder, f"a new file in {self.folder}"):
-            descriptor, name = tempfile.mkstemp(
-                dir=self.folder, prefix=".mms-download-", suffix=".part"
-            )
-        path = Path(name)
+            descriptor, path = temporary_file(self.folder)
         self._created.append(path)
         file = os.fdopen(descriptor, "wb")
         self._open.append(file)
