@@ -80,6 +80,8 @@ if TYPE_CHECKING:
 
     from lxml.etree import _Element
 
+    from mms_client.sim.records import Handler
+
 logger = logging.getLogger("mms_client.sim")
 
 # Which payload schema a request type means on each service.
@@ -267,9 +269,10 @@ def _signature_failure(request: ParsedRequest, presented: _Presented | None) -> 
     return None
 
 
-def _refused_part(operation: Operation, caller: Identity) -> Issue | None:
-    """Why ``caller`` may not have ``operation`` done (None: it may); one refused part of a
-    request refuses the whole, which runs in one transaction."""
+def _handler_allowed(operation: Operation, caller: Identity) -> Handler | Issue:
+    """The handler that does ``operation`` for ``caller``, or the issue why it may not be done
+    (``caller`` may not call it, or the simulator does not implement it); one refused part of
+    a request refuses the whole, which runs in one transaction."""
     if caller.client_type not in operation.audiences:
         allowed = ", ".join(sorted(a.value for a in operation.audiences))
         return Issue(
@@ -277,9 +280,10 @@ def _refused_part(operation: Operation, caller: Identity) -> Issue | None:
             f"{operation.name} may be called by {allowed}; user {caller.user} is "
             f"{caller.client_type.value}",
         )
-    if handler_for(operation) is None:
+    handler = handler_for(operation)
+    if handler is None:
         return Issue(Code.NOT_SUPPORTED, f"the simulator does not implement {operation.name}")
-    return None
+    return handler
 
 
 def _fault(message: str, code: str = "soapenv:Client") -> Reply:
@@ -506,15 +510,15 @@ class MmsService:
         operations, document = incoming.resolved, incoming.document
         assert operations and document is not None
         caller = incoming.caller
+        handlers: list[Handler] = []
         for operation in operations:
-            refused = _refused_part(operation, caller)
-            if refused is not None:
-                return self._refusal(incoming, [refused])
+            allowed = _handler_allowed(operation, caller)
+            if isinstance(allowed, Issue):
+                return self._refusal(incoming, [allowed])
+            handlers.append(allowed)
         with self._store.transaction():
             parts: list[tuple[Operation, Outcome]] = []
-            for operation in operations:
-                handler = handler_for(operation)
-                assert handler is not None
+            for operation, handler in zip(operations, handlers, strict=True):
                 call = Call.of(
                     operation,
                     caller,
