@@ -108,6 +108,24 @@ def test_a_resubmission_replaces_the_live_offer_and_a_cancelled_one_disappears(
     assert [o.cancelled for o in day(include_cancelled=True)] == [True]
 
 
+def test_the_offers_of_a_period_are_found_by_their_start_without_reading_every_offer(
+    tmp_path: Path,
+) -> None:
+    # Clearing each block, the merit order list and an operator's offer query ask for the
+    # offers of a period whoever made them: in a state holding a year of offers, reading
+    # every one of them for each block would make each answer slower as the state grows.
+    store = Store(tmp_path / "state.sqlite3")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)  # the statements with their values
+    store.offers(
+        market_type="DAM", period_start="2024-03-15T00:00:00", period_end="2024-03-16T00:00:00"
+    )
+    store._db.set_trace_callback(None)
+    (query,) = (s for s in statements if s.startswith("SELECT"))
+    plan = [row[3] for row in store._db.execute(f"EXPLAIN QUERY PLAN {query}")]
+    assert any(step.startswith("SEARCH o USING INDEX") for step in plan), plan
+
+
 def test_a_failed_request_leaves_nothing_behind(tmp_path: Path) -> None:
     store = Store(tmp_path / "state.sqlite3")
     before = store.next_value("a_sequence")

@@ -165,6 +165,9 @@ _MIGRATIONS: tuple[Migration, ...] = (
     # The longest offer bounds how long before a period an offer overlapping it can start
     # (see Store.offers); with this index SQLite reads that length without a scan.
     "CREATE INDEX offers_by_length ON offers ((julianday(end_time) - julianday(start_time)))",
+    # The offers of a period whoever made them (clearing a block, the merit order list, an
+    # operator's query) are found by their start, where every offer stored was read.
+    "CREATE INDEX offers_by_start ON offers (start_time)",
 )
 
 # Every table, children before parents (the order rows are removed in on a reset).
