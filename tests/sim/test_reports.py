@@ -400,6 +400,25 @@ def test_a_report_is_there_on_its_expiry_date_and_gone_after_it(seeded_wire: Wir
         assert b"E_REPORT_NOT_FOUND" in refused.info.response_data
 
 
+def test_a_report_past_its_expiry_date_leaves_the_state_when_a_report_is_made(
+    seeded_wire: Wire,
+) -> None:
+    # a simulator serving for months would otherwise keep every file it ever made, and read
+    # each one's record again on every list and download of its maker
+    store = seeded_wire.simulator.store
+    today = datetime.now(JST).date()
+    _expire_on(seeded_wire, today)
+    tso = seeded_wire.user("TSO")
+    _create(seeded_wire, _request("ReserveReqs", *PERIOD), user=tso)
+    assert store.item(REPORTS.kind, REPORTS.interface.value, (seed.REPORT_TRANSACTION,))
+
+    _expire_on(seeded_wire, today - timedelta(days=1))
+    made = _create(seeded_wire, _request("ReserveReqs", *PERIOD), user=tso)
+
+    assert store.item(REPORTS.kind, REPORTS.interface.value, (seed.REPORT_TRANSACTION,)) is None
+    assert _download(seeded_wire, made, user=tso).info.success is True
+
+
 def test_the_switch_request_report_leaves_out_switches_whose_award_is_gone(
     seeded_wire: Wire,
 ) -> None:

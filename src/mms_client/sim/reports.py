@@ -94,7 +94,8 @@ MI = Interface.MI
 REPORTS = Collection("Report", MI, ("TransactionId",), Owner.CALLER, period=None)
 KEPT_DAYS = 30
 """How long a report stays available: its ExpiryDate is this many days after its creation,
-and past that day (in JST) it is neither listed nor downloaded."""
+and past that day (in JST) it is neither listed nor downloaded, and it leaves the state when
+the next report is made."""
 _TIMES = ("START_TIME", "END_TIME")
 _PARAMETER_TYPES: dict[str, TypeAdapter[Any]] = {
     "RESOURCE_NAME": TypeAdapter(ResourceName),
@@ -688,6 +689,7 @@ def create_report(call: Call, store: Store) -> Outcome:
         "ExpiryDate": (call.now.date() + timedelta(days=KEPT_DAYS)).isoformat(),
         "Description": request.dataset.description,
     }
+    store.delete_lapsed(REPORTS.kind, MI.value, "ExpiryDate", context.now[:10])
     store_units(context, REPORTS, report, content=content)
     return Outcome([ItemResult(item)], echo=True)
 

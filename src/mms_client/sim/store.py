@@ -759,6 +759,17 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM items WHERE id = ?", (item,))
 
+    def delete_lapsed(self, kind: str, interface: str, attribute: str, today: str) -> None:
+        """Removes the items of a kind whose document's date ``attribute`` is before the ISO
+        date ``today``: gone for good, they are neither kept, files and all, nor read again
+        by every request that looks for what is left."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM items WHERE kind = ? AND interface = ? "
+                "AND json_extract(document, ?) < ?",
+                (kind, interface, f"$.{attribute}", today),
+            )
+
     # --- access log ----------------------------------------------------------------------
 
     def log_access(self, entry: AccessEntry) -> None:
