@@ -405,13 +405,38 @@ class _SyncSocket(ssl.SSLSocket):
             self.settimeout(left)
         return exchange
 
+    _guard = threading.Lock()
+    """Guards every socket's count of the threads in it and its deferred close."""
+    _users = 0
+    """How many threads are reading or writing the socket (see :meth:`close`)."""
+    _close_deferred = False
+
+    def _enter(self) -> None:
+        with self._guard:
+            self._users += 1
+
+    def _leave(self) -> None:
+        with self._guard:
+            self._users -= 1
+            close = self._close_deferred and not self._users
+        if close:
+            super().close()
+
     def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
         self._bound(sending=False)
-        return super().recv(buflen, flags)
+        self._enter()
+        try:
+            return super().recv(buflen, flags)
+        finally:
+            self._leave()
 
     def send(self, data: Any, flags: int = 0) -> int:
         exchange = self._bound(sending=True)
-        sent = super().send(data, flags)
+        self._enter()
+        try:
+            sent = super().send(data, flags)
+        finally:
+            self._leave()
         if exchange is not None:
             exchange.wrote = True
         return sent
@@ -422,9 +447,19 @@ class _SyncSocket(ssl.SSLSocket):
         answer would leave that thread waiting for the answer (or its timeout), only to throw
         it away. Shut down, the read ends at once and the call fails saying the client was
         closed. This is the plain socket's shutdown: ``SSLSocket.shutdown`` would also drop
-        the TLS state from under the thread still reading."""
+        the TLS state from under the thread still reading.
+
+        The file descriptor is closed by the last thread to leave the socket: OpenSSL reads
+        and writes it by its number, so closed under a thread still reading or writing, the
+        number could be given to a file or connection opened meanwhile (a handshake under
+        way in another thread), which that thread would then read from or write TLS records
+        into."""
         with suppress(OSError):  # not connected, or shut down already
             socket.socket.shutdown(self, socket.SHUT_RDWR)
+        with self._guard:
+            if self._users:
+                self._close_deferred = True
+                return
         super().close()
 
 

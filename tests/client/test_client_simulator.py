@@ -1152,6 +1152,63 @@ def test_a_close_ends_the_wait_before_a_resend_at_once(
         logging.getLogger("mms_client").removeHandler(handler)
 
 
+def test_a_close_under_waiting_threads_leaves_the_other_sockets_of_the_process_alone(
+    mms_simulator: Simulator, day: dt.date
+) -> None:
+    """Sixteen threads wait for answers the simulator holds back when the client is closed,
+    while two other threads of the program pass bytes through sockets of their own. The
+    waiting calls fail saying the client was closed, and the other sockets carry exactly
+    what was sent: before, a socket's file descriptor was closed under the thread waiting on
+    it, whose TLS layer then read from, and wrote alerts into, whichever socket was given
+    that number next (a few rounds in ten)."""
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+    message = b"x" * 100
+    received: list[bytes | OSError] = []
+
+    def pass_bytes(stop: threading.Event) -> None:
+        while not stop.is_set():
+            near, far = socket.socketpair()
+            with near, far:
+                near.settimeout(5)  # a reader robbed of the bytes would wait for good
+                far.sendall(message)
+                got = b""
+                try:
+                    while len(got) < len(message) and (chunk := near.recv(len(message))):
+                        got += chunk
+                except OSError as error:
+                    received.append(error)
+                    return
+                received.append(got)
+
+    waiting = 16
+    for _ in range(10):
+        mms_simulator.inject("delay", operation=QUERY, seconds=600, times=waiting)
+        before = mms_simulator.count(QUERY)
+        bsp = client(mms_simulator)
+
+        def wait_for_answer(bsp: MmsClient = bsp) -> type[BaseException] | None:
+            try:
+                bsp.query_offers(query, date=day)
+            except Exception as error:  # the test compares the types
+                return type(error)
+            return None
+
+        stop = threading.Event()
+        with ThreadPoolExecutor(waiting + 2) as threads:
+            calls = [threads.submit(wait_for_answer) for _ in range(waiting)]
+            while mms_simulator.count(QUERY) < before + waiting:  # every call is waiting
+                time.sleep(0.01)
+            others = [threads.submit(pass_bytes, stop) for _ in range(2)]
+            bsp.close()
+            failures = {call.result() for call in calls}
+            stop.set()
+            for other in others:
+                other.result()
+        mms_simulator.clear_faults()
+        assert failures == {ConnectionLostError}
+        assert set(received) == {message}
+
+
 def test_an_async_client_closed_in_another_event_loop_sends_nothing_more_in_this_one(
     mms_simulator: Simulator, day: dt.date, caplog: pytest.LogCaptureFixture
 ) -> None:
