@@ -267,3 +267,19 @@ def test_an_empty_state_folder_is_refused_rather_than_taken_for_the_current_one(
     with pytest.raises(ConfigurationError, match="state_dir is empty"):
         Simulator("").start()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stop_drops_the_idle_connections_clients_keep_alive(
+    mms_simulator_pki: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client with ``keep_alive=True`` still open when its simulator stops (a test that
+    leaves closing it to the garbage collector) has only an idle connection there, which the
+    stop drops: before, the stop asked it for a TLS goodbye the client, waiting for no answer,
+    never read, and waited out its whole grace period, reporting it exceeded."""
+    with Simulator(tmp_path / "s", pki_source=mms_simulator_pki) as simulator:
+        client = simulator.client(keep_alive=True)
+        client.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=TRADING_DAY)
+        caplog.set_level("INFO", logger="uvicorn.error")
+    client.close()
+    assert "graceful shutdown exceeded" not in caplog.text
+    assert "Finished server process" in caplog.text  # the stop was reported as it ended

@@ -169,6 +169,15 @@ class TlsScopeProtocol(HttpToolsProtocol):
         self._body_deadline: asyncio.TimerHandle | None = None
         self._await_head()
 
+    def shutdown(self) -> None:
+        """At the server's stop, drop a connection between requests rather than close it: a
+        TLS close waits for the client's goodbye, which a client keeping the connection alive
+        (waiting for nothing) never sends, and the stop would wait out its grace period."""
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.abort()
+        else:
+            super().shutdown()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_received()
         self._body_received()
