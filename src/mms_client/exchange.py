@@ -399,7 +399,11 @@ def interpret(
     )
     if isinstance(answer, SoapFault):
         detail = f" ({answer.detail})" if answer.detail else ""
-        raise MMSServerError(operation.name, f"SOAP fault {answer.code}: {answer.message}{detail}")
+        # SOAP 1.1 requires both, but a broken server may leave them out or empty, and
+        # "SOAP fault : " would say nothing of it
+        code = answer.code or "(no faultcode)"
+        message = answer.message or "(no faultstring)"
+        raise MMSServerError(operation.name, f"SOAP fault {code}: {message}{detail}")
     blob = answer.response_data
     if answer.response_data_type == "TXT":
         text = b"" if blob is None else blob.read_bytes()

@@ -31,6 +31,7 @@ from mms_client.security.signing import verify
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferQuery, OfferStack
 from mms_client.wire.soap import (
+    SOAP_ENVELOPE_NS,
     Attachment,
     HttpMessage,
     ResponseAttInfo,
@@ -477,6 +478,15 @@ def test_soap_fault_is_a_server_error(bsp: Caller) -> None:
     reply = build_fault(SoapFault("soapenv:Server", "Axis2 broke", "NullPointerException"))
     with pytest.raises(MMSServerError, match="SOAP fault soapenv:Server: Axis2 broke"):
         interpret(put_offer(bsp), reply.headers, reply.body)
+
+
+def test_soap_fault_without_code_or_text_says_so(bsp: Caller) -> None:
+    empty = b'<s:Envelope xmlns:s="%s"><s:Body><s:Fault/></s:Body></s:Envelope>' % (
+        SOAP_ENVELOPE_NS.encode()
+    )
+    with pytest.raises(MMSServerError) as raised:
+        interpret(put_offer(bsp), {"Content-Type": "text/xml"}, empty)
+    assert raised.value.text == "SOAP fault (no faultcode): (no faultstring)"
 
 
 def test_query_without_matches_gives_an_empty_list(bsp: Caller) -> None:
