@@ -9,6 +9,7 @@ import itertools
 import os
 import quopri
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,42 @@ def test_hostile_envelopes_are_refused(children: str, problem: str) -> None:
     ).encode()
     with pytest.raises(MalformedResponseError, match=problem):
         read_response({"Content-Type": "text/xml"}, body, Interface.MI)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["as a tree", "streamed"])
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (
+            lambda include: include.replace(envelope.XOP_NS, "urn:other"),
+            "<binaryData> holds '{urn:other}Include', not base64 text or an xop:Include",
+        ),
+        (
+            lambda include: include + include.replace("part1", "part0"),
+            "<binaryData> holds 2 elements, not base64 text or one xop:Include",
+        ),
+    ],
+    ids=["include-of-another-namespace", "two-includes"],
+)
+def test_a_binary_element_holding_anything_but_one_include_is_refused(
+    damage: Callable[[str], str], problem: str, streamed: bool
+) -> None:
+    """A file whose xop:Include is not one (another namespace) or is not the only one
+    cannot be told from the reply: read as holding nothing, it was an empty file, and of two
+    Includes the first was taken."""
+    info = ResponseAttInfo(
+        True, "XML", response_data=b"<a/>", attachments=(Attachment("a.pdf", b"%PDF"),)
+    )
+    message = build_response(Interface.MI, info, mtom=True)
+    include = re.search(rb"<xop:Include [^>]*part1@mms\"/>", message.body)
+    assert include is not None
+    body = message.body.replace(include[0], damage(include[0].decode()).encode())
+    with pytest.MonkeyPatch.context() as patch:
+        if streamed:
+            patch.setattr(envelope, "_TREE_MAX_BYTES", 0)
+        with pytest.raises(MalformedResponseError) as raised:
+            read_response(message.headers, body, Interface.MI)
+    assert str(raised.value) == f"unreadable MMS reply: {problem}"
 
 
 _ENVELOPE_OPEN = '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/">'

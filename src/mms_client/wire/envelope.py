@@ -74,6 +74,18 @@ def _held_twice(name: str) -> str:
     return f"<{name}> has both base64 text and xop:Include"
 
 
+def _holds_other_elements(name: str, tags: list[str]) -> str | None:
+    """Why a binary element ``name`` holding the elements ``tags`` cannot be read, if it
+    cannot: its content is base64 text or one ``xop:Include``, and it holds no other element.
+    Read as holding nothing, an Include of another namespace would give an empty file; of two
+    Includes, one would be taken where the message does not say which part it carries."""
+    if not tags or tags == [_INCLUDE]:
+        return None
+    if len(tags) == 1:
+        return f"<{name}> holds {tags[0]!r}, not base64 text or an xop:Include"
+    return f"<{name}> holds {len(tags)} elements, not base64 text or one xop:Include"
+
+
 def local_name(tag: str) -> str:
     """MMS children are unqualified; a qualified one reads the same."""
     return tag.rpartition("}")[2]
@@ -127,6 +139,10 @@ class Envelope:
         blank = not text or text.isspace()
         include = None
         if len(element):  # inline base64, the usual reply, holds no element
+            tags = [child.tag for child in element if child.tag.__class__ is str]
+            wrong = _holds_other_elements(name, tags)
+            if wrong is not None:
+                raise MimeFormatError(wrong)
             include = next((child for child in element if child.tag == _INCLUDE), None)
         if include is None:
             if blank:
@@ -292,10 +308,11 @@ class _StreamedEnvelope:
         self._body_seen = False
         self._content_seen = False
         self._open: list[str] = []  # local names of the content's open elements
-        # the binary element being read: its blob, its xop:Include, why it cannot be read
+        # the binary element being read: its blob, the tags of the elements it holds (an
+        # xop:Include), why it cannot be read
         self._writer: BlobWriter | None = None
         self._decoder: Base64Decoder | None = None
-        self._include = False
+        self._held: list[str] = []
         self._unreadable: str | None = None
         self.binaries: dict[etree._Element, Blob | str] = {}
         """Binary element -> its content, or why it cannot be read (said when it is read,
@@ -322,10 +339,10 @@ class _StreamedEnvelope:
         elif depth == 3 and self._content_seen:
             self._skip_below = depth  # only the first element of the Body counts
         elif self._open and self._open[-1] in BINARY_ELEMENTS:
-            if tag == _INCLUDE:
+            if tag == _INCLUDE and not self._held:
                 self._builder.start(tag, dict(attributes))
                 self._builder.end(tag)
-                self._include = True
+            self._held.append(tag)
             self._skip_below = depth
         else:
             self._content_seen = True
@@ -376,21 +393,24 @@ class _StreamedEnvelope:
 
     def _binary_read(self, name: str) -> Blob | str | None:
         """The content of the binary element ``name`` just ended, or why it cannot be read;
-        None where it held no base64 text (the tree says what it holds: nothing, or an
-        xop:Include). Ready for the next one."""
+        None where it held no base64 text and no other element than one xop:Include (the
+        tree says which it holds: nothing, or the Include). Ready for the next one."""
         writer, decoder = self._writer, self._decoder
-        include, unreadable = self._include, self._unreadable
+        held, unreadable = self._held, self._unreadable
+        wrong = _holds_other_elements(name, held)
         self._writer = self._decoder = self._unreadable = None
-        self._include = False
+        self._held = []
         if writer is None or decoder is None:
-            return None
+            return wrong
         if unreadable is None:
             try:
                 decoder.close()
             except MimeFormatError as exc:
                 unreadable = str(exc)
         blob = writer.finish()
-        if include:
+        if wrong is not None:
+            return wrong
+        if held:  # an xop:Include
             return _held_twice(name)
         return blob if unreadable is None else unreadable
 
