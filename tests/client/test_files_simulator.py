@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 import pytest
 from benchmarks.sim_host import report_rows
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from mms_client import reports
 from mms_client.client import AsyncMmsClient, MmsClient
@@ -43,6 +44,7 @@ from mms_client.examples import example_request
 from mms_client.plugins import Plugin
 from mms_client.schema.generated import mi_market, mi_report, omi
 from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList, DatasetName
+from mms_client.security.certs import Certificate
 from mms_client.sim.simulator import Simulator
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferData, OfferStack
@@ -925,6 +927,75 @@ async def test_a_large_reply_read_into_memory_is_read_while_the_event_loop_runs_
     ticker.cancel()
     assert report.size == BIG_REPORT
     assert ticks > arrival.ticks_then >= 0
+
+
+class ThreadNoting(Certificate):
+    """A certificate that notes the threads its key is taken in to sign requests."""
+
+    def __init__(self, p12: Path, passphrase: str) -> None:
+        super().__init__(p12, passphrase)
+        self.threads: set[int] = set()
+
+    @property
+    def private_key(self) -> RSAPrivateKey:
+        self.threads.add(threading.get_ident())
+        return super().private_key
+
+
+def thread_noting_client(simulator: Simulator, client_type: str) -> AsyncMmsClient:
+    user = simulator.user(client_type)
+    certificate = ThreadNoting(user.p12, user.passphrase)
+    return simulator.async_client(client_type, cert=certificate, retry=NO_WAIT)
+
+
+def signed_in(client: AsyncMmsClient) -> set[int]:
+    certificate = client._caller.certificate
+    assert isinstance(certificate, ThreadNoting)
+    return certificate.threads
+
+
+async def test_a_request_of_many_offers_is_prepared_while_the_event_loop_runs_on(
+    simulator: Simulator,
+) -> None:
+    """Validating, writing and signing hundreds of offers takes a while (a thousand: about
+    70 ms): more than 50 are prepared in a worker thread, not in the event loop, whose other
+    tasks run meanwhile."""
+    day = dt.date(2025, 2, 1)
+    first = dt.datetime(2025, 2, 1)
+    many = [
+        OfferData(
+            stack=[
+                OfferStack(number=1, unit_price=100, minimum_quantity_kw=100, tertiary_2_qty_kw=500)
+            ],
+            resource="FAKE_RESO",
+            start=first + dt.timedelta(minutes=30 * n),
+            end=first + dt.timedelta(minutes=30 * (n + 1)),
+            direction=Direction.SELL,
+        )
+        for n in range(60)
+    ]
+    async with thread_noting_client(simulator, "BSP") as bsp:
+        accepted = await bsp.put_offers(many, MarketType.DAY_AHEAD, days=2, date=day)
+    assert len(accepted) == 60
+    assert signed_in(bsp)
+    assert threading.get_ident() not in signed_in(bsp)
+
+
+async def test_files_sent_with_a_request_are_read_while_the_event_loop_runs_on(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """Files are read from disk and signed whole as the request is prepared, which takes a
+    while for large ones: in a worker thread, not in the event loop."""
+    upload = tmp_path / SETTLEMENT_FILE
+    upload.write_bytes(b"FAKE_RESO,1200\r\n")
+    announced = mi_market.SettlementResultsSubmit(
+        file=[mi_market.SettlementFile(name=SETTLEMENT_FILE, participant_name="F100")]
+    )
+    async with thread_noting_client(simulator, "TSO") as tso:
+        accepted = await tso.put_settlement_results(announced, files=[upload])
+    assert accepted.success
+    assert signed_in(tso)
+    assert threading.get_ident() not in signed_in(tso)
 
 
 async def download_being_written(bsp: AsyncMmsClient, target: Path) -> asyncio.Task[Any]:
