@@ -249,6 +249,11 @@ class _ClientCore(OperationMethods, ABC):
         )
 
 
+def _whole(response: Response) -> Response:
+    """The result of the generic ``call``: the answer itself."""
+    return response
+
+
 class MmsClient(_ClientCore):
     """A synchronous MMS client.
 
@@ -280,15 +285,23 @@ class MmsClient(_ClientCore):
         days=1)``; ``envelope`` holds envelope attributes by Python name. ``attachments`` go
         with the request; ``to`` saves the files of the reply to disk as they arrive (see
         :mod:`mms_client.downloads`)."""
-        return self._send(*self._prepare(operation, payload, interface, attachments, to, envelope))
+        prepared, endpoints, destination = self._prepare(
+            operation, payload, interface, attachments, to, envelope
+        )
+        return self._send(prepared, endpoints, destination, _whole)
 
     def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
         prepared, endpoints, destination = self._prepare_call(operation, method, call)
-        return destination.taken(self._send(prepared, endpoints, destination), call.result)
+        return self._send(prepared, endpoints, destination, call.result)
 
     def _send(
-        self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination
-    ) -> Response:
+        self,
+        prepared: PreparedRequest,
+        endpoints: Endpoints,
+        destination: Destination,
+        result: Callable[[Response], R],
+    ) -> R:
+        """Send the request and take the method's ``result`` of its answer."""
         with destination:
             reply = self._transport.send(
                 endpoints,
@@ -298,7 +311,7 @@ class MmsClient(_ClientCore):
                 resendable=prepared.resendable,
                 spool_dir=destination.folder,
             )
-            return destination.finish(prepared, reply)
+            return destination.taken(destination.finish(prepared, reply), result)
 
     def close(self) -> None:
         self._transport.close()
@@ -339,16 +352,24 @@ class AsyncMmsClient(_ClientCore):
         prepare = functools.partial(
             self._prepare, operation, payload, interface, attachments, to, envelope
         )
-        return await self._send(*await _prepared(prepare, payload, attachments))
+        prepared, endpoints, destination = await _prepared(prepare, payload, attachments)
+        return await self._send(prepared, endpoints, destination, _whole)
 
     async def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
         prepare = functools.partial(self._prepare_call, operation, method, call)
         prepared, endpoints, destination = await _prepared(prepare, call.payload, call.files)
-        return destination.taken(await self._send(prepared, endpoints, destination), call.result)
+        return await self._send(prepared, endpoints, destination, call.result)
 
     async def _send(
-        self, prepared: PreparedRequest, endpoints: Endpoints, destination: Destination
-    ) -> Response:
+        self,
+        prepared: PreparedRequest,
+        endpoints: Endpoints,
+        destination: Destination,
+        result: Callable[[Response], R],
+    ) -> R:
+        """Send the request and take the method's ``result`` of its answer, where the answer
+        is read: a method's result may be work of its own (the typed rows of a report), which
+        holds the loop as long as reading a large reply would."""
         with destination:
             reply = await self._transport.send(
                 endpoints,
@@ -359,8 +380,8 @@ class AsyncMmsClient(_ClientCore):
                 spool_dir=destination.folder,
             )
             if reply.spool is None and len(reply.body) <= _READ_ON_LOOP_BYTES:
-                return destination.finish(prepared, reply)
-            return await _finish_in_thread(destination, prepared, reply)
+                return destination.taken(destination.finish(prepared, reply), result)
+            return await _finish_in_thread(destination, prepared, reply, result)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -407,10 +428,14 @@ to disk (a download with ``to=``), is read in a worker thread: a report of 300 M
 
 
 async def _finish_in_thread(
-    destination: Destination, prepared: PreparedRequest, reply: HttpReply
-) -> Response:
-    """``destination.finish(prepared, reply)`` in a worker thread of the event loop, with the
-    caller's context variables (a logging filter may read them).
+    destination: Destination,
+    prepared: PreparedRequest,
+    reply: HttpReply,
+    result: Callable[[Response], R],
+) -> R:
+    """``destination.finish(prepared, reply)``, and the method's ``result`` of it, in a
+    worker thread of the event loop, with the caller's context variables (a logging filter
+    may read them).
 
     Cancelled, the call goes on as a cancellation; for a submit, cancel or approval with a
     note that the MMS may have processed it (it answered, and what it said is not read). A
@@ -428,10 +453,14 @@ async def _finish_in_thread(
     """
     import asyncio
 
+    finished: list[Response] = []  # the answer, once read, whatever taking the result does
+
+    def read() -> R:
+        finished.append(destination.finish(prepared, reply))
+        return destination.taken(finished[0], result)
+
     context = contextvars.copy_context()
-    reading = asyncio.get_running_loop().run_in_executor(
-        None, functools.partial(context.run, destination.finish, prepared, reply)
-    )
+    reading = asyncio.get_running_loop().run_in_executor(None, functools.partial(context.run, read))
     # in memory, nothing needs the thread's end: cancelling the wait drops its work
     saves = destination.folder is not None
     try:
@@ -445,8 +474,8 @@ async def _finish_in_thread(
             while not reading.done():
                 with suppress(asyncio.CancelledError):
                     await asyncio.wait([reading])
-            # retrieved, so that asyncio does not log it as never retrieved
-            if reading.exception() is None and (saved := reading.result().files):
+            reading.exception()  # retrieved, so that asyncio does not log it as never retrieved
+            if finished and (saved := finished[0].files):
                 _saved_all_the_same(cancellation, prepared, saved)
         raise
 

@@ -41,6 +41,7 @@ from mms_client.errors import (
     PayloadError,
 )
 from mms_client.examples import example_request
+from mms_client.files import DownloadedFile
 from mms_client.plugins import Plugin
 from mms_client.schema.generated import mi_market, mi_report, omi
 from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList, DatasetName
@@ -996,6 +997,29 @@ async def test_files_sent_with_a_request_are_read_while_the_event_loop_runs_on(
     assert accepted.success
     assert signed_in(tso)
     assert threading.get_ident() not in signed_in(tso)
+
+
+async def test_the_rows_of_a_large_resource_list_are_typed_while_the_event_loop_runs_on(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A market-wide resource list holds thousands of rows, each validated into its model (a
+    thousand: about 14 ms): a reply large enough to be read in a worker thread has its rows
+    typed there too, not in the event loop once the thread is done. The simulator's list is
+    a few rows, so every reply counts as large here."""
+    typed_in: set[int] = set()
+    rows_of = DownloadedFile.rows
+
+    def noting_rows(self: DownloadedFile, dataset: DatasetName | str | None = None) -> list[Any]:
+        typed_in.add(threading.get_ident())
+        return rows_of(self, dataset)
+
+    async with simulator.async_client("BSP", retry=NO_WAIT) as bsp:
+        created = await bsp.create_report(resource_list())
+        monkeypatch.setattr("mms_client.client._READ_ON_LOOP_BYTES", 0)
+        monkeypatch.setattr(DownloadedFile, "rows", noting_rows)
+        rows = await bsp.list_bsp_resources(by_transaction(created))
+    assert rows and all(isinstance(row, BSP_ResourceList) for row in rows)
+    assert typed_in and threading.get_ident() not in typed_in
 
 
 async def download_being_written(bsp: AsyncMmsClient, target: Path) -> asyncio.Task[Any]:
