@@ -14,9 +14,10 @@ may choose: inline base64 ``responseData`` in a plain ``text/xml`` envelope, or 
 Envelopes are read by :mod:`mms_client.wire.envelope` (no DTDs, no entities, no network,
 bounded size, binary fields streamed into blobs); broken or hostile input becomes
 :class:`MalformedRequestError` on the request side and :class:`MalformedResponseError` on the
-response side, never a hang. :func:`read_stored_response` reads a reply whose body was spooled to
-a file and leaves its binary content in blobs (files, for a large download);
-:func:`read_response` reads one held in memory.
+response side, never a hang. :func:`read_stored_response` reads every reply the client
+receives, from a seekable file (its body in memory, or spooled to disk for a download), and
+leaves its binary content in blobs (files, for a download saved with ``to=``);
+:func:`read_response` reads a reply whole into memory, for looking at it (:func:`is_fault`).
 """
 
 from __future__ import annotations
