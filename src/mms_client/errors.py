@@ -281,8 +281,9 @@ class PayloadError(MMSError, ValueError):
 
 class MalformedResponseError(MMSError):
     """The reply could not be read as an MMS answer: HTTP that is not valid (a garbled status
-    line, header or chunk, a body that is not in its declared encoding), broken MIME, malformed
-    or hostile XML, an unexpected SOAP body, or a document over the size limit.
+    line, header or chunk), a body with a ``Content-Encoding`` the request did not accept,
+    broken MIME, malformed or hostile XML, an unexpected SOAP body, or a document over the size
+    limit.
 
     An unreadable answer is still an answer: the MMS may have processed the request. When
     the client received the reply, ``url`` and ``attempt`` name the attempt that brought it,
