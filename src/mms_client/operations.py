@@ -331,16 +331,18 @@ class Operation:
                 self._find_files(item, child.tag, where, found)
 
     def request_envelope(self, document: XmlModel) -> Any:
-        """The envelope of a received request document of this operation (the root itself
-        for report requests), whose attributes the simulator reads; None when the document
-        has none."""
+        """The envelope of a request document of this operation (the root itself for report
+        requests), whose attributes the simulator reads from a received request and the client
+        checks in one it is about to send (:func:`~mms_client.exchange.check_market_type`);
+        None when the document has none."""
         binding = self._envelope_binding
         return document if binding is None else getattr(document, binding.field_name)
 
     def request_items(self, document: XmlModel, tag: str | None = None) -> list[Any]:
-        """The items of this operation a received request document carries, or those of the
-        companion element ``tag``: what the simulator acts on, and how :func:`identify` tells
-        operations apart. An empty list when there are none."""
+        """The items of this operation a request document carries, or those of the companion
+        element ``tag``: what the simulator acts on, how :func:`identify` tells operations
+        apart, and what the client checks against the envelope before sending. An empty list
+        when there are none."""
         envelope = self.request_envelope(document)
         if envelope is None:
             return []
