@@ -320,7 +320,7 @@ class Operation:
         if tag == "File" and values.get("Name") is not None:
             found.setdefault(str(values["Name"]), f"{path}/@Name")
         action = values.get("Action")
-        if values.keys() >= _ATTACHMENT_ELEMENT and getattr(action, "value", action) != "NONE":
+        if values.keys() >= _ATTACHMENT_ATTRIBUTES and getattr(action, "value", action) != "NONE":
             found.setdefault(str(values["FileName"]), f"{path}/@FileName")
         for child in xml_plan(type(model)).elements:
             if child.model is None or not _may_name_files(child.tag, child.model):
@@ -379,9 +379,10 @@ def _child_model(parent: type[XmlModel], tag: str) -> type[XmlModel]:
     return model
 
 
-_ATTACHMENT_ELEMENT = frozenset({"FileName", "Action"})
-"""The attributes of an element that announces a document of a registration: its file name,
-and whether the file comes (a report download's ``FileName`` names a file of the MMS)."""
+_ATTACHMENT_ATTRIBUTES = frozenset({"FileName", "Action"})
+"""The attributes that mark an element announcing a document of a registration: its file
+name, and whether the file comes. Both: a ``FileName`` alone (a report download's) names a
+file the MMS holds, which travels with no request."""
 
 
 @cache
@@ -390,7 +391,7 @@ def _may_name_files(tag: str, model: type[XmlModel]) -> bool:
     travels with a submit (see :meth:`Operation.announced_files`): the others, the bulk of a
     submit of offers, need not be looked at."""
     plan = xml_plan(model)
-    if tag == "File" or plan.attribute_names >= _ATTACHMENT_ELEMENT:
+    if tag == "File" or plan.attribute_names >= _ATTACHMENT_ATTRIBUTES:
         return True
     return any(
         _may_name_files(child.tag, child.model)
