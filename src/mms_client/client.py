@@ -53,7 +53,7 @@ R = TypeVar("R")
 _DOMAIN = re.compile(r"[A-Za-z0-9.\-_]{1,253}")
 
 
-def _audit_plugins(plugins: Iterable[Plugin] | None) -> tuple[Plugin, ...]:
+def _checked_plugins(plugins: Iterable[Plugin] | None) -> tuple[Plugin, ...]:
     """``plugins``, each a :class:`Plugin` with plain hooks: their hooks are called in the
     middle of a request, where anything else would fail only once the request has gone out.
 
@@ -119,7 +119,7 @@ _KINDS: dict[str, tuple[type | UnionType, str]] = {
 takes, in code and in words."""
 
 
-def _audit_kinds(arguments: Mapping[str, object]) -> None:
+def _check_kinds(arguments: Mapping[str, object]) -> None:
     """Refuse an argument of :data:`_KINDS` of another type. Each would otherwise be
     misread (``is_admin="no"`` is true, and sends admin requests; ``retry=0`` is false, and
     leaves the default policy in place) or fail later in words naming no argument (a
@@ -163,7 +163,7 @@ class _ClientCore(OperationMethods, ABC):
             raise ConfigurationError(
                 f"cert must be a mms_client.security.certs.Certificate, not {type(cert).__name__}"
             )
-        _audit_kinds(
+        _check_kinds(
             {
                 "is_admin": is_admin,
                 "test": test,
@@ -180,7 +180,7 @@ class _ClientCore(OperationMethods, ABC):
             )
             for interface in Interface
         }
-        self._plugins = _audit_plugins(plugins)
+        self._plugins = _checked_plugins(plugins)
         self._settings = TransportSettings(
             timeout=timeout,
             keep_alive=keep_alive,
