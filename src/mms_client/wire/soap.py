@@ -313,10 +313,10 @@ def build_request(
     )
     envelope = _envelope("RequestAttInfo", interface, fields)
     parts = [
-        _root_part(root_id, envelope),
-        _binary_part(payload_id, payload),
+        _part(_ROOT_TYPE, root_id, envelope),
+        _part(_BINARY_TYPE, payload_id, payload),
         *(
-            _binary_part(content_id, attachment.data)
+            _part(_BINARY_TYPE, content_id, attachment.data)
             for attachment, content_id in zip(attachments, attachment_ids, strict=True)
         ),
     ]
@@ -388,7 +388,7 @@ def build_response(
         if not mtom:
             return pybase64.b64encode(data).decode("ascii")
         content_id = new_content_id(domain, f"-part{len(parts)}")
-        parts.append(_binary_part(content_id, data))
+        parts.append(_part(_BINARY_TYPE, content_id, data))
         return _xop_include(content_id)
 
     fields = [
@@ -409,7 +409,7 @@ def build_response(
     if not mtom:
         return HttpMessage({"Content-Type": 'text/xml; charset="utf-8"'}, envelope)
     root_id = new_content_id(domain)
-    boundary, body = write_multipart([_root_part(root_id, envelope), *parts])
+    boundary, body = write_multipart([_part(_ROOT_TYPE, root_id, envelope), *parts])
     return HttpMessage(
         {"Content-Type": _multipart_content_type(boundary, root_id), "MIME-Version": "1.0"}, body
     )
@@ -528,25 +528,21 @@ def _envelope(element: str, interface: Interface, fields: Sequence[str]) -> byte
     ).encode()
 
 
-def _root_part(content_id: str, envelope: bytes) -> Part:
+_ROOT_TYPE = 'application/xop+xml; charset="utf-8"; type="text/xml"'
+"""The Content-Type of the MTOM part that holds the SOAP envelope."""
+_BINARY_TYPE = "application/octet-stream"
+"""The Content-Type of an MTOM part that holds a payload or a file."""
+
+
+def _part(content_type: str, content_id: str, body: bytes) -> Part:
+    """An MTOM part, its ``body`` sent as it is (binary)."""
     return Part(
         (
-            ("Content-Type", 'application/xop+xml; charset="utf-8"; type="text/xml"'),
+            ("Content-Type", content_type),
             ("Content-Transfer-Encoding", "binary"),
             ("Content-ID", f"<{content_id}>"),
         ),
-        envelope,
-    )
-
-
-def _binary_part(content_id: str, data: bytes) -> Part:
-    return Part(
-        (
-            ("Content-Type", "application/octet-stream"),
-            ("Content-Transfer-Encoding", "binary"),
-            ("Content-ID", f"<{content_id}>"),
-        ),
-        data,
+        body,
     )
 
 
