@@ -21,10 +21,9 @@ What a download writes over is a regular file, which it replaces; a symbolic lin
 so the file it leads to is replaced and the link stays. A folder, a device, a FIFO or a socket
 where a file is to go, or anything but a folder where the folder is to be, is refused with a
 :class:`~mms_client.errors.DestinationError` before the request is sent (and a ``to`` that is
-not a path, such as an open file, with a :class:`~mms_client.errors.ConfigurationError`); so
-is a file name of
-the reply that such a thing takes in the folder of a file download, once the reply has arrived,
-and then none of the reply's files is saved.
+not a path, such as an open file, with a :class:`~mms_client.errors.ConfigurationError`). A
+file name of the reply that such a thing holds in the folder of a file download is refused
+the same way once the reply has arrived, and then none of the reply's files is saved.
 """
 
 from __future__ import annotations
