@@ -455,6 +455,8 @@ def _typed_answer(
     making it would have the collector walk them all at once; this way that walk comes at the
     caller's next allocation if it keeps the answer, and never if it lets the answer go first.
     """
+    # an XML answer of a report download is its status document (see _is_status_document),
+    # a document of the request's own schema, not of the report's
     schema = operation.schema if operation.response.element is None else operation.response.schema
     document: XmlModel | None = None
     unfit: PayloadError | None = None
