@@ -9,8 +9,9 @@ scan, and no two readers can take different parts for the same reference.
 
 Reading works on a seekable binary file: :func:`scan_multipart` finds where each part is
 (reading a chunk at a time), :func:`copy_part` decodes one part into any sink. A body in memory
-is read through ``io.BytesIO`` (:func:`read_multipart`); a large reply spooled to disk is read
-the same way without ever being held in memory as a whole.
+is read through ``io.BytesIO``, and a large reply spooled to disk the same way, without ever
+being held in memory as a whole. :func:`read_multipart` decodes every part of a body in memory
+at once, for a message looked at whole.
 """
 
 from __future__ import annotations
