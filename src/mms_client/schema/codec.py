@@ -231,8 +231,8 @@ class Watcher(Protocol):
 
     def watches(self, tag: str, cls: type[XmlModel]) -> bool:
         """Whether elements ``tag`` of type ``cls`` are to be shown to :meth:`saw`. The answer
-        must depend on nothing else: it is asked once and kept for every watcher of the
-        class."""
+        must depend on nothing else: the reader asks once for each kind of child element and
+        keeps the answer for every watcher of the class (the root is asked at each read)."""
 
     def saw(self, tag: str, path: ElementPath, data: dict[str, Any]) -> None:
         """An element, in document order, as the dict of its attributes when its start tag
