@@ -297,8 +297,8 @@ class _Attempts:
         message: HttpMessage,
         interface: Interface,
         operation: str,
-        spool_dir: Path | None,
         resendable: bool,
+        spool_dir: Path | None,
     ) -> None:
         self.driver = driver
         """The transport sending them, which may be closed while one is under way: nothing
@@ -950,7 +950,7 @@ class _Driver(ABC):
         spool_dir: Path | None,
     ) -> _Attempts:
         self.check_open()
-        return _Attempts(self, endpoints, message, interface, operation, spool_dir, resendable)
+        return _Attempts(self, endpoints, message, interface, operation, resendable, spool_dir)
 
 
 _live: weakref.WeakSet[_Driver] = weakref.WeakSet()
