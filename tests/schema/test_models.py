@@ -265,6 +265,19 @@ def test_model_copy_refuses_a_name_the_model_does_not_have() -> None:
     assert "ResourceNam" in str(caught.value).splitlines()[0]
 
 
+def test_model_copy_refuses_a_field_given_by_both_its_names() -> None:
+    """As an envelope's arguments and an item's mapping are: one of the two values would be
+    dropped unseen."""
+    with pytest.raises(PayloadError) as caught:
+        offer_data().model_copy(update={"ResourceName": "R1", "resource": "R2"})
+    assert caught.value.errors == (
+        FieldError("OfferData/@ResourceName", "R2", "given by its XML name and by its Python name"),
+    )
+    assert str(caught.value).splitlines()[0] == (
+        "model_copy(update=...) gives OfferData/@ResourceName twice"
+    )
+
+
 def test_model_copy_refuses_a_key_that_is_not_a_name() -> None:
     """As model_validate does: a field is named by a str, and the refusal says so."""
     with pytest.raises(PayloadError) as caught:

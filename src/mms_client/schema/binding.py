@@ -388,10 +388,16 @@ def _by_field_name(cls: type[XmlModel], update: Mapping[str, Any]) -> dict[str, 
         raise PayloadError(
             f"model_copy(update=...) names what {root_tag(cls)} does not have: {names}", errors
         )
-    fields = {}
+    fields: dict[str, Any] = {}
     for key, value in update.items():
-        binding = by_key[key]
-        fields[_field_of(binding)] = value
+        field = _field_of(by_key[key])
+        if field in fields:
+            path = xml_path(cls, (key,))
+            raise PayloadError(
+                f"model_copy(update=...) gives {path} twice",
+                [FieldError(path, value, BOTH_NAMES)],
+            )
+        fields[field] = value
     return fields
 
 
