@@ -977,6 +977,8 @@ class SyncTransport(_Driver):
         plugins: Sequence[Plugin] = (),
     ) -> None:
         super().__init__(settings, plugins)
+        # the context is this client's own (Certificate.ssl_context makes one per client), so
+        # its sockets may be ours without reaching another client's
         ssl_context.sslsocket_class = _SyncSocket
         self._ssl_context = ssl_context
         self._client = self._new_client()
