@@ -209,6 +209,9 @@ def test_an_operator_gets_only_its_own_reports(seeded_wire: Wire) -> None:
             "E_PARAMETER_INVALID",
         ),
         (_request("BSP_ResourceList", BSPName="F200"), "BSP", "E_PARTICIPANT_MISMATCH"),
+        # an operator's BSPName that names no BSP could only give an empty report
+        (_request("Offers", *PERIOD, BSPName="F999"), "MO", "E_PARTICIPANT_UNKNOWN"),
+        (_request("ResourceList", BSPName="T100"), "TSO", "E_PARTICIPANT_UNKNOWN"),
         (
             _request(
                 "BSP_Offers",

@@ -9,9 +9,11 @@ report's; the report is listed as a ``ReportItem`` and kept for its participant.
 The request must name a dataset with its report type and sub-type (``E_REPORT_UNKNOWN``),
 one the caller's client type may create (``E_REPORT_NOT_AUTHORISED``), both as
 :func:`mms_client.reports.dataset_rules` says (the catalog's rules, mostly inferred), and a
-BSP may only name itself as ``BSPName`` (``E_PARTICIPANT_MISMATCH``).  Parameters
-(``Param``, at most five; ``E_PARAMETER_INVALID`` for an unknown name, a missing parameter,
-or a value the simulator cannot use, with what the parameter allows):
+BSP may only name itself as ``BSPName`` (``E_PARTICIPANT_MISMATCH``), while the market operator
+and TSOs, who narrow a report to one BSP with it, must name a registered BSP
+(``E_PARTICIPANT_UNKNOWN``).  Parameters (``Param``, at most five; ``E_PARAMETER_INVALID`` for
+an unknown name, a missing parameter, or a value the simulator cannot use, with what the
+parameter allows):
 
 =================  ================================================================
 ``START_TIME``     start of the period (``2024-04-01T00:00:00``; a date means its start)
@@ -47,7 +49,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from mms_client import reports
-from mms_client.endpoints import Interface
+from mms_client.endpoints import ClientType, Interface
 from mms_client.schema import codec
 from mms_client.schema.generated.mi_market import AreaCode, MarketType, ResourceName
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
@@ -578,6 +580,11 @@ def _type_issues(name: str, value: str, schema_type: TypeAdapter[Any]) -> list[I
     return []
 
 
+def _is_bsp(store: Store, name: str) -> bool:
+    participant = store.participant(name)
+    return participant is not None and participant.participant_type is ClientType.BSP
+
+
 def _request(context: Context, item: XmlDict) -> _Request | list[Issue]:
     name = str(item["ReportName"])
     try:
@@ -610,6 +617,9 @@ def _request(context: Context, item: XmlDict) -> _Request | list[Issue]:
         issues.append(
             Issue(Code.PARTICIPANT_MISMATCH, f"a BSP gets its own reports, not those of {bsp}")
         )
+    elif bsp is not None and not _is_bsp(context.store, str(bsp)):
+        # a filter that names no BSP would only give an empty report, as a Param would
+        issues.append(Issue(Code.PARTICIPANT_UNKNOWN, f"BSPName {bsp} is not a registered BSP"))
     values, problems = _parameters(item)
     issues.extend(problems)
     required = [
