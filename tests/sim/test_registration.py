@@ -171,6 +171,24 @@ def test_the_market_operator_registers_participants_and_users(seeded_wire: Wire)
     assert nowhere.codes() == ["E_PARTICIPANT_UNKNOWN"]
 
 
+def test_a_participant_registered_again_keeps_its_type(seeded_wire: Wire) -> None:
+    """Its users are of its type, and so are its certificates: a BSP made the market
+    operator would keep its resources and offers, and its users would call as BSPs."""
+    participant = example_request("RegistrationSubmit_Participant").items[0]
+    again = participant.model_dump(by_alias=True) | {"ParticipantName": "F100"}
+    retyped = {**again, "ParticipantType": "MARKET_OPERATOR"}
+
+    refused = seeded_wire.example("RegistrationSubmit_Participant", items=[retyped])
+
+    assert refused.codes() == ["E_PARTICIPANT_MISMATCH"]
+    (message,) = refused.document.iter("Error")
+    assert "BALANCING_SERVICE_PROVIDER" in str(message.text)
+    stored = seeded_wire.simulator.store.participant("F100")
+    assert stored is not None and stored.participant_type.value == "BSP"
+    # registered again as it is, it is changed
+    assert seeded_wire.example("RegistrationSubmit_Participant", items=[again]).codes() == []
+
+
 def test_files_announced_in_registrations_must_come_along(seeded_wire: Wire) -> None:
     example = example_request("RegistrationSubmit_ResourceEvaluation")
     user = seeded_wire.user(example.client_type)

@@ -45,7 +45,8 @@ class Code(StrEnum):
     PARTICIPANT_UNKNOWN = "E_PARTICIPANT_UNKNOWN"
     """No participant of that name is registered."""
     PARTICIPANT_MISMATCH = "E_PARTICIPANT_MISMATCH"
-    """A BSP named another participant than its own."""
+    """A BSP named another participant than its own, or a participant registered again
+    names another type than its own."""
     PARTICIPANT_NOT_VALID = "E_PARTICIPANT_NOT_VALID"
     """A validity registration makes the participant holding the resource DEREGISTERED
     during the item's period."""

@@ -5,7 +5,8 @@ patterns, and the approvals of resources and DR patterns.
 The rules a client meets:
 
 - every record names a registered participant, and a BSP may only speak for its own
-  (``E_PARTICIPANT_UNKNOWN``, ``E_PARTICIPANT_MISMATCH``);
+  (``E_PARTICIPANT_UNKNOWN``, ``E_PARTICIPANT_MISMATCH``); a participant registered again
+  keeps its type (``E_PARTICIPANT_MISMATCH``);
 - what the market operator or a TSO records about a resource (evaluation, validity,
   coefficient, suspension) names the resource together with the participant holding it
   when the record starts (``E_RESOURCE_UNKNOWN``, ``E_RESOURCE_NOT_OWNED``);
@@ -180,6 +181,23 @@ class _Master:
 
 def _participant_type(item: XmlDict) -> ClientType:
     return _CLIENT_TYPES[item["ParticipantType"]]
+
+
+def _participant_type_kept(context: Context, item: XmlDict) -> list[Issue]:
+    """A participant registered again keeps its type: its users and their certificates are
+    of it, as are the resources and data of a BSP."""
+    name = item.get("ParticipantName")
+    existing = None if name is None else context.store.participant(name)
+    if existing is None or existing.participant_type is _participant_type(item):
+        return []
+    registered = seed.PARTICIPANT_TYPES[existing.participant_type]
+    return [
+        Issue(
+            Code.PARTICIPANT_MISMATCH,
+            f"participant {existing.name} is registered as {registered}, not "
+            f"{item['ParticipantType']}; a participant of another type is a new participant",
+        )
+    ]
 
 
 def _name_participant(context: Context, item: XmlDict) -> None:
@@ -550,6 +568,7 @@ def _approve(find_pending: Callable[[Context, XmlDict], _Pending | None], what: 
 HANDLERS: dict[tuple[Interface, str], Handler] = {
     (MI, "RegistrationSubmit_Participant"): _registration(
         _Master(_keep_participant, ("ParticipantName",)),
+        _participant_type_kept,
         fills=(_name_participant, new_registration_id),
     ),
     (MI, "RegistrationSubmit_ParticipantValidity"): _registration(
