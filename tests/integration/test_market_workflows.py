@@ -156,3 +156,31 @@ def test_the_mms_refuses_an_operation_the_certificate_s_client_type_may_not_call
     assert _codes(refused.value) == ["E_NOT_AUTHORISED"]
     assert sim.store.items("ReserveRequirement", "MI") == before
     assert sim.count("MarketSubmit_ReserveRequirement") == 1, "it did reach the MMS"
+
+
+def test_a_switch_to_the_tso_is_a_request_to_the_tso_of_its_area(sim: Simulator) -> None:
+    """With the TSO of another area registered (its name sorting first), a BSP's switch of
+    its award in area 04 to the TSO is a request to the TSO serving area 04: the seeded
+    T100, registered for every area, until one is registered for area 04 itself."""
+    tso_of = {
+        "ParticipantType": "TRANSMISSION_SYSTEM_OPERATOR",
+        "StartDate": "2024-01-01",
+        "CompanyShortName": "送配電",
+        "CompanyLongName": "送配電株式会社",
+        "PhonePart1": "03",
+        "PhonePart2": "1234",
+        "PhonePart3": "5678",
+    }
+    switch = example_request("MarketSubmit_Switch")
+    query = {"MarketType": "DAM", "StartTime": f"{seed.TRADING_DAY}T00:00:00"}
+    query["EndTime"] = f"{seed.TRADING_DAY}T23:30:00"
+    with sim.client("MO") as operator, sim.client("BSP") as bsp, sim.client("TSO") as tso:
+        operator.put_participant({**tso_of, "ParticipantName": "T050", "Area": "05"})
+        bsp.put_switch(switch.payload, **switch.envelope)
+        named = {r.tso_name for r in tso.query_tso_requests(query, date=seed.TRADING_DAY)}
+        assert named == {"T100"}
+
+        operator.put_participant({**tso_of, "ParticipantName": "T040", "Area": "04"})
+        bsp.put_switch(switch.payload, **switch.envelope)
+        named = {r.tso_name for r in tso.query_tso_requests(query, date=seed.TRADING_DAY)}
+        assert "T040" in named and "T050" not in named

@@ -80,7 +80,7 @@ from mms_client.sim.registration import (
     RESOURCE_COEFFICIENTS,
     RESOURCE_SUSPENSIONS,
 )
-from mms_client.sim.store import ResourceRecord, Store
+from mms_client.sim.store import ParticipantRecord, ResourceRecord, Store
 from mms_client.sim.tso_data import FRINGES, OFFLINE_FRAMES, RESERVE_REQUIREMENTS, UPPER_LIMITS
 
 MI = Interface.MI
@@ -805,11 +805,20 @@ def _switch_contract(
     return known(SwitchQueryResults, data)
 
 
+def _area_tso(store: Store, area: str) -> ParticipantRecord | None:
+    """The TSO serving ``area``: the one registered for it, else one registered for no area
+    in particular (the seed's, of every area)."""
+    tsos = [p for p in store.participants() if p.participant_type is ClientType.TSO]
+    for serves in (area, None):
+        for tso in tsos:
+            if tso.document.get("Area") == serves:
+                return tso
+    return None
+
+
 def _tso_request(context: Context, award: Award, contract: XmlDict) -> XmlDict:
     """The TSO request a switch to the TSO makes (``TsoRequestQueryResults``)."""
-    tso = next(
-        (p for p in context.store.participants() if p.participant_type is ClientType.TSO), None
-    )
+    tso = _area_tso(context.store, award.block.area)
     source = award.candidate.resource
     data: XmlDict = {
         "JbmsId": contract["JbmsId"],
