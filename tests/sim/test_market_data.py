@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mms_client.endpoints import Interface
-from mms_client.examples import MI_BASELINE_FILE, OMI_BASELINE_FILE, example_request
+from mms_client.examples import AWARD, MI_BASELINE_FILE, OMI_BASELINE_FILE, example_request
 from mms_client.wire.soap import Attachment
 
 from .conftest import Wire
@@ -123,6 +123,24 @@ def test_refunds_name_a_contract_and_tell_whose_it_is(seeded_wire: Wire) -> None
         "MarketQuery_RefundDataQuery", OMI, user=seeded_wire.user("BSP", "F200")
     )
     assert list(other.document.iter("RefundData")) == []
+
+
+def test_a_refund_s_procurement_type_is_that_of_the_contract_it_names(seeded_wire: Wire) -> None:
+    """ProcurementType 1 is a market award, 2 an off-market contract, as the refund targets
+    say: a refund naming one as the other would be found by queries for the wrong kind."""
+    refund = _example_item("MarketSubmit_RefundData", OMI)  # the off-market contract's
+    assert refund["ProcurementType"] == "2"
+    award = {**refund, "JbmsId": str(AWARD), "StartTime": "2024-04-01T09:00:00"}
+    award["EndTime"] = "2024-04-01T12:00:00"
+    for wrong in ({**refund, "ProcurementType": "1"}, {**award, "ProcurementType": "2"}):
+        answer = seeded_wire.example("MarketSubmit_RefundData", OMI, items=[wrong])
+        assert answer.codes() == ["E_CONTRACT_UNKNOWN"]
+        (message,) = answer.document.iter("Error")
+        assert f"ProcurementType {wrong['ProcurementType']}" in str(message.text)
+    accepted = seeded_wire.example(
+        "MarketSubmit_RefundData", OMI, items=[{**award, "ProcurementType": "1"}]
+    )
+    assert accepted.codes() == []
 
 
 def test_refund_targets_are_the_contracts_of_the_period(seeded_wire: Wire) -> None:

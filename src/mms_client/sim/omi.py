@@ -13,9 +13,10 @@ contracts, refunds and the contracts refunds may target.
   it, if they name one); a new one gets its JbmsId (``OMC`` and 15 digits), a resubmission with a
   JbmsId replaces that contract (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of
   the resource sees it.
-- Refunds are submitted by TSOs for a contract, an award (JbmsId digits) or an off-market
-  contract (``E_CONTRACT_UNKNOWN``); the MMS sets who and what the contract is for, whatever
-  the refund states, and the contract's participant sees the refund.
+- Refunds are submitted by TSOs for a contract of the kind their ProcurementType names: an
+  award (JbmsId digits, 1) or an off-market contract (2) (``E_CONTRACT_UNKNOWN``); the MMS
+  sets who and what the contract is for, whatever the refund states, and the contract's
+  participant sees the refund.
 - Refund target contract results list the contracts in a period that refunds may target:
   ProcurementType 1 for market awards, 2 for off-market contracts.
 """
@@ -57,6 +58,8 @@ REMAINING_RESERVES = Collection(
     ("ResourceName", "StartTime", "EndTime", "DrPatternNumber"),
     Owner.RESOURCE,
 )
+_KINDS = {PROCUREMENT_MARKET: "a market award", PROCUREMENT_OFF_MARKET: "an off-market contract"}
+
 OFF_MARKET_CONTRACTS = Collection("OffMarketContract", OMI, ("JbmsId",), Owner.RESOURCE)
 REFUNDS = Collection(
     "RefundData", OMI, ("JbmsId", "StartTime", "ProcurementType"), Owner.PARTICIPANT
@@ -162,8 +165,20 @@ def contract(store: Store, jbms_id: str) -> Contract | None:
 
 
 def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
-    if contract(context.store, str(item["JbmsId"])) is None:
+    """The refund names a contract, of the kind its ProcurementType says: stored as the other
+    kind, it would be found by the queries for that kind."""
+    found = contract(context.store, str(item["JbmsId"]))
+    if found is None:
         return [Issue(Code.CONTRACT_UNKNOWN, f"there is no contract {item['JbmsId']}")]
+    kind = found.document["ProcurementType"]
+    if item["ProcurementType"] != kind:
+        return [
+            Issue(
+                Code.CONTRACT_UNKNOWN,
+                f"there is no contract {item['JbmsId']} of ProcurementType "
+                f"{item['ProcurementType']}: it is {_KINDS[kind]} (ProcurementType {kind})",
+            )
+        ]
     return []
 
 
