@@ -143,6 +143,23 @@ def test_a_refund_s_procurement_type_is_that_of_the_contract_it_names(seeded_wir
     assert accepted.codes() == []
 
 
+def test_a_refund_is_for_a_period_of_its_contract(seeded_wire: Wire) -> None:
+    """As a switch is: a refund for hours the contract does not cover refunds nothing."""
+    refund = _example_item("MarketSubmit_RefundData", OMI)  # the contract runs 15:00-18:00
+    for start, end in (("12:00", "15:00"), ("16:00", "18:30"), ("09:00", "21:00")):
+        outside = {
+            **refund,
+            "StartTime": f"2024-04-01T{start}:00",
+            "EndTime": f"2024-04-01T{end}:00",
+        }
+        answer = seeded_wire.example("MarketSubmit_RefundData", OMI, items=[outside])
+        assert answer.codes() == ["E_PERIOD_INVALID"]
+        (message,) = answer.document.iter("Error")
+        assert "15:00:00-2024-04-01T18:00:00" in str(message.text)
+    within = {**refund, "StartTime": "2024-04-01T16:00:00", "EndTime": "2024-04-01T17:00:00"}
+    assert seeded_wire.example("MarketSubmit_RefundData", OMI, items=[within]).codes() == []
+
+
 def test_refund_targets_are_the_contracts_of_the_period(seeded_wire: Wire) -> None:
     def targets(procurement: str) -> list[str]:
         query = {**_example_item("MarketQuery_RefundTargetContractResultQuery", OMI)}

@@ -14,7 +14,8 @@ contracts, refunds and the contracts refunds may target.
   JbmsId replaces that contract (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of
   the resource sees it.
 - Refunds are submitted by TSOs for a contract of the kind their ProcurementType names: an
-  award (JbmsId digits, 1) or an off-market contract (2) (``E_CONTRACT_UNKNOWN``); the MMS
+  award (JbmsId digits, 1) or an off-market contract (2) (``E_CONTRACT_UNKNOWN``), for a
+  period within the contract's (``E_PERIOD_INVALID``); the MMS
   sets who and what the contract is for, whatever the refund states, and the contract's
   participant sees the refund.
 - Refund target contract results list the contracts in a period that refunds may target:
@@ -43,6 +44,7 @@ from mms_client.sim.records import (
     stored_query,
     submission_time,
     submit,
+    wall_time,
 )
 from mms_client.sim.store import ItemRecord, Store
 
@@ -165,18 +167,29 @@ def contract(store: Store, jbms_id: str) -> Contract | None:
 
 
 def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
-    """The refund names a contract, of the kind its ProcurementType says: stored as the other
-    kind, it would be found by the queries for that kind."""
-    found = contract(context.store, str(item["JbmsId"]))
+    """The refund names a contract, of the kind its ProcurementType says (stored as the other
+    kind, it would be found by the queries for that kind), for a period the contract covers,
+    as a switch does."""
+    jbms = item["JbmsId"]
+    found = contract(context.store, str(jbms))
     if found is None:
-        return [Issue(Code.CONTRACT_UNKNOWN, f"there is no contract {item['JbmsId']}")]
+        return [Issue(Code.CONTRACT_UNKNOWN, f"there is no contract {jbms}")]
     kind = found.document["ProcurementType"]
     if item["ProcurementType"] != kind:
         return [
             Issue(
                 Code.CONTRACT_UNKNOWN,
-                f"there is no contract {item['JbmsId']} of ProcurementType "
-                f"{item['ProcurementType']}: it is {_KINDS[kind]} (ProcurementType {kind})",
+                f"there is no contract {jbms} of ProcurementType {item['ProcurementType']}: "
+                f"it is {_KINDS[kind]} (ProcurementType {kind})",
+            )
+        ]
+    start, end = str(wall_time(item["StartTime"])), str(wall_time(item["EndTime"]))
+    if start < found.start or end > found.end:
+        return [
+            Issue(
+                Code.PERIOD_INVALID,
+                f"contract {jbms} runs {found.start}-{found.end}; the refund {start}-{end} is "
+                "outside it",
             )
         ]
     return []
