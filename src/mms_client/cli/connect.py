@@ -258,7 +258,8 @@ def connection_options(command: F) -> F:
             "--as",
             "acting_as",
             type=CLIENT_TYPES,
-            help="With a simulator: act as its user of this client type (default BSP).",
+            help="With a simulator: act as its user of this client type (default BSP; with "
+            "--example, the user the example is written for).",
         ),
         click.option(
             "--cert",
