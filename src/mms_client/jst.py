@@ -217,14 +217,20 @@ def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema
 
     A plain ISO date and an exact date take the first two branches of the union, which
     pydantic-core checks without calling Python: every date of every reply is such text, and
-    only a datetime, or text with a time, pays for the conversion.
+    only a datetime, or text with a time, pays for the conversion. JSON holds no date object,
+    and the branch of an exact date takes none there: pydantic's strict date would read a
+    string of digits in JSON as seconds since 1970.
     """
     day = core_schema.str_schema(strict=True, pattern=_ISO_DAY + "$")
+    exact = core_schema.json_or_python_schema(
+        json_schema=core_schema.is_instance_schema(date),  # never met by JSON
+        python_schema=core_schema.date_schema(strict=True),
+    )
     moved = core_schema.no_info_after_validator_function(
         to_jst, core_schema.is_instance_schema(datetime)
     )
     route = core_schema.union_schema(
-        [day, core_schema.date_schema(strict=True), moved, _in_japan(_iso_text())],
+        [day, exact, moved, _in_japan(_iso_text())],
         mode="left_to_right",
         custom_error_type="jst_date",
         custom_error_message=_NOT_A_DATE,

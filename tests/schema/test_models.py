@@ -481,6 +481,19 @@ def test_text_with_a_time_given_for_a_date_is_that_time_in_japan() -> None:
         assert error.rule == "a datetime given for a date should be midnight in Japan time"
 
 
+@pytest.mark.parametrize("given", ["0", "1711929600", "-0"])
+def test_digits_given_for_a_date_in_json_are_refused_as_in_python(given: str) -> None:
+    """In JSON, a string of digits got past the check that refuses it in Python: "0" was
+    read as 1 January 1970 and "1711929600" as 1 April 2024, seconds since 1970."""
+    document = report_on(date(2024, 4, 1)).model_dump(mode="json", by_alias=True)
+    with pytest.raises(PayloadError) as caught:
+        ReportCreateRequest.model_validate_json(json.dumps({**document, "Date": given}))
+    [error] = caught.value.errors
+    assert (error.path, error.value) == ("ReportCreateRequest/@Date", given)
+    assert error.rule.startswith("should be a date: a datetime.date, a datetime at midnight")
+    assert ReportCreateRequest.model_validate_json(json.dumps(document)).date == date(2024, 4, 1)
+
+
 def offer_starting(start: object) -> OfferData:
     return OfferData.model_validate(
         {
