@@ -124,6 +124,17 @@ def test_booleans_and_enums_are_written_by_their_xml_value() -> None:
     assert b'Area="03"' in payload
 
 
+def test_a_boolean_with_spaces_around_it_is_read_as_the_schema_reads_it() -> None:
+    """xs:boolean collapses whitespace, so the schema takes Success=" false "; the reader
+    refused it, although the reply's verdict read it as false."""
+    payload = codec.write(compat_offer().model_copy(update={"success": False}), "OfferData")
+    for spaced, value in [(b'" false "', False), (b'"\ttrue\n"', True), (b'" 1"', True)]:
+        received = payload.replace(b'"false"', spaced)
+        assert codec.read(received, OfferData).success is value
+    with pytest.raises(PayloadError, match="should be true, false, 1 or 0"):
+        codec.read(payload.replace(b'"false"', b'"f alse"'), OfferData)
+
+
 def test_special_characters_are_escaped_as_c14n_does() -> None:
     messages = Messages(
         error=[MessageError(code="E-1", text='a < b & c > d "quoted"\r\nnext\ttab')]

@@ -27,13 +27,20 @@ from mms_client.jst import JstDate, format_jst
 _BOOLEAN_LEXICAL = {"true": True, "false": False, "1": True, "0": False}
 
 
+_XML_SPACE = " \t\n\r"
+"""The characters XML Schema's whitespace collapse takes off both ends of a value."""
+
+
 def _xsd_boolean(value: Any) -> Any:
-    """Accept exactly the four lexical forms of ``xs:boolean`` for text input."""
+    """Accept exactly the four lexical forms of ``xs:boolean`` for text input, with the
+    whitespace around them that the schema collapses (``Success=" true "`` is valid)."""
     if isinstance(value, str):
-        try:
-            return _BOOLEAN_LEXICAL[value]
-        except KeyError:
-            raise ValueError("should be true, false, 1 or 0 (xs:boolean)") from None
+        flag = _BOOLEAN_LEXICAL.get(value)
+        if flag is None:
+            flag = _BOOLEAN_LEXICAL.get(value.strip(_XML_SPACE))
+        if flag is None:
+            raise ValueError("should be true, false, 1 or 0 (xs:boolean)")
+        return flag
     return value
 
 
