@@ -73,6 +73,10 @@ _ISO_DAY = r"^\d{4}-\d{2}-\d{2}"
 """How ISO text of a date, or of a date and time, starts: text that does not is no time at all
 (pydantic would read ``"20240401"`` as seconds since 1970)."""
 
+_ZONED_DAY = _ISO_DAY + r"(?:Z|[+-]\d{2}:\d{2})$"
+"""ISO text of a date with a time zone, as ``xs:date`` may have one (``2024-04-01+09:00``):
+the day that starts at midnight there."""
+
 _HOUR_24 = _ISO_DAY + "[Tt ]24"
 """How ISO text of a time at hour 24 starts: XML Schema writes the end of a day so
 (``2024-03-31T24:00:00``), an hour pydantic does not know."""
@@ -105,6 +109,12 @@ def _end_of_day(text: str) -> str:
     except (ValueError, OverflowError):  # no such day, or none after it: pydantic says which
         return text
     return f"{after.isoformat()}T00:00:00{offset}"
+
+
+def _midnight(text: str) -> str:
+    """A date with a time zone (:data:`_ZONED_DAY`) as the time it starts, which pydantic
+    reads as a datetime."""
+    return f"{text[:10]}T00:00:00{text[10:]}"
 
 
 def _iso_text() -> CoreSchema:
@@ -207,7 +217,9 @@ def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema
     UTC would be refused for not being midnight. So a datetime is moved to Japan time first,
     and pydantic's own check (zero time, now in Japan) and its messages do the rest. Text with
     a time in it is such a datetime too (``"2024-03-31T15:00:00Z"`` is midnight of 1 April in
-    Japan), read as :data:`JstDateTime` reads it.
+    Japan), read as :data:`JstDateTime` reads it, and so is a date with a time zone, which
+    XML Schema allows: the midnight that starts it there (``"2024-04-01+09:00"`` is 1 April;
+    ``"2024-04-01Z"`` starts at 09:00 in Japan, on no day of Japan's).
 
     pydantic would also take a number, or a string of digits, as seconds since 1970:
     ``20261125`` would be a day in August 1970, refused only for not being its midnight.
@@ -229,8 +241,14 @@ def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema
     moved = core_schema.no_info_after_validator_function(
         to_jst, core_schema.is_instance_schema(datetime)
     )
+    zoned = core_schema.chain_schema(
+        [
+            core_schema.str_schema(strict=True, pattern=_ZONED_DAY),
+            core_schema.no_info_plain_validator_function(_midnight),
+        ]
+    )
     route = core_schema.union_schema(
-        [day, exact, moved, _in_japan(_iso_text())],
+        [day, exact, moved, _in_japan(zoned), _in_japan(_iso_text())],
         mode="left_to_right",
         custom_error_type="jst_date",
         custom_error_message=_NOT_A_DATE,

@@ -481,6 +481,25 @@ def test_text_with_a_time_given_for_a_date_is_that_time_in_japan() -> None:
         assert error.rule == "a datetime given for a date should be midnight in Japan time"
 
 
+def test_a_date_with_a_time_zone_is_the_day_that_starts_at_midnight_there() -> None:
+    """XML Schema allows a date to have a time zone (Date="2024-04-01+09:00"); it was refused as no
+    date at all, given in Python or read from a document."""
+    assert report_on("2024-04-01+09:00").date == date(2024, 4, 1)  # type: ignore[arg-type]
+    assert report_on("2024-03-31-15:00").date == date(2024, 4, 1)  # type: ignore[arg-type]
+    written = report_on(date(2024, 4, 1)).to_xml("ReportCreateRequest")
+    received = written.replace(b'Date="2024-04-01"', b'Date="2024-04-01+09:00"')
+    assert ReportCreateRequest.from_xml(received, "ReportCreateRequest").date == date(2024, 4, 1)
+    # midnight in UTC is 09:00 in Japan: no day of Japan's, as the datetime would be
+    with pytest.raises(PayloadError) as caught:
+        report_on("2024-04-01Z")  # type: ignore[arg-type]
+    [error] = caught.value.errors
+    assert (error.path, error.value) == (
+        "ReportCreateRequest/@Date",
+        datetime(2024, 4, 1, 9, tzinfo=JST),
+    )
+    assert error.rule == "a datetime given for a date should be midnight in Japan time"
+
+
 @pytest.mark.parametrize("given", ["0", "1711929600", "-0"])
 def test_digits_given_for_a_date_in_json_are_refused_as_in_python(given: str) -> None:
     """In JSON, a string of digits got past the check that refuses it in Python: "0" was
