@@ -191,3 +191,29 @@ def test_a_refund_naming_another_participant_is_the_contracts_participants(
 
     assert starts("F100") == ["2024-04-01T15:00:00", "2024-04-01T16:00:00"]
     assert starts("F200") == []
+
+
+def test_refunds_follow_their_off_market_contract_to_its_new_resource(seeded_wire: Wire) -> None:
+    """A TSO resubmitting a contract under its JbmsId on another participant's resource
+    moves the contract, and the refunds made for it go with it: they are for what the
+    contract is for, and its participant sees them."""
+    contract = {
+        **_example_item("MarketSubmit_OffMarketContract", OMI),
+        "JbmsId": "OMC000000000000001",
+        "ResourceName": "OTHER_RESO",
+    }
+    tso = seeded_wire.user("TSO")
+    moved = seeded_wire.example("MarketSubmit_OffMarketContract", OMI, items=[contract], user=tso)
+    assert moved.codes() == []
+
+    def refunds(user: Any) -> list[tuple[str | None, str | None]]:
+        answer = seeded_wire.example("MarketQuery_RefundDataQuery", OMI, user=user)
+        return [
+            (e.get("ParticipantName"), e.get("ResourceName"))
+            for e in answer.document.iter("RefundData")
+        ]
+
+    assert refunds(seeded_wire.user("BSP", "F100")) == []
+    assert refunds(seeded_wire.user("BSP", "F200")) == [("F200", "OTHER_RESO")]
+    assert refunds(tso) == [("F200", "OTHER_RESO")]
+    assert refunds(seeded_wire.user("MO")) == [("F200", "OTHER_RESO")]

@@ -11,8 +11,8 @@ contracts, refunds and the contracts refunds may target.
 - Off-market contracts are made by TSOs on any approved resource that may be traded for
   the contract's period (:mod:`~mms_client.sim.holding`; and on an approved DR pattern of
   it, if they name one); a new one gets its JbmsId (``OMC`` and 15 digits), a resubmission with a
-  JbmsId replaces that contract (``E_CONTRACT_UNKNOWN`` if there is none).  The holder of
-  the resource sees it.
+  JbmsId replaces that contract (``E_CONTRACT_UNKNOWN`` if there is none), its refunds
+  following it to its participant and resource.  The holder of the resource sees it.
 - Refunds are submitted by TSOs for a contract of the kind their ProcurementType names: an
   award (JbmsId digits, 1) or an off-market contract (2) (``E_CONTRACT_UNKNOWN``), for a
   period within the contract's (``E_PERIOD_INVALID``); the MMS
@@ -195,16 +195,42 @@ def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
     return []
 
 
+def _take_details(refund: XmlDict, contract_document: XmlDict) -> None:
+    """Who and what the refunded contract is for, as the contract says, in place of what
+    the refund may state: the refund is kept for the contract's participant, so one naming
+    another participant would show that participant someone else's contract."""
+    for name in ("ParticipantName", "ResourceName", "SystemCode", "ContractId"):
+        value = contract_document.get(name)
+        if value is not None:
+            refund[name] = value
+
+
 def _refund_details(context: Context, item: XmlDict) -> None:
-    """Fill: who and what the refunded contract is for, as the contract says, in place of
-    what the refund may state: the refund is kept for the contract's participant, so one
-    naming another participant would show that participant someone else's contract."""
+    """Fill: the refund gets its contract's details (:func:`_take_details`)."""
     found = contract(context.store, str(item["JbmsId"]))
     assert found is not None  # checked by _refund_contract
-    for name in ("ParticipantName", "ResourceName", "SystemCode", "ContractId"):
-        value = found.document.get(name)
-        if value is not None:
-            item[name] = value
+    _take_details(item, found.document)
+
+
+def _move_refunds(context: Context, item: XmlDict) -> None:
+    """Fill: a resubmitted contract's refunds take its new details, as a new refund for it
+    would; kept as they were, a contract moved to another participant's resource would
+    leave its refunds shown to the old participant, for the old resource, and never to the
+    new one.  Moved once here, rather than looked up on every read, they are right for
+    whatever reads the store (each role's queries, its visibility filter)."""
+    jbms = item["JbmsId"]  # numbered by _number_contract when new (no refunds name it yet)
+    for record in context.store.items(REFUNDS.kind, OMI.value):
+        if record.document["JbmsId"] != jbms:
+            continue
+        refund = dict(record.document)
+        _take_details(refund, item)
+        participant, resource = refund.get("ParticipantName"), refund.get("ResourceName")
+        context.store.move_item(
+            record.id,
+            participant=None if participant is None else str(participant),
+            resource=None if resource is None else str(resource),
+            document=refund,
+        )
 
 
 def _refund_targets(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
@@ -246,6 +272,7 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
             resource_master(
                 **_RESOURCE_MASTER, operator="OperatorCode", resource_type="ResourceType"
             ),
+            _move_refunds,
         ),
     ),
     (OMI, "MarketQuery_OffMarketContractQuery"): stored_query(OFF_MARKET_CONTRACTS),

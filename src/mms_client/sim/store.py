@@ -755,6 +755,17 @@ class Store:
                 (status, _dump(document), item),
             )
 
+    def move_item(
+        self, item: int, *, participant: str | None, resource: str | None, document: XmlDict
+    ) -> None:
+        """Gives an item to another participant and resource, keeping its identity and
+        history (a refund whose contract was moved to another participant's resource)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE items SET participant = ?, resource = ?, document = ? WHERE id = ?",
+                (participant, resource, _dump(document), item),
+            )
+
     def delete_item(self, item: int) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM items WHERE id = ?", (item,))
