@@ -214,8 +214,8 @@ def dataset_rows(dataset: str) -> Callable[[Response], list[Any]]:
             # sent again, the request gets the same answer, as after a refusal
             raise MMSClientError(
                 response.operation.name,
-                f"the report of that TransactionId is a {held.value} report, not a {dataset} "
-                "report: the TransactionId is of another report",
+                f"the report of that TransactionId holds the {held.value} dataset, not the "
+                f"{dataset} dataset: the TransactionId is of another report",
             )
         return report.rows(dataset)
 

@@ -860,8 +860,9 @@ def test_call_failing_once_the_mms_answered_does_not_say_nothing_was_sent(
     )
     assert other.exit_code == 1, other.output  # sent again, the same answer: fix the request
     assert other.stderr == (
-        "Error: ReportDownloadRequestTrnID: the report of that TransactionId is a BSP_Offers "
-        "report, not a BSP_ResourceList report: the TransactionId is of another report\n"
+        "Error: ReportDownloadRequestTrnID: the report of that TransactionId holds the "
+        "BSP_Offers dataset, not the BSP_ResourceList dataset: the TransactionId is of another "
+        "report\n"
     )
     assert "Usage:" not in other.output
 

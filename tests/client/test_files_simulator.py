@@ -228,8 +228,8 @@ def test_the_resource_list_downloads_as_typed_rows_by_the_established_name(
     assert type(caught.value) is MMSClientError
     assert caught.value.operation == "ReportDownloadRequestTrnID"
     assert str(caught.value) == (
-        "ReportDownloadRequestTrnID: the report of that TransactionId is a BSP_Offers report, "
-        "not a BSP_ResourceList report: the TransactionId is of another report"
+        "ReportDownloadRequestTrnID: the report of that TransactionId holds the BSP_Offers "
+        "dataset, not the BSP_ResourceList dataset: the TransactionId is of another report"
     )
 
 
