@@ -160,27 +160,33 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
                 ("1e10", "10000000000.0"),
             ]
         ),
-        (["call", "query_offers", "--example", "-e", "Nope=1"], "has no attribute 'Nope'"),
+        (
+            ["call", "query_offers", "--example", "-e", "Nope=1"],
+            "MarketQuery has no attribute 'Nope' (it has Date, MarketType, NumOfDays, "
+            "ParticipantName, Success, UserName, Validation)",
+        ),
         # an option for an attribute the operation's envelope has not, which the schema
-        # refused naming the attribute in Python's words (datetime.date(2024, 4, 1))
+        # refused naming the attribute in Python's words (datetime.date(2024, 4, 1)); it is
+        # named as the schema names it, beside those the envelope has
         (
             ["call", "create_report", "--example", "--date", "2024-04-01"],
             "Invalid value for --date: create_report does not take it: MarketReport has no "
-            "attribute 'date'",
+            "attribute 'Date' (it has ApplicationType, ParticipantName, ValidationStatus)",
         ),
         (
             ["call", "query_resources", "--example", "--days", "2"],
             "Invalid value for --days: query_resources does not take it: RegistrationQuery has "
-            "no attribute 'days'",
+            "no attribute 'NumOfDays' (it has Action, Date, DateType, Success, Validation)",
         ),
         (
             ["call", "RegistrationQuery_Resource", "--example", "--market-type", "DAM"],
             "Invalid value for --market-type: RegistrationQuery_Resource does not take it: "
-            "RegistrationQuery has no attribute 'market_type'",
+            "RegistrationQuery has no attribute 'MarketType' (it has Action, Date, DateType, "
+            "Success, Validation)",
         ),
         (
             ["call", "query_offers", "--example", "-e", "date=2024-04-01", "--date", "2024-04-02"],
-            "--date and --envelope both give date",
+            "--date and --envelope both give Date",
         ),
         (
             ["call", "query_offers", "--example", "-e", "Date=2024-04-01", "-e", "date=2024-04-02"],

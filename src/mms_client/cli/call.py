@@ -416,29 +416,34 @@ def _envelope(
             raise click.UsageError(f"--envelope gives {binding.xml_name} twice")
         envelope[binding.field_name] = value
     options = {
-        "date": date,
-        "days": days,
-        "market_type": market_type,
+        ("date", "Date"): date,
+        ("days", "NumOfDays"): days,
+        ("market_type", "MarketType"): market_type,
     }
-    for attribute, chosen in options.items():
+    for (attribute, xml_name), chosen in options.items():
         if chosen is None:
             continue
         option = "--" + attribute.replace("_", "-")
         if not isinstance(by_key.get(attribute), AttributePlan):
             raise click.BadParameter(
-                f"{name} does not take it: {_no_attribute(operation, attribute)}",
+                f"{name} does not take it: {_no_attribute(operation, xml_name)}",
                 param_hint=option,
             )
         if attribute in envelope:
-            raise click.UsageError(f"{option} and --envelope both give {attribute}")
+            raise click.UsageError(f"{option} and --envelope both give {xml_name}")
         envelope[attribute] = chosen
     return envelope
 
 
 def _no_attribute(operation: Operation, key: str) -> str:
-    """That the envelope of ``operation`` has no attribute ``key``: the registry's envelope
-    model says which it has, for ``-e`` and the options that name one alike."""
-    return f"{operation.envelope_model.__name__} has no attribute {key!r}"
+    """That the envelope of ``operation`` has no attribute ``key``, and the attributes it
+    has, by their names in the schema (an envelope has a handful), for ``-e`` and the
+    options that name one alike: the user sees what to give instead."""
+    from mms_client.schema.binding import xml_plan
+
+    model = operation.envelope_model
+    has = ", ".join(attribute.xml_name for attribute in xml_plan(model).attributes)
+    return f"{model.__name__} has no attribute {key!r} (it has {has})"
 
 
 def _payload(operation: Operation, path: Path) -> Any:
