@@ -646,6 +646,34 @@ def test_call_sends_the_example_as_its_user_and_saves_files(
     assert Path(file["path"]).read_bytes() and Path(file["path"]).parent == tmp_path / "settlement"
 
 
+def test_call_prints_what_its_output_encoding_cannot_carry_as_escapes(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """Standard output in an encoding other than UTF-8 (Windows' cp932, where output goes to
+    a file or a pipe) cannot carry every character of an answer, as it carries no 剝, a kanji
+    of company names the schemas allow: the answer is printed all the same, such characters
+    written as escapes, valid JSON in JSON, rather than the command failing with a traceback
+    once the MMS has processed the request."""
+    state = str(fresh_mms_simulator.state_dir)
+    company = "剝離電力"
+    [example] = example_request("RegistrationSubmit_Participant").items
+    participant = {**example.model_dump(mode="json", by_alias=True), "CompanyShortName": company}
+    payload = tmp_path / "participant.json"
+    payload.write_text(json.dumps(participant))
+    register = ["call", "RegistrationSubmit_Participant", "--sim-state", state, "--as", "MO",
+                "--payload", str(payload)]  # fmt: skip
+    cp932 = CliRunner(charset="cp932")
+
+    as_json = cp932.invoke(main, [*register, "--json"], catch_exceptions=False)
+    assert as_json.exit_code == 0, as_json.output
+    [item] = json.loads(as_json.stdout)["items"]
+    assert item["CompanyShortName"] == company
+
+    as_table = cp932.invoke(main, register, catch_exceptions=False)
+    assert as_table.exit_code == 0, as_table.output
+    assert re.search(r"^ +CompanyShortName +\\u525d離電力$", as_table.stdout, re.MULTILINE)
+
+
 def test_call_reads_dates_and_times_as_the_library_does(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

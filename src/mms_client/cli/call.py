@@ -271,7 +271,9 @@ def call(
         with _answer_shown(operation):
             if as_json:
                 click.echo(
-                    render.refusal_as_json(operation, reason, refusal.items, refusal.messages)
+                    render.refusal_as_json(
+                        operation, reason, refusal.items, refusal.messages, sys.stdout.encoding
+                    )
                 )
             else:
                 render.show_items(errors, refusal.items)
@@ -301,7 +303,7 @@ def call(
         raise
     with _answer_shown(operation):
         if as_json:
-            click.echo(render.as_json(response))
+            click.echo(render.as_json(response, sys.stdout.encoding))
         else:
             render.show(output(), response)
 

@@ -4,11 +4,12 @@ with status 1, a refusal's (see :mod:`mms_client.cli.streams`)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
 
-from mms_client.cli.streams import reader_gone
+from mms_client.cli.streams import escaping, reader_gone
 
 
 class _Output(Console):
@@ -17,5 +18,6 @@ class _Output(Console):
 
 
 def output(**options: Any) -> Console:
-    """The console a command prints its results on (``options``: rich's)."""
-    return _Output(**options)
+    """The console a command prints its results on (``options``: rich's), standard output
+    with what its encoding cannot carry written as escapes."""
+    return _Output(file=escaping(sys.stdout), **options)

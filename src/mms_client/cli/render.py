@@ -27,8 +27,9 @@ _WIDE = 8
 """Items with more columns than this are shown one per table, as field/value pairs."""
 
 
-def as_json(response: Response) -> str:
-    """The answer as a JSON document: items, files, messages and the transaction id."""
+def as_json(response: Response, encoding: str) -> str:
+    """The answer as a JSON document, to be written in ``encoding``: items, files, messages
+    and the transaction id."""
     statistics = response.statistics
     document = {
         **_answer(response.operation, response.items, response.messages),
@@ -43,16 +44,33 @@ def as_json(response: Response) -> str:
         ],
         "transaction_id": None if statistics is None else statistics.transaction_id,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2)
+    return _json(document, encoding)
 
 
 def refusal_as_json(
-    operation: Operation, reason: str, items: Sequence[XmlModel], messages: Sequence[Message]
+    operation: Operation,
+    reason: str,
+    items: Sequence[XmlModel],
+    messages: Sequence[Message],
+    encoding: str,
 ) -> str:
-    """A refused request as a JSON document: why, the items of the answer (of a submit the
-    MMS accepted in part, the ones it stored) and the messages."""
+    """A refused request as a JSON document, to be written in ``encoding``: why, the items of
+    the answer (of a submit the MMS accepted in part, the ones it stored) and the messages."""
     document = {**_answer(operation, items, messages), "refused": reason}
-    return json.dumps(document, ensure_ascii=False, indent=2)
+    return _json(document, encoding)
+
+
+def _json(document: object, encoding: str) -> str:
+    """``document`` as JSON text, its characters as they are when ``encoding`` can carry them
+    all, else every character beyond ASCII as an escape (``\\u525d``): an output in another
+    encoding than UTF-8 (Windows' cp932) carries no 剝, a kanji of company names, and the
+    document must stay valid JSON there too."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return json.dumps(document, indent=2)
+    return text
 
 
 def _answer(

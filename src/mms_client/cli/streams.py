@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from mms_client.cli.status import READER_GONE
 
@@ -54,6 +54,32 @@ def stderr_dropping_failures() -> Iterator[None]:
             yield
         finally:
             sys.stderr = stream
+
+
+def escaping(stream: TextIO) -> TextIO:
+    """``stream``, writing what its encoding cannot carry as Python's escapes (``\\u525d``),
+    as standard error does, rather than failing once the MMS has answered: an output in
+    another encoding than UTF-8 (Windows' cp932, where it goes to a file or a pipe) carries
+    no 剝, a kanji of company names the schemas allow."""
+    return cast(TextIO, _Escaping(stream))
+
+
+class _Escaping:
+    """A text stream that writes the characters its encoding lacks as escapes; the rest of
+    the stream's interface is the stream's."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except UnicodeEncodeError:  # raised before anything of the text is written
+            encoding = self._stream.encoding
+            return self._stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class _Dropping:
