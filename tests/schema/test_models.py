@@ -356,6 +356,28 @@ def test_a_value_against_a_pattern_is_told_the_xsd_type_of_the_pattern() -> None
     assert error.rule.startswith("should match the pattern of XSD type PsqType ('^(?:0|")
 
 
+@pytest.mark.parametrize(
+    ("name", "told"),
+    [
+        ("新ｱ電力", "character 2, 'ｱ' (U+FF71 HALFWIDTH KATAKANA LETTER A), is not allowed"),
+        ("電力①", "character 3, '①' (U+2460 CIRCLED DIGIT ONE), is not allowed"),
+    ],
+)
+def test_a_value_against_a_set_of_characters_is_told_the_character_not_in_it(
+    name: str, told: str
+) -> None:
+    """JapaneseStringType allows full-width katakana (ア) but not half-width (ｱ), nor circled
+    digits: the pattern alone, a set of ranges that starts with an ideographic space that
+    cannot be seen, does not tell which character of a Japanese name to change."""
+    participant = example_request("RegistrationSubmit_Participant").items[0]
+    data = {**participant.model_dump(by_alias=True, exclude_none=True), "CompanyShortName": name}
+    with pytest.raises(PayloadError) as caught:
+        type(participant).model_validate(data)
+    [error] = caught.value.errors
+    assert (error.path, error.value) == ("ParticipantSubmit/@CompanyShortName", name)
+    assert error.rule.endswith(told), error.rule
+
+
 def test_a_whole_number_takes_no_bool_and_names_its_range() -> None:
     """pydantic's int takes True for 1: ``minimum_quantity_kw=True`` would offer 1 kW."""
     for given in (True, False):

@@ -11,6 +11,7 @@ a topic of its own.)
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -175,6 +176,29 @@ def lexical(value: Any) -> str:
     raise TypeError(f"no XML form for {type(value).__name__} values")
 
 
+_ONE_SET = re.compile(r"\^\(\?:(\[(?:\\.|[^\\\]])+\])\*\)\$", re.DOTALL)
+"""An anchored pattern that allows any string of one set of characters (``[...]*``), as most
+string types of the schemas do (JapaneseStringType, FreeStringType...); the set is its
+group."""
+
+
+def pattern_rule(rule: str, regex: str, value: object) -> str:
+    """``rule``, broken by ``value`` against the anchored ``regex``, naming the first
+    character of the value outside the set of characters the pattern allows, should it allow
+    one set: the pattern rarely tells which character of a Japanese name to change (ｱ,
+    half-width, is not allowed where ア, full-width, is), and JapaneseStringType's set starts
+    with an ideographic space that cannot be seen."""
+    one_set = _ONE_SET.fullmatch(regex)
+    if one_set is None or not isinstance(value, str):
+        return rule
+    allowed = re.compile(one_set.group(1))
+    for position, character in enumerate(value, 1):
+        if allowed.fullmatch(character) is None:
+            code = f"U+{ord(character):04X} {unicodedata.name(character, '')}".rstrip()
+            return f"{rule}: character {position}, {character!r} ({code}), is not allowed"
+    return rule
+
+
 @dataclass(frozen=True)
 class XsdPattern:
     """An ``xs:pattern`` checked against the lexical form of a value.
@@ -196,9 +220,10 @@ class XsdPattern:
 
     def __call__(self, value: Any) -> Any:
         if self._compiled.fullmatch(lexical(value)) is None:
-            if self.xsd_type is None:
-                raise ValueError(f"should match pattern '{self.regex}'")
-            raise ValueError(
-                f"should match the pattern of XSD type {self.xsd_type} ('{self.regex}')"
+            rule = (
+                f"should match pattern '{self.regex}'"
+                if self.xsd_type is None
+                else f"should match the pattern of XSD type {self.xsd_type} ('{self.regex}')"
             )
+            raise ValueError(pattern_rule(rule, self.regex, value))
         return value
