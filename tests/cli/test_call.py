@@ -674,6 +674,23 @@ def test_call_prints_what_its_output_encoding_cannot_carry_as_escapes(
     assert re.search(r"^ +CompanyShortName +\\u525d離電力$", as_table.stdout, re.MULTILINE)
 
 
+def test_call_prints_a_value_ending_in_an_ideographic_space_whole(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """The full-width space (U+3000) is a character of JapaneseStringType like any other, so
+    a name may end with one; the plain lines of a table keep it, as they keep every value
+    whole, and drop only the padding after the last column."""
+    long_name = "偽電力揚水発電所\u3000"
+    [example] = example_request("RegistrationSubmit_Resource").items
+    resource = {**example.model_dump(mode="json", by_alias=True), "ResourceLongName": long_name}
+    payload = tmp_path / "resource.json"
+    payload.write_text(json.dumps(resource))
+    state = str(fresh_mms_simulator.state_dir)
+    shown = mms("call", "put_resource", "--sim-state", state, "--payload", str(payload))
+    assert shown.exit_code == 0, shown.output
+    assert re.search(f"^ +ResourceLongName +{long_name}$", shown.stdout, re.MULTILINE), shown.stdout
+
+
 def test_call_reads_dates_and_times_as_the_library_does(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -82,7 +82,8 @@ def print_columns(
 
     def aligned(line: Sequence[str]) -> str:
         cells = (set_cell_size(cell, width) for cell, width in zip(line, widths, strict=True))
-        return ("  " + "   ".join(cells)).rstrip()
+        # the padding after the last column only: a value may end with a full-width space
+        return ("  " + "   ".join(cells)).rstrip(" ")
 
     console.print(f"{title}:", highlight=False, markup=False)
     console.out(aligned(header), style="bold", highlight=False)
