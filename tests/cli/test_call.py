@@ -262,6 +262,19 @@ def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:
     assert f"cannot read {candidate}" in result.output
 
 
+def test_call_says_that_a_json_payload_saved_as_shift_jis_is_not_utf8(tmp_path: Path) -> None:
+    """JSON is UTF-8 text, and a payload of Japanese names saved by a Windows editor or
+    Excel is often Shift_JIS: the file is JSON, in the wrong encoding, which is what to fix."""
+    payload = tmp_path / "participant.json"
+    payload.write_bytes('{"CompanyShortName": "偽会社"}'.encode("cp932"))
+    result = CliRunner().invoke(main, ["call", "put_participant", "--payload", str(payload)])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: Invalid value for --payload: is not UTF-8 text, as JSON is (byte 0x8b at "
+        "offset 22 is not UTF-8; a file saved as Shift_JIS must be saved as UTF-8)\n"
+    ), result.stderr
+
+
 def test_call_refuses_a_payload_it_cannot_read_whole_before_sending(
     mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -469,6 +469,12 @@ def _payload(operation: Operation, path: Path) -> Any:
         # a number as the decimal it spells: as a float, 100.0000000000000001 would be 100 and
         # pass where the schema refuses it, and 100.50 would go out as 100.5
         return json.loads(data, object_pairs_hook=_json_object, parse_float=Decimal)
+    except UnicodeDecodeError as exc:  # Japanese names saved by Windows software
+        raise click.BadParameter(
+            f"is not UTF-8 text, as JSON is (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start} is not UTF-8; a file saved as Shift_JIS must be saved as UTF-8)",
+            param_hint="--payload",
+        ) from None
     except ValueError as exc:
         raise click.BadParameter(f"neither XML nor JSON: {exc}", param_hint="--payload") from None
     except RecursionError:  # Python's parser recurses into each array and object
