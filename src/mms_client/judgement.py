@@ -15,6 +15,7 @@ tree of its own (:func:`judge`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,6 +157,11 @@ class Verdict:
         return tuple(m for m in self.messages if m.severity == severity)
 
 
+_XML_SPACE = re.compile(r"[ \t\n\r]+")
+"""A run of the white space XML knows, which a message's text is collapsed of; not
+Python's, which would take the full-width space (U+3000) out of Japanese text too."""
+
+
 def _messages(found: tuple[Found, ...]) -> tuple[Message, ...]:
     """The messages read into ``found``, their texts with whitespace collapsed."""
     messages: list[Message] = []
@@ -169,7 +175,7 @@ def _messages(found: tuple[Found, ...]) -> tuple[Message, ...]:
                     (
                         severity,
                         item.get("Code"),
-                        " ".join((item.get(TEXT_KEY) or "").split()),
+                        _XML_SPACE.sub(" ", item.get(TEXT_KEY) or "").strip(" "),
                         holder,
                     ),
                 )

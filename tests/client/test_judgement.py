@@ -59,6 +59,18 @@ def test_failed_response_lists_errors_and_why() -> None:
     )
 
 
+def test_a_message_keeps_the_full_width_spaces_of_its_text() -> None:
+    """A message's text is collapsed of the white space XML knows (the line breaks and the
+    indentation around it), not of the full-width space (U+3000) of Japanese text, which is
+    part of a name it quotes: a resource called 偽電力　二 is not 偽電力 二."""
+    text = "リソース「偽電力\u3000二」は登録されていません"
+    document = example("base_failed_response.xml").replace(
+        b">Error1</Error>", f">\n      {text}\n    </Error>".encode(), 1
+    )
+    verdict = judge(parse_xml(document))
+    assert verdict.errors[0].text == text
+
+
 @pytest.mark.parametrize("name", ["base_response.xml", "query_reserve_requirements_response.xml"])
 def test_other_examples_pass(name: str) -> None:
     assert not judge(parse_xml(example(name))).failed
