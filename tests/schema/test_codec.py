@@ -276,6 +276,15 @@ def test_stray_text_is_refused() -> None:
     assert caught.value.errors[0].path == "MarketData/text()"
 
 
+def test_a_full_width_space_between_elements_is_stray_text() -> None:
+    """Between elements XML allows its own white space only: a full-width space (U+3000),
+    white space to Python, is text, which element-only content does not take."""
+    spaced = "<MarketData>\u3000<Messages/>\n</MarketData>".encode()
+    with pytest.raises(PayloadError) as caught:
+        codec.read(spaced, MarketData)
+    assert [(e.path, e.value) for e in caught.value.errors] == [("MarketData/text()", "\u3000")]
+
+
 def test_two_branches_of_a_choice_are_refused() -> None:
     both = (
         b'<MarketData><MarketSubmit Date="2024-03-15" ParticipantName="F100" UserName="U">'
