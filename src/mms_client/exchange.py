@@ -21,6 +21,7 @@ import io
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -362,7 +363,12 @@ def _check_files(
     named = operation.announced_files(document)
     sent = {attachment.name for attachment in attachments}
     errors = [
-        FieldError(path, name, "names a file that does not come with the request")
+        FieldError(
+            path,
+            name,
+            "names a file that does not come with the request"
+            + _spelt_otherwise(name, sent, "one comes named"),
+        )
         for name, path in named.items()
         if name not in sent
     ]
@@ -371,7 +377,11 @@ def _check_files(
             f"attachmentData[{index}]/name",
             attachment.name,
             "sent with the request but named nowhere in the payload"
-            + ("" if named else ", which names no file"),
+            + (
+                _spelt_otherwise(attachment.name, named, "the payload names")
+                if named
+                else ", which names no file"
+            ),
         )
         for index, attachment in enumerate(attachments, 1)
         if attachment.name not in named
@@ -380,6 +390,21 @@ def _check_files(
         raise PayloadError(
             f"{operation.name}: the files sent are not those the payload names", errors
         )
+
+
+def _spelt_otherwise(name: str, others: Iterable[str], which: str) -> str:
+    """Of a file ``name`` missing from ``others``, the one of them that is the same name in
+    other Unicode characters, shown by its code points (``which``: how it is there): the
+    kana of a file name from macOS are decomposed (カ and U+3099 for ガ), those typed into
+    a payload composed, and the two look alike."""
+    form = unicodedata.normalize("NFC", name)
+    other = next((o for o in others if unicodedata.normalize("NFC", o) == form), None)
+    if other is None:
+        return ""
+    return (
+        f"; {which} {other!a}, the same name in other Unicode characters (a letter and a "
+        "combining mark, as macOS writes file names): give it in one form in both"
+    )
 
 
 def interpret(

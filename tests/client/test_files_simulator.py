@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import threading
+import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -43,7 +44,7 @@ from mms_client.errors import (
 from mms_client.examples import example_request
 from mms_client.files import DownloadedFile
 from mms_client.plugins import Plugin
-from mms_client.schema.generated import mi_market, mi_report, omi
+from mms_client.schema.generated import mi_market, mi_report, mpr, omi
 from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList, DatasetName
 from mms_client.security.certs import Certificate
 from mms_client.sim.simulator import Simulator
@@ -349,6 +350,34 @@ def test_a_file_the_payload_names_must_come_along(simulator: Simulator) -> None:
             "names a file that does not come with the request",
         ),
     )
+    assert simulator.count(processed=False) == before
+
+
+def test_a_file_named_in_decomposed_kana_is_told_apart_from_the_name_it_spells(
+    simulator: Simulator,
+) -> None:
+    """ガ is one character, or カ and a combining voiced mark (U+3099), as macOS writes file
+    names: a file from there spells the payload's 審査ガイド.pdf otherwise, and the two names,
+    which look alike, must be told apart for the user to see what differs."""
+    composed = "審査ガイド.pdf"
+    decomposed = unicodedata.normalize("NFD", composed)
+    [evaluation] = example_request("RegistrationSubmit_ResourceEvaluation").items
+    assert isinstance(evaluation, mpr.ResourceEvaluationSubmit) and evaluation.attachment
+    named = evaluation.model_copy(
+        update={"attachment": evaluation.attachment.model_copy(update={"file_name": composed})}
+    )
+    before = simulator.count(processed=False)
+    with client(simulator, "MO") as mo, pytest.raises(PayloadError) as caught:
+        mo.put_resource_evaluation(named, files=[Attachment(decomposed, b"%PDF-1.4")])
+    rules = [error.rule for error in caught.value.errors]
+    assert rules == [
+        "names a file that does not come with the request; one comes named "
+        f"{decomposed!a}, the same name in other Unicode characters (a letter and a "
+        "combining mark, as macOS writes file names): give it in one form in both",
+        "sent with the request but named nowhere in the payload; the payload names "
+        f"{composed!a}, the same name in other Unicode characters (a letter and a "
+        "combining mark, as macOS writes file names): give it in one form in both",
+    ]
     assert simulator.count(processed=False) == before
 
 
