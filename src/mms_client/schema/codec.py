@@ -41,7 +41,7 @@ from mms_client.schema.binding import (
     unknown_name_rule,
     xml_plan,
 )
-from mms_client.schema.datatypes import UNESCAPED_TYPES, XML_SPACE, lexical
+from mms_client.schema.datatypes import UNESCAPED_TYPES, lexical
 from mms_client.xmlparse import (
     DEFAULT_MAX_BYTES,
     NOT_XML,
@@ -371,7 +371,9 @@ class _Reader:
         pieces = self._pieces
         if pieces is not None:  # also while skipping: a list that is thrown away
             pieces.append(text)
-        elif text.strip(XML_SPACE):  # XML's white space, not Python's (U+3000 is text)
+        elif not (text.isascii() and text.isspace()):
+            # XML's white space, not Python's: U+3000 is text. The other ASCII characters
+            # Python counts as space are not allowed in an XML document at all.
             self._problem("/text()", text, "text not allowed here by the schema")
 
     def end(self, _tag: str) -> None:

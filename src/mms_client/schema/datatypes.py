@@ -28,7 +28,7 @@ from mms_client.jst import JstDate, format_jst
 _BOOLEAN_LEXICAL = {"true": True, "false": False, "1": True, "0": False}
 
 
-XML_SPACE = " \t\n\r"
+_XML_SPACE = " \t\n\r"
 """The characters XML Schema's whitespace collapse takes off both ends of a value."""
 
 
@@ -38,7 +38,7 @@ def _xsd_boolean(value: Any) -> Any:
     if isinstance(value, str):
         flag = _BOOLEAN_LEXICAL.get(value)
         if flag is None:
-            flag = _BOOLEAN_LEXICAL.get(value.strip(XML_SPACE))
+            flag = _BOOLEAN_LEXICAL.get(value.strip(_XML_SPACE))
         if flag is None:
             raise ValueError("should be true, false, 1 or 0 (xs:boolean)")
         return flag
