@@ -411,6 +411,19 @@ def test_call_explains_a_damaged_simulator_manifest(
     assert problem in result.stderr and "mms sim serve --state" in result.stderr
 
 
+def test_call_on_a_folder_without_a_manifest_says_how_to_start_a_simulator_there(
+    tmp_path: Path,
+) -> None:
+    """A folder named by --sim-state is where the simulator must be started: a bare
+    `mms sim serve` would start one on the user's data folder, which the call does not read."""
+    state = tmp_path / "my state"
+    state.mkdir()
+    result = mms("call", "query_offers", "--example", "--sim-state", str(state))
+    assert result.exit_code == 2
+    assert f"no simulator manifest in {state}; start one there with " in result.stderr
+    assert f"`mms sim serve --state '{state}'`" in result.stderr
+
+
 @pytest.mark.parametrize("ending", ["stopped", "killed"])
 def test_call_says_that_no_simulator_serves_the_state_folder_instead_of_connecting(
     tmp_path: Path, mms_simulator_pki: Path, mms_simulator: Simulator, ending: str

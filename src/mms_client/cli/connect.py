@@ -168,10 +168,16 @@ class Connection:
             )
         folder = self.sim_state if self.sim_state is not None else default_state_dir()
         if not (folder / MANIFEST_NAME).is_file():
+            # a folder named here is where to start it: a bare `mms sim serve` would start
+            # one on the default folder, which this call does not read
+            start = (
+                "start one with `mms sim serve`, pass --sim-state"
+                if self.sim_state is None
+                else f"start one there with `mms sim serve --state {shlex.quote(str(folder))}`"
+            )
             raise click.UsageError(
-                f"no simulator manifest in {folder}; start one with `mms sim serve`, pass "
-                "--sim-state, or give --cert (with --participant, --user, --client-type) to "
-                "talk to an MMS"
+                f"no simulator manifest in {folder}; {start}, or give --cert (with "
+                "--participant, --user, --client-type) to talk to an MMS"
             )
         # with the manifest's own address, a folder no simulator serves has nothing to
         # connect to: that is said at once, rather than after retries that cannot succeed
