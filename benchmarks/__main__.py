@@ -24,6 +24,18 @@ from benchmarks.report import document, labels, load_average, table, write_json
 DEFAULT_OUTPUT = REPOSITORY / "benchmarks" / "results" / "latest.json"
 
 
+def _document_size(text: str) -> int:
+    """An N of ``--n``: a document of no offers measures nothing, and one below that cannot
+    be made, so either is refused here rather than found by a case half-way through a run."""
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of at least 1")
+    return size
+
+
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -38,7 +50,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--n",
         action="append",
-        type=int,
+        type=_document_size,
         metavar="N",
         help="document sizes for the document cases (repeatable; default 1 10 100 1000)",
     )

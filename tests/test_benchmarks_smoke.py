@@ -27,25 +27,20 @@ def _figures_are_valid(figures: dict[str, float]) -> bool:
     )
 
 
-def test_quick_in_process_run_writes_a_complete_record(tmp_path: Path) -> None:
-    output = tmp_path / "results.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--quick",
-            "--in-process",
-            "--n",
-            "1",
-            "--output",
-            str(output),
-        ],
+def benchmarks(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks`` with ``arguments``, run as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *arguments],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_quick_in_process_run_writes_a_complete_record(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    completed = benchmarks("--quick", "--in-process", "--n", "1", "--output", str(output))
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
     record = json.loads(output.read_text("utf-8"))
@@ -88,3 +83,14 @@ def test_a_process_is_timed_until_it_says_its_work_is_done() -> None:
         run_process([sys.executable, "-c", "print('finished')"], done_marker="done at")
     silent = run_process([sys.executable, "-c", "pass"])
     assert silent.done == silent.wall
+
+
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_a_document_size_below_one_is_refused_naming_the_option(tmp_path: Path, size: str) -> None:
+    """A document of no offers measures nothing, and a negative count is a typo: either is
+    refused before any case runs, as argparse refuses what is not a number."""
+    output = tmp_path / "results.json"
+    completed = benchmarks("--case", "serialize_sign", "--n", size, "--output", str(output))
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert f"argument --n: {size} is not a whole number of at least 1" in completed.stderr
+    assert "Traceback" not in completed.stderr and not output.exists()
