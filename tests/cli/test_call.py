@@ -275,6 +275,22 @@ def test_call_says_that_a_json_payload_saved_as_shift_jis_is_not_utf8(tmp_path: 
     ), result.stderr
 
 
+@pytest.mark.parametrize(
+    "content", [b"", b"  \n", b"\xef\xbb\xbf\r\n"], ids=["empty", "blank", "bom"]
+)
+def test_call_says_that_an_empty_payload_is_empty(tmp_path: Path, content: bytes) -> None:
+    """A payload file left empty (a script's redirection that wrote nothing, a new file from
+    an editor) is said to be empty, not reported as a JSON syntax error at line 1 column 1."""
+    payload = tmp_path / "offer.json"
+    payload.write_bytes(content)
+    result = CliRunner().invoke(main, ["call", "query_offers", "--payload", str(payload)])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: Invalid value for --payload: is empty; it should hold the request's item(s) "
+        "as JSON or XML\n"
+    ), result.stderr
+
+
 def test_call_refuses_a_payload_it_cannot_read_whole_before_sending(
     mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -460,7 +460,13 @@ def _payload(operation: Operation, path: Path) -> Any:
         )
     data = _read(path, "--payload", PAYLOAD_MAX_BYTES, "a payload")
     # editors on Windows often start a UTF-8 file with a byte order mark; both parsers skip it
-    if data.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<"):
+    content = data.removeprefix(codecs.BOM_UTF8).lstrip()
+    if not content:  # a redirection that wrote nothing: not a JSON error at column 1
+        raise click.BadParameter(
+            "is empty; it should hold the request's item(s) as JSON or XML",
+            param_hint="--payload",
+        )
+    if content.startswith(b"<"):
         try:
             return codec.read(data, operation.payload_model, tag=operation.element)
         except PayloadError as exc:
