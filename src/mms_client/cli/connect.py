@@ -303,6 +303,7 @@ def connection_options(command: F) -> F:
         click.option(
             "--timeout",
             type=float,
+            metavar="SECONDS",
             default=60.0,
             show_default=True,
             callback=_checked_timeout,
