@@ -41,7 +41,8 @@ _SEVERITIES: dict[str, Severity] = {
     "ERROR": "Error",
 }
 _FAILED_VALIDATIONS = frozenset({"FAILED", "PASSED_PARTIAL"})
-_VERDICT_ATTRIBUTES = frozenset({"Validation", "ValidationStatus", "Success"})
+VERDICT_ATTRIBUTES = frozenset({"Validation", "ValidationStatus", "Success"})
+"""The envelope attributes that carry the MMS's verdict: a reply's, which a request leaves out."""
 
 
 class Message(NamedTuple):
@@ -261,7 +262,7 @@ class Judgement:
             return True
         plan = xml_plan(cls)
         return not (
-            _VERDICT_ATTRIBUTES.isdisjoint(plan.attribute_names)
+            VERDICT_ATTRIBUTES.isdisjoint(plan.attribute_names)
             and MESSAGE_BLOCKS.isdisjoint(plan.elements_by_tag)
         )
 
