@@ -124,6 +124,27 @@ def test_an_ambiguous_request_is_refused_and_nothing_is_processed(
     assert fresh_wire.simulator.count("MarketSubmit_OfferData") == 0
 
 
+def test_a_request_holding_requestdata_twice_is_refused_and_nothing_is_processed(
+    fresh_wire: Wire, offer: OfferFactory
+) -> None:
+    """The signed payload, then a second requestData of other offers beside it: checking
+    the signature of the first and leaving the second unseen would take a request the MMS
+    refuses."""
+    payload = fresh_wire.payload("MarketSubmit_OfferData", offer(), market_type=DAM)
+    other = fresh_wire.payload("MarketSubmit_OfferData", offer(start_hour=15), market_type=DAM)
+    key = fresh_wire.certificate(fresh_wire.simulator.user()).private_key
+    headers, body = _sloppy_request(payload, sign(payload, key))
+    second = f"   <requestData>{base64.b64encode(other).decode()}</requestData>\n"
+    closing = b"  </ns0:RequestAttInfo>"
+    body = body.replace(closing, second.encode() + closing)
+
+    answer = fresh_wire.post(headers, body)
+
+    assert answer.status == 500
+    assert answer.fault.message == "unreadable MMS request: the SOAP body holds <requestData> twice"
+    assert fresh_wire.simulator.count("MarketSubmit_OfferData") == 0
+
+
 def test_inline_base64_is_the_default_response_form(wire: Wire) -> None:
     answer = wire.call("MarketQuery_OfferQuery", OfferQuery(market_type=DAM))
     assert answer.headers["content-type"].startswith("text/xml")

@@ -286,6 +286,51 @@ def test_unreadable_requests_are_malformed_request_errors(
         parse_request(headers, body)
 
 
+REQUEST_DATA = "<requestData>PGEvPg==</requestData>"
+ATTACHMENT = "<attachmentData><binaryData>QQ==</binaryData><name>a.csv</name></attachmentData>"
+
+
+@pytest.mark.parametrize(
+    ("children", "problem"),
+    [
+        (
+            LEADING + REQUEST_DATA + "<requestData>PGIvPg==</requestData>",
+            "the SOAP body holds <requestData> twice",
+        ),
+        (
+            LEADING + "<requestSignature>c2ln</requestSignature>"
+            "<requestSignature>b3RoZXI=</requestSignature>" + REQUEST_DATA,
+            "the SOAP body holds <requestSignature> twice",
+        ),
+        (
+            "<requestType>mp.omi</requestType>" + LEADING + REQUEST_DATA,
+            "the SOAP body holds <requestType> twice",
+        ),
+        (
+            LEADING + "<adminRole>true</adminRole>" + REQUEST_DATA,
+            "the SOAP body holds <adminRole> twice",
+        ),
+        (
+            LEADING
+            + REQUEST_DATA
+            + ATTACHMENT
+            + ATTACHMENT.replace(
+                "<name>a.csv</name>", "<signature>c2ln</signature><signature>c2ln</signature>"
+            ),
+            "attachmentData[2] holds <signature> twice",
+        ),
+    ],
+    ids=["requestData", "requestSignature", "requestType", "adminRole", "attachment-signature"],
+)
+def test_a_request_holding_a_field_twice_is_refused(children: str, problem: str) -> None:
+    """The WSDL lets each field of ``RequestAttInfo`` but ``attachmentData`` come once, and
+    the MMS refuses a second: reading the first of two would check the signature of one
+    payload and leave the other unseen."""
+    with pytest.raises(MalformedRequestError) as raised:
+        parse_request(XML, _request_parts(children))
+    assert str(raised.value) == f"unreadable MMS request: {problem}"
+
+
 @pytest.mark.parametrize("mtom", [False, True])
 def test_responses_read_back_inline_or_mtom(mtom: bool) -> None:
     info = ResponseAttInfo(
@@ -294,7 +339,7 @@ def test_responses_read_back_inline_or_mtom(mtom: bool) -> None:
         warnings=True,
         response_filename="report.xml",
         response_data=PAYLOAD,
-        attachments=(Attachment("a.csv", b"1,2\n", "c2ln"),),
+        attachments=(Attachment("a.csv", b"1,2\n", "c2ln"), Attachment("b.pdf", b"%PDF")),
     )
     message = build_response(Interface.MI, info, mtom=mtom)
     media_type, _ = parse_header_value(message.headers["Content-Type"])
@@ -372,6 +417,61 @@ def test_unreadable_replies_are_malformed_response_errors(
 ) -> None:
     with pytest.raises(MalformedResponseError, match=problem):
         read_response(headers, body, Interface.MI)
+
+
+READ_BACK = "<success>true</success><responseDataType>XML</responseDataType>"
+FAULT = (
+    b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><e:Fault>'
+    b"<faultcode>e:Server</faultcode><faultstring>one</faultstring>"
+    b"<faultstring>two</faultstring></e:Fault></e:Body></e:Envelope>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (_response(READ_BACK + "<success>false</success>"), "the SOAP body holds <success> twice"),
+        (
+            _response(
+                READ_BACK + "<responseData>PGEvPg==</responseData><responseData>PGIvPg=="
+                "</responseData>"
+            ),
+            "the SOAP body holds <responseData> twice",
+        ),
+        (
+            _response(READ_BACK + "<responseDataType>CSV</responseDataType>"),
+            "the SOAP body holds <responseDataType> twice",
+        ),
+        (
+            _response(
+                READ_BACK + ATTACHMENT + ATTACHMENT.replace("</name>", "</name><name>b</name>")
+            ),
+            "attachmentData[2] holds <name> twice",
+        ),
+        (
+            _response(
+                READ_BACK + ATTACHMENT.replace("<name>", "<binaryData>Qg==</binaryData><name>")
+            ),
+            "attachmentData[1] holds <binaryData> twice",
+        ),
+        (FAULT, "the SOAP body holds <faultstring> twice"),
+    ],
+    ids=[
+        "success",
+        "responseData",
+        "responseDataType",
+        "attachment-name",
+        "attachment-data",
+        "fault",
+    ],
+)
+def test_a_reply_holding_a_field_twice_is_refused(body: bytes, problem: str) -> None:
+    """Which of two values the MMS meant is not a guess the client makes: a reply that says
+    ``success`` twice, or carries two reports, is not one the WSDL allows."""
+    with pytest.raises(MalformedResponseError) as raised:
+        read_response(XML, body, Interface.MI)
+    assert str(raised.value) == f"unreadable MMS reply: {problem}"
+    assert not is_fault(XML, body, Interface.MI)
 
 
 @pytest.mark.parametrize("size", [0, 9 * 1024 * 1024], ids=["as a tree", "streamed"])

@@ -561,13 +561,25 @@ def _interface_of(element: etree._Element, expected: str) -> Interface:
     return interface
 
 
-def _children(element: etree._Element) -> dict[str, etree._Element]:
-    """The child elements by local name (the first of each name)."""
+_REPEATABLE: Final = frozenset({"attachmentData"})
+"""The one field the WSDL lets come more than once (its files, read by :func:`_attachments`)."""
+
+
+def _children(element: etree._Element, where: str = "the SOAP body") -> dict[str, etree._Element]:
+    """The child elements by local name, the first of a name that may repeat
+    (:data:`_REPEATABLE`). A second of any other name is refused, naming ``where`` it was
+    found: which of two the sender meant is not a guess to make (the MMS, which takes each
+    once, would refuse a request that holds two, and a signature checked on the first
+    requestData would leave the second unseen)."""
     children: dict[str, etree._Element] = {}
     for child in element:
         tag = child.tag
         if tag.__class__ is str:  # not a comment or processing instruction
-            children.setdefault(local_name(tag), child)
+            name = local_name(tag)
+            if name not in children:
+                children[name] = child
+            elif name not in _REPEATABLE:
+                raise MimeFormatError(f"{where} holds <{name}> twice")
     return children
 
 
@@ -608,8 +620,8 @@ def _optional_boolean(children: Mapping[str, etree._Element], name: str) -> bool
 def _attachments(
     envelope: Envelope, children: Mapping[str, etree._Element], limit: int
 ) -> tuple[ReceivedFile, ...]:
-    """The files of ``envelope``, whose content's first child of each name is ``children``:
-    only a body that has one is looked through for all of them (most have none)."""
+    """The files of ``envelope``, whose content's children by name are ``children``: only a
+    body that has one is looked through for all of them (most have none)."""
     if "attachmentData" not in children:
         return ()
     found = [
@@ -620,8 +632,8 @@ def _attachments(
     if len(found) > limit:
         raise MimeFormatError(f"{len(found)} attachments; at most {limit} are allowed")
     received = []
-    for element in found:
-        fields = _children(element)
+    for number, element in enumerate(found, start=1):
+        fields = _children(element, f"attachmentData[{number}]")
         data = fields.get("binaryData")
         received.append(
             ReceivedFile(
