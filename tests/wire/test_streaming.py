@@ -302,8 +302,7 @@ def _framed(envelope_xml: str, mtom: bool) -> tuple[dict[str, str], bytes]:
     [
         f"{_ENVELOPE_OPEN}<e:Body>{_ATT_INFO}{_READABLE}</t:ResponseAttInfo></e:Body></e:Envelope>",
         f"{_ENVELOPE_OPEN}<e:Header><t:x xmlns:t='urn:x'>1</t:x></e:Header>"
-        f"<e:Body>{_ATT_INFO}{_READABLE}</t:ResponseAttInfo><other/></e:Body>"
-        "<e:Body><ignored/></e:Body></e:Envelope>",
+        f"<e:Body>{_ATT_INFO}{_READABLE}</t:ResponseAttInfo></e:Body></e:Envelope>",
         f"{_ENVELOPE_OPEN}<e:Header/></e:Envelope>",
         f"{_ENVELOPE_OPEN}<e:Body><!-- nothing --></e:Body></e:Envelope>",
         "<Envelope/>",
@@ -321,7 +320,7 @@ def _framed(envelope_xml: str, mtom: bool) -> tuple[dict[str, str], bytes]:
     ],
     ids=[
         "comments-and-wrapped-base64",
-        "header-and-extra-bodies",
+        "header-before-the-body",
         "no-body",
         "empty-body",
         "not-soap",
@@ -359,3 +358,64 @@ def test_small_envelopes_read_from_a_tree_as_a_stream_would_read_them(
         assert isinstance(from_tree, ResponseAttInfo)
         assert from_tree.response_data == b"<a>" + b"x" * 200 + b"</a>"
         assert from_tree.response_filename == "report.xml"
+
+
+_SOAP_TAG = "{http://schemas.xmlsoap.org/soap/envelope/}"
+_CONTENT = f"{_ATT_INFO}{_READABLE}</t:ResponseAttInfo>"
+
+
+@pytest.mark.parametrize("mtom", [False, True], ids=["plain", "mtom"])
+@pytest.mark.parametrize("streamed", [False, True], ids=["as a tree", "streamed"])
+@pytest.mark.parametrize(
+    ("inside", "problem"),
+    [
+        (
+            f"<e:Body>{_CONTENT}</e:Body><e:Body><other/></e:Body>",
+            "the SOAP envelope holds a second Body",
+        ),
+        (
+            f"<e:Header/><e:Header/><e:Body>{_CONTENT}</e:Body>",
+            "the SOAP envelope holds a second Header",
+        ),
+        (
+            f"<e:Body>{_CONTENT}</e:Body><e:Header/>",
+            f"the SOAP envelope holds '{_SOAP_TAG}Header' after its Body",
+        ),
+        (
+            f"<e:Body>{_CONTENT}</e:Body><t:x xmlns:t='urn:x'/>",
+            "the SOAP envelope holds '{urn:x}x' after its Body",
+        ),
+        (
+            f"<t:x xmlns:t='urn:x'/><e:Body>{_CONTENT}</e:Body>",
+            "the SOAP envelope holds '{urn:x}x' before its Body",
+        ),
+        (
+            f"<e:Body>{_CONTENT}<!-- note -->{_CONTENT}</e:Body>",
+            "the SOAP Body holds a second element, "
+            "'{urn:abb.com:project/mms/types}ResponseAttInfo'",
+        ),
+        (f"<e:Body/><e:Body>{_CONTENT}</e:Body>", "the SOAP envelope holds a second Body"),
+    ],
+    ids=[
+        "two-bodies",
+        "two-headers",
+        "header-after-the-body",
+        "element-after-the-body",
+        "element-before-the-body",
+        "two-elements-in-the-body",
+        "empty-body-then-another",
+    ],
+)
+def test_an_envelope_of_two_bodies_or_headers_or_more_is_refused(
+    inside: str, problem: str, streamed: bool, mtom: bool
+) -> None:
+    """A SOAP 1.1 envelope holds an optional Header, then its Body, then nothing (WS-I Basic
+    Profile R1011), and the Body of a document/literal message holds one element: a second
+    one, read as if it were not there, would leave what it says unseen."""
+    headers, body = _framed(f"{_ENVELOPE_OPEN}{inside}</e:Envelope>", mtom)
+    with pytest.MonkeyPatch.context() as patch:
+        if streamed:
+            patch.setattr(envelope, "_TREE_MAX_BYTES", 0)
+        with pytest.raises(MalformedResponseError) as raised:
+            read_response(headers, body, Interface.MI)
+    assert str(raised.value) == f"unreadable MMS reply: {problem}"

@@ -52,6 +52,7 @@ BINARY_ELEMENTS: Final = frozenset({"requestData", "responseData", "binaryData"}
 
 _ENVELOPE = f"{{{SOAP_ENVELOPE_NS}}}Envelope"
 _BODY = f"{{{SOAP_ENVELOPE_NS}}}Body"
+_HEADER = f"{{{SOAP_ENVELOPE_NS}}}Header"
 _INCLUDE = f"{{{XOP_NS}}}Include"
 _XML_CONTENT_TYPES = frozenset({"text/xml", "application/soap+xml", "application/xop+xml"})
 _TREE_MAX_BYTES = 8 * 1024 * 1024
@@ -84,6 +85,25 @@ def _holds_other_elements(name: str, tags: list[str]) -> str | None:
     if len(tags) == 1:
         return f"<{name}> holds {tags[0]!r}, not base64 text or an xop:Include"
     return f"<{name}> holds {len(tags)} elements, not base64 text or one xop:Include"
+
+
+def _check_in_envelope(tag: str, previous: str | None) -> None:
+    """Refuse the element ``tag`` of the envelope after its element ``previous`` (None for
+    its first) unless it stands where SOAP 1.1 puts it: a Header first, if any, then the Body,
+    and nothing after it (WS-I Basic Profile R1011). Read as if it were not there, a second
+    Body or Header, or an element beside them, would leave what it says unseen."""
+    if (tag == _BODY and previous != _BODY) or (tag == _HEADER and previous is None):
+        return
+    if tag == previous:
+        raise MimeFormatError(f"the SOAP envelope holds a second {local_name(tag)}")
+    where = "after" if previous == _BODY else "before"
+    raise MimeFormatError(f"the SOAP envelope holds {tag!r} {where} its Body")
+
+
+def _second_content(tag: str) -> str:
+    """Why a Body holding the element ``tag`` after its first cannot be read: the Body of a
+    document/literal message is one element, and one after it would go unread."""
+    return f"the SOAP Body holds a second element, {tag!r}"
 
 
 def local_name(tag: str) -> str:
@@ -251,15 +271,26 @@ class _Budget:
 
 def _tree_content(envelope: bytes) -> etree._Element:
     """The body's content of a small envelope, parsed whole and checked as a stream is
-    checked: the first element of the first ``soap:Body`` (a ``soap:Header`` and anything
-    beside it are ignored), within the budget."""
+    checked, in document order: the one element of the ``soap:Body`` (a ``soap:Header``
+    before it is ignored), within the budget."""
     root = parse_xml(envelope, max_bytes=_TREE_MAX_BYTES)
     if root.tag != _ENVELOPE:
         raise MimeFormatError(f"the document is not a SOAP 1.1 envelope but {root.tag!r}")
-    body = next((child for child in root if child.tag == _BODY), None)
-    if body is None:
+    previous: str | None = None
+    content: etree._Element | None = None
+    for child in root:
+        tag = child.tag
+        if tag.__class__ is not str:  # a comment or processing instruction
+            continue
+        _check_in_envelope(tag, previous)
+        previous = tag
+        if tag == _BODY:
+            elements = [element for element in child if element.tag.__class__ is str]
+            if len(elements) > 1:
+                raise MimeFormatError(_second_content(elements[1].tag))
+            content = elements[0] if elements else None
+    if previous != _BODY:
         raise MimeFormatError("the SOAP envelope has no Body")
-    content = next((child for child in body if child.tag.__class__ is str), None)
     if content is None:
         raise MimeFormatError("the SOAP Body is empty")
     # an envelope smaller than the budget cannot exceed it (an element takes 4 bytes at
@@ -305,7 +336,7 @@ class _StreamedEnvelope:
         self._budget = _Budget()
         self._depth = 0
         self._skip_below: int | None = None  # depth of a subtree being ignored
-        self._body_seen = False
+        self._last_in_envelope: str | None = None  # the tag of the envelope's latest element
         self._content_seen = False
         self._open: list[str] = []  # local names of the content's open elements
         # the binary element being read: its blob, the tags of the elements it holds (an
@@ -332,12 +363,12 @@ class _StreamedEnvelope:
             if tag != _ENVELOPE:
                 raise MimeFormatError(f"the document is not a SOAP 1.1 envelope but {tag!r}")
         elif depth == 2:
-            if tag != _BODY or self._body_seen:
-                self._skip_below = depth  # soap:Header, or anything else beside the Body
-            else:
-                self._body_seen = True
+            _check_in_envelope(tag, self._last_in_envelope)
+            self._last_in_envelope = tag
+            if tag == _HEADER:
+                self._skip_below = depth  # the MMS defines no header blocks
         elif depth == 3 and self._content_seen:
-            self._skip_below = depth  # only the first element of the Body counts
+            raise MimeFormatError(_second_content(tag))
         elif self._open and self._open[-1] in BINARY_ELEMENTS:
             if tag == _INCLUDE and not self._held:
                 self._builder.start(tag, dict(attributes))
@@ -416,7 +447,7 @@ class _StreamedEnvelope:
 
     def finished(self) -> etree._Element:
         """The body's content, once the whole envelope has been parsed."""
-        if not self._body_seen:
+        if self._last_in_envelope != _BODY:
             raise MimeFormatError("the SOAP envelope has no Body")
         if not self._content_seen:
             raise MimeFormatError("the SOAP Body is empty")
