@@ -728,6 +728,10 @@ def _constrained(simple: SimpleType, imports: set[tuple[str, str]]) -> str:
     if arguments:
         imports.add(("pydantic", "Field"))
         parts.append(f"Field({', '.join(arguments)})")
+    if builtin.kind == "decimal":
+        # after Field, whose bounds and digits pydantic then checks on its own decimal
+        imports.add(("mms_client.schema.datatypes", "DecimalText"))
+        parts.append("DecimalText()")
     if len(parts) == 1 and not patterns:
         return base
     for pattern, owner in patterns:

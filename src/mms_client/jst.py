@@ -19,6 +19,8 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, GetPydanticSche
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from mms_client.lexical import in_form
+
 JST = ZoneInfo("Asia/Tokyo")
 """The MMS time zone (UTC+9, no daylight saving)."""
 
@@ -89,6 +91,19 @@ _END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ]24:00(?::00(?:\.0*)?)?((?:[Zz
 """The end of a day as XML Schema writes it: 24:00:00, with nothing after the point but
 zeros; the offset, if any, is read by pydantic."""
 
+_MICROSECONDS_KEPT = in_form(
+    r"(?s)^[^.]*(?:\.[0-9]{0,6}0*(?:[^0-9].*)?)?$",
+    "lost_digits",
+    "has digits beyond the sixth after the second's point that are not zeros: a Python "
+    "datetime holds microseconds, and they would be lost",
+)
+"""Text of a time whose fraction of a second a datetime holds whole: at most six digits after
+the point, then only zeros. XML Schema allows any number of digits there; pydantic would cut
+them to six, so that a time read from a reply and written back (to cancel what started then)
+would not be the time the MMS wrote. Zeros beyond the sixth lose nothing and are taken.
+It is checked on text that starts like an ISO date; whatever else the text holds, pydantic's
+datetime judges."""
+
 _NOT_A_TIME = (
     "should be a date and time: a datetime.datetime (naive means Japan time), or an ISO "
     'string such as "2026-11-25T09:30:00" (without an offset it is Japan time)'
@@ -138,10 +153,11 @@ def _iso_text() -> CoreSchema:
 
 
 def _in_japan(given: CoreSchema, serialization: core_schema.SerSchema | None = None) -> CoreSchema:
-    """What ``given`` lets through, read by pydantic as a datetime and moved to Japan time."""
+    """What ``given`` lets through, read by pydantic as a datetime if a datetime holds it
+    whole (:data:`_MICROSECONDS_KEPT`), and moved to Japan time."""
     return core_schema.no_info_after_validator_function(
         to_jst,
-        core_schema.chain_schema([given, core_schema.datetime_schema()]),
+        core_schema.chain_schema([given, _MICROSECONDS_KEPT, core_schema.datetime_schema()]),
         serialization=serialization,
     )
 

@@ -410,6 +410,59 @@ def test_a_whole_number_takes_no_bool_and_names_its_range() -> None:
     }
 
 
+DECIMAL_FORM = (
+    "should be written as XML Schema writes a decimal: digits 0-9 with an optional sign and "
+    "point (such as -12.50 or .5), without an exponent or separators"
+)
+INTEGER_FORM = (
+    "should be written as XML Schema writes a whole number: digits 0-9 with an optional sign "
+    "(such as -12), without a point, an exponent or separators"
+)
+
+
+def stack_with(**given: str) -> dict[str, str]:
+    """The attributes of an OfferStack as a received document holds them, as text."""
+    return {"StackNumber": "1", "OfferUnitPrice": "100", "MinimumQuantityInKw": "100", **given}
+
+
+def test_a_number_in_text_is_taken_in_its_xml_schema_form_only() -> None:
+    """pydantic read "1e3" as 1E+3, "1_000" as 1000, full-width digits as 12 and "12.0" as
+    12, which the XSD, and so the MMS, refuses: the simulator took such requests and the
+    client such replies."""
+    refused = [
+        ("OfferUnitPrice", "1_000", DECIMAL_FORM),
+        ("OfferUnitPrice", "1e3", DECIMAL_FORM),
+        ("OfferUnitPrice", "\uff11\uff12", DECIMAL_FORM),  # full-width 12
+        ("OfferUnitPrice", "NaN", DECIMAL_FORM),
+        ("OfferUnitPrice", "\u3000 12", DECIMAL_FORM),
+        ("MinimumQuantityInKw", "1_000", INTEGER_FORM),
+        ("MinimumQuantityInKw", "12.0", INTEGER_FORM),
+        ("StackNumber", "\uff11\uff12", INTEGER_FORM),
+    ]
+    for name, given, rule in refused:
+        document = stack_with(**{name: given})
+        for read, held in (
+            (OfferStack.model_validate, document),
+            (OfferStack.model_validate_json, json.dumps(document)),
+        ):
+            with pytest.raises(PayloadError) as caught:
+                read(held)
+            [error] = caught.value.errors
+            assert (error.path, error.value, error.rule) == (f"OfferStack/@{name}", given, rule)
+    # every form the XSD allows is read as before, with the white space around it; a number
+    # given in Python is no text and is taken as it is
+    read = OfferStack.model_validate(
+        stack_with(OfferUnitPrice="12.", MinimumQuantityInKw=" +7\t", StackNumber="\n02")
+    )
+    assert (read.unit_price, read.minimum_quantity_kw, read.number) == (Decimal(12), 7, 2)
+    assert OfferStack.model_validate(stack_with(OfferUnitPrice="+.5")).unit_price == Decimal("0.5")
+    given = OfferStack(number=2, unit_price=Decimal("1E+1"), minimum_quantity_kw=12.0)  # type: ignore[arg-type]
+    assert (given.unit_price, given.minimum_quantity_kw) == (Decimal(10), 12)
+    # text in the right form but out of range is told the range, as before
+    with pytest.raises(PayloadError, match=r"should be a whole number from 1 to 20 \(got '21'\)"):
+        OfferStack.model_validate(stack_with(StackNumber="21"))
+
+
 def test_suggestions_are_bounded_however_many_unknown_names() -> None:
     """A message lists the first 20 problems: only those are worth the comparisons."""
     unknown = {"resource_nam" + "".join(end): 1 for end in itertools.permutations("abcd", 3)}
@@ -609,6 +662,29 @@ def test_the_end_of_a_day_at_hour_24_is_the_midnight_after_it() -> None:
         assert (error.path, error.value) == ("OfferData/@StartTime", given)
     with pytest.raises(PayloadError, match="day value is outside expected range"):
         offer_starting("2024-02-30T24:00:00")
+
+
+def test_a_time_is_refused_where_a_datetime_cannot_hold_its_fraction_of_a_second() -> None:
+    """pydantic cut a seventh digit after the point: 12:00:00.1234567 was read as
+    12:00:00.123456 without a word, a time the MMS did not write."""
+    rule = (
+        "has digits beyond the sixth after the second's point that are not zeros: a Python "
+        "datetime holds microseconds, and they would be lost"
+    )
+    for given in ("2024-03-15T12:00:00.1234567+09:00", "2024-03-15T12:00:00.00000001"):
+        with pytest.raises(PayloadError) as caught:
+            offer_starting(given)
+        [error] = caught.value.errors
+        assert (error.path, error.value, error.rule) == ("OfferData/@StartTime", given, rule)
+        with pytest.raises(PayloadError, match="OfferData/@StartTime: has digits beyond"):
+            OfferData.model_validate_json(offer_json_starting(given))
+    # zeros beyond the sixth digit lose nothing
+    held = datetime(2024, 3, 15, 12, 0, 0, 123456, tzinfo=JST)
+    assert offer_starting("2024-03-15T12:00:00.1234560000+09:00").start == held
+    # a date is midnight, which a time a ten-millionth of a second after it is not
+    with pytest.raises(PayloadError, match="ReportCreateRequest/@Date: should be a date"):
+        report_on("2024-04-01T00:00:00.0000001")  # type: ignore[arg-type]
+    assert report_on("2024-04-01T00:00:00.0000000").date == date(2024, 4, 1)  # type: ignore[arg-type]
 
 
 class _BrokenZone(tzinfo):

@@ -161,7 +161,7 @@ def test_a_payload_that_breaks_the_schema_is_refused_with_the_path_and_rule(
         b'<MarketData><MarketSubmit Date="2024-03-15" MarketType="DAM" ParticipantName="F100" '
         b'UserName="FAKEUSER"><OfferData Direction="1" EndTime="2024-03-15T21:00:00" '
         b'ResourceName="fake reso" StartTime="2024-03-15T12:00:00"><OfferStack '
-        b'MinimumQuantityInKw="100" OfferUnitPrice="100" StackNumber="21"></OfferStack>'
+        b'MinimumQuantityInKw="100" OfferUnitPrice="1e3" StackNumber="21"></OfferStack>'
         b"</OfferData></MarketSubmit></MarketData>"
     )
     message = wire.message(payload)
@@ -172,6 +172,10 @@ def test_a_payload_that_breaks_the_schema_is_refused_with_the_path_and_rule(
     texts = [str(e.text) for e in answer.document.iter("Error")]
     assert any("@ResourceName" in text for text in texts)
     assert any("@StackNumber" in text for text in texts)
+    # the XSD has no exponent, which pydantic read: a price of "1e3" was taken as 1000
+    assert any(
+        "@OfferUnitPrice: should be written as XML Schema writes a decimal" in t for t in texts
+    )
     assert answer.statistics()["Invalid"] == "1"
     echoed = answer.document.find("MarketSubmit")
     assert echoed is not None and echoed.get("Validation") == "FAILED"

@@ -41,7 +41,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticUndefined, core_schema
 
 from mms_client.errors import FieldError, PayloadError
-from mms_client.schema.datatypes import pattern_rule
+from mms_client.schema.datatypes import WHOLE_NUMBER_ERROR, pattern_rule, whole_number_rule
 
 TEXT_KEY = "#text"
 """The key under which the text content of a simple-content element is validated."""
@@ -681,6 +681,8 @@ def value_rule(error: Any) -> str:
         return str(error["ctx"]["error"])  # our own validators' words, without pydantic's prefix
     if error["type"] == "string_pattern_mismatch":
         return pattern_rule(str(error["msg"]), error["ctx"]["pattern"], error["input"])
+    if error["type"] == WHOLE_NUMBER_ERROR:
+        return whole_number_rule(str(error["msg"]), error["input"])
     return str(error["msg"])
 
 

@@ -24,12 +24,35 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
 from mms_client.jst import JstDate, format_jst
+from mms_client.lexical import in_form
 
 _BOOLEAN_LEXICAL = {"true": True, "false": False, "1": True, "0": False}
 
 
 _XML_SPACE = " \t\n\r"
 """The characters XML Schema's whitespace collapse takes off both ends of a value."""
+
+_INTEGER_TEXT = r"^[ \t\n\r]*[+-]?[0-9]+[ \t\n\r]*$"
+"""The lexical form of ``xs:integer`` and the types derived from it, where pydantic's ``int``
+would also read ``"12.0"`` and ``"1_000"``. (pydantic-core's ``\\d`` is any Unicode digit,
+hence 0-9.)"""
+
+WHOLE_NUMBER_ERROR = "xs_integer"
+"""The type of the pydantic error of a :class:`WholeNumbers` refusing a value."""
+
+_INTEGER_FORM_RULE = (
+    "should be written as XML Schema writes a whole number: digits 0-9 with an optional sign "
+    "(such as -12), without a point, an exponent or separators"
+)
+
+_DECIMAL_FORM = in_form(
+    r"^[ \t\n\r]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\n\r]*$",
+    "xs_decimal_form",
+    "should be written as XML Schema writes a decimal: digits 0-9 with an optional sign and "
+    "point (such as -12.50 or .5), without an exponent or separators",
+)
+"""The lexical form of ``xs:decimal``, where pydantic's ``Decimal`` would also read ``"1e3"``,
+``"1_000"``, full-width digits and ``"NaN"``."""
 
 
 def _xsd_boolean(value: Any) -> Any:
@@ -45,9 +68,11 @@ def _xsd_boolean(value: Any) -> Any:
     return value
 
 
-def _not_a_flag(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("a bool is no number")
+def _given_number(value: Any) -> Any:
+    """A value given in Python for a whole number, as it is, unless it is a bool (which
+    pydantic's ``int`` takes for 1 or 0) or text (which reaches here only out of form)."""
+    if isinstance(value, bool | str):
+        raise ValueError("no whole number")  # replaced by the union's own message
     return value
 
 
@@ -59,9 +84,12 @@ class WholeNumbers:
     pydantic's ``int`` takes True and False for 1 and 0, so ``minimum_quantity_kw=True``
     would go out as 1 kW. Here a value given in Python must be an int that is not a bool, or
     what pydantic reads exactly as a whole number (``2.0``, a NumPy integer); text, which is
-    what a received document holds, is read as pydantic reads it. pydantic-core chooses among
-    them without calling Python for an int or for text, so a document costs about what it
-    cost with pydantic's ``int``. Every failure is said in one sentence that gives the range.
+    what a received document holds, must be written as XML Schema writes an integer
+    (:data:`_INTEGER_TEXT`: not ``"12.0"`` nor ``"1_000"``, which pydantic would read).
+    pydantic-core chooses among them without calling Python for an int or for text, so a
+    document costs about what it cost with pydantic's ``int``. Every failure is said in one
+    sentence that gives the range, but that of text out of form, which
+    :func:`whole_number_rule` tells apart once it has failed.
     """
 
     ge: int | None = None
@@ -75,12 +103,14 @@ class WholeNumbers:
 
         return core_schema.union_schema(
             [
-                core_schema.chain_schema([core_schema.str_schema(strict=True), bounded()]),
+                core_schema.chain_schema(
+                    [core_schema.str_schema(strict=True, pattern=_INTEGER_TEXT), bounded()]
+                ),
                 bounded(strict=True),
-                core_schema.no_info_before_validator_function(_not_a_flag, bounded()),
+                core_schema.no_info_before_validator_function(_given_number, bounded()),
             ],
             mode="left_to_right",
-            custom_error_type="xs_integer",
+            custom_error_type=WHOLE_NUMBER_ERROR,
             custom_error_message=f"should be {self.described()}",
             serialization=core_schema.simple_ser_schema("int"),
         )
@@ -102,6 +132,37 @@ class WholeNumbers:
         return "a whole number"
 
 
+@dataclass(frozen=True)
+class DecimalText:
+    """Text read as an ``xs:decimal`` held to its lexical form (:data:`_DECIMAL_FORM`), the
+    last metadata of ``Annotated[Decimal, Field(...), DecimalText()]``.
+
+    It comes after pydantic's ``Field``, so that pydantic-core checks the bounds and digits on
+    its own decimal, as it did before, and says what is wrong with them in its own words.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.chain_schema([_DECIMAL_FORM, handler(source)])
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Documented as the decimal it reads, not as the route it takes there."""
+        return handler(schema["steps"][-1])
+
+
+def whole_number_rule(rule: str, value: object) -> str:
+    """``rule``, the one message of a :class:`WholeNumbers` refusing ``value``, or the form of
+    an integer where ``value`` is text not written in it: ``"12.0"`` is refused for its form,
+    not for being out of the range the message gives. Telling them apart here costs nothing
+    to the values taken."""
+    if isinstance(value, str) and re.fullmatch(_INTEGER_TEXT, value) is None:
+        return _INTEGER_FORM_RULE
+    return rule
+
+
 XsBoolean = Annotated[bool, BeforeValidator(_xsd_boolean)]
 XsInteger = Annotated[int, WholeNumbers()]
 XsNonNegativeInteger = Annotated[int, WholeNumbers(ge=0)]
@@ -110,7 +171,7 @@ XsInt = Annotated[int, WholeNumbers(ge=-(2**31), le=2**31 - 1)]
 XsLong = Annotated[int, WholeNumbers(ge=-(2**63), le=2**63 - 1)]
 XsShort = Annotated[int, WholeNumbers(ge=-(2**15), le=2**15 - 1)]
 XsByte = Annotated[int, WholeNumbers(ge=-(2**7), le=2**7 - 1)]
-XsDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
+XsDecimal = Annotated[Decimal, Field(allow_inf_nan=False), DecimalText()]
 XsDate = JstDate
 
 

@@ -11,7 +11,15 @@ from pydantic import AfterValidator, Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import Choice, XmlChoiceModel, XmlModel, attr, element, text
-from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsdPattern, XsInt, XsLong
+from mms_client.schema.datatypes import (
+    DecimalText,
+    WholeNumbers,
+    XsBoolean,
+    XsDate,
+    XsdPattern,
+    XsInt,
+    XsLong,
+)
 
 
 class MarketAction(StrEnum):
@@ -304,13 +312,17 @@ KwPosValue13_0 = Annotated[int, WholeNumbers(ge=0, le=9999999999999)]
 
 
 PosValue12_2 = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("9999999999.99"), allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("9999999999.99"), allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PosValue12.2Type``."""
 
 
 PosValue14_2 = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("999999999999.99"), allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("999999999999.99"), allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PosValue14.2Type``."""
 
@@ -318,12 +330,15 @@ PosValue14_2 = Annotated[
 MwPosValue7_3 = Annotated[
     Decimal,
     Field(ge=Decimal("0.000"), le=Decimal("9999.999"), decimal_places=3, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``MwPosValue7.3Type``."""
 
 
 MwNegValue7_3 = Annotated[
-    Decimal, Field(ge=Decimal("-9999.999"), le=Decimal("0"), decimal_places=3, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("-9999.999"), le=Decimal("0"), decimal_places=3, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``MwNegValue7.3Type``."""
 
@@ -331,6 +346,7 @@ MwNegValue7_3 = Annotated[
 MwValue7_3 = Annotated[
     Decimal,
     Field(ge=Decimal("-9999.999"), le=Decimal("9999.999"), decimal_places=3, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``MwValue7.3Type``."""
 
@@ -338,6 +354,7 @@ MwValue7_3 = Annotated[
 PriceValue6_2Rounded = Annotated[
     Decimal,
     Field(ge=Decimal("0.00"), le=Decimal("10000.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceValue6.2RoundedType``."""
 
@@ -345,12 +362,15 @@ PriceValue6_2Rounded = Annotated[
 PriceValue8_2Rounded = Annotated[
     Decimal,
     Field(ge=Decimal("0.00"), le=Decimal("1000000.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceValue8.2RoundedType``."""
 
 
 PosValue6_2 = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("9999.99"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("9999.99"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PosValue6.2Type``."""
 
@@ -358,12 +378,15 @@ PosValue6_2 = Annotated[
 PosNegValue6_2 = Annotated[
     Decimal,
     Field(ge=Decimal("-9999.99"), le=Decimal("9999.99"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PosNegValue6.2Type``."""
 
 
 PosValue6_1 = Annotated[
-    Decimal, Field(ge=Decimal("0.0"), le=Decimal("99999.9"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.0"), le=Decimal("99999.9"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PosValue6.1Type``."""
 
@@ -371,12 +394,15 @@ PosValue6_1 = Annotated[
 PosNegValue6_1 = Annotated[
     Decimal,
     Field(ge=Decimal("-99999.9"), le=Decimal("99999.9"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PosNegValue6.1Type``."""
 
 
 PosValue4_2Rounded = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("100.00"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("100.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PosValue4.2RoundedType``."""
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import XmlModel, attr, element
-from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsLong
+from mms_client.schema.datatypes import DecimalText, WholeNumbers, XsBoolean, XsDate, XsLong
 
 
 class DatasetName(StrEnum):
@@ -368,7 +368,9 @@ kVA = Annotated[int, WholeNumbers(ge=1000, le=9999999)]
 """XSD type ``kVAType``."""
 
 
-kV = Annotated[Decimal, Field(ge=Decimal("0"), le=Decimal("1000.0"), allow_inf_nan=False)]
+kV = Annotated[
+    Decimal, Field(ge=Decimal("0"), le=Decimal("1000.0"), allow_inf_nan=False), DecimalText()
+]
 """XSD type ``kVType``."""
 
 
@@ -377,13 +379,13 @@ kWh = Annotated[int, WholeNumbers(ge=1000, le=9999999)]
 
 
 PercentageType1 = Annotated[
-    Decimal, Field(ge=Decimal("0"), le=Decimal("100.0"), allow_inf_nan=False)
+    Decimal, Field(ge=Decimal("0"), le=Decimal("100.0"), allow_inf_nan=False), DecimalText()
 ]
 """XSD type ``PercentageType1``."""
 
 
 PercentageType2 = Annotated[
-    Decimal, Field(ge=Decimal("0"), le=Decimal("100.00"), allow_inf_nan=False)
+    Decimal, Field(ge=Decimal("0"), le=Decimal("100.00"), allow_inf_nan=False), DecimalText()
 ]
 """XSD type ``PercentageType2``."""
 
@@ -391,12 +393,15 @@ PercentageType2 = Annotated[
 PriceValue7_2 = Annotated[
     Decimal,
     Field(ge=Decimal("0.00"), le=Decimal("10000.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceValue7.2Type``."""
 
 
 PriceValue6_1 = Annotated[
-    Decimal, Field(ge=Decimal("-99999.9"), le=Decimal("99999.9"), allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("-99999.9"), le=Decimal("99999.9"), allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceValue6.1Type``."""
 
@@ -408,6 +413,7 @@ PriceValue8 = Annotated[int, WholeNumbers(ge=0, le=99999999)]
 PriceValue8_2 = Annotated[
     Decimal,
     Field(ge=Decimal("0.00"), le=Decimal("1000000.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceValue8.2Type``."""
 
@@ -417,36 +423,47 @@ KwPosValue13_0 = Annotated[int, WholeNumbers(ge=0, le=9999999999999)]
 
 
 PriceValue6_2 = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("9999.99"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("9999.99"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceValue6.2Type``."""
 
 
-Frequency = Annotated[Decimal, Field(ge=Decimal("40.0"), le=Decimal("70.0"), allow_inf_nan=False)]
+Frequency = Annotated[
+    Decimal, Field(ge=Decimal("40.0"), le=Decimal("70.0"), allow_inf_nan=False), DecimalText()
+]
 """XSD type ``FrequencyType``."""
 
 
 hZPosValue1_4Type0Min = Annotated[
     Decimal,
     Field(ge=Decimal("0.0000"), le=Decimal("9.9999"), decimal_places=4, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``hZPosValue1.4Type0Min``."""
 
 
 TimeSecInterval1_2 = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("9.99"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("9.99"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``TimeSecInterval1.2Type``."""
 
 
 hZPosValue1_3Type0Min = Annotated[
-    Decimal, Field(ge=Decimal("0.000"), le=Decimal("9.999"), decimal_places=3, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.000"), le=Decimal("9.999"), decimal_places=3, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``hZPosValue1.3Type0Min``."""
 
 
 TimeSecInterval1_1 = Annotated[
-    Decimal, Field(ge=Decimal("0.0"), le=Decimal("9.9"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.0"), le=Decimal("9.9"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``TimeSecInterval1.1Type``."""
 

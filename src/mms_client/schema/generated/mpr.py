@@ -11,7 +11,15 @@ from pydantic import AfterValidator, Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import Choice, XmlChoiceModel, XmlModel, attr, element, text
-from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsdPattern, XsInt, XsLong
+from mms_client.schema.datatypes import (
+    DecimalText,
+    WholeNumbers,
+    XsBoolean,
+    XsDate,
+    XsdPattern,
+    XsInt,
+    XsLong,
+)
 
 
 class RegistrationAction(StrEnum):
@@ -680,31 +688,41 @@ Quantity = Annotated[int, WholeNumbers(ge=1000, le=9999999)]
 
 
 Price = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("9999.99"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("9999.99"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceType``."""
 
 
 Percentage = Annotated[
-    Decimal, Field(ge=Decimal("0.0"), le=Decimal("100.0"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.0"), le=Decimal("100.0"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PercentageType``."""
 
 
 TaxRate = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("100.00"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("100.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``TaxRateType``."""
 
 
 Coefficient = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("100.00"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("100.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``CoefficientType``."""
 
 
 Hour = Annotated[
-    Decimal, Field(ge=Decimal("0.0"), le=Decimal("99.9"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.0"), le=Decimal("99.9"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``HourType``."""
 
@@ -718,7 +736,9 @@ PatternNumber = Annotated[int, WholeNumbers(ge=1, le=500)]
 
 
 RatedVoltage = Annotated[
-    Decimal, Field(ge=Decimal("0.0"), le=Decimal("1000.0"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.0"), le=Decimal("1000.0"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``RatedVoltageType``."""
 
@@ -732,13 +752,17 @@ Frequency = Annotated[
 
 
 ContinuousOperationFrequency = Annotated[
-    Decimal, Field(ge=Decimal("40.0"), le=Decimal("70.0"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("40.0"), le=Decimal("70.0"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``ContinuousOperationFrequencyType``."""
 
 
 FullPowerGenerationTime = Annotated[
-    Decimal, Field(ge=Decimal("0.0"), le=Decimal("99.9"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.0"), le=Decimal("99.9"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``FullPowerGenerationTimeType``."""
 
@@ -750,24 +774,31 @@ NumberOfStartups = Annotated[int, WholeNumbers(ge=0, le=9999)]
 DeadBand = Annotated[
     Decimal,
     Field(ge=Decimal("0.0000"), le=Decimal("9.9999"), decimal_places=4, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``DeadBandType``."""
 
 
 FrequencyMeasurementInterval = Annotated[
-    Decimal, Field(ge=Decimal("0.00"), le=Decimal("9.99"), decimal_places=2, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.00"), le=Decimal("9.99"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``FrequencyMeasurementIntervalType``."""
 
 
 FrequencyMeasurementError = Annotated[
-    Decimal, Field(ge=Decimal("0.000"), le=Decimal("9.999"), decimal_places=3, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.000"), le=Decimal("9.999"), decimal_places=3, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``FrequencyMeasurementErrorType``."""
 
 
 DelayTime = Annotated[
-    Decimal, Field(ge=Decimal("0.0"), le=Decimal("9.9"), decimal_places=1, allow_inf_nan=False)
+    Decimal,
+    Field(ge=Decimal("0.0"), le=Decimal("9.9"), decimal_places=1, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``DelayTimeType``."""
 

@@ -11,7 +11,15 @@ from pydantic import AfterValidator, Field
 
 from mms_client.jst import JstDateTime
 from mms_client.schema.binding import Choice, XmlChoiceModel, XmlModel, attr, element, text
-from mms_client.schema.datatypes import WholeNumbers, XsBoolean, XsDate, XsdPattern, XsInt, XsLong
+from mms_client.schema.datatypes import (
+    DecimalText,
+    WholeNumbers,
+    XsBoolean,
+    XsDate,
+    XsdPattern,
+    XsInt,
+    XsLong,
+)
 
 
 class ValidationStatus(StrEnum):
@@ -190,6 +198,7 @@ KwNegValue7_0 = Annotated[int, WholeNumbers(ge=-9999999, le=0)]
 PriceValue7_2Rounded = Annotated[
     Decimal,
     Field(ge=Decimal("0.00"), le=Decimal("10000.00"), decimal_places=2, allow_inf_nan=False),
+    DecimalText(),
 ]
 """XSD type ``PriceValue7.2RoundedType``."""
 
