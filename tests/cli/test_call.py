@@ -261,33 +261,32 @@ def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:
     assert f"cannot read {candidate}" in result.output
 
 
-def test_call_says_that_a_json_payload_saved_as_shift_jis_is_not_utf8(tmp_path: Path) -> None:
-    """JSON is UTF-8 text, and a payload of Japanese names saved by a Windows editor or
-    Excel is often Shift_JIS: the file is JSON, in the wrong encoding, which is what to fix."""
-    payload = tmp_path / "participant.json"
-    payload.write_bytes('{"CompanyShortName": "偽会社"}'.encode("cp932"))
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        # JSON is UTF-8 text, and a payload of Japanese names saved by a Windows editor or
+        # Excel is often Shift_JIS: the file is JSON, in the wrong encoding, which is what to fix
+        (
+            '{"CompanyShortName": "偽会社"}'.encode("cp932"),
+            "is not UTF-8 text, as JSON is (byte 0x8b at offset 22 is not UTF-8; a file saved "
+            "as Shift_JIS must be saved as UTF-8)",
+        ),
+        # a file left empty (a redirection that wrote nothing, a new file from an editor) is
+        # empty, not a JSON syntax error at line 1 column 1
+        (b"", "is empty; it should hold the request's item(s) as JSON or XML"),
+        (b"  \n", "is empty; it should hold the request's item(s) as JSON or XML"),
+        (b"\xef\xbb\xbf\r\n", "is empty; it should hold the request's item(s) as JSON or XML"),
+    ],
+    ids=["shift_jis", "empty", "blank", "bom"],
+)
+def test_call_says_what_is_wrong_with_a_payload_it_cannot_read(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    payload = tmp_path / "payload.json"
+    payload.write_bytes(content)
     result = CliRunner().invoke(main, ["call", "put_participant", "--payload", str(payload)])
     assert result.exit_code == 2
-    assert result.stderr.endswith(
-        "Error: Invalid value for --payload: is not UTF-8 text, as JSON is (byte 0x8b at "
-        "offset 22 is not UTF-8; a file saved as Shift_JIS must be saved as UTF-8)\n"
-    ), result.stderr
-
-
-@pytest.mark.parametrize(
-    "content", [b"", b"  \n", b"\xef\xbb\xbf\r\n"], ids=["empty", "blank", "bom"]
-)
-def test_call_says_that_an_empty_payload_is_empty(tmp_path: Path, content: bytes) -> None:
-    """A payload file left empty (a script's redirection that wrote nothing, a new file from
-    an editor) is said to be empty, not reported as a JSON syntax error at line 1 column 1."""
-    payload = tmp_path / "offer.json"
-    payload.write_bytes(content)
-    result = CliRunner().invoke(main, ["call", "query_offers", "--payload", str(payload)])
-    assert result.exit_code == 2
-    assert result.stderr.endswith(
-        "Error: Invalid value for --payload: is empty; it should hold the request's item(s) "
-        "as JSON or XML\n"
-    ), result.stderr
+    assert result.stderr.endswith(f"Error: Invalid value for --payload: {problem}\n"), result.stderr
 
 
 def test_call_refuses_a_payload_it_cannot_read_whole_before_sending(
