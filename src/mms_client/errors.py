@@ -21,6 +21,8 @@ for before it is sent again.
     ├── DownloadWriteError        a download saved to disk (``to=``) could not be written
     ├── SimulatorStateError       (simulator) its state folder cannot be used
     │   └── StateFolderInUseError ... because another simulator runs on it
+    ├── SimulatorRunError         (simulator) started twice, used while it does not run,
+    │                             or its server did not start
     ├── SchemaFilesError          the official schema files named cannot be used
     ├── MMSClientError            the MMS answered and refused
     │   ├── MMSValidationError    ... with Error messages / failed validation
@@ -397,6 +399,20 @@ class StateFolderInUseError(SimulatorStateError):
             + "; stop that one, or use another state folder",
             path,
         )
+
+
+class SimulatorRunError(MMSError, RuntimeError):
+    """The simulator's Python interface was asked for what it cannot do as it runs, or does
+    not: to start while it runs, for what only a running simulator has (its manifest,
+    addresses, users, clients, store) while it does not, for the backup address of one
+    started without it; or its HTTPS server did not start (the error chained to this one, if
+    any, says why).
+
+    The message names the method or property asked and what to do (of a server that did
+    not start, why not).  It is a
+    :class:`RuntimeError` too, Python's class for a call made in the wrong state, so that
+    code catching that catches it.
+    """
 
 
 class SchemaFilesError(MMSError):

@@ -43,6 +43,7 @@ from mms_client.errors import (
     RequestTimeout,
     SchemaFilesError,
     ServerCertificateError,
+    SimulatorRunError,
     SimulatorStateError,
     StateFolderInUseError,
     TransportError,
@@ -181,6 +182,10 @@ def simulator_state_error(sim: Simulator, tmp_path: Path) -> object:
     return Manifest.load(tmp_path)
 
 
+def simulator_run_error(sim: Simulator, tmp_path: Path) -> object:
+    return sim.start()  # the shared simulator runs already
+
+
 def schema_files_error(sim: Simulator, tmp_path: Path) -> object:
     from mms_client.schema.files import schema_dir
 
@@ -216,6 +221,7 @@ PROVOKED: dict[type[MMSError], Provoke] = {
     DownloadWriteError: download_write_error,
     MalformedRequestError: malformed_request_error,
     SimulatorStateError: simulator_state_error,
+    SimulatorRunError: simulator_run_error,
     SchemaFilesError: schema_files_error,
     StateFolderInUseError: state_folder_in_use_error,
 }

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
-from mms_client.errors import ConfigurationError, SchemaFilesError
+from mms_client.errors import ConfigurationError, MMSError, SchemaFilesError, SimulatorRunError
 from mms_client.examples import example_request
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest
+from mms_client.sim.server import Listener, ServerThread, bind
 from mms_client.sim.simulator import Simulator
 
 from .conftest import TRADING_DAY, OfferFactory, Wire
@@ -146,10 +149,73 @@ def test_a_fresh_simulator_starts_empty(fresh_wire: Wire) -> None:
 def test_a_simulator_can_serve_a_single_address(mms_simulator_pki: Path, tmp_path: Path) -> None:
     with Simulator(tmp_path / "s", pki_source=mms_simulator_pki, backup_port=None) as simulator:
         assert simulator.manifest.backup_url is None
-        with pytest.raises(RuntimeError, match="without a backup"):
+        with pytest.raises(SimulatorRunError, match=r"^Simulator\.backup_url: .* without a backup"):
             _ = simulator.backup_url
-    with pytest.raises(RuntimeError, match="not running"):
+    with pytest.raises(SimulatorRunError, match=r"^Simulator\.base_url is there only while"):
         _ = simulator.base_url
+
+
+_ASKED_OF_A_RUNNING_SIMULATOR: dict[str, Callable[[Simulator], object]] = {
+    "manifest": lambda sim: sim.manifest,
+    "base_url": lambda sim: sim.base_url,
+    "backup_url": lambda sim: sim.backup_url,
+    "ca": lambda sim: sim.ca,
+    "users": lambda sim: sim.users,
+    "user()": lambda sim: sim.user(),
+    "client()": lambda sim: sim.client(),
+    "async_client()": lambda sim: sim.async_client(),
+    "store": lambda sim: sim.store,
+    "reset()": lambda sim: sim.reset(),
+}
+
+
+@pytest.mark.parametrize("asked", _ASKED_OF_A_RUNNING_SIMULATOR)
+def test_what_only_a_running_simulator_has_is_refused_naming_it(
+    asked: str, mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    """Asked before its start or after its stop, the simulator raises an error of the
+    library's hierarchy, which names what was asked and says how to start it; an
+    MMSError, and a RuntimeError still."""
+    ask = _ASKED_OF_A_RUNNING_SIMULATOR[asked]
+    stopped = Simulator(tmp_path / "stopped", pki_source=mms_simulator_pki)
+    with stopped:
+        ask(stopped)  # there while it runs
+    for simulator in (stopped, Simulator(tmp_path / "never-started")):
+        with pytest.raises(SimulatorRunError) as refused:
+            ask(simulator)
+        assert str(refused.value) == (
+            f"Simulator.{asked} is there only while the simulator runs; start() it first, or "
+            "use it as a context manager (with Simulator(...) as sim:)"
+        )
+        assert isinstance(refused.value, MMSError) and isinstance(refused.value, RuntimeError)
+
+
+def test_starting_a_running_simulator_again_is_refused(fresh_mms_simulator: Simulator) -> None:
+    with pytest.raises(SimulatorRunError) as refused:
+        fresh_mms_simulator.start()
+    assert str(refused.value) == (
+        f"Simulator.start(): the simulator is already running at {fresh_mms_simulator.base_url}; "
+        "stop() it before starting it again, or use it as it is"
+    )
+    assert fresh_mms_simulator.running
+
+
+def test_a_server_that_cannot_serve_its_socket_says_why_it_did_not_start() -> None:
+    sock = bind("127.0.0.1", 0)
+    sock.close()  # nothing listens on it any more
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("no request reaches a server that did not start")
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    thread = ServerThread([Listener(sock, app)], context)
+    with pytest.raises(
+        SimulatorRunError,
+        match=r"^the simulator's HTTPS server did not start: OSError: ",
+    ) as refused:
+        thread.start()
+    assert isinstance(refused.value.__cause__, OSError)
+    assert not thread.alive
 
 
 def test_a_simulator_on_every_interface_can_be_verified_by_the_machines_name(

@@ -42,7 +42,12 @@ from typing import Any, cast
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mms_client.errors import ConfigurationError, is_number_within, shown_setting
+from mms_client.errors import (
+    ConfigurationError,
+    SimulatorRunError,
+    is_number_within,
+    shown_setting,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -474,8 +479,13 @@ class ServerThread:
         deadline = time.monotonic() + _START_TIMEOUT
         while not all(server.started for server in self._servers):
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                # before stopping it: a server still starting is one that took too long
+                late = self._thread.is_alive()
                 self.stop()
-                raise RuntimeError("the simulator's HTTPS server did not start") from self._error
+                why = _why_not_started(self._error, late)
+                raise SimulatorRunError(
+                    f"the simulator's HTTPS server did not start{why}"
+                ) from self._error
             time.sleep(0.005)
 
     def stop(self) -> None:
@@ -492,3 +502,13 @@ class ServerThread:
     def alive(self) -> bool:
         """False once the server has stopped, by ``stop`` or by an error."""
         return self._thread.is_alive()
+
+
+def _why_not_started(error: BaseException | None, late: bool) -> str:
+    """What a message adds to "the HTTPS server did not start": the error its thread ended
+    with, or that it was still starting when the wait for it ended."""
+    if error is not None:
+        return f": {type(error).__name__}: {error}"
+    if late:
+        return f" within {_START_TIMEOUT:g} s; the machine may be too busy: try again"
+    return ""

@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any, Self
 from uvicorn.config import LOG_LEVELS
 
 from mms_client.endpoints import ClientType
-from mms_client.errors import ConfigurationError, is_number_within, one_of, shown_setting
+from mms_client.errors import (
+    ConfigurationError,
+    SimulatorRunError,
+    is_number_within,
+    one_of,
+    shown_setting,
+)
 from mms_client.operations import OPERATIONS, Operation
 from mms_client.schema.files import SCHEMA_DIR_VARIABLE, schema_dir
 from mms_client.sim.asgi import SimulatorApp
@@ -198,9 +204,14 @@ class Simulator:
         :class:`~mms_client.errors.StateFolderInUseError` when another simulator runs on the
         folder (both before touching it), and :class:`~mms_client.errors.SimulatorStateError`
         when its state cannot be used; what is in the folder is never replaced to get going.
+        :class:`~mms_client.errors.SimulatorRunError` when it runs already, or its HTTPS
+        server does not start.
         """
         if self._server is not None:
-            raise RuntimeError("the simulator is already running")
+            raise SimulatorRunError(
+                f"Simulator.start(): the simulator is already running at {self.base_url}; "
+                "stop() it before starting it again, or use it as it is"
+            )
         schema_folder = schema_dir()
         xsds = request_xsds(schema_folder)
         lock = StateLock(self.state_dir)
@@ -300,30 +311,40 @@ class Simulator:
 
     # --- what clients need ---------------------------------------------------------------
 
-    @property
-    def manifest(self) -> Manifest:
+    def _running_manifest(self, asked: str) -> Manifest:
+        """The manifest of the running simulator, for what ``asked`` (the method or property
+        it is asked for) gives, or a :class:`SimulatorRunError` naming it when it does not
+        run."""
         if self._manifest is None:
-            raise RuntimeError("the simulator is not running; use it as a context manager")
+            raise _not_running(asked)
         return self._manifest
 
     @property
+    def manifest(self) -> Manifest:
+        return self._running_manifest("manifest")
+
+    @property
     def base_url(self) -> str:
-        return self.manifest.base_url
+        return self._running_manifest("base_url").base_url
 
     @property
     def backup_url(self) -> str:
-        if self.manifest.backup_url is None:
-            raise RuntimeError("this simulator was started without a backup address")
-        return self.manifest.backup_url
+        backup_url = self._running_manifest("backup_url").backup_url
+        if backup_url is None:
+            raise SimulatorRunError(
+                "Simulator.backup_url: this simulator was started without a backup address "
+                "(backup_port=None); start it with a backup_port (0: a free port) to have one"
+            )
+        return backup_url
 
     @property
     def ca(self) -> Path:
         """The CA bundle that verifies the simulator's server certificate."""
-        return self.manifest.ca
+        return self._running_manifest("ca").ca
 
     @property
     def users(self) -> tuple[SimUser, ...]:
-        return self.manifest.users
+        return self._running_manifest("users").users
 
     def user(
         self,
@@ -333,13 +354,18 @@ class Simulator:
     ) -> SimUser:
         """The first user of this client type (and participant, and user name, if given), as
         :meth:`Manifest.user <mms_client.sim.manifest.Manifest.user>` picks it."""
-        return self.manifest.user(client_type, participant, user)
+        return self._running_manifest("user()").user(client_type, participant, user)
 
     @property
     def store(self) -> Store:
         """The simulator's state, for tests that look behind the wire."""
+        return self._running_store("store")
+
+    def _running_store(self, asked: str) -> Store:
+        """The state of the running simulator, for what ``asked`` (the method or property it
+        is asked for) does, or a :class:`SimulatorRunError` naming it when it does not run."""
         if self._store is None:
-            raise RuntimeError("the simulator is not running; use it as a context manager")
+            raise _not_running(asked)
         return self._store
 
     def client(
@@ -353,9 +379,8 @@ class Simulator:
         simulator (main, then backup); ``options`` are further client arguments."""
         from mms_client.client import MmsClient
 
-        return MmsClient(
-            **self.manifest.client_arguments(client_type, participant, user, **options)
-        )
+        manifest = self._running_manifest("client()")
+        return MmsClient(**manifest.client_arguments(client_type, participant, user, **options))
 
     def async_client(
         self,
@@ -367,8 +392,9 @@ class Simulator:
         """Like :meth:`client`, for :class:`~mms_client.client.AsyncMmsClient`."""
         from mms_client.client import AsyncMmsClient
 
+        manifest = self._running_manifest("async_client()")
         return AsyncMmsClient(
-            **self.manifest.client_arguments(client_type, participant, user, **options)
+            **manifest.client_arguments(client_type, participant, user, **options)
         )
 
     # --- fault injection and the journal ------------------------------------------------
@@ -403,7 +429,7 @@ class Simulator:
         """Back to the freshly seeded state, with an empty journal and no faults; the PKI,
         the addresses and the manifest stay.  Much cheaper than starting a new simulator,
         for test suites that share one."""
-        self.store.reset()
+        self._running_store("reset()").reset()
         self.journal.clear()
         self.clear_faults()
 
@@ -426,6 +452,15 @@ class Simulator:
     def requests(self) -> tuple[RecordedRequest, ...]:
         """The most recent requests received, oldest first, with their payload bytes."""
         return self.journal.recent
+
+
+def _not_running(asked: str) -> SimulatorRunError:
+    """The error for ``asked``, a method or property only a running simulator has, asked of
+    one that does not run (not started yet, or stopped)."""
+    return SimulatorRunError(
+        f"Simulator.{asked} is there only while the simulator runs; start() it first, or use "
+        "it as a context manager (with Simulator(...) as sim:)"
+    )
 
 
 def _check_port(name: str, port: object) -> None:
