@@ -97,22 +97,29 @@ _ITEM_CHARACTERS = 1000
 _TEXT_CHARACTERS = 2000
 
 
-def _shortened(text: str, limit: int, whole: str) -> str:
-    """``text`` cut to ``limit`` characters, saying how many more ``whole`` (the attribute
-    that holds them all) has."""
+def _shortened(text: str, limit: int, whole: str | None) -> str:
+    """``text`` cut to ``limit`` characters, saying how many more there are, and where they
+    all are: ``whole``, the attribute that holds them (None: nowhere the reader can look)."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters, see {whole})"
+    where = "" if whole is None else f", see {whole}"
+    return f"{text[:limit]}... ({len(text) - limit} more characters{where})"
+
+
+def shown_problem(problem: object, whole: str | None = None) -> str:
+    """``problem`` (a broken rule, as a :class:`FieldError` says it with the value given, or
+    an Error message) as a message lists it: cut to :data:`_ITEM_CHARACTERS`, since the value
+    may be megabytes, saying how many more characters ``whole`` (the attribute that holds the
+    problems, if the reader has one) has. The client's errors and the simulator's refusals of
+    a payload that breaks the schema show a problem alike."""
+    return _shortened(str(problem), _ITEM_CHARACTERS, whole)
 
 
 def _listed(problems: Sequence[object], whole: str) -> str:
-    """The lines of a message that list ``problems``: the first :data:`_LISTED`, each cut
-    to :data:`_ITEM_CHARACTERS`, then how many more ``whole`` (the attribute holding them
+    """The lines of a message that list ``problems``: the first :data:`_LISTED`, each as
+    :func:`shown_problem` shows it, then how many more ``whole`` (the attribute holding them
     all) has."""
-    lines = [
-        f"\n  - {_shortened(str(problem), _ITEM_CHARACTERS, whole)}"
-        for problem in problems[:_LISTED]
-    ]
+    lines = [f"\n  - {shown_problem(problem, whole)}" for problem in problems[:_LISTED]]
     if len(problems) > _LISTED:
         lines.append(f"\n  ... and {len(problems) - _LISTED} more (see {whole})")
     return "".join(lines)

@@ -154,38 +154,71 @@ def test_payloads_that_are_not_usable_xml_are_refused_as_text(
     assert expected in wire.post(message.headers, message.body).text
 
 
-def test_a_payload_that_breaks_the_schema_is_refused_with_the_path_and_rule(
+_BROKEN_OFFER = (
+    b'<MarketData><MarketSubmit Date="2024-03-15" MarketType="DAM" ParticipantName="F100" '
+    b'UserName="FAKEUSER"><OfferData Direction="1" EndTime="2024-03-15T21:00:00" '
+    b'ResourceName="fake reso" StartTime="2024-03-15T12:00:00"><OfferStack '
+    b'MinimumQuantityInKw="100" OfferUnitPrice="1e3" StackNumber="x"></OfferStack>'
+    b"</OfferData></MarketSubmit></MarketData>"
+)
+"""An offer whose resource name, price and stack number break the schema."""
+
+
+def test_a_payload_that_breaks_the_schema_is_refused_with_the_path_rule_and_value(
     wire: Wire,
 ) -> None:
-    payload = (
-        b'<MarketData><MarketSubmit Date="2024-03-15" MarketType="DAM" ParticipantName="F100" '
-        b'UserName="FAKEUSER"><OfferData Direction="1" EndTime="2024-03-15T21:00:00" '
-        b'ResourceName="fake reso" StartTime="2024-03-15T12:00:00"><OfferStack '
-        b'MinimumQuantityInKw="100" OfferUnitPrice="1e3" StackNumber="21"></OfferStack>'
-        b"</OfferData></MarketSubmit></MarketData>"
-    )
-    message = wire.message(payload)
+    message = wire.message(_BROKEN_OFFER)
 
     answer = wire.post(message.headers, message.body)
 
     assert set(answer.codes()) == {"E_SCHEMA_INVALID"}
     texts = [str(e.text) for e in answer.document.iter("Error")]
-    assert any("@ResourceName" in text for text in texts)
-    assert any("@StackNumber" in text for text in texts)
+    # each with the value given, as the client's own PayloadError shows it
+    stack = "MarketData/MarketSubmit/OfferData[1]/OfferStack[1]"
+    assert any(
+        text.startswith("MarketData/MarketSubmit/OfferData[1]/@ResourceName: ")
+        and text.endswith(" (got 'fake reso')")
+        for text in texts
+    )
+    assert any(
+        text.startswith(f"{stack}/@StackNumber: should be written as XML Schema writes a whole")
+        and text.endswith(" (got 'x')")
+        for text in texts
+    )
     # the XSD has no exponent, which pydantic read: a price of "1e3" was taken as 1000
     assert any(
-        "@OfferUnitPrice: should be written as XML Schema writes a decimal" in t for t in texts
+        text.startswith(f"{stack}/@OfferUnitPrice: should be written as XML Schema writes a")
+        and text.endswith(" (got '1e3')")
+        for text in texts
     )
     assert answer.statistics()["Invalid"] == "1"
     echoed = answer.document.find("MarketSubmit")
     assert echoed is not None and echoed.get("Validation") == "FAILED"
 
     # an envelope attribute that breaks the schema cannot be echoed: the refusal comes alone
-    broken = payload.replace(b'MarketType="DAM"', b'MarketType="DAX"')
+    broken = _BROKEN_OFFER.replace(b'MarketType="DAM"', b'MarketType="DAX"')
     message = wire.message(broken)
     answer = wire.post(message.headers, message.body)
     assert any("@MarketType" in str(e.text) for e in answer.document.iter("Error"))
     assert answer.document.find("MarketSubmit") is None
+
+
+def test_a_huge_value_that_breaks_the_schema_is_cut_in_the_refusal(wire: Wire) -> None:
+    """A request may be 64 MiB: a refusal shows the start of a value that breaks the schema,
+    as the client's PayloadError does, and how much more there was, not the value whole."""
+    huge = "R" * 100_000
+    message = wire.message(_BROKEN_OFFER.replace(b"fake reso", huge.encode()))
+
+    answer = wire.post(message.headers, message.body)
+
+    texts = [str(e.text) for e in answer.document.iter("Error")]
+    (refusal,) = [text for text in texts if "@ResourceName" in text]
+
+    shown = (
+        "MarketData/MarketSubmit/OfferData[1]/@ResourceName: String should have at most 10 "
+        f"characters (got '{huge}')"
+    )
+    assert refusal == f"{shown[:1000]}... ({len(shown) - 1000} more characters)"
 
 
 def test_a_report_request_refused_as_a_whole_says_so_on_its_root(wire: Wire) -> None:

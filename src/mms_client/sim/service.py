@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from lxml import etree
 
 from mms_client.endpoints import SERVICE_PATHS, Interface
-from mms_client.errors import MalformedRequestError, PayloadError
+from mms_client.errors import MalformedRequestError, PayloadError, shown_problem
 from mms_client.jst import JST, format_jst
 from mms_client.operations import OPERATIONS, Operation, identify
 from mms_client.schema import codec, root_model
@@ -194,8 +194,12 @@ def _presented(pem: str) -> _Presented:
 
 
 def _schema_issues(error: PayloadError) -> tuple[Issue, ...]:
+    """The refusals of a payload the models read as ``error``: each broken rule with its path
+    and the value given, as the client's own :class:`PayloadError` shows them, so that
+    the developer of another client sees what was wrong (cut as the client cuts it: a value
+    may be megabytes, and the answer must not echo them back)."""
     return tuple(
-        Issue(Code.SCHEMA_INVALID, f"{problem.path}: {problem.rule}") for problem in error.errors
+        Issue(Code.SCHEMA_INVALID, shown_problem(problem)) for problem in error.errors
     ) or (Issue(Code.SCHEMA_INVALID, str(error)),)
 
 
