@@ -183,6 +183,11 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
             "Invalid value for --market-type: RegistrationQuery_Resource does not take it: "
             "RegistrationQuery has no attribute 'MarketType' (it has Action, Date, DateType)",
         ),
+        # an envelope that has no attribute a request gives says so, not "(it has )"
+        (
+            ["call", "RegistrationSubmit_Participant", "--example", "-e", "Date=2024-04-01"],
+            "RegistrationSubmit has no attribute 'Date' (it has none a request gives)",
+        ),
         (
             ["call", "query_offers", "--example", "-e", "date=2024-04-01", "--date", "2024-04-02"],
             "--date and --envelope both give Date",

@@ -441,14 +441,15 @@ def _no_attribute(operation: Operation, key: str) -> str:
     """That the envelope of ``operation`` has no attribute ``key``, and the attributes a
     request gives it, by their names in the schema (an envelope has a handful), for ``-e``
     and the options that name one alike: the user sees what to give instead. The verdict's
-    attributes are left out: the MMS sets them in its reply."""
+    attributes are left out: the MMS sets them in its reply. A registration's envelope has
+    none a request gives."""
     from mms_client.judgement import VERDICT_ATTRIBUTES
     from mms_client.schema.binding import xml_plan
 
     model = operation.envelope_model
     names = [attribute.xml_name for attribute in xml_plan(model).attributes]
     has = ", ".join(name for name in names if name not in VERDICT_ATTRIBUTES)
-    return f"{model.__name__} has no attribute {key!r} (it has {has})"
+    return f"{model.__name__} has no attribute {key!r} (it has {has or 'none a request gives'})"
 
 
 def _payload(operation: Operation, path: Path) -> Any:
