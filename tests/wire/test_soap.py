@@ -365,6 +365,19 @@ def test_faults_read_back_and_are_recognised() -> None:
     assert not is_fault({"Content-Type": "text/html"}, b"<html>Bad gateway</html>", Interface.MI)
 
 
+def test_a_fault_carrying_qualified_subelements_of_its_own_is_read() -> None:
+    """SOAP 1.1 lets a Fault carry namespace-qualified subelements beside its own four, as
+    many as the server likes: the fault is read, and is the MMS's answer."""
+    body = (
+        b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><e:Fault>'
+        b"<faultcode>e:Server</faultcode><faultstring>down</faultstring>"
+        b'<x:info xmlns:x="urn:extra">one</x:info><x:info xmlns:x="urn:extra">two</x:info>'
+        b"<detail><trace>at</trace></detail></e:Fault></e:Body></e:Envelope>"
+    )
+    assert read_response(XML, body, Interface.MI) == SoapFault("e:Server", "down", "at")
+    assert is_fault(XML, body, Interface.MI)
+
+
 def _response(children: str, namespace: str = "urn:abb.com:project/mms/types") -> bytes:
     return (
         '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'

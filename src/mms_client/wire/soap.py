@@ -565,17 +565,26 @@ _REPEATABLE: Final = frozenset({"attachmentData"})
 """The one field the WSDL lets come more than once (its files, read by :func:`_attachments`)."""
 
 
-def _children(element: etree._Element, where: str = "the SOAP body") -> dict[str, etree._Element]:
-    """The child elements by local name, the first of a name that may repeat
-    (:data:`_REPEATABLE`). A second of any other name is refused, naming ``where`` it was
-    found: which of two the sender meant is not a guess to make (the MMS, which takes each
-    once, would refuse a request that holds two, and a signature checked on the first
-    requestData would leave the second unseen)."""
+_FAULT_FIELDS: Final = frozenset({"faultcode", "faultstring", "faultactor", "detail"})
+"""The subelements of a SOAP 1.1 Fault. It may carry others, namespace-qualified, as many of
+a name as the server likes: they are not read."""
+
+
+def _children(
+    element: etree._Element, where: str = "the SOAP body", read: frozenset[str] | None = None
+) -> dict[str, etree._Element]:
+    """The child elements by local name (those named in ``read``, if given), the first of a
+    name that may repeat (:data:`_REPEATABLE`). A second of any other name is refused, naming
+    ``where`` it was found: which of two the sender meant is not a guess to make (the MMS,
+    which takes each once, would refuse a request that holds two, and a signature checked on
+    the first requestData would leave the second unseen)."""
     children: dict[str, etree._Element] = {}
     for child in element:
         tag = child.tag
         if tag.__class__ is str:  # not a comment or processing instruction
             name = local_name(tag)
+            if read is not None and name not in read:
+                continue
             if name not in children:
                 children[name] = child
             elif name not in _REPEATABLE:
@@ -646,7 +655,7 @@ def _attachments(
 
 
 def _fault(element: etree._Element) -> SoapFault:
-    children = _children(element)
+    children = _children(element, read=_FAULT_FIELDS)
     detail = children.get("detail")
     return SoapFault(
         code=_optional_text(children, "faultcode") or "",
