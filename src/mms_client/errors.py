@@ -416,9 +416,8 @@ class SimulatorRunError(MMSError, RuntimeError):
     any, says why).
 
     The message names the method or property asked and what to do (of a server that did
-    not start, why not).  It is a
-    :class:`RuntimeError` too, Python's class for a call made in the wrong state, so that
-    code catching that catches it.
+    not start, why not). It is a :class:`RuntimeError` too, Python's class for a call made
+    in the wrong state, so that code catching that catches it.
     """
 
 

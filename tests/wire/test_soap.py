@@ -467,7 +467,7 @@ FAULT = (
             ),
             "attachmentData[1] holds <binaryData> twice",
         ),
-        (FAULT, "the SOAP body holds <faultstring> twice"),
+        (FAULT, "the SOAP Fault holds <faultstring> twice"),
     ],
     ids=[
         "success",

@@ -655,7 +655,9 @@ def _attachments(
 
 
 def _fault(element: etree._Element) -> SoapFault:
-    children = _children(element, read=_FAULT_FIELDS)
+    """The SOAP 1.1 ``Fault`` ``element`` as a :class:`SoapFault`: its fields, each at most
+    once, and none of the other subelements a server may add."""
+    children = _children(element, "the SOAP Fault", read=_FAULT_FIELDS)
     detail = children.get("detail")
     return SoapFault(
         code=_optional_text(children, "faultcode") or "",
