@@ -469,12 +469,50 @@ class ClassSpec:
     fields: list[FieldSpec]
     choices: list[tuple[list[list[str]], bool]]
     root_tag: str | None
+    steps: dict[str, int]
+    """The step of each child element (by XML name) in the sequence (see
+    :func:`_sequence_steps`)."""
 
 
 def _occurs(node: etree._Element) -> tuple[int, int | None]:
     low = int(node.get("minOccurs", "1"))
     high_text = node.get("maxOccurs", "1")
     return low, (UNBOUNDED if high_text == "unbounded" else int(high_text))
+
+
+def _particle_names(node: etree._Element) -> Iterator[str]:
+    """The names of the elements a content model particle ``node`` may hold (not those of
+    their own types)."""
+    if etree.QName(node).localname == "element":
+        yield node.get("name", "")
+        return
+    for child in schema_children(node):
+        yield from _particle_names(child)
+
+
+def _sequence_steps(node: etree._Element, start: int, steps: dict[str, int]) -> int:
+    """Numbers each element of the content model particle ``node`` in ``steps`` with the step
+    of the sequence it belongs to, from ``start``; returns the step that follows.
+
+    An element must not come after one of a later step. The elements of an ``xs:all``, or of
+    a ``xs:sequence`` or ``xs:choice`` that may repeat, come in any order, so they share a
+    step. The alternatives of an ``xs:choice`` begin at the same step: two of them together
+    break the choice, whatever their order, which the choice check reports.
+    """
+    local = etree.QName(node).localname
+    if local == "element":
+        steps[node.get("name", "")] = start
+        return start + 1
+    children = list(schema_children(node))
+    if local == "all" or _occurs(node)[1] != 1:
+        for name in _particle_names(node):
+            steps[name] = start
+        return start + 1
+    if local == "sequence":
+        for child in children:
+            start = _sequence_steps(child, start, steps)
+        return start
+    return max((_sequence_steps(child, start, steps) for child in children), default=start)
 
 
 def _times(a: int | None, b: int | None) -> int | None:
@@ -510,10 +548,13 @@ class ClassBuilder:
         elements: list[FieldSpec] = []
         text_fields: list[FieldSpec] = []
         choices: list[tuple[list[list[str]], bool]] = []
+        steps: dict[str, int] = {}
+        step = 0
         for child in schema_children(node):
             local = etree.QName(child).localname
             if local in ("sequence", "choice", "all"):
                 elements.extend(self.particles(xsd_name, child, 1, 1, choices, where))
+                step = _sequence_steps(child, step, steps)
             elif local in ("attribute", "attributeGroup"):
                 attributes.extend(self.attributes(xsd_name, child, where))
             elif local == "simpleContent":
@@ -536,7 +577,8 @@ class ClassBuilder:
                     )
                 seen[key] = spec.xml_name
         doc = documentation(node) or naming_comment(node)
-        return ClassSpec(name, xsd_name, doc, fields, choices, root)
+        in_order = {item.xml_name: steps[item.xml_name] for item in elements}
+        return ClassSpec(name, xsd_name, doc, fields, choices, root, in_order)
 
     def attributes(self, owner: str, node: etree._Element, where: str) -> Iterator[FieldSpec]:
         local = etree.QName(node).localname
@@ -842,7 +884,12 @@ def _render_class(spec: ClassSpec, imports: set[tuple[str, str]]) -> str:
             items = _tuple([_tuple([py_string(n) for n in branch]) for branch in branches])
             rendered.append(f"Choice({items}, required={required})")
         lines.append(f"    __xml_choices__ = {_tuple(rendered)}\n")
-    if spec.root_tag or spec.choices:
+    # a sequence of steps of one element each is what a model without them has
+    shared_steps = len(set(spec.steps.values())) < len(spec.steps)
+    if shared_steps:
+        entries = ", ".join(f"{py_string(n)}: {step}" for n, step in spec.steps.items())
+        lines.append(f"    __xml_steps__ = {{{entries}}}\n")
+    if spec.root_tag or spec.choices or shared_steps:
         lines.append("\n")
     for item in spec.fields:
         lines.append(_render_field(item, imports))

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mms_client.endpoints import ClientType, Interface
+from mms_client.examples import example_request
+from mms_client.schema import codec, files
+from mms_client.schema.files import SCHEMA_DIR_VARIABLE, Schema, xml_schema
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.security.certs import Certificate
 from mms_client.sim import seed
 from mms_client.sim.pki import Pki
-from mms_client.wire.soap import RequestAttInfo, build_request
+from mms_client.sim.simulator import Simulator
+from mms_client.wire.soap import Attachment, RequestAttInfo, build_request
 
 from .conftest import OfferFactory, Wire
 
@@ -332,3 +337,105 @@ def test_the_signature_is_checked_before_the_payload_is_parsed(wire: Wire) -> No
             "the requestSignature does not verify over the payload with the key of the "
             "client certificate"
         )
+
+
+@pytest.fixture
+def models_only_wire(
+    mms_simulator_pki: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Wire]:
+    """Requests to a simulator started as an installed package starts: with no official XSD
+    (no MMS_SCHEMA_DIR, no schema folder beside a checkout), so the payload models alone
+    check payloads."""
+    monkeypatch.delenv(SCHEMA_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(files, "_checkout_schemas", lambda: None)
+    with Simulator(tmp_path / "sim", pki_source=mms_simulator_pki) as simulator:
+        yield Wire(simulator)
+
+
+_MESSAGES = b'<Messages><Information Code="I1">as agreed</Information></Messages>'
+_OFFER_ORDER = "Messages, OfferStack"
+_DR_PATTERN_ORDER = "Messages, CustomerListAttachment, EvaluationAttachment, Comments"
+
+
+def _registration(wire: Wire, operation: str) -> tuple[bytes, list[Attachment]]:
+    """The example payload of the registration ``operation``, with its attachments."""
+    example = example_request(operation)
+    user = wire.user(example.client_type, example.participant)
+    return codec.write(example.document(user.user)), list(example.attachments)
+
+
+@pytest.mark.parametrize(
+    ("request_type", "misplaced"),
+    [
+        (
+            "mp.market",
+            "MarketData/MarketSubmit/OfferData[1]/Messages: out of order: after OfferStack, "
+            f"where the schema's sequence ({_OFFER_ORDER}) puts it before",
+        ),
+        (
+            "mp.registration",
+            "RegistrationData/RegistrationSubmit/DrPattern[1]/CustomerListAttachment: out of "
+            f"order: after Comments, where the schema's sequence ({_DR_PATTERN_ORDER}) puts "
+            "it before",
+        ),
+    ],
+)
+def test_child_elements_out_of_the_sequences_order_are_refused_without_the_xsds(
+    models_only_wire: Wire, offer: OfferFactory, request_type: str, misplaced: str
+) -> None:
+    """The MMS validates requests against its XSDs, which put the child elements of a
+    sequence in an order; the payload models read them in any, so the simulator checks the
+    order itself when it has no XSD to."""
+    wire = models_only_wire
+    attachments: list[Attachment] = []
+    if request_type == "mp.market":
+        payload = wire.payload(SUBMIT, offer(), market_type=DAM)
+        payload = payload.replace(b"</OfferData>", _MESSAGES + b"</OfferData>")
+    else:
+        payload, attachments = _registration(wire, "RegistrationSubmit_DrPattern")
+        payload = payload.replace(
+            b"<CustomerListAttachment", b"<Comments>as agreed</Comments><CustomerListAttachment"
+        )
+    message = wire.message(payload, request_type=request_type, attachments=attachments)
+
+    answer = wire.post(message.headers, message.body)
+
+    assert [str(e.text) for e in answer.document.iter("Error")] == [misplaced]
+    assert answer.codes() == ["E_SCHEMA_INVALID"]
+    assert answer.info.success is False and answer.statistics()["Invalid"] == "1"
+
+
+def test_child_elements_in_an_order_the_schema_takes_are_accepted_without_the_xsds(
+    models_only_wire: Wire, offer: OfferFactory
+) -> None:
+    """A sequence's elements in its order, and an xs:all's (a registration Resource's) in
+    any order, are what the MMS takes."""
+    wire = models_only_wire
+    payload = wire.payload(SUBMIT, offer(), market_type=DAM)
+    payload = payload.replace(b"<OfferStack", _MESSAGES + b"<OfferStack", 1)
+    message = wire.message(payload)
+    answer = wire.post(message.headers, message.body)
+    assert answer.info.success, answer.codes()
+
+    resource, _ = _registration(wire, "RegistrationSubmit_Resource")
+    resource = resource.replace(
+        b"</Resource>", b"<Comments>new</Comments>" + _MESSAGES + b"</Resource>"
+    )
+    message = wire.message(resource, request_type="mp.registration")
+    answer = wire.post(message.headers, message.body)
+    assert answer.info.success, answer.codes()
+
+
+def test_child_elements_out_of_order_are_refused_once_with_the_xsds(
+    wire: Wire, offer: OfferFactory
+) -> None:
+    """With the official XSDs, their validation refuses the order: it is not reported twice."""
+    if xml_schema(Schema.MI_MARKET) is None:
+        pytest.skip("the official MMS schema files are not available (set MMS_SCHEMA_DIR)")
+    payload = wire.payload(SUBMIT, offer(), market_type=DAM)
+    message = wire.message(payload.replace(b"</OfferData>", _MESSAGES + b"</OfferData>"))
+
+    answer = wire.post(message.headers, message.body)
+
+    (refusal,) = [str(e.text) for e in answer.document.iter("Error")]
+    assert "Element 'Messages': This element is not expected" in refusal

@@ -23,7 +23,7 @@ import typing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, Union, dataclass_transform, overload
 
@@ -318,6 +318,13 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
     __xml_choices__: ClassVar[tuple[Choice, ...]] = ()
     """The ``xs:choice`` groups among this type's child elements."""
 
+    __xml_steps__: ClassVar[Mapping[str, int]] = {}
+    """The step of each child element (by XML name) in the schema's sequence, where some
+    share one: the elements of an ``xs:all``, or of a group that may repeat, come in any order
+    among themselves, and the alternatives of an ``xs:choice`` begin at one step (two of them
+    together break the choice, whatever their order). Empty: each element is a step of its
+    own, in the order the fields are declared."""
+
     def __setattr__(self, name: str, value: Any) -> None:
         # assignments are validated too, so a model cannot be edited into an invalid state
         try:
@@ -458,6 +465,8 @@ class ElementPlan:
     is_list: bool
     model: type[XmlModel] | None
     """The model of an element with structure; None for an element that holds only text."""
+    step: int
+    """Its step in the schema's sequence: it may not follow an element of a later step."""
 
 
 def _field_of(binding: AttributePlan | ElementPlan | str) -> str:
@@ -512,13 +521,15 @@ def _build_plan(cls: type[XmlModel]) -> ModelPlan:
         elif binding.kind is XmlKind.ELEMENT:
             is_list, item = unwrap_annotation(info.annotation)
             model = item if isinstance(item, type) and issubclass(item, XmlModel) else None
-            child = ElementPlan(binding.name, field_name, is_list, model)
+            child = ElementPlan(binding.name, field_name, is_list, model, len(elements))
             elements.append(child)
             by_key[binding.name] = by_key[field_name] = child
         else:
             text_field = field_name
             by_key[TEXT_KEY] = by_key[field_name] = field_name
     attributes.sort(key=lambda a: a.xml_name)
+    if cls.__xml_steps__:
+        elements = _in_steps(cls, elements)
     return ModelPlan(
         attributes=tuple(attributes),
         elements=tuple(elements),
@@ -527,6 +538,16 @@ def _build_plan(cls: type[XmlModel]) -> ModelPlan:
         elements_by_tag={e.tag: e for e in elements},
         by_key=by_key,
     )
+
+
+def _in_steps(cls: type[XmlModel], elements: list[ElementPlan]) -> list[ElementPlan]:
+    """``elements`` numbered with the steps of ``cls.__xml_steps__``, which must name them
+    all, in the order they are declared."""
+    steps = cls.__xml_steps__
+    declared = [e.tag for e in elements]
+    if list(steps) != declared:
+        raise TypeError(f"{cls.__name__}.__xml_steps__ must name its elements {declared}")
+    return [replace(e, step=steps[e.tag]) for e in elements]
 
 
 def unwrap_annotation(annotation: Any) -> tuple[bool, Any]:

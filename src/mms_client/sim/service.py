@@ -16,9 +16,11 @@ UserName of the payload, an unknown user, an
 adminRole request, a signature that does not
 verify over the exact payload bytes
 the payload breaks the schema (payload models,      payload document with ``Invalid="1"`` and
-then the official XSD when available), carries no   document-level Error messages with codes
-operation, the client type may not call the         (:class:`~mms_client.sim.calls.Code`)
-operation, the simulator has no handler for it
+then the official XSD when available; without it,   document-level Error messages with codes
+child elements out of their sequence's order),      (:class:`~mms_client.sim.calls.Code`)
+carries no operation, the client type may not
+call the operation, the simulator has no handler
+for it
 business rules (per item)                           the items echoed with ``Validation``/
                                                     ``Success`` and their Error messages
 ==================================================  ===========================================
@@ -63,6 +65,7 @@ from mms_client.sim.responses import (
     new_transaction_id,
     refusal_document,
 )
+from mms_client.sim.sequence import misplaced_elements, order_issue
 from mms_client.sim.store import AccessEntry, Store
 from mms_client.wire.soap import (
     FAULT_STATUS,
@@ -226,14 +229,28 @@ def _xsd_issues(compiled: etree.XMLSchema | None, tree: _Element) -> tuple[Issue
         errors: list[Any] = list(cast(Iterable[Any], invalid.error_log))  # no stubs for it
     else:
         return ()
-    issues = [
+    listed = (
         Issue(Code.SCHEMA_INVALID, f"line {error.line}: {error.message}")
         for error in errors[:_MAX_LISTED_ERRORS]
-    ]
-    if len(errors) > _MAX_LISTED_ERRORS:
-        issues.append(
-            Issue(Code.SCHEMA_INVALID, f"... and {len(errors) - _MAX_LISTED_ERRORS} more")
-        )
+    )
+    return _listed(listed, len(errors))
+
+
+def _order_issues(tree: _Element, model: type[XmlModel]) -> tuple[Issue, ...]:
+    """The elements of the document ``tree`` (of type ``model``) whose children are out of
+    their sequence's order, which the official XSD refuses (it is left to it when the
+    simulator has it)."""
+    found = misplaced_elements(tree, model)
+    listed = (order_issue(tree, model, misplaced) for misplaced in found[:_MAX_LISTED_ERRORS])
+    return _listed(listed, len(found))
+
+
+def _listed(listed: Iterable[Issue], total: int) -> tuple[Issue, ...]:
+    """The issues ``listed``, the first :data:`_MAX_LISTED_ERRORS` of ``total`` schema
+    problems, and one that counts the rest."""
+    issues = list(listed)
+    if total > _MAX_LISTED_ERRORS:
+        issues.append(Issue(Code.SCHEMA_INVALID, f"... and {total - _MAX_LISTED_ERRORS} more"))
     return tuple(issues)
 
 
@@ -439,7 +456,7 @@ class MmsService:
 
     def _read_payload(self, incoming: Incoming) -> Incoming:
         """Parses the payload: the document and its operation, or the TXT answer refusing
-        it."""
+        it, or the problems that refuse it."""
         assert incoming.request is not None and incoming.schema is not None
         interface, info, schema = incoming.request.interface, incoming.request.info, incoming.schema
         try:
@@ -455,10 +472,14 @@ class MmsService:
             )
             return replace(incoming, answer=self._text(interface, text))
         incoming = replace(incoming, tree=tree)
+        # the official XSD, when there is one, refuses elements out of order itself
+        misplaced = () if schema in self._xsds else _order_issues(tree, root_model(schema))
         try:
             document = codec.read(tree, root_model(schema))
         except PayloadError as exc:
-            return replace(incoming, problems=_schema_issues(exc))
+            return replace(incoming, problems=misplaced + _schema_issues(exc))
+        if misplaced:
+            return replace(incoming, document=document, problems=misplaced)
         try:
             operations = identify(interface, document)
         except PayloadError as exc:

@@ -2006,6 +2006,20 @@ class MarketSubmit(XmlChoiceModel):
             required=False,
         ),
     )
+    __xml_steps__ = {
+        "Messages": 0,
+        "ReserveRequirement": 1,
+        "AllowableInterareaAward": 1,
+        "UpperLimitTieline": 1,
+        "SettlementResults": 1,
+        "OfflineFrameSubmit": 1,
+        "FringeSubmit": 1,
+        "OfferData": 1,
+        "StandingData": 1,
+        "BupSubmit": 2,
+        "BaselineLoad": 1,
+        "Switch": 1,
+    }
 
     date: XsDate = attr("Date")
     participant_name: ParticipantName = attr("ParticipantName")
@@ -2069,6 +2083,27 @@ class MarketQuery(XmlChoiceModel):
             required=False,
         ),
     )
+    __xml_steps__ = {
+        "Messages": 0,
+        "ReserveRequirementQuery": 1,
+        "AllowableInterareaAwardQuery": 1,
+        "UpperLimitTielineQuery": 1,
+        "SettlementResultsFileListQuery": 1,
+        "SettlementResultsFileDownloadQuery": 1,
+        "OfflineFrameQuery": 1,
+        "OfflineFrameUsageQuery": 1,
+        "FringeQuery": 1,
+        "OfferQuery": 1,
+        "BupQuery": 1,
+        "BaselineLoadFileListQuery": 1,
+        "MeritOrderListQuery": 1,
+        "AwardResultsQuery": 1,
+        "AllocatedTielineCapacityQuery": 1,
+        "AwardResultsSummaryQuery": 1,
+        "TielineQuery": 1,
+        "SwitchQuery": 1,
+        "TsoRequestQuery": 1,
+    }
 
     date: XsDate = attr("Date")
     participant_name: ParticipantName = attr("ParticipantName")
@@ -2148,6 +2183,13 @@ class MarketData(XmlChoiceModel):
     __xml_choices__ = (
         Choice((("market_submit",), ("market_query",), ("market_cancel",)), required=False),
     )
+    __xml_steps__ = {
+        "ProcessingStatistics": 0,
+        "Messages": 1,
+        "MarketSubmit": 2,
+        "MarketQuery": 2,
+        "MarketCancel": 2,
+    }
 
     processing_statistics: ProcessingStatistics | None = element(
         "ProcessingStatistics", default=None

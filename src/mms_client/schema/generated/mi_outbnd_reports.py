@@ -1484,6 +1484,25 @@ class OutboundData(XmlModel):
     """XSD type ``OutboundDataType``, the document root ``OutboundData``."""
 
     __xml_tag__ = "OutboundData"
+    __xml_steps__ = {
+        "MESSAGES": 0,
+        "ResourceList": 1,
+        "BSP_ResourceList": 1,
+        "ResourceSttl": 1,
+        "ResourceSttlOTM": 1,
+        "Offers": 1,
+        "BSP_Offers": 1,
+        "ReserveReqs": 1,
+        "BUP": 1,
+        "BSP_BUP": 1,
+        "MOL": 1,
+        "ContractResult": 1,
+        "BSP_ContractResult": 1,
+        "MeasureBaseContractResult": 1,
+        "BSP_MeasureBaseContractResult": 1,
+        "SwitchRequest": 1,
+        "AccessLog": 1,
+    }
 
     dataset_name: DatasetName | None = attr("DatasetName", default=None)
     dataset_type: DatasetType | None = attr("DatasetType", default=None)

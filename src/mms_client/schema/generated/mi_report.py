@@ -250,6 +250,14 @@ class MarketReport(XmlChoiceModel):
             required=False,
         ),
     )
+    __xml_steps__ = {
+        "ProcessingStatistics": 0,
+        "Messages": 1,
+        "ReportListRequest": 2,
+        "ReportDownloadRequest": 2,
+        "ReportDownloadRequestTrnID": 2,
+        "ReportCreateRequest": 2,
+    }
 
     application_type: ApplicationType = attr("ApplicationType")
     participant_name: ParticipantName = attr("ParticipantName")

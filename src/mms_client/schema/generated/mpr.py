@@ -1080,6 +1080,16 @@ class BankAccountSubmit(XmlModel):
 class ResourceSubmit(XmlModel):
     """XSD type ``ResourceSubmitType``."""
 
+    __xml_steps__ = {
+        "Messages": 0,
+        "OutputBand": 0,
+        "SwitchOutput": 0,
+        "OutputRangeBelowAfc": 0,
+        "StartupPattern": 0,
+        "StopPattern": 0,
+        "Comments": 0,
+    }
+
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
     area: AreaCode = attr("Area")
@@ -1237,6 +1247,8 @@ class ResourceSubmit(XmlModel):
 
 class ResourceEvaluationSubmit(XmlModel):
     """XSD type ``ResourceEvaluationSubmitType``."""
+
+    __xml_steps__ = {"Messages": 0, "Attachment": 0}
 
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
@@ -1494,6 +1506,8 @@ class DrPatternSuspensionQuery(XmlModel):
 class ResourceApproval(XmlModel):
     """XSD type ``ResourceApprovalType``."""
 
+    __xml_steps__ = {"Messages": 0, "Comments": 0}
+
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
     transaction_id: TransactionId = attr("TransactionId")
@@ -1506,6 +1520,8 @@ class ResourceApproval(XmlModel):
 
 class DrPatternApproval(XmlModel):
     """XSD type ``DrPatternApprovalType``."""
+
+    __xml_steps__ = {"Messages": 0, "Comments": 0}
 
     participant_name: ParticipantName = attr("ParticipantName")
     resource_name: ResourceName = attr("ResourceName")
@@ -1612,6 +1628,13 @@ class RegistrationData(XmlChoiceModel):
             required=False,
         ),
     )
+    __xml_steps__ = {
+        "ProcessingStatistics": 0,
+        "Messages": 1,
+        "RegistrationSubmit": 2,
+        "RegistrationQuery": 2,
+        "RegistrationApproval": 2,
+    }
 
     validation: Validation | None = attr("Validation", default=None)
     success: XsBoolean | None = attr("Success", default=None)

@@ -793,6 +793,13 @@ class MarketSubmit(XmlChoiceModel):
             required=False,
         ),
     )
+    __xml_steps__ = {
+        "Messages": 0,
+        "BaselineLoad": 1,
+        "RemainingReserveData": 1,
+        "OffMarketContract": 1,
+        "RefundData": 1,
+    }
 
     date: XsDate = attr("Date")
     participant_name: ParticipantName = attr("ParticipantName")
@@ -831,6 +838,15 @@ class MarketQuery(XmlChoiceModel):
             required=False,
         ),
     )
+    __xml_steps__ = {
+        "Messages": 0,
+        "BaselineLoadFileListQuery": 1,
+        "BaselineLoadFileDownloadQuery": 1,
+        "RemainingReserveDataQuery": 1,
+        "OffMarketContractQuery": 1,
+        "RefundDataQuery": 1,
+        "RefundTargetContractResultQuery": 1,
+    }
 
     date: XsDate = attr("Date")
     participant_name: ParticipantName = attr("ParticipantName")
@@ -863,6 +879,7 @@ class MarketData(XmlChoiceModel):
 
     __xml_tag__ = "MarketData"
     __xml_choices__ = (Choice((("market_submit",), ("market_query",)), required=False),)
+    __xml_steps__ = {"ProcessingStatistics": 0, "Messages": 1, "MarketSubmit": 2, "MarketQuery": 2}
 
     processing_statistics: ProcessingStatistics | None = element(
         "ProcessingStatistics", default=None
