@@ -23,19 +23,6 @@ from mms_client.schema import codec, root_model
 from mms_client.schema.files import Schema, compiled_xsd, schema_dir
 from mms_client.sim.sequence import misplaced_elements
 
-SCHEMA_FILES_ABSENT = (
-    "the official MMS schema files are not available (set MMS_SCHEMA_DIR to the folder with "
-    "xsd/ and examples/)"
-)
-
-
-@pytest.fixture(scope="module")
-def schema_folder() -> Path:
-    folder = schema_dir()
-    if folder is None:
-        pytest.skip(SCHEMA_FILES_ABSENT)
-    return folder
-
 
 def _documents(folder: Path | None) -> Iterator[tuple[str, Schema, bytes]]:
     for example in examples():
