@@ -5,15 +5,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import stat
+import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
-from mms_client.errors import ConfigurationError, SimulatorStateError, StateFolderInUseError
+from mms_client.errors import (
+    ConfigurationError,
+    SimulatorRunError,
+    SimulatorStateError,
+    StateFolderInUseError,
+)
 from mms_client.schema.generated.mi_market import MarketType, OfferQuery
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest
 from mms_client.sim.simulator import Simulator
@@ -182,6 +189,43 @@ def _served_once(pki: Path, folder: Path) -> Path:
     with Simulator(folder, pki_source=pki, backup_port=None):
         pass
     return folder
+
+
+def _free_ports(count: int) -> list[int]:
+    """Ports no one listens on now, each different (held together while they are picked)."""
+    with ExitStack() as held:
+        probes = [held.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+
+
+def test_a_start_failing_once_it_serves_leaves_nothing_behind(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    """The manifest is written once the HTTPS server serves; a start failing there (a full
+    disk, a folder where the manifest goes) stops that server and lets go of its ports and
+    the folder, so that the next start, once the cause is gone, can have them."""
+    folder = _served_once(mms_simulator_pki, tmp_path / "state")
+    (folder / MANIFEST_NAME).unlink()
+    manifest = _manifest_a_folder(folder)
+    port, backup_port = _free_ports(2)
+    threads = set(threading.enumerate())
+    failed = Simulator(folder, port=port, backup_port=backup_port)
+    with pytest.raises(SimulatorStateError, match="cannot write in") as refused:
+        failed.start()
+    assert MANIFEST_NAME in str(refused.value)
+    assert not failed.running
+    with pytest.raises(SimulatorRunError, match="only while the simulator runs"):
+        _ = failed.base_url
+    assert [thread.name for thread in set(threading.enumerate()) - threads] == []
+    manifest.rmdir()
+    with Simulator(folder, port=port, backup_port=backup_port) as again:
+        assert (again.base_url, again.backup_url) == (
+            f"https://127.0.0.1:{port}",
+            f"https://127.0.0.1:{backup_port}",
+        )
+        assert Manifest.load(folder) == again.manifest
 
 
 def test_a_damaged_manifest_is_refused_without_the_passphrases_in_a_tracebacks_locals(

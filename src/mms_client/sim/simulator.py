@@ -205,7 +205,9 @@ class Simulator:
         folder (both before touching it), and :class:`~mms_client.errors.SimulatorStateError`
         when its state cannot be used; what is in the folder is never replaced to get going.
         :class:`~mms_client.errors.SimulatorRunError` when it runs already, or its HTTPS
-        server does not start.
+        server does not start.  A start that fails, however late (the manifest, written once
+        the server serves, on a full disk), leaves nothing running or held: the ports and the
+        folder are free for the next start, and the simulator is not running.
         """
         if self._server is not None:
             raise SimulatorRunError(
@@ -263,8 +265,10 @@ class Simulator:
                 listeners, context, log_level=self._log_level, limits=self._limits
             )
             thread.start()
+            # first undone, if what follows fails: it serves from the store and the sockets
+            on_failure.callback(thread.stop)
             urls = [f"https://{_url_host(self.host)}:{listener.port}" for listener in listeners]
-            self._manifest = Manifest(
+            manifest = Manifest(
                 base_url=urls[0],
                 backup_url=urls[1] if len(urls) > 1 else None,
                 ca=pki.ca_path,
@@ -275,9 +279,10 @@ class Simulator:
                 ),
             )
             with writing_in(self.state_dir):
-                self._manifest.save(self.state_dir)
-            lock.record(urls[0])
+                manifest.save(self.state_dir)
+                lock.record(urls[0])
             self._server, self._store, self._lock = thread, store, lock
+            self._manifest = manifest
             on_failure.pop_all()
         _log_schema_check(schema_folder)
         return self
