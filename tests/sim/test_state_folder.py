@@ -214,7 +214,10 @@ def test_a_start_failing_once_it_serves_leaves_nothing_behind(
     failed = Simulator(folder, port=port, backup_port=backup_port)
     with pytest.raises(SimulatorStateError, match="cannot write in") as refused:
         failed.start()
-    assert MANIFEST_NAME in str(refused.value)
+    # the manifest is named, not the copy that was to replace it, and no copy is left
+    assert refused.value.path == manifest.resolve()
+    assert f"({manifest.resolve()}: " in str(refused.value)
+    assert [path.name for path in folder.iterdir() if path.name.endswith(".partial")] == []
     assert not failed.running
     with pytest.raises(SimulatorRunError, match="only while the simulator runs"):
         _ = failed.base_url

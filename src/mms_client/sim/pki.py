@@ -163,15 +163,22 @@ def pki_locked(folder: Path) -> AbstractContextManager[None]:
 
 def write_private(path: Path, data: bytes) -> None:
     """Writes a file only its owner can read, replacing it atomically: a reader never sees
-    it half-written, and it is never readable by others, not even for a moment."""
+    it half-written, and it is never readable by others, not even for a moment.  A write
+    that fails leaves the file as it was, and no copy beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     # made afresh: one left behind would keep its mode, and a link there would be followed
     partial.unlink(missing_ok=True)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(data)
-    os.replace(partial, path)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        # the copy is of no use, and holds what it was given (keys, passphrases)
+        partial.unlink(missing_ok=True)
+        # the file that could not be written is the one to name, not the copy
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def damaged_pki(folder: Path, what: str, exc: BaseException) -> SimulatorStateError:
