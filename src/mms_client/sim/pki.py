@@ -163,7 +163,7 @@ def pki_locked(folder: Path) -> AbstractContextManager[None]:
 
 def write_private(path: Path, data: bytes) -> None:
     """Writes a file only its owner can read, replacing it atomically: a reader never sees
-    it half-written, and it is never readable by others, not even for a moment.  A write
+    it half-written, and it is never readable by others, not even for a moment. A write
     that fails leaves the file as it was, and no copy beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")

@@ -205,7 +205,7 @@ class Simulator:
         folder (both before touching it), and :class:`~mms_client.errors.SimulatorStateError`
         when its state cannot be used; what is in the folder is never replaced to get going.
         :class:`~mms_client.errors.SimulatorRunError` when it runs already, or its HTTPS
-        server does not start.  A start that fails, however late (the manifest, written once
+        server does not start. A start that fails, however late (the manifest, written once
         the server serves, on a full disk), leaves nothing running or held: the ports and the
         folder are free for the next start, and the simulator is not running.
         """
