@@ -201,6 +201,33 @@ def test_a_state_made_by_the_first_simulator_version_is_upgraded(tmp_path: Path)
     assert store.resource("FAKE_RESO") is None  # an existing state is not seeded again
 
 
+def test_a_state_made_by_a_newer_simulator_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """An older simulator cannot know the tables a newer one added: run on its state, it
+    would serve from part of it and write its own, lower, schema version back, after which
+    the newer simulator would run its migrations again over tables that have them."""
+    from mms_client.errors import SimulatorStateError
+    from mms_client.sim.store import _MIGRATIONS
+
+    path = tmp_path / "state.sqlite3"
+    Store(path).close()
+    newer = len(_MIGRATIONS) + 1
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {newer}")
+    before = path.read_bytes()
+
+    with pytest.raises(SimulatorStateError) as refused:
+        Store(path)
+
+    assert str(refused.value) == (
+        f"the simulator's state {path} was made by a newer version of mms_client (its schema "
+        f"version is {newer}, this version knows {len(_MIGRATIONS)}): serve it with that "
+        "version, or use another state folder"
+    )
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == newer
+
+
 def test_the_schema_version_is_recorded(tmp_path: Path) -> None:
     Store(tmp_path / "state.sqlite3").close()
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:

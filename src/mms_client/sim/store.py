@@ -457,6 +457,9 @@ class Store:
         except sqlite3.Error as exc:
             self._db.close()
             raise _unusable(path, exc) from exc
+        except SimulatorStateError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -487,8 +490,17 @@ class Store:
                 self._depth = 0
 
     def _migrate(self) -> bool:
-        """Runs the migrations not yet applied; True when the database was empty."""
+        """Runs the migrations not yet applied; True when the database was empty. A state
+        of more migrations than these, made by a newer simulator, is refused before anything is
+        written: this one would serve from part of it and record its own, lower, version."""
         version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(_MIGRATIONS):
+            raise SimulatorStateError(
+                f"the simulator's state {self.path} was made by a newer version of mms_client "
+                f"(its schema version is {version}, this version knows {len(_MIGRATIONS)}): "
+                "serve it with that version, or use another state folder",
+                self.path,
+            )
         for migration in _MIGRATIONS[version:]:
             if callable(migration):
                 migration(self._db)
