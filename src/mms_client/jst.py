@@ -79,13 +79,28 @@ _ZONED_DAY = _ISO_DAY + r"(?:Z|[+-]\d{2}:\d{2})$"
 """ISO text of a date with a time zone, as ``xs:date`` may have one (``2024-04-01+09:00``):
 the day that starts at midnight there."""
 
-_HOUR_24 = _ISO_DAY + "[Tt ]24"
-"""How ISO text of a time at hour 24 starts: XML Schema writes the end of a day so
-(``2024-03-31T24:00:00``), an hour pydantic does not know."""
+_HOUR_24 = _ISO_DAY + r"[Tt ]24(?s:.*[^ \t\n\r])?$"
+"""ISO text of a time at hour 24, whose last character is no XML white space: XML Schema
+writes the end of a day so (``2024-03-31T24:00:00``), an hour pydantic does not know."""
 
-_NOT_HOUR_24 = _ISO_DAY + "(?:$|[^Tt ]|[Tt ](?:$|[^2]|2(?:$|[^4])))"
-"""ISO text whose hour, if it has one, is not 24: what pydantic reads as it is. (pydantic's
-patterns have no look-ahead to say it more briefly.)"""
+_NOT_HOUR_24 = (
+    _ISO_DAY + r"(?s:$|[^Tt \t\n\r]$|[^Tt ].*[^ \t\n\r]$|[Tt]$"
+    r"|[Tt ](?:[^2 \t\n\r]$|[^2].*[^ \t\n\r]$|2$|2(?:[^4 \t\n\r]$|[^4].*[^ \t\n\r]$)))"
+)
+"""ISO text whose hour, if it has one, is not 24, and whose last character is no XML white
+space: what pydantic reads as it is. (pydantic's patterns have no look-ahead to say it more
+briefly: each way the hour can be told apart from 24 is followed by an end that is not white
+space.)"""
+
+_SPACED = (
+    r"(?s)^(?:[ \t\n\r]+\d{4}-\d{2}-\d{2}(?:.*\S)?[ \t\n\r]*"
+    r"|\d{4}-\d{2}-\d{2}(?:.*\S)?[ \t\n\r]+)$"
+)
+"""ISO text of a date, or of a date and time, with XML white space (space, tab, CR, LF) at
+either end, which ``xs:date`` and ``xs:dateTime`` collapse: ``" 2024-03-15T12:00:00 "`` is
+``2024-03-15T12:00:00``. Only those four: next to them stands a character that is no white
+space at all, so that pydantic-core's strip, which takes off any Unicode white space,
+takes off just them, and a full-width space (U+3000) around a date is refused as before."""
 
 _END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ]24:00(?::00(?:\.0*)?)?((?:[Zz]|[+-].*)?)")
 """The end of a day as XML Schema writes it: 24:00:00, with nothing after the point but
@@ -152,6 +167,21 @@ def _iso_text() -> CoreSchema:
     )
 
 
+def _collapsed(text: CoreSchema) -> CoreSchema:
+    """Text with XML white space around it (:data:`_SPACED`), read by ``text`` without it.
+
+    It is the last branch of the unions that route text: text without white space, the text
+    of every document the MMS writes, never reaches it and costs nothing more.
+    """
+    return core_schema.chain_schema(
+        [
+            core_schema.str_schema(strict=True, pattern=_SPACED),
+            core_schema.str_schema(strict=True, strip_whitespace=True),
+            text,
+        ]
+    )
+
+
 def _in_japan(given: CoreSchema, serialization: core_schema.SerSchema | None = None) -> CoreSchema:
     """What ``given`` lets through, read by pydantic as a datetime if a datetime holds it
     whole (:data:`_MICROSECONDS_KEPT`), and moved to Japan time."""
@@ -195,10 +225,11 @@ def _jst_datetime_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSc
     pydantic's datetime; anything else is refused in the words of :data:`_NOT_A_TIME`. The
     choice is made by pydantic-core without calling Python, so a time of a reply costs a
     pattern check more (about 0.08 us), and what pydantic and :func:`to_jst` then find wrong
-    is said in their own words.
+    is said in their own words. Text with XML white space around it is read without it
+    (:func:`_collapsed`).
     """
     route = core_schema.union_schema(
-        [_iso_text(), core_schema.is_instance_schema(date)],
+        [_iso_text(), core_schema.is_instance_schema(date), _collapsed(_iso_text())],
         mode="left_to_right",
         custom_error_type="jst_datetime",
         custom_error_message=_NOT_A_TIME,
@@ -213,9 +244,10 @@ def _datetime_json_schema(_schema: CoreSchema, handler: GetJsonSchemaHandler) ->
 
 JstDateTime = Annotated[datetime, GetPydanticSchema(_jst_datetime_schema, _datetime_json_schema)]
 """The pydantic type of every ``xs:dateTime`` in the payload models: a datetime (naive means
-JST, aware is converted), a date (its midnight in Japan) or ISO text (no offset means JST),
-always read as aware JST; a number is refused. In JSON it has its offset (``+09:00``), or is
-written as the MMS writes it in a dump given :data:`WIRE_TIMES`."""
+JST, aware is converted), a date (its midnight in Japan) or ISO text (no offset means JST; XML
+white space around it collapsed), always read as aware JST; a number is refused. In JSON it
+has its offset (``+09:00``), or is written as the MMS writes it in a dump given
+:data:`WIRE_TIMES`."""
 
 
 _NOT_A_DATE = (
@@ -242,6 +274,7 @@ def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema
     Nobody means a date that way, so only a ``date``, a ``datetime`` and a string that
     starts like an ISO date get that far; anything else is refused in the words of
     :data:`_NOT_A_DATE`, which say what a date may be (the value given is shown beside them).
+    Text with XML white space around it is read without it (:func:`_collapsed`).
 
     A plain ISO date and an exact date take the first two branches of the union, which
     pydantic-core checks without calling Python: every date of every reply is such text, and
@@ -263,8 +296,10 @@ def _jst_date_schema(_source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema
             core_schema.no_info_plain_validator_function(_midnight),
         ]
     )
+    zoned_day, other_text = _in_japan(zoned), _in_japan(_iso_text())
+    spaced = _collapsed(core_schema.union_schema([day, zoned_day, other_text]))
     route = core_schema.union_schema(
-        [day, exact, moved, _in_japan(zoned), _in_japan(_iso_text())],
+        [day, exact, moved, zoned_day, other_text, spaced],
         mode="left_to_right",
         custom_error_type="jst_date",
         custom_error_message=_NOT_A_DATE,

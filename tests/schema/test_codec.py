@@ -135,6 +135,26 @@ def test_a_boolean_with_spaces_around_it_is_read_as_the_schema_reads_it() -> Non
         codec.read(payload.replace(b'"false"', b'"f alse"'), OfferData)
 
 
+def test_times_and_dates_with_xml_white_space_around_them_are_read_as_the_schema_reads_them() -> (
+    None
+):
+    """xs:dateTime and xs:date collapse white space, so the schema takes a reply, or a request
+    to the simulator, whose StartTime is " 2024-03-15T12:00:00" or whose Date ends in a tab;
+    the reader refused them."""
+    document = offer_document(compat_offer())
+    payload = codec.write(document)
+    spaced = (
+        payload.replace(b'StartTime="', b'StartTime=" ')
+        .replace(b'T21:00:00"', b'T21:00:00&#10;"')
+        .replace(b'Date="2026-11-21"', b'Date="&#13;2026-11-21&#9;"')
+    )
+    assert spaced.count(b"&#") == 3 and b'StartTime=" 2024' in spaced
+    assert codec.read(spaced, MarketData) == document
+    full_width = payload.replace(b'Date="2026-11-21"', 'Date="2026-11-21\u3000"'.encode())
+    with pytest.raises(PayloadError, match="MarketSubmit/@Date: should be a date"):
+        codec.read(full_width, MarketData)
+
+
 def test_special_characters_are_escaped_as_c14n_does() -> None:
     messages = Messages(
         error=[MessageError(code="E-1", text='a < b & c > d "quoted"\r\nnext\ttab')]

@@ -575,6 +575,57 @@ def test_a_date_with_a_time_zone_is_the_day_that_starts_at_midnight_there() -> N
     assert error.rule == "a datetime given for a date should be midnight in Japan time"
 
 
+@pytest.mark.parametrize("space", [" ", "\t", "\n", "\r", " \r\n\t "])
+def test_xml_white_space_around_a_time_or_a_date_is_collapsed(space: str) -> None:
+    """xs:dateTime and xs:date collapse white space, so StartTime=" 2024-03-15T12:00:00 " is
+    the schema's 2024-03-15T12:00:00; it was refused as no time, or by pydantic for extra
+    characters at its end, although numbers and booleans took it."""
+    noon = datetime(2024, 3, 15, 12, tzinfo=JST)
+    for given, held in [
+        ("2024-03-15T12:00:00", noon),
+        ("2024-03-15T03:00:00Z", noon),
+        ("2024-03-14T24:00:00", datetime(2024, 3, 15, tzinfo=JST)),
+        ("2024-03-15T12:00:00.1234560", noon.replace(microsecond=123456)),
+    ]:
+        for spaced in (space + given, given + space, space + given + space):
+            assert offer_starting(spaced).start == held
+            assert OfferData.model_validate_json(offer_json_starting(spaced)).start == held
+    for given in ("2024-04-01", "2024-04-01+09:00", "2024-03-31T15:00:00Z", "2024-03-31T24:00:00"):
+        for spaced in (space + given, given + space, space + given + space):
+            assert report_on(spaced).date == date(2024, 4, 1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("space", ["\u3000", "\xa0", "\x85", "\u2003"])
+def test_other_unicode_white_space_around_a_time_or_a_date_is_refused(space: str) -> None:
+    """XML Schema collapses only space, tab, CR and LF: a full-width space beside a date is
+    no date, however white it is to Python, even beside XML's own white space."""
+    for spaced in (space + "2024-03-15T12:00:00", "2024-03-15T12:00:00" + space + " "):
+        with pytest.raises(PayloadError) as caught:
+            offer_starting(spaced)
+        [error] = caught.value.errors
+        assert (error.path, error.value, error.rule) == ("OfferData/@StartTime", spaced, NOT_A_TIME)
+    for spaced in (space + "2024-04-01", " 2024-04-01" + space):
+        with pytest.raises(PayloadError) as caught:
+            report_on(spaced)  # type: ignore[arg-type]
+        [error] = caught.value.errors
+        assert (error.path, error.value) == ("ReportCreateRequest/@Date", spaced)
+        assert error.rule.startswith("should be a date: a datetime.date")
+
+
+def test_a_time_or_date_with_white_space_is_held_to_every_rule_of_one_without() -> None:
+    """Collapsing the white space lets nothing through that is refused without it."""
+    with pytest.raises(PayloadError, match="@StartTime: has digits beyond the sixth"):
+        offer_starting(" 2024-03-15T12:00:00.1234567 ")
+    with pytest.raises(PayloadError, match="@StartTime: should be a date and time"):
+        offer_starting(" 20240315\t")
+    with pytest.raises(PayloadError, match=r"@StartTime: .*day value is outside expected range"):
+        offer_starting("2024-02-30T24:00:00\n")
+    with pytest.raises(PayloadError, match="@Date: should be a date: a datetime"):
+        report_on(" 1711929600 ")  # type: ignore[arg-type]
+    with pytest.raises(PayloadError, match="@Date: a datetime given for a date should be"):
+        report_on(" 2024-04-01T09:00:00\n")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("given", ["0", "1711929600", "-0"])
 def test_digits_given_for_a_date_in_json_are_refused_as_in_python(given: str) -> None:
     """In JSON, a string of digits got past the check that refuses it in Python: "0" was
