@@ -311,7 +311,7 @@ class MmsClient(_ClientCore):
                 resendable=prepared.resendable,
                 spool_dir=destination.folder,
             )
-            return destination.taken(destination.finish(prepared, reply), result)
+            return destination.finish(prepared, reply, result)
 
     def close(self) -> None:
         self._transport.close()
@@ -380,7 +380,7 @@ class AsyncMmsClient(_ClientCore):
                 spool_dir=destination.folder,
             )
             if reply.spool is None and len(reply.body) <= _READ_ON_LOOP_BYTES:
-                return destination.taken(destination.finish(prepared, reply), result)
+                return destination.finish(prepared, reply, result)
             return await _finish_in_thread(destination, prepared, reply, result)
 
     async def aclose(self) -> None:
@@ -433,9 +433,8 @@ async def _finish_in_thread(
     reply: HttpReply,
     result: Callable[[Response], R],
 ) -> R:
-    """``destination.finish(prepared, reply)``, and the method's ``result`` of it, in a
-    worker thread of the event loop, with the caller's context variables (a logging filter
-    may read them).
+    """``destination.finish(prepared, reply, result)`` in a worker thread of the event loop,
+    with the caller's context variables (a logging filter may read them).
 
     Cancelled, the call goes on as a cancellation; for a submit, cancel or approval with a
     note that the MMS may have processed it (it answered, and what it said is not read). A
@@ -453,14 +452,10 @@ async def _finish_in_thread(
     """
     import asyncio
 
-    finished: list[Response] = []  # the answer, once read, whatever taking the result does
-
-    def read() -> R:
-        finished.append(destination.finish(prepared, reply))
-        return destination.taken(finished[0], result)
-
     context = contextvars.copy_context()
-    reading = asyncio.get_running_loop().run_in_executor(None, functools.partial(context.run, read))
+    reading = asyncio.get_running_loop().run_in_executor(
+        None, functools.partial(context.run, destination.finish, prepared, reply, result)
+    )
     # in memory, nothing needs the thread's end: cancelling the wait drops its work
     saves = destination.folder is not None
     try:
@@ -475,7 +470,7 @@ async def _finish_in_thread(
                 with suppress(asyncio.CancelledError):
                     await asyncio.wait([reading])
             reading.exception()  # retrieved, so that asyncio does not log it as never retrieved
-            if finished and (saved := finished[0].files):
+            if destination.answer is not None and (saved := destination.answer.files):
                 _saved_all_the_same(cancellation, prepared, saved)
         raise
 

@@ -190,8 +190,9 @@ class Destination:
         self._store: FolderStore | None = None  # None: in memory
         self._made: list[Path] = []
         """The folders made for ``to``, deepest first: taken away again if the call fails."""
-        self._reply: HttpReply | None = None
-        """The reply :meth:`finish` read."""
+        self.answer: Response | None = None
+        """The answer :meth:`finish` read, once read: a call given up while the method took
+        its result from it may still have saved its files."""
         self._new_file_mode = 0o600
         """The permissions of a file made where ``to`` says (see :func:`_check_writable`)."""
         # the transport has bounded the body already; reading must accept what it let through
@@ -278,30 +279,29 @@ class Destination:
             except OSError:  # not empty (a file of the user's), or gone already
                 return
 
-    def finish(self, prepared: PreparedRequest, reply: HttpReply) -> Response:
+    def finish(
+        self, prepared: PreparedRequest, reply: HttpReply, result: Callable[[Response], R]
+    ) -> R:
         """Interpret ``reply`` and put its files in place, unless the call was given up
-        (:meth:`abandon`) before placing them began: giving it up later leaves them saved."""
-        self._reply = reply
+        (:meth:`abandon`) before placing them began (giving it up later leaves them saved),
+        then take what the method answers with (``result``) of the answer, kept in
+        :attr:`answer`. An answer without what the method answers with cannot be read as its
+        answer: the error names the attempt that brought it, as that of any reply that cannot
+        be read."""
         try:
-            response = interpret(prepared, reply.headers, reply.source(), self._store, self._limits)
-        except MalformedResponseError as exc:
-            raise reply.unreadable(exc) from None  # its message holds what was wrong
-        finally:
-            reply.close()
-        if self._store is None:
-            return response
-        self._store.check_wanted()
-        return replace(response, files=self._place(self._store.folder, response.files))
-
-    def taken(self, response: Response, result: Callable[[Response], R]) -> R:
-        """What a method takes of ``response`` (``result``), the answer :meth:`finish` read: an
-        answer without what the method answers with cannot be read as its answer, and the
-        error names the attempt that brought it, as that of any reply that cannot be read."""
-        try:
+            try:
+                response = interpret(
+                    prepared, reply.headers, reply.source(), self._store, self._limits
+                )
+            finally:
+                reply.close()
+            if self._store is not None:
+                self._store.check_wanted()
+                response = replace(response, files=self._place(self._store.folder, response.files))
+            self.answer = response
             return result(response)
         except MalformedResponseError as exc:
-            assert self._reply is not None  # finish() gave the response
-            raise self._reply.unreadable(exc) from None
+            raise reply.unreadable(exc) from None  # its message holds what was wrong
 
     def abandon(self) -> None:
         """Give up the call whose reply :meth:`finish` is reading in another thread, from any

@@ -187,7 +187,7 @@ def saved_into(folder: Path, caller: Caller, names: list[str]) -> list[Downloade
         answer = HttpReply(
             FILES.name, "https://mms.test", 1, True, 200, message.headers, message.body
         )
-        return list(destination.finish(prepared, answer).files)
+        return list(destination.finish(prepared, answer, lambda response: response).files)
 
 
 def test_a_file_named_longer_than_a_file_system_takes_is_saved_under_a_shorter_name(
