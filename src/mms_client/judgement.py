@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from mms_client.errors import MalformedResponseError
 from mms_client.jst import to_jst
+from mms_client.lexical import XML_SPACE
 from mms_client.schema.binding import TEXT_KEY, XmlModel, xml_plan
 from mms_client.schema.codec import ElementPath
 
@@ -158,9 +159,8 @@ class Verdict:
         return tuple(m for m in self.messages if m.severity == severity)
 
 
-_XML_SPACE = re.compile(r"[ \t\n\r]+")
-"""A run of the white space XML knows, which a message's text is collapsed of; not
-Python's, which would take the full-width space (U+3000) out of Japanese text too."""
+_XML_SPACE_RUN = re.compile(f"[{XML_SPACE}]+")
+"""A run of :data:`~mms_client.lexical.XML_SPACE`, which a message's text is collapsed of."""
 
 
 def _messages(found: tuple[Found, ...]) -> tuple[Message, ...]:
@@ -176,7 +176,7 @@ def _messages(found: tuple[Found, ...]) -> tuple[Message, ...]:
                     (
                         severity,
                         item.get("Code"),
-                        _XML_SPACE.sub(" ", item.get(TEXT_KEY) or "").strip(" "),
+                        _XML_SPACE_RUN.sub(" ", item.get(TEXT_KEY) or "").strip(" "),
                         holder,
                     ),
                 )

@@ -13,6 +13,10 @@ from typing import Any
 
 from pydantic_core import CoreSchema, core_schema
 
+XML_SPACE = " \t\n\r"
+"""The white space of XML, which XML Schema's whitespace collapse takes away: not Python's,
+which also counts the full-width space (U+3000) of Japanese text."""
+
 
 def _no_text(value: Any) -> Any:
     """A value that is not text, as it is: text reaching here has failed the form."""

@@ -24,13 +24,10 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
 from mms_client.jst import JstDate, format_jst
-from mms_client.lexical import in_form
+from mms_client.lexical import XML_SPACE, in_form
 
 _BOOLEAN_LEXICAL = {"true": True, "false": False, "1": True, "0": False}
 
-
-_XML_SPACE = " \t\n\r"
-"""The characters XML Schema's whitespace collapse takes off both ends of a value."""
 
 _INTEGER_TEXT = r"^[ \t\n\r]*[+-]?[0-9]+[ \t\n\r]*$"
 """The lexical form of ``xs:integer`` and the types derived from it, where pydantic's ``int``
@@ -61,7 +58,7 @@ def _xsd_boolean(value: Any) -> Any:
     if isinstance(value, str):
         flag = _BOOLEAN_LEXICAL.get(value)
         if flag is None:
-            flag = _BOOLEAN_LEXICAL.get(value.strip(_XML_SPACE))
+            flag = _BOOLEAN_LEXICAL.get(value.strip(XML_SPACE))
         if flag is None:
             raise ValueError("should be true, false, 1 or 0 (xs:boolean)")
         return flag
