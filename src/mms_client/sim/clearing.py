@@ -702,6 +702,19 @@ def _switched(store: Store, source: int, start: str, end: str) -> dict[str, int]
     return moved
 
 
+def outside_contract(
+    jbms: object, runs: tuple[str, str], what: str, start: str, end: str
+) -> list[Issue]:
+    """A ``what`` (a switch, a refund) for [start, end) refused for reaching outside the
+    period its contract ``jbms`` runs: a contract answers for its own period alone."""
+    if start < runs[0] or end > runs[1]:
+        message = (
+            f"contract {jbms} runs {runs[0]}-{runs[1]}; the {what} {start}-{end} is outside it"
+        )
+        return [Issue(Code.PERIOD_INVALID, message)]
+    return []
+
+
 def _source_issues(
     context: Context, source: XmlDict, start: str, end: str
 ) -> tuple[Award | None, list[Issue]]:
@@ -713,15 +726,7 @@ def _source_issues(
         return None, [Issue(Code.CONTRACT_UNKNOWN, f"there is no awarded contract {jbms}")]
     if award.participant != context.participant:
         return None, [Issue(Code.CONTRACT_NOT_OWNED, f"contract {jbms} is not yours")]
-    issues = []
-    if start < award.block.start or end > award.block.end:
-        issues.append(
-            Issue(
-                Code.PERIOD_INVALID,
-                f"contract {jbms} runs {award.block.start}-{award.block.end}; the switch "
-                f"{start}-{end} is outside it",
-            )
-        )
+    issues = outside_contract(jbms, (award.block.start, award.block.end), "switch", start, end)
     destinations = source["Destination"]
     for destination in destinations:
         if destination["DestinationType"] == "Resource":

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
-from mms_client.sim.clearing import COMMODITIES, Award, awards, find_award
+from mms_client.sim.clearing import COMMODITIES, Award, awards, find_award, outside_contract
 from mms_client.sim.holding import resource_held, resource_registered
 from mms_client.sim.market_data import baseline_file_issues, baseline_files, baseline_resource
 from mms_client.sim.records import (
@@ -184,15 +184,7 @@ def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
             )
         ]
     start, end = str(wall_time(item["StartTime"])), str(wall_time(item["EndTime"]))
-    if start < found.start or end > found.end:
-        return [
-            Issue(
-                Code.PERIOD_INVALID,
-                f"contract {jbms} runs {found.start}-{found.end}; the refund {start}-{end} is "
-                "outside it",
-            )
-        ]
-    return []
+    return outside_contract(jbms, (found.start, found.end), "refund", start, end)
 
 
 def _take_details(refund: XmlDict, contract_document: XmlDict) -> None:
