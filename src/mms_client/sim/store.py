@@ -454,11 +454,10 @@ class Store:
                 fresh = self._migrate()
                 if fresh:
                     self._seed()
-        except sqlite3.Error as exc:
-            self._db.close()
-            raise _unusable(path, exc) from exc
-        except SimulatorStateError:
-            self._db.close()
+        except BaseException as exc:
+            self._db.close()  # a store that cannot be used holds nothing open
+            if isinstance(exc, sqlite3.Error):
+                raise _unusable(path, exc) from exc
             raise
 
     def close(self) -> None:
