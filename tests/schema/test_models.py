@@ -410,6 +410,10 @@ def test_a_whole_number_takes_no_bool_and_names_its_range() -> None:
     }
 
 
+DATE_NOT_MIDNIGHT = (
+    "a datetime given for a date, or a date with a time zone (such as 2024-04-01Z), "
+    "should be midnight in Japan time"
+)
 DECIMAL_FORM = (
     "should be written as XML Schema writes a decimal: digits 0-9 with an optional sign and "
     "point (such as -12.50 or .5), without an exponent or separators"
@@ -535,7 +539,7 @@ def test_a_datetime_given_for_a_date_is_taken_on_its_day_in_japan() -> None:
     assert error.path == "ReportCreateRequest/@Date"
     assert error.value == datetime(2024, 3, 31, 20, tzinfo=JST)
     assert "midnight in Japan time" in error.rule
-    with pytest.raises(PayloadError, match="@Date: a datetime given for a date should be"):
+    with pytest.raises(PayloadError, match=re.escape(f"@Date: {DATE_NOT_MIDNIGHT}")):
         report_on(datetime(2024, 4, 1, 9))  # naive and not midnight, refused as before
 
 
@@ -553,7 +557,7 @@ def test_text_with_a_time_given_for_a_date_is_that_time_in_japan() -> None:
             report_on(given)  # type: ignore[arg-type]
         [error] = caught.value.errors
         assert (error.path, error.value) == ("ReportCreateRequest/@Date", in_japan)
-        assert error.rule == "a datetime given for a date should be midnight in Japan time"
+        assert error.rule == DATE_NOT_MIDNIGHT
 
 
 def test_a_date_with_a_time_zone_is_the_day_that_starts_at_midnight_there() -> None:
@@ -572,7 +576,7 @@ def test_a_date_with_a_time_zone_is_the_day_that_starts_at_midnight_there() -> N
         "ReportCreateRequest/@Date",
         datetime(2024, 4, 1, 9, tzinfo=JST),
     )
-    assert error.rule == "a datetime given for a date should be midnight in Japan time"
+    assert error.rule == DATE_NOT_MIDNIGHT
 
 
 @pytest.mark.parametrize("space", [" ", "\t", "\n", "\r", " \r\n\t "])
@@ -622,7 +626,7 @@ def test_a_time_or_date_with_white_space_is_held_to_every_rule_of_one_without() 
         offer_starting("2024-02-30T24:00:00\n")
     with pytest.raises(PayloadError, match="@Date: should be a date: a datetime"):
         report_on(" 1711929600 ")  # type: ignore[arg-type]
-    with pytest.raises(PayloadError, match="@Date: a datetime given for a date should be"):
+    with pytest.raises(PayloadError, match=re.escape(f"@Date: {DATE_NOT_MIDNIGHT}")):
         report_on(" 2024-04-01T09:00:00\n")  # type: ignore[arg-type]
 
 

@@ -610,8 +610,12 @@ def xml_path(cls: type[XmlModel], loc: tuple[int | str, ...], tag: str | None = 
 _RULES = {
     "missing": "required by the schema but missing",
     # the value shown is the datetime in Japan time (see mms_client.jst.JstDate), which is
-    # where it must be midnight; pydantic's words do not say so
-    "date_from_datetime_inexact": "a datetime given for a date should be midnight in Japan time",
+    # where it must be midnight; pydantic's words do not say so, and a date with a time zone
+    # (xs:date allows one) comes here as the datetime of its midnight
+    "date_from_datetime_inexact": (
+        "a datetime given for a date, or a date with a time zone (such as 2024-04-01Z), "
+        "should be midnight in Japan time"
+    ),
 }
 
 
