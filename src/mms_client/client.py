@@ -349,15 +349,16 @@ class AsyncMmsClient(_ClientCore):
         **envelope: Any,
     ) -> Response:
         """Send any registry operation by name (see :meth:`MmsClient.call`)."""
-        prepare = functools.partial(
-            self._prepare, operation, payload, interface, attachments, to, envelope
-        )
-        prepared, endpoints, destination = await _prepared(prepare, payload, attachments)
+        chosen = resolve_operation(operation, payload, interface)
+        prepare = functools.partial(self._prepare, chosen, payload, None, attachments, to, envelope)
+        prepared, endpoints, destination = await _prepared(prepare, chosen, payload, attachments)
         return await self._send(prepared, endpoints, destination, _whole)
 
     async def _invoke(self, operation: Operation, method: str, call: Call[R]) -> R:
         prepare = functools.partial(self._prepare_call, operation, method, call)
-        prepared, endpoints, destination = await _prepared(prepare, call.payload, call.files)
+        prepared, endpoints, destination = await _prepared(
+            prepare, operation, call.payload, call.files
+        )
         return await self._send(prepared, endpoints, destination, call.result)
 
     async def _send(
@@ -399,21 +400,25 @@ class AsyncMmsClient(_ClientCore):
         await self.aclose()
 
 
-_PREPARE_ON_LOOP_ITEMS = 50
-"""The most items of a request an async client prepares in its event loop: a few milliseconds
-of validating, writing and signing (50 offers of five stacks: about 4 ms, 1000 of them about
-70 ms). A request of more, or one carrying files, which are read from disk and signed whole
-(a 20 MB file: about 40 ms), is prepared in a worker thread."""
+_PREPARE_ON_LOOP_ELEMENTS = 300
+"""The most elements of a request (its items and the elements they hold, see
+:meth:`Operation.holds_more_elements`) an async client prepares in its event loop: about 2 ms
+of validating, writing and signing (50 offers of five stacks; 1000 of them, 6000 elements,
+take about 70 ms). A request of more, whether a list of many items or one item holding many
+elements (a reserve requirement of a week's half-hour blocks: 337), or one carrying files,
+which are read from disk and signed whole (a 20 MB file: about 40 ms), is prepared in a worker
+thread, which costs more than it saves for a smaller one."""
 
 
-async def _prepared(prepare: Callable[[], R], payload: object, files: Sequence[object]) -> R:
-    """``prepare()``, which readies the request of ``payload`` with ``files``: in the event
-    loop if it is small, otherwise in a worker thread, with the caller's context variables,
-    so that the loop's other tasks run meanwhile. Cancelled meanwhile, the call goes on as a
-    cancellation at once: nothing has been sent, and the thread's work is dropped when it
-    ends."""
-    many = isinstance(payload, list | tuple) and len(payload) > _PREPARE_ON_LOOP_ITEMS
-    if not files and not many:
+async def _prepared(
+    prepare: Callable[[], R], operation: Operation, payload: object, files: Sequence[object]
+) -> R:
+    """``prepare()``, which readies the request of ``operation`` carrying ``payload`` with
+    ``files``: in the event loop if it is small, otherwise in a worker thread, with the
+    caller's context variables, so that the loop's other tasks run meanwhile. Cancelled
+    meanwhile, the call goes on as a cancellation at once: nothing has been sent, and the
+    thread's work is dropped when it ends."""
+    if not files and not operation.holds_more_elements(payload, _PREPARE_ON_LOOP_ELEMENTS):
         return prepare()
     import asyncio
 

@@ -984,31 +984,104 @@ def signed_in(client: AsyncMmsClient) -> set[int]:
     return certificate.threads
 
 
-async def test_a_request_of_many_offers_is_prepared_while_the_event_loop_runs_on(
-    simulator: Simulator,
-) -> None:
-    """Validating, writing and signing hundreds of offers takes a while (a thousand: about
-    70 ms): more than 50 are prepared in a worker thread, not in the event loop, whose other
-    tasks run meanwhile."""
-    day = dt.date(2025, 2, 1)
+def offers(count: int, stacks: int) -> list[OfferData]:
+    """``count`` offers of ``stacks`` stacks each, one per half hour from 1 February 2025."""
     first = dt.datetime(2025, 2, 1)
-    many = [
+    return [
         OfferData(
             stack=[
-                OfferStack(number=1, unit_price=100, minimum_quantity_kw=100, tertiary_2_qty_kw=500)
+                OfferStack(
+                    number=number, unit_price=100, minimum_quantity_kw=100, tertiary_2_qty_kw=500
+                )
+                for number in range(1, stacks + 1)
             ],
             resource="FAKE_RESO",
             start=first + dt.timedelta(minutes=30 * n),
             end=first + dt.timedelta(minutes=30 * (n + 1)),
             direction=Direction.SELL,
         )
-        for n in range(60)
+        for n in range(count)
     ]
+
+
+async def test_a_request_of_many_offers_is_prepared_while_the_event_loop_runs_on(
+    simulator: Simulator,
+) -> None:
+    """Validating, writing and signing hundreds of offers takes a while (a thousand of five
+    stacks: about 70 ms): a request of more than 300 elements (60 offers of five stacks are
+    360) is prepared in a worker thread, not in the event loop, whose other tasks run
+    meanwhile."""
     async with thread_noting_client(simulator, "BSP") as bsp:
-        accepted = await bsp.put_offers(many, MarketType.DAY_AHEAD, days=2, date=day)
+        accepted = await bsp.put_offers(
+            offers(60, 5), MarketType.DAY_AHEAD, days=2, date=dt.date(2025, 2, 1)
+        )
     assert len(accepted) == 60
     assert signed_in(bsp)
     assert threading.get_ident() not in signed_in(bsp)
+
+
+def week_of_requirements() -> dict[str, Any]:
+    """One reserve requirement, in XML names, holding the 336 half-hour blocks of a week from
+    1 February 2025."""
+    first = dt.datetime(2025, 2, 1)
+    return {
+        "Area": "04",
+        "Requirement": [
+            {
+                "StartTime": (first + dt.timedelta(minutes=30 * n)).isoformat(),
+                "EndTime": (first + dt.timedelta(minutes=30 * (n + 1))).isoformat(),
+                "Direction": "1",
+                "Tertiary2ReserveQuantityInKw": 1000,
+            }
+            for n in range(7 * 48)
+        ],
+    }
+
+
+@pytest.mark.parametrize("by_call", [False, True], ids=["method", "call"])
+@pytest.mark.parametrize("given_as", ["model", "mapping"])
+async def test_one_item_holding_many_elements_is_prepared_while_the_event_loop_runs_on(
+    simulator: Simulator, given_as: str, by_call: bool
+) -> None:
+    """What takes a while to prepare is the elements of a request, which one item may hold
+    by the hundred (a week's blocks of a reserve requirement), as a model or as a mapping
+    of XML names: such a request is prepared in a worker thread too, as one of many items
+    is, whether sent by its method or by ``call``."""
+    requirement = week_of_requirements()
+    payload: Any = (
+        requirement
+        if given_as == "mapping"
+        else mi_market.ReserveRequirementSubmit.model_validate(requirement)
+    )
+    envelope: dict[str, Any] = {
+        "days": 7,
+        "date": dt.date(2025, 2, 1),
+        "market_type": MarketType.DAY_AHEAD,
+    }
+    async with thread_noting_client(simulator, "TSO") as tso:
+        if by_call:
+            answer = await tso.call("MarketSubmit_ReserveRequirement", payload, **envelope)
+            (accepted,) = answer.items
+        else:
+            accepted = await tso.put_reserve_requirement(payload, **envelope)
+    assert len(accepted.requirement) == 7 * 48
+    assert signed_in(tso)
+    assert threading.get_ident() not in signed_in(tso)
+
+
+@pytest.mark.parametrize(("count", "stacks"), [(60, 1), (50, 5)])
+async def test_a_small_request_is_prepared_in_the_event_loop(
+    simulator: Simulator, count: int, stacks: int
+) -> None:
+    """Handing a request to a thread costs more than preparing a small one, however many
+    items it counts: 60 offers of one stack (120 elements, about 1 ms), or 50 of five (300
+    elements, about 2 ms), are prepared in the event loop."""
+    async with thread_noting_client(simulator, "BSP") as bsp:
+        accepted = await bsp.put_offers(
+            offers(count, stacks), MarketType.DAY_AHEAD, days=2, date=dt.date(2025, 2, 1)
+        )
+    assert len(accepted) == count
+    assert signed_in(bsp) == {threading.get_ident()}
 
 
 async def test_files_sent_with_a_request_are_read_while_the_event_loop_runs_on(
