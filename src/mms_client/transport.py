@@ -58,7 +58,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from mms_client.endpoints import Endpoints, Interface
@@ -141,8 +142,9 @@ class RetryPolicy:
     """When to send a request again, where to, and how long to wait first.
 
     ``attempts`` counts every try including the first. The wait before a retry grows
-    exponentially from ``backoff_initial`` seconds up to ``backoff_max``, with up to
-    ``backoff_jitter`` seconds of random jitter so that many clients do not retry in step.
+    exponentially from ``backoff_initial`` seconds up to ``backoff_max``, plus up to
+    ``backoff_jitter`` seconds of random jitter (at the cap too) so that many clients do not
+    retry in step.
     """
 
     attempts: int = 3
@@ -219,9 +221,10 @@ class RetryPolicy:
         return {
             "retry": retry_if_exception(resends),
             "stop": stop_after_attempt(self.attempts),
-            "wait": wait_exponential_jitter(
-                multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_jitter
-            ),
+            # the jitter goes on top of the grown wait, capped or not: tenacity's
+            # wait_exponential_jitter caps the sum, so that waits at the cap would have none
+            "wait": wait_exponential(multiplier=self.backoff_initial, max=self.backoff_max)
+            + wait_random(0, self.backoff_jitter),
             "before_sleep": before_retry,
             "reraise": True,
         }

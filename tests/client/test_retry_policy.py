@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from tenacity import RetryCallState
 
 from mms_client.endpoints import ClientType, Endpoints, Interface, resolve_endpoints
 from mms_client.errors import (
@@ -70,6 +71,19 @@ def test_a_url_whose_certificate_failed_is_not_tried_again() -> None:
     # a failover back to main, whose certificate failed, stays at the backup instead
     assert policy.next_url(both, BACKUP, HTTP_503, {MAIN}) == BACKUP
     assert policy.next_url(both, BACKUP, NEVER_SENT, {MAIN}) == BACKUP
+
+
+def test_every_wait_before_a_resend_has_its_jitter_once_the_waits_reach_their_cap_too() -> None:
+    """The jitter spreads out the resends of many clients that a host's outage failed at
+    once; without it at the cap, they would all come back in step, every backoff_max seconds."""
+    policy = RetryPolicy(attempts=10, backoff_initial=1, backoff_max=4, backoff_jitter=0.5)
+    wait = policy.tenacity_arguments(lambda error: True, lambda state: None)["wait"]
+    for attempt, grown in ((1, 1), (2, 2), (3, 4), (4, 4), (9, 4)):
+        state = RetryCallState(None, None, (), {})
+        state.attempt_number = attempt
+        waits = {wait(state) for _ in range(100)}
+        assert all(grown <= seconds <= grown + 0.5 for seconds in waits), (attempt, waits)
+        assert len(waits) > 1, (attempt, waits)
 
 
 def test_policy_and_settings_refuse_nonsense() -> None:
