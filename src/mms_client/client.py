@@ -41,7 +41,7 @@ from mms_client.transport import (
     RetryPolicy,
     SyncTransport,
     TransportSettings,
-    cancelled_after_sending,
+    stopped_after_sending,
     warn_on,
 )
 from mms_client.wire.soap import Attachment
@@ -468,7 +468,7 @@ async def _finish_in_thread(
         return await (asyncio.shield(reading) if saves else reading)
     except asyncio.CancelledError as cancellation:
         if not reply.resendable:  # answered: processed, unless what it said was a refusal
-            cancelled_after_sending(cancellation, prepared.operation.name, reply.url, reply.attempt)
+            stopped_after_sending(cancellation, prepared.operation.name, reply.url, reply.attempt)
         if saves:
             destination.abandon()
             while not reading.done():

@@ -530,10 +530,25 @@ class _Exchange:
         if error is None:
             return
         self.discard()
+        if not isinstance(error, Exception):  # cancelled (async), interrupted (Ctrl+C, exit)
+            self.stopped(error)
+            return
         if isinstance(error, httpx.HTTPError):
             raise self._translate(error) from error
         if isinstance(error, TimeoutError):  # asyncio.timeout: the deadline passed
             raise (self._late() if self._sending else self._unconnected(self._timeout)) from None
+
+    def post(self) -> dict[str, Any]:
+        """The arguments of its client's ``stream`` that POST this attempt's request, traced
+        by the hook (:meth:`trace`) of the client's kind."""
+        trace = self.atrace if isinstance(self._client, httpx.AsyncClient) else self.trace
+        return {
+            "method": "POST",
+            "url": self.url,
+            "headers": self.message.headers,
+            "content": self.message.body,
+            "extensions": {"trace": trace},
+        }
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         """httpcore's ``trace`` hook: notes when the request begins to go out, so that a
@@ -551,11 +566,13 @@ class _Exchange:
         """:meth:`trace` for the async driver, whose httpcore awaits the hook."""
         self.trace(event, info)
 
-    def cancelled(self, cancellation: BaseException) -> None:
-        """The call was cancelled during this attempt: say so if the request may have
-        reached the MMS and must not be processed twice (:func:`cancelled_after_sending`)."""
+    def stopped(self, stop: BaseException) -> None:
+        """The call was stopped during this attempt, by ``stop`` (an async call's cancellation,
+        a sync one's ``KeyboardInterrupt`` or ``SystemExit``): say so if the request may have
+        reached the MMS and must not be processed twice (:func:`stopped_after_sending`). A
+        deadline passing is no stop: the async driver's is a ``TimeoutError`` by now."""
         if self._sending and not self._resendable:
-            cancelled_after_sending(cancellation, self.operation, self.url, self.attempt)
+            stopped_after_sending(stop, self.operation, self.url, self.attempt)
 
     def begin(self, response: httpx.Response) -> None:
         """Refuse a reply that cannot be read within the limit, from its head alone.
@@ -823,15 +840,15 @@ def warn_on(error: BaseException, warning: str) -> None:
     error.add_note(warning)
 
 
-def cancelled_after_sending(
-    cancellation: BaseException, operation: str, url: str, attempt: int
-) -> None:
-    """Warn that the request ``operation``, which must not be processed twice, was cancelled
-    after it was sent to ``url`` (``attempt``) (:func:`_processed_perhaps`). Whoever cancelled
-    it would otherwise take it for one never sent. Under ``asyncio.timeout`` (or
-    ``asyncio.wait_for``) the caller catches a ``TimeoutError``: the note is on the
+def stopped_after_sending(stop: BaseException, operation: str, url: str, attempt: int) -> None:
+    """Warn that the request ``operation``, which must not be processed twice, was stopped
+    by ``stop`` after it was sent to ``url`` (``attempt``) (:func:`_processed_perhaps`):
+    interrupted (``KeyboardInterrupt``, ``SystemExit``) or cancelled (an async call).
+    Whoever stopped it would otherwise take it for one never sent. Under ``asyncio.timeout``
+    (or ``asyncio.wait_for``) the caller catches a ``TimeoutError``: the note is on the
     ``CancelledError`` that is its ``__context__``."""
-    _processed_perhaps(cancellation, f"Cancelled after sending {operation}", url, attempt)
+    how = "Interrupted" if isinstance(stop, KeyboardInterrupt | SystemExit) else "Cancelled"
+    _processed_perhaps(stop, f"{how} after sending {operation}", url, attempt)
 
 
 #: What h11 says when the first byte of an answer is one that no HTTP answer starts with (a
@@ -1021,17 +1038,7 @@ class SyncTransport(_Driver):
     def _attempt(self, attempts: _Attempts) -> HttpReply:
         client = self._client  # a fork may put another in its place meanwhile
         exchange = attempts.next(client)
-        message = exchange.message
-        with (
-            exchange,
-            client.stream(
-                "POST",
-                exchange.url,
-                headers=message.headers,
-                content=message.body,
-                extensions={"trace": exchange.trace},
-            ) as response,
-        ):
+        with exchange, client.stream(**exchange.post()) as response:
             exchange.begin(response)
             for chunk in response.iter_raw():
                 exchange.add(chunk)
@@ -1164,25 +1171,16 @@ class AsyncTransport(_Driver):
         import asyncio
 
         exchange = attempts.next(client)
-        message = exchange.message
+        # the caller's cancellation reaches the exchange as it is (see _Exchange.stopped),
+        # the deadline's as a TimeoutError
         with exchange:
-            try:
-                async with (
-                    asyncio.timeout(exchange.left()),
-                    client.stream(
-                        "POST",
-                        exchange.url,
-                        headers=message.headers,
-                        content=message.body,
-                        extensions={"trace": exchange.atrace},
-                    ) as response,
-                ):
-                    exchange.begin(response)
-                    async for chunk in response.aiter_raw():
-                        exchange.add(chunk)
-            except asyncio.CancelledError as cancellation:  # by the caller: the deadline's is
-                exchange.cancelled(cancellation)  # a TimeoutError by now
-                raise
+            async with (
+                asyncio.timeout(exchange.left()),
+                client.stream(**exchange.post()) as response,
+            ):
+                exchange.begin(response)
+                async for chunk in response.aiter_raw():
+                    exchange.add(chunk)
         return exchange.finish(response)
 
     async def aclose(self) -> None:

@@ -981,29 +981,35 @@ def test_call_terminated_midway_leaves_nothing_behind(
     assert list(tmp_path.iterdir()) == []
 
 
-MAY_HAVE_BEEN_PROCESSED = (
-    "Interrupted after sending MarketSubmit_OfferData; the MMS may have processed the request: "
-    "query before sending it again\n"
-)
-
-
-@pytest.mark.parametrize(
+STOPPED = pytest.mark.parametrize(
     ("stop", "status", "last_words"),
     [
-        (signal.SIGINT, 128 + signal.SIGINT, MAY_HAVE_BEEN_PROCESSED + "\nAborted!\n"),
-        (signal.SIGTERM, 128 + signal.SIGTERM, MAY_HAVE_BEEN_PROCESSED),
+        (signal.SIGINT, 128 + signal.SIGINT, "\nAborted!\n"),
+        (signal.SIGTERM, 128 + signal.SIGTERM, ""),
     ],
 )
+"""Ctrl+C and SIGTERM, each with the status it ends the command with and the last words it
+has the command say."""
+
+
+@STOPPED
 def test_a_submit_interrupted_once_sent_says_the_mms_may_have_processed_it(
     mms_simulator: Simulator, stop: signal.Signals, status: int, last_words: str
 ) -> None:
     """Stopped (Ctrl+C, SIGTERM) while waiting for the answer to a submit, which the MMS may
-    well have processed (the simulator has), the command says so, as the library's errors
-    do when a submit times out: sent again, it could be processed twice."""
+    well have processed (the simulator has), the command says so, naming where it was sent,
+    as the library's errors do when a submit times out: sent again, it could be processed
+    twice."""
     process = started_mid_request(mms_simulator, "MarketSubmit_OfferData", "--example")
     process.send_signal(stop)
     _, errors = process.communicate(timeout=60)
-    assert (process.returncode, errors) == (status, last_words)
+    assert process.returncode == status, errors
+    warning = (
+        "Interrupted after sending MarketSubmit_OfferData; the MMS may have processed the "
+        f"request: query before sending it again: {mms_simulator.base_url}/axis2/services/"
+        "MiWebService (attempt 1)"
+    )
+    assert re.fullmatch(rf"\S+ \S+ WARNING {re.escape(warning)}\n{last_words}", errors), errors
 
 
 def test_a_query_interrupted_once_sent_is_only_aborted(mms_simulator: Simulator) -> None:
@@ -1012,6 +1018,32 @@ def test_a_query_interrupted_once_sent_is_only_aborted(mms_simulator: Simulator)
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=60)
     assert (process.returncode, errors) == (128 + signal.SIGINT, "\nAborted!\n")
+
+
+@STOPPED
+def test_a_submit_interrupted_before_its_request_went_out_is_only_aborted(
+    mms_simulator: Simulator, stop: signal.Signals, status: int, last_words: str
+) -> None:
+    """Stopped while its connection's TLS handshake waits for a silent host, the submit was
+    sent nowhere: saying that the MMS may have processed it would have its user query for
+    nothing, or doubt a submit that never left."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mms_client.cli", "call", "put_offer", "--example",
+             "--sim-state", str(mms_simulator.state_dir),
+             "--base-url", f"https://127.0.0.1:{silent.getsockname()[1]}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=interruptible,
+        )  # fmt: skip
+        connection, _ = silent.accept()  # the command waits for the handshake from now on
+        with connection:
+            process.send_signal(stop)
+            _, errors = process.communicate(timeout=60)
+    assert (process.returncode, errors) == (status, last_words)
 
 
 def shown(columns: int | None, *arguments: str) -> str:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -258,9 +258,9 @@ def call(
         )
     errors = Console(stderr=True)
     _log_to(errors)
-    sending = _Sending()
+    answer = _Answer()
     try:
-        with connection.client(plugins=[sending]) as client:
+        with connection.client(plugins=[answer]) as client:
             response = client.call(operation, payload, attachments=attachments, to=out, **envelope)
             if dataset is not None:  # what the method of that name answers with: the rows
                 response = replace(response, items=dataset_rows(dataset)(response))
@@ -280,7 +280,7 @@ def call(
                 render.show_messages(errors, "The MMS refused the request", refusal.messages)
         raise failure(refusal, reason) from None
     except DestinationError as error:
-        if not sending.sent:
+        if not answer.arrived:
             raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None
         # the names of the files were known only from the answer
         raise Failure(
@@ -295,8 +295,11 @@ def call(
         raise failure(error, error.describe(f"Pass {users}.")) from None
     except (KeyboardInterrupt, SystemExit):  # Ctrl+C, or SIGTERM (see the mms command)
         # the library says this of a submit that timed out; the user who stopped one must
-        # know it as well, rather than send it again believing it never arrived
-        if sending.sent and not operation.read_only:
+        # know it as well, rather than send it again believing it never arrived. Stopped
+        # while waiting for the answer, the library warns of it itself (shown, as the
+        # transport's warnings are), and only once the request began to go out: stopped
+        # while connecting, the submit went nowhere
+        if answer.arrived and not operation.read_only:
             click.echo(
                 f"Interrupted after sending {operation.name}; {MAY_HAVE_PROCESSED}", err=True
             )
@@ -326,14 +329,17 @@ def _answer_shown(operation: Operation) -> Iterator[None]:
         raise unwritable(exc, processed) from None
 
 
-class _Sending(Plugin):
-    """Notes that the request has gone out: from then on, the MMS may have processed it."""
+class _Answer(Plugin):
+    """Notes that the MMS answered: it has seen the request, and may have processed it."""
 
     def __init__(self) -> None:
-        self.sent = False
+        self.arrived = False
 
-    def audit_request(self, mms_request: bytes) -> None:
-        self.sent = True
+    def audit_response(self, mms_response: bytes) -> None:
+        self.arrived = True
+
+    def audit_response_file(self, mms_response: BinaryIO) -> None:
+        self.arrived = True  # without reading the download, as Plugin's own would
 
 
 def _in_command_words(record: logging.LogRecord) -> bool:
