@@ -612,8 +612,8 @@ class _Exchange:
 
     def _unconnected(self, seconds: float) -> ConnectError:
         return ConnectError(
-            f"could not connect: the connection and its TLS handshake were not done within "
-            f"{seconds:g} seconds",
+            "could not connect: the connection and its TLS handshake were not done within "
+            + _seconds(seconds),
             url=self.url,
             attempt=self.attempt,
             operation=self.operation,
@@ -621,7 +621,7 @@ class _Exchange:
 
     def _late(self) -> RequestTimeout:
         return RequestTimeout(
-            f"the answer took longer than {self._timeout} seconds",
+            f"the answer took longer than {_seconds(self._timeout)}",
             url=self.url,
             attempt=self.attempt,
             operation=self.operation,
@@ -768,7 +768,7 @@ class _Exchange:
                 else "nothing arrived"
             )
             return RequestTimeout(
-                f"{stalled} for {self._settings.timeout} seconds",
+                f"{stalled} for {_seconds(self._settings.timeout)}",
                 url=self.url,
                 attempt=self.attempt,
                 operation=self.operation,
@@ -831,6 +831,12 @@ def _processed_perhaps(error: BaseException, event: str, url: str, attempt: int)
     it: in a record, and in a note on ``error`` as it goes on. ``event`` says what happened,
     naming the request."""
     warn_on(error, f"{event}; {MAY_HAVE_PROCESSED}: {url} (attempt {attempt})")
+
+
+def _seconds(seconds: float) -> str:
+    """A timeout as its messages give it, whether it was given as an int or a float: ``1
+    second``, ``0.5 seconds``, ``60 seconds``."""
+    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
 
 
 def warn_on(error: BaseException, warning: str) -> None:

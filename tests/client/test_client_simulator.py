@@ -553,7 +553,7 @@ def test_a_tls_handshake_that_hangs_is_a_connect_error(
     assert caught.value.url.startswith(silent)
     assert caught.value.attempt == NO_WAIT.attempts  # it never left, so it was sent again
     assert str(caught.value).startswith(
-        "could not connect: the connection and its TLS handshake were not done within 1 seconds"
+        "could not connect: the connection and its TLS handshake were not done within 1 second: "
     )
     assert MAY_HAVE_PROCESSED not in str(caught.value)
 
