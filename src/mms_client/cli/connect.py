@@ -118,8 +118,13 @@ class Connection:
         passphrase = os.environ.get(self.passphrase_env)
         if passphrase is None:
             if self.passphrase_env != PASSPHRASE_VARIABLE:
+                # not named: a passphrase of letters, digits and _ alone, given in the name's
+                # place, looks like one (as most of the simulator's do)
                 raise click.BadParameter(
-                    f"the variable {self.passphrase_env} is not set", param_hint="--passphrase-env"
+                    "no environment variable of the name given is set (the name is not "
+                    "repeated: it may be the passphrase itself); set it, or name the variable "
+                    "that holds the passphrase",
+                    param_hint="--passphrase-env",
                 )
             # no terminal: a job, a pipe, or standard input closed (<&-), when there is none
             if sys.stdin is None or not sys.stdin.isatty():
