@@ -19,7 +19,8 @@ read in memory, as every small reply is.
 
 What a download writes over is a regular file, which it replaces; a symbolic link is followed,
 so the file it leads to is replaced and the link stays. A folder, a device, a FIFO or a socket
-where a file is to go, or anything but a folder where the folder is to be, is refused with a
+where a file is to go (or a report's path written as a folder, ``reports/``), or anything but a
+folder where the folder is to be, is refused with a
 :class:`~mms_client.errors.DestinationError` before the request is sent (and a ``to`` that is
 not a path, such as an open file, with a :class:`~mms_client.errors.ConfigurationError`). A
 file name of the reply that such a thing holds in the folder of a file download is refused
@@ -169,6 +170,11 @@ def _path(to: object) -> Path:
     return Path(name)
 
 
+_SEPARATORS = tuple(filter(None, (os.sep, os.altsep)))
+"""What a path written as a folder ends with (``reports/``): :class:`Path` drops it, and a
+report would be saved as a file called ``reports``, or over one."""
+
+
 def _followed(path: Path) -> Path:
     """The file a download writes for ``path``: ``path`` itself, or the file a symbolic link
     there leads to, so that the link stays and the file it names is what changes."""
@@ -206,10 +212,12 @@ class Destination:
         self._to = target = _path(to)
         if operation.response.element is None:
             kind = _kind(target)
-            if kind == _FOLDER:
+            written = os.fspath(to)  # a str, as _path has checked
+            if kind == _FOLDER or written.endswith(_SEPARATORS):
+                what = "is a folder" if kind == _FOLDER else f"is written as a folder ({written})"
                 raise DestinationError(
                     target,
-                    f"is a folder; {operation.name} answers with one report file, so name the "
+                    f"{what}; {operation.name} answers with one report file, so name the "
                     "file to save it as",
                 )
             if kind not in (None, _REGULAR):

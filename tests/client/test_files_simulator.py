@@ -185,6 +185,25 @@ def test_to_that_names_no_path_is_refused_in_its_own_words(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_report_to_a_path_written_as_a_folder_is_refused(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """``reports/`` names a folder, whether one is there or not: the report is not saved as
+    a file called ``reports``, nor over a file of that name, which a path ending in a
+    separator never names."""
+    (tmp_path / "old.xml").write_text("an older report")
+    with client(simulator) as bsp:
+        request = by_transaction(bsp.create_report(resource_list()))
+        before = simulator.count(processed=False)
+        for written in (f"{tmp_path / 'reports'}{os.sep}", f"{tmp_path / 'old.xml'}{os.sep}"):
+            with pytest.raises(DestinationError, match="is written as a folder") as caught:
+                bsp.download_report(request, to=written)
+            assert written in caught.value.problem and "name the file" in caught.value.problem
+        assert simulator.count(processed=False) == before  # nothing was sent
+    assert [p.name for p in tmp_path.iterdir()] == ["old.xml"]
+    assert (tmp_path / "old.xml").read_text() == "an older report"
+
+
 def test_a_saved_file_keeps_the_mode_it_replaces_or_gets_the_umasks(
     simulator: Simulator, tmp_path: Path
 ) -> None:
