@@ -53,8 +53,12 @@ R = TypeVar("R")
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
+_WINDOWS_REFUSED = re.compile(r'[<>:"|?*]')
+"""The characters Windows takes in no file name: a file named with one could not be saved
+there, and ``report.csv:x`` would be a hidden stream of ``report.csv``, not a file."""
+
 _WINDOWS_DEVICES = frozenset(
-    ["CON", "PRN", "AUX", "NUL"]
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
     + [f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789\u00b9\u00b2\u00b3"]
 )
 """The names Windows gives its devices, whatever the extension: ``NUL.csv`` in a folder is the
@@ -68,12 +72,13 @@ XFS, APFS; NTFS counts 255 UTF-16 units, which such a name never exceeds)."""
 def safe_file_name(name: str, fallback: str = "download") -> str:
     """``name`` reduced to a plain file name: no folders (of any platform), no control
     characters, never ``.`` or ``..``, no dot or space at the end (which Windows drops, so
-    that ``x.csv.`` would be ``x.csv``), no longer than a file system takes (the end of the
-    stem cut off, the extension kept), never a device of Windows (``CON``, ``NUL.csv``... are
+    that ``x.csv.`` would be ``x.csv``), a ``_`` for each character Windows refuses in a
+    name (``<>:"|?*``), no longer than a file system takes (the end of the stem cut off, the
+    extension kept), never a device of Windows (``CON``, ``NUL.csv``, ``CONIN$``... are
     given a ``_`` in front). A file name chosen by the server must not be able to write
     anywhere but into the destination folder, nor keep its file from being saved."""
     base = PureWindowsPath(PurePosixPath(name).name).name
-    cleaned = _UNSAFE.sub("", base).strip().rstrip(". ")
+    cleaned = _WINDOWS_REFUSED.sub("_", _UNSAFE.sub("", base)).strip().rstrip(". ")
     if not cleaned:
         return fallback
     if cleaned.partition(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:

@@ -167,6 +167,10 @@ def test_attachments_are_the_files_of_a_file_download(bsp: Caller) -> None:
         ("Com1.tar.gz", "_Com1.tar.gz"),
         ("COM10.csv", "COM10.csv"),
         ("CONSOLE.csv", "CONSOLE.csv"),
+        ("CONIN$", "_CONIN$"),
+        ("conout$.csv", "_conout$.csv"),
+        ("report.csv:hidden", "report.csv_hidden"),  # not a stream of report.csv on Windows
+        ('a<b>"c"|d?*.csv', "a_b__c__d__.csv"),
     ],
 )
 def test_file_names_from_the_server_cannot_leave_the_folder(name: str, safe: str) -> None:
