@@ -35,6 +35,7 @@ import re
 import secrets
 import shutil
 import stat
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -345,7 +346,7 @@ class Destination:
                         f"holds {path.name}, which is {kind}; {_ONLY_REGULAR}, so none of the "
                         "reply's files was saved",
                     )
-            taken.add(path.name.casefold())
+            taken.add(_same_file_key(path.name))
             destinations.append(_followed(path))
         placed: list[DownloadedFile] = []
         for file, destination in zip(files, destinations, strict=True):
@@ -389,12 +390,18 @@ def _move(source: Path, destination: Path) -> None:
 
 def _unique(name: str, taken: set[str]) -> str:
     """``name``, or ``stem-2.ext``, ``stem-3.ext``... if an earlier file of the same reply
-    took it: ``taken`` holds their names case-folded, since the file systems of macOS and
-    Windows take ``R.csv`` and ``r.csv`` for one file, the later replacing the earlier."""
-    if name.casefold() not in taken:
+    took it: ``taken`` holds their names as :func:`_same_file_key` gives them."""
+    if _same_file_key(name) not in taken:
         return name
     path = PurePosixPath(name)
     number = 2
-    while (numbered := _fitted(path.stem, f"-{number}{path.suffix}")).casefold() in taken:
+    while _same_file_key(numbered := _fitted(path.stem, f"-{number}{path.suffix}")) in taken:
         number += 1
     return numbered
+
+
+def _same_file_key(name: str) -> str:
+    """What tells two file names apart on every file system: the file systems of macOS and
+    Windows take ``R.csv`` and ``r.csv`` for one file, and macOS a name in composed kana or
+    accents (``が``) for the same in decomposed ones, the later replacing the earlier."""
+    return unicodedata.normalize("NFD", name).casefold()

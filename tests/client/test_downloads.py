@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import io
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,14 +212,18 @@ def test_a_file_named_longer_than_a_file_system_takes_is_saved_under_a_shorter_n
 def test_files_of_one_reply_never_take_one_file_where_names_differ_in_case_or_end_dot(
     bsp: Caller, tmp_path: Path
 ) -> None:
-    """macOS and Windows take ``R.csv`` and ``r.csv`` for one file, and Windows ``x.csv.``
-    for ``x.csv``: the later of such names is numbered, so no file of the reply replaces
-    another on any of them."""
-    names = ["R.csv", "r.csv", "x.csv.", "x.csv"]
+    """macOS and Windows take ``R.csv`` and ``r.csv`` for one file, Windows ``x.csv.`` for
+    ``x.csv``, and macOS a name of composed kana (``が``) for the same in decomposed kana:
+    the later of such names is numbered, so no file of the reply replaces another on any of
+    them."""
+    composed, decomposed = "が.csv", unicodedata.normalize("NFD", "が.csv")
+    names = ["R.csv", "r.csv", "x.csv.", "x.csv", composed, decomposed]
     saved = saved_into(tmp_path, bsp, names)
     paths = [file.path for file in saved if file.path is not None]
-    assert [path.name for path in paths] == ["R.csv", "r-2.csv", "x.csv", "x-2.csv"]
-    assert [path.read_bytes() for path in paths] == [b"file %d" % n for n in range(4)]
+    assert [path.name for path in paths] == [
+        "R.csv", "r-2.csv", "x.csv", "x-2.csv", composed, unicodedata.normalize("NFD", "が-2.csv")
+    ]  # fmt: skip
+    assert [path.read_bytes() for path in paths] == [b"file %d" % n for n in range(6)]
 
 
 def test_destinations_are_checked_before_anything_is_sent(tmp_path: Path) -> None:
