@@ -456,6 +456,8 @@ class MMSValidationError(MMSClientError):
     that did succeed (of a submit accepted in part) are still available. ``reasons`` says
     what in the reply shows the failure (its statistics, Validation and Success flags...), and
     ``summary`` is the first :data:`_TEXT_CHARACTERS` characters of it, for a one-line account.
+    ``transaction_id`` is the reply's TransactionId, where it has one: the MMS's operators
+    find a refused request by it as they find an accepted one.
 
     The message leads with the first few Error messages (see :func:`_listed`), which say what
     to fix, and ends with the reasons; without Error messages, the reasons are all it says.
@@ -468,10 +470,12 @@ class MMSValidationError(MMSClientError):
         messages: Sequence[Message] = (),
         response: Any = None,
         items: Sequence[Any] = (),
+        transaction_id: str | None = None,
     ) -> None:
         self.messages = tuple(messages)
         self.response = response
         self.items = list(items)
+        self.transaction_id = transaction_id
         self.reasons = message
         self.summary = _shortened(message, _TEXT_CHARACTERS, ".reasons")
         errors = [m for m in self.messages if m.severity == "Error"]

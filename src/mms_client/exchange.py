@@ -506,7 +506,11 @@ def _typed_answer(
     )
     if reasons:
         message = "; ".join(reasons)
-        raise MMSValidationError(operation.name, message, verdict.messages, document, items)
+        statistics = verdict.statistics
+        transaction_id = None if statistics is None else statistics.transaction_id
+        raise MMSValidationError(
+            operation.name, message, verdict.messages, document, items, transaction_id
+        )
     if document is None:
         raise MalformedResponseError(
             f"{operation.name}: the reply does not fit the {schema} schema: {unfit}"

@@ -851,6 +851,9 @@ def test_call_reports_refusals_with_the_mms_messages(
     as_tables = mms(*submit)
     assert as_tables.exit_code == 1 and "E_RESOURCE_NOT_OWNED" in as_tables.stderr
     assert "OfferId=OFR" in as_tables.stderr
+    # the reply's TransactionId names the answer to the MMS's operators, refused or not
+    assert re.fullmatch(r"[0-9A-F]{8}", answer["transaction_id"])
+    assert re.search(r"^TransactionId: [0-9A-F]{8}$", as_tables.stderr, re.MULTILINE)
 
 
 def test_call_as_a_real_command_against_a_served_simulator(

@@ -265,20 +265,14 @@ def call(
             if dataset is not None:  # what the method of that name answers with: the rows
                 response = replace(response, items=dataset_rows(dataset)(response))
     except MMSValidationError as refusal:
-        # the messages are shown apart; what in the reply shows the refusal ends the account
-        reason = f"{refusal.operation}: {refusal.summary}"
         # of a submit accepted in part, the items show which were stored
         with _answer_shown(operation):
             if as_json:
-                click.echo(
-                    render.refusal_as_json(
-                        operation, reason, refusal.items, refusal.messages, sys.stdout.encoding
-                    )
-                )
+                click.echo(render.refusal_as_json(operation, refusal, sys.stdout.encoding))
             else:
-                render.show_items(errors, refusal.items)
-                render.show_messages(errors, "The MMS refused the request", refusal.messages)
-        raise failure(refusal, reason) from None
+                render.show_refusal(errors, refusal)
+        # the messages are shown apart; what in the reply shows the refusal ends the account
+        raise failure(refusal, f"{refusal.operation}: {refusal.summary}") from None
     except DestinationError as error:
         if not answer.arrived:
             raise click.BadParameter(f"{error.path} {error.problem}", param_hint="--out") from None

@@ -18,6 +18,7 @@ from mms_client.schema.binding import TEXT_KEY
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from mms_client.errors import MMSValidationError
     from mms_client.exchange import Response
     from mms_client.judgement import Message
     from mms_client.operations import Operation
@@ -47,17 +48,24 @@ def as_json(response: Response, encoding: str) -> str:
     return _json(document, encoding)
 
 
-def refusal_as_json(
-    operation: Operation,
-    reason: str,
-    items: Sequence[XmlModel],
-    messages: Sequence[Message],
-    encoding: str,
-) -> str:
+def refusal_as_json(operation: Operation, refusal: MMSValidationError, encoding: str) -> str:
     """A refused request as a JSON document, to be written in ``encoding``: why, the items of
-    the answer (of a submit the MMS accepted in part, the ones it stored) and the messages."""
-    document = {**_answer(operation, items, messages), "refused": reason}
+    the answer (of a submit the MMS accepted in part, the ones it stored), the messages and
+    the transaction id."""
+    document = {
+        **_answer(operation, refusal.items, refusal.messages),
+        "transaction_id": refusal.transaction_id,
+        "refused": f"{refusal.operation}: {refusal.summary}",
+    }
     return _json(document, encoding)
+
+
+def show_refusal(console: Console, refusal: MMSValidationError) -> None:
+    """Print a refused request as tables: the items of the answer, the messages and the
+    transaction id."""
+    show_items(console, refusal.items)
+    show_messages(console, "The MMS refused the request", refusal.messages)
+    _show_transaction_id(console, refusal.transaction_id)
 
 
 def _json(document: object, encoding: str) -> str:
@@ -94,8 +102,12 @@ def show(console: Console, response: Response) -> None:
     if response.messages:
         show_messages(console, "Messages", response.messages)
     statistics = response.statistics
-    if statistics is not None and statistics.transaction_id:
-        console.print(f"TransactionId: {statistics.transaction_id}", highlight=False)
+    _show_transaction_id(console, None if statistics is None else statistics.transaction_id)
+
+
+def _show_transaction_id(console: Console, transaction_id: str | None) -> None:
+    if transaction_id:
+        console.print(f"TransactionId: {transaction_id}", highlight=False)
 
 
 def show_items(console: Console, items: Sequence[XmlModel]) -> bool:
