@@ -226,6 +226,14 @@ def test_call_help_shows_examples_that_run_as_written(fresh_mms_simulator: Simul
         assert ran.returncode == 0, (example, ran.stderr)
 
 
+def test_call_help_says_which_date_and_days_go_out_without_their_options() -> None:
+    """Without --date a query asks about today, without --days about one day: a user who
+    reads only the help must know which day an empty answer was about."""
+    help_text = " ".join(mms("call", "--help").stdout.split())
+    assert "midnight in Japan. [default: (the example's, else today in Japan)]" in help_text
+    assert "7 for queries). [default: (the example's, else 1); 1<=x<=31]" in help_text
+
+
 def test_call_refuses_options_that_would_go_unused(tmp_path: Path) -> None:
     cert = tmp_path / "user.p12"
     cert.write_bytes(b"never read: the options do not add up")

@@ -145,11 +145,13 @@ speak of Python's types, which a shell user does not give."""
     "--date",
     type=_JapanDate(),
     help="Envelope Date: an ISO date (2024-04-01), or a date and time that is midnight in Japan.",
+    show_default="the example's, else today in Japan",
 )
 @click.option(
     "--days",
     type=click.IntRange(1, 31),
     help="Envelope NumOfDays (the operation's schema may allow fewer: 7 for queries).",
+    show_default="the example's, else 1",
 )
 @click.option("--market-type", type=click.Choice(["DAM", "DCM"]), help="Envelope MarketType.")
 @click.option(
