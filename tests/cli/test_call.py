@@ -165,6 +165,16 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
             "MarketQuery has no attribute 'Nope' (it has Date, MarketType, NumOfDays, "
             "ParticipantName, UserName)",
         ),
+        # the MMS's verdict, which its reply carries: a request sent it as given
+        *(
+            (
+                ["call", "query_offers", "--example", "-e", given],
+                f"Invalid value for --envelope: MarketQuery's {name} is the MMS's verdict, "
+                "which its reply carries; a request gives Date, MarketType, NumOfDays, "
+                "ParticipantName, UserName",
+            )
+            for given, name in [("Validation=PASSED", "Validation"), ("success=true", "Success")]
+        ),
         # an option for an attribute the operation's envelope has not, which the schema
         # refused naming the attribute in Python's words (datetime.date(2024, 4, 1)); it is
         # named as the schema names it, beside those the envelope has
