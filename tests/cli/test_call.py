@@ -91,6 +91,18 @@ def test_ops_lists_every_operation_with_who_may_call_it() -> None:
     assert "MarketSubmit_OfferData" not in table
 
 
+def test_ops_says_which_operations_only_read() -> None:
+    """Whether an operation only reads decides whether the client sends it again after a
+    failure that may have reached the MMS; among the four of kind report, the request that
+    makes a report does not only read."""
+    table = mms("ops", "--interface", "MI").stdout
+    kinds = {line.split()[0]: line.split()[2:4] for line in table.splitlines() if "Request" in line}
+    assert kinds["ReportCreateRequest"] == ["report", "no"]
+    assert kinds["ReportListRequest"] == kinds["ReportDownloadRequest"] == ["report", "yes"]
+    rows = [line.split() for line in table.splitlines()]
+    assert ["MarketSubmit_OfferData", "MI", "submit", "no"] in [row[:4] for row in rows]
+
+
 def test_ops_says_how_sure_each_response_shape_is() -> None:
     """Most response shapes are the catalog's inferences: the listing says which, with the
     confidence, as it does for who may call an operation."""

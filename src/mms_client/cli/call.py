@@ -38,8 +38,10 @@ if TYPE_CHECKING:
 @click.option("--interface", type=click.Choice(["MI", "OMI"]), help="Only this interface.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def ops(interface: str | None, as_json: bool) -> None:
-    """List the MMS operations: name, interface, kind, client method, who may call it and how
-    sure the response shape is."""
+    """List the MMS operations: name, interface, kind, whether it only reads (so that the
+    client sends it again after a failure that may have reached the MMS; a report request
+    makes a report, unlike the report list and downloads), client method, who may call it and
+    how sure the response shape is."""
     from mms_client.operations import OPERATIONS
 
     chosen = [o for o in OPERATIONS if interface in (None, o.interface.value)]
@@ -71,6 +73,7 @@ def ops(interface: str | None, as_json: bool) -> None:
         "operation",
         "if",
         "kind",
+        "reads only",
         "methods",
         "who may call it (source)",
         "response shape: source",
@@ -80,13 +83,14 @@ def ops(interface: str | None, as_json: bool) -> None:
             o.name,
             o.interface.value,
             o.kind,
+            "yes" if o.read_only else "no",
             ", ".join(method for method in (o.method, o.list_method) if method),
             f"{', '.join(sorted(a.value for a in o.audiences))} ({o.audience_source})",
             o.response.source,
         )
         for o in chosen
     ]
-    print_table(output(), f"MMS operations ({len(chosen)})", header, rows, wrap=header[3:])
+    print_table(output(), f"MMS operations ({len(chosen)})", header, rows, wrap=header[4:])
 
 
 class _JapanDate(click.ParamType):  # type: ignore[type-arg]  # not generic in older click
