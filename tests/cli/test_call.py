@@ -539,6 +539,28 @@ def test_call_given_an_address_for_a_simulator_talks_there_alone(
     assert mms_simulator.requests[-1].endpoint == "backup"
 
 
+def test_call_given_a_backup_address_alone_for_a_simulator_fails_over_there(
+    mms_simulator: Simulator,
+) -> None:
+    """--backup-url without --base-url takes the place of the manifest's backup, beside its
+    main address, as the help says."""
+    state = str(mms_simulator.state_dir)
+    arguments = ["call", "query_offers", "--example", "--sim-state", state]
+    with socket.socket() as nobody:
+        nobody.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+        address = f"https://127.0.0.1:{nobody.getsockname()[1]}"
+        before = len(mms_simulator.requests)
+        mms_simulator.inject(
+            "http_error", operation="MarketQuery_OfferQuery", endpoint="main", times=10
+        )
+        failed = mms(*arguments, "--backup-url", address)
+    assert failed.exit_code == 3, failed.output
+    assert address in failed.output
+    # the main address was tried, the manifest's backup never
+    endpoints = {r.endpoint for r in mms_simulator.requests[before:]}
+    assert endpoints == {"main"}
+
+
 def test_call_base_url_takes_the_prefix_its_help_names(mms_simulator: Simulator) -> None:
     """A proxy's prefix is part of the address (the service path follows it), as the help
     says: the request goes to the prefix, where the simulator answers no path."""

@@ -297,7 +297,9 @@ def connection_options(command: F) -> F:
             "(default: published).",
         ),
         click.option(
-            "--backup-url", callback=_checked_url, help="Backup address (with --base-url)."
+            "--backup-url",
+            callback=_checked_url,
+            help="Backup address: with --base-url, or in place of a simulator's backup.",
         ),
         click.option(
             "--ca",
