@@ -41,7 +41,15 @@ from mms_client.errors import (
 )
 from mms_client.files import DownloadedFile
 from mms_client.jst import JST
-from mms_client.judgement import Judgement, Message, Severity, Statistics, Verdict, judge
+from mms_client.judgement import (
+    VERDICT_ATTRIBUTES,
+    Judgement,
+    Message,
+    Severity,
+    Statistics,
+    Verdict,
+    judge,
+)
 from mms_client.operations import OPERATIONS, Operation, get_operation, operation_taking
 from mms_client.schema import root_model
 from mms_client.schema.binding import BOTH_NAMES, AttributePlan, ElementPlan, XmlModel, xml_plan
@@ -218,6 +226,8 @@ def envelope_fields(
         if value is None:
             continue
         binding = by_key.get(key)
+        if isinstance(binding, AttributePlan):
+            check_request_attribute(operation, binding, value)
         if isinstance(value, bool):
             # no attribute a request's envelope carries is a flag, and pydantic would take
             # True for the number 1 (days=True, one day)
@@ -257,6 +267,32 @@ def envelope_fields(
                 [FieldError(xml_name, fields[name], f"{value}, the client's own")],
             )
     return fields
+
+
+def request_attributes(operation: Operation) -> str:
+    """The attributes a request gives the envelope of ``operation``, by their names in the
+    schema (an envelope has a handful), as a refusal lists them to say what to give instead.
+    The verdict's attributes are left out: the MMS sets them in its reply. A registration's
+    envelope has none a request gives."""
+    names = [attribute.xml_name for attribute in xml_plan(operation.envelope_model).attributes]
+    given = ", ".join(name for name in names if name not in VERDICT_ATTRIBUTES)
+    return given or "none a request gives"
+
+
+def check_request_attribute(operation: Operation, attribute: AttributePlan, value: Any) -> None:
+    """Refuse ``value`` given for an attribute of the envelope of ``operation`` that carries
+    the MMS's verdict (``Validation``, ``Success``, ``ValidationStatus``): the schema has
+    them, for the reply, so the request would otherwise carry them as given, a verdict the
+    MMS sets itself. One rule for the client's arguments and for the ``-e`` option of the
+    ``mms`` command, which checks it before asking for a passphrase."""
+    if attribute.xml_name not in VERDICT_ATTRIBUTES:
+        return
+    model = operation.envelope_model.__name__
+    raise PayloadError(
+        f"{model}'s {attribute.xml_name} is the MMS's verdict, which its reply carries; "
+        f"a request gives {request_attributes(operation)}",
+        [FieldError(attribute.xml_name, value, "the MMS sets it in its reply, not a request")],
+    )
 
 
 def check_market_type(operation: Operation, document: XmlModel) -> None:

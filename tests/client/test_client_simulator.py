@@ -915,6 +915,36 @@ def test_call_takes_envelope_attributes_by_xml_name(mms_simulator: Simulator, da
             bsp.call("MarketQuery_OfferQuery", query, Date=day, date=day)
 
 
+@pytest.mark.parametrize(
+    ("operation", "given", "name"),
+    [
+        (QUERY, {"validation": "FAILED", "success": "false"}, "Validation"),
+        (QUERY, {"Validation": "PASSED"}, "Validation"),
+        # a bool is refused as the verdict it is, not as a flag no request carries
+        (QUERY, {"Success": True}, "Success"),
+        ("ReportListRequest", {"validation_status": "PASSED"}, "ValidationStatus"),
+    ],
+)
+async def test_the_mms_verdict_is_refused_in_a_request_envelope_before_sending(
+    mms_simulator: Simulator, operation: str, given: dict[str, Any], name: str
+) -> None:
+    """Validation, Success and ValidationStatus are the MMS's verdict, which the envelope's
+    schema has for the reply: given to a request, by either name, they went out as given."""
+    example = example_request(operation)
+    envelope = {**example.envelope, **given}
+    model = example.operation.envelope_model.__name__
+    refused = f"{model}'s {name} is the MMS's verdict, which its reply carries; a request gives"
+    before = mms_simulator.count(processed=False)
+    with client(mms_simulator) as bsp, pytest.raises(PayloadError, match=refused) as caught:
+        bsp.call(operation, example.payload, **envelope)
+    [error] = caught.value.errors
+    assert (error.path, error.rule) == (name, "the MMS sets it in its reply, not a request")
+    async with mms_simulator.async_client(retry=NO_WAIT) as async_bsp:
+        with pytest.raises(PayloadError, match=refused):
+            await async_bsp.call(operation, example.payload, **envelope)
+    assert mms_simulator.count(processed=False) == before
+
+
 async def test_async_client_shares_the_core(fresh_mms_simulator: Simulator, day: dt.date) -> None:
     recorder = Recorder()
     fresh_mms_simulator.inject("http_error", operation=QUERY, endpoint="main")

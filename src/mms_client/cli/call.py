@@ -409,7 +409,8 @@ def _envelope(
     twice (``-e Date=...`` and ``--date``) is caught rather than sent twice or dropped; an
     option for an attribute the envelope of ``operation`` (called ``name``) has not is a
     usage error naming the option, as the schema's error would name the attribute only."""
-    from mms_client.judgement import VERDICT_ATTRIBUTES
+    from mms_client.errors import PayloadError
+    from mms_client.exchange import check_request_attribute
     from mms_client.schema.binding import AttributePlan, xml_plan
 
     by_key = xml_plan(operation.envelope_model).by_key
@@ -421,13 +422,10 @@ def _envelope(
         binding = by_key.get(key)
         if not isinstance(binding, AttributePlan):
             raise click.BadParameter(_no_attribute(operation, key), param_hint="--envelope")
-        if binding.xml_name in VERDICT_ATTRIBUTES:  # the schema has it, for the reply
-            model = operation.envelope_model.__name__
-            raise click.BadParameter(
-                f"{model}'s {binding.xml_name} is the MMS's verdict, which its reply carries; "
-                f"a request gives {_request_attributes(operation)}",
-                param_hint="--envelope",
-            )
+        try:
+            check_request_attribute(operation, binding, value)
+        except PayloadError as error:
+            raise click.BadParameter(error.summary, param_hint="--envelope") from None
         if binding.field_name in envelope:
             raise click.UsageError(f"--envelope gives {binding.xml_name} twice")
         envelope[binding.field_name] = value
@@ -455,20 +453,10 @@ def _no_attribute(operation: Operation, key: str) -> str:
     """That the envelope of ``operation`` has no attribute ``key``, and the attributes a
     request gives it, for ``-e`` and the options that name one alike: the user sees what to
     give instead."""
+    from mms_client.exchange import request_attributes
+
     model = operation.envelope_model.__name__
-    return f"{model} has no attribute {key!r} (it has {_request_attributes(operation)})"
-
-
-def _request_attributes(operation: Operation) -> str:
-    """The attributes a request gives the envelope of ``operation``, by their names in the
-    schema (an envelope has a handful). The verdict's attributes are left out: the MMS sets
-    them in its reply. A registration's envelope has none a request gives."""
-    from mms_client.judgement import VERDICT_ATTRIBUTES
-    from mms_client.schema.binding import xml_plan
-
-    names = [attribute.xml_name for attribute in xml_plan(operation.envelope_model).attributes]
-    given = ", ".join(name for name in names if name not in VERDICT_ATTRIBUTES)
-    return given or "none a request gives"
+    return f"{model} has no attribute {key!r} (it has {request_attributes(operation)})"
 
 
 def _payload(operation: Operation, path: Path) -> Any:
