@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPOSITORY / "tools"))
 
 from formatting import ruff_format, update  # noqa: E402
 from mms_client.calls import DATASET_DOWNLOADS  # noqa: E402
+from mms_client.judgement import VERDICT_ATTRIBUTES  # noqa: E402
 from mms_client.operations import OPERATIONS, Operation, get_operation  # noqa: E402
 from mms_client.schema.binding import XmlKind, XmlModel, xml_plan  # noqa: E402
 
@@ -54,10 +55,9 @@ SECOND_NAMES = {"get_settlement_results": "query_settlement_results"}
 """Methods the established client names otherwise: its name -> ours. Each is the same
 method under a second name."""
 
-CALLER_FIELDS = frozenset(
-    {"participant_name", "user_name", "validation", "success", "validation_status"}
-)
-"""Envelope attributes a caller never sets: the client's identity and the MMS's verdict."""
+CALLER_FIELDS = frozenset({"participant_name", "user_name"})
+"""Envelope attributes a caller never sets: the client's identity (the MMS's verdict, set in
+its reply, is not a request's either: see ``VERDICT_ATTRIBUTES``)."""
 
 SOURCES = {
     "anchor": "confirmed by the established client",
@@ -111,7 +111,11 @@ def _envelope_parameters(operation: Operation) -> tuple[list[Parameter], list[Pa
     model = operation.envelope_model
     for name, info in model.model_fields.items():
         binding = next(m for m in info.metadata if hasattr(m, "kind"))
-        if binding.kind is not XmlKind.ATTRIBUTE or name in CALLER_FIELDS:
+        if (
+            binding.kind is not XmlKind.ATTRIBUTE
+            or name in CALLER_FIELDS
+            or binding.name in VERDICT_ATTRIBUTES
+        ):
             continue
         kind = _optional_member(info.annotation)
         fixed = isinstance(kind, type) and issubclass(kind, Enum) and len(kind) == 1
