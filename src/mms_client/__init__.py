@@ -6,7 +6,7 @@ models, lxml, httpx and cryptography are imported only when a name that needs th
 
 from __future__ import annotations
 
-from importlib import import_module
+from mms_client.lazy import lazy_names
 
 # Not imported from typing: ``import mms_client`` should not even pay for that module.
 TYPE_CHECKING = False
@@ -111,18 +111,9 @@ __all__ = [
 ]
 
 
-# Defined at run time only: type checkers take a module with ``__getattr__`` to have every
-# attribute, so they would accept ``from mms_client import MmsClinet``; they see the public
-# names through the imports above instead.
+# Defined at run time only (see lazy_names): type checkers see the imports above.
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'mms_client' has no attribute {name!r}")
-        value = getattr(import_module(module), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
+    __getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

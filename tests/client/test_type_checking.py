@@ -14,6 +14,9 @@ PROGRAMS = {
     "misspelt.py": """
         from mms_client import MmsClient, MmsClinet
     """,
+    "misspelt_sim.py": """
+        from mms_client.sim import Simulator, Simulatr
+    """,
     "coroutines.py": """
         import asyncio
         import datetime as dt
@@ -76,6 +79,13 @@ def test_a_misspelt_public_name_is_an_error(reported: dict[str, list[str]]) -> N
     name may be imported."""
     [message] = reported["misspelt.py"]
     assert message.startswith('1: error: Module "mms_client" has no attribute "MmsClinet"')
+
+
+def test_a_misspelt_simulator_name_is_an_error(reported: dict[str, list[str]]) -> None:
+    """``mms_client.sim`` resolves its names lazily too; a type checker must not take a
+    misspelt one for a name of any type."""
+    [message] = reported["misspelt_sim.py"]
+    assert message.startswith('1: error: Module "mms_client.sim" has no attribute "Simulatr"')
 
 
 def test_an_async_method_gives_a_coroutine_for_asyncio_to_run(

@@ -7,8 +7,9 @@ this package, costs nothing until a fixture is used.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mms_client.lazy import lazy_names
 
 if TYPE_CHECKING:
     from mms_client.sim.faults import Endpoint, Fault, FaultKind
@@ -44,13 +45,9 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mms_client.sim' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+# Defined at run time only (see lazy_names): type checkers see the imports above.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:
