@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 if TYPE_CHECKING:
     from mms_client.judgement import Message
+    from mms_client.schema.binding import XmlModel
 
 
 class MMSError(Exception):
@@ -468,7 +469,7 @@ class MMSValidationError(MMSClientError):
         operation: str,
         message: str,
         messages: Sequence[Message] = (),
-        response: Any = None,
+        response: XmlModel | None = None,
         items: Sequence[Any] = (),
         transaction_id: str | None = None,
     ) -> None:

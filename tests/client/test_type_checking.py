@@ -45,6 +45,17 @@ PROGRAMS = {
         def sync(client: MmsClient) -> list[OfferData]:
             return client.query_offers(QUERY)
     """,
+    "refusal.py": """
+        from typing import assert_type
+
+        from mms_client import MMSValidationError, Response
+        from mms_client.schema.binding import XmlModel
+
+
+        def documents(error: MMSValidationError, answer: Response) -> list[XmlModel | None]:
+            assert_type(error.response, XmlModel | None)
+            return [error.response, answer.document]
+    """,
 }
 """The programs, by file name."""
 
@@ -86,6 +97,12 @@ def test_a_misspelt_simulator_name_is_an_error(reported: dict[str, list[str]]) -
     misspelt one for a name of any type."""
     [message] = reported["misspelt_sim.py"]
     assert message.startswith('1: error: Module "mms_client.sim" has no attribute "Simulatr"')
+
+
+def test_a_refusal_types_its_document_as_an_answer_does(reported: dict[str, list[str]]) -> None:
+    """The parsed reply an ``MMSValidationError`` keeps is the document a ``Response`` holds,
+    and typed so: as Any, every misspelt attribute read from it would pass."""
+    assert reported["refusal.py"] == []
 
 
 def test_an_async_method_gives_a_coroutine_for_asyncio_to_run(
