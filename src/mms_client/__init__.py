@@ -11,6 +11,7 @@ from mms_client.lazy import lazy_names
 # Not imported from typing: ``import mms_client`` should not even pay for that module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from mms_client.calls import CreatedReport
     from mms_client.client import AsyncMmsClient, MmsClient
     from mms_client.endpoints import ClientType, Interface
     from mms_client.errors import (
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
         ConnectionLostError,
         DestinationError,
         DownloadWriteError,
+        FieldError,
         HTTPStatusError,
         MalformedRequestError,
         MalformedResponseError,
@@ -34,11 +36,13 @@ if TYPE_CHECKING:
         TransportError,
     )
     from mms_client.exchange import Response
-    from mms_client.judgement import Message
+    from mms_client.files import DownloadedFile
+    from mms_client.judgement import Message, Statistics
     from mms_client.operations import OPERATIONS
     from mms_client.plugins import Plugin
     from mms_client.schema import parse_payload
     from mms_client.security.certs import Certificate
+    from mms_client.transport import RetryPolicy
     from mms_client.wire.soap import Attachment
 
 _ERRORS = (
@@ -72,6 +76,11 @@ _LAZY: dict[str, str] = {
     "Plugin": "mms_client.plugins",
     "Response": "mms_client.exchange",
     "Message": "mms_client.judgement",
+    "Statistics": "mms_client.judgement",
+    "CreatedReport": "mms_client.calls",
+    "DownloadedFile": "mms_client.files",
+    "FieldError": "mms_client.errors",
+    "RetryPolicy": "mms_client.transport",
     "OPERATIONS": "mms_client.operations",
     "parse_payload": "mms_client.schema",
     "Attachment": "mms_client.wire.soap",
@@ -89,8 +98,11 @@ __all__ = [
     "ConfigurationError",
     "ConnectError",
     "ConnectionLostError",
+    "CreatedReport",
     "DestinationError",
     "DownloadWriteError",
+    "DownloadedFile",
+    "FieldError",
     "HTTPStatusError",
     "Interface",
     "MMSClientError",
@@ -105,7 +117,9 @@ __all__ = [
     "Plugin",
     "RequestTimeout",
     "Response",
+    "RetryPolicy",
     "ServerCertificateError",
+    "Statistics",
     "TransportError",
     "parse_payload",
 ]

@@ -56,6 +56,39 @@ PROGRAMS = {
             assert_type(error.response, XmlModel | None)
             return [error.response, answer.document]
     """,
+    "annotated.py": """
+        from mms_client import (
+            CreatedReport,
+            DownloadedFile,
+            FieldError,
+            MmsClient,
+            PayloadError,
+            Response,
+            RetryPolicy,
+            Statistics,
+        )
+        from mms_client.schema.generated.mi_report import (
+            ReportCreateRequest,
+            ReportDownloadRequestTrnID,
+        )
+
+
+        def report(client: MmsClient, request: ReportCreateRequest) -> DownloadedFile:
+            created: CreatedReport = client.create_report(request)
+            trn = ReportDownloadRequestTrnID(transaction_id=created.transaction_id)
+            return client.download_report(trn)
+
+
+        def counted(answer: Response) -> Statistics | None:
+            return answer.statistics
+
+
+        def problems(error: PayloadError) -> tuple[FieldError, ...]:
+            return error.errors
+
+
+        PATIENT = RetryPolicy(attempts=5)
+    """,
 }
 """The programs, by file name."""
 
@@ -103,6 +136,14 @@ def test_a_refusal_types_its_document_as_an_answer_does(reported: dict[str, list
     """The parsed reply an ``MMSValidationError`` keeps is the document a ``Response`` holds,
     and typed so: as Any, every misspelt attribute read from it would pass."""
     assert reported["refusal.py"] == []
+
+
+def test_what_methods_return_and_errors_hold_is_named_by_the_package(
+    reported: dict[str, list[str]],
+) -> None:
+    """Code annotated with what the client's methods return, what its answers and errors
+    hold and what it is given imports the names from the package, as it does the client."""
+    assert reported["annotated.py"] == []
 
 
 def test_an_async_method_gives_a_coroutine_for_asyncio_to_run(
