@@ -804,6 +804,39 @@ def test_call_prints_a_value_ending_in_an_ideographic_space_whole(
     assert re.search(f"^ +ResourceLongName +{long_name}$", shown.stdout, re.MULTILINE), shown.stdout
 
 
+@pytest.mark.parametrize("columns", [None, 250])
+def test_call_shows_what_in_an_answer_would_act_on_the_terminal_as_escapes(
+    fresh_mms_simulator: Simulator, tmp_path: Path, columns: int | None
+) -> None:
+    """A report parameter's name is any text (ParamNameType), which the MMS's answer echoes
+    with a refusal: a line break in it (&#10;) made up a row of the table, in the plain lines
+    of a pipe as in a terminal's table, and a bidi override or a C1 control (CSI) reached the
+    terminal, to reorder or rewrite what the user sees. They are shown as escapes, in their
+    row; Japanese and its full-width space as they are; JSON carries the name as it is."""
+    name = "X\nFORGED ROW\u202eZ\x9b2J\t偽\u3000電力"  # at most 32 characters
+    escaped = "X\\nFORGED ROW\\u202eZ\\x9b2J\\t偽\u3000電力"
+    [example] = example_request("ReportCreateRequest").items
+    report = {
+        **example.model_dump(mode="json", by_alias=True),
+        "Param": [{"Name": name, "Value": "1"}],
+    }
+    payload = tmp_path / "report.json"
+    payload.write_text(json.dumps(report))
+    create = ["call", "ReportCreateRequest", "--sim-state", str(fresh_mms_simulator.state_dir),
+              "--as", "BSP", "--payload", str(payload)]  # fmt: skip
+
+    refused = shown(columns, *create)
+    row = f"^  BSP_ResourceList .*Name={re.escape(escaped)}( |$)"
+    assert re.search(row, refused, re.MULTILINE), refused
+    assert not re.search("^FORGED", refused, re.MULTILINE), refused
+    assert all(character.isprintable() or character in "\n\u3000" for character in refused)
+
+    as_json = mms(*create, "--json")
+    assert as_json.exit_code == 1, as_json.output
+    [item] = json.loads(as_json.stdout)["items"]
+    assert item["Param"] == [{"Name": name, "Value": "1"}]
+
+
 def test_call_reads_dates_and_times_as_the_library_does(
     fresh_mms_simulator: Simulator, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mms_client.cli.tables import print_table
+from mms_client.cli.tables import print_table, visible
 from mms_client.schema.binding import TEXT_KEY
 
 if TYPE_CHECKING:
@@ -106,8 +106,8 @@ def show(console: Console, response: Response) -> None:
 
 
 def _show_transaction_id(console: Console, transaction_id: str | None) -> None:
-    if transaction_id:
-        console.print(f"TransactionId: {transaction_id}", highlight=False)
+    if transaction_id:  # the one value of the answer printed outside a table
+        console.print(f"TransactionId: {visible(transaction_id)}", highlight=False, markup=False)
 
 
 def show_items(console: Console, items: Sequence[XmlModel]) -> bool:

@@ -7,10 +7,16 @@ rich only on a terminal wide enough for it with no word broken (longer values, f
 above all, wrapped between words); anywhere else it is printed as plain lines with aligned
 columns, each line whole however long: a terminal wraps a line longer than itself without
 cutting it, and a file or a pipe keeps it as it is.
+
+Every value is printed as :func:`visible` shows it: a server's text may hold characters that
+act on the terminal instead of showing (a line break that makes up a row of its own, an
+escape sequence, a bidi override that reorders what follows), which would let a broken or
+hostile MMS forge rows, rewrite the screen or hide text.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
@@ -18,6 +24,27 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+
+_ACTING = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+"""The characters that act rather than show: the C0 and C1 controls and DEL (line breaks, tab,
+backspace, BEL, ESC, CSI), the line and paragraph separators, and Unicode's bidi controls
+(the marks, embeddings, overrides and isolates), which reorder the text around them."""
+
+
+def _escape(acting: re.Match[str]) -> str:
+    # Python's own escapes, the form an output encoding's missing characters take too
+    return acting[0].encode("unicode_escape").decode("ascii")
+
+
+def visible(value: str) -> str:
+    """``value`` with the characters that would act on the terminal (:data:`_ACTING`) written
+    as Python writes them in a string (``\\n``, ``\\x1b``, ``\\u202e``), everything else
+    (Japanese, a full-width space) as it is: what a server sent is shown, and can do nothing
+    but show."""
+    # none of them is printable to Python, which passes most values (a name, a time, a
+    # number) in a fraction of the time a search takes
+    return value if value.isprintable() else _ACTING.sub(_escape, value)
 
 
 def print_table(
@@ -30,8 +57,11 @@ def print_table(
 ) -> None:
     """Print a table in which no value is broken inside a word: the values of the columns
     named in ``wrap`` (free text, lists written inline) may be wrapped between words, every
-    other value (a name, a path, a code) is kept on one line."""
+    other value (a name, a path, a code) is kept on one line. Every value is shown
+    :func:`visible`, measured as it is shown."""
     from rich.measure import Measurement
+
+    rows = [[visible(cell) for cell in row] for row in rows]
 
     if console.is_terminal:
         table = _laid_out(title, header, rows, wrap)
