@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from mms_client.cli import render
+from mms_client.cli.status import Failure
 from mms_client.errors import MMSValidationError
 from mms_client.exchange import Response
 from mms_client.files import DownloadedFile
@@ -51,3 +52,12 @@ def test_characters_that_would_act_on_the_terminal_are_shown_as_escapes(terminal
     # the lines' own ends alone break them, and nothing else acts
     assert all(character.isprintable() or character in "\n\u3000" for character in shown)
     assert not any(line.lstrip().startswith("END_TIME       2099") for line in shown.splitlines())
+
+
+def test_a_failure_quoting_the_server_shows_what_would_act_on_the_terminal_as_escapes() -> None:
+    """The text of a plain-text reply or a SOAP fault, which the error line of a command
+    quotes, may hold an escape sequence or a carriage return that would rewrite what the
+    line says; the message's own line breaks, which list its problems, stay."""
+    message = "MMS answered: E_X\x1b[2K\rall is well\u202e\n  - second problem"
+    shown = Failure(message, 3).format_message()
+    assert shown == "MMS answered: E_X\\x1b[2K\\rall is well\\u202e\n  - second problem"

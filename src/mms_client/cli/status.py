@@ -80,7 +80,12 @@ class Failure(click.ClickException):
     ending it with ``status``."""
 
     def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+        from mms_client.cli.tables import visible
+
+        # the message may quote the server (the text of a plain-text reply, a SOAP fault's
+        # string): its own line breaks list problems, anything else that would act on the
+        # terminal is shown as an escape, as in the tables
+        super().__init__("\n".join(visible(line) for line in message.split("\n")))
         self.status = status
 
     # click's is a class attribute, one status for all its errors; click reads it to end
