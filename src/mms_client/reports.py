@@ -65,7 +65,7 @@ from mms_client.schema.datatypes import lexical
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
 from mms_client.schema.generated.mi_report import ReportSubType, ReportType
 from mms_client.wire.blobs import CHUNK_SIZE
-from mms_client.xmlparse import doctype_refused, event_parser, feed_events
+from mms_client.xmlparse import check_attributes, doctype_refused, event_parser, feed_events
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -428,6 +428,7 @@ class _OutboundTarget:
         raise doctype_refused("DOCTYPE", None)
 
     def start(self, tag: str, attributes: Mapping[str, str]) -> None:
+        check_attributes(tag, attributes)
         self._depth += 1
         if self._depth == 1:
             self.root = tag

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from typing import Any, BinaryIO, cast
 
 from lxml import etree
@@ -38,6 +38,11 @@ TREE_MAX_BYTES = 256 * 1024 * 1024
 """The most memory the tree of a document read beside other threads may take, as
 :func:`tree_bytes_bound` reckons it (a reply of about 4400 offers, 17 MB): larger documents are
 read from libxml2's events whatever the threads."""
+MAX_ATTRIBUTES = 1024
+"""The most attributes one element may have; no MMS element has more than about a hundred.
+lxml finds each attribute of an element it reads by walking the element's list of them, so
+reading all of an element's attributes takes time quadratic in their number, holding the GIL:
+the half a million of a 5 MB start tag took hours and stopped every other thread."""
 STREAM_READ_AHEAD_BYTES = 8 * 1024 * 1024
 """How much of a stream :func:`feed_events` reads ahead beside other threads, to see whether
 the whole document fits in a tree."""
@@ -52,6 +57,13 @@ _thread_parsers = threading.local()
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
 _PROLOG_ITEMS_SCANNED = 64
 _LXML_POSITION = re.compile(r", line \d+, column \d+$")
+# Each attribute takes an "=" and at least five bytes of its start tag (a space, a name, "="
+# and two quotes), which cannot hold a "<": a document with no more "=" than the limit, or
+# without such a run, has no element over it, and the tree need not be searched for one (a
+# search costs about half the parse). Counting them takes a reply's envelope, with a few
+# attributes and kilobytes of base64 (a run without "<"), out of the way first.
+_LONG_START_TAG = re.compile(b"<[^<]{%d}" % (5 * MAX_ATTRIBUTES))
+_OVER_ATTRIBUTES = f"(//*[@*[{MAX_ATTRIBUTES + 1}]])[1]"  # a compiled XPath is not thread-safe
 
 
 def _parser() -> etree.XMLParser:
@@ -111,13 +123,25 @@ def doctype_refused(path: str, value: Any = "<!DOCTYPE") -> PayloadError:
     return _refuse(path, value, "no DTD or entities allowed")
 
 
+def check_attributes(tag: str, attributes: Sized) -> None:
+    """Refuse the element ``tag`` a parser target is handed if it has more attributes than
+    :data:`MAX_ATTRIBUTES`, as :func:`parse_xml` refuses it: every target's ``start`` calls
+    this, so that a document reads the same from events and from a tree (and a target that
+    builds lxml elements, whose attributes are as slow to set as to read, never builds it).
+    A target that refuses attributes the schema does not know may call it only where it
+    finds one, as an element over the limit has: no plan has as many attribute names."""
+    if len(attributes) > MAX_ATTRIBUTES:
+        rule = f"at most {MAX_ATTRIBUTES} attributes on one element"
+        raise _refuse(tag[:80], len(attributes), rule)
+
+
 def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     """Parse untrusted XML into an lxml element, refusing anything hostile or broken.
 
     Refused with :class:`PayloadError` (one :class:`FieldError` whose path is the position):
-    documents over ``max_bytes``, documents that are not well-formed, and any document with a
+    documents over ``max_bytes``, documents that are not well-formed, any document with a
     DOCTYPE, since DTDs are how entity-expansion and external-entity attacks get in and no MMS
-    document has one.
+    document has one, and any with an element of more than :data:`MAX_ATTRIBUTES` attributes.
     """
     return _tree(_acceptable(data, max_bytes))
 
@@ -132,6 +156,9 @@ def _tree(raw: bytes) -> etree._Element:
     doctype: str = getattr(docinfo, "doctype", "")  # not in lxml-stubs
     if doctype or docinfo.internalDTD is not None:
         raise doctype_refused("line 1, column 1", doctype)
+    if raw.count(b"=") > MAX_ATTRIBUTES and _LONG_START_TAG.search(raw):
+        for crowded in cast(list[etree._Element], root.xpath(_OVER_ATTRIBUTES)):
+            check_attributes(str(crowded.tag), crowded.attrib)
     return root
 
 
@@ -259,8 +286,9 @@ def not_well_formed(exc: etree.XMLSyntaxError) -> PayloadError:
 def event_parser(target: object) -> etree.XMLParser:
     """A hardened feed parser (``feed(bytes)``/``close()``) reporting to ``target``.
 
-    ``target`` has ``start(tag, attributes)``, ``end(tag)``, ``data(text)``, ``close()`` and a
-    ``doctype(...)`` that raises; lxml passes text as ``str``.
+    ``target`` has ``start(tag, attributes)`` that calls :func:`check_attributes`,
+    ``end(tag)``, ``data(text)``, ``close()`` and a ``doctype(...)`` that raises; lxml passes
+    text as ``str``.
 
     The ``doctype`` callback is called before anything in the DOCTYPE is read, so no entity
     can ever be declared, and the only entity references a document can hold are the five

@@ -432,6 +432,9 @@ _READ_EITHER_WAY = {
     "not well-formed": b"<MarketData><Messages></MarketData>",
     "a DOCTYPE": b'<!DOCTYPE MarketData [<!ENTITY x "y">]><MarketData/>',
     "another root": b"<ReportData/>",
+    "too many attributes": b"<MarketData><MarketQuery "
+    + b" ".join(b'a%d="1"' % number for number in range(1025))
+    + b"/></MarketData>",
 }
 
 

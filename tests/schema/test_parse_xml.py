@@ -70,6 +70,22 @@ def test_doctype_after_a_comment_is_still_found() -> None:
     assert refusal(data)[1] == "no DTD or entities allowed"
 
 
+def _element_with_attributes(count: int) -> bytes:
+    names = b" ".join(b'a%d="1"' % number for number in range(count))
+    return b"<MarketData>\n<MarketQuery " + names + b"/></MarketData>"
+
+
+def test_an_element_with_more_than_1024_attributes_is_refused() -> None:
+    """lxml reads the attributes of an element in time quadratic in their number, holding
+    the GIL: an element of half a million held a reader, and every thread beside it, for
+    hours."""
+    assert refusal(_element_with_attributes(1025)) == (
+        "MarketQuery",
+        "at most 1024 attributes on one element",
+    )
+    assert parse_xml(_element_with_attributes(1024))[0].tag == "MarketQuery"
+
+
 def test_undeclared_entity_is_malformed() -> None:
     path, rule = refusal(b"<MarketData>&nbsp;</MarketData>")
     assert rule.startswith("well-formed XML")
@@ -144,7 +160,9 @@ _TREE_SHAPES = {
     "offers": b"<MarketSubmit>\n" + _OFFER_SHAPED * 6000 + b"</MarketSubmit>",
     "empty elements": b"<r>" + b"<a/>" * 500_000 + b"</r>",
     "empty elements with whitespace": b"<r>" + b"<a/> " * 400_000 + b"</r>",
-    "attributes of one element": b"<r " + b" ".join(b'b%d=""' % i for i in range(150_000)) + b"/>",
+    "elements of as many attributes as allowed": b"<r>"
+    + (b"<a " + b" ".join(b'b%d=""' % i for i in range(1024)) + b"/>") * 150
+    + b"</r>",
     "repeated attributes": b"<r>" + b'<a b="" c="" d="" e="" f="" g=""/>' * 60_000 + b"</r>",
     "namespaced elements": b'<r xmlns:p="urn:x">' + b"<p:a/>" * 300_000 + b"</r>",
     "comments": b"<r>" + b"<!---->" * 300_000 + b"</r>",

@@ -150,6 +150,12 @@ def test_every_client_type_may_query_offers(wire: Wire) -> None:
         (b"<MarketData><MarketSubmit", "not acceptable XML"),
         (b'<!DOCTYPE x [<!ENTITY a "b">]><MarketData/>', "no DTD or entities"),
         (b"<RegistrationData/>", "must be a MarketData document"),
+        (
+            b"<MarketData><MarketQuery "
+            + b" ".join(b'a%d="1"' % number for number in range(1025))
+            + b"/></MarketData>",
+            "MarketQuery: at most 1024 attributes on one element (got 1025)",
+        ),
     ],
 )
 def test_payloads_that_are_not_usable_xml_are_refused_as_text(

@@ -46,6 +46,7 @@ from mms_client.xmlparse import (
     DEFAULT_MAX_BYTES,
     NOT_XML,
     NOT_XML_CHARACTERS,
+    check_attributes,
     doctype_refused,
     event_parser,
     parse_events,
@@ -311,7 +312,10 @@ class _Reader:
         raise doctype_refused(self.tag)
 
     def start(self, tag: str, attributes: dict[str, str]) -> None:
+        # an element of too many attributes (check_attributes) is refused where its
+        # attributes are found wrong, which they then are: a valid one pays nothing for it
         if self._skipping:
+            check_attributes(tag, attributes)
             self._skipping += 1
             return
         frames = self._frames
@@ -321,6 +325,7 @@ class _Reader:
         table, siblings, parent_path, parent_pieces, _, _, _, _ = frames[-1]
         child = None if table is None else table.get(tag)
         if child is None:
+            check_attributes(tag, attributes)
             rule = (
                 "a text-only element cannot have attributes or children"
                 if table is None
@@ -341,6 +346,7 @@ class _Reader:
         plan = child.plan
         if plan is None:
             if attributes:
+                check_attributes(tag, attributes)
                 self._problem(f"/{tag}", None, "a text-only element cannot have attributes")
             pieces: list[str] | None = []
             frames.append((None, siblings, None, pieces, tag, child, index, parent_pieces))
@@ -348,6 +354,7 @@ class _Reader:
             return
         data = attributes if attributes else {}  # the parser hands each element a fresh dict
         if data and not plan.attribute_names.issuperset(data):
+            check_attributes(tag, data)
             self._unknown_attributes(f"/{tag}[{index + 1}]" if is_list else f"/{tag}", plan, data)
         if not is_list:
             siblings[tag] = data
@@ -417,6 +424,7 @@ class _Reader:
         self._pieces = pieces
         self._content = data
         if data and not plan.attribute_names.issuperset(data):
+            check_attributes(tag, data)
             self._unknown_attributes("", plan, data)
         if path is not None and self.watcher.watches(tag, self.root_cls):  # type: ignore[union-attr]
             self.watcher.saw(tag, path, data)  # type: ignore[union-attr]

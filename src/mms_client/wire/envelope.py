@@ -42,7 +42,7 @@ from mms_client.wire.mime import (
     relate_parts,
     scan_multipart,
 )
-from mms_client.xmlparse import event_parser, not_well_formed, parse_xml
+from mms_client.xmlparse import check_attributes, event_parser, not_well_formed, parse_xml
 
 SOAP_ENVELOPE_NS: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 XOP_NS: Final = "http://www.w3.org/2004/08/xop/include"
@@ -355,6 +355,7 @@ class _StreamedEnvelope:
         raise MimeFormatError("the SOAP envelope has a DOCTYPE; no DTD or entities allowed")
 
     def start(self, tag: str, attributes: Mapping[str, str]) -> None:
+        check_attributes(tag, attributes)
         self._depth += 1
         depth = self._depth
         if self._skip_below is not None:
