@@ -397,3 +397,46 @@ def test_serve_on_two_addresses_logs_its_process_starting_and_stopping_once(
     assert len(re.findall(r"Started server process \[\d+\]", log)) == 1, log
     assert len(re.findall(r"Finished server process \[\d+\]", log)) == 1, log
     assert log.count("Shutting down") == 1, log
+
+
+_TERMINATED_WHERE_NOTHING_IS_RAISED = """
+import os, signal, sys
+from mms_client.cli import main
+from mms_client.sim.simulator import Simulator
+
+class TerminatedWhenCollected:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        sum(range(1000))  # the handler runs here, where what it raises is only reported
+
+started = Simulator.start
+
+def start(self):
+    TerminatedWhenCollected()  # collected at once
+    return started(self)
+
+Simulator.start = start
+main(["sim", "serve", "--port", "0", "--state", sys.argv[1]])
+"""
+
+
+def test_a_sigterm_while_it_starts_stops_it_even_where_the_start_cannot_be_ended(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    """A SIGTERM that arrives while the start runs code that only reports what is raised (a
+    finaliser here; a callback of pydantic-core when the models are first built) still stops
+    the simulator, once it has started; before, the signal was lost and it served on."""
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _TERMINATED_WHERE_NOTHING_IS_RAISED, str(state)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError("the simulator served on after a SIGTERM") from exc
+    assert result.returncode == 0, result.stderr
+    assert "state kept in" in result.stdout
+    assert "Press Ctrl+C" not in result.stdout

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mms_client.sim.simulator import Simulator
+
+SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+"""What ``signal.signal`` takes and gives back: a function, or what the system does."""
 
 
 def default_state_dir() -> Path:
@@ -186,20 +190,24 @@ def serve(
         )
     except ConfigurationError as exc:  # options that cannot go together
         raise click.UsageError(str(exc)) from None
+    stop = threading.Event()
+    handlers = [(number, _noting_stop(number, stop)) for number in (signal.SIGINT, signal.SIGTERM)]
     try:
         simulator.start()
     except OSError as exc:  # an address in use or not this machine's, a folder not writable
         where = "" if exc.filename is None else f": {exc.filename}"
         raise Failure(f"{exc.strerror or exc}{where}", USAGE) from None
-
-    stop = threading.Event()
+    finally:
+        for number, before in handlers:
+            signal.signal(number, before)
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, request_stop)
     try:
-        _print_instructions(console, simulator)
+        if not stop.is_set():  # asked to stop while it started: no addresses to use
+            _print_instructions(console, simulator)
         while not stop.wait(0.5) and simulator.running:
             pass
     except KeyboardInterrupt:
@@ -208,6 +216,25 @@ def serve(
         signal.signal(signal.SIGTERM, previous)
         simulator.stop()
         console.print("MMS simulator stopped; state kept in", str(simulator.state_dir))
+
+
+def _noting_stop(number: signal.Signals, stop: threading.Event) -> SignalHandler:
+    """Has the signal ``number`` set ``stop`` before its handler runs, until the handler
+    returned is set again; the handler ends the start where it is by raising, but what it
+    raises is lost where the start runs code that only reports an exception (a finaliser, a
+    callback of a compiled library), and the simulator would serve on, the signal forgotten.
+    A signal ignored, or left to the system, is not Python's to lose."""
+    handler = signal.getsignal(number)
+    if callable(handler):
+        # bound to a name of its own: mypy does not carry the narrowing into the closure
+        ends_start = handler
+
+        def note_stop(signal_number: int, frame: FrameType | None) -> Any:
+            stop.set()
+            return ends_start(signal_number, frame)
+
+        signal.signal(number, note_stop)
+    return handler
 
 
 def _print_instructions(console: Console, simulator: Simulator) -> None:
