@@ -260,7 +260,9 @@ def test_an_unknown_request_type_is_refused(wire: Wire, offer: OfferFactory) -> 
     message = wire.message(payload, request_type="mp.registration")
     assert "must be a RegistrationData document" in wire.post(message.headers, message.body).text
     message = wire.message(payload, request_type="mp.info")
-    assert "requestType mp.info is not served" in wire.post(message.headers, message.body).text
+    assert "requestType 'mp.info' is not served" in wire.post(message.headers, message.body).text
+    message = wire.message(payload, request_type="")
+    assert "requestType '' is not served" in wire.post(message.headers, message.body).text
 
 
 def test_an_unreadable_soap_request_gets_a_soap_fault(wire: Wire) -> None:

@@ -260,7 +260,8 @@ def _schema_of(request: ParsedRequest) -> tuple[Schema | None, str]:
     interface, info = request.interface, request.info
     schema = _SCHEMAS.get((interface, info.request_type))
     if schema is None:
-        return None, f"requestType {info.request_type} is not served by the {interface} service"
+        # quoted: an empty one (or an element in its place, read as no text) is seen as such
+        return None, f"requestType {info.request_type!r} is not served by the {interface} service"
     if info.request_data_type != "XML":
         return None, f"requestDataType {info.request_data_type} is not supported; send XML"
     if info.request_data_compressed:
