@@ -57,11 +57,6 @@ _thread_parsers = threading.local()
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
 _PROLOG_ITEMS_SCANNED = 64
 _LXML_POSITION = re.compile(r", line \d+, column \d+$")
-# Each attribute takes an "=" and at least five bytes of its start tag (a space, a name, "="
-# and two quotes), which cannot hold a "<": a document with no more "=" than the limit, or
-# without such a run, has no element over it, and the tree need not be searched for one (a
-# search costs about half the parse). Counting them takes a reply's envelope, with a few
-# attributes and kilobytes of base64 (a run without "<"), out of the way first.
 _LONG_START_TAG = re.compile(b"<[^<]{%d}" % (5 * MAX_ATTRIBUTES))
 _OVER_ATTRIBUTES = f"(//*[@*[{MAX_ATTRIBUTES + 1}]])[1]"  # a compiled XPath is not thread-safe
 
@@ -156,10 +151,36 @@ def _tree(raw: bytes) -> etree._Element:
     doctype: str = getattr(docinfo, "doctype", "")  # not in lxml-stubs
     if doctype or docinfo.internalDTD is not None:
         raise doctype_refused("line 1, column 1", doctype)
-    if raw.count(b"=") > MAX_ATTRIBUTES and _LONG_START_TAG.search(raw):
+    if _may_be_crowded(raw, docinfo.encoding):
         for crowded in cast(list[etree._Element], root.xpath(_OVER_ATTRIBUTES)):
             check_attributes(str(crowded.tag), crowded.attrib)
     return root
+
+
+def _may_be_crowded(raw: bytes, encoding: str | None) -> bool:
+    """Whether the document ``raw``, read in ``encoding`` (as lxml names the one declared),
+    may have an element of more than :data:`MAX_ATTRIBUTES` attributes, to be searched for (a
+    search costs about half the parse).
+
+    Each attribute takes an ``=`` and at least five bytes of its start tag (a space, a name,
+    ``=`` and two quotes), which cannot hold a ``<``: a document with no more ``=`` than the
+    limit, or without such a run, has none. Counting them takes a reply's envelope, with a
+    few attributes and kilobytes of base64 (a run without ``<``), out of the way first. The
+    bytes tell this only in UTF-8 and ASCII, whose ``<`` and ``=`` are those bytes and in no
+    other character, and which have no NUL byte: UTF-7 may write ``=`` as ``+AD0-``, so a
+    document declared in any other encoding is searched. lxml names a UTF-16 or UTF-32
+    document without a declaration UTF-8: each of its ``=`` still has that byte, so the count
+    holds, but 丼 has the byte of ``<`` there, so a document with a NUL byte past the count
+    is searched rather than scanned for a run."""
+    if (encoding or "").upper() not in _BYTES_TELL:
+        return True
+    if raw.count(b"=") <= MAX_ATTRIBUTES:
+        return False
+    return b"\x00" in raw or _LONG_START_TAG.search(raw) is not None
+
+
+_BYTES_TELL = frozenset(["UTF-8", "US-ASCII", "ASCII"])
+"""The encodings in which :func:`_may_be_crowded` can tell from a document's bytes."""
 
 
 def parse_events(

@@ -86,6 +86,29 @@ def test_an_element_with_more_than_1024_attributes_is_refused() -> None:
     assert parse_xml(_element_with_attributes(1024))[0].tag == "MarketQuery"
 
 
+def _crowded_in(encoding: str, equals: bytes = b"=") -> bytes:
+    """A document in ``encoding`` whose root has 1025 attributes, each ``=`` written as
+    ``equals`` after the XML declaration."""
+    names = " ".join(f'a{number}="\u4e3c"' for number in range(1025))
+    document = f'<?xml version="1.0" encoding="{encoding}"?><MarketData {names}/>'
+    declaration, end, root = document.encode(encoding).partition(b"?>")
+    return declaration + end + root.replace(b"=", equals)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # 丼 (U+4E3C) is written with the byte of "<" in UTF-16, and "=" as +AD0- in UTF-7:
+        # the bytes of such a document say nothing of its start tags
+        _crowded_in("UTF-16"),
+        _crowded_in("UTF-7", equals=b"+AD0-"),
+    ],
+    ids=["UTF-16", "UTF-7"],
+)
+def test_an_element_of_too_many_attributes_is_refused_in_any_encoding(document: bytes) -> None:
+    assert refusal(document) == ("MarketData", "at most 1024 attributes on one element")
+
+
 def test_undeclared_entity_is_malformed() -> None:
     path, rule = refusal(b"<MarketData>&nbsp;</MarketData>")
     assert rule.startswith("well-formed XML")
