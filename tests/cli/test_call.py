@@ -174,7 +174,7 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
         ),
         (
             ["call", "query_offers", "--example", "-e", "Nope=1"],
-            "MarketQuery has no attribute 'Nope' (it has Date, MarketType, NumOfDays, "
+            "MarketQuery has no attribute 'Nope' (a request gives Date, MarketType, NumOfDays, "
             "ParticipantName, UserName)",
         ),
         # the MMS's verdict, which its reply carries: a request sent it as given
@@ -193,22 +193,28 @@ def test_a_command_runs_from_a_thread_other_than_the_main_one() -> None:
         (
             ["call", "create_report", "--example", "--date", "2024-04-01"],
             "Invalid value for --date: create_report does not take it: MarketReport has no "
-            "attribute 'Date' (it has ApplicationType, ParticipantName)",
+            "attribute 'Date' (a request gives ApplicationType, ParticipantName)",
         ),
         (
             ["call", "query_resources", "--example", "--days", "2"],
             "Invalid value for --days: query_resources does not take it: RegistrationQuery has "
-            "no attribute 'NumOfDays' (it has Action, Date, DateType)",
+            "no attribute 'NumOfDays' (a request gives Action, Date, DateType)",
         ),
         (
             ["call", "RegistrationQuery_Resource", "--example", "--market-type", "DAM"],
             "Invalid value for --market-type: RegistrationQuery_Resource does not take it: "
-            "RegistrationQuery has no attribute 'MarketType' (it has Action, Date, DateType)",
+            "RegistrationQuery has no attribute 'MarketType' (a request gives Action, Date, "
+            "DateType)",
         ),
         # an envelope that has no attribute a request gives says so, not "(it has )"
         (
             ["call", "RegistrationSubmit_Participant", "--example", "-e", "Date=2024-04-01"],
-            "RegistrationSubmit has no attribute 'Date' (it has none a request gives)",
+            "RegistrationSubmit has no attribute 'Date' (a request gives none)",
+        ),
+        (
+            ["call", "RegistrationSubmit_Participant", "--example", "-e", "Success=true"],
+            "Invalid value for --envelope: RegistrationSubmit's Success is the MMS's verdict, "
+            "which its reply carries; a request gives none\n",
         ),
         (
             ["call", "query_offers", "--example", "-e", "date=2024-04-01", "--date", "2024-04-02"],

@@ -456,7 +456,7 @@ def _no_attribute(operation: Operation, key: str) -> str:
     from mms_client.exchange import request_attributes
 
     model = operation.envelope_model.__name__
-    return f"{model} has no attribute {key!r} (it has {request_attributes(operation)})"
+    return f"{model} has no attribute {key!r} (a request gives {request_attributes(operation)})"
 
 
 def _payload(operation: Operation, path: Path) -> Any:
