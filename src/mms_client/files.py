@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, overload
 
 from mms_client.errors import FieldError, PayloadError
 from mms_client.wire.blobs import Blob
 
 if TYPE_CHECKING:
-    from mms_client.reports import DatasetName
+    from mms_client.reports import DatasetName, ReportRow
     from mms_client.schema.binding import XmlModel
 
 
@@ -88,22 +88,31 @@ class DownloadedFile:
             return reports.dataset_of(self.name)
         return None
 
-    def iter_rows(self, dataset: DatasetName | str | None = None) -> Iterator[XmlModel]:
+    @overload
+    def iter_rows(self, dataset: type[ReportRow]) -> Iterator[ReportRow]: ...
+    @overload
+    def iter_rows(self, dataset: DatasetName | str | None = None) -> Iterator[XmlModel]: ...
+    def iter_rows(
+        self, dataset: DatasetName | str | type[ReportRow] | None = None
+    ) -> Iterator[XmlModel]:
         """The dataset rows of a report file, one at a time.
 
-        An XML report names its dataset itself; for a CSV report ``dataset`` defaults to the
-        dataset the file name starts with (see :mod:`mms_client.reports`). A file attached to
-        a reply (a settlement or baseline-load file) is no report unless ``dataset`` says
-        which one it is. What does not fit raises :class:`PayloadError` naming this file (and
-        the dataset a CSV is read as), since the line or row it names means little without.
+        ``dataset`` names the dataset, or is its row model (``iter_rows(BSP_ResourceList)``),
+        which also types the rows for a type checker. An XML report names its dataset itself:
+        one of another than ``dataset`` is refused before any row. For a CSV report
+        ``dataset`` defaults to the dataset the file name starts with (see
+        :mod:`mms_client.reports`). A file attached to a reply (a settlement or baseline-load
+        file) is no report unless ``dataset`` says which one it is. What does not fit raises
+        :class:`PayloadError` naming this file (and the dataset a CSV is read as), since the
+        line or row it names means little without.
         """
         from mms_client import reports
 
         if self.data_type == "XML":
             with self.open() as source, self._named(None):
-                yield from reports.iter_xml(source)
+                yield from reports.iter_xml(source, dataset)
         elif self.data_type == "CSV":
-            chosen = dataset if dataset is not None else self._dataset_by_name()
+            chosen = self._dataset_by_name() if dataset is None else dataset
             with self.open() as source, self._named(chosen):
                 yield from reports.iter_csv(chosen, reports.utf8_lines(source))
         else:
@@ -138,14 +147,21 @@ class DownloadedFile:
         return found
 
     @contextmanager
-    def _named(self, dataset: DatasetName | str | None) -> Iterator[None]:
+    def _named(self, dataset: DatasetName | str | type[XmlModel] | None) -> Iterator[None]:
         """Errors of the block, raised again with the file (and the dataset) in front."""
         try:
             yield
         except PayloadError as exc:
-            read_as = "" if dataset is None else f" (read as {dataset})"
+            name = dataset.__name__ if isinstance(dataset, type) else dataset
+            read_as = "" if name is None else f" (read as {name})"
             raise PayloadError(f"{self.name}{read_as}: {exc.summary}", exc.errors) from None
 
-    def rows(self, dataset: DatasetName | str | None = None) -> list[XmlModel]:
+    @overload
+    def rows(self, dataset: type[ReportRow]) -> list[ReportRow]: ...
+    @overload
+    def rows(self, dataset: DatasetName | str | None = None) -> list[XmlModel]: ...
+    def rows(
+        self, dataset: DatasetName | str | type[ReportRow] | None = None
+    ) -> list[ReportRow] | list[XmlModel]:
         """All dataset rows of a report file (see :meth:`iter_rows`)."""
         return list(self.iter_rows(dataset))

@@ -54,7 +54,7 @@ import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar, overload
 
 from mms_client.endpoints import ClientType
 from mms_client.errors import FieldError, PayloadError
@@ -62,6 +62,7 @@ from mms_client.reports_data import ROWS
 from mms_client.schema import codec
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.datatypes import lexical
+from mms_client.schema.generated import mi_outbnd_reports as outbound
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
 from mms_client.schema.generated.mi_report import ReportSubType, ReportType
 from mms_client.wire.blobs import CHUNK_SIZE
@@ -71,6 +72,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "DatasetName",
     "DatasetRules",
+    "ReportRow",
     "columns",
     "dataset_of",
     "dataset_rules",
@@ -95,6 +97,29 @@ report is a few hundred bytes; the bound keeps memory bounded while reading a fi
 size, since a line is read whole before the csv module looks at it (a file without line
 ends would otherwise be read into memory at once)."""
 
+ReportRow = TypeVar(
+    "ReportRow",
+    bound=outbound.ResourceList
+    | outbound.BSP_ResourceList
+    | outbound.ResourceSttl
+    | outbound.ResourceSttlOTM
+    | outbound.Offers
+    | outbound.BSP_Offers
+    | outbound.ReserveReqs
+    | outbound.BUP
+    | outbound.BSP_BUP
+    | outbound.MOL
+    | outbound.ContractResult
+    | outbound.BSP_ContractResult
+    | outbound.MeasureBaseContractResult
+    | outbound.BSP_MeasureBaseContractResult
+    | outbound.SwitchRequest
+    | outbound.AccessLog,
+)
+"""A dataset's row model, given in place of the dataset's name (``rows(BSP_ResourceList)``) so
+that a type checker knows the rows' type. Bound to the row models only, so that a model of no
+dataset (``OutboundData``) is a type error as well as a refusal at run time."""
+
 
 @cache
 def _row_models() -> dict[DatasetName, type[XmlModel]]:
@@ -108,11 +133,21 @@ def _row_models() -> dict[DatasetName, type[XmlModel]]:
     return found
 
 
-def _dataset(dataset: DatasetName | str) -> DatasetName:
+def _dataset(dataset: DatasetName | str | type[XmlModel]) -> DatasetName:
+    """The dataset named by its name or by its row model (:data:`ReportRow`); any other is
+    refused with a :class:`PayloadError` listing the datasets."""
+    known = ", ".join(d.value for d in DatasetName)
+    if isinstance(dataset, type):
+        found = [name for name, model in _row_models().items() if model is dataset]
+        if not found:
+            raise PayloadError(
+                "not a report row model",
+                [FieldError("dataset", dataset.__name__, f"the row model of one of {known}")],
+            )
+        return found[0]
     try:
         return DatasetName(dataset)
     except ValueError:
-        known = ", ".join(d.value for d in DatasetName)
         raise PayloadError(
             "unknown report dataset",
             [FieldError("DatasetName", dataset, f"one of {known}")],
@@ -241,9 +276,17 @@ def utf8_lines(source: Iterable[bytes]) -> Iterator[str]:
             ) from None
 
 
-def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlModel]:
+@overload
+def iter_csv(dataset: type[ReportRow], lines: Iterable[str]) -> Iterator[ReportRow]: ...
+@overload
+def iter_csv(dataset: DatasetName | str, lines: Iterable[str]) -> Iterator[XmlModel]: ...
+def iter_csv(
+    dataset: DatasetName | str | type[ReportRow], lines: Iterable[str]
+) -> Iterator[XmlModel]:
     """The rows of a CSV file given line by line (text, line ends kept or not), one at a
-    time, so that a large report is never held in memory as a whole."""
+    time, so that a large report is never held in memory as a whole. The dataset is named,
+    or given as its row model (:data:`ReportRow`) for rows a type checker knows the type of."""
+    dataset = _dataset(dataset)
     model = row_model(dataset)
     name = model.__name__
     required = {str(info.alias) for info in model.model_fields.values() if info.is_required()}
@@ -354,8 +397,15 @@ def _records(name: str, lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]
             ) from None
 
 
-def read_csv(dataset: DatasetName | str, data: bytes | str) -> list[XmlModel]:
-    """The rows of a CSV report file (see the module docstring for its shape); text is read
+@overload
+def read_csv(dataset: type[ReportRow], data: bytes | str) -> list[ReportRow]: ...
+@overload
+def read_csv(dataset: DatasetName | str, data: bytes | str) -> list[XmlModel]: ...
+def read_csv(
+    dataset: DatasetName | str | type[ReportRow], data: bytes | str
+) -> list[ReportRow] | list[XmlModel]:
+    """The rows of a CSV report file (see the module docstring for its shape), of the
+    dataset named or given as its row model (see :func:`iter_csv`); text is read
     as its UTF-8 bytes, so that it splits into lines, and fails, exactly as the file would
     (a lone surrogate, which no UTF-8 file holds, is refused as such a file's bytes are)."""
     if isinstance(data, str):
@@ -408,13 +458,20 @@ class _OutboundTarget:
     attributes and each row (a row is its attributes, complete at its start tag), collects
     ``MESSAGES/ERROR`` texts, and stops early when told to."""
 
-    def __init__(self, *, stop_at_root: bool = False, stop_at_rows: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        stop_at_root: bool = False,
+        stop_at_rows: bool = False,
+        expected: DatasetName | None = None,
+    ) -> None:
         self.root: str | None = None
         self.dataset: DatasetName | None = None
         self.errors: list[str] = []
         self.rows: list[XmlModel] = []
         self._stop_at_root = stop_at_root
         self._stop_at_rows = stop_at_rows
+        self._expected = expected
         self._depth = 0
         self._counts: dict[str, int] = {}
         self._error: list[str] | None = None
@@ -436,6 +493,8 @@ class _OutboundTarget:
                 raise _Stop
             header = codec.validate(OutboundData, dict(attributes), tag="OutboundData")
             self.dataset = header.dataset_name
+            if self.dataset is not None:
+                self._check_dataset(self.dataset.value, "OutboundData/@DatasetName")
         elif self._depth == 2 and tag != "MESSAGES":
             if self._stop_at_rows:
                 raise _Stop
@@ -451,6 +510,7 @@ class _OutboundTarget:
                         )
                     ],
                 ) from None
+            self._check_dataset(tag, f"OutboundData/{tag}[{number}]")
             self.rows.append(
                 codec.validate(model, dict(attributes), tag=f"OutboundData/{tag}[{number}]")
             )
@@ -460,6 +520,14 @@ class _OutboundTarget:
             raise PayloadError(
                 "not a report row",
                 [FieldError(f"OutboundData/.../{tag}", None, "rows have no child elements")],
+            )
+
+    def _check_dataset(self, held: str, where: str) -> None:
+        """Refuse a document, or a row, of another dataset than the one expected."""
+        if self._expected is not None and held != self._expected.value:
+            raise PayloadError(
+                f"the report holds the {held} dataset, not {self._expected.value}",
+                [FieldError(where, held, f"{self._expected.value}, the dataset asked for")],
             )
 
     def data(self, text: str) -> None:
@@ -487,9 +555,21 @@ def _parse(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
         return
 
 
-def iter_xml(source: BinaryIO) -> Iterator[XmlModel]:
-    """The rows of an ``OutboundData`` document read from ``source``, one at a time."""
-    target = _OutboundTarget()
+@overload
+def iter_xml(source: BinaryIO, dataset: type[ReportRow]) -> Iterator[ReportRow]: ...
+@overload
+def iter_xml(source: BinaryIO, dataset: DatasetName | str | None = None) -> Iterator[XmlModel]: ...
+def iter_xml(
+    source: BinaryIO, dataset: DatasetName | str | type[ReportRow] | None = None
+) -> Iterator[XmlModel]:
+    """The rows of an ``OutboundData`` document read from ``source``, one at a time.
+
+    A document names its dataset itself; ``dataset``, named or given as its row model (for
+    rows a type checker knows the type of), is the one the caller counts on: a document of
+    another is refused with a :class:`PayloadError` naming both, before any row (a row of
+    another, in a document that names none, where it is met).
+    """
+    target = _OutboundTarget(expected=None if dataset is None else _dataset(dataset))
     yield from _parse(source, target)
     _check_root(target)
 

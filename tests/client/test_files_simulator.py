@@ -44,8 +44,12 @@ from mms_client.errors import (
 from mms_client.examples import example_request
 from mms_client.files import DownloadedFile
 from mms_client.plugins import Plugin
-from mms_client.schema.generated import mi_market, mi_report, mpr, omi
-from mms_client.schema.generated.mi_outbnd_reports import BSP_ResourceList, DatasetName
+from mms_client.schema.generated import mi_market, mi_outbnd_reports, mi_report, mpr, omi
+from mms_client.schema.generated.mi_outbnd_reports import (
+    BSP_Offers,
+    BSP_ResourceList,
+    DatasetName,
+)
 from mms_client.security.certs import Certificate
 from mms_client.sim.simulator import Simulator
 from mms_client.types.market import MarketType
@@ -120,7 +124,8 @@ def test_a_report_is_created_listed_and_downloaded(simulator: Simulator, tmp_pat
     assert [r.resource_name for r in saved.rows()] == [r.resource_name for r in rows]
 
 
-def test_a_csv_report_has_the_same_typed_rows(simulator: Simulator) -> None:
+def resource_lists(simulator: Simulator) -> tuple[DownloadedFile, DownloadedFile]:
+    """F100's resource list, downloaded as an XML report and as a CSV one."""
     with client(simulator) as bsp:
         xml = bsp.download_report(by_transaction(bsp.create_report(resource_list())))
         csv = bsp.download_report(
@@ -130,10 +135,56 @@ def test_a_csv_report_has_the_same_typed_rows(simulator: Simulator) -> None:
                 )
             )
         )
+    return xml, csv
+
+
+def test_a_csv_report_has_the_same_typed_rows(simulator: Simulator) -> None:
+    xml, csv = resource_lists(simulator)
     assert csv.data_type == "CSV" and csv.name.endswith(".csv")
     assert csv.read_bytes().startswith(b"ROW,")
     assert csv.rows() == xml.rows()
     assert csv.dataset() == xml.dataset() == DatasetName.BSP_RESOURCELIST
+
+
+def test_rows_read_with_their_row_model_are_the_rows_of_that_model(simulator: Simulator) -> None:
+    """Given the dataset's row model, rows come typed (for a type checker) and are the rows
+    read without it, from an XML or a CSV report, a downloaded file or its bytes."""
+    xml, csv = resource_lists(simulator)
+    rows = xml.rows()
+    assert rows and all(isinstance(row, BSP_ResourceList) for row in rows)
+    assert xml.rows(BSP_ResourceList) == list(xml.iter_rows(BSP_ResourceList)) == rows
+    assert csv.rows(BSP_ResourceList) == list(csv.iter_rows(BSP_ResourceList)) == rows
+    assert reports.read_csv(BSP_ResourceList, csv.read_bytes()) == rows
+    with xml.open() as source:
+        assert list(reports.iter_xml(source, BSP_ResourceList)) == rows
+
+
+def test_rows_read_with_the_model_of_another_dataset_are_refused_naming_both(
+    simulator: Simulator,
+) -> None:
+    """A report holds one dataset; asked for the rows of another, by its model or its name,
+    it is refused before any row, naming the file, the dataset it holds and the one asked
+    for. A model of no dataset is refused as such."""
+    with client(simulator) as bsp:
+        report = bsp.download_report(by_transaction(bsp.create_report(resource_list())))
+    for dataset in (BSP_Offers, "BSP_Offers"):
+        rows = report.iter_rows(dataset)
+        with pytest.raises(PayloadError) as caught:
+            next(rows)
+        assert caught.value.summary == (
+            f"{report.name}: the report holds the BSP_ResourceList dataset, not BSP_Offers"
+        )
+        assert caught.value.errors == (
+            FieldError(
+                "OutboundData/@DatasetName",
+                "BSP_ResourceList",
+                "BSP_Offers, the dataset asked for",
+            ),
+        )
+    with pytest.raises(PayloadError) as caught:
+        report.rows(mi_outbnd_reports.OutboundData)  # type: ignore[type-var]
+    assert caught.value.summary == f"{report.name}: not a report row model"
+    assert caught.value.errors[0].value == "OutboundData"
 
 
 def test_report_files_are_named_as_documented(simulator: Simulator) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,6 +41,14 @@ def test_rows_read_back_from_xml_and_csv_as_written(
     assert from_csv.rows() == [absent_if_empty(row) for row in rows]
     assert reports.read_xml(xml) == (dataset, rows)
     assert list(reports.iter_xml(io.BytesIO(xml))) == rows
+
+
+def test_a_type_checker_knows_the_row_model_of_every_dataset() -> None:
+    """The row models a type checker takes for naming a dataset are those of every dataset,
+    and only those (the schema's list of datasets is what the reading follows)."""
+    assert set(get_args(reports.ReportRow.__bound__)) == {
+        reports.row_model(dataset) for dataset in DatasetName
+    }
 
 
 def absent_if_empty(row: XmlModel) -> XmlModel:

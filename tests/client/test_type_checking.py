@@ -89,6 +89,33 @@ PROGRAMS = {
 
         PATIENT = RetryPolicy(attempts=5)
     """,
+    "report_rows.py": """
+        from typing import BinaryIO, assert_type
+
+        from mms_client import DownloadedFile, reports
+        from mms_client.schema.binding import XmlModel
+        from mms_client.schema.generated.mi_outbnd_reports import BSP_Offers, BSP_ResourceList
+
+
+        def areas(report: DownloadedFile) -> dict[str, str]:
+            return {row.resource_name: row.area for row in report.iter_rows(BSP_ResourceList)}
+
+
+        def typed(report: DownloadedFile, data: bytes, source: BinaryIO) -> None:
+            assert_type(report.rows(BSP_Offers), list[BSP_Offers])
+            assert_type(reports.read_csv(BSP_ResourceList, data), list[BSP_ResourceList])
+            assert_type(next(reports.iter_xml(source, BSP_ResourceList)), BSP_ResourceList)
+            assert_type(report.rows(), list[XmlModel])
+            assert_type(report.rows("BSP_Offers"), list[XmlModel])
+    """,
+    "no_row_model.py": """
+        from mms_client import DownloadedFile
+        from mms_client.schema.generated.mi_outbnd_reports import OutboundData
+
+
+        def rows(report: DownloadedFile) -> None:
+            report.rows(OutboundData)
+    """,
 }
 """The programs, by file name."""
 
@@ -152,3 +179,18 @@ def test_an_async_method_gives_a_coroutine_for_asyncio_to_run(
     """``asyncio.run``, ``create_task`` and ``TaskGroup.create_task`` take coroutines, not any
     awaitable; a method of the async client gives one, bound or taken from the class."""
     assert reported["coroutines.py"] == []
+
+
+def test_report_rows_read_with_their_row_model_are_typed_so(
+    reported: dict[str, list[str]],
+) -> None:
+    """Rows read with their dataset's row model are typed as it, so a misspelt field is
+    caught before run time; without it they are XmlModel, as before."""
+    assert reported["report_rows.py"] == []
+
+
+def test_a_model_of_no_dataset_is_no_row_model(reported: dict[str, list[str]]) -> None:
+    """Only the row models of the datasets name a dataset; any other model is an error for
+    the type checker as it is at run time."""
+    [message] = reported["no_row_model.py"]
+    assert message.startswith('6: error: Value of type variable "ReportRow" of "rows" of')
