@@ -58,11 +58,10 @@ from typing import Any, BinaryIO, TypeVar, overload
 
 from mms_client.endpoints import ClientType
 from mms_client.errors import FieldError, PayloadError
-from mms_client.reports_data import ROWS
+from mms_client.reports_data import ROWS, RowModel
 from mms_client.schema import codec
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.datatypes import lexical
-from mms_client.schema.generated import mi_outbnd_reports as outbound
 from mms_client.schema.generated.mi_outbnd_reports import DatasetName, OutboundData
 from mms_client.schema.generated.mi_report import ReportSubType, ReportType
 from mms_client.wire.blobs import CHUNK_SIZE
@@ -97,27 +96,10 @@ report is a few hundred bytes; the bound keeps memory bounded while reading a fi
 size, since a line is read whole before the csv module looks at it (a file without line
 ends would otherwise be read into memory at once)."""
 
-ReportRow = TypeVar(
-    "ReportRow",
-    bound=outbound.ResourceList
-    | outbound.BSP_ResourceList
-    | outbound.ResourceSttl
-    | outbound.ResourceSttlOTM
-    | outbound.Offers
-    | outbound.BSP_Offers
-    | outbound.ReserveReqs
-    | outbound.BUP
-    | outbound.BSP_BUP
-    | outbound.MOL
-    | outbound.ContractResult
-    | outbound.BSP_ContractResult
-    | outbound.MeasureBaseContractResult
-    | outbound.BSP_MeasureBaseContractResult
-    | outbound.SwitchRequest
-    | outbound.AccessLog,
-)
+ReportRow = TypeVar("ReportRow", bound=RowModel)
 """A dataset's row model, given in place of the dataset's name (``rows(BSP_ResourceList)``) so
-that a type checker knows the rows' type. Bound to the row models only, so that a model of no
+that a type checker knows the rows' type. Bound to the row models only (``RowModel`` of
+:mod:`mms_client.reports_data`, generated with the datasets' rules), so that a model of no
 dataset (``OutboundData``) is a type error as well as a refusal at run time."""
 
 

@@ -8,7 +8,9 @@ belong in tools/operation_rules.py (DATASET_CORRECTIONS), followed by a regenera
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
+
+from mms_client.schema.generated import mi_outbnd_reports
 
 
 class DatasetRow(NamedTuple):
@@ -152,3 +154,27 @@ ROWS: tuple[DatasetRow, ...] = (
         report_type_source="inferred (low)",
     ),
 )
+
+
+RowModel: TypeAlias = (
+    mi_outbnd_reports.ResourceList
+    | mi_outbnd_reports.BSP_ResourceList
+    | mi_outbnd_reports.ResourceSttl
+    | mi_outbnd_reports.ResourceSttlOTM
+    | mi_outbnd_reports.Offers
+    | mi_outbnd_reports.BSP_Offers
+    | mi_outbnd_reports.ReserveReqs
+    | mi_outbnd_reports.BUP
+    | mi_outbnd_reports.BSP_BUP
+    | mi_outbnd_reports.MOL
+    | mi_outbnd_reports.ContractResult
+    | mi_outbnd_reports.BSP_ContractResult
+    | mi_outbnd_reports.MeasureBaseContractResult
+    | mi_outbnd_reports.BSP_MeasureBaseContractResult
+    | mi_outbnd_reports.SwitchRequest
+    | mi_outbnd_reports.AccessLog
+)
+"""The row model of every dataset of ROWS (the OutboundData element of its name):
+mms_client.reports.ReportRow is bound to it, so that a dataset's model types the rows read with
+it.
+"""

@@ -44,8 +44,9 @@ def test_rows_read_back_from_xml_and_csv_as_written(
 
 
 def test_a_type_checker_knows_the_row_model_of_every_dataset() -> None:
-    """The row models a type checker takes for naming a dataset are those of every dataset,
-    and only those (the schema's list of datasets is what the reading follows)."""
+    """The row models a type checker takes for naming a dataset (the union the generator
+    writes from the catalog's datasets) are those of every dataset, and only those (the
+    schema's list of datasets is what the reading follows)."""
     assert set(get_args(reports.ReportRow.__bound__)) == {
         reports.row_model(dataset) for dataset in DatasetName
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -209,3 +210,19 @@ def test_a_market_type_rule_for_an_operation_the_catalog_lacks_stops_the_generat
     monkeypatch.setattr(rules, "MARKET_TYPE_REQUIRED", misspelt)
     with pytest.raises(generator.GeneratorError, match="MarketCancel_OferCancel"):
         generator.render_operations(schema_folder / "operations.json")
+
+
+def test_a_catalog_dataset_the_schema_has_no_rows_for_stops_the_generator(
+    schema_folder: Path, tmp_path: Path
+) -> None:
+    """The union typing report rows is written from the catalog's datasets; one that is no
+    ``OutboundData`` element has no row model to put in it."""
+    catalog = json.loads((schema_folder / "operations.json").read_text(encoding="utf-8"))
+    catalog["outbound_datasets"].append(
+        {**catalog["outbound_datasets"][0], "dataset_name": "BSP_Forecasts"}
+    )
+    (tmp_path / "operations.json").write_text(json.dumps(catalog), encoding="utf-8")
+    (tmp_path / "xsd").symlink_to(schema_folder / "xsd")
+    generator = _tool("generate_models")
+    with pytest.raises(generator.GeneratorError, match="dataset BSP_Forecasts is no element"):
+        generator.render_report_datasets(tmp_path / "operations.json")
