@@ -416,11 +416,21 @@ def write_xml(
     return codec.write(document)
 
 
-def read_xml(data: bytes) -> tuple[DatasetName | None, list[XmlModel]]:
-    """The dataset name and the rows of an ``OutboundData`` document."""
-    target = _OutboundTarget()
-    rows = list(_parse(io.BytesIO(data), target))
-    _check_root(target)
+@overload
+def read_xml(
+    data: bytes, dataset: type[ReportRow]
+) -> tuple[DatasetName | None, list[ReportRow]]: ...
+@overload
+def read_xml(
+    data: bytes, dataset: DatasetName | str | None = None
+) -> tuple[DatasetName | None, list[XmlModel]]: ...
+def read_xml(
+    data: bytes, dataset: DatasetName | str | type[ReportRow] | None = None
+) -> tuple[DatasetName | None, list[ReportRow]] | tuple[DatasetName | None, list[XmlModel]]:
+    """The dataset name and the rows of an ``OutboundData`` document, of the dataset named or
+    given as its row model, if one is (see :func:`iter_xml`)."""
+    target = _expecting(dataset)
+    rows = list(_rows(io.BytesIO(data), target))
     return target.dataset, rows
 
 
@@ -551,12 +561,19 @@ def iter_xml(
     another is refused with a :class:`PayloadError` naming both, before any row (a row of
     another, in a document that names none, where it is met).
     """
-    target = _OutboundTarget(expected=None if dataset is None else _dataset(dataset))
+    yield from _rows(source, _expecting(dataset))
+
+
+def _expecting(dataset: DatasetName | str | type[XmlModel] | None) -> _OutboundTarget:
+    """A target reading a whole document, refusing one of another dataset than ``dataset``
+    (named or given as its row model) when one is given."""
+    return _OutboundTarget(expected=None if dataset is None else _dataset(dataset))
+
+
+def _rows(source: BinaryIO, target: _OutboundTarget) -> Iterator[XmlModel]:
+    """The rows of the document in ``source`` as ``target`` reads them; a document that is no
+    ``OutboundData`` is refused once read."""
     yield from _parse(source, target)
-    _check_root(target)
-
-
-def _check_root(target: _OutboundTarget) -> None:
     if target.root != "OutboundData":
         raise PayloadError(
             "not a report",

@@ -159,6 +159,24 @@ def test_rows_read_with_their_row_model_are_the_rows_of_that_model(simulator: Si
         assert list(reports.iter_xml(source, BSP_ResourceList)) == rows
 
 
+def test_an_xml_report_read_whole_takes_the_row_model_as_one_read_row_by_row(
+    simulator: Simulator,
+) -> None:
+    """``reports.read_xml`` reads a downloaded report's bytes as ``iter_xml`` reads its file:
+    given the dataset's row model or name, its rows come typed so, and a report of another
+    dataset is refused naming both."""
+    xml, _ = resource_lists(simulator)
+    data, rows = xml.read_bytes(), xml.rows()
+    for dataset in (BSP_ResourceList, "BSP_ResourceList", None):
+        assert reports.read_xml(data, dataset) == (DatasetName.BSP_RESOURCELIST, rows)
+    for other in (BSP_Offers, "BSP_Offers"):
+        with pytest.raises(PayloadError) as caught:
+            reports.read_xml(data, other)
+        assert caught.value.summary == (
+            "the report holds the BSP_ResourceList dataset, not BSP_Offers"
+        )
+
+
 def test_rows_read_with_the_model_of_another_dataset_are_refused_naming_both(
     simulator: Simulator,
 ) -> None:

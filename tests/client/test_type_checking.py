@@ -105,6 +105,8 @@ PROGRAMS = {
             assert_type(report.rows(BSP_Offers), list[BSP_Offers])
             assert_type(reports.read_csv(BSP_ResourceList, data), list[BSP_ResourceList])
             assert_type(next(reports.iter_xml(source, BSP_ResourceList)), BSP_ResourceList)
+            assert_type(reports.read_xml(data, BSP_Offers)[1], list[BSP_Offers])
+            assert_type(reports.read_xml(data)[1], list[XmlModel])
             assert_type(report.rows(), list[XmlModel])
             assert_type(report.rows("BSP_Offers"), list[XmlModel])
     """,
