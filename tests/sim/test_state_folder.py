@@ -307,3 +307,35 @@ def test_the_manifest_of_a_state_folder_not_made_yet_names_that_folder(tmp_path:
         Manifest.load(folder)
     assert refused.value.path == folder / MANIFEST_NAME
     assert f"mms sim serve --state {folder})" in str(refused.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes say who may read a file on POSIX")
+def test_secrets_made_readable_to_others_by_hand_are_the_owners_again_on_start(
+    mms_simulator_pki: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A state folder unpacked from an archive, checked out, or copied with a loose umask:
+    its keys, passphrases and PKCS#12 files are not left for other users to read."""
+    folder = _served_once(mms_simulator_pki, tmp_path / "state")
+    pki = folder / "pki"
+    secrets = [
+        folder / MANIFEST_NAME,
+        pki / "pki.json",
+        pki / "ca-key.pem",
+        pki / "server-key.pem",
+        *(pki / "users").glob("*.p12"),
+    ]
+    for path in secrets:
+        path.chmod(0o644)
+    folder.chmod(0o755)
+    with caplog.at_level("INFO", logger="mms_client.sim"), Simulator(folder) as simulator:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in secrets}
+        assert modes == dict.fromkeys(modes, 0o600)
+        answer = Wire(simulator).call(
+            "MarketQuery_OfferQuery", OfferQuery(market_type=MarketType.DAY_AHEAD)
+        )
+        assert answer.status == 200
+        passphrases = [user.passphrase for user in simulator.users]
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "mms_client.sim")
+    assert [str(path) for path in [folder, *secrets] if str(path) not in logged] == []
+    assert [passphrase for passphrase in passphrases if passphrase in logged] == []

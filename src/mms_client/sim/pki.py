@@ -49,6 +49,27 @@ _LAYOUT_VERSION = 1
 
 DEFAULT_SERVER_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1")
 
+RECORD_FILE = "pki.json"
+CA_KEY_FILE = "ca-key.pem"
+SERVER_KEY_FILE = "server-key.pem"
+
+
+def user_p12(participant: str, user: str) -> Path:
+    """Where, in the PKI's folder, the PKCS#12 of a user is written."""
+    return Path("users") / f"{participant}-{user}.p12"
+
+
+PRIVATE_FILES: tuple[str, ...] = (
+    RECORD_FILE,
+    CA_KEY_FILE,
+    SERVER_KEY_FILE,
+    user_p12("*", "*").as_posix(),
+)
+"""The files of a PKI, as glob patterns in its folder, that hold secrets (keys, passphrases)
+and are written by :func:`write_private`: named from the names the writers use, so that a
+folder made readable to others by hand is made its owner's again
+(:func:`~mms_client.sim.state.keep_private`) for every file the writers keep private."""
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -249,7 +270,7 @@ class Pki:
         together on one cached PKI would otherwise each write its own keys over the other's.
         """
         folder = Path(folder).resolve()
-        record_path = folder / "pki.json"
+        record_path = folder / RECORD_FILE
         with pki_locked(folder):
             pki: Pki | None = None
             if record_path.exists():
@@ -285,7 +306,7 @@ class Pki:
             ca_cert = x509.load_pem_x509_certificate(reading.read_bytes())
             if ca_cert.not_valid_after_utc - _RENEW_BEFORE < _now():
                 return None
-            reading = folder / "ca-key.pem"
+            reading = folder / CA_KEY_FILE
             ca_key = serialization.load_pem_private_key(reading.read_bytes(), password=passphrase)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             return damaged_pki(folder, reading.name, exc)
@@ -331,7 +352,7 @@ class Pki:
         )
         passphrase = secrets.token_urlsafe(24)
         folder.mkdir(parents=True, exist_ok=True)
-        write_private(folder / "ca-key.pem", _encrypted_pem(key, passphrase))
+        write_private(folder / CA_KEY_FILE, _encrypted_pem(key, passphrase))
         (folder / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         record: dict[str, object] = {
             "version": _LAYOUT_VERSION,
@@ -343,7 +364,7 @@ class Pki:
         return pki
 
     def _save(self) -> None:
-        write_private(self.folder / "pki.json", json.dumps(self._record, indent=2).encode("utf-8"))
+        write_private(self.folder / RECORD_FILE, json.dumps(self._record, indent=2).encode("utf-8"))
 
     def _issue(
         self,
@@ -387,7 +408,7 @@ class Pki:
                 _san(wanted),
             )
             passphrase = secrets.token_urlsafe(24)
-            write_private(self.folder / "server-key.pem", _encrypted_pem(key, passphrase))
+            write_private(self.folder / SERVER_KEY_FILE, _encrypted_pem(key, passphrase))
             (self.folder / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
             self._record["server_hosts"] = wanted
             self._record["server_key_type"] = _SERVER_KEY_TYPE
@@ -395,7 +416,7 @@ class Pki:
             self._save()
         return ServerCredential(
             cert=self.folder / "server.pem",
-            key=self.folder / "server-key.pem",
+            key=self.folder / SERVER_KEY_FILE,
             passphrase=str(self._record["server_key_passphrase"]),
         )
 
@@ -417,7 +438,7 @@ class Pki:
                 return known
         passphrase = secrets.token_urlsafe(18)
         p12 = self.issue_p12(participant, user, client_type, passphrase)
-        relative = Path("users") / f"{participant}-{user}.p12"
+        relative = user_p12(participant, user)
         write_private(self.folder / relative, p12)
         entry = SimUser(participant, user, client_type, relative, passphrase).to_json()
         self._user_records().append(entry)

@@ -45,8 +45,15 @@ from mms_client.schema.files import SCHEMA_DIR_VARIABLE, schema_dir
 from mms_client.sim.asgi import SimulatorApp
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.journal import Journal, RecordedRequest
-from mms_client.sim.manifest import Manifest, ResourceInfo
-from mms_client.sim.pki import Pki, SimUser, damaged_pki, pki_locked
+from mms_client.sim.manifest import MANIFEST_NAME, Manifest, ResourceInfo
+from mms_client.sim.pki import (
+    PRIVATE_FILES,
+    RECORD_FILE,
+    Pki,
+    SimUser,
+    damaged_pki,
+    pki_locked,
+)
 from mms_client.sim.server import (
     DEFAULT_LIMITS,
     Listener,
@@ -56,7 +63,7 @@ from mms_client.sim.server import (
     server_ssl_context,
 )
 from mms_client.sim.service import MmsService, ResponseEncoding, request_xsds
-from mms_client.sim.state import StateLock, writing_in
+from mms_client.sim.state import StateLock, keep_private, writing_in
 from mms_client.sim.store import Store
 
 if TYPE_CHECKING:
@@ -174,7 +181,7 @@ class Simulator:
         self.host = host
         self._ports = (port, backup_port)
         self._pki_source = None if pki_source is None else Path(pki_source)
-        if self._pki_source is not None and not (self._pki_source / "pki.json").is_file():
+        if self._pki_source is not None and not (self._pki_source / RECORD_FILE).is_file():
             # a state folder given in place of its pki/ would be copied whole into pki/, and
             # a new PKI made beside it, without a word
             raise ConfigurationError(
@@ -238,9 +245,12 @@ class Simulator:
                 self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             lock.acquire()
             pki_dir = self.state_dir / PKI_FOLDER
-            if self._pki_source is not None and not (pki_dir / "pki.json").exists():
+            if self._pki_source is not None and not (pki_dir / RECORD_FILE).exists():
                 with pki_locked(self._pki_source):  # not while another process makes it
                     shutil.copytree(self._pki_source, pki_dir, dirs_exist_ok=True)
+            # secrets made readable to others by hand are their owner's again before use
+            secrets = [MANIFEST_NAME, *(f"{PKI_FOLDER}/{name}" for name in PRIVATE_FILES)]
+            keep_private(self.state_dir, secrets)
             with writing_in(self.state_dir):
                 pki = Pki.load_or_create(pki_dir)
                 server = pki.ensure_server(_server_names(self.host))

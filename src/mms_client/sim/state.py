@@ -8,13 +8,19 @@ drops the lock when the process ends, however it ends, so the file left behind b
 simulator does not block the next start.  The file also says who holds it (pid, address),
 for the message the next one gives.  The same lock tells a client whether the folder's
 simulator runs at all (:meth:`StateLock.free`).
+
+Its secrets (keys, passphrases) are written readable by their owner only; a folder whose
+secrets were made readable to others by hand (unpacked, checked out, copied with a loose
+umask) is made its owner's again when a simulator opens it (:func:`keep_private`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +32,8 @@ except ImportError:  # Windows has no flock: there a folder in use is not detect
     fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = "simulator.lock"
+
+logger = logging.getLogger("mms_client.sim")
 
 
 def describe(exc: BaseException) -> str:
@@ -72,6 +80,38 @@ def writing_in(folder: Path) -> Iterator[None]:
             f"({where}: {describe(exc)}); make it writable, or use another state folder",
             where,
         ) from None
+
+
+def keep_private(folder: Path, secrets: Iterable[str]) -> None:
+    """Takes from others every permission on ``folder`` and on the files in it that match
+    ``secrets`` (glob patterns), as the simulator would have written them: a folder whose
+    secrets were made readable to others by hand would otherwise stay so, only the files
+    written again going back to their owner alone.  Says, at INFO, which it changed.
+
+    Raises :class:`SimulatorStateError` naming a file the simulator may not change (another
+    user's).  Nothing is done where modes do not say who may read a file (Windows)."""
+    if os.name != "posix":
+        return
+    found = (path for pattern in secrets for path in sorted(folder.glob(pattern)))
+    for path in (folder, *found):
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if not mode & 0o077:
+                continue
+            os.chmod(path, mode & 0o700)
+        except OSError as exc:
+            raise SimulatorStateError(
+                f"{path}, in the simulator's state folder, cannot be made readable by its owner "
+                f"only ({describe(exc)}); make it yours (chown) or have its owner run "
+                "chmod go-rwx on it, or use another state folder",
+                path,
+            ) from None
+        logger.info(
+            "%s was open to other users: now to its owner only (mode %o, was %o)",
+            path,
+            mode & 0o700,
+            mode,
+        )
 
 
 class StateLock:
