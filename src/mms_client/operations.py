@@ -249,19 +249,19 @@ class Operation:
             if isinstance(value, list | tuple):
                 pending.extend([(item, model) for item in value])
                 continue
+            given: Mapping[str, object]
             if isinstance(value, XmlModel):
-                fields = value.__dict__  # model_construct may have left a field out
-                for child in xml_plan(type(value)).elements:
-                    held = fields.get(child.field_name)
-                    if child.model is not None and held is not None:
-                        pending.append((held, child.model))
+                # its fields by Python name; model_construct may have left one out
+                model, given = type(value), value.__dict__
             elif isinstance(value, Mapping):
-                for child in xml_plan(model).elements:
-                    held = value.get(child.tag, value.get(child.field_name))
-                    if child.model is not None and held is not None:
-                        pending.append((held, child.model))
+                given = value  # by XML or Python name
             else:
                 continue
+            for child in xml_plan(model).elements:
+                if child.model is not None:
+                    held = given.get(child.tag, given.get(child.field_name))
+                    if held is not None:
+                        pending.append((held, child.model))
             found += 1
             if found > limit:
                 return True
