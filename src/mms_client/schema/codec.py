@@ -354,8 +354,9 @@ class _Reader:
             return
         data = attributes if attributes else {}  # the parser hands each element a fresh dict
         if data and not plan.attribute_names.issuperset(data):
-            check_attributes(tag, data)
-            self._unknown_attributes(f"/{tag}[{index + 1}]" if is_list else f"/{tag}", plan, data)
+            self._unknown_attributes(
+                tag, f"/{tag}[{index + 1}]" if is_list else f"/{tag}", plan, data
+            )
         if not is_list:
             siblings[tag] = data
         elif items is None:
@@ -424,8 +425,7 @@ class _Reader:
         self._pieces = pieces
         self._content = data
         if data and not plan.attribute_names.issuperset(data):
-            check_attributes(tag, data)
-            self._unknown_attributes("", plan, data)
+            self._unknown_attributes(tag, "", plan, data)
         if path is not None and self.watcher.watches(tag, self.root_cls):  # type: ignore[union-attr]
             self.watcher.saw(tag, path, data)  # type: ignore[union-attr]
 
@@ -469,9 +469,13 @@ class _Reader:
                 return True
         return False
 
-    def _unknown_attributes(self, segment: str, plan: ModelPlan, data: dict[str, Any]) -> None:
-        """Take the attributes the schema does not know out of ``data``, each a problem
-        (``segment``: the element's own step below those being read)."""
+    def _unknown_attributes(
+        self, tag: str, segment: str, plan: ModelPlan, data: dict[str, Any]
+    ) -> None:
+        """Take the attributes the schema does not know out of ``data``, the attributes of
+        ``tag``, each a problem (``segment``: the element's own step below those being
+        read); an element of too many is refused whole (:func:`check_attributes`)."""
+        check_attributes(tag, data)
         for name in [name for name in data if name not in plan.attribute_names]:
             rule = unknown_name_rule(name, plan.attribute_names, len(self.problems))
             self._problem(f"{segment}/@{name}", data.pop(name), rule)
