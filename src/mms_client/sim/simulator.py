@@ -28,7 +28,7 @@ import socket
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from uvicorn.config import LOG_LEVELS
 
@@ -70,6 +70,9 @@ if TYPE_CHECKING:
     from mms_client.client import AsyncMmsClient, MmsClient
 
 logger = logging.getLogger("mms_client.sim")
+
+_Held = TypeVar("_Held")
+"""What only a running simulator holds (see :func:`_while_running`)."""
 
 PKI_FOLDER = "pki"
 STATE_FILE = "state.sqlite3"
@@ -326,25 +329,17 @@ class Simulator:
 
     # --- what clients need ---------------------------------------------------------------
 
-    def _running_manifest(self, asked: str) -> Manifest:
-        """The manifest of the running simulator, for what ``asked`` (the method or property
-        it is asked for) gives, or a :class:`SimulatorRunError` naming it when it does not
-        run."""
-        if self._manifest is None:
-            raise _not_running(asked)
-        return self._manifest
-
     @property
     def manifest(self) -> Manifest:
-        return self._running_manifest("manifest")
+        return _while_running(self._manifest, "manifest")
 
     @property
     def base_url(self) -> str:
-        return self._running_manifest("base_url").base_url
+        return _while_running(self._manifest, "base_url").base_url
 
     @property
     def backup_url(self) -> str:
-        backup_url = self._running_manifest("backup_url").backup_url
+        backup_url = _while_running(self._manifest, "backup_url").backup_url
         if backup_url is None:
             raise SimulatorRunError(
                 "Simulator.backup_url: this simulator was started without a backup address "
@@ -355,11 +350,11 @@ class Simulator:
     @property
     def ca(self) -> Path:
         """The CA bundle that verifies the simulator's server certificate."""
-        return self._running_manifest("ca").ca
+        return _while_running(self._manifest, "ca").ca
 
     @property
     def users(self) -> tuple[SimUser, ...]:
-        return self._running_manifest("users").users
+        return _while_running(self._manifest, "users").users
 
     def user(
         self,
@@ -369,19 +364,12 @@ class Simulator:
     ) -> SimUser:
         """The first user of this client type (and participant, and user name, if given), as
         :meth:`Manifest.user <mms_client.sim.manifest.Manifest.user>` picks it."""
-        return self._running_manifest("user()").user(client_type, participant, user)
+        return _while_running(self._manifest, "user()").user(client_type, participant, user)
 
     @property
     def store(self) -> Store:
         """The simulator's state, for tests that look behind the wire."""
-        return self._running_store("store")
-
-    def _running_store(self, asked: str) -> Store:
-        """The state of the running simulator, for what ``asked`` (the method or property it
-        is asked for) does, or a :class:`SimulatorRunError` naming it when it does not run."""
-        if self._store is None:
-            raise _not_running(asked)
-        return self._store
+        return _while_running(self._store, "store")
 
     def client(
         self,
@@ -394,7 +382,7 @@ class Simulator:
         simulator (main, then backup); ``options`` are further client arguments."""
         from mms_client.client import MmsClient
 
-        manifest = self._running_manifest("client()")
+        manifest = _while_running(self._manifest, "client()")
         return MmsClient(**manifest.client_arguments(client_type, participant, user, **options))
 
     def async_client(
@@ -407,7 +395,7 @@ class Simulator:
         """Like :meth:`client`, for :class:`~mms_client.client.AsyncMmsClient`."""
         from mms_client.client import AsyncMmsClient
 
-        manifest = self._running_manifest("async_client()")
+        manifest = _while_running(self._manifest, "async_client()")
         return AsyncMmsClient(
             **manifest.client_arguments(client_type, participant, user, **options)
         )
@@ -444,7 +432,7 @@ class Simulator:
         """Back to the freshly seeded state, with an empty journal and no faults; the PKI,
         the addresses and the manifest stay.  Much cheaper than starting a new simulator,
         for test suites that share one."""
-        self._running_store("reset()").reset()
+        _while_running(self._store, "reset()").reset()
         self.journal.clear()
         self.clear_faults()
 
@@ -469,13 +457,16 @@ class Simulator:
         return self.journal.recent
 
 
-def _not_running(asked: str) -> SimulatorRunError:
-    """The error for ``asked``, a method or property only a running simulator has, asked of
-    one that does not run (not started yet, or stopped)."""
-    return SimulatorRunError(
-        f"Simulator.{asked} is there only while the simulator runs; start() it first, or use "
-        "it as a context manager (with Simulator(...) as sim:)"
-    )
+def _while_running(held: _Held | None, asked: str) -> _Held:
+    """What a running simulator ``held`` (its manifest, its store) for ``asked``, the method
+    or property that needs it; ``held`` is None before the start and after the stop, and the
+    :class:`SimulatorRunError` then names what was asked and what to do."""
+    if held is None:
+        raise SimulatorRunError(
+            f"Simulator.{asked} is there only while the simulator runs; start() it first, or "
+            "use it as a context manager (with Simulator(...) as sim:)"
+        )
+    return held
 
 
 def _check_port(name: str, port: object) -> None:
