@@ -118,13 +118,12 @@ def _row_models() -> dict[DatasetName, type[XmlModel]]:
 def _dataset(dataset: DatasetName | str | type[XmlModel]) -> DatasetName:
     """The dataset named by its name or by its row model (:data:`ReportRow`); any other is
     refused with a :class:`PayloadError` listing the datasets."""
-    known = ", ".join(d.value for d in DatasetName)
     if isinstance(dataset, type):
         found = [name for name, model in _row_models().items() if model is dataset]
         if not found:
             raise PayloadError(
                 "not a report row model",
-                [FieldError("dataset", dataset.__name__, f"the row model of one of {known}")],
+                [FieldError("dataset", dataset.__name__, f"the row model of one of {_known()}")],
             )
         return found[0]
     try:
@@ -132,8 +131,14 @@ def _dataset(dataset: DatasetName | str | type[XmlModel]) -> DatasetName:
     except ValueError:
         raise PayloadError(
             "unknown report dataset",
-            [FieldError("DatasetName", dataset, f"one of {known}")],
+            [FieldError("DatasetName", dataset, f"one of {_known()}")],
         ) from None
+
+
+def _known() -> str:
+    """The datasets a refusal lists, spelt out only for it: a report's rows are each looked
+    up by :func:`_dataset`, and the listing would cost each row more than the look-up."""
+    return ", ".join(d.value for d in DatasetName)
 
 
 def row_model(dataset: DatasetName | str) -> type[XmlModel]:
