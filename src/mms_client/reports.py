@@ -496,21 +496,15 @@ class _OutboundTarget:
             if self._stop_at_rows:
                 raise _Stop
             number = self._counts[tag] = self._counts.get(tag, 0) + 1
+            where = f"OutboundData/{tag}[{number}]"
             try:
                 model = row_model(tag)
             except PayloadError:
                 raise PayloadError(
-                    "not a report row",
-                    [
-                        FieldError(
-                            f"OutboundData/{tag}[{number}]", None, "not a dataset of the schema"
-                        )
-                    ],
+                    "not a report row", [FieldError(where, None, "not a dataset of the schema")]
                 ) from None
-            self._check_dataset(tag, f"OutboundData/{tag}[{number}]")
-            self.rows.append(
-                codec.validate(model, dict(attributes), tag=f"OutboundData/{tag}[{number}]")
-            )
+            self._check_dataset(tag, where)
+            self.rows.append(codec.validate(model, dict(attributes), tag=where))
         elif self._depth == 3 and tag == "ERROR":
             self._error = []
         elif self._depth >= 3 and self._error is None:
