@@ -35,9 +35,8 @@ sys.path.insert(0, str(REPOSITORY / "tools"))
 
 from formatting import ruff_format, update  # noqa: E402
 from mms_client.calls import DATASET_DOWNLOADS  # noqa: E402
-from mms_client.judgement import VERDICT_ATTRIBUTES  # noqa: E402
 from mms_client.operations import OPERATIONS, Operation, get_operation  # noqa: E402
-from mms_client.schema.binding import XmlKind, XmlModel, xml_plan  # noqa: E402
+from mms_client.schema.binding import VERDICT_ATTRIBUTES, XmlKind, XmlModel, xml_plan  # noqa: E402
 
 SENDS_FILES = frozenset(
     {

@@ -146,7 +146,7 @@ def write_sign(settings: Settings) -> Iterator[Result]:
         )
 
         def ours(document: Any = document) -> tuple[bytes, str]:
-            payload = codec.write(document)
+            payload = codec.write(document, request=True)
             return payload, signing.sign(payload, key)
 
         yield _against_signing_floor(
@@ -154,7 +154,7 @@ def write_sign(settings: Settings) -> Iterator[Result]:
             offers,
             ours,
             ours()[0],
-            "codec.write(document) + signing.sign(payload, key)",
+            "codec.write(document, request=True) + signing.sign(payload, key)",
             settings,
         )
 

@@ -42,7 +42,6 @@ from mms_client.errors import (
 from mms_client.files import DownloadedFile
 from mms_client.jst import JST
 from mms_client.judgement import (
-    VERDICT_ATTRIBUTES,
     Judgement,
     Message,
     Severity,
@@ -52,7 +51,14 @@ from mms_client.judgement import (
 )
 from mms_client.operations import OPERATIONS, Operation, get_operation, operation_taking
 from mms_client.schema import root_model
-from mms_client.schema.binding import BOTH_NAMES, AttributePlan, ElementPlan, XmlModel, xml_plan
+from mms_client.schema.binding import (
+    BOTH_NAMES,
+    VERDICT_ATTRIBUTES,
+    AttributePlan,
+    ElementPlan,
+    XmlModel,
+    xml_plan,
+)
 from mms_client.schema.codec import collector_paused, parse_xml, read, write
 from mms_client.security.certs import Certificate
 from mms_client.security.signing import sign
@@ -349,7 +355,7 @@ def prepare(
     )
     check_attachments(operation.interface, attachments)
     _check_files(operation, document, attachments)
-    data = write(document)
+    data = write(document, request=True)
     key = caller.certificate.private_key
     info = RequestAttInfo(
         request_type=operation.request_type,

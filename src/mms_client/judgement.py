@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from mms_client.errors import MalformedResponseError
 from mms_client.jst import to_jst
 from mms_client.lexical import XML_SPACE
-from mms_client.schema.binding import TEXT_KEY, XmlModel, xml_plan
+from mms_client.schema.binding import (
+    MESSAGE_BLOCKS,
+    TEXT_KEY,
+    VERDICT_ATTRIBUTES,
+    XmlModel,
+    xml_plan,
+)
 from mms_client.schema.codec import ElementPath
 
 if TYPE_CHECKING:
@@ -32,9 +38,6 @@ if TYPE_CHECKING:
 
 Severity = Literal["Error", "Warning", "Information"]
 
-MESSAGE_BLOCKS = frozenset({"Messages", "MESSAGES"})
-"""The elements holding messages: market, registration and report schemas use
-Messages/Error|Warning|Information; the outbound report schema uses MESSAGES/ERROR."""
 _SEVERITIES: dict[str, Severity] = {
     "Error": "Error",
     "Warning": "Warning",
@@ -42,8 +45,6 @@ _SEVERITIES: dict[str, Severity] = {
     "ERROR": "Error",
 }
 _FAILED_VALIDATIONS = frozenset({"FAILED", "PASSED_PARTIAL"})
-VERDICT_ATTRIBUTES = frozenset({"Validation", "ValidationStatus", "Success"})
-"""The envelope attributes that carry the MMS's verdict: a reply's, which a request leaves out."""
 
 
 class Message(NamedTuple):

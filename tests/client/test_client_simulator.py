@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
@@ -51,6 +52,7 @@ from mms_client.errors import (
     TransportError,
 )
 from mms_client.examples import example_request
+from mms_client.exchange import Response
 from mms_client.jst import JST
 from mms_client.plugins import Plugin
 from mms_client.transport import RetryPolicy
@@ -166,6 +168,47 @@ def test_business_refusal_is_a_validation_error_with_messages(
     assert errors and all(m.code for m in errors)
     assert any(m.path.startswith("MarketData/MarketSubmit/OfferData") for m in errors)
     assert caught.value.response is not None  # the parsed reply travels with the error
+
+
+# the MMS's verdict in a payload: its attributes, its messages and its counts
+VERDICT_ON_THE_WIRE = re.compile(rb' (?:Validation|ValidationStatus|Success)="|<Messages>|<Process')
+
+
+@pytest.mark.parametrize("way", ["put_offer", "call"])
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+async def test_an_offer_read_from_a_reply_changed_and_sent_back_goes_without_the_verdict(
+    mms_simulator: Simulator, day: dt.date, way: str, asynchronous: bool
+) -> None:
+    """Read, change, send back: the offer the MMS answered holds its verdict (Validation,
+    Success, Messages), which the request leaves out, the MMS's and not the sender's; the
+    caller's offer keeps it."""
+    with client(mms_simulator) as bsp:
+        placed = bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+    assert placed.validation == "PASSED" and placed.success is True and placed.messages
+    placed.stack[0].unit_price = Decimal(120)
+    as_read = placed.model_dump()
+
+    envelope: dict[str, Any] = {"market_type": MarketType.DAY_AHEAD, "date": day}
+    answer: OfferData | Response
+    if asynchronous:
+        async with mms_simulator.async_client(retry=NO_WAIT) as async_bsp:
+            if way == "put_offer":
+                answer = await async_bsp.put_offer(placed, **envelope)
+            else:
+                answer = await async_bsp.call(PUT, placed, **envelope)
+    else:
+        with client(mms_simulator) as bsp:
+            if way == "put_offer":
+                answer = bsp.put_offer(placed, **envelope)
+            else:
+                answer = bsp.call(PUT, placed, **envelope)
+
+    sent = mms_simulator.requests[-1].payload
+    assert sent is not None and b'OfferUnitPrice="120"' in sent
+    assert VERDICT_ON_THE_WIRE.findall(sent) == []
+    assert placed.model_dump() == as_read
+    [again] = [answer] if isinstance(answer, OfferData) else answer.items
+    assert again.validation == "PASSED" and again.stack[0].unit_price == 120
 
 
 def test_cancel_of_an_unknown_offer_fails(mms_simulator: Simulator, day: dt.date) -> None:

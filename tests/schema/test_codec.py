@@ -75,6 +75,28 @@ def test_the_offer_of_the_wire_document_is_written_byte_for_byte() -> None:
     assert codec.write(offer_document(compat_offer())) == WIRE_OFFER_PAYLOAD
 
 
+def test_a_request_is_written_without_the_mms_verdict_at_any_level() -> None:
+    """An item read from a reply holds the MMS's verdict (Validation, Success, Messages; the
+    root's ProcessingStatistics): written as a request it is the item without them, written
+    as a reply (the simulator's) it keeps them."""
+    said = Messages(error=[MessageError(code="E1", text="refused before")])
+    verdict = {"validation": ValidationStatus.FAILED, "success": False, "messages": said}
+    offer = compat_offer()
+    answered = offer.model_copy(
+        update={**verdict, "stack": [offer.stack[0].model_copy(update={"messages": said})]}
+    )
+    reply = offer_document(answered).model_copy(
+        update={
+            "processing_statistics": ProcessingStatistics(valid=0),
+            "messages": said,
+            "market_submit": offer_document(answered).market_submit.model_copy(update=verdict),
+        }
+    )
+
+    assert codec.write(reply, request=True) == WIRE_OFFER_PAYLOAD
+    assert codec.read(codec.write(reply), MarketData) == reply
+
+
 def test_written_payload_is_its_own_canonical_form() -> None:
     payload = codec.write(offer_document(compat_offer(), compat_offer()))
     assert c14n(payload) == payload

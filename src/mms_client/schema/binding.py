@@ -46,6 +46,20 @@ from mms_client.schema.datatypes import WHOLE_NUMBER_ERROR, pattern_rule, whole_
 TEXT_KEY = "#text"
 """The key under which the text content of a simple-content element is validated."""
 
+VERDICT_ATTRIBUTES = frozenset({"Validation", "ValidationStatus", "Success"})
+"""The attributes that carry the MMS's verdict on an envelope or an item (the schemas'
+CommonAttributes, and ValidationStatus of the report schema): a reply's, which a request
+leaves out. (The market schema's NonStndCommonAttributes, Process and Valid, is used by no
+type: ``Valid`` is only ProcessingStatistics' count.)"""
+
+MESSAGE_BLOCKS = frozenset({"Messages", "MESSAGES"})
+"""The elements holding messages: market, registration and report schemas use
+Messages/Error|Warning|Information; the outbound report schema uses MESSAGES/ERROR."""
+
+VERDICT_ELEMENTS = MESSAGE_BLOCKS | {"ProcessingStatistics"}
+"""The elements that carry the MMS's verdict at any level of a reply (its messages and the
+counts of what it processed): a request leaves them out as it does the verdict's attributes."""
+
 
 class XmlKind(Enum):
     """The three places a field's value can live in XML."""
@@ -357,7 +371,10 @@ class XmlModel(BaseModel, metaclass=_XmlModelMeta):
         model_validate_strings = _reporting_payload_errors(BaseModel.model_validate_strings)
 
     def to_xml(self, tag: str | None = None) -> bytes:
-        """This model as canonical XML: the bytes the MMS receives and that get signed.
+        """This model as canonical XML, every part it holds: a request's document gives the
+        bytes the MMS receives and that get signed, but for the MMS's verdict (Validation,
+        Success, Messages...) that a reply put on it, which a request leaves out
+        (``codec.write(..., request=True)``).
 
         ``tag`` names the element; a document root knows its own. The same as
         :func:`mms_client.schema.codec.write`, offered here because pydantic-xml users look for
@@ -483,6 +500,10 @@ class ModelPlan:
     """Attributes in canonical (C14N: lexicographic) order."""
     elements: tuple[ElementPlan, ...]
     """Child elements in schema sequence order."""
+    request_attributes: tuple[AttributePlan, ...]
+    """``attributes`` but the MMS's verdict (:data:`VERDICT_ATTRIBUTES`): what a request writes."""
+    request_elements: tuple[ElementPlan, ...]
+    """``elements`` but the MMS's verdict (:data:`VERDICT_ELEMENTS`): what a request writes."""
     text_field: str | None
     attribute_names: frozenset[str]
     elements_by_tag: dict[str, ElementPlan]
@@ -533,6 +554,8 @@ def _build_plan(cls: type[XmlModel]) -> ModelPlan:
     return ModelPlan(
         attributes=tuple(attributes),
         elements=tuple(elements),
+        request_attributes=tuple(a for a in attributes if a.xml_name not in VERDICT_ATTRIBUTES),
+        request_elements=tuple(e for e in elements if e.tag not in VERDICT_ELEMENTS),
         text_field=text_field,
         attribute_names=frozenset(a.xml_name for a in attributes),
         elements_by_tag={e.tag: e for e in elements},

@@ -118,12 +118,12 @@ def _escape_text(value: str) -> str:
     )
 
 
-def _write_element(model: XmlModel, tag: str, out: list[str]) -> None:
+def _write_element(model: XmlModel, tag: str, out: list[str], request: bool) -> None:
     plan = xml_plan(type(model))
     values = model.__dict__
     try:
         out.append("<" + tag)
-        for attribute in plan.attributes:
+        for attribute in plan.request_attributes if request else plan.attributes:
             value = values[attribute.field_name]
             if value is not None:
                 text = lexical(value)
@@ -136,22 +136,22 @@ def _write_element(model: XmlModel, tag: str, out: list[str]) -> None:
         out.append(">")
         if plan.text_field is not None:
             out.append(_escape_text(lexical(values[plan.text_field])))
-        for child in plan.elements:
+        for child in plan.request_elements if request else plan.elements:
             value = values[child.field_name]
             if value is None:
                 continue
-            _write_children(child, value if child.is_list else (value,), out)
+            _write_children(child, value if child.is_list else (value,), out, request)
     except _UnwritableValueError as exc:
         exc.path.insert(0, tag)
         raise
     out.append(f"</{tag}>")
 
 
-def _write_children(child: ElementPlan, items: Any, out: list[str]) -> None:
+def _write_children(child: ElementPlan, items: Any, out: list[str], request: bool) -> None:
     for position, item in enumerate(items, start=1):
         try:
             if child.model is not None:
-                _write_element(item, child.tag, out)
+                _write_element(item, child.tag, out, request)
             else:
                 out.append(f"<{child.tag}>{_escape_text(lexical(item))}</{child.tag}>")
         except _UnwritableValueError as exc:
@@ -162,20 +162,26 @@ def _write_children(child: ElementPlan, items: Any, out: list[str]) -> None:
             raise
 
 
-def write(model: XmlModel, tag: str | None = None) -> bytes:
+def write(model: XmlModel, tag: str | None = None, *, request: bool = False) -> bytes:
     """The canonical XML (C14N 1.0, no comments) of ``model`` as the element ``tag``.
 
     ``tag`` defaults to the root tag of a document model. Unset optional attributes and
     elements are left out; child elements follow the schema's sequence order. A string that
     XML cannot carry (a control character, U+FFFE...) raises :class:`PayloadError` naming its
     path and the character.
+
+    ``request`` writes ``model`` as a request: without the MMS's verdict at any level
+    (``Validation``, ``Success``, ``ValidationStatus``, ``Messages``, ``ProcessingStatistics``),
+    which the MMS sets in its reply. An item read from a reply still holds the verdict on it
+    when it is changed and sent back; the request must not repeat it as if the sender said
+    so. The plan of each model lists what a request writes, so leaving them out costs nothing.
     """
     name = tag or model.__xml_tag__
     if name is None:
         raise TypeError(f"{type(model).__name__} is not a document root; pass the element tag")
     out: list[str] = []
     try:
-        _write_element(model, name, out)
+        _write_element(model, name, out, request)
     except _UnwritableValueError as exc:
         path = "/".join(exc.path)
         rule = f"holds U+{ord(exc.character):04X}, a character XML 1.0 cannot carry"
