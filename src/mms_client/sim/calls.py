@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from mms_client.jst import WIRE_TIMES
+from mms_client.schema.binding import VERDICT_ATTRIBUTES, VERDICT_ELEMENTS
 from mms_client.sim.pki import Identity
 from mms_client.wire.soap import Attachment
 
@@ -219,18 +220,19 @@ class Call:
         return next((a for a in self.attachments if a.name == name), None)
 
 
-_STATUS_KEYS = frozenset({"Validation", "Success", "ValidationStatus", "Messages"})
+_VERDICT_KEYS = VERDICT_ATTRIBUTES | VERDICT_ELEMENTS
 
 
 def as_xml_dict(model: XmlModel) -> XmlDict:
-    """``model`` as a dict keyed by XML names, without the status a sender may have left on
-    it (Validation, Success, ValidationStatus, Messages at any depth): the MMS sets those
-    itself. Times are written as the MMS writes them (Japan time without an offset), which
-    read back as the same times in every year (see :data:`~mms_client.jst.WIRE_TIMES`)."""
+    """``model`` as a dict keyed by XML names, without the verdict a sender may have left on
+    it (Validation, Success, ValidationStatus, Messages at any depth), as the client leaves it
+    out of a request: the MMS sets those itself. Times are written as the MMS writes them
+    (Japan time without an offset), which read back as the same times in every year (see
+    :data:`~mms_client.jst.WIRE_TIMES`)."""
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in _STATUS_KEYS}
+            return {k: strip(v) for k, v in value.items() if k not in _VERDICT_KEYS}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
