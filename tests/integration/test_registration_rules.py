@@ -16,6 +16,7 @@ from mms_client.examples import example_request
 from mms_client.schema.generated.mi_report import ReportDownloadRequestTrnID
 from mms_client.sim import seed
 from mms_client.sim.simulator import Simulator
+from mms_client.wire.soap import Attachment
 
 RESOURCE = next(r for r in seed.RESOURCES if r.name == "FAKE_RESO")
 BLOCK = ("2024-06-03T13:00:00", "2024-06-03T16:00:00")
@@ -375,7 +376,68 @@ def _require(tso: MmsClient, start: str, end: str) -> None:
     )
 
 
-def test_a_transfer_withdraws_the_previous_holders_offers_from_its_start_date(
+def _held_data(bsp: MmsClient, start: str, end: str) -> list[str]:
+    """What ``bsp`` finds of FAKE_RESO's BUPs, baseline load files and remaining reserve
+    for the days of ``start`` to ``end``, by kind."""
+    day = start[:10]
+    bups = bsp.call("MarketQuery_BupQuery", {"ResourceName": RESOURCE.name}, date=day).items
+    uploads = bsp.call("MarketQuery_BaselineLoadFileListQuery", {}, interface="MI", date=day).items
+    reserves = bsp.call(
+        "MarketQuery_RemainingReserveDataQuery",
+        {"StartTime": start, "EndTime": end, "ResourceName": RESOURCE.name},
+        interface="OMI",
+        date=day,
+    ).items
+    return (
+        ["BUP"] * len(bups)
+        + [
+            "baseline file"
+            for upload in uploads
+            for file in upload.file
+            if file.resource_name == RESOURCE.name
+        ]
+        + ["remaining reserve"] * len(reserves)
+    )
+
+
+def _submit_held_data(bsp: MmsClient, start: str, end: str) -> None:
+    """FAKE_RESO's BUP, baseline load file and remaining reserve for ``start`` to ``end``."""
+    day = start[:10]
+    bup = example_request("MarketSubmit_BupSubmit").items[0].model_dump(by_alias=True)
+    bsp.call(
+        "MarketSubmit_BupSubmit",
+        {**bup, "ResourceName": RESOURCE.name, "StartTime": start, "EndTime": end},
+        date=day,
+    )
+    name = (
+        f"W9_0101_{day.replace('-', '')}_{RESOURCE.area}_{RESOURCE.system_code}_{RESOURCE.name}.xml"
+    )
+    bsp.call(
+        "MarketSubmit_BaselineLoad",
+        {
+            "File": [
+                {"Name": name, "ResourceName": RESOURCE.name, "StartDate": day, "FileTypeFlag": "1"}
+            ]
+        },
+        interface="MI",
+        attachments=[Attachment(name, b"<Baseline/>")],
+        date=day,
+    )
+    bsp.call(
+        "MarketSubmit_RemainingReserveData",
+        {
+            "ResourceName": RESOURCE.name,
+            "StartTime": start,
+            "EndTime": end,
+            "RemainingReserveUp": 2000,
+            "RemainingReserveDown": 1000,
+        },
+        interface="OMI",
+        date=day,
+    )
+
+
+def test_a_transfer_withdraws_the_previous_holders_offers_and_data_from_its_start_date(
     sim: Simulator,
 ) -> None:
     with (
@@ -387,15 +449,29 @@ def test_a_transfer_withdraws_the_previous_holders_offers_from_its_start_date(
         before = _put_offer(f100, _offer(RESOURCE.name, *BEFORE))
         after = _put_offer(f100, _offer(RESOURCE.name, *AFTER))
         _require(tso, *AFTER)
+        everything = ["BUP", "baseline file", "remaining reserve"]
+        for period in (BEFORE, AFTER):
+            _submit_held_data(f100, *period)
+        assert _held_data(f100, *AFTER) == everything
 
         transferred = _transfer(market_operator, "F200")
         # the offer from the transfer date on is withdrawn, and the answer says which
         assert [(m.code, m.severity) for m in transferred.messages] == [
-            ("W_OFFER_WITHDRAWN", "Warning")
+            ("W_OFFER_WITHDRAWN", "Warning"),
+            ("W_DATA_WITHDRAWN", "Warning"),
         ]
-        (withdrawn,) = transferred.messages
+        withdrawn, data_withdrawn = transferred.messages
         assert _offer_ids(after)[0] in withdrawn.text and "F100" in withdrawn.text
         assert _offer_ids(before)[0] not in withdrawn.text
+        # so are its BUP, baseline file and remaining reserve, which F100 could neither
+        # change nor cancel any more, and F200's queries would not find
+        assert "F100" in data_withdrawn.text and AFTER[0] in data_withdrawn.text
+        assert BEFORE[0] not in data_withdrawn.text
+        assert _held_data(f100, *AFTER) == _held_data(f200, *AFTER) == []
+        assert _held_data(f100, *BEFORE) == everything
+        _submit_held_data(f200, *AFTER)
+        assert _held_data(f200, *AFTER) == everything
+        assert _held_data(f100, *AFTER) == []
         assert _live_offers(f100, AFTER[0][:10]) == []
         assert _live_offers(f100, BEFORE[0][:10]) == [(RESOURCE.name, _offer_ids(before))]
         assert _awarded(tso, AFTER[0][:10]) == []

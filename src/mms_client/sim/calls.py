@@ -107,6 +107,10 @@ class Code(StrEnum):
     OFFER_WITHDRAWN = "W_OFFER_WITHDRAWN"
     """Warning on a transfer: the previous holder's live offers on the resource from the
     transfer's StartDate on are withdrawn (the text names their OfferIds)."""
+    DATA_WITHDRAWN = "W_DATA_WITHDRAWN"
+    """Warning on a transfer: the previous holder's BUPs, baseline load files and remaining
+    reserve on the resource from the transfer's StartDate on are withdrawn (the text names
+    their kinds and periods)."""
     ATTACHMENT_MISSING = "E_ATTACHMENT_MISSING"
     """A file is announced in the payload but no attachment of that name came with it."""
     FILE_NAME_MISMATCH = "E_FILE_NAME_MISMATCH"

@@ -18,7 +18,11 @@ From that:
   longer holds it are withdrawn, and the transfer's answer says which
   (``W_OFFER_WITHDRAWN``).  So the live offers of a resource are always its holder's: an
   offer of the new holder never replaces one of the previous holder's, and clearing awards
-  what the holder offered.
+  what the holder offered.  So are its BUPs, baseline load files and remaining reserve
+  (``W_DATA_WITHDRAWN``): the previous holder could neither change nor cancel them any
+  more, and the new holder's queries would not find them.  The MMS documents no such
+  rule; it is this simulator's inference from the rule that data on a resource comes from
+  its holder.
 
 A resource may be traded for a period (offered, and the other data submitted on it for a
 period; contracted off-market; cleared) when, throughout the period,
@@ -37,6 +41,8 @@ one, so that a deregistration reaches the offers made before it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 
 from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
@@ -316,11 +322,52 @@ def withdraw_unheld_offers(context: Context, resource: str, since: str) -> list[
             store.cancel_offer(offer.id, context.now)
             ids = withdrawn.setdefault(offer.participant, [])
             ids.extend(sorted(store.stack_offer_ids(offer.id).values()))
+    return _withdrawal_warnings(
+        Code.OFFER_WITHDRAWN, resource, since, "live offers", withdrawn, offer_ids_text
+    )
+
+
+def withdraw_unheld_data(
+    context: Context, resource: str, since: str, collections: Iterable[Collection]
+) -> list[Issue]:
+    """After a transfer of ``resource`` that takes effect at ``since``: withdraws what the
+    ``collections`` hold on it from then on for a participant that no longer holds it for
+    the item's whole period, which that participant could neither change nor cancel any
+    more, and answers with a warning per participant naming what was withdrawn."""
+    store = context.store
+    withdrawn: dict[str, list[str]] = {}
+    for collection in collections:
+        for item in store.items(
+            collection.kind,
+            collection.interface.value,
+            resource=resource,
+            period=(since, None),
+        ):
+            if item.participant is None or item.start_time is None:
+                continue
+            if holding_issues(store, resource, item.participant, item.start_time, item.end_time):
+                store.delete_item(item.id)
+                withdrawn.setdefault(item.participant, []).append(
+                    f"{collection.kind} {period_text(item.start_time, item.end_time)}"
+                )
+    return _withdrawal_warnings(Code.DATA_WITHDRAWN, resource, since, "data", withdrawn, ", ".join)
+
+
+def _withdrawal_warnings(
+    code: Code,
+    resource: str,
+    since: str,
+    what: str,
+    withdrawn: dict[str, list[str]],
+    named: Callable[[list[str]], str],
+) -> list[Issue]:
+    """A warning per participant of ``withdrawn`` (participant: what of theirs was
+    withdrawn), naming it as ``named`` writes a list of it."""
     return [
         Issue(
-            Code.OFFER_WITHDRAWN,
+            code,
             f"participant {participant} no longer holds resource {resource} from {since[:10]}: "
-            f"its live offers on it from then on are withdrawn ({offer_ids_text(ids)})",
+            f"its {what} on it from then on are withdrawn ({named(items)})",
         )
-        for participant, ids in withdrawn.items()
+        for participant, items in withdrawn.items()
     ]

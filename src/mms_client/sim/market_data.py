@@ -1,5 +1,6 @@
 """BSP market data besides offers (MI): BUPs with their standing flag, and baseline load
-files (MI; the OMI baseline files share the file rules).
+files (MI; the OMI baseline files share the file rules); and what the BSP's data on a
+resource held for a period is, of both interfaces (:data:`HELD_DATA`).
 
 A BUP names a resource the BSP holds (``E_RESOURCE_...`` as for offers), a valid period and
 patterns with distinct numbers (``E_PATTERN_DUPLICATE``); the MMS adds the resource's master
@@ -32,6 +33,7 @@ from mms_client.sim.records import (
 )
 
 MI = Interface.MI
+OMI = Interface.OMI
 _BASELINE_NAME = re.compile(
     r"W9_(?P<kind>\d{4})_(?P<day>\d{8})_(?P<area>\d{2})_(?P<system>[A-Z0-9]{5})_"
     r"(?P<resource>[A-Z0-9_\-]{1,10})\.xml"
@@ -67,6 +69,18 @@ def baseline_files(interface: Interface) -> Collection:
 
 
 BASELINE_FILES = baseline_files(MI)
+OMI_BASELINE_FILES = baseline_files(OMI)
+REMAINING_RESERVES = Collection(
+    "RemainingReserveData",
+    OMI,
+    ("ResourceName", "StartTime", "EndTime", "DrPatternNumber"),
+    Owner.RESOURCE,
+)
+HELD_DATA = (BUPS, BASELINE_FILES, OMI_BASELINE_FILES, REMAINING_RESERVES)
+"""What a BSP sends on a resource it holds, for a period: its holder's for that period, as
+offers are, so withdrawn with them when a transfer hands the period to another participant
+(:func:`~mms_client.sim.holding.withdraw_unheld_data`).  DR patterns stay in force across a
+transfer, and off-market contracts are the TSOs'."""
 
 
 def baseline_resource(file: XmlDict) -> str | None:

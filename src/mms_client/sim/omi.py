@@ -30,7 +30,12 @@ from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
 from mms_client.sim.clearing import COMMODITIES, Award, awards, find_award, outside_contract
 from mms_client.sim.holding import resource_held, resource_registered
-from mms_client.sim.market_data import baseline_file_issues, baseline_files, baseline_resource
+from mms_client.sim.market_data import (
+    OMI_BASELINE_FILES,
+    REMAINING_RESERVES,
+    baseline_file_issues,
+    baseline_resource,
+)
 from mms_client.sim.records import (
     Collection,
     Context,
@@ -53,13 +58,6 @@ CONTRACT_SEQUENCE = "off_market_contract"
 PROCUREMENT_MARKET = "1"
 PROCUREMENT_OFF_MARKET = "2"
 
-BASELINE_FILES = baseline_files(OMI)
-REMAINING_RESERVES = Collection(
-    "RemainingReserveData",
-    OMI,
-    ("ResourceName", "StartTime", "EndTime", "DrPatternNumber"),
-    Owner.RESOURCE,
-)
 _KINDS = {PROCUREMENT_MARKET: "a market award", PROCUREMENT_OFF_MARKET: "an off-market contract"}
 
 OFF_MARKET_CONTRACTS = Collection("OffMarketContract", OMI, ("JbmsId",), Owner.RESOURCE)
@@ -240,7 +238,7 @@ def _refund_targets(context: Context, period: tuple[str | None, str | None]) -> 
 
 HANDLERS: dict[tuple[Interface, str], Handler] = {
     (OMI, "MarketSubmit_BaselineLoad"): submit(
-        BASELINE_FILES,
+        OMI_BASELINE_FILES,
         (baseline_file_issues,),
         (
             _name_resource,
@@ -248,8 +246,8 @@ HANDLERS: dict[tuple[Interface, str], Handler] = {
             submission_time(),
         ),
     ),
-    (OMI, "MarketQuery_BaselineLoadFileListQuery"): stored_query(BASELINE_FILES),
-    (OMI, "MarketQuery_BaselineLoadFileDownloadQuery"): download(BASELINE_FILES),
+    (OMI, "MarketQuery_BaselineLoadFileListQuery"): stored_query(OMI_BASELINE_FILES),
+    (OMI, "MarketQuery_BaselineLoadFileDownloadQuery"): download(OMI_BASELINE_FILES),
     (OMI, "MarketSubmit_RemainingReserveData"): submit(
         REMAINING_RESERVES,
         (resource_held(), dr_pattern_registered()),

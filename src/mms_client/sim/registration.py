@@ -50,8 +50,10 @@ from mms_client.sim.holding import (
     resource_held,
     resource_of_named_participant,
     resources_held,
+    withdraw_unheld_data,
     withdraw_unheld_offers,
 )
+from mms_client.sim.market_data import HELD_DATA
 from mms_client.sim.records import (
     DR_PATTERN_KIND,
     Check,
@@ -128,13 +130,15 @@ RESOURCE_COEFFICIENTS = Collection(
 
 @dataclass(frozen=True)
 class _Transfers(Collection):
-    """Resource transfers: a transfer stored, the previous holder's live offers on the
-    resource for periods it no longer holds it are withdrawn."""
+    """Resource transfers: a transfer stored, the previous holder's live offers and other
+    data on the resource (:data:`~mms_client.sim.market_data.HELD_DATA`) for periods it no
+    longer holds it are withdrawn."""
 
     def keep(self, context: Context, item: XmlDict) -> list[Issue]:
         super().keep(context, item)
-        return withdraw_unheld_offers(
-            context, item["ResourceName"], str(wall_time(item["StartDate"]))
+        resource, since = item["ResourceName"], str(wall_time(item["StartDate"]))
+        return withdraw_unheld_offers(context, resource, since) + withdraw_unheld_data(
+            context, resource, since, HELD_DATA
         )
 
 
