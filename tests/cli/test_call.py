@@ -818,7 +818,8 @@ def test_call_shows_what_in_an_answer_would_act_on_the_terminal_as_escapes(
     with a refusal: a line break in it (&#10;) made up a row of the table, in the plain lines
     of a pipe as in a terminal's table, and a bidi override or a C1 control (CSI) reached the
     terminal, to reorder or rewrite what the user sees. They are shown as escapes, in their
-    row; Japanese and its full-width space as they are; JSON carries the name as it is."""
+    row; Japanese and its full-width space as they are; JSON carries the name exactly, what
+    would act on the terminal written as JSON escapes."""
     name = "X\nFORGED ROW\u202eZ\x9b2J\t偽\u3000電力"  # at most 32 characters
     escaped = "X\\nFORGED ROW\\u202eZ\\x9b2J\\t偽\u3000電力"
     [example] = example_request("ReportCreateRequest").items
@@ -841,6 +842,8 @@ def test_call_shows_what_in_an_answer_would_act_on_the_terminal_as_escapes(
     assert as_json.exit_code == 1, as_json.output
     [item] = json.loads(as_json.stdout)["items"]
     assert item["Param"] == [{"Name": name, "Value": "1"}]
+    assert all(character.isprintable() or character in "\n\u3000" for character in as_json.stdout)
+    assert "偽\u3000電力" in as_json.stdout
 
 
 def test_call_reads_dates_and_times_as_the_library_does(

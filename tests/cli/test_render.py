@@ -4,6 +4,7 @@ simulator never sends."""
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from rich.console import Console
@@ -61,3 +62,31 @@ def test_a_failure_quoting_the_server_shows_what_would_act_on_the_terminal_as_es
     message = "MMS answered: E_X\x1b[2K\rall is well\u202e\n  - second problem"
     shown = Failure(message, 3).format_message()
     assert shown == "MMS answered: E_X\\x1b[2K\\rall is well\\u202e\n  - second problem"
+
+
+def test_json_writes_what_would_act_on_the_terminal_as_json_escapes() -> None:
+    """``--json`` printed a reply's text as it was: an escape sequence, a C1 control (CSI),
+    DEL, a line separator or a bidi override reached the terminal a script's output was
+    shown on, to rewrite or reorder it. They are JSON escapes now, which a parser reads as
+    the very characters sent; Japanese and its full-width space stay as they are."""
+    operation = get_operation("ReportCreateRequest")
+    value = "偽電力\u3000揚水\x1b[2J\x9b31m\x7f\u2028\u202eevil\u2069\u061c"
+    refusal = MMSValidationError(
+        operation.name,
+        "refused",
+        [Message("Error", "E_X", "text\x1b]0;owned\x07", "P")],
+        items=[Param(name="START_TIME", value=value)],
+        transaction_id="A1\u2029B2",
+    )
+    answer = Response(operation, [Param(name="START_TIME", value=value)], None)
+    for text in (
+        render.as_json(answer, "utf-8"),
+        render.refusal_as_json(operation, refusal, "utf-8"),
+    ):
+        assert all(character.isprintable() or character in "\n\u3000" for character in text)
+        document = json.loads(text)
+        assert document["items"] == [{"Name": "START_TIME", "Value": value}]
+        assert "偽電力\u3000揚水" in text
+    refused = json.loads(render.refusal_as_json(operation, refusal, "utf-8"))
+    assert refused["messages"][0]["text"] == "text\x1b]0;owned\x07"
+    assert refused["transaction_id"] == "A1\u2029B2"

@@ -46,8 +46,10 @@ def ops(interface: str | None, as_json: bool) -> None:
 
     chosen = [o for o in OPERATIONS if interface in (None, o.interface.value)]
     if as_json:
+        from mms_client.cli.render import json_text
+
         click.echo(
-            json.dumps(
+            json_text(
                 [
                     {
                         "name": o.name,
@@ -62,7 +64,7 @@ def ops(interface: str | None, as_json: bool) -> None:
                     }
                     for o in chosen
                 ],
-                indent=2,
+                sys.stdout.encoding,
             )
         )
         return

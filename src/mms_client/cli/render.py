@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mms_client.cli.tables import print_table, visible
+from mms_client.cli.tables import print_table, visible, visible_json
 from mms_client.schema.binding import TEXT_KEY
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def as_json(response: Response, encoding: str) -> str:
         ],
         "transaction_id": None if statistics is None else statistics.transaction_id,
     }
-    return _json(document, encoding)
+    return json_text(document, encoding)
 
 
 def refusal_as_json(operation: Operation, refusal: MMSValidationError, encoding: str) -> str:
@@ -57,7 +57,7 @@ def refusal_as_json(operation: Operation, refusal: MMSValidationError, encoding:
         "transaction_id": refusal.transaction_id,
         "refused": f"{refusal.operation}: {refusal.summary}",
     }
-    return _json(document, encoding)
+    return json_text(document, encoding)
 
 
 def show_refusal(console: Console, refusal: MMSValidationError) -> None:
@@ -68,17 +68,19 @@ def show_refusal(console: Console, refusal: MMSValidationError) -> None:
     _show_transaction_id(console, refusal.transaction_id)
 
 
-def _json(document: object, encoding: str) -> str:
-    """``document`` as JSON text, its characters as they are when ``encoding`` can carry them
-    all, else every character beyond ASCII as an escape (``\\u525d``): an output in another
-    encoding than UTF-8 (Windows' cp932) carries no 剝, a kanji of company names, and the
-    document must stay valid JSON there too."""
+def json_text(document: object, encoding: str) -> str:
+    """``document`` as JSON text, the one form every JSON output of the commands takes: its
+    characters as they are when ``encoding`` can carry them all, else every character beyond
+    ASCII as an escape (``\\u525d``), since an output in another encoding than UTF-8
+    (Windows' cp932) carries no 剝, a kanji of company names, and the document must stay
+    valid JSON there too; and in either, what would act on the terminal as an escape
+    (:func:`~mms_client.cli.tables.visible_json`), since a server's text may hold it."""
     text = json.dumps(document, ensure_ascii=False, indent=2)
     try:
         text.encode(encoding)
     except UnicodeEncodeError:
-        return json.dumps(document, indent=2)
-    return text
+        text = json.dumps(document, indent=2)
+    return visible_json(text)
 
 
 def _answer(

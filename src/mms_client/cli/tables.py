@@ -47,6 +47,21 @@ def visible(value: str) -> str:
     return value if value.isprintable() else _ACTING.sub(_escape, value)
 
 
+def _json_escape(acting: re.Match[str]) -> str:
+    # JSON's escaping has written every C0 control inside a string already: one left is the
+    # whitespace between the document's values (its indentation's line breaks)
+    character = acting[0]
+    return character if character in "\t\n\r" else f"\\u{ord(character):04x}"
+
+
+def visible_json(text: str) -> str:
+    """The JSON document ``text`` with the characters that would act on the terminal
+    (:data:`_ACTING`) inside its strings written as JSON escapes (``\\u001b``, ``\\u202e``),
+    everything else as it is: a JSON parser reads exactly the values the server sent, and
+    the terminal a script's output reaches shows them without acting on them."""
+    return _ACTING.sub(_json_escape, text)
+
+
 def print_table(
     console: Console,
     title: str,
