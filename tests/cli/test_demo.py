@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
 import subprocess
 import sys
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
+from rich.console import Console
 
 from mms_client.cli import main
+from mms_client.cli.demo import _offer_table, _show_refusal
+from mms_client.errors import MMSValidationError
+from mms_client.jst import JST
+from mms_client.judgement import Message
+from mms_client.schema.generated.mi_market import Direction, OfferData, OfferStack
 
 from .serving import schema_folder
 
@@ -76,3 +85,39 @@ def test_a_demo_terminated_midway_leaves_nothing_behind(tmp_path: Path) -> None:
     process.communicate(timeout=30)
     assert process.returncode == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_demo_shows_what_in_an_answer_would_act_on_the_terminal_as_escapes() -> None:
+    """The demo prints the simulator's answers, offers and refusals, as they came over the
+    wire: a value holding an escape sequence, a C1 control or a bidi override reached the
+    terminal as it was, and one holding rich markup was read as markup. They are shown as
+    ``mms call`` shows them, escaped, the markup as written, Japanese as it is."""
+    offer = OfferData.model_construct(
+        resource="RESO\x1b[2J",
+        start=datetime(2024, 4, 1, 9, tzinfo=JST),
+        end=datetime(2024, 4, 1, 12, tzinfo=JST),
+        direction=Direction.SELL,
+        area=None,
+        stack=[
+            OfferStack.model_construct(
+                number=1,
+                unit_price=Decimal("7.50"),
+                minimum_quantity_kw=1000,
+                tertiary_2_qty_kw=None,
+                id="OFR\u202e01[bold]",
+            )
+        ],
+    )
+    refusal = MMSValidationError(
+        "MarketSubmit_OfferData",
+        "refused",
+        [Message("Error", "E_X", "偽\u3000電力 [red]not red[/red]\x9b31m\rforged", "P")],
+    )
+    output = io.StringIO()
+    console = Console(file=output, force_terminal=True, width=200, color_system=None)
+    console.print(_offer_table("Offers", [offer]))
+    _show_refusal(console, refusal)
+    shown = output.getvalue()
+    assert "RESO\\x1b[2J" in shown and "OFR\\u202e01[bold]" in shown, shown
+    assert "Error E_X: 偽\u3000電力 [red]not red[/red]\\x9b31m\\rforged" in shown, shown
+    assert all(character.isprintable() or character in "\n\u3000" for character in shown)

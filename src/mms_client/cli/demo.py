@@ -5,6 +5,10 @@ BSP ``F100``/``FAKEUSER``, submits day-ahead offers for tomorrow (Japan time) on
 resources, lists them, cancels one, lists again, and shows how the MMS refuses an offer on a
 resource the participant does not own.  Every step goes over HTTPS with mutual TLS and signed
 payloads, exactly as against the real MMS.
+
+What the simulator answers is shown as :func:`~mms_client.cli.tables.visible` shows it, as
+``mms call`` does, and never read as rich markup: the demo prints what came back over the
+wire, not what it sent.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import TYPE_CHECKING
 import click
 
 from mms_client.cli.status import UNANSWERED, Failure
+from mms_client.cli.tables import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
     from mms_client.client import MmsClient
+    from mms_client.errors import MMSValidationError
     from mms_client.schema.generated.mi_market import OfferData
 
 
@@ -49,6 +55,8 @@ def demo() -> None:
 
 
 def _trading_day(console: Console, client: MmsClient) -> None:
+    from rich.text import Text
+
     from mms_client.errors import MMSValidationError
     from mms_client.jst import JST
     from mms_client.schema.generated.mi_market import (
@@ -110,7 +118,7 @@ def _trading_day(console: Console, client: MmsClient) -> None:
     console.print(_offer_table(f"Offers for {day}", client.query_offers(query, date=day)))
 
     cancelled = stored[1]
-    console.rule(f"3. Cancel the offer on {cancelled.resource}")
+    console.rule(Text(f"3. Cancel the offer on {visible(cancelled.resource)}"))
     client.cancel_offer(
         OfferCancel(
             resource=cancelled.resource,
@@ -121,7 +129,10 @@ def _trading_day(console: Console, client: MmsClient) -> None:
         market_type=MarketType.DAY_AHEAD,
         date=day,
     )
-    console.print(f"Cancelled the offer on {cancelled.resource} for {_period(cancelled)}.")
+    console.print(
+        f"Cancelled the offer on {visible(cancelled.resource)} for {_period(cancelled)}.",
+        markup=False,
+    )
 
     console.rule("4. Query again")
     console.print(_offer_table(f"Offers for {day}", client.query_offers(query, date=day)))
@@ -131,16 +142,25 @@ def _trading_day(console: Console, client: MmsClient) -> None:
     try:
         client.put_offer(foreign, market_type=MarketType.DAY_AHEAD, date=day)
     except MMSValidationError as refusal:
-        for message in refusal.messages:
-            # broken into lines on a terminal only: a file or a pipe, which rich takes to be 80
-            # columns wide, keeps a message on one line, to be read or searched whole
-            console.print(
-                f"[red]{message.severity} {message.code}[/red]: {message.text}",
-                soft_wrap=not console.is_terminal,
-            )
+        _show_refusal(console, refusal)
     else:
         # not a refusal (status 1): the simulator did not answer as the MMS does
         raise Failure("the simulator accepted an offer on a foreign resource", UNANSWERED)
+
+
+def _show_refusal(console: Console, refusal: MMSValidationError) -> None:
+    from rich.text import Text
+
+    for message in refusal.messages:
+        # broken into lines on a terminal only: a file or a pipe, which rich takes to be 80
+        # columns wide, keeps a message on one line, to be read or searched whole
+        console.print(
+            Text.assemble(
+                (f"{visible(message.severity)} {visible(str(message.code))}", "red"),
+                f": {visible(message.text)}",
+            ),
+            soft_wrap=not console.is_terminal,
+        )
 
 
 def _period(offer: OfferData) -> str:
@@ -150,6 +170,7 @@ def _period(offer: OfferData) -> str:
 def _offer_table(title: str, offers: Sequence[OfferData]) -> Table:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, box=box.SIMPLE_HEAD)
     for column in ("resource", "area", "JST", "#", "¥/kW", "min kW", "T2 kW", "offer id"):
@@ -160,7 +181,7 @@ def _offer_table(title: str, offers: Sequence[OfferData]) -> Table:
         area = "" if offer.area is None else offer.area.value
         for index, stack in enumerate(offer.stack):
             first = index == 0
-            table.add_row(
+            cells = (
                 offer.resource if first else "",
                 area if first else "",
                 _period(offer) if first else "",
@@ -170,4 +191,5 @@ def _offer_table(title: str, offers: Sequence[OfferData]) -> Table:
                 str(stack.tertiary_2_qty_kw or ""),
                 stack.id or "",
             )
+            table.add_row(*(Text(visible(cell)) for cell in cells))  # values, never markup
     return table
