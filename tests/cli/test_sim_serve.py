@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import os
 import re
 import shutil
 import signal
@@ -45,6 +46,18 @@ def _serve(state: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )  # fmt: skip
+
+
+def _mms(*arguments: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """``mms`` with ``arguments``, for a command that is to end at once; ``options``:
+    subprocess.run's (``cwd``, ``env``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mms_client.cli", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **options,
+    )
 
 
 def _client(manifest: Manifest, **options: str) -> MmsClient:
@@ -171,20 +184,41 @@ def test_serve_explains_a_port_it_cannot_use(tmp_path: Path, option: str) -> Non
 def test_an_empty_state_folder_is_refused_not_taken_for_the_current_one(tmp_path: Path) -> None:
     """``--state "$DIR"`` with DIR unset: serve would fill the current folder with its PKI
     and state, and call would look for a simulator there."""
-    for command, option in [(["sim", "serve", "--port", "0"], "--state"),
-                            (["call", "query_offers", "--example"], "--sim-state")]:  # fmt: skip
-        result = subprocess.run(
-            [sys.executable, "-m", "mms_client.cli", *command, option, ""],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-        )
+    for command, option in [(("sim", "serve", "--port", "0"), "--state"),
+                            (("call", "query_offers", "--example"), "--sim-state")]:  # fmt: skip
+        result = _mms(*command, option, "", cwd=tmp_path)
         assert result.returncode == 2, result.stderr
         assert (
             f"Error: Invalid value for '{option}': is empty; name the simulator's state folder"
         ) in result.stderr
         assert not list(tmp_path.iterdir())
+
+
+def test_an_empty_state_variable_is_refused_not_taken_for_an_unset_one(tmp_path: Path) -> None:
+    """``MMS_SIM_STATE="$DIR"`` with DIR unset: click took the empty variable for one not
+    set, so serve started a simulator on the user's data folder and call looked for one
+    there, neither where the user meant. Beside --cert, where the variable goes unused, it
+    stands in the way no more than a folder it names."""
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = {**os.environ, "HOME": str(home), "MMS_SIM_STATE": ""}
+    environment.pop("XDG_DATA_HOME", None)
+    for command in (("sim", "serve", "--port", "0"), ("call", "query_offers", "--example")):
+        result = _mms(*command, env=environment)
+        assert result.returncode == 2, result.stderr
+        assert (
+            "Error: Invalid value for MMS_SIM_STATE: is set but empty; name the simulator's "
+            "state folder in it, or unset it"
+        ) in result.stderr
+        assert not list(home.iterdir())
+    cert = tmp_path / "user.p12"
+    cert.write_bytes(b"not PKCS#12")
+    unused = _mms(
+        "call", "query_offers", "--example", "--cert", str(cert), "--participant", "F100",
+        "--user", "FAKEUSER", "--client-type", "BSP",
+        env={**environment, "MMS_CERT_PASSPHRASE": "x"},
+    )  # fmt: skip
+    assert unused.returncode == 2 and f"{cert} is not PKCS#12 data" in unused.stderr
 
 
 def test_serve_refuses_a_state_folder_another_serve_uses(

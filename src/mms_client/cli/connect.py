@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from mms_client.cli.sim import state_folder
+from mms_client.cli.sim import STATE_VARIABLE, state_folder
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -261,7 +261,7 @@ def connection_options(command: F) -> F:
             "--sim-state",
             type=click.Path(file_okay=False),
             callback=state_folder,
-            envvar="MMS_SIM_STATE",
+            envvar=STATE_VARIABLE,
             help="State folder of a simulator; also MMS_SIM_STATE  [default: that of "
             "`mms sim serve`]",
         ),

@@ -29,9 +29,23 @@ SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers |
 """What ``signal.signal`` takes and gives back: a function, or what the system does."""
 
 
+STATE_VARIABLE = "MMS_SIM_STATE"
+"""The environment variable that names the state folder in place of the option."""
+
+
 def default_state_dir() -> Path:
-    """Where ``mms sim serve`` keeps its state unless told otherwise."""
+    """Where ``mms sim serve`` keeps its state unless told otherwise. Taken when neither the
+    option nor :data:`STATE_VARIABLE` names a folder; click takes a variable set but empty
+    (``MMS_SIM_STATE=$DIR`` with DIR unset) for one not set, so that is refused here, as an
+    empty option is: the default in its place would serve, or look for, another
+    simulator than the one meant."""
     from platformdirs import user_data_dir
+
+    if os.environ.get(STATE_VARIABLE) == "":
+        raise click.BadParameter(
+            "is set but empty; name the simulator's state folder in it, or unset it",
+            param_hint=STATE_VARIABLE,
+        )
 
     return Path(user_data_dir("mms-client", appauthor=False)) / "simulator"
 
@@ -93,7 +107,7 @@ def _checked_limit(
     "state_dir",
     type=click.Path(file_okay=False),
     callback=state_folder,
-    envvar="MMS_SIM_STATE",
+    envvar=STATE_VARIABLE,
     default=None,
     help="State folder (PKI, SQLite, manifest); also MMS_SIM_STATE  [default: the user data "
     "folder]",
