@@ -302,6 +302,25 @@ def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:
     assert f"cannot read {candidate}" in result.output
 
 
+def test_call_explains_a_ca_bundle_it_cannot_read(mms_simulator: Simulator) -> None:
+    """A bundle click finds readable by its permissions, which fails when it is read (an I/O
+    error), is named with the reason, as --payload's is; it was named in the library's words,
+    as what ``verify=`` names, an argument the command does not have."""
+    unreadable = Path("/proc/self/mem")  # a process's memory cannot be read from its start
+    try:
+        unreadable.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror
+    else:
+        pytest.skip("no file here fails to be read")
+    arguments = ["call", "query_offers", "--example", "--sim-state",
+                 str(mms_simulator.state_dir), "--ca", str(unreadable)]  # fmt: skip
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--ca': cannot read {unreadable}: {reason}" in result.output
+    assert "verify=" not in result.output
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [

@@ -241,6 +241,21 @@ def _checked_timeout(context: click.Context, parameter: click.Parameter, seconds
     return seconds
 
 
+def _readable_bundle(
+    context: click.Context, parameter: click.Parameter, path: Path | None
+) -> Path | None:
+    """``path`` checked to be readable, beyond click's look at its permissions: a file that
+    cannot be read all the same (an I/O error, a file of /proc) failed only when the client
+    loaded it, in the library's words, which name ``verify=``, no option of the command."""
+    if path is not None:
+        try:
+            with path.open("rb") as bundle:
+                bundle.read(1)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {path}: {exc.strerror}") from None
+    return path
+
+
 def _variable_name(context: click.Context, parameter: click.Parameter, name: str) -> str:
     """``name`` checked to be the name of an environment variable. What is not one may be the
     passphrase itself, given by mistake: it is not repeated in the error, which a terminal,
@@ -304,6 +319,7 @@ def connection_options(command: F) -> F:
         click.option(
             "--ca",
             type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            callback=_readable_bundle,
             help="CA bundle that verifies the server.",
         ),
         click.option("--test", is_flag=True, help="Use the MMS test environment."),
