@@ -204,6 +204,33 @@ def test_swapped_arguments_are_pointed_out_without_showing_the_passphrase(
     assert str(long.value) == "certificate file not found: F100-FAKEUSR.p12"
 
 
+@pytest.mark.parametrize("passphrase", ["str", "bytes"])
+def test_a_passphrase_given_as_the_certificate_too_is_not_shown(
+    make_p12: MakeP12, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, passphrase: str
+) -> None:
+    """The passphrase given in both places (a variable passed twice, a swap whose path was
+    the passphrase as well): the "file not found" error named the path, which is the
+    passphrase; whatever the file, the path that is the passphrase is now never shown."""
+    monkeypatch.chdir(tmp_path)
+    secret = "S3cret-Passphrase"
+    given = secret if passphrase == "str" else secret.encode()
+    for source in (secret, Path(secret)):
+        with pytest.raises(CertificateError) as missing:
+            Certificate(source, given)
+        message = str(missing.value)
+        assert "path is the passphrase given" in message and "are the arguments swapped?" in message
+        assert secret not in message + _with_locals(missing.value)
+    # a missing file is still named, whatever the passphrase
+    with pytest.raises(CertificateError) as elsewhere:
+        Certificate("F100-FAKEUSR.p12", given)
+    assert str(elsewhere.value) == "certificate file not found: F100-FAKEUSR.p12"
+    # ... even a file of that name, which would be read, and its passphrase found wrong
+    Path(secret).write_bytes(make_p12())
+    with pytest.raises(CertificateError) as existing:
+        Certificate(secret, given)
+    assert secret not in str(existing.value) and "are the arguments swapped?" in str(existing.value)
+
+
 def test_a_passphrase_given_as_bytes_in_the_certificates_place_is_not_shown(
     make_p12: MakeP12, tmp_path: Path
 ) -> None:

@@ -269,8 +269,9 @@ def _read_source(named: _Hidden[object], secret: _Hidden[object]) -> tuple[_Hidd
     content).
 
     A path that does not exist is named in the message, which is what makes a typing error
-    in it plain to see, unless the passphrase looks like the certificate's path: then the
-    arguments are probably swapped, the "path" is the passphrase, and it is not shown.
+    in it plain to see, unless the passphrase looks like the certificate's path, or is the
+    path given: then the arguments are probably swapped, the "path" is the passphrase, and it
+    is not shown.
     """
     if isinstance(named.given, bytes | bytearray | memoryview):
         return _Hidden(bytes(named.given)), _GIVEN_BYTES
@@ -283,6 +284,11 @@ def _read_source(named: _Hidden[object], secret: _Hidden[object]) -> tuple[_Hidd
         raise CertificateError("the certificate file's path is empty")
     if "\x00" in str(os.fspath(named.given)):  # not shown: it may be no path
         raise CertificateError("the certificate file's path holds a NUL character")
+    if _is_the_passphrase(named.given, secret.given):
+        raise CertificateError(
+            "the certificate file's path is the passphrase given (neither is shown): are the "
+            "arguments swapped? Certificate takes the PKCS#12 file first, then its passphrase"
+        )
     content = _read_file(named.given)
     if isinstance(content, bytes):
         return _Hidden(content), str(Path(named.given))
@@ -296,6 +302,14 @@ def _read_source(named: _Hidden[object], secret: _Hidden[object]) -> tuple[_Hidd
     if missing:
         raise CertificateError(f"certificate file not found: {Path(named.given)}")
     raise CertificateError(f"certificate file {Path(named.given)} cannot be read: {reason}")
+
+
+def _is_the_passphrase(path: str | os.PathLike[str], passphrase: object) -> bool:
+    """Whether ``path`` is ``passphrase`` itself, given twice or in both places when swapped:
+    whatever the file, its path is then the passphrase, which no message may show."""
+    if isinstance(passphrase, bytes):
+        return os.fsencode(path) == passphrase
+    return isinstance(passphrase, str) and os.fspath(path) == passphrase
 
 
 def _read_file(path: str | os.PathLike[str]) -> bytes | OSError:
