@@ -285,6 +285,45 @@ def test_call_refuses_options_that_would_go_unused(tmp_path: Path) -> None:
     assert f"{cert} is not PKCS#12 data" in unused.output
 
 
+def test_call_does_not_repeat_a_passphrase_given_as_the_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--cert "$MMS_CERT_PASSPHRASE"``, the variable given in the file's place: click
+    named the missing "file", printing the passphrase on the terminal and in a job's record.
+    It is refused without being repeated; a file that is missing is still named."""
+    monkeypatch.chdir(tmp_path)
+    secret = "S3cret-Passphrase"
+    identity = ["--participant", "F100", "--user", "FAKEUSER", "--client-type", "BSP"]
+    for variable, options in [
+        ("MMS_CERT_PASSPHRASE", []),
+        ("MY_PASSPHRASE", ["--passphrase-env", "MY_PASSPHRASE"]),
+    ]:
+        result = CliRunner().invoke(
+            main,
+            ["call", "query_offers", "--example", "--cert", secret, *identity, *options],
+            env={variable: secret},
+        )
+        assert result.exit_code == 2, result.output
+        assert f"is the passphrase that {variable} holds (not repeated here)" in result.output
+        assert secret not in result.output
+    # a file of that name is read by no one: it is the passphrase all the same
+    Path(secret).write_bytes(b"never read")
+    named = CliRunner().invoke(
+        main,
+        ["call", "query_offers", "--example", "--cert", secret, *identity],
+        env={"MMS_CERT_PASSPHRASE": secret},
+    )
+    assert named.exit_code == 2 and "are the arguments swapped?" in named.output
+    assert secret not in named.output
+    missing = CliRunner().invoke(
+        main,
+        ["call", "query_offers", "--example", "--cert", "F100.p12", *identity],
+        env={"MMS_CERT_PASSPHRASE": secret},
+    )
+    assert missing.exit_code == 2
+    assert "Invalid value for --cert: File 'F100.p12' does not exist." in missing.output
+
+
 def test_call_explains_a_payload_file_it_cannot_read(tmp_path: Path) -> None:
     locked = tmp_path / "locked.json"
     locked.write_text("{}")

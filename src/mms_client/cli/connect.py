@@ -82,6 +82,7 @@ class Connection:
         from mms_client.exchange import name_rule
         from mms_client.security.certs import Certificate
 
+        _check_certificate_file(cert, self.passphrase_env)
         missing = [
             option
             for option, value in (
@@ -214,6 +215,23 @@ class Connection:
         return MmsClient(**arguments)
 
 
+def _check_certificate_file(cert: Path, passphrase_env: str) -> None:
+    """Refuse a ``cert`` that names no file, naming it, unless it is the passphrase that the
+    variable ``passphrase_env`` holds, given in the file's place: that is not repeated, which
+    a terminal, a log or the record of a job would keep. Checked here rather than by click,
+    which names a missing file before the passphrase's variable is known."""
+    if cert.exists():
+        return
+    passphrase = os.environ.get(passphrase_env)
+    if passphrase is not None and Path(passphrase) == cert:
+        raise click.BadParameter(
+            f"names no file, and is the passphrase that {passphrase_env} holds (not repeated "
+            "here): name the PKCS#12 file",
+            param_hint="--cert",
+        )
+    raise click.BadParameter(f"File {str(cert)!r} does not exist.", param_hint="--cert")
+
+
 def _checked_url(context: click.Context, parameter: click.Parameter, url: str | None) -> str | None:
     """``url`` checked as the client checks it, with the option named in the message."""
     from mms_client.endpoints import check_base_url
@@ -289,7 +307,8 @@ def connection_options(command: F) -> F:
         ),
         click.option(
             "--cert",
-            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            # whether it exists is checked with the passphrase: see _check_certificate_file
+            type=click.Path(dir_okay=False, path_type=Path),
             help="PKCS#12 certificate (instead of a simulator).",
         ),
         click.option(
