@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from types import TracebackType, UnionType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar
 
 from mms_client.calls import Call, attachments_of
 from mms_client.downloads import Destination
@@ -128,6 +128,28 @@ def _check_kinds(arguments: Mapping[str, object]) -> None:
         value = arguments[name]
         if not isinstance(value, kinds):
             raise ConfigurationError(f"{name} must be {expected}, not {shown_setting(value)}")
+
+
+class ClientOptions(TypedDict, total=False):
+    """The arguments of a client other than whom it acts as, for code that makes clients on a
+    caller's behalf (``Simulator.client(**options)``): typed as the constructor types them,
+    so that a misspelt or mistyped one is a type checker's error rather than a run time's.
+    A test keeps it in step with the constructor."""
+
+    domain: str
+    cert: Certificate
+    plugins: Sequence[Plugin] | None
+    is_admin: bool
+    test: bool
+    base_url: str | None
+    backup_url: str | None
+    verify: VerifySetting
+    timeout: float
+    keep_alive: bool
+    retry: RetryPolicy | None
+    max_response_bytes: int
+    max_download_bytes: int
+    download_timeout: float
 
 
 class _ClientCore(OperationMethods, ABC):

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from typing import get_type_hints
 
 import pytest
 
@@ -110,6 +111,19 @@ PROGRAMS = {
             assert_type(report.rows(), list[XmlModel])
             assert_type(report.rows("BSP_Offers"), list[XmlModel])
     """,
+    "sim_options.py": """
+        from mms_client import RetryPolicy
+        from mms_client.sim import Manifest, Simulator
+
+
+        def connect(sim: Simulator, manifest: Manifest) -> None:
+            sim.client("TSO", timeout=5, keep_alive=True, retry=RetryPolicy()).close()
+            sim.async_client(participant="F200", plugins=[], verify=False, backup_url=None)
+            manifest.client_arguments("BSP", domain="tests.local", max_download_bytes=1)
+            sim.client(timout=3)
+            sim.async_client(keep_alive="yes")
+            manifest.client_arguments("BSP", retry=3)
+    """,
     "no_row_model.py": """
         from mms_client import DownloadedFile
         from mms_client.schema.generated.mi_outbnd_reports import OutboundData
@@ -191,8 +205,35 @@ def test_report_rows_read_with_their_row_model_are_typed_so(
     assert reported["report_rows.py"] == []
 
 
+def test_a_misspelt_or_mistyped_simulator_client_option_is_an_error(
+    reported: dict[str, list[str]],
+) -> None:
+    """The options a simulator's client is made with are the client's own arguments, each
+    with its type, so a typo or a wrong type fails the type check rather than the test run;
+    every argument the client takes may still be given."""
+    errors = [message for message in reported["sim_options.py"] if ": error: " in message]
+    misspelt, mistyped, not_a_policy = errors
+    assert misspelt.startswith('9: error: Unexpected keyword argument "timout" for "client"')
+    assert mistyped.startswith('10: error: Argument "keep_alive" to "async_client" of')
+    assert 'has incompatible type "str"; expected "bool"' in mistyped
+    assert not_a_policy.startswith('11: error: Argument "retry" to "client_arguments" of')
+
+
 def test_a_model_of_no_dataset_is_no_row_model(reported: dict[str, list[str]]) -> None:
     """Only the row models of the datasets name a dataset; any other model is an error for
     the type checker as it is at run time."""
     [message] = reported["no_row_model.py"]
     assert message.startswith('6: error: Value of type variable "ReportRow" of "rows" of')
+
+
+def test_the_client_options_are_the_arguments_of_the_client_beside_whom_it_acts_as() -> None:
+    """``ClientOptions`` repeats the constructor's arguments for type checkers, which cannot
+    take them from it: an argument added, renamed or retyped there must be so here too, or
+    ``Simulator.client`` would refuse (to a type checker) what the client takes."""
+    from mms_client.client import AsyncMmsClient, ClientOptions, MmsClient
+
+    for client in (MmsClient, AsyncMmsClient):
+        arguments = get_type_hints(client.__init__)
+        for picked in ("participant", "user", "client_type", "return"):
+            del arguments[picked]
+        assert get_type_hints(ClientOptions) == arguments

@@ -36,7 +36,7 @@ from mms_client.cli.sim import STATE_VARIABLE, state_folder
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from mms_client.client import MmsClient
+    from mms_client.client import ClientOptions, MmsClient
     from mms_client.plugins import Plugin
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -193,22 +193,22 @@ class Connection:
                 f"`mms sim serve --state {shlex.quote(str(folder))}`",
                 UNANSWERED,
             )
-        given = {"base_url": self.base_url, "backup_url": self.backup_url, "verify": self.ca}
-        overrides: dict[str, str | None] = {
-            name: str(value) for name, value in given.items() if value
+        options: ClientOptions = {
+            "domain": "mms-cli.local",
+            "timeout": self.timeout,
+            "plugins": plugins,
         }
-        if self.base_url is not None:  # the manifest's backup is the backup of its own address
-            overrides["backup_url"] = self.backup_url
+        if self.base_url:
+            options["base_url"] = self.base_url
+        # the manifest's backup is the backup of its own address: another goes without it
+        if self.backup_url or self.base_url is not None:
+            options["backup_url"] = self.backup_url
+        if self.ca:
+            options["verify"] = str(self.ca)
         manifest = Manifest.load(folder)  # a SimulatorStateError when it is damaged
         try:
             arguments = manifest.client_arguments(
-                self.acting_as or "BSP",
-                self.participant,
-                self.user,
-                domain="mms-cli.local",
-                timeout=self.timeout,
-                plugins=plugins,
-                **overrides,
+                self.acting_as or "BSP", self.participant, self.user, **options
             )
         except LookupError as exc:  # the simulator has no such user
             raise click.UsageError(str(exc)) from None

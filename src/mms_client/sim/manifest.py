@@ -23,12 +23,15 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from mms_client.endpoints import ClientType
 from mms_client.errors import SimulatorStateError, one_of
 from mms_client.sim.pki import SimUser, write_private
 from mms_client.sim.state import describe
+
+if TYPE_CHECKING:
+    from mms_client.client import ClientOptions
 
 MANIFEST_NAME = "simulator.json"
 CLIENT_DOMAIN = "mms-simulator.local"
@@ -84,7 +87,7 @@ class Manifest:
         client_type: ClientType | str = ClientType.BSP,
         participant: str | None = None,
         user: str | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> dict[str, Any]:
         """The arguments of an :class:`~mms_client.client.MmsClient` that talks to this
         simulator (main, then backup) as the user :meth:`user` picks; ``options`` add to or

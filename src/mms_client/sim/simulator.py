@@ -28,7 +28,7 @@ import socket
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar, Unpack
 
 from uvicorn.config import LOG_LEVELS
 
@@ -67,7 +67,7 @@ from mms_client.sim.state import StateLock, keep_private, writing_in
 from mms_client.sim.store import Store
 
 if TYPE_CHECKING:
-    from mms_client.client import AsyncMmsClient, MmsClient
+    from mms_client.client import AsyncMmsClient, ClientOptions, MmsClient
 
 logger = logging.getLogger("mms_client.sim")
 
@@ -376,10 +376,11 @@ class Simulator:
         client_type: ClientType | str = ClientType.BSP,
         participant: str | None = None,
         user: str | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> MmsClient:
         """An :class:`~mms_client.client.MmsClient` for a user (:meth:`user`), pointed at this
-        simulator (main, then backup); ``options`` are further client arguments."""
+        simulator (main, then backup); ``options`` are further client arguments
+        (:class:`~mms_client.client.ClientOptions`)."""
         from mms_client.client import MmsClient
 
         manifest = _while_running(self._manifest, "client()")
@@ -390,7 +391,7 @@ class Simulator:
         client_type: ClientType | str = ClientType.BSP,
         participant: str | None = None,
         user: str | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> AsyncMmsClient:
         """Like :meth:`client`, for :class:`~mms_client.client.AsyncMmsClient`."""
         from mms_client.client import AsyncMmsClient
