@@ -55,6 +55,8 @@ from mms_client.examples import example_request
 from mms_client.exchange import Response
 from mms_client.jst import JST
 from mms_client.plugins import Plugin
+from mms_client.schema.generated.mpr import ResourceQuery
+from mms_client.sim import seed
 from mms_client.transport import RetryPolicy
 from mms_client.types.market import MarketType
 from mms_client.types.offer import Direction, OfferCancel, OfferData, OfferQuery, OfferStack
@@ -209,6 +211,31 @@ async def test_an_offer_read_from_a_reply_changed_and_sent_back_goes_without_the
     assert placed.model_dump() == as_read
     [again] = [answer] if isinstance(answer, OfferData) else answer.items
     assert again.validation == "PASSED" and again.stack[0].unit_price == 120
+
+
+def test_a_registration_read_from_a_query_changed_and_sent_back_goes_without_the_verdict(
+    fresh_mms_simulator: Simulator,
+) -> None:
+    """Read, change, send back, for a registration: the resource a query found and the one
+    the MMS answered its registration with (Validation, Success) are sent again without the
+    MMS's verdict; the caller's item keeps it. A fresh simulator: registering the resource
+    awaiting approval again replaces its registration."""
+    with client(fresh_mms_simulator) as bsp:
+        [found] = bsp.query_resources(ResourceQuery(resource_name=seed.PENDING_RESOURCE))
+        found.resource_short_name = "新水力"
+        registered = bsp.put_resource(found)
+        first = fresh_mms_simulator.requests[-1].payload
+        assert registered.validation == "PASSED" and registered.success is True
+        registered.resource_short_name = "新揚水"
+        as_read = registered.model_dump()
+        again = bsp.put_resource(registered)
+        second = fresh_mms_simulator.requests[-1].payload
+
+    for sent, short_name in ((first, "新水力"), (second, "新揚水")):
+        assert sent is not None and f'ResourceShortName="{short_name}"'.encode() in sent
+        assert VERDICT_ON_THE_WIRE.findall(sent) == []
+    assert registered.model_dump() == as_read
+    assert again.validation == "PASSED" and again.resource_short_name == "新揚水"
 
 
 def test_cancel_of_an_unknown_offer_fails(mms_simulator: Simulator, day: dt.date) -> None:
