@@ -143,6 +143,46 @@ def test_a_resource_is_awarded_once_for_a_block_whatever_offers_it_was_sent(
     ]
 
 
+def _requirement(start: str, end: str, kw: int) -> dict[str, Any]:
+    return {
+        "StartTime": f"2024-05-10T{start}:00",
+        "EndTime": f"2024-05-10T{end}:00",
+        "Direction": "1",
+        "Tertiary2ReserveQuantityInKw": kw,
+    }
+
+
+def test_requirement_blocks_of_an_area_never_overlap_so_no_stack_is_awarded_twice(
+    seeded_wire: Wire,
+) -> None:
+    """Each block is cleared on its own: an hour inside a stored three-hour block, taken
+    as a block of its own, would award the same stack's kW again for that hour."""
+    _require(seeded_wire, "04", Tertiary2=1000)
+    _offer(seeded_wire, "FAKE_RESO", _stack(1, "7.00", Tertiary2=1000))
+
+    def submit(*requirements: dict[str, Any], area: str = "04") -> list[str]:
+        answer = seeded_wire.call(
+            "MarketSubmit_ReserveRequirement",
+            [{"Area": area, "Requirement": list(requirements)}],
+            user=seeded_wire.user("TSO"),
+            day=DAY,
+            market_type="DAM",
+        )
+        return answer.codes()
+
+    assert submit(_requirement("09:00", "10:00", 1000)) == ["E_REQUIREMENT_OVERLAP"]
+    assert submit(_requirement("11:30", "13:00", 1000)) == ["E_REQUIREMENT_OVERLAP"]
+    assert submit(_requirement("12:00", "13:00", 500), _requirement("12:30", "14:00", 500)) == [
+        "E_REQUIREMENT_OVERLAP"
+    ], "blocks of one submission overlapping each other"
+    assert submit(_requirement("09:00", "12:00", 800)) == [], "the same block is replaced"
+    assert submit(_requirement("09:00", "10:00", 800), area="03") == [], "another area"
+    assert submit(_requirement("12:00", "15:00", 800)) == [], "the next block"
+    assert [(a["ResourceName"], a["Tertiary2AwardQuantityInKw"]) for a in _awards(seeded_wire)] == [
+        ("FAKE_RESO", "800")
+    ]
+
+
 def test_a_bsp_sees_its_own_awards_and_a_tso_everyone_s(seeded_wire: Wire) -> None:
     _require(seeded_wire, "04", Tertiary2=1000)
     _require(seeded_wire, "06", Tertiary2=1000)

@@ -102,6 +102,9 @@ class Code(StrEnum):
     OFFER_OVERLAP = "E_OFFER_OVERLAP"
     """An offer overlaps, without having exactly its period, a live offer of the same
     resource and market (the text names that offer's OfferIds and period)."""
+    REQUIREMENT_OVERLAP = "E_REQUIREMENT_OVERLAP"
+    """A reserve requirement block overlaps, without having exactly its period, another
+    block of the same area, direction and market type (stored, or earlier in the request)."""
     OFFER_REPLACED = "W_OFFER_REPLACED"
     """Warning: the offer replaces one submitted earlier for the same resource and period."""
     OFFER_WITHDRAWN = "W_OFFER_WITHDRAWN"

@@ -4,7 +4,9 @@ derived from them and from the TSO data, and the switching of awarded contracts.
 How the simulator clears (a model of the real market, simple enough to predict in a test):
 
 - every ``Requirement`` block a TSO submitted (market type, area, direction, start, end) is
-  cleared on its own, per commodity (primary, secondary 1 and 2, tertiary 1 and 2);
+  cleared on its own, per commodity (primary, secondary 1 and 2, tertiary 1 and 2); the
+  blocks of an area never overlap (:class:`~mms_client.sim.tso_data.RequirementBlocks`), so
+  no stack is awarded twice for the same time;
 - the candidates are the live offers of that market type on resources of that area whose
   period covers the block, one per offer stack, in merit order: by unit price, then
   submission time, then OfferId.  Stacks of a resource (or DR pattern) suspended for the

@@ -6,7 +6,10 @@ Each TSO series is stored one row per time block (``Requirement``, ``InterareaAw
 so that a submission for some blocks replaces exactly those; a query answers with the blocks
 of the requested days put back together per area or interconnection.  Series whose queries
 name a market type (requirements, inter-area awards, tie-line upper limits) need
-``MarketType`` on the submit envelope (``E_MARKET_TYPE_MISSING``).
+``MarketType`` on the submit envelope (``E_MARKET_TYPE_MISSING``).  A requirement block
+may not overlap another block of its area, direction and market type without having
+exactly its period (``E_REQUIREMENT_OVERLAP``): clearing clears each block on its own, so
+overlapping blocks would award the same offer stack twice for the same time.
 
 Settlement files come as attachments named like their ``File/@Name``
 (``E_ATTACHMENT_MISSING`` otherwise) and are kept for the participant the file names (for
@@ -18,23 +21,71 @@ may not see does not exist for it (``E_FILE_NOT_FOUND``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mms_client.endpoints import Interface
-from mms_client.sim.calls import XmlDict
+from mms_client.sim.calls import Code, Issue, XmlDict
 from mms_client.sim.records import (
     Collection,
     Context,
     Handler,
     Owner,
     download,
+    market_type,
+    overlaps,
     participant_known,
     stored_query,
     submission_time,
     submit,
+    wall_time,
 )
 
 MI = Interface.MI
 
-RESERVE_REQUIREMENTS = Collection(
+
+@dataclass(frozen=True)
+class RequirementBlocks(Collection):
+    """Reserve requirements, whose blocks of one area, direction and market type never
+    overlap (see the module docstring).  The MMS documents no such rule: it is inferred
+    from clearing per block, as the simulator's clearing rules are."""
+
+    def issues(self, context: Context, item: XmlDict) -> list[Issue]:
+        issues = super().issues(context, item)
+        market = market_type(context)
+        if issues or market is None:
+            return issues
+        area = item["Area"]
+        earlier: list[tuple[str, str, str]] = []
+        for requirement in item["Requirement"]:
+            start = str(wall_time(requirement["StartTime"]))
+            end = str(wall_time(requirement["EndTime"]))
+            direction = str(requirement["Direction"])
+            others = [
+                ("the stored block", str(record.start_time), str(record.end_time))
+                for record in context.store.items(self.kind, MI.value, period=(start, end))
+                if record.tags.get("MarketType") == market
+                and record.document["Area"] == area
+                and record.document["Requirement"][0]["Direction"] == direction
+            ]
+            others += [
+                ("the block of this request", other_start, other_end)
+                for other_direction, other_start, other_end in earlier
+                if other_direction == direction and overlaps((start, end), (other_start, other_end))
+            ]
+            issues.extend(
+                Issue(
+                    Code.REQUIREMENT_OVERLAP,
+                    f"the {market} requirement block {start}-{end} of area {area} overlaps "
+                    f"{whose} {other_start}-{other_end}; submit exactly its period to replace it",
+                )
+                for whose, other_start, other_end in others
+                if (other_start, other_end) != (start, end)
+            )
+            earlier.append((direction, start, end))
+        return issues
+
+
+RESERVE_REQUIREMENTS = RequirementBlocks(
     "ReserveRequirement",
     MI,
     ("Area", "StartTime", "EndTime", "Direction"),
