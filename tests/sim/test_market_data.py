@@ -161,16 +161,28 @@ def test_a_refund_is_for_a_period_of_its_contract(seeded_wire: Wire) -> None:
 
 
 def test_refund_targets_are_the_contracts_of_the_period(seeded_wire: Wire) -> None:
-    def targets(procurement: str) -> list[str]:
+    """An award of several commodities is a target for each, as the contract results
+    report lists it: a refund is for one CommodityCategory."""
+
+    def targets(procurement: str) -> list[tuple[str, str, str | None]]:
         query = {**_example_item("MarketQuery_RefundTargetContractResultQuery", OMI)}
         query["ProcurementType"] = procurement
         answer = seeded_wire.example(
             "MarketQuery_RefundTargetContractResultQuery", OMI, items=[query]
         )
-        return sorted(str(e.get("ResourceName")) for e in answer.document.iter("RefundData"))
+        return sorted(
+            (str(e.get("ResourceName")), str(e.get("JbmsId")), e.get("CommodityCategory"))
+            for e in answer.document.iter("RefundData")
+        )
 
-    assert targets("1") == ["FAKE_BATT", "FAKE_RESO", "FAKE_RESO2"]  # the seeded awards
-    assert targets("2") == ["FAKE_RESO"]  # the seeded off-market contract
+    assert targets("1") == [  # the seeded awards: primary and tertiary-2 in area 04
+        ("FAKE_BATT", "304010900", "1000"),
+        ("FAKE_BATT", "304010900", "3200"),
+        ("FAKE_RESO", str(AWARD), "1000"),
+        ("FAKE_RESO", str(AWARD), "3200"),
+        ("FAKE_RESO2", "404010900", "3200"),
+    ]
+    assert targets("2") == [("FAKE_RESO", "OMC000000000000001", "3200")]
 
 
 def test_a_refund_naming_another_participant_is_the_contracts_participants(

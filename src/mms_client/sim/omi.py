@@ -19,7 +19,9 @@ contracts, refunds and the contracts refunds may target.
   sets who and what the contract is for, whatever the refund states, and the contract's
   participant sees the refund.
 - Refund target contract results list the contracts in a period that refunds may target:
-  ProcurementType 1 for market awards, 2 for off-market contracts.
+  ProcurementType 1 for market awards (an award of several commodities once for each,
+  with its CommodityCategory, as the contract results report lists it), 2 for off-market
+  contracts.
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ from dataclasses import dataclass
 
 from mms_client.endpoints import Interface
 from mms_client.sim.calls import Code, Issue, XmlDict
-from mms_client.sim.clearing import COMMODITIES, Award, awards, find_award, outside_contract
+from mms_client.sim.clearing import (
+    COMMODITIES,
+    Award,
+    Commodity,
+    awards,
+    find_award,
+    outside_contract,
+)
 from mms_client.sim.holding import resource_held, resource_registered
 from mms_client.sim.market_data import (
     OMI_BASELINE_FILES,
@@ -105,8 +114,13 @@ class Contract:
     end: str
 
 
-def _award_contract(award: Award) -> Contract:
-    commodity = next(c for c in COMMODITIES if c.name in award.awarded)
+def _award_contracts(award: Award) -> list[Contract]:
+    """An award as refund targets: one per commodity it awards, as the contract results
+    report lists it, since a refund names one CommodityCategory."""
+    return [_award_contract(award, c) for c in COMMODITIES if c.name in award.awarded]
+
+
+def _award_contract(award: Award, commodity: Commodity) -> Contract:
     stack = award.candidate.stack
     return Contract(
         award.participant,
@@ -159,7 +173,7 @@ def contract(store: Store, jbms_id: str) -> Contract | None:
     """The contract a refund names: an award (a JbmsId of digits) or an off-market contract."""
     if jbms_id.isdigit():
         award = find_award(store, int(jbms_id))
-        return None if award is None else _award_contract(award)
+        return None if award is None else _award_contracts(award)[0]
     record = store.item(OFF_MARKET_CONTRACTS.kind, OMI.value, (jbms_id,))
     return None if record is None else _off_market_contract(record)
 
@@ -225,7 +239,7 @@ def _move_refunds(context: Context, item: XmlDict) -> None:
 
 def _refund_targets(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
     store = context.store
-    found = [_award_contract(award) for award in awards(store, None, period)]
+    found = [target for award in awards(store, None, period) for target in _award_contracts(award)]
     found += [
         _off_market_contract(record)
         for record in store.items(OFF_MARKET_CONTRACTS.kind, OMI.value, period=period)
