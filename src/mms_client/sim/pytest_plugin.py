@@ -33,18 +33,25 @@ _PKI_CACHE_KEY = "mms-simulator-pki-v1"
 def mms_simulator_pki(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """A folder holding a ready test PKI, reused across sessions through pytest's cache."""
+    """A folder holding a ready test PKI, reused across sessions through pytest's cache.
+
+    A PKI that cannot be written fails the fixture with a SimulatorStateError naming the file:
+    the OS error's frames held the users' records and passphrases, which ``pytest -l`` shows."""
     from mms_client.sim.pki import Pki
+    from mms_client.sim.state import writing_in
 
     # pytest's cache plugin may be switched off (-p no:cacheprovider); then the PKI lives for
     # this session only.
     cache = getattr(request.config, "cache", None)
-    folder = (
-        cache.mkdir(_PKI_CACHE_KEY)
-        if cache is not None
-        else tmp_path_factory.mktemp("mms-simulator-pki")
-    )
-    Pki.load_or_create(folder)
+    folder: Path
+    if cache is not None:
+        folder = cache.mkdir(_PKI_CACHE_KEY)
+        remedy = "make it writable, or remove it (pytest --cache-clear) to have a new one made"
+    else:
+        folder = tmp_path_factory.mktemp("mms-simulator-pki")
+        remedy = "make pytest's temporary folder writable, or name another with --basetemp"
+    with writing_in(folder, what="the simulator's test PKI in", remedy=remedy):
+        Pki.load_or_create(folder)
     return folder
 
 

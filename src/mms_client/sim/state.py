@@ -64,9 +64,16 @@ def held_in_turn(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def writing_in(folder: Path) -> Iterator[None]:
+def writing_in(
+    folder: Path,
+    *,
+    what: str = "in the simulator's state folder",
+    remedy: str = "make it writable, or use another state folder",
+) -> Iterator[None]:
     """Turns an OS error while preparing the state folder (read-only, someone else's, a file
-    where a folder should be...) into a :class:`SimulatorStateError` naming the file.
+    where a folder should be...) into a :class:`SimulatorStateError` naming the file;
+    ``what`` and ``remedy`` fit the message to a folder that is not a state folder (the
+    pytest plugin's cached test PKI).
 
     It does not show the OS error it replaces: that error's frames held what was being
     written (pki.json, the manifest, a user's record), passphrases with it, which a
@@ -76,8 +83,7 @@ def writing_in(folder: Path) -> Iterator[None]:
     except OSError as exc:
         where = Path(exc.filename) if exc.filename else folder
         raise SimulatorStateError(
-            f"cannot write in the simulator's state folder {folder} "
-            f"({where}: {describe(exc)}); make it writable, or use another state folder",
+            f"cannot write {what} {folder} ({where}: {describe(exc)}); {remedy}",
             where,
         ) from None
 

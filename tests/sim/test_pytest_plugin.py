@@ -1,0 +1,57 @@
+"""The pytest plugin as a project using mms_client meets it: the project's own suite, run by
+pytest with the fixtures the installed package registers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+# Where the plugin keeps the test PKI in a suite's pytest cache.
+_CACHED_PKI = Path(".pytest_cache", "d", "mms-simulator-pki-v1")
+
+
+def _secrets_of(pki: Path) -> list[str]:
+    """The passphrases pki.json keeps: of the CA's key, the server's, and each user's."""
+    record = json.loads((pki / "pki.json").read_text("utf-8"))
+    users = [user["passphrase"] for user in record["users"]]
+    return [record["ca_key_passphrase"], record["server_key_passphrase"], *users]
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project's test suite, configured as pytest-asyncio (installed beside the package)
+    asks, so that its runs say nothing but what the plugin does."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    return pytester
+
+
+def test_a_cached_pki_that_cannot_be_written_fails_the_fixture_naming_it_without_passphrases(
+    suite: pytest.Pytester, mms_simulator_pki: Path
+) -> None:
+    """A suite run with ``-l`` (a traceback's locals shown, as in many CI configurations)
+    whose cached PKI cannot be written is told which file and what to do, in a
+    SimulatorStateError; the frames that were writing it, which held the users' records and
+    passphrases, are not shown."""
+    cached = suite.path / _CACHED_PKI
+    shutil.copytree(mms_simulator_pki, cached)
+    shutil.rmtree(cached / "users")
+    (cached / "users").write_text("")  # a file where the users' PKCS#12 files are issued
+    suite.makepyfile("def test_uses_it(mms_simulator_pki):\n    pass\n")
+
+    result = suite.runpytest("-l")
+
+    result.assert_outcomes(errors=1)
+    shown = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            f"E *.SimulatorStateError: cannot write the simulator's test PKI in {cached} "
+            f"({cached / 'users'}*: *); make it writable, or remove it (pytest --cache-clear)*"
+        ]
+    )
+    assert [secret for secret in _secrets_of(cached) if secret in shown] == []
+    assert "pki.py" not in shown  # no frame of the code that held what it was writing
