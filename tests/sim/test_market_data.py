@@ -143,6 +143,32 @@ def test_a_refund_s_procurement_type_is_that_of_the_contract_it_names(seeded_wir
     assert accepted.codes() == []
 
 
+def test_a_refund_is_for_a_commodity_its_contract_covers(seeded_wire: Wire) -> None:
+    """A refund names one CommodityCategory of its contract, as the refund targets list it:
+    one the contract does not cover would refund what was never contracted."""
+    award = {
+        **_example_item("MarketSubmit_RefundData", OMI),
+        "ProcurementType": "1",
+        "JbmsId": str(AWARD),  # primary and tertiary-2
+        "StartTime": "2024-04-01T09:00:00",
+        "EndTime": "2024-04-01T12:00:00",
+    }
+    contract = _example_item("MarketSubmit_RefundData", OMI)  # the off-market contract: 3200
+    for refund, category in ((award, "2100"), (award, "4000"), (contract, "1000")):
+        answer = seeded_wire.example(
+            "MarketSubmit_RefundData", OMI, items=[{**refund, "CommodityCategory": category}]
+        )
+        assert answer.codes() == ["E_COMMODITY_NOT_CONTRACTED"]
+        (message,) = answer.document.iter("Error")
+        assert f"contract {refund['JbmsId']}," in str(message.text)
+        assert f"not CommodityCategory {category}" in str(message.text)
+    for refund, category in ((award, "1000"), (award, "3200"), (contract, "3200")):
+        answer = seeded_wire.example(
+            "MarketSubmit_RefundData", OMI, items=[{**refund, "CommodityCategory": category}]
+        )
+        assert answer.codes() == []
+
+
 def test_a_refund_is_for_a_period_of_its_contract(seeded_wire: Wire) -> None:
     """As a switch is: a refund for hours the contract does not cover refunds nothing."""
     refund = _example_item("MarketSubmit_RefundData", OMI)  # the contract runs 15:00-18:00

@@ -122,6 +122,9 @@ class Code(StrEnum):
     """No file of that name is available to the caller."""
     CONTRACT_UNKNOWN = "E_CONTRACT_UNKNOWN"
     """No contract (award or off-market contract) has that JbmsId."""
+    COMMODITY_NOT_CONTRACTED = "E_COMMODITY_NOT_CONTRACTED"
+    """A refund names a CommodityCategory its contract does not cover (an award's awarded
+    commodities, an off-market contract's CommodityCategory)."""
     CONTRACT_NOT_OWNED = "E_CONTRACT_NOT_OWNED"
     """The contract belongs to another participant."""
     QUANTITY_EXCEEDED = "E_QUANTITY_EXCEEDED"

@@ -15,7 +15,9 @@ contracts, refunds and the contracts refunds may target.
   following it to its participant and resource.  The holder of the resource sees it.
 - Refunds are submitted by TSOs for a contract of the kind their ProcurementType names: an
   award (JbmsId digits, 1) or an off-market contract (2) (``E_CONTRACT_UNKNOWN``), for a
-  period within the contract's (``E_PERIOD_INVALID``); the MMS
+  period within the contract's (``E_PERIOD_INVALID``) and for a CommodityCategory it covers,
+  as the refund targets list it (``E_COMMODITY_NOT_CONTRACTED``).  The MMS documents no
+  such commodity rule; it is this simulator's inference from the refund targets.  The MMS
   sets who and what the contract is for, whatever the refund states, and the contract's
   participant sees the refund.
 - Refund target contract results list the contracts in a period that refunds may target:
@@ -169,23 +171,44 @@ def _off_market_contract(record: ItemRecord) -> Contract:
     )
 
 
-def contract(store: Store, jbms_id: str) -> Contract | None:
-    """The contract a refund names: an award (a JbmsId of digits) or an off-market contract."""
+def contracts(store: Store, jbms_id: str) -> list[Contract]:
+    """The refund targets a refund's JbmsId names (none when it names no contract): an award
+    (a JbmsId of digits), one per commodity it awards, or an off-market contract."""
     if jbms_id.isdigit():
         award = find_award(store, int(jbms_id))
-        return None if award is None else _award_contracts(award)[0]
+        return [] if award is None else _award_contracts(award)
     record = store.item(OFF_MARKET_CONTRACTS.kind, OMI.value, (jbms_id,))
-    return None if record is None else _off_market_contract(record)
+    return [] if record is None else [_off_market_contract(record)]
+
+
+def _uncontracted_commodity(item: XmlDict, targets: list[Contract]) -> list[Issue]:
+    """A refund stating a CommodityCategory is for one its contract covers, as the refund
+    targets list it (an off-market contract stating none covers any): another would refund
+    what was never contracted.  The MMS documents no such rule; it is inferred from the
+    refund targets, which list a contract once per commodity."""
+    category = item.get("CommodityCategory")
+    covered = [target.document.get("CommodityCategory") for target in targets]
+    if category is None or None in covered or category in covered:
+        return []
+    kind = _KINDS[targets[0].document["ProcurementType"]]
+    return [
+        Issue(
+            Code.COMMODITY_NOT_CONTRACTED,
+            f"contract {item['JbmsId']}, {kind}, covers CommodityCategory "
+            f"{' and '.join(map(str, covered))}, not CommodityCategory {category}",
+        )
+    ]
 
 
 def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
     """The refund names a contract, of the kind its ProcurementType says (stored as the other
-    kind, it would be found by the queries for that kind), for a period the contract covers,
-    as a switch does."""
+    kind, it would be found by the queries for that kind), for a commodity the contract
+    covers (:func:`_uncontracted_commodity`) and a period it covers, as a switch does."""
     jbms = item["JbmsId"]
-    found = contract(context.store, str(jbms))
-    if found is None:
+    targets = contracts(context.store, str(jbms))
+    if not targets:
         return [Issue(Code.CONTRACT_UNKNOWN, f"there is no contract {jbms}")]
+    found = targets[0]
     kind = found.document["ProcurementType"]
     if item["ProcurementType"] != kind:
         return [
@@ -196,7 +219,9 @@ def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
             )
         ]
     start, end = str(wall_time(item["StartTime"])), str(wall_time(item["EndTime"]))
-    return outside_contract(jbms, (found.start, found.end), "refund", start, end)
+    return _uncontracted_commodity(item, targets) + outside_contract(
+        jbms, (found.start, found.end), "refund", start, end
+    )
 
 
 def _take_details(refund: XmlDict, contract_document: XmlDict) -> None:
@@ -211,8 +236,7 @@ def _take_details(refund: XmlDict, contract_document: XmlDict) -> None:
 
 def _refund_details(context: Context, item: XmlDict) -> None:
     """Fill: the refund gets its contract's details (:func:`_take_details`)."""
-    found = contract(context.store, str(item["JbmsId"]))
-    assert found is not None  # checked by _refund_contract
+    found, *_ = contracts(context.store, str(item["JbmsId"]))  # checked by _refund_contract
     _take_details(item, found.document)
 
 
