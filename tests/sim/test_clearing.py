@@ -259,24 +259,21 @@ def test_a_switch_moves_only_what_the_caller_holds(
     assert answer.codes() == [code]
 
 
+SWITCHED = {"StartTime": "2024-04-01T10:00:00", "EndTime": "2024-04-01T11:00:00"}
+"""The hour of the seeded award AWARD that :func:`_switch_award` switches."""
+
+
+def _switch_award(wire: Wire, *destinations: dict[str, Any]) -> None:
+    """Switches part of AWARD to ``destinations`` for the hour SWITCHED."""
+    switch = {**SWITCHED, "Source": [{"JbmsId": AWARD, "Destination": list(destinations)}]}
+    assert wire.example("MarketSubmit_Switch", items=[switch]).codes() == []
+
+
 def test_a_switch_to_a_resource_becomes_a_contract_of_its_own(seeded_wire: Wire) -> None:
-    switch = {
-        "StartTime": "2024-04-01T10:00:00",
-        "EndTime": "2024-04-01T11:00:00",
-        "Source": [
-            {
-                "JbmsId": AWARD,
-                "Destination": [
-                    {
-                        "DestinationType": "Resource",
-                        "ResourceName": "FAKE_BATT",
-                        "Tertiary2QuantityInKw": 1500,
-                    }
-                ],
-            }
-        ],
-    }
-    assert seeded_wire.example("MarketSubmit_Switch", items=[switch]).codes() == []
+    _switch_award(
+        seeded_wire,
+        {"DestinationType": "Resource", "ResourceName": "FAKE_BATT", "Tertiary2QuantityInKw": 1500},
+    )
 
     answer = seeded_wire.example("MarketQuery_SwitchQuery")
     contracts = {
@@ -310,3 +307,40 @@ def test_switch_contracts_end_with_the_award_they_were_made_from(seeded_wire: Wi
     assert list(after.document.iter("SwitchQueryResults")) == []
     requests = seeded_wire.example("MarketQuery_TsoRequestQuery")
     assert list(requests.document.iter("TsoRequestQueryResults")) == []
+
+
+def test_switch_contracts_and_tso_requests_write_prices_with_two_fraction_digits(
+    seeded_wire: Wire,
+) -> None:
+    """As the award results do, whatever form the offer or the switch gave them in."""
+    offer = example_request("MarketSubmit_OfferData").items[0].model_dump(by_alias=True)
+    offer["OfferStack"] = [  # FAKE_RESO's offer, whose stack 1 is AWARD
+        {**stack, "OfferUnitPrice": "7.5", "RampDownUnitPrice": "1.5"}
+        for stack in offer["OfferStack"]
+    ]
+    assert seeded_wire.example("MarketSubmit_OfferData", items=[offer]).codes() == []
+    _switch_award(
+        seeded_wire,
+        {
+            "DestinationType": "Resource",
+            "ResourceName": "FAKE_BATT",
+            "Tertiary2QuantityInKw": 500,
+            "Price": "9.5",
+            "StartUpUnitPrice": "3",
+        },
+        {"DestinationType": "TSO", "Tertiary2QuantityInKw": 500},
+    )
+    prices = ("Price", "RampDownUnitPrice", "StartUpUnitPrice", "SourcePrice")
+    answer = seeded_wire.example("MarketQuery_SwitchQuery")
+    made = [
+        [e.get(p) for p in prices]
+        for e in answer.document.iter("SwitchQueryResults")
+        if e.get("StartTime") == SWITCHED["StartTime"]
+    ]
+    assert sorted(made) == [["7.50", "1.50", "0.00", "7.50"], ["9.50", "1.50", "3.00", "7.50"]]
+    requests = seeded_wire.example("MarketQuery_TsoRequestQuery", user=seeded_wire.user("TSO"))
+    assert [
+        [e.get(p) for p in prices[:3]]
+        for e in requests.document.iter("TsoRequestQueryResults")
+        if e.get("StartTime") == SWITCHED["StartTime"]
+    ] == [["7.50", "1.50", "0.00"]]

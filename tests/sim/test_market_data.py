@@ -211,6 +211,52 @@ def test_refund_targets_are_the_contracts_of_the_period(seeded_wire: Wire) -> No
     assert targets("2") == [("FAKE_RESO", "OMC000000000000001", "3200")]
 
 
+def test_refund_targets_write_prices_as_the_award_results_do(seeded_wire: Wire) -> None:
+    """Two fraction digits, those of the schema's price types, whatever form the offer or
+    the contract was sent in: a target's ContractPrice is its award's."""
+    offer = _example_item("MarketSubmit_OfferData")  # FAKE_RESO's, replaced
+    offer["OfferStack"] = [
+        {**stack, "OfferUnitPrice": "7.5", "RampDownUnitPrice": "1.5", "StartUpUnitPrice": "2"}
+        for stack in offer["OfferStack"]
+    ]
+    assert seeded_wire.example("MarketSubmit_OfferData", items=[offer]).codes() == []
+    contract = {
+        **_example_item("MarketSubmit_OffMarketContract", OMI),
+        "JbmsId": "OMC000000000000001",
+        "ContractPrice": "12.5",
+        "StartUpUnitPrice": "3",
+    }
+    tso = seeded_wire.user("TSO")
+    assert (
+        seeded_wire.example(
+            "MarketSubmit_OffMarketContract", OMI, items=[contract], user=tso
+        ).codes()
+        == []
+    )
+    prices = ("ContractPrice", "RampDownUnitPrice", "StartUpUnitPrice")
+    awards = seeded_wire.example("MarketQuery_AwardResultsQuery")
+    (awarded,) = (
+        a for a in awards.document.iter("AwardResultsData") if a.get("JbmsId") == str(AWARD)
+    )
+    assert [awarded.get(p) for p in prices] == ["7.50", "1.50", "2.00"]
+
+    def targets(procurement: str) -> list[list[str | None]]:
+        query = {**_example_item("MarketQuery_RefundTargetContractResultQuery", OMI)}
+        answer = seeded_wire.example(
+            "MarketQuery_RefundTargetContractResultQuery",
+            OMI,
+            items=[{**query, "ProcurementType": procurement}],
+        )
+        return [
+            [e.get(p) for p in prices]
+            for e in answer.document.iter("RefundData")
+            if e.get("JbmsId") in (str(AWARD), "OMC000000000000001")
+        ]
+
+    assert targets("1") == [["7.50", "1.50", "2.00"]] * 2  # primary and tertiary-2
+    assert targets("2") == [["12.50", None, "3.00"]]
+
+
 def test_a_refund_naming_another_participant_is_the_contracts_participants(
     seeded_wire: Wire,
 ) -> None:

@@ -439,3 +439,33 @@ def test_the_switch_request_report_leaves_out_switches_whose_award_is_gone(
     )
     assert cancelled.codes() == []
     assert switched_awards() == []
+
+
+def test_reports_write_prices_and_coefficients_with_two_fraction_digits(seeded_wire: Wire) -> None:
+    """As the award results do, whatever form the offer or the registration gave them in."""
+    offer = example_request("MarketSubmit_OfferData").items[0].model_dump(by_alias=True)
+    offer["OfferStack"] = [  # FAKE_RESO's offer, replaced
+        {**stack, "OfferUnitPrice": "7.5", "RampDownUnitPrice": "1.5"}
+        for stack in offer["OfferStack"]
+    ]
+    assert seeded_wire.example("MarketSubmit_OfferData", items=[offer]).codes() == []
+    example = example_request("RegistrationSubmit_ResourceCoefficient")
+    coefficient = {**example.items[0].model_dump(by_alias=True), "Coefficient": "0.9"}
+    registered = seeded_wire.example("RegistrationSubmit_ResourceCoefficient", items=[coefficient])
+    assert registered.codes() == []
+
+    def rows(name: DatasetName) -> list[dict[str, str]]:
+        answer = _download(seeded_wire, _create(seeded_wire, _request(name, *_parameters(name))))
+        document = etree.fromstring(answer.info.response_data)
+        return [dict(e.attrib) for e in document.iter() if e.get("ResourceName")]
+
+    prices = ("OfferUnitPrice", "RampDownUnitPrice", "StartUpUnitPrice")
+    assert {
+        tuple(row[p] for p in prices)
+        for row in rows(DatasetName.BSP_OFFERS)
+        if row["ResourceName"] == "FAKE_RESO"
+    } == {("7.50", "1.50", "0.00")}
+    (battery,) = (
+        row for row in rows(DatasetName.BSP_RESOURCELIST) if row["ResourceName"] == "FAKE_BATT"
+    )
+    assert battery["CoefficientTR2"] == "0.90"

@@ -92,6 +92,7 @@ _SWITCH_IDS = 9 * 10**17
 _CENTS = Decimal("0.01")
 _MILLIS = Decimal("0.001")
 _ONE = Decimal("1.00")
+_ZERO = Decimal("0.00")
 
 Period = tuple[str | None, str | None]
 
@@ -130,8 +131,20 @@ def _amount(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(_CENTS, rounding=ROUND_HALF_UP))
+def money(value: Decimal | str) -> str:
+    """A price or coefficient as the simulator writes it wherever it writes one of its own
+    making (awards, merit order, switches, refund targets, reports): with two fraction
+    digits, the fractionDigits of every schema type of them (``PriceValue6.2RoundedType``,
+    ``PriceValue7.2RoundedType``, ``PosValue4.2RoundedType``...).  A value taken from what was
+    submitted goes through here too, so that ``7.5`` is written ``7.50``, as beside it a price
+    worked out is; submits echo, and queries return, items as they were sent."""
+    return str(Decimal(str(value)).quantize(_CENTS, rounding=ROUND_HALF_UP))
+
+
+def stack_price(stack: XmlDict, attribute: str) -> str:
+    """An offer stack's ``RampDownUnitPrice`` or ``StartUpUnitPrice`` (:func:`money`), 0.00
+    where the offer states none: the answers that carry them require both."""
+    return money(stack.get(attribute, _ZERO))
 
 
 def _megawatts(value: Decimal) -> str:
@@ -403,12 +416,12 @@ def award_data(store: Store, award: Award) -> XmlDict:
         "CommandOperationMethodSec2Ter1Ter2": resource.document.get(
             "Sec2Ter1Ter2CommandOperationMethod"
         ),
-        "OfferPrice": _money(candidate.price),
-        "ContractPrice": _money(candidate.price),
-        "RampDownUnitPrice": stack.get("RampDownUnitPrice", "0.00"),
-        "StartUpUnitPrice": stack.get("StartUpUnitPrice", "0.00"),
-        "PerfEvalCoeff": _money(candidate.coefficient),
-        "CorrectedUnitPrice": _money(candidate.corrected_price),
+        "OfferPrice": money(candidate.price),
+        "ContractPrice": money(candidate.price),
+        "RampDownUnitPrice": stack_price(stack, "RampDownUnitPrice"),
+        "StartUpUnitPrice": stack_price(stack, "StartUpUnitPrice"),
+        "PerfEvalCoeff": money(candidate.coefficient),
+        "CorrectedUnitPrice": money(candidate.corrected_price),
         "SubmissionTime": offer["SubmissionTime"],
         "OfferAwardedLevel": "1" if award.full else "2",
         "OfferId": candidate.offer_id,
@@ -464,9 +477,9 @@ def merit_order_rows(context: Context, period: Period) -> list[Row]:
                 "BspParticipantName": candidate.participant,
                 "CompanyShortName": candidate.offer["CompanyShortName"],
                 "Area": candidate.resource.area,
-                "OfferPrice": _money(candidate.price),
-                "PerfEvalCoeff": _money(candidate.coefficient),
-                "CorrectedUnitPrice": _money(candidate.corrected_price),
+                "OfferPrice": money(candidate.price),
+                "PerfEvalCoeff": money(candidate.coefficient),
+                "CorrectedUnitPrice": money(candidate.corrected_price),
                 "SubmissionTime": candidate.offer["SubmissionTime"],
             }
             for commodity in COMMODITIES:
@@ -517,7 +530,7 @@ def _summary_rows(context: Context, period: Period) -> list[Row]:
             data[f"{commodity.name}TotalContractQuantity"] = total
             data[f"{commodity.name}InAreaQuantity"] = total
             data[f"{commodity.name}OutOfAreaQuantity"] = 0
-        data["TotalContractCost"] = _money(cost)
+        data["TotalContractCost"] = money(cost)
         rows.append(
             Row(
                 {
@@ -771,14 +784,12 @@ def _switch_contract(
         "StartTime": start,
         "EndTime": end,
         "ModifiedTime": context.now,
-        "Price": destination.get("Price", _money(award.candidate.price)),
-        "RampDownUnitPrice": destination.get(
-            "RampDownUnitPrice", award.candidate.stack.get("RampDownUnitPrice", "0.00")
-        ),
-        "StartUpUnitPrice": destination.get(
-            "StartUpUnitPrice", award.candidate.stack.get("StartUpUnitPrice", "0.00")
-        ),
-        "PerfEvalCoefficient": _money(award.candidate.coefficient),
+        "Price": money(destination.get("Price", award.candidate.price)),
+        **{
+            name: money(destination.get(name, stack_price(award.candidate.stack, name)))
+            for name in ("RampDownUnitPrice", "StartUpUnitPrice")
+        },
+        "PerfEvalCoefficient": money(award.candidate.coefficient),
         "LinkedArea": award.block.area,
         "Direction": award.block.direction,
         "ParticipantName": award.participant,
@@ -799,8 +810,8 @@ def _switch_contract(
         "SourceSystemCode": source.system_code,
         "SourceArea": source.area,
         "SourceResourceType": source.document.get("ResourceType", "01"),
-        "SourcePrice": _money(award.candidate.price),
-        "SourcePerfEvalCoefficient": _money(award.candidate.coefficient),
+        "SourcePrice": money(award.candidate.price),
+        "SourcePerfEvalCoefficient": money(award.candidate.coefficient),
         "SourceDrPattern": award.candidate.offer.get("DrPatternNumber"),
     }
     for commodity in COMMODITIES:
@@ -838,7 +849,7 @@ def _tso_request(context: Context, award: Award, contract: XmlDict) -> XmlDict:
         "ContractId": award.contract_id,
         "StartTime": contract["StartTime"],
         "EndTime": contract["EndTime"],
-        "Price": _money(award.candidate.price),
+        "Price": money(award.candidate.price),
         "RampDownUnitPrice": contract["RampDownUnitPrice"],
         "StartUpUnitPrice": contract["StartUpUnitPrice"],
         "TsoName": None if tso is None else tso.name,

@@ -38,7 +38,9 @@ from mms_client.sim.clearing import (
     Commodity,
     awards,
     find_award,
+    money,
     outside_contract,
+    stack_price,
 )
 from mms_client.sim.holding import resource_held, resource_registered
 from mms_client.sim.market_data import (
@@ -136,9 +138,9 @@ def _award_contract(award: Award, commodity: Commodity) -> Contract:
             "ResourceName": award.candidate.resource.name,
             "SystemCode": award.candidate.resource.system_code,
             "CommodityCategory": commodity.category,
-            "ContractPrice": stack["OfferUnitPrice"],
-            "RampDownUnitPrice": stack.get("RampDownUnitPrice", "0.00"),
-            "StartUpUnitPrice": stack.get("StartUpUnitPrice", "0.00"),
+            "ContractPrice": money(award.candidate.price),
+            "RampDownUnitPrice": stack_price(stack, "RampDownUnitPrice"),
+            "StartUpUnitPrice": stack_price(stack, "StartUpUnitPrice"),
             "RampDownRefundType": "0",
             "StartUpRefundType": "0",
         },
@@ -160,9 +162,11 @@ def _off_market_contract(record: ItemRecord) -> Contract:
             "ResourceName": document["ResourceName"],
             "SystemCode": document.get("SystemCode"),
             "CommodityCategory": document.get("CommodityCategory"),
-            "ContractPrice": document["ContractPrice"],
-            "RampDownUnitPrice": document.get("RampDownUnitPrice"),
-            "StartUpUnitPrice": document.get("StartUpUnitPrice"),
+            **{
+                name: money(document[name])
+                for name in ("ContractPrice", "RampDownUnitPrice", "StartUpUnitPrice")
+                if name in document
+            },
             "RampDownRefundType": "0",
             "StartUpRefundType": "0",
         },

@@ -73,6 +73,8 @@ from mms_client.sim.clearing import (
     awards,
     coefficient,
     merit_order_rows,
+    money,
+    stack_price,
 )
 from mms_client.sim.holding import resources_held
 from mms_client.sim.market_data import BUPS
@@ -208,7 +210,7 @@ def _resource_rows(scope: Scope) -> list[XmlDict]:
         row.update(
             ParticipantName=held_by,
             CompanyShortName=None if participant is None else participant.company_short_name,
-            CoefficientTR2=str(coefficient(scope.store, resource.name, on[:10] + "T00:00:00")),
+            CoefficientTR2=money(coefficient(scope.store, resource.name, on[:10] + "T00:00:00")),
             Address=document.get("Address", "未登録"),
             Status="APPROVED",
             OutputBand=band.get("Output"),
@@ -244,8 +246,9 @@ def _offer_rows(scope: Scope) -> list[XmlDict]:
                     "MarketType": offer.market_type,
                     "ParticipantName": document["BspParticipantName"],
                     "MinimumSupplyQuantity": stack["MinimumQuantityInKw"],
-                    "RampDownUnitPrice": stack.get("RampDownUnitPrice", "0.00"),
-                    "StartUpUnitPrice": stack.get("StartUpUnitPrice", "0.00"),
+                    "OfferUnitPrice": money(stack["OfferUnitPrice"]),
+                    "RampDownUnitPrice": stack_price(stack, "RampDownUnitPrice"),
+                    "StartUpUnitPrice": stack_price(stack, "StartUpUnitPrice"),
                     "DRPatternNumber": document.get("DrPatternNumber"),
                     "CompletionDate": document["SubmissionTime"],
                 }
