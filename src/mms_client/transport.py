@@ -43,8 +43,16 @@ import threading
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence, Set
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Set,
+)
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -425,6 +433,19 @@ class _SyncSocket(ssl.SSLSocket):
         if close:
             super().close()
 
+    def do_handshake(self, block: bool = False) -> None:
+        exchange = _under_way.get()
+        if exchange is None or not isinstance(exchange.driver, SyncTransport):
+            super().do_handshake(block)
+            return
+        with exchange.driver.opening(self):
+            super().do_handshake(block)
+
+    def wake(self) -> None:
+        """Make a thread waiting on this connection stop waiting, at once, with an error."""
+        with suppress(OSError):  # not connected, or shut down already
+            socket.socket.shutdown(self, socket.SHUT_RDWR)
+
     def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
         self._bound(sending=False)
         self._enter()
@@ -457,8 +478,7 @@ class _SyncSocket(ssl.SSLSocket):
         number could be given to a file or connection opened meanwhile (a handshake under
         way in another thread), which that thread would then read from or write TLS records
         into."""
-        with suppress(OSError):  # not connected, or shut down already
-            socket.socket.shutdown(self, socket.SHUT_RDWR)
+        self.wake()
         with self._guard:
             if self._users:
                 self._close_deferred = True
@@ -487,6 +507,9 @@ class _Exchange:
         transport closed in another event loop leaves this loop's client open."""
         self._settings = settings
         self._plugins = attempts.plugins
+        self.driver = attempts.driver
+        """The transport sending it, whose close must reach a connection still being opened
+        (:meth:`SyncTransport.opening`)."""
         self._spool_dir = spool_dir
         self._chunks: list[bytes] = []
         self._spool: BinaryIO | None = None
@@ -535,7 +558,9 @@ class _Exchange:
             return
         if isinstance(error, httpx.HTTPError):
             raise self._translate(error) from error
-        if isinstance(error, TimeoutError):  # asyncio.timeout: the deadline passed
+        if isinstance(error, TimeoutError):  # asyncio.timeout: the deadline passed, or a close
+            if self._client.is_closed:  # brought it forward (AsyncTransport.aclose)
+                raise self._closed_under_way() from None
             raise (self._late() if self._sending else self._unconnected(self._timeout)) from None
 
     def post(self) -> dict[str, Any]:
@@ -617,6 +642,20 @@ class _Exchange:
             url=self.url,
             attempt=self.attempt,
             operation=self.operation,
+        )
+
+    def _closed_under_way(self) -> Exception:
+        """The error of an attempt that the close of its client broke: a request not sent
+        yet fails as any call of a closed client does, one that had begun to go out as
+        lost, since the MMS may have it."""
+        if not self._sending:
+            return ConfigurationError(_CLOSED_CLIENT)
+        return ConnectionLostError(
+            "the client was closed while the request was under way",
+            url=self.url,
+            attempt=self.attempt,
+            operation=self.operation,
+            may_have_processed=not self._resendable,
         )
 
     def _late(self) -> RequestTimeout:
@@ -714,6 +753,12 @@ class _Exchange:
 
     def _translate(self, error: httpx.HTTPError) -> Exception:
         """The library error for an httpx failure of this attempt."""
+        if self._client.is_closed:
+            # closing closes the connections of calls under way, which then fail in the words
+            # of whatever broke deep down (an anyio stream's "pop from an empty deque", an
+            # end of the answer the server never sent, a TLS handshake cut short): the cause
+            # is the close
+            return self._closed_under_way()
         detail = _detail(error)
         if isinstance(error, httpx.UnsupportedProtocol):
             return ConfigurationError(f"{self.url} cannot be requested: {detail}")
@@ -745,17 +790,6 @@ class _Exchange:
                 url=self.url,
                 attempt=self.attempt,
                 operation=self.operation,
-            )
-        if self._client.is_closed:
-            # closing closes the connections of calls under way, which then fail in the words
-            # of whatever broke deep down (an anyio stream's "pop from an empty deque", an
-            # end of the answer the server never sent): the cause is the close
-            return ConnectionLostError(
-                "the client was closed while the request was under way",
-                url=self.url,
-                attempt=self.attempt,
-                operation=self.operation,
-                may_have_processed=not self._resendable and self._sending,
             )
         if isinstance(error, httpx.TimeoutException):
             if any(isinstance(cause, _UnsentError) for cause in _chain(error)):
@@ -1010,6 +1044,9 @@ class SyncTransport(_Driver):
         self._client = self._new_client()
         self._closing = threading.Event()
         """Set by :meth:`close`, for a thread waiting in :meth:`pause`."""
+        self._opening: set[_SyncSocket] = set()
+        """The connections whose TLS handshake is under way (:meth:`opening`)."""
+        self._opening_guard = threading.Lock()
 
     def _new_client(self) -> httpx.Client:
         return httpx.Client(verify=self._ssl_context, **self._settings.client_arguments())
@@ -1053,9 +1090,28 @@ class SyncTransport(_Driver):
     def pause(self, seconds: float) -> None:
         self._closing.wait(seconds)
 
+    @contextmanager
+    def opening(self, connection: _SyncSocket) -> Iterator[None]:
+        """Around the TLS handshake of ``connection``, which :meth:`close` then ends at once.
+        Closing the httpx client closes the connections of its pool, but not one still being
+        opened: a call whose handshake hangs would otherwise run on until its connect
+        timeout, and then fail as a host that could not be reached."""
+        with self._opening_guard:
+            self._opening.add(connection)
+            if self.closed:  # before the close could see it
+                connection.wake()
+        try:
+            yield
+        finally:
+            with self._opening_guard:
+                self._opening.discard(connection)
+
     def close(self) -> None:
         self._client.close()
         self._closing.set()
+        with self._opening_guard:
+            for connection in self._opening:
+                connection.wake()
 
 
 class AsyncTransport(_Driver):
@@ -1097,7 +1153,7 @@ class AsyncTransport(_Driver):
         self._lock = threading.Lock()
         self._loops = {}
 
-    async def _client(self) -> httpx.AsyncClient:
+    async def _client(self) -> _LoopClient:
         """The running event loop's own httpx client (see the class docstring)."""
         import asyncio  # loaded already where there is an event loop; sync users never pay it
 
@@ -1105,7 +1161,7 @@ class AsyncTransport(_Driver):
         with self._lock:
             own = self._loops.get(loop)
             if own is not None:
-                return own.client
+                return own
             # loops closed without finalizing their closers cannot close their clients
             for closed in [other for other in self._loops if other.is_closed()]:
                 del self._loops[closed]
@@ -1113,10 +1169,10 @@ class AsyncTransport(_Driver):
                 verify=self._ssl_context, **self._settings.client_arguments()
             )
             closer = self._close_with_loop(loop, client)
-            self._loops[loop] = _LoopClient(client, closer)
+            own = self._loops[loop] = _LoopClient(client, closer)
         # started in the loop it waits for; no other task of the loop runs before it yields
         await anext(closer)
-        return client
+        return own
 
     async def _close_with_loop(
         self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient
@@ -1155,10 +1211,10 @@ class AsyncTransport(_Driver):
         over as the policy says. With ``spool_dir`` the reply is streamed to a temporary file
         there (close the reply)."""
         attempts = self._attempts(endpoints, message, interface, operation, resendable, spool_dir)
-        client = await self._client()
+        own = await self._client()
         with self._ended(attempts):
             return await AsyncRetrying(**attempts.tenacity_arguments())(
-                self._attempt, client, attempts
+                self._attempt, own, attempts
             )
 
     async def pause(self, seconds: float) -> None:
@@ -1173,15 +1229,14 @@ class AsyncTransport(_Driver):
             if self._closed or time.monotonic() >= deadline:
                 return
 
-    async def _attempt(self, client: httpx.AsyncClient, attempts: _Attempts) -> HttpReply:
-        import asyncio
-
+    async def _attempt(self, own: _LoopClient, attempts: _Attempts) -> HttpReply:
+        client = own.client
         exchange = attempts.next(client)
         # the caller's cancellation reaches the exchange as it is (see _Exchange.stopped),
         # the deadline's as a TimeoutError
         with exchange:
             async with (
-                asyncio.timeout(exchange.left()),
+                own.deadline(exchange.left()),
                 client.stream(**exchange.post()) as response,
             ):
                 exchange.begin(response)
@@ -1196,6 +1251,8 @@ class AsyncTransport(_Driver):
         with self._lock:
             own = self._loops.get(asyncio.get_running_loop())
         if own is not None:
+            # the deadlines fire once this yields, when the client is closed already
+            own.end_attempts()
             await own.client.aclose()
         # the clients of other loops are closed as those loops finish
 
@@ -1211,3 +1268,30 @@ class _LoopClient:
 
     client: httpx.AsyncClient
     closer: AsyncGenerator[None, None]
+    deadlines: set[asyncio.Timeout] = field(default_factory=set)
+    """The deadlines of the attempts under way in the loop (:meth:`end_attempts`)."""
+
+    @asynccontextmanager
+    async def deadline(self, seconds: float) -> AsyncIterator[None]:
+        """:func:`asyncio.timeout` of ``seconds`` around an attempt, which a close of the
+        client may bring forward."""
+        import asyncio
+
+        async with asyncio.timeout(seconds) as deadline:
+            self.deadlines.add(deadline)
+            try:
+                yield
+            finally:
+                self.deadlines.discard(deadline)
+
+    def end_attempts(self) -> None:
+        """Make every attempt under way end at the loop's next turn, as its deadline
+        passing ends it (the attempt then sees that its client was closed). Closing the
+        client closes the connections of its pool, but not one still being opened: an
+        attempt whose TLS handshake hangs would otherwise run on until its connect timeout,
+        and then fail as a host that could not be reached."""
+        import asyncio
+
+        now = asyncio.get_running_loop().time()
+        for deadline in self.deadlines:
+            deadline.reschedule(now)

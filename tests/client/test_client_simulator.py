@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import errno
+import functools
 import gc
 import importlib.abc
 import itertools
@@ -24,9 +25,9 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -668,8 +669,8 @@ def slow_host(target: str, pause: float) -> Iterator[str]:
 
         def serve() -> None:
             time.sleep(pause)  # the client's first SYN meets the full queue meanwhile
-            listener.accept()[0].close()  # the filler
             with suppress(OSError):  # the listener closed: the test is over
+                listener.accept()[0].close()  # the filler
                 while True:
                     threading.Thread(target=relay, args=(listener.accept()[0],)).start()
 
@@ -1141,16 +1142,32 @@ def test_a_client_closed_while_another_thread_is_in_a_call_refuses_that_call_as_
     assert mms_simulator.count(QUERY, processed=False) == before  # nothing was sent
 
 
+@contextmanager
+def hanging_host(target: str) -> Iterator[str]:
+    """The URL of a host whose TLS handshake never ends (:func:`silent_host`); ``target``
+    is not reached."""
+    with silent_host() as silent:
+        yield silent
+
+
+@pytest.mark.parametrize(
+    "host", [functools.partial(slow_host, pause=0.3), hanging_host], ids=["slow", "hanging"]
+)
 @pytest.mark.parametrize("driver", ["sync", "async"])
 def test_a_client_closed_while_a_call_opens_its_connection_sends_nothing_on_it(
-    mms_simulator: Simulator, day: dt.date, driver: str
+    mms_simulator: Simulator,
+    day: dt.date,
+    driver: str,
+    host: Callable[[str], AbstractContextManager[str]],
 ) -> None:
-    """The close comes while the connection is being opened (it takes a second or more): the
-    call is one not sent yet, refused as closed, and the connection, once open, carries no
-    request, rather than a submit that the caller believes was never sent."""
+    """The close comes while the connection is being opened (it takes a second or more, or
+    its TLS handshake never ends): the call is one not sent yet, refused as closed at once,
+    and the connection, once open, carries no request, rather than a submit that the caller
+    believes was never sent. Before, a call whose handshake hung ran on until its connect
+    timeout (ten seconds here), then failed as a host that could not be reached."""
     before = mms_simulator.count(PUT, processed=False)
     recorder = Recorder()
-    with slow_host(mms_simulator.base_url, pause=0.3) as slow:
+    with host(mms_simulator.base_url) as slow:
         options: dict[str, Any] = {"base_url": slow, "backup_url": None, "timeout": 10}
         if driver == "sync":
             bsp = client(mms_simulator, plugins=[recorder], **options)
@@ -1176,6 +1193,7 @@ def test_a_client_closed_while_a_call_opens_its_connection_sends_nothing_on_it(
             with pytest.raises(ConfigurationError) as caught:
                 asyncio.run(put())
     assert str(caught.value) == "this client is closed; make a new one"
+    assert len(recorder.requests) == 1  # not sent again
     assert mms_simulator.count(PUT, processed=False) == before
 
 
