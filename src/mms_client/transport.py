@@ -522,6 +522,9 @@ class _Exchange:
         its deadline may pass between the handshake and the first byte."""
         self._answered = False
         """Whether the head of an answer (status line and headers) has arrived."""
+        self.opening: Any = None
+        """The connection of this attempt whose TLS handshake is under way, as httpcore
+        gives it (:meth:`close_unopened`)."""
         for plugin in self._plugins:  # before the spool file is made: a plugin may raise
             call_hook(plugin, "audit_request", message.body)
         if spool_dir is None:
@@ -577,12 +580,18 @@ class _Exchange:
 
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         """httpcore's ``trace`` hook: notes when the request begins to go out, so that a
-        deadline passing before then is known to have left the server untouched.
+        deadline passing before then is known to have left the server untouched, and which
+        connection is being opened until its TLS handshake is done (:meth:`close_unopened`).
 
         A client closed while the connection was being opened sends nothing on it: closing
         closes the pool's connections but leaves alone one still being opened, on which the
         request would go out once it is, although the close found it unsent."""
-        if event.endswith(".send_request_headers.started"):
+        if event.endswith(".connect_tcp.complete"):
+            self.opening = info["return_value"]
+        elif event.endswith(".start_tls.complete"):
+            self.opening = None  # the connection's own now, which its pool closes
+        elif event.endswith(".send_request_headers.started"):
+            self.opening = None
             if self._client.is_closed:
                 raise ConfigurationError(_CLOSED_CLIENT)
             self._sending = True
@@ -590,6 +599,17 @@ class _Exchange:
     async def atrace(self, event: str, info: Mapping[str, Any]) -> None:
         """:meth:`trace` for the async driver, whose httpcore awaits the hook."""
         self.trace(event, info)
+
+    async def close_unopened(self) -> None:
+        """Close the connection of an async attempt that ended during its TLS handshake.
+        httpcore closes it when the handshake fails, but drops it unclosed when the attempt is
+        cancelled meanwhile (by the caller, its deadline, or a close of the client), leaving
+        it to the garbage collector: a socket held for as long as the collector lets it be,
+        for each call cancelled at a host that hangs."""
+        if self.opening is not None:
+            with suppress(Exception):  # closed already; nothing to be done about it
+                await self.opening.aclose()
+            self.opening = None
 
     def stopped(self, stop: BaseException) -> None:
         """The call was stopped during this attempt, by ``stop`` (an async call's cancellation,
@@ -1235,13 +1255,16 @@ class AsyncTransport(_Driver):
         # the caller's cancellation reaches the exchange as it is (see _Exchange.stopped),
         # the deadline's as a TimeoutError
         with exchange:
-            async with (
-                own.deadline(exchange.left()),
-                client.stream(**exchange.post()) as response,
-            ):
-                exchange.begin(response)
-                async for chunk in response.aiter_raw():
-                    exchange.add(chunk)
+            try:
+                async with (
+                    own.deadline(exchange.left()),
+                    client.stream(**exchange.post()) as response,
+                ):
+                    exchange.begin(response)
+                    async for chunk in response.aiter_raw():
+                        exchange.add(chunk)
+            finally:
+                await exchange.close_unopened()
         return exchange.finish(response)
 
     async def aclose(self) -> None:

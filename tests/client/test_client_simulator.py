@@ -1033,7 +1033,13 @@ def connections_to(simulator: Simulator) -> int:
     """How many TCP connections to the simulator this process holds open: its sockets
     (``/proc/self/fd``) that the kernel's tables list with the simulator's port at the far
     end. A socket is counted until it is closed, whatever the server did with its side."""
-    ports = {urlsplit(url).port for url in (simulator.base_url, simulator.backup_url) if url}
+    return connections_to_urls(simulator.base_url, simulator.backup_url)
+
+
+def connections_to_urls(*urls: str | None) -> int:
+    """How many TCP connections this process holds open to the ports of ``urls``
+    (:func:`connections_to`)."""
+    ports = {urlsplit(url).port for url in urls if url}
     far_ends: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with suppress(FileNotFoundError), open(table) as lines:
@@ -1568,6 +1574,42 @@ async def test_a_query_or_a_submit_not_sent_yet_is_cancelled_without_a_word(
                 )
     assert not hasattr(late.value.__context__, "__notes__")
     assert warnings_saying("Cancelled after sending", caplog.records) == []
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="counts sockets through /proc")
+@pytest.mark.parametrize("stop", ["cancel", "timeout", "close"])
+async def test_a_call_stopped_while_its_tls_handshake_hangs_closes_its_connection(
+    mms_simulator: Simulator, day: dt.date, stop: str
+) -> None:
+    """httpx drops the connection of a call cancelled during its TLS handshake unclosed, and
+    the call's end leaves it to the garbage collector, which closes it whenever it runs, with
+    a ResourceWarning: a service cancelling calls to a host that hangs held a socket for
+    each meanwhile. The call now closes it as it ends, cancelled or stopped by a close."""
+    recorder = Recorder()
+    with silent_host() as silent:
+        bsp = mms_simulator.async_client(
+            base_url=silent, backup_url=None, retry=NO_WAIT, plugins=[recorder]
+        )
+        deadline = asyncio.timeout(None)
+
+        async def put() -> None:
+            async with deadline:
+                await bsp.put_offer(offer(day), MarketType.DAY_AHEAD, date=day)
+
+        call = asyncio.create_task(put())
+        while not connections_to_urls(silent):  # connected: the handshake has begun
+            await asyncio.sleep(0.01)
+        if stop == "cancel":
+            call.cancel()
+        elif stop == "timeout":
+            deadline.reschedule(asyncio.get_running_loop().time())
+        else:
+            await bsp.aclose()
+        ends = {"cancel": asyncio.CancelledError, "timeout": TimeoutError}
+        with pytest.raises(ends.get(stop, ConfigurationError)):
+            await call
+        assert connections_to_urls(silent) == 0
+        await bsp.aclose()
 
 
 class FullAuditDisk(Plugin):
