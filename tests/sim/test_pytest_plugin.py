@@ -55,3 +55,36 @@ def test_a_cached_pki_that_cannot_be_written_fails_the_fixture_naming_it_without
     )
     assert [secret for secret in _secrets_of(cached) if secret in shown] == []
     assert "pki.py" not in shown  # no frame of the code that held what it was writing
+
+
+def test_a_test_that_stops_the_session_simulator_leaves_the_next_one_a_running_simulator(
+    suite: pytest.Pytester,
+) -> None:
+    """A test stopping ``mms_simulator`` (to see what its client does without a server) does
+    not break every later test: the next one gets it running again, with the state and the
+    journal the session's simulator keeps, at addresses that may be new."""
+    suite.makepyfile(
+        """
+        def test_stops_it(mms_simulator):
+            with mms_simulator.client("MO") as operator:
+                operator.call(
+                    "RegistrationSubmit_User",
+                    {"ParticipantName": "F100", "UserName": "QAUSER",
+                     "StartDate": "2024-04-01", "Email": "qa@example.com"},
+                )
+            mms_simulator.stop()
+
+        def test_uses_it_after(mms_simulator):
+            assert mms_simulator.running
+            assert mms_simulator.count("RegistrationSubmit_User") == 1
+            with mms_simulator.client("BSP", "F100", "QAUSER") as qa:
+                (found,) = qa.call(
+                    "RegistrationQuery_User", {"ParticipantName": "F100", "UserName": "QAUSER"}
+                ).items
+            assert found.user_name == "QAUSER"
+        """
+    )
+
+    result = suite.runpytest()
+
+    result.assert_outcomes(passed=2)

@@ -4,7 +4,7 @@ Registered as a ``pytest11`` entry point, so any project that installs mms_clien
 
 - ``mms_simulator``: one simulator for the whole test session (state and journal are shared
   between tests, so do not assume they are empty); faults injected by a test are cleared
-  after it.
+  after it, and a test that stopped it leaves the next one a running simulator again.
 - ``fresh_mms_simulator``: a simulator with empty, freshly seeded state for one test.  It
   reuses the session's test PKI, so it starts in a fraction of a second.
 
@@ -69,7 +69,15 @@ def mms_simulator_session(
 
 @pytest.fixture
 def mms_simulator(mms_simulator_session: Simulator) -> Iterator[Simulator]:
-    """The session-wide simulator; faults a test injects do not leak into the next test."""
+    """The session-wide simulator; faults a test injects do not leak into the next test.
+
+    A test that stopped it (to see what a client does without a server) would otherwise leave
+    every later test a stopped simulator, failing them for no fault of theirs: it is started
+    again on its state folder, keeping its state and journal, at ports the system chooses
+    anew."""
+    if not mms_simulator_session.running:
+        mms_simulator_session.stop()  # a no-op unless its server ended on its own
+        mms_simulator_session.start()
     yield mms_simulator_session
     mms_simulator_session.clear_faults()
 
