@@ -184,6 +184,24 @@ def test_a_pki_it_cannot_use_or_write_is_refused_without_passphrases_in_a_traceb
     assert [secret for secret in _secrets_of(folder / "pki") if secret in shown] == []
 
 
+def test_a_pki_source_that_cannot_be_copied_in_is_refused_naming_the_file_without_passphrases(
+    mms_simulator_pki: Path, tmp_path: Path
+) -> None:
+    """The copy of ``pki_source`` into a new state folder fails as writing the PKI does: a
+    SimulatorStateError naming the file, not shutil's error (a list of every file it could
+    not copy) raised from frames that held what was being copied."""
+    folder = tmp_path / "state"
+    users = folder / "pki" / "users"
+    users.parent.mkdir(parents=True)
+    users.write_text("")  # a file where the users' PKCS#12 files are copied
+    with pytest.raises(SimulatorStateError, match="cannot write in") as refused:
+        Simulator(folder, pki_source=mms_simulator_pki, backup_port=None).start()
+    assert refused.value.path == users
+    assert f"({users}: " in str(refused.value)
+    shown = _with_locals(refused.value)
+    assert [secret for secret in _secrets_of(mms_simulator_pki) if secret in shown] == []
+
+
 def _served_once(pki: Path, folder: Path) -> Path:
     """``folder`` once a simulator of the test PKI ``pki`` has started and stopped there."""
     with Simulator(folder, pki_source=pki, backup_port=None):

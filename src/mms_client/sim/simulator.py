@@ -249,7 +249,8 @@ class Simulator:
             lock.acquire()
             pki_dir = self.state_dir / PKI_FOLDER
             if self._pki_source is not None and not (pki_dir / RECORD_FILE).exists():
-                with pki_locked(self._pki_source):  # not while another process makes it
+                # locked: not copied while another process makes it
+                with writing_in(self.state_dir), pki_locked(self._pki_source):
                     shutil.copytree(self._pki_source, pki_dir, dirs_exist_ok=True)
             # secrets made readable to others by hand are their owner's again before use
             secrets = [MANIFEST_NAME, *(f"{PKI_FOLDER}/{name}" for name in PRIVATE_FILES)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -81,11 +82,20 @@ def writing_in(
     try:
         yield
     except OSError as exc:
-        where = Path(exc.filename) if exc.filename else folder
+        where, why = _failed_file(exc, folder)
         raise SimulatorStateError(
-            f"cannot write {what} {folder} ({where}: {describe(exc)}); {remedy}",
-            where,
+            f"cannot write {what} {folder} ({where}: {why}); {remedy}", where
         ) from None
+
+
+def _failed_file(exc: OSError, folder: Path) -> tuple[Path, str]:
+    """The file an OS error met in ``folder`` is about, and why it failed. ``shutil.copytree``
+    (copying a test PKI in) gathers one error a file it could not copy, in a
+    :class:`shutil.Error` naming no file itself: the first of them is named."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        _source, destination, why = exc.args[0][0]
+        return Path(destination), why
+    return (Path(exc.filename) if exc.filename else folder), describe(exc)
 
 
 def keep_private(folder: Path, secrets: Iterable[str]) -> None:
