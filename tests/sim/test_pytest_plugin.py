@@ -57,6 +57,29 @@ def test_a_cached_pki_that_cannot_be_written_fails_the_fixture_naming_it_without
     assert "pki.py" not in shown  # no frame of the code that held what it was writing
 
 
+def test_a_damaged_cached_pki_fails_the_fixture_saying_to_clear_pytests_cache(
+    suite: pytest.Pytester, mms_simulator_pki: Path
+) -> None:
+    """A cached PKI whose pki.json is damaged is refused, not replaced (its users'
+    passphrases may have been copied), with the way out a pytest user has: clearing pytest's
+    cache, not choosing another state folder, which a suite does not choose."""
+    cached = suite.path / _CACHED_PKI
+    shutil.copytree(mms_simulator_pki, cached)
+    (cached / "pki.json").write_text("{")
+    suite.makepyfile("def test_uses_it(mms_simulator):\n    pass\n")
+
+    result = suite.runpytest("-l")
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"E *.SimulatorStateError: the simulator's test PKI in {cached} cannot be used "
+            "(pki.json: *); remove it (pytest --cache-clear) to have a new one made*"
+        ]
+    )
+    assert "another state folder" not in result.stdout.str()
+
+
 def test_a_test_that_stops_the_session_simulator_leaves_the_next_one_a_running_simulator(
     suite: pytest.Pytester,
 ) -> None:

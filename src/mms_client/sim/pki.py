@@ -202,13 +202,22 @@ def write_private(path: Path, data: bytes) -> None:
         raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
-def damaged_pki(folder: Path, what: str, exc: BaseException) -> SimulatorStateError:
+DAMAGED_PKI_REMEDY = (
+    "remove that folder to have a new one made (with new user certificates and passphrases), "
+    "or use another state folder"
+)
+"""What to do about a state folder's damaged PKI."""
+
+
+def damaged_pki(
+    folder: Path, what: str, exc: BaseException, remedy: str = DAMAGED_PKI_REMEDY
+) -> SimulatorStateError:
     """The error for a PKI file that cannot be read; it is not replaced silently, since the
-    users' certificates and passphrases (which clients may have copied) would change."""
+    users' certificates and passphrases (which clients may have copied) would change.
+    ``remedy`` fits the advice to a PKI kept elsewhere than in a state folder (the pytest
+    plugin's, in pytest's cache)."""
     return SimulatorStateError(
-        f"the simulator's test PKI in {folder} cannot be used ({what}: {describe(exc)}); "
-        "remove that folder to have a new one made (with new user certificates and "
-        "passphrases), or use another state folder",
+        f"the simulator's test PKI in {folder} cannot be used ({what}: {describe(exc)}); {remedy}",
         folder,
     )
 
@@ -261,11 +270,14 @@ class Pki:
         folder: Path,
         users: Iterable[seed.SeedUser] = seed.USERS,
         server_hosts: Iterable[str] = DEFAULT_SERVER_HOSTS,
+        *,
+        remedy: str = DAMAGED_PKI_REMEDY,
     ) -> Pki:
         """Loads the PKI in ``folder``, creating the CA, the server certificate (covering
         ``server_hosts``) and the users' PKCS#12 files that do not exist yet.
 
-        A PKI made by another layout version, or close to expiry, is replaced as a whole.
+        A PKI made by another layout version, or close to expiry, is replaced as a whole; a
+        damaged one is refused with a :class:`SimulatorStateError` advising ``remedy``.
         The PKI is the caller's alone meanwhile (:func:`pki_locked`): two test runs starting
         together on one cached PKI would otherwise each write its own keys over the other's.
         """
@@ -274,7 +286,7 @@ class Pki:
         with pki_locked(folder):
             pki: Pki | None = None
             if record_path.exists():
-                loaded = cls._load(folder, record_path)
+                loaded = cls._load(folder, record_path, remedy)
                 if isinstance(loaded, SimulatorStateError):
                     raise loaded
                 pki = loaded
@@ -286,7 +298,9 @@ class Pki:
             return pki
 
     @classmethod
-    def _load(cls, folder: Path, record_path: Path) -> Pki | SimulatorStateError | None:
+    def _load(
+        cls, folder: Path, record_path: Path, remedy: str
+    ) -> Pki | SimulatorStateError | None:
         """The PKI recorded in ``record_path``; None when it is to be replaced (another
         layout, close to expiry), the :class:`SimulatorStateError` naming the file when it is
         damaged. The error is returned rather than raised: raised here, it would carry this
@@ -309,7 +323,7 @@ class Pki:
             reading = folder / CA_KEY_FILE
             ca_key = serialization.load_pem_private_key(reading.read_bytes(), password=passphrase)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            return damaged_pki(folder, reading.name, exc)
+            return damaged_pki(folder, reading.name, exc, remedy)
         if not isinstance(ca_key, rsa.RSAPrivateKey):
             return None
         return cls(folder, ca_cert, ca_key, record)

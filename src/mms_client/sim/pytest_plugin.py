@@ -36,7 +36,8 @@ def mms_simulator_pki(
     """A folder holding a ready test PKI, reused across sessions through pytest's cache.
 
     A PKI that cannot be written fails the fixture with a SimulatorStateError naming the file:
-    the OS error's frames held the users' records and passphrases, which ``pytest -l`` shows."""
+    the OS error's frames held the users' records and passphrases, which ``pytest -l`` shows.
+    A damaged one fails it too, saying how to have it made again: by clearing the cache."""
     from mms_client.sim.pki import Pki
     from mms_client.sim.state import writing_in
 
@@ -48,10 +49,15 @@ def mms_simulator_pki(
         folder = cache.mkdir(_PKI_CACHE_KEY)
         remedy = "make it writable, or remove it (pytest --cache-clear) to have a new one made"
     else:
+        # made afresh each session: never found damaged
         folder = tmp_path_factory.mktemp("mms-simulator-pki")
         remedy = "make pytest's temporary folder writable, or name another with --basetemp"
     with writing_in(folder, what="the simulator's test PKI in", remedy=remedy):
-        Pki.load_or_create(folder)
+        Pki.load_or_create(
+            folder,
+            remedy="remove it (pytest --cache-clear) to have a new one made, with new user "
+            "certificates and passphrases",
+        )
     return folder
 
 
