@@ -186,6 +186,28 @@ def test_a_refund_is_for_a_period_of_its_contract(seeded_wire: Wire) -> None:
     assert seeded_wire.example("MarketSubmit_RefundData", OMI, items=[within]).codes() == []
 
 
+def test_a_refund_without_end_time_runs_from_its_start_to_its_contract_s_end(
+    seeded_wire: Wire,
+) -> None:
+    """EndTime is optional in RefundData: a refund without it is judged by its start, which
+    must be within its contract, and is kept as sent."""
+    refund = _example_item("MarketSubmit_RefundData", OMI)  # the contract runs 15:00-18:00
+    del refund["EndTime"]
+    for start in ("12:00", "18:00"):
+        outside = {**refund, "StartTime": f"2024-04-01T{start}:00"}
+        answer = seeded_wire.example("MarketSubmit_RefundData", OMI, items=[outside])
+        assert answer.codes() == ["E_PERIOD_INVALID"]
+        (message,) = answer.document.iter("Error")
+        assert f"the refund 2024-04-01T{start}:00 is outside it" in str(message.text)
+    within = {**refund, "StartTime": "2024-04-01T16:00:00"}
+    assert seeded_wire.example("MarketSubmit_RefundData", OMI, items=[within]).codes() == []
+    stored = seeded_wire.example("MarketQuery_RefundDataQuery", OMI).document.iter("RefundData")
+    assert [(e.get("StartTime"), e.get("EndTime")) for e in stored] == [
+        ("2024-04-01T15:00:00", "2024-04-01T18:00:00"),
+        ("2024-04-01T16:00:00", None),
+    ]
+
+
 def test_refund_targets_are_the_contracts_of_the_period(seeded_wire: Wire) -> None:
     """An award of several commodities is a target for each, as the contract results
     report lists it: a refund is for one CommodityCategory."""

@@ -71,10 +71,12 @@ from mms_client.sim.records import (
     known,
     market_type,
     period_issues,
+    period_text,
     query,
     store_units,
     stored,
     wall_time,
+    within,
 )
 from mms_client.sim.registration import (
     DR_PATTERN_SUSPENSIONS,
@@ -718,13 +720,16 @@ def _switched(store: Store, source: int, start: str, end: str) -> dict[str, int]
 
 
 def outside_contract(
-    jbms: object, runs: tuple[str, str], what: str, start: str, end: str
+    jbms: object, runs: tuple[str, str], what: str, start: str, end: str | None
 ) -> list[Issue]:
     """A ``what`` (a switch, a refund) for [start, end) refused for reaching outside the
-    period its contract ``jbms`` runs: a contract answers for its own period alone."""
-    if start < runs[0] or end > runs[1]:
+    period its contract ``jbms`` runs: a contract answers for its own period alone.  One
+    without an end (a refund may leave out its EndTime) is judged by its start, as other
+    items without an end are."""
+    if not within(runs, start, end):
         message = (
-            f"contract {jbms} runs {runs[0]}-{runs[1]}; the {what} {start}-{end} is outside it"
+            f"contract {jbms} runs {runs[0]}-{runs[1]}; the {what} "
+            f"{period_text(start, end)} is outside it"
         )
         return [Issue(Code.PERIOD_INVALID, message)]
     return []

@@ -57,6 +57,7 @@ from mms_client.sim.records import (
     Row,
     download,
     dr_pattern_registered,
+    item_end,
     query,
     resource_master,
     stored_query,
@@ -207,7 +208,9 @@ def _uncontracted_commodity(item: XmlDict, targets: list[Contract]) -> list[Issu
 def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
     """The refund names a contract, of the kind its ProcurementType says (stored as the other
     kind, it would be found by the queries for that kind), for a commodity the contract
-    covers (:func:`_uncontracted_commodity`) and a period it covers, as a switch does."""
+    covers (:func:`_uncontracted_commodity`) and a period it covers, as a switch does.  A
+    refund without EndTime (optional in the schema, which says no more) is taken to run from
+    its StartTime to its contract's end, and so is judged by its start: an inference."""
     jbms = item["JbmsId"]
     targets = contracts(context.store, str(jbms))
     if not targets:
@@ -222,9 +225,8 @@ def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
                 f"it is {_KINDS[kind]} (ProcurementType {kind})",
             )
         ]
-    start, end = str(wall_time(item["StartTime"])), str(wall_time(item["EndTime"]))
     return _uncontracted_commodity(item, targets) + outside_contract(
-        jbms, (found.start, found.end), "refund", start, end
+        jbms, (found.start, found.end), "refund", str(wall_time(item["StartTime"])), item_end(item)
     )
 
 
