@@ -345,6 +345,7 @@ def prepare(
 ) -> PreparedRequest:
     """Build, validate, sign and frame one request (see the module docstring), as the client
     method ``method`` sends it (None: by registry name, as ``client.call`` does)."""
+    caller.certificate.check_current()
     check_audience(operation, caller.client_type)
     document = operation.request_document(
         payload, method=method, **envelope_fields(operation, caller, envelope)

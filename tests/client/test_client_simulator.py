@@ -40,6 +40,7 @@ from mms_client.client import AsyncMmsClient, MmsClient
 from mms_client.endpoints import ClientType
 from mms_client.errors import (
     AudienceError,
+    CertificateError,
     ConfigurationError,
     ConnectError,
     ConnectionLostError,
@@ -254,6 +255,27 @@ def test_tso_put_offer_is_refused_with_nothing_sent(mms_simulator: Simulator, da
     refused = pytest.raises(AudienceError, match="may be called by BSP; this client is TSO")
     with client(mms_simulator, client_type="TSO", plugins=[recorder]) as tso, refused:
         tso.put_offer(offer(day), MarketType.DAY_AHEAD)
+    assert mms_simulator.count(processed=False) == before
+    assert recorder.requests == []
+
+
+def test_a_certificate_that_expired_while_the_client_ran_is_refused_with_nothing_sent(
+    mms_simulator: Simulator, day: dt.date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service outlives the certificate it loaded (renewed yearly): its calls say so, before
+    sending, rather than meeting the MMS's refusal of the TLS handshake at every attempt."""
+    from mms_client.security import certs
+
+    before = mms_simulator.count(processed=False)
+    recorder = Recorder()
+    certificate = mms_simulator.user("BSP").certificate()
+    expiry = certificate.not_valid_after
+    with client(mms_simulator, plugins=[recorder]) as bsp:
+        monkeypatch.setattr(certs, "_now", lambda: expiry + dt.timedelta(days=1), raising=False)
+        with pytest.raises(CertificateError) as refused:
+            bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day)
+    expired = f"certificate {certificate.subject} expired on {expiry:%Y-%m-%d %H:%M} UTC"
+    assert expired in str(refused.value)
     assert mms_simulator.count(processed=False) == before
     assert recorder.requests == []
 

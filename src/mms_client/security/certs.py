@@ -15,9 +15,11 @@ temporary file, deleted before the method returns; only a process killed in that
 SIGKILL, or a SIGTERM it does not handle) leaves it in the temporary folder, still encrypted.
 
 Validity policy: an expired certificate is refused with :class:`CertificateError` (the MMS would
-reject the TLS handshake anyway, with a far less helpful message); a certificate that is not
-valid *yet* only raises a :class:`CertificateWarning`, because a slightly wrong local clock
-should not stop a client whose certificate the server will accept.
+reject the TLS handshake anyway, with a far less helpful message), when it is loaded and again
+before every request (:meth:`Certificate.check_current`), since a client may run past its
+certificate's expiry; a certificate that is not valid *yet* only raises a
+:class:`CertificateWarning`, because a slightly wrong local clock should not stop a client
+whose certificate the server will accept.
 """
 
 from __future__ import annotations
@@ -86,10 +88,11 @@ class Certificate:
             raise CertificateError(
                 f"{self._source}: the private key does not match the certificate"
             )
-        _check_validity(certificate, self._source)
         self._key = key
         self._certificate = certificate
         self._chain = tuple(chain)
+        self.check_current()
+        _warn_if_not_valid_yet(certificate, self._source)
 
     @property
     def private_key(self) -> RSAPrivateKey:
@@ -117,6 +120,18 @@ class Certificate:
     @property
     def not_valid_after(self) -> datetime:
         return self._certificate.not_valid_after_utc
+
+    def check_current(self) -> None:
+        """Raise :class:`CertificateError` if the certificate has expired. The client calls it
+        before every request: a service started months ago outlives a certificate renewed
+        yearly, and the MMS would refuse every attempt at the TLS handshake, in words that do
+        not say why."""
+        expiry = self.not_valid_after
+        if expiry < _now():
+            raise CertificateError(
+                f"{self._source}: the certificate {self.subject} expired on "
+                f"{expiry:%Y-%m-%d %H:%M} UTC; the MMS will refuse it. Renew it with EPRX."
+            )
 
     def ssl_context(self, verify: VerifySetting = True) -> ssl.SSLContext:
         """A client-side TLS context (TLS 1.2 or newer) presenting this certificate.
@@ -411,15 +426,13 @@ def _anonymous_file() -> int | None:
         return None
 
 
-def _check_validity(certificate: x509.Certificate, source: str) -> None:
-    now = datetime.now(UTC)
-    expiry = certificate.not_valid_after_utc
-    if expiry < now:
-        raise CertificateError(
-            f"{source}: the certificate expired on {expiry:%Y-%m-%d %H:%M} UTC; the MMS will "
-            "refuse it. Renew it with EPRX."
-        )
-    if certificate.not_valid_before_utc > now:
+def _now() -> datetime:
+    """The time the certificate's validity is judged at."""
+    return datetime.now(UTC)
+
+
+def _warn_if_not_valid_yet(certificate: x509.Certificate, source: str) -> None:
+    if certificate.not_valid_before_utc > _now():
         warnings.warn(
             f"{source}: the certificate is valid only from "
             f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC; check the local clock",
