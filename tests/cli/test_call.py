@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pty
@@ -1048,6 +1049,29 @@ def test_call_as_a_real_command_against_a_served_simulator(
         "transaction_id": json.loads(by_certificate.stdout)["transaction_id"]
     }
     assert user.passphrase not in by_certificate.stdout + by_certificate.stderr
+
+
+def test_call_warns_of_a_certificate_that_expires_within_30_days(
+    mms_simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mms_client.security import certs
+
+    user = mms_simulator.user("BSP")
+    expiry = user.certificate().not_valid_after
+    monkeypatch.setattr(
+        certs, "_now", lambda: expiry - dt.timedelta(days=10, hours=1), raising=False
+    )
+    monkeypatch.setenv("MMS_CERT_PASSPHRASE", user.passphrase)
+    called = mms(
+        "call", "query_offers", "--example", "--cert", str(user.p12), "--participant",
+        user.participant, "--user", user.user, "--client-type", "BSP", "--base-url",
+        mms_simulator.base_url, "--ca", str(mms_simulator.ca),
+    )  # fmt: skip
+    assert called.exit_code == 0, called.output
+    assert (
+        f"the certificate {user.certificate().subject} expires on {expiry:%Y-%m-%d %H:%M} UTC, "
+        "in 10 days; renew it with EPRX before then"
+    ) in " ".join(called.output.split())
 
 
 def test_call_refuses_an_out_that_cannot_take_the_answer_before_sending(

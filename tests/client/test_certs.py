@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import logging
 import os
 import pickle
 import ssl
@@ -290,6 +291,31 @@ def test_expired_certificate_is_refused(make_p12: MakeP12) -> None:
     data = make_p12(valid_from=dt.timedelta(days=-30), valid_for=dt.timedelta(days=10))
     with pytest.raises(CertificateError, match="expired"):
         Certificate(data, PASSPHRASE)
+
+
+def test_a_certificate_expiring_within_30_days_is_a_warning_in_the_log_once_a_day(
+    make_p12: MakeP12, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renewal takes time to arrange: the log says so when the certificate is loaded, and
+    again each day a long-running client keeps using it, not at every request."""
+    from mms_client.security import certs
+
+    caplog.set_level(logging.WARNING, logger="mms_client.security")
+    Certificate(make_p12(valid_for=dt.timedelta(days=60)), PASSPHRASE)
+    assert caplog.records == []
+
+    certificate = Certificate(make_p12(valid_for=dt.timedelta(days=11)), PASSPHRASE)
+    expiry = f"{certificate.not_valid_after:%Y-%m-%d %H:%M} UTC"
+    assert caplog.messages == [
+        f"the PKCS#12 data: the certificate {certificate.subject} expires on {expiry}, in 9 "
+        "days; renew it with EPRX before then"
+    ]
+    certificate.check_current()  # as before each request
+    assert len(caplog.messages) == 1
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1, minutes=1)
+    monkeypatch.setattr(certs, "_now", lambda: tomorrow, raising=False)
+    certificate.check_current()
+    assert caplog.messages[1:] == [caplog.messages[0].replace("in 9 days", "in 8 days")]
 
 
 def test_not_yet_valid_certificate_only_warns(make_p12: MakeP12) -> None:

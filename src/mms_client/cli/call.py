@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import inspect
 import json
 import sys
@@ -358,20 +359,23 @@ def _in_command_words(record: logging.LogRecord) -> bool:
 
 
 def _log_to(console: Console) -> None:
-    """Retries and failovers are worth seeing; the MMS's messages are shown with the answer,
-    so they are not logged again (the ``mms_client`` logger keeps only the library's
-    ``NullHandler``). The handler goes with the command, so that commands run one after
-    another in one process (``main`` called from a program) each log once."""
+    """Retries and failovers are worth seeing, and so is a certificate about to expire; the
+    MMS's messages are shown with the answer, so they are not logged again (the ``mms_client``
+    logger keeps only the library's ``NullHandler``). The handler goes with the command, so
+    that commands run one after another in one process (``main`` called from a program) each
+    log once."""
     import logging
 
     from mms_client.cli.logs import log_handler
 
-    transport = logging.getLogger("mms_client.transport")
     handler = log_handler(console)
     handler.addFilter(_in_command_words)
-    transport.addHandler(handler)
-    transport.setLevel(logging.WARNING)
-    click.get_current_context().call_on_close(lambda: transport.removeHandler(handler))
+    context = click.get_current_context()
+    for name in ("mms_client.transport", "mms_client.security"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        context.call_on_close(functools.partial(logger.removeHandler, handler))
 
 
 def _operation(name: str, interface: str | None) -> Operation:

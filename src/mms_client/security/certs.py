@@ -17,13 +17,16 @@ SIGKILL, or a SIGTERM it does not handle) leaves it in the temporary folder, sti
 Validity policy: an expired certificate is refused with :class:`CertificateError` (the MMS would
 reject the TLS handshake anyway, with a far less helpful message), when it is loaded and again
 before every request (:meth:`Certificate.check_current`), since a client may run past its
-certificate's expiry; a certificate that is not valid *yet* only raises a
+certificate's expiry; one that expires within :data:`EXPIRY_NOTICE` (30 days) is a warning
+in the ``mms_client.security`` log, when loaded and then once a day while in use, for a renewal
+takes time to arrange. A certificate that is not valid *yet* only raises a
 :class:`CertificateWarning`, because a slightly wrong local clock should not stop a client
 whose certificate the server will accept.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import ssl
@@ -31,7 +34,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Generic, NoReturn, Self, TypeVar
 
@@ -47,6 +50,14 @@ from mms_client.errors import CertificateError, ConfigurationError, shown_settin
 #: What ``verify=`` accepts: True (the certifi CA bundle), False (no verification, explicitly),
 #: or the path of a CA bundle file or directory.
 VerifySetting = bool | str | os.PathLike[str]
+
+EXPIRY_NOTICE = timedelta(days=30)
+"""How long before its expiry a certificate in use is a warning in the log."""
+_NOTICE_EVERY = timedelta(days=1)
+"""How often that warning is repeated while the certificate stays in use: a service that runs
+for weeks shows it in every day's log, and a client calling every minute does not fill it."""
+
+logger = logging.getLogger("mms_client.security")
 
 
 class CertificateWarning(UserWarning):
@@ -91,6 +102,7 @@ class Certificate:
         self._key = key
         self._certificate = certificate
         self._chain = tuple(chain)
+        self._expiry_noted: datetime | None = None
         self.check_current()
         _warn_if_not_valid_yet(certificate, self._source)
 
@@ -122,15 +134,28 @@ class Certificate:
         return self._certificate.not_valid_after_utc
 
     def check_current(self) -> None:
-        """Raise :class:`CertificateError` if the certificate has expired. The client calls it
-        before every request: a service started months ago outlives a certificate renewed
-        yearly, and the MMS would refuse every attempt at the TLS handshake, in words that do
-        not say why."""
+        """Raise :class:`CertificateError` if the certificate has expired, and log a warning
+        (once a day) if it expires within :data:`EXPIRY_NOTICE`. The client calls it before
+        every request: a service started months ago outlives a certificate renewed yearly,
+        and the MMS would refuse every attempt at the TLS handshake, in words that do not say
+        why."""
+        now = _now()
         expiry = self.not_valid_after
-        if expiry < _now():
+        if expiry < now:
             raise CertificateError(
                 f"{self._source}: the certificate {self.subject} expired on "
                 f"{expiry:%Y-%m-%d %H:%M} UTC; the MMS will refuse it. Renew it with EPRX."
+            )
+        noted = self._expiry_noted
+        if expiry - now < EXPIRY_NOTICE and (noted is None or now - noted >= _NOTICE_EVERY):
+            self._expiry_noted = now
+            days = (expiry - now).days
+            logger.warning(
+                "%s: the certificate %s expires on %s UTC, %s; renew it with EPRX before then",
+                self._source,
+                self.subject,
+                f"{expiry:%Y-%m-%d %H:%M}",
+                f"in {days} days" if days else "within a day",
             )
 
     def ssl_context(self, verify: VerifySetting = True) -> ssl.SSLContext:
