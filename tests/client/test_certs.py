@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
 from mms_client.errors import CertificateError, ConfigurationError
 from mms_client.security.certs import Certificate, CertificateWarning
@@ -285,6 +285,32 @@ def test_a_key_cryptography_cannot_read_is_refused_without_the_passphrase() -> N
         Certificate(base64.b64decode(_UNKNOWN_CURVE_P12), PASSPHRASE)
     assert "1.3.132.0.6" in str(caught.value)  # what cannot be read is named
     assert PASSPHRASE not in _with_locals(caught.value)
+
+
+def test_a_key_beside_the_certificate_of_another_key_is_refused_saying_so(
+    make_p12: MakeP12,
+) -> None:
+    """The previous key exported with a renewed certificate: the PKCS#12 holds a certificate,
+    of another key, and the message says so rather than that there is none."""
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _, renewed, _ = pkcs12.load_key_and_certificates(make_p12(key=other), PASSPHRASE.encode())
+    key, _, _ = pkcs12.load_key_and_certificates(make_p12(), PASSPHRASE.encode())
+    assert isinstance(key, rsa.RSAPrivateKey) and renewed is not None
+    mixed = pkcs12.serialize_key_and_certificates(
+        b"user", key, None, [renewed], BestAvailableEncryption(PASSPHRASE.encode())
+    )
+    with pytest.raises(CertificateError) as refused:
+        Certificate(mixed, PASSPHRASE)
+    assert str(refused.value).startswith(
+        "the PKCS#12 data holds no certificate of its private key, only certificates of other "
+        f"keys ({renewed.subject.rfc4514_string()}): was it made with another key"
+    )
+
+    key_alone = pkcs12.serialize_key_and_certificates(
+        b"user", key, None, None, BestAvailableEncryption(PASSPHRASE.encode())
+    )
+    with pytest.raises(CertificateError, match=r"^the PKCS#12 data holds no certificate$"):
+        Certificate(key_alone, PASSPHRASE)
 
 
 def test_expired_certificate_is_refused(make_p12: MakeP12) -> None:

@@ -85,7 +85,7 @@ class Certificate:
         if key is None:
             raise CertificateError(f"{self._source} holds no private key")
         if certificate is None:
-            raise CertificateError(f"{self._source} holds no certificate")
+            raise CertificateError(_without_certificate(self._source, chain))
         if not isinstance(key, RSAPrivateKey):
             raise CertificateError(
                 f"{self._source} holds a {type(key).__name__.removeprefix('_')} key; the MMS "
@@ -269,6 +269,21 @@ def _load(
             )
     del password
     raise CertificateError(problem)
+
+
+def _without_certificate(source: str, others: list[x509.Certificate]) -> str:
+    """Why ``source``, holding a private key but no certificate of it, cannot be used: a
+    PKCS#12 put together from a key and the certificates of other keys (the previous key
+    beside a renewed certificate, which certifies the key of its own request) holds
+    certificates all the same, and is not said to hold none."""
+    if not others:
+        return f"{source} holds no certificate"
+    subjects = "; ".join(other.subject.rfc4514_string() for other in others)
+    return (
+        f"{source} holds no certificate of its private key, only certificates of other keys "
+        f"({subjects}): was it made with another key than the certificate's? A renewed "
+        "certificate goes with the key its request was made with"
+    )
 
 
 def _password(given: object) -> tuple[bytes | None, str | None]:
