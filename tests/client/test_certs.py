@@ -313,6 +313,28 @@ def test_a_key_beside_the_certificate_of_another_key_is_refused_saying_so(
         Certificate(key_alone, PASSPHRASE)
 
 
+@pytest.mark.parametrize("expired_first", [True, False])
+def test_of_a_renewed_key_s_certificates_the_one_in_force_is_used(
+    make_p12: MakeP12, expired_first: bool
+) -> None:
+    """A key certified again at its renewal, kept with both its certificates in one PKCS#12:
+    the renewed one is used, whatever their order, and the expired one is not sent as a CA
+    certificate; before, the first was taken, and the file refused as expired."""
+    expired_one = make_p12(valid_from=dt.timedelta(days=-400), valid_for=dt.timedelta(days=399))
+    key, expired, _ = pkcs12.load_key_and_certificates(expired_one, PASSPHRASE.encode())
+    _, renewed, _ = pkcs12.load_key_and_certificates(make_p12(), PASSPHRASE.encode())
+    assert isinstance(key, rsa.RSAPrivateKey) and expired is not None and renewed is not None
+    both = [expired, renewed] if expired_first else [renewed, expired]
+    data = pkcs12.serialize_key_and_certificates(
+        b"user", key, None, both, BestAvailableEncryption(PASSPHRASE.encode())
+    )
+
+    certificate = Certificate(data, PASSPHRASE)
+
+    assert certificate.certificate == renewed
+    assert certificate.chain == ()
+
+
 def test_expired_certificate_is_refused(make_p12: MakeP12) -> None:
     data = make_p12(valid_from=dt.timedelta(days=-30), valid_for=dt.timedelta(days=10))
     with pytest.raises(CertificateError, match="expired"):

@@ -84,21 +84,19 @@ class Certificate:
         del data
         if key is None:
             raise CertificateError(f"{self._source} holds no private key")
-        if certificate is None:
-            raise CertificateError(_without_certificate(self._source, chain))
         if not isinstance(key, RSAPrivateKey):
             raise CertificateError(
                 f"{self._source} holds a {type(key).__name__.removeprefix('_')} key; the MMS "
                 "signs with RSA, so an RSA certificate is needed"
             )
-        certified_key = certificate.public_key()
-        if (
-            not isinstance(certified_key, RSAPublicKey)
-            or certified_key.public_numbers() != key.public_key().public_numbers()
-        ):
-            raise CertificateError(
-                f"{self._source}: the private key does not match the certificate"
-            )
+        held = [c for c in (certificate, *chain) if c is not None]
+        own = [c for c in held if _certifies(c, key)]
+        if not own:
+            raise CertificateError(_without_certificate(self._source, held))
+        # a key certified again at its renewal may be kept with both certificates: the one
+        # in force is used, and neither goes to the server as a CA certificate
+        certificate = max(own, key=_in_force)
+        chain = [c for c in held if c not in own]
         self._key = key
         self._certificate = certificate
         self._chain = tuple(chain)
@@ -121,7 +119,8 @@ class Certificate:
 
     @property
     def chain(self) -> tuple[x509.Certificate, ...]:
-        """The additional (CA) certificates bundled in the PKCS#12, in file order."""
+        """The (CA) certificates bundled in the PKCS#12 beside those of its key, in file order:
+        the TLS handshake sends them after the certificate."""
         return self._chain
 
     @property
@@ -269,6 +268,24 @@ def _load(
             )
     del password
     raise CertificateError(problem)
+
+
+def _certifies(certificate: x509.Certificate, key: RSAPrivateKey) -> bool:
+    """Whether ``certificate`` is a certificate of ``key``."""
+    certified = certificate.public_key()
+    return (
+        isinstance(certified, RSAPublicKey)
+        and certified.public_numbers() == key.public_key().public_numbers()
+    )
+
+
+def _in_force(certificate: x509.Certificate) -> tuple[bool, datetime]:
+    """How a certificate ranks among those of one key: valid now first, then the one that
+    expires last (of a renewal not valid yet and the expired certificate it replaces, the
+    renewal)."""
+    now = _now()
+    valid = certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc
+    return valid, certificate.not_valid_after_utc
 
 
 def _without_certificate(source: str, others: list[x509.Certificate]) -> str:
