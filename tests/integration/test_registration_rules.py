@@ -167,6 +167,27 @@ def test_an_item_repeating_an_earlier_one_of_the_same_registration_request_is_re
         ]
 
 
+def test_a_participant_user_or_resource_ending_before_it_starts_is_refused(
+    sim: Simulator,
+) -> None:
+    backwards = {"start_date": date(2024, 4, 2), "end_date": date(2024, 4, 1)}
+    records = {
+        "RegistrationSubmit_Participant": "MO",
+        "RegistrationSubmit_User": "MO",
+        "RegistrationSubmit_Resource": "BSP",
+    }
+    for operation, registrant in records.items():
+        item = example_request(operation).items[0]
+        with sim.client(registrant) as client:
+            with pytest.raises(MMSValidationError) as refused:
+                client.call(operation, item.model_copy(update=backwards))
+            assert _codes(refused.value) == ["E_PERIOD_INVALID"], operation
+            assert "EndDate 2024-04-01 is before StartDate 2024-04-02" in str(refused.value)
+            # a record of a single day ends on the day it starts
+            single_day = {"start_date": date(2024, 4, 1), "end_date": date(2024, 4, 1)}
+            client.call(operation, item.model_copy(update=single_day))
+
+
 def _resource_records(client: MmsClient, **query: str) -> list[tuple[str, str, str]]:
     records = client.call(
         "RegistrationQuery_Resource", {"ResourceName": RESOURCE.name, **query}

@@ -77,7 +77,9 @@ class Code(StrEnum):
     TRANSACTION_UNKNOWN = "E_TRANSACTION_UNKNOWN"
     """The TransactionId does not name the registration it is given with."""
     PERIOD_INVALID = "E_PERIOD_INVALID"
-    """The end is not after the start, or a time is not on a 30-minute boundary."""
+    """A period is not one: its end is not after its start, a time is not on a 30-minute
+    boundary, or a registration record's EndDate is before its StartDate; or a switch or
+    refund is for a period outside its contract's."""
     STACK_DUPLICATE = "E_STACK_DUPLICATE"
     """Two stacks of one offer have the same number."""
     STACK_EMPTY = "W_STACK_EMPTY"

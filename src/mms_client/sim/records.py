@@ -279,7 +279,10 @@ def period_issues(start: datetime, end: datetime) -> list[Issue]:
     return issues
 
 
-def _unit_period_issues(period: tuple[str, str], unit: XmlDict) -> list[Issue]:
+def unit_period_issues(period: tuple[str, str], unit: XmlDict) -> list[Issue]:
+    """Problems of the period a stored unit names in its ``period`` attributes: times as
+    :func:`period_issues` says, dates ending no earlier than they start (the end day is
+    inclusive).  A unit naming no end has no period to judge."""
     start, end = (first(unit, name) for name in period)
     if start is None or end is None:
         return []
@@ -455,7 +458,7 @@ def standard_issues(context: Context, collection: Collection, item: XmlDict) -> 
         )
     for unit in _units(collection, item):
         if collection.period is not None:
-            issues.extend(_unit_period_issues(collection.period, unit))
+            issues.extend(unit_period_issues(collection.period, unit))
         if collection.content is not None:
             issues.extend(attachment_issues(context, find(unit, collection.content)))
     return issues

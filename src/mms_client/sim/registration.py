@@ -74,6 +74,7 @@ from mms_client.sim.records import (
     query,
     stored_query,
     submit,
+    unit_period_issues,
     validity_period,
     wall_time,
 )
@@ -166,8 +167,9 @@ DR_PATTERN_SUSPENSIONS = Collection(
 
 @dataclass(frozen=True)
 class _Master:
-    """A :class:`~mms_client.sim.records.Keeper` for master data (no further demands; the
-    checks say what an item needs)."""
+    """A :class:`~mms_client.sim.records.Keeper` for master data: valid from its StartDate
+    to its EndDate as every registration record is (``E_PERIOD_INVALID``), the checks say
+    what else an item needs."""
 
     store_item: Callable[[Context, XmlDict], None]
     key: tuple[str, ...]
@@ -176,7 +178,7 @@ class _Master:
         return [item]
 
     def issues(self, context: Context, item: XmlDict) -> list[Issue]:
-        return []
+        return unit_period_issues(_VALIDITY, item)
 
     def keep(self, context: Context, item: XmlDict) -> list[Issue]:
         self.store_item(context, item)
