@@ -13,6 +13,7 @@ from mms_client.errors import MMSValidationError
 from mms_client.examples import example_request
 from mms_client.sim import seed
 from mms_client.sim.simulator import Simulator
+from mms_client.wire.soap import Attachment
 
 DAY = "2024-06-03"
 BLOCK = {"StartTime": f"{DAY}T13:00:00", "EndTime": f"{DAY}T16:00:00"}
@@ -184,3 +185,27 @@ def test_a_switch_to_the_tso_is_a_request_to_the_tso_of_its_area(sim: Simulator)
         bsp.put_switch(switch.payload, **switch.envelope)
         named = {r.tso_name for r in tso.query_tso_requests(query, date=seed.TRADING_DAY)}
         assert "T040" in named and "T050" not in named
+
+
+def test_an_omi_baseline_file_s_name_states_its_baseline_type(sim: Simulator) -> None:
+    upload = example_request("MarketSubmit_BaselineLoad", "OMI")
+    (file,) = upload.items[0].file
+    misnamed = file.name.replace("W9_0132_", "W9_0101_")
+    with sim.client("BSP") as bsp:
+        with pytest.raises(MMSValidationError) as refused:
+            bsp.call(
+                "MarketSubmit_BaselineLoad",
+                {"File": [file.model_copy(update={"name": misnamed})]},
+                interface="OMI",
+                attachments=[Attachment(misnamed, b"<Baseline/>")],
+                **upload.envelope,
+            )
+        assert _codes(refused.value) == ["E_FILE_NAME_MISMATCH"]
+        assert "kind 0101, not 0132" in str(refused.value)
+        bsp.call(
+            "MarketSubmit_BaselineLoad",
+            upload.payload,
+            interface="OMI",
+            attachments=[Attachment(file.name, b"<Baseline/>")],
+            **upload.envelope,
+        )

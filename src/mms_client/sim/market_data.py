@@ -10,7 +10,9 @@ selects by it) and is echoed beside them.
 A baseline load file is announced by a ``File`` element and travels as an attachment of the
 same name (``E_ATTACHMENT_MISSING``).  Its name says what it is,
 ``W9_<kind>_<YYYYMMDD>_<area>_<system code>_<resource>.xml``, and must agree with the
-attributes and with the resource's registration (``E_FILE_NAME_MISMATCH``).
+attributes and with the resource's registration (``E_FILE_NAME_MISMATCH``): its kind is an
+OMI file's BaselineType, while an MI file has no attribute of its kind (its FileTypeFlag is
+one digit), so an MI name's kind is not checked.
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ def baseline_file_issues(context: Context, file: XmlDict) -> list[Issue]:
         "system": record.system_code,
         "area": record.area,
     }
+    if "BaselineType" in file:  # OMI only: an MI file has no attribute of its kind
+        expected["kind"] = str(file["BaselineType"])
     if "StartDate" in file:
         expected["day"] = date.fromisoformat(str(file["StartDate"])).strftime("%Y%m%d")
     return [
