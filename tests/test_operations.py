@@ -348,7 +348,7 @@ def test_identify_finds_the_operation_of_a_request() -> None:
 def test_identify_tells_mi_and_omi_apart() -> None:
     omi = get_operation("MarketSubmit_BaselineLoad", Interface.OMI)
     document = omi.request_document(
-        {"File": [{"Name": "W9_1234_20240315_01_ABCDE_RES1.xml", "BaselineType": "0132"}]},
+        {"File": [{"Name": "W9_0132_20240315_01_ABCDE_RES1.xml", "BaselineType": "0132"}]},
         **ENVELOPE,
     )
     payload = write_payload(document)
