@@ -9,13 +9,18 @@ library they call and the commands they start alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from mms_client.schema.files import SCHEMA_DIR_VARIABLE
+
+if TYPE_CHECKING:
+    from mms_client.sim.simulator import Simulator
 
 SHARED_SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "mms-schemas"
 
@@ -55,3 +60,24 @@ def read_every_way(monkeypatch: pytest.MonkeyPatch) -> ReadEveryWay:
         return alone
 
     return every_way
+
+
+@pytest.fixture
+def not_yet_valid_p12(
+    mms_simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A PKCS#12 of the simulator's BSP user (with its passphrase), issued by the simulator's
+    CA as if two days from now, so valid only from then: as a certificate looks to a client
+    whose clock is behind. The simulator refuses it at the TLS handshake, as the MMS would."""
+    from mms_client.endpoints import ClientType
+    from mms_client.sim import pki
+
+    user = mms_simulator.user(ClientType.BSP)
+    issuer = pki.Pki.load_or_create(mms_simulator.ca.parent, users=())
+    later = pki._now() + dt.timedelta(days=2)
+    with monkeypatch.context() as issuing:
+        issuing.setattr(pki, "_now", lambda: later)
+        p12 = issuer.issue_p12(user.participant, user.user, ClientType.BSP, user.passphrase)
+    path = tmp_path / "not-yet-valid.p12"
+    path.write_bytes(p12)
+    return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mms_client.examples import EXAMPLE_DAY
+from mms_client.security.certs import Certificate, CertificateWarning
 from mms_client.sim.simulator import Simulator
 
 from .test_call import FOREIGN_OFFER
@@ -245,3 +247,23 @@ def test_a_client_type_refused_with_a_certificate_says_to_use_another_certificat
         "Error: MarketSubmit_OfferData may be called by BSP; this client is TSO. Use a "
         "certificate of an allowed client type.\n"
     )
+
+
+def test_a_certificate_not_valid_yet_is_one_warning_among_the_commands_others(
+    mms_simulator: Simulator, not_yet_valid_p12: Path
+) -> None:
+    """Python would print the warning with the file, line and source line of the code that
+    loaded the certificate, which say nothing to the command's user."""
+    user = mms_simulator.user("BSP")
+    options = certificate_options(mms_simulator)
+    options[options.index(str(user.p12))] = str(not_yet_valid_p12)
+    result = mms("call", "query_offers", "--example", *options,
+                 env={"MMS_CERT_PASSPHRASE": user.passphrase})  # fmt: skip
+    with pytest.warns(CertificateWarning):
+        loaded = Certificate(not_yet_valid_p12, user.passphrase)
+    start = f"{loaded.certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+    shown = [line for line in result.stderr.splitlines() if "valid only from" in line]
+    assert len(shown) == 1, result.stderr
+    assert re.search(rf" WARNING {re.escape(str(not_yet_valid_p12))}: .* {start};", shown[0])
+    assert "CertificateWarning" not in result.stderr
+    assert ".py:" not in result.stderr and "Certificate(" not in result.stderr

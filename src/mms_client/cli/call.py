@@ -14,12 +14,12 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import click
 
@@ -359,12 +359,18 @@ def _in_command_words(record: logging.LogRecord) -> bool:
 
 
 def _log_to(console: Console) -> None:
-    """Retries and failovers are worth seeing, and so is a certificate about to expire; the
-    MMS's messages are shown with the answer, so they are not logged again (the ``mms_client``
-    logger keeps only the library's ``NullHandler``). The handler goes with the command, so
-    that commands run one after another in one process (``main`` called from a program) each
-    log once."""
+    """Retries and failovers are worth seeing, and so is a certificate about to expire or not
+    valid yet; the MMS's messages are shown with the answer, so they are not logged again (the
+    ``mms_client`` logger keeps only the library's ``NullHandler``). The handler goes with the
+    command, so that commands run one after another in one process (``main`` called from a
+    program) each log once.
+
+    A certificate not valid yet is a :class:`~mms_client.security.certs.CertificateWarning`
+    of :mod:`warnings`, which Python would print with the file, line and source line of the
+    code that loaded it: for the command's user, it is a warning of the
+    ``mms_client.security`` log like the others, while the command runs."""
     import logging
+    import warnings
 
     from mms_client.cli.logs import log_handler
 
@@ -376,6 +382,29 @@ def _log_to(console: Console) -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.WARNING)
         context.call_on_close(functools.partial(logger.removeHandler, handler))
+    context.with_resource(warnings.catch_warnings())  # puts showwarning back on close
+    warnings.showwarning = functools.partial(_show_warning, warnings.showwarning)
+
+
+def _show_warning(
+    shown: Callable[..., None],
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """:func:`warnings.showwarning` while a command runs: a certificate's warning goes to the
+    command's log; any other is ``shown`` as Python shows it."""
+    import logging
+
+    from mms_client.security.certs import CertificateWarning
+
+    if issubclass(category, CertificateWarning):
+        logging.getLogger("mms_client.security").warning("%s", message)
+    else:
+        shown(message, category, filename, lineno, file, line)
 
 
 def _operation(name: str, interface: str | None) -> Operation:
