@@ -291,7 +291,9 @@ class MmsClient(_ClientCore):
     _transport: SyncTransport
 
     def _connect(self) -> None:
-        self._transport = SyncTransport(self._ssl_context, self._settings, self._plugins)
+        self._transport = SyncTransport(
+            self._ssl_context, self._settings, self._plugins, certificate=self._caller.certificate
+        )
 
     def call(
         self,
@@ -358,7 +360,9 @@ class AsyncMmsClient(_ClientCore):
     _transport: AsyncTransport
 
     def _connect(self) -> None:
-        self._transport = AsyncTransport(self._ssl_context, self._settings, self._plugins)
+        self._transport = AsyncTransport(
+            self._ssl_context, self._settings, self._plugins, certificate=self._caller.certificate
+        )
 
     async def call(
         self,

@@ -92,6 +92,8 @@ from mms_client.wire.soap import HttpMessage, is_fault
 if TYPE_CHECKING:
     import asyncio
 
+    from mms_client.security.certs import Certificate
+
 logger = logging.getLogger("mms_client.transport")
 
 #: Default limit on a response body; bigger replies are refused while being read.
@@ -794,6 +796,10 @@ class _Exchange:
                     "; the server closed the connection during the TLS handshake, as servers "
                     "do when they refuse the client certificate"
                 )
+                certificate = self.driver.certificate
+                refused = certificate.out_of_force() if certificate is not None else None
+                if refused is not None:
+                    hint += f"; the client {refused}"
             if isinstance(error, httpx.ConnectTimeout):
                 # in the words of neither driver: the sync one names a line of OpenSSL's C
                 # source, the async one a cancel scope of anyio's
@@ -978,9 +984,17 @@ class _Driver(ABC):
     on sockets the parent still uses), and opens its own (:meth:`_forked`).
     """
 
-    def __init__(self, settings: TransportSettings, plugins: Sequence[Plugin]) -> None:
+    def __init__(
+        self,
+        settings: TransportSettings,
+        plugins: Sequence[Plugin],
+        certificate: Certificate | None,
+    ) -> None:
         self._settings = settings
         self._plugins = tuple(plugins)
+        self.certificate = certificate
+        """The client certificate the TLS context presents, when known: a handshake the
+        server breaks off names what makes it out of force, if anything does."""
         _live.add(self)
 
     @property
@@ -1055,8 +1069,10 @@ class SyncTransport(_Driver):
         ssl_context: ssl.SSLContext,
         settings: TransportSettings,
         plugins: Sequence[Plugin] = (),
+        *,
+        certificate: Certificate | None = None,
     ) -> None:
-        super().__init__(settings, plugins)
+        super().__init__(settings, plugins, certificate)
         # the context is this client's own (Certificate.ssl_context makes one per client), so
         # its sockets may be ours without reaching another client's
         ssl_context.sslsocket_class = _SyncSocket
@@ -1153,8 +1169,10 @@ class AsyncTransport(_Driver):
         ssl_context: ssl.SSLContext,
         settings: TransportSettings,
         plugins: Sequence[Plugin] = (),
+        *,
+        certificate: Certificate | None = None,
     ) -> None:
-        super().__init__(settings, plugins)
+        super().__init__(settings, plugins, certificate)
         self._ssl_context = ssl_context
         self._loops: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
         """The httpx client of each event loop that made requests and has not finished."""

@@ -368,8 +368,30 @@ def test_a_certificate_expiring_within_30_days_is_a_warning_in_the_log_once_a_da
 
 def test_not_yet_valid_certificate_only_warns(make_p12: MakeP12) -> None:
     data = make_p12(valid_from=dt.timedelta(days=2))
-    with pytest.warns(CertificateWarning, match="valid only from"):
+    with pytest.warns(CertificateWarning, match="valid only from") as warned:
         Certificate(data, PASSPHRASE)
+    assert warned[0].filename == __file__  # the line that loads it, not the library's
+
+
+def test_a_certificate_says_what_puts_it_out_of_force_by_the_local_clock(
+    make_p12: MakeP12, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a client adds to a TLS handshake the server broke off, which does not say why."""
+    from mms_client.security import certs
+
+    with pytest.warns(CertificateWarning):
+        early = Certificate(make_p12(valid_from=dt.timedelta(days=2)), PASSPHRASE)
+    start = f"{early.certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+    assert early.out_of_force() == (
+        f"certificate O=F100,CN=FAKEUSER is valid only from {start}: check the local clock"
+    )
+    current = Certificate(make_p12(), PASSPHRASE)
+    assert current.out_of_force() is None
+    expiry = current.not_valid_after
+    monkeypatch.setattr(certs, "_now", lambda: expiry + dt.timedelta(minutes=1))
+    assert current.out_of_force() == (
+        f"certificate O=F100,CN=FAKEUSER expired on {expiry:%Y-%m-%d %H:%M} UTC: renew it with EPRX"
+    )
 
 
 def test_secrets_stay_out_of_repr_vars_and_pickles(make_p12: MakeP12) -> None:

@@ -280,6 +280,43 @@ def test_a_certificate_that_expired_while_the_client_ran_is_refused_with_nothing
     assert recorder.requests == []
 
 
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_certificate_not_valid_yet_refused_at_the_handshake_is_named_in_the_error(
+    mms_simulator: Simulator, not_yet_valid_p12: Path, day: dt.date, flavour: str
+) -> None:
+    """A clock behind makes a good certificate look not valid yet, which only warns, for the
+    server may accept it; when the server breaks the handshake off, which does not say why,
+    the error says what the client knows of it."""
+    from mms_client.security.certs import Certificate, CertificateWarning
+
+    user = mms_simulator.user("BSP")
+    with pytest.warns(CertificateWarning):
+        certificate = Certificate(not_yet_valid_p12, user.passphrase)
+    arguments: dict[str, Any] = {
+        "domain": "mms-client.example", "participant": user.participant, "user": user.user,
+        "client_type": ClientType.BSP, "cert": certificate, "retry": NO_WAIT,
+        "base_url": mms_simulator.base_url, "backup_url": None, "verify": str(mms_simulator.ca),
+    }  # fmt: skip
+    query = OfferQuery(market_type=MarketType.DAY_AHEAD)
+
+    async def in_async() -> None:
+        async with AsyncMmsClient(**arguments) as bsp:
+            await bsp.query_offers(query, date=day)
+
+    with pytest.raises(ConnectError) as refused:
+        if flavour == "async":
+            asyncio.run(in_async())
+        else:
+            with MmsClient(**arguments) as bsp:
+                bsp.query_offers(query, date=day)
+    start = f"{certificate.certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+    assert (
+        f"; the client certificate {certificate.subject} is valid only from {start}: check "
+        "the local clock"
+    ) in str(refused.value)
+    assert refused.value.attempt == NO_WAIT.attempts
+
+
 def test_invalid_offer_is_refused_with_nothing_sent(mms_simulator: Simulator, day: dt.date) -> None:
     before = mms_simulator.count(processed=False)
     bad = {**offer(day).model_dump(), "resource": "not valid!"}

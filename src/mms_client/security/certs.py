@@ -102,7 +102,9 @@ class Certificate:
         self._chain = tuple(chain)
         self._expiry_noted: datetime | None = None
         self.check_current()
-        _warn_if_not_valid_yet(certificate, self._source)
+        early = self.out_of_force()  # an expired one was refused: this one is not valid yet
+        if early is not None:
+            warnings.warn(f"{self._source}: the {early}", CertificateWarning, stacklevel=2)
 
     @property
     def private_key(self) -> RSAPrivateKey:
@@ -131,6 +133,24 @@ class Certificate:
     @property
     def not_valid_after(self) -> datetime:
         return self._certificate.not_valid_after_utc
+
+    def out_of_force(self) -> str | None:
+        """Why the MMS would refuse the certificate now by the local clock (not valid yet, or
+        expired), with what to do; None while it is in force. A server that breaks off the
+        TLS handshake does not say why: this is the likely reason, when there is one."""
+        now = _now()
+        start, expiry = self._certificate.not_valid_before_utc, self.not_valid_after
+        if now < start:
+            return (
+                f"certificate {self.subject} is valid only from {start:%Y-%m-%d %H:%M} UTC: "
+                "check the local clock"
+            )
+        if expiry < now:
+            return (
+                f"certificate {self.subject} expired on {expiry:%Y-%m-%d %H:%M} UTC: renew it "
+                "with EPRX"
+            )
+        return None
 
     def check_current(self) -> None:
         """Raise :class:`CertificateError` if the certificate has expired, and log a warning
@@ -486,16 +506,6 @@ def _anonymous_file() -> int | None:
 def _now() -> datetime:
     """The time the certificate's validity is judged at."""
     return datetime.now(UTC)
-
-
-def _warn_if_not_valid_yet(certificate: x509.Certificate, source: str) -> None:
-    if certificate.not_valid_before_utc > _now():
-        warnings.warn(
-            f"{source}: the certificate is valid only from "
-            f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC; check the local clock",
-            CertificateWarning,
-            stacklevel=3,
-        )
 
 
 def _load_ca_bundle(context: ssl.SSLContext, bundle: Path) -> None:
