@@ -13,7 +13,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -25,6 +25,9 @@ from mms_client.security.signing import sign, verify
 
 from .conftest import PASSPHRASE, MakeP12
 
+if TYPE_CHECKING:
+    from mms_client.sim.simulator import Simulator
+
 
 def test_loads_from_str_path_path_and_bytes(make_p12: MakeP12, tmp_path: Path) -> None:
     data = make_p12()
@@ -33,6 +36,16 @@ def test_loads_from_str_path_path_and_bytes(make_p12: MakeP12, tmp_path: Path) -
     for source in (str(file), file, data):
         certificate = Certificate(source, PASSPHRASE)
         assert certificate.subject == "O=F100,CN=FAKEUSER"
+
+
+def test_the_subject_is_documented_as_a_certificate_of_the_simulator_gives_it(
+    mms_simulator: Simulator,
+) -> None:
+    """RFC 4514 writes the names in the reverse of the certificate's order, and the
+    simulator's certificates name the user first: the string starts with the participant."""
+    subject = mms_simulator.user("BSP").certificate().subject
+    assert subject == "O=F100,OU=BSP,CN=FAKEUSER"
+    assert f"``{subject}``" in (Certificate.subject.__doc__ or "")
 
 
 def test_passphrase_may_be_bytes(make_p12: MakeP12) -> None:

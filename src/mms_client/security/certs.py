@@ -127,7 +127,9 @@ class Certificate:
 
     @property
     def subject(self) -> str:
-        """The certificate subject in RFC 4514 form, e.g. ``CN=FAKEUSER,O=F100``."""
+        """The certificate subject in RFC 4514 form, which writes its names in the reverse
+        of the certificate's order: ``O=F100,OU=BSP,CN=FAKEUSER`` for a certificate naming
+        the user, then the client type, then the participant, as the simulator's do."""
         return self._certificate.subject.rfc4514_string()
 
     @property
