@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import os
@@ -24,6 +25,7 @@ from click.testing import CliRunner, Result
 from mms_client.cli import main
 from mms_client.examples import EXAMPLE_DAY, example_request
 from mms_client.operations import OPERATIONS
+from mms_client.schema import codec
 from mms_client.sim.simulator import Simulator
 
 from .serving import interruptible, serving, start
@@ -387,6 +389,40 @@ def test_call_says_what_is_wrong_with_a_payload_it_cannot_read(
     result = CliRunner().invoke(main, ["call", "put_participant", "--payload", str(payload)])
     assert result.exit_code == 2
     assert result.stderr.endswith(f"Error: Invalid value for --payload: {problem}\n"), result.stderr
+
+
+def test_call_reads_a_payload_in_the_encodings_windows_software_saves(
+    fresh_mms_simulator: Simulator, tmp_path: Path
+) -> None:
+    """Windows software saves text as UTF-8 with a byte order mark (Notepad) or as UTF-16
+    with one ("Unicode", and Windows PowerShell's ``>``); XML also says its encoding itself
+    (Shift_JIS). Each is read as the document it holds, Japanese names intact; a UTF-16 XML
+    document was taken for JSON, as it does not start with the byte ``<``, and refused as
+    neither."""
+    state = str(fresh_mms_simulator.state_dir)
+    company = "東電力"
+    [example] = example_request("RegistrationSubmit_Participant").items
+    participant = example.model_copy(update={"company_short_name": company})
+    xml = codec.write(participant, "Participant", request=True).decode()
+    as_json = json.dumps(participant.model_dump(mode="json", by_alias=True), ensure_ascii=False)
+    declared = '<?xml version="1.0" encoding="{}"?>\n' + xml
+    for name, content in [
+        ("bom.json", codecs.BOM_UTF8 + as_json.encode()),
+        ("utf16.json", as_json.encode("utf-16")),
+        ("bom.xml", codecs.BOM_UTF8 + xml.encode()),
+        ("utf16.xml", xml.encode("utf-16")),
+        ("utf16-declared.xml", declared.format("UTF-16").encode("utf-16")),
+        ("shift_jis.xml", declared.format("Shift_JIS").encode("shift_jis")),
+    ]:
+        payload = tmp_path / name
+        payload.write_bytes(content)
+        for source, given in [(str(payload), None), ("-", content)]:
+            arguments = ["call", "RegistrationSubmit_Participant", "--sim-state", state,
+                         "--as", "MO", "--payload", source, "--json"]  # fmt: skip
+            result = CliRunner().invoke(main, arguments, input=given)
+            assert result.exit_code == 0, (name, source, result.output)
+            [item] = json.loads(result.stdout)["items"]
+            assert item["CompanyShortName"] == company, (name, source)
 
 
 def test_call_refuses_a_payload_it_cannot_read_whole_before_sending(

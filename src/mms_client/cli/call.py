@@ -8,7 +8,6 @@ such as ``query_offers``) with a payload from a file, or the documented example 
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import functools
 import inspect
@@ -505,14 +504,13 @@ def _payload(operation: Operation, path: Path) -> Any:
             param_hint="--payload",
         )
     data = _read(path, "--payload", PAYLOAD_MAX_BYTES, "a payload")
-    # editors on Windows often start a UTF-8 file with a byte order mark; both parsers skip it
-    content = data.removeprefix(codecs.BOM_UTF8).lstrip()
-    if not content:  # a redirection that wrote nothing: not a JSON error at column 1
+    opening = _first_character(data)
+    if not opening:  # a redirection that wrote nothing: not a JSON error at column 1
         raise click.BadParameter(
             "is empty; it should hold the request's item(s) as JSON or XML",
             param_hint="--payload",
         )
-    if content.startswith(b"<"):
+    if opening == "<":
         try:
             return codec.read(data, operation.payload_model, tag=operation.element)
         except PayloadError as exc:
@@ -534,6 +532,16 @@ def _payload(operation: Operation, path: Path) -> Any:
             "is JSON nested too deeply to be read (no payload item nests more than a few levels)",
             param_hint="--payload",
         ) from None
+
+
+def _first_character(data: bytes) -> str:
+    """The first character of the payload ``data`` that is not white space (none: empty), which
+    tells XML from JSON. Windows software saves text as UTF-8 with a byte order mark (Notepad)
+    or as UTF-16 ("Unicode", and Windows PowerShell's ``>``), which both parsers read; the
+    character is read in the encoding JSON's parser finds, where a UTF-16 document's ``<`` is
+    not the byte ``<``. Bytes that are not of that encoding are left to the parser to name."""
+    text = data.decode(json.detect_encoding(data), "replace")
+    return next((character for character in text if not character.isspace()), "")
 
 
 def _read(path: Path, option: str, limit: int, what: str) -> bytes:
