@@ -89,11 +89,15 @@ class DownloadedFile:
         return None
 
     @overload
-    def iter_rows(self, dataset: type[ReportRow]) -> Iterator[ReportRow]: ...
-    @overload
-    def iter_rows(self, dataset: DatasetName | str | None = None) -> Iterator[XmlModel]: ...
     def iter_rows(
-        self, dataset: DatasetName | str | type[ReportRow] | None = None
+        self, dataset: type[ReportRow], *, encoding: str = ...
+    ) -> Iterator[ReportRow]: ...
+    @overload
+    def iter_rows(
+        self, dataset: DatasetName | str | None = None, *, encoding: str = ...
+    ) -> Iterator[XmlModel]: ...
+    def iter_rows(
+        self, dataset: DatasetName | str | type[ReportRow] | None = None, *, encoding: str = "utf-8"
     ) -> Iterator[XmlModel]:
         """The dataset rows of a report file, one at a time.
 
@@ -102,7 +106,9 @@ class DownloadedFile:
         one of another than ``dataset`` is refused before any row. For a CSV report
         ``dataset`` defaults to the dataset the file name starts with (see
         :mod:`mms_client.reports`). A file attached to a reply (a settlement or baseline-load
-        file) is no report unless ``dataset`` says which one it is. What does not fit raises
+        file) is no report unless ``dataset`` says which one it is. A CSV report is read in
+        ``encoding`` (see :func:`mms_client.reports.text_lines`); an XML one in the encoding it
+        declares, whatever ``encoding`` says. What does not fit raises
         :class:`PayloadError` naming this file (and the dataset a CSV is read as), since the
         line or row it names means little without.
         """
@@ -114,7 +120,7 @@ class DownloadedFile:
         elif self.data_type == "CSV":
             chosen = self._dataset_by_name() if dataset is None else dataset
             with self.open() as source, self._named(chosen):
-                yield from reports.iter_csv(chosen, reports.utf8_lines(source))
+                yield from reports.iter_csv(chosen, reports.text_lines(source, encoding))
         else:
             raise PayloadError(
                 f"{self.name} is not a report dataset",
@@ -157,11 +163,13 @@ class DownloadedFile:
             raise PayloadError(f"{self.name}{read_as}: {exc.summary}", exc.errors) from None
 
     @overload
-    def rows(self, dataset: type[ReportRow]) -> list[ReportRow]: ...
+    def rows(self, dataset: type[ReportRow], *, encoding: str = ...) -> list[ReportRow]: ...
     @overload
-    def rows(self, dataset: DatasetName | str | None = None) -> list[XmlModel]: ...
     def rows(
-        self, dataset: DatasetName | str | type[ReportRow] | None = None
+        self, dataset: DatasetName | str | None = None, *, encoding: str = ...
+    ) -> list[XmlModel]: ...
+    def rows(
+        self, dataset: DatasetName | str | type[ReportRow] | None = None, *, encoding: str = "utf-8"
     ) -> list[ReportRow] | list[XmlModel]:
         """All dataset rows of a report file (see :meth:`iter_rows`)."""
-        return list(self.iter_rows(dataset))
+        return list(self.iter_rows(dataset, encoding=encoding))

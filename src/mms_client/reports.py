@@ -8,6 +8,9 @@ client reads.
 The CSV form, column for column the XML one:
 
 - UTF-8 (a leading byte order mark is accepted when reading), RFC 4180 quoting, CRLF line ends;
+  the reading functions take ``encoding=`` for a file in another (``cp932``, Windows'
+  Shift_JIS), since the MMS's interface documents do not say which encoding its CSV reports are
+  in, and refuse a byte that is not of it naming its offset;
 - a header line naming the columns by the row's XML attribute names, in schema order
   (``ROW``, ``ParticipantName``, ...); every attribute of the row type has a column;
 - one line per row, each value in its XML lexical form (``2024-03-15T12:00:00``, ``100.50``,
@@ -83,7 +86,7 @@ __all__ = [
     "read_xml",
     "root_element",
     "row_model",
-    "utf8_lines",
+    "text_lines",
     "write_csv",
     "write_xml",
 ]
@@ -224,17 +227,22 @@ def write_csv(dataset: DatasetName | str, rows: Iterable[XmlModel | Mapping[str,
     return out.getvalue().encode("utf-8")
 
 
-def utf8_lines(source: Iterable[bytes]) -> Iterator[str]:
+def text_lines(source: Iterable[bytes], encoding: str = "utf-8") -> Iterator[str]:
     """The lines of a CSV file read as bytes (a binary file), as text for :func:`iter_csv`.
 
-    Decoded line by line, so that a file that is not UTF-8 (a Shift_JIS export) is refused
-    with the number of the line that shows it, and the bytes that do. A line over
-    :data:`MAX_LINE_BYTES` is refused with its number; a file is read no further than that
-    into it (iterating a file would read a whole line, however long).
+    Decoded line by line, so that a file that is not in ``encoding`` (a Shift_JIS export read
+    as UTF-8) is refused with the offset and line of the first byte that shows it, and the
+    bytes that do. Splitting bytes into lines before decoding them holds only for an encoding
+    whose line ends are the bytes CR and LF and no part of another character (UTF-8, cp932,
+    EUC-JP); another (UTF-16) is refused. A line over :data:`MAX_LINE_BYTES` is refused with
+    its number; a file is read no further than that into it (iterating a file would read a
+    whole line, however long).
     """
+    _check_line_encoding(encoding)
     readline = getattr(source, "readline", None)
     if callable(readline):
         source = iter(partial(readline, MAX_LINE_BYTES + 1), b"")
+    offset = 0
     for number, line in enumerate(source, start=1):
         if len(line) > MAX_LINE_BYTES:
             raise PayloadError(
@@ -249,18 +257,42 @@ def utf8_lines(source: Iterable[bytes]) -> Iterator[str]:
                 ],
             )
         try:
-            yield line.decode("utf-8")
+            yield line.decode(encoding)
         except UnicodeDecodeError as exc:
             raise PayloadError(
-                "the CSV is not UTF-8 text",
+                f"the CSV is not {encoding} text: byte 0x{line[exc.start]:02x} at offset "
+                f"{offset + exc.start} (line {number}) is not {encoding}",
                 [
                     FieldError(
                         f"line {number}",
                         line[exc.start : exc.end],
-                        "UTF-8 (report CSV files are; a Shift_JIS export must be converted)",
+                        f"{encoding} text (pass encoding= naming the file's: cp932 for "
+                        "Windows' Shift_JIS)",
                     )
                 ],
             ) from None
+        offset += len(line)
+
+
+def _check_line_encoding(encoding: str) -> None:
+    """Refuse an ``encoding`` that :func:`text_lines` cannot read a file in line by line: one
+    Python does not know, or one whose line end is not the bytes CR LF (UTF-16 writes them
+    with a NUL byte each, which would end up at the start of the next line)."""
+    try:
+        line_end = "\r\n".encode(encoding)
+    except LookupError:
+        line_end = None
+    if line_end is None or not line_end.endswith(b"\r\n"):
+        raise PayloadError(
+            "the CSV cannot be read in that encoding",
+            [
+                FieldError(
+                    "encoding",
+                    encoding,
+                    "an encoding whose line ends are the bytes CR LF (utf-8, cp932, euc_jp...)",
+                )
+            ],
+        )
 
 
 @overload
@@ -385,19 +417,24 @@ def _records(name: str, lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]
 
 
 @overload
-def read_csv(dataset: type[ReportRow], data: bytes | str) -> list[ReportRow]: ...
-@overload
-def read_csv(dataset: DatasetName | str, data: bytes | str) -> list[XmlModel]: ...
 def read_csv(
-    dataset: DatasetName | str | type[ReportRow], data: bytes | str
+    dataset: type[ReportRow], data: bytes | str, *, encoding: str = ...
+) -> list[ReportRow]: ...
+@overload
+def read_csv(
+    dataset: DatasetName | str, data: bytes | str, *, encoding: str = ...
+) -> list[XmlModel]: ...
+def read_csv(
+    dataset: DatasetName | str | type[ReportRow], data: bytes | str, *, encoding: str = "utf-8"
 ) -> list[ReportRow] | list[XmlModel]:
     """The rows of a CSV report file (see the module docstring for its shape), of the
-    dataset named or given as its row model (see :func:`iter_csv`); text is read
-    as its UTF-8 bytes, so that it splits into lines, and fails, exactly as the file would
-    (a lone surrogate, which no UTF-8 file holds, is refused as such a file's bytes are)."""
+    dataset named or given as its row model (see :func:`iter_csv`); bytes are read in
+    ``encoding`` (see :func:`text_lines`). Text, already decoded, is read as its UTF-8 bytes,
+    so that it splits into lines, and fails, exactly as the file would (a lone surrogate,
+    which no UTF-8 file holds, is refused as such a file's bytes are)."""
     if isinstance(data, str):
-        data = data.encode("utf-8", "surrogatepass")
-    return list(iter_csv(dataset, utf8_lines(io.BytesIO(data))))
+        data, encoding = data.encode("utf-8", "surrogatepass"), "utf-8"
+    return list(iter_csv(dataset, text_lines(io.BytesIO(data), encoding)))
 
 
 def write_xml(

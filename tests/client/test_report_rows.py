@@ -62,15 +62,49 @@ def absent_if_empty(row: XmlModel) -> XmlModel:
     return row.model_copy(update=emptied)
 
 
-def test_a_csv_that_is_not_utf8_is_refused_with_its_line() -> None:
+def test_a_csv_that_is_not_utf8_is_refused_with_its_offset_and_line() -> None:
     header = ",".join(reports.columns(DatasetName.BSP_RESOURCELIST)).encode()
     shift_jis = header + b"\r\n" + "1,F100,偽会社".encode("cp932") + b"\r\n"
     on_disk = DownloadedFile("BSP_ResourceList_1.csv", "CSV", len(shift_jis), content=shift_jis)
-    for read in (lambda: reports.read_csv(DatasetName.BSP_RESOURCELIST, shift_jis), on_disk.rows):
-        with pytest.raises(PayloadError, match="the CSV is not UTF-8 text") as caught:
+    offset = len(header) + len(b"\r\n1,F100,")
+    for read, named in [
+        (lambda: reports.read_csv(DatasetName.BSP_RESOURCELIST, shift_jis), ""),
+        (on_disk.rows, "BSP_ResourceList_1.csv (read as BSP_ResourceList): "),
+    ]:
+        with pytest.raises(PayloadError) as caught:
             read()
+        assert caught.value.summary == (
+            f"{named}the CSV is not utf-8 text: byte 0x8b at offset {offset} (line 2) is not utf-8"
+        )
         [problem] = caught.value.errors
         assert (problem.path, problem.value) == ("line 2", b"\x8b")  # 偽 begins 8B 55
+        assert "pass encoding=" in problem.rule
+
+
+def test_a_csv_in_another_encoding_reads_in_the_encoding_given() -> None:
+    """The MMS's interface documents do not say which encoding its CSV reports are in, and
+    Japanese systems often write Shift_JIS (Windows' cp932): ``encoding=`` reads such a file,
+    its header names and Japanese values intact, as a UTF-8 one starting with a byte order
+    mark is read by default."""
+    text = f"{H}\r\n{R1.replace('FAKECO', '髙橋電力')}\r\n"
+    for data, encoding in [(text.encode("cp932"), "cp932"), (text.encode("utf-8-sig"), "utf-8")]:
+        on_disk = DownloadedFile("BSP_ResourceList_1.csv", "CSV", len(data), content=data)
+        for rows in (
+            reports.read_csv(DatasetName.BSP_RESOURCELIST, data, encoding=encoding),
+            on_disk.rows(encoding=encoding),
+            list(on_disk.iter_rows(encoding=encoding)),
+        ):
+            [row] = rows
+            assert (row.company_short_name, row.resource_name) == ("髙橋電力", "FAKE_RESO")
+
+
+def test_a_csv_encoding_that_cannot_be_read_line_by_line_is_refused_naming_it() -> None:
+    data = f"{H}\r\n{R1}\r\n".encode("utf-16")
+    for encoding in ("utf-16", "no-such-encoding"):
+        with pytest.raises(PayloadError, match="cannot be read in that encoding") as caught:
+            reports.read_csv(DatasetName.BSP_RESOURCELIST, data, encoding=encoding)
+        [problem] = caught.value.errors
+        assert (problem.path, problem.value) == ("encoding", encoding)
 
 
 def test_a_csv_field_the_csv_module_cannot_read_is_refused_with_its_line() -> None:
