@@ -370,8 +370,22 @@ def test_call_explains_a_ca_bundle_it_cannot_read(mms_simulator: Simulator) -> N
         # Excel is often Shift_JIS: the file is JSON, in the wrong encoding, which is what to fix
         (
             '{"CompanyShortName": "偽会社"}'.encode("cp932"),
-            "is not UTF-8 text, as JSON is (byte 0x8b at offset 22 is not UTF-8; a file saved "
-            "as Shift_JIS must be saved as UTF-8)",
+            "{source} is not UTF-8 text, as JSON is (byte 0x8b at offset 22 is not UTF-8; a "
+            "file saved as Shift_JIS must be saved as UTF-8)",
+        ),
+        # XML may be in Shift_JIS when it says so; one that does not was read as UTF-8 and
+        # refused with the parser's "Invalid bytes in character encoding" at a column
+        (
+            '<Participant CompanyShortName="偽会社"/>'.encode("cp932"),
+            "{source} is not UTF-8 text, and its XML declaration names no other encoding (byte "
+            "0x8b at offset 31 is not UTF-8; declare the one it is saved in, as <?xml "
+            'version="1.0" encoding="Shift_JIS"?>, or save it as UTF-8)',
+        ),
+        (
+            '<?xml version="1.0"?><Participant CompanyShortName="偽会社"/>'.encode("cp932"),
+            "{source} is not UTF-8 text, and its XML declaration names no other encoding (byte "
+            "0x8b at offset 52 is not UTF-8; declare the one it is saved in, as <?xml "
+            'version="1.0" encoding="Shift_JIS"?>, or save it as UTF-8)',
         ),
         # a file left empty (a redirection that wrote nothing, a new file from an editor) is
         # empty, not a JSON syntax error at line 1 column 1
@@ -379,16 +393,28 @@ def test_call_explains_a_ca_bundle_it_cannot_read(mms_simulator: Simulator) -> N
         (b"  \n", "is empty; it should hold the request's item(s) as JSON or XML"),
         (b"\xef\xbb\xbf\r\n", "is empty; it should hold the request's item(s) as JSON or XML"),
     ],
-    ids=["shift_jis", "empty", "blank", "bom"],
+    ids=[
+        "shift_jis",
+        "xml_shift_jis",
+        "xml_shift_jis_declared_without_encoding",
+        "empty",
+        "blank",
+        "bom",
+    ],
 )
 def test_call_says_what_is_wrong_with_a_payload_it_cannot_read(
     tmp_path: Path, content: bytes, problem: str
 ) -> None:
     payload = tmp_path / "payload.json"
     payload.write_bytes(content)
-    result = CliRunner().invoke(main, ["call", "put_participant", "--payload", str(payload)])
-    assert result.exit_code == 2
-    assert result.stderr.endswith(f"Error: Invalid value for --payload: {problem}\n"), result.stderr
+    for path, given, source in [(str(payload), None, payload), ("-", content, "standard input")]:
+        arguments = ["call", "put_participant", "--payload", path]
+        result = CliRunner().invoke(main, arguments, input=given)
+        assert result.exit_code == 2
+        expected = problem.format(source=source)
+        assert result.stderr.endswith(f"Error: Invalid value for --payload: {expected}\n"), (
+            result.stderr
+        )
 
 
 def test_call_reads_a_payload_in_the_encodings_windows_software_saves(

@@ -8,10 +8,12 @@ such as ``query_offers``) with a payload from a file, or the documented example 
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import functools
 import inspect
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -511,6 +513,7 @@ def _payload(operation: Operation, path: Path) -> Any:
             param_hint="--payload",
         )
     if opening == "<":
+        _check_declared_encoding(data, path)
         try:
             return codec.read(data, operation.payload_model, tag=operation.element)
         except PayloadError as exc:
@@ -521,8 +524,8 @@ def _payload(operation: Operation, path: Path) -> Any:
         return json.loads(data, object_pairs_hook=_json_object, parse_float=Decimal)
     except UnicodeDecodeError as exc:  # Japanese names saved by Windows software
         raise click.BadParameter(
-            f"is not UTF-8 text, as JSON is (byte 0x{exc.object[exc.start]:02x} at offset "
-            f"{exc.start} is not UTF-8; a file saved as Shift_JIS must be saved as UTF-8)",
+            f"{_source(path)} is not UTF-8 text, as JSON is ({_not_utf8(exc)}; a file saved "
+            "as Shift_JIS must be saved as UTF-8)",
             param_hint="--payload",
         ) from None
     except ValueError as exc:
@@ -532,6 +535,40 @@ def _payload(operation: Operation, path: Path) -> Any:
             "is JSON nested too deeply to be read (no payload item nests more than a few levels)",
             param_hint="--payload",
         ) from None
+
+
+_ENCODING_DECLARED = re.compile(rb"\s*<\?xml\s[^>]*?\bencoding\s*=")
+"""An XML declaration naming the document's encoding, which the parser then reads it in."""
+
+
+def _check_declared_encoding(data: bytes, path: Path) -> None:
+    """Refuse the XML payload ``data`` that is neither UTF-8 nor declares the encoding it is in
+    (Shift_JIS saved by Windows software without ``<?xml ... encoding="Shift_JIS"?>``),
+    saying so and what to do: the parser would name only a column and "Invalid bytes in
+    character encoding". A UTF-16 document is told by its byte order mark."""
+    if json.detect_encoding(data) not in ("utf-8", "utf-8-sig"):
+        return
+    if _ENCODING_DECLARED.match(data.removeprefix(codecs.BOM_UTF8)):
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(
+            f"{_source(path)} is not UTF-8 text, and its XML declaration names no other "
+            f"encoding ({_not_utf8(exc)}; declare the one it is saved in, as "
+            '<?xml version="1.0" encoding="Shift_JIS"?>, or save it as UTF-8)',
+            param_hint="--payload",
+        ) from None
+
+
+def _not_utf8(error: UnicodeDecodeError) -> str:
+    """Where ``error`` found a payload not to be UTF-8, for a user to look there."""
+    return f"byte 0x{error.object[error.start]:02x} at offset {error.start} is not UTF-8"
+
+
+def _source(path: Path) -> str:
+    """``path`` as an error names it: ``-`` is standard input."""
+    return "standard input" if str(path) == "-" else str(path)
 
 
 def _first_character(data: bytes) -> str:
@@ -558,9 +595,8 @@ def _read(path: Path, option: str, limit: int, what: str) -> bytes:
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=option) from None
     if len(data) > limit:
-        source = "standard input" if standard_input else str(path)
         raise click.BadParameter(
-            f"{source} holds more than {limit // 2**20} MiB, the most {what} may be",
+            f"{_source(path)} holds more than {limit // 2**20} MiB, the most {what} may be",
             param_hint=option,
         )
     return data
