@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from mms_client.lazy import lazy_names
 
 if TYPE_CHECKING:
+    from mms_client.sim.clock import SimulatorClock
     from mms_client.sim.faults import Endpoint, Fault, FaultKind
     from mms_client.sim.journal import RecordedRequest
     from mms_client.sim.manifest import Manifest
@@ -30,6 +31,7 @@ __all__ = [
     "ServerLimits",
     "SimUser",
     "Simulator",
+    "SimulatorClock",
 ]
 
 _LAZY: dict[str, str] = {
@@ -42,6 +44,7 @@ _LAZY: dict[str, str] = {
     "ServerLimits": "mms_client.sim.server",
     "SimUser": "mms_client.sim.pki",
     "Simulator": "mms_client.sim.simulator",
+    "SimulatorClock": "mms_client.sim.clock",
 }
 
 

@@ -6,11 +6,11 @@ example requests of :mod:`mms_client.examples` and F200's offer run through the 
 own handlers, as the seeded users, at :data:`~mms_client.sim.seed.SEEDED_AT`.  So the
 seeded data is exactly what the handlers would have made of those requests, and the
 examples of the operations that act on existing data (cancel, approve, download, switch,
-refund...) find what they need.  F100's report alone is created at the moment of seeding: a
-report is kept for :data:`~mms_client.sim.reports.KEPT_DAYS` from its creation, so one
-created at :data:`~mms_client.sim.seed.SEEDED_AT` would be gone already.  Planting starts
-from empty sequences, so the identifiers it produces are the same every time (the
-TransactionIds and JbmsIds :mod:`~mms_client.sim.seed` names).
+refund...) find what they need.  F100's report alone is created at the moment of seeding, by
+the simulator's clock: a report is kept for :data:`~mms_client.sim.reports.KEPT_DAYS` from
+its creation, so one created at :data:`~mms_client.sim.seed.SEEDED_AT` would be gone
+already.  Planting starts from empty sequences, so the identifiers it produces are the same
+every time (the TransactionIds and JbmsIds :mod:`~mms_client.sim.seed` names).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import cast
 
 from mms_client.endpoints import Interface
 from mms_client.examples import Example, example_request
-from mms_client.jst import JST
 from mms_client.schema.generated.mi_market import OfferData
 from mms_client.sim import seed
 from mms_client.sim.calls import Call
@@ -133,8 +132,9 @@ def _run(store: Store, example: Example, transaction_id: str, at: datetime) -> N
         raise RuntimeError(f"planting {operation.name} failed: {problems}")
 
 
-def plant(store: Store) -> None:
-    """Seeds an empty state (inside the caller's transaction)."""
+def plant(store: Store, now: datetime) -> None:
+    """Seeds an empty state (inside the caller's transaction) at ``now``, the simulator's
+    time, at which F100's report is made."""
     for participant in seed.PARTICIPANTS:
         store.put_participant(
             ParticipantRecord(
@@ -172,6 +172,6 @@ def plant(store: Store) -> None:
             planted.append(_other_offer())
     for number, example in enumerate(planted, start=1):
         if example.operation.name == "ReportCreateRequest":
-            _run(store, example, seed.REPORT_TRANSACTION, datetime.now(JST))
+            _run(store, example, seed.REPORT_TRANSACTION, now)
         else:
             _run(store, example, f"SEED{number:04d}", seed.SEEDED_AT)

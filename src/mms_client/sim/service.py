@@ -50,13 +50,14 @@ from lxml import etree
 
 from mms_client.endpoints import SERVICE_PATHS, Interface
 from mms_client.errors import MalformedRequestError, PayloadError, shown_problem
-from mms_client.jst import JST, format_jst
+from mms_client.jst import format_jst
 from mms_client.operations import OPERATIONS, Operation, identify
 from mms_client.schema import codec, root_model
 from mms_client.schema.binding import XmlModel, xml_plan
 from mms_client.schema.files import Schema, compiled_xsd
 from mms_client.security.signing import verify
 from mms_client.sim.calls import Call, Code, Issue, Outcome, XmlDict
+from mms_client.sim.clock import SimulatorClock
 from mms_client.sim.handlers import handler_for
 from mms_client.sim.pki import Identity, identity_of
 from mms_client.sim.responses import (
@@ -320,12 +321,15 @@ class MmsService:
         self,
         store: Store,
         *,
+        clock: SimulatorClock | None = None,
         response_encoding: ResponseEncoding = ResponseEncoding.INLINE,
         xsds: Mapping[Schema, etree.XMLSchema] | None = None,
     ) -> None:
-        """``xsds`` are the official XSDs payloads are checked against after the payload
+        """``clock`` is the time requests are processed at (the real time without one);
+        ``xsds`` are the official XSDs payloads are checked against after the payload
         models (:func:`request_xsds`); without them, the models alone check payloads."""
         self._store = store
+        self._time = clock or SimulatorClock()
         self._mtom = response_encoding is ResponseEncoding.MTOM
         self._xsds: Mapping[Schema, etree.XMLSchema] = xsds or {}
 
@@ -405,7 +409,7 @@ class MmsService:
         """
         start = Incoming(
             started=time.perf_counter(),
-            received_at=datetime.now(JST),
+            received_at=self._time.now(),
             transaction_id=new_transaction_id(),
         )
         try:
@@ -594,7 +598,7 @@ class MmsService:
                 action=action,
                 application=operation.name,
                 start_time=format_jst(incoming.received_at.replace(microsecond=0)),
-                end_time=format_jst(datetime.now(JST).replace(microsecond=0)),
+                end_time=format_jst(self._time.now().replace(microsecond=0)),
                 transaction_id=incoming.transaction_id,
                 file_name=downloaded,
             )

@@ -43,6 +43,7 @@ from mms_client.errors import (
 from mms_client.operations import OPERATIONS, Operation
 from mms_client.schema.files import SCHEMA_DIR_VARIABLE, schema_dir
 from mms_client.sim.asgi import SimulatorApp
+from mms_client.sim.clock import SimulatorClock
 from mms_client.sim.faults import Endpoint, Fault, FaultKind, FaultPlan
 from mms_client.sim.journal import Journal, RecordedRequest
 from mms_client.sim.manifest import MANIFEST_NAME, Manifest, ResourceInfo
@@ -154,6 +155,9 @@ class Simulator:
     ``response_encoding`` chooses how responses carry their payload (see
     :class:`~mms_client.sim.service.ResponseEncoding`); ``limits`` what one client may take
     of the server (:class:`~mms_client.sim.server.ServerLimits`).
+    ``clock`` is its time (:class:`~mms_client.sim.clock.SimulatorClock`), the real one until
+    a test sets it; kept, as the faults and the journal are, across :meth:`stop` and
+    :meth:`start`.
     """
 
     def __init__(
@@ -198,6 +202,7 @@ class Simulator:
         self._limits = limits
         self.faults = FaultPlan()
         self.journal = Journal()
+        self.clock = SimulatorClock()
         self._server: ServerThread | None = None
         self._store: Store | None = None
         self._manifest: Manifest | None = None
@@ -258,12 +263,14 @@ class Simulator:
             with writing_in(self.state_dir):
                 pki = Pki.load_or_create(pki_dir)
                 server = pki.ensure_server(_server_names(self.host))
-            store = Store(self.state_dir / STATE_FILE)
+            store = Store(self.state_dir / STATE_FILE, clock=self.clock)
             on_failure.callback(store.close)
             with writing_in(self.state_dir):
                 users = _certified_users(pki, store)
 
-            service = MmsService(store, response_encoding=self._response_encoding, xsds=xsds)
+            service = MmsService(
+                store, clock=self.clock, response_encoding=self._response_encoding, xsds=xsds
+            )
             listeners = [
                 Listener(sock, SimulatorApp(service, endpoint, self.faults, self.journal))
                 for endpoint, sock in sockets

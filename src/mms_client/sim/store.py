@@ -34,6 +34,7 @@ from typing import Any
 from mms_client.endpoints import ClientType
 from mms_client.errors import SimulatorStateError
 from mms_client.sim import seed
+from mms_client.sim.clock import SimulatorClock
 
 XmlDict = dict[str, Any]
 Migration = str | Callable[[sqlite3.Connection], None]
@@ -429,8 +430,16 @@ hundred thousand requests a day would otherwise grow its state by about 15 MB a 
 class Store:
     """The SQLite state of one simulator; a new one holds the seed (:mod:`~.seed`)."""
 
-    def __init__(self, path: Path, *, access_log_rows: int = ACCESS_LOG_ROWS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: SimulatorClock | None = None,
+        access_log_rows: int = ACCESS_LOG_ROWS,
+    ) -> None:
+        """``clock`` is the time the seed is planted at (the real time without one)."""
         self.path = path
+        self._clock = clock or SimulatorClock()
         self._access_log_rows = access_log_rows
         self._lock = threading.RLock()
         self._depth = 0
@@ -513,7 +522,7 @@ class Store:
     def _seed(self) -> None:
         from mms_client.sim.seeding import plant
 
-        plant(self)
+        plant(self, self._clock.now())
 
     def reset(self) -> None:
         """Back to the freshly seeded state, without closing the database (a running
