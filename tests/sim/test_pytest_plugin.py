@@ -111,3 +111,39 @@ def test_a_test_that_stops_the_session_simulator_leaves_the_next_one_a_running_s
     result = suite.runpytest()
 
     result.assert_outcomes(passed=2)
+
+
+def test_a_clock_a_test_sets_is_the_real_time_again_for_the_next_test(
+    suite: pytest.Pytester,
+) -> None:
+    """A test that moves the session simulator's clock (to see a report expire) leaves the
+    next test a simulator that stamps its answers with the real time, as one that moved
+    nothing would have."""
+    suite.makepyfile(
+        """
+        from datetime import datetime, timedelta
+
+        from mms_client.jst import JST
+
+        SET = datetime(2024, 4, 1, 9, tzinfo=JST)
+
+        def _stamp(sim):
+            with sim.client() as bsp:
+                answer = bsp.call(
+                    "RegistrationQuery_Participant", {"ParticipantName": "F100"}
+                )
+            return answer.statistics.xml_timestamp
+
+        def test_sets_it(mms_simulator):
+            mms_simulator.clock.set(SET)
+            mms_simulator.clock.advance(timedelta(days=1))
+            assert _stamp(mms_simulator).date() == SET.date() + timedelta(days=1)
+
+        def test_uses_it_after(mms_simulator):
+            assert _stamp(mms_simulator) > SET + timedelta(days=365)
+        """
+    )
+
+    result = suite.runpytest()
+
+    result.assert_outcomes(passed=2)

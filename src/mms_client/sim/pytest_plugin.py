@@ -4,7 +4,8 @@ Registered as a ``pytest11`` entry point, so any project that installs mms_clien
 
 - ``mms_simulator``: one simulator for the whole test session (state and journal are shared
   between tests, so do not assume they are empty); faults injected by a test are cleared
-  after it, and a test that stopped it leaves the next one a running simulator again.
+  after it, and its clock is the real time again; a test that stopped it leaves the next one
+  a running simulator again.
 - ``fresh_mms_simulator``: a simulator with empty, freshly seeded state for one test.  It
   reuses the session's test PKI, so it starts in a fraction of a second.
 
@@ -65,7 +66,8 @@ def mms_simulator_pki(
 def mms_simulator_session(
     mms_simulator_pki: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Simulator]:
-    """The session's simulator itself; prefer ``mms_simulator``, which also clears faults."""
+    """The session's simulator itself; prefer ``mms_simulator``, which also clears faults and
+    resets the clock."""
     from mms_client.sim.simulator import Simulator
 
     state_dir = tmp_path_factory.mktemp("mms-simulator")
@@ -75,7 +77,8 @@ def mms_simulator_session(
 
 @pytest.fixture
 def mms_simulator(mms_simulator_session: Simulator) -> Iterator[Simulator]:
-    """The session-wide simulator; faults a test injects do not leak into the next test.
+    """The session-wide simulator; faults a test injects, and a clock it sets, do not leak
+    into the next test: the next one finds none, and the real time.
 
     A test that stopped it (to see what a client does without a server) would otherwise leave
     every later test a stopped simulator, failing them for no fault of theirs: it is started
@@ -86,6 +89,7 @@ def mms_simulator(mms_simulator_session: Simulator) -> Iterator[Simulator]:
         mms_simulator_session.start()
     yield mms_simulator_session
     mms_simulator_session.clear_faults()
+    mms_simulator_session.clock.reset()
 
 
 @pytest.fixture
