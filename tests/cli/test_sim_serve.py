@@ -25,6 +25,7 @@ import mms_client
 from mms_client.cli import main
 from mms_client.client import MmsClient
 from mms_client.endpoints import SERVICE_PATHS, Interface
+from mms_client.jst import JST
 from mms_client.schema.files import schema_dir
 from mms_client.security.certs import Certificate
 from mms_client.sim import ServerLimits
@@ -390,6 +391,40 @@ def test_serve_answers_connections_over_max_connections_with_503(
                 "Content-Length: 0\r\n\r\n".encode()
             )
             assert second.recv(4096).startswith(b"HTTP/1.1 503 ")
+
+
+def test_serve_with_a_clock_set_stamps_what_it_takes_with_that_time(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    """``--clock`` serves from the time it names (Japan time), which runs on, and the banner
+    says so: an answer is stamped with that time."""
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    set_at = dt.datetime(2024, 3, 14, 9, tzinfo=JST)
+    with (
+        serving(state, 200, "--clock", "2024-03-14T09:00") as (manifest, printed),
+        _client(manifest) as client,
+    ):
+        answer = client.call("RegistrationQuery_Participant", {"ParticipantName": "F100"})
+    assert "Clock:        set to 2024-03-14T09:00:00+09:00, running on from there" in printed
+    assert answer.statistics is not None and answer.statistics.xml_timestamp is not None
+    assert set_at <= answer.statistics.xml_timestamp < set_at + dt.timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("given", "refusal"),
+    [
+        ("14/03/2024", "'14/03/2024' is no ISO date and time; give one as 2024-04-01T09:00"),
+        ("1899-12-31", "takes a time from 1900-01-01 to 9998-12-31 (Japan time); got 1899-"),
+    ],
+)
+def test_serve_refuses_a_clock_it_cannot_take_saying_what_it_takes(
+    given: str, refusal: str
+) -> None:
+    refused = CliRunner().invoke(main, ["sim", "serve", "--clock", given])
+    assert refused.exit_code == 2
+    assert "Error: Invalid value for '--clock': " in refused.stderr
+    assert refusal in refused.stderr
 
 
 def test_serve_shows_and_checks_its_limits() -> None:

@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,29 @@ def _checked_limit(
     return value
 
 
+def _clock_time(
+    context: click.Context, parameter: click.Parameter, text: str | None
+) -> datetime | None:
+    """The time ``--clock`` names, as the simulator's clock takes it (ISO text, without an
+    offset in Japan time), or the option refused saying what it takes."""
+    from mms_client.errors import ConfigurationError
+    from mms_client.sim.clock import clock_time
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is no ISO date and time; give one as 2024-04-01T09:00 (Japan time "
+            "without an offset)"
+        ) from None
+    try:
+        return clock_time(moment)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @sim.command()
 @click.option(
     "--host",
@@ -137,6 +161,14 @@ def _checked_limit(
     help="Time a client has to send each request head (request line and headers)  [default: 30]",
 )
 @click.option(
+    "--clock",
+    callback=_clock_time,
+    metavar="TIME",
+    help="Start the simulator's clock at this time (2024-04-01T09:00, Japan time without an "
+    "offset), from which it runs on: what it stamps and judges by its time follows it  "
+    "[default: the real time]",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -151,6 +183,7 @@ def serve(
     max_connections: int | None,
     handshake_timeout: float | None,
     request_timeout: float | None,
+    clock: datetime | None,
     log_level: str,
 ) -> None:
     """Serve the MMS over HTTPS with mutual TLS until interrupted (Ctrl+C).
@@ -206,6 +239,8 @@ def serve(
         raise click.UsageError(str(exc)) from None
     stop = threading.Event()
     handlers = [(number, _noting_stop(number, stop)) for number in (signal.SIGINT, signal.SIGTERM)]
+    if clock is not None:
+        simulator.clock.set(clock)
     try:
         simulator.start()
     except OSError as exc:  # an address in use or not this machine's, a folder not writable
@@ -221,7 +256,7 @@ def serve(
     previous = signal.signal(signal.SIGTERM, request_stop)
     try:
         if not stop.is_set():  # asked to stop while it started: no addresses to use
-            _print_instructions(console, simulator)
+            _print_instructions(console, simulator, clock)
         while not stop.wait(0.5) and simulator.running:
             pass
     except KeyboardInterrupt:
@@ -251,7 +286,7 @@ def _noting_stop(number: signal.Signals, stop: threading.Event) -> SignalHandler
     return handler
 
 
-def _print_instructions(console: Console, simulator: Simulator) -> None:
+def _print_instructions(console: Console, simulator: Simulator, clock: datetime | None) -> None:
     from mms_client.cli.tables import print_columns
     from mms_client.sim.manifest import MANIFEST_NAME
 
@@ -263,6 +298,8 @@ def _print_instructions(console: Console, simulator: Simulator) -> None:
     console.print(f"State folder: {simulator.state_dir}")
     console.print(f"Manifest:     {simulator.state_dir / MANIFEST_NAME}")
     console.print(f"CA bundle:    {manifest.ca}")
+    if clock is not None:
+        console.print(f"Clock:        set to {clock.isoformat()}, running on from there")
     # the PKCS#12 files by name, their folder once: whole paths make very long lines
     folder = Path(os.path.commonpath([user.p12.parent for user in manifest.users]))
     console.print(f"PKCS#12 files: {folder}")

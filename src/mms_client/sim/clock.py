@@ -2,7 +2,8 @@
 
 It tells the real time in Japan until it is set; from then on it runs on from the time it
 was set, as a wall clock put forward or back does. A test can so make a report expire, or
-reach the next trading day, without waiting. What the MMS stamps or judges by its time follows it: the times in answers
+reach the next trading day, without waiting, and ``mms sim serve --clock`` can serve a day
+of the past. What the MMS stamps or judges by its time follows it: the times in answers
 (``SubmissionTime``, ``XmlTimeStamp``...), the access log, a query's "today", the lifetime
 of reports, the report made when the state is seeded. What is not the MMS's keeps to the
 real time: certificates, which the TLS handshake checks by each side's own clock, the HTTP
