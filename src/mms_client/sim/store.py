@@ -169,6 +169,12 @@ _MIGRATIONS: tuple[Migration, ...] = (
     # The offers of a period whoever made them (clearing a block, the merit order list, an
     # operator's query) are found by their start, where every offer stored was read.
     "CREATE INDEX offers_by_start ON offers (start_time)",
+    # A participant's offers of a period (a BSP's offer query, its offer report) are found
+    # by their start among its own, where every offer it had ever made was read: the first
+    # index, which puts the market type before the start, serves no query that names no
+    # market type.
+    "DROP INDEX offers_by_participant; "
+    "CREATE INDEX offers_by_participant ON offers (participant, start_time)",
 )
 
 # Every table, children before parents (the order rows are removed in on a reset).
