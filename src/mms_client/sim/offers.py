@@ -46,6 +46,7 @@ from mms_client.sim.records import (
     Row,
     distinct,
     dr_pattern_registered,
+    lexical,
     market_type,
     offer_ids_text,
     period_issues,
@@ -259,8 +260,12 @@ def put_offers(call: Call, store: Store) -> Outcome:
 
 def _live_offers(context: Context, period: tuple[str | None, str | None]) -> list[Row]:
     """The live offers the caller may see overlapping the period of the query (the
-    envelope's Date and NumOfDays, which MarketQuery requires), with their market type."""
+    envelope's Date and NumOfDays, which MarketQuery requires), with their market type; of
+    the market type and resource the query names, which the stored offers' own columns
+    tell, so that a query on one resource does not read the documents of every offer of
+    the participant's resources in the period."""
     start, end = period
+    market, resource = (context.query.get(name) for name in ("MarketType", "ResourceName"))
     return [
         Row(
             json.loads(record.document),
@@ -270,10 +275,11 @@ def _live_offers(context: Context, period: tuple[str | None, str | None]) -> lis
             {"MarketType": record.market_type},
         )
         for record in context.store.offers(
-            market_type=None,
+            market_type=None if market is None else lexical(market),
             period_start=str(start),
             period_end=str(end),
             participant=context.visible_to,
+            resource=None if resource is None else lexical(resource),
         )
     ]
 

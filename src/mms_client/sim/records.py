@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
@@ -59,6 +59,9 @@ class Context:
 
     call: Call
     store: Store
+    query: XmlDict = field(default_factory=dict)
+    """The query item being answered (empty outside queries): a source may read only what
+    its filters can match, where reading everything would grow with the state."""
 
     @property
     def participant(self) -> str:
@@ -671,7 +674,7 @@ def select(context: Context, source: Source, query: XmlDict) -> list[Row]:
     wanted = filters(query)
     return [
         row
-        for row in source(context, period)
+        for row in source(replace(context, query=query), period)
         if context.may_see(row.participant)
         and overlaps((row.start, row.end), period)
         and matches(row, wanted)
