@@ -506,14 +506,15 @@ def _payload(operation: Operation, path: Path) -> Any:
             param_hint="--payload",
         )
     data = _read(path, "--payload", PAYLOAD_MAX_BYTES, "a payload")
-    opening = _first_character(data)
+    encoding = json.detect_encoding(data)
+    opening = _first_character(data, encoding)
     if not opening:  # a redirection that wrote nothing: not a JSON error at column 1
         raise click.BadParameter(
             "is empty; it should hold the request's item(s) as JSON or XML",
             param_hint="--payload",
         )
     if opening == "<":
-        _check_declared_encoding(data, path)
+        _check_declared_encoding(data, encoding, path)
         try:
             return codec.read(data, operation.payload_model, tag=operation.element)
         except PayloadError as exc:
@@ -541,12 +542,13 @@ _ENCODING_DECLARED = re.compile(rb"\s*<\?xml\s[^>]*?\bencoding\s*=")
 """An XML declaration naming the document's encoding, which the parser then reads it in."""
 
 
-def _check_declared_encoding(data: bytes, path: Path) -> None:
+def _check_declared_encoding(data: bytes, encoding: str, path: Path) -> None:
     """Refuse the XML payload ``data`` that is neither UTF-8 nor declares the encoding it is in
     (Shift_JIS saved by Windows software without ``<?xml ... encoding="Shift_JIS"?>``),
     saying so and what to do: the parser would name only a column and "Invalid bytes in
-    character encoding". A UTF-16 document is told by its byte order mark."""
-    if json.detect_encoding(data) not in ("utf-8", "utf-8-sig"):
+    character encoding". A UTF-16 document is told by its byte order mark (``encoding``,
+    as JSON's parser finds it)."""
+    if encoding not in ("utf-8", "utf-8-sig"):
         return
     if _ENCODING_DECLARED.match(data.removeprefix(codecs.BOM_UTF8)):
         return
@@ -571,13 +573,14 @@ def _source(path: Path) -> str:
     return "standard input" if str(path) == "-" else str(path)
 
 
-def _first_character(data: bytes) -> str:
+def _first_character(data: bytes, encoding: str) -> str:
     """The first character of the payload ``data`` that is not white space (none: empty), which
     tells XML from JSON. Windows software saves text as UTF-8 with a byte order mark (Notepad)
     or as UTF-16 ("Unicode", and Windows PowerShell's ``>``), which both parsers read; the
-    character is read in the encoding JSON's parser finds, where a UTF-16 document's ``<`` is
-    not the byte ``<``. Bytes that are not of that encoding are left to the parser to name."""
-    text = data.decode(json.detect_encoding(data), "replace")
+    character is read in ``encoding``, the one JSON's parser finds, where a UTF-16 document's
+    ``<`` is not the byte ``<``. Bytes that are not of that encoding are left to the parser to
+    name."""
+    text = data.decode(encoding, "replace")
     return next((character for character in text if not character.isspace()), "")
 
 
