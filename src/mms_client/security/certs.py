@@ -163,10 +163,7 @@ class Certificate:
         now = _now()
         expiry = self.not_valid_after
         if expiry < now:
-            raise CertificateError(
-                f"{self._source}: the certificate {self.subject} expired on "
-                f"{expiry:%Y-%m-%d %H:%M} UTC; the MMS will refuse it. Renew it with EPRX."
-            )
+            raise CertificateError(f"{self._source}: the MMS will refuse the {self.out_of_force()}")
         noted = self._expiry_noted
         if expiry - now < EXPIRY_NOTICE and (noted is None or now - noted >= _NOTICE_EVERY):
             self._expiry_noted = now
