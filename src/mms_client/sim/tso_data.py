@@ -62,7 +62,9 @@ class RequirementBlocks(Collection):
             direction = str(requirement["Direction"])
             others = [
                 ("the stored block", str(record.start_time), str(record.end_time))
-                for record in context.store.items(self.kind, MI.value, period=(start, end))
+                for record in context.store.items(
+                    self.kind, self.interface.value, period=(start, end)
+                )
                 if record.tags.get("MarketType") == market
                 and record.document["Area"] == area
                 and record.document["Requirement"][0]["Direction"] == direction
