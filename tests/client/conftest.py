@@ -83,8 +83,22 @@ def build_p12(
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "F100"),
         ]
     )
+    certificate = self_signed(name, key, valid_from=valid_from, valid_for=valid_for)
+    return pkcs12.serialize_key_and_certificates(
+        b"user", key, certificate, None, BestAvailableEncryption(passphrase.encode())
+    )
+
+
+def self_signed(
+    name: x509.Name,
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    *,
+    valid_from: dt.timedelta = dt.timedelta(days=-1),
+    valid_for: dt.timedelta = dt.timedelta(days=365),
+) -> x509.Certificate:
+    """A certificate of ``key`` for ``name``, signed by that key, valid from now+valid_from."""
     start = dt.datetime.now(dt.UTC) + valid_from
-    certificate = (
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -93,9 +107,6 @@ def build_p12(
         .not_valid_before(start)
         .not_valid_after(start + valid_for)
         .sign(key, hashes.SHA256())
-    )
-    return pkcs12.serialize_key_and_certificates(
-        b"user", key, certificate, None, BestAvailableEncryption(passphrase.encode())
     )
 
 

@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from mms_client.errors import CertificateError, ConfigurationError, shown_setting
+from mms_client.security import pfx
 
 #: What ``verify=`` accepts: True (the certifi CA bundle), False (no verification, explicitly),
 #: or the path of a CA bundle file or directory.
@@ -268,12 +269,17 @@ def _load(
     data: _Hidden[bytes], secret: _Hidden[object], source: str
 ) -> tuple[PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]]:
     """The key, certificate and chain of the PKCS#12 bytes ``data`` (named ``source``),
-    decrypted with ``secret``. The error is raised once the passphrase's bytes are gone from
-    the frame."""
+    decrypted with ``secret``; the certificate is None when the chain holds them all, in file
+    order (:func:`mms_client.security.pfx.read`). The error is raised once the passphrase's
+    bytes are gone from the frame."""
     password, wrong = _password(secret.given)
     if wrong is not None:
         problem = f"{source}: {wrong}"
     else:
+        read = pfx.read(data.given, password) if password else None
+        if read is not None:  # the common shape, read without a slow check of the key
+            key, certificates = read
+            return key, None, certificates
         try:
             return pkcs12.load_key_and_certificates(data.given, password or None)
         except ValueError as exc:
