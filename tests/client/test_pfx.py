@@ -176,3 +176,24 @@ def test_a_wrong_passphrase_is_not_read_and_is_told_as_before() -> None:
     assert pfx.read(data, b"not the passphrase") is None
     with pytest.raises(CertificateError, match="the passphrase is wrong"):
         Certificate(data, "not the passphrase")
+
+
+def test_a_file_asking_for_more_rounds_than_are_read_here_is_left_alone() -> None:
+    """The MAC's rounds run in Python: a file asking for 2**31 - 1 of them would hold the
+    loading for hours, and more than fit a C int would fail in hashlib."""
+    data = pkcs12.serialize_key_and_certificates(
+        b"user", rsa_key(), OWN, None, BestAvailableEncryption(SECRET)
+    )
+    mac_at = len(data) - 67  # the MAC data: a SHA-256 digest, an 8-byte salt, 2048 rounds
+    assert data[:2] == b"\x30\x82" and data[mac_at : mac_at + 2] == b"\x30\x41"
+    assert data.endswith(b"\x02\x02\x08\x00")
+    grown = int.from_bytes(data[2:4], "big") + 2  # the rounds take two bytes more
+    many_rounds = (
+        data[:2]
+        + grown.to_bytes(2, "big")
+        + data[4:mac_at]
+        + b"\x30\x43"
+        + data[mac_at + 2 : -4]
+        + b"\x02\x04\x7f\xff\xff\xff"
+    )
+    assert pfx.read(many_rounds, SECRET) is None

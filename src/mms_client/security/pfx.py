@@ -85,6 +85,12 @@ _IMPLICIT_0: Final = 0x80
 """A context-specific primitive [0]: EncryptedContentInfo's ``[0] IMPLICIT OCTET STRING``."""
 
 
+_MOST_ROUNDS: Final = 1_000_000
+"""The most rounds of a key derivation read here (files are written with 2048 to 600,000): the
+MAC's rounds run as a Python loop, about 0.3 s for this many, and hashlib refuses more than
+fit in a C int; a file asking for more is left to cryptography's loader."""
+
+
 class _UnreadError(Exception):
     """The file is not of the shape read here, or its MAC does not verify."""
 
@@ -165,7 +171,7 @@ def _verify_mac(mac_data: _Element, safes: bytes, password: bytes) -> None:
     name = _hash(algorithm, _MAC_HASHES)
     if len(rest) > 1:
         raise _UnreadError
-    iterations = _integer(rest[0]) if rest else 1
+    iterations = _rounds(rest[0]) if rest else 1
     key = _pkcs12_mac_key(name, password, _value(salt, _OCTET_STRING), iterations)
     if not hmac.compare_digest(hmac.digest(key, safes, name), _value(expected, _OCTET_STRING)):
         raise _UnreadError
@@ -214,7 +220,7 @@ def _decrypt(encrypted_data: bytes, password: bytes) -> bytes:
             continue  # the key length, which the cipher gives
         prf = _hash(option, _PBKDF2_HASHES)
     key = hashlib.pbkdf2_hmac(
-        prf, password, _value(salt, _OCTET_STRING), _integer(iterations), key_size
+        prf, password, _value(salt, _OCTET_STRING), _rounds(iterations), key_size
     )
     decryptor = Cipher(algorithms.AES(key), modes.CBC(_value(iv, _OCTET_STRING))).decryptor()
     padded = decryptor.update(_value(encrypted[0], _IMPLICIT_0)) + decryptor.finalize()
@@ -246,6 +252,14 @@ def _hash(element: _Element, names: dict[bytes, str]) -> str:
     if identifier not in names or parameters != _NO_PARAMETERS:
         raise _UnreadError
     return names[identifier]
+
+
+def _rounds(element: _Element) -> int:
+    """A key derivation's count of rounds, within :data:`_MOST_ROUNDS`."""
+    rounds = _integer(element)
+    if not 0 < rounds <= _MOST_ROUNDS:
+        raise _UnreadError
+    return rounds
 
 
 def _integer(element: _Element) -> int:
