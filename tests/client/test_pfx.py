@@ -107,8 +107,24 @@ def openssl(tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     "options",
-    [[], ["-macalg", "sha1"], ["-certpbe", "NONE"], ["-keypbe", "NONE"]],
-    ids=["default", "mac-sha1", "certificates-in-the-clear", "key-in-the-clear"],
+    [
+        [],
+        ["-macalg", "sha1"],
+        ["-macalg", "sha224"],
+        ["-certpbe", "AES-128-CBC", "-keypbe", "AES-192-CBC"],
+        ["-certpbe", "NONE"],
+        ["-keypbe", "NONE"],
+        ["-keypbe", "PBE-SHA1-3DES"],
+    ],
+    ids=[
+        "default",
+        "mac-sha1",
+        "mac-sha224",
+        "aes-128-and-192",
+        "certificates-in-the-clear",
+        "key-in-the-clear",
+        "key-under-legacy-triple-des",
+    ],
 )
 def test_files_openssl_writes_are_read_as_cryptography_reads_them(
     openssl: list[str], options: list[str]

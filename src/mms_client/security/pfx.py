@@ -11,12 +11,14 @@ it is as its maker wrote it. Python's :mod:`ssl` does not check a key's factors 
 
 Only the common shape is read here: a DER file with a MAC (HMAC over SHA-1 or SHA-2, with the
 PKCS#12 key derivation), certificates either in the clear or encrypted with PBES2 (PBKDF2 and
-AES-CBC, as OpenSSL 3, cryptography and recent Windows write them), one private key, and a
-passphrase of ASCII characters, whose conversion to the MAC's BMPString every tool agrees on.
-Anything else (legacy RC2 or triple DES encryption, no MAC, other bags, a passphrase OpenSSL
-may convert in more than one way) is :data:`None`, and the caller reads the file with
-cryptography's loader, as it would without this module. A file whose MAC does not verify is
-:data:`None` too: that loader then says why, in its own words.
+AES-CBC, as OpenSSL 3, cryptography and recent Windows write them), one private key, in the
+clear or encrypted in any way cryptography's key loader reads, and a passphrase of ASCII
+characters, whose conversion to the MAC's BMPString every tool agrees on. Anything else
+(certificates under the legacy RC2 or triple DES encryption that OpenSSL 1.1 and older
+Windows write, no MAC, other bags, a passphrase OpenSSL may convert in more than one way) is
+:data:`None`, and the caller reads the file with cryptography's loader, as it would without
+this module. A file whose MAC does not verify is :data:`None` too: that loader then says why,
+in its own words.
 """
 
 from __future__ import annotations
@@ -59,10 +61,12 @@ _MAC_HASHES: Final = {
     _oid("2.16.840.1.101.3.4.2.1"): "sha256",
     _oid("2.16.840.1.101.3.4.2.2"): "sha384",
     _oid("2.16.840.1.101.3.4.2.3"): "sha512",
+    _oid("2.16.840.1.101.3.4.2.4"): "sha224",
 }
 """The MAC's digest algorithms, by the hashlib names."""
 _PBKDF2_HASHES: Final = {
     _oid("1.2.840.113549.2.7"): "sha1",
+    _oid("1.2.840.113549.2.8"): "sha224",
     _oid("1.2.840.113549.2.9"): "sha256",
     _oid("1.2.840.113549.2.10"): "sha384",
     _oid("1.2.840.113549.2.11"): "sha512",
