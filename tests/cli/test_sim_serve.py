@@ -411,6 +411,36 @@ def test_serve_with_a_clock_set_stamps_what_it_takes_with_that_time(
     assert set_at <= answer.statistics.xml_timestamp < set_at + dt.timedelta(hours=1)
 
 
+def test_serve_with_a_frozen_clock_stamps_every_answer_with_the_time_set(
+    tmp_path: Path, mms_simulator_pki: Path
+) -> None:
+    """``--frozen-clock`` keeps the clock at ``--clock``'s time: answers are stamped with it
+    exactly, and the banner says the clock stands still."""
+    state = tmp_path / "state"
+    shutil.copytree(mms_simulator_pki, state / "pki")
+    set_at = dt.datetime(2024, 3, 14, 9, tzinfo=JST)
+    with (
+        serving(state, 200, "--clock", "2024-03-14T09:00", "--frozen-clock") as (
+            manifest,
+            printed,
+        ),
+        _client(manifest) as client,
+    ):
+        answers = [
+            client.call("RegistrationQuery_Participant", {"ParticipantName": "F100"})
+            for _ in range(2)
+        ]
+    assert "Clock:        set to 2024-03-14T09:00:00+09:00, standing still" in printed
+    for answer in answers:
+        assert answer.statistics is not None and answer.statistics.xml_timestamp == set_at
+
+
+def test_serve_refuses_a_frozen_clock_without_its_time() -> None:
+    refused = CliRunner().invoke(main, ["sim", "serve", "--frozen-clock"])
+    assert refused.exit_code == 2
+    assert "--frozen-clock needs --clock, the time the clock stands at" in refused.stderr
+
+
 @pytest.mark.parametrize(
     ("given", "refusal"),
     [

@@ -113,6 +113,36 @@ def test_submission_times_and_answer_stamps_follow_the_clock_set(
     assert _this_hour(replaced.submission_time, MORNING + timedelta(days=1))
 
 
+def test_a_frozen_clock_stamps_every_answer_with_the_time_set_until_moved(
+    fresh_mms_simulator: Simulator,
+) -> None:
+    """Set frozen, the clock stands: two offers put apart are submitted at the same time, the
+    one set, and answers are stamped with it, so that a test may compare them with fixed
+    values; advanced, it stands at the new time; reset, it runs again."""
+    sim = fresh_mms_simulator
+    sim.clock.set(MORNING, frozen=True)
+    day = date(2024, 4, 2)
+    with sim.client() as bsp:
+        first = bsp.call("MarketSubmit_OfferData", [_offer(day)], date=day, market_type="DAM")
+        second = bsp.put_offer(_offer(day), market_type=MarketType.DAY_AHEAD, date=day)
+    assert first.items[0].submission_time == MORNING
+    assert second.submission_time == MORNING
+    assert first.statistics is not None and first.statistics.xml_timestamp == MORNING
+    assert sim.clock.frozen and sim.clock.now() == MORNING
+
+    sim.clock.advance(timedelta(days=1, minutes=30))
+    with sim.client() as bsp:
+        moved = bsp.put_offer(_offer(day), market_type=MarketType.DAY_AHEAD, date=day)
+    assert moved.submission_time == MORNING + timedelta(days=1, minutes=30)
+
+    sim.clock.set(MORNING)  # set again without frozen: it runs
+    assert not sim.clock.frozen
+    sim.clock.set(MORNING, frozen=True)
+    sim.clock.reset()
+    assert not sim.clock.frozen
+    assert sim.clock.now() > MORNING + timedelta(days=365)
+
+
 def test_a_clock_set_is_kept_across_a_stop_and_a_start(fresh_mms_simulator: Simulator) -> None:
     """Set before the simulator starts (as ``mms sim serve --clock`` does) or while it is
     stopped, the clock is the one the started simulator stamps with."""

@@ -169,6 +169,13 @@ def _clock_time(
     "[default: the real time]",
 )
 @click.option(
+    "--frozen-clock",
+    "frozen",
+    is_flag=True,
+    help="Keep the clock standing at --clock's time instead of running on: every time the "
+    "simulator stamps is that one, the same on every run",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -184,6 +191,7 @@ def serve(
     handshake_timeout: float | None,
     request_timeout: float | None,
     clock: datetime | None,
+    frozen: bool,
     log_level: str,
 ) -> None:
     """Serve the MMS over HTTPS with mutual TLS until interrupted (Ctrl+C).
@@ -202,6 +210,9 @@ def serve(
     from mms_client.sim.server import DEFAULT_LIMITS
     from mms_client.sim.service import ResponseEncoding
     from mms_client.sim.simulator import Simulator
+
+    if frozen and clock is None:
+        raise click.UsageError("--frozen-clock needs --clock, the time the clock stands at")
 
     class ServerConsole(Console):
         def on_broken_pipe(self) -> None:
@@ -240,7 +251,7 @@ def serve(
     stop = threading.Event()
     handlers = [(number, _noting_stop(number, stop)) for number in (signal.SIGINT, signal.SIGTERM)]
     if clock is not None:
-        simulator.clock.set(clock)
+        simulator.clock.set(clock, frozen=frozen)
     try:
         simulator.start()
     except OSError as exc:  # an address in use or not this machine's, a folder not writable
@@ -299,7 +310,8 @@ def _print_instructions(console: Console, simulator: Simulator, clock: datetime 
     console.print(f"Manifest:     {simulator.state_dir / MANIFEST_NAME}")
     console.print(f"CA bundle:    {manifest.ca}")
     if clock is not None:
-        console.print(f"Clock:        set to {clock.isoformat()}, running on from there")
+        how = "standing still" if simulator.clock.frozen else "running on from there"
+        console.print(f"Clock:        set to {clock.isoformat()}, {how}")
     # the PKCS#12 files by name, their folder once: whole paths make very long lines
     folder = Path(os.path.commonpath([user.p12.parent for user in manifest.users]))
     console.print(f"PKCS#12 files: {folder}")

@@ -1,11 +1,12 @@
 """The simulator's clock: the one time every rule of the simulator reads.
 
 It tells the real time in Japan until it is set; from then on it runs on from the time it
-was set, as a wall clock put forward or back does. A test can so make a report expire, or
-reach the next trading day, without waiting, and ``mms sim serve --clock`` can serve a day
-of the past. What the MMS stamps or judges by its time follows it: the times in answers
-(``SubmissionTime``, ``XmlTimeStamp``...), the access log, a query's "today", the lifetime
-of reports, the report made when the state is seeded. What is not the MMS's keeps to the
+was set, as a wall clock put forward or back does, or, set frozen, stands at that time until
+it is moved. A test can so make a report expire, or reach the next trading day, without
+waiting, or find every time an answer holds the same on every run; ``mms sim serve --clock``
+can serve a day of the past. What the MMS stamps or judges by its time follows it: the times
+in answers (``SubmissionTime``, ``XmlTimeStamp``...), the access log, a query's "today", the
+lifetime of reports, the report made when the state is seeded. What is not the MMS's keeps to the
 real time: certificates, which the TLS handshake checks by each side's own clock, the HTTP
 ``Date`` header, and the server's limits (timeouts, delays of injected faults).
 
@@ -36,27 +37,37 @@ class SimulatorClock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._offset = timedelta(0)
+        self._frozen_at: datetime | None = None
 
     def now(self) -> datetime:
         """The simulator's time, aware, in Japan time."""
         with self._lock:
-            offset = self._offset
-        return datetime.now(JST) + offset
+            offset, frozen_at = self._offset, self._frozen_at
+        return frozen_at if frozen_at is not None else datetime.now(JST) + offset
 
-    def set(self, moment: datetime) -> None:
-        """Sets the clock to ``moment`` (naive: Japan time), from which it runs on."""
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock stands still (``set(..., frozen=True)``) rather than running."""
+        with self._lock:
+            return self._frozen_at is not None
+
+    def set(self, moment: datetime, *, frozen: bool = False) -> None:
+        """Sets the clock to ``moment`` (naive: Japan time), from which it runs on; ``frozen``,
+        it stands at ``moment`` until it is set again, advanced or reset."""
         moment = clock_time(moment)
         with self._lock:
+            self._frozen_at = moment if frozen else None
             self._offset = moment - datetime.now(JST)
 
     def advance(self, by: timedelta) -> None:
-        """Moves the clock ``by`` on (back, for a negative one)."""
+        """Moves the clock ``by`` on (back, for a negative one); a frozen clock stands at the
+        time it is moved to."""
         if not isinstance(by, timedelta):
             raise ConfigurationError(
                 f"the simulator's clock is moved by a timedelta; got {reprlib.repr(by)}"
             )
         with self._lock:
-            current = datetime.now(JST) + self._offset
+            current = self._frozen_at or datetime.now(JST) + self._offset
             try:
                 moved = current + by
             except OverflowError:
@@ -64,12 +75,16 @@ class SimulatorClock:
                     f"the simulator's clock cannot be advanced by {by} from {current:%Y-%m-%d}: "
                     "it would leave the calendar"
                 ) from None
-            self._offset = clock_time(moved) - datetime.now(JST)
+            moved = clock_time(moved)
+            if self._frozen_at is not None:
+                self._frozen_at = moved
+            self._offset = moved - datetime.now(JST)
 
     def reset(self) -> None:
-        """Back to the real time."""
+        """Back to the real time, running."""
         with self._lock:
             self._offset = timedelta(0)
+            self._frozen_at = None
 
 
 def clock_time(value: object) -> datetime:
