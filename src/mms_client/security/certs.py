@@ -276,7 +276,7 @@ def _load(
     if wrong is not None:
         problem = f"{source}: {wrong}"
     else:
-        read = pfx.read(data.given, password) if password else None
+        read = pfx.read(data.given, password)
         if read is not None:  # the common shape, read without a slow check of the key
             key, certificates = read
             return key, None, certificates

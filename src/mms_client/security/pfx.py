@@ -99,14 +99,16 @@ class _UnreadError(Exception):
     """The file is not of the shape read here, or its MAC does not verify."""
 
 
-def read(data: bytes, password: bytes) -> tuple[RSAPrivateKey, list[x509.Certificate]] | None:
+def read(
+    data: bytes, password: bytes | None
+) -> tuple[RSAPrivateKey, list[x509.Certificate]] | None:
     """The RSA private key of the PKCS#12 ``data`` and its certificates in file order, read
     without checking the key's factors once the MAC has verified; None for a file of another
-    shape (see the module's docstring), which cryptography's loader reads instead."""
+    shape, or no passphrase (see the module's docstring), which cryptography's loader reads
+    instead."""
+    if not password or not password.isascii():
+        return None
     try:
-        password.decode("ascii")
-        if not password:
-            raise _UnreadError
         return _read(data, password)
     except (_UnreadError, ValueError, TypeError, UnsupportedAlgorithm):
         return None

@@ -37,13 +37,14 @@ class SimulatorClock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._offset = timedelta(0)
+        """From the real time, while it runs."""
         self._frozen_at: datetime | None = None
+        """Where it stands, while it is frozen."""
 
     def now(self) -> datetime:
         """The simulator's time, aware, in Japan time."""
         with self._lock:
-            offset, frozen_at = self._offset, self._frozen_at
-        return frozen_at if frozen_at is not None else datetime.now(JST) + offset
+            return self._time()
 
     @property
     def frozen(self) -> bool:
@@ -56,8 +57,7 @@ class SimulatorClock:
         it stands at ``moment`` until it is set again, advanced or reset."""
         moment = clock_time(moment)
         with self._lock:
-            self._frozen_at = moment if frozen else None
-            self._offset = moment - datetime.now(JST)
+            self._place(moment, frozen)
 
     def advance(self, by: timedelta) -> None:
         """Moves the clock ``by`` on (back, for a negative one); a frozen clock stands at the
@@ -67,7 +67,7 @@ class SimulatorClock:
                 f"the simulator's clock is moved by a timedelta; got {reprlib.repr(by)}"
             )
         with self._lock:
-            current = self._frozen_at or datetime.now(JST) + self._offset
+            current = self._time()
             try:
                 moved = current + by
             except OverflowError:
@@ -75,16 +75,24 @@ class SimulatorClock:
                     f"the simulator's clock cannot be advanced by {by} from {current:%Y-%m-%d}: "
                     "it would leave the calendar"
                 ) from None
-            moved = clock_time(moved)
-            if self._frozen_at is not None:
-                self._frozen_at = moved
-            self._offset = moved - datetime.now(JST)
+            self._place(clock_time(moved), self._frozen_at is not None)
 
     def reset(self) -> None:
         """Back to the real time, running."""
         with self._lock:
             self._offset = timedelta(0)
             self._frozen_at = None
+
+    def _time(self) -> datetime:
+        """The clock's time; the lock is held."""
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return datetime.now(JST) + self._offset
+
+    def _place(self, moment: datetime, frozen: bool) -> None:
+        """Put the clock at ``moment``, standing or running on from it; the lock is held."""
+        self._frozen_at = moment if frozen else None
+        self._offset = timedelta(0) if frozen else moment - datetime.now(JST)
 
 
 def clock_time(value: object) -> datetime:
