@@ -791,7 +791,9 @@ def _switch_contract(
         "ModifiedTime": context.now,
         "Price": money(destination.get("Price", award.candidate.price)),
         **{
-            name: money(destination.get(name, stack_price(award.candidate.stack, name)))
+            name: money(destination[name])
+            if name in destination
+            else stack_price(award.candidate.stack, name)
             for name in ("RampDownUnitPrice", "StartUpUnitPrice")
         },
         "PerfEvalCoefficient": money(award.candidate.coefficient),

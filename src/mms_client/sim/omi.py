@@ -186,20 +186,20 @@ def contracts(store: Store, jbms_id: str) -> list[Contract]:
     return [] if record is None else [_off_market_contract(record)]
 
 
-def _uncontracted_commodity(item: XmlDict, targets: list[Contract]) -> list[Issue]:
+def _uncontracted_commodity(item: XmlDict, targets: list[Contract], kind: str) -> list[Issue]:
     """A refund stating a CommodityCategory is for one its contract covers, as the refund
     targets list it (an off-market contract stating none covers any): another would refund
     what was never contracted.  The MMS documents no such rule; it is inferred from the
-    refund targets, which list a contract once per commodity."""
+    refund targets, which list a contract once per commodity.  ``kind`` is the contract's
+    ProcurementType."""
     category = item.get("CommodityCategory")
     covered = [target.document.get("CommodityCategory") for target in targets]
     if category is None or None in covered or category in covered:
         return []
-    kind = _KINDS[targets[0].document["ProcurementType"]]
     return [
         Issue(
             Code.COMMODITY_NOT_CONTRACTED,
-            f"contract {item['JbmsId']}, {kind}, covers CommodityCategory "
+            f"contract {item['JbmsId']}, {_KINDS[kind]}, covers CommodityCategory "
             f"{' and '.join(map(str, covered))}, not CommodityCategory {category}",
         )
     ]
@@ -225,7 +225,7 @@ def _refund_contract(context: Context, item: XmlDict) -> list[Issue]:
                 f"it is {_KINDS[kind]} (ProcurementType {kind})",
             )
         ]
-    return _uncontracted_commodity(item, targets) + outside_contract(
+    return _uncontracted_commodity(item, targets, kind) + outside_contract(
         jbms, (found.start, found.end), "refund", str(wall_time(item["StartTime"])), item_end(item)
     )
 

@@ -55,35 +55,41 @@ class RequirementBlocks(Collection):
         if issues or market is None:
             return issues
         area = item["Area"]
-        earlier: list[tuple[str, str, str]] = []
-        for requirement in item["Requirement"]:
-            start = str(wall_time(requirement["StartTime"]))
-            end = str(wall_time(requirement["EndTime"]))
-            direction = str(requirement["Direction"])
-            others = [
-                ("the stored block", str(record.start_time), str(record.end_time))
-                for record in context.store.items(
-                    self.kind, self.interface.value, period=(start, end)
-                )
-                if record.tags.get("MarketType") == market
-                and record.document["Area"] == area
-                and record.document["Requirement"][0]["Direction"] == direction
-            ]
-            others += [
-                ("the block of this request", other_start, other_end)
-                for other_direction, other_start, other_end in earlier
-                if other_direction == direction and overlaps((start, end), (other_start, other_end))
-            ]
+        mine = [
+            (
+                str(block["Direction"]),
+                str(wall_time(block["StartTime"])),
+                str(wall_time(block["EndTime"])),
+            )
+            for block in item["Requirement"]
+        ]
+        if not mine:
+            return issues
+        # one reading of the stored blocks over the span of this request's, not one per block
+        span = (min(start for _, start, _ in mine), max(end for _, _, end in mine))
+        stored = [
+            (
+                "the stored block",
+                str(record.document["Requirement"][0]["Direction"]),
+                str(record.start_time),
+                str(record.end_time),
+            )
+            for record in context.store.items(self.kind, self.interface.value, period=span)
+            if record.tags.get("MarketType") == market and record.document["Area"] == area
+        ]
+        for count, (direction, start, end) in enumerate(mine):
+            others = stored + [("the block of this request", *block) for block in mine[:count]]
             issues.extend(
                 Issue(
                     Code.REQUIREMENT_OVERLAP,
                     f"the {market} requirement block {start}-{end} of area {area} overlaps "
                     f"{whose} {other_start}-{other_end}; submit exactly its period to replace it",
                 )
-                for whose, other_start, other_end in others
-                if (other_start, other_end) != (start, end)
+                for whose, other_direction, other_start, other_end in others
+                if other_direction == direction
+                and overlaps((start, end), (other_start, other_end))
+                and (other_start, other_end) != (start, end)
             )
-            earlier.append((direction, start, end))
         return issues
 
 
