@@ -457,6 +457,9 @@ _READ_EITHER_WAY = {
     "too many attributes": b"<MarketData><MarketQuery "
     + b" ".join(b'a%d="1"' % number for number in range(1025))
     + b"/></MarketData>",
+    "too many attributes on a repeated single element": b"<MarketData><Messages/><Messages "
+    + b" ".join(b'a%d="1"' % number for number in range(1025))
+    + b"/></MarketData>",
 }
 
 

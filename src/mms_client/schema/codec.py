@@ -331,7 +331,6 @@ class _Reader:
         table, siblings, parent_path, parent_pieces, _, _, _, _ = frames[-1]
         child = None if table is None else table.get(tag)
         if child is None:
-            check_attributes(tag, attributes)
             rule = (
                 "a text-only element cannot have attributes or children"
                 if table is None
@@ -340,13 +339,13 @@ class _Reader:
                 )
             )
             self._problem(f"/{tag}", None, rule)
-            self._skip()
+            self._skip(tag, attributes)
             return
         items = siblings.get(tag)
         is_list = child.binding.is_list
         if items is not None and not is_list:
             self._problem(f"/{tag}", None, "may occur only once")
-            self._skip()
+            self._skip(tag, attributes)
             return
         index = 0 if items is None else len(items)
         plan = child.plan
@@ -435,8 +434,11 @@ class _Reader:
         if path is not None and self.watcher.watches(tag, self.root_cls):  # type: ignore[union-attr]
             self.watcher.saw(tag, path, data)  # type: ignore[union-attr]
 
-    def _skip(self) -> None:
-        """Read nothing of the element just started, down to its end tag."""
+    def _skip(self, tag: str, attributes: dict[str, str]) -> None:
+        """Read nothing of the element ``tag`` just started, down to its end tag; an element
+        skipped is refused whole for too many attributes (:func:`check_attributes`), as the
+        reading of a tree refuses it."""
+        check_attributes(tag, attributes)
         self._skipping = 1
         self._pieces = []  # its text, thrown away
 
