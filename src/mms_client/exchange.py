@@ -280,9 +280,8 @@ def request_attributes(operation: Operation) -> str:
     schema (an envelope has a handful), as a refusal lists them to say what to give instead
     ("a request gives ..."). The verdict's attributes are left out: the MMS sets them in its
     reply. A registration's envelope has none a request gives."""
-    names = [attribute.xml_name for attribute in xml_plan(operation.envelope_model).attributes]
-    given = ", ".join(name for name in names if name not in VERDICT_ATTRIBUTES)
-    return given or "none"
+    given = xml_plan(operation.envelope_model).request_attributes
+    return ", ".join(attribute.xml_name for attribute in given) or "none"
 
 
 def check_request_attribute(operation: Operation, attribute: AttributePlan, value: Any) -> None:
