@@ -1092,8 +1092,10 @@ class SyncTransport(_Driver):
         return self._client.is_closed
 
     def _forked(self) -> None:
-        # the parent's client is dropped, not closed: its pool's lock may be held by a thread
-        # of the parent that the child does not have
+        # the parent's client is dropped, not closed: its pool's lock, and the guard of the
+        # handshakes under way, may be held by a thread of the parent that the child does not
+        # have; those handshakes are the parent's
+        self._opening, self._opening_guard = set(), threading.Lock()
         if not self.closed:
             self._client = self._new_client()
 

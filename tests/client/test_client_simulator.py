@@ -18,6 +18,7 @@ import logging
 import os
 import pickle
 import re
+import signal
 import socket
 import ssl
 import sys
@@ -1554,6 +1555,47 @@ def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
     with bsp:
         bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
     assert simulator.count(PUT) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks the process")
+def test_a_child_forked_while_a_handshake_of_its_parent_is_noted_can_connect(
+    fresh_mms_simulator: Simulator, day: dt.date
+) -> None:
+    """The parent's thread noting a handshake holds a lock the child would wait on for ever:
+    the child's client starts with locks of its own."""
+    bsp = client(fresh_mms_simulator)
+    guard = bsp._transport._opening_guard
+    held, forked = threading.Event(), threading.Event()
+
+    def noting_a_handshake() -> None:  # holds the guard as a thread noting its handshake does
+        with guard:
+            held.set()
+            forked.wait()
+
+    noting = threading.Thread(target=noting_a_handshake)
+    noting.start()
+    held.wait()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads, knowingly
+        child = os.fork()
+    if child == 0:
+        status = 1
+        try:
+            bsp.put_offer(offer(day, hour=9), MarketType.DAY_AHEAD, date=day)
+            status = 0
+        finally:
+            os._exit(status)
+    forked.set()
+    noting.join()
+    deadline = time.monotonic() + 60
+    while (ended := os.waitpid(child, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if ended[0] == 0:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        pytest.fail("the child waited for its parent's lock")
+    assert os.waitstatus_to_exitcode(ended[1]) == 0
+    bsp.close()
 
 
 def warnings_saying(words: str, records: list[logging.LogRecord]) -> list[str]:
