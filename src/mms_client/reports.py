@@ -306,7 +306,7 @@ def iter_csv(
     time, so that a large report is never held in memory as a whole. The dataset is named,
     or given as its row model (:data:`ReportRow`) for rows a type checker knows the type of."""
     dataset = _dataset(dataset)
-    model = row_model(dataset)
+    model = _row_models()[dataset]
     name = model.__name__
     required = {str(info.alias) for info in model.model_fields.values() if info.is_required()}
     records = _records(name, _without_bom(lines))

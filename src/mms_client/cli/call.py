@@ -579,9 +579,12 @@ def _first_character(data: bytes, encoding: str) -> str:
     or as UTF-16 ("Unicode", and Windows PowerShell's ``>``), which both parsers read; the
     character is read in ``encoding``, the one JSON's parser finds, where a UTF-16 document's
     ``<`` is not the byte ``<``. Bytes that are not of that encoding are left to the parser to
-    name."""
-    text = data.decode(encoding, "replace")
-    return next((character for character in text if not character.isspace()), "")
+    name. Only as much is decoded as it takes to find it: a payload may be 16 MiB."""
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    for start in range(0, len(data), 4096):
+        if text := decoder.decode(data[start : start + 4096]).lstrip():
+            return text[0]
+    return decoder.decode(b"", final=True).lstrip()[:1]
 
 
 def _read(path: Path, option: str, limit: int, what: str) -> bytes:
