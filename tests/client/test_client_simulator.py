@@ -1532,15 +1532,9 @@ def test_a_call_under_way_in_another_event_loop_is_answered_when_the_client_is_c
     assert mms_simulator.count(PUT) == before + 1
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks the process")
-def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
-    fresh_mms_simulator: Simulator, day: dt.date
-) -> None:
-    """A child using its parent's kept-alive TLS connection would break it: the parent's next
-    submit would fail, saying the MMS may have processed it, which it never received."""
-    simulator = fresh_mms_simulator
-    bsp = client(simulator, keep_alive=True)
-    assert bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day) == []
+def fork_putting_an_offer(bsp: MmsClient, day: dt.date) -> int:
+    """Fork, and return the child's pid to the parent; the child puts an offer with ``bsp``
+    and exits with 0 once it went through, 1 if it failed."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads, knowingly
         child = os.fork()
@@ -1551,6 +1545,19 @@ def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
             status = 0
         finally:
             os._exit(status)
+    return child
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks the process")
+def test_a_forked_child_keeps_off_the_connection_its_parent_keeps_alive(
+    fresh_mms_simulator: Simulator, day: dt.date
+) -> None:
+    """A child using its parent's kept-alive TLS connection would break it: the parent's next
+    submit would fail, saying the MMS may have processed it, which it never received."""
+    simulator = fresh_mms_simulator
+    bsp = client(simulator, keep_alive=True)
+    assert bsp.query_offers(OfferQuery(market_type=MarketType.DAY_AHEAD), date=day) == []
+    child = fork_putting_an_offer(bsp, day)
     assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
     with bsp:
         bsp.put_offer(offer(day, hour=15), MarketType.DAY_AHEAD, date=day)
@@ -1575,16 +1582,7 @@ def test_a_child_forked_while_a_handshake_of_its_parent_is_noted_can_connect(
     noting = threading.Thread(target=noting_a_handshake)
     noting.start()
     held.wait()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads, knowingly
-        child = os.fork()
-    if child == 0:
-        status = 1
-        try:
-            bsp.put_offer(offer(day, hour=9), MarketType.DAY_AHEAD, date=day)
-            status = 0
-        finally:
-            os._exit(status)
+    child = fork_putting_an_offer(bsp, day)
     forked.set()
     noting.join()
     deadline = time.monotonic() + 60
